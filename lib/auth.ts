@@ -1,0 +1,139 @@
+/**
+ * Who is asking: the identity header set by a trusted proxy (or the development plugin on
+ * loopback), turned into a portal user through the auth plugin. Users are created on first visit
+ * and updated from the plugin on each request, writing only when something changed.
+ */
+import type { Db } from "./db/client.ts";
+import type { Role } from "./db/schema.ts";
+import {
+	displayName,
+	ensureUser,
+	groupIdsOf,
+	highestRole,
+	syncDirectoryMemberships,
+	updateUserProfile,
+	type User,
+} from "./db/users.ts";
+import type { Loggers } from "./log.ts";
+import type { AuthUserInfo, Plugins, PluginUser } from "./plugins.ts";
+import { addressInRanges, type Settings } from "./settings.ts";
+
+/** The signed-in user as every route and permission check sees it. */
+export interface Viewer {
+	id: number;
+	username: string;
+	name: string;
+	email: string;
+	/** Effective role: the highest of the admin-given role, the directory role and ADMIN_USERNAMES. */
+	role: Role;
+	groupIds: number[];
+}
+
+/** Why a request has no identity; every case is a 401. */
+export type IdentityFailure =
+	| { reason: "missing"; message: string }
+	| { reason: "untrusted"; message: string }
+	| { reason: "malformed"; message: string };
+
+const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
+
+/** Dependencies of {@link identify}. */
+export interface IdentifyDeps {
+	db: Db;
+	settings: Pick<Settings, "TRUSTED_PROXIES" | "ADMIN_USERNAMES">;
+	plugins: Plugins;
+	log: Pick<Loggers, "auth">;
+	clock: () => Date;
+}
+
+/** Resolves the request's user, creating or updating the portal's record of them. */
+export async function identify(
+	deps: IdentifyDeps,
+	request: Request,
+	remoteAddress: string,
+): Promise<Viewer | IdentityFailure> {
+	const auth = deps.plugins.auth.functions;
+	const ctx = { ...deps.plugins.context, remoteAddress };
+	const headerName = auth.getAuthHeader(ctx);
+	const headerValue = request.headers.get(headerName);
+	let raw: string | undefined;
+	if (headerValue !== null && headerValue !== "") {
+		if (!addressInRanges(remoteAddress, deps.settings.TRUSTED_PROXIES)) {
+			deps.log.auth.warn("refused identity header {header} from untrusted address {address}", {
+				header: headerName,
+				address: remoteAddress,
+			});
+			return {
+				reason: "untrusted",
+				message: "This request did not come through the portal's sign-in proxy, so its identity is not trusted.",
+			};
+		}
+		raw = headerValue;
+	} else {
+		raw = auth.anonymousAuthUser(request, ctx);
+	}
+	if (!raw) return { reason: "missing", message: "You are not signed in: no identity reached the portal." };
+	const username = auth.cleanAuthUsername(raw, ctx).trim().toLowerCase();
+	if (!USERNAME.test(username)) {
+		deps.log.auth.warn("refused malformed username from {address}", { address: remoteAddress });
+		return { reason: "malformed", message: "Your sign-in name is not one the portal accepts." };
+	}
+
+	let { user, created } = await ensureUser(deps.db, { username });
+	const pluginUser = (): PluginUser => ({
+		username: user.username,
+		firstName: user.firstName,
+		lastName: user.lastName,
+		email: user.email,
+	});
+	if (created) {
+		deps.log.auth.info("created user {username}", { username });
+		user = await applyInfo(deps.db, user, auth.configureAuthUser(pluginUser(), ctx) ?? undefined);
+	}
+	const info = auth.processAuthUserInfo(pluginUser(), request, ctx) ?? undefined;
+	const now = deps.clock();
+	const loginStale = !user.lastLoginAt || now.getTime() - user.lastLoginAt.getTime() > 15 * 60_000;
+	user = await applyInfo(deps.db, user, info, loginStale ? now : undefined);
+	if (loginStale) deps.log.auth.info("sign-in {username} from {address}", { username, address: remoteAddress });
+
+	const directoryGroups = auth.processAuthUserGroups(pluginUser(), request, ctx);
+	if (Array.isArray(directoryGroups)) {
+		const { added, removed } = await syncDirectoryMemberships(deps.db, user.id, directoryGroups.map(String));
+		if (added.length || removed.length) {
+			deps.log.auth.info("directory memberships of {username}: added {added}, removed {removed}", {
+				username,
+				added,
+				removed,
+			});
+		}
+	}
+	return toViewer(user, await groupIdsOf(deps.db, user.id), deps.settings.ADMIN_USERNAMES);
+}
+
+async function applyInfo(db: Db, user: User, info: AuthUserInfo | undefined, loginAt?: Date): Promise<User> {
+	const changes: Parameters<typeof updateUserProfile>[2] = {};
+	if (info?.firstName !== undefined) changes.firstName = info.firstName.slice(0, 100);
+	if (info?.lastName !== undefined) changes.lastName = info.lastName.slice(0, 100);
+	if (info?.email !== undefined) changes.email = info.email.slice(0, 200);
+	if (info && "role" in info) changes.directoryRole = info.role ?? null;
+	if (loginAt) changes.lastLoginAt = loginAt;
+	return await updateUserProfile(db, user, changes);
+}
+
+/** Builds the viewer from a user row and their group ids. */
+export function toViewer(user: User, groupIds: number[], adminUsernames: readonly string[]): Viewer {
+	const listedAdmin = adminUsernames.some((name) => name.toLowerCase() === user.username);
+	return {
+		id: user.id,
+		username: user.username,
+		name: displayName(user),
+		email: user.email,
+		role: highestRole(user.role, user.directoryRole, listedAdmin ? "admin" : undefined),
+		groupIds,
+	};
+}
+
+/** Whether an identify() result is a failure. */
+export function isIdentityFailure(value: Viewer | IdentityFailure): value is IdentityFailure {
+	return "reason" in value;
+}

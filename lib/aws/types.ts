@@ -1,0 +1,172 @@
+/**
+ * The AWS operations the portal uses, in its own terms. `lib/aws/sdk.ts` implements them over the
+ * AWS SDK v3; tests substitute fakes for what moto cannot produce.
+ */
+
+/** A CloudFormation stack as the portal needs it. */
+export interface Stack {
+	stackId: string;
+	name: string;
+	/** e.g. CREATE_IN_PROGRESS, CREATE_COMPLETE, ROLLBACK_COMPLETE, DELETE_COMPLETE. */
+	status: string;
+	statusReason?: string;
+	/** Outputs by OutputKey (never by position). */
+	outputs: Record<string, string>;
+}
+
+/** One resource of a stack. */
+export interface StackResource {
+	logicalId: string;
+	type: string;
+	physicalId?: string;
+	status: string;
+	statusReason?: string;
+}
+
+/** One stack event, newest first as AWS returns them. */
+export interface StackEvent {
+	logicalId: string;
+	type: string;
+	status: string;
+	reason?: string;
+	timestamp: Date;
+}
+
+/** What the portal sends to CreateStack. */
+export interface CreateStackInput {
+	name: string;
+	templateBody: string;
+	parameters: Record<string, string>;
+	tags: Record<string, string>;
+	/** Makes a retried call after a crash create the stack at most once. */
+	clientRequestToken: string;
+	timeoutMinutes?: number;
+}
+
+export interface CloudFormationApi {
+	createStack(input: CreateStackInput): Promise<{ stackId: string }>;
+	/** The stack, or `undefined` when it does not exist. */
+	describeStack(nameOrId: string): Promise<Stack | undefined>;
+	listStackResources(nameOrId: string): Promise<StackResource[]>;
+	describeStackEvents(nameOrId: string): Promise<StackEvent[]>;
+	deleteStack(nameOrId: string): Promise<void>;
+}
+
+/** An EC2 instance as the portal needs it. */
+export interface Ec2Instance {
+	id: string;
+	/** pending, running, shutting-down, terminated, stopping, stopped. */
+	state: string;
+	type: string;
+	imageId: string;
+	privateIp?: string;
+	publicIp?: string;
+	launchTime?: Date;
+	availabilityZone?: string;
+	tags: Record<string, string>;
+	/** e.g. "User initiated (2024-01-01 10:00:00 GMT)". */
+	stateTransitionReason?: string;
+}
+
+/** An EBS volume as the portal needs it. */
+export interface Ec2Volume {
+	id: string;
+	/** creating, available, in-use, deleting, deleted, error. */
+	state: string;
+	sizeGb: number;
+	volumeType: string;
+	attachedTo?: string;
+	device?: string;
+	tags: Record<string, string>;
+	createTime?: Date;
+}
+
+/** Filters as EC2 takes them, e.g. `{ "tag:LaunchedBy": ["MLIY"] }`. */
+export type Ec2Filters = Record<string, string[]>;
+
+export interface Ec2Api {
+	/** Every matching instance, following NextToken with the largest page size EC2 allows. */
+	describeInstances(query: { filters?: Ec2Filters; ids?: string[] }): Promise<Ec2Instance[]>;
+	startInstances(ids: string[]): Promise<void>;
+	stopInstances(ids: string[]): Promise<void>;
+	rebootInstances(ids: string[]): Promise<void>;
+	terminateInstances(ids: string[]): Promise<void>;
+	describeVolumes(query: { filters?: Ec2Filters; ids?: string[] }): Promise<Ec2Volume[]>;
+	/** Latest spot price for a type in an availability zone, or `undefined` when AWS has none. */
+	latestSpotPrice(instanceType: string, availabilityZone: string): Promise<number | undefined>;
+}
+
+/** An A record as Route 53 lists it. */
+export interface DnsRecord {
+	name: string;
+	type: string;
+	ttl?: number;
+	values: string[];
+}
+
+export interface Route53Api {
+	/** The hosted zone id for a domain name (exact match), or `undefined`. */
+	findHostedZone(domainName: string): Promise<string | undefined>;
+	upsertARecord(zoneId: string, name: string, ip: string, ttl: number): Promise<void>;
+	/** Deletes the record; a record that is already gone is not an error. */
+	deleteARecord(zoneId: string, name: string, ip: string, ttl: number): Promise<void>;
+	listRecords(zoneId: string): Promise<DnsRecord[]>;
+}
+
+/** An EMR cluster as the portal needs it. */
+export interface EmrCluster {
+	id: string;
+	name: string;
+	/** STARTING, BOOTSTRAPPING, RUNNING, WAITING, TERMINATING, TERMINATED, TERMINATED_WITH_ERRORS. */
+	state: string;
+	stateReason?: string;
+	masterDns?: string;
+	createdAt?: Date;
+	endedAt?: Date;
+	tags: Record<string, string>;
+}
+
+export interface EmrInstanceGroup {
+	/** MASTER, CORE or TASK. */
+	role: string;
+	instanceType: string;
+	market: string;
+	bidPrice?: string;
+	requested: number;
+	running: number;
+}
+
+export interface EmrStep {
+	id: string;
+	name: string;
+	/** PENDING, RUNNING, COMPLETED, CANCELLED, FAILED, INTERRUPTED. */
+	state: string;
+	failureReason?: string;
+}
+
+export interface EmrApi {
+	/** The cluster, or `undefined` when EMR does not know it. */
+	describeCluster(id: string): Promise<EmrCluster | undefined>;
+	listInstanceGroups(id: string): Promise<EmrInstanceGroup[]>;
+	/** Private IP of the master node, if it has one yet. */
+	masterPrivateIp(id: string): Promise<string | undefined>;
+	listSteps(id: string): Promise<EmrStep[]>;
+	/** Clusters created after `since` in the given states (used by sync). */
+	listClusters(query: { states?: string[]; createdAfter?: Date }): Promise<EmrCluster[]>;
+}
+
+/** Where the portal runs, read from the instance metadata service. */
+export interface Placement {
+	subnetId: string;
+	availabilityZone: string;
+}
+
+/** Everything the portal asks of AWS. */
+export interface Aws {
+	cloudFormation: CloudFormationApi;
+	ec2: Ec2Api;
+	route53: Route53Api;
+	emr: EmrApi;
+	/** The server's own subnet and AZ (instance metadata, IMDSv2), or `undefined` off EC2. */
+	placement(): Promise<Placement | undefined>;
+}

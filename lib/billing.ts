@@ -1,0 +1,291 @@
+/**
+ * What machines cost. Billed periods open when a resource is seen running (or existing, for
+ * volumes) and close when it stops or ends, whoever caused the change. Cost is the stored hourly
+ * rate times the exact time inside the report's range; there is no rounding up to whole hours.
+ */
+import type { Db } from "./db/client.ts";
+import {
+	type BillFilters,
+	type BillRow,
+	type BillScope,
+	billsOverlapping,
+	closeBill,
+	openBill,
+	openBills,
+} from "./db/bills.ts";
+import type { Group } from "./db/users.ts";
+import type { Price, Pricing } from "./pricing.ts";
+import type { Settings } from "./settings.ts";
+
+/** AWS's convention for turning a per-GB-month price into an hourly one. */
+export const HOURS_PER_MONTH = 730;
+
+type RateSettings = Pick<Settings, "AWS_REGION" | "AWS_DISCOUNT" | "EBS_PRICE_PER_GB_MONTH">;
+
+/** The discounted on-demand $/hour of an instance type for an OS, or why it is unknown. */
+export function instanceRate(pricing: Pricing, settings: RateSettings, type: string, os: string): Price {
+	const price = pricing.onDemand(type, settings.AWS_REGION, os || "linux");
+	return price.known ? { known: true, hourly: price.hourly * (1 - settings.AWS_DISCOUNT) } : price;
+}
+
+/** The discounted $/hour of an EBS volume of `sizeGb` of a volume type. */
+export function volumeRate(settings: RateSettings, volumeType: string, sizeGb: number): Price {
+	const perGbMonth = settings.EBS_PRICE_PER_GB_MONTH[volumeType];
+	if (perGbMonth === undefined) {
+		return { known: false, reason: `no EBS price is configured for volume type "${volumeType}"` };
+	}
+	return { known: true, hourly: (perGbMonth * sizeGb / HOURS_PER_MONTH) * (1 - settings.AWS_DISCOUNT) };
+}
+
+/** The cost center bills are charged to: the group's, else the default charge code. */
+export function costCenterOf(group: Pick<Group, "costCenter"> | undefined, defaultChargeCode: string): string {
+	return group?.costCenter || defaultChargeCode;
+}
+
+/** Opens a billed period for a resource at `at` (a no-op when one is open). */
+export async function startBilling(
+	db: Db,
+	bill: {
+		resourceKind: "instance" | "volume" | "cluster";
+		resourceId: string;
+		userId: number;
+		groupId: number | null;
+		costCenter: string;
+		description: string;
+		rate: Price;
+		at: Date;
+	},
+): Promise<boolean> {
+	return await openBill(db, {
+		resourceKind: bill.resourceKind,
+		resourceId: bill.resourceId,
+		userId: bill.userId,
+		groupId: bill.groupId,
+		costCenter: bill.costCenter,
+		description: bill.description,
+		hourlyRate: bill.rate.known ? bill.rate.hourly : null,
+		startedAt: bill.at,
+	});
+}
+
+/** Closes a resource's open period at `at`. */
+export async function stopBilling(db: Db, resourceId: string, at: Date): Promise<boolean> {
+	return await closeBill(db, resourceId, at);
+}
+
+/** A report's date range: whole days in the configured time zone, `to` inclusive. */
+export interface ReportRange {
+	from: Temporal.PlainDate;
+	to: Temporal.PlainDate;
+}
+
+/** The instants a report covers: from the start of `from` to the end of `to` in `timeZone`, capped at now. */
+export function rangeInstants(range: ReportRange, timeZone: string, now: Date): { start: Date; end: Date } {
+	const start = new Date(range.from.toZonedDateTime({ timeZone }).epochMilliseconds);
+	const endOfTo = new Date(range.to.add({ days: 1 }).toZonedDateTime({ timeZone }).epochMilliseconds);
+	return { start, end: endOfTo.getTime() > now.getTime() ? now : endOfTo };
+}
+
+/** Hours of a period that fall inside [start, end); an open period runs until `now`. */
+export function overlapHours(
+	period: { startedAt: Date; endedAt: Date | null },
+	range: { start: Date; end: Date },
+	now: Date,
+): number {
+	const from = Math.max(period.startedAt.getTime(), range.start.getTime());
+	const to = Math.min((period.endedAt ?? now).getTime(), range.end.getTime(), now.getTime());
+	return Math.max(0, to - from) / 3_600_000;
+}
+
+/** One resource in a report, all its periods in the range summed. */
+export interface ReportRow {
+	resourceId: string;
+	resourceKind: string;
+	username: string;
+	userName: string;
+	groupName: string | null;
+	costCenter: string;
+	description: string;
+	periods: number;
+	hours: number;
+	/** Null when some period's price is unknown. */
+	cost: number | null;
+	active: boolean;
+}
+
+export interface Totals {
+	hours: number;
+	cost: number;
+	/** Periods whose price is unknown and so are not in `cost`. */
+	unknown: number;
+}
+
+export interface Report {
+	start: Date;
+	end: Date;
+	rows: ReportRow[];
+	byUser: Map<string, Totals>;
+	byGroup: Map<string, Totals>;
+	byCostCenter: Map<string, Totals>;
+	total: Totals;
+}
+
+function addTo(map: Map<string, Totals>, key: string, hours: number, cost: number | null) {
+	const t = map.get(key) ?? { hours: 0, cost: 0, unknown: 0 };
+	t.hours += hours;
+	if (cost === null) t.unknown += 1;
+	else t.cost += cost;
+	map.set(key, t);
+}
+
+/** Builds the billing report for a range, scope and filters from the billed periods. */
+export async function buildReport(
+	db: Db,
+	query: { scope: BillScope; range: ReportRange; filters?: BillFilters; timeZone: string; now: Date },
+): Promise<Report> {
+	const { start, end } = rangeInstants(query.range, query.timeZone, query.now);
+	const bills = end.getTime() > start.getTime()
+		? await billsOverlapping(db, query.scope, { start, end }, query.filters)
+		: [];
+	return summarise(bills, { start, end }, query.now);
+}
+
+/** Sums periods per resource and totals per user, group and cost center. */
+export function summarise(bills: readonly BillRow[], range: { start: Date; end: Date }, now: Date): Report {
+	const rows = new Map<string, ReportRow>();
+	const report: Report = {
+		start: range.start,
+		end: range.end,
+		rows: [],
+		byUser: new Map(),
+		byGroup: new Map(),
+		byCostCenter: new Map(),
+		total: { hours: 0, cost: 0, unknown: 0 },
+	};
+	for (const bill of bills) {
+		const hours = overlapHours(bill, range, now);
+		const cost = bill.hourlyRate === null ? null : bill.hourlyRate * hours;
+		const row = rows.get(bill.resourceId) ?? {
+			resourceId: bill.resourceId,
+			resourceKind: bill.resourceKind,
+			username: bill.username,
+			userName: bill.userName,
+			groupName: bill.groupName,
+			costCenter: bill.costCenter,
+			description: bill.description,
+			periods: 0,
+			hours: 0,
+			cost: 0,
+			active: false,
+		};
+		row.periods += 1;
+		row.hours += hours;
+		row.cost = row.cost === null || cost === null ? null : row.cost + cost;
+		row.active ||= bill.endedAt === null;
+		row.description = bill.description;
+		rows.set(bill.resourceId, row);
+		addTo(report.byUser, bill.username, hours, cost);
+		addTo(report.byGroup, bill.groupName ?? "(no group)", hours, cost);
+		addTo(report.byCostCenter, bill.costCenter, hours, cost);
+		report.total.hours += hours;
+		if (cost === null) report.total.unknown += 1;
+		else report.total.cost += cost;
+	}
+	report.rows = [...rows.values()];
+	return report;
+}
+
+/** Live burn: $/hour of what runs now, per user and per group. */
+export interface BurnRate {
+	total: number;
+	byUser: Map<string, number>;
+	byGroup: Map<string, number>;
+	unknown: number;
+}
+
+export async function burnRate(db: Db, scope: BillScope): Promise<BurnRate> {
+	const burn: BurnRate = { total: 0, byUser: new Map(), byGroup: new Map(), unknown: 0 };
+	for (const bill of await openBills(db, scope)) {
+		if (bill.hourlyRate === null) {
+			burn.unknown += 1;
+			continue;
+		}
+		burn.total += bill.hourlyRate;
+		burn.byUser.set(bill.userName, (burn.byUser.get(bill.userName) ?? 0) + bill.hourlyRate);
+		const group = bill.groupName ?? "(no group)";
+		burn.byGroup.set(group, (burn.byGroup.get(group) ?? 0) + bill.hourlyRate);
+	}
+	return burn;
+}
+
+/** Month-to-date spend per group, in the configured time zone. */
+export async function monthToDate(
+	db: Db,
+	scope: BillScope,
+	timeZone: string,
+	now: Date,
+): Promise<Map<string, Totals>> {
+	const today = Temporal.Instant.fromEpochMilliseconds(now.getTime()).toZonedDateTimeISO(timeZone).toPlainDate();
+	const report = await buildReport(db, {
+		scope,
+		range: { from: today.with({ day: 1 }), to: today },
+		timeZone,
+		now,
+	});
+	return report.byGroup;
+}
+
+/** The report as CSV (RFC 4180), with a totals line. */
+export function reportCsv(report: Report): string {
+	const header = [
+		"resource",
+		"kind",
+		"owner",
+		"group",
+		"cost_center",
+		"description",
+		"periods",
+		"hours",
+		"cost_usd",
+		"active",
+	];
+	const lines = [header.join(",")];
+	for (const r of report.rows) {
+		lines.push(
+			[
+				r.resourceId,
+				r.resourceKind,
+				r.username,
+				r.groupName ?? "",
+				r.costCenter,
+				r.description,
+				String(r.periods),
+				r.hours.toFixed(4),
+				r.cost === null ? "unknown" : r.cost.toFixed(4),
+				r.active ? "yes" : "no",
+			].map(csvField).join(","),
+		);
+	}
+	lines.push(
+		["TOTAL", "", "", "", "", "", "", report.total.hours.toFixed(4), report.total.cost.toFixed(4), ""].join(","),
+	);
+	return lines.join("\r\n") + "\r\n";
+}
+
+/** Quotes a CSV field, and defuses spreadsheet formulas (a leading =, +, - or @). */
+function csvField(value: string): string {
+	const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+	return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** Formats $/hour: sub-cent rates keep their digits ($0.0058/h), larger ones two decimals. */
+export function formatRate(hourly: number | null | undefined): string {
+	if (hourly === null || hourly === undefined) return "price unknown";
+	return `$${formatMoney(hourly)}/h`;
+}
+
+/** Formats dollars with enough digits that sub-cent amounts are not shown as 0.00. */
+export function formatMoney(amount: number): string {
+	if (amount !== 0 && Math.abs(amount) < 0.1) return amount.toFixed(4).replace(/0+$/, "").replace(/\.$/, ".00");
+	return amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}

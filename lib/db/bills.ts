@@ -1,0 +1,120 @@
+/** Billed periods: one row per continuously billed period of an instance, volume or cluster. */
+import { aliasedTable, and, eq, gt, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { bills, groups, memberships, type ResourceKind, users } from "./schema.ts";
+
+export type Bill = typeof bills.$inferSelect;
+export type NewBill = typeof bills.$inferInsert;
+
+/** Opens a period unless one is already open for the resource (the database allows only one). */
+export async function openBill(db: Db, bill: NewBill): Promise<boolean> {
+	const rows = await db.insert(bills).values(bill).onConflictDoNothing().returning({ id: bills.id });
+	return rows.length > 0;
+}
+
+/** Closes the resource's open period at `at` (never before it started); returns whether one was open. */
+export async function closeBill(db: Db, resourceId: string, at: Date): Promise<boolean> {
+	const rows = await db.update(bills).set({
+		endedAt: sql`max(${bills.startedAt}, ${at.getTime()})`,
+	}).where(and(eq(bills.resourceId, resourceId), isNull(bills.endedAt))).returning({ id: bills.id });
+	return rows.length > 0;
+}
+
+export async function openBillOf(db: Db, resourceId: string): Promise<Bill | undefined> {
+	return await db.query.bills.findFirst({ where: and(eq(bills.resourceId, resourceId), isNull(bills.endedAt)) });
+}
+
+export async function billsOf(db: Db, resourceId: string): Promise<Bill[]> {
+	return await db.select().from(bills).where(eq(bills.resourceId, resourceId)).orderBy(bills.startedAt);
+}
+
+/** Whose bills a viewer may see: everyone's, or their own and their teammates'. */
+export interface BillScope {
+	everyone: boolean;
+	viewerId: number;
+	groupIds: readonly number[];
+}
+
+function scopeCondition(scope: BillScope): SQL | undefined {
+	if (scope.everyone) return undefined;
+	if (scope.groupIds.length === 0) return eq(bills.userId, scope.viewerId);
+	return or(
+		eq(bills.userId, scope.viewerId),
+		inArray(
+			bills.userId,
+			sql`(SELECT ${memberships.userId} FROM ${memberships} WHERE ${
+				inArray(memberships.groupId, [...scope.groupIds])
+			})`,
+		),
+	);
+}
+
+/** A bill with its payer's and group's names. */
+export interface BillRow extends Bill {
+	username: string;
+	userName: string;
+	groupName: string | null;
+}
+
+const payer = aliasedTable(users, "payer");
+
+/** Filters of the billing report. */
+export interface BillFilters {
+	userId?: number;
+	groupId?: number;
+	costCenter?: string;
+	kind?: ResourceKind;
+}
+
+function billRowSelect(db: Db) {
+	return db.select({
+		bill: bills,
+		username: payer.username,
+		first: payer.firstName,
+		last: payer.lastName,
+		groupName: groups.name,
+	}).from(bills)
+		.innerJoin(payer, eq(payer.id, bills.userId))
+		.leftJoin(groups, eq(groups.id, bills.groupId));
+}
+
+function toBillRow(r: Awaited<ReturnType<ReturnType<typeof billRowSelect>["execute"]>>[number]): BillRow {
+	return {
+		...r.bill,
+		username: r.username,
+		userName: `${r.first} ${r.last}`.trim() || r.username,
+		groupName: r.groupName,
+	};
+}
+
+/** Periods overlapping [start, end) within the scope and filters. */
+export async function billsOverlapping(
+	db: Db,
+	scope: BillScope,
+	range: { start: Date; end: Date },
+	filters: BillFilters = {},
+): Promise<BillRow[]> {
+	const rows = await billRowSelect(db).where(and(
+		lt(bills.startedAt, range.end),
+		or(isNull(bills.endedAt), gt(bills.endedAt, range.start)),
+		scopeCondition(scope),
+		filters.userId === undefined ? undefined : eq(bills.userId, filters.userId),
+		filters.groupId === undefined ? undefined : eq(bills.groupId, filters.groupId),
+		filters.costCenter === undefined ? undefined : eq(bills.costCenter, filters.costCenter),
+		filters.kind === undefined ? undefined : eq(bills.resourceKind, filters.kind),
+	)).orderBy(bills.resourceId, bills.startedAt);
+	return rows.map(toBillRow);
+}
+
+/** Open periods within the scope: what is being paid for right now. */
+export async function openBills(db: Db, scope: BillScope): Promise<BillRow[]> {
+	const rows = await billRowSelect(db).where(and(isNull(bills.endedAt), scopeCondition(scope)));
+	return rows.map(toBillRow);
+}
+
+/** Distinct cost centers on bills in the scope (for the report's filter). */
+export async function costCentersInScope(db: Db, scope: BillScope): Promise<string[]> {
+	const rows = await db.selectDistinct({ costCenter: bills.costCenter }).from(bills).where(scopeCondition(scope))
+		.orderBy(bills.costCenter);
+	return rows.map((r) => r.costCenter);
+}

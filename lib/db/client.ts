@@ -1,0 +1,54 @@
+/** Opens the database (embedded libSQL file by default, or a remote libSQL server) and migrates it. */
+import { type Client, createClient } from "@libsql/client";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import * as schema from "./schema.ts";
+import { migrate } from "./migrate.ts";
+
+/** The drizzle database every query module takes as its first argument. */
+export type Db = LibSQLDatabase<typeof schema>;
+
+/** An open database; dispose it (or call `close`) to release the file. */
+export interface Database extends AsyncDisposable {
+	db: Db;
+	client: Client;
+	close(): void;
+}
+
+/** Options for {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+	url: string;
+	authToken?: string;
+	/** Milliseconds a write waits for another process's lock before failing. @default 5000 */
+	busyTimeoutMs?: number;
+}
+
+/**
+ * Opens the database, creating the parent folder of a `file:` database, switching an embedded
+ * database to WAL (readers never wait for the writer), and applying pending migrations.
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+	const local = options.url.startsWith("file:");
+	if (local) {
+		const path = options.url.slice("file:".length).replace(/^\/\/(localhost)?(?=\/)/, "");
+		const folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+		if (folder) await Deno.mkdir(folder, { recursive: true });
+	}
+	const client = createClient(
+		{
+			url: options.url,
+			authToken: options.authToken,
+			// libSQL passes this to SQLite as the busy timeout of every pooled connection.
+			timeout: options.busyTimeoutMs ?? 5000,
+		} as Parameters<typeof createClient>[0],
+	);
+	try {
+		if (local) await client.execute("PRAGMA journal_mode=WAL");
+		await migrate(client);
+	} catch (error) {
+		client.close();
+		throw error;
+	}
+	const db = drizzle(client, { schema });
+	const close = () => client.close();
+	return { db, client, close, [Symbol.asyncDispose]: () => Promise.resolve(close()) };
+}

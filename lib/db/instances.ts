@@ -1,0 +1,226 @@
+/** Queries and writes for `instances`, including the joined rows the pages show. */
+import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { groups, instances, launches, memberships, softwareConfigs, users } from "./schema.ts";
+
+export type Instance = typeof instances.$inferSelect;
+export type NewInstance = typeof instances.$inferInsert;
+
+/** States after which an instance no longer exists in AWS. */
+export const ENDED_STATES = ["terminated", "vanished"];
+
+export async function getInstance(db: Db, id: string): Promise<Instance | undefined> {
+	return await db.query.instances.findFirst({ where: eq(instances.id, id) });
+}
+
+/** Inserts the instance unless it is already recorded; returns whether it was new. */
+export async function insertInstance(db: Db, instance: NewInstance): Promise<boolean> {
+	const rows = await db.insert(instances).values(instance).onConflictDoNothing().returning({ id: instances.id });
+	return rows.length > 0;
+}
+
+export async function updateInstance(db: Db, id: string, changes: Partial<NewInstance>): Promise<Instance | undefined> {
+	const [row] = await db.update(instances).set({ ...changes, updatedAt: new Date() }).where(eq(instances.id, id))
+		.returning();
+	return row;
+}
+
+/**
+ * Marks an action as in flight if the instance is in one of `states` and no other action is
+ * (or the other one is older than `staleBefore`). Guards double clicks and racing processes.
+ */
+export async function claimAction(
+	db: Db,
+	id: string,
+	action: string,
+	states: readonly string[],
+	now: Date,
+	staleBefore: Date,
+): Promise<boolean> {
+	const rows = await db.update(instances).set({ pendingAction: action, pendingSince: now, updatedAt: now })
+		.where(and(
+			eq(instances.id, id),
+			inArray(instances.state, [...states]),
+			or(isNull(instances.pendingAction), lt(instances.pendingSince, staleBefore)),
+		)).returning({ id: instances.id });
+	return rows.length === 1;
+}
+
+/** Instances the sync should follow: not archived and not ended; optionally one owner's. */
+export async function trackedInstances(db: Db, ownerId?: number): Promise<Instance[]> {
+	return await db.select().from(instances).where(and(
+		eq(instances.archived, false),
+		notInArray(instances.state, ENDED_STATES),
+		ownerId === undefined ? undefined : eq(instances.ownerId, ownerId),
+	));
+}
+
+export async function instancesByIds(db: Db, ids: readonly string[]): Promise<Instance[]> {
+	if (ids.length === 0) return [];
+	return await db.select().from(instances).where(inArray(instances.id, [...ids]));
+}
+
+/** An instance with what the pages show next to it. */
+export interface InstanceRow extends Instance {
+	ownerUsername: string;
+	ownerName: string;
+	configName: string | null;
+	configOs: string | null;
+	hasProgressBar: boolean;
+	groupName: string | null;
+}
+
+const owner = aliasedTable(users, "owner");
+
+function rowSelect(db: Db) {
+	return db.select({
+		instance: instances,
+		ownerUsername: owner.username,
+		ownerFirst: owner.firstName,
+		ownerLast: owner.lastName,
+		configName: softwareConfigs.name,
+		configOs: softwareConfigs.os,
+		hasProgressBar: softwareConfigs.hasProgressBar,
+		groupName: groups.name,
+	}).from(instances)
+		.innerJoin(owner, eq(owner.id, instances.ownerId))
+		.leftJoin(softwareConfigs, eq(softwareConfigs.id, instances.configId))
+		.leftJoin(groups, eq(groups.id, instances.groupId));
+}
+
+type RawRow = Awaited<ReturnType<ReturnType<typeof rowSelect>["execute"]>>[number];
+
+function toRow(r: RawRow): InstanceRow {
+	return {
+		...r.instance,
+		ownerUsername: r.ownerUsername,
+		ownerName: `${r.ownerFirst} ${r.ownerLast}`.trim() || r.ownerUsername,
+		configName: r.configName,
+		configOs: r.configOs,
+		hasProgressBar: r.hasProgressBar ?? false,
+		groupName: r.groupName,
+	};
+}
+
+/** Visible on lists: not archived, and not ended more than `endedVisibleSince` ago. */
+function listable(endedVisibleSince: Date): SQL {
+	return and(
+		eq(instances.archived, false),
+		or(notInArray(instances.state, ENDED_STATES), gt(instances.updatedAt, endedVisibleSince)),
+	)!;
+}
+
+export async function getInstanceRow(db: Db, id: string): Promise<InstanceRow | undefined> {
+	const [row] = await rowSelect(db).where(eq(instances.id, id));
+	return row ? toRow(row) : undefined;
+}
+
+/** The owner's instances for the dashboard, newest first. */
+export async function ownedInstanceRows(db: Db, ownerId: number, endedVisibleSince: Date): Promise<InstanceRow[]> {
+	const rows = await rowSelect(db).where(and(eq(instances.ownerId, ownerId), listable(endedVisibleSince))).orderBy(
+		desc(instances.createdAt),
+	);
+	return rows.map(toRow);
+}
+
+/** Who the team view covers: everyone, or the viewer plus everyone sharing one of their groups. */
+export interface TeamScope {
+	everyone: boolean;
+	viewerId: number;
+	groupIds: readonly number[];
+}
+
+function scopeCondition(scope: TeamScope): SQL | undefined {
+	if (scope.everyone) return undefined;
+	if (scope.groupIds.length === 0) return eq(instances.ownerId, scope.viewerId);
+	return or(
+		eq(instances.ownerId, scope.viewerId),
+		inArray(
+			instances.ownerId,
+			sql`(SELECT ${memberships.userId} FROM ${memberships} WHERE ${
+				inArray(memberships.groupId, [...scope.groupIds])
+			})`,
+		),
+	);
+}
+
+/** Filters of the team view. */
+export interface TeamFilters {
+	state?: string;
+	ownerId?: number;
+	groupId?: number;
+}
+
+function filterCondition(filters: TeamFilters): SQL | undefined {
+	const stateGroups: Record<string, string[]> = {
+		running: ["running"],
+		stopped: ["stopped"],
+		transitioning: ["pending", "stopping", "shutting-down"],
+		ended: ENDED_STATES,
+	};
+	return and(
+		filters.state ? inArray(instances.state, stateGroups[filters.state] ?? [filters.state]) : undefined,
+		filters.ownerId === undefined ? undefined : eq(instances.ownerId, filters.ownerId),
+		filters.groupId === undefined ? undefined : eq(instances.groupId, filters.groupId),
+	);
+}
+
+/** One page of the team's instances and the total count, counted in SQL. */
+export async function teamInstanceRows(
+	db: Db,
+	scope: TeamScope,
+	filters: TeamFilters,
+	page: { offset: number; limit: number },
+	endedVisibleSince: Date,
+): Promise<{ rows: InstanceRow[]; total: number }> {
+	const where = and(listable(endedVisibleSince), scopeCondition(scope), filterCondition(filters));
+	const [rows, [count]] = await Promise.all([
+		rowSelect(db).where(where).orderBy(asc(owner.username), desc(instances.createdAt)).limit(page.limit).offset(
+			page.offset,
+		),
+		db.select({ n: sql<number>`count(*)` }).from(instances).where(where),
+	]);
+	return { rows: rows.map(toRow), total: Number(count?.n ?? 0) };
+}
+
+/** Instance counts by state within the scope (for the team chart). */
+export async function stateCounts(db: Db, scope: TeamScope): Promise<Record<string, number>> {
+	const rows = await db.select({ state: instances.state, n: sql<number>`count(*)` }).from(instances)
+		.where(and(eq(instances.archived, false), notInArray(instances.state, ENDED_STATES), scopeCondition(scope)))
+		.groupBy(instances.state);
+	return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+}
+
+/** Owners (id, username, name) with instances in scope, for the team filter. */
+export async function ownersInScope(db: Db, scope: TeamScope): Promise<{ id: number; username: string }[]> {
+	return await db.selectDistinct({ id: owner.id, username: owner.username }).from(instances)
+		.innerJoin(owner, eq(owner.id, instances.ownerId))
+		.where(and(eq(instances.archived, false), scopeCondition(scope)))
+		.orderBy(asc(owner.username));
+}
+
+/** An instance with its launch's progress-token hash, for the progress endpoint. */
+export async function instanceForProgress(
+	db: Db,
+	id: string,
+): Promise<
+	| (Pick<Instance, "id" | "state" | "privateIp" | "publicIp" | "progressPercent"> & {
+		tokenHash: string | null;
+	})
+	| undefined
+> {
+	const [row] = await db.select({
+		id: instances.id,
+		state: instances.state,
+		privateIp: instances.privateIp,
+		publicIp: instances.publicIp,
+		progressPercent: instances.progressPercent,
+		tokenHash: launches.progressTokenHash,
+	}).from(instances).leftJoin(launches, eq(launches.id, instances.launchId)).where(eq(instances.id, id));
+	return row;
+}
+
+/** Instances of one launch. */
+export async function instancesOfLaunch(db: Db, launchId: string): Promise<Instance[]> {
+	return await db.select().from(instances).where(eq(instances.launchId, launchId));
+}

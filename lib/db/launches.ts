@@ -1,0 +1,46 @@
+/** Queries and writes for `launches`: the durable record that lets a launch survive a restart. */
+import { and, desc, eq, inArray } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { launches, type LaunchStatus } from "./schema.ts";
+
+export type Launch = typeof launches.$inferSelect;
+export type NewLaunch = typeof launches.$inferInsert;
+
+export async function insertLaunch(db: Db, launch: NewLaunch): Promise<Launch> {
+	const [row] = await db.insert(launches).values(launch).returning();
+	return row!;
+}
+
+export async function getLaunch(db: Db, id: string): Promise<Launch | undefined> {
+	return await db.query.launches.findFirst({ where: eq(launches.id, id) });
+}
+
+/** Launches still in flight (queued or creating), oldest first. */
+export async function activeLaunches(db: Db, kind?: "instance" | "cluster"): Promise<Launch[]> {
+	return await db.select().from(launches).where(and(
+		inArray(launches.status, ["queued", "creating"]),
+		kind ? eq(launches.kind, kind) : undefined,
+	)).orderBy(launches.createdAt);
+}
+
+/**
+ * Updates a launch only if it is still in `expectedStatus`, so two processes that both saw the
+ * launch cannot both move it; returns the updated row or `undefined` when another got there first.
+ */
+export async function updateLaunch(
+	db: Db,
+	id: string,
+	expectedStatus: LaunchStatus,
+	changes: Partial<Omit<NewLaunch, "id">>,
+): Promise<Launch | undefined> {
+	const [row] = await db.update(launches).set({ ...changes, updatedAt: new Date() })
+		.where(and(eq(launches.id, id), eq(launches.status, expectedStatus))).returning();
+	return row;
+}
+
+/** A user's recent launches, newest first. */
+export async function recentLaunches(db: Db, userId: number, limit = 10): Promise<Launch[]> {
+	return await db.select().from(launches).where(eq(launches.userId, userId)).orderBy(desc(launches.createdAt)).limit(
+		limit,
+	);
+}

@@ -1,0 +1,61 @@
+/**
+ * Job leases: several server processes share one database and each periodic job still runs once
+ * per schedule tick. A lease has a holder and an expiry, so a crashed holder's lease lapses.
+ */
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { jobLeases } from "./schema.ts";
+
+export type JobLease = typeof jobLeases.$inferSelect;
+
+/**
+ * Takes the lease for `name` until `expiresAt` when nobody holds it (or the holder's lease
+ * lapsed) and, when `tick` is given, when no process has run this tick yet.
+ */
+export async function acquireLease(
+	db: Db,
+	name: string,
+	holder: string,
+	now: Date,
+	expiresAt: Date,
+	tick?: number,
+): Promise<boolean> {
+	await db.insert(jobLeases).values({ name }).onConflictDoNothing();
+	const rows = await db.update(jobLeases).set({
+		holder,
+		expiresAt,
+		lastStartedAt: now,
+		...(tick === undefined ? {} : { lastTick: tick }),
+	}).where(and(
+		eq(jobLeases.name, name),
+		or(isNull(jobLeases.holder), lt(jobLeases.expiresAt, now)),
+		tick === undefined ? undefined : or(isNull(jobLeases.lastTick), lt(jobLeases.lastTick, tick)),
+	)).returning({ name: jobLeases.name });
+	return rows.length === 1;
+}
+
+/** Releases the lease and records how the run ended. */
+export async function releaseLease(
+	db: Db,
+	name: string,
+	holder: string,
+	outcome: { finishedAt: Date; error?: string },
+): Promise<void> {
+	await db.update(jobLeases).set({
+		holder: null,
+		expiresAt: null,
+		lastFinishedAt: outcome.finishedAt,
+		lastError: outcome.error ?? null,
+		runs: sql`${jobLeases.runs} + 1`,
+		...(outcome.error === undefined ? { lastSuccessAt: outcome.finishedAt } : {}),
+	}).where(and(eq(jobLeases.name, name), eq(jobLeases.holder, holder)));
+}
+
+export async function getLease(db: Db, name: string): Promise<JobLease | undefined> {
+	return await db.query.jobLeases.findFirst({ where: eq(jobLeases.name, name) });
+}
+
+/** Takes a lease that is never released, only expires: a rate limit shared by every process. */
+export async function takeRateLimit(db: Db, name: string, now: Date, windowMs: number): Promise<boolean> {
+	return await acquireLease(db, name, "rate-limit", now, new Date(now.getTime() + windowMs));
+}

@@ -1,0 +1,274 @@
+/**
+ * The portal's tables. TS keys are camelCase, SQL names snake_case, tables plural.
+ * Times are stored as UTC epoch milliseconds and read back as `Date`.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const createdAt = () =>
+	integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`);
+const updatedAt = () =>
+	integer("updated_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`);
+
+export const ROLES = ["user", "manager", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const users = sqliteTable("users", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	/** Case-normalised (lower case) so "Alice" and "alice" are one person. */
+	username: text("username").notNull().unique(),
+	firstName: text("first_name").notNull().default(""),
+	lastName: text("last_name").notNull().default(""),
+	email: text("email").notNull().default(""),
+	/** Role given by an admin in the portal. */
+	role: text("role", { enum: ROLES }).notNull().default("user"),
+	/** Role derived from the directory at the last login; revoked when the directory stops granting it. */
+	directoryRole: text("directory_role", { enum: ROLES }),
+	lastLoginAt: integer("last_login_at", { mode: "timestamp_ms" }),
+	createdAt: createdAt(),
+	updatedAt: updatedAt(),
+});
+
+export const groups = sqliteTable("groups", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	name: text("name").notNull().unique(),
+	/** Directory group (e.g. a memberOf DN or CN) whose members join this group automatically. */
+	directoryName: text("directory_name"),
+	keyName: text("key_name").notNull().default(""),
+	iamInstanceProfile: text("iam_instance_profile").notNull().default(""),
+	nameOverride: text("name_override").notNull().default(""),
+	ags: text("ags").notNull().default(""),
+	costCenter: text("cost_center").notNull().default(""),
+	sdlc: text("sdlc").notNull().default(""),
+	emrAccess: integer("emr_access", { mode: "boolean" }).notNull().default(false),
+	/** Free-form `key=value` lines; `cluster_auto_termination_minutes` is the one the portal reads. */
+	settings: text("settings").notNull().default(""),
+	createdAt: createdAt(),
+	updatedAt: updatedAt(),
+});
+
+export const MEMBERSHIP_SOURCES = ["directory", "manual"] as const;
+export const memberships = sqliteTable("memberships", {
+	userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+	groupId: integer("group_id").notNull().references(() => groups.id, { onDelete: "cascade" }),
+	source: text("source", { enum: MEMBERSHIP_SOURCES }).notNull(),
+	createdAt: createdAt(),
+}, (t) => [primaryKey({ columns: [t.userId, t.groupId, t.source] }), index("memberships_group_idx").on(t.groupId)]);
+
+export const instanceTypes = sqliteTable("instance_types", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	/** The AWS name, e.g. `r4.4xlarge`. */
+	name: text("name").notNull().unique(),
+	description: text("description").notNull().default(""),
+});
+
+export const securityGroups = sqliteTable("security_groups", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	sgId: text("sg_id").notNull().unique(),
+	name: text("name").notNull().default(""),
+});
+
+export const SG_KINDS = ["default", "optional"] as const;
+export const groupSecurityGroups = sqliteTable("group_security_groups", {
+	groupId: integer("group_id").notNull().references(() => groups.id, { onDelete: "cascade" }),
+	securityGroupId: integer("security_group_id").notNull().references(() => securityGroups.id, {
+		onDelete: "restrict",
+	}),
+	kind: text("kind", { enum: SG_KINDS }).notNull(),
+}, (t) => [primaryKey({ columns: [t.groupId, t.securityGroupId, t.kind] })]);
+
+export const groupExcludedTypes = sqliteTable("group_excluded_types", {
+	groupId: integer("group_id").notNull().references(() => groups.id, { onDelete: "cascade" }),
+	instanceTypeId: integer("instance_type_id").notNull().references(() => instanceTypes.id, {
+		onDelete: "restrict",
+	}),
+}, (t) => [primaryKey({ columns: [t.groupId, t.instanceTypeId] })]);
+
+export const CONFIG_KINDS = ["instance", "cluster"] as const;
+export type ConfigKind = (typeof CONFIG_KINDS)[number];
+
+export const softwareConfigs = sqliteTable("software_configs", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	name: text("name").notNull().unique(),
+	kind: text("kind", { enum: CONFIG_KINDS }).notNull().default("instance"),
+	amiId: text("ami_id").notNull().default(""),
+	templateBody: text("template_body").notNull(),
+	userDataBody: text("user_data_body").notNull().default(""),
+	instanceName: text("instance_name").notNull().default(""),
+	/** Sanitized when saved; rendered as HTML. */
+	descriptionHtml: text("description_html").notNull().default(""),
+	hasProgressBar: integer("has_progress_bar", { mode: "boolean" }).notNull().default(false),
+	/** Operating system key in the pricing file: linux, rhel, sles, mswin, ... */
+	os: text("os").notNull().default("linux"),
+	volumeDevice: text("volume_device").notNull().default(""),
+	volumeSizeGb: integer("volume_size_gb").notNull().default(10),
+	volumeType: text("volume_type").notNull().default("gp2"),
+	volumeKmsKey: text("volume_kms_key").notNull().default(""),
+	/** `{{{token}}}` replacements (user data) or extra template parameters (clusters), as a JSON object. */
+	params: text("params", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
+	/** Cluster "Connection" string; `{{{ URL }}}` becomes the DNS name or master IP. */
+	customUrlFormat: text("custom_url_format").notNull().default(""),
+	/** EMR: managed and additional security groups, as sg ids. */
+	emrMasterSecurityGroup: text("emr_master_security_group").notNull().default(""),
+	emrSlaveSecurityGroup: text("emr_slave_security_group").notNull().default(""),
+	emrAdditionalMasterSecurityGroups: text("emr_additional_master_security_groups").notNull().default(""),
+	emrAdditionalSlaveSecurityGroups: text("emr_additional_slave_security_groups").notNull().default(""),
+	createdAt: createdAt(),
+	updatedAt: updatedAt(),
+});
+
+export const configInstanceTypes = sqliteTable("config_instance_types", {
+	configId: integer("config_id").notNull().references(() => softwareConfigs.id, { onDelete: "cascade" }),
+	instanceTypeId: integer("instance_type_id").notNull().references(() => instanceTypes.id, {
+		onDelete: "restrict",
+	}),
+}, (t) => [primaryKey({ columns: [t.configId, t.instanceTypeId] })]);
+
+export const configGroups = sqliteTable("config_groups", {
+	configId: integer("config_id").notNull().references(() => softwareConfigs.id, { onDelete: "cascade" }),
+	groupId: integer("group_id").notNull().references(() => groups.id, { onDelete: "cascade" }),
+}, (t) => [primaryKey({ columns: [t.configId, t.groupId] }), index("config_groups_group_idx").on(t.groupId)]);
+
+export const params = sqliteTable("params", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	token: text("token").notNull().unique(),
+	value: text("value").notNull().default(""),
+	description: text("description").notNull().default(""),
+});
+
+export const LAUNCH_STATUSES = ["queued", "creating", "complete", "failed"] as const;
+export type LaunchStatus = (typeof LAUNCH_STATUSES)[number];
+
+export const launches = sqliteTable("launches", {
+	id: text("id").primaryKey(),
+	userId: integer("user_id").notNull().references(() => users.id),
+	groupId: integer("group_id").notNull().references(() => groups.id),
+	configId: integer("config_id").notNull().references(() => softwareConfigs.id),
+	kind: text("kind", { enum: CONFIG_KINDS }).notNull().default("instance"),
+	instanceType: text("instance_type").notNull(),
+	/** Launch choices: optional security groups; for clusters the form's values. */
+	options: text("options", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+	stackName: text("stack_name").notNull(),
+	stackId: text("stack_id"),
+	status: text("status", { enum: LAUNCH_STATUSES }).notNull().default("queued"),
+	/** What the launch is doing now, in words the user understands. */
+	step: text("step").notNull().default("Waiting to start"),
+	reason: text("reason"),
+	/** SHA-256 of the progress token the bootstrap script sends back; the token itself is never stored. */
+	progressTokenHash: text("progress_token_hash").notNull(),
+	attempts: integer("attempts").notNull().default(0),
+	createdAt: createdAt(),
+	updatedAt: updatedAt(),
+	submittedAt: integer("submitted_at", { mode: "timestamp_ms" }),
+	finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
+}, (t) => [index("launches_status_idx").on(t.status), index("launches_user_idx").on(t.userId)]);
+
+export const instances = sqliteTable("instances", {
+	id: text("id").primaryKey(),
+	launchId: text("launch_id").references(() => launches.id),
+	stackId: text("stack_id"),
+	stackName: text("stack_name"),
+	ownerId: integer("owner_id").notNull().references(() => users.id),
+	groupId: integer("group_id").references(() => groups.id),
+	configId: integer("config_id").references(() => softwareConfigs.id),
+	name: text("name").notNull().default(""),
+	instanceType: text("instance_type").notNull(),
+	amiId: text("ami_id").notNull().default(""),
+	availabilityZone: text("availability_zone").notNull().default(""),
+	/** AWS state name (pending, running, stopping, stopped, shutting-down, terminated) or `vanished`. */
+	state: text("state").notNull().default("pending"),
+	privateIp: text("private_ip"),
+	publicIp: text("public_ip"),
+	/** The IP the DNS record points at, so a changed IP is noticed. */
+	dnsIp: text("dns_ip"),
+	dnsName: text("dns_name"),
+	progressText: text("progress_text"),
+	progressPercent: integer("progress_percent"),
+	progressUpdatedAt: integer("progress_updated_at", { mode: "timestamp_ms" }),
+	/** The control action in flight (start, stop, restart, terminate), cleared when AWS shows its effect. */
+	pendingAction: text("pending_action"),
+	pendingSince: integer("pending_since", { mode: "timestamp_ms" }),
+	launchedAt: integer("launched_at", { mode: "timestamp_ms" }),
+	startedAt: integer("started_at", { mode: "timestamp_ms" }),
+	stoppedAt: integer("stopped_at", { mode: "timestamp_ms" }),
+	lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }),
+	archived: integer("archived", { mode: "boolean" }).notNull().default(false),
+	controlsLocked: integer("controls_locked", { mode: "boolean" }).notNull().default(false),
+	createdAt: createdAt(),
+	updatedAt: updatedAt(),
+}, (t) => [
+	index("instances_owner_idx").on(t.ownerId, t.archived),
+	index("instances_state_idx").on(t.archived, t.state),
+	index("instances_group_idx").on(t.groupId),
+]);
+
+export const volumes = sqliteTable("volumes", {
+	id: text("id").primaryKey(),
+	instanceId: text("instance_id"),
+	launchId: text("launch_id").references(() => launches.id),
+	ownerId: integer("owner_id").notNull().references(() => users.id),
+	groupId: integer("group_id").references(() => groups.id),
+	sizeGb: integer("size_gb").notNull().default(0),
+	device: text("device").notNull().default(""),
+	volumeType: text("volume_type").notNull().default("gp2"),
+	/** AWS volume state (creating, available, in-use, deleting, deleted) or `vanished`. */
+	state: text("state").notNull().default("creating"),
+	lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }),
+	createdAt: createdAt(),
+	updatedAt: updatedAt(),
+}, (t) => [index("volumes_instance_idx").on(t.instanceId)]);
+
+export const RESOURCE_KINDS = ["instance", "volume", "cluster"] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+export const bills = sqliteTable("bills", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	resourceKind: text("resource_kind", { enum: RESOURCE_KINDS }).notNull(),
+	resourceId: text("resource_id").notNull(),
+	userId: integer("user_id").notNull().references(() => users.id),
+	groupId: integer("group_id").references(() => groups.id),
+	costCenter: text("cost_center").notNull(),
+	/** What is billed: an instance type, `gp2 100 GiB`, or `SPOT r4.xlarge x 11`. */
+	description: text("description").notNull(),
+	/** USD per hour after discount, full double precision; null when the price is unknown. */
+	hourlyRate: real("hourly_rate"),
+	startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
+	endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+}, (t) => [
+	uniqueIndex("bills_one_open_per_resource").on(t.resourceId).where(sql`ended_at IS NULL`),
+	index("bills_period_idx").on(t.startedAt, t.endedAt),
+	index("bills_user_idx").on(t.userId),
+]);
+
+export const AUDIT_OUTCOMES = ["ok", "refused", "error"] as const;
+export const auditEvents = sqliteTable("audit_events", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	at: integer("at", { mode: "timestamp_ms" }).notNull(),
+	/** Null for the system (jobs) and for instances calling back. */
+	actorId: integer("actor_id").references(() => users.id),
+	actor: text("actor").notNull(),
+	action: text("action").notNull(),
+	resourceKind: text("resource_kind").notNull(),
+	resourceId: text("resource_id").notNull(),
+	outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull(),
+	detail: text("detail").notNull().default(""),
+}, (t) => [index("audit_resource_idx").on(t.resourceId, t.at)]);
+
+export const jobLeases = sqliteTable("job_leases", {
+	name: text("name").primaryKey(),
+	holder: text("holder"),
+	expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
+	lastStartedAt: integer("last_started_at", { mode: "timestamp_ms" }),
+	lastFinishedAt: integer("last_finished_at", { mode: "timestamp_ms" }),
+	lastSuccessAt: integer("last_success_at", { mode: "timestamp_ms" }),
+	lastError: text("last_error"),
+	/** The schedule tick the last cron run belonged to, so each tick runs once across processes. */
+	lastTick: integer("last_tick"),
+	runs: integer("runs").notNull().default(0),
+});
+
+/** Small process-shared values, e.g. the generated secret that signs CSRF and progress tokens. */
+export const appState = sqliteTable("app_state", {
+	key: text("key").primaryKey(),
+	value: text("value").notNull(),
+});

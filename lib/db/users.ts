@@ -1,0 +1,169 @@
+/** Queries and writes for users and their group memberships. */
+import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { groups, memberships, type Role, ROLES, users } from "./schema.ts";
+
+export type User = typeof users.$inferSelect;
+export type Group = typeof groups.$inferSelect;
+export type Membership = typeof memberships.$inferSelect;
+
+/** Returns the user, or `undefined`. Usernames are stored lower-case. */
+export async function getUserByUsername(db: Db, username: string): Promise<User | undefined> {
+	return await db.query.users.findFirst({ where: eq(users.username, username.toLowerCase()) });
+}
+
+export async function getUser(db: Db, id: number): Promise<User | undefined> {
+	return await db.query.users.findFirst({ where: eq(users.id, id) });
+}
+
+/** Creates the user, or returns the existing one when another request created it first. */
+export async function ensureUser(
+	db: Db,
+	values: { username: string; firstName?: string; lastName?: string; email?: string },
+): Promise<{ user: User; created: boolean }> {
+	const username = values.username.toLowerCase();
+	const inserted = await db.insert(users).values({ ...values, username }).onConflictDoNothing().returning();
+	if (inserted[0]) return { user: inserted[0], created: true };
+	return { user: (await getUserByUsername(db, username))!, created: false };
+}
+
+/** Updates profile fields; writes only when something differs. */
+export async function updateUserProfile(
+	db: Db,
+	user: User,
+	changes: Partial<Pick<User, "firstName" | "lastName" | "email" | "directoryRole" | "lastLoginAt" | "role">>,
+): Promise<User> {
+	const differs = Object.entries(changes).some(([key, value]) => {
+		const current = user[key as keyof User];
+		return value instanceof Date
+			? !(current instanceof Date) || current.getTime() !== value.getTime()
+			: current !== value;
+	});
+	if (!differs) return user;
+	const [updated] = await db.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, user.id))
+		.returning();
+	return updated ?? user;
+}
+
+/** The highest of the roles; `undefined` entries are ignored. */
+export function highestRole(...roles: (Role | null | undefined)[]): Role {
+	let best = 0;
+	for (const role of roles) if (role) best = Math.max(best, ROLES.indexOf(role));
+	return ROLES[best]!;
+}
+
+/** Ids of the groups a user belongs to (any source). */
+export async function groupIdsOf(db: Db, userId: number): Promise<number[]> {
+	const rows = await db.selectDistinct({ groupId: memberships.groupId }).from(memberships).where(
+		eq(memberships.userId, userId),
+	);
+	return rows.map((r) => r.groupId);
+}
+
+/** The groups a user belongs to, by name. */
+export async function groupsOf(db: Db, userId: number): Promise<Group[]> {
+	const ids = await groupIdsOf(db, userId);
+	if (ids.length === 0) return [];
+	return await db.select().from(groups).where(inArray(groups.id, ids)).orderBy(asc(groups.name));
+}
+
+/** Normalises a directory name (DN or plain name) for comparison. */
+export function normaliseDirectoryName(name: string): string {
+	return name.trim().toLowerCase().replace(/\s*([,=])\s*/g, "$1");
+}
+
+/** The CN of a DN (`CN=Data Science,OU=Teams,...` gives `data science`), else the name itself. */
+function commonName(name: string): string {
+	const match = /^cn=([^,]+)/.exec(normaliseDirectoryName(name));
+	return match ? match[1]! : normaliseDirectoryName(name);
+}
+
+/**
+ * Whether a directory entry the user belongs to matches a group's directory name. A DN matches only
+ * the same full DN, so equal CNs in different OUs stay different teams; a bare name configured on
+ * the group matches the entry's CN (or the entry itself).
+ */
+export function directoryNameMatches(groupDirectoryName: string, userEntry: string): boolean {
+	const configured = normaliseDirectoryName(groupDirectoryName);
+	if (!configured) return false;
+	if (configured.includes("=")) return configured === normaliseDirectoryName(userEntry);
+	return configured === commonName(userEntry);
+}
+
+/**
+ * Makes the user's directory memberships equal to the groups matching `directoryEntries`: adds the
+ * missing ones and removes those the directory no longer grants. Manual memberships are untouched.
+ */
+export async function syncDirectoryMemberships(
+	db: Db,
+	userId: number,
+	directoryEntries: readonly string[],
+): Promise<{ added: number[]; removed: number[] }> {
+	const candidates = await db.select({ id: groups.id, directoryName: groups.directoryName }).from(groups).where(
+		isNotNull(groups.directoryName),
+	);
+	const wanted = new Set(
+		candidates.filter((g) => directoryEntries.some((entry) => directoryNameMatches(g.directoryName!, entry))).map((g) =>
+			g.id
+		),
+	);
+	const current = new Set(
+		(await db.select({ groupId: memberships.groupId }).from(memberships).where(
+			and(eq(memberships.userId, userId), eq(memberships.source, "directory")),
+		)).map((r) => r.groupId),
+	);
+	const added = [...wanted].filter((id) => !current.has(id));
+	const removed = [...current].filter((id) => !wanted.has(id));
+	if (added.length > 0) {
+		await db.insert(memberships).values(added.map((groupId) => ({ userId, groupId, source: "directory" as const })))
+			.onConflictDoNothing();
+	}
+	if (removed.length > 0) {
+		await db.delete(memberships).where(
+			and(eq(memberships.userId, userId), eq(memberships.source, "directory"), inArray(memberships.groupId, removed)),
+		);
+	}
+	return { added, removed };
+}
+
+/** Adds or removes a manual membership. */
+export async function setManualMembership(db: Db, userId: number, groupId: number, member: boolean): Promise<void> {
+	if (member) {
+		await db.insert(memberships).values({ userId, groupId, source: "manual" }).onConflictDoNothing();
+	} else {
+		await db.delete(memberships).where(
+			and(eq(memberships.userId, userId), eq(memberships.groupId, groupId), eq(memberships.source, "manual")),
+		);
+	}
+}
+
+/** Every user, by username. */
+export async function listUsers(db: Db): Promise<User[]> {
+	return await db.select().from(users).orderBy(asc(users.username));
+}
+
+/** Users sharing at least one group with `userId` (including that user). */
+export async function teammateIds(db: Db, groupIds: readonly number[]): Promise<number[]> {
+	if (groupIds.length === 0) return [];
+	const rows = await db.selectDistinct({ userId: memberships.userId }).from(memberships).where(
+		inArray(memberships.groupId, [...groupIds]),
+	);
+	return rows.map((r) => r.userId);
+}
+
+/** Memberships of every user, for the admin page. */
+export async function listMemberships(db: Db): Promise<Membership[]> {
+	return await db.select().from(memberships);
+}
+
+/** A display name: "First Last", else the username. */
+export function displayName(user: Pick<User, "firstName" | "lastName" | "username">): string {
+	const name = `${user.firstName} ${user.lastName}`.trim();
+	return name || user.username;
+}
+
+/** Number of users (for empty-state checks). */
+export async function countUsers(db: Db): Promise<number> {
+	const [row] = await db.select({ n: sql<number>`count(*)` }).from(users);
+	return Number(row?.n ?? 0);
+}

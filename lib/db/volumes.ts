@@ -1,0 +1,40 @@
+/** Queries and writes for `volumes`. */
+import { and, eq, inArray, notInArray } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { volumes } from "./schema.ts";
+
+export type Volume = typeof volumes.$inferSelect;
+export type NewVolume = typeof volumes.$inferInsert;
+
+/** Volume states that mean the volume no longer exists (and is no longer billed). */
+export const GONE_VOLUME_STATES = ["deleted", "vanished"];
+
+export async function insertVolume(db: Db, volume: NewVolume): Promise<boolean> {
+	const rows = await db.insert(volumes).values(volume).onConflictDoNothing().returning({ id: volumes.id });
+	return rows.length > 0;
+}
+
+export async function getVolume(db: Db, id: string): Promise<Volume | undefined> {
+	return await db.query.volumes.findFirst({ where: eq(volumes.id, id) });
+}
+
+export async function volumesOf(db: Db, instanceId: string): Promise<Volume[]> {
+	return await db.select().from(volumes).where(eq(volumes.instanceId, instanceId));
+}
+
+/** Volumes that still exist as far as the portal knows. */
+export async function liveVolumes(db: Db, ownerId?: number): Promise<Volume[]> {
+	return await db.select().from(volumes).where(and(
+		notInArray(volumes.state, GONE_VOLUME_STATES),
+		ownerId === undefined ? undefined : eq(volumes.ownerId, ownerId),
+	));
+}
+
+export async function updateVolume(db: Db, id: string, changes: Partial<NewVolume>): Promise<void> {
+	await db.update(volumes).set({ ...changes, updatedAt: new Date() }).where(eq(volumes.id, id));
+}
+
+export async function volumesByIds(db: Db, ids: string[]): Promise<Volume[]> {
+	if (ids.length === 0) return [];
+	return await db.select().from(volumes).where(inArray(volumes.id, ids));
+}

@@ -1,0 +1,54 @@
+/** The dependencies every route, job and domain function receives, built once by main.ts (or a test). */
+import type { Aws } from "./aws/types.ts";
+import type { Db } from "./db/client.ts";
+import type { Loggers } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
+import type { Plugins } from "./plugins.ts";
+import type { Pricing } from "./pricing.ts";
+import type { Settings } from "./settings.ts";
+
+/** Fire-and-forget work (job kicks, refreshes) that shutdown and tests can wait for. */
+export interface Background {
+	/** Starts `task` without waiting; errors are logged, never thrown. */
+	run(name: string, task: () => Promise<unknown>): void;
+	/** Resolves when every started task has finished. */
+	idle(): Promise<void>;
+}
+
+export interface Deps {
+	settings: Settings;
+	db: Db;
+	aws: Aws;
+	plugins: Plugins;
+	log: Loggers;
+	pricing: Pricing;
+	metrics: Metrics;
+	/** The current time; tests pass a fixed or fake clock. */
+	clock: () => Date;
+	/** Key for the portal's HMACs (CSRF and progress tokens); shared by every process via the database. */
+	secret: string;
+	/** This process's name in job leases. */
+	holder: string;
+	background: Background;
+}
+
+/** Creates a {@link Background} that logs failures to `log`. */
+export function createBackground(log: Loggers["web"]): Background {
+	const running = new Set<Promise<unknown>>();
+	return {
+		run(name, task) {
+			const promise = (async () => {
+				try {
+					await task();
+				} catch (error) {
+					log.error("background task {name} failed: {message}", { name, message: (error as Error).message });
+				}
+			})();
+			running.add(promise);
+			promise.finally(() => running.delete(promise));
+		},
+		async idle() {
+			while (running.size > 0) await Promise.allSettled([...running]);
+		},
+	};
+}

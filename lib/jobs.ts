@@ -1,0 +1,76 @@
+/**
+ * Running periodic jobs safely across processes: a run takes the job's lease in the database
+ * (holder, expiry); a scheduled run also claims its schedule tick, so each tick runs once however
+ * many processes fire it. A holder that crashes lets its lease lapse after `leaseMs`.
+ */
+import { acquireLease, releaseLease } from "./db/leases.ts";
+import type { Deps } from "./deps.ts";
+
+/** A periodic job: a plain function plus its schedule. */
+export interface Job {
+	/** Stable kebab-case name (lease key, cron name, metrics label). */
+	name: string;
+	/** Minutes between runs; the cron schedule is derived from it. */
+	everyMinutes: number;
+	/** How long a run may hold the lease before another process may assume it crashed. */
+	leaseMs: number;
+	run(deps: Deps): Promise<unknown>;
+}
+
+export type JobOutcome = "ok" | "failed" | "skipped";
+
+/** The schedule tick `now` falls in. */
+export function tickOf(job: Pick<Job, "everyMinutes">, now: Date): number {
+	return Math.floor(now.getTime() / (job.everyMinutes * 60_000));
+}
+
+/** The cron expression for a job's interval. */
+export function cronSchedule(job: Pick<Job, "everyMinutes">): string {
+	return job.everyMinutes === 1 ? "* * * * *" : `*/${job.everyMinutes} * * * *`;
+}
+
+/**
+ * Runs the job if this process gets its lease: for a scheduled run (`scheduled: true`) only once per
+ * tick across processes; for a kick (right after a launch) whenever nobody holds it.
+ */
+export async function runJob(deps: Deps, job: Job, options: { scheduled: boolean }): Promise<JobOutcome> {
+	const now = deps.clock();
+	const acquired = await acquireLease(
+		deps.db,
+		job.name,
+		deps.holder,
+		now,
+		new Date(now.getTime() + job.leaseMs),
+		options.scheduled ? tickOf(job, now) : undefined,
+	);
+	if (!acquired) {
+		deps.metrics.jobRuns.inc({ job: job.name, outcome: "skipped" });
+		return "skipped";
+	}
+	const started = performance.now();
+	let error: string | undefined;
+	try {
+		await job.run(deps);
+	} catch (e) {
+		error = (e as Error).message || String(e);
+		deps.log.web.error("job {job} failed: {message}", { job: job.name, message: error });
+	} finally {
+		await releaseLease(deps.db, job.name, deps.holder, { finishedAt: deps.clock(), error });
+		deps.metrics.jobDuration.observe({ job: job.name }, (performance.now() - started) / 1000);
+		deps.metrics.jobRuns.inc({ job: job.name, outcome: error === undefined ? "ok" : "failed" });
+	}
+	return error === undefined ? "ok" : "failed";
+}
+
+/**
+ * Runs a job soon in the background (e.g. submit a launch right after the request); when another
+ * process holds the lease it retries a few times, and the next scheduled tick is the backstop.
+ */
+export function kickJob(deps: Deps, job: Job): void {
+	deps.background.run(`kick ${job.name}`, async () => {
+		for (let attempt = 0; attempt < 5; attempt++) {
+			if (await runJob(deps, job, { scheduled: false }) !== "skipped") return;
+			await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+		}
+	});
+}

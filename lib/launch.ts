@@ -1,0 +1,296 @@
+/**
+ * Launch requests: server-side entitlement checks, the seed's CloudFormation parameters, `{{{token}}}`
+ * substitution, the 4096-byte parameter limit, stack names and tags. A launch is recorded in
+ * `launches` before AWS is called; the launcher job (lib/launcher.ts) submits and follows it.
+ */
+import type { Viewer } from "./auth.ts";
+import {
+	getConfig,
+	getGroup,
+	groupSecurityGroupsOf,
+	paramsMap,
+	permittedGroupIds,
+	type SoftwareConfig,
+	usableTypes,
+} from "./db/catalog.ts";
+import { insertLaunch, type Launch } from "./db/launches.ts";
+import { getUser, type Group, type User } from "./db/users.ts";
+import type { Deps } from "./deps.ts";
+import { UserError } from "./errors.ts";
+import { publicUrl, type Settings } from "./settings.ts";
+import { LAUNCHED_BY_TAG, LAUNCHED_BY_VALUE } from "./sync.ts";
+
+/** CloudFormation's limit on one parameter value. */
+export const PARAMETER_LIMIT_BYTES = 4096;
+/** AWS's limit on security groups per network interface. */
+export const MAX_SECURITY_GROUPS = 5;
+/** The tag that ties a stack (and its resources) to its launch row. */
+export const LAUNCH_TAG = "mliy:launch-id";
+
+/** Replaces `{{{token}}}` from each source in order; the first source to define a token wins, unknown tokens stay. */
+export function substituteTokens(text: string, sources: readonly (readonly (readonly [string, string])[])[]): string {
+	let out = text;
+	for (const source of sources) {
+		for (const [token, replacement] of source) {
+			if (!token) continue;
+			out = out.replaceAll(`{{{${token}}}}`, () => replacement);
+		}
+	}
+	return out;
+}
+
+/** Base64 of UTF-8 text (CloudFormation's UserData parameter). */
+export function base64Utf8(text: string): string {
+	const bytes = new TextEncoder().encode(text);
+	let binary = "";
+	for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+	return btoa(binary);
+}
+
+/** A CloudFormation-valid stack name: `[A-Za-z][A-Za-z0-9-]*`, at most 128 characters. */
+export function stackNameFor(prefix: string, ags: string, launchId: string): string {
+	const clean = (s: string) => s.replace(/[^A-Za-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
+	const suffix = launchId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12);
+	let head = [clean(prefix), clean(ags)].filter(Boolean).join("-");
+	if (!/^[A-Za-z]/.test(head)) head = `mliy${head ? `-${head}` : ""}`;
+	return `${head.slice(0, 128 - suffix.length - 1).replace(/-+$/, "")}-${suffix}`;
+}
+
+/** The progress token for a launch: derived from the portal's secret, so it is never stored. */
+export async function progressToken(secret: string, launchId: string): Promise<string> {
+	const key = await crypto.subtle.importKey(
+		"raw",
+		new TextEncoder().encode(secret),
+		{ name: "HMAC", hash: "SHA-256" },
+		false,
+		[
+			"sign",
+		],
+	);
+	const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`progress:${launchId}`)));
+	return btoa(String.fromCharCode(...mac)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** SHA-256 hex of a token: what `launches` stores. */
+export async function hashToken(token: string): Promise<string> {
+	const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+	return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The instance name: the group's override, else the configuration's name for instances. */
+export function instanceNameFor(
+	group: Pick<Group, "nameOverride">,
+	config: Pick<SoftwareConfig, "instanceName" | "name">,
+) {
+	return group.nameOverride || config.instanceName || config.name;
+}
+
+/** The standard tags every launched resource carries. */
+export function standardTags(
+	input: { user: User; group: Group; config: SoftwareConfig; launchId: string; defaultChargeCode: string },
+): Record<string, string> {
+	const { user, group, config } = input;
+	const tags: Record<string, string> = {
+		Name: instanceNameFor(group, config),
+		Owner: `${user.firstName} ${user.lastName}`.trim() || user.username,
+		userid: user.username,
+		[LAUNCHED_BY_TAG]: LAUNCHED_BY_VALUE,
+		"Software Config": config.name,
+		Group: group.name,
+		"Cost Center": group.costCenter || input.defaultChargeCode,
+		AGS: group.ags,
+		SDLC: group.sdlc,
+		[LAUNCH_TAG]: input.launchId,
+	};
+	// CloudFormation rejects empty tag values; leave such tags off.
+	return Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== "").map(([k, v]) => [k, v.slice(0, 256)]));
+}
+
+/** Everything a stack needs besides placement, for one launch. */
+export interface InstanceStackInput {
+	settings: Pick<Settings, "REPLACEMENT_TOKENS" | "AWS_REGION" | "PUBLIC_URL" | "HOST" | "PORT">;
+	group: Group;
+	config: SoftwareConfig;
+	instanceType: string;
+	securityGroupIds: string[];
+	globalParams: Record<string, string>;
+	launchId: string;
+	stackName: string;
+	token: string;
+	placement: { subnetId: string; availabilityZone: string };
+}
+
+/** Builds the user data: built-in, config, global and settings tokens, in that order of precedence. */
+export function buildUserData(
+	input: Omit<InstanceStackInput, "placement" | "securityGroupIds" | "instanceType">,
+): string {
+	const base = publicUrl(input.settings as Settings);
+	return substituteTokens(input.config.userDataBody, [
+		[["PROGRESS_TOKEN", input.token], ["LAUNCH_ID", input.launchId]],
+		Object.entries(input.config.params),
+		Object.entries(input.globalParams),
+		input.settings.REPLACEMENT_TOKENS,
+		[
+			["PROGRESS_URL", `${base}/ajax/progress`],
+			["MLIY_URL", base],
+			["MANAGER_HOSTNAME", new URL(base).host],
+			["STACK_NAME", input.stackName],
+			["AWS_REGION", input.settings.AWS_REGION],
+			["EBS_DEVICE", input.config.volumeDevice],
+		],
+	]);
+}
+
+/** The seed's CloudFormation parameters, exactly, for an instance launch. */
+export function buildInstanceParameters(input: InstanceStackInput): Record<string, string> {
+	const { group, config } = input;
+	const parameters: Record<string, string> = {
+		KeyName: group.keyName,
+		ImageId: config.amiId,
+		InstanceType: input.instanceType,
+		IamInstanceProfile: group.iamInstanceProfile,
+		SecurityGroupIds: input.securityGroupIds.join(","),
+		SubnetId: input.placement.subnetId,
+		AvailabilityZone: input.placement.availabilityZone,
+		EBSVolumeDeviceName: config.volumeDevice,
+		VolumeSize: String(config.volumeSizeGb),
+		UserData: base64Utf8(buildUserData(input)),
+	};
+	if (config.volumeKmsKey) parameters.KmsKeyId = config.volumeKmsKey;
+	return parameters;
+}
+
+/** Refuses parameters over CloudFormation's 4096-byte limit, saying how far over they are. */
+export function checkParameterSizes(parameters: Record<string, string>): void {
+	for (const [key, value] of Object.entries(parameters)) {
+		const bytes = new TextEncoder().encode(value).length;
+		if (bytes > PARAMETER_LIMIT_BYTES) {
+			const what = key === "UserData"
+				? "The bootstrap script, after token replacement and base64 encoding,"
+				: `The ${key} parameter`;
+			throw new UserError(
+				422,
+				`${what} is ${bytes} bytes: ${
+					bytes - PARAMETER_LIMIT_BYTES
+				} bytes over CloudFormation's ${PARAMETER_LIMIT_BYTES}-byte parameter limit. Ask an admin to shorten the script or move parts of it to files the script downloads.`,
+			);
+		}
+	}
+}
+
+/** The validated launch form. */
+export interface InstanceLaunchRequest {
+	groupId: number;
+	configId: number;
+	instanceType: string;
+	optionalSecurityGroupIds: string[];
+}
+
+/** What the checks resolved, ready to be recorded. */
+export interface CheckedLaunch {
+	user: User;
+	group: Group;
+	config: SoftwareConfig;
+	instanceType: string;
+	securityGroupIds: string[];
+}
+
+/**
+ * Checks on the server that the viewer may launch this: member of the group, configuration
+ * permitted to it and of the right kind, type compatible and not excluded, security groups the
+ * group offers and at most five in all. Throws {@link UserError} with field messages.
+ */
+export async function checkInstanceLaunch(
+	deps: Pick<Deps, "db">,
+	viewer: Viewer,
+	request: InstanceLaunchRequest,
+): Promise<CheckedLaunch> {
+	const group = await getGroup(deps.db, request.groupId);
+	if (!group || !viewer.groupIds.includes(group.id)) {
+		throw new UserError(403, "You are not a member of that group, so you cannot launch with its settings.");
+	}
+	const config = await getConfig(deps.db, request.configId);
+	if (!config || !(await permittedGroupIds(deps.db, config.id)).includes(group.id)) {
+		throw new UserError(403, `That software configuration is not available to the group "${group.name}".`);
+	}
+	if (config.kind !== "instance") {
+		throw new UserError(422, `"${config.name}" launches EMR clusters; use the cluster form.`);
+	}
+	const types = await usableTypes(deps.db, config.id, group.id);
+	if (!types.some((t) => t.name === request.instanceType)) {
+		throw new UserError(422, "Choose one of the instance types offered for this configuration.", {
+			fields: { instanceType: `${request.instanceType || "(none)"} is not allowed for this configuration and group` },
+		});
+	}
+	const defaults = await groupSecurityGroupsOf(deps.db, group.id, "default");
+	const optional = await groupSecurityGroupsOf(deps.db, group.id, "optional");
+	const chosen = [...new Set(request.optionalSecurityGroupIds)];
+	const unknown = chosen.filter((id) => !optional.some((sg) => sg.sgId === id));
+	if (unknown.length > 0) {
+		throw new UserError(422, "Choose only security groups your group offers.", {
+			fields: { securityGroups: `not offered by ${group.name}: ${unknown.join(", ")}` },
+		});
+	}
+	const securityGroupIds = [...new Set([...defaults.map((sg) => sg.sgId), ...chosen])];
+	if (securityGroupIds.length > MAX_SECURITY_GROUPS) {
+		throw new UserError(422, "Too many security groups.", {
+			fields: {
+				securityGroups:
+					`${chosen.length} optional plus ${defaults.length} default security groups is ${securityGroupIds.length}; AWS allows at most ${MAX_SECURITY_GROUPS}`,
+			},
+		});
+	}
+	const user = await getUser(deps.db, viewer.id);
+	if (!user) throw new UserError(401, "Your user record is missing; sign in again.");
+	return { user, group, config, instanceType: request.instanceType, securityGroupIds };
+}
+
+/**
+ * Records an instance launch after its checks, including the parameter-size check with the real
+ * token and a placeholder placement, then asks the launcher to submit it. Returns the launch.
+ */
+export async function requestInstanceLaunch(
+	deps: Deps,
+	viewer: Viewer,
+	request: InstanceLaunchRequest,
+): Promise<Launch> {
+	const checked = await checkInstanceLaunch(deps, viewer, request);
+	const launchId = crypto.randomUUID();
+	const stackName = stackNameFor(instanceNameFor(checked.group, checked.config), checked.group.ags, launchId);
+	const token = await progressToken(deps.secret, launchId);
+	const parameters = buildInstanceParameters({
+		settings: deps.settings,
+		group: checked.group,
+		config: checked.config,
+		instanceType: checked.instanceType,
+		securityGroupIds: checked.securityGroupIds,
+		globalParams: await paramsMap(deps.db),
+		launchId,
+		stackName,
+		token,
+		placement: { subnetId: "subnet-00000000000000000", availabilityZone: "xx-xxxx-0x" },
+	});
+	checkParameterSizes(parameters);
+	const launch = await insertLaunch(deps.db, {
+		id: launchId,
+		userId: checked.user.id,
+		groupId: checked.group.id,
+		configId: checked.config.id,
+		kind: "instance",
+		instanceType: checked.instanceType,
+		options: { securityGroupIds: checked.securityGroupIds },
+		stackName,
+		status: "queued",
+		step: "Queued: sending the request to CloudFormation",
+		progressTokenHash: await hashToken(token),
+	});
+	deps.metrics.launches.inc({ outcome: "requested" });
+	deps.log.launch.info("launch {launchId} requested by {user}: {config} ({type}) in {group}", {
+		launchId,
+		user: viewer.username,
+		config: checked.config.name,
+		type: checked.instanceType,
+		group: checked.group.name,
+	});
+	return launch;
+}

@@ -1,0 +1,374 @@
+/**
+ * Moves launches forward: submits queued launches to CloudFormation (with the launch id as the
+ * idempotency token) and follows creating stacks until they complete, fail or time out, recording
+ * instances and volumes as soon as they have physical ids. All state lives in `launches`, so a
+ * launch started before a restart finishes after it.
+ */
+import { recordAudit } from "./db/audit.ts";
+import { getConfig, getGroup, groupSecurityGroupsOf, paramsMap } from "./db/catalog.ts";
+import { insertInstance, instancesOfLaunch } from "./db/instances.ts";
+import { activeLaunches, type Launch, updateLaunch } from "./db/launches.ts";
+import { getUser } from "./db/users.ts";
+import { insertVolume } from "./db/volumes.ts";
+import type { Deps } from "./deps.ts";
+import { AwsError, UserError } from "./errors.ts";
+import {
+	buildInstanceParameters,
+	checkParameterSizes,
+	instanceNameFor,
+	progressToken,
+	standardTags,
+} from "./launch.ts";
+import type { Stack, StackEvent, StackResource } from "./aws/types.ts";
+import { refreshInstances, refreshVolumes } from "./sync.ts";
+
+/** Moves every active launch one step. Errors of one launch do not stop the others. */
+export async function advanceLaunches(deps: Deps, kind?: "instance" | "cluster"): Promise<number> {
+	const launches = await activeLaunches(deps.db, kind);
+	for (const launch of launches) {
+		try {
+			await advanceLaunch(deps, launch);
+		} catch (error) {
+			deps.log.launch.error("launch {launchId}: step failed, will retry next run: {message}", {
+				launchId: launch.id,
+				message: (error as Error).message,
+			});
+		}
+	}
+	return launches.length;
+}
+
+/** Hooks for other resource kinds (clusters) to reuse this machinery. */
+export interface LaunchKindHandler {
+	submit(deps: Deps, launch: Launch): Promise<void>;
+	follow(deps: Deps, launch: Launch): Promise<void>;
+}
+
+const handlers = new Map<string, LaunchKindHandler>();
+
+/** Registers how a launch kind is submitted and followed. */
+export function registerLaunchKind(kind: string, handler: LaunchKindHandler): void {
+	handlers.set(kind, handler);
+}
+
+/** Moves one launch one step. */
+export async function advanceLaunch(deps: Deps, launch: Launch): Promise<void> {
+	const handler = handlers.get(launch.kind) ?? instanceHandler;
+	if (launch.status === "queued") await handler.submit(deps, launch);
+	else if (launch.status === "creating") await handler.follow(deps, launch);
+}
+
+/** Marks a launch failed with a reason the user will read. */
+export async function failLaunch(deps: Deps, launch: Launch, reason: string): Promise<void> {
+	const now = deps.clock();
+	const updated = await updateLaunch(deps.db, launch.id, launch.status, {
+		status: "failed",
+		reason,
+		step: "Failed",
+		finishedAt: now,
+	});
+	if (!updated) return;
+	deps.metrics.launches.inc({ outcome: "failed" });
+	deps.log.launch.warn("launch {launchId} failed: {reason}", { launchId: launch.id, reason });
+	await recordAudit(deps.db, {
+		at: now,
+		actorId: launch.userId,
+		actor: "launcher",
+		action: "launch",
+		resourceKind: launch.kind,
+		resourceId: launch.id,
+		outcome: "error",
+		detail: reason,
+	});
+}
+
+/** Marks a launch complete. */
+export async function completeLaunch(deps: Deps, launch: Launch, step: string): Promise<void> {
+	const now = deps.clock();
+	const updated = await updateLaunch(deps.db, launch.id, "creating", { status: "complete", step, finishedAt: now });
+	if (!updated) return;
+	deps.metrics.launches.inc({ outcome: "complete" });
+	deps.log.launch.info("launch {launchId} complete", { launchId: launch.id });
+	await recordAudit(deps.db, {
+		at: now,
+		actorId: launch.userId,
+		actor: "launcher",
+		action: "launch",
+		resourceKind: launch.kind,
+		resourceId: launch.id,
+		outcome: "ok",
+		detail: `stack ${launch.stackName} created`,
+	});
+}
+
+/** Whether the launch has run past LAUNCH_TIMEOUT_MINUTES. */
+export function launchTimedOut(deps: Deps, launch: Launch): boolean {
+	const since = (launch.submittedAt ?? launch.createdAt).getTime();
+	return deps.clock().getTime() - since > deps.settings.LAUNCH_TIMEOUT_MINUTES * 60_000;
+}
+
+/**
+ * Calls CreateStack for a queued launch. Transient AWS trouble leaves it queued for the next run;
+ * a refusal (bad template, bad parameter) fails it with AWS's message.
+ */
+export async function submitStack(
+	deps: Deps,
+	launch: Launch,
+	build: () => Promise<{ templateBody: string; parameters: Record<string, string>; tags: Record<string, string> }>,
+): Promise<void> {
+	let input;
+	try {
+		input = await build();
+	} catch (error) {
+		if (error instanceof UserError) return await failLaunch(deps, launch, error.message);
+		throw error;
+	}
+	try {
+		const { stackId } = await deps.aws.cloudFormation.createStack({
+			name: launch.stackName,
+			templateBody: input.templateBody,
+			parameters: input.parameters,
+			tags: input.tags,
+			clientRequestToken: launch.id,
+		});
+		await markSubmitted(deps, launch, stackId);
+	} catch (error) {
+		if (!(error instanceof AwsError)) throw error;
+		if (error.code === "AlreadyExistsException") {
+			// An earlier attempt (before a crash or restart) created it: stack names carry the launch id.
+			const existing = await deps.aws.cloudFormation.describeStack(launch.stackName);
+			if (existing) return await markSubmitted(deps, launch, existing.stackId);
+		}
+		if (error.transient) {
+			if (launchTimedOut(deps, launch)) {
+				return await failLaunch(
+					deps,
+					launch,
+					`AWS stayed unavailable for ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes (${error.message})`,
+				);
+			}
+			await updateLaunch(deps.db, launch.id, "queued", {
+				attempts: launch.attempts + 1,
+				step: `Waiting to retry: AWS is ${error.kind === "throttled" ? "throttling requests" : "not answering"}`,
+			});
+			deps.log.launch.warn("launch {launchId}: CreateStack {kind}, will retry", {
+				launchId: launch.id,
+				kind: error.kind,
+			});
+			return;
+		}
+		await failLaunch(deps, launch, `CloudFormation refused the stack: ${error.message.replace(/^CreateStack: /, "")}`);
+	}
+}
+
+async function markSubmitted(deps: Deps, launch: Launch, stackId: string): Promise<void> {
+	await updateLaunch(deps.db, launch.id, "queued", {
+		status: "creating",
+		stackId,
+		submittedAt: deps.clock(),
+		attempts: launch.attempts + 1,
+		step: "CloudFormation is creating the stack",
+	});
+	deps.log.launch.info("launch {launchId}: stack {stackName} submitted", {
+		launchId: launch.id,
+		stackName: launch.stackName,
+		stackId,
+	});
+}
+
+/** The first failure CloudFormation reported, in the user's words. */
+export function failureReason(stack: Stack, events: readonly StackEvent[]): string {
+	const failures = [...events].reverse().filter((e) =>
+		/_FAILED$/.test(e.status) && e.reason &&
+		!/Resource creation cancelled|following resource\(s\) failed/i.test(e.reason)
+	);
+	const first = failures[0];
+	if (first) return `${first.logicalId} (${first.type}): ${first.reason}`;
+	if (stack.statusReason) return stack.statusReason;
+	return `CloudFormation reported ${stack.status}`;
+}
+
+/** Stack statuses that end a launch as failed. */
+export function isFailedStatus(status: string): boolean {
+	return status === "CREATE_FAILED" || status.startsWith("ROLLBACK_") || status.startsWith("DELETE_");
+}
+
+/**
+ * Follows a creating launch's stack one step: `record` is given the stack's resources; the launch
+ * completes on CREATE_COMPLETE, fails on a failed status (with the reason from the stack events)
+ * or after the timeout. Returns the stack when it is still being created.
+ */
+export async function followStack(
+	deps: Deps,
+	launch: Launch,
+	record: (resources: StackResource[], stack: Stack) => Promise<string | undefined>,
+): Promise<void> {
+	const stack = await deps.aws.cloudFormation.describeStack(launch.stackId ?? launch.stackName);
+	if (!stack) return await failLaunch(deps, launch, "The stack no longer exists in CloudFormation.");
+	if (!stack.status.startsWith("DELETE_")) {
+		const step = await record(await deps.aws.cloudFormation.listStackResources(stack.stackId), stack);
+		if (step && step !== launch.step && stack.status.endsWith("_IN_PROGRESS") && !isFailedStatus(stack.status)) {
+			await updateLaunch(deps.db, launch.id, "creating", { step });
+		}
+	}
+	if (stack.status === "CREATE_COMPLETE" || stack.status.startsWith("UPDATE_")) {
+		return await completeLaunch(deps, launch, "Ready");
+	}
+	if (isFailedStatus(stack.status)) {
+		const reason = failureReason(stack, await deps.aws.cloudFormation.describeStackEvents(stack.stackId));
+		await failLaunch(deps, launch, reason);
+		if (stack.status === "ROLLBACK_COMPLETE") {
+			// A rolled-back stack holds nothing but its name; remove it as the original never did.
+			await deps.aws.cloudFormation.deleteStack(stack.stackId).catch((error) =>
+				deps.log.launch.warn("could not delete rolled-back stack {stack}: {message}", {
+					stack: stack.stackId,
+					message: (error as Error).message,
+				})
+			);
+		}
+		return;
+	}
+	if (launchTimedOut(deps, launch)) {
+		await failLaunch(
+			deps,
+			launch,
+			`Gave up after ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes: the stack was still ${stack.status}. ` +
+				"Anything it created is on your dashboard; terminate it there if you do not need it.",
+		);
+	}
+}
+
+const instanceHandler: LaunchKindHandler = {
+	async submit(deps, launch) {
+		await submitStack(deps, launch, async () => {
+			const [user, group, config] = await Promise.all([
+				getUser(deps.db, launch.userId),
+				getGroup(deps.db, launch.groupId),
+				getConfig(deps.db, launch.configId),
+			]);
+			if (!user || !group || !config) {
+				throw new UserError(409, "The group or software configuration was deleted before the launch started.");
+			}
+			const placement = await resolvePlacement(deps);
+			const defaults = await groupSecurityGroupsOf(deps.db, group.id, "default");
+			const chosen = Array.isArray(launch.options.securityGroupIds) ? launch.options.securityGroupIds.map(String) : [];
+			const parameters = buildInstanceParameters({
+				settings: deps.settings,
+				group,
+				config,
+				instanceType: launch.instanceType,
+				securityGroupIds: [...new Set([...defaults.map((sg) => sg.sgId), ...chosen])],
+				globalParams: await paramsMap(deps.db),
+				launchId: launch.id,
+				stackName: launch.stackName,
+				token: await progressToken(deps.secret, launch.id),
+				placement,
+			});
+			checkParameterSizes(parameters);
+			const tags = standardTags({
+				user,
+				group,
+				config,
+				launchId: launch.id,
+				defaultChargeCode: deps.settings.DEFAULT_CHARGE_CODE,
+			});
+			return { templateBody: config.templateBody, parameters, tags };
+		});
+	},
+	async follow(deps, launch) {
+		await followStack(deps, launch, (resources) => recordInstanceResources(deps, launch, resources));
+	},
+};
+
+/** Subnet and AZ: from settings, else the portal server's own (instance metadata). */
+export async function resolvePlacement(deps: Deps): Promise<{ subnetId: string; availabilityZone: string }> {
+	const { LAUNCH_SUBNET_ID, LAUNCH_AVAILABILITY_ZONE } = deps.settings;
+	if (LAUNCH_SUBNET_ID && LAUNCH_AVAILABILITY_ZONE) {
+		return { subnetId: LAUNCH_SUBNET_ID, availabilityZone: LAUNCH_AVAILABILITY_ZONE };
+	}
+	const own = await deps.aws.placement();
+	if (!own) {
+		throw new UserError(
+			503,
+			"The portal does not know where to launch: set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE (it is not running on EC2, so it cannot use its own subnet).",
+		);
+	}
+	return {
+		subnetId: LAUNCH_SUBNET_ID ?? own.subnetId,
+		availabilityZone: LAUNCH_AVAILABILITY_ZONE ?? own.availabilityZone,
+	};
+}
+
+/** Records the stack's instance and volume once they have physical ids; returns the step text. */
+async function recordInstanceResources(deps: Deps, launch: Launch, resources: StackResource[]): Promise<string> {
+	const now = deps.clock();
+	const config = await getConfig(deps.db, launch.configId);
+	const group = await getGroup(deps.db, launch.groupId);
+	const instanceResource = resources.find((r) => r.type === "AWS::EC2::Instance" && r.physicalId);
+	const newInstances: string[] = [];
+	const newVolumes: string[] = [];
+	if (instanceResource?.physicalId) {
+		const inserted = await insertInstance(deps.db, {
+			id: instanceResource.physicalId,
+			launchId: launch.id,
+			stackId: launch.stackId,
+			stackName: launch.stackName,
+			ownerId: launch.userId,
+			groupId: launch.groupId,
+			configId: launch.configId,
+			name: group && config ? instanceNameFor(group, config) : "",
+			instanceType: launch.instanceType,
+			amiId: config?.amiId ?? "",
+			state: "pending",
+			progressText: config?.hasProgressBar ? "Initializing system" : null,
+			progressPercent: config?.hasProgressBar ? 0 : null,
+			progressUpdatedAt: config?.hasProgressBar ? now : null,
+			launchedAt: now,
+		});
+		if (inserted) {
+			newInstances.push(instanceResource.physicalId);
+			deps.log.launch.info("launch {launchId}: instance {instanceId} recorded", {
+				launchId: launch.id,
+				instanceId: instanceResource.physicalId,
+			});
+			await recordAudit(deps.db, {
+				at: now,
+				actorId: launch.userId,
+				actor: "launcher",
+				action: "launch",
+				resourceKind: "instance",
+				resourceId: instanceResource.physicalId,
+				outcome: "ok",
+				detail: `created by stack ${launch.stackName}`,
+			});
+		}
+	}
+	for (const volume of resources.filter((r) => r.type === "AWS::EC2::Volume" && r.physicalId)) {
+		const inserted = await insertVolume(deps.db, {
+			id: volume.physicalId!,
+			instanceId: instanceResource?.physicalId ?? null,
+			launchId: launch.id,
+			ownerId: launch.userId,
+			groupId: launch.groupId,
+			sizeGb: config?.volumeSizeGb ?? 0,
+			device: config?.volumeDevice ?? "",
+			volumeType: config?.volumeType ?? "gp2",
+			state: "creating",
+		});
+		if (inserted) {
+			newVolumes.push(volume.physicalId!);
+			deps.log.launch.info("launch {launchId}: volume {volumeId} recorded", {
+				launchId: launch.id,
+				volumeId: volume.physicalId,
+			});
+		}
+	}
+	if (newInstances.length) await refreshInstances(deps, newInstances);
+	if (newVolumes.length) await refreshVolumes(deps, newVolumes);
+	const recorded = await instancesOfLaunch(deps.db, launch.id);
+	const waiting = resources.filter((r) => r.status.endsWith("_IN_PROGRESS")).map((r) => r.logicalId);
+	if (recorded.length === 0) return "CloudFormation is creating the instance";
+	return waiting.length
+		? `Instance ${recorded[0]!.id} is ${recorded[0]!.state}; waiting for ${waiting.join(", ")}`
+		: `Instance ${recorded[0]!.id} is ${recorded[0]!.state}`;
+}

@@ -1,0 +1,128 @@
+/**
+ * Logging: the seed's four files in LOG_LOCATION (auth.log, boto.log, mliyweb.log,
+ * mliylaunch.log) as JSON lines, plus the console. A request id set with `withContext` ties a
+ * request's lines together.
+ */
+import { getRotatingFileSink } from "@logtape/file";
+import {
+	configure,
+	dispose,
+	getConsoleSink,
+	getLogger,
+	getTextFormatter,
+	type Logger,
+	type LogLevel,
+	type LogRecord,
+} from "@logtape/logtape";
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { LogLevelName, Settings } from "./settings.ts";
+
+/** The portal's loggers, one per log file. */
+export interface Loggers {
+	/** The web application: requests, pages, jobs (mliyweb.log). */
+	web: Logger;
+	/** Sign-ins, identities, refused identities (auth.log). */
+	auth: Logger;
+	/** Every AWS SDK call and its outcome (boto.log, the seed's name). */
+	boto: Logger;
+	/** Launches: stack submission, polling, outcome (mliylaunch.log). */
+	launch: Logger;
+}
+
+/** The seed's log file for each logger. */
+export const LOG_FILES: Readonly<Record<keyof Loggers, string>> = {
+	web: "mliyweb.log",
+	auth: "auth.log",
+	boto: "boto.log",
+	launch: "mliylaunch.log",
+};
+
+/** Returns the loggers; they write nothing until {@link configureLogging} has run (as in tests). */
+export function getLoggers(): Loggers {
+	return {
+		web: getLogger(["mliy", "web"]),
+		auth: getLogger(["mliy", "auth"]),
+		boto: getLogger(["mliy", "boto"]),
+		launch: getLogger(["mliy", "launch"]),
+	};
+}
+
+const LEVELS: Record<LogLevelName, LogLevel> = {
+	DEBUG: "debug",
+	INFO: "info",
+	WARNING: "warning",
+	ERROR: "error",
+	CRITICAL: "fatal",
+};
+
+/** Options for {@link configureLogging}. */
+export interface LoggingOptions {
+	/** Also log to the console (the service manager's journal). @default true */
+	console?: boolean;
+}
+
+/**
+ * Creates LOG_LOCATION and routes each logger to its file at the configured level: the web level
+ * (WEB_LOG_LEVEL) for mliyweb, auth and boto, LAUNCH_LOG_LEVEL for launches.
+ */
+export async function configureLogging(
+	settings: Pick<Settings, "LOG_LOCATION" | "WEB_LOG_LEVEL" | "LAUNCH_LOG_LEVEL">,
+	options: LoggingOptions = {},
+): Promise<void> {
+	await Deno.mkdir(settings.LOG_LOCATION, { recursive: true });
+	const formatter = jsonLine;
+	const file = (name: string) =>
+		getRotatingFileSink(`${settings.LOG_LOCATION}/${name}`, {
+			formatter,
+			maxSize: 5 * 1024 * 1024,
+			maxFiles: 5,
+			flushInterval: 1000,
+		});
+	const useConsole = options.console ?? true;
+	const withConsole = (sink: string) => useConsole ? [sink, "console"] : [sink];
+	await configure({
+		reset: true,
+		contextLocalStorage: new AsyncLocalStorage(),
+		sinks: {
+			web: file(LOG_FILES.web),
+			auth: file(LOG_FILES.auth),
+			boto: file(LOG_FILES.boto),
+			launch: file(LOG_FILES.launch),
+			console: getConsoleSink({ formatter: getTextFormatter({ value: "bare" }) }),
+		},
+		loggers: [
+			{ category: ["mliy", "web"], sinks: withConsole("web"), lowestLevel: LEVELS[settings.WEB_LOG_LEVEL] },
+			{ category: ["mliy", "auth"], sinks: withConsole("auth"), lowestLevel: LEVELS[settings.WEB_LOG_LEVEL] },
+			{ category: ["mliy", "boto"], sinks: withConsole("boto"), lowestLevel: LEVELS[settings.WEB_LOG_LEVEL] },
+			{
+				category: ["mliy", "launch"],
+				sinks: withConsole("launch"),
+				lowestLevel: LEVELS[settings.LAUNCH_LOG_LEVEL],
+			},
+			{ category: ["logtape", "meta"], sinks: ["console"], lowestLevel: "warning" },
+		],
+	});
+}
+
+/** Renders a message with its values inline (strings unquoted) for people reading the file. */
+export function renderMessage(record: Pick<LogRecord, "message">): string {
+	return record.message.map((part, i) =>
+		i % 2 === 0 ? String(part) : typeof part === "string" ? part : JSON.stringify(part) ?? String(part)
+	).join("");
+}
+
+/** One JSON object per line: time, level, logger, the rendered message and every property. */
+function jsonLine(record: LogRecord): string {
+	return JSON.stringify({
+		"@timestamp": new Date(record.timestamp).toISOString(),
+		level: record.level.toUpperCase(),
+		logger: record.category.join("."),
+		message: renderMessage(record),
+		...record.properties,
+	}, (_key, value) => typeof value === "bigint" ? value.toString() : value) + "\n";
+}
+
+/** Flushes and closes the log files. */
+export async function closeLogging(): Promise<void> {
+	await dispose();
+}

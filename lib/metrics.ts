@@ -1,0 +1,73 @@
+/** Prometheus metrics (prom-client) on a registry of the app's own, served by GET /metrics. */
+import { Counter, Histogram, Registry } from "prom-client";
+
+/** The portal's metrics. */
+export interface Metrics {
+	registry: Registry;
+	httpRequests: Counter<"route" | "method" | "status">;
+	httpDuration: Histogram<"route" | "method">;
+	jobRuns: Counter<"job" | "outcome">;
+	jobDuration: Histogram<"job">;
+	awsCalls: Counter<"operation" | "outcome">;
+	awsDuration: Histogram<"operation">;
+	launches: Counter<"outcome">;
+}
+
+export function createMetrics(): Metrics {
+	const registry = new Registry();
+	const registers = [registry];
+	return {
+		registry,
+		httpRequests: new Counter({
+			name: "mliy_http_requests_total",
+			help: "HTTP requests by route pattern, method and status",
+			labelNames: ["route", "method", "status"],
+			registers,
+		}),
+		httpDuration: new Histogram({
+			name: "mliy_http_request_duration_seconds",
+			help: "HTTP request latency by route pattern",
+			labelNames: ["route", "method"],
+			buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+			registers,
+		}),
+		jobRuns: new Counter({
+			name: "mliy_job_runs_total",
+			help: "Periodic job runs by outcome (ok, failed, skipped when another process held the lease)",
+			labelNames: ["job", "outcome"],
+			registers,
+		}),
+		jobDuration: new Histogram({
+			name: "mliy_job_duration_seconds",
+			help: "Periodic job run time",
+			labelNames: ["job"],
+			buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+			registers,
+		}),
+		awsCalls: new Counter({
+			name: "mliy_aws_calls_total",
+			help: "AWS API calls by operation and outcome (ok or the error kind)",
+			labelNames: ["operation", "outcome"],
+			registers,
+		}),
+		awsDuration: new Histogram({
+			name: "mliy_aws_call_duration_seconds",
+			help: "AWS API call latency including SDK retries",
+			labelNames: ["operation"],
+			buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+			registers,
+		}),
+		launches: new Counter({
+			name: "mliy_launches_total",
+			help: "Launches by outcome (requested, complete, failed)",
+			labelNames: ["outcome"],
+			registers,
+		}),
+	};
+}
+
+/** Total AWS calls counted so far, optionally for one operation (used by tests and benchmarks). */
+export async function awsCallCount(metrics: Metrics, operation?: string): Promise<number> {
+	const data = await metrics.awsCalls.get();
+	return data.values.filter((v) => !operation || v.labels.operation === operation).reduce((n, v) => n + v.value, 0);
+}

@@ -1,0 +1,299 @@
+/**
+ * The portal's settings: one typed, validated object, loaded once at startup from an optional
+ * settings file (JSON) and `MLIY_*` environment overrides, then passed to every module that needs it.
+ */
+import { z } from "zod";
+import { ConfigError } from "./errors.ts";
+
+const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+const logLevel = z.preprocess(
+	(value) => typeof value === "string" ? value.trim().toUpperCase().replace(/^WARN$/, "WARNING") : value,
+	z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
+);
+
+const stringList = z.preprocess(
+	(value) => typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : value,
+	z.array(z.string().min(1)),
+);
+
+const booleanLike = z.preprocess((value) => {
+	if (typeof value !== "string") return value;
+	const v = value.trim().toLowerCase();
+	if (["1", "true", "yes", "on"].includes(v)) return true;
+	if (["0", "false", "no", "off", ""].includes(v)) return false;
+	return value;
+}, z.boolean({ error: "must be true or false" }));
+
+function jsonWhenString(value: unknown): unknown {
+	if (typeof value !== "string") return value;
+	try {
+		return JSON.parse(value);
+	} catch {
+		return value;
+	}
+}
+
+const ipOrCidr = z.string().refine((value) => parseCidr(value) !== undefined, {
+	error: (issue) => `"${issue.input}" is not an IP address or CIDR range`,
+});
+
+const databaseUrl = z.string().refine(
+	(value) => value === ":memory:" || /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/.test(value),
+	{ error: "must start with file:, libsql://, http(s):// or ws(s)://, or be :memory:" },
+);
+
+const timeZone = z.string().refine((value) => {
+	try {
+		new Intl.DateTimeFormat("en-US", { timeZone: value });
+		return true;
+	} catch {
+		return false;
+	}
+}, { error: (issue) => `"${issue.input}" is not an IANA time zone` });
+
+const cronInterval = z.coerce.number({ error: "must be a number" }).int("must be a whole number");
+
+/** The settings schema; every key is documented in the README's settings table. */
+export const settingsSchema = z.object({
+	HOST: z.string().min(1).default("127.0.0.1"),
+	PORT: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).max(65535).default(
+		8080,
+	),
+	PUBLIC_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
+	DATABASE_URL: databaseUrl.default("file:./data/mliy.db"),
+	DATABASE_AUTH_TOKEN: z.string().optional(),
+	AUTH_PLUGIN: z.string().min(1).default("plugins/auth_header"),
+	DNS_PLUGIN: z.string().min(1).default("plugins/dns_none"),
+	PLUGIN_SETTINGS: z.preprocess(jsonWhenString, z.record(z.string(), z.string())).default({}),
+	REPLACEMENT_TOKENS: z.preprocess(
+		jsonWhenString,
+		z.array(z.tuple([z.string().min(1, "token must not be empty"), z.string()]), {
+			error: 'must be a list of ["token", "replacement"] pairs',
+		}),
+	).default([]),
+	LOG_LOCATION: z.string().min(1).default("./logs"),
+	WEB_LOG_LEVEL: logLevel.default("INFO"),
+	LAUNCH_LOG_LEVEL: logLevel.default("INFO"),
+	AWS_REGION: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must look like us-east-1").default("us-east-1"),
+	AWS_ENDPOINT_URL: z.url({ error: "must be an absolute URL" }).optional(),
+	AWS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+	AWS_TIMEOUT_SECONDS: z.coerce.number().min(1).max(300).default(20),
+	LAUNCH_SUBNET_ID: z.string().regex(/^subnet-[0-9a-f]+$/, "must look like subnet-0abc...").optional(),
+	LAUNCH_AVAILABILITY_ZONE: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must look like us-east-1a")
+		.optional(),
+	TRUSTED_PROXIES: z.preprocess(
+		(v) => typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v,
+		z.array(ipOrCidr),
+	).default(["127.0.0.1", "::1"]),
+	ADMIN_USERNAMES: stringList.default([]),
+	AWS_DISCOUNT: z.coerce.number({ error: "must be a number" }).min(0).lt(1, "must be below 1 (a fraction)").default(
+		0,
+	),
+	DEFAULT_CHARGE_CODE: z.string().min(1).max(60).default("CHANGEME"),
+	PRICING_FILE: z.string().min(1).default("fixtures/instances.json"),
+	EBS_PRICE_PER_GB_MONTH: z.preprocess(jsonWhenString, z.record(z.string(), z.number().min(0))).default({
+		gp2: 0.1,
+		gp3: 0.08,
+		io1: 0.125,
+		io2: 0.125,
+		st1: 0.045,
+		sc1: 0.015,
+		standard: 0.05,
+	}),
+	TIME_ZONE: timeZone.default("UTC"),
+	SYNC_INTERVAL_MINUTES: cronInterval.min(1).max(59).default(5),
+	LAUNCH_TIMEOUT_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(200),
+	PROGRESS_TIMEOUT_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(240),
+	USER_REFRESH_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+	SYNC_STALE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+	METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+	METRICS_ALLOWED_ADDRESSES: z.preprocess(
+		(v) => typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v,
+		z.array(ipOrCidr),
+	).default(["127.0.0.1", "::1"]),
+	DISPLAY_PUBLIC_IP: booleanLike.default(false),
+	RUN_JOBS: booleanLike.default(true),
+});
+
+/** The resolved settings every module receives. */
+export type Settings = Readonly<z.infer<typeof settingsSchema>>;
+
+/** Keys whose values are secrets: never logged, shown redacted. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(["DATABASE_AUTH_TOKEN", "METRICS_TOKEN"]);
+
+/** Where a setting may come from, for error messages. */
+export interface SettingsSources {
+	/** Parsed settings file contents (a JSON object), if a file was given. */
+	file?: unknown;
+	/** Name of the settings file, used in messages. */
+	fileName?: string;
+	/** The process environment; `MLIY_<KEY>` overrides the file. */
+	env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Resolves settings from a settings file and `MLIY_*` environment variables, applying defaults and
+ * collecting every problem before failing.
+ *
+ * @example
+ * ```ts
+ * const settings = resolveSettings({ env: { MLIY_PORT: "9000" } });
+ * settings.PORT; // 9000
+ * ```
+ */
+export function resolveSettings(sources: SettingsSources = {}): Settings {
+	const problems: string[] = [];
+	const merged: Record<string, unknown> = {};
+	const known = new Set(Object.keys(settingsSchema.shape));
+	if (sources.file !== undefined) {
+		if (typeof sources.file !== "object" || sources.file === null || Array.isArray(sources.file)) {
+			throw new ConfigError(`Cannot load settings: ${sources.fileName ?? "the settings file"} must hold a JSON object`);
+		}
+		for (const [key, value] of Object.entries(sources.file)) {
+			if (!known.has(key)) {
+				problems.push(`"${key}" in ${sources.fileName ?? "the settings file"} is not a known setting`);
+			} else merged[key] = value;
+		}
+	}
+	for (const [name, value] of Object.entries(sources.env ?? {})) {
+		if (!name.startsWith("MLIY_") || value === undefined || name === "MLIY_SETTINGS_FILE") continue;
+		const key = name.slice("MLIY_".length);
+		if (!known.has(key)) problems.push(`environment variable "${name}" is not a known setting`);
+		else merged[key] = value;
+	}
+	const result = settingsSchema.safeParse(merged);
+	if (!result.success) {
+		for (const issue of result.error.issues) {
+			const key = String(issue.path[0] ?? "settings");
+			const shown = SECRET_SETTINGS.has(key) ? "" : describeValue(merged[key]);
+			problems.push(`"${key}" ${issue.message}${shown}`);
+		}
+	}
+	if (problems.length > 0) throw new ConfigError(`Cannot load settings: ${problems.join("; ")}`);
+	return Object.freeze(result.data!);
+}
+
+function describeValue(value: unknown): string {
+	if (value === undefined) return "";
+	const text = typeof value === "string" ? value : JSON.stringify(value);
+	return `: current value is ${JSON.stringify(text.length > 80 ? text.slice(0, 77) + "..." : text)}`;
+}
+
+/**
+ * Loads settings for the running process: reads the file named by `MLIY_SETTINGS_FILE` (or
+ * `settings.json` in the working directory when present) and applies environment overrides.
+ */
+export async function loadSettings(env: Readonly<Record<string, string | undefined>>): Promise<Settings> {
+	const explicit = env.MLIY_SETTINGS_FILE;
+	const fileName = explicit ?? "settings.json";
+	let text: string | undefined;
+	try {
+		text = await Deno.readTextFile(fileName);
+	} catch (error) {
+		if (!(error instanceof Deno.errors.NotFound) || explicit) {
+			throw new ConfigError(`Cannot load settings: cannot read "${fileName}": ${(error as Error).message}`, {
+				cause: error,
+			});
+		}
+	}
+	let file: unknown;
+	if (text !== undefined) {
+		try {
+			file = JSON.parse(text);
+		} catch (error) {
+			throw new ConfigError(`Cannot load settings: "${fileName}" is not valid JSON: ${(error as Error).message}`, {
+				cause: error,
+			});
+		}
+	}
+	return resolveSettings({ file, fileName, env });
+}
+
+/** Settings with secrets replaced, for the startup log line. */
+export function redactedSettings(settings: Settings): Record<string, unknown> {
+	const copy: Record<string, unknown> = { ...settings };
+	for (const key of SECRET_SETTINGS) if (copy[key] !== undefined) copy[key] = "[redacted]";
+	copy.REPLACEMENT_TOKENS = settings.REPLACEMENT_TOKENS.map(([token]) => [token, "[redacted]"]);
+	copy.PLUGIN_SETTINGS = Object.fromEntries(Object.keys(settings.PLUGIN_SETTINGS).map((k) => [k, "[redacted]"]));
+	return copy;
+}
+
+/** The base URL instances and emails use to reach the portal. */
+export function publicUrl(settings: Settings): string {
+	if (settings.PUBLIC_URL) return settings.PUBLIC_URL.replace(/\/+$/, "");
+	const host = settings.HOST === "0.0.0.0" || settings.HOST === "::" ? "localhost" : settings.HOST;
+	return `http://${host.includes(":") ? `[${host}]` : host}:${settings.PORT}`;
+}
+
+/** A parsed IPv4/IPv6 CIDR range. */
+export interface Cidr {
+	bytes: Uint8Array;
+	prefix: number;
+}
+
+/** Parses `10.0.0.0/8`, `::1`, `192.168.1.5` into a range; `undefined` when malformed. */
+export function parseCidr(text: string): Cidr | undefined {
+	const [address, prefixText, ...rest] = text.trim().split("/");
+	if (rest.length > 0 || address === undefined) return undefined;
+	const bytes = parseIp(address);
+	if (!bytes) return undefined;
+	const max = bytes.length * 8;
+	if (prefixText === undefined) return { bytes, prefix: max };
+	if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+	const prefix = Number(prefixText);
+	return prefix <= max ? { bytes, prefix } : undefined;
+}
+
+/** Parses an IPv4 or IPv6 address to bytes; IPv4-mapped IPv6 addresses become IPv4. */
+export function parseIp(text: string): Uint8Array | undefined {
+	const value = text.trim().replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+	const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
+	if (v4) {
+		const parts = v4.slice(1).map(Number);
+		return parts.every((n) => n <= 255) ? Uint8Array.from(parts) : undefined;
+	}
+	if (!/^[0-9a-fA-F:.]+$/.test(value) || !value.includes(":")) return undefined;
+	const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(value);
+	if (mapped) return parseIp(mapped[1]!);
+	const halves = value.split("::");
+	if (halves.length > 2) return undefined;
+	const parseGroups = (part: string) => part === "" ? [] : part.split(":");
+	const head = parseGroups(halves[0]!);
+	const tail = halves.length === 2 ? parseGroups(halves[1]!) : [];
+	const missing = 8 - head.length - tail.length;
+	if ((halves.length === 1 && missing !== 0) || missing < 0) return undefined;
+	const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...tail];
+	const bytes = new Uint8Array(16);
+	for (const [i, group] of groups.entries()) {
+		if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return undefined;
+		const n = parseInt(group, 16);
+		bytes[i * 2] = n >> 8;
+		bytes[i * 2 + 1] = n & 0xff;
+	}
+	return bytes;
+}
+
+/** Whether `address` lies inside any of the ranges (given as text, as in settings). */
+export function addressInRanges(address: string | undefined, ranges: readonly string[]): boolean {
+	if (!address) return false;
+	const ip = parseIp(address);
+	if (!ip) return false;
+	return ranges.some((range) => {
+		const cidr = parseCidr(range);
+		if (!cidr || cidr.bytes.length !== ip.length) return false;
+		let bits = cidr.prefix;
+		for (let i = 0; i < ip.length && bits > 0; i++, bits -= 8) {
+			const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+			if ((ip[i]! & mask) !== (cidr.bytes[i]! & mask)) return false;
+		}
+		return true;
+	});
+}
+
+/** Whether an address (or host name) is loopback only. */
+export function isLoopback(host: string): boolean {
+	if (host === "localhost") return true;
+	return addressInRanges(host, ["127.0.0.0/8", "::1"]);
+}

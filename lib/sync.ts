@@ -1,0 +1,389 @@
+/**
+ * Keeps the database in step with AWS. One paginated DescribeInstances (filtered by the portal's
+ * LaunchedBy tag) and one DescribeVolumes per run update state, IPs and times, open and close
+ * billed periods on every observed change (also changes made outside the portal), call the DNS
+ * plugin when an IP appears or changes, adopt tagged instances the database does not know and mark
+ * vanished ones. Pages never call AWS; they read what this writes.
+ */
+import { getConfigByName, getGroup, getGroupByName } from "./db/catalog.ts";
+import { recordAudit } from "./db/audit.ts";
+import { openBillOf } from "./db/bills.ts";
+import {
+	getInstance,
+	insertInstance,
+	type Instance,
+	type NewInstance,
+	trackedInstances,
+	updateInstance,
+} from "./db/instances.ts";
+import { ensureUser, getUser, getUserByUsername } from "./db/users.ts";
+import { GONE_VOLUME_STATES, liveVolumes, updateVolume, type Volume, volumesByIds } from "./db/volumes.ts";
+import type { Ec2Instance, Ec2Volume } from "./aws/types.ts";
+import { costCenterOf, instanceRate, startBilling, stopBilling, volumeRate } from "./billing.ts";
+import type { Deps } from "./deps.ts";
+import { publishDns, unpublishDns } from "./dns.ts";
+import { getConfig } from "./db/catalog.ts";
+
+/** The tag every portal-launched resource carries (the original's value). */
+export const LAUNCHED_BY_TAG = "LaunchedBy";
+export const LAUNCHED_BY_VALUE = "MLIY";
+
+/** A row not seen in AWS for this long after it was recorded is vanished (EC2 listings lag launches). */
+const VANISH_GRACE_MS = 10 * 60_000;
+/** An action still marked in flight after this long is forgotten. */
+export const ACTION_STALE_MS = 15 * 60_000;
+
+const BILLED_STATES = new Set(["running"]);
+const UNBILLED_STATES = new Set(["stopping", "stopped", "shutting-down", "terminated", "vanished"]);
+
+/** Parses EC2's "User initiated (2024-01-01 10:00:00 GMT)" into the time of the change. */
+export function transitionTime(reason: string | undefined): Date | undefined {
+	const match = reason && /\((\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) GMT\)/.exec(reason);
+	if (!match) return undefined;
+	const at = new Date(`${match[1]}T${match[2]}Z`);
+	return Number.isNaN(at.getTime()) ? undefined : at;
+}
+
+function clampToPast(at: Date | undefined, notBefore: Date | null | undefined, now: Date): Date {
+	if (!at || at.getTime() > now.getTime()) return now;
+	if (notBefore && at.getTime() < notBefore.getTime()) return notBefore;
+	return at;
+}
+
+/** Whether an in-flight action is finished by the state now seen. */
+function actionDone(action: string | null, state: string, pendingSince: Date | null, now: Date): boolean {
+	if (!action) return false;
+	if (pendingSince && now.getTime() - pendingSince.getTime() > ACTION_STALE_MS) return true;
+	switch (action) {
+		case "start":
+			return state === "running" || state === "terminated";
+		case "stop":
+			return state === "stopped" || state === "terminated";
+		case "terminate":
+			return state === "terminated" || state === "vanished";
+		case "restart":
+			return state !== "running" || (pendingSince !== null && now.getTime() - pendingSince.getTime() > 30_000);
+		default:
+			return true;
+	}
+}
+
+/**
+ * Applies what AWS shows about an instance to its row: state, IPs, times, billed periods, DNS and
+ * the in-flight action. Writes only when something changed. Returns the changes made.
+ */
+export async function observeInstance(
+	deps: Deps,
+	row: Instance,
+	seen: Ec2Instance | undefined,
+	now: Date,
+): Promise<Partial<NewInstance>> {
+	const state = seen?.state ?? "vanished";
+	const changes: Partial<NewInstance> = {};
+	const set = <K extends keyof NewInstance>(key: K, value: NewInstance[K]) => {
+		const current = row[key as keyof Instance];
+		const same = current instanceof Date && value instanceof Date
+			? current.getTime() === value.getTime()
+			: current === value;
+		if (!same) changes[key] = value;
+	};
+
+	if (seen) {
+		set("instanceType", seen.type || row.instanceType);
+		set("amiId", seen.imageId || row.amiId);
+		set("availabilityZone", seen.availabilityZone ?? row.availabilityZone);
+		set("privateIp", seen.privateIp ?? null);
+		set("publicIp", seen.publicIp ?? null);
+		await followOwnerTag(deps, row, seen, set);
+	}
+	set("state", state);
+
+	const changedAt = clampToPast(transitionTime(seen?.stateTransitionReason), row.startedAt, now);
+	if (state === "running") {
+		const startedAt = clampToPast(seen?.launchTime, row.stoppedAt, now);
+		if (row.state !== "running" || !row.startedAt) set("startedAt", startedAt);
+	} else if (UNBILLED_STATES.has(state) && !UNBILLED_STATES.has(row.state)) {
+		set("stoppedAt", changedAt);
+	}
+
+	// Billing follows the observed state, whoever changed it.
+	if (BILLED_STATES.has(state)) {
+		if (!await openBillOf(deps.db, row.id)) {
+			const startedAt = changes.startedAt ?? row.startedAt ?? now;
+			await openInstanceBill(deps, { ...row, ...changes } as Instance, startedAt as Date);
+		}
+	} else if (UNBILLED_STATES.has(state)) {
+		if (await stopBilling(deps.db, row.id, changedAt)) {
+			deps.log.web.info("billing for {id} stopped ({state})", { id: row.id, state });
+		}
+	}
+
+	if (actionDone(row.pendingAction, state, row.pendingSince, now)) {
+		set("pendingAction", null);
+		set("pendingSince", null);
+	}
+
+	// DNS: a record while the instance runs with an IP; moved when the IP changes; removed at the end.
+	const ip = (deps.settings.DISPLAY_PUBLIC_IP ? seen?.publicIp : seen?.privateIp) ?? null;
+	if (state === "running" && ip && ip !== row.dnsIp) {
+		const published = await publishDns(deps, row.id, ip);
+		if (published.ok) {
+			set("dnsIp", ip);
+			set("dnsName", published.name);
+		}
+	} else if ((state === "terminated" || state === "vanished" || state === "shutting-down") && row.dnsIp) {
+		if (await unpublishDns(deps, row.id, row.dnsIp)) set("dnsIp", null);
+	}
+
+	// A bootstrap that stopped reporting does not leave a progress bar forever.
+	if (
+		row.progressPercent !== null && row.progressPercent < 100 && row.progressUpdatedAt &&
+		now.getTime() - row.progressUpdatedAt.getTime() > deps.settings.PROGRESS_TIMEOUT_MINUTES * 60_000
+	) {
+		set("progressText", `no progress report since ${row.progressUpdatedAt.toISOString().slice(0, 16)}Z`);
+		set("progressPercent", null);
+	}
+
+	if (seen) changes.lastSeenAt = now;
+	if (Object.keys(changes).length > 0) await updateInstance(deps.db, row.id, changes);
+	if (changes.state) {
+		deps.log.web.info("instance {id}: {from} -> {to}", { id: row.id, from: row.state, to: state });
+	}
+	return changes;
+}
+
+/** Ownership follows the `userid` tag (as in the original), so a re-tagged instance moves owner. */
+async function followOwnerTag(
+	deps: Deps,
+	row: Instance,
+	seen: Ec2Instance,
+	set: <K extends keyof NewInstance>(key: K, value: NewInstance[K]) => void,
+): Promise<void> {
+	const tagged = seen.tags.userid?.trim().toLowerCase();
+	if (!tagged) return;
+	const current = await getUser(deps.db, row.ownerId);
+	if (current?.username === tagged) return;
+	if (!/^[a-z0-9][a-z0-9._@+-]{0,63}$/.test(tagged)) return;
+	const { user } = await ensureUser(deps.db, { username: tagged });
+	set("ownerId", user.id);
+	deps.log.web.info("instance {id} now owned by {owner} (userid tag)", { id: row.id, owner: tagged });
+}
+
+/** Opens the instance's billed period at `at` with the discounted on-demand rate. */
+export async function openInstanceBill(deps: Deps, instance: Instance, at: Date): Promise<void> {
+	const group = instance.groupId ? await getGroup(deps.db, instance.groupId) : undefined;
+	const config = instance.configId ? await getConfig(deps.db, instance.configId) : undefined;
+	const opened = await startBilling(deps.db, {
+		resourceKind: "instance",
+		resourceId: instance.id,
+		userId: instance.ownerId,
+		groupId: instance.groupId,
+		costCenter: costCenterOf(group, deps.settings.DEFAULT_CHARGE_CODE),
+		description: instance.instanceType,
+		rate: instanceRate(deps.pricing, deps.settings, instance.instanceType, config?.os ?? "linux"),
+		at,
+	});
+	if (opened) deps.log.web.info("billing for {id} started", { id: instance.id, at: at.toISOString() });
+}
+
+/** Applies what AWS shows about a volume: state and billed period (billed while it exists). */
+export async function observeVolume(deps: Deps, row: Volume, seen: Ec2Volume | undefined, now: Date): Promise<void> {
+	const state = seen?.state ?? "vanished";
+	const changes: Partial<Volume> = {};
+	if (state !== row.state) changes.state = state;
+	if (seen) {
+		changes.lastSeenAt = now;
+		if (seen.sizeGb && seen.sizeGb !== row.sizeGb) changes.sizeGb = seen.sizeGb;
+		if (seen.volumeType && seen.volumeType !== row.volumeType) changes.volumeType = seen.volumeType;
+		if (seen.attachedTo && seen.attachedTo !== row.instanceId) changes.instanceId = seen.attachedTo;
+		if (seen.device && seen.device !== row.device) changes.device = seen.device;
+	}
+	if (GONE_VOLUME_STATES.includes(state) || state === "deleting") {
+		await stopBilling(deps.db, row.id, now);
+	} else if (state !== "creating" && !await openBillOf(deps.db, row.id)) {
+		const group = row.groupId ? await getGroup(deps.db, row.groupId) : undefined;
+		const sizeGb = changes.sizeGb ?? row.sizeGb;
+		const volumeType = changes.volumeType ?? row.volumeType;
+		await startBilling(deps.db, {
+			resourceKind: "volume",
+			resourceId: row.id,
+			userId: row.ownerId,
+			groupId: row.groupId,
+			costCenter: costCenterOf(group, deps.settings.DEFAULT_CHARGE_CODE),
+			description: `${volumeType} ${sizeGb} GiB`,
+			rate: volumeRate(deps.settings, volumeType, sizeGb),
+			at: clampToPast(seen?.createTime, undefined, now),
+		});
+	}
+	if (Object.keys(changes).length > 0) await updateVolume(deps.db, row.id, changes);
+}
+
+/** What a sync run did, for logs, tests and benchmarks. */
+export interface SyncResult {
+	seen: number;
+	changed: number;
+	adopted: number;
+	vanished: number;
+	volumes: number;
+}
+
+/**
+ * Syncs every managed instance and volume (or one owner's, for the dashboard refresh).
+ * Throws when AWS cannot be reached; the caller (a job) logs it and the next run recovers.
+ */
+export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}): Promise<SyncResult> {
+	const now = deps.clock();
+	const filters: Record<string, string[]> = { [`tag:${LAUNCHED_BY_TAG}`]: [LAUNCHED_BY_VALUE] };
+	if (scope.ownerId !== undefined) {
+		const owner = await getUser(deps.db, scope.ownerId);
+		if (!owner) return { seen: 0, changed: 0, adopted: 0, vanished: 0, volumes: 0 };
+		filters["tag:userid"] = [owner.username];
+	}
+	const seenInstances = await deps.aws.ec2.describeInstances({ filters });
+	const tracked = await trackedInstances(deps.db, scope.ownerId);
+	const result: SyncResult = { seen: seenInstances.length, changed: 0, adopted: 0, vanished: 0, volumes: 0 };
+	const trackedById = new Map(tracked.map((row) => [row.id, row]));
+	const seenIds = new Set<string>();
+
+	for (const seen of seenInstances) {
+		seenIds.add(seen.id);
+		const row = trackedById.get(seen.id) ?? await getInstance(deps.db, seen.id);
+		if (row) {
+			if (row.archived) continue;
+			const changes = await observeInstance(deps, row, seen, now);
+			if (Object.keys(changes).some((k) => k !== "lastSeenAt")) result.changed += 1;
+		} else if (seen.state !== "terminated" && await adoptInstance(deps, seen, now)) {
+			result.adopted += 1;
+		}
+	}
+
+	// Tracked rows missing from the tagged listing: look them up by id (their tag may have been
+	// removed); only those AWS no longer knows at all are vanished.
+	const missing = tracked.filter((row) => !seenIds.has(row.id));
+	if (missing.length > 0) {
+		const found = new Map(
+			(await describeByIds(deps, missing.map((r) => r.id))).map((instance) => [instance.id, instance]),
+		);
+		for (const row of missing) {
+			const seen = found.get(row.id);
+			const recordedAt = row.lastSeenAt ?? row.createdAt;
+			if (!seen && now.getTime() - recordedAt.getTime() < VANISH_GRACE_MS) continue;
+			const changes = await observeInstance(deps, row, seen, now);
+			if (!seen) {
+				result.vanished += 1;
+				await recordAudit(deps.db, {
+					at: now,
+					actor: "sync",
+					action: "vanished",
+					resourceKind: "instance",
+					resourceId: row.id,
+					outcome: "ok",
+					detail: "AWS no longer lists this instance",
+				});
+			} else if (Object.keys(changes).some((k) => k !== "lastSeenAt")) result.changed += 1;
+		}
+	}
+
+	result.volumes = await syncVolumes(deps, scope.ownerId, now);
+	deps.log.web.info("sync: {seen} instances seen, {changed} changed, {adopted} adopted, {vanished} vanished", {
+		...result,
+		ownerId: scope.ownerId,
+	});
+	return result;
+}
+
+async function describeByIds(deps: Deps, ids: string[]): Promise<Ec2Instance[]> {
+	const found: Ec2Instance[] = [];
+	for (let i = 0; i < ids.length; i += 200) {
+		found.push(...await deps.aws.ec2.describeInstances({ filters: { "instance-id": ids.slice(i, i + 200) } }));
+	}
+	return found;
+}
+
+async function syncVolumes(deps: Deps, ownerId: number | undefined, now: Date): Promise<number> {
+	const tracked = await liveVolumes(deps.db, ownerId);
+	if (tracked.length === 0) return 0;
+	const filters: Record<string, string[]> = { [`tag:${LAUNCHED_BY_TAG}`]: [LAUNCHED_BY_VALUE] };
+	const seen = new Map((await deps.aws.ec2.describeVolumes({ filters })).map((v) => [v.id, v]));
+	const missing = tracked.filter((v) => !seen.has(v.id)).map((v) => v.id);
+	for (let i = 0; i < missing.length; i += 200) {
+		const ids = missing.slice(i, i + 200);
+		for (const v of await deps.aws.ec2.describeVolumes({ filters: { "volume-id": ids } })) seen.set(v.id, v);
+	}
+	for (const row of tracked) {
+		const volume = seen.get(row.id);
+		if (!volume && now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS) continue;
+		await observeVolume(deps, row, volume, now);
+	}
+	return tracked.length;
+}
+
+/** Refreshes specific instances right away (after an action or when a launch records them). */
+export async function refreshInstances(deps: Deps, ids: readonly string[]): Promise<void> {
+	if (ids.length === 0) return;
+	const now = deps.clock();
+	const found = new Map((await describeByIds(deps, [...ids])).map((i) => [i.id, i]));
+	for (const id of ids) {
+		const row = await getInstance(deps.db, id);
+		const seen = found.get(id);
+		if (!row || row.archived) continue;
+		if (!seen && now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS) continue;
+		await observeInstance(deps, row, seen, now);
+	}
+}
+
+/** Refreshes specific volumes right away. */
+export async function refreshVolumes(deps: Deps, ids: readonly string[]): Promise<void> {
+	if (ids.length === 0) return;
+	const now = deps.clock();
+	const seen = new Map(
+		(await deps.aws.ec2.describeVolumes({ filters: { "volume-id": [...ids] } })).map((v) => [v.id, v]),
+	);
+	for (const row of await volumesByIds(deps.db, [...ids])) {
+		const volume = seen.get(row.id);
+		if (!volume && now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS) continue;
+		await observeVolume(deps, row, volume, now);
+	}
+}
+
+/** Records an instance that carries the portal's tags but is unknown to the database. */
+async function adoptInstance(deps: Deps, seen: Ec2Instance, now: Date): Promise<boolean> {
+	const username = seen.tags.userid?.trim().toLowerCase();
+	if (!username || !/^[a-z0-9][a-z0-9._@+-]{0,63}$/.test(username)) {
+		deps.log.web.warn("not adopting {id}: it has no usable userid tag", { id: seen.id });
+		return false;
+	}
+	const owner = (await getUserByUsername(deps.db, username)) ?? (await ensureUser(deps.db, { username })).user;
+	const groupName = seen.tags.Group ?? seen.tags.UserGroup;
+	const group = groupName ? await getGroupByName(deps.db, groupName) : undefined;
+	const config = seen.tags["Software Config"]
+		? await getConfigByName(deps.db, seen.tags["Software Config"])
+		: undefined;
+	const inserted = await insertInstance(deps.db, {
+		id: seen.id,
+		stackId: seen.tags["aws:cloudformation:stack-id"] ?? null,
+		stackName: seen.tags["aws:cloudformation:stack-name"] ?? null,
+		ownerId: owner.id,
+		groupId: group?.id ?? null,
+		configId: config?.id ?? null,
+		name: seen.tags.Name ?? "",
+		instanceType: seen.type,
+		amiId: seen.imageId,
+		state: "pending",
+		launchedAt: seen.launchTime ?? now,
+	});
+	if (!inserted) return false;
+	const row = (await getInstance(deps.db, seen.id))!;
+	await observeInstance(deps, row, seen, now);
+	await recordAudit(deps.db, {
+		at: now,
+		actor: "sync",
+		action: "adopt",
+		resourceKind: "instance",
+		resourceId: seen.id,
+		outcome: "ok",
+		detail: `found in AWS with the portal's tags; owner ${username}`,
+	});
+	deps.log.web.info("adopted {id} for {owner}", { id: seen.id, owner: username });
+	return true;
+}

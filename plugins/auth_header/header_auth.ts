@@ -1,0 +1,27 @@
+/**
+ * Header (single sign-on) auth plugin: the reverse proxy authenticates the user and passes the
+ * username in REMOTE_USER (configurable). The portal trusts it only from TRUSTED_PROXIES.
+ */
+import type { AuthUserInfo, PluginContext } from "../../lib/plugins.ts";
+import * as defaults from "./plugin_settings.ts";
+
+function setting(ctx: PluginContext, name: keyof typeof defaults): string {
+	return ctx.settings[name] ?? defaults[name];
+}
+
+export function getAuthHeader(ctx: PluginContext): string {
+	return setting(ctx, "AUTH_HEADER");
+}
+
+/** Strips a Kerberos realm (`alice@EXAMPLE.COM`) or a Windows domain (`EXAMPLE\alice`). */
+export function cleanAuthUsername(username: string): string {
+	return username.replace(/^[^\\]*\\/, "").replace(/@.*$/, "").trim();
+}
+
+export function processAuthUserInfo(_user: unknown, request: Request, ctx: PluginContext): AuthUserInfo {
+	const read = (name: keyof typeof defaults) => {
+		const header = setting(ctx, name);
+		return header ? request.headers.get(header) ?? undefined : undefined;
+	};
+	return { firstName: read("GIVEN_NAME_HEADER"), lastName: read("SURNAME_HEADER"), email: read("EMAIL_HEADER") };
+}

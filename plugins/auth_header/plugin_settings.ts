@@ -1,0 +1,8 @@
+/** Globals of the header (single sign-on) auth plugin; PLUGIN_SETTINGS in the portal's settings override them. */
+
+/** Header the reverse proxy sets to the authenticated username. */
+export const AUTH_HEADER = "REMOTE_USER";
+/** Optional headers with the user's profile; empty means "not sent". */
+export const GIVEN_NAME_HEADER = "";
+export const SURNAME_HEADER = "";
+export const EMAIL_HEADER = "";

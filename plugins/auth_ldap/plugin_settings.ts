@@ -1,0 +1,17 @@
+/**
+ * Globals of the LDAP-attribute-header auth plugin; PLUGIN_SETTINGS in the portal's settings
+ * override them. The header names follow Apache mod_authnz_ldap's AUTHENTICATE_/AUTHORIZE_ variables.
+ */
+
+export const AUTH_HEADER = "REMOTE_USER";
+export const GIVEN_NAME_HEADER = "AUTHENTICATE_GIVENNAME";
+export const SURNAME_HEADER = "AUTHENTICATE_SN";
+export const EMAIL_HEADER = "AUTHENTICATE_MAIL";
+/** Header with the user's directory groups (full DNs). */
+export const MEMBER_OF_HEADER = "AUTHORIZE_MEMBEROF";
+/** Separator between DNs in MEMBER_OF_HEADER (DNs themselves contain commas). */
+export const MEMBER_OF_SEPARATOR = ";";
+/** Full DN of the directory group whose members are portal admins; empty grants nobody. */
+export const LDAP_ADMIN_GROUP = "";
+/** Full DN of the directory group whose members are managers (see every team); empty grants nobody. */
+export const LDAP_MANAGER_GROUP = "";

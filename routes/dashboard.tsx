@@ -1,0 +1,111 @@
+/**
+ * My dashboard: GET / (and /dashboard) and its fragment GET /dashboard/instances. Renders from the
+ * database only; opening it starts a rate-limited background refresh of the viewer's instances.
+ */
+import { type Handler, Hono } from "hono";
+import type { Viewer } from "../lib/auth.ts";
+import { instanceRate } from "../lib/billing.ts";
+import { activeLaunches } from "../lib/db/launches.ts";
+import { ownedInstanceRows } from "../lib/db/instances.ts";
+import { takeRateLimit } from "../lib/db/leases.ts";
+import type { Deps } from "../lib/deps.ts";
+import { syncResources } from "../lib/sync.ts";
+import { type AppEnv, pageContext } from "./env.ts";
+import { EmptyState } from "./ui/components.tsx";
+import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
+import { Layout } from "./ui/Layout.tsx";
+import { renderFragment, renderPage } from "./ui/render.tsx";
+
+/** Ended instances stay on the dashboard (greyed) this long, then only billing and admin show them. */
+export const ENDED_VISIBLE_MS = 24 * 3_600_000;
+
+/** Starts a background refresh of the viewer's instances at most once per USER_REFRESH_SECONDS. */
+export async function refreshForViewer(deps: Deps, viewer: Viewer): Promise<void> {
+	const now = deps.clock();
+	if (await takeRateLimit(deps.db, `refresh-user-${viewer.id}`, now, deps.settings.USER_REFRESH_SECONDS * 1000)) {
+		deps.background.run(`refresh ${viewer.username}`, () => syncResources(deps, { ownerId: viewer.id }));
+	}
+}
+
+async function MyInstances(props: { deps: Deps; viewer: Viewer; launchHref: string | null }) {
+	const { deps, viewer } = props;
+	const now = deps.clock();
+	const [rows, launches] = await Promise.all([
+		ownedInstanceRows(deps.db, viewer.id, new Date(now.getTime() - ENDED_VISIBLE_MS)),
+		activeLaunches(deps.db).then((all) => all.filter((l) => l.userId === viewer.id && l.kind === "instance")),
+	]);
+	const waiting = launches.filter((l) => !rows.some((r) => r.launchId === l.id));
+	return (
+		<section
+			id="my-instances"
+			aria-live="polite"
+			{...(waiting.length
+				? { "hx-get": "/dashboard/instances", "hx-trigger": "every 5s", "hx-swap": "outerHTML" }
+				: {})}
+		>
+			{waiting.map((launch) => (
+				<p class="panel">
+					<span class="badge busy">launching</span> {launch.stackName}: {launch.step}.{" "}
+					<a href={`/launches/${launch.id}`}>Follow the launch</a>
+				</p>
+			))}
+			{rows.length === 0 && waiting.length === 0
+				? (
+					<EmptyState title="You do not have any instances.">
+						{props.launchHref
+							? (
+								<>
+									<p>Launch one from a software configuration your team offers.</p>
+									<a class="btn primary" href={props.launchHref}>Launch an instance</a>
+								</>
+							)
+							: <p>You are not in a group that can launch instances yet; ask an admin to add you to one.</p>}
+					</EmptyState>
+				)
+				: rows.length > 0 && (
+					<InstanceTable view="dashboard" caption="My instances">
+						{rows.map((row) => (
+							<InstanceTableRow
+								viewer={viewer}
+								row={row}
+								view="dashboard"
+								rate={instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux")}
+								now={now}
+								publicIp={deps.settings.DISPLAY_PUBLIC_IP}
+							/>
+						))}
+					</InstanceTable>
+				)}
+		</section>
+	);
+}
+
+export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
+	const app = new Hono<AppEnv>();
+	const page: Handler<AppEnv> = async (c) => {
+		const viewer = c.get("viewer");
+		await refreshForViewer(deps, viewer);
+		const ctx = await pageContext(c, deps);
+		return c.html(renderPage(
+			<Layout ctx={ctx} title="My dashboard" wide>
+				<div class="row">
+					<h1>My dashboard</h1>
+					<span class="spacer"></span>
+					{ctx.launchHref && <a class="btn primary" href={ctx.launchHref}>Launch</a>}
+				</div>
+				<h2>My instances</h2>
+				{await MyInstances({ deps, viewer, launchHref: ctx.launchHref })}
+				<p class="muted small">
+					Costs are estimates from on-demand prices{deps.settings.AWS_DISCOUNT > 0 ? " after your discount" : ""}.
+				</p>
+			</Layout>,
+		));
+	};
+	app.get("/", page);
+	app.get("/dashboard", page);
+	app.get("/dashboard/instances", async (c) => {
+		const viewer = c.get("viewer");
+		return c.html(renderFragment(await MyInstances({ deps, viewer, launchHref: null })));
+	});
+	return app;
+}

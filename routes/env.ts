@@ -1,0 +1,114 @@
+/** Types shared by the routes: hono's environment and the context every page is rendered with. */
+import type { Context } from "hono";
+import { getSignedCookie, setSignedCookie } from "hono/cookie";
+import type { Viewer } from "../lib/auth.ts";
+import { launchableGroupIds } from "../lib/db/catalog.ts";
+import { getLease } from "../lib/db/leases.ts";
+import type { Deps } from "../lib/deps.ts";
+import { SYNC_JOB_NAME } from "../jobs/sync_aws.ts";
+
+/** Hono variables set by the middleware. */
+export interface AppVariables {
+	requestId: string;
+	remoteAddress: string;
+	viewer: Viewer;
+	csrf: string;
+}
+
+/** On Deno, hono's `c.env` is the serve handler info (the peer address). */
+export interface AppBindings {
+	remoteAddr?: { hostname: string; port: number; transport: string };
+}
+
+export type AppEnv = { Variables: AppVariables; Bindings: AppBindings };
+export type AppContext = Context<AppEnv>;
+
+/** A one-time message shown on the next page (after a redirect). */
+export interface Flash {
+	tone: "ok" | "error";
+	text: string;
+}
+
+/** Everything the layout needs besides the page's own content. */
+export interface PageContext {
+	viewer: Viewer;
+	csrf: string;
+	path: string;
+	/** Where "Launch" goes; null when the viewer may launch nothing. */
+	launchHref: string | null;
+	notice?: string;
+	flash?: Flash;
+	timeZone: string;
+	now: Date;
+}
+
+const FLASH_COOKIE = "mliy_flash";
+
+/** Stores a message for the next page the browser loads. */
+export async function setFlash(c: AppContext, deps: Deps, flash: Flash): Promise<void> {
+	await setSignedCookie(c, FLASH_COOKIE, JSON.stringify(flash), deps.secret, {
+		path: "/",
+		httpOnly: true,
+		sameSite: "Lax",
+		maxAge: 60,
+	});
+}
+
+async function takeFlash(c: AppContext, deps: Deps): Promise<Flash | undefined> {
+	const raw = await getSignedCookie(c, deps.secret, FLASH_COOKIE);
+	if (raw === undefined) return undefined;
+	c.header("Set-Cookie", `${FLASH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`, { append: true });
+	try {
+		const flash = JSON.parse(raw || "null");
+		if (flash && typeof flash.text === "string") {
+			return { tone: flash.tone === "error" ? "error" : "ok", text: flash.text };
+		}
+	} catch {
+		// a tampered or stale cookie is ignored
+	}
+	return undefined;
+}
+
+/** Builds the page context: navigation entitlements, the AWS freshness notice and any flash message. */
+export async function pageContext(c: AppContext, deps: Deps): Promise<PageContext> {
+	const viewer = c.get("viewer");
+	const now = deps.clock();
+	const [launchable, lease, flash] = await Promise.all([
+		launchableGroupIds(deps.db, viewer.groupIds),
+		getLease(deps.db, SYNC_JOB_NAME),
+		takeFlash(c, deps),
+	]);
+	return {
+		viewer,
+		csrf: c.get("csrf"),
+		path: new URL(c.req.url).pathname,
+		launchHref: launchable.length === 0 ? null : launchable.length === 1 ? `/launch/${launchable[0]}` : "/launch",
+		notice: syncNotice(lease?.lastSuccessAt ?? null, lease?.lastError ?? null, now, deps.settings.SYNC_STALE_MINUTES),
+		flash,
+		timeZone: deps.settings.TIME_ZONE,
+		now,
+	};
+}
+
+/** The banner shown when what the pages show may be out of date. */
+export function syncNotice(
+	lastSuccess: Date | null,
+	lastError: string | null,
+	now: Date,
+	staleMinutes: number,
+): string | undefined {
+	const stale = !lastSuccess || now.getTime() - lastSuccess.getTime() > staleMinutes * 60_000;
+	if (!stale) return undefined;
+	if (lastError && /credential|security token|not authorized|AccessDenied|InvalidClientTokenId/i.test(lastError)) {
+		return "AWS is not configured for the portal (its credentials were refused); states shown here are not current.";
+	}
+	if (!lastSuccess) {
+		return lastError
+			? `The portal has not reached AWS yet (${lastError.slice(0, 160)}); states shown here may be out of date.`
+			: "The portal has not synced with AWS yet; states shown here may be out of date.";
+	}
+	const minutes = Math.round((now.getTime() - lastSuccess.getTime()) / 60_000);
+	return `AWS was last synced ${minutes} minutes ago${
+		lastError ? ` (last attempt failed: ${lastError.slice(0, 160)})` : ""
+	}; states shown here may be out of date.`;
+}

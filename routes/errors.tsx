@@ -1,0 +1,87 @@
+/** Turning refusals and failures into the right response: an htmx fragment, JSON, or a page. */
+import type { AppContext } from "./env.ts";
+import { renderFragment, renderPage } from "./ui/render.tsx";
+import { STATIC_VERSION } from "../static/mod.ts";
+
+/** Whether the client wants JSON (API callers and the seed's ajax URLs without htmx). */
+export function wantsJson(c: AppContext): boolean {
+	if (c.req.header("HX-Request")) return false;
+	const accept = c.req.header("Accept") ?? "";
+	return accept.includes("application/json") || (c.req.path.startsWith("/ajax/") && !accept.includes("text/html"));
+}
+
+/** A minimal page for errors (it must render even when no user is known). */
+export function ErrorPage(props: { status: number; title: string; message: string; signedIn: boolean }) {
+	return (
+		<html lang="en">
+			<head>
+				<meta charset="utf-8" />
+				<meta name="viewport" content="width=device-width, initial-scale=1" />
+				<title>{`${props.title} · MLiy`}</title>
+				<link rel="stylesheet" href={`/static/app.css?v=${STATIC_VERSION}`} />
+			</head>
+			<body>
+				<header class="top">
+					<a class="brand" href="/">MLiy</a>
+				</header>
+				<main id="main">
+					<h1>{props.title}</h1>
+					<p class="error-box" role="alert">{props.message}</p>
+					<p>
+						{props.signedIn
+							? <a href="/">Back to your dashboard</a>
+							: "Sign in through your organisation's portal address, or ask your administrator for help."}
+					</p>
+					<p class="muted small">Error {props.status}</p>
+				</main>
+			</body>
+		</html>
+	);
+}
+
+const TITLES: Record<number, string> = {
+	400: "That request is not valid",
+	401: "You are not signed in",
+	403: "Not allowed",
+	404: "Not found",
+	409: "Not possible right now",
+	413: "Too large",
+	422: "Please correct the form",
+	429: "Too many requests",
+	500: "Something went wrong",
+	503: "A service is unavailable",
+};
+
+/** Responds with `message` at `status` in the form the client wants. */
+export function respondError(c: AppContext, status: number, message: string, fields: Record<string, string> = {}) {
+	c.header("Cache-Control", "no-store");
+	if (wantsJson(c)) {
+		return c.json(
+			{ status: "failed", error: message, ...(Object.keys(fields).length ? { fields } : {}) },
+			status as 400,
+		);
+	}
+	if (c.req.header("HX-Request")) {
+		return c.html(
+			renderFragment(
+				<div class="error-box" role="alert" data-status={status}>
+					{message}
+				</div>,
+			),
+			status as 400,
+		);
+	}
+	const signedIn = (() => {
+		try {
+			return !!c.get("viewer");
+		} catch {
+			return false;
+		}
+	})();
+	return c.html(
+		renderPage(
+			<ErrorPage status={status} title={TITLES[status] ?? "Error"} message={message} signedIn={signedIn} />,
+		),
+		status as 400,
+	);
+}

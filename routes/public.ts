@@ -1,0 +1,89 @@
+/**
+ * Routes that need no signed-in user: GET /health, GET /metrics (token or allowed address),
+ * GET /static/<file>, and the instances' progress callback GET|POST /ajax/progress/<id>/<stage>(<n>).
+ */
+import { Hono } from "hono";
+import { compress } from "hono/compress";
+import { sql } from "drizzle-orm";
+import { getLease } from "../lib/db/leases.ts";
+import type { Deps } from "../lib/deps.ts";
+import { recordProgress } from "../lib/progress.ts";
+import { addressInRanges } from "../lib/settings.ts";
+import { STATIC_FILES, STATIC_VERSION } from "../static/mod.ts";
+import { SYNC_JOB_NAME } from "../jobs/sync_aws.ts";
+import type { AppEnv } from "./env.ts";
+import { respondError } from "./errors.tsx";
+
+export function publicRoutes(deps: Deps): Hono<AppEnv> {
+	const startedAt = deps.clock();
+	const app = new Hono<AppEnv>();
+
+	app.get("/health", async (c) => {
+		const now = deps.clock();
+		let database = "ok";
+		let lastSync: Date | null = null;
+		let lastSyncError: string | null = null;
+		try {
+			await deps.db.run(sql`SELECT 1`);
+			const lease = await getLease(deps.db, SYNC_JOB_NAME);
+			lastSync = lease?.lastSuccessAt ?? null;
+			lastSyncError = lease?.lastError ?? null;
+		} catch (error) {
+			database = `error: ${(error as Error).message}`;
+		}
+		const staleMs = deps.settings.SYNC_STALE_MINUTES * 60_000;
+		const syncAgeSeconds = lastSync ? Math.round((now.getTime() - lastSync.getTime()) / 1000) : null;
+		const inGrace = now.getTime() - startedAt.getTime() < staleMs;
+		const syncOk = syncAgeSeconds !== null ? syncAgeSeconds * 1000 <= staleMs : inGrace;
+		const healthy = database === "ok" && syncOk;
+		c.header("Cache-Control", "no-store");
+		return c.json({
+			status: healthy ? "ok" : "unhealthy",
+			database,
+			lastSync: lastSync?.toISOString() ?? null,
+			syncAgeSeconds,
+			sync: syncAgeSeconds === null ? (inGrace ? "pending" : "never") : syncOk ? "ok" : "stale",
+			...(syncOk ? {} : { lastSyncError }),
+			uptimeSeconds: Math.round((now.getTime() - startedAt.getTime()) / 1000),
+		}, healthy ? 200 : 503);
+	});
+
+	app.get("/metrics", async (c) => {
+		const token = deps.settings.METRICS_TOKEN;
+		const bearer = c.req.header("Authorization")?.replace(/^Bearer\s+/i, "");
+		const byToken = !!token && bearer === token;
+		const byAddress = addressInRanges(c.get("remoteAddress"), deps.settings.METRICS_ALLOWED_ADDRESSES);
+		if (!byToken && !byAddress) return respondError(c, 403, "Metrics are available to the configured scrapers only.");
+		c.header("Content-Type", deps.metrics.registry.contentType);
+		c.header("Cache-Control", "no-store");
+		return c.body(await deps.metrics.registry.metrics());
+	});
+
+	app.use("/static/*", compress());
+	app.get("/static/:file", (c) => {
+		const file = Object.hasOwn(STATIC_FILES, c.req.param("file")) ? STATIC_FILES[c.req.param("file")] : undefined;
+		if (!file) return respondError(c, 404, "No such static file");
+		const etag = `"${STATIC_VERSION}"`;
+		c.header("ETag", etag);
+		c.header(
+			"Cache-Control",
+			c.req.query("v") === STATIC_VERSION ? "public, max-age=31536000, immutable" : "public, max-age=300",
+		);
+		if (c.req.header("If-None-Match") === etag) return c.body(null, 304);
+		c.header("Content-Type", file.type);
+		return c.body(file.body);
+	});
+
+	app.on(["GET", "POST"], "/ajax/progress/:instanceId/:spec", async (c) => {
+		const text = await recordProgress(deps, {
+			instanceId: c.req.param("instanceId"),
+			spec: c.req.param("spec"),
+			token: c.req.header("X-MLiy-Progress-Token") ?? c.req.query("token") ?? null,
+			peer: c.get("remoteAddress"),
+			forwardedFor: c.req.header("X-Forwarded-For") ?? null,
+		});
+		c.header("Cache-Control", "no-store");
+		return c.json({ action: text, status: "ok" });
+	});
+	return app;
+}

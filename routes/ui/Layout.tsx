@@ -1,0 +1,81 @@
+/** The page shell: header navigation, the signed-in user, notices, flash messages, scripts. */
+import type { ComponentChildren } from "preact";
+import type { PageContext } from "../env.ts";
+import { STATIC_VERSION } from "../../static/mod.ts";
+
+interface NavItem {
+	href: string;
+	label: string;
+	/** Path prefixes that mark the item current. */
+	match: string[];
+}
+
+export function Layout(props: { ctx: PageContext; title: string; children: ComponentChildren; wide?: boolean }) {
+	const { ctx } = props;
+	const items: NavItem[] = [
+		{ href: "/", label: "My dashboard", match: ["/", "/dashboard", "/instances", "/clusters", "/launches"] },
+		{ href: "/team", label: "Team", match: ["/team"] },
+	];
+	if (ctx.launchHref) items.push({ href: ctx.launchHref, label: "Launch", match: ["/launch"] });
+	items.push({ href: "/billing", label: "Billing", match: ["/billing"] });
+	if (ctx.viewer.role === "admin") items.push({ href: "/admin", label: "Admin", match: ["/admin"] });
+	const current = (item: NavItem) =>
+		item.match.some((m) => m === "/" ? ctx.path === "/" || ctx.path === "/dashboard" : ctx.path.startsWith(m));
+	return (
+		<html lang="en">
+			<head>
+				<meta charset="utf-8" />
+				<meta name="viewport" content="width=device-width, initial-scale=1" />
+				<meta name="csrf-token" content={ctx.csrf} />
+				<meta name="htmx-config" content='{"defaultTimeout": 30000}' />
+				<title>{`${props.title} · MLiy`}</title>
+				<link rel="stylesheet" href={`/static/app.css?v=${STATIC_VERSION}`} />
+				<script src={`/static/htmx.min.js?v=${STATIC_VERSION}`} defer></script>
+				<script src={`/static/app.js?v=${STATIC_VERSION}`} defer></script>
+				<script src={`/static/islands.js?v=${STATIC_VERSION}`} type="module"></script>
+			</head>
+			<body>
+				<a class="skip" href="#main">Skip to content</a>
+				<header class="top">
+					<a class="brand" href="/">MLiy</a>
+					<nav aria-label="Main">
+						<ul>
+							{items.map((item) => (
+								<li>
+									<a href={item.href} aria-current={current(item) ? "page" : undefined}>{item.label}</a>
+								</li>
+							))}
+							{!ctx.launchHref && (
+								<li>
+									<a href="/launch" class="muted" title="You are not in a group that can launch anything">
+										No launches authorized
+									</a>
+								</li>
+							)}
+						</ul>
+					</nav>
+					<a class="who" href="/profile" aria-current={ctx.path === "/profile" ? "page" : undefined}>
+						{ctx.viewer.name}
+						{ctx.viewer.role !== "user" && <span class="role">{ctx.viewer.role}</span>}
+					</a>
+				</header>
+				{ctx.notice && (
+					<div class="notice" role="status">
+						{ctx.notice}
+					</div>
+				)}
+				<main id="main" class={props.wide ? "wide" : undefined}>
+					{ctx.flash && (
+						<div class={`flash ${ctx.flash.tone}`} role={ctx.flash.tone === "error" ? "alert" : "status"}>
+							{ctx.flash.text}
+						</div>
+					)}
+					{props.children}
+				</main>
+				<footer class="foot">
+					<span>MLiy · times in {ctx.timeZone}</span>
+				</footer>
+			</body>
+		</html>
+	);
+}

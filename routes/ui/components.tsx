@@ -1,0 +1,137 @@
+/** Small components shared by several pages. */
+import type { ComponentChildren } from "preact";
+import { stateTone } from "./format.ts";
+
+/** A coloured state badge; an action in flight shows as "stopping…" and the like. */
+export function StateBadge(props: { state: string; pendingAction?: string | null }) {
+	const label = props.pendingAction === "restart"
+		? "restarting"
+		: props.pendingAction === "terminate" && props.state !== "terminated"
+		? "terminating"
+		: props.state;
+	return (
+		<span class={`badge ${stateTone(label === props.state ? props.state : "pending")}`} data-state={props.state}>
+			{label}
+		</span>
+	);
+}
+
+/** The boot progress the instance reports, or nothing once it is done. */
+export function ProgressBar(props: { text: string | null; percent: number | null }) {
+	if (props.percent === null || props.percent >= 100) return null;
+	const percent = Math.max(0, Math.min(100, props.percent));
+	return (
+		<div
+			class="progress"
+			role="progressbar"
+			aria-valuemin={0}
+			aria-valuemax={100}
+			aria-valuenow={percent}
+			aria-label="Boot progress"
+		>
+			<div class="bar">
+				<div class="fill" style={`width:${percent}%`}></div>
+			</div>
+			<div class="label">{percent}% · {props.text ?? ""}</div>
+		</div>
+	);
+}
+
+export function EmptyState(props: { title: string; children?: ComponentChildren }) {
+	return (
+		<div class="empty">
+			<p>
+				<strong>{props.title}</strong>
+			</p>
+			{props.children}
+		</div>
+	);
+}
+
+/** A form field with its label, hint and server-side error. */
+export function Field(
+	props: { label: string; name: string; error?: string; hint?: string; children: ComponentChildren; id?: string },
+) {
+	const id = props.id ?? `f-${props.name}`;
+	return (
+		<div class={`field${props.error ? " invalid" : ""}`}>
+			<label for={id}>{props.label}</label>
+			{props.children}
+			{props.hint && <small id={`${id}-hint`}>{props.hint}</small>}
+			{props.error && <div class="error" id={`${id}-error`} role="alert">{props.error}</div>}
+		</div>
+	);
+}
+
+/** Accessibility attributes tying an input to its hint and error. */
+export function describedBy(name: string, hasHint: boolean, error?: string): Record<string, string | boolean> {
+	const ids = [hasHint ? `f-${name}-hint` : "", error ? `f-${name}-error` : ""].filter(Boolean).join(" ");
+	return { ...(ids ? { "aria-describedby": ids } : {}), ...(error ? { "aria-invalid": "true" } : {}) };
+}
+
+/** A hidden CSRF field for plain (non-htmx) forms. */
+export function CsrfField(props: { token: string }) {
+	return <input type="hidden" name="_csrf" value={props.token} />;
+}
+
+/** A chart island with its data as a table for screen readers and no-script browsers. */
+export function ChartIsland(
+	props: {
+		kind: "doughnut" | "bar";
+		title: string;
+		labels: string[];
+		values: number[];
+		unit: "usd-per-hour" | "usd" | "count";
+		format: (value: number) => string;
+		empty: string;
+	},
+) {
+	if (props.values.length === 0 || props.values.every((v) => v === 0)) {
+		return <p class="muted">{props.empty}</p>;
+	}
+	const data = { kind: props.kind, title: props.title, labels: props.labels, values: props.values, unit: props.unit };
+	return (
+		<div>
+			<div class="chart-box" data-island="Chart" data-props={JSON.stringify(data)}></div>
+			<details class="data">
+				<summary>Data</summary>
+				<table>
+					<tbody>
+						{props.labels.map((label, i) => (
+							<tr>
+								<td>{label}</td>
+								<td class="num">{props.format(props.values[i]!)}</td>
+							</tr>
+						))}
+					</tbody>
+				</table>
+			</details>
+		</div>
+	);
+}
+
+/** Previous/next links for a paged list; `href(page)` builds each link. */
+export function Pager(
+	props: { page: number; pageSize: number; total: number; href: (page: number) => string; target?: string },
+) {
+	const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
+	if (pages <= 1) return null;
+	const link = (page: number, label: string) => (
+		<a
+			class="btn"
+			href={props.href(page)}
+			{...(props.target
+				? { "hx-get": props.href(page), "hx-target": props.target, "hx-swap": "outerHTML", "hx-push-url": "true" }
+				: {})}
+		>
+			{label}
+		</a>
+	);
+	return (
+		<nav class="pager" aria-label="Pages">
+			{props.page > 1 && link(props.page - 1, "← Previous")}
+			<span class="muted">Page {props.page} of {pages} · {props.total} in all</span>
+			{props.page < pages && link(props.page + 1, "Next →")}
+		</nav>
+	);
+}

@@ -1,0 +1,167 @@
+/**
+ * Test dependencies: a temp-file libSQL database with migrations, settings from overrides, the
+ * shipped plugins, the real pricing file, and either a fake AWS (unit tests) or the real SDK
+ * against moto (integration tests). Dispose to wait for background work and remove the files.
+ */
+import type { Aws } from "../../lib/aws/types.ts";
+import { createAws } from "../../lib/aws/sdk.ts";
+import { appSecret } from "../../lib/db/app_state.ts";
+import { type Database, openDatabase } from "../../lib/db/client.ts";
+import { createBackground, type Deps } from "../../lib/deps.ts";
+import { getLoggers } from "../../lib/log.ts";
+import { createMetrics } from "../../lib/metrics.ts";
+import { loadPlugins } from "../../lib/plugins.ts";
+import { createPricing } from "../../lib/pricing.ts";
+import { resolveSettings } from "../../lib/settings.ts";
+import { createApp } from "../../routes/mod.ts";
+import type { Hono } from "hono";
+import type { AppEnv } from "../../routes/env.ts";
+
+/** A clock tests can move. */
+export interface TestClock {
+	(): Date;
+	set(at: Date | string): void;
+	advance(ms: number): void;
+}
+
+export function testClock(start: Date | string = "2025-03-01T12:00:00Z"): TestClock {
+	let now = new Date(start).getTime();
+	const clock = (() => new Date(now)) as TestClock;
+	clock.set = (at) => {
+		now = new Date(at).getTime();
+	};
+	clock.advance = (ms) => {
+		now += ms;
+	};
+	return clock;
+}
+
+export interface TestDeps extends Deps, AsyncDisposable {
+	clock: TestClock;
+	database: Database;
+	dir: string;
+	app: Hono<AppEnv>;
+}
+
+export interface TestDepsOptions {
+	/** Settings (as in the settings file). */
+	settings?: Record<string, unknown>;
+	/** A fake AWS; default: the SDK against `awsEndpoint` (moto), or a fake that refuses every call. */
+	aws?: Aws;
+	awsEndpoint?: string;
+	clock?: TestClock;
+	/** Use the real clock (for tests against moto where times come from AWS). */
+	realClock?: boolean;
+}
+
+/** Builds dependencies and the app for a test. */
+export async function createTestDeps(options: TestDepsOptions = {}): Promise<TestDeps> {
+	const dir = await Deno.makeTempDir({ prefix: "mliy-test-" });
+	const settings = resolveSettings({
+		file: {
+			DATABASE_URL: `file:${dir}/test.db`,
+			LOG_LOCATION: `${dir}/logs`,
+			AUTH_PLUGIN: "plugins/auth_header",
+			LAUNCH_SUBNET_ID: "subnet-0123456789abcdef0",
+			LAUNCH_AVAILABILITY_ZONE: "us-east-1a",
+			RUN_JOBS: false,
+			...(options.awsEndpoint ? { AWS_ENDPOINT_URL: options.awsEndpoint, AWS_MAX_ATTEMPTS: 2 } : {}),
+			...options.settings,
+		},
+	});
+	const database = await openDatabase({ url: settings.DATABASE_URL });
+	const log = getLoggers();
+	const metrics = createMetrics();
+	const aws = options.aws ?? (options.awsEndpoint
+		? createAws({
+			region: settings.AWS_REGION,
+			endpoint: settings.AWS_ENDPOINT_URL,
+			maxAttempts: settings.AWS_MAX_ATTEMPTS,
+			timeoutSeconds: 10,
+			log: log.boto,
+			metadataUrl: "http://127.0.0.1:9",
+			onCall(operation, seconds, error) {
+				metrics.awsCalls.inc({ operation, outcome: error ? error.kind : "ok" });
+				metrics.awsDuration.observe({ operation }, seconds);
+			},
+		})
+		: refusingAws());
+	const pricing = await createPricing({ path: settings.PRICING_FILE, log: log.web });
+	const plugins = await loadPlugins(
+		{ auth: settings.AUTH_PLUGIN, dns: settings.DNS_PLUGIN },
+		{ settings: settings.PLUGIN_SETTINGS, aws, log: log.web, listen: { hostname: settings.HOST, port: settings.PORT } },
+	);
+	const clock = options.clock ?? (options.realClock ? realClock() : testClock());
+	const deps = {
+		settings,
+		db: database.db,
+		aws,
+		plugins,
+		log,
+		pricing,
+		metrics,
+		clock,
+		secret: await appSecret(database.db),
+		holder: `test-${crypto.randomUUID().slice(0, 8)}`,
+		background: createBackground(log.web),
+		database,
+		dir,
+	} as Omit<TestDeps, "app" | typeof Symbol.asyncDispose>;
+	const full = deps as TestDeps;
+	full.app = createApp(full);
+	full[Symbol.asyncDispose] = async () => {
+		await full.background.idle();
+		if ("close" in aws && typeof aws.close === "function") aws.close();
+		database.close();
+		await Deno.remove(dir, { recursive: true }).catch(() => {});
+	};
+	return full;
+}
+
+function realClock(): TestClock {
+	const clock = (() => new Date()) as TestClock;
+	clock.set = () => {
+		throw new Error("the real clock cannot be set");
+	};
+	clock.advance = () => {
+		throw new Error("the real clock cannot be moved");
+	};
+	return clock;
+}
+
+/** An AWS whose every call fails loudly: unit tests that must not reach AWS use it. */
+export function refusingAws(): Aws {
+	const refuse = (name: string) => () => Promise.reject(new Error(`unexpected AWS call ${name} in a unit test`));
+	return {
+		cloudFormation: {
+			createStack: refuse("createStack"),
+			describeStack: refuse("describeStack"),
+			listStackResources: refuse("listStackResources"),
+			describeStackEvents: refuse("describeStackEvents"),
+			deleteStack: refuse("deleteStack"),
+		},
+		ec2: {
+			describeInstances: refuse("describeInstances"),
+			startInstances: refuse("startInstances"),
+			stopInstances: refuse("stopInstances"),
+			rebootInstances: refuse("rebootInstances"),
+			terminateInstances: refuse("terminateInstances"),
+			describeVolumes: refuse("describeVolumes"),
+			latestSpotPrice: refuse("latestSpotPrice"),
+		},
+		route53: {
+			findHostedZone: refuse("findHostedZone"),
+			upsertARecord: refuse("upsertARecord"),
+			deleteARecord: refuse("deleteARecord"),
+			listRecords: refuse("listRecords"),
+		},
+		emr: {
+			describeCluster: refuse("describeCluster"),
+			listInstanceGroups: refuse("listInstanceGroups"),
+			masterPrivateIp: refuse("masterPrivateIp"),
+			listSteps: refuse("listSteps"),
+			listClusters: refuse("listClusters"),
+		},
+		placement: () => Promise.resolve(undefined),
+	};
+}

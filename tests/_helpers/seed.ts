@@ -1,0 +1,137 @@
+/** Test data: users, groups, configurations and instances written straight to the database. */
+import type { Db } from "../../lib/db/client.ts";
+import {
+	configGroups,
+	configInstanceTypes,
+	groupExcludedTypes,
+	groups,
+	groupSecurityGroups,
+	instances,
+	instanceTypes,
+	memberships,
+	type Role,
+	securityGroups,
+	softwareConfigs,
+	users,
+} from "../../lib/db/schema.ts";
+import { INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../../fixtures/mod.ts";
+
+export async function addUser(
+	db: Db,
+	username: string,
+	extra: { role?: Role; firstName?: string; lastName?: string } = {},
+) {
+	const [user] = await db.insert(users).values({
+		username,
+		firstName: extra.firstName ?? "",
+		lastName: extra.lastName ?? "",
+		role: extra.role ?? "user",
+	})
+		.onConflictDoNothing().returning();
+	return user!;
+}
+
+export async function addGroup(db: Db, name: string, extra: Partial<typeof groups.$inferInsert> = {}) {
+	const [group] = await db.insert(groups).values({
+		name,
+		keyName: "analyst-key",
+		costCenter: `CC-${name}`,
+		ags: "MLIY",
+		sdlc: "DEV",
+		...extra,
+	}).returning();
+	return group!;
+}
+
+export async function addMember(db: Db, userId: number, groupId: number, source: "manual" | "directory" = "manual") {
+	await db.insert(memberships).values({ userId, groupId, source }).onConflictDoNothing();
+}
+
+export async function addTypes(db: Db, names: string[]) {
+	return await db.insert(instanceTypes).values(names.map((name) => ({ name }))).onConflictDoNothing().returning();
+}
+
+export async function addSecurityGroup(db: Db, sgId: string, name = sgId) {
+	const [sg] = await db.insert(securityGroups).values({ sgId, name }).returning();
+	return sg!;
+}
+
+export async function attachSecurityGroup(
+	db: Db,
+	groupId: number,
+	securityGroupId: number,
+	kind: "default" | "optional",
+) {
+	await db.insert(groupSecurityGroups).values({ groupId, securityGroupId, kind });
+}
+
+export async function excludeType(db: Db, groupId: number, instanceTypeId: number) {
+	await db.insert(groupExcludedTypes).values({ groupId, instanceTypeId });
+}
+
+export async function addConfig(
+	db: Db,
+	name: string,
+	options: { types: number[]; groups: number[] } & Partial<typeof softwareConfigs.$inferInsert>,
+) {
+	const { types, groups: permitted, ...extra } = options;
+	const [config] = await db.insert(softwareConfigs).values({
+		name,
+		amiId: "ami-0123456789abcdef0",
+		templateBody: INSTANCE_TEMPLATE,
+		userDataBody: SAMPLE_BOOTSTRAP,
+		instanceName: "MLiyAnalyst",
+		hasProgressBar: true,
+		volumeDevice: "/dev/xvdz",
+		volumeSizeGb: 20,
+		...extra,
+	}).returning();
+	if (types.length) {
+		await db.insert(configInstanceTypes).values(
+			types.map((instanceTypeId) => ({ configId: config!.id, instanceTypeId })),
+		);
+	}
+	if (permitted.length) {
+		await db.insert(configGroups).values(permitted.map((groupId) => ({ configId: config!.id, groupId })));
+	}
+	return config!;
+}
+
+export async function addInstance(
+	db: Db,
+	values: Partial<typeof instances.$inferInsert> & { id: string; ownerId: number },
+) {
+	const [row] = await db.insert(instances).values({ instanceType: "t2.micro", state: "running", ...values })
+		.returning();
+	return row!;
+}
+
+/**
+ * A small world: group "science" (alice, bob) and "ops" (olga); manager mia; admin ada; a config
+ * permitted to science with t2.micro and m4.large; a default and an optional security group.
+ */
+export async function seedWorld(db: Db) {
+	const [alice, bob, olga, mia, ada] = [
+		await addUser(db, "alice", { firstName: "Alice", lastName: "Ng" }),
+		await addUser(db, "bob", { firstName: "Bob", lastName: "Ray" }),
+		await addUser(db, "olga", { firstName: "Olga", lastName: "Ivanova" }),
+		await addUser(db, "mia", { role: "manager", firstName: "Mia" }),
+		await addUser(db, "ada", { role: "admin", firstName: "Ada" }),
+	];
+	const science = await addGroup(db, "science");
+	const ops = await addGroup(db, "ops");
+	await addMember(db, alice.id, science.id);
+	await addMember(db, bob.id, science.id);
+	await addMember(db, olga.id, ops.id);
+	const types = await addTypes(db, ["t2.micro", "m4.large", "r4.4xlarge", "t2.nano"]);
+	const byName = Object.fromEntries(types.map((t) => [t.name, t]));
+	const sgDefault = await addSecurityGroup(db, "sg-0000000000000000a", "default-ssh");
+	const sgOptional = await addSecurityGroup(db, "sg-0000000000000000b", "jupyter");
+	await attachSecurityGroup(db, science.id, sgDefault.id, "default");
+	await attachSecurityGroup(db, science.id, sgOptional.id, "optional");
+	const config = await addConfig(db, "Analyst", {
+		types: [byName["t2.micro"]!.id, byName["m4.large"]!.id, byName["r4.4xlarge"]!.id],
+		groups: [science.id],
+	});
+	return { alice, bob, olga, mia, ada, science, ops, types: byName, sgDefault, sgOptional, config };
+}

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { eq } from "drizzle-orm";
+import { memberships, users } from "../lib/db/schema.ts";
+import { createTestDeps } from "./_helpers/deps.ts";
+import { request } from "./_helpers/http.ts";
+import { addGroup, addMember, addUser } from "./_helpers/seed.ts";
+
+Deno.test("a forged identity header from an address that is not a trusted proxy is refused", async () => {
+	await using deps = await createTestDeps({ settings: { TRUSTED_PROXIES: ["10.0.0.1"] } });
+	const forged = await request(deps.app, "/", { user: "alice", from: "192.168.7.7" });
+	assert.equal(forged.status, 401);
+	assert.match(await forged.text(), /did not come through the portal&#39;s sign-in proxy|did not come through/);
+	assert.equal((await deps.db.select().from(users)).length, 0, "no user is created from a forged header");
+	const proxied = await request(deps.app, "/", { user: "alice", from: "10.0.0.1" });
+	assert.equal(proxied.status, 200);
+});
+
+Deno.test("a request without identity gets a 401 page, never a guess", async () => {
+	await using deps = await createTestDeps();
+	const res = await request(deps.app, "/");
+	assert.equal(res.status, 401);
+	assert.match(res.headers.get("content-type") ?? "", /text\/html/);
+	assert.match(await res.text(), /You are not signed in/);
+	const json = await request(deps.app, "/team", { headers: { Accept: "application/json" } });
+	assert.equal(json.status, 401);
+	assert.equal((await json.json()).status, "failed");
+});
+
+Deno.test("users are created on first visit, case-normalised and cleaned by the plugin", async () => {
+	await using deps = await createTestDeps();
+	assert.equal((await request(deps.app, "/", { user: "Alice@EXAMPLE.COM" })).status, 200);
+	assert.equal((await request(deps.app, "/", { user: "alice" })).status, 200);
+	const rows = await deps.db.select().from(users);
+	assert.deepEqual(rows.map((u) => u.username), ["alice"]);
+});
+
+Deno.test("a username the portal cannot accept is refused", async () => {
+	await using deps = await createTestDeps();
+	const res = await request(deps.app, "/", { user: "<script>alert(1)</script>" });
+	assert.equal(res.status, 401);
+	assert.doesNotMatch(await res.text(), /<script>alert/);
+});
+
+Deno.test("the LDAP plugin maps memberOf DNs to groups, adding and removing memberships and the admin role", async () => {
+	await using deps = await createTestDeps({
+		settings: {
+			AUTH_PLUGIN: "plugins/auth_ldap",
+			PLUGIN_SETTINGS: { LDAP_ADMIN_GROUP: "CN=Portal Admins,OU=Groups,DC=example,DC=com" },
+		},
+	});
+	const science = await addGroup(deps.db, "science", { directoryName: "CN=Data Science,OU=Teams,DC=example,DC=com" });
+	const other = await addGroup(deps.db, "other-ou", {
+		directoryName: "CN=Data Science,OU=Elsewhere,DC=example,DC=com",
+	});
+	const byCn = await addGroup(deps.db, "ops", { directoryName: "Operations" });
+	const manual = await addGroup(deps.db, "manual");
+	const login = (memberOf: string) =>
+		request(deps.app, "/", {
+			user: "carol",
+			headers: {
+				AUTHENTICATE_GIVENNAME: "Carol",
+				AUTHENTICATE_SN: "King",
+				AUTHENTICATE_MAIL: "carol@example.com",
+				AUTHORIZE_MEMBEROF: memberOf,
+			},
+		});
+	assert.equal(
+		(await login(
+			"CN=Data Science, OU=Teams,DC=example,DC=com;CN=Operations,OU=Teams,DC=example,DC=com;CN=Portal Admins,OU=Groups,DC=example,DC=com",
+		)).status,
+		200,
+	);
+	const carol = (await deps.db.select().from(users).where(eq(users.username, "carol")))[0]!;
+	assert.equal(carol.firstName, "Carol");
+	assert.equal(carol.email, "carol@example.com");
+	assert.equal(carol.directoryRole, "admin");
+	await addMember(deps.db, carol.id, manual.id, "manual");
+	const groupsOf = async () =>
+		(await deps.db.select().from(memberships).where(eq(memberships.userId, carol.id))).map((m) =>
+			`${m.groupId}:${m.source}`
+		)
+			.sort();
+	assert.deepEqual(await groupsOf(), [`${science.id}:directory`, `${byCn.id}:directory`, `${manual.id}:manual`].sort());
+	assert.ok(!(await groupsOf()).includes(`${other.id}:directory`), "same CN in another OU is another team");
+
+	// The directory drops Operations and the admin group: both are revoked; the manual membership stays.
+	await login("CN=Data Science,OU=Teams,DC=example,DC=com");
+	assert.deepEqual(await groupsOf(), [`${science.id}:directory`, `${manual.id}:manual`].sort());
+	const after = (await deps.db.select().from(users).where(eq(users.id, carol.id)))[0]!;
+	assert.equal(after.directoryRole, "user");
+	const admin = await request(deps.app, "/admin", { user: "carol", headers: { AUTHORIZE_MEMBEROF: "" } });
+	assert.notEqual(admin.status, 200);
+});
+
+Deno.test("the LDAP plugin grants admin to nobody when no admin group is configured", async () => {
+	await using deps = await createTestDeps({ settings: { AUTH_PLUGIN: "plugins/auth_ldap" } });
+	await request(deps.app, "/", { user: "dave", headers: { AUTHORIZE_MEMBEROF: "CN=Anything,DC=example,DC=com" } });
+	const dave = (await deps.db.select().from(users).where(eq(users.username, "dave")))[0]!;
+	assert.equal(dave.directoryRole, "user");
+});
+
+Deno.test("ADMIN_USERNAMES make a user an admin", async () => {
+	await using deps = await createTestDeps({ settings: { ADMIN_USERNAMES: ["root-user"] } });
+	await addUser(deps.db, "root-user");
+	const res = await request(deps.app, "/", { user: "root-user" });
+	assert.match(await res.text(), /<span class="role">admin<\/span>/);
+});

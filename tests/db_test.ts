@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { sql } from "drizzle-orm";
+import { openDatabase } from "../lib/db/client.ts";
+import { migrate } from "../lib/db/migrate.ts";
+import { MIGRATIONS } from "../lib/db/migrations.ts";
+import { bills, users } from "../lib/db/schema.ts";
+import { errorText, rejection } from "./_helpers/assert.ts";
+
+async function tempDb() {
+	const dir = await Deno.makeTempDir({ prefix: "mliy-db-" });
+	return { dir, url: `file:${dir}/nested/folder/mliy.db` };
+}
+
+Deno.test("openDatabase() creates the folder, migrates, and a second open applies nothing", async () => {
+	const { dir, url } = await tempDb();
+	try {
+		const first = await openDatabase({ url });
+		const tables = await first.db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type='table'`);
+		for (
+			const t of ["users", "groups", "software_configs", "launches", "instances", "volumes", "bills", "job_leases"]
+		) {
+			assert.ok(tables.some((row) => row.name === t), `table ${t} exists`);
+		}
+		await first.db.insert(users).values({ username: "alice" });
+		first.close();
+		const second = await openDatabase({ url });
+		assert.deepEqual(await migrate(second.client), [], "nothing is applied twice");
+		const applied = await second.db.all<{ n: number }>(sql`SELECT count(*) AS n FROM __drizzle_migrations`);
+		assert.equal(Number(applied[0]!.n), MIGRATIONS.length);
+		assert.equal((await second.db.select().from(users)).length, 1, "data survives a restart");
+		second.close();
+	} finally {
+		await Deno.remove(dir, { recursive: true });
+	}
+});
+
+Deno.test("migrate() applies only a later migration to an existing database", async () => {
+	const { dir, url } = await tempDb();
+	try {
+		const database = await openDatabase({ url });
+		const later = [...MIGRATIONS, {
+			tag: "9999_later",
+			when: MIGRATIONS.at(-1)!.when + 1000,
+			sql:
+				"ALTER TABLE `users` ADD `nickname` text;--> statement-breakpoint\nCREATE INDEX `users_nickname_idx` ON `users` (`nickname`);",
+		}];
+		assert.deepEqual(await migrate(database.client, later), ["9999_later"]);
+		assert.deepEqual(await migrate(database.client, later), []);
+		const columns = await database.db.all<{ name: string }>(sql`PRAGMA table_info(users)`);
+		assert.ok(columns.some((c) => c.name === "nickname"));
+		database.close();
+	} finally {
+		await Deno.remove(dir, { recursive: true });
+	}
+});
+
+Deno.test("migrate() rolls back a failing migration completely", async () => {
+	const { dir, url } = await tempDb();
+	try {
+		const database = await openDatabase({ url });
+		const broken = [...MIGRATIONS, {
+			tag: "9999_broken",
+			when: MIGRATIONS.at(-1)!.when + 1000,
+			sql: "CREATE TABLE `extra` (`id` integer);--> statement-breakpoint\nTHIS IS NOT SQL;",
+		}];
+		await assert.rejects(migrate(database.client, broken));
+		const extra = await database.db.all(sql`SELECT name FROM sqlite_master WHERE name = 'extra'`);
+		assert.equal(extra.length, 0, "the half-applied migration left nothing behind");
+		database.close();
+	} finally {
+		await Deno.remove(dir, { recursive: true });
+	}
+});
+
+Deno.test("the database allows at most one open billed period per resource", async () => {
+	const { dir, url } = await tempDb();
+	try {
+		const database = await openDatabase({ url });
+		const [user] = await database.db.insert(users).values({ username: "alice" }).returning();
+		const open = {
+			resourceKind: "instance" as const,
+			resourceId: "i-1",
+			userId: user!.id,
+			costCenter: "CC",
+			description: "t2.micro",
+			hourlyRate: 0.0116,
+			startedAt: new Date("2025-01-01T00:00:00Z"),
+		};
+		await database.db.insert(bills).values(open);
+		assert.match(errorText(await rejection(database.db.insert(bills).values(open))), /UNIQUE constraint failed/);
+		await database.db.insert(bills).values({ ...open, endedAt: new Date("2025-01-01T01:00:00Z") });
+		database.close();
+	} finally {
+		await Deno.remove(dir, { recursive: true });
+	}
+});

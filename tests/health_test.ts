@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { jobLeases } from "../lib/db/schema.ts";
+import { createTestDeps } from "./_helpers/deps.ts";
+import { request } from "./_helpers/http.ts";
+
+Deno.test("GET /health needs no login and is 200 while the first sync is pending", async () => {
+	await using deps = await createTestDeps();
+	const res = await request(deps.app, "/health", { from: "198.51.100.4" });
+	assert.equal(res.status, 200);
+	const body = await res.json();
+	assert.equal(body.database, "ok");
+	assert.equal(body.sync, "pending");
+	assert.equal(body.lastSync, null);
+});
+
+Deno.test("GET /health reports the age of the last successful sync: 200 when fresh, 503 when stale", async () => {
+	await using deps = await createTestDeps({ settings: { SYNC_STALE_MINUTES: 15 } });
+	const now = deps.clock();
+	await deps.db.insert(jobLeases).values({ name: "sync-aws", lastSuccessAt: new Date(now.getTime() - 4 * 60_000) });
+	let res = await request(deps.app, "/health");
+	assert.equal(res.status, 200);
+	assert.equal((await res.json()).syncAgeSeconds, 240);
+	deps.clock.advance(20 * 60_000);
+	res = await request(deps.app, "/health");
+	assert.equal(res.status, 503);
+	const body = await res.json();
+	assert.equal(body.sync, "stale");
+	assert.equal(body.syncAgeSeconds, 1440);
+});
+
+Deno.test("GET /health is 503 when no sync ever succeeded after the grace period", async () => {
+	await using deps = await createTestDeps({ settings: { SYNC_STALE_MINUTES: 5 } });
+	deps.clock.advance(6 * 60_000);
+	const res = await request(deps.app, "/health");
+	assert.equal(res.status, 503);
+	assert.equal((await res.json()).sync, "never");
+});
+
+Deno.test("GET /health is 503 when the database cannot be reached", async () => {
+	await using deps = await createTestDeps();
+	deps.database.close();
+	const res = await request(deps.app, "/health");
+	assert.equal(res.status, 503);
+	assert.match((await res.json()).database, /^error/);
+});

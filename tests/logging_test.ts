@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { closeLogging, configureLogging, getLoggers, LOG_FILES } from "../lib/log.ts";
+import { createTestDeps } from "./_helpers/deps.ts";
+import { request } from "./_helpers/http.ts";
+
+async function lines(path: string): Promise<Record<string, unknown>[]> {
+	const text = await Deno.readTextFile(path).catch(() => "");
+	return text.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+Deno.test("the four log files receive their lines at the configured levels, with the request id", async () => {
+	await using deps = await createTestDeps();
+	const dir = `${deps.dir}/logs`;
+	await configureLogging({ LOG_LOCATION: dir, WEB_LOG_LEVEL: "WARNING", LAUNCH_LOG_LEVEL: "DEBUG" }, {
+		console: false,
+	});
+	try {
+		const log = getLoggers();
+		log.web.info("web info is below WARNING");
+		log.web.warn("web warning is written");
+		log.auth.info("auth info is below WARNING");
+		log.auth.error("auth error is written");
+		log.boto.warn("boto warning is written");
+		log.launch.debug("launch debug is written at DEBUG");
+		const res = await request(deps.app, "/nowhere", { user: "alice" });
+		assert.equal(res.status, 404);
+		const requestId = res.headers.get("X-Request-Id");
+		assert.ok(requestId);
+		await request(deps.app, "/", { user: "mallory", from: "203.0.113.9" });
+	} finally {
+		await closeLogging();
+	}
+	const web = await lines(`${dir}/${LOG_FILES.web}`);
+	const auth = await lines(`${dir}/${LOG_FILES.auth}`);
+	const boto = await lines(`${dir}/${LOG_FILES.boto}`);
+	const launch = await lines(`${dir}/${LOG_FILES.launch}`);
+	const messages = (entries: Record<string, unknown>[]) => entries.map((e) => String(e.message));
+	assert.ok(messages(web).includes("web warning is written"));
+	assert.ok(!messages(web).some((m) => m.includes("below WARNING")));
+	assert.ok(messages(auth).includes("auth error is written"));
+	assert.ok(!messages(auth).some((m) => m.includes("below WARNING")));
+	assert.ok(
+		messages(auth).some((m) => m.includes("refused identity header")),
+		"the forged header is logged to auth.log",
+	);
+	assert.ok(messages(boto).includes("boto warning is written"));
+	assert.ok(messages(launch).includes("launch debug is written at DEBUG"));
+	for (const entry of [...web, ...auth]) assert.equal(typeof entry["@timestamp"], "string");
+});
+
+Deno.test("request lines carry the request id that the response returns", async () => {
+	await using deps = await createTestDeps();
+	const dir = `${deps.dir}/logs`;
+	await configureLogging({ LOG_LOCATION: dir, WEB_LOG_LEVEL: "INFO", LAUNCH_LOG_LEVEL: "INFO" }, { console: false });
+	let requestId: string | null;
+	try {
+		const res = await request(deps.app, "/", { user: "alice" });
+		requestId = res.headers.get("X-Request-Id");
+	} finally {
+		await closeLogging();
+	}
+	const auth = await lines(`${dir}/${LOG_FILES.auth}`);
+	const web = await lines(`${dir}/${LOG_FILES.web}`);
+	const tagged = [...auth, ...web].filter((e) => JSON.stringify(e).includes(requestId!));
+	assert.ok(tagged.some((e) => String(e.message).includes("created user")), "auth lines of the request carry its id");
+	assert.ok(tagged.some((e) => String(e.message).includes("GET")), "the access line carries its id");
+});

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import {
+	AUTH_DEFAULTS,
+	type AuthPlugin,
+	DNS_DEFAULTS,
+	type DnsPlugin,
+	loadPluginFolder,
+	loadPlugins,
+} from "../lib/plugins.ts";
+import { PluginError } from "../lib/errors.ts";
+import { getLoggers } from "../lib/log.ts";
+import { refusingAws } from "./_helpers/deps.ts";
+import { rejection } from "./_helpers/assert.ts";
+
+const context = (hostname = "127.0.0.1", settings: Record<string, string> = {}) => ({
+	settings,
+	aws: refusingAws(),
+	log: getLoggers().web,
+	listen: { hostname, port: 8080 },
+});
+
+async function withFolder(files: Record<string, string>, fn: (dir: string) => Promise<void>) {
+	const dir = await Deno.makeTempDir({ prefix: "mliy-plugins-" });
+	try {
+		for (const [name, text] of Object.entries(files)) await Deno.writeTextFile(`${dir}/${name}`, text);
+		await fn(dir);
+	} finally {
+		await Deno.remove(dir, { recursive: true });
+	}
+}
+
+Deno.test("loadPluginFolder() finds functions by name in a folder outside the project and defaults the rest", async () => {
+	await withFolder({
+		"sso.ts": 'export function getAuthHeader() { return "X-Sso-User"; }\nexport const helper = 1;',
+		"names.js": "export function cleanAuthUsername(name) { return name.split('@')[0]; }",
+		"plugin_settings.ts": 'export const DOMAIN = "example.com";',
+		"README.md": "not a plugin",
+	}, async (dir) => {
+		const loaded = await loadPluginFolder<AuthPlugin>(dir, AUTH_DEFAULTS);
+		assert.equal(loaded.embedded, false);
+		assert.equal(loaded.functions.getAuthHeader(context()), "X-Sso-User");
+		assert.equal(loaded.functions.cleanAuthUsername("ann@EXAMPLE.COM", context()), "ann");
+		assert.equal(loaded.functions.processAuthUserGroups, AUTH_DEFAULTS.processAuthUserGroups);
+		assert.equal(loaded.sources.getAuthHeader, `${dir}/sso.ts`);
+		assert.equal(loaded.sources.cleanAuthUsername, `${dir}/names.js`);
+		assert.equal(loaded.sources.configureAuthUser, "default");
+	});
+});
+
+Deno.test("loadPluginFolder() refuses two files exporting the same function, naming both", async () => {
+	await withFolder({
+		"a_dns.ts": "export function createDnsEntry() {}",
+		"b_dns.ts": "export function createDnsEntry() {}",
+	}, async (dir) => {
+		const error = await rejection(loadPluginFolder<DnsPlugin>(dir, DNS_DEFAULTS));
+		assert.ok(error instanceof PluginError);
+		assert.match(error.message, /"createDnsEntry" is exported by both .*a_dns\.ts and .*b_dns\.ts/);
+	});
+});
+
+Deno.test("loadPluginFolder() refuses a contract name that is not a function", async () => {
+	await withFolder({ "x.ts": 'export const dnsDisplayName = "oops";' }, async (dir) => {
+		assert.match(
+			(await rejection(loadPluginFolder<DnsPlugin>(dir, DNS_DEFAULTS))).message,
+			/"dnsDisplayName" in .* is not a function/,
+		);
+	});
+});
+
+Deno.test("loadPluginFolder() names the file when a plugin cannot be imported", async () => {
+	await withFolder({ "broken.ts": "export function getAuthHeader( {" }, async (dir) => {
+		assert.match((await rejection(loadPluginFolder<AuthPlugin>(dir, AUTH_DEFAULTS))).message, /broken\.ts/);
+	});
+});
+
+Deno.test("loadPluginFolder() uses the embedded shipped plugin when its folder is not on disk", async () => {
+	const cwd = Deno.cwd();
+	const empty = await Deno.makeTempDir();
+	try {
+		Deno.chdir(empty);
+		const loaded = await loadPluginFolder<AuthPlugin>("plugins/auth_ldap", AUTH_DEFAULTS);
+		assert.equal(loaded.embedded, true);
+		assert.equal(loaded.sources.processAuthUserGroups, "plugins/auth_ldap/ldap_auth.ts");
+		await assert.rejects(
+			loadPluginFolder<AuthPlugin>("plugins/nope", AUTH_DEFAULTS),
+			/does not exist, and it is not a shipped plugin/,
+		);
+	} finally {
+		Deno.chdir(cwd);
+		await Deno.remove(empty, { recursive: true });
+	}
+});
+
+Deno.test("loadPlugins() refuses the development auth plugin unless the portal listens on loopback", async () => {
+	const ok = await loadPlugins({ auth: "plugins/auth_dev", dns: "plugins/dns_none" }, context("127.0.0.1"));
+	assert.equal(ok.auth.functions.getAuthHeader(ok.context), "X-Dev-User");
+	for (const host of ["0.0.0.0", "10.0.0.5", "::"]) {
+		const error = await rejection(loadPlugins({ auth: "plugins/auth_dev", dns: "plugins/dns_none" }, context(host)));
+		assert.match(error.message, /development auth plugin only runs on a loopback address/);
+	}
+});
+
+Deno.test("loadPlugins() refuses the Route 53 plugin without a domain name", async () => {
+	await assert.rejects(
+		loadPlugins({ auth: "plugins/auth_header", dns: "plugins/dns_route53" }, context()),
+		/needs DOMAIN_NAME/,
+	);
+	const ok = await loadPlugins(
+		{ auth: "plugins/auth_header", dns: "plugins/dns_route53" },
+		context("127.0.0.1", { DOMAIN_NAME: "mliy.example.com" }),
+	);
+	assert.equal(
+		await ok.dns.functions.dnsDisplayName("i-0ABC123", "10.0.0.1", ok.context),
+		"mliy-0abc123.mliy.example.com",
+	);
+});

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../lib/errors.ts";
+import { thrown } from "./_helpers/assert.ts";
+import { addressInRanges, loadSettings, redactedSettings, resolveSettings } from "../lib/settings.ts";
+
+Deno.test("resolveSettings() gives the documented defaults", () => {
+	const s = resolveSettings();
+	assert.equal(s.HOST, "127.0.0.1");
+	assert.equal(s.PORT, 8080);
+	assert.equal(s.DATABASE_URL, "file:./data/mliy.db");
+	assert.equal(s.AUTH_PLUGIN, "plugins/auth_header");
+	assert.equal(s.DNS_PLUGIN, "plugins/dns_none");
+	assert.deepEqual(s.REPLACEMENT_TOKENS, []);
+	assert.equal(s.LOG_LOCATION, "./logs");
+	assert.equal(s.WEB_LOG_LEVEL, "INFO");
+	assert.equal(s.LAUNCH_LOG_LEVEL, "INFO");
+	assert.deepEqual(s.TRUSTED_PROXIES, ["127.0.0.1", "::1"]);
+	assert.equal(s.AWS_DISCOUNT, 0);
+	assert.equal(s.DEFAULT_CHARGE_CODE, "CHANGEME");
+});
+
+Deno.test("resolveSettings() applies MLIY_ environment overrides over the file", () => {
+	const s = resolveSettings({
+		file: { PORT: 9000, LOG_LOCATION: "/var/log/mliy", REPLACEMENT_TOKENS: [["A", "1"]] },
+		env: {
+			MLIY_PORT: "9100",
+			MLIY_ADMIN_USERNAMES: "alice, bob",
+			MLIY_REPLACEMENT_TOKENS: '[["LDAP_HOST","ldap.example.com"]]',
+			MLIY_LAUNCH_LOG_LEVEL: "warn",
+			MLIY_TRUSTED_PROXIES: "10.0.0.0/8,::1",
+			UNRELATED: "ignored",
+		},
+	});
+	assert.equal(s.PORT, 9100);
+	assert.equal(s.LOG_LOCATION, "/var/log/mliy");
+	assert.deepEqual(s.ADMIN_USERNAMES, ["alice", "bob"]);
+	assert.deepEqual(s.REPLACEMENT_TOKENS, [["LDAP_HOST", "ldap.example.com"]]);
+	assert.equal(s.LAUNCH_LOG_LEVEL, "WARNING");
+	assert.deepEqual(s.TRUSTED_PROXIES, ["10.0.0.0/8", "::1"]);
+});
+
+Deno.test("resolveSettings() names every bad setting and what is wrong with it", () => {
+	const error = thrown(
+		() =>
+			resolveSettings({
+				env: {
+					MLIY_PORT: "eighty",
+					MLIY_DATABASE_URL: "postgres://db",
+					MLIY_TRUSTED_PROXIES: "10.0.0.0/33",
+					MLIY_AWS_DISCOUNT: "1.5",
+					MLIY_TIME_ZONE: "Mars/Olympus",
+					MLIY_WEB_LOG_LEVEL: "LOUD",
+				},
+			}),
+	);
+	assert.ok(error instanceof ConfigError);
+	for (const name of ["PORT", "DATABASE_URL", "TRUSTED_PROXIES", "AWS_DISCOUNT", "TIME_ZONE", "WEB_LOG_LEVEL"]) {
+		assert.match(error.message, new RegExp(`"${name}"`), `message names ${name}: ${error.message}`);
+	}
+	assert.match(error.message, /"10\.0\.0\.0\/33" is not an IP address or CIDR range/);
+	assert.match(error.message, /current value is "eighty"/);
+});
+
+Deno.test("resolveSettings() refuses unknown keys in the file and in MLIY_ variables", () => {
+	assert.throws(
+		() => resolveSettings({ file: { PROT: 80 }, fileName: "settings.json" }),
+		/"PROT" in settings.json is not a known setting/,
+	);
+	assert.throws(() => resolveSettings({ env: { MLIY_DEBUGG: "1" } }), /"MLIY_DEBUGG" is not a known setting/);
+	assert.throws(() => resolveSettings({ file: [1, 2] }), /must hold a JSON object/);
+});
+
+Deno.test("resolveSettings() never echoes a secret's value in an error", () => {
+	const error = thrown(() => resolveSettings({ env: { MLIY_METRICS_TOKEN: "short" } }));
+	assert.match(error.message, /"METRICS_TOKEN"/);
+	assert.doesNotMatch(error.message, /short/);
+});
+
+Deno.test("loadSettings() reads MLIY_SETTINGS_FILE and fails clearly when it is missing or not JSON", async () => {
+	const dir = await Deno.makeTempDir();
+	try {
+		await Deno.writeTextFile(`${dir}/s.json`, JSON.stringify({ PORT: 7777, DEFAULT_CHARGE_CODE: "CC-1" }));
+		const s = await loadSettings({ MLIY_SETTINGS_FILE: `${dir}/s.json` });
+		assert.equal(s.PORT, 7777);
+		assert.equal(s.DEFAULT_CHARGE_CODE, "CC-1");
+		await assert.rejects(loadSettings({ MLIY_SETTINGS_FILE: `${dir}/missing.json` }), /cannot read/);
+		await Deno.writeTextFile(`${dir}/bad.json`, "{ PORT: 1 ");
+		await assert.rejects(loadSettings({ MLIY_SETTINGS_FILE: `${dir}/bad.json` }), /is not valid JSON/);
+	} finally {
+		await Deno.remove(dir, { recursive: true });
+	}
+});
+
+Deno.test("redactedSettings() hides secrets and replacement values", () => {
+	const s = resolveSettings({
+		env: { MLIY_METRICS_TOKEN: "0123456789abcdef-secret", MLIY_REPLACEMENT_TOKENS: '[["PASSWORD","hunter2"]]' },
+	});
+	const shown = JSON.stringify(redactedSettings(s));
+	assert.doesNotMatch(shown, /hunter2|0123456789abcdef-secret/);
+	assert.match(shown, /PASSWORD/);
+});
+
+Deno.test("addressInRanges() matches IPv4, IPv6, CIDRs and IPv4-mapped addresses", () => {
+	assert.ok(addressInRanges("10.1.2.3", ["10.0.0.0/8"]));
+	assert.ok(!addressInRanges("11.1.2.3", ["10.0.0.0/8"]));
+	assert.ok(addressInRanges("::1", ["::1"]));
+	assert.ok(addressInRanges("::ffff:127.0.0.1", ["127.0.0.1"]));
+	assert.ok(addressInRanges("fd00::5", ["fd00::/8"]));
+	assert.ok(!addressInRanges("fe80::1", ["fd00::/8"]));
+	assert.ok(!addressInRanges("not-an-ip", ["0.0.0.0/0"]));
+	assert.ok(!addressInRanges(undefined, ["0.0.0.0/0"]));
+});
