@@ -89,14 +89,10 @@ export async function controlInstance(
 		await audit("refused", rule.refusal(instance.state));
 		throw new UserError(409, rule.refusal(instance.state));
 	}
-	const claimed = await claimAction(
-		deps.db,
-		instanceId,
-		action,
-		rule.from,
-		now,
-		new Date(now.getTime() - ACTION_STALE_MS),
-	);
+	// Terminate may overrule a start, stop or restart still in flight; nothing overrules a terminate.
+	const supersedes = action === "terminate" ? ["start", "stop", "restart"] : [];
+	const staleBefore = new Date(now.getTime() - ACTION_STALE_MS);
+	const claimed = await claimAction(deps.db, instanceId, action, rule.from, now, staleBefore, supersedes);
 	if (!claimed) {
 		const current = await getInstance(deps.db, instanceId);
 		const message = current?.pendingAction

@@ -17,6 +17,7 @@ import { respondError } from "./errors.tsx";
 import { publicRoutes } from "./public.ts";
 import { dashboardRoutes } from "./dashboard.tsx";
 import { instanceRoutes } from "./instances.tsx";
+import { launchRoutes } from "./launch.tsx";
 
 /** The `_csrf` field of a form body (parsed once; handlers get hono's cached copy). */
 async function formToken(c: Context<AppEnv>): Promise<string | undefined> {
@@ -102,6 +103,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
 	app.route("/", dashboardRoutes(deps));
 	app.route("/", instanceRoutes(deps));
+	app.route("/", launchRoutes(deps));
 
 	app.notFound((c) => respondError(c, 404, `Nothing is at ${c.req.path.slice(0, 200)}`));
 	app.onError((error, c) => {

@@ -26,8 +26,9 @@ export async function updateInstance(db: Db, id: string, changes: Partial<NewIns
 }
 
 /**
- * Marks an action as in flight if the instance is in one of `states` and no other action is
- * (or the other one is older than `staleBefore`). Guards double clicks and racing processes.
+ * Marks an action as in flight if the instance is in one of `states` and no other action is (or
+ * the other one is older than `staleBefore`, or is one of `supersedes`). Guards double clicks and
+ * racing processes.
  */
 export async function claimAction(
 	db: Db,
@@ -36,12 +37,17 @@ export async function claimAction(
 	states: readonly string[],
 	now: Date,
 	staleBefore: Date,
+	supersedes: readonly string[] = [],
 ): Promise<boolean> {
 	const rows = await db.update(instances).set({ pendingAction: action, pendingSince: now, updatedAt: now })
 		.where(and(
 			eq(instances.id, id),
 			inArray(instances.state, [...states]),
-			or(isNull(instances.pendingAction), lt(instances.pendingSince, staleBefore)),
+			or(
+				isNull(instances.pendingAction),
+				lt(instances.pendingSince, staleBefore),
+				supersedes.length ? inArray(instances.pendingAction, [...supersedes]) : undefined,
+			),
 		)).returning({ id: instances.id });
 	return rows.length === 1;
 }

@@ -1,0 +1,517 @@
+/**
+ * The launch wizard and the launch page:
+ * GET /launch (pick a group) → GET /launch/:groupId (pick a configuration) → GET /launch/:groupId/:configId
+ * (form) → POST with intent=review (confirm) → POST with intent=launch (records the launch) →
+ * GET /launches/:id (steps, polling GET /launches/:id/status until done or failed).
+ * Every step re-checks entitlement on the server.
+ */
+import { Hono } from "hono";
+import type { Viewer } from "../lib/auth.ts";
+import { instanceRate } from "../lib/billing.ts";
+import {
+	getConfig,
+	getGroup,
+	groupSecurityGroupsOf,
+	launchableConfigs,
+	launchableGroupIds,
+	listGroups,
+	permittedGroupIds,
+	type SecurityGroup,
+	type SoftwareConfig,
+	usableTypes,
+} from "../lib/db/catalog.ts";
+import { instancesOfLaunch } from "../lib/db/instances.ts";
+import { getLaunch, type Launch } from "../lib/db/launches.ts";
+import { displayName, listUsers } from "../lib/db/users.ts";
+import type { Deps } from "../lib/deps.ts";
+import { UserError } from "../lib/errors.ts";
+import { kickJob } from "../lib/jobs.ts";
+import { checkInstanceLaunch, MAX_SECURITY_GROUPS, requestInstanceLaunch } from "../lib/launch.ts";
+import { seesEverything } from "../lib/permissions.ts";
+import { sanitizeDescription } from "../lib/sanitize.ts";
+import type { Group } from "../lib/db/users.ts";
+import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
+import { CsrfField, describedBy, EmptyState, Field } from "./ui/components.tsx";
+import { formatRate, formatTime } from "./ui/format.ts";
+import { Layout } from "./ui/Layout.tsx";
+import { renderFragment, renderPage } from "./ui/render.tsx";
+
+/** The group and configuration of a wizard URL, after the entitlement checks. */
+export async function wizardTarget(deps: Deps, viewer: Viewer, groupId: string, configId?: string) {
+	const group = /^\d{1,9}$/.test(groupId) ? await getGroup(deps.db, Number(groupId)) : undefined;
+	if (!group) throw new UserError(404, "No such group");
+	if (!viewer.groupIds.includes(group.id)) {
+		throw new UserError(403, `You are not a member of "${group.name}", so you cannot launch with its settings.`);
+	}
+	if (configId === undefined) return { group, config: undefined };
+	const config = /^\d{1,9}$/.test(configId) ? await getConfig(deps.db, Number(configId)) : undefined;
+	if (!config || !(await permittedGroupIds(deps.db, config.id)).includes(group.id)) {
+		throw new UserError(403, `That software configuration is not available to "${group.name}".`);
+	}
+	if (config.kind === "cluster" && !group.emrAccess) {
+		throw new UserError(403, `"${group.name}" has no access to EMR clusters.`);
+	}
+	return { group, config };
+}
+
+/** Who to ask when the viewer cannot launch. */
+async function adminContacts(deps: Deps): Promise<string> {
+	const admins = (await listUsers(deps.db)).filter((u) =>
+		u.role === "admin" || u.directoryRole === "admin" || deps.settings.ADMIN_USERNAMES.includes(u.username)
+	);
+	if (admins.length === 0) return "your portal administrator";
+	return admins.slice(0, 5).map((u) => u.email ? `${displayName(u)} <${u.email}>` : displayName(u)).join(", ");
+}
+
+function Steps(props: { current: 1 | 2 | 3 | 4; group?: Group; config?: SoftwareConfig }) {
+	const names = ["Group", "Configuration", "Details", "Confirm"];
+	return (
+		<ol class="tabs" aria-label="Launch steps">
+			{names.map((name, i) => (
+				<li style="list-style:none">
+					<span class={`badge ${i + 1 < props.current ? "ok" : i + 1 === props.current ? "busy" : "off"}`}>
+						{i + 1}. {name}
+						{i === 0 && props.group ? `: ${props.group.name}` : ""}
+						{i === 1 && props.config ? `: ${props.config.name}` : ""}
+					</span>
+				</li>
+			))}
+		</ol>
+	);
+}
+
+/** The info panel for an instance type: vCPU, memory and the hourly price in the configured region. */
+export function TypeInfo(props: { deps: Deps; type: string; os: string; emr?: boolean }) {
+	const info = props.deps.pricing.typeInfo(props.type);
+	const rate = instanceRate(props.deps.pricing, props.deps.settings, props.type, props.os);
+	return (
+		<div id="type-info" class="panel" aria-live="polite">
+			<h3>{info?.prettyName ?? props.type}</h3>
+			<dl class="facts">
+				<dt>Instance type</dt>
+				<dd class="mono">{props.type}</dd>
+				<dt>vCPU</dt>
+				<dd>{info?.vcpu ?? "unknown"}</dd>
+				<dt>Memory</dt>
+				<dd>{info?.memoryGib !== null && info?.memoryGib !== undefined ? `${info.memoryGib} GiB` : "unknown"}</dd>
+				{info?.gpus
+					? (
+						<>
+							<dt>GPUs</dt>
+							<dd>{info.gpus}</dd>
+						</>
+					)
+					: null}
+				<dt>Price per hour</dt>
+				<dd>
+					{rate.known ? formatRate(rate.hourly) : <span title={rate.reason}>price unknown</span>}
+					<span class="muted small">({props.deps.settings.AWS_REGION}, {props.os})</span>
+				</dd>
+			</dl>
+		</div>
+	);
+}
+
+interface InstanceFormValues {
+	instanceType?: string;
+	securityGroups?: string[];
+}
+
+function InstanceForm(
+	props: {
+		deps: Deps;
+		ctx: PageContext;
+		group: Group;
+		config: SoftwareConfig;
+		types: { name: string }[];
+		optional: SecurityGroup[];
+		defaults: SecurityGroup[];
+		values: InstanceFormValues;
+		errors: Record<string, string>;
+		message?: string;
+	},
+) {
+	const selected = props.values.instanceType ?? props.types[0]?.name ?? "";
+	const chosen = new Set(props.values.securityGroups ?? []);
+	const action = `/launch/${props.group.id}/${props.config.id}`;
+	return (
+		<div class="grid">
+			<form method="post" action={action} class="stack panel" novalidate>
+				<CsrfField token={props.ctx.csrf} />
+				<input type="hidden" name="intent" value="review" />
+				{props.message && <p class="error-box" role="alert">{props.message}</p>}
+				<Field
+					label="Instance type"
+					name="instanceType"
+					error={props.errors.instanceType}
+					hint="The price panel shows what it costs."
+				>
+					<select
+						id="f-instanceType"
+						name="instanceType"
+						required
+						hx-get={`${action}/type-info`}
+						hx-trigger="change"
+						hx-target="#type-info"
+						hx-swap="outerHTML"
+						{...describedBy("instanceType", true, props.errors.instanceType)}
+					>
+						{props.types.map((t) => <option value={t.name} selected={t.name === selected}>{t.name}</option>)}
+					</select>
+				</Field>
+				{props.optional.length > 0 && (
+					<fieldset class={`field${props.errors.securityGroups ? " invalid" : ""}`}>
+						<legend>
+							<strong>Optional security groups</strong>
+						</legend>
+						<div class="checks">
+							{props.optional.map((sg) => (
+								<label>
+									<input type="checkbox" name="securityGroups" value={sg.sgId} checked={chosen.has(sg.sgId)} />
+									{sg.name} <span class="mono muted small">{sg.sgId}</span>
+								</label>
+							))}
+						</div>
+						<small>
+							Your group always adds {props.defaults.length}{" "}
+							default group{props.defaults.length === 1 ? "" : "s"}; AWS allows {MAX_SECURITY_GROUPS} in all.
+						</small>
+						{props.errors.securityGroups && <div class="error" role="alert">{props.errors.securityGroups}</div>}
+					</fieldset>
+				)}
+				<p class="small muted">
+					{props.config.volumeDevice && props.config.volumeDevice !== "No Volume"
+						? `An encrypted ${props.config.volumeSizeGb} GiB volume is attached at ${props.config.volumeDevice}.`
+						: "No extra volume is attached."}
+				</p>
+				<div class="row">
+					<button type="submit" class="primary">Review launch</button>
+					<a href={`/launch/${props.group.id}`}>Back</a>
+				</div>
+			</form>
+			<TypeInfo deps={props.deps} type={selected} os={props.config.os} />
+		</div>
+	);
+}
+
+function formList(value: unknown): string[] {
+	if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
+	return typeof value === "string" ? [value] : [];
+}
+
+/** Whether the viewer may see a launch: the launcher, a manager or an admin. */
+function mayFollow(viewer: Viewer, launch: Launch): boolean {
+	return launch.userId === viewer.id || seesEverything(viewer);
+}
+
+async function LaunchStatus(props: { deps: Deps; launch: Launch }) {
+	const { deps, launch } = props;
+	const instances = await instancesOfLaunch(deps.db, launch.id);
+	const config = await getConfig(deps.db, launch.configId);
+	const failed = launch.status === "failed";
+	const submitted = !!launch.stackId || launch.status === "complete";
+	const created = instances.length > 0;
+	const complete = launch.status === "complete";
+	type StepState = "done" | "now" | "failed" | "";
+	const state = (done: boolean, active: boolean): StepState =>
+		done ? "done" : failed && active ? "failed" : active ? "now" : "";
+	const steps: [string, StepState][] = [
+		["Request recorded", "done"],
+		[
+			submitted ? `Stack ${launch.stackName} submitted to CloudFormation` : "Submitting the stack to CloudFormation",
+			state(submitted, !submitted),
+		],
+		[
+			created ? `Instance ${instances.map((i) => `${i.id} (${i.state})`).join(", ")} created` : "Creating the instance",
+			state(created, submitted && !created),
+		],
+		[
+			complete ? "Stack complete: ready" : "Waiting for the stack (and the bootstrap script) to finish",
+			state(complete, created && !complete),
+		],
+	];
+	const live = launch.status === "queued" || launch.status === "creating";
+	return (
+		<section
+			id="launch-status"
+			aria-live="polite"
+			{...(live ? { "hx-get": `/launches/${launch.id}/status`, "hx-trigger": "every 2s", "hx-swap": "outerHTML" } : {})}
+			data-status={launch.status}
+		>
+			<ol class="steps">
+				{steps.map(([text, s]) => <li class={s}>{text}</li>)}
+			</ol>
+			{live && <p class="muted">{launch.step}…</p>}
+			{failed && (
+				<div class="error-box" role="alert">
+					<strong>The launch failed.</strong> {launch.reason}
+				</div>
+			)}
+			{complete && (
+				<p class="flash ok">
+					{config?.name ?? "The instance"} is ready. <a href="/">Go to your dashboard</a>
+					{instances[0] && (
+						<>
+							{" "}or <a href={`/instances/${instances[0].id}`}>open {instances[0].id}</a>
+						</>
+					)}.
+				</p>
+			)}
+			{(failed || complete) && instances[0] && config?.hasProgressBar && complete && (
+				<p class="muted small">The instance keeps reporting its setup progress on your dashboard.</p>
+			)}
+		</section>
+	);
+}
+
+export function launchRoutes(deps: Deps): Hono<AppEnv> {
+	const app = new Hono<AppEnv>();
+
+	app.get("/launch", async (c) => {
+		const viewer = c.get("viewer");
+		const ids = await launchableGroupIds(deps.db, viewer.groupIds);
+		if (ids.length === 1) return c.redirect(`/launch/${ids[0]}`);
+		const ctx = await pageContext(c, deps);
+		const groups = (await listGroups(deps.db)).filter((g) => ids.includes(g.id));
+		return c.html(renderPage(
+			<Layout ctx={ctx} title="Launch">
+				<Steps current={1} />
+				<h1>Choose a group to launch into</h1>
+				{groups.length === 0
+					? (
+						<EmptyState title="You cannot launch anything yet.">
+							<p>
+								{viewer.groupIds.length === 0
+									? "You are not a member of any group."
+									: "None of your groups has a software configuration you may launch."} Ask {await adminContacts(deps)}
+								{" "}
+								to add you to a group with software configurations.
+							</p>
+						</EmptyState>
+					)
+					: (
+						<>
+							<p class="lead">
+								Your group decides the key pair, security groups and cost center of what you launch. Some configurations
+								may be hidden when they need instance types your group may not use.
+							</p>
+							<div class="cards">
+								{groups.map((g) => (
+									<a class="card" href={`/launch/${g.id}`}>
+										<h3>{g.name}</h3>
+										<span class="muted small">Cost center {g.costCenter || deps.settings.DEFAULT_CHARGE_CODE}</span>
+									</a>
+								))}
+							</div>
+						</>
+					)}
+			</Layout>,
+		));
+	});
+
+	app.get("/launch/:groupId", async (c) => {
+		const viewer = c.get("viewer");
+		const { group } = await wizardTarget(deps, viewer, c.req.param("groupId"));
+		const ctx = await pageContext(c, deps);
+		const configs = await launchableConfigs(deps.db, group.id);
+		const instanceConfigs = configs.filter((cfg) => cfg.kind === "instance");
+		const card = (cfg: SoftwareConfig, kind: string) => (
+			<div class="card">
+				<h3>{cfg.name}</h3>
+				<div
+					class="desc"
+					dangerouslySetInnerHTML={{ __html: sanitizeDescription(cfg.descriptionHtml) || "<p>No description.</p>" }}
+				>
+				</div>
+				<a class="btn primary" href={`/launch/${group.id}/${cfg.id}`} aria-label={`Launch ${cfg.name}`}>
+					Launch {kind}
+				</a>
+			</div>
+		);
+		return c.html(renderPage(
+			<Layout ctx={ctx} title="Choose a configuration">
+				<Steps current={2} group={group} />
+				<h1>Choose a software configuration</h1>
+				{instanceConfigs.length === 0 && (
+					<EmptyState title={`"${group.name}" offers no configurations you can launch.`}>
+						<p>Ask {await adminContacts(deps)} to permit a configuration to this group.</p>
+					</EmptyState>
+				)}
+				{instanceConfigs.length > 0 && (
+					<>
+						<h2>Launch an instance</h2>
+						<div class="cards">{instanceConfigs.map((cfg) => card(cfg, "instance"))}</div>
+					</>
+				)}
+			</Layout>,
+		));
+	});
+
+	const showForm = async (
+		c: AppContext,
+		group: Group,
+		config: SoftwareConfig,
+		values: InstanceFormValues,
+		errors: Record<string, string>,
+		status: 200 | 422 = 200,
+		message?: string,
+	) => {
+		const ctx = await pageContext(c, deps);
+		const [types, optional, defaults] = await Promise.all([
+			usableTypes(deps.db, config.id, group.id),
+			groupSecurityGroupsOf(deps.db, group.id, "optional"),
+			groupSecurityGroupsOf(deps.db, group.id, "default"),
+		]);
+		return c.html(
+			renderPage(
+				<Layout ctx={ctx} title={`Launch ${config.name}`}>
+					<Steps current={3} group={group} config={config} />
+					<h1>Launch {config.name}</h1>
+					<InstanceForm
+						deps={deps}
+						ctx={ctx}
+						group={group}
+						config={config}
+						types={types}
+						optional={optional}
+						defaults={defaults}
+						values={values}
+						errors={errors}
+						message={message}
+					/>
+				</Layout>,
+			),
+			status,
+		);
+	};
+
+	app.get("/launch/:groupId/:configId", async (c) => {
+		const { group, config } = await wizardTarget(
+			deps,
+			c.get("viewer"),
+			c.req.param("groupId"),
+			c.req.param("configId"),
+		);
+		return await showForm(c, group, config!, {}, {});
+	});
+
+	app.get("/launch/:groupId/:configId/type-info", async (c) => {
+		const { group, config } = await wizardTarget(
+			deps,
+			c.get("viewer"),
+			c.req.param("groupId"),
+			c.req.param("configId"),
+		);
+		const type = c.req.query("instanceType") ?? "";
+		const types = await usableTypes(deps.db, config!.id, group.id);
+		if (!types.some((t) => t.name === type)) throw new UserError(422, "That instance type is not offered here.");
+		return c.html(
+			renderFragment(<TypeInfo deps={deps} type={type} os={config!.os} emr={config!.kind === "cluster"} />),
+		);
+	});
+
+	app.post("/launch/:groupId/:configId", async (c) => {
+		const viewer = c.get("viewer");
+		const { group, config } = await wizardTarget(deps, viewer, c.req.param("groupId"), c.req.param("configId"));
+		const body = await c.req.parseBody({ all: true });
+		const values: InstanceFormValues = {
+			instanceType: typeof body.instanceType === "string" ? body.instanceType.slice(0, 64) : undefined,
+			securityGroups: formList(body.securityGroups).map((s) => s.slice(0, 64)).slice(0, 50),
+		};
+		const request = {
+			groupId: group.id,
+			configId: config!.id,
+			instanceType: values.instanceType ?? "",
+			optionalSecurityGroupIds: values.securityGroups ?? [],
+		};
+		if (body.intent === "launch") {
+			try {
+				const launch = await requestInstanceLaunch(deps, viewer, request);
+				kickJob(deps, pollLaunchesJob);
+				return c.redirect(`/launches/${launch.id}`, 303);
+			} catch (error) {
+				if (error instanceof UserError && error.status === 422) {
+					return await showForm(c, group, config!, values, { ...error.fields }, 422, error.message);
+				}
+				throw error;
+			}
+		}
+		// Review: check everything now so the confirmation never shows a launch that would be refused.
+		try {
+			await checkInstanceLaunch(deps, viewer, request);
+		} catch (error) {
+			if (error instanceof UserError && error.status === 422) {
+				return await showForm(c, group, config!, values, { ...error.fields }, 422, error.message);
+			}
+			throw error;
+		}
+		const ctx = await pageContext(c, deps);
+		const rate = instanceRate(deps.pricing, deps.settings, request.instanceType, config!.os);
+		const defaults = await groupSecurityGroupsOf(deps.db, group.id, "default");
+		return c.html(renderPage(
+			<Layout ctx={ctx} title={`Confirm ${config!.name}`}>
+				<Steps current={4} group={group} config={config!} />
+				<h1>Confirm the launch</h1>
+				<div class="panel">
+					<dl class="facts">
+						<dt>Configuration</dt>
+						<dd>{config!.name}</dd>
+						<dt>Group</dt>
+						<dd>{group.name} (cost center {group.costCenter || deps.settings.DEFAULT_CHARGE_CODE})</dd>
+						<dt>Instance type</dt>
+						<dd class="mono">{request.instanceType}</dd>
+						<dt>Estimated cost</dt>
+						<dd>{rate.known ? `${formatRate(rate.hourly)} while running` : "price unknown"}</dd>
+						<dt>Security groups</dt>
+						<dd class="mono small">
+							{[...defaults.map((s) => s.sgId), ...request.optionalSecurityGroupIds].join(", ") || "none"}
+						</dd>
+						<dt>Extra volume</dt>
+						<dd>{config!.volumeDevice ? `${config!.volumeSizeGb} GiB at ${config!.volumeDevice}` : "none"}</dd>
+					</dl>
+				</div>
+				<form method="post" action={`/launch/${group.id}/${config!.id}`} class="row">
+					<CsrfField token={ctx.csrf} />
+					<input type="hidden" name="intent" value="launch" />
+					<input type="hidden" name="instanceType" value={request.instanceType} />
+					{request.optionalSecurityGroupIds.map((sg) => <input type="hidden" name="securityGroups" value={sg} />)}
+					<button type="submit" class="primary">Launch now</button>
+					<a href={`/launch/${group.id}/${config!.id}`}>Change</a>
+				</form>
+			</Layout>,
+		));
+	});
+
+	app.get("/launches/:id", async (c) => {
+		const viewer = c.get("viewer");
+		const launch = await getLaunch(deps.db, c.req.param("id").slice(0, 64));
+		if (!launch || !mayFollow(viewer, launch)) throw new UserError(404, "No such launch");
+		const ctx = await pageContext(c, deps);
+		const config = await getConfig(deps.db, launch.configId);
+		return c.html(renderPage(
+			<Layout ctx={ctx} title="Launch progress">
+				<h1>Launching {config?.name ?? "an instance"}</h1>
+				<p class="lead">
+					Started{" "}
+					{formatTime(launch.createdAt, deps.settings.TIME_ZONE)}. You can close this page: the launch goes on, and your
+					dashboard shows it.
+				</p>
+				{await LaunchStatus({ deps, launch })}
+			</Layout>,
+		));
+	});
+
+	app.get("/launches/:id/status", async (c) => {
+		const viewer = c.get("viewer");
+		const launch = await getLaunch(deps.db, c.req.param("id").slice(0, 64));
+		if (!launch || !mayFollow(viewer, launch)) throw new UserError(404, "No such launch");
+		if (launch.status === "complete" && c.req.header("HX-Request")) {
+			const config = await getConfig(deps.db, launch.configId);
+			await setFlash(c, deps, { tone: "ok", text: `${config?.name ?? "Your launch"} is ready.` });
+			c.header("HX-Redirect", "/");
+		}
+		return c.html(renderFragment(await LaunchStatus({ deps, launch })));
+	});
+	return app;
+}

@@ -1,0 +1,182 @@
+/**
+ * The whole instance path through the HTTP app against moto: launch → poller records instance and
+ * volume → stack complete → progress calls move the bar → stop/start/restart → terminate → stack
+ * gone, bills closed, the DNS record created then removed in Route 53.
+ */
+import assert from "node:assert/strict";
+import { eq } from "drizzle-orm";
+import { billsOf } from "../lib/db/bills.ts";
+import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
+import { getLaunch } from "../lib/db/launches.ts";
+import { launches, volumes } from "../lib/db/schema.ts";
+import { runJob } from "../lib/jobs.ts";
+import { progressToken } from "../lib/launch.ts";
+import { syncResources } from "../lib/sync.ts";
+import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
+import { request } from "./_helpers/http.ts";
+import { motoTest } from "./_helpers/moto.ts";
+import { seedWorld } from "./_helpers/seed.ts";
+
+async function launchAs(
+	deps: TestDeps,
+	user: string,
+	groupId: number,
+	configId: number,
+	form: Record<string, string | string[]>,
+) {
+	const res = await request(deps.app, `/launch/${groupId}/${configId}`, { user, form: { intent: "launch", ...form } });
+	assert.equal(res.status, 303, await res.clone().text());
+	const location = res.headers.get("Location")!;
+	assert.match(location, /^\/launches\/[0-9a-f-]{36}$/);
+	return location.slice("/launches/".length);
+}
+
+motoTest("an instance goes from launch to terminate through the app, with bills and DNS following", async (moto) => {
+	const subnet = await moto.subnet("us-east-1a");
+	const zoneId = await moto.createHostedZone("mliy.test");
+	await using deps = await createTestDeps({
+		awsEndpoint: moto.url,
+		realClock: true,
+		settings: {
+			LAUNCH_SUBNET_ID: subnet,
+			DNS_PLUGIN: "plugins/dns_route53",
+			PLUGIN_SETTINGS: { DOMAIN_NAME: "mliy.test" },
+		},
+	});
+	const world = await seedWorld(deps.db);
+
+	// Launch through the form; the kick submits the stack right away.
+	const launchId = await launchAs(deps, "alice", world.science.id, world.config.id, {
+		instanceType: "t2.micro",
+		securityGroups: [world.sgOptional.sgId],
+	});
+	await deps.background.idle();
+	let launch = (await getLaunch(deps.db, launchId))!;
+	assert.equal(launch.status, "creating", launch.reason ?? "");
+	assert.ok(launch.stackId?.startsWith("arn:aws:cloudformation:"));
+
+	// The next poller run records instance and volume and completes the launch.
+	assert.equal(await runJob(deps, pollLaunchesJob, { scheduled: true }), "ok");
+	launch = (await getLaunch(deps.db, launchId))!;
+	assert.equal(launch.status, "complete");
+	const [instance] = await instancesOfLaunch(deps.db, launchId);
+	assert.ok(instance, "the instance is recorded");
+	assert.equal(instance.state, "running");
+	assert.ok(instance.privateIp);
+	assert.equal(instance.dnsName, `mliy-${instance.id.slice(2)}.mliy.test`);
+	const volume = (await deps.db.select().from(volumes).where(eq(volumes.launchId, launchId)))[0];
+	assert.ok(volume, "the volume is recorded");
+	assert.equal(volume.instanceId, instance.id);
+	assert.equal(volume.state, "in-use");
+	const records = await deps.aws.route53.listRecords(zoneId);
+	assert.deepEqual(
+		records.filter((r) => r.type === "A").map((r) => [r.name, r.values]),
+		[[`${instance.dnsName}.`, [instance.privateIp]]],
+	);
+	assert.equal((await billsOf(deps.db, instance.id)).length, 1);
+	assert.equal((await billsOf(deps.db, volume.id)).length, 1);
+
+	// The dashboard shows the instance with its progress bar at 0%.
+	let page = await (await request(deps.app, "/", { user: "alice" })).text();
+	assert.match(page, new RegExp(`data-instance="${instance.id}"`));
+	assert.match(page, /aria-valuenow="0"/);
+
+	// Progress calls with the launch's token (as the bootstrap sends them) move the bar.
+	const token = await progressToken(deps.secret, launchId);
+	let res = await request(deps.app, `/ajax/progress/${instance.id}/installing_base_packages(40)`, {
+		from: "203.0.113.50",
+		headers: { "X-MLiy-Progress-Token": token },
+	});
+	assert.equal(res.status, 200);
+	assert.deepEqual(await res.json(), { action: "installing base packages", status: "ok" });
+	page = await (await request(deps.app, `/instances/${instance.id}/row`, { user: "alice", htmx: true })).text();
+	assert.match(page, /aria-valuenow="40"/);
+	assert.match(page, /installing base packages/);
+	// A script without the token is accepted from the instance's own address.
+	res = await request(deps.app, `/ajax/progress/${instance.id}/configuring_base_packages(60)`, {
+		from: instance.privateIp!,
+	});
+	assert.equal(res.status, 200);
+	res = await request(deps.app, `/ajax/progress/${instance.id}/done(100)`, {
+		headers: { "X-MLiy-Progress-Token": token },
+	});
+	assert.equal(res.status, 200);
+	page = await (await request(deps.app, `/instances/${instance.id}/row`, { user: "alice", htmx: true })).text();
+	assert.doesNotMatch(page, /role="progressbar"/, "done(100) ends the progress bar");
+
+	// Stop, start, restart.
+	res = await request(deps.app, `/ajax/instance/${instance.id}/stop?view=dashboard`, {
+		user: "alice",
+		htmx: true,
+		form: {},
+	});
+	assert.equal(res.status, 200);
+	assert.match(await res.text(), /data-state="stopping"/);
+	assert.equal(
+		(await billsOf(deps.db, instance.id)).filter((b) => b.endedAt === null).length,
+		0,
+		"stop closes the bill",
+	);
+	await syncResources(deps);
+	assert.equal((await getInstance(deps.db, instance.id))!.state, "stopped");
+
+	res = await request(deps.app, `/ajax/instance/${instance.id}/start`, { user: "alice", form: {} });
+	assert.equal(res.status, 200);
+	assert.equal((await res.json()).status, "ok");
+	await syncResources(deps);
+	assert.equal((await getInstance(deps.db, instance.id))!.state, "running");
+	assert.equal((await billsOf(deps.db, instance.id)).length, 2, "start opens a second period");
+
+	res = await request(deps.app, `/ajax/instance/${instance.id}/restart`, { user: "alice", form: {} });
+	assert.equal(res.status, 200);
+	res = await request(deps.app, `/ajax/instance/${instance.id}/restart`, { user: "alice", form: {} });
+	assert.equal(res.status, 409, "a second restart while one is in flight is refused");
+
+	// Terminate (which overrules the restart in flight) deletes the stack, closes the bill and removes the DNS record.
+	res = await request(deps.app, `/ajax/instance/${instance.id}/terminate`, { user: "alice", form: {} });
+	assert.equal(res.status, 200, await res.clone().text());
+	const stack = await deps.aws.cloudFormation.describeStack(launch.stackId!);
+	assert.equal(stack?.status, "DELETE_COMPLETE");
+	assert.equal((await billsOf(deps.db, instance.id)).filter((b) => b.endedAt === null).length, 0);
+	assert.equal((await deps.aws.route53.listRecords(zoneId)).filter((r) => r.type === "A").length, 0);
+	await syncResources(deps);
+	assert.equal((await getInstance(deps.db, instance.id))!.state, "terminated");
+	await deps.background.idle();
+});
+
+motoTest("a launch in progress finishes after a restart (a new app on the same database)", async (moto) => {
+	const subnet = await moto.subnet("us-east-1b");
+	await using first = await createTestDeps({
+		awsEndpoint: moto.url,
+		realClock: true,
+		settings: { LAUNCH_SUBNET_ID: subnet, LAUNCH_AVAILABILITY_ZONE: "us-east-1b" },
+	});
+	const world = await seedWorld(first.db);
+	const before = await request(first.app, `/launch/${world.science.id}/${world.config.id}`, {
+		user: "alice",
+		form: { intent: "launch", instanceType: "m4.large" },
+	});
+	const launchId = before.headers.get("Location")!.split("/").pop()!;
+	// The process "dies" before its kick runs: nothing has reached AWS yet.
+	await first.db.update(launches).set({ status: "queued" }).where(eq(launches.id, launchId));
+
+	await using second = await createTestDeps({
+		awsEndpoint: moto.url,
+		realClock: true,
+		settings: {
+			DATABASE_URL: first.settings.DATABASE_URL,
+			LAUNCH_SUBNET_ID: subnet,
+			LAUNCH_AVAILABILITY_ZONE: "us-east-1b",
+		},
+	});
+	await first.background.idle();
+	await runJob(second, pollLaunchesJob, { scheduled: false });
+	await runJob(second, pollLaunchesJob, { scheduled: false });
+	const launch = (await getLaunch(second.db, launchId))!;
+	assert.equal(launch.status, "complete", launch.reason ?? "");
+	const [instance] = await instancesOfLaunch(second.db, launchId);
+	assert.equal(instance?.instanceType, "m4.large");
+	const stacks = await second.aws.cloudFormation.describeStack(launch.stackName);
+	assert.equal(stacks?.stackId, launch.stackId, "exactly one stack was created for the launch");
+});

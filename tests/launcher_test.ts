@@ -1,0 +1,202 @@
+/**
+ * Launch outcomes moto cannot produce, with a stubbed AWS: failed and rolled-back stacks with their
+ * reason, a stack that never finishes, throttled and refused CreateStack calls, a retried
+ * CreateStack after a crash.
+ */
+import assert from "node:assert/strict";
+import { AwsError } from "../lib/errors.ts";
+import { getLaunch, insertLaunch } from "../lib/db/launches.ts";
+import { launches } from "../lib/db/schema.ts";
+import { advanceLaunches, failureReason } from "../lib/launcher.ts";
+import type { Stack, StackEvent } from "../lib/aws/types.ts";
+import { createTestDeps } from "./_helpers/deps.ts";
+import { fakeAws } from "./_helpers/fake_aws.ts";
+import { request } from "./_helpers/http.ts";
+import { seedWorld } from "./_helpers/seed.ts";
+
+const STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1";
+
+function stack(status: string, reason?: string): Stack {
+	return { stackId: STACK_ID, name: "s", status, statusReason: reason, outputs: {} };
+}
+
+async function queuedLaunch(deps: Awaited<ReturnType<typeof createTestDeps>>) {
+	const world = await seedWorld(deps.db);
+	const launch = await insertLaunch(deps.db, {
+		id: crypto.randomUUID(),
+		userId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+		instanceType: "t2.micro",
+		stackName: "MLiyAnalyst-MLIY-abc",
+		progressTokenHash: "0".repeat(64),
+	});
+	return { world, launch };
+}
+
+Deno.test("a CREATE_FAILED stack fails the launch with the first resource failure from the events", async () => {
+	const events: StackEvent[] = [
+		{
+			logicalId: "s",
+			type: "AWS::CloudFormation::Stack",
+			status: "CREATE_FAILED",
+			reason: "The following resource(s) failed to create: [Instance]",
+			timestamp: new Date(3),
+		},
+		{
+			logicalId: "Volume",
+			type: "AWS::EC2::Volume",
+			status: "CREATE_FAILED",
+			reason: "Resource creation cancelled",
+			timestamp: new Date(2),
+		},
+		{
+			logicalId: "Instance",
+			type: "AWS::EC2::Instance",
+			status: "CREATE_FAILED",
+			reason: "The key pair 'analyst-key' does not exist",
+			timestamp: new Date(1),
+		},
+	];
+	const aws = fakeAws({
+		cloudFormation: {
+			createStack: () => Promise.resolve({ stackId: STACK_ID }),
+			describeStack: () => Promise.resolve(stack("CREATE_FAILED")),
+			listStackResources: () => Promise.resolve([]),
+			describeStackEvents: () => Promise.resolve(events),
+		},
+	});
+	await using deps = await createTestDeps({ aws });
+	const { launch } = await queuedLaunch(deps);
+	await advanceLaunches(deps);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
+	await advanceLaunches(deps);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.equal(failed.reason, "Instance (AWS::EC2::Instance): The key pair 'analyst-key' does not exist");
+	const page = await (await request(deps.app, `/launches/${launch.id}`, { user: "alice" })).text();
+	assert.match(page, /The launch failed\./);
+	assert.match(page, /The key pair &#39;analyst-key&#39; does not exist|The key pair 'analyst-key' does not exist/);
+	assert.doesNotMatch(page, /hx-trigger="every 2s"/, "a failed launch stops polling");
+});
+
+Deno.test("a rolled-back stack fails the launch with its reason and is deleted", async () => {
+	const aws = fakeAws({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("ROLLBACK_COMPLETE", "Resource creation was cancelled")),
+			listStackResources: () => Promise.resolve([]),
+			describeStackEvents: () => Promise.resolve([]),
+			deleteStack: () => Promise.resolve(),
+		},
+	});
+	await using deps = await createTestDeps({ aws });
+	const { launch } = await queuedLaunch(deps);
+	await deps.db.update(launches).set({ status: "creating", stackId: STACK_ID });
+	await advanceLaunches(deps);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.equal(failed.reason, "Resource creation was cancelled");
+	assert.ok(aws.calls.includes("cloudFormation.deleteStack"), "the rolled-back stack is deleted");
+});
+
+Deno.test("failureReason() falls back to the stack's reason and then its status", () => {
+	assert.equal(failureReason(stack("ROLLBACK_COMPLETE", "because"), []), "because");
+	assert.equal(failureReason(stack("DELETE_COMPLETE"), []), "CloudFormation reported DELETE_COMPLETE");
+});
+
+Deno.test("a stack that stays in progress fails the launch after LAUNCH_TIMEOUT_MINUTES", async () => {
+	const aws = fakeAws({
+		cloudFormation: {
+			createStack: () => Promise.resolve({ stackId: STACK_ID }),
+			describeStack: () => Promise.resolve(stack("CREATE_IN_PROGRESS")),
+			listStackResources: () =>
+				Promise.resolve([{ logicalId: "Instance", type: "AWS::EC2::Instance", status: "CREATE_IN_PROGRESS" }]),
+		},
+	});
+	await using deps = await createTestDeps({ aws, settings: { LAUNCH_TIMEOUT_MINUTES: 30 } });
+	const { launch } = await queuedLaunch(deps);
+	await advanceLaunches(deps);
+	deps.clock.advance(29 * 60_000);
+	await advanceLaunches(deps);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", "still waiting before the timeout");
+	deps.clock.advance(2 * 60_000);
+	await advanceLaunches(deps);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.match(failed.reason!, /Gave up after 30 minutes: the stack was still CREATE_IN_PROGRESS/);
+});
+
+Deno.test("a throttled CreateStack leaves the launch queued for the next run, which submits it", async () => {
+	let attempts = 0;
+	const aws = fakeAws({
+		cloudFormation: {
+			createStack: () => {
+				attempts += 1;
+				if (attempts === 1) {
+					return Promise.reject(new AwsError("CreateStack", "throttled", "CreateStack: Rate exceeded"));
+				}
+				return Promise.resolve({ stackId: STACK_ID });
+			},
+		},
+	});
+	await using deps = await createTestDeps({ aws });
+	const { launch } = await queuedLaunch(deps);
+	await advanceLaunches(deps);
+	const waiting = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(waiting.status, "queued");
+	assert.match(waiting.step, /throttling/);
+	assert.equal(waiting.attempts, 1);
+	await advanceLaunches(deps);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
+});
+
+Deno.test("a CreateStack that AWS refuses fails the launch with AWS's message", async () => {
+	const aws = fakeAws({
+		cloudFormation: {
+			createStack: () =>
+				Promise.reject(
+					new AwsError("CreateStack", "invalid", "CreateStack: Parameters: [Bogus] do not exist in the template"),
+				),
+		},
+	});
+	await using deps = await createTestDeps({ aws });
+	const { launch } = await queuedLaunch(deps);
+	await advanceLaunches(deps);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.equal(failed.reason, "CloudFormation refused the stack: Parameters: [Bogus] do not exist in the template");
+});
+
+Deno.test("a CreateStack retried after a crash takes over the stack the first attempt created", async () => {
+	const aws = fakeAws({
+		cloudFormation: {
+			createStack: () =>
+				Promise.reject(
+					new AwsError("CreateStack", "invalid", "CreateStack: Stack already exists", {
+						code: "AlreadyExistsException",
+					}),
+				),
+			describeStack: () => Promise.resolve(stack("CREATE_IN_PROGRESS")),
+		},
+	});
+	await using deps = await createTestDeps({ aws });
+	const { launch } = await queuedLaunch(deps);
+	await advanceLaunches(deps);
+	const taken = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(taken.status, "creating");
+	assert.equal(taken.stackId, STACK_ID);
+});
+
+Deno.test("a launch without a known subnet fails with advice instead of calling AWS", async () => {
+	const aws = fakeAws();
+	await using deps = await createTestDeps({
+		aws,
+		settings: { LAUNCH_SUBNET_ID: undefined, LAUNCH_AVAILABILITY_ZONE: undefined },
+	});
+	const { launch } = await queuedLaunch(deps);
+	await advanceLaunches(deps);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.match(failed.reason!, /set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE/);
+	assert.ok(!aws.calls.includes("cloudFormation.createStack"));
+});

@@ -1,0 +1,137 @@
+/** The sync job: state changes made outside the portal, adoption, vanished instances, outages. */
+import assert from "node:assert/strict";
+import { StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import { eq } from "drizzle-orm";
+import { billsOf, openBill } from "../lib/db/bills.ts";
+import { getInstance } from "../lib/db/instances.ts";
+import { getLease } from "../lib/db/leases.ts";
+import { users } from "../lib/db/schema.ts";
+import { AwsError } from "../lib/errors.ts";
+import { runJob } from "../lib/jobs.ts";
+import { syncResources, transitionTime } from "../lib/sync.ts";
+import { syncAwsJob } from "../jobs/sync_aws.ts";
+import { createTestDeps } from "./_helpers/deps.ts";
+import { fakeAws } from "./_helpers/fake_aws.ts";
+import { request } from "./_helpers/http.ts";
+import { motoTest } from "./_helpers/moto.ts";
+import { addInstance, addUser } from "./_helpers/seed.ts";
+import type { Ec2Instance } from "../lib/aws/types.ts";
+
+const PORTAL_TAGS = { LaunchedBy: "MLIY" };
+
+motoTest("sync follows a stop and start made in the console: bills close at the stop and reopen", async (moto) => {
+	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
+	const alice = await addUser(deps.db, "alice");
+	const [id] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "alice", Name: "console" });
+	await syncResources(deps);
+	let row = (await getInstance(deps.db, id!))!;
+	assert.equal(row.ownerId, alice.id, "adopted for the userid tag");
+	assert.equal(row.state, "running");
+	assert.equal((await billsOf(deps.db, id!)).filter((b) => !b.endedAt).length, 1);
+
+	await moto.ec2().send(new StopInstancesCommand({ InstanceIds: [id!] }));
+	await syncResources(deps);
+	row = (await getInstance(deps.db, id!))!;
+	assert.equal(row.state, "stopped");
+	const [closed] = await billsOf(deps.db, id!);
+	assert.ok(closed!.endedAt, "the out-of-band stop closed the bill");
+
+	await moto.ec2().send(new StartInstancesCommand({ InstanceIds: [id!] }));
+	await syncResources(deps);
+	assert.equal((await getInstance(deps.db, id!))!.state, "running");
+	const periods = await billsOf(deps.db, id!);
+	assert.equal(periods.length, 2);
+	assert.equal(periods.filter((b) => !b.endedAt).length, 1, "exactly one open period");
+
+	await moto.ec2().send(new TerminateInstancesCommand({ InstanceIds: [id!] }));
+	await syncResources(deps);
+	assert.equal((await getInstance(deps.db, id!))!.state, "terminated");
+	assert.equal((await billsOf(deps.db, id!)).filter((b) => !b.endedAt).length, 0);
+});
+
+motoTest("sync adopts tagged instances of unknown users and ignores untagged ones", async (moto) => {
+	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
+	const [tagged] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "Erin", "Software Config": "nope" });
+	const [untagged] = await moto.runInstances(1, { Name: "not ours" });
+	const result = await syncResources(deps);
+	assert.equal(result.adopted, 1);
+	const erin = (await deps.db.select().from(users).where(eq(users.username, "erin")))[0];
+	assert.ok(erin, "the owner from the userid tag now exists");
+	assert.equal((await getInstance(deps.db, tagged!))?.ownerId, erin.id);
+	assert.equal(await getInstance(deps.db, untagged!), undefined);
+});
+
+motoTest("an instance AWS no longer knows is marked vanished and its bill closed", async (moto) => {
+	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
+	const alice = await addUser(deps.db, "alice");
+	const old = new Date(Date.now() - 60 * 60_000);
+	await addInstance(deps.db, { id: "i-0ffffffffffffffff", ownerId: alice.id, createdAt: old, lastSeenAt: old });
+	await openBill(deps.db, {
+		resourceKind: "instance",
+		resourceId: "i-0ffffffffffffffff",
+		userId: alice.id,
+		costCenter: "CC",
+		description: "t2.micro",
+		hourlyRate: 0.0116,
+		startedAt: old,
+	});
+	const result = await syncResources(deps);
+	assert.equal(result.vanished, 1);
+	assert.equal((await getInstance(deps.db, "i-0ffffffffffffffff"))!.state, "vanished");
+	assert.ok((await billsOf(deps.db, "i-0ffffffffffffffff"))[0]!.endedAt);
+});
+
+Deno.test("AWS down during sync: the job logs the failure, and the next tick recovers", async () => {
+	let up = false;
+	const seen: Ec2Instance[] = [{
+		id: "i-00000000000000001",
+		state: "stopped",
+		type: "t2.micro",
+		imageId: "ami-1",
+		tags: {},
+	}];
+	const aws = fakeAws({
+		ec2: {
+			describeInstances: () =>
+				up
+					? Promise.resolve(seen)
+					: Promise.reject(new AwsError("DescribeInstances", "unavailable", "connection refused")),
+			describeVolumes: () => Promise.resolve([]),
+		},
+	});
+	await using deps = await createTestDeps({ aws });
+	const alice = await addUser(deps.db, "alice");
+	await addInstance(deps.db, { id: "i-00000000000000001", ownerId: alice.id, state: "running" });
+	const job = syncAwsJob(5);
+	assert.equal(await runJob(deps, job, { scheduled: true }), "failed");
+	const lease = (await getLease(deps.db, job.name))!;
+	assert.match(lease.lastError!, /connection refused/);
+	assert.equal(lease.lastSuccessAt, null);
+	assert.equal(lease.holder, null, "a failed run releases its lease");
+	assert.equal(await runJob(deps, job, { scheduled: true }), "skipped", "the same tick does not run twice");
+	up = true;
+	deps.clock.advance(5 * 60_000);
+	assert.equal(await runJob(deps, job, { scheduled: true }), "ok");
+	assert.ok((await getLease(deps.db, job.name))!.lastSuccessAt);
+	assert.equal((await getInstance(deps.db, "i-00000000000000001"))!.state, "stopped");
+});
+
+Deno.test("opening the dashboard refreshes the user's instances at most once per USER_REFRESH_SECONDS", async () => {
+	const aws = fakeAws({
+		ec2: { describeInstances: () => Promise.resolve([]), describeVolumes: () => Promise.resolve([]) },
+	});
+	await using deps = await createTestDeps({ aws, settings: { USER_REFRESH_SECONDS: 60 } });
+	for (let i = 0; i < 5; i++) assert.equal((await request(deps.app, "/", { user: "alice" })).status, 200);
+	await deps.background.idle();
+	assert.equal(aws.calls.filter((c) => c === "ec2.describeInstances").length, 1);
+	deps.clock.advance(61_000);
+	await request(deps.app, "/", { user: "alice" });
+	await deps.background.idle();
+	assert.equal(aws.calls.filter((c) => c === "ec2.describeInstances").length, 2);
+});
+
+Deno.test("transitionTime() reads the time EC2 puts in a state transition reason", () => {
+	assert.equal(transitionTime("User initiated (2024-05-01 10:11:12 GMT)")?.toISOString(), "2024-05-01T10:11:12.000Z");
+	assert.equal(transitionTime("Server.ScheduledStop"), undefined);
+	assert.equal(transitionTime(undefined), undefined);
+});
