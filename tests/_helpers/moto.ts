@@ -101,6 +101,7 @@ for (
 }
 if (!url) {
 	if (Deno.env.get("CI")) throw new Error("moto_server is required in CI but was not found on PATH");
+	// deno-lint-ignore no-console
 	console.warn("\n*** moto_server is not installed: SKIPPING the AWS integration tests (install moto[server]) ***\n");
 }
 
