@@ -18,6 +18,10 @@ import { publicRoutes } from "./public.ts";
 import { dashboardRoutes } from "./dashboard.tsx";
 import { instanceRoutes } from "./instances.tsx";
 import { launchRoutes } from "./launch.tsx";
+import { teamRoutes } from "./team.tsx";
+import { billingRoutes } from "./billing.tsx";
+import { profileRoutes } from "./profile.tsx";
+import { adminRoutes } from "./admin.tsx";
 
 /** The `_csrf` field of a form body (parsed once; handlers get hono's cached copy). */
 async function formToken(c: Context<AppEnv>): Promise<string | undefined> {
@@ -104,6 +108,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.route("/", dashboardRoutes(deps));
 	app.route("/", instanceRoutes(deps));
 	app.route("/", launchRoutes(deps));
+	app.route("/", teamRoutes(deps));
+	app.route("/", billingRoutes(deps));
+	app.route("/", profileRoutes(deps));
+	app.route("/", adminRoutes(deps));
 
 	app.notFound((c) => respondError(c, 404, `Nothing is at ${c.req.path.slice(0, 200)}`));
 	app.onError((error, c) => {

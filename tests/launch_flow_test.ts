@@ -8,9 +8,10 @@ import { eq } from "drizzle-orm";
 import { billsOf } from "../lib/db/bills.ts";
 import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
-import { launches, volumes } from "../lib/db/schema.ts";
+import { volumes } from "../lib/db/schema.ts";
 import { runJob } from "../lib/jobs.ts";
-import { progressToken } from "../lib/launch.ts";
+import { progressToken, requestInstanceLaunch } from "../lib/launch.ts";
+import { toViewer } from "../lib/auth.ts";
 import { syncResources } from "../lib/sync.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
@@ -153,13 +154,15 @@ motoTest("a launch in progress finishes after a restart (a new app on the same d
 		settings: { LAUNCH_SUBNET_ID: subnet, LAUNCH_AVAILABILITY_ZONE: "us-east-1b" },
 	});
 	const world = await seedWorld(first.db);
-	const before = await request(first.app, `/launch/${world.science.id}/${world.config.id}`, {
-		user: "alice",
-		form: { intent: "launch", instanceType: "m4.large" },
+	// The launch is recorded, then the process dies before its kick reaches AWS.
+	const viewer = toViewer(world.alice, [world.science.id], []);
+	const { id: launchId } = await requestInstanceLaunch(first, viewer, {
+		groupId: world.science.id,
+		configId: world.config.id,
+		instanceType: "m4.large",
+		optionalSecurityGroupIds: [],
 	});
-	const launchId = before.headers.get("Location")!.split("/").pop()!;
-	// The process "dies" before its kick runs: nothing has reached AWS yet.
-	await first.db.update(launches).set({ status: "queued" }).where(eq(launches.id, launchId));
+	assert.equal((await getLaunch(first.db, launchId))!.status, "queued");
 
 	await using second = await createTestDeps({
 		awsEndpoint: moto.url,
@@ -170,7 +173,6 @@ motoTest("a launch in progress finishes after a restart (a new app on the same d
 			LAUNCH_AVAILABILITY_ZONE: "us-east-1b",
 		},
 	});
-	await first.background.idle();
 	await runJob(second, pollLaunchesJob, { scheduled: false });
 	await runJob(second, pollLaunchesJob, { scheduled: false });
 	const launch = (await getLaunch(second.db, launchId))!;

@@ -1,0 +1,251 @@
+/**
+ * The team view: GET /team (the page, or with HX-Request just the filtered, paged table).
+ * Instances of everyone sharing a group with the viewer (everyone's for managers and admins),
+ * counted and paged in SQL, with charts of states and of the hourly burn per owner.
+ */
+import { Hono } from "hono";
+import type { Viewer } from "../lib/auth.ts";
+import { burnRate, instanceRate } from "../lib/billing.ts";
+import { listGroups } from "../lib/db/catalog.ts";
+import {
+	ENDED_STATES,
+	ownersInScope,
+	stateCounts,
+	type TeamFilters,
+	teamInstanceRows,
+	type TeamScope,
+} from "../lib/db/instances.ts";
+import type { Deps } from "../lib/deps.ts";
+import { UserError } from "../lib/errors.ts";
+import { seesEverything } from "../lib/permissions.ts";
+import { type AppEnv, pageContext } from "./env.ts";
+import { ChartIsland, EmptyState, Pager } from "./ui/components.tsx";
+import { formatRate } from "./ui/format.ts";
+import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
+import { Layout } from "./ui/Layout.tsx";
+import { renderFragment, renderPage } from "./ui/render.tsx";
+import { ENDED_VISIBLE_MS } from "./dashboard.tsx";
+
+export const TEAM_PAGE_SIZE = 25;
+const STATE_FILTERS = ["", "running", "stopped", "transitioning", "ended"] as const;
+
+export function teamScope(viewer: Viewer): TeamScope {
+	return { everyone: seesEverything(viewer), viewerId: viewer.id, groupIds: viewer.groupIds };
+}
+
+/** The team filters from the query string; anything malformed is a 400 with what is wrong. */
+export function parseTeamQuery(query: Record<string, string>): { filters: TeamFilters; page: number } {
+	const state = query.state ?? "";
+	if (!(STATE_FILTERS as readonly string[]).includes(state)) {
+		throw new UserError(
+			400,
+			`Unknown state filter "${state.slice(0, 30)}": use running, stopped, transitioning or ended`,
+		);
+	}
+	const id = (name: string) => {
+		const value = query[name];
+		if (value === undefined || value === "") return undefined;
+		if (!/^\d{1,9}$/.test(value)) throw new UserError(400, `The ${name} filter must be an id number`);
+		return Number(value);
+	};
+	const pageText = query.page ?? "1";
+	if (!/^\d{1,6}$/.test(pageText) || Number(pageText) < 1) {
+		throw new UserError(400, "The page must be a positive number");
+	}
+	return { filters: { state: state || undefined, ownerId: id("owner"), groupId: id("group") }, page: Number(pageText) };
+}
+
+function queryString(filters: TeamFilters, page: number): string {
+	const params = new URLSearchParams();
+	if (filters.state) params.set("state", filters.state);
+	if (filters.ownerId !== undefined) params.set("owner", String(filters.ownerId));
+	if (filters.groupId !== undefined) params.set("group", String(filters.groupId));
+	if (page > 1) params.set("page", String(page));
+	const text = params.toString();
+	return text ? `?${text}` : "";
+}
+
+async function TeamTable(props: { deps: Deps; viewer: Viewer; filters: TeamFilters; page: number }) {
+	const { deps, viewer } = props;
+	const now = deps.clock();
+	const { rows, total } = await teamInstanceRows(
+		deps.db,
+		teamScope(viewer),
+		props.filters,
+		{ offset: (props.page - 1) * TEAM_PAGE_SIZE, limit: TEAM_PAGE_SIZE },
+		new Date(now.getTime() - ENDED_VISIBLE_MS),
+	);
+	return (
+		<section id="team-table" aria-live="polite">
+			{total === 0
+				? (
+					<EmptyState title="No instances match.">
+						<p>
+							{props.filters.state || props.filters.ownerId || props.filters.groupId
+								? "Try other filters."
+								: "You and your groups do not have any instances yet."}
+						</p>
+					</EmptyState>
+				)
+				: (
+					<>
+						<InstanceTable view="team" caption="Team instances">
+							{/* Rows are scoped to the viewer's teammates in SQL, so each one may be controlled. */}
+							{rows.map((row) => (
+								<InstanceTableRow
+									viewer={viewer}
+									row={row}
+									view="team"
+									rate={instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux")}
+									now={now}
+									publicIp={deps.settings.DISPLAY_PUBLIC_IP}
+								/>
+							))}
+						</InstanceTable>
+						<Pager
+							page={props.page}
+							pageSize={TEAM_PAGE_SIZE}
+							total={total}
+							href={(page) => `/team${queryString(props.filters, page)}`}
+							target="#team-table"
+						/>
+					</>
+				)}
+		</section>
+	);
+}
+
+export function teamRoutes(deps: Deps): Hono<AppEnv> {
+	const app = new Hono<AppEnv>();
+
+	app.get("/team", async (c) => {
+		const viewer = c.get("viewer");
+		const { filters, page } = parseTeamQuery(c.req.query());
+		c.header("Vary", "HX-Request");
+		if (c.req.header("HX-Request")) {
+			return c.html(renderFragment(await TeamTable({ deps, viewer, filters, page })));
+		}
+		const scope = teamScope(viewer);
+		const [ctx, counts, everyone, burn, owners, groups] = await Promise.all([
+			pageContext(c, deps),
+			stateCounts(deps.db, scope),
+			stateCounts(deps.db, { everyone: true, viewerId: viewer.id, groupIds: [] }),
+			burnRate(deps.db, scope),
+			ownersInScope(deps.db, scope),
+			listGroups(deps.db),
+		]);
+		const visibleGroups = scope.everyone ? groups : groups.filter((g) => viewer.groupIds.includes(g.id));
+		const bucket = (c: Record<string, number>) => {
+			const running = c.running ?? 0;
+			const stopped = c.stopped ?? 0;
+			const other = Object.entries(c).filter(([s]) => s !== "running" && s !== "stopped" && !ENDED_STATES.includes(s))
+				.reduce((n, [, v]) => n + v, 0);
+			return [running, stopped, other];
+		};
+		const owners_ = [...burn.byUser.entries()].sort((a, b) => b[1] - a[1]);
+		return c.html(renderPage(
+			<Layout ctx={ctx} title="Team" wide>
+				<div class="row">
+					<h1>Team view</h1>
+					<span class="spacer"></span>
+					<a href="/">View just my instances</a>
+				</div>
+				<p class="lead">
+					{scope.everyone
+						? "As a " + viewer.role + " you see every team's instances."
+						: "Instances of everyone who shares a group with you."}
+				</p>
+				<div class="grid">
+					<div class="panel">
+						<h2>Instance states</h2>
+						<p class="muted small">What your team is running</p>
+						<ChartIsland
+							kind="doughnut"
+							title="Instances by state"
+							labels={["Running", "Stopped", "Changing"]}
+							values={bucket(counts)}
+							unit="count"
+							format={String}
+							empty="No instances yet."
+						/>
+					</div>
+					<div class="panel">
+						<h2>Hourly burn</h2>
+						<p>
+							<span class="stat">{formatRate(burn.total)}</span>{" "}
+							<span class="muted">in all{burn.unknown ? `, plus ${burn.unknown} with an unknown price` : ""}</span>
+						</p>
+						<ChartIsland
+							kind="bar"
+							title="Hourly burn per owner"
+							labels={owners_.map(([name]) => name)}
+							values={owners_.map(([, v]) => v)}
+							unit="usd-per-hour"
+							format={(v) => formatRate(v)}
+							empty="Nothing is running."
+						/>
+					</div>
+					<div class="panel">
+						<h2>All instances</h2>
+						<p class="muted small">Everything the portal manages</p>
+						<ChartIsland
+							kind="doughnut"
+							title="All instances by state"
+							labels={["Running", "Stopped", "Changing"]}
+							values={bucket(everyone)}
+							unit="count"
+							format={String}
+							empty="No instances yet."
+						/>
+					</div>
+				</div>
+				<h2>Instances</h2>
+				<form
+					class="filters"
+					method="get"
+					action="/team"
+					hx-get="/team"
+					hx-trigger="change"
+					hx-target="#team-table"
+					hx-swap="outerHTML"
+					hx-push-url="true"
+				>
+					<div class="field">
+						<label for="f-state">State</label>
+						<select id="f-state" name="state">
+							{[["", "Any"], ["running", "Running"], ["stopped", "Stopped"], ["transitioning", "Changing"], [
+								"ended",
+								"Ended (last day)",
+							]].map(([value, label]) => (
+								<option value={value} selected={(filters.state ?? "") === value}>{label}</option>
+							))}
+						</select>
+					</div>
+					<div class="field">
+						<label for="f-owner">Owner</label>
+						<select id="f-owner" name="owner">
+							<option value="">Anyone</option>
+							{owners.map((o) => (
+								<option value={String(o.id)} selected={filters.ownerId === o.id}>{o.username}</option>
+							))}
+						</select>
+					</div>
+					<div class="field">
+						<label for="f-group">Group</label>
+						<select id="f-group" name="group">
+							<option value="">Any</option>
+							{visibleGroups.map((g) => (
+								<option value={String(g.id)} selected={filters.groupId === g.id}>{g.name}</option>
+							))}
+						</select>
+					</div>
+					<noscript>
+						<button type="submit">Filter</button>
+					</noscript>
+				</form>
+				{await TeamTable({ deps, viewer, filters, page })}
+			</Layout>,
+		));
+	});
+	return app;
+}

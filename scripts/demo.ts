@@ -1,0 +1,121 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task demo`: a local try-out in one command. Seeds demo data into data/demo.db, starts
+ * moto_server on 127.0.0.1 when it is installed (so launches really go through CloudFormation),
+ * and runs the portal with the development auth plugin on loopback. With moto, instances never run
+ * their bootstrap, so the demo plays the bootstrap's progress calls for new instances.
+ */
+import { and, eq, isNotNull, lt } from "drizzle-orm";
+import { openDatabase } from "../lib/db/client.ts";
+import { appSecret } from "../lib/db/app_state.ts";
+import { instances } from "../lib/db/schema.ts";
+import { progressToken } from "../lib/launch.ts";
+import { seedDemo } from "../fixtures/demo.ts";
+
+const port = Number(Deno.env.get("MLIY_PORT") ?? 8080);
+const database = `file:${Deno.cwd()}/data/demo.db`;
+const db = await openDatabase({ url: database });
+const { created } = await seedDemo(db.db);
+const secret = await appSecret(db.db);
+console.log(created ? "demo: seeded data/demo.db" : "demo: using the existing data/demo.db");
+
+const env: Record<string, string> = {
+	MLIY_DATABASE_URL: database,
+	MLIY_AUTH_PLUGIN: "plugins/auth_dev",
+	MLIY_HOST: "127.0.0.1",
+	MLIY_PORT: String(port),
+	MLIY_ADMIN_USERNAMES: "developer",
+	MLIY_LOG_LOCATION: "./logs",
+	MLIY_SYNC_INTERVAL_MINUTES: "1",
+};
+let moto: Deno.ChildProcess | undefined;
+const which = await new Deno.Command("sh", { args: ["-c", "command -v moto_server"], stdout: "null" }).output();
+if (which.success) {
+	const motoPort = 5055;
+	moto = new Deno.Command("moto_server", {
+		args: ["-H", "127.0.0.1", "-p", String(motoPort)],
+		stdout: "null",
+		stderr: "null",
+	})
+		.spawn();
+	const url = `http://127.0.0.1:${motoPort}`;
+	for (let i = 0; i < 100; i++) {
+		try {
+			if ((await fetch(`${url}/moto-api/`)).ok) break;
+		} catch {
+			await new Promise((r) => setTimeout(r, 100));
+		}
+	}
+	// moto needs a subnet that exists: use a default-VPC subnet of us-east-1a.
+	const { EC2Client, DescribeSubnetsCommand } = await import("@aws-sdk/client-ec2");
+	const ec2 = new EC2Client({
+		region: "us-east-1",
+		endpoint: url,
+		credentials: { accessKeyId: "demo", secretAccessKey: "demo" },
+	});
+	const subnets = await ec2.send(
+		new DescribeSubnetsCommand({ Filters: [{ Name: "availability-zone", Values: ["us-east-1a"] }] }),
+	);
+	Object.assign(env, {
+		MLIY_AWS_ENDPOINT_URL: url,
+		MLIY_LAUNCH_SUBNET_ID: subnets.Subnets![0]!.SubnetId!,
+		MLIY_LAUNCH_AVAILABILITY_ZONE: "us-east-1a",
+		AWS_ACCESS_KEY_ID: "demo",
+		AWS_SECRET_ACCESS_KEY: "demo",
+		AWS_REGION: "us-east-1",
+	});
+	console.log(`demo: moto_server (fake AWS) on ${url}`);
+} else {
+	console.log("demo: moto_server is not installed; the portal runs without AWS (launches will wait for AWS)");
+}
+
+const portal = new Deno.Command(Deno.execPath(), {
+	args: ["run", "-P", "main.ts"],
+	env,
+	stdout: "inherit",
+	stderr: "inherit",
+}).spawn();
+console.log(
+	`demo: open http://127.0.0.1:${port}/ (you are "developer", an admin; add header X-Dev-User: bob to be Bob)`,
+);
+
+// Play the bootstrap: every few seconds, move each new instance's progress bar one stage.
+const stages = [
+	"mounting_ebs_filesystem(10)",
+	"installing_system_software(20)",
+	"creating_analyst_user(30)",
+	"installing_base_packages(40)",
+	"configuring_base_packages(60)",
+	"rebooting_MLiy(90)",
+	"done(100)",
+];
+const timer = moto
+	? setInterval(async () => {
+		try {
+			const rows = await db.db.select().from(instances).where(
+				and(isNotNull(instances.launchId), lt(instances.progressPercent, 100), eq(instances.state, "running")),
+			);
+			for (const row of rows) {
+				const next = stages.find((s) => Number(/\((\d+)\)/.exec(s)![1]) > (row.progressPercent ?? 0))!;
+				await fetch(`http://127.0.0.1:${port}/ajax/progress/${row.id}/${next}`, {
+					headers: { "X-MLiy-Progress-Token": await progressToken(secret, row.launchId!) },
+				}).then((r) => r.body?.cancel());
+			}
+		} catch { /* the portal is starting or stopping */ }
+	}, 3000)
+	: undefined;
+
+const stop = () => {
+	clearInterval(timer);
+	try {
+		portal.kill("SIGTERM");
+	} catch { /* gone */ }
+	moto?.kill("SIGTERM");
+};
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);
+const status = await portal.status;
+moto?.kill("SIGTERM");
+clearInterval(timer);
+db.close();
+Deno.exit(status.code);

@@ -1,0 +1,189 @@
+/** The admin pages: admins only; server-side validation with field errors; refused deletes; import/export. */
+import assert from "node:assert/strict";
+import { eq } from "drizzle-orm";
+import { exportCatalog, formatCatalog, importCatalog, parseCatalog } from "../lib/admin.ts";
+import { configGroups, groups, memberships, securityGroups, softwareConfigs } from "../lib/db/schema.ts";
+import { INSTANCE_TEMPLATE } from "../fixtures/mod.ts";
+import { createTestDeps } from "./_helpers/deps.ts";
+import { request } from "./_helpers/http.ts";
+import { addInstance, seedWorld } from "./_helpers/seed.ts";
+
+Deno.test("admin pages are for admins only, checked on the server for every route", async () => {
+	await using deps = await createTestDeps();
+	await seedWorld(deps.db);
+	for (const path of ["/admin", "/admin/groups", "/admin/configs/new", "/admin/catalog.json"]) {
+		assert.equal((await request(deps.app, path, { user: "alice" })).status, 403, path);
+		assert.equal((await request(deps.app, path, { user: "mia" })).status, 403, `manager on ${path}`);
+		assert.equal((await request(deps.app, path, { user: "ada" })).status, 200, `admin on ${path}`);
+	}
+	const post = await request(deps.app, "/admin/groups/new", { user: "alice", form: { name: "sneaky" } });
+	assert.equal(post.status, 403);
+	assert.equal((await deps.db.select().from(groups).where(eq(groups.name, "sneaky"))).length, 0);
+});
+
+Deno.test("an admin creates a group through the form; bad input re-renders with field errors and changes nothing", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const bad = await request(deps.app, "/admin/groups/new", {
+		user: "ada",
+		form: {
+			name: "<b>x</b>",
+			iamInstanceProfile: "bad profile!",
+			settings: "cluster_auto_termination_minutes=soon",
+			defaultSecurityGroups: [String(world.sgDefault.id)],
+			optionalSecurityGroups: [String(world.sgDefault.id)],
+		},
+	});
+	assert.equal(bad.status, 422);
+	const html = await bad.text();
+	assert.match(html, /Letters, digits, spaces and/);
+	assert.match(html, /Letters, digits and \+=,.@_- only/);
+	assert.match(html, /must be a whole number of minutes/);
+	assert.match(html, /cannot be both default and optional/);
+	assert.match(html, /value="&lt;b>x&lt;\/b>"/, "the bad value is shown escaped");
+	assert.equal((await deps.db.select().from(groups)).length, 2);
+
+	const ok = await request(deps.app, "/admin/groups/new", {
+		user: "ada",
+		form: {
+			name: "research",
+			costCenter: "CC-77",
+			emrAccess: "on",
+			settings: "cluster_auto_termination_minutes=90",
+			defaultSecurityGroups: [String(world.sgDefault.id)],
+		},
+	});
+	assert.equal(ok.status, 303);
+	const created = (await deps.db.select().from(groups).where(eq(groups.name, "research")))[0]!;
+	assert.equal(created.costCenter, "CC-77");
+	assert.equal(created.emrAccess, true);
+	const duplicate = await request(deps.app, "/admin/groups/new", { user: "ada", form: { name: "research" } });
+	assert.equal(duplicate.status, 422);
+	assert.match(await duplicate.text(), /Another group already uses this/);
+});
+
+Deno.test("a configuration's template must declare the portal's parameters, and its description is sanitized", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const base = {
+		name: "Sanitized",
+		kind: "instance",
+		amiId: "ami-0123456789abcdef0",
+		userDataBody: "#!/bin/bash\necho hi",
+		compatibleTypes: [String(world.types["t2.micro"]!.id)],
+		permittedGroups: [String(world.science.id)],
+		descriptionHtml: '<p onclick="steal()">Hello<script>alert(1)</script><a href="javascript:alert(2)">x</a></p>',
+	};
+	const missing = await request(deps.app, "/admin/configs/new", {
+		user: "ada",
+		form: {
+			...base,
+			templateBody: '{"Parameters":{"ImageId":{"Type":"String"}},"Resources":{"I":{"Type":"AWS::EC2::Instance"}}}',
+		},
+	});
+	assert.equal(missing.status, 422);
+	assert.match(await missing.text(), /missing: KeyName, InstanceType/);
+	const notYaml = await request(deps.app, "/admin/configs/new", {
+		user: "ada",
+		form: { ...base, templateBody: "{ not: [json" },
+	});
+	assert.equal(notYaml.status, 422);
+
+	const ok = await request(deps.app, "/admin/configs/new", {
+		user: "ada",
+		form: { ...base, templateBody: INSTANCE_TEMPLATE },
+	});
+	assert.equal(ok.status, 303, await ok.clone().text());
+	const saved = (await deps.db.select().from(softwareConfigs).where(eq(softwareConfigs.name, "Sanitized")))[0]!;
+	assert.equal(saved.descriptionHtml, `<p>Hello<a rel="noopener noreferrer" target="_blank">x</a></p>`);
+	const catalogue = await (await request(deps.app, `/launch/${world.science.id}`, { user: "alice" })).text();
+	assert.doesNotMatch(catalogue, /<script>alert|onclick=|javascript:/);
+
+	// "Save as" clones the configuration under the new name.
+	const clone = await request(deps.app, `/admin/configs/${saved.id}`, {
+		user: "ada",
+		form: { ...base, name: "Sanitized copy", templateBody: INSTANCE_TEMPLATE, intent: "saveas" },
+	});
+	assert.equal(clone.status, 303);
+	const copy = (await deps.db.select().from(softwareConfigs).where(eq(softwareConfigs.name, "Sanitized copy")))[0]!;
+	assert.notEqual(copy.id, saved.id);
+	assert.deepEqual(
+		(await deps.db.select().from(configGroups).where(eq(configGroups.configId, copy.id))).map((r) => r.groupId),
+		[
+			world.science.id,
+		],
+	);
+});
+
+Deno.test("deletes that would orphan data are refused with a reason", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	await addInstance(deps.db, {
+		id: "i-0000000000000000a",
+		ownerId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+	});
+	const attempts: [string, RegExp][] = [
+		[`/admin/groups/${world.science.id}/delete`, /Cannot delete this group: 1 instance refer to it/],
+		[`/admin/configs/${world.config.id}/delete`, /Cannot delete this configuration: 1 instance were launched from it/],
+		[
+			`/admin/instance-types/${world.types["t2.micro"]!.id}/delete`,
+			/offered by &quot;Analyst&quot;|offered by "Analyst"/,
+		],
+		[`/admin/security-groups/${world.sgDefault.id}/delete`, /used by &quot;science&quot;|used by "science"/],
+	];
+	for (const [path, reason] of attempts) {
+		const res = await request(deps.app, path, { user: "ada", form: {} });
+		assert.equal(res.status, 303, path);
+		const next = await request(deps.app, res.headers.get("Location")!, {
+			user: "ada",
+			headers: { Cookie: res.headers.get("Set-Cookie")!.split(";")[0]! },
+		});
+		assert.match(await next.text(), reason, path);
+	}
+	assert.equal((await deps.db.select().from(securityGroups)).length, 2, "nothing was deleted");
+	const free = await request(deps.app, `/admin/groups/${world.ops.id}/delete`, { user: "ada", form: {} });
+	assert.equal(free.status, 303);
+	assert.equal((await deps.db.select().from(groups).where(eq(groups.id, world.ops.id))).length, 0);
+});
+
+Deno.test("an admin sets a user's role and manual memberships", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const res = await request(deps.app, `/admin/users/${world.olga.id}`, {
+		user: "ada",
+		form: { role: "manager", groups: [String(world.science.id)] },
+	});
+	assert.equal(res.status, 303);
+	const rows = await deps.db.select().from(memberships).where(eq(memberships.userId, world.olga.id));
+	assert.deepEqual(rows.map((m) => m.groupId), [world.science.id], "manual memberships replaced");
+	const bad = await request(deps.app, `/admin/users/${world.olga.id}`, { user: "ada", form: { role: "emperor" } });
+	assert.equal(bad.status, 422);
+});
+
+Deno.test("the catalogue exports and imports as one YAML or JSON document, validated before anything is written", async () => {
+	await using source = await createTestDeps();
+	await seedWorld(source.db);
+	const yaml = formatCatalog(await exportCatalog(source.db), "yaml");
+	await using target = await createTestDeps();
+	const summary = await importCatalog(target.db, parseCatalog(yaml));
+	assert.ok(summary.created > 10);
+	assert.deepEqual(await exportCatalog(target.db), await exportCatalog(source.db), "a round trip changes nothing");
+	const again = await importCatalog(target.db, parseCatalog(formatCatalog(await exportCatalog(source.db), "json")));
+	assert.equal(again.created, 0, "importing twice updates instead of duplicating");
+
+	const broken = JSON.parse(formatCatalog(await exportCatalog(source.db), "json"));
+	broken.groups[0].defaultSecurityGroups = ["sg-doesnotexist00"];
+	broken.params = [{ token: "NEW_TOKEN", value: "x" }];
+	const res = await request(target.app, "/admin/catalog", {
+		user: "ada",
+		form: { document: JSON.stringify(broken) },
+	});
+	assert.equal(res.status, 422);
+	assert.match(await res.text(), /not valid at groups\.\d+: .*unknown security group/);
+	const exported = await exportCatalog(target.db);
+	assert.ok(!exported.params?.some((p) => p.token === "NEW_TOKEN"), "a failed import writes nothing");
+	const export2 = await request(target.app, "/admin/catalog.yaml", { user: "ada" });
+	assert.match(export2.headers.get("Content-Disposition") ?? "", /attachment/);
+});
