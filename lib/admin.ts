@@ -394,7 +394,7 @@ export async function saveUser(db: Db, id: number, raw: unknown): Promise<void> 
 	});
 }
 
-async function count(db: Db, query: Promise<{ n: number }[]>): Promise<number> {
+async function count(query: Promise<{ n: number }[]>): Promise<number> {
 	return Number((await query)[0]?.n ?? 0);
 }
 
@@ -407,9 +407,9 @@ export async function deleteGroup(db: Db, id: number): Promise<void> {
 	const n = sql<number>`count(*)`;
 	const reasons: string[] = [];
 	const used = [
-		[await count(db, db.select({ n }).from(instances).where(eq(instances.groupId, id))), "instance"],
-		[await count(db, db.select({ n }).from(launches).where(eq(launches.groupId, id))), "launch"],
-		[await count(db, db.select({ n }).from(bills).where(eq(bills.groupId, id))), "billed period"],
+		[await count(db.select({ n }).from(instances).where(eq(instances.groupId, id))), "instance"],
+		[await count(db.select({ n }).from(launches).where(eq(launches.groupId, id))), "launch"],
+		[await count(db.select({ n }).from(bills).where(eq(bills.groupId, id))), "billed period"],
 	] as const;
 	for (const [k, word] of used) if (k > 0) reasons.push(`${k} ${word}${k === 1 ? "" : "s"} refer to it`);
 	if (reasons.length) refuse("this group", reasons);
@@ -421,8 +421,8 @@ export async function deleteGroup(db: Db, id: number): Promise<void> {
 export async function deleteConfig(db: Db, id: number): Promise<void> {
 	const n = sql<number>`count(*)`;
 	const reasons: string[] = [];
-	const inst = await count(db, db.select({ n }).from(instances).where(eq(instances.configId, id)));
-	const lau = await count(db, db.select({ n }).from(launches).where(eq(launches.configId, id)));
+	const inst = await count(db.select({ n }).from(instances).where(eq(instances.configId, id)));
+	const lau = await count(db.select({ n }).from(launches).where(eq(launches.configId, id)));
 	if (inst) reasons.push(`${inst} instance${inst === 1 ? "" : "s"} were launched from it`);
 	if (lau) reasons.push(`${lau} launch${lau === 1 ? "" : "es"} refer to it`);
 	if (reasons.length) refuse("this configuration", reasons);
