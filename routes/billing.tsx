@@ -142,7 +142,7 @@ function ReportTable(props: { report: Report }) {
 										</a>
 									)
 									: <span class="mono">{r.resourceId}</span>}
-								<span class="muted small">{r.resourceKind}{r.active ? " · running" : ""}</span>
+								<div class="muted small">{r.resourceKind}{r.active ? " · running" : ""}</div>
 							</td>
 							<td data-label="Owner">{r.userName}</td>
 							<td data-label="Group">{r.groupName ?? "—"}</td>

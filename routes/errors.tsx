@@ -18,6 +18,7 @@ export function ErrorPage(props: { status: number; title: string; message: strin
 				<meta charset="utf-8" />
 				<meta name="viewport" content="width=device-width, initial-scale=1" />
 				<title>{`${props.title} · MLiy`}</title>
+				<link rel="icon" href="data:," />
 				<link rel="stylesheet" href={`/static/app.css?v=${STATIC_VERSION}`} />
 			</head>
 			<body>

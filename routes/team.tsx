@@ -19,7 +19,7 @@ import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { seesEverything } from "../lib/permissions.ts";
 import { type AppEnv, pageContext } from "./env.ts";
-import { ChartIsland, EmptyState, Pager } from "./ui/components.tsx";
+import { ChartIsland, EmptyState, Pager, STATE_COLORS } from "./ui/components.tsx";
 import { formatRate } from "./ui/format.ts";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
@@ -165,6 +165,7 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 							labels={["Running", "Stopped", "Changing"]}
 							values={bucket(counts)}
 							unit="count"
+							colors={STATE_COLORS}
 							format={String}
 							empty="No instances yet."
 						/>
@@ -194,6 +195,7 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 							labels={["Running", "Stopped", "Changing"]}
 							values={bucket(everyone)}
 							unit="count"
+							colors={STATE_COLORS}
 							format={String}
 							empty="No instances yet."
 						/>

@@ -29,6 +29,7 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 				<meta name="csrf-token" content={ctx.csrf} />
 				<meta name="htmx-config" content='{"defaultTimeout": 30000}' />
 				<title>{`${props.title} · MLiy`}</title>
+				<link rel="icon" href="data:," />
 				<link rel="stylesheet" href={`/static/app.css?v=${STATIC_VERSION}`} />
 				<script src={`/static/htmx.min.js?v=${STATIC_VERSION}`} defer></script>
 				<script src={`/static/app.js?v=${STATIC_VERSION}`} defer></script>

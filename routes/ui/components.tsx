@@ -84,12 +84,20 @@ export function ChartIsland(
 		unit: "usd-per-hour" | "usd" | "count";
 		format: (value: number) => string;
 		empty: string;
+		colors?: string[];
 	},
 ) {
 	if (props.values.length === 0 || props.values.every((v) => v === 0)) {
 		return <p class="muted">{props.empty}</p>;
 	}
-	const data = { kind: props.kind, title: props.title, labels: props.labels, values: props.values, unit: props.unit };
+	const data = {
+		kind: props.kind,
+		title: props.title,
+		labels: props.labels,
+		values: props.values,
+		unit: props.unit,
+		colors: props.colors,
+	};
 	return (
 		<div>
 			<div class="chart-box" data-island="Chart" data-props={JSON.stringify(data)}></div>
@@ -109,6 +117,9 @@ export function ChartIsland(
 		</div>
 	);
 }
+
+/** Chart colours of the running / stopped / changing buckets (as the state badges). */
+export const STATE_COLORS = ["#1e7b46", "#8a94a3", "#d08700"];
 
 /** Previous/next links for a paged list; `href(page)` builds each link. */
 export function Pager(

@@ -1,0 +1,69 @@
+/**
+ * Browser tests: the app served on 127.0.0.1 and Debian's Chromium driven by playwright-core.
+ * scripts/test.ts passes Chromium's path in MLIY_CHROMIUM; without it the browser tests are skipped.
+ */
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { TestDeps } from "./deps.ts";
+
+export const chromiumPath: string | undefined = Deno.env.get("MLIY_CHROMIUM") ??
+	(await Deno.stat("/usr/bin/chromium").then(() => "/usr/bin/chromium", () => undefined));
+
+if (!chromiumPath) {
+	if (Deno.env.get("CI")) throw new Error("Chromium is required in CI for the browser tests");
+	// deno-lint-ignore no-console
+	console.warn("\n*** Chromium is not installed: SKIPPING the browser tests (apt-get install chromium) ***\n");
+}
+
+/** Where screenshots go (ignored by git). */
+export const SCREENSHOTS = new URL("../.output/screenshots/", import.meta.url).pathname;
+
+/** Serves the test app on a free loopback port. */
+export function serve(deps: TestDeps): { url: string; close(): Promise<void> } {
+	const server = Deno.serve(
+		{ hostname: "127.0.0.1", port: 0, onListen() {} },
+		(request, info) => deps.app.fetch(request, info),
+	);
+	return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+	return await chromium.launch({
+		executablePath: chromiumPath,
+		headless: true,
+		args: [
+			"--headless",
+			"--no-sandbox",
+			"--disable-gpu",
+			"--disable-dev-shm-usage",
+			"--disable-background-networking",
+			"--disable-component-update",
+			"--disable-sync",
+			"--no-first-run",
+			"--disable-quic",
+		],
+	});
+}
+
+/** A browser context signed in as `user` (the header the header auth plugin reads, as a proxy would set it). */
+export async function signedIn(
+	browser: Browser,
+	user: string,
+	options: { width?: number; height?: number } = {},
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+	const context = await browser.newContext({
+		extraHTTPHeaders: { REMOTE_USER: user },
+		viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
+	});
+	const page = await context.newPage();
+	const errors: string[] = [];
+	page.on("console", (message) => {
+		if (message.type() === "error") errors.push(message.text());
+	});
+	page.on("pageerror", (error) => errors.push(error.message));
+	return { context, page, errors };
+}
+
+/** Declares a browser test; skipped when Chromium is unavailable. */
+export function browserTest(name: string, fn: () => Promise<void>): void {
+	Deno.test({ name, ignore: !chromiumPath, sanitizeOps: false, sanitizeResources: false, fn });
+}

@@ -1,0 +1,245 @@
+/**
+ * Real Chromium against the app on 127.0.0.1 with moto behind it: the launch wizard, a moving
+ * progress bar, stop/start/terminate with confirmation, a teammate's view, the admin pages and
+ * field errors. Screenshots go to tests/.output/screenshots (ignored by git).
+ */
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { instancesOfLaunch } from "../lib/db/instances.ts";
+import { getLaunch } from "../lib/db/launches.ts";
+import { runJob } from "../lib/jobs.ts";
+import { progressToken } from "../lib/launch.ts";
+import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
+import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
+import { moto } from "./_helpers/moto.ts";
+import { seedWorld } from "./_helpers/seed.ts";
+
+await Deno.mkdir(SCREENSHOTS, { recursive: true });
+
+/** Plays the cron job: runs the launch poller every half second while the test runs. */
+function pollerTicking(deps: TestDeps): () => Promise<void> {
+	let running = true;
+	const loop = (async () => {
+		while (running) {
+			await runJob(deps, pollLaunchesJob, { scheduled: false }).catch(() => {});
+			await new Promise((r) => setTimeout(r, 500));
+		}
+	})();
+	return async () => {
+		running = false;
+		await loop;
+	};
+}
+
+async function setup() {
+	await moto!.reset();
+	const deps = await createTestDeps({
+		awsEndpoint: moto!.url,
+		realClock: true,
+		settings: { LAUNCH_SUBNET_ID: await moto!.subnet("us-east-1a") },
+	});
+	const world = await seedWorld(deps.db);
+	const server = serve(deps);
+	const browser = await launchBrowser();
+	return { deps, world, server, browser };
+}
+
+function acceptDialogs(page: Page, seen: string[]) {
+	page.on("dialog", async (dialog) => {
+		seen.push(dialog.message());
+		await dialog.accept();
+	});
+}
+
+async function rowState(page: Page, id: string): Promise<string | null> {
+	return await page.locator(`tr[data-instance="${id}"] [data-state]`).first().getAttribute("data-state");
+}
+
+async function waitForState(page: Page, id: string, state: string) {
+	await page.locator(`tr[data-instance="${id}"] [data-state="${state}"]`).first().waitFor({ timeout: 20_000 });
+}
+
+browserTest("a user launches through the wizard, watches the progress bar, stops, starts and terminates", async () => {
+	if (!moto) return;
+	const { deps, world, server, browser } = await setup();
+	const stopPoller = pollerTicking(deps);
+	try {
+		const { page, context, errors } = await signedIn(browser, "alice");
+		const dialogs: string[] = [];
+		acceptDialogs(page, dialogs);
+
+		// The wizard: one group, so it starts at the catalogue.
+		await page.goto(`${server.url}/launch`);
+		await page.getByRole("link", { name: "Launch Analyst" }).click();
+		await page.getByLabel("Instance type").selectOption("r4.4xlarge");
+		await page.locator("#type-info").getByText("$1.06/h").waitFor();
+		await page.screenshot({ path: `${SCREENSHOTS}wizard.png`, fullPage: true });
+		await page.getByLabel("Instance type").selectOption("t2.micro");
+		await page.locator("#type-info").getByText("$0.0116/h").waitFor();
+		await page.getByLabel(/jupyter/).check();
+		await page.getByRole("button", { name: "Review launch" }).click();
+		await page.getByRole("heading", { name: "Confirm the launch" }).waitFor();
+		await page.getByRole("button", { name: "Launch now" }).click();
+
+		// The launch page follows the steps and moves to the dashboard when the stack is complete.
+		await page.waitForURL(`${server.url}/`, { timeout: 30_000 });
+		const launchId = (await deps.db.query.launches.findFirst())!.id;
+		assert.equal((await getLaunch(deps.db, launchId))!.status, "complete");
+		const [instance] = await instancesOfLaunch(deps.db, launchId);
+		const id = instance!.id;
+		await page.locator(".flash.ok").getByText("is ready").waitFor();
+		await waitForState(page, id, "running");
+
+		// The instance reports progress; the bar moves in place.
+		const token = await progressToken(deps.secret, launchId);
+		const report = (stage: string) =>
+			fetch(`${server.url}/ajax/progress/${id}/${stage}`, { headers: { "X-MLiy-Progress-Token": token } }).then((r) => {
+				assert.equal(r.status, 200);
+				return r.body?.cancel();
+			});
+		await report("installing_base_packages(40)");
+		const bar = page.locator(`tr[data-instance="${id}"] [role="progressbar"]`);
+		await page.waitForFunction(
+			(sel) => document.querySelector(sel)?.getAttribute("aria-valuenow") === "40",
+			`tr[data-instance="${id}"] [role="progressbar"]`,
+			{ timeout: 10_000 },
+		);
+		assert.match(await bar.textContent() ?? "", /installing base packages/);
+		await page.screenshot({ path: `${SCREENSHOTS}dashboard.png`, fullPage: true });
+		await report("done(100)");
+		await bar.waitFor({ state: "detached", timeout: 10_000 });
+
+		// Stop (confirmed), then start, then terminate (confirmed).
+		await page.getByRole("button", { name: `Stop ${id}` }).click();
+		await waitForState(page, id, "stopped");
+		assert.match(dialogs.at(-1)!, /^Stop i-/);
+		await page.getByRole("button", { name: `Start ${id}` }).click();
+		await waitForState(page, id, "running");
+		await page.getByRole("button", { name: `Terminate ${id}` }).click();
+		assert.match(dialogs.at(-1)!, /This cannot be undone/);
+		await waitForState(page, id, "terminated");
+		assert.equal(await rowState(page, id), "terminated");
+		assert.deepEqual(errors, [], "no console errors");
+		await context.close();
+	} finally {
+		await stopPoller();
+		await browser.close();
+		await server.close();
+		await deps[Symbol.asyncDispose]();
+	}
+});
+
+browserTest("a teammate sees the instance on the team view, with charts, but cannot terminate it", async () => {
+	if (!moto) return;
+	const { deps, world, server, browser } = await setup();
+	const stopPoller = pollerTicking(deps);
+	try {
+		// Alice launches (through the form posts, as the browser would).
+		const alice = await signedIn(browser, "alice");
+		await alice.page.goto(`${server.url}/launch/${world.science.id}/${world.config.id}`);
+		await alice.page.getByRole("button", { name: "Review launch" }).click();
+		await alice.page.getByRole("button", { name: "Launch now" }).click();
+		await alice.page.waitForURL(`${server.url}/`, { timeout: 30_000 });
+		const [instance] = await instancesOfLaunch(deps.db, (await deps.db.query.launches.findFirst())!.id);
+
+		const bob = await signedIn(browser, "bob");
+		await bob.page.goto(`${server.url}/team`);
+		const row = bob.page.locator(`tr[data-instance="${instance!.id}"]`);
+		await row.waitFor();
+		assert.equal(
+			await row.getByRole("button", { name: /^Terminate/ }).count(),
+			0,
+			"no terminate button for a teammate",
+		);
+		assert.equal(await row.getByRole("button", { name: /^Stop/ }).count(), 1);
+		await bob.page.locator('[data-island="Chart"] canvas').first().waitFor();
+		assert.equal(await bob.page.locator('[data-island="Chart"] canvas').count(), 3, "three charts are drawn");
+		await bob.page.screenshot({ path: `${SCREENSHOTS}team.png`, fullPage: true });
+		assert.deepEqual(bob.errors, []);
+		// Trying the URL anyway (with a valid token) is refused.
+		const status = await bob.page.evaluate(async (id) => {
+			const token = document.querySelector('meta[name="csrf-token"]')!.getAttribute("content")!;
+			const res = await fetch(`/ajax/instance/${id}/terminate`, { method: "POST", headers: { "X-CSRF-Token": token } });
+			return res.status;
+		}, instance!.id);
+		assert.equal(status, 403);
+
+		// Narrow screens get stacked rows.
+		const narrow = await signedIn(browser, "alice", { width: 390, height: 844 });
+		await narrow.page.goto(`${server.url}/`);
+		await narrow.page.screenshot({ path: `${SCREENSHOTS}dashboard-narrow.png`, fullPage: true });
+		assert.ok(await narrow.page.getByRole("button", { name: `Stop ${instance!.id}` }).isVisible());
+	} finally {
+		await stopPoller();
+		await browser.close();
+		await server.close();
+		await deps[Symbol.asyncDispose]();
+	}
+});
+
+browserTest(
+	"an admin creates a group and a configuration; a user then launches it; bad forms show field errors",
+	async () => {
+		if (!moto) return;
+		const { deps, world, server, browser } = await setup();
+		const stopPoller = pollerTicking(deps);
+		try {
+			const { page, errors } = await signedIn(browser, "ada");
+			// A bad group form first: the errors are shown next to the fields.
+			await page.goto(`${server.url}/admin/groups/new`);
+			await page.getByLabel("Name", { exact: true }).fill("bad<name>");
+			await page.getByLabel("IAM instance profile").fill("has spaces");
+			await page.getByRole("button", { name: "Save group" }).click();
+			await page.locator(".field.invalid").first().waitFor();
+			assert.equal(await page.locator(".field.invalid").count(), 2);
+			assert.equal(await page.getByLabel("Name", { exact: true }).getAttribute("aria-invalid"), "true");
+			await page.screenshot({ path: `${SCREENSHOTS}admin-form-errors.png`, fullPage: true });
+
+			await page.getByLabel("Name", { exact: true }).fill("research");
+			await page.getByLabel("IAM instance profile").fill("");
+			await page.getByLabel("Cost center").fill("CC-RES");
+			await page.getByLabel(/default-ssh/).first().check();
+			await page.getByRole("button", { name: "Save group" }).click();
+			await page.getByText("Group saved.").waitFor();
+
+			await page.goto(`${server.url}/admin/configs/new`);
+			await page.getByLabel("Name", { exact: true }).fill("Research box");
+			await page.getByLabel("AMI").fill("ami-0123456789abcdef0");
+			await page.getByLabel("Description (HTML)").fill("<p>For <b>research</b></p>");
+			await page.locator('fieldset:has-text("Compatible instance types")').getByLabel("t2.micro").check();
+			await page.locator('fieldset:has-text("Permitted groups")').getByLabel("research").check();
+			await page.screenshot({ path: `${SCREENSHOTS}admin-config.png`, fullPage: true });
+			await page.getByRole("button", { name: "Save configuration" }).click();
+			await page.getByText("Configuration saved.").waitFor();
+
+			// Alice is added to the new group; she now picks between two groups.
+			await page.goto(`${server.url}/admin/users/${world.alice.id}`);
+			await page.getByLabel("research").check();
+			await page.getByRole("button", { name: "Save user" }).click();
+			await page.getByText("User saved.").waitFor();
+			assert.deepEqual(
+				errors.filter((e) => !/status of 422/.test(e)),
+				[],
+				"no console errors beyond the deliberate 422",
+			);
+
+			const alice = await signedIn(browser, "alice");
+			await alice.page.goto(`${server.url}/launch`);
+			await alice.page.getByRole("link", { name: "research" }).click();
+			await alice.page.getByRole("link", { name: "Launch Research box" }).click();
+			await alice.page.getByRole("button", { name: "Review launch" }).click();
+			await alice.page.getByRole("button", { name: "Launch now" }).click();
+			await alice.page.waitForURL(`${server.url}/`, { timeout: 30_000 });
+			const launch = (await deps.db.query.launches.findFirst())!;
+			assert.equal(launch.status, "complete");
+			assert.equal((await instancesOfLaunch(deps.db, launch.id))[0]?.instanceType, "t2.micro");
+			assert.deepEqual(alice.errors, []);
+		} finally {
+			await stopPoller();
+			await browser.close();
+			await server.close();
+			await deps[Symbol.asyncDispose]();
+		}
+	},
+);
