@@ -62,7 +62,7 @@ async function waitForState(page: Page, id: string, state: string) {
 
 browserTest("a user launches through the wizard, watches the progress bar, stops, starts and terminates", async () => {
 	if (!moto) return;
-	const { deps, world, server, browser } = await setup();
+	const { deps, server, browser } = await setup();
 	const stopPoller = pollerTicking(deps);
 	try {
 		const { page, context, errors } = await signedIn(browser, "alice");
