@@ -64,6 +64,7 @@ export const settingsSchema = z.object({
 	PUBLIC_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
 	DATABASE_URL: databaseUrl.default("file:./data/mliy.db"),
 	DATABASE_AUTH_TOKEN: z.string().optional(),
+	DATABASE_SYNCHRONOUS: z.enum(["NORMAL", "FULL"], { error: "must be NORMAL or FULL" }).default("NORMAL"),
 	AUTH_PLUGIN: z.string().min(1).default("plugins/auth_header"),
 	DNS_PLUGIN: z.string().min(1).default("plugins/dns_none"),
 	PLUGIN_SETTINGS: z.preprocess(jsonWhenString, z.record(z.string(), z.string())).default({}),

@@ -19,10 +19,21 @@ import { renderFragment, renderPage } from "./ui/render.tsx";
 /** Ended instances stay on the dashboard (greyed) this long, then only billing and admin show them. */
 export const ENDED_VISIBLE_MS = 24 * 3_600_000;
 
-/** Starts a background refresh of the viewer's instances at most once per USER_REFRESH_SECONDS. */
+/** When each user's next refresh may run, per app: spares the database a write on every view. */
+const nextRefresh = new WeakMap<Deps, Map<number, number>>();
+
+/**
+ * Starts a background refresh of the viewer's instances at most once per USER_REFRESH_SECONDS
+ * across every process (a lease in the database), never delaying the page.
+ */
 export async function refreshForViewer(deps: Deps, viewer: Viewer): Promise<void> {
 	const now = deps.clock();
-	if (await takeRateLimit(deps.db, `refresh-user-${viewer.id}`, now, deps.settings.USER_REFRESH_SECONDS * 1000)) {
+	const windowMs = deps.settings.USER_REFRESH_SECONDS * 1000;
+	const local = nextRefresh.get(deps) ?? new Map<number, number>();
+	nextRefresh.set(deps, local);
+	if ((local.get(viewer.id) ?? 0) > now.getTime()) return;
+	local.set(viewer.id, now.getTime() + windowMs);
+	if (await takeRateLimit(deps.db, `refresh-user-${viewer.id}`, now, windowMs)) {
 		deps.background.run(`refresh ${viewer.username}`, () => syncResources(deps, { ownerId: viewer.id }));
 	}
 }

@@ -20,7 +20,16 @@ export interface OpenDatabaseOptions {
 	authToken?: string;
 	/** Milliseconds a write waits for another process's lock before failing. @default 5000 */
 	busyTimeoutMs?: number;
+	/**
+	 * SQLite's synchronous level for an embedded database in WAL mode. NORMAL survives a crash of the
+	 * process without losing anything and is several times faster per write; only a power or OS
+	 * failure may lose the last commits (never corrupting the file). @default "NORMAL"
+	 */
+	synchronous?: "NORMAL" | "FULL";
 }
+
+/** Connections the client keeps for an embedded database; each is given the pragmas at open. */
+const POOL_SIZE = 8;
 
 /**
  * Opens the database, creating the parent folder of a `file:` database, switching an embedded
@@ -39,10 +48,17 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 			authToken: options.authToken,
 			// libSQL passes this to SQLite as the busy timeout of every pooled connection.
 			timeout: options.busyTimeoutMs ?? 5000,
+			concurrency: POOL_SIZE,
 		} as Parameters<typeof createClient>[0],
 	);
 	try {
-		if (local) await client.execute("PRAGMA journal_mode=WAL");
+		if (local) {
+			await client.execute("PRAGMA journal_mode=WAL");
+			// PRAGMA synchronous is per connection and the client opens its pooled connections lazily:
+			// borrowing all of them at once makes it open each, so every one gets the setting.
+			const pragma = `PRAGMA synchronous=${options.synchronous ?? "NORMAL"}`;
+			await Promise.all(Array.from({ length: POOL_SIZE }, () => client.execute(pragma)));
+		}
 		await migrate(client);
 	} catch (error) {
 		client.close();

@@ -4,14 +4,8 @@
  * against moto (integration tests). Dispose to wait for background work and remove the files.
  */
 import type { Aws } from "../../lib/aws/types.ts";
-import { createAws } from "../../lib/aws/sdk.ts";
-import { appSecret } from "../../lib/db/app_state.ts";
-import { type Database, openDatabase } from "../../lib/db/client.ts";
-import { createBackground, type Deps } from "../../lib/deps.ts";
-import { getLoggers } from "../../lib/log.ts";
-import { createMetrics } from "../../lib/metrics.ts";
-import { loadPlugins } from "../../lib/plugins.ts";
-import { createPricing } from "../../lib/pricing.ts";
+import type { Database } from "../../lib/db/client.ts";
+import { createDeps, type Deps } from "../../lib/deps.ts";
 import { resolveSettings } from "../../lib/settings.ts";
 import { createApp } from "../../routes/mod.ts";
 import type { Hono } from "hono";
@@ -65,54 +59,23 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
 			LAUNCH_SUBNET_ID: "subnet-0123456789abcdef0",
 			LAUNCH_AVAILABILITY_ZONE: "us-east-1a",
 			RUN_JOBS: false,
-			...(options.awsEndpoint ? { AWS_ENDPOINT_URL: options.awsEndpoint, AWS_MAX_ATTEMPTS: 2 } : {}),
+			...(options.awsEndpoint
+				? { AWS_ENDPOINT_URL: options.awsEndpoint, AWS_MAX_ATTEMPTS: 2, AWS_TIMEOUT_SECONDS: 10 }
+				: {}),
 			...options.settings,
 		},
 	});
-	const database = await openDatabase({ url: settings.DATABASE_URL });
-	const log = getLoggers();
-	const metrics = createMetrics();
-	const aws = options.aws ?? (options.awsEndpoint
-		? createAws({
-			region: settings.AWS_REGION,
-			endpoint: settings.AWS_ENDPOINT_URL,
-			maxAttempts: settings.AWS_MAX_ATTEMPTS,
-			timeoutSeconds: 10,
-			log: log.boto,
-			metadataUrl: "http://127.0.0.1:9",
-			onCall(operation, seconds, error) {
-				metrics.awsCalls.inc({ operation, outcome: error ? error.kind : "ok" });
-				metrics.awsDuration.observe({ operation }, seconds);
-			},
-		})
-		: refusingAws());
-	const pricing = await createPricing({ path: settings.PRICING_FILE, log: log.web });
-	const plugins = await loadPlugins(
-		{ auth: settings.AUTH_PLUGIN, dns: settings.DNS_PLUGIN },
-		{ settings: settings.PLUGIN_SETTINGS, aws, log: log.web, listen: { hostname: settings.HOST, port: settings.PORT } },
-	);
 	const clock = options.clock ?? (options.realClock ? realClock() : testClock());
-	const deps = {
-		settings,
-		db: database.db,
-		aws,
-		plugins,
-		log,
-		pricing,
-		metrics,
+	const deps = await createDeps(settings, {
+		aws: options.aws ?? (options.awsEndpoint ? undefined : refusingAws()),
 		clock,
-		secret: await appSecret(database.db),
+		metadataUrl: "http://127.0.0.1:9",
 		holder: `test-${crypto.randomUUID().slice(0, 8)}`,
-		background: createBackground(log.web),
-		database,
-		dir,
-	} as Omit<TestDeps, "app" | typeof Symbol.asyncDispose>;
-	const full = deps as TestDeps;
+	});
+	const full = Object.assign(deps, { clock, dir }) as unknown as TestDeps;
 	full.app = createApp(full);
 	full[Symbol.asyncDispose] = async () => {
-		await full.background.idle();
-		if ("close" in aws && typeof aws.close === "function") aws.close();
-		database.close();
+		await deps.close();
 		await Deno.remove(dir, { recursive: true }).catch(() => {});
 	};
 	return full;
