@@ -3,7 +3,7 @@
  * instance, not a user: it is accepted with the launch's progress token, or from the instance's own
  * recorded IP (a forwarded address only from a trusted proxy). Nothing is written on any error.
  */
-import { instanceForProgress, updateInstance } from "./db/instances.ts";
+import { instanceForProgress, setProgress } from "./db/instances.ts";
 import type { Deps } from "./deps.ts";
 import { UserError } from "./errors.ts";
 import { hashToken } from "./launch.ts";
@@ -87,10 +87,6 @@ export async function recordProgress(
 		});
 		throw new UserError(403, "This progress report is not from the instance (wrong token or address)");
 	}
-	await updateInstance(deps.db, call.instanceId, {
-		progressText: text,
-		progressPercent: percent,
-		progressUpdatedAt: deps.clock(),
-	});
+	await setProgress(deps.db, call.instanceId, text, percent, deps.clock());
 	return text;
 }

@@ -51,7 +51,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 		deps.metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
 		deps.metrics.httpDuration.observe({ route, method: c.req.method }, seconds);
 		if (!route.startsWith("/static")) {
-			deps.log.web.info("{method} {path} {status} {ms} ms", {
+			// Instances' progress callbacks are the bulk of the traffic: their successes are debug lines.
+			const quiet = route.startsWith("/ajax/progress") && c.res.status < 400;
+			deps.log.web[quiet ? "debug" : "info"]("{method} {path} {status} {ms} ms", {
 				method: c.req.method,
 				path: c.req.path,
 				status: c.res.status,

@@ -9,11 +9,11 @@ import { burnRate, instanceRate } from "../lib/billing.ts";
 import { listGroups } from "../lib/db/catalog.ts";
 import {
 	ENDED_STATES,
-	ownersInScope,
 	stateCounts,
 	type TeamFilters,
 	teamInstanceRows,
 	type TeamScope,
+	usersInScope,
 } from "../lib/db/instances.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
@@ -126,14 +126,16 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 			return c.html(renderFragment(await TeamTable({ deps, viewer, filters, page })));
 		}
 		const scope = teamScope(viewer);
-		const [ctx, counts, everyone, burn, owners, groups] = await Promise.all([
+		const [ctx, counts, everyoneCounts, burn, owners, groups] = await Promise.all([
 			pageContext(c, deps),
 			stateCounts(deps.db, scope),
-			stateCounts(deps.db, { everyone: true, viewerId: viewer.id, groupIds: [] }),
+			// A manager's scope is already everything; count once.
+			scope.everyone ? undefined : stateCounts(deps.db, { everyone: true, viewerId: viewer.id, groupIds: [] }),
 			burnRate(deps.db, scope),
-			ownersInScope(deps.db, scope),
+			usersInScope(deps.db, scope),
 			listGroups(deps.db),
 		]);
+		const everyone = everyoneCounts ?? counts;
 		const visibleGroups = scope.everyone ? groups : groups.filter((g) => viewer.groupIds.includes(g.id));
 		const bucket = (c: Record<string, number>) => {
 			const running = c.running ?? 0;

@@ -1,6 +1,6 @@
 /** Queries and writes for `instances`, including the joined rows the pages show. */
 import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { type Db, preparedFor } from "./client.ts";
 import { groups, instances, launches, memberships, softwareConfigs, users } from "./schema.ts";
 
 export type Instance = typeof instances.$inferSelect;
@@ -181,7 +181,8 @@ export async function teamInstanceRows(
 ): Promise<{ rows: InstanceRow[]; total: number }> {
 	const where = and(listable(endedVisibleSince), scopeCondition(scope), filterCondition(filters));
 	const [rows, [count]] = await Promise.all([
-		rowSelect(db).where(where).orderBy(asc(owner.username), desc(instances.createdAt)).limit(page.limit).offset(
+		// Newest first, so the first page comes from the created_at index instead of sorting the team.
+		rowSelect(db).where(where).orderBy(desc(instances.createdAt), desc(instances.id)).limit(page.limit).offset(
 			page.offset,
 		),
 		db.select({ n: sql<number>`count(*)` }).from(instances).where(where),
@@ -197,13 +198,41 @@ export async function stateCounts(db: Db, scope: TeamScope): Promise<Record<stri
 	return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
 }
 
-/** Owners (id, username, name) with instances in scope, for the team filter. */
-export async function ownersInScope(db: Db, scope: TeamScope): Promise<{ id: number; username: string }[]> {
-	return await db.selectDistinct({ id: owner.id, username: owner.username }).from(instances)
-		.innerJoin(owner, eq(owner.id, instances.ownerId))
-		.where(and(eq(instances.archived, false), scopeCondition(scope)))
-		.orderBy(asc(owner.username));
+/** The people whose instances the scope covers, for the team view's owner filter. */
+export async function usersInScope(db: Db, scope: TeamScope): Promise<{ id: number; username: string }[]> {
+	const where = scope.everyone ? undefined : or(
+		eq(users.id, scope.viewerId),
+		scope.groupIds.length
+			? inArray(
+				users.id,
+				sql`(SELECT ${memberships.userId} FROM ${memberships} WHERE ${
+					inArray(memberships.groupId, [...scope.groupIds])
+				})`,
+			)
+			: undefined,
+	);
+	return await db.select({ id: users.id, username: users.username }).from(users).where(where).orderBy(
+		asc(users.username),
+	);
 }
+
+const progressStatements = preparedFor((db) => ({
+	select: db.select({
+		id: instances.id,
+		state: instances.state,
+		privateIp: instances.privateIp,
+		publicIp: instances.publicIp,
+		progressPercent: instances.progressPercent,
+		tokenHash: launches.progressTokenHash,
+	}).from(instances).leftJoin(launches, eq(launches.id, instances.launchId)).where(
+		eq(instances.id, sql.placeholder("id")),
+	).prepare(),
+	update: db.update(instances).set({
+		progressText: sql.placeholder("text") as unknown as string,
+		progressPercent: sql.placeholder("percent") as unknown as number,
+		progressUpdatedAt: sql.placeholder("at") as unknown as Date,
+	}).where(eq(instances.id, sql.placeholder("id"))).prepare(),
+}));
 
 /** An instance with its launch's progress-token hash, for the progress endpoint. */
 export async function instanceForProgress(
@@ -215,15 +244,12 @@ export async function instanceForProgress(
 	})
 	| undefined
 > {
-	const [row] = await db.select({
-		id: instances.id,
-		state: instances.state,
-		privateIp: instances.privateIp,
-		publicIp: instances.publicIp,
-		progressPercent: instances.progressPercent,
-		tokenHash: launches.progressTokenHash,
-	}).from(instances).leftJoin(launches, eq(launches.id, instances.launchId)).where(eq(instances.id, id));
-	return row;
+	return await progressStatements(db).select.get({ id });
+}
+
+/** Records a progress report (the hottest write: a prepared statement, nothing read back). */
+export async function setProgress(db: Db, id: string, text: string, percent: number, at: Date): Promise<void> {
+	await progressStatements(db).update.run({ id, text, percent, at });
 }
 
 /** Instances of one launch. */

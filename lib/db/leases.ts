@@ -3,7 +3,7 @@
  * per schedule tick. A lease has a holder and an expiry, so a crashed holder's lease lapses.
  */
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { type Db, preparedFor } from "./client.ts";
 import { jobLeases } from "./schema.ts";
 
 export type JobLease = typeof jobLeases.$inferSelect;
@@ -51,8 +51,12 @@ export async function releaseLease(
 	}).where(and(eq(jobLeases.name, name), eq(jobLeases.holder, holder)));
 }
 
+const leaseStatements = preparedFor((db) => ({
+	byName: db.select().from(jobLeases).where(eq(jobLeases.name, sql.placeholder("name"))).prepare(),
+}));
+
 export async function getLease(db: Db, name: string): Promise<JobLease | undefined> {
-	return await db.query.jobLeases.findFirst({ where: eq(jobLeases.name, name) });
+	return await leaseStatements(db).byName.get({ name });
 }
 
 /** Takes a lease that is never released, only expires: a rate limit shared by every process. */

@@ -197,9 +197,10 @@ export const instances = sqliteTable("instances", {
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
 }, (t) => [
-	index("instances_owner_idx").on(t.ownerId, t.archived),
+	index("instances_owner_idx").on(t.ownerId, t.archived, t.createdAt),
 	index("instances_state_idx").on(t.archived, t.state),
 	index("instances_group_idx").on(t.groupId),
+	index("instances_listing_idx").on(t.archived, t.createdAt, t.id),
 ]);
 
 export const volumes = sqliteTable("volumes", {

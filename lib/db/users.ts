@@ -1,15 +1,22 @@
 /** Queries and writes for users and their group memberships. */
 import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { type Db, preparedFor } from "./client.ts";
 import { groups, memberships, type Role, ROLES, users } from "./schema.ts";
 
 export type User = typeof users.$inferSelect;
 export type Group = typeof groups.$inferSelect;
 export type Membership = typeof memberships.$inferSelect;
 
+const userStatements = preparedFor((db) => ({
+	byUsername: db.select().from(users).where(eq(users.username, sql.placeholder("username"))).prepare(),
+	groupIds: db.selectDistinct({ groupId: memberships.groupId }).from(memberships).where(
+		eq(memberships.userId, sql.placeholder("userId")),
+	).prepare(),
+}));
+
 /** Returns the user, or `undefined`. Usernames are stored lower-case. */
 export async function getUserByUsername(db: Db, username: string): Promise<User | undefined> {
-	return await db.query.users.findFirst({ where: eq(users.username, username.toLowerCase()) });
+	return await userStatements(db).byUsername.get({ username: username.toLowerCase() });
 }
 
 export async function getUser(db: Db, id: number): Promise<User | undefined> {
@@ -22,6 +29,8 @@ export async function ensureUser(
 	values: { username: string; firstName?: string; lastName?: string; email?: string },
 ): Promise<{ user: User; created: boolean }> {
 	const username = values.username.toLowerCase();
+	const existing = await getUserByUsername(db, username);
+	if (existing) return { user: existing, created: false };
 	const inserted = await db.insert(users).values({ ...values, username }).onConflictDoNothing().returning();
 	if (inserted[0]) return { user: inserted[0], created: true };
 	return { user: (await getUserByUsername(db, username))!, created: false };
@@ -54,10 +63,7 @@ export function highestRole(...roles: (Role | null | undefined)[]): Role {
 
 /** Ids of the groups a user belongs to (any source). */
 export async function groupIdsOf(db: Db, userId: number): Promise<number[]> {
-	const rows = await db.selectDistinct({ groupId: memberships.groupId }).from(memberships).where(
-		eq(memberships.userId, userId),
-	);
-	return rows.map((r) => r.groupId);
+	return (await userStatements(db).groupIds.all({ userId })).map((r) => r.groupId);
 }
 
 /** The groups a user belongs to, by name. */
