@@ -14,7 +14,8 @@ import { canControl, canTerminate } from "./permissions.ts";
 import { ACTION_STALE_MS, openInstanceBill, refreshInstances } from "./sync.ts";
 import { stopBilling } from "./billing.ts";
 
-export const ACTIONS = ["start", "stop", "restart", "terminate"] as const;
+/** The seed's four actions, plus removing an ended instance from the lists (the original's archive). */
+export const ACTIONS = ["start", "stop", "restart", "terminate", "archive"] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** The states each action makes sense in, and the state shown while it runs. */
@@ -31,7 +32,15 @@ const RULES: Record<Action, { from: string[]; shows: string; refusal: (state: st
 		shows: "shutting-down",
 		refusal: (s) => `Cannot terminate: the instance is already ${s}`,
 	},
+	archive: {
+		from: ["terminated", "vanished"],
+		shows: "",
+		refusal: (s) => `Cannot remove the record: the instance is ${s}; terminate it first`,
+	},
 };
+
+/** Actions only the owner or an admin may take. */
+const OWNER_ACTIONS: readonly Action[] = ["terminate", "archive"];
 
 export function isAction(value: string): value is Action {
 	return (ACTIONS as readonly string[]).includes(value);
@@ -44,8 +53,8 @@ export function isAction(value: string): value is Action {
 export function availableActions(viewer: Viewer, instance: Instance, mayControl: boolean): Action[] {
 	if (instance.archived || !mayControl) return [];
 	return ACTIONS.filter((action) => {
-		if (action === "terminate" && !canTerminate(viewer, instance.ownerId)) return false;
-		if (instance.controlsLocked && action !== "terminate") return false;
+		if (OWNER_ACTIONS.includes(action) && !canTerminate(viewer, instance.ownerId)) return false;
+		if (instance.controlsLocked && !OWNER_ACTIONS.includes(action)) return false;
 		return RULES[action].from.includes(instance.state);
 	});
 }
@@ -76,11 +85,14 @@ export async function controlInstance(
 		await audit("refused", "not the owner, a teammate, a manager or an admin");
 		throw new UserError(403, "You may not control this instance: it belongs to someone outside your groups.");
 	}
-	if (action === "terminate" && !canTerminate(viewer, instance.ownerId)) {
-		await audit("refused", "terminate is for the owner or an admin");
-		throw new UserError(403, "Only the owner or an admin may terminate this instance.");
+	if (OWNER_ACTIONS.includes(action) && !canTerminate(viewer, instance.ownerId)) {
+		await audit("refused", `${action} is for the owner or an admin`);
+		throw new UserError(
+			403,
+			`Only the owner or an admin may ${action === "archive" ? "remove" : "terminate"} this instance.`,
+		);
 	}
-	if (instance.controlsLocked && action !== "terminate") {
+	if (instance.controlsLocked && !OWNER_ACTIONS.includes(action)) {
 		await audit("refused", "controls locked");
 		throw new UserError(409, "This instance's controls are locked (its image expired); it can only be terminated.");
 	}
@@ -117,6 +129,8 @@ export async function controlInstance(
 				if (instance.stackId) await deps.aws.cloudFormation.deleteStack(instance.stackId);
 				else await deps.aws.ec2.terminateInstances([instanceId]);
 				break;
+			case "archive":
+				break; // nothing left in AWS: the record is only hidden; its bills stay in reports
 		}
 	} catch (error) {
 		await updateInstance(deps.db, instanceId, { pendingAction: null, pendingSince: null });
@@ -131,14 +145,16 @@ export async function controlInstance(
 		throw new UserError(error instanceof AwsError && error.transient ? 503 : 409, message, { cause: error });
 	}
 
-	const changes: Partial<Instance> = { state: rule.shows };
+	const changes: Partial<Instance> = action === "archive"
+		? { archived: true, pendingAction: null, pendingSince: null }
+		: { state: rule.shows };
 	if (action === "start") {
 		changes.startedAt = now;
 		await openInstanceBill(deps, { ...instance, ...changes } as Instance, now);
 	} else if (action === "stop" || action === "terminate") {
 		changes.stoppedAt = now;
 		await stopBilling(deps.db, instanceId, now);
-	} else {
+	} else if (action === "restart") {
 		changes.startedAt = now;
 		changes.stoppedAt = now;
 	}
@@ -153,10 +169,12 @@ export async function controlInstance(
 	);
 	deps.log.web.info("{action} {instanceId} by {user}", { action, instanceId, user: viewer.username });
 	// Follow the change in the background so the page shows the real state soon.
-	deps.background.run(`refresh ${instanceId}`, async () => {
-		await new Promise((resolve) => setTimeout(resolve, 2000));
-		await refreshInstances(deps, [instanceId]);
-	});
+	if (action !== "archive") {
+		deps.background.run(`refresh ${instanceId}`, async () => {
+			await new Promise((resolve) => setTimeout(resolve, 2000));
+			await refreshInstances(deps, [instanceId]);
+		});
+	}
 	return updated;
 }
 

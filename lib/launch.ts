@@ -125,8 +125,15 @@ export function buildUserData(
 	input: Omit<InstanceStackInput, "placement" | "securityGroupIds" | "instanceType">,
 ): string {
 	const base = publicUrl(input.settings as Settings);
+	const group: [string, string][] = [["GROUP_NAME", input.group.name]];
+	if (input.group.directoryName) group.push(["GROUP_DIRECTORY_NAME", input.group.directoryName]);
+	// The original's parameter plugin: the team's directory group for on-box authorization.
+	if (input.group.directoryName && /CN/i.test(input.group.directoryName)) {
+		group.push(["LDAP_AUTHZ_GROUP", input.group.directoryName]);
+	}
 	return substituteTokens(input.config.userDataBody, [
 		[["PROGRESS_TOKEN", input.token], ["LAUNCH_ID", input.launchId]],
+		group,
 		Object.entries(input.config.params),
 		Object.entries(input.globalParams),
 		input.settings.REPLACEMENT_TOKENS,

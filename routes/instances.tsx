@@ -225,7 +225,11 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 		const action = c.req.param("action");
 		if (!INSTANCE_ID.test(id)) return respondError(c, 404, `No instance ${id.slice(0, 40)} is known to the portal`);
 		if (!isAction(action)) {
-			return respondError(c, 400, `Unknown action "${action.slice(0, 40)}": use start, stop, restart or terminate`);
+			return respondError(
+				c,
+				400,
+				`Unknown action "${action.slice(0, 40)}": use start, stop, restart, terminate or archive`,
+			);
 		}
 		const htmx = !!c.req.header("HX-Request");
 		const view = c.req.query("view");
@@ -243,6 +247,11 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 		if (!htmx) {
 			const row = await getInstanceRow(deps.db, id);
 			return c.json({ action, status: "ok", state: row?.state, pendingAction: row?.pendingAction });
+		}
+		if (action === "archive") {
+			// The record is gone from the lists: the row disappears, the detail page goes to the dashboard.
+			if (view === "detail") c.header("HX-Redirect", "/");
+			return c.html("");
 		}
 		const row = await visibleInstance(deps, viewer, id);
 		if (view === "detail") return c.html(renderFragment(await InstancePanel({ deps, viewer, row })));

@@ -48,11 +48,16 @@ export function parseTeamQuery(query: Record<string, string>): { filters: TeamFi
 		if (!/^\d{1,9}$/.test(value)) throw new UserError(400, `The ${name} filter must be an id number`);
 		return Number(value);
 	};
+	const search = (query.q ?? "").trim();
+	if (search.length > 100) throw new UserError(400, "The search text is too long (at most 100 characters)");
 	const pageText = query.page ?? "1";
 	if (!/^\d{1,6}$/.test(pageText) || Number(pageText) < 1) {
 		throw new UserError(400, "The page must be a positive number");
 	}
-	return { filters: { state: state || undefined, ownerId: id("owner"), groupId: id("group") }, page: Number(pageText) };
+	return {
+		filters: { state: state || undefined, ownerId: id("owner"), groupId: id("group"), search: search || undefined },
+		page: Number(pageText),
+	};
 }
 
 function queryString(filters: TeamFilters, page: number): string {
@@ -60,6 +65,7 @@ function queryString(filters: TeamFilters, page: number): string {
 	if (filters.state) params.set("state", filters.state);
 	if (filters.ownerId !== undefined) params.set("owner", String(filters.ownerId));
 	if (filters.groupId !== undefined) params.set("group", String(filters.groupId));
+	if (filters.search) params.set("q", filters.search);
 	if (page > 1) params.set("page", String(page));
 	const text = params.toString();
 	return text ? `?${text}` : "";
@@ -81,7 +87,7 @@ async function TeamTable(props: { deps: Deps; viewer: Viewer; filters: TeamFilte
 				? (
 					<EmptyState title="No instances match.">
 						<p>
-							{props.filters.state || props.filters.ownerId || props.filters.groupId
+							{props.filters.state || props.filters.ownerId || props.filters.groupId || props.filters.search
 								? "Try other filters."
 								: "You and your groups do not have any instances yet."}
 						</p>
@@ -242,6 +248,23 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 								<option value={String(g.id)} selected={filters.groupId === g.id}>{g.name}</option>
 							))}
 						</select>
+					</div>
+					<div class="field">
+						<label for="f-q">Search</label>
+						<input
+							id="f-q"
+							type="search"
+							name="q"
+							value={filters.search ?? ""}
+							maxLength={100}
+							placeholder="id, name or owner"
+							hx-get="/team"
+							hx-trigger="input changed delay:400ms, search"
+							hx-target="#team-table"
+							hx-swap="outerHTML"
+							hx-push-url="true"
+							hx-include="closest form"
+						/>
 					</div>
 					<noscript>
 						<button type="submit">Filter</button>

@@ -187,3 +187,20 @@ Deno.test("the catalogue exports and imports as one YAML or JSON document, valid
 	const export2 = await request(target.app, "/admin/catalog.yaml", { user: "ada" });
 	assert.match(export2.headers.get("Content-Disposition") ?? "", /attachment/);
 });
+
+Deno.test("the team view searches by id, name or owner, and refuses bad filters with a 400", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	await addInstance(deps.db, { id: "i-0aaaaaaaaaaaaaaa1", ownerId: world.alice.id, name: "notebook" });
+	await addInstance(deps.db, { id: "i-0bbbbbbbbbbbbbbb2", ownerId: world.bob.id, name: "spark 100%_box" });
+	const table = async (q: string) =>
+		await (await request(deps.app, `/team?q=${encodeURIComponent(q)}`, { user: "alice", htmx: true })).text();
+	assert.match(await table("notebook"), /i-0aaaaaaaaaaaaaaa1/);
+	assert.doesNotMatch(await table("notebook"), /i-0bbbbbbbbbbbbbbb2/);
+	assert.match(await table("bob"), /i-0bbbbbbbbbbbbbbb2/);
+	assert.match(await table("100%_"), /i-0bbbbbbbbbbbbbbb2/);
+	assert.doesNotMatch(await table("1%"), /i-0aaaaaaaaaaaaaaa1/, "% in the search is a literal, not a wildcard");
+	for (const bad of ["state=exploded", "owner=abc", "page=0", "page=-1", `q=${"x".repeat(101)}`]) {
+		assert.equal((await request(deps.app, `/team?${bad}`, { user: "alice" })).status, 400, bad);
+	}
+});

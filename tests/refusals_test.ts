@@ -237,3 +237,28 @@ Deno.test("actions that make no sense for the state are refused with 409", async
 	assert.equal(res.status, 409);
 	assert.deepEqual(aws.changes(), []);
 });
+
+Deno.test("an ended instance can be removed from the lists by its owner (not a teammate), keeping its bills", async () => {
+	const { deps, aws, world } = await setup();
+	await using _ = deps;
+	await addInstance(deps.db, { id: "i-00000000000000006", ownerId: world.alice.id, state: "terminated" });
+	await addInstance(deps.db, { id: "i-00000000000000007", ownerId: world.alice.id, state: "running" });
+	assert.equal(
+		(await request(deps.app, "/ajax/instance/i-00000000000000006/archive", { user: "bob", form: {} })).status,
+		403,
+	);
+	assert.equal(
+		(await request(deps.app, "/ajax/instance/i-00000000000000007/archive", { user: "alice", form: {} })).status,
+		409,
+	);
+	const res = await request(deps.app, "/ajax/instance/i-00000000000000006/archive?view=dashboard", {
+		user: "alice",
+		htmx: true,
+		form: {},
+	});
+	assert.equal(res.status, 200);
+	assert.equal(await res.text(), "", "the row is removed");
+	assert.equal((await getInstance(deps.db, "i-00000000000000006"))!.archived, true);
+	assert.deepEqual(aws.changes(), []);
+	assert.equal((await request(deps.app, "/instances/i-00000000000000006", { user: "alice" })).status, 404);
+});

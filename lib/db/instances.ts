@@ -155,6 +155,8 @@ export interface TeamFilters {
 	state?: string;
 	ownerId?: number;
 	groupId?: number;
+	/** Text matched against the instance id, its name and its owner's username. */
+	search?: string;
 }
 
 function filterCondition(filters: TeamFilters): SQL | undefined {
@@ -168,7 +170,20 @@ function filterCondition(filters: TeamFilters): SQL | undefined {
 		filters.state ? inArray(instances.state, stateGroups[filters.state] ?? [filters.state]) : undefined,
 		filters.ownerId === undefined ? undefined : eq(instances.ownerId, filters.ownerId),
 		filters.groupId === undefined ? undefined : eq(instances.groupId, filters.groupId),
+		filters.search ? searchCondition(filters.search) : undefined,
 	);
+}
+
+function searchCondition(text: string): SQL {
+	const pattern = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+	return or(
+		sql`lower(${instances.id}) LIKE ${pattern} ESCAPE '\\'`,
+		sql`lower(${instances.name}) LIKE ${pattern} ESCAPE '\\'`,
+		inArray(
+			instances.ownerId,
+			sql`(SELECT ${users.id} FROM ${users} WHERE ${users.username} LIKE ${pattern} ESCAPE '\\')`,
+		),
+	)!;
 }
 
 /** One page of the team's instances and the total count, counted in SQL. */

@@ -28,9 +28,16 @@ const CONFIRM: Record<Action, (id: string) => string | undefined> = {
 	restart: (id) => `Restart ${id}? It reboots; running work is interrupted.`,
 	terminate: (id) =>
 		`Terminate ${id}? This deletes its CloudFormation stack: the instance and the volumes created with it are destroyed. This cannot be undone.`,
+	archive: (id) => `Remove ${id} from your lists? Its billing history stays in the reports.`,
 };
 
-const LABEL: Record<Action, string> = { start: "Start", stop: "Stop", restart: "Restart", terminate: "Terminate" };
+const LABEL: Record<Action, string> = {
+	start: "Start",
+	stop: "Stop",
+	restart: "Restart",
+	terminate: "Terminate",
+	archive: "Remove",
+};
 
 /** The action buttons; each posts to the seed's control URL and swaps `target` with the answer. */
 export function InstanceActions(
@@ -48,7 +55,7 @@ export function InstanceActions(
 				return (
 					<button
 						type="button"
-						class={action === "terminate" ? "danger" : undefined}
+						class={action === "terminate" || action === "archive" ? "danger" : undefined}
 						hx-post={`/ajax/instance/${props.row.id}/${action}?view=${props.view}`}
 						hx-target={props.target}
 						hx-swap={props.swap ?? "outerHTML"}

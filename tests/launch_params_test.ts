@@ -1,0 +1,164 @@
+/** The pure parts of a launch: tokens, parameters, stack names, tags, sizes. */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { UserError } from "../lib/errors.ts";
+import {
+	base64Utf8,
+	buildInstanceParameters,
+	buildUserData,
+	checkParameterSizes,
+	hashToken,
+	progressToken,
+	stackNameFor,
+	standardTags,
+	substituteTokens,
+} from "../lib/launch.ts";
+import type { SoftwareConfig } from "../lib/db/catalog.ts";
+import type { Group, User } from "../lib/db/users.ts";
+import { thrown } from "./_helpers/assert.ts";
+
+const group = {
+	id: 1,
+	name: "science",
+	directoryName: "CN=Data Science,OU=Teams,DC=example,DC=com",
+	keyName: "analyst-key",
+	iamInstanceProfile: "analyst-profile",
+	nameOverride: "",
+	ags: "MLIY",
+	costCenter: "CC-1",
+	sdlc: "",
+	emrAccess: false,
+	settings: "",
+} as Group;
+const config = {
+	id: 1,
+	name: "Analyst",
+	amiId: "ami-0123456789abcdef0",
+	userDataBody:
+		"#!/bin/bash\nA={{{A}}} B={{{B}}} T={{{PROGRESS_TOKEN}}} U={{{PROGRESS_URL}}} G={{{LDAP_AUTHZ_GROUP}}} X={{{UNKNOWN}}}",
+	instanceName: "MLiyAnalyst",
+	volumeDevice: "/dev/xvdz",
+	volumeSizeGb: 100,
+	volumeKmsKey: "",
+	params: { A: "from-config", PROGRESS_TOKEN: "overridden?" },
+} as unknown as SoftwareConfig;
+const settings = {
+	REPLACEMENT_TOKENS: [["A", "from-settings"], ["B", "from-settings"]] as [string, string][],
+	AWS_REGION: "us-east-1",
+	PUBLIC_URL: "https://mliy.example.com",
+	HOST: "127.0.0.1",
+	PORT: 8080,
+};
+
+Deno.test("substituteTokens(): the first source defining a token wins; unknown tokens stay literal", () => {
+	assert.equal(
+		substituteTokens("{{{a}}} {{{b}}} {{{c}}} {{{a}}}", [[["a", "1"]], [["a", "2"], ["b", "$&"]]]),
+		"1 $& {{{c}}} 1",
+	);
+});
+
+Deno.test("buildUserData(): portal tokens first, then config params, global params, REPLACEMENT_TOKENS", () => {
+	const text = buildUserData({
+		settings,
+		group,
+		config,
+		globalParams: { B: "from-params" },
+		launchId: "L1",
+		stackName: "S",
+		token: "TOKEN",
+	});
+	assert.match(text, /A=from-config B=from-params T=TOKEN U=https:\/\/mliy.example.com\/ajax\/progress/);
+	assert.match(
+		text,
+		/G=CN=Data Science,OU=Teams,DC=example,DC=com/,
+		"the group's directory group, as the original's param plugin did",
+	);
+	assert.match(text, /X=\{\{\{UNKNOWN\}\}\}/);
+});
+
+Deno.test("buildInstanceParameters(): exactly the seed's parameters; KmsKeyId only when set; user data in base64", () => {
+	const input = {
+		settings,
+		group,
+		config,
+		instanceType: "t2.micro",
+		securityGroupIds: ["sg-1", "sg-2"],
+		globalParams: {},
+		launchId: "L1",
+		stackName: "S",
+		token: "TOKEN",
+		placement: { subnetId: "subnet-1", availabilityZone: "us-east-1a" },
+	};
+	const parameters = buildInstanceParameters(input);
+	assert.deepEqual(Object.keys(parameters).sort(), [
+		"AvailabilityZone",
+		"EBSVolumeDeviceName",
+		"IamInstanceProfile",
+		"ImageId",
+		"InstanceType",
+		"KeyName",
+		"SecurityGroupIds",
+		"SubnetId",
+		"UserData",
+		"VolumeSize",
+	]);
+	assert.equal(parameters.SecurityGroupIds, "sg-1,sg-2");
+	assert.equal(parameters.VolumeSize, "100");
+	assert.equal(
+		new TextDecoder().decode(Uint8Array.from(atob(parameters.UserData!), (c) => c.charCodeAt(0))),
+		buildUserData(input),
+	);
+	const withKey = buildInstanceParameters({ ...input, config: { ...config, volumeKmsKey: "arn:aws:kms:key/1" } });
+	assert.equal(withKey.KmsKeyId, "arn:aws:kms:key/1");
+});
+
+Deno.test("base64Utf8() encodes non-ASCII scripts correctly", () => {
+	assert.equal(base64Utf8("é✓"), btoa(String.fromCharCode(...new TextEncoder().encode("é✓"))));
+});
+
+Deno.test("checkParameterSizes() says how many bytes over the 4096-byte limit a parameter is", () => {
+	checkParameterSizes({ UserData: "x".repeat(4096) });
+	const error = thrown(() => checkParameterSizes({ UserData: "x".repeat(4100) }));
+	assert.ok(error instanceof UserError);
+	assert.equal(error.status, 422);
+	assert.match(error.message, /is 4100 bytes: 4 bytes over CloudFormation's 4096-byte parameter limit/);
+});
+
+Deno.test("stackNameFor() always gives a name CloudFormation accepts", () => {
+	assert.equal(
+		stackNameFor("MLiyAnalyst", "MLIY", "0123abcd-4567-89ef-0123-456789abcdef"),
+		"MLiyAnalyst-MLIY-0123abcd4567",
+	);
+	fc.assert(
+		fc.property(fc.string({ maxLength: 200 }), fc.string({ maxLength: 50 }), fc.uuid(), (prefix, ags, id) => {
+			const name = stackNameFor(prefix, ags, id);
+			return /^[A-Za-z][A-Za-z0-9-]*$/.test(name) && name.length <= 128;
+		}),
+		{ numRuns: 500 },
+	);
+});
+
+Deno.test("standardTags() carries the original's tags and leaves out empty ones", () => {
+	const user = { username: "alice", firstName: "Alice", lastName: "Ng" } as User;
+	const tags = standardTags({ user, group, config, launchId: "L1", defaultChargeCode: "CHANGEME" });
+	assert.deepEqual(tags, {
+		Name: "MLiyAnalyst",
+		Owner: "Alice Ng",
+		userid: "alice",
+		LaunchedBy: "MLIY",
+		"Software Config": "Analyst",
+		Group: "science",
+		"Cost Center": "CC-1",
+		AGS: "MLIY",
+		"mliy:launch-id": "L1",
+	});
+});
+
+Deno.test("progress tokens derive from the secret and launch id; only their hash is stored", async () => {
+	const a = await progressToken("secret", "launch-1");
+	assert.equal(a, await progressToken("secret", "launch-1"));
+	assert.notEqual(a, await progressToken("secret", "launch-2"));
+	assert.notEqual(a, await progressToken("other", "launch-1"));
+	assert.match(a, /^[A-Za-z0-9_-]{43}$/);
+	assert.match(await hashToken(a), /^[0-9a-f]{64}$/);
+});
