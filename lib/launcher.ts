@@ -22,12 +22,26 @@ import {
 import type { Stack, StackEvent, StackResource } from "./aws/types.ts";
 import { refreshInstances, refreshVolumes } from "./sync.ts";
 
-/** Moves every active launch one step. Errors of one launch do not stop the others. */
-export async function advanceLaunches(deps: Deps, kind?: "instance" | "cluster"): Promise<number> {
-	const launches = await activeLaunches(deps.db, kind);
+/** How one kind of launch (instance, cluster) is submitted and followed. */
+export interface LaunchKindHandler {
+	submit(deps: Deps, launch: Launch): Promise<void>;
+	follow(deps: Deps, launch: Launch): Promise<void>;
+}
+
+/**
+ * Moves every active launch one step with the handler of its kind (instances by default; the job
+ * passes every kind). Errors of one launch do not stop the others.
+ */
+export async function advanceLaunches(
+	deps: Deps,
+	handlers: Readonly<Record<string, LaunchKindHandler>> = { instance: instanceLaunchHandler },
+): Promise<number> {
+	const launches = (await activeLaunches(deps.db)).filter((launch) => launch.kind in handlers);
 	for (const launch of launches) {
 		try {
-			await advanceLaunch(deps, launch);
+			const handler = handlers[launch.kind]!;
+			if (launch.status === "queued") await handler.submit(deps, launch);
+			else if (launch.status === "creating") await handler.follow(deps, launch);
 		} catch (error) {
 			deps.log.launch.error("launch {launchId}: step failed, will retry next run: {message}", {
 				launchId: launch.id,
@@ -36,26 +50,6 @@ export async function advanceLaunches(deps: Deps, kind?: "instance" | "cluster")
 		}
 	}
 	return launches.length;
-}
-
-/** Hooks for other resource kinds (clusters) to reuse this machinery. */
-export interface LaunchKindHandler {
-	submit(deps: Deps, launch: Launch): Promise<void>;
-	follow(deps: Deps, launch: Launch): Promise<void>;
-}
-
-const handlers = new Map<string, LaunchKindHandler>();
-
-/** Registers how a launch kind is submitted and followed. */
-export function registerLaunchKind(kind: string, handler: LaunchKindHandler): void {
-	handlers.set(kind, handler);
-}
-
-/** Moves one launch one step. */
-export async function advanceLaunch(deps: Deps, launch: Launch): Promise<void> {
-	const handler = handlers.get(launch.kind) ?? instanceHandler;
-	if (launch.status === "queued") await handler.submit(deps, launch);
-	else if (launch.status === "creating") await handler.follow(deps, launch);
 }
 
 /** Marks a launch failed with a reason the user will read. */
@@ -202,6 +196,7 @@ export async function followStack(
 	deps: Deps,
 	launch: Launch,
 	record: (resources: StackResource[], stack: Stack) => Promise<string | undefined>,
+	options: { completeOnStack?: boolean } = {},
 ): Promise<void> {
 	const stack = await deps.aws.cloudFormation.describeStack(launch.stackId ?? launch.stackName);
 	if (!stack) return await failLaunch(deps, launch, "The stack no longer exists in CloudFormation.");
@@ -212,7 +207,9 @@ export async function followStack(
 		}
 	}
 	if (stack.status === "CREATE_COMPLETE" || stack.status.startsWith("UPDATE_")) {
-		return await completeLaunch(deps, launch, "Ready");
+		// Clusters complete when EMR says the cluster is ready, not when the stack is.
+		if (options.completeOnStack ?? true) await completeLaunch(deps, launch, "Ready");
+		return;
 	}
 	if (isFailedStatus(stack.status)) {
 		const reason = failureReason(stack, await deps.aws.cloudFormation.describeStackEvents(stack.stackId));
@@ -238,7 +235,8 @@ export async function followStack(
 	}
 }
 
-const instanceHandler: LaunchKindHandler = {
+/** Instances: the stack's instance and volume are recorded; complete with the stack. */
+export const instanceLaunchHandler: LaunchKindHandler = {
 	async submit(deps, launch) {
 		await submitStack(deps, launch, async () => {
 			const [user, group, config] = await Promise.all([

@@ -40,7 +40,7 @@ import {
 import { getUser, listMemberships, listUsers } from "../lib/db/users.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../fixtures/mod.ts";
+import { CLUSTER_TEMPLATE, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../fixtures/mod.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
 import { respondError } from "./errors.tsx";
 import { CsrfField, EmptyState } from "./ui/components.tsx";
@@ -384,7 +384,8 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 				<div class="row">
 					<h2>Software configurations</h2>
 					<span class="spacer"></span>
-					<a class="btn primary" href="/admin/configs/new">New configuration</a>
+					<a class="btn primary" href="/admin/configs/new">New instance configuration</a>
+					<a class="btn" href="/admin/configs/new?kind=cluster">New cluster configuration</a>
 				</div>
 				{configs.length === 0 ? <EmptyState title="No configurations yet." /> : (
 					<div class="table-wrap">
@@ -591,14 +592,26 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		));
 	};
 	app.get("/admin/configs/new", (c) =>
-		configForm(c, undefined, {
-			kind: "instance",
-			templateBody: INSTANCE_TEMPLATE,
-			userDataBody: SAMPLE_BOOTSTRAP,
-			volumeDevice: "/dev/xvdz",
-			volumeSizeGb: "100",
-			hasProgressBar: "on",
-		}, {}));
+		configForm(
+			c,
+			undefined,
+			c.req.query("kind") === "cluster"
+				? {
+					kind: "cluster",
+					templateBody: CLUSTER_TEMPLATE,
+					customUrlFormat: "https://{{{ URL }}}:9443/",
+					params: "paramReleaseLabel=emr-6.15.0\nparamServiceRole=EMR_DefaultRole",
+				}
+				: {
+					kind: "instance",
+					templateBody: INSTANCE_TEMPLATE,
+					userDataBody: SAMPLE_BOOTSTRAP,
+					volumeDevice: "/dev/xvdz",
+					volumeSizeGb: "100",
+					hasProgressBar: "on",
+				},
+			{},
+		));
 	app.get("/admin/configs/:id", async (c) => {
 		const id = parseId(c.req.param("id"));
 		const config = await getConfig(deps.db, id);

@@ -7,9 +7,11 @@ import type { Viewer } from "../lib/auth.ts";
 import { instanceRate } from "../lib/billing.ts";
 import { activeLaunches } from "../lib/db/launches.ts";
 import { ownedInstanceRows } from "../lib/db/instances.ts";
+import { ownedClusterRows } from "../lib/db/clusters.ts";
+import { ClusterTable } from "./clusters.tsx";
 import { takeRateLimit } from "../lib/db/leases.ts";
 import type { Deps } from "../lib/deps.ts";
-import { syncResources } from "../lib/sync.ts";
+import { syncAll } from "../jobs/sync_aws.ts";
 import { type AppEnv, pageContext } from "./env.ts";
 import { EmptyState } from "./ui/components.tsx";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
@@ -34,7 +36,7 @@ export async function refreshForViewer(deps: Deps, viewer: Viewer): Promise<void
 	if ((local.get(viewer.id) ?? 0) > now.getTime()) return;
 	local.set(viewer.id, now.getTime() + windowMs);
 	if (await takeRateLimit(deps.db, `refresh-user-${viewer.id}`, now, windowMs)) {
-		deps.background.run(`refresh ${viewer.username}`, () => syncResources(deps, { ownerId: viewer.id }));
+		deps.background.run(`refresh ${viewer.username}`, () => syncAll(deps, { ownerId: viewer.id }));
 	}
 }
 
@@ -91,6 +93,19 @@ async function MyInstances(props: { deps: Deps; viewer: Viewer; launchHref: stri
 	);
 }
 
+async function MyClusters(props: { deps: Deps; viewer: Viewer }) {
+	const now = props.deps.clock();
+	const rows = await ownedClusterRows(props.deps.db, props.viewer.id, new Date(now.getTime() - ENDED_VISIBLE_MS));
+	if (rows.length === 0) return null;
+	return (
+		<section id="my-clusters">
+			<h2>My clusters</h2>
+			<ClusterTable rows={rows} view="dashboard" now={now} />
+			<p class="muted small">Use a cluster's page to terminate it.</p>
+		</section>
+	);
+}
+
 export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 	const page: Handler<AppEnv> = async (c) => {
@@ -106,6 +121,7 @@ export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
 				</div>
 				<h2>My instances</h2>
 				{await MyInstances({ deps, viewer, launchHref: ctx.launchHref })}
+				{await MyClusters({ deps, viewer })}
 				<p class="muted small">
 					Costs are estimates from on-demand prices{deps.settings.AWS_DISCOUNT > 0 ? " after your discount" : ""}.
 				</p>

@@ -33,6 +33,8 @@ import type { Group } from "../lib/db/users.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
 import { CsrfField, describedBy, EmptyState, Field } from "./ui/components.tsx";
+import { TypeInfo } from "./ui/TypeInfo.tsx";
+import { ClusterForm, type ClusterFormValues, estimateFragment, postClusterForm } from "./clusters.tsx";
 import { formatRate, formatTime } from "./ui/format.ts";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
@@ -78,38 +80,6 @@ function Steps(props: { current: 1 | 2 | 3 | 4; group?: Group; config?: Software
 				</li>
 			))}
 		</ol>
-	);
-}
-
-/** The info panel for an instance type: vCPU, memory and the hourly price in the configured region. */
-export function TypeInfo(props: { deps: Deps; type: string; os: string; emr?: boolean }) {
-	const info = props.deps.pricing.typeInfo(props.type);
-	const rate = instanceRate(props.deps.pricing, props.deps.settings, props.type, props.os);
-	return (
-		<div id="type-info" class="panel" aria-live="polite">
-			<h3>{info?.prettyName ?? props.type}</h3>
-			<dl class="facts">
-				<dt>Instance type</dt>
-				<dd class="mono">{props.type}</dd>
-				<dt>vCPU</dt>
-				<dd>{info?.vcpu ?? "unknown"}</dd>
-				<dt>Memory</dt>
-				<dd>{info?.memoryGib !== null && info?.memoryGib !== undefined ? `${info.memoryGib} GiB` : "unknown"}</dd>
-				{info?.gpus
-					? (
-						<>
-							<dt>GPUs</dt>
-							<dd>{info.gpus}</dd>
-						</>
-					)
-					: null}
-				<dt>Price per hour</dt>
-				<dd>
-					{rate.known ? formatRate(rate.hourly) : <span title={rate.reason}>price unknown</span>}
-					<span class="muted small">({props.deps.settings.AWS_REGION}, {props.os})</span>
-				</dd>
-			</dl>
-		</div>
 	);
 }
 
@@ -316,6 +286,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 		const ctx = await pageContext(c, deps);
 		const configs = await launchableConfigs(deps.db, group.id);
 		const instanceConfigs = configs.filter((cfg) => cfg.kind === "instance");
+		const clusterConfigs = group.emrAccess ? configs.filter((cfg) => cfg.kind === "cluster") : [];
 		const card = (cfg: SoftwareConfig, kind: string) => (
 			<div class="card">
 				<h3>{cfg.name}</h3>
@@ -333,7 +304,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 			<Layout ctx={ctx} title="Choose a configuration">
 				<Steps current={2} group={group} />
 				<h1>Choose a software configuration</h1>
-				{instanceConfigs.length === 0 && (
+				{instanceConfigs.length === 0 && clusterConfigs.length === 0 && (
 					<EmptyState title={`"${group.name}" offers no configurations you can launch.`}>
 						<p>Ask {await adminContacts(deps)} to permit a configuration to this group.</p>
 					</EmptyState>
@@ -344,6 +315,12 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 						<div class="cards">{instanceConfigs.map((cfg) => card(cfg, "instance"))}</div>
 					</>
 				)}
+				{clusterConfigs.length > 0 && (
+					<>
+						<h2>Launch a cluster</h2>
+						<div class="cards">{clusterConfigs.map((cfg) => card(cfg, "cluster"))}</div>
+					</>
+				)}
 			</Layout>,
 		));
 	});
@@ -352,7 +329,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 		c: AppContext,
 		group: Group,
 		config: SoftwareConfig,
-		values: InstanceFormValues,
+		values: InstanceFormValues | ClusterFormValues,
 		errors: Record<string, string>,
 		status: 200 | 422 = 200,
 		message?: string,
@@ -368,18 +345,33 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 				<Layout ctx={ctx} title={`Launch ${config.name}`}>
 					<Steps current={3} group={group} config={config} />
 					<h1>Launch {config.name}</h1>
-					<InstanceForm
-						deps={deps}
-						ctx={ctx}
-						group={group}
-						config={config}
-						types={types}
-						optional={optional}
-						defaults={defaults}
-						values={values}
-						errors={errors}
-						message={message}
-					/>
+					{config.kind === "cluster"
+						? (
+							<ClusterForm
+								deps={deps}
+								ctx={ctx}
+								group={group}
+								config={config}
+								types={types}
+								values={values as ClusterFormValues}
+								errors={errors}
+								message={message}
+							/>
+						)
+						: (
+							<InstanceForm
+								deps={deps}
+								ctx={ctx}
+								group={group}
+								config={config}
+								types={types}
+								optional={optional}
+								defaults={defaults}
+								values={values as InstanceFormValues}
+								errors={errors}
+								message={message}
+							/>
+						)}
 				</Layout>,
 			),
 			status,
@@ -411,9 +403,27 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 		);
 	});
 
+	app.get("/launch/:groupId/:configId/estimate", async (c) => {
+		await wizardTarget(deps, c.get("viewer"), c.req.param("groupId"), c.req.param("configId"));
+		const query = c.req.query();
+		const values: ClusterFormValues = {};
+		for (const key of ["instanceType", "coreNodes", "market", "bidPrice"]) {
+			if (query[key]) values[key] = query[key]!.slice(0, 64);
+		}
+		return c.html(estimateFragment(deps, values));
+	});
+
 	app.post("/launch/:groupId/:configId", async (c) => {
 		const viewer = c.get("viewer");
 		const { group, config } = await wizardTarget(deps, viewer, c.req.param("groupId"), c.req.param("configId"));
+		if (config!.kind === "cluster") {
+			return await postClusterForm(
+				deps,
+				c,
+				{ group, config: config! },
+				(values, errors, message) => showForm(c, group, config!, values, errors, 422, message),
+			);
+		}
 		const body = await c.req.parseBody({ all: true });
 		const values: InstanceFormValues = {
 			instanceType: typeof body.instanceType === "string" ? body.instanceType.slice(0, 64) : undefined,

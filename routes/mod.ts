@@ -22,6 +22,7 @@ import { teamRoutes } from "./team.tsx";
 import { billingRoutes } from "./billing.tsx";
 import { profileRoutes } from "./profile.tsx";
 import { adminRoutes } from "./admin.tsx";
+import { clusterRoutes } from "./clusters.tsx";
 
 /** The `_csrf` field of a form body (parsed once; handlers get hono's cached copy). */
 async function formToken(c: Context<AppEnv>): Promise<string | undefined> {
@@ -114,6 +115,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.route("/", billingRoutes(deps));
 	app.route("/", profileRoutes(deps));
 	app.route("/", adminRoutes(deps));
+	app.route("/", clusterRoutes(deps));
 
 	app.notFound((c) => respondError(c, 404, `Nothing is at ${c.req.path.slice(0, 200)}`));
 	app.onError((error, c) => {

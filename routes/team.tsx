@@ -25,6 +25,8 @@ import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 import { ENDED_VISIBLE_MS } from "./dashboard.tsx";
+import { teamClusterRows } from "../lib/db/clusters.ts";
+import { ClusterTable } from "./clusters.tsx";
 
 export const TEAM_PAGE_SIZE = 25;
 const STATE_FILTERS = ["", "running", "stopped", "transitioning", "ended"] as const;
@@ -142,6 +144,7 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 			listGroups(deps.db),
 		]);
 		const everyone = everyoneCounts ?? counts;
+		const clusters = await teamClusterRows(deps.db, scope, new Date(deps.clock().getTime() - ENDED_VISIBLE_MS));
 		const visibleGroups = scope.everyone ? groups : groups.filter((g) => viewer.groupIds.includes(g.id));
 		const bucket = (c: Record<string, number>) => {
 			const running = c.running ?? 0;
@@ -271,6 +274,12 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 					</noscript>
 				</form>
 				{await TeamTable({ deps, viewer, filters, page })}
+				{clusters.length > 0 && (
+					<>
+						<h2>Clusters</h2>
+						<ClusterTable rows={clusters} view="team" now={deps.clock()} />
+					</>
+				)}
 			</Layout>,
 		));
 	});

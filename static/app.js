@@ -19,10 +19,12 @@
 			box.hidden = false;
 		}
 	});
-	// Forms marked data-confirm ask before submitting (htmx requests use hx-confirm instead).
+	// Forms (or their submit buttons) marked data-confirm ask before submitting; htmx uses hx-confirm.
 	document.addEventListener("submit", function (event) {
 		var form = event.target;
-		var question = form && form.getAttribute && form.getAttribute("data-confirm");
+		var button = event.submitter;
+		var question = (button && button.getAttribute("data-confirm")) ||
+			(form && form.getAttribute && form.getAttribute("data-confirm"));
 		if (question && !window.confirm(question)) event.preventDefault();
 	});
 })();

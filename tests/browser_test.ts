@@ -13,7 +13,8 @@ import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { moto } from "./_helpers/moto.ts";
-import { seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addGroup, addMember, seedWorld } from "./_helpers/seed.ts";
+import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
 
 await Deno.mkdir(SCREENSHOTS, { recursive: true });
 
@@ -235,6 +236,65 @@ browserTest(
 			assert.equal(launch.status, "complete");
 			assert.equal((await instancesOfLaunch(deps.db, launch.id))[0]?.instanceType, "t2.micro");
 			assert.deepEqual(alice.errors, []);
+		} finally {
+			await stopPoller();
+			await browser.close();
+			await server.close();
+			await deps[Symbol.asyncDispose]();
+		}
+	},
+);
+
+browserTest(
+	"a user launches a cluster through the form, watches the estimate, and finds it on the dashboard",
+	async () => {
+		if (!moto) return;
+		const { deps, world, server, browser } = await setup();
+		const stopPoller = pollerTicking(deps);
+		try {
+			const emr = await addGroup(deps.db, "sparkers", {
+				emrAccess: true,
+				settings: "cluster_auto_termination_minutes=90",
+			});
+			await addMember(deps.db, world.alice.id, emr.id);
+			await addConfig(deps.db, "Spark", {
+				kind: "cluster",
+				templateBody: CLUSTER_TEMPLATE,
+				userDataBody: "",
+				hasProgressBar: false,
+				instanceName: "MLiySpark",
+				types: [world.types["m4.large"]!.id, world.types["r4.4xlarge"]!.id],
+				groups: [emr.id],
+			});
+			const { page, errors } = await signedIn(browser, "alice");
+			const dialogs: string[] = [];
+			acceptDialogs(page, dialogs);
+			await page.goto(`${server.url}/launch/${emr.id}`);
+			await page.getByRole("link", { name: "Launch Spark" }).click();
+			assert.equal(
+				await page.locator('input[name="autoTerminateHours"]').inputValue(),
+				"1",
+				"defaults from the group's settings",
+			);
+			assert.equal(await page.locator('input[name="autoTerminateMinutes"]').inputValue(), "30");
+			await page.getByLabel("Purpose", { exact: true }).fill("Churn model");
+			await page.getByLabel("Core nodes", { exact: true }).fill("5");
+			await page.getByLabel("Core nodes", { exact: true }).press("Tab");
+			// The shipped 2017 pricing file has no EMR prices: the estimate says so rather than showing $0.
+			await page.locator("#cluster-estimate").getByText("Price unknown").waitFor();
+			await page.getByLabel("Spot", { exact: true }).check();
+			await page.getByRole("button", { name: "Launch cluster" }).click();
+			await page.locator(".field.invalid").getByText("A spot cluster needs a bid price").waitFor();
+			await page.getByLabel("Spot bid price ($ per node-hour)").fill("0.05");
+			await page.screenshot({ path: `${SCREENSHOTS}cluster-form.png`, fullPage: true });
+			await page.getByRole("button", { name: "Launch cluster" }).click();
+			await page.waitForURL(`${server.url}/`, { timeout: 30_000 });
+			assert.match(dialogs.at(-1)!, /Launch this cluster\?/);
+			const row = page.locator("#my-clusters tr[data-cluster]");
+			await row.waitFor();
+			assert.match(await row.textContent() ?? "", /Churn model/);
+			assert.match(await row.textContent() ?? "", /SPOT \| m4.large/);
+			assert.deepEqual(errors.filter((e) => !/status of 422/.test(e)), []);
 		} finally {
 			await stopPoller();
 			await browser.close();

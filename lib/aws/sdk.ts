@@ -434,6 +434,12 @@ export function createAws(options: AwsOptions): Aws & { close(): void } {
 			} while (marker);
 			return clusters;
 		},
+		async terminateJobFlows(ids) {
+			await send(emr, "TerminateJobFlows", async () => {
+				const { TerminateJobFlowsCommand } = await import("@aws-sdk/client-emr");
+				return new TerminateJobFlowsCommand({ JobFlowIds: ids });
+			}, { ids });
+		},
 	};
 
 	const metadataUrl = options.metadataUrl ?? "http://169.254.169.254";
@@ -592,9 +598,10 @@ interface SdkCluster {
 	Status?: {
 		State?: string;
 		StateChangeReason?: { Message?: string; Code?: string };
-		Timeline?: { CreationDateTime?: Date; EndDateTime?: Date };
+		Timeline?: { CreationDateTime?: Date; ReadyDateTime?: Date; EndDateTime?: Date };
 	};
 	MasterPublicDnsName?: string;
+	Ec2InstanceAttributes?: { Ec2AvailabilityZone?: string };
 	Tags?: { Key?: string; Value?: string }[];
 }
 
@@ -648,7 +655,9 @@ function toCluster(c: SdkCluster): EmrCluster {
 		stateReason: c.Status?.StateChangeReason?.Message || undefined,
 		masterDns: c.MasterPublicDnsName || undefined,
 		createdAt: c.Status?.Timeline?.CreationDateTime,
+		readyAt: c.Status?.Timeline?.ReadyDateTime,
 		endedAt: c.Status?.Timeline?.EndDateTime,
+		availabilityZone: c.Ec2InstanceAttributes?.Ec2AvailabilityZone,
 		tags: tagsToRecord(c.Tags),
 	};
 }

@@ -122,7 +122,10 @@ export interface EmrCluster {
 	stateReason?: string;
 	masterDns?: string;
 	createdAt?: Date;
+	/** When the cluster first became ready (WAITING or RUNNING). */
+	readyAt?: Date;
 	endedAt?: Date;
+	availabilityZone?: string;
 	tags: Record<string, string>;
 }
 
@@ -153,6 +156,8 @@ export interface EmrApi {
 	listSteps(id: string): Promise<EmrStep[]>;
 	/** Clusters created after `since` in the given states (used by sync). */
 	listClusters(query: { states?: string[]; createdAfter?: Date }): Promise<EmrCluster[]>;
+	/** Terminates clusters directly (for a cluster whose stack is gone). */
+	terminateJobFlows(ids: string[]): Promise<void>;
 }
 
 /** Where the portal runs, read from the instance metadata service. */

@@ -219,6 +219,51 @@ export const volumes = sqliteTable("volumes", {
 	updatedAt: updatedAt(),
 }, (t) => [index("volumes_instance_idx").on(t.instanceId)]);
 
+export const MARKETS = ["ON_DEMAND", "SPOT"] as const;
+export type Market = (typeof MARKETS)[number];
+
+/** EMR clusters launched from cluster configurations, followed like instances. */
+export const clusters = sqliteTable("clusters", {
+	/** The EMR cluster id, `j-…`. */
+	id: text("id").primaryKey(),
+	launchId: text("launch_id").references(() => launches.id),
+	stackId: text("stack_id"),
+	stackName: text("stack_name"),
+	ownerId: integer("owner_id").notNull().references(() => users.id),
+	groupId: integer("group_id").references(() => groups.id),
+	configId: integer("config_id").references(() => softwareConfigs.id),
+	name: text("name").notNull().default(""),
+	purpose: text("purpose").notNull().default(""),
+	instanceType: text("instance_type").notNull(),
+	coreNodes: integer("core_nodes").notNull(),
+	market: text("market", { enum: MARKETS }).notNull().default("ON_DEMAND"),
+	bidPrice: real("bid_price"),
+	idleSeconds: integer("idle_seconds").notNull().default(0),
+	/** EMR state: STARTING, BOOTSTRAPPING, RUNNING, WAITING, TERMINATING, TERMINATED, TERMINATED_WITH_ERRORS, or `vanished`. */
+	state: text("state").notNull().default("STARTING"),
+	stateReason: text("state_reason"),
+	masterDns: text("master_dns"),
+	masterIp: text("master_ip"),
+	dnsName: text("dns_name"),
+	dnsIp: text("dns_ip"),
+	nodesRunning: integer("nodes_running").notNull().default(0),
+	nodesRequested: integer("nodes_requested").notNull().default(0),
+	/** Spot price seen when billing started (spot clusters). */
+	spotPrice: real("spot_price"),
+	availabilityZone: text("availability_zone").notNull().default(""),
+	pendingAction: text("pending_action"),
+	pendingSince: integer("pending_since", { mode: "timestamp_ms" }),
+	startedAt: integer("started_at", { mode: "timestamp_ms" }),
+	endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+	lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }),
+	archived: integer("archived", { mode: "boolean" }).notNull().default(false),
+	createdAt: createdAt(),
+	updatedAt: updatedAt(),
+}, (t) => [
+	index("clusters_owner_idx").on(t.ownerId, t.archived, t.createdAt),
+	index("clusters_listing_idx").on(t.archived, t.createdAt, t.id),
+]);
+
 export const RESOURCE_KINDS = ["instance", "volume", "cluster"] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 

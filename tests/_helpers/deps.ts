@@ -124,6 +124,7 @@ export function refusingAws(): Aws {
 			masterPrivateIp: refuse("masterPrivateIp"),
 			listSteps: refuse("listSteps"),
 			listClusters: refuse("listClusters"),
+			terminateJobFlows: refuse("terminateJobFlows"),
 		},
 		placement: () => Promise.resolve(undefined),
 	};

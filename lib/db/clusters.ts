@@ -1,0 +1,134 @@
+/** Queries and writes for `clusters` (EMR), with the joined rows the pages show. */
+import { aliasedTable, and, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { clusters, groups, memberships, softwareConfigs, users } from "./schema.ts";
+import type { TeamScope } from "./instances.ts";
+
+export type Cluster = typeof clusters.$inferSelect;
+export type NewCluster = typeof clusters.$inferInsert;
+
+/** EMR states after which a cluster no longer exists. */
+export const CLUSTER_ENDED_STATES = ["TERMINATED", "TERMINATED_WITH_ERRORS", "vanished"];
+
+export async function insertCluster(db: Db, cluster: NewCluster): Promise<boolean> {
+	const rows = await db.insert(clusters).values(cluster).onConflictDoNothing().returning({ id: clusters.id });
+	return rows.length > 0;
+}
+
+export async function getCluster(db: Db, id: string): Promise<Cluster | undefined> {
+	return await db.query.clusters.findFirst({ where: eq(clusters.id, id) });
+}
+
+export async function updateCluster(db: Db, id: string, changes: Partial<NewCluster>): Promise<void> {
+	await db.update(clusters).set({ ...changes, updatedAt: new Date() }).where(eq(clusters.id, id));
+}
+
+/** Claims an action on a cluster (see `claimAction` for instances). */
+export async function claimClusterAction(
+	db: Db,
+	id: string,
+	action: string,
+	now: Date,
+	staleBefore: Date,
+): Promise<boolean> {
+	const rows = await db.update(clusters).set({ pendingAction: action, pendingSince: now, updatedAt: now }).where(and(
+		eq(clusters.id, id),
+		or(isNull(clusters.pendingAction), lt(clusters.pendingSince, staleBefore)),
+	)).returning({ id: clusters.id });
+	return rows.length === 1;
+}
+
+/** Clusters the sync follows: not archived and not ended. */
+export async function trackedClusters(db: Db, ownerId?: number): Promise<Cluster[]> {
+	return await db.select().from(clusters).where(and(
+		eq(clusters.archived, false),
+		notInArray(clusters.state, CLUSTER_ENDED_STATES),
+		ownerId === undefined ? undefined : eq(clusters.ownerId, ownerId),
+	));
+}
+
+export async function clustersOfLaunch(db: Db, launchId: string): Promise<Cluster[]> {
+	return await db.select().from(clusters).where(eq(clusters.launchId, launchId));
+}
+
+/** A cluster with its owner's, configuration's and group's names. */
+export interface ClusterRow extends Cluster {
+	ownerUsername: string;
+	ownerName: string;
+	configName: string | null;
+	customUrlFormat: string | null;
+	groupName: string | null;
+}
+
+const owner = aliasedTable(users, "cluster_owner");
+
+function rowSelect(db: Db) {
+	return db.select({
+		cluster: clusters,
+		ownerUsername: owner.username,
+		ownerFirst: owner.firstName,
+		ownerLast: owner.lastName,
+		configName: softwareConfigs.name,
+		customUrlFormat: softwareConfigs.customUrlFormat,
+		groupName: groups.name,
+	}).from(clusters)
+		.innerJoin(owner, eq(owner.id, clusters.ownerId))
+		.leftJoin(softwareConfigs, eq(softwareConfigs.id, clusters.configId))
+		.leftJoin(groups, eq(groups.id, clusters.groupId));
+}
+
+function toRow(r: Awaited<ReturnType<ReturnType<typeof rowSelect>["execute"]>>[number]): ClusterRow {
+	return {
+		...r.cluster,
+		ownerUsername: r.ownerUsername,
+		ownerName: `${r.ownerFirst} ${r.ownerLast}`.trim() || r.ownerUsername,
+		configName: r.configName,
+		customUrlFormat: r.customUrlFormat,
+		groupName: r.groupName,
+	};
+}
+
+function listable(endedVisibleSince: Date): SQL {
+	return and(
+		eq(clusters.archived, false),
+		or(notInArray(clusters.state, CLUSTER_ENDED_STATES), gt(clusters.updatedAt, endedVisibleSince)),
+	)!;
+}
+
+export async function getClusterRow(db: Db, id: string): Promise<ClusterRow | undefined> {
+	const [row] = await rowSelect(db).where(eq(clusters.id, id));
+	return row ? toRow(row) : undefined;
+}
+
+/** The owner's clusters, newest first. */
+export async function ownedClusterRows(db: Db, ownerId: number, endedVisibleSince: Date): Promise<ClusterRow[]> {
+	const rows = await rowSelect(db).where(and(eq(clusters.ownerId, ownerId), listable(endedVisibleSince))).orderBy(
+		desc(clusters.createdAt),
+	);
+	return rows.map(toRow);
+}
+
+/** The team's clusters (the same scope as the team's instances), newest first. */
+export async function teamClusterRows(
+	db: Db,
+	scope: TeamScope,
+	endedVisibleSince: Date,
+	limit = 100,
+): Promise<ClusterRow[]> {
+	const scoped = scope.everyone ? undefined : or(
+		eq(clusters.ownerId, scope.viewerId),
+		scope.groupIds.length
+			? inArray(
+				clusters.ownerId,
+				sql`(SELECT ${memberships.userId} FROM ${memberships} WHERE ${
+					inArray(memberships.groupId, [...scope.groupIds])
+				})`,
+			)
+			: undefined,
+	);
+	const rows = await rowSelect(db).where(and(listable(endedVisibleSince), scoped)).orderBy(desc(clusters.createdAt))
+		.limit(
+			limit,
+		);
+	return rows.map(toRow);
+}

@@ -1,0 +1,413 @@
+/**
+ * EMR clusters: launch → record → terminate against moto (which creates the cluster and marks it
+ * TERMINATED at once: the "ended outside the portal" path), stubbed slow, failed and stepping
+ * clusters, refusals, the estimate, the parameters sent.
+ */
+import assert from "node:assert/strict";
+import { billsOf } from "../lib/db/bills.ts";
+import { clustersOfLaunch, getCluster } from "../lib/db/clusters.ts";
+import { getLaunch, insertLaunch } from "../lib/db/launches.ts";
+import { launches } from "../lib/db/schema.ts";
+import { clusterEstimate, clusterParameters, clusterStackName, clusterTags, syncClusters } from "../lib/cluster.ts";
+import { advanceLaunches } from "../lib/launcher.ts";
+import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
+import { runJob } from "../lib/jobs.ts";
+import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
+import type { EmrCluster, Stack } from "../lib/aws/types.ts";
+import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
+import { fakeAws } from "./_helpers/fake_aws.ts";
+import { request } from "./_helpers/http.ts";
+import { motoTest } from "./_helpers/moto.ts";
+import { addConfig, addGroup, addMember, seedWorld } from "./_helpers/seed.ts";
+
+/** A pricing file with EMR surcharges (the shipped 2017 file has none). */
+async function pricingWithEmr(dir: string): Promise<string> {
+	const path = `${dir}/pricing-emr.json`;
+	await Deno.writeTextFile(
+		path,
+		JSON.stringify([
+			{
+				instance_type: "m4.large",
+				vCPU: 2,
+				memory: 8,
+				pricing: { "us-east-1": { linux: { ondemand: "0.10" }, emr: { emr: "0.03" } } },
+			},
+			{
+				instance_type: "r4.xlarge",
+				vCPU: 4,
+				memory: 30.5,
+				pricing: { "us-east-1": { linux: { ondemand: "0.266" }, emr: { emr: "0.067" } } },
+			},
+		]),
+	);
+	return path;
+}
+
+async function clusterWorld(deps: TestDeps) {
+	const world = await seedWorld(deps.db);
+	const emrGroup = await addGroup(deps.db, "sparkers", {
+		emrAccess: true,
+		iamInstanceProfile: "EMR_EC2_DefaultRole",
+		settings: "cluster_auto_termination_minutes=90",
+		directoryName: "CN=Sparkers,OU=Teams,DC=example,DC=com",
+	});
+	await addMember(deps.db, world.alice.id, emrGroup.id);
+	await addMember(deps.db, world.bob.id, emrGroup.id);
+	const spark = await addConfig(deps.db, "Spark", {
+		kind: "cluster",
+		templateBody: CLUSTER_TEMPLATE,
+		userDataBody: "",
+		hasProgressBar: false,
+		instanceName: "MLiySpark",
+		customUrlFormat: "jdbc:hive2://{{{ URL }}}:10000/default",
+		params: { paramReleaseLabel: "emr-6.15.0", paramJobFlowRole: "ignored-portal-wins", notDeclared: "x" },
+		types: [world.types["m4.large"]!.id],
+		groups: [emrGroup.id, world.science.id],
+	});
+	return { ...world, emrGroup, spark };
+}
+
+const goodForm = {
+	intent: "launch",
+	instanceType: "m4.large",
+	purpose: "Churn model, Q3",
+	coreNodes: "3",
+	market: "ON_DEMAND",
+};
+
+motoTest(
+	"a cluster goes from the form to recorded, ends on its own (moto), is billed until EMR's end time, and is removed",
+	async (moto) => {
+		const dir = await Deno.makeTempDir();
+		await using deps = await createTestDeps({
+			awsEndpoint: moto.url,
+			realClock: true,
+			settings: { LAUNCH_SUBNET_ID: await moto.subnet("us-east-1a"), PRICING_FILE: await pricingWithEmr(dir) },
+		});
+		const world = await clusterWorld(deps);
+		const res = await request(deps.app, `/launch/${world.emrGroup.id}/${world.spark.id}`, {
+			user: "alice",
+			form: goodForm,
+		});
+		assert.equal(res.status, 303, await res.clone().text());
+		const launchId = res.headers.get("Location")!.split("/").pop()!;
+		await deps.background.idle();
+		await runJob(deps, pollLaunchesJob, { scheduled: false });
+		const launch = (await getLaunch(deps.db, launchId))!;
+		assert.equal(launch.status, "complete", launch.reason ?? launch.step);
+		const [cluster] = await clustersOfLaunch(deps.db, launchId);
+		assert.ok(cluster?.id.startsWith("j-"));
+		assert.equal(cluster.state, "TERMINATED", "moto ends the cluster at once: it ended outside the portal");
+		assert.equal(cluster.purpose, "Churn model, Q3");
+		assert.equal(cluster.nodesRequested, 4);
+		const [bill] = await billsOf(deps.db, cluster.id);
+		assert.ok(bill, "the cluster was billed");
+		assert.equal(bill.endedAt?.getTime(), cluster.endedAt?.getTime(), "closed at the time EMR reports");
+		assert.ok(Math.abs(bill.hourlyRate! - (0.10 + 0.03) * 4) < 1e-9, `(EC2 + EMR) × 4 nodes: ${bill.hourlyRate}`);
+		assert.equal(bill.description, "ON DEMAND m4.large × 4");
+
+		// It shows on the dashboard; the teammate may not terminate it; the owner removes the record.
+		assert.match(
+			await (await request(deps.app, "/", { user: "alice" })).text(),
+			new RegExp(`data-cluster="${cluster.id}"`),
+		);
+		assert.match(
+			await (await request(deps.app, "/team", { user: "bob" })).text(),
+			new RegExp(`data-cluster="${cluster.id}"`),
+		);
+		assert.equal(
+			(await request(deps.app, `/ajax/cluster/${cluster.id}/terminate`, { user: "bob", form: {} })).status,
+			403,
+		);
+		const removed = await request(deps.app, `/ajax/cluster/${cluster.id}/terminate`, { user: "alice", form: {} });
+		assert.equal(removed.status, 200, await removed.clone().text());
+		assert.equal((await getCluster(deps.db, cluster.id))!.archived, true);
+		assert.equal((await deps.aws.cloudFormation.describeStack(launch.stackId!))?.status, "DELETE_COMPLETE");
+		await Deno.remove(dir, { recursive: true });
+	},
+);
+
+function stack(status: string, outputs: Record<string, string> = {}): Stack {
+	return { stackId: "arn:aws:cloudformation:us-east-1:1:stack/s/1", name: "s", status, outputs };
+}
+
+function emrCluster(state: string, extra: Partial<EmrCluster> = {}): EmrCluster {
+	return { id: "j-ABCDEF", name: "s", state, tags: {}, createdAt: new Date("2025-03-01T12:00:00Z"), ...extra };
+}
+
+async function stubbed(overrides: Parameters<typeof fakeAws>[0]) {
+	const aws = fakeAws(overrides);
+	const deps = await createTestDeps({ aws });
+	const world = await clusterWorld(deps);
+	await insertLaunch(deps.db, {
+		id: crypto.randomUUID(),
+		userId: world.alice.id,
+		groupId: world.emrGroup.id,
+		configId: world.spark.id,
+		kind: "cluster",
+		instanceType: "m4.large",
+		options: { purpose: "test", coreNodes: 2, market: "ON_DEMAND", bidPrice: null, idleSeconds: 0 },
+		stackName: "MLiySpark-OD-abc",
+		status: "creating",
+		stackId: stack("").stackId,
+		submittedAt: deps.clock(),
+		progressTokenHash: "0".repeat(64),
+	});
+	const launch = (await deps.db.select().from(launches))[0]!;
+	return { deps, aws, world, launch };
+}
+
+const emrBasics = {
+	listInstanceGroups: () =>
+		Promise.resolve([{ role: "MASTER", instanceType: "m4.large", market: "ON_DEMAND", requested: 1, running: 1 }, {
+			role: "CORE",
+			instanceType: "m4.large",
+			market: "ON_DEMAND",
+			requested: 2,
+			running: 0,
+		}]),
+	masterPrivateIp: () => Promise.resolve("10.0.0.9"),
+	listSteps: () => Promise.resolve([]),
+};
+
+Deno.test("the cluster id is read from the ClusterID output by name, whatever the order of outputs", async () => {
+	const { deps, launch } = await stubbed({
+		cloudFormation: {
+			describeStack: () =>
+				Promise.resolve(
+					stack("CREATE_COMPLETE", { StackID: "x", MasterDNS: "ip-10-0-0-9.ec2.internal", ClusterID: "j-ABCDEF" }),
+				),
+			listStackResources: () => Promise.resolve([]),
+		},
+		emr: { describeCluster: () => Promise.resolve(emrCluster("WAITING", { readyAt: new Date() })), ...emrBasics },
+	});
+	await using _ = deps;
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const [cluster] = await clustersOfLaunch(deps.db, launch.id);
+	assert.equal(cluster?.id, "j-ABCDEF");
+	assert.equal(cluster.masterDns, "ip-10-0-0-9.ec2.internal");
+	assert.equal(cluster.masterIp, "10.0.0.9");
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "complete");
+	const page = await (await request(deps.app, "/clusters/j-ABCDEF", { user: "alice" })).text();
+	assert.match(page, /data-connection>jdbc:hive2:\/\/ip-10-0-0-9.ec2.internal:10000\/default</);
+});
+
+Deno.test("a stack that stays in progress fails the cluster launch after the timeout", async () => {
+	const { deps, launch } = await stubbed({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("CREATE_IN_PROGRESS")),
+			listStackResources: () => Promise.resolve([]),
+		},
+	});
+	await using _ = deps;
+	deps.clock.advance((deps.settings.LAUNCH_TIMEOUT_MINUTES + 1) * 60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.match(failed.reason!, /Gave up after 200 minutes: the stack was still CREATE_IN_PROGRESS/);
+});
+
+Deno.test("a failed cluster stack surfaces CloudFormation's reason", async () => {
+	const { deps, launch } = await stubbed({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("ROLLBACK_COMPLETE")),
+			listStackResources: () => Promise.resolve([]),
+			describeStackEvents: () =>
+				Promise.resolve([{
+					logicalId: "Cluster",
+					type: "AWS::EMR::Cluster",
+					status: "CREATE_FAILED",
+					reason: "EMR_DefaultRole is invalid",
+					timestamp: new Date(),
+				}]),
+			deleteStack: () => Promise.resolve(),
+		},
+	});
+	await using _ = deps;
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal(
+		(await getLaunch(deps.db, launch.id))!.reason,
+		"Cluster (AWS::EMR::Cluster): EMR_DefaultRole is invalid",
+	);
+});
+
+Deno.test("a failed step fails the launch with the step's reason instead of waiting forever", async () => {
+	const { deps, launch } = await stubbed({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
+			listStackResources: () => Promise.resolve([]),
+		},
+		emr: {
+			describeCluster: () => Promise.resolve(emrCluster("RUNNING")),
+			...emrBasics,
+			listSteps: () =>
+				Promise.resolve([{ id: "s-1", name: "setup-cluster", state: "FAILED", failureReason: "step.sh exited 2" }]),
+		},
+	});
+	await using _ = deps;
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.match(failed.reason!, /Step "setup-cluster" failed: step.sh exited 2/);
+});
+
+Deno.test("a cluster that is not ready by the timeout fails the launch, saying how far it got", async () => {
+	const { deps, launch } = await stubbed({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
+			listStackResources: () => Promise.resolve([]),
+		},
+		emr: { describeCluster: () => Promise.resolve(emrCluster("BOOTSTRAPPING")), ...emrBasics },
+	});
+	await using _ = deps;
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
+	assert.match((await getLaunch(deps.db, launch.id))!.step, /BOOTSTRAPPING: 1 of 3 nodes running, master 10.0.0.9/);
+	deps.clock.advance((deps.settings.LAUNCH_TIMEOUT_MINUTES + 1) * 60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.match((await getLaunch(deps.db, launch.id))!.reason!, /still BOOTSTRAPPING \(1 of 3 nodes running\)/);
+});
+
+Deno.test("a cluster that terminates on its own is closed out by the sync at EMR's end time", async () => {
+	let state = "WAITING";
+	const ended = new Date("2025-03-01T15:30:00Z");
+	const { deps } = await stubbed({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
+			listStackResources: () => Promise.resolve([]),
+		},
+		emr: {
+			describeCluster: () =>
+				Promise.resolve(
+					emrCluster(
+						state,
+						state === "WAITING"
+							? { readyAt: new Date() }
+							: { endedAt: ended, stateReason: "Terminated by the idle check" },
+					),
+				),
+			...emrBasics,
+		},
+	});
+	await using _ = deps;
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await billsOf(deps.db, "j-ABCDEF")).filter((b) => !b.endedAt).length, 1);
+	state = "TERMINATED";
+	deps.clock.set("2025-03-01T17:00:00Z");
+	await syncClusters(deps);
+	const cluster = (await getCluster(deps.db, "j-ABCDEF"))!;
+	assert.equal(cluster.state, "TERMINATED");
+	assert.equal(cluster.stateReason, "Terminated by the idle check");
+	const [bill] = await billsOf(deps.db, "j-ABCDEF");
+	assert.equal(bill!.endedAt?.toISOString(), ended.toISOString());
+	assert.equal(bill!.startedAt.toISOString(), "2025-03-01T12:00:00.000Z", "billed from EMR's creation time");
+});
+
+Deno.test("cluster refusals: no EMR access, config not permitted, non-owner terminate, bad purpose, core nodes out of range", async () => {
+	const aws = fakeAws();
+	await using deps = await createTestDeps({ aws });
+	const world = await clusterWorld(deps);
+	const post = (user: string, groupId: number, form: Record<string, string>) =>
+		request(deps.app, `/launch/${groupId}/${world.spark.id}`, { user, form: { ...goodForm, ...form } });
+	assert.equal((await post("alice", world.science.id, {})).status, 403, "science has no EMR access");
+	const other = await addConfig(deps.db, "Other spark", {
+		kind: "cluster",
+		templateBody: CLUSTER_TEMPLATE,
+		types: [world.types["m4.large"]!.id],
+		groups: [],
+	});
+	assert.equal(
+		(await request(deps.app, `/launch/${world.emrGroup.id}/${other.id}`, { user: "alice", form: goodForm })).status,
+		403,
+	);
+	for (
+		const [form, message] of [
+			[{ purpose: "<script>x</script>" }, /Letters, digits, spaces/],
+			[{ purpose: "" }, /Say what the cluster is for/],
+			[{ purpose: "x".repeat(101) }, /At most 100 characters/],
+			[{ coreNodes: "1" }, /At least 2 core nodes/],
+			[{ coreNodes: "241" }, /At most 240 core nodes/],
+			[{ coreNodes: "2.5" }, /A whole number of nodes/],
+			[{ market: "SPOT" }, /needs a bid price/],
+			[{ market: "CHEAP" }, /on demand or spot/],
+			[{ instanceType: "r4.4xlarge" }, /not allowed for this configuration/],
+		] as const
+	) {
+		const res = await post("alice", world.emrGroup.id, form as Record<string, string>);
+		assert.equal(res.status, 422, JSON.stringify(form));
+		const html = await res.text();
+		assert.match(html, message);
+		assert.doesNotMatch(html, /<script>x/);
+	}
+	assert.equal((await deps.db.select().from(launches)).length, 0);
+	assert.deepEqual(aws.changes(), []);
+	assert.equal((await request(deps.app, "/ajax/cluster/j-NOPE/terminate", { user: "alice", form: {} })).status, 404);
+	assert.equal((await request(deps.app, "/ajax/cluster/j-NOPE/terminate", { user: "alice" })).status, 405);
+});
+
+Deno.test("clusterParameters(): only what the template declares; portal values before the configuration's params; no bid for on demand", async () => {
+	await using deps = await createTestDeps();
+	const world = await clusterWorld(deps);
+	const base = {
+		settings: deps.settings,
+		group: world.emrGroup,
+		config: world.spark,
+		instanceType: "m4.large",
+		stackName: "MLiySpark-OD-abc",
+		subnetId: "subnet-1",
+	};
+	const od = clusterParameters({
+		...base,
+		options: { purpose: "p", coreNodes: 3, market: "ON_DEMAND", bidPrice: null, idleSeconds: 5400 },
+	});
+	assert.equal(od.paramCoreInstanceCount, "3");
+	assert.equal(od.paramIdleSeconds, "5400");
+	assert.equal(od.paramJobFlowRole, "EMR_EC2_DefaultRole", "the group's profile, not the config's param");
+	assert.equal(od.paramReleaseLabel, "emr-6.15.0", "a declared param from the configuration");
+	assert.equal(od.paramLdapGroup, "CN=Sparkers,OU=Teams,DC=example,DC=com");
+	assert.ok(!("paramBidPrice" in od), "no bid for on demand");
+	assert.ok(!("notDeclared" in od) && !("paramTaskInstanceCount" in od), "nothing the template does not declare");
+	const spot = clusterParameters({
+		...base,
+		options: { purpose: "p", coreNodes: 3, market: "SPOT", bidPrice: 0.25, idleSeconds: 0 },
+	});
+	assert.equal(spot.paramBidPrice, "0.250");
+	assert.equal(spot.paramMarketType, "SPOT");
+	const tags = clusterTags({
+		user: world.alice,
+		group: world.emrGroup,
+		options: { purpose: "Churn", coreNodes: 3, market: "SPOT", bidPrice: 0.25, idleSeconds: 0 },
+		stackName: "S",
+		launchId: "L",
+		defaultChargeCode: "X",
+	});
+	for (const key of ["Cost Center", "AGS", "SDLC", "Purpose", "Owner", "Name", "UserGroup", "Creator", "Launched By"]) {
+		assert.ok(key in tags, key);
+	}
+});
+
+Deno.test("clusterEstimate(): (EC2 + EMR) × (core + 1), spot at the bid capped at on demand, unknown never $0", async () => {
+	const dir = await Deno.makeTempDir();
+	await using deps = await createTestDeps({ settings: { PRICING_FILE: await pricingWithEmr(dir) } });
+	const close = (a: number | null, b: number) => assert.ok(a !== null && Math.abs(a - b) < 1e-9, `${a} ≠ ${b}`);
+	close(
+		clusterEstimate(deps, { instanceType: "m4.large", coreNodes: 10, market: "ON_DEMAND" }).perHour,
+		(0.10 + 0.03) * 11,
+	);
+	close(
+		clusterEstimate(deps, { instanceType: "m4.large", coreNodes: 10, market: "SPOT", bidPrice: 0.04 }).perHour,
+		(0.04 + 0.03) * 11,
+	);
+	close(
+		clusterEstimate(deps, { instanceType: "m4.large", coreNodes: 10, market: "SPOT", bidPrice: 5 }).perHour,
+		(0.10 + 0.03) * 11,
+	);
+	assert.equal(clusterEstimate(deps, { instanceType: "t2.micro", coreNodes: 2, market: "ON_DEMAND" }).perHour, null);
+	assert.equal(
+		clusterStackName("MLiy Spark cluster with a very long name indeed", "SPOT", "0123abcd-4567").length <= 40,
+		true,
+	);
+	assert.match(clusterStackName("MLiy Spark", "ON_DEMAND", "0123abcd-4567"), /^MLiy-Spark-OD-0123abcd4567$/);
+	await Deno.remove(dir, { recursive: true });
+});
