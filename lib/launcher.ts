@@ -7,7 +7,7 @@
 import { recordAudit } from "./db/audit.ts";
 import { getConfig, getGroup, groupSecurityGroupsOf, paramsMap } from "./db/catalog.ts";
 import { insertInstance, instancesOfLaunch } from "./db/instances.ts";
-import { activeLaunches, type Launch, updateLaunch } from "./db/launches.ts";
+import { activeLaunches, claimLaunch, getLaunch, type Launch, releaseLaunch, updateLaunch } from "./db/launches.ts";
 import { getUser } from "./db/users.ts";
 import { insertVolume } from "./db/volumes.ts";
 import type { Deps } from "./deps.ts";
@@ -21,6 +21,9 @@ import {
 } from "./launch.ts";
 import type { Stack, StackEvent, StackResource } from "./aws/types.ts";
 import { refreshInstances, refreshVolumes } from "./sync.ts";
+
+/** How long one process may hold a launch for one step before others assume it crashed. */
+const CLAIM_MS = 2 * 60_000;
 
 /** How one kind of launch (instance, cluster) is submitted and followed. */
 export interface LaunchKindHandler {
@@ -38,15 +41,21 @@ export async function advanceLaunches(
 ): Promise<number> {
 	const launches = (await activeLaunches(deps.db)).filter((launch) => launch.kind in handlers);
 	for (const launch of launches) {
+		const now = deps.clock();
+		// Another process may be moving the same launch right now (two portals on one database).
+		if (!await claimLaunch(deps.db, launch.id, now, new Date(now.getTime() + CLAIM_MS))) continue;
 		try {
-			const handler = handlers[launch.kind]!;
-			if (launch.status === "queued") await handler.submit(deps, launch);
-			else if (launch.status === "creating") await handler.follow(deps, launch);
+			const fresh = (await getLaunch(deps.db, launch.id)) ?? launch;
+			const handler = handlers[fresh.kind]!;
+			if (fresh.status === "queued") await handler.submit(deps, fresh);
+			else if (fresh.status === "creating") await handler.follow(deps, fresh);
 		} catch (error) {
 			deps.log.launch.error("launch {launchId}: step failed, will retry next run: {message}", {
 				launchId: launch.id,
 				message: (error as Error).message,
 			});
+		} finally {
+			await releaseLaunch(deps.db, launch.id);
 		}
 	}
 	return launches.length;

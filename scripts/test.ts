@@ -26,9 +26,9 @@ function freePort(): number {
 }
 
 let moto: Deno.ChildProcess | undefined;
-const given = Deno.env.get("MLIY_TEST_MOTO_URL");
+const given = Deno.env.get("TEST_MOTO_URL");
 if (given) {
-	env.MLIY_TEST_MOTO_URL = given;
+	env.TEST_MOTO_URL = given;
 } else if (await onPath("moto_server")) {
 	const port = freePort();
 	moto = new Deno.Command("moto_server", {
@@ -50,7 +50,7 @@ if (given) {
 		console.error(`moto_server did not answer on ${url}`);
 		Deno.exit(1);
 	}
-	env.MLIY_TEST_MOTO_URL = url;
+	env.TEST_MOTO_URL = url;
 	console.log(`moto_server on ${url}`);
 } else if (ci) {
 	console.error("moto_server is required for the AWS integration tests but is not on PATH");
@@ -59,9 +59,9 @@ if (given) {
 	console.warn("\n*** moto_server is not installed: the AWS integration tests will be SKIPPED ***\n");
 }
 
-const chromium = Deno.env.get("MLIY_CHROMIUM") ?? await onPath("chromium") ?? await onPath("chromium-browser");
+const chromium = Deno.env.get("TEST_CHROMIUM") ?? await onPath("chromium") ?? await onPath("chromium-browser");
 if (chromium) {
-	env.MLIY_CHROMIUM = chromium;
+	env.TEST_CHROMIUM = chromium;
 } else if (ci) {
 	console.error("Chromium is required for the browser tests (apt-get install chromium)");
 	moto?.kill("SIGTERM");

@@ -1,5 +1,5 @@
 /** Queries and writes for `launches`: the durable record that lets a launch survive a restart. */
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { launches, type LaunchStatus } from "./schema.ts";
 
@@ -43,4 +43,21 @@ export async function recentLaunches(db: Db, userId: number, limit = 10): Promis
 	return await db.select().from(launches).where(eq(launches.userId, userId)).orderBy(desc(launches.createdAt)).limit(
 		limit,
 	);
+}
+
+/**
+ * Claims an active launch for one step until `until` unless another process holds it; a crashed
+ * holder's claim lapses. Returns whether this caller may move the launch now.
+ */
+export async function claimLaunch(db: Db, id: string, now: Date, until: Date): Promise<boolean> {
+	const rows = await db.update(launches).set({ claimedUntil: until }).where(and(
+		eq(launches.id, id),
+		inArray(launches.status, ["queued", "creating"]),
+		or(isNull(launches.claimedUntil), lt(launches.claimedUntil, now)),
+	)).returning({ id: launches.id });
+	return rows.length === 1;
+}
+
+export async function releaseLaunch(db: Db, id: string): Promise<void> {
+	await db.update(launches).set({ claimedUntil: null }).where(eq(launches.id, id));
 }

@@ -3,10 +3,12 @@ import type { EmbeddedMigration } from "./migrate.ts";
 import m0 from "../../migrations/0000_initial.sql" with { type: "text" };
 import m1 from "../../migrations/0001_instance_list_indexes.sql" with { type: "text" };
 import m2 from "../../migrations/0002_emr_clusters.sql" with { type: "text" };
+import m3 from "../../migrations/0003_launch_claims.sql" with { type: "text" };
 
 /** Every migration, oldest first, with drizzle-kit's journal metadata. */
 export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0000_initial", when: 1795570540423, sql: m0 },
 	{ tag: "0001_instance_list_indexes", when: 1795573909428, sql: m1 },
 	{ tag: "0002_emr_clusters", when: 1795574559657, sql: m2 },
+	{ tag: "0003_launch_claims", when: 1795575458563, sql: m3 },
 ];

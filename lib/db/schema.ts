@@ -157,6 +157,8 @@ export const launches = sqliteTable("launches", {
 	/** SHA-256 of the progress token the bootstrap script sends back; the token itself is never stored. */
 	progressTokenHash: text("progress_token_hash").notNull(),
 	attempts: integer("attempts").notNull().default(0),
+	/** A process moving this launch holds it until then, so two processes never submit it twice. */
+	claimedUntil: integer("claimed_until", { mode: "timestamp_ms" }),
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
 	submittedAt: integer("submitted_at", { mode: "timestamp_ms" }),

@@ -1,11 +1,11 @@
 /**
  * Browser tests: the app served on 127.0.0.1 and Debian's Chromium driven by playwright-core.
- * scripts/test.ts passes Chromium's path in MLIY_CHROMIUM; without it the browser tests are skipped.
+ * scripts/test.ts passes Chromium's path in TEST_CHROMIUM; without it the browser tests are skipped.
  */
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import type { TestDeps } from "./deps.ts";
 
-export const chromiumPath: string | undefined = Deno.env.get("MLIY_CHROMIUM") ??
+export const chromiumPath: string | undefined = Deno.env.get("TEST_CHROMIUM") ??
 	(await Deno.stat("/usr/bin/chromium").then(() => "/usr/bin/chromium", () => undefined));
 
 if (!chromiumPath) {

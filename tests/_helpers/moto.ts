@@ -1,6 +1,6 @@
 /**
  * moto_server, the AWS peer of the integration tests. scripts/test.ts starts one and passes its URL
- * in MLIY_TEST_MOTO_URL; without it (a bare `deno test`), a server is started here when moto_server
+ * in TEST_MOTO_URL; without it (a bare `deno test`), a server is started here when moto_server
  * is on PATH. Tests reset it before use, so they must not run in parallel with each other.
  */
 import { CreateHostedZoneCommand, Route53Client } from "@aws-sdk/client-route-53";
@@ -20,7 +20,7 @@ export interface Moto {
 const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 
 async function findOrStart(): Promise<string | undefined> {
-	const given = Deno.env.get("MLIY_TEST_MOTO_URL");
+	const given = Deno.env.get("TEST_MOTO_URL");
 	if (given) return given;
 	const which = await new Deno.Command("sh", { args: ["-c", "command -v moto_server"], stdout: "piped" }).output();
 	if (!which.success) return undefined;

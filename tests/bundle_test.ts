@@ -1,0 +1,142 @@
+/**
+ * Self-containment: `deno compile` cannot download its runtime on the project's machines, so the
+ * same entry point is bundled into one file with `deno bundle` and started in an empty directory
+ * holding nothing but that file and libSQL's native module. It must migrate an empty database and
+ * serve pages, htmx, the static files and its pricing data: any code that reads project files at
+ * run time fails here.
+ */
+import assert from "node:assert/strict";
+
+const root = new URL("../", import.meta.url).pathname;
+
+/** The resolved folder of an npm package in Deno's node_modules, e.g. `libsql@0.5.29/node_modules/libsql`. */
+async function packageDir(prefix: string, name: string): Promise<string> {
+	for await (const entry of Deno.readDir(`${root}node_modules/.deno`)) {
+		if (entry.name.startsWith(prefix)) return `${root}node_modules/.deno/${entry.name}/node_modules/${name}`;
+	}
+	throw new Error(`${name} is not installed`);
+}
+
+async function copyDir(from: string, to: string): Promise<void> {
+	await Deno.mkdir(to, { recursive: true });
+	for await (const entry of Deno.readDir(from)) {
+		const source = await Deno.realPath(`${from}/${entry.name}`);
+		const info = await Deno.stat(source);
+		if (info.isDirectory) await copyDir(source, `${to}/${entry.name}`);
+		else await Deno.copyFile(source, `${to}/${entry.name}`);
+	}
+}
+
+async function waitForHealth(url: string, child: Deno.ChildProcess): Promise<void> {
+	for (let i = 0; i < 300; i++) {
+		try {
+			const res = await fetch(`${url}/health`);
+			await res.body?.cancel();
+			if (res.status === 200) return;
+		} catch { /* starting */ }
+		await new Promise((r) => setTimeout(r, 50));
+	}
+	child.kill("SIGKILL");
+	throw new Error("the bundled portal did not answer /health within 15 s");
+}
+
+Deno.test({
+	name: "the bundled portal runs alone in an empty folder: migrates, serves pages, htmx, static files and prices",
+	sanitizeOps: false,
+	sanitizeResources: false,
+	fn: async () => {
+		const dir = await Deno.makeTempDir({ prefix: "mliy-bundle-" });
+		try {
+			const bundle = await new Deno.Command(Deno.execPath(), {
+				args: ["bundle", "--platform", "deno", "--external", "libsql", "-o", `${dir}/mliy.js`, `${root}main.ts`],
+				cwd: root,
+				stdout: "piped",
+				stderr: "piped",
+			}).output();
+			assert.ok(bundle.success, new TextDecoder().decode(bundle.stderr));
+			// Only the native database module goes beside the bundle.
+			await copyDir(await packageDir("libsql@", "libsql"), `${dir}/node_modules/libsql`);
+			await copyDir(
+				await packageDir("@libsql+linux-x64-gnu@", "@libsql/linux-x64-gnu"),
+				`${dir}/node_modules/@libsql/linux-x64-gnu`,
+			);
+			await copyDir(await packageDir("@neon-rs+load@", "@neon-rs/load"), `${dir}/node_modules/@neon-rs/load`);
+			await copyDir(await packageDir("detect-libc@", "detect-libc"), `${dir}/node_modules/detect-libc`);
+			await Deno.writeTextFile(`${dir}/package.json`, JSON.stringify({ dependencies: { libsql: "0.5.29" } }));
+			const listing = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+			assert.deepEqual(listing, ["mliy.js", "node_modules", "package.json"], "nothing else is beside the bundle");
+
+			const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+			const port = (listener.addr as Deno.NetAddr).port;
+			listener.close();
+			const child = new Deno.Command(Deno.execPath(), {
+				args: ["run", "-A", "--unstable-cron", "--node-modules-dir=manual", "mliy.js"],
+				cwd: dir,
+				env: {
+					MLIY_PORT: String(port),
+					MLIY_AUTH_PLUGIN: "plugins/auth_dev",
+					MLIY_ADMIN_USERNAMES: "developer",
+					MLIY_RUN_JOBS: "false",
+					MLIY_AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+				},
+				stdout: "null",
+				stderr: "piped",
+			}).spawn();
+			const url = `http://127.0.0.1:${port}`;
+			try {
+				await waitForHealth(url, child);
+				const get = async (path: string) => {
+					const res = await fetch(`${url}${path}`);
+					return { status: res.status, type: res.headers.get("content-type") ?? "", body: await res.text() };
+				};
+				// Pages and the embedded static files.
+				const home = await get("/");
+				assert.equal(home.status, 200);
+				assert.match(home.body, /My dashboard/);
+				const htmx = await get("/static/htmx.min.js");
+				assert.equal(htmx.status, 200);
+				assert.ok(htmx.body.length > 30_000 && htmx.body.includes("htmx"), "htmx is served from the bundle");
+				for (const file of ["app.css", "app.js", "islands.js"]) {
+					assert.equal((await get(`/static/${file}`)).status, 200, file);
+				}
+				// The embedded migrations ran on the empty database: an admin import writes every table it needs.
+				const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(home.body)![1]!;
+				const document = JSON.stringify({
+					version: 1,
+					instanceTypes: [{ name: "t2.micro" }],
+					groups: [{ name: "team" }],
+					configs: [{
+						name: "Box",
+						kind: "instance",
+						amiId: "ami-0123456789abcdef0",
+						templateBody: await Deno.readTextFile(`${root}fixtures/templates/instance.yaml`),
+						compatibleTypes: ["t2.micro"],
+						permittedGroups: ["team"],
+					}],
+					users: [{ username: "developer", role: "admin", groups: ["team"] }],
+				});
+				const imported = await fetch(`${url}/admin/catalog`, {
+					method: "POST",
+					headers: { "Content-Type": "application/x-www-form-urlencoded" },
+					body: new URLSearchParams({ _csrf: csrf, document }),
+				});
+				assert.equal(imported.status, 200);
+				assert.match(await imported.text(), /Imported: \d+ created/);
+				// The embedded pricing data answers the launch form's price panel.
+				const info = await get("/launch/1/1/type-info?instanceType=t2.micro");
+				assert.equal(info.status, 200);
+				assert.match(info.body, /\$0\.0116\/h/);
+			} finally {
+				child.kill("SIGTERM");
+				const status = await child.status;
+				assert.equal(status.code, 0, "SIGTERM stops the portal cleanly");
+				await child.stderr.cancel();
+			}
+			assert.ok((await Deno.stat(`${dir}/data/mliy.db`)).isFile, "the database was created in ./data");
+			const log = await Deno.readTextFile(`${dir}/logs/mliyweb.log`);
+			assert.match(log, /pricing: 88 instance types, 15 regions from embedded copy of fixtures\/instances.json/);
+		} finally {
+			await Deno.remove(dir, { recursive: true });
+		}
+	},
+});

@@ -1,0 +1,238 @@
+/**
+ * Running the portal: two app instances on one database (job leases, a shared launch), graceful
+ * shutdown of a real process during a request, and the metrics endpoint.
+ */
+import assert from "node:assert/strict";
+import { acquireLease } from "../lib/db/leases.ts";
+import { getLaunch } from "../lib/db/launches.ts";
+import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
+import { openDatabase } from "../lib/db/client.ts";
+import { type Job, runJob } from "../lib/jobs.ts";
+import { advanceLaunches } from "../lib/launcher.ts";
+import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
+import { requestInstanceLaunch } from "../lib/launch.ts";
+import { toViewer } from "../lib/auth.ts";
+import { AwsError } from "../lib/errors.ts";
+import { createTestDeps, testClock } from "./_helpers/deps.ts";
+import { fakeAws } from "./_helpers/fake_aws.ts";
+import { request } from "./_helpers/http.ts";
+import { motoTest } from "./_helpers/moto.ts";
+import { addInstance, addUser, seedWorld } from "./_helpers/seed.ts";
+
+Deno.test("two app instances on one database run each job exactly once per tick, and take over a crashed holder's lease", async () => {
+	const clock = testClock("2025-03-01T12:00:00Z");
+	await using a = await createTestDeps({ clock });
+	await using b = await createTestDeps({ clock, settings: { DATABASE_URL: a.settings.DATABASE_URL } });
+	const ran: { tick: number; holder: string }[] = [];
+	const job = (deps: typeof a): Job => ({
+		name: "count",
+		everyMinutes: 1,
+		leaseMs: 60_000,
+		run: async () => {
+			ran.push({ tick: Math.floor(clock().getTime() / 60_000), holder: deps.holder });
+			await new Promise((r) => setTimeout(r, 10));
+		},
+	});
+	for (let tick = 0; tick < 10; tick++) {
+		// Both processes' cron fire for the same tick, a moment apart.
+		const outcomes = await Promise.all([
+			runJob(a, job(a), { scheduled: true }),
+			runJob(b, job(b), { scheduled: true }),
+		]);
+		assert.deepEqual(outcomes.sort(), ["ok", "skipped"], `tick ${tick}: one ran, one skipped`);
+		// A late firing within the same tick does not run it again either.
+		assert.equal(await runJob(b, job(b), { scheduled: true }), "skipped");
+		clock.advance(60_000);
+	}
+	assert.equal(ran.length, 10);
+	assert.equal(new Set(ran.map((r) => r.tick)).size, 10, "each tick once");
+
+	// A holds the lease and dies; B may not take it until it expires.
+	const now = clock();
+	assert.ok(await acquireLease(a.db, "count", a.holder, now, new Date(now.getTime() + 60_000)));
+	clock.advance(30_000);
+	assert.equal(await runJob(b, job(b), { scheduled: false }), "skipped", "the lease is still held");
+	clock.advance(31_000);
+	assert.equal(await runJob(b, job(b), { scheduled: false }), "ok", "the crashed holder's lease lapsed");
+});
+
+motoTest("two processes advancing the same launch at once create one stack and one instance", async (moto) => {
+	const subnet = await moto.subnet("us-east-1a");
+	await using a = await createTestDeps({
+		awsEndpoint: moto.url,
+		realClock: true,
+		settings: { LAUNCH_SUBNET_ID: subnet },
+	});
+	await using b = await createTestDeps({
+		awsEndpoint: moto.url,
+		realClock: true,
+		settings: { DATABASE_URL: a.settings.DATABASE_URL, LAUNCH_SUBNET_ID: subnet },
+	});
+	const world = await seedWorld(a.db);
+	const launch = await requestInstanceLaunch(a, toViewer(world.alice, [world.science.id], []), {
+		groupId: world.science.id,
+		configId: world.config.id,
+		instanceType: "t2.micro",
+		optionalSecurityGroupIds: [],
+	});
+	// No lease here: both move the launch directly, as two processes that both saw it would.
+	await Promise.all([advanceLaunches(a, LAUNCH_HANDLERS), advanceLaunches(b, LAUNCH_HANDLERS)]);
+	await Promise.all([advanceLaunches(a, LAUNCH_HANDLERS), advanceLaunches(b, LAUNCH_HANDLERS)]);
+	assert.equal((await getLaunch(a.db, launch.id))!.status, "complete");
+	assert.equal((await instancesOfLaunch(a.db, launch.id)).length, 1);
+	const tagged = await a.aws.ec2.describeInstances({ filters: { "tag:mliy:launch-id": [launch.id] } });
+	assert.equal(
+		tagged.length,
+		1,
+		`one instance in AWS: ${JSON.stringify(tagged.map((i) => [i.id, i.state, i.tags["aws:cloudformation:stack-id"]]))}`,
+	);
+});
+
+Deno.test({
+	name: "SIGTERM during a request lets that request finish, then the process exits cleanly",
+	sanitizeOps: false,
+	sanitizeResources: false,
+	fn: async () => {
+		const dir = await Deno.makeTempDir({ prefix: "mliy-shutdown-" });
+		// A fake EC2 whose StopInstances takes a second: the request is in flight when SIGTERM comes.
+		let stopArrived!: () => void;
+		const stopping = new Promise<void>((resolve) => stopArrived = resolve);
+		const fakeEc2 = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+			const form = new URLSearchParams(await req.text());
+			const xml = (body: string) => new Response(body, { headers: { "Content-Type": "text/xml" } });
+			if (form.get("Action") === "StopInstances") {
+				stopArrived();
+				await new Promise((r) => setTimeout(r, 1000));
+				return xml(
+					`<StopInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><instancesSet><item><instanceId>${
+						form.get("InstanceId.1")
+					}</instanceId><currentState><code>64</code><name>stopping</name></currentState><previousState><code>16</code><name>running</name></previousState></item></instancesSet></StopInstancesResponse>`,
+				);
+			}
+			return xml(
+				`<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><reservationSet/></DescribeInstancesResponse>`,
+			);
+		});
+		const seeded = await openDatabase({ url: `file:${dir}/mliy.db` });
+		const root = await addUser(seeded.db, "root");
+		await addInstance(seeded.db, { id: "i-0123456789abcdef0", ownerId: root.id, state: "running" });
+		seeded.close();
+
+		const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+		const port = (listener.addr as Deno.NetAddr).port;
+		listener.close();
+		const projectRoot = new URL("../", import.meta.url).pathname;
+		const child = new Deno.Command(Deno.execPath(), {
+			args: ["run", "-A", "--unstable-cron", `${projectRoot}main.ts`],
+			cwd: projectRoot,
+			env: {
+				MLIY_PORT: String(port),
+				MLIY_DATABASE_URL: `file:${dir}/mliy.db`,
+				MLIY_LOG_LOCATION: `${dir}/logs`,
+				MLIY_RUN_JOBS: "false",
+				MLIY_AWS_ENDPOINT_URL: `http://127.0.0.1:${fakeEc2.addr.port}`,
+				MLIY_AWS_MAX_ATTEMPTS: "1",
+				AWS_ACCESS_KEY_ID: "testing",
+				AWS_SECRET_ACCESS_KEY: "testing",
+			},
+			stdout: "null",
+			stderr: "piped",
+		}).spawn();
+		const url = `http://127.0.0.1:${port}`;
+		try {
+			let up = false;
+			for (let i = 0; i < 200 && !up; i++) {
+				up = await fetch(`${url}/health`).then((r) => (r.body?.cancel(), r.ok), () => false);
+				if (!up) await new Promise((r) => setTimeout(r, 50));
+			}
+			assert.ok(up, "the portal started");
+			const home = await (await fetch(`${url}/`, { headers: { REMOTE_USER: "root" } })).text();
+			const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(home)![1]!;
+			const pending = fetch(`${url}/ajax/instance/i-0123456789abcdef0/stop`, {
+				method: "POST",
+				headers: { REMOTE_USER: "root", "X-CSRF-Token": csrf, Accept: "application/json" },
+			});
+			await stopping; // the portal is inside the request, waiting on AWS
+			child.kill("SIGTERM");
+			await new Promise((r) => setTimeout(r, 200));
+			const refused = await fetch(`${url}/health`).then((r) => (r.body?.cancel(), r.status), () => "refused");
+			assert.equal(refused, "refused", "no new connections after SIGTERM");
+			const res = await pending;
+			assert.equal(res.status, 200, "the request in flight completed");
+			assert.deepEqual(await res.json(), { action: "stop", status: "ok", state: "stopping", pendingAction: "stop" });
+			assert.equal((await child.status).code, 0, "then the process exited cleanly");
+			const log = await Deno.readTextFile(`${dir}/logs/mliyweb.log`);
+			assert.match(log, /SIGTERM: finishing requests/);
+			assert.match(log, /"message":"stopped"/);
+			const after = await openDatabase({ url: `file:${dir}/mliy.db` });
+			assert.equal((await getInstance(after.db, "i-0123456789abcdef0"))?.state, "stopping", "its write was committed");
+			after.close();
+		} finally {
+			try {
+				child.kill("SIGKILL");
+			} catch { /* already exited */ }
+			await child.stderr.cancel().catch(() => {});
+			await fakeEc2.shutdown();
+			await Deno.remove(dir, { recursive: true });
+		}
+	},
+});
+
+Deno.test("GET /metrics: Prometheus text for allowed addresses or the token, 403 otherwise", async () => {
+	const aws = fakeAws({
+		ec2: {
+			describeInstances: () => Promise.reject(new AwsError("DescribeInstances", "throttled", "Rate exceeded")),
+		},
+	});
+	await using deps = await createTestDeps({ aws, settings: { METRICS_TOKEN: "a-long-enough-secret-token" } });
+	await request(deps.app, "/", { user: "alice" });
+	const job: Job = { name: "noop", everyMinutes: 1, leaseMs: 1000, run: () => Promise.resolve() };
+	await runJob(deps, job, { scheduled: true });
+	deps.metrics.awsCalls.inc({ operation: "DescribeInstances", outcome: "throttled" });
+	deps.metrics.launches.inc({ outcome: "requested" });
+	const res = await request(deps.app, "/metrics", { from: "127.0.0.1" });
+	assert.equal(res.status, 200);
+	assert.match(res.headers.get("content-type") ?? "", /text\/plain/);
+	const text = await res.text();
+	assert.match(text, /mliy_http_requests_total\{route="\/",method="GET",status="200"\} 1/);
+	assert.match(text, /mliy_http_request_duration_seconds_bucket/);
+	assert.match(text, /mliy_job_runs_total\{job="noop",outcome="ok"\} 1/);
+	assert.match(text, /mliy_aws_calls_total\{operation="DescribeInstances",outcome="throttled"\} 1/);
+	assert.match(text, /mliy_launches_total\{outcome="requested"\} 1/);
+	assert.equal((await request(deps.app, "/metrics", { from: "203.0.113.7" })).status, 403);
+	const withToken = await request(deps.app, "/metrics", {
+		from: "203.0.113.7",
+		headers: { Authorization: "Bearer a-long-enough-secret-token" },
+	});
+	assert.equal(withToken.status, 200);
+	assert.equal(
+		(await request(deps.app, "/metrics", { from: "203.0.113.7", headers: { Authorization: "Bearer wrong" } })).status,
+		403,
+	);
+});
+
+Deno.test("deno task backup writes a consistent copy of the live database", async () => {
+	await using deps = await createTestDeps();
+	await seedWorld(deps.db);
+	const target = `${deps.dir}/backups/copy.db`;
+	const root = new URL("../", import.meta.url).pathname;
+	const out = await new Deno.Command(Deno.execPath(), {
+		args: ["run", "-A", `${root}scripts/backup.ts`, target],
+		cwd: root,
+		env: { MLIY_DATABASE_URL: deps.settings.DATABASE_URL },
+		stdout: "piped",
+		stderr: "piped",
+	}).output();
+	assert.ok(out.success, new TextDecoder().decode(out.stderr));
+	assert.match(new TextDecoder().decode(out.stdout), /backup: .*copy\.db/);
+	const copy = await openDatabase({ url: `file:${target}` });
+	assert.equal((await copy.db.query.users.findMany()).length, 5);
+	copy.close();
+	const again = await new Deno.Command(Deno.execPath(), {
+		args: ["run", "-A", `${root}scripts/backup.ts`, target],
+		cwd: root,
+		env: { MLIY_DATABASE_URL: deps.settings.DATABASE_URL },
+		stderr: "piped",
+	}).output();
+	assert.equal(again.code, 2, "an existing file is never overwritten");
+});
