@@ -76,7 +76,11 @@ const name = (max: number) =>
 		"Letters, digits, spaces and . _ - ( ) / only",
 	);
 const optionalText = (max: number) => z.string().trim().max(max, `At most ${max} characters`).default("");
-const idList = z.array(z.coerce.number().int().positive()).default([]);
+/** Checkbox lists post ids; anything else means a tampered form, not a typo. */
+const pickFromList = "Choose from the list";
+const idList = z.array(
+	z.coerce.number({ error: pickFromList }).int(pickFromList).positive(pickFromList),
+).default([]);
 const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true" || v === "1", z.boolean());
 
 /** Parses `key=value` lines; the portal reads `cluster_auto_termination_minutes`. */
@@ -573,7 +577,9 @@ export function parseCatalog(text: string): unknown {
 	const trimmed = text.trim();
 	if (!trimmed) throw new UserError(422, "The document is empty");
 	try {
-		return trimmed.startsWith("{") ? JSON.parse(trimmed) : parseYaml(trimmed, { maxAliasCount: 100 });
+		return trimmed.startsWith("{")
+			? JSON.parse(trimmed)
+			: parseYaml(trimmed, { maxAliasCount: 100, logLevel: "error" });
 	} catch (error) {
 		throw new UserError(422, `The document is neither valid JSON nor YAML: ${(error as Error).message.split("\n")[0]}`);
 	}

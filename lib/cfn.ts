@@ -61,9 +61,13 @@ export function parseTemplate(body: string): ParsedTemplate {
 	const trimmed = body.trim();
 	if (!trimmed) return { ok: false, error: "The template is empty" };
 	try {
-		doc = trimmed.startsWith("{")
-			? JSON.parse(trimmed)
-			: parse(trimmed, { customTags: cfnTags as never, maxAliasCount: 100 });
+		doc = trimmed.startsWith("{") ? JSON.parse(trimmed) : parse(trimmed, {
+			customTags: cfnTags as never,
+			maxAliasCount: 100,
+			// Warnings would go to the process console, outside our logs;
+			// errors still throw and become a field error.
+			logLevel: "error",
+		});
 	} catch (error) {
 		return {
 			ok: false,

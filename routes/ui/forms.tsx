@@ -102,7 +102,7 @@ export function CheckList(
 					</div>
 				)}
 			{props.hint && <small>{props.hint}</small>}
-			{error && <div class="error" role="alert">{error}</div>}
+			{error && <div class="error" id={`f-${props.name}-error`} role="alert">{error}</div>}
 		</fieldset>
 	);
 }

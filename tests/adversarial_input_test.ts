@@ -1,0 +1,323 @@
+/**
+ * Hostile input, generated (fast-check): huge strings, unicode, HTML/JS payloads, SQL fragments,
+ * negative and overflowing numbers, malformed ids, against the progress callback, control actions,
+ * the launch and cluster forms, the admin forms and the billing and team filters. Every answer is a
+ * 2xx/3xx or a 4xx with a message, never a 5xx; a refused request writes nothing; every string is
+ * escaped where it is shown; admin-entered HTML comes back sanitized.
+ */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { sql } from "drizzle-orm";
+import { getInstance } from "../lib/db/instances.ts";
+import { sanitizeDescription } from "../lib/sanitize.ts";
+import { hashToken } from "../lib/launch.ts";
+import { launches } from "../lib/db/schema.ts";
+import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
+import { fakeAws } from "./_helpers/fake_aws.ts";
+import { request } from "./_helpers/http.ts";
+import { addInstance, seedWorld } from "./_helpers/seed.ts";
+
+const RUNS = 150;
+
+/** Strings an attacker would try, mixed with arbitrary unicode and very long ones. */
+const hostile = fc.oneof(
+	fc.string({ maxLength: 40 }),
+	fc.string({ unit: "grapheme", maxLength: 40 }),
+	fc.constantFrom(
+		"<script>alert(1)</script>",
+		'"><img src=x onerror=alert(1)>',
+		"javascript:alert(1)",
+		"' OR 1=1 --",
+		"'; DROP TABLE users; --",
+		"../../etc/passwd",
+		"%00",
+		"\u0000\u202e\uFEFF",
+		"{{{PROGRESS_TOKEN}}}",
+		"${7*7}",
+		"NaN",
+		"-1",
+		"1e309",
+		"9007199254740993",
+		"0x10",
+		"",
+		" ",
+	),
+	fc.string({ minLength: 1000, maxLength: 5000 }),
+	fc.integer().map(String),
+	fc.double().map(String),
+);
+
+async function tableCounts(deps: TestDeps): Promise<Record<string, number>> {
+	const out: Record<string, number> = {};
+	for (
+		const table of [
+			"users",
+			"groups",
+			"software_configs",
+			"instance_types",
+			"security_groups",
+			"params",
+			"launches",
+			"instances",
+			"bills",
+			"memberships",
+		]
+	) {
+		const [row] = await deps.db.all<{ n: number }>(sql.raw(`SELECT count(*) AS n FROM ${table}`));
+		out[table] = Number(row!.n);
+	}
+	return out;
+}
+
+function assertNoServerError(res: Response, what: string) {
+	assert.ok(res.status < 500, `${what} → ${res.status}`);
+}
+
+/** An error answer names what is wrong (JSON error field, or an alert in HTML). */
+async function assertClearRefusal(res: Response, what: string) {
+	if (res.status < 400) return;
+	const text = await res.text();
+	assert.ok(
+		/"error":"[^"]{8,}|role="alert"[^>]*>[^<]{8,}/.test(text),
+		`${what}: a ${res.status} without a message: ${text.slice(0, 200)}`,
+	);
+	assert.doesNotMatch(text, RAW_VALIDATOR_WORDING, `${what}: a validator's raw message reached the user`);
+}
+
+/** zod's default messages speak to programmers; users must see our wording. */
+const RAW_VALIDATOR_WORDING = /Too small:|Too big:|Invalid input:|expected (number|string|array), received/;
+
+Deno.test("progress callbacks: arbitrary ids, stages, numbers and tokens never cause a 5xx or a write", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const launchId = crypto.randomUUID();
+	await deps.db.insert(launches).values({
+		id: launchId,
+		userId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+		instanceType: "t2.micro",
+		stackName: "s",
+		progressTokenHash: await hashToken("real-token"),
+	});
+	await addInstance(deps.db, {
+		id: "i-0123456789abcdef0",
+		ownerId: world.alice.id,
+		launchId,
+		privateIp: "10.1.1.1",
+		progressPercent: 7,
+		progressText: "before",
+	});
+	await fc.assert(
+		fc.asyncProperty(
+			hostile,
+			hostile,
+			fc.oneof(fc.integer({ min: -1e12, max: 1e12 }), fc.constant(NaN)),
+			hostile,
+			fc.boolean(),
+			async (id, stage, num, token, useRealId) => {
+				const instanceId = useRealId ? "i-0123456789abcdef0" : id;
+				const path = `/ajax/progress/${encodeURIComponent(instanceId)}/${encodeURIComponent(`${stage}(${num})`)}`;
+				const res = await request(deps.app, path, {
+					from: "10.9.9.9",
+					headers: { "X-MLiy-Progress-Token": token.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, "") },
+				});
+				assertNoServerError(res, path);
+				assert.notEqual(res.status, 200, `${path} must be refused`);
+				await assertClearRefusal(res, path);
+			},
+		),
+		{ numRuns: RUNS },
+	);
+	const row = (await getInstance(deps.db, "i-0123456789abcdef0"))!;
+	assert.equal(row.progressPercent, 7);
+	assert.equal(row.progressText, "before", "nothing was written");
+});
+
+Deno.test("control actions: arbitrary ids and actions never cause a 5xx or an AWS call", async () => {
+	const aws = fakeAws();
+	await using deps = await createTestDeps({ aws });
+	const world = await seedWorld(deps.db);
+	await addInstance(deps.db, { id: "i-0123456789abcdef0", ownerId: world.olga.id, state: "running" });
+	await fc.assert(
+		fc.asyncProperty(hostile, hostile, fc.constantFrom("POST", "GET", "PUT", "DELETE"), async (id, action, method) => {
+			const path = `/ajax/instance/${encodeURIComponent(id)}/${encodeURIComponent(action)}`;
+			const res = await request(deps.app, path, { user: "alice", method, form: method === "GET" ? undefined : {} });
+			assertNoServerError(res, `${method} ${path}`);
+			assert.ok(res.status >= 400, `${method} ${path} → ${res.status}`);
+			await assertClearRefusal(res, path);
+		}),
+		{ numRuns: RUNS },
+	);
+	assert.deepEqual(aws.changes(), []);
+});
+
+Deno.test("launch and cluster forms: hostile values are refused with field errors and record no launch", async () => {
+	const aws = fakeAws();
+	await using deps = await createTestDeps({ aws });
+	const world = await seedWorld(deps.db);
+	const before = await tableCounts(deps);
+	await fc.assert(
+		fc.asyncProperty(
+			hostile,
+			fc.array(hostile, { maxLength: 8 }),
+			hostile,
+			hostile,
+			async (type, groups, group, config) => {
+				const res = await request(deps.app, `/launch/${encodeURIComponent(group)}/${encodeURIComponent(config)}`, {
+					user: "alice",
+					form: { intent: "launch", instanceType: type, securityGroups: groups },
+				});
+				assertNoServerError(res, `launch ${group}/${config}`);
+				const html = await res.clone().text();
+				assert.doesNotMatch(html, /<script>alert|<img src=x/);
+				await assertClearRefusal(res, "launch");
+			},
+		),
+		{ numRuns: RUNS },
+	);
+	// The real group and config with hostile values: always a 422 with the field marked.
+	await fc.assert(
+		fc.asyncProperty(hostile.filter((t) => !["t2.micro", "m4.large", "r4.4xlarge"].includes(t)), async (type) => {
+			const res = await request(deps.app, `/launch/${world.science.id}/${world.config.id}`, {
+				user: "alice",
+				form: { intent: "launch", instanceType: type },
+			});
+			assert.equal(res.status, 422);
+			assert.doesNotMatch(await res.text(), /<script>alert|<img src=x/);
+		}),
+		{ numRuns: RUNS },
+	);
+	assert.deepEqual(await tableCounts(deps), before, "nothing was written");
+	assert.deepEqual(aws.changes(), []);
+});
+
+Deno.test("admin forms: hostile values re-render escaped with field errors and write nothing", async () => {
+	await using deps = await createTestDeps();
+	await seedWorld(deps.db);
+	let before = await tableCounts(deps);
+	const fields = fc.record({
+		name: hostile,
+		directoryName: hostile,
+		keyName: hostile,
+		iamInstanceProfile: hostile,
+		costCenter: hostile,
+		settings: hostile,
+		defaultSecurityGroups: fc.array(hostile, { maxLength: 3 }),
+		excludedTypes: fc.array(hostile, { maxLength: 3 }),
+	});
+	await fc.assert(
+		fc.asyncProperty(fields, async (form) => {
+			const res = await request(deps.app, "/admin/groups/new", { user: "ada", form });
+			assertNoServerError(res, "group form");
+			if (res.status === 303) {
+				before = await tableCounts(deps); // a valid group was created; that is allowed
+				return;
+			}
+			assert.equal(res.status, 422);
+			const html = await res.text();
+			assert.doesNotMatch(html, /<script>alert|<img src=x onerror/);
+			assert.match(html, /class="error" id="f-\w+-error" role="alert">[^<]+</);
+			assert.doesNotMatch(html, RAW_VALIDATOR_WORDING);
+			assert.deepEqual(await tableCounts(deps), before);
+		}),
+		{ numRuns: RUNS },
+	);
+	for (
+		const [path, make] of [
+			["/admin/instance-types/new", (v: string) => ({ name: v, description: v })],
+			["/admin/security-groups/new", (v: string) => ({ sgId: v, name: v })],
+			["/admin/params/new", (v: string) => ({ token: v, value: v })],
+			["/admin/catalog", (v: string) => ({ document: v })],
+			[
+				"/admin/configs/new",
+				(v: string) => ({ name: v, kind: v, templateBody: v, volumeSizeGb: v, compatibleTypes: [v] }),
+			],
+		] as const
+	) {
+		await fc.assert(
+			fc.asyncProperty(hostile, async (value) => {
+				const res = await request(deps.app, path, { user: "ada", form: make(value) });
+				assertNoServerError(res, `${path} ${JSON.stringify(value).slice(0, 40)}`);
+				assert.doesNotMatch(await res.text(), /<script>alert|<img src=x onerror/);
+			}),
+			{ numRuns: 60 },
+		);
+	}
+});
+
+Deno.test("billing and team filters: arbitrary query strings answer 200, 400 or 403, never a 5xx", async () => {
+	await using deps = await createTestDeps();
+	await seedWorld(deps.db);
+	const query = fc.dictionary(
+		fc.constantFrom("from", "to", "user", "group", "costCenter", "state", "owner", "page", "q", "x"),
+		hostile,
+		{ maxKeys: 5 },
+	);
+	await fc.assert(
+		fc.asyncProperty(query, fc.constantFrom("/billing", "/billing.csv", "/team"), async (params, path) => {
+			const qs = new URLSearchParams(params).toString();
+			const res = await request(deps.app, `${path}?${qs}`, { user: "alice" });
+			assertNoServerError(res, `${path}?${qs}`);
+			assert.ok([200, 400, 403].includes(res.status), `${path}?${qs} → ${res.status}`);
+			if (res.status !== 200) await assertClearRefusal(res, path);
+			else assert.doesNotMatch(await res.text(), /<script>alert|<img src=x onerror/);
+		}),
+		{ numRuns: RUNS * 2 },
+	);
+});
+
+Deno.test("every string from users or AWS is escaped where pages show it", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const payload = '<script>alert("x")</script><img src=x onerror=alert(1)>';
+	await deps.db.run(sql`UPDATE users SET first_name = ${payload}, last_name = ${payload} WHERE id = ${world.bob.id}`);
+	await addInstance(deps.db, {
+		id: "i-0aaaaaaaaaaaaaaa1",
+		ownerId: world.bob.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+		name: payload,
+		progressText: payload,
+		progressPercent: 40,
+		dnsName: payload,
+	});
+	await deps.db.run(sql`UPDATE software_configs SET name = ${payload}`);
+	for (
+		const path of [
+			"/",
+			"/team",
+			"/instances/i-0aaaaaaaaaaaaaaa1",
+			"/instances/i-0aaaaaaaaaaaaaaa1/row",
+			`/launch/${world.science.id}`,
+			"/billing",
+		]
+	) {
+		const html = await (await request(deps.app, path, { user: "bob" })).text();
+		assert.doesNotMatch(html, /<script>alert\("x"\)|<img src=x/, path);
+	}
+});
+
+Deno.test("admin-entered HTML descriptions are sanitized, whatever they contain", () => {
+	const tag = fc.constantFrom("script", "img", "iframe", "a", "svg", "style", "b", "p", "object", "math", "form");
+	const attr = fc.constantFrom("onerror", "onclick", "href", "src", "style", "onload", "formaction");
+	const value = fc.constantFrom(
+		"javascript:alert(1)",
+		"x",
+		"data:text/html,<script>alert(1)</script>",
+		"https://ok.example",
+		"vbscript:x",
+	);
+	const element = fc.tuple(tag, attr, value, fc.string({ maxLength: 20 })).map(([t, a, v, text]) =>
+		`<${t} ${a}="${v}">${text}</${t}>`
+	);
+	fc.assert(
+		fc.property(fc.array(fc.oneof(element, fc.string({ maxLength: 30 })), { maxLength: 6 }), (parts) => {
+			const clean = sanitizeDescription(parts.join(""));
+			assert.doesNotMatch(clean, /<(script|iframe|object|svg|style|img|form|math)\b/i);
+			assert.doesNotMatch(clean, /\son\w+=/i);
+			assert.doesNotMatch(clean, /(javascript|vbscript|data):/i);
+		}),
+		{ numRuns: RUNS * 4 },
+	);
+});

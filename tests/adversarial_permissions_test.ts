@@ -1,0 +1,366 @@
+/**
+ * The permission matrix: every route the app registers, for anonymous, the owner, a teammate, a user
+ * of another group, a manager and an admin, on resources owned by users of two groups. A route that
+ * is not in the matrix fails the test, so a new route cannot skip it. Also: every state-changing
+ * route refuses a cross-site request.
+ */
+import assert from "node:assert/strict";
+import { insertLaunch } from "../lib/db/launches.ts";
+import { insertCluster } from "../lib/db/clusters.ts";
+import { params } from "../lib/db/schema.ts";
+import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
+import { fakeAws } from "./_helpers/fake_aws.ts";
+import { request, type RequestOptions } from "./_helpers/http.ts";
+import { addConfig, addGroup, addInstance, addMember, seedWorld } from "./_helpers/seed.ts";
+import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
+
+type Persona = "anonymous" | "alice" | "bob" | "olga" | "mia" | "ada";
+const PERSONAS: Persona[] = ["anonymous", "alice", "bob", "olga", "mia", "ada"];
+/** alice and bob share "science"; olga is in "ops"; mia is a manager; ada an admin; mia and ada are in no group. */
+type Owner = "alice" | "olga";
+
+type Expect = "allow" | "deny" | "public";
+
+/** Who may do it, as a function of the persona and the owner of the resource. */
+const RULES = {
+	public: () => "public" as Expect,
+	signedIn: () => "allow" as Expect,
+	admin: (p: Persona) => p === "ada" ? "allow" : "deny",
+	/** View, start, stop, restart: owner, teammate, manager, admin. */
+	control: (p: Persona, o?: Owner) =>
+		p === o || p === "mia" || p === "ada" || (o === "alice" && p === "bob") ? "allow" : "deny",
+	/** Terminate, archive: owner or admin. */
+	ownerOrAdmin: (p: Persona, o?: Owner) => p === o || p === "ada" ? "allow" : "deny",
+	/** A launch's page: the launcher, a manager or an admin. */
+	launcher: (p: Persona, o?: Owner) => p === o || p === "mia" || p === "ada" ? "allow" : "deny",
+	/** Launching into "science": its members only. */
+	member: (p: Persona) => p === "alice" || p === "bob" ? "allow" : "deny",
+	/** Launching a cluster into "sparkers": alice only. */
+	sparker: (p: Persona) => p === "alice" ? "allow" : "deny",
+	/** A state change sent with the wrong method: refused for everyone. */
+	refusedMethod: () => "deny" as Expect,
+} satisfies Record<string, (p: Persona, o?: Owner) => Expect | string>;
+
+interface World {
+	deps: TestDeps;
+	ids: Record<string, number>;
+	/** A fresh resource of the owner for one case (actions change state, so each case gets its own). */
+	instance(owner: Owner, state?: string): Promise<string>;
+	cluster(owner: Owner): Promise<string>;
+	launch(owner: Owner): Promise<string>;
+	param(): Promise<number>;
+}
+
+interface Case {
+	url: string;
+	options?: RequestOptions;
+}
+
+interface RouteSpec {
+	rule: keyof typeof RULES | "middleware";
+	/** Resources owned by each of these owners are tried (none for routes without a resource). */
+	owners?: Owner[];
+	build?: (world: World, owner?: Owner) => Promise<Case> | Case;
+}
+
+let counter = 0;
+const hex = () => (++counter).toString(16).padStart(17, "0");
+
+const form = (fields: Record<string, string | string[]> = {}): RequestOptions => ({ form: fields });
+
+const MATRIX: Record<string, RouteSpec> = {
+	"ALL /*": { rule: "middleware" },
+	"ALL /static/*": { rule: "middleware" },
+	"ALL /admin": { rule: "middleware" },
+	"ALL /admin/*": { rule: "middleware" },
+	"GET /health": { rule: "public", build: () => ({ url: "/health" }) },
+	"GET /metrics": { rule: "public", build: () => ({ url: "/metrics" }) },
+	"GET /static/:file": { rule: "public", build: () => ({ url: "/static/app.css" }) },
+	"GET /ajax/progress/:instanceId/:spec": {
+		rule: "public",
+		build: async (w) => ({ url: `/ajax/progress/${await w.instance("alice")}/stage(5)`, options: { from: "10.9.9.9" } }),
+	},
+	"POST /ajax/progress/:instanceId/:spec": {
+		rule: "public",
+		build: async (w) => ({
+			url: `/ajax/progress/${await w.instance("alice")}/stage(5)`,
+			options: { method: "POST", from: "10.9.9.9", csrf: false },
+		}),
+	},
+	"GET /": { rule: "signedIn", build: () => ({ url: "/" }) },
+	"GET /dashboard": { rule: "signedIn", build: () => ({ url: "/dashboard" }) },
+	"GET /dashboard/instances": { rule: "signedIn", build: () => ({ url: "/dashboard/instances" }) },
+	"GET /dashboard/:id{i-[0-9a-zA-Z]+}": { rule: "signedIn", build: async (w) => ({ url: `/dashboard/${await w.instance("alice")}` }) },
+	"GET /dashboard/:id{j-[0-9A-Za-z]+}": { rule: "signedIn", build: async (w) => ({ url: `/dashboard/${await w.cluster("alice")}` }) },
+	"GET /instances/:id": { rule: "control", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}` }) },
+	"GET /instances/:id/row": { rule: "control", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}/row` }) },
+	"GET /instances/:id/panel": { rule: "control", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}/panel` }) },
+	"POST /ajax/instance/:id/:action": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/ajax/instance/${await w.instance(o!)}/stop`, options: form() }),
+	},
+	"GET /ajax/instance/:id/:action": { rule: "refusedMethod", build: async (w) => ({ url: `/ajax/instance/${await w.instance("alice")}/stop` }) },
+	"PUT /ajax/instance/:id/:action": {
+		rule: "refusedMethod",
+		build: async (w) => ({ url: `/ajax/instance/${await w.instance("alice")}/stop`, options: { method: "PUT", form: {} } }),
+	},
+	"DELETE /ajax/instance/:id/:action": {
+		rule: "refusedMethod",
+		build: async (w) => ({ url: `/ajax/instance/${await w.instance("alice")}/terminate`, options: { method: "DELETE", form: {} } }),
+	},
+	"PATCH /ajax/instance/:id/:action": {
+		rule: "refusedMethod",
+		build: async (w) => ({ url: `/ajax/instance/${await w.instance("alice")}/start`, options: { method: "PATCH", form: {} } }),
+	},
+	"GET /launch": { rule: "signedIn", build: () => ({ url: "/launch" }) },
+	"GET /launch/:groupId": { rule: "member", build: (w) => ({ url: `/launch/${w.ids.science}` }) },
+	"GET /launch/:groupId/:configId": { rule: "member", build: (w) => ({ url: `/launch/${w.ids.science}/${w.ids.config}` }) },
+	"GET /launch/:groupId/:configId/type-info": {
+		rule: "member",
+		build: (w) => ({ url: `/launch/${w.ids.science}/${w.ids.config}/type-info?instanceType=t2.micro` }),
+	},
+	"GET /launch/:groupId/:configId/estimate": {
+		rule: "sparker",
+		build: (w) => ({ url: `/launch/${w.ids.sparkers}/${w.ids.spark}/estimate?instanceType=m4.large&coreNodes=3` }),
+	},
+	"POST /launch/:groupId/:configId": {
+		rule: "member",
+		build: (w) => ({ url: `/launch/${w.ids.science}/${w.ids.config}`, options: form({ intent: "review", instanceType: "t2.micro" }) }),
+	},
+	"GET /launches/:id": { rule: "launcher", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/launches/${await w.launch(o!)}` }) },
+	"GET /launches/:id/status": {
+		rule: "launcher",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/launches/${await w.launch(o!)}/status` }),
+	},
+	"GET /team": { rule: "signedIn", build: () => ({ url: "/team" }) },
+	"GET /billing": { rule: "signedIn", build: () => ({ url: "/billing" }) },
+	"GET /billing.csv": { rule: "signedIn", build: () => ({ url: "/billing.csv" }) },
+	"GET /profile": { rule: "signedIn", build: () => ({ url: "/profile" }) },
+	"GET /clusters/:id": { rule: "control", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/clusters/${await w.cluster(o!)}` }) },
+	"GET /clusters/:id/panel": { rule: "control", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/clusters/${await w.cluster(o!)}/panel` }) },
+	"POST /ajax/cluster/:id/terminate": {
+		rule: "ownerOrAdmin",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/ajax/cluster/${await w.cluster(o!)}/terminate`, options: form() }),
+	},
+	"GET /ajax/cluster/:id/terminate": { rule: "refusedMethod", build: async (w) => ({ url: `/ajax/cluster/${await w.cluster("alice")}/terminate` }) },
+	"PUT /ajax/cluster/:id/terminate": {
+		rule: "refusedMethod",
+		build: async (w) => ({ url: `/ajax/cluster/${await w.cluster("alice")}/terminate`, options: { method: "PUT", form: {} } }),
+	},
+	"DELETE /ajax/cluster/:id/terminate": {
+		rule: "refusedMethod",
+		build: async (w) => ({ url: `/ajax/cluster/${await w.cluster("alice")}/terminate`, options: { method: "DELETE", form: {} } }),
+	},
+	"PATCH /ajax/cluster/:id/terminate": {
+		rule: "refusedMethod",
+		build: async (w) => ({ url: `/ajax/cluster/${await w.cluster("alice")}/terminate`, options: { method: "PATCH", form: {} } }),
+	},
+};
+
+// Admin routes: admins only, each with a request that would succeed for an admin.
+const adminGets = [
+	"/admin",
+	"/admin/groups",
+	"/admin/groups/new",
+	"/admin/configs",
+	"/admin/configs/new",
+	"/admin/instance-types",
+	"/admin/security-groups",
+	"/admin/params",
+	"/admin/users",
+	"/admin/catalog",
+	"/admin/catalog.json",
+	"/admin/catalog.yaml",
+];
+for (const path of adminGets) MATRIX[`GET ${path}`] = { rule: "admin", build: () => ({ url: path }) };
+Object.assign(MATRIX, {
+	"GET /admin/groups/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/groups/${w.ids.ops}` }) },
+	"GET /admin/configs/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/configs/${w.ids.config}` }) },
+	"GET /admin/instance-types/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/instance-types/${w.ids.type}` }) },
+	"GET /admin/security-groups/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/security-groups/${w.ids.sg}` }) },
+	"GET /admin/params/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/params/${w.ids.param}` }) },
+	"GET /admin/users/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/users/${w.ids.olga}` }) },
+	"POST /admin/groups/new": { rule: "admin", build: () => ({ url: "/admin/groups/new", options: form({ name: `g${hex()}` }) }) },
+	"POST /admin/groups/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/groups/${w.ids.ops}`, options: form({ name: "ops" }) }) },
+	"POST /admin/groups/:id/delete": { rule: "admin", build: (w: World) => ({ url: `/admin/groups/${w.ids.science}/delete`, options: form() }) },
+	"POST /admin/configs/new": { rule: "admin", build: () => ({ url: "/admin/configs/new", options: form({ name: "" }) }) },
+	"POST /admin/configs/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/configs/${w.ids.config}`, options: form({ name: "" }) }) },
+	"POST /admin/configs/:id/delete": { rule: "admin", build: (w: World) => ({ url: `/admin/configs/${w.ids.config}/delete`, options: form() }) },
+	"POST /admin/instance-types/new": { rule: "admin", build: () => ({ url: "/admin/instance-types/new", options: form({ name: `z${counter++}.large` }) }) },
+	"POST /admin/instance-types/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/instance-types/${w.ids.type}`, options: form({ name: "t2.micro" }) }) },
+	"POST /admin/instance-types/:id/delete": { rule: "admin", build: (w: World) => ({ url: `/admin/instance-types/${w.ids.type}/delete`, options: form() }) },
+	"POST /admin/security-groups/new": { rule: "admin", build: () => ({ url: "/admin/security-groups/new", options: form({ sgId: `sg-${hex()}` }) }) },
+	"POST /admin/security-groups/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/security-groups/${w.ids.sg}`, options: form({ sgId: "sg-0000000000000000a" }) }) },
+	"POST /admin/security-groups/:id/delete": { rule: "admin", build: (w: World) => ({ url: `/admin/security-groups/${w.ids.sg}/delete`, options: form() }) },
+	"POST /admin/params/new": { rule: "admin", build: () => ({ url: "/admin/params/new", options: form({ token: `T${counter++}` }) }) },
+	"POST /admin/params/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/params/${w.ids.param}`, options: form({ token: "SECRET", value: "x" }) }) },
+	"POST /admin/params/:id/delete": {
+		rule: "admin",
+		build: async (w: World) => ({ url: `/admin/params/${await w.param()}/delete`, options: form() }),
+	},
+	"POST /admin/users/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/users/${w.ids.olga}`, options: form({ role: "user", groups: [String(w.ids.ops)] }) }) },
+	"POST /admin/catalog": { rule: "admin", build: () => ({ url: "/admin/catalog", options: form({ document: '{"version":1}' }) }) },
+} satisfies Record<string, RouteSpec>);
+
+async function buildWorld(): Promise<World> {
+	const aws = fakeAws({
+		ec2: {
+			startInstances: () => Promise.resolve(),
+			stopInstances: () => Promise.resolve(),
+			rebootInstances: () => Promise.resolve(),
+			terminateInstances: () => Promise.resolve(),
+			describeInstances: () => Promise.resolve([]),
+			describeVolumes: () => Promise.resolve([]),
+		},
+		cloudFormation: { deleteStack: () => Promise.resolve() },
+		emr: { terminateJobFlows: () => Promise.resolve() },
+	});
+	const deps = await createTestDeps({ aws });
+	const w = await seedWorld(deps.db);
+	const sparkers = await addGroup(deps.db, "sparkers", { emrAccess: true });
+	await addMember(deps.db, w.alice.id, sparkers.id);
+	const spark = await addConfig(deps.db, "Spark", { kind: "cluster", templateBody: CLUSTER_TEMPLATE, types: [w.types["m4.large"]!.id], groups: [sparkers.id] });
+	const param = await deps.db.insert(params).values({ token: "SECRET", value: "x" }).returning();
+	const owners = { alice: w.alice, olga: w.olga };
+	const groupOf = { alice: w.science.id, olga: w.ops.id };
+	return {
+		deps,
+		ids: {
+			science: w.science.id,
+			ops: w.ops.id,
+			sparkers: sparkers.id,
+			config: w.config.id,
+			spark: spark.id,
+			type: w.types["t2.nano"]!.id,
+			sg: w.sgOptional.id,
+			param: param[0]!.id,
+			olga: w.olga.id,
+		},
+		async instance(owner, state = "running") {
+			const id = `i-${hex()}`;
+			await addInstance(deps.db, { id, ownerId: owners[owner].id, groupId: groupOf[owner], state, stackId: "arn:stack" });
+			return id;
+		},
+		async cluster(owner) {
+			const id = `j-${hex().toUpperCase()}`;
+			await insertCluster(deps.db, {
+				id,
+				ownerId: owners[owner].id,
+				groupId: groupOf[owner],
+				instanceType: "m4.large",
+				coreNodes: 2,
+				state: "WAITING",
+				stackId: "arn:stack",
+			});
+			return id;
+		},
+		async param() {
+			return (await deps.db.insert(params).values({ token: `P${hex()}` }).returning())[0]!.id;
+		},
+		async launch(owner) {
+			const launch = await insertLaunch(deps.db, {
+				id: crypto.randomUUID(),
+				userId: owners[owner].id,
+				groupId: groupOf[owner],
+				configId: w.config.id,
+				instanceType: "t2.micro",
+				stackName: "s",
+				status: "complete",
+				progressTokenHash: "0".repeat(64),
+			});
+			return launch.id;
+		},
+	};
+}
+
+Deno.test("permission matrix: every registered route, every persona, resources of two groups", async () => {
+	const world = await buildWorld();
+	await using _ = world.deps;
+	const registered = [...new Set(world.deps.app.routes.map((r) => `${r.method} ${r.path}`))];
+	const missing = registered.filter((route) => !(route in MATRIX));
+	assert.deepEqual(missing, [], "every route the app registers is in the matrix");
+	const stale = Object.keys(MATRIX).filter((route) => !registered.includes(route));
+	assert.deepEqual(stale, [], "the matrix lists no route the app does not have");
+
+	let cases = 0;
+	const failures: string[] = [];
+	for (const route of registered) {
+		const spec = MATRIX[route]!;
+		if (spec.rule === "middleware") continue;
+		for (const owner of spec.owners ?? [undefined]) {
+			for (const persona of PERSONAS) {
+				const { url, options } = await spec.build!(world, owner);
+				const res = await request(world.deps.app, url, {
+					...options,
+					user: persona === "anonymous" ? undefined : persona,
+				});
+				await res.body?.cancel();
+				cases += 1;
+				const rule = RULES[spec.rule];
+				const expected = rule(persona, owner);
+				const where = `${route} as ${persona}${owner ? ` on ${owner}'s` : ""} → ${res.status}`;
+				if (res.status >= 500) failures.push(`${where}: server error`);
+				else if (expected === "public") {
+					if (res.status === 401) failures.push(`${where}: a public route asked for a login`);
+				} else if (persona === "anonymous") {
+					if (res.status !== 401) failures.push(`${where}: anonymous must get 401`);
+				} else if (expected === "allow") {
+					if ([401, 403, 404, 405].includes(res.status)) failures.push(`${where}: should be allowed`);
+				} else if (![403, 404, 405].includes(res.status)) {
+					failures.push(`${where}: should be refused`);
+				}
+			}
+		}
+	}
+	assert.deepEqual(failures, [], `${failures.length} of ${cases} cases wrong`);
+	assert.ok(cases > 400, `the matrix ran ${cases} cases`);
+});
+
+Deno.test("CSRF: every state-changing route refuses a cross-site request and one without the token", async () => {
+	const world = await buildWorld();
+	await using _ = world.deps;
+	const stateChanging = [...new Set(world.deps.app.routes.filter((r) => !["GET", "ALL", "HEAD"].includes(r.method)).map((r) =>
+		`${r.method} ${r.path}`
+	))];
+	// The progress callback is the instances' own, authenticated by their token or address, not by a browser session.
+	const exempt = ["POST /ajax/progress/:instanceId/:spec"];
+	let checked = 0;
+	for (const route of stateChanging.filter((r) => !exempt.includes(r))) {
+		const spec = MATRIX[route]!;
+		const { url, options } = await spec.build!(world, spec.owners?.[0]);
+		const crossSite = await request(world.deps.app, url, {
+			...options,
+			user: "ada",
+			headers: { Origin: "https://attacker.example", "Sec-Fetch-Site": "cross-site" },
+		});
+		assert.equal(crossSite.status, 403, `${route} cross-site`);
+		assert.match(await crossSite.text(), /came from another site/);
+		const noToken = await request(world.deps.app, url, { ...options, user: "ada", csrf: false });
+		assert.equal(noToken.status, 403, `${route} without a token`);
+		const wrongOrigin = await request(world.deps.app, url, { ...options, user: "ada", headers: { Origin: "https://attacker.example" } });
+		assert.equal(wrongOrigin.status, 403, `${route} with another origin`);
+		checked += 1;
+	}
+	assert.equal(checked, stateChanging.length - exempt.length);
+	assert.ok(checked >= 25, `${checked} state-changing routes checked`);
+});
+
+Deno.test("identity: forged headers from untrusted addresses and the development plugin off loopback are refused", async () => {
+	await using deps = await createTestDeps({ settings: { TRUSTED_PROXIES: ["10.0.0.0/24"] } });
+	await seedWorld(deps.db);
+	for (const from of ["10.0.1.5", "192.168.0.1", "::ffff:10.0.1.9", "2001:db8::1"]) {
+		const res = await request(deps.app, "/admin", { user: "ada", from });
+		assert.equal(res.status, 401, from);
+	}
+	assert.equal((await request(deps.app, "/admin", { user: "ada", from: "10.0.0.7" })).status, 200);
+	// A forwarded-for chain naming the proxy does not make an untrusted peer trusted.
+	assert.equal((await request(deps.app, "/", { user: "ada", from: "203.0.113.1", headers: { "X-Forwarded-For": "10.0.0.7" } })).status, 401);
+	// The development plugin answers loopback only, even when it is configured.
+	await using dev = await createTestDeps({ settings: { AUTH_PLUGIN: "plugins/auth_dev", TRUSTED_PROXIES: [] } });
+	assert.equal((await request(dev.app, "/", { from: "127.0.0.1" })).status, 200);
+	assert.equal((await request(dev.app, "/", { from: "10.0.0.7" })).status, 401);
+	assert.equal((await request(dev.app, "/", { from: "10.0.0.7", header: "X-Dev-User", user: "ada" })).status, 401);
+});
