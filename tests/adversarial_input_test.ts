@@ -120,7 +120,7 @@ Deno.test("progress callbacks: arbitrary ids, stages, numbers and tokens never c
 				const path = `/ajax/progress/${encodeURIComponent(instanceId)}/${encodeURIComponent(`${stage}(${num})`)}`;
 				const res = await request(deps.app, path, {
 					from: "10.9.9.9",
-					headers: { "X-MLiy-Progress-Token": token.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, "") },
+					headers: { "X-MLiy-Progress-Token": token.replace(/[^ -~]/g, "") /* header values: printable ASCII */ },
 				});
 				assertNoServerError(res, path);
 				assert.notEqual(res.status, 200, `${path} must be refused`);

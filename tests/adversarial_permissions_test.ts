@@ -78,7 +78,10 @@ const MATRIX: Record<string, RouteSpec> = {
 	"GET /static/:file": { rule: "public", build: () => ({ url: "/static/app.css" }) },
 	"GET /ajax/progress/:instanceId/:spec": {
 		rule: "public",
-		build: async (w) => ({ url: `/ajax/progress/${await w.instance("alice")}/stage(5)`, options: { from: "10.9.9.9" } }),
+		build: async (w) => ({
+			url: `/ajax/progress/${await w.instance("alice")}/stage(5)`,
+			options: { from: "10.9.9.9" },
+		}),
 	},
 	"POST /ajax/progress/:instanceId/:spec": {
 		rule: "public",
@@ -90,32 +93,65 @@ const MATRIX: Record<string, RouteSpec> = {
 	"GET /": { rule: "signedIn", build: () => ({ url: "/" }) },
 	"GET /dashboard": { rule: "signedIn", build: () => ({ url: "/dashboard" }) },
 	"GET /dashboard/instances": { rule: "signedIn", build: () => ({ url: "/dashboard/instances" }) },
-	"GET /dashboard/:id{i-[0-9a-zA-Z]+}": { rule: "signedIn", build: async (w) => ({ url: `/dashboard/${await w.instance("alice")}` }) },
-	"GET /dashboard/:id{j-[0-9A-Za-z]+}": { rule: "signedIn", build: async (w) => ({ url: `/dashboard/${await w.cluster("alice")}` }) },
-	"GET /instances/:id": { rule: "control", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}` }) },
-	"GET /instances/:id/row": { rule: "control", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}/row` }) },
-	"GET /instances/:id/panel": { rule: "control", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}/panel` }) },
+	"GET /dashboard/:id{i-[0-9a-zA-Z]+}": {
+		rule: "signedIn",
+		build: async (w) => ({ url: `/dashboard/${await w.instance("alice")}` }),
+	},
+	"GET /dashboard/:id{j-[0-9A-Za-z]+}": {
+		rule: "signedIn",
+		build: async (w) => ({ url: `/dashboard/${await w.cluster("alice")}` }),
+	},
+	"GET /instances/:id": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}` }),
+	},
+	"GET /instances/:id/row": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}/row` }),
+	},
+	"GET /instances/:id/panel": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}/panel` }),
+	},
 	"POST /ajax/instance/:id/:action": {
 		rule: "control",
 		owners: ["alice", "olga"],
 		build: async (w, o) => ({ url: `/ajax/instance/${await w.instance(o!)}/stop`, options: form() }),
 	},
-	"GET /ajax/instance/:id/:action": { rule: "refusedMethod", build: async (w) => ({ url: `/ajax/instance/${await w.instance("alice")}/stop` }) },
+	"GET /ajax/instance/:id/:action": {
+		rule: "refusedMethod",
+		build: async (w) => ({ url: `/ajax/instance/${await w.instance("alice")}/stop` }),
+	},
 	"PUT /ajax/instance/:id/:action": {
 		rule: "refusedMethod",
-		build: async (w) => ({ url: `/ajax/instance/${await w.instance("alice")}/stop`, options: { method: "PUT", form: {} } }),
+		build: async (w) => ({
+			url: `/ajax/instance/${await w.instance("alice")}/stop`,
+			options: { method: "PUT", form: {} },
+		}),
 	},
 	"DELETE /ajax/instance/:id/:action": {
 		rule: "refusedMethod",
-		build: async (w) => ({ url: `/ajax/instance/${await w.instance("alice")}/terminate`, options: { method: "DELETE", form: {} } }),
+		build: async (w) => ({
+			url: `/ajax/instance/${await w.instance("alice")}/terminate`,
+			options: { method: "DELETE", form: {} },
+		}),
 	},
 	"PATCH /ajax/instance/:id/:action": {
 		rule: "refusedMethod",
-		build: async (w) => ({ url: `/ajax/instance/${await w.instance("alice")}/start`, options: { method: "PATCH", form: {} } }),
+		build: async (w) => ({
+			url: `/ajax/instance/${await w.instance("alice")}/start`,
+			options: { method: "PATCH", form: {} },
+		}),
 	},
 	"GET /launch": { rule: "signedIn", build: () => ({ url: "/launch" }) },
 	"GET /launch/:groupId": { rule: "member", build: (w) => ({ url: `/launch/${w.ids.science}` }) },
-	"GET /launch/:groupId/:configId": { rule: "member", build: (w) => ({ url: `/launch/${w.ids.science}/${w.ids.config}` }) },
+	"GET /launch/:groupId/:configId": {
+		rule: "member",
+		build: (w) => ({ url: `/launch/${w.ids.science}/${w.ids.config}` }),
+	},
 	"GET /launch/:groupId/:configId/type-info": {
 		rule: "member",
 		build: (w) => ({ url: `/launch/${w.ids.science}/${w.ids.config}/type-info?instanceType=t2.micro` }),
@@ -126,9 +162,16 @@ const MATRIX: Record<string, RouteSpec> = {
 	},
 	"POST /launch/:groupId/:configId": {
 		rule: "member",
-		build: (w) => ({ url: `/launch/${w.ids.science}/${w.ids.config}`, options: form({ intent: "review", instanceType: "t2.micro" }) }),
+		build: (w) => ({
+			url: `/launch/${w.ids.science}/${w.ids.config}`,
+			options: form({ intent: "review", instanceType: "t2.micro" }),
+		}),
 	},
-	"GET /launches/:id": { rule: "launcher", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/launches/${await w.launch(o!)}` }) },
+	"GET /launches/:id": {
+		rule: "launcher",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/launches/${await w.launch(o!)}` }),
+	},
 	"GET /launches/:id/status": {
 		rule: "launcher",
 		owners: ["alice", "olga"],
@@ -138,25 +181,45 @@ const MATRIX: Record<string, RouteSpec> = {
 	"GET /billing": { rule: "signedIn", build: () => ({ url: "/billing" }) },
 	"GET /billing.csv": { rule: "signedIn", build: () => ({ url: "/billing.csv" }) },
 	"GET /profile": { rule: "signedIn", build: () => ({ url: "/profile" }) },
-	"GET /clusters/:id": { rule: "control", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/clusters/${await w.cluster(o!)}` }) },
-	"GET /clusters/:id/panel": { rule: "control", owners: ["alice", "olga"], build: async (w, o) => ({ url: `/clusters/${await w.cluster(o!)}/panel` }) },
+	"GET /clusters/:id": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/clusters/${await w.cluster(o!)}` }),
+	},
+	"GET /clusters/:id/panel": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/clusters/${await w.cluster(o!)}/panel` }),
+	},
 	"POST /ajax/cluster/:id/terminate": {
 		rule: "ownerOrAdmin",
 		owners: ["alice", "olga"],
 		build: async (w, o) => ({ url: `/ajax/cluster/${await w.cluster(o!)}/terminate`, options: form() }),
 	},
-	"GET /ajax/cluster/:id/terminate": { rule: "refusedMethod", build: async (w) => ({ url: `/ajax/cluster/${await w.cluster("alice")}/terminate` }) },
+	"GET /ajax/cluster/:id/terminate": {
+		rule: "refusedMethod",
+		build: async (w) => ({ url: `/ajax/cluster/${await w.cluster("alice")}/terminate` }),
+	},
 	"PUT /ajax/cluster/:id/terminate": {
 		rule: "refusedMethod",
-		build: async (w) => ({ url: `/ajax/cluster/${await w.cluster("alice")}/terminate`, options: { method: "PUT", form: {} } }),
+		build: async (w) => ({
+			url: `/ajax/cluster/${await w.cluster("alice")}/terminate`,
+			options: { method: "PUT", form: {} },
+		}),
 	},
 	"DELETE /ajax/cluster/:id/terminate": {
 		rule: "refusedMethod",
-		build: async (w) => ({ url: `/ajax/cluster/${await w.cluster("alice")}/terminate`, options: { method: "DELETE", form: {} } }),
+		build: async (w) => ({
+			url: `/ajax/cluster/${await w.cluster("alice")}/terminate`,
+			options: { method: "DELETE", form: {} },
+		}),
 	},
 	"PATCH /ajax/cluster/:id/terminate": {
 		rule: "refusedMethod",
-		build: async (w) => ({ url: `/ajax/cluster/${await w.cluster("alice")}/terminate`, options: { method: "PATCH", form: {} } }),
+		build: async (w) => ({
+			url: `/ajax/cluster/${await w.cluster("alice")}/terminate`,
+			options: { method: "PATCH", form: {} },
+		}),
 	},
 };
 
@@ -176,34 +239,97 @@ const adminGets = [
 	"/admin/catalog.yaml",
 ];
 for (const path of adminGets) MATRIX[`GET ${path}`] = { rule: "admin", build: () => ({ url: path }) };
-Object.assign(MATRIX, {
-	"GET /admin/groups/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/groups/${w.ids.ops}` }) },
-	"GET /admin/configs/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/configs/${w.ids.config}` }) },
-	"GET /admin/instance-types/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/instance-types/${w.ids.type}` }) },
-	"GET /admin/security-groups/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/security-groups/${w.ids.sg}` }) },
-	"GET /admin/params/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/params/${w.ids.param}` }) },
-	"GET /admin/users/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/users/${w.ids.olga}` }) },
-	"POST /admin/groups/new": { rule: "admin", build: () => ({ url: "/admin/groups/new", options: form({ name: `g${hex()}` }) }) },
-	"POST /admin/groups/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/groups/${w.ids.ops}`, options: form({ name: "ops" }) }) },
-	"POST /admin/groups/:id/delete": { rule: "admin", build: (w: World) => ({ url: `/admin/groups/${w.ids.science}/delete`, options: form() }) },
-	"POST /admin/configs/new": { rule: "admin", build: () => ({ url: "/admin/configs/new", options: form({ name: "" }) }) },
-	"POST /admin/configs/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/configs/${w.ids.config}`, options: form({ name: "" }) }) },
-	"POST /admin/configs/:id/delete": { rule: "admin", build: (w: World) => ({ url: `/admin/configs/${w.ids.config}/delete`, options: form() }) },
-	"POST /admin/instance-types/new": { rule: "admin", build: () => ({ url: "/admin/instance-types/new", options: form({ name: `z${counter++}.large` }) }) },
-	"POST /admin/instance-types/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/instance-types/${w.ids.type}`, options: form({ name: "t2.micro" }) }) },
-	"POST /admin/instance-types/:id/delete": { rule: "admin", build: (w: World) => ({ url: `/admin/instance-types/${w.ids.type}/delete`, options: form() }) },
-	"POST /admin/security-groups/new": { rule: "admin", build: () => ({ url: "/admin/security-groups/new", options: form({ sgId: `sg-${hex()}` }) }) },
-	"POST /admin/security-groups/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/security-groups/${w.ids.sg}`, options: form({ sgId: "sg-0000000000000000a" }) }) },
-	"POST /admin/security-groups/:id/delete": { rule: "admin", build: (w: World) => ({ url: `/admin/security-groups/${w.ids.sg}/delete`, options: form() }) },
-	"POST /admin/params/new": { rule: "admin", build: () => ({ url: "/admin/params/new", options: form({ token: `T${counter++}` }) }) },
-	"POST /admin/params/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/params/${w.ids.param}`, options: form({ token: "SECRET", value: "x" }) }) },
-	"POST /admin/params/:id/delete": {
-		rule: "admin",
-		build: async (w: World) => ({ url: `/admin/params/${await w.param()}/delete`, options: form() }),
-	},
-	"POST /admin/users/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/users/${w.ids.olga}`, options: form({ role: "user", groups: [String(w.ids.ops)] }) }) },
-	"POST /admin/catalog": { rule: "admin", build: () => ({ url: "/admin/catalog", options: form({ document: '{"version":1}' }) }) },
-} satisfies Record<string, RouteSpec>);
+Object.assign(
+	MATRIX,
+	{
+		"GET /admin/groups/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/groups/${w.ids.ops}` }) },
+		"GET /admin/configs/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/configs/${w.ids.config}` }) },
+		"GET /admin/instance-types/:id": {
+			rule: "admin",
+			build: (w: World) => ({ url: `/admin/instance-types/${w.ids.type}` }),
+		},
+		"GET /admin/security-groups/:id": {
+			rule: "admin",
+			build: (w: World) => ({ url: `/admin/security-groups/${w.ids.sg}` }),
+		},
+		"GET /admin/params/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/params/${w.ids.param}` }) },
+		"GET /admin/users/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/users/${w.ids.olga}` }) },
+		"POST /admin/groups/new": {
+			rule: "admin",
+			build: () => ({ url: "/admin/groups/new", options: form({ name: `g${hex()}` }) }),
+		},
+		"POST /admin/groups/:id": {
+			rule: "admin",
+			build: (w: World) => ({ url: `/admin/groups/${w.ids.ops}`, options: form({ name: "ops" }) }),
+		},
+		"POST /admin/groups/:id/delete": {
+			rule: "admin",
+			build: (w: World) => ({ url: `/admin/groups/${w.ids.science}/delete`, options: form() }),
+		},
+		"POST /admin/configs/new": {
+			rule: "admin",
+			build: () => ({ url: "/admin/configs/new", options: form({ name: "" }) }),
+		},
+		"POST /admin/configs/:id": {
+			rule: "admin",
+			build: (w: World) => ({ url: `/admin/configs/${w.ids.config}`, options: form({ name: "" }) }),
+		},
+		"POST /admin/configs/:id/delete": {
+			rule: "admin",
+			build: (w: World) => ({ url: `/admin/configs/${w.ids.config}/delete`, options: form() }),
+		},
+		"POST /admin/instance-types/new": {
+			rule: "admin",
+			build: () => ({ url: "/admin/instance-types/new", options: form({ name: `z${counter++}.large` }) }),
+		},
+		"POST /admin/instance-types/:id": {
+			rule: "admin",
+			build: (w: World) => ({ url: `/admin/instance-types/${w.ids.type}`, options: form({ name: "t2.micro" }) }),
+		},
+		"POST /admin/instance-types/:id/delete": {
+			rule: "admin",
+			build: (w: World) => ({ url: `/admin/instance-types/${w.ids.type}/delete`, options: form() }),
+		},
+		"POST /admin/security-groups/new": {
+			rule: "admin",
+			build: () => ({ url: "/admin/security-groups/new", options: form({ sgId: `sg-${hex()}` }) }),
+		},
+		"POST /admin/security-groups/:id": {
+			rule: "admin",
+			build: (w: World) => ({
+				url: `/admin/security-groups/${w.ids.sg}`,
+				options: form({ sgId: "sg-0000000000000000a" }),
+			}),
+		},
+		"POST /admin/security-groups/:id/delete": {
+			rule: "admin",
+			build: (w: World) => ({ url: `/admin/security-groups/${w.ids.sg}/delete`, options: form() }),
+		},
+		"POST /admin/params/new": {
+			rule: "admin",
+			build: () => ({ url: "/admin/params/new", options: form({ token: `T${counter++}` }) }),
+		},
+		"POST /admin/params/:id": {
+			rule: "admin",
+			build: (w: World) => ({ url: `/admin/params/${w.ids.param}`, options: form({ token: "SECRET", value: "x" }) }),
+		},
+		"POST /admin/params/:id/delete": {
+			rule: "admin",
+			build: async (w: World) => ({ url: `/admin/params/${await w.param()}/delete`, options: form() }),
+		},
+		"POST /admin/users/:id": {
+			rule: "admin",
+			build: (w: World) => ({
+				url: `/admin/users/${w.ids.olga}`,
+				options: form({ role: "user", groups: [String(w.ids.ops)] }),
+			}),
+		},
+		"POST /admin/catalog": {
+			rule: "admin",
+			build: () => ({ url: "/admin/catalog", options: form({ document: '{"version":1}' }) }),
+		},
+	} satisfies Record<string, RouteSpec>,
+);
 
 async function buildWorld(): Promise<World> {
 	const aws = fakeAws({
@@ -222,7 +348,12 @@ async function buildWorld(): Promise<World> {
 	const w = await seedWorld(deps.db);
 	const sparkers = await addGroup(deps.db, "sparkers", { emrAccess: true });
 	await addMember(deps.db, w.alice.id, sparkers.id);
-	const spark = await addConfig(deps.db, "Spark", { kind: "cluster", templateBody: CLUSTER_TEMPLATE, types: [w.types["m4.large"]!.id], groups: [sparkers.id] });
+	const spark = await addConfig(deps.db, "Spark", {
+		kind: "cluster",
+		templateBody: CLUSTER_TEMPLATE,
+		types: [w.types["m4.large"]!.id],
+		groups: [sparkers.id],
+	});
 	const param = await deps.db.insert(params).values({ token: "SECRET", value: "x" }).returning();
 	const owners = { alice: w.alice, olga: w.olga };
 	const groupOf = { alice: w.science.id, olga: w.ops.id };
@@ -241,7 +372,13 @@ async function buildWorld(): Promise<World> {
 		},
 		async instance(owner, state = "running") {
 			const id = `i-${hex()}`;
-			await addInstance(deps.db, { id, ownerId: owners[owner].id, groupId: groupOf[owner], state, stackId: "arn:stack" });
+			await addInstance(deps.db, {
+				id,
+				ownerId: owners[owner].id,
+				groupId: groupOf[owner],
+				state,
+				stackId: "arn:stack",
+			});
 			return id;
 		},
 		async cluster(owner) {
@@ -322,9 +459,13 @@ Deno.test("permission matrix: every registered route, every persona, resources o
 Deno.test("CSRF: every state-changing route refuses a cross-site request and one without the token", async () => {
 	const world = await buildWorld();
 	await using _ = world.deps;
-	const stateChanging = [...new Set(world.deps.app.routes.filter((r) => !["GET", "ALL", "HEAD"].includes(r.method)).map((r) =>
-		`${r.method} ${r.path}`
-	))];
+	const stateChanging = [
+		...new Set(
+			world.deps.app.routes.filter((r) => !["GET", "ALL", "HEAD"].includes(r.method)).map((r) =>
+				`${r.method} ${r.path}`
+			),
+		),
+	];
 	// The progress callback is the instances' own, authenticated by their token or address, not by a browser session.
 	const exempt = ["POST /ajax/progress/:instanceId/:spec"];
 	let checked = 0;
@@ -340,7 +481,11 @@ Deno.test("CSRF: every state-changing route refuses a cross-site request and one
 		assert.match(await crossSite.text(), /came from another site/);
 		const noToken = await request(world.deps.app, url, { ...options, user: "ada", csrf: false });
 		assert.equal(noToken.status, 403, `${route} without a token`);
-		const wrongOrigin = await request(world.deps.app, url, { ...options, user: "ada", headers: { Origin: "https://attacker.example" } });
+		const wrongOrigin = await request(world.deps.app, url, {
+			...options,
+			user: "ada",
+			headers: { Origin: "https://attacker.example" },
+		});
 		assert.equal(wrongOrigin.status, 403, `${route} with another origin`);
 		checked += 1;
 	}
@@ -357,7 +502,11 @@ Deno.test("identity: forged headers from untrusted addresses and the development
 	}
 	assert.equal((await request(deps.app, "/admin", { user: "ada", from: "10.0.0.7" })).status, 200);
 	// A forwarded-for chain naming the proxy does not make an untrusted peer trusted.
-	assert.equal((await request(deps.app, "/", { user: "ada", from: "203.0.113.1", headers: { "X-Forwarded-For": "10.0.0.7" } })).status, 401);
+	assert.equal(
+		(await request(deps.app, "/", { user: "ada", from: "203.0.113.1", headers: { "X-Forwarded-For": "10.0.0.7" } }))
+			.status,
+		401,
+	);
 	// The development plugin answers loopback only, even when it is configured.
 	await using dev = await createTestDeps({ settings: { AUTH_PLUGIN: "plugins/auth_dev", TRUSTED_PROXIES: [] } });
 	assert.equal((await request(dev.app, "/", { from: "127.0.0.1" })).status, 200);
