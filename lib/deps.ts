@@ -78,6 +78,7 @@ export async function createDeps(
 		url: settings.DATABASE_URL,
 		authToken: settings.DATABASE_AUTH_TOKEN,
 		synchronous: settings.DATABASE_SYNCHRONOUS,
+		busyTimeoutMs: settings.DATABASE_BUSY_TIMEOUT_MS,
 	});
 	try {
 		const metrics = createMetrics();

@@ -6,13 +6,13 @@
 import { getRotatingFileSink } from "@logtape/file";
 import {
 	configure,
-	dispose,
 	getConsoleSink,
 	getLogger,
 	getTextFormatter,
 	type Logger,
 	type LogLevel,
 	type LogRecord,
+	reset,
 } from "@logtape/logtape";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { LogLevelName, Settings } from "./settings.ts";
@@ -111,18 +111,22 @@ export function renderMessage(record: Pick<LogRecord, "message">): string {
 	).join("");
 }
 
-/** One JSON object per line: time, level, logger, the rendered message and every property. */
+/**
+ * One JSON object per line: every property, then time, level, logger and the rendered message.
+ * The fixed fields come last so a property of the same name (many calls pass `{message}`) cannot
+ * replace the line's text; its value is in the rendered message anyway.
+ */
 function jsonLine(record: LogRecord): string {
 	return JSON.stringify({
+		...record.properties,
 		"@timestamp": new Date(record.timestamp).toISOString(),
 		level: record.level.toUpperCase(),
 		logger: record.category.join("."),
 		message: renderMessage(record),
-		...record.properties,
 	}, (_key, value) => typeof value === "bigint" ? value.toString() : value) + "\n";
 }
 
-/** Flushes and closes the log files. */
+/** Flushes and closes the log files; later records go nowhere instead of to a closed file. */
 export async function closeLogging(): Promise<void> {
-	await dispose();
+	await reset();
 }

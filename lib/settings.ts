@@ -65,6 +65,8 @@ export const settingsSchema = z.object({
 	DATABASE_URL: databaseUrl.default("file:./data/mliy.db"),
 	DATABASE_AUTH_TOKEN: z.string().optional(),
 	DATABASE_SYNCHRONOUS: z.enum(["NORMAL", "FULL"], { error: "must be NORMAL or FULL" }).default("NORMAL"),
+	DATABASE_BUSY_TIMEOUT_MS: z.coerce.number({ error: "must be a number" }).int("must be a whole number")
+		.min(0).max(60_000, "must be at most 60000").default(5000),
 	AUTH_PLUGIN: z.string().min(1).default("plugins/auth_header"),
 	DNS_PLUGIN: z.string().min(1).default("plugins/dns_none"),
 	PLUGIN_SETTINGS: z.preprocess(jsonWhenString, z.record(z.string(), z.string())).default({}),

@@ -12,6 +12,7 @@ import { identify, isIdentityFailure } from "../lib/auth.ts";
 import { csrfRefusal, csrfToken } from "../lib/csrf.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
+import { isDatabaseBusy } from "../lib/db/client.ts";
 import type { AppEnv } from "./env.ts";
 import { respondError } from "./errors.tsx";
 import { publicRoutes } from "./public.ts";
@@ -122,6 +123,11 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 		if (error instanceof UserError) return respondError(c, error.status, error.message, { ...error.fields });
 		if (error instanceof HTTPException) {
 			return respondError(c, error.status, error.status === 400 ? "That request could not be read." : error.message);
+		}
+		if (isDatabaseBusy(error)) {
+			deps.log.web.warn("database busy on {method} {path}", { method: c.req.method, path: c.req.path });
+			c.header("Retry-After", "5");
+			return respondError(c, 503, "The portal's database is busy; try again in a few seconds.");
 		}
 		deps.log.web.error("unhandled error on {method} {path}: {message}", {
 			method: c.req.method,

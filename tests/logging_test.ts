@@ -22,6 +22,7 @@ Deno.test("the four log files receive their lines at the configured levels, with
 		log.auth.error("auth error is written");
 		log.boto.warn("boto warning is written");
 		log.launch.debug("launch debug is written at DEBUG");
+		log.web.error("step failed: {message}", { message: "a property named like the line's text" });
 		const res = await request(deps.app, "/nowhere", { user: "alice" });
 		assert.equal(res.status, 404);
 		const requestId = res.headers.get("X-Request-Id");
@@ -36,6 +37,10 @@ Deno.test("the four log files receive their lines at the configured levels, with
 	const launch = await lines(`${dir}/${LOG_FILES.launch}`);
 	const messages = (entries: Record<string, unknown>[]) => entries.map((e) => String(e.message));
 	assert.ok(messages(web).includes("web warning is written"));
+	assert.ok(
+		messages(web).includes("step failed: a property named like the line's text"),
+		"a property called message does not replace the rendered line",
+	);
 	assert.ok(!messages(web).some((m) => m.includes("below WARNING")));
 	assert.ok(messages(auth).includes("auth error is written"));
 	assert.ok(!messages(auth).some((m) => m.includes("below WARNING")));

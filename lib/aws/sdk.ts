@@ -46,6 +46,8 @@ export function createAws(options: AwsOptions): Aws & { close(): void } {
 		requestHandler: {
 			connectionTimeout: Math.min(5000, options.timeoutSeconds * 1000),
 			requestTimeout: options.timeoutSeconds * 1000,
+			// Without it the handler only warns and the call waits for AWS forever.
+			throwOnRequestTimeout: true,
 		},
 		...(options.endpoint ? { endpoint: options.endpoint } : {}),
 	};

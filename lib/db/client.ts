@@ -86,3 +86,20 @@ export function preparedFor<T>(build: (db: Db) => T): (db: Db) => T {
 		return statements;
 	};
 }
+
+/**
+ * Whether an error (or one it wraps: drizzle wraps the driver's) is SQLite giving up on a lock
+ * another writer held longer than the busy timeout. Callers answer it as a temporary outage.
+ */
+export function isDatabaseBusy(error: unknown): boolean {
+	for (
+		let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+		e && depth < 5;
+		depth++
+	) {
+		if (e.code === "SQLITE_BUSY" || e.code === "SQLITE_LOCKED") return true;
+		if (typeof e.message === "string" && /database is (locked|busy)/i.test(e.message)) return true;
+		e = e.cause as typeof e;
+	}
+	return false;
+}

@@ -1,0 +1,656 @@
+/**
+ * Faults the real peers will not produce on demand, so they are stubbed here: throttling, 5xx,
+ * timeouts and refused connections on every AWS operation (a scripted HTTP endpoint under the real
+ * SDK, then a fake AWS that fails the same way for the flows above it), and a database locked by
+ * another writer. Every request gets a clear answer, every job logs and recovers on its next run,
+ * and no launch is lost. (A restart in the middle of a launch is in launch_flow_test.ts, against
+ * moto.)
+ */
+import assert from "node:assert/strict";
+import { createAws } from "../lib/aws/sdk.ts";
+import type { Aws, EmrCluster, Stack, StackResource } from "../lib/aws/types.ts";
+import { billsOf } from "../lib/db/bills.ts";
+import { getCluster, insertCluster, updateCluster } from "../lib/db/clusters.ts";
+import { getInstance, updateInstance } from "../lib/db/instances.ts";
+import { getLaunch, insertLaunch } from "../lib/db/launches.ts";
+import { getLease } from "../lib/db/leases.ts";
+import { AwsError, type AwsErrorKind } from "../lib/errors.ts";
+import { runJob } from "../lib/jobs.ts";
+import { hashToken } from "../lib/launch.ts";
+import { closeLogging, configureLogging, getLoggers, LOG_FILES } from "../lib/log.ts";
+import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { syncAwsJob } from "../jobs/sync_aws.ts";
+import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
+import { rejection } from "./_helpers/assert.ts";
+import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
+import { fakeAws } from "./_helpers/fake_aws.ts";
+import { request } from "./_helpers/http.ts";
+import { addConfig, addGroup, addInstance, addMember, seedWorld } from "./_helpers/seed.ts";
+
+// ---------------------------------------------------------------------------------------------
+// The SDK adapter: every operation, every fault.
+
+type Fault = "throttling" | "5xx" | "timeout" | "refused";
+const FAULTS: readonly Fault[] = ["throttling", "5xx", "timeout", "refused"];
+
+/** Every operation of the portal's AWS interface, called with plausible arguments. */
+const OPERATIONS: Record<string, (aws: Aws) => Promise<unknown>> = {
+	"cloudFormation.createStack": (aws) =>
+		aws.cloudFormation.createStack({
+			name: "s",
+			templateBody: "{}",
+			parameters: { a: "b" },
+			tags: { t: "v" },
+			clientRequestToken: "c",
+		}),
+	"cloudFormation.describeStack": (aws) => aws.cloudFormation.describeStack("s"),
+	"cloudFormation.listStackResources": (aws) => aws.cloudFormation.listStackResources("s"),
+	"cloudFormation.describeStackEvents": (aws) => aws.cloudFormation.describeStackEvents("s"),
+	"cloudFormation.deleteStack": (aws) => aws.cloudFormation.deleteStack("s"),
+	"ec2.describeInstances": (aws) => aws.ec2.describeInstances({ filters: { "tag:LaunchedBy": ["MLIY"] } }),
+	"ec2.startInstances": (aws) => aws.ec2.startInstances(["i-0123456789abcdef0"]),
+	"ec2.stopInstances": (aws) => aws.ec2.stopInstances(["i-0123456789abcdef0"]),
+	"ec2.rebootInstances": (aws) => aws.ec2.rebootInstances(["i-0123456789abcdef0"]),
+	"ec2.terminateInstances": (aws) => aws.ec2.terminateInstances(["i-0123456789abcdef0"]),
+	"ec2.describeVolumes": (aws) => aws.ec2.describeVolumes({}),
+	"ec2.latestSpotPrice": (aws) => aws.ec2.latestSpotPrice("m4.large", "us-east-1a"),
+	"route53.findHostedZone": (aws) => aws.route53.findHostedZone("mliy.example.com"),
+	"route53.upsertARecord": (aws) => aws.route53.upsertARecord("Z1", "mliy-1.mliy.example.com", "10.0.0.1", 300),
+	"route53.deleteARecord": (aws) => aws.route53.deleteARecord("Z1", "mliy-1.mliy.example.com", "10.0.0.1", 300),
+	"route53.listRecords": (aws) => aws.route53.listRecords("Z1"),
+	"emr.describeCluster": (aws) => aws.emr.describeCluster("j-ABCDEF"),
+	"emr.listInstanceGroups": (aws) => aws.emr.listInstanceGroups("j-ABCDEF"),
+	"emr.masterPrivateIp": (aws) => aws.emr.masterPrivateIp("j-ABCDEF"),
+	"emr.listSteps": (aws) => aws.emr.listSteps("j-ABCDEF"),
+	"emr.listClusters": (aws) => aws.emr.listClusters({ states: ["RUNNING"] }),
+	"emr.terminateJobFlows": (aws) => aws.emr.terminateJobFlows(["j-ABCDEF"]),
+};
+
+/** The error each service's protocol uses, as AWS sends it. */
+function awsFault(req: Request, body: string, fault: "throttling" | "5xx"): Response {
+	const throttled = fault === "throttling";
+	if (req.headers.get("x-amz-target")) { // EMR: JSON 1.1
+		const type = throttled ? "ThrottlingException" : "InternalServerError";
+		return Response.json({ __type: type, message: throttled ? "Rate exceeded" : "Internal error" }, {
+			status: throttled ? 400 : 500,
+			headers: { "x-amzn-errortype": type },
+		});
+	}
+	if (body.includes("Version=2016-11-15")) { // EC2 query
+		const code = throttled ? "RequestLimitExceeded" : "InternalError";
+		return new Response(
+			`<Response><Errors><Error><Code>${code}</Code><Message>${code}</Message></Error></Errors><RequestID>r</RequestID></Response>`,
+			{ status: throttled ? 503 : 500, headers: { "Content-Type": "text/xml" } },
+		);
+	}
+	// CloudFormation (query) and Route 53 (REST XML) share the ErrorResponse shape.
+	const code = throttled ? "Throttling" : "InternalFailure";
+	return new Response(
+		`<ErrorResponse><Error><Type>${throttled ? "Sender" : "Receiver"}</Type><Code>${code}</Code>` +
+			`<Message>${
+				throttled ? "Rate exceeded" : "Internal failure"
+			}</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
+		{ status: throttled ? 400 : 500, headers: { "Content-Type": "text/xml" } },
+	);
+}
+
+/** An endpoint answering every request with `fault` (or never answering, or not listening at all). */
+function faultyEndpoint(fault: Fault): { url: string; served: () => number; close(): Promise<void> } {
+	if (fault === "refused") {
+		const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+		const port = (listener.addr as Deno.NetAddr).port;
+		listener.close();
+		return { url: `http://127.0.0.1:${port}`, served: () => 0, close: () => Promise.resolve() };
+	}
+	let served = 0;
+	const stop = new AbortController();
+	const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+		served += 1;
+		const body = await req.text();
+		if (fault === "timeout") {
+			// Never answer in time: hold the request until the test ends.
+			await new Promise((resolve) => stop.signal.addEventListener("abort", resolve));
+			return new Response("too late", { status: 500 });
+		}
+		return awsFault(req, body, fault);
+	});
+	return {
+		url: `http://127.0.0.1:${server.addr.port}`,
+		served: () => served,
+		close: async () => {
+			stop.abort();
+			await server.shutdown();
+		},
+	};
+}
+
+const EXPECTED_KIND: Record<Fault, AwsErrorKind[]> = {
+	throttling: ["throttled"],
+	"5xx": ["unavailable"],
+	timeout: ["timeout"],
+	refused: ["unavailable"],
+};
+
+Deno.test("every AWS operation: throttling, 5xx, timeouts and refused connections are retried, then end in a transient AwsError", async () => {
+	Deno.env.set("AWS_ACCESS_KEY_ID", Deno.env.get("AWS_ACCESS_KEY_ID") ?? "testing");
+	Deno.env.set("AWS_SECRET_ACCESS_KEY", Deno.env.get("AWS_SECRET_ACCESS_KEY") ?? "testing");
+	// The table covers the whole interface: an operation added later must be added here.
+	const probe = createAws({ region: "us-east-1", maxAttempts: 1, timeoutSeconds: 1, log: getLoggers().boto });
+	const interfaceOps = (["cloudFormation", "ec2", "route53", "emr"] as const)
+		.flatMap((service) => Object.keys(probe[service]).map((name) => `${service}.${name}`)).sort();
+	probe.close();
+	assert.deepEqual(Object.keys(OPERATIONS).sort(), interfaceOps);
+
+	let cases = 0;
+	for (const fault of FAULTS) {
+		const endpoint = faultyEndpoint(fault);
+		const calls: string[] = [];
+		const aws = createAws({
+			region: "us-east-1",
+			endpoint: endpoint.url,
+			maxAttempts: 2,
+			timeoutSeconds: 1,
+			log: getLoggers().boto,
+			onCall: (operation, _seconds, error) => calls.push(`${operation}:${error?.kind ?? "ok"}`),
+		});
+		try {
+			const started = performance.now();
+			const outcomes = await Promise.all(
+				Object.entries(OPERATIONS).map(async ([name, call]) => ({ name, error: await rejection(call(aws)) })),
+			);
+			for (const { name, error } of outcomes) {
+				cases += 1;
+				assert.ok(error instanceof AwsError, `${fault} on ${name}: ${error}`);
+				assert.ok(EXPECTED_KIND[fault].includes(error.kind), `${fault} on ${name} became ${error.kind}`);
+				assert.ok(error.transient, `${fault} on ${name} is worth retrying later`);
+			}
+			if (fault === "throttling" || fault === "5xx") {
+				assert.equal(endpoint.served(), 2 * outcomes.length, `${fault}: every operation was tried twice`);
+			}
+			assert.equal(calls.length, outcomes.length, "each failure was reported once to metrics");
+			assert.ok(performance.now() - started < 15_000, `${fault}: the calls gave up in bounded time`);
+		} finally {
+			aws.close();
+			await endpoint.close();
+		}
+	}
+	assert.equal(cases, FAULTS.length * Object.keys(OPERATIONS).length);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The flows above the SDK, with a fake AWS that fails like the adapter does.
+
+/** What the adapter turns those faults into (previous test). */
+const TRANSIENT: readonly AwsErrorKind[] = ["throttled", "unavailable", "timeout"];
+
+/**
+ * A fake AWS whose listed operations work, except while an outage is on: then every operation
+ * matching `only` (all by default) fails with the outage's kind.
+ */
+function flakyAws(healthy: Parameters<typeof fakeAws>[0]) {
+	const outage: { kind?: AwsErrorKind; only?: RegExp } = {};
+	const wrapped: Record<string, Record<string, unknown>> = {};
+	for (const service of ["cloudFormation", "ec2", "route53", "emr"] as const) {
+		const methods = (healthy as Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>)[service] ?? {};
+		wrapped[service] = Object.fromEntries(
+			Object.entries(methods).map(([name, fn]) => [name, (...args: unknown[]) => {
+				const op = `${service}.${name}`;
+				if (outage.kind && (!outage.only || outage.only.test(op))) {
+					return Promise.reject(new AwsError(op, outage.kind, `${op}: simulated ${outage.kind}`));
+				}
+				return fn(...args);
+			}]),
+		);
+	}
+	const aws = fakeAws(wrapped as Parameters<typeof fakeAws>[0]);
+	return {
+		aws,
+		outage(kind: AwsErrorKind, only?: RegExp) {
+			outage.kind = kind;
+			outage.only = only;
+		},
+		recover() {
+			outage.kind = undefined;
+		},
+	};
+}
+
+async function json(res: Response): Promise<{ status?: string; error?: string }> {
+	return await res.json();
+}
+
+Deno.test("an instance action during an AWS outage answers 503 with advice, changes nothing, and works once AWS is back", async () => {
+	const flaky = flakyAws({
+		ec2: {
+			startInstances: () => Promise.resolve(),
+			stopInstances: () => Promise.resolve(),
+			rebootInstances: () => Promise.resolve(),
+			terminateInstances: () => Promise.resolve(),
+			describeInstances: () => Promise.resolve([]),
+		},
+		cloudFormation: { deleteStack: () => Promise.resolve() },
+	});
+	await using deps = await createTestDeps({ aws: flaky.aws });
+	const world = await seedWorld(deps.db);
+	const id = "i-0123456789abcdef0";
+	await addInstance(deps.db, { id, ownerId: world.alice.id, groupId: world.science.id, state: "running" });
+	const actions = [
+		{ action: "stop", from: "running", shows: "stopping" },
+		{ action: "start", from: "stopped", shows: "pending" },
+		{ action: "restart", from: "running", shows: "running" },
+		{ action: "terminate", from: "running", shows: "shutting-down" },
+	];
+	let cases = 0;
+	for (const { action, from, shows } of actions) {
+		for (const kind of TRANSIENT) {
+			await updateInstance(deps.db, id, { state: from, pendingAction: null, pendingSince: null });
+			const bills = (await billsOf(deps.db, id)).length;
+			flaky.outage(kind);
+			const res = await request(deps.app, `/ajax/instance/${id}/${action}`, { user: "alice", form: {} });
+			assert.equal(res.status, 503, `${action} during ${kind}`);
+			assert.match((await json(res)).error!, /AWS (is throttling requests|did not answer).*try again in a minute/);
+			const row = (await getInstance(deps.db, id))!;
+			assert.equal(row.state, from, `${action} during ${kind} left the state alone`);
+			assert.equal(row.pendingAction, null, `${action} during ${kind} released the action for a retry`);
+			assert.equal((await billsOf(deps.db, id)).length, bills, "no billing change");
+			cases += 1;
+		}
+		flaky.recover();
+		const res = await request(deps.app, `/ajax/instance/${id}/${action}`, { user: "alice", form: {} });
+		assert.equal(res.status, 200, `${action} after recovery: ${await res.clone().text()}`);
+		assert.equal((await getInstance(deps.db, id))!.state, shows);
+	}
+	assert.equal(cases, actions.length * TRANSIENT.length);
+	const refused = await request(deps.app, `/ajax/instance/${id}/restart`, { user: "alice", form: {}, htmx: true });
+	assert.equal(refused.status, 409, "htmx callers get a fragment with the reason too");
+	assert.match(await refused.text(), /role="alert"/);
+});
+
+async function clusterSetup(deps: TestDeps) {
+	const world = await seedWorld(deps.db);
+	const emrGroup = await addGroup(deps.db, "sparkers", { emrAccess: true, iamInstanceProfile: "EMR_EC2_DefaultRole" });
+	await addMember(deps.db, world.alice.id, emrGroup.id);
+	const spark = await addConfig(deps.db, "Spark", {
+		kind: "cluster",
+		templateBody: CLUSTER_TEMPLATE,
+		userDataBody: "",
+		types: [world.types["m4.large"]!.id],
+		groups: [emrGroup.id],
+	});
+	return { world, emrGroup, spark };
+}
+
+Deno.test("terminating a cluster during an AWS outage answers 503 and keeps it running; afterwards it terminates", async () => {
+	const flaky = flakyAws({
+		cloudFormation: { deleteStack: () => Promise.resolve() },
+		emr: { terminateJobFlows: () => Promise.resolve() },
+	});
+	await using deps = await createTestDeps({ aws: flaky.aws });
+	const { world, emrGroup, spark } = await clusterSetup(deps);
+	await insertCluster(deps.db, {
+		id: "j-ABCDEF",
+		ownerId: world.alice.id,
+		groupId: emrGroup.id,
+		configId: spark.id,
+		name: "MLiySpark",
+		stackId: "arn:aws:cloudformation:us-east-1:1:stack/s/1",
+		state: "WAITING",
+		instanceType: "m4.large",
+		market: "ON_DEMAND",
+		coreNodes: 2,
+		nodesRequested: 3,
+	});
+	for (const kind of TRANSIENT) {
+		flaky.outage(kind);
+		const res = await request(deps.app, "/ajax/cluster/j-ABCDEF/terminate", { user: "alice", form: {} });
+		assert.equal(res.status, 503, `terminate during ${kind}`);
+		assert.match((await json(res)).error!, /try again in a minute/);
+		const cluster = (await getCluster(deps.db, "j-ABCDEF"))!;
+		assert.equal(cluster.state, "WAITING");
+		assert.equal(cluster.pendingAction, null);
+	}
+	flaky.recover();
+	const res = await request(deps.app, "/ajax/cluster/j-ABCDEF/terminate", { user: "alice", form: {} });
+	assert.equal(res.status, 200, await res.clone().text());
+	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "TERMINATING");
+});
+
+const STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1";
+
+Deno.test("a launch survives an outage at every step it calls AWS; the job logs each failure and a later run finishes it", async () => {
+	let status = "CREATE_IN_PROGRESS";
+	const resources: StackResource[] = [{
+		logicalId: "Instance",
+		type: "AWS::EC2::Instance",
+		physicalId: "i-0aaaaaaaaaaaaaaaa",
+		status: "CREATE_COMPLETE",
+	}];
+	const flaky = flakyAws({
+		cloudFormation: {
+			createStack: () => Promise.resolve({ stackId: STACK_ID }),
+			describeStack: () => Promise.resolve({ stackId: STACK_ID, name: "s", status, outputs: {} } satisfies Stack),
+			listStackResources: () => Promise.resolve(resources),
+		},
+		ec2: { describeInstances: () => Promise.resolve([]), describeVolumes: () => Promise.resolve([]) },
+	});
+	await using deps = await createTestDeps({ aws: flaky.aws });
+	await configureLogging({
+		LOG_LOCATION: `${deps.dir}/logs`,
+		WEB_LOG_LEVEL: "WARNING",
+		LAUNCH_LOG_LEVEL: "INFO",
+	}, { console: false });
+	const world = await seedWorld(deps.db);
+	const launch = await insertLaunch(deps.db, {
+		id: crypto.randomUUID(),
+		userId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+		instanceType: "t2.micro",
+		stackName: "MLiyAnalyst-MLIY-abc",
+		progressTokenHash: await hashToken("t"),
+	});
+	const tick = async () => {
+		deps.clock.advance(60_000);
+		return await runJob(deps, pollLaunchesJob, { scheduled: true });
+	};
+	let cases = 0;
+	try {
+		// CreateStack: the launch stays queued, saying why, for every kind of outage.
+		for (const kind of TRANSIENT) {
+			flaky.outage(kind);
+			assert.equal(await tick(), "ok");
+			const waiting = (await getLaunch(deps.db, launch.id))!;
+			assert.equal(waiting.status, "queued", `CreateStack ${kind}`);
+			assert.match(waiting.step, /Waiting to retry: AWS is (throttling requests|not answering)/);
+			cases += 1;
+		}
+		flaky.recover();
+		await tick();
+		assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
+
+		// Following the stack: DescribeStack or ListStackResources failing leaves it creating.
+		for (const only of [/describeStack$/, /listStackResources$/]) {
+			for (const kind of TRANSIENT) {
+				flaky.outage(kind, only);
+				await tick();
+				assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", `${only} ${kind}`);
+				cases += 1;
+			}
+		}
+		flaky.recover();
+		status = "CREATE_COMPLETE";
+		await tick();
+		const done = (await getLaunch(deps.db, launch.id))!;
+		assert.equal(done.status, "complete", done.reason ?? done.step);
+		assert.ok(await getInstance(deps.db, "i-0aaaaaaaaaaaaaaaa"), "the instance was recorded");
+	} finally {
+		await closeLogging();
+	}
+	const logged = (await Deno.readTextFile(`${deps.dir}/logs/${LOG_FILES.launch}`)).split("\n").filter(Boolean)
+		.map((line) => JSON.parse(line).message as string);
+	assert.equal(logged.filter((m) => /CreateStack (throttled|unavailable|timeout), will retry/.test(m)).length, 3);
+	assert.equal(logged.filter((m) => /step failed, will retry next run: .*simulated/.test(m)).length, 6);
+	assert.equal(cases, 3 * TRANSIENT.length);
+});
+
+Deno.test("a cluster launch survives EMR outages while it is followed, then completes", async () => {
+	const cluster: EmrCluster = {
+		id: "j-ABCDEF",
+		name: "s",
+		state: "WAITING",
+		tags: {},
+		createdAt: new Date("2025-03-01T12:00:00Z"),
+		readyAt: new Date("2025-03-01T12:10:00Z"),
+	};
+	const flaky = flakyAws({
+		cloudFormation: {
+			describeStack: () =>
+				Promise.resolve({
+					stackId: STACK_ID,
+					name: "s",
+					status: "CREATE_COMPLETE",
+					outputs: { ClusterID: "j-ABCDEF" },
+				}),
+			listStackResources: () => Promise.resolve([]),
+		},
+		emr: {
+			describeCluster: () => Promise.resolve(cluster),
+			listInstanceGroups: () =>
+				Promise.resolve([{ role: "MASTER", instanceType: "m4.large", market: "ON_DEMAND", requested: 1, running: 1 }]),
+			masterPrivateIp: () => Promise.resolve("10.0.0.9"),
+			listSteps: () => Promise.resolve([]),
+		},
+	});
+	await using deps = await createTestDeps({ aws: flaky.aws });
+	const { world, emrGroup, spark } = await clusterSetup(deps);
+	const launch = await insertLaunch(deps.db, {
+		id: crypto.randomUUID(),
+		userId: world.alice.id,
+		groupId: emrGroup.id,
+		configId: spark.id,
+		kind: "cluster",
+		instanceType: "m4.large",
+		options: { purpose: "test", coreNodes: 2, market: "ON_DEMAND", bidPrice: null, idleSeconds: 0 },
+		stackName: "MLiySpark-OD-abc",
+		status: "creating",
+		stackId: STACK_ID,
+		submittedAt: deps.clock(),
+		progressTokenHash: await hashToken("t"),
+	});
+	let cases = 0;
+	for (const only of [/^emr\.describeCluster$/, /^emr\.listInstanceGroups$/, /^emr\.masterPrivateIp$/]) {
+		for (const kind of TRANSIENT) {
+			flaky.outage(kind, only);
+			deps.clock.advance(60_000);
+			await runJob(deps, pollLaunchesJob, { scheduled: true });
+			assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", `${only} ${kind}`);
+			cases += 1;
+		}
+	}
+	flaky.recover();
+	deps.clock.advance(60_000);
+	await runJob(deps, pollLaunchesJob, { scheduled: true });
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "complete");
+	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "WAITING");
+	assert.equal(cases, 9);
+});
+
+Deno.test("sync: EC2, EMR or Route 53 down is logged, fails only its part, and the next run catches up", async () => {
+	let ec2State = "stopped";
+	const flaky = flakyAws({
+		ec2: {
+			describeInstances: () =>
+				Promise.resolve([{
+					id: "i-0bbbbbbbbbbbbbbbb",
+					state: ec2State,
+					type: "t2.micro",
+					imageId: "ami-1",
+					privateIp: "10.0.0.7",
+					tags: { LaunchedBy: "MLIY" },
+				}]),
+			describeVolumes: () => Promise.resolve([]),
+		},
+		emr: {
+			describeCluster: () =>
+				Promise.resolve({ id: "j-ABCDEF", name: "s", state: "TERMINATED", tags: {}, endedAt: new Date() }),
+			listClusters: () => Promise.resolve([]),
+			listInstanceGroups: () => Promise.resolve([]),
+			masterPrivateIp: () => Promise.resolve(undefined),
+			listSteps: () => Promise.resolve([]),
+		},
+		route53: {
+			upsertARecord: () => Promise.resolve(),
+			deleteARecord: () => Promise.resolve(),
+			findHostedZone: () => Promise.resolve("Z1"),
+		},
+	});
+	await using deps = await createTestDeps({
+		aws: flaky.aws,
+		settings: {
+			DNS_PLUGIN: "plugins/dns_route53",
+			PLUGIN_SETTINGS: { DOMAIN_NAME: "mliy.example.com", HOSTED_ZONE_ID: "Z1" },
+		},
+	});
+	const { world, emrGroup, spark } = await clusterSetup(deps);
+	await addInstance(deps.db, { id: "i-0bbbbbbbbbbbbbbbb", ownerId: world.alice.id, state: "running" });
+	await insertCluster(deps.db, {
+		id: "j-ABCDEF",
+		ownerId: world.alice.id,
+		groupId: emrGroup.id,
+		configId: spark.id,
+		name: "MLiySpark",
+		state: "WAITING",
+		instanceType: "m4.large",
+		market: "ON_DEMAND",
+		coreNodes: 2,
+		nodesRequested: 3,
+	});
+	const job = syncAwsJob(5);
+	const run = async () => {
+		deps.clock.advance(5 * 60_000);
+		return await runJob(deps, job, { scheduled: true });
+	};
+
+	// EC2 down: the run fails and says so; the clusters are still synced.
+	flaky.outage("throttled", /^ec2\./);
+	assert.equal(await run(), "failed");
+	assert.match((await getLease(deps.db, job.name))!.lastError!, /ec2\.describeInstances: simulated throttled/);
+	assert.equal((await getInstance(deps.db, "i-0bbbbbbbbbbbbbbbb"))!.state, "running", "unchanged while EC2 is down");
+	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "TERMINATED", "EMR was synced anyway");
+
+	// EMR down: instances are synced, the run fails naming EMR.
+	flaky.outage("unavailable", /^emr\./);
+	await updateCluster(deps.db, "j-ABCDEF", { state: "WAITING" });
+	assert.equal(await run(), "failed");
+	assert.match((await getLease(deps.db, job.name))!.lastError!, /emr\.describeCluster: simulated unavailable/);
+	assert.equal((await getInstance(deps.db, "i-0bbbbbbbbbbbbbbbb"))!.state, "stopped", "EC2 was synced anyway");
+	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "WAITING", "unchanged while EMR is down");
+
+	// Route 53 down while the instance gets an IP: the sync succeeds, the record waits for the next run.
+	flaky.outage("timeout", /^route53\./);
+	ec2State = "running";
+	assert.equal(await run(), "ok", "a DNS failure does not fail the sync");
+	let row = (await getInstance(deps.db, "i-0bbbbbbbbbbbbbbbb"))!;
+	assert.equal(row.state, "running");
+	assert.equal(row.dnsIp, null, "no record yet");
+	flaky.recover();
+	assert.equal(await run(), "ok");
+	row = (await getInstance(deps.db, "i-0bbbbbbbbbbbbbbbb"))!;
+	assert.equal(row.dnsIp, "10.0.0.7", "published on the next run");
+	assert.equal(row.dnsName, "mliy-0bbbbbbbbbbbbbbbb.mliy.example.com");
+	assert.ok((await getLease(deps.db, job.name))!.lastSuccessAt);
+});
+
+Deno.test("pages never wait on AWS: every page answers 200 while every AWS call fails", async () => {
+	const flaky = flakyAws({ ec2: { describeInstances: () => Promise.resolve([]) } });
+	flaky.outage("timeout");
+	await using deps = await createTestDeps({ aws: flaky.aws });
+	const world = await seedWorld(deps.db);
+	await addInstance(deps.db, { id: "i-0123456789abcdef0", ownerId: world.alice.id, groupId: world.science.id });
+	for (
+		const [path, user] of [
+			["/", "alice"],
+			["/team", "mia"],
+			["/billing", "alice"],
+			["/launch", "alice"],
+			[
+				`/launch/${world.science.id}/${world.config.id}`,
+				"alice",
+			],
+			["/instances/i-0123456789abcdef0", "alice"],
+			["/admin", "ada"],
+			["/profile", "alice"],
+		] as const
+	) {
+		let res = await request(deps.app, path, { user });
+		if (res.status === 302) res = await request(deps.app, res.headers.get("Location")!, { user });
+		assert.equal(res.status, 200, `${path}: ${res.status}`);
+		await res.body?.cancel();
+	}
+	await deps.background.idle();
+	assert.ok(!flaky.aws.calls.some((c) => !c.startsWith("ec2.describeInstances")), flaky.aws.calls.join(", "));
+});
+
+// ---------------------------------------------------------------------------------------------
+// The database: another process holding the write lock.
+
+/**
+ * Another process (as a second portal on the same file would be) takes the write lock and holds
+ * it for `ms`. A separate process, because SQLite's busy wait blocks the waiting thread: a holder
+ * in this process could never release while the app waits.
+ */
+async function holdWriteLock(dbPath: string, ms: number): Promise<{ released: Promise<void> }> {
+	const script = `
+		import { createClient } from "@libsql/client";
+		const client = createClient({ url: "file:${dbPath}" });
+		const tx = await client.transaction("write");
+		console.log("locked");
+		await new Promise((resolve) => setTimeout(resolve, ${ms}));
+		await tx.commit();
+		client.close();`;
+	const child = new Deno.Command(Deno.execPath(), {
+		args: ["eval", "--quiet", script],
+		cwd: new URL("..", import.meta.url).pathname,
+		stdout: "piped",
+		stderr: "inherit",
+	}).spawn();
+	const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+	const { value } = await reader.read();
+	assert.equal(value?.trim(), "locked");
+	return {
+		released: (async () => {
+			while (!(await reader.read()).done) { /* drain */ }
+			assert.ok((await child.status).success, "the lock holder exited cleanly");
+		})(),
+	};
+}
+
+async function instanceWithToken(deps: TestDeps, token: string) {
+	const world = await seedWorld(deps.db);
+	const launchId = crypto.randomUUID();
+	await insertLaunch(deps.db, {
+		id: launchId,
+		userId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+		instanceType: "t2.micro",
+		stackName: "s",
+		progressTokenHash: await hashToken(token),
+	});
+	await addInstance(deps.db, { id: "i-0123456789abcdef0", ownerId: world.alice.id, launchId, progressPercent: 10 });
+}
+
+const progressCall = (deps: TestDeps, headers: Record<string, string> = {}) =>
+	request(deps.app, "/ajax/progress/i-0123456789abcdef0/Installing(40)", {
+		method: "POST",
+		headers: { ...headers, "X-MLiy-Progress-Token": "secret-token" },
+	});
+
+Deno.test("a progress write waits out another process's write lock and then succeeds", async () => {
+	await using deps = await createTestDeps();
+	await instanceWithToken(deps, "secret-token");
+	const lock = await holdWriteLock(`${deps.dir}/test.db`, 400);
+	const started = performance.now();
+	const res = await progressCall(deps);
+	const waited = performance.now() - started;
+	await lock.released;
+	assert.equal(res.status, 200, await res.clone().text());
+	assert.ok(waited >= 200, `the write waited for the lock (${Math.round(waited)} ms)`);
+	const row = (await getInstance(deps.db, "i-0123456789abcdef0"))!;
+	assert.equal(row.progressPercent, 40);
+	assert.equal(row.progressText, "Installing");
+});
+
+Deno.test("a write that cannot get the lock within DATABASE_BUSY_TIMEOUT_MS is a clear 503 with Retry-After, and changes nothing", async () => {
+	await using deps = await createTestDeps({ settings: { DATABASE_BUSY_TIMEOUT_MS: 100 } });
+	await instanceWithToken(deps, "secret-token");
+	const lock = await holdWriteLock(`${deps.dir}/test.db`, 1500);
+	for (const headers of [{ Accept: "application/json" }, { "HX-Request": "true" }] as Record<string, string>[]) {
+		const res = await progressCall(deps, headers);
+		assert.equal(res.status, 503, await res.clone().text());
+		assert.equal(res.headers.get("Retry-After"), "5");
+		assert.match(await res.text(), /database is busy; try again in a few seconds/);
+	}
+	await lock.released;
+	assert.equal((await getInstance(deps.db, "i-0123456789abcdef0"))!.progressPercent, 10);
+});
