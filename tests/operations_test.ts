@@ -17,6 +17,7 @@ import { createTestDeps, testClock } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
+import { startPortal } from "./_helpers/portal_process.ts";
 import { addInstance, addUser, seedWorld } from "./_helpers/seed.ts";
 
 Deno.test("two app instances on one database run each job exactly once per tick, and take over a crashed holder's lease", async () => {
@@ -118,34 +119,14 @@ Deno.test({
 		await addInstance(seeded.db, { id: "i-0123456789abcdef0", ownerId: root.id, state: "running" });
 		seeded.close();
 
-		const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-		const port = (listener.addr as Deno.NetAddr).port;
-		listener.close();
-		const projectRoot = new URL("../", import.meta.url).pathname;
-		const child = new Deno.Command(Deno.execPath(), {
-			args: ["run", "-A", "--unstable-cron", `${projectRoot}main.ts`],
-			cwd: projectRoot,
-			env: {
-				MLIY_PORT: String(port),
-				MLIY_DATABASE_URL: `file:${dir}/mliy.db`,
-				MLIY_LOG_LOCATION: `${dir}/logs`,
-				MLIY_RUN_JOBS: "false",
-				MLIY_AWS_ENDPOINT_URL: `http://127.0.0.1:${fakeEc2.addr.port}`,
-				MLIY_AWS_MAX_ATTEMPTS: "1",
-				AWS_ACCESS_KEY_ID: "testing",
-				AWS_SECRET_ACCESS_KEY: "testing",
-			},
-			stdout: "null",
-			stderr: "piped",
-		}).spawn();
-		const url = `http://127.0.0.1:${port}`;
+		const portal = await startPortal({
+			MLIY_DATABASE_URL: `file:${dir}/mliy.db`,
+			MLIY_LOG_LOCATION: `${dir}/logs`,
+			MLIY_AWS_ENDPOINT_URL: `http://127.0.0.1:${fakeEc2.addr.port}`,
+			MLIY_AWS_MAX_ATTEMPTS: "1",
+		});
+		const { url, child } = portal;
 		try {
-			let up = false;
-			for (let i = 0; i < 200 && !up; i++) {
-				up = await fetch(`${url}/health`).then((r) => (r.body?.cancel(), r.ok), () => false);
-				if (!up) await new Promise((r) => setTimeout(r, 50));
-			}
-			assert.ok(up, "the portal started");
 			const home = await (await fetch(`${url}/`, { headers: { REMOTE_USER: "root" } })).text();
 			const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(home)![1]!;
 			const pending = fetch(`${url}/ajax/instance/i-0123456789abcdef0/stop`, {
@@ -160,7 +141,7 @@ Deno.test({
 			const res = await pending;
 			assert.equal(res.status, 200, "the request in flight completed");
 			assert.deepEqual(await res.json(), { action: "stop", status: "ok", state: "stopping", pendingAction: "stop" });
-			assert.equal((await child.status).code, 0, "then the process exited cleanly");
+			assert.equal((await portal.finished()).code, 0, "then the process exited cleanly");
 			const log = await Deno.readTextFile(`${dir}/logs/mliyweb.log`);
 			assert.match(log, /SIGTERM: finishing requests/);
 			assert.match(log, /"message":"stopped"/);
@@ -168,10 +149,7 @@ Deno.test({
 			assert.equal((await getInstance(after.db, "i-0123456789abcdef0"))?.state, "stopping", "its write was committed");
 			after.close();
 		} finally {
-			try {
-				child.kill("SIGKILL");
-			} catch { /* already exited */ }
-			await child.stderr.cancel().catch(() => {});
+			portal.kill();
 			await fakeEc2.shutdown();
 			await Deno.remove(dir, { recursive: true });
 		}
