@@ -14,7 +14,9 @@ const HOUR = 3_600_000;
 
 motoTest("the report shows the two running periods of an instance and the right total", async (moto) => {
 	// The portal's clock starts now (moto's times are real) and is moved forward between actions.
-	const clock = testClock(new Date());
+	// It starts on a whole second: EC2 reports launch times in whole seconds, and a bill starts at
+	// the launch time when that is earlier than the portal's clock.
+	const clock = testClock(new Date(Math.floor(Date.now() / 1000) * 1000));
 	const t0 = clock();
 	await using deps = await createTestDeps({
 		awsEndpoint: moto.url,
