@@ -10,22 +10,29 @@ import assert from "node:assert/strict";
 import { createAws } from "../lib/aws/sdk.ts";
 import type { Aws, EmrCluster, Stack, StackResource } from "../lib/aws/types.ts";
 import { billsOf } from "../lib/db/bills.ts";
-import { getCluster, insertCluster, updateCluster } from "../lib/db/clusters.ts";
+import { getCluster, insertCluster, type NewCluster, updateCluster } from "../lib/db/clusters.ts";
 import { getInstance, updateInstance } from "../lib/db/instances.ts";
-import { getLaunch, insertLaunch } from "../lib/db/launches.ts";
+import { getLaunch } from "../lib/db/launches.ts";
 import { getLease } from "../lib/db/leases.ts";
 import { AwsError, type AwsErrorKind } from "../lib/errors.ts";
 import { runJob } from "../lib/jobs.ts";
-import { hashToken } from "../lib/launch.ts";
 import { closeLogging, configureLogging, getLoggers, LOG_FILES } from "../lib/log.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { syncAwsJob } from "../jobs/sync_aws.ts";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
 import { rejection } from "./_helpers/assert.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
-import { fakeAws } from "./_helpers/fake_aws.ts";
+import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
-import { addConfig, addGroup, addInstance, addMember, seedWorld } from "./_helpers/seed.ts";
+import {
+	addConfig,
+	addGroup,
+	addInstance,
+	addLaunch,
+	addLaunchedInstance,
+	addMember,
+	seedWorld,
+} from "./_helpers/seed.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The SDK adapter: every operation, every fault.
@@ -220,16 +227,7 @@ async function json(res: Response): Promise<{ status?: string; error?: string }>
 }
 
 Deno.test("an instance action during an AWS outage answers 503 with advice, changes nothing, and works once AWS is back", async () => {
-	const flaky = flakyAws({
-		ec2: {
-			startInstances: () => Promise.resolve(),
-			stopInstances: () => Promise.resolve(),
-			rebootInstances: () => Promise.resolve(),
-			terminateInstances: () => Promise.resolve(),
-			describeInstances: () => Promise.resolve([]),
-		},
-		cloudFormation: { deleteStack: () => Promise.resolve() },
-	});
+	const flaky = flakyAws(ACTIONS_ACCEPTED);
 	await using deps = await createTestDeps({ aws: flaky.aws });
 	const world = await seedWorld(deps.db);
 	const id = "i-0123456789abcdef0";
@@ -280,25 +278,33 @@ async function clusterSetup(deps: TestDeps) {
 	return { world, emrGroup, spark };
 }
 
-Deno.test("terminating a cluster during an AWS outage answers 503 and keeps it running; afterwards it terminates", async () => {
-	const flaky = flakyAws({
-		cloudFormation: { deleteStack: () => Promise.resolve() },
-		emr: { terminateJobFlows: () => Promise.resolve() },
-	});
-	await using deps = await createTestDeps({ aws: flaky.aws });
-	const { world, emrGroup, spark } = await clusterSetup(deps);
+/** Cluster j-ABCDEF of alice's, WAITING with 3 nodes. */
+async function addRunningCluster(
+	deps: TestDeps,
+	{ world, emrGroup, spark }: Awaited<ReturnType<typeof clusterSetup>>,
+	extra: Partial<NewCluster> = {},
+) {
 	await insertCluster(deps.db, {
 		id: "j-ABCDEF",
 		ownerId: world.alice.id,
 		groupId: emrGroup.id,
 		configId: spark.id,
 		name: "MLiySpark",
-		stackId: "arn:aws:cloudformation:us-east-1:1:stack/s/1",
 		state: "WAITING",
 		instanceType: "m4.large",
 		market: "ON_DEMAND",
 		coreNodes: 2,
 		nodesRequested: 3,
+		...extra,
+	});
+}
+
+Deno.test("terminating a cluster during an AWS outage answers 503 and keeps it running; afterwards it terminates", async () => {
+	const flaky = flakyAws(ACTIONS_ACCEPTED);
+	await using deps = await createTestDeps({ aws: flaky.aws });
+	const { world, emrGroup, spark } = await clusterSetup(deps);
+	await addRunningCluster(deps, { world, emrGroup, spark }, {
+		stackId: "arn:aws:cloudformation:us-east-1:1:stack/s/1",
 	});
 	for (const kind of TRANSIENT) {
 		flaky.outage(kind);
@@ -340,15 +346,11 @@ Deno.test("a launch survives an outage at every step it calls AWS; the job logs 
 		LAUNCH_LOG_LEVEL: "INFO",
 	}, { console: false });
 	const world = await seedWorld(deps.db);
-	const launch = await insertLaunch(deps.db, {
-		id: crypto.randomUUID(),
+	const launch = await addLaunch(deps.db, {
 		userId: world.alice.id,
 		groupId: world.science.id,
 		configId: world.config.id,
-		instanceType: "t2.micro",
-		stackName: "MLiyAnalyst-MLIY-abc",
-		progressTokenHash: await hashToken("t"),
-	});
+	}, "t");
 	const tick = async () => {
 		deps.clock.advance(60_000);
 		return await runJob(deps, pollLaunchesJob, { scheduled: true });
@@ -423,8 +425,7 @@ Deno.test("a cluster launch survives EMR outages while it is followed, then comp
 	});
 	await using deps = await createTestDeps({ aws: flaky.aws });
 	const { world, emrGroup, spark } = await clusterSetup(deps);
-	const launch = await insertLaunch(deps.db, {
-		id: crypto.randomUUID(),
+	const launch = await addLaunch(deps.db, {
 		userId: world.alice.id,
 		groupId: emrGroup.id,
 		configId: spark.id,
@@ -435,8 +436,7 @@ Deno.test("a cluster launch survives EMR outages while it is followed, then comp
 		status: "creating",
 		stackId: STACK_ID,
 		submittedAt: deps.clock(),
-		progressTokenHash: await hashToken("t"),
-	});
+	}, "t");
 	let cases = 0;
 	for (const only of [/^emr\.describeCluster$/, /^emr\.listInstanceGroups$/, /^emr\.masterPrivateIp$/]) {
 		for (const kind of TRANSIENT) {
@@ -493,18 +493,7 @@ Deno.test("sync: EC2, EMR or Route 53 down is logged, fails only its part, and t
 	});
 	const { world, emrGroup, spark } = await clusterSetup(deps);
 	await addInstance(deps.db, { id: "i-0bbbbbbbbbbbbbbbb", ownerId: world.alice.id, state: "running" });
-	await insertCluster(deps.db, {
-		id: "j-ABCDEF",
-		ownerId: world.alice.id,
-		groupId: emrGroup.id,
-		configId: spark.id,
-		name: "MLiySpark",
-		state: "WAITING",
-		instanceType: "m4.large",
-		market: "ON_DEMAND",
-		coreNodes: 2,
-		nodesRequested: 3,
-	});
+	await addRunningCluster(deps, { world, emrGroup, spark });
 	const job = syncAwsJob(5);
 	const run = async () => {
 		deps.clock.advance(5 * 60_000);
@@ -606,18 +595,7 @@ async function holdWriteLock(dbPath: string, ms: number): Promise<{ released: Pr
 }
 
 async function instanceWithToken(deps: TestDeps, token: string) {
-	const world = await seedWorld(deps.db);
-	const launchId = crypto.randomUUID();
-	await insertLaunch(deps.db, {
-		id: launchId,
-		userId: world.alice.id,
-		groupId: world.science.id,
-		configId: world.config.id,
-		instanceType: "t2.micro",
-		stackName: "s",
-		progressTokenHash: await hashToken(token),
-	});
-	await addInstance(deps.db, { id: "i-0123456789abcdef0", ownerId: world.alice.id, launchId, progressPercent: 10 });
+	await addLaunchedInstance(deps.db, await seedWorld(deps.db), token, { progressPercent: 10 });
 }
 
 const progressCall = (deps: TestDeps, headers: Record<string, string> = {}) =>

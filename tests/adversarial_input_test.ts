@@ -10,12 +10,10 @@ import fc from "fast-check";
 import { sql } from "drizzle-orm";
 import { getInstance } from "../lib/db/instances.ts";
 import { sanitizeDescription } from "../lib/sanitize.ts";
-import { hashToken } from "../lib/launch.ts";
-import { launches } from "../lib/db/schema.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
-import { addInstance, seedWorld } from "./_helpers/seed.ts";
+import { addInstance, addLaunchedInstance, seedWorld } from "./_helpers/seed.ts";
 
 const RUNS = 150;
 
@@ -90,20 +88,7 @@ const RAW_VALIDATOR_WORDING = /Too small:|Too big:|Invalid input:|expected (numb
 Deno.test("progress callbacks: arbitrary ids, stages, numbers and tokens never cause a 5xx or a write", async () => {
 	await using deps = await createTestDeps();
 	const world = await seedWorld(deps.db);
-	const launchId = crypto.randomUUID();
-	await deps.db.insert(launches).values({
-		id: launchId,
-		userId: world.alice.id,
-		groupId: world.science.id,
-		configId: world.config.id,
-		instanceType: "t2.micro",
-		stackName: "s",
-		progressTokenHash: await hashToken("real-token"),
-	});
-	await addInstance(deps.db, {
-		id: "i-0123456789abcdef0",
-		ownerId: world.alice.id,
-		launchId,
+	await addLaunchedInstance(deps.db, world, "real-token", {
 		privateIp: "10.1.1.1",
 		progressPercent: 7,
 		progressText: "before",

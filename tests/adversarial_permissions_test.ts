@@ -5,13 +5,12 @@
  * route refuses a cross-site request.
  */
 import assert from "node:assert/strict";
-import { insertLaunch } from "../lib/db/launches.ts";
 import { insertCluster } from "../lib/db/clusters.ts";
 import { params } from "../lib/db/schema.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
-import { fakeAws } from "./_helpers/fake_aws.ts";
+import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
 import { request, type RequestOptions } from "./_helpers/http.ts";
-import { addConfig, addGroup, addInstance, addMember, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addGroup, addInstance, addLaunch, addMember, seedWorld } from "./_helpers/seed.ts";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
 
 type Persona = "anonymous" | "alice" | "bob" | "olga" | "mia" | "ada";
@@ -332,18 +331,7 @@ Object.assign(
 );
 
 async function buildWorld(): Promise<World> {
-	const aws = fakeAws({
-		ec2: {
-			startInstances: () => Promise.resolve(),
-			stopInstances: () => Promise.resolve(),
-			rebootInstances: () => Promise.resolve(),
-			terminateInstances: () => Promise.resolve(),
-			describeInstances: () => Promise.resolve([]),
-			describeVolumes: () => Promise.resolve([]),
-		},
-		cloudFormation: { deleteStack: () => Promise.resolve() },
-		emr: { terminateJobFlows: () => Promise.resolve() },
-	});
+	const aws = fakeAws(ACTIONS_ACCEPTED);
 	const deps = await createTestDeps({ aws });
 	const w = await seedWorld(deps.db);
 	const sparkers = await addGroup(deps.db, "sparkers", { emrAccess: true });
@@ -398,15 +386,12 @@ async function buildWorld(): Promise<World> {
 			return (await deps.db.insert(params).values({ token: `P${hex()}` }).returning())[0]!.id;
 		},
 		async launch(owner) {
-			const launch = await insertLaunch(deps.db, {
-				id: crypto.randomUUID(),
+			const launch = await addLaunch(deps.db, {
 				userId: owners[owner].id,
 				groupId: groupOf[owner],
 				configId: w.config.id,
-				instanceType: "t2.micro",
 				stackName: "s",
 				status: "complete",
-				progressTokenHash: "0".repeat(64),
 			});
 			return launch.id;
 		},

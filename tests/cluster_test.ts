@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { billsOf } from "../lib/db/bills.ts";
 import { clustersOfLaunch, getCluster } from "../lib/db/clusters.ts";
-import { getLaunch, insertLaunch } from "../lib/db/launches.ts";
+import { getLaunch } from "../lib/db/launches.ts";
 import { launches } from "../lib/db/schema.ts";
 import { clusterEstimate, clusterParameters, clusterStackName, clusterTags, syncClusters } from "../lib/cluster.ts";
 import { advanceLaunches } from "../lib/launcher.ts";
@@ -19,7 +19,7 @@ import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
-import { addConfig, addGroup, addMember, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addGroup, addLaunch, addMember, seedWorld } from "./_helpers/seed.ts";
 
 /** A pricing file with EMR surcharges (the shipped 2017 file has none). */
 async function pricingWithEmr(dir: string): Promise<string> {
@@ -140,8 +140,7 @@ async function stubbed(overrides: Parameters<typeof fakeAws>[0]) {
 	const aws = fakeAws(overrides);
 	const deps = await createTestDeps({ aws });
 	const world = await clusterWorld(deps);
-	await insertLaunch(deps.db, {
-		id: crypto.randomUUID(),
+	await addLaunch(deps.db, {
 		userId: world.alice.id,
 		groupId: world.emrGroup.id,
 		configId: world.spark.id,
@@ -152,7 +151,6 @@ async function stubbed(overrides: Parameters<typeof fakeAws>[0]) {
 		status: "creating",
 		stackId: stack("").stackId,
 		submittedAt: deps.clock(),
-		progressTokenHash: "0".repeat(64),
 	});
 	const launch = (await deps.db.select().from(launches))[0]!;
 	return { deps, aws, world, launch };

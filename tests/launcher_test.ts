@@ -5,14 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { AwsError } from "../lib/errors.ts";
-import { getLaunch, insertLaunch } from "../lib/db/launches.ts";
+import { getLaunch } from "../lib/db/launches.ts";
 import { launches } from "../lib/db/schema.ts";
 import { advanceLaunches, failureReason } from "../lib/launcher.ts";
 import type { Stack, StackEvent } from "../lib/aws/types.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
-import { seedWorld } from "./_helpers/seed.ts";
+import { addLaunch, seedWorld } from "./_helpers/seed.ts";
 
 const STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1";
 
@@ -22,14 +22,10 @@ function stack(status: string, reason?: string): Stack {
 
 async function queuedLaunch(deps: Awaited<ReturnType<typeof createTestDeps>>) {
 	const world = await seedWorld(deps.db);
-	const launch = await insertLaunch(deps.db, {
-		id: crypto.randomUUID(),
+	const launch = await addLaunch(deps.db, {
 		userId: world.alice.id,
 		groupId: world.science.id,
 		configId: world.config.id,
-		instanceType: "t2.micro",
-		stackName: "MLiyAnalyst-MLIY-abc",
-		progressTokenHash: "0".repeat(64),
 	});
 	return { world, launch };
 }

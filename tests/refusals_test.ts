@@ -3,13 +3,13 @@ import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
 import { auditEvents, launches } from "../lib/db/schema.ts";
 import { getInstance } from "../lib/db/instances.ts";
-import { hashToken } from "../lib/launch.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
 import {
 	addConfig,
 	addInstance,
+	addLaunchedInstance,
 	addSecurityGroup,
 	attachSecurityGroup,
 	excludeType,
@@ -122,20 +122,7 @@ Deno.test("a bootstrap script over 4096 bytes after encoding is refused with how
 Deno.test("a forged progress call from another address (or with a wrong token) is refused and writes nothing", async () => {
 	const { deps, world } = await setup();
 	await using _ = deps;
-	const launchId = crypto.randomUUID();
-	await deps.db.insert(launches).values({
-		id: launchId,
-		userId: world.alice.id,
-		groupId: world.science.id,
-		configId: world.config.id,
-		instanceType: "t2.micro",
-		stackName: "s",
-		progressTokenHash: await hashToken("the-real-token"),
-	});
-	await addInstance(deps.db, {
-		id: "i-0123456789abcdef0",
-		ownerId: world.alice.id,
-		launchId,
+	await addLaunchedInstance(deps.db, world, "the-real-token", {
 		privateIp: "10.1.2.3",
 		progressPercent: 10,
 		progressText: "start",

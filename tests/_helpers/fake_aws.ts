@@ -37,3 +37,17 @@ export function fakeAws(overrides: Overrides = {}): FakeAws {
 		placement: overrides.placement ?? base.placement,
 	};
 }
+
+/** Instance and cluster actions that AWS accepts, with empty listings: for tests of what surrounds them. */
+export const ACTIONS_ACCEPTED = {
+	ec2: {
+		startInstances: () => Promise.resolve(),
+		stopInstances: () => Promise.resolve(),
+		rebootInstances: () => Promise.resolve(),
+		terminateInstances: () => Promise.resolve(),
+		describeInstances: () => Promise.resolve([]),
+		describeVolumes: () => Promise.resolve([]),
+	},
+	cloudFormation: { deleteStack: () => Promise.resolve() },
+	emr: { terminateJobFlows: () => Promise.resolve() },
+} satisfies Overrides;

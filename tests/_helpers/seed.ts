@@ -8,6 +8,7 @@ import {
 	groupSecurityGroups,
 	instances,
 	instanceTypes,
+	launches,
 	memberships,
 	type Role,
 	securityGroups,
@@ -15,6 +16,7 @@ import {
 	users,
 } from "../../lib/db/schema.ts";
 import { INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../../fixtures/mod.ts";
+import { hashToken } from "../../lib/launch.ts";
 
 export async function addUser(
 	db: Db,
@@ -97,6 +99,25 @@ export async function addConfig(
 	return config!;
 }
 
+/**
+ * A launch (queued, of a t2.micro, unless `values` say otherwise) whose progress token is `token`:
+ * the database keeps only its hash, as the portal does.
+ */
+export async function addLaunch(
+	db: Db,
+	values: Partial<typeof launches.$inferInsert> & { userId: number; groupId: number; configId: number },
+	token = "the-progress-token",
+) {
+	const [row] = await db.insert(launches).values({
+		id: crypto.randomUUID(),
+		instanceType: "t2.micro",
+		stackName: "MLiyAnalyst-MLIY-abc",
+		progressTokenHash: await hashToken(token),
+		...values,
+	}).returning();
+	return row!;
+}
+
 export async function addInstance(
 	db: Db,
 	values: Partial<typeof instances.$inferInsert> & { id: string; ownerId: number },
@@ -104,6 +125,24 @@ export async function addInstance(
 	const [row] = await db.insert(instances).values({ instanceType: "t2.micro", state: "running", ...values })
 		.returning();
 	return row!;
+}
+
+/**
+ * Alice's instance i-0123456789abcdef0 in science, from a launch whose progress token is `token`:
+ * what a bootstrap reporting progress talks to.
+ */
+export async function addLaunchedInstance(
+	db: Db,
+	world: Awaited<ReturnType<typeof seedWorld>>,
+	token: string,
+	values: Partial<typeof instances.$inferInsert> = {},
+) {
+	const launch = await addLaunch(db, {
+		userId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+	}, token);
+	return await addInstance(db, { id: "i-0123456789abcdef0", ownerId: world.alice.id, launchId: launch.id, ...values });
 }
 
 /**
