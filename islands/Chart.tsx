@@ -49,7 +49,8 @@ const PALETTE = [
 
 function formatValue(value: number, unit: ChartProps["unit"]): string {
 	if (unit === "count") return String(value);
-	const text = value < 0.1 && value !== 0 ? value.toFixed(4) : value.toFixed(2);
+	// Small rates need four decimals ($0.0116/h); trailing zeros beyond two go ($0.0800 → $0.08).
+	const text = (value < 0.1 && value !== 0 ? value.toFixed(4) : value.toFixed(2)).replace(/(\.\d\d\d*?)0+$/, "$1");
 	return unit === "usd-per-hour" ? `$${text}/h` : `$${text}`;
 }
 

@@ -27,7 +27,7 @@ export function TypeInfo(props: { deps: Deps; type: string; os: string; emr?: bo
 					: null}
 				<dt>Price per hour</dt>
 				<dd>
-					{rate.known ? formatRate(rate.hourly) : <span title={rate.reason}>price unknown</span>}
+					{rate.known ? formatRate(rate.hourly) : <span title={rate.reason}>price unknown</span>}{" "}
 					<span class="muted small">({props.deps.settings.AWS_REGION}, {props.os})</span>
 				</dd>
 				{props.emr && (() => {
