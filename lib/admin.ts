@@ -8,8 +8,10 @@ import { z } from "zod";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { parseTemplate } from "./cfn.ts";
 import type { Db } from "./db/client.ts";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import {
 	bills,
+	clusters,
 	configGroups,
 	configInstanceTypes,
 	groupExcludedTypes,
@@ -24,6 +26,7 @@ import {
 	securityGroups,
 	softwareConfigs,
 	users,
+	volumes,
 } from "./db/schema.ts";
 import { UserError } from "./errors.ts";
 import { sanitizeDescription } from "./sanitize.ts";
@@ -398,41 +401,72 @@ export async function saveUser(db: Db, id: number, raw: unknown): Promise<void> 
 	});
 }
 
-async function count(query: Promise<{ n: number }[]>): Promise<number> {
-	return Number((await query)[0]?.n ?? 0);
-}
-
 function refuse(what: string, reasons: string[]): never {
 	throw new UserError(409, `Cannot delete ${what}: ${reasons.join("; ")}. Remove those first.`);
 }
 
-/** Deletes a group unless instances, launches or bills refer to it. */
-export async function deleteGroup(db: Db, id: number): Promise<void> {
-	const n = sql<number>`count(*)`;
+/** A kind of row that refers to a group or configuration, and how to say so ("2 clusters refer to it"). */
+type Referrer = readonly [table: SQLiteTable, column: SQLiteColumn, noun: string, plural: string, verb: string];
+
+/** Why a row cannot be deleted: one reason per kind of row still referring to it. */
+async function referenceReasons(db: Db, id: number, referrers: readonly Referrer[]): Promise<string[]> {
 	const reasons: string[] = [];
-	const used = [
-		[await count(db.select({ n }).from(instances).where(eq(instances.groupId, id))), "instance"],
-		[await count(db.select({ n }).from(launches).where(eq(launches.groupId, id))), "launch"],
-		[await count(db.select({ n }).from(bills).where(eq(bills.groupId, id))), "billed period"],
-	] as const;
-	for (const [k, word] of used) if (k > 0) reasons.push(`${k} ${word}${k === 1 ? "" : "s"} refer to it`);
+	for (const [table, column, noun, plural, verb] of referrers) {
+		const [row] = await db.select({ n: sql<number>`count(*)` }).from(table).where(eq(column, id));
+		const n = Number(row?.n ?? 0);
+		if (n > 0) reasons.push(`${n} ${n === 1 ? noun : plural} ${verb}`);
+	}
+	return reasons;
+}
+
+/**
+ * Runs a delete, turning the database's foreign-key refusal into the same 409 as the counted
+ * refusals: a row referring to the thing may be written between the count and the delete.
+ */
+async function deleteOr409<T>(what: string, remove: () => Promise<T>): Promise<T> {
+	try {
+		return await remove();
+	} catch (error) {
+		if (/FOREIGN KEY constraint failed/.test(errorChain(error))) {
+			refuse(what, ["other records refer to it"]);
+		}
+		throw error;
+	}
+}
+
+const GROUP_REFERRERS: readonly Referrer[] = [
+	[instances, instances.groupId, "instance", "instances", "refer to it"],
+	[clusters, clusters.groupId, "cluster", "clusters", "refer to it"],
+	[volumes, volumes.groupId, "volume", "volumes", "refer to it"],
+	[launches, launches.groupId, "launch", "launches", "refer to it"],
+	[bills, bills.groupId, "billed period", "billed periods", "refer to it"],
+];
+
+const CONFIG_REFERRERS: readonly Referrer[] = [
+	[instances, instances.configId, "instance", "instances", "were launched from it"],
+	[clusters, clusters.configId, "cluster", "clusters", "were launched from it"],
+	[launches, launches.configId, "launch", "launches", "refer to it"],
+];
+
+/** Deletes a group unless instances, clusters, volumes, launches or bills refer to it. */
+export async function deleteGroup(db: Db, id: number): Promise<void> {
+	const reasons = await referenceReasons(db, id, GROUP_REFERRERS);
 	if (reasons.length) refuse("this group", reasons);
-	const deleted = await db.delete(groups).where(eq(groups.id, id)).returning({ id: groups.id });
+	const deleted = await deleteOr409(
+		"this group",
+		() => db.delete(groups).where(eq(groups.id, id)).returning({ id: groups.id }),
+	);
 	if (!deleted[0]) throw new UserError(404, "No such group");
 }
 
-/** Deletes a configuration unless instances or launches refer to it. */
+/** Deletes a configuration unless instances, clusters or launches refer to it. */
 export async function deleteConfig(db: Db, id: number): Promise<void> {
-	const n = sql<number>`count(*)`;
-	const reasons: string[] = [];
-	const inst = await count(db.select({ n }).from(instances).where(eq(instances.configId, id)));
-	const lau = await count(db.select({ n }).from(launches).where(eq(launches.configId, id)));
-	if (inst) reasons.push(`${inst} instance${inst === 1 ? "" : "s"} were launched from it`);
-	if (lau) reasons.push(`${lau} launch${lau === 1 ? "" : "es"} refer to it`);
+	const reasons = await referenceReasons(db, id, CONFIG_REFERRERS);
 	if (reasons.length) refuse("this configuration", reasons);
-	const deleted = await db.delete(softwareConfigs).where(eq(softwareConfigs.id, id)).returning({
-		id: softwareConfigs.id,
-	});
+	const deleted = await deleteOr409(
+		"this configuration",
+		() => db.delete(softwareConfigs).where(eq(softwareConfigs.id, id)).returning({ id: softwareConfigs.id }),
+	);
 	if (!deleted[0]) throw new UserError(404, "No such configuration");
 }
 
@@ -448,7 +482,10 @@ export async function deleteInstanceType(db: Db, id: number): Promise<void> {
 	if (usedBy.length) reasons.push(`offered by ${usedBy.map((c) => `"${c.name}"`).join(", ")}`);
 	if (excludedBy.length) reasons.push(`excluded by ${excludedBy.map((g) => `"${g.name}"`).join(", ")}`);
 	if (reasons.length) refuse("this instance type", reasons);
-	const deleted = await db.delete(instanceTypes).where(eq(instanceTypes.id, id)).returning({ id: instanceTypes.id });
+	const deleted = await deleteOr409(
+		"this instance type",
+		() => db.delete(instanceTypes).where(eq(instanceTypes.id, id)).returning({ id: instanceTypes.id }),
+	);
 	if (!deleted[0]) throw new UserError(404, "No such instance type");
 }
 
@@ -459,7 +496,10 @@ export async function deleteSecurityGroup(db: Db, id: number): Promise<void> {
 	if (usedBy.length) {
 		refuse("this security group", [`used by ${[...new Set(usedBy.map((g) => `"${g.name}"`))].join(", ")}`]);
 	}
-	const deleted = await db.delete(securityGroups).where(eq(securityGroups.id, id)).returning({ id: securityGroups.id });
+	const deleted = await deleteOr409(
+		"this security group",
+		() => db.delete(securityGroups).where(eq(securityGroups.id, id)).returning({ id: securityGroups.id }),
+	);
 	if (!deleted[0]) throw new UserError(404, "No such security group");
 }
 

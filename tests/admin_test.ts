@@ -1,12 +1,20 @@
 /** The admin pages: admins only; server-side validation with field errors; refused deletes; import/export. */
 import assert from "node:assert/strict";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { exportCatalog, formatCatalog, importCatalog, parseCatalog } from "../lib/admin.ts";
-import { configGroups, groups, memberships, securityGroups, softwareConfigs } from "../lib/db/schema.ts";
+import {
+	clusters,
+	configGroups,
+	groups,
+	memberships,
+	securityGroups,
+	softwareConfigs,
+	volumes,
+} from "../lib/db/schema.ts";
 import { INSTANCE_TEMPLATE } from "../fixtures/mod.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addInstance, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addGroup, addInstance, seedWorld } from "./_helpers/seed.ts";
 
 Deno.test("admin pages are for admins only, checked on the server for every route", async () => {
 	await using deps = await createTestDeps();
@@ -146,6 +154,59 @@ Deno.test("deletes that would orphan data are refused with a reason", async () =
 	const free = await request(deps.app, `/admin/groups/${world.ops.id}/delete`, { user: "ada", form: {} });
 	assert.equal(free.status, 303);
 	assert.equal((await deps.db.select().from(groups).where(eq(groups.id, world.ops.id))).length, 0);
+});
+
+/** Posts a delete as ada and returns the status and the flash shown on the page it redirects to. */
+async function deleteAndReadFlash(deps: Awaited<ReturnType<typeof createTestDeps>>, path: string) {
+	const res = await request(deps.app, path, { user: "ada", form: {} });
+	const location = res.headers.get("Location");
+	if (res.status !== 303 || !location) return { status: res.status, page: await res.text() };
+	const next = await request(deps.app, location, {
+		user: "ada",
+		headers: { Cookie: res.headers.get("Set-Cookie")!.split(";")[0]! },
+	});
+	return { status: res.status, page: await next.text() };
+}
+
+Deno.test("a group or configuration used only by a cluster or a volume is refused with a reason, not a 500", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const cluster = await addConfig(deps.db, "Spark", { kind: "cluster", types: [], groups: [] });
+	await deps.db.insert(clusters).values({
+		id: "j-0000000000001",
+		ownerId: world.olga.id,
+		groupId: world.ops.id,
+		configId: cluster.id,
+		instanceType: "m4.large",
+		coreNodes: 1,
+	});
+	const volumeGroup = await addGroup(deps.db, "storage");
+	await deps.db.insert(volumes).values({ id: "vol-0000000000000001", ownerId: world.olga.id, groupId: volumeGroup.id });
+	const attempts: [string, RegExp][] = [
+		[`/admin/groups/${world.ops.id}/delete`, /Cannot delete this group: 1 cluster refer to it/],
+		[`/admin/groups/${volumeGroup.id}/delete`, /Cannot delete this group: 1 volume refer to it/],
+		[`/admin/configs/${cluster.id}/delete`, /Cannot delete this configuration: 1 cluster were launched from it/],
+	];
+	for (const [path, reason] of attempts) {
+		const { status, page } = await deleteAndReadFlash(deps, path);
+		assert.equal(status, 303, path);
+		assert.match(page, reason, path);
+	}
+	assert.equal((await deps.db.select().from(groups).where(eq(groups.id, world.ops.id))).length, 1);
+	assert.equal((await deps.db.select().from(groups).where(eq(groups.id, volumeGroup.id))).length, 1);
+	assert.equal((await deps.db.select().from(softwareConfigs).where(eq(softwareConfigs.id, cluster.id))).length, 1);
+});
+
+Deno.test("a reference written after the delete counted (a race) still gives the 409, not a 500", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	// A table the counts do not know stands in for a row written between the count and the delete.
+	await deps.db.run(sql`CREATE TABLE late_refs (group_id INTEGER REFERENCES groups(id))`);
+	await deps.db.run(sql`INSERT INTO late_refs VALUES (${world.ops.id})`);
+	const { status, page } = await deleteAndReadFlash(deps, `/admin/groups/${world.ops.id}/delete`);
+	assert.equal(status, 303);
+	assert.match(page, /Cannot delete this group: other records refer to it/);
+	assert.equal((await deps.db.select().from(groups).where(eq(groups.id, world.ops.id))).length, 1);
 });
 
 Deno.test("an admin sets a user's role and manual memberships", async () => {

@@ -138,14 +138,6 @@ export async function paramsMap(db: Db): Promise<Record<string, string>> {
 	return Object.fromEntries(rows.map((r) => [r.token, r.value]));
 }
 
-/** Counts rows referring to a thing, for "deletes that would orphan data are refused". */
-export async function countWhere(db: Db, table: "instances" | "launches" | "bills", column: string, value: number) {
-	const [row] = await db.all<{ n: number }>(
-		sql`SELECT count(*) AS n FROM ${sql.identifier(table)} WHERE ${sql.identifier(column)} = ${value}`,
-	);
-	return Number(row?.n ?? 0);
-}
-
 /** Which of the groups have at least one configuration with a usable instance type, in one query. */
 export async function launchableGroupIds(db: Db, groupIds: readonly number[]): Promise<number[]> {
 	if (groupIds.length === 0) return [];
