@@ -5,7 +5,7 @@
  */
 import { createDeps } from "./lib/deps.ts";
 import { closeLogging, configureLogging, getLoggers } from "./lib/log.ts";
-import { loadSettings, redactedSettings } from "./lib/settings.ts";
+import { loadSettings, redactedSettings, redactUrls } from "./lib/settings.ts";
 import { registerJobs } from "./jobs/mod.ts";
 import { createApp } from "./routes/mod.ts";
 
@@ -54,9 +54,11 @@ try {
 	await start();
 } catch (error) {
 	// Startup failed: say what is wrong (no stack for the expected cases) and stop without serving.
+	// libSQL quotes a malformed database URL whole, with its auth token: strip URL credentials.
 	const expected = ["ConfigError", "PluginError", "PricingFormatError", "LibsqlError"].includes((error as Error).name);
+	const reason = redactUrls(String(expected ? (error as Error).message : (error as Error).stack));
 	// deno-lint-ignore no-console
-	console.error(`MLiy cannot start: ${expected ? (error as Error).message : (error as Error).stack}`);
+	console.error(`MLiy cannot start: ${reason}`);
 	await closeLogging().catch(() => {});
 	Deno.exit(1);
 }

@@ -170,18 +170,58 @@ export function resolveSettings(sources: SettingsSources = {}): Settings {
 	if (!result.success) {
 		for (const issue of result.error.issues) {
 			const key = String(issue.path[0] ?? "settings");
-			const shown = SECRET_SETTINGS.has(key) ? "" : describeValue(merged[key]);
-			problems.push(`"${key}" ${issue.message}${shown}`);
+			problems.push(`"${key}" ${issue.message}${describeValue(key, merged[key])}`);
 		}
 	}
 	if (problems.length > 0) throw new ConfigError(`Cannot load settings: ${problems.join("; ")}`);
 	return Object.freeze(result.data!);
 }
 
-function describeValue(value: unknown): string {
-	if (value === undefined) return "";
-	const text = typeof value === "string" ? value : JSON.stringify(value);
+/** The value a setting was given, for an error message; nothing when it is a secret. */
+function describeValue(key: string, value: unknown): string {
+	const shown = redact(key, value);
+	if (shown === undefined || shown === REDACTED) return "";
+	const text = typeof shown === "string" ? shown : JSON.stringify(shown);
 	return `: current value is ${JSON.stringify(text.length > 80 ? text.slice(0, 77) + "..." : text)}`;
+}
+
+const REDACTED = "[redacted]";
+
+/** Settings whose value may be a URL carrying credentials (`user:password@`, `?authToken=`). */
+const URL_SETTINGS: ReadonlySet<string> = new Set(["DATABASE_URL", "PUBLIC_URL", "AWS_ENDPOINT_URL"]);
+
+/**
+ * A setting's value as logs and error messages may show it, whether or not it is valid: secrets
+ * are hidden, plugin settings and replacement tokens keep only their names (their values are
+ * often passwords), and URLs lose their credentials and query string.
+ */
+export function redact(key: string, value: unknown): unknown {
+	if (value === undefined) return undefined;
+	if (SECRET_SETTINGS.has(key)) return REDACTED;
+	if (key === "PLUGIN_SETTINGS") {
+		const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
+		return isObject ? Object.fromEntries(Object.keys(value).map((name) => [name, REDACTED])) : REDACTED;
+	}
+	if (key === "REPLACEMENT_TOKENS") {
+		if (!Array.isArray(value)) return REDACTED;
+		return value.map((pair) => Array.isArray(pair) && typeof pair[0] === "string" ? [pair[0], REDACTED] : REDACTED);
+	}
+	if (URL_SETTINGS.has(key) && typeof value === "string") return redactUrls(value);
+	return value;
+}
+
+/**
+ * Removes credentials from every URL in a text: `libsql://user:pw@host/db?authToken=x` becomes
+ * `libsql://[redacted]@host/db?[redacted]`, and a token-like query parameter of a URL the first
+ * rule could not delimit (a space in it) loses its value. Used for settings and for startup errors, whose
+ * messages (libSQL's "The URL '…' is not in a valid format") may quote the database URL.
+ */
+export function redactUrls(text: string): string {
+	return text.replace(
+		/\b([a-z][a-z0-9+.-]*:\/\/)([^\s'"/?#@]*@)?([^\s'"?#]*)(\?[^\s'"#]*)?/gi,
+		(_url, scheme: string, userInfo: string | undefined, rest: string, query: string | undefined) =>
+			`${scheme}${userInfo ? `${REDACTED}@` : ""}${rest}${query ? `?${REDACTED}` : ""}`,
+	).replace(/([?&][^\s'"=&?#]*(?:token|password|secret|key)[^\s'"=&?#]*=)[^\s'"&#]*/gi, `$1${REDACTED}`);
 }
 
 /**
@@ -206,21 +246,17 @@ export async function loadSettings(env: Readonly<Record<string, string | undefin
 		try {
 			file = JSON.parse(text);
 		} catch (error) {
-			throw new ConfigError(`Cannot load settings: "${fileName}" is not valid JSON: ${(error as Error).message}`, {
-				cause: error,
-			});
+			// V8's message may quote the text around the mistake, which can be part of a secret.
+			const reason = (error as Error).message.replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, "");
+			throw new ConfigError(`Cannot load settings: "${fileName}" is not valid JSON: ${reason}`, { cause: error });
 		}
 	}
 	return resolveSettings({ file, fileName, env });
 }
 
-/** Settings with secrets replaced, for the startup log line. */
+/** Settings as the startup log line shows them (see {@link redact}). */
 export function redactedSettings(settings: Settings): Record<string, unknown> {
-	const copy: Record<string, unknown> = { ...settings };
-	for (const key of SECRET_SETTINGS) if (copy[key] !== undefined) copy[key] = "[redacted]";
-	copy.REPLACEMENT_TOKENS = settings.REPLACEMENT_TOKENS.map(([token]) => [token, "[redacted]"]);
-	copy.PLUGIN_SETTINGS = Object.fromEntries(Object.keys(settings.PLUGIN_SETTINGS).map((k) => [k, "[redacted]"]));
-	return copy;
+	return Object.fromEntries(Object.entries(settings).map(([key, value]) => [key, redact(key, value)]));
 }
 
 /** The base URL instances and emails use to reach the portal. */

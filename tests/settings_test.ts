@@ -76,6 +76,44 @@ Deno.test("resolveSettings() never echoes a secret's value in an error", () => {
 	assert.doesNotMatch(error.message, /short/);
 });
 
+Deno.test("resolveSettings() never echoes plugin settings, replacement values or URL credentials in an error", () => {
+	const error = thrown(() =>
+		resolveSettings({
+			env: {
+				MLIY_PLUGIN_SETTINGS: '{"LDAP_PASSWORD": ["hunter2"]}',
+				MLIY_REPLACEMENT_TOKENS: '[["DB_PASSWORD", "s3cr3t-replacement"], "oops"]',
+				MLIY_DATABASE_URL: "postgres://admin:db-password@db.example.com/mliy?authToken=db-token",
+			},
+		})
+	);
+	assert.ok(error instanceof ConfigError);
+	for (const name of ["PLUGIN_SETTINGS", "REPLACEMENT_TOKENS", "DATABASE_URL"]) {
+		assert.match(error.message, new RegExp(`"${name}"`), `message names ${name}: ${error.message}`);
+	}
+	assert.doesNotMatch(error.message, /hunter2|s3cr3t-replacement|db-password|db-token/);
+	assert.match(error.message, /current value is "postgres:\/\/\[redacted\]@db\.example\.com\/mliy\?\[redacted\]"/);
+	const unparsable = thrown(() =>
+		resolveSettings({
+			env: { MLIY_PLUGIN_SETTINGS: '{"LDAP_PASSWORD": "hunter2"', MLIY_REPLACEMENT_TOKENS: "hunter3" },
+		})
+	);
+	assert.match(unparsable.message, /"PLUGIN_SETTINGS"/);
+	assert.doesNotMatch(unparsable.message, /hunter2|hunter3/);
+});
+
+Deno.test("loadSettings() does not quote the settings file around a JSON mistake", async () => {
+	const dir = await Deno.makeTempDir();
+	try {
+		await Deno.writeTextFile(`${dir}/s.json`, '{"PORT": 8080, "METRICS_TOKEN": abcdefghijklmnop-secret}');
+		const error = await loadSettings({ MLIY_SETTINGS_FILE: `${dir}/s.json` }).then(() => undefined, (e) => e);
+		assert.ok(error instanceof ConfigError);
+		assert.match(error.message, /is not valid JSON/);
+		assert.doesNotMatch(error.message, /abcdefg|secret/);
+	} finally {
+		await Deno.remove(dir, { recursive: true });
+	}
+});
+
 Deno.test("loadSettings() reads MLIY_SETTINGS_FILE and fails clearly when it is missing or not JSON", async () => {
 	const dir = await Deno.makeTempDir();
 	try {
@@ -98,6 +136,54 @@ Deno.test("redactedSettings() hides secrets and replacement values", () => {
 	const shown = JSON.stringify(redactedSettings(s));
 	assert.doesNotMatch(shown, /hunter2|0123456789abcdef-secret/);
 	assert.match(shown, /PASSWORD/);
+});
+
+Deno.test("redactedSettings() strips credentials and the query string from the database URL", () => {
+	const s = resolveSettings({
+		env: { MLIY_DATABASE_URL: "libsql://portal:db-password@db.example.com:8080/mliy?authToken=db-token&tls=1" },
+	});
+	const shown = redactedSettings(s);
+	assert.equal(shown.DATABASE_URL, "libsql://[redacted]@db.example.com:8080/mliy?[redacted]");
+	assert.equal(
+		redactedSettings(resolveSettings()).DATABASE_URL,
+		"file:./data/mliy.db",
+		"a plain file URL is shown as is",
+	);
+});
+
+/** Runs main.ts with `env` until it exits; what it printed. */
+async function runMain(env: Record<string, string>): Promise<{ code: number; output: string }> {
+	const logs = await Deno.makeTempDir({ prefix: "mliy-settings-" });
+	try {
+		const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+			args: ["run", "-A", "--unstable-cron", new URL("../main.ts", import.meta.url).pathname],
+			cwd: new URL("../", import.meta.url).pathname,
+			env: { MLIY_RUN_JOBS: "false", MLIY_PORT: "0", MLIY_LOG_LOCATION: logs, ...env },
+			stdout: "piped",
+			stderr: "piped",
+		}).output();
+		const decoder = new TextDecoder();
+		return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
+	} finally {
+		await Deno.remove(logs, { recursive: true });
+	}
+}
+
+Deno.test("main.ts prints neither a malformed plugin setting nor database credentials when it cannot start", async () => {
+	const bad = await runMain({
+		MLIY_PLUGIN_SETTINGS: '{"LDAP_PASSWORD": "hunter2"',
+		MLIY_REPLACEMENT_TOKENS: '[["DB_PASSWORD", "s3cr3t-replacement"]',
+	});
+	assert.equal(bad.code, 1);
+	assert.match(bad.output, /MLiy cannot start: .*"PLUGIN_SETTINGS".*"REPLACEMENT_TOKENS"/);
+	assert.doesNotMatch(bad.output, /hunter2|s3cr3t-replacement/);
+
+	// Port 1 is refused: the startup line is written, then opening the database fails.
+	const remote = await runMain({ MLIY_DATABASE_URL: "libsql://portal:db-password@127.0.0.1:1?authToken=db-token" });
+	assert.equal(remote.code, 1);
+	assert.match(remote.output, /starting MLiy with settings/);
+	assert.match(remote.output, /libsql:\/\/\[redacted\]@127\.0\.0\.1:1\?\[redacted\]/);
+	assert.doesNotMatch(remote.output, /db-password|db-token/);
 });
 
 Deno.test("addressInRanges() matches IPv4, IPv6, CIDRs and IPv4-mapped addresses", () => {
