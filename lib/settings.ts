@@ -44,6 +44,16 @@ const databaseUrl = z.string().refine(
 	{ error: "must start with file:, libsql://, http(s):// or ws(s)://, or be :memory:" },
 );
 
+/**
+ * An http(s) URL with its scheme: `z.url()` alone accepts `portal.example.com:8080` (scheme
+ * "portal.example.com:"), which would end up in every launch's progress URL. `z.httpUrl()` is not
+ * used because it refuses IP addresses and localhost.
+ */
+const httpUrl = z.url({
+	protocol: /^https?$/,
+	error: "must be an absolute http(s) URL, like https://portal.example.com",
+});
+
 const timeZone = z.string().refine((value) => {
 	try {
 		new Intl.DateTimeFormat("en-US", { timeZone: value });
@@ -61,7 +71,7 @@ export const settingsSchema = z.object({
 	PORT: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).max(65535).default(
 		8080,
 	),
-	PUBLIC_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
+	PUBLIC_URL: httpUrl.optional(),
 	DATABASE_URL: databaseUrl.default("file:./data/mliy.db"),
 	DATABASE_AUTH_TOKEN: z.string().optional(),
 	DATABASE_SYNCHRONOUS: z.enum(["NORMAL", "FULL"], { error: "must be NORMAL or FULL" }).default("NORMAL"),
@@ -80,7 +90,7 @@ export const settingsSchema = z.object({
 	WEB_LOG_LEVEL: logLevel.default("INFO"),
 	LAUNCH_LOG_LEVEL: logLevel.default("INFO"),
 	AWS_REGION: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must look like us-east-1").default("us-east-1"),
-	AWS_ENDPOINT_URL: z.url({ error: "must be an absolute URL" }).optional(),
+	AWS_ENDPOINT_URL: httpUrl.optional(),
 	AWS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
 	AWS_TIMEOUT_SECONDS: z.coerce.number().min(1).max(300).default(20),
 	LAUNCH_SUBNET_ID: z.string().regex(/^subnet-[0-9a-f]+$/, "must look like subnet-0abc...").optional(),

@@ -61,6 +61,21 @@ Deno.test("resolveSettings() names every bad setting and what is wrong with it",
 	assert.match(error.message, /current value is "eighty"/);
 });
 
+Deno.test("resolveSettings() takes only http(s) URLs for PUBLIC_URL and AWS_ENDPOINT_URL", () => {
+	for (const key of ["PUBLIC_URL", "AWS_ENDPOINT_URL"]) {
+		for (const bad of ["portal.example.com:8080", "ftp://portal.example.com", "javascript:alert(1)"]) {
+			assert.throws(
+				() => resolveSettings({ env: { [`MLIY_${key}`]: bad } }),
+				new RegExp(`"${key}" must be an absolute http\\(s\\) URL`),
+				`${key}=${bad}`,
+			);
+		}
+		for (const good of ["https://portal.example.com", "http://10.0.0.5:8080", "http://localhost:5000"]) {
+			assert.equal(resolveSettings({ env: { [`MLIY_${key}`]: good } })[key as "PUBLIC_URL"], good);
+		}
+	}
+});
+
 Deno.test("resolveSettings() refuses unknown keys in the file and in MLIY_ variables", () => {
 	assert.throws(
 		() => resolveSettings({ file: { PROT: 80 }, fileName: "settings.json" }),
