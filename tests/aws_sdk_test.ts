@@ -8,6 +8,7 @@ import { createAws, toAwsError } from "../lib/aws/sdk.ts";
 import { AwsError } from "../lib/errors.ts";
 import { getLoggers } from "../lib/log.ts";
 import { rejection } from "./_helpers/assert.ts";
+import { motoTest } from "./_helpers/moto.ts";
 
 const DESCRIBE_STACKS = `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
 <DescribeStacksResult><Stacks><member><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/s/1</StackId>
@@ -21,17 +22,18 @@ const error = (code: string, message: string) =>
 
 async function withEndpoint(
 	answers: (() => Response)[],
-	fn: (url: string, served: () => number) => Promise<void>,
+	fn: (url: string, served: () => number, requests: string[]) => Promise<void>,
 ) {
 	let served = 0;
+	const requests: string[] = [];
 	const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-		await req.text();
+		requests.push(`${req.method} ${new URL(req.url).pathname}${new URL(req.url).search} ${await req.text()}`);
 		const answer = answers[Math.min(served, answers.length - 1)]!;
 		served += 1;
 		return answer();
 	});
 	try {
-		await fn(`http://127.0.0.1:${server.addr.port}`, () => served);
+		await fn(`http://127.0.0.1:${server.addr.port}`, () => served, requests);
 	} finally {
 		await server.shutdown();
 	}
@@ -127,4 +129,73 @@ Deno.test("toAwsError() classifies SDK errors", () => {
 	assert.equal(kind({ name: "TimeoutError", message: "socket timed out" }), "timeout");
 	assert.equal(kind({ name: "ValidationError", message: "bad", $metadata: { httpStatusCode: 400 } }), "invalid");
 	assert.equal(kind(new TypeError("error sending request: Connection refused")), "unavailable");
+});
+
+const ROUTE53_XML = { "Content-Type": "text/xml" };
+const route53Error = (message: string) =>
+	`<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>InvalidChangeBatch</Code><Message>[${message}]</Message></Error><RequestId>r-e</RequestId></ErrorResponse>`;
+const CHANGED = `<ChangeResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">
+<ChangeInfo><Id>/change/C1</Id><Status>PENDING</Status><SubmittedAt>2024-01-01T00:00:00Z</SubmittedAt></ChangeInfo>
+</ChangeResourceRecordSetsResponse>`;
+const CURRENT_RECORD = `<ListResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">
+<ResourceRecordSets><ResourceRecordSet><Name>mliy-1.mliy.example.com.</Name><Type>A</Type><TTL>60</TTL>
+<ResourceRecords><ResourceRecord><Value>10.0.0.9</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
+</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>`;
+
+Deno.test("deleteARecord() deletes a record whose IP no longer matches, as AWS words the mismatch", async () => {
+	await withEndpoint([
+		() =>
+			new Response(
+				route53Error(
+					"Tried to delete resource record set [name='mliy-1.mliy.example.com.', type='A'] but the values provided do not match the current values",
+				),
+				{ status: 400, headers: ROUTE53_XML },
+			),
+		() => new Response(CURRENT_RECORD, { status: 200, headers: ROUTE53_XML }),
+		() => new Response(CHANGED, { status: 200, headers: ROUTE53_XML }),
+	], async (url, served, requests) => {
+		const client = aws(url, 1);
+		await client.route53.deleteARecord("Z1", "mliy-1.mliy.example.com", "10.0.0.1", 300);
+		assert.equal(served(), 3, requests.join("\n"));
+		assert.match(requests[1]!, /^GET \/2013-04-01\/hostedzone\/Z1\/rrset\?.*name=mliy-1\.mliy\.example\.com/);
+		assert.match(requests[2]!, /<Action>DELETE<\/Action>/);
+		assert.match(requests[2]!, /<TTL>60<\/TTL>.*<Value>10\.0\.0\.9<\/Value>/s, "the current value and TTL are deleted");
+		client.close();
+	});
+});
+
+Deno.test("deleteARecord() treats only a record that was not found as already deleted", async () => {
+	await withEndpoint([
+		() =>
+			new Response(
+				route53Error(
+					"Tried to delete resource record set [name='mliy-1.mliy.example.com.', type='A'] but it was not found",
+				),
+				{ status: 400, headers: ROUTE53_XML },
+			),
+	], async (url, served) => {
+		const client = aws(url, 1);
+		await client.route53.deleteARecord("Z1", "mliy-1.mliy.example.com", "10.0.0.1", 300);
+		assert.equal(served(), 1, "nothing to look up when AWS says the record is gone");
+		client.close();
+	});
+	await withEndpoint([
+		() => new Response(route53Error("RRSet of type A with DNS name x. is not permitted in zone y."), { status: 400 }),
+		() => new Response(CURRENT_RECORD.replace("10.0.0.9", "10.0.0.1").replace("<TTL>60", "<TTL>300"), { status: 200 }),
+	], async (url) => {
+		const client = aws(url, 1);
+		const e = await rejection(client.route53.deleteARecord("Z1", "mliy-1.mliy.example.com", "10.0.0.1", 300));
+		assert.ok(e instanceof AwsError && /not permitted/.test(e.message), String(e));
+		client.close();
+	});
+});
+
+motoTest("deleteARecord() removes a record whose IP changed behind the portal (moto)", async (moto) => {
+	const client = aws(moto.url, 1);
+	const zoneId = await moto.createHostedZone("mliy.example.com");
+	await client.route53.upsertARecord(zoneId, "mliy-1.mliy.example.com", "10.0.0.1", 300);
+	await client.route53.deleteARecord(zoneId, "mliy-1.mliy.example.com", "10.0.0.2", 300);
+	assert.deepEqual((await client.route53.listRecords(zoneId)).filter((r) => r.type === "A"), []);
+	await client.route53.deleteARecord(zoneId, "mliy-1.mliy.example.com", "10.0.0.2", 300);
+	client.close();
 });

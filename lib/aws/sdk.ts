@@ -9,6 +9,7 @@ import type {
 	Aws,
 	CloudFormationApi,
 	CreateStackInput,
+	DnsRecord,
 	Ec2Api,
 	Ec2Filters,
 	Ec2Instance,
@@ -292,15 +293,22 @@ export function createAws(options: AwsOptions): Aws & { close(): void } {
 			return zone?.Id?.replace(/^\/hostedzone\//, "");
 		},
 		async upsertARecord(zoneId, name, ip, ttl) {
-			await changeRecord("UPSERT", zoneId, name, ip, ttl);
+			await changeRecord("UPSERT", zoneId, name, [ip], ttl);
 		},
 		async deleteARecord(zoneId, name, ip, ttl) {
 			try {
-				await changeRecord("DELETE", zoneId, name, ip, ttl);
+				await changeRecord("DELETE", zoneId, name, [ip], ttl);
 			} catch (error) {
-				// AWS answers InvalidChangeBatch when the record is already gone; that is the goal.
-				if (error instanceof AwsError && /not found|InvalidChangeBatch/i.test(`${error.code} ${error.message}`)) return;
-				throw error;
+				if (!(error instanceof AwsError) || error.kind !== "invalid" && error.kind !== "not_found") throw error;
+				// "…but it was not found": the record is already gone, which is the goal.
+				if (/but it was not found/i.test(error.message)) return;
+				// A DELETE must name the record's current values: when they differ from what the portal
+				// last saw (an IP that changed behind it), delete what is there, or the name keeps
+				// pointing at an address AWS may give to someone else.
+				const current = await currentARecord(zoneId, name);
+				if (!current) return;
+				if (current.values.length === 1 && current.values[0] === ip && current.ttl === ttl) throw error;
+				await changeRecord("DELETE", zoneId, name, current.values, current.ttl ?? ttl);
 			}
 		},
 		async listRecords(zoneId) {
@@ -340,7 +348,13 @@ export function createAws(options: AwsOptions): Aws & { close(): void } {
 		},
 	};
 
-	async function changeRecord(action: "UPSERT" | "DELETE", zoneId: string, name: string, ip: string, ttl: number) {
+	async function changeRecord(
+		action: "UPSERT" | "DELETE",
+		zoneId: string,
+		name: string,
+		values: string[],
+		ttl: number,
+	) {
 		await send(r53, "ChangeResourceRecordSets", async () => {
 			const { ChangeResourceRecordSetsCommand } = await import("@aws-sdk/client-route-53");
 			return new ChangeResourceRecordSetsCommand({
@@ -348,11 +362,41 @@ export function createAws(options: AwsOptions): Aws & { close(): void } {
 				ChangeBatch: {
 					Changes: [{
 						Action: action,
-						ResourceRecordSet: { Name: name, Type: "A", TTL: ttl, ResourceRecords: [{ Value: ip }] },
+						ResourceRecordSet: {
+							Name: name,
+							Type: "A",
+							TTL: ttl,
+							ResourceRecords: values.map((Value) => ({ Value })),
+						},
 					}],
 				},
 			});
 		}, { action, name });
+	}
+
+	/** The A record named `name` as Route 53 holds it now, or `undefined` when there is none. */
+	async function currentARecord(zoneId: string, name: string): Promise<DnsRecord | undefined> {
+		const out = await send<{
+			ResourceRecordSets?: { Name?: string; Type?: string; TTL?: number; ResourceRecords?: { Value?: string }[] }[];
+		}>(r53, "ListResourceRecordSets", async () => {
+			const { ListResourceRecordSetsCommand } = await import("@aws-sdk/client-route-53");
+			return new ListResourceRecordSetsCommand({
+				HostedZoneId: zoneId,
+				StartRecordName: name,
+				StartRecordType: "A",
+				MaxItems: 1,
+			});
+		}, { zoneId, name });
+		const wanted = name.replace(/\.?$/, ".").toLowerCase();
+		const found = out.ResourceRecordSets?.find((r) =>
+			r.Type === "A" && r.Name?.replace(/\.?$/, ".").toLowerCase() === wanted
+		);
+		return found && {
+			name: found.Name ?? name,
+			type: "A",
+			ttl: found.TTL,
+			values: (found.ResourceRecords ?? []).map((v) => v.Value ?? ""),
+		};
 	}
 
 	const emrApi: EmrApi = {
