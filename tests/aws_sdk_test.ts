@@ -131,6 +131,35 @@ Deno.test("toAwsError() classifies SDK errors", () => {
 	assert.equal(kind(new TypeError("error sending request: Connection refused")), "unavailable");
 });
 
+Deno.test("toAwsError() calls a timeout only what timed out, never AWS's answer about a timeout setting", () => {
+	const kind = (e: unknown) => toAwsError("Op", e).kind;
+	assert.equal(
+		kind({
+			name: "ValidationError",
+			message: "Template error: TimeoutInMinutes must be a positive integer",
+			$metadata: { httpStatusCode: 400 },
+		}),
+		"invalid",
+	);
+	assert.equal(
+		kind({
+			name: "ValidationException",
+			message: "The idle timeout for the cluster must be between 60 and 604800 seconds",
+			$metadata: { httpStatusCode: 400 },
+		}),
+		"invalid",
+	);
+	assert.equal(
+		kind({ name: "ValidationError", message: "Stack timed out", $metadata: { httpStatusCode: 400 } }),
+		"invalid",
+		"a 400 is an answer, whatever its message says",
+	);
+	assert.equal(kind({ name: "AbortError", message: "The operation was aborted" }), "timeout");
+	assert.equal(kind(Object.assign(new Error("connect failed"), { code: "ETIMEDOUT" })), "timeout");
+	assert.equal(kind(new Error("Socket timed out without establishing a connection")), "timeout");
+	assert.ok(toAwsError("Op", { name: "TimeoutError", message: "Request did not complete within 20000 ms" }).transient);
+});
+
 const ROUTE53_XML = { "Content-Type": "text/xml" };
 const route53Error = (message: string) =>
 	`<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>InvalidChangeBatch</Code><Message>[${message}]</Message></Error><RequestId>r-e</RequestId></ErrorResponse>`;

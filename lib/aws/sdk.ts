@@ -566,11 +566,15 @@ export function toAwsError(operation: string, error: unknown): AwsError {
 	const message = typeof e.message === "string" && e.message ? e.message : String(error);
 	const status = e.$metadata?.httpStatusCode;
 	const netCode = e.code ?? e.cause?.code ?? "";
+	// A 4xx is AWS's answer to the request, so never a timeout, however its message reads (a
+	// ValidationError about TimeoutInMinutes must fail the launch at once, not be retried).
+	const answered = status !== undefined && status >= 400 && status < 500 && status !== 408;
+	const timedOut = code === "TimeoutError" || code === "AbortError" || netCode === "ETIMEDOUT" ||
+		/\btimed out\b/i.test(message);
 	let kind: AwsErrorKind;
 	if (THROTTLING.has(code) || status === 429 || /rate exceeded|throttl/i.test(message)) kind = "throttled";
-	else if (code === "TimeoutError" || code === "AbortError" || /timed? ?out|ETIMEDOUT/i.test(`${message} ${netCode}`)) {
-		kind = "timeout";
-	} else if (
+	else if (timedOut && !answered) kind = "timeout";
+	else if (
 		/does not exist|NotFound|NoSuchHostedZone|not found/i.test(`${code} ${message}`) &&
 		!/Instance profile|NoSuchEntity/i.test(message)
 	) kind = "not_found";
