@@ -6,6 +6,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
+import { USERNAME } from "./auth.ts";
 import { parseTemplate } from "./cfn.ts";
 import type { Db } from "./db/client.ts";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
@@ -540,7 +541,7 @@ const documentSchema = z.object({
 		}).passthrough(),
 	).default([]),
 	users: z.array(z.object({
-		username: z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9._@+-]{0,63}$/, "not a valid username"),
+		username: z.string().trim().toLowerCase().regex(USERNAME, "not a valid username"),
 		role: z.enum(ROLES).default("user"),
 		groups: z.array(z.string()).default([]),
 	})).default([]),

@@ -35,7 +35,8 @@ export type IdentityFailure =
 	| { reason: "untrusted"; message: string }
 	| { reason: "malformed"; message: string };
 
-const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
+/** What the portal accepts as a (lower-case) username, from the identity header or an import. */
+export const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
 
 /** Dependencies of {@link identify}. */
 export interface IdentifyDeps {
@@ -120,9 +121,9 @@ async function applyInfo(db: Db, user: User, info: AuthUserInfo | undefined, log
 	return await updateUserProfile(db, user, changes);
 }
 
-/** Builds the viewer from a user row and their group ids. */
+/** Builds the viewer from a user row and their group ids; `adminUsernames` as settings give them (lower-case). */
 export function toViewer(user: User, groupIds: number[], adminUsernames: readonly string[]): Viewer {
-	const listedAdmin = adminUsernames.some((name) => name.toLowerCase() === user.username);
+	const listedAdmin = adminUsernames.includes(user.username);
 	return {
 		id: user.id,
 		username: user.username,

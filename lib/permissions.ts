@@ -9,7 +9,7 @@ export function seesEverything(viewer: Viewer): boolean {
 	return viewer.role === "manager" || viewer.role === "admin";
 }
 
-export function isAdmin(viewer: Viewer): boolean {
+function isAdmin(viewer: Viewer): boolean {
 	return viewer.role === "admin";
 }
 

@@ -100,7 +100,8 @@ export const settingsSchema = z.object({
 		(v) => typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v,
 		z.array(ipOrCidr),
 	).default(["127.0.0.1", "::1"]),
-	ADMIN_USERNAMES: stringList.default([]),
+	// Usernames are stored lower-case; lowering these once lets every comparison be exact.
+	ADMIN_USERNAMES: stringList.transform((names) => names.map((name) => name.toLowerCase())).default([]),
 	AWS_DISCOUNT: z.coerce.number({ error: "must be a number" }).min(0).lt(1, "must be below 1 (a fraction)").default(
 		0,
 	),

@@ -105,3 +105,12 @@ Deno.test("ADMIN_USERNAMES make a user an admin", async () => {
 	const res = await request(deps.app, "/", { user: "root-user" });
 	assert.match(await res.text(), /<span class="role">admin<\/span>/);
 });
+
+Deno.test("ADMIN_USERNAMES in any case make the user an admin and the launch page's contact", async () => {
+	await using deps = await createTestDeps({ settings: { ADMIN_USERNAMES: ["Root-User"] } });
+	await addUser(deps.db, "root-user", { firstName: "Rita", lastName: "Root" });
+	const home = await request(deps.app, "/", { user: "root-user" });
+	assert.match(await home.text(), /<span class="role">admin<\/span>/);
+	const launch = await request(deps.app, "/launch", { user: "newcomer" });
+	assert.match(await launch.text(), /You are not a member of any group\. Ask Rita Root/);
+});

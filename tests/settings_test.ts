@@ -34,6 +34,7 @@ Deno.test("resolveSettings() applies MLIY_ environment overrides over the file",
 	assert.equal(s.PORT, 9100);
 	assert.equal(s.LOG_LOCATION, "/var/log/mliy");
 	assert.deepEqual(s.ADMIN_USERNAMES, ["alice", "bob"]);
+	assert.deepEqual(resolveSettings({ env: { MLIY_ADMIN_USERNAMES: "Alice,BOB" } }).ADMIN_USERNAMES, ["alice", "bob"]);
 	assert.deepEqual(s.REPLACEMENT_TOKENS, [["LDAP_HOST", "ldap.example.com"]]);
 	assert.equal(s.LAUNCH_LOG_LEVEL, "WARNING");
 	assert.deepEqual(s.TRUSTED_PROXIES, ["10.0.0.0/8", "::1"]);
