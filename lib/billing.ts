@@ -22,10 +22,15 @@ export const HOURS_PER_MONTH = 730;
 
 type RateSettings = Pick<Settings, "AWS_REGION" | "AWS_DISCOUNT" | "EBS_PRICE_PER_GB_MONTH">;
 
+/** An hourly price less the configured discount: the one place AWS_DISCOUNT is applied. */
+export function discounted(hourly: number, settings: Pick<Settings, "AWS_DISCOUNT">): number {
+	return hourly * (1 - settings.AWS_DISCOUNT);
+}
+
 /** The discounted on-demand $/hour of an instance type for an OS, or why it is unknown. */
 export function instanceRate(pricing: Pricing, settings: RateSettings, type: string, os: string): Price {
 	const price = pricing.onDemand(type, settings.AWS_REGION, os || "linux");
-	return price.known ? { known: true, hourly: price.hourly * (1 - settings.AWS_DISCOUNT) } : price;
+	return price.known ? { known: true, hourly: discounted(price.hourly, settings) } : price;
 }
 
 /** The discounted $/hour of an EBS volume of `sizeGb` of a volume type. */
@@ -34,7 +39,7 @@ export function volumeRate(settings: RateSettings, volumeType: string, sizeGb: n
 	if (perGbMonth === undefined) {
 		return { known: false, reason: `no EBS price is configured for volume type "${volumeType}"` };
 	}
-	return { known: true, hourly: (perGbMonth * sizeGb / HOURS_PER_MONTH) * (1 - settings.AWS_DISCOUNT) };
+	return { known: true, hourly: discounted(perGbMonth * sizeGb / HOURS_PER_MONTH, settings) };
 }
 
 /** The cost center bills are charged to: the group's, else the default charge code. */
@@ -198,7 +203,11 @@ export function summarise(bills: readonly BillRow[], range: { start: Date; end: 
 /** Live burn: $/hour of what runs now, per user and per group. */
 export interface BurnRate {
 	total: number;
-	byUser: Map<string, number>;
+	/**
+	 * By username (display names are not unique); `name` is the label, the display name, with the
+	 * username added when two users in the map share it.
+	 */
+	byUser: Map<string, { name: string; hourly: number }>;
 	byGroup: Map<string, number>;
 	unknown: number;
 }
@@ -211,10 +220,15 @@ export async function burnRate(db: Db, scope: BillScope): Promise<BurnRate> {
 			continue;
 		}
 		burn.total += bill.hourlyRate;
-		burn.byUser.set(bill.userName, (burn.byUser.get(bill.userName) ?? 0) + bill.hourlyRate);
+		const user = burn.byUser.get(bill.username) ?? { name: bill.userName, hourly: 0 };
+		user.hourly += bill.hourlyRate;
+		burn.byUser.set(bill.username, user);
 		const group = bill.groupName ?? "(no group)";
 		burn.byGroup.set(group, (burn.byGroup.get(group) ?? 0) + bill.hourlyRate);
 	}
+	const named = new Map<string, number>();
+	for (const user of burn.byUser.values()) named.set(user.name, (named.get(user.name) ?? 0) + 1);
+	for (const [username, user] of burn.byUser) if (named.get(user.name)! > 1) user.name += ` (${username})`;
 	return burn;
 }
 

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { Viewer } from "./auth.ts";
 import type { EmrCluster } from "./aws/types.ts";
 import { autoTerminateMinutes } from "./admin.ts";
-import { costCenterOf, startBilling, stopBilling } from "./billing.ts";
+import { costCenterOf, discounted, startBilling, stopBilling } from "./billing.ts";
 import { parseTemplate } from "./cfn.ts";
 import { recordAudit } from "./db/audit.ts";
 import { getConfig, getGroup, permittedGroupIds, type SoftwareConfig, usableTypes } from "./db/catalog.ts";
@@ -103,7 +103,7 @@ export function clusterEstimate(
 		: ec2.hourly;
 	const perHour = ec2PerNode === null || !emr.known
 		? null
-		: (ec2PerNode + emr.hourly) * nodes * (1 - deps.settings.AWS_DISCOUNT);
+		: discounted((ec2PerNode + emr.hourly) * nodes, deps.settings);
 	return { perHour, ec2, emr, nodes, ec2PerNode };
 }
 
@@ -340,7 +340,7 @@ export async function clusterRate(deps: Deps, cluster: Cluster): Promise<{ rate:
 	if (!emr.known) return { rate: emr, spotPrice };
 	const nodes = cluster.nodesRequested || cluster.coreNodes + 1;
 	return {
-		rate: { known: true, hourly: (perNode + emr.hourly) * nodes * (1 - deps.settings.AWS_DISCOUNT) },
+		rate: { known: true, hourly: discounted((perNode + emr.hourly) * nodes, deps.settings) },
 		spotPrice,
 	};
 }

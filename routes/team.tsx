@@ -153,7 +153,7 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 				.reduce((n, [, v]) => n + v, 0);
 			return [running, stopped, other];
 		};
-		const owners_ = [...burn.byUser.entries()].sort((a, b) => b[1] - a[1]);
+		const owners_ = [...burn.byUser.values()].sort((a, b) => b.hourly - a.hourly);
 		return c.html(renderPage(
 			<Layout ctx={ctx} title="Team" wide>
 				<div class="row">
@@ -190,8 +190,8 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 						<ChartIsland
 							kind="bar"
 							title="Hourly burn per owner"
-							labels={owners_.map(([name]) => name)}
-							values={owners_.map(([, v]) => v)}
+							labels={owners_.map((o) => o.name)}
+							values={owners_.map((o) => o.hourly)}
 							unit="usd-per-hour"
 							format={(v) => formatRate(v)}
 							empty="Nothing is running."

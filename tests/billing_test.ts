@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
 	buildReport,
 	burnRate,
+	discounted,
 	HOURS_PER_MONTH,
 	instanceRate,
 	overlapHours,
@@ -16,7 +17,9 @@ import { getInstance } from "../lib/db/instances.ts";
 import { observeInstance, openInstanceBill } from "../lib/sync.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addInstance, seedWorld } from "./_helpers/seed.ts";
+import { addGroup, addInstance, addMember, addUser, seedWorld } from "./_helpers/seed.ts";
+import { clusterEstimate } from "../lib/cluster.ts";
+import type { Pricing } from "../lib/pricing.ts";
 
 const day = (s: string) => Temporal.PlainDate.from(s);
 const at = (s: string) => new Date(s);
@@ -230,4 +233,48 @@ Deno.test("the billing report page and CSV show only what the viewer may see", a
 	const page = await (await request(deps.app, "/billing?from=2025-02-01&to=2025-02-28", { user: "alice" })).text();
 	assert.match(page, /These costs are estimates/);
 	assert.match(page, /\$2\.00/);
+});
+
+Deno.test("the burn rate keeps two users with the same display name apart, labelled by username", async () => {
+	await using deps = await createTestDeps();
+	const team = await addGroup(deps.db, "smiths");
+	const [first, second] = [
+		await addUser(deps.db, "jsmith", { firstName: "John", lastName: "Smith" }),
+		await addUser(deps.db, "jsmith2", { firstName: "John", lastName: "Smith" }),
+	];
+	const common = { resourceKind: "instance", groupId: team.id, costCenter: "CC", description: "t2.micro" } as const;
+	const startedAt = deps.clock();
+	await openBill(deps.db, { ...common, resourceId: "i-1", userId: first.id, hourlyRate: 0.5, startedAt });
+	await openBill(deps.db, { ...common, resourceId: "i-2", userId: second.id, hourlyRate: 0.25, startedAt });
+	await openBill(deps.db, { ...common, resourceId: "i-3", userId: second.id, hourlyRate: 0.125, startedAt });
+	const burn = await burnRate(deps.db, { everyone: true, viewerId: 0, groupIds: [] });
+	assert.deepEqual(Object.fromEntries(burn.byUser), {
+		jsmith: { name: "John Smith (jsmith)", hourly: 0.5 },
+		jsmith2: { name: "John Smith (jsmith2)", hourly: 0.375 },
+	});
+	close(burn.total, 0.875, "total");
+	await addMember(deps.db, first.id, team.id);
+	await addMember(deps.db, second.id, team.id);
+	const page = await (await request(deps.app, "/team", { user: "jsmith" })).text();
+	assert.match(page, /<td>John Smith \(jsmith\)<\/td>/);
+	assert.match(page, /<td>John Smith \(jsmith2\)<\/td>/);
+});
+
+Deno.test("discounted() is the one discount of instance, volume and cluster rates", async () => {
+	await using deps = await createTestDeps({ settings: { AWS_DISCOUNT: 0.25 } });
+	close(discounted(10, deps.settings), 7.5, "discounted");
+	// The shipped pricing file has no EMR surcharges: a two-price stand-in for the cluster estimate.
+	const pricing = {
+		onDemand: () => ({ known: true, hourly: 0.2 }),
+		emrSurcharge: () => ({ known: true, hourly: 0.05 }),
+	} as unknown as Pricing;
+	const estimate = clusterEstimate({ pricing, settings: deps.settings }, {
+		instanceType: "m4.large",
+		coreNodes: 2,
+		market: "ON_DEMAND",
+	});
+	close(estimate.perHour!, (0.2 + 0.05) * 3 * 0.75, "cluster estimate");
+	const volume = volumeRate(deps.settings, "gp2", 730);
+	assert.ok(volume.known);
+	close(volume.hourly, 0.1 * 0.75, "volume");
 });
