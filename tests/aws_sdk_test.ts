@@ -4,6 +4,7 @@
  * and every call is counted.
  */
 import assert from "node:assert/strict";
+import { CreateVolumeCommand } from "@aws-sdk/client-ec2";
 import { createAws, toAwsError } from "../lib/aws/sdk.ts";
 import { AwsError } from "../lib/errors.ts";
 import { getLoggers } from "../lib/log.ts";
@@ -226,5 +227,30 @@ motoTest("deleteARecord() removes a record whose IP changed behind the portal (m
 	await client.route53.deleteARecord(zoneId, "mliy-1.mliy.example.com", "10.0.0.2", 300);
 	assert.deepEqual((await client.route53.listRecords(zoneId)).filter((r) => r.type === "A"), []);
 	await client.route53.deleteARecord(zoneId, "mliy-1.mliy.example.com", "10.0.0.2", 300);
+	client.close();
+});
+
+motoTest("describeInstances() and describeVolumes() send a filter of any length 200 values at a time", async (moto) => {
+	const calls: string[] = [];
+	const client = aws(moto.url, 1, calls);
+	const [first, last] = await moto.runInstances(2, { LaunchedBy: "MLIY" });
+	const fakeIds = (prefix: string, n: number) =>
+		Array.from({ length: n }, (_, i) => `${prefix}-0${i.toString(16).padStart(16, "0")}`);
+	// The two real ids sit in different chunks: the first and the last of 450 values.
+	const instanceIds = [first!, ...fakeIds("i", 448), last!];
+	const instances = await client.ec2.describeInstances({ filters: { "instance-id": instanceIds } });
+	assert.deepEqual(instances.map((i) => i.id).sort(), [first, last].sort());
+	assert.equal(calls.filter((c) => c === "DescribeInstances:ok").length, 3, "450 values: 3 requests");
+
+	const volumeIds: string[] = [];
+	for (let i = 0; i < 2; i++) {
+		const out = await moto.ec2().send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 1 }));
+		volumeIds.push(out.VolumeId!);
+	}
+	const volumes = await client.ec2.describeVolumes({
+		filters: { "volume-id": [volumeIds[0]!, ...fakeIds("vol", 199), volumeIds[1]!] },
+	});
+	assert.deepEqual(volumes.map((v) => v.id).sort(), [...volumeIds].sort());
+	assert.equal(calls.filter((c) => c === "DescribeVolumes:ok").length, 2, "201 values: 2 requests");
 	client.close();
 });

@@ -189,28 +189,31 @@ export function createAws(options: AwsOptions): Aws & { close(): void } {
 
 	const ec2Api: Ec2Api = {
 		async describeInstances(query) {
-			const instances: Ec2Instance[] = [];
-			let nextToken: string | undefined;
-			do {
-				const out = await send<{ Reservations?: { Instances?: SdkInstance[] }[]; NextToken?: string }>(
-					ec2,
-					"DescribeInstances",
-					async () => {
-						const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
-						return new DescribeInstancesCommand({
-							...(query.ids ? { InstanceIds: query.ids } : { MaxResults: 1000 }),
-							Filters: toFilters(query.filters),
-							NextToken: nextToken,
-						});
-					},
-					{ ids: query.ids?.length, filters: query.filters ? Object.keys(query.filters) : undefined },
-				);
-				for (const reservation of out.Reservations ?? []) {
-					for (const i of reservation.Instances ?? []) instances.push(toInstance(i));
-				}
-				nextToken = out.NextToken || undefined;
-			} while (nextToken);
-			return instances;
+			// Keyed by id: one instance may match several chunks of a multi-valued attribute's filter.
+			const instances = new Map<string, Ec2Instance>();
+			for (const filters of splitFilters(query.filters)) {
+				let nextToken: string | undefined;
+				do {
+					const out = await send<{ Reservations?: { Instances?: SdkInstance[] }[]; NextToken?: string }>(
+						ec2,
+						"DescribeInstances",
+						async () => {
+							const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
+							return new DescribeInstancesCommand({
+								MaxResults: 1000,
+								Filters: toFilters(filters),
+								NextToken: nextToken,
+							});
+						},
+						{ filters: filters ? Object.keys(filters) : undefined },
+					);
+					for (const reservation of out.Reservations ?? []) {
+						for (const i of reservation.Instances ?? []) instances.set(i.InstanceId ?? "", toInstance(i));
+					}
+					nextToken = out.NextToken || undefined;
+				} while (nextToken);
+			}
+			return [...instances.values()];
 		},
 		async startInstances(ids) {
 			await send(ec2, "StartInstances", async () => {
@@ -237,21 +240,19 @@ export function createAws(options: AwsOptions): Aws & { close(): void } {
 			}, { ids });
 		},
 		async describeVolumes(query) {
-			const volumes: Ec2Volume[] = [];
-			let nextToken: string | undefined;
-			do {
-				const out = await send<{ Volumes?: SdkVolume[]; NextToken?: string }>(ec2, "DescribeVolumes", async () => {
-					const { DescribeVolumesCommand } = await import("@aws-sdk/client-ec2");
-					return new DescribeVolumesCommand({
-						...(query.ids ? { VolumeIds: query.ids } : { MaxResults: 500 }),
-						Filters: toFilters(query.filters),
-						NextToken: nextToken,
-					});
-				}, { ids: query.ids?.length });
-				for (const v of out.Volumes ?? []) volumes.push(toVolume(v));
-				nextToken = out.NextToken || undefined;
-			} while (nextToken);
-			return volumes;
+			const volumes = new Map<string, Ec2Volume>();
+			for (const filters of splitFilters(query.filters)) {
+				let nextToken: string | undefined;
+				do {
+					const out = await send<{ Volumes?: SdkVolume[]; NextToken?: string }>(ec2, "DescribeVolumes", async () => {
+						const { DescribeVolumesCommand } = await import("@aws-sdk/client-ec2");
+						return new DescribeVolumesCommand({ MaxResults: 500, Filters: toFilters(filters), NextToken: nextToken });
+					}, { filters: filters ? Object.keys(filters) : undefined });
+					for (const v of out.Volumes ?? []) volumes.set(v.VolumeId ?? "", toVolume(v));
+					nextToken = out.NextToken || undefined;
+				} while (nextToken);
+			}
+			return [...volumes.values()];
 		},
 		async latestSpotPrice(instanceType, availabilityZone) {
 			const out = await send<{ SpotPriceHistory?: { SpotPrice?: string; Timestamp?: Date }[] }>(
@@ -591,6 +592,27 @@ export function toAwsError(operation: string, error: unknown): AwsError {
 	} else if (status !== undefined && status >= 400) kind = "invalid";
 	else kind = "other";
 	return new AwsError(operation, kind, `${operation}: ${message}`, { cause: error, code });
+}
+
+/** EC2 refuses a filter with more values than this (FilterLimitExceeded). */
+const EC2_FILTER_VALUES_MAX = 200;
+
+/**
+ * Splits filters so that none has more than 200 values: one filter set per combination of
+ * chunks, whose results together are exactly the results of the whole filters.
+ */
+function splitFilters(filters: Ec2Filters | undefined): (Ec2Filters | undefined)[] {
+	if (!filters) return [undefined];
+	let sets: Ec2Filters[] = [{}];
+	for (const [name, values] of Object.entries(filters)) {
+		const chunks: string[][] = [];
+		for (let i = 0; i < values.length; i += EC2_FILTER_VALUES_MAX) {
+			chunks.push(values.slice(i, i + EC2_FILTER_VALUES_MAX));
+		}
+		if (chunks.length === 0) chunks.push([]);
+		sets = sets.flatMap((set) => chunks.map((chunk) => ({ ...set, [name]: chunk })));
+	}
+	return sets;
 }
 
 function toFilters(filters: Ec2Filters | undefined) {

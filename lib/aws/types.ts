@@ -85,13 +85,17 @@ export interface Ec2Volume {
 export type Ec2Filters = Record<string, string[]>;
 
 export interface Ec2Api {
-	/** Every matching instance, following NextToken with the largest page size EC2 allows. */
-	describeInstances(query: { filters?: Ec2Filters; ids?: string[] }): Promise<Ec2Instance[]>;
+	/**
+	 * Every matching instance, following NextToken with the largest page size EC2 allows; a filter
+	 * may have any number of values (they are sent 200 at a time, EC2's limit).
+	 */
+	describeInstances(query: { filters?: Ec2Filters }): Promise<Ec2Instance[]>;
 	startInstances(ids: string[]): Promise<void>;
 	stopInstances(ids: string[]): Promise<void>;
 	rebootInstances(ids: string[]): Promise<void>;
 	terminateInstances(ids: string[]): Promise<void>;
-	describeVolumes(query: { filters?: Ec2Filters; ids?: string[] }): Promise<Ec2Volume[]>;
+	/** Every matching volume, as {@link describeInstances} does. */
+	describeVolumes(query: { filters?: Ec2Filters }): Promise<Ec2Volume[]>;
 	/** Latest spot price for a type in an availability zone, or `undefined` when AWS has none. */
 	latestSpotPrice(instanceType: string, availabilityZone: string): Promise<number | undefined>;
 }
