@@ -9,6 +9,7 @@ import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { USERNAME } from "./auth.ts";
 import { parseTemplate } from "./cfn.ts";
 import type { Db } from "./db/client.ts";
+import { ensureUser } from "./db/users.ts";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import {
 	bills,
@@ -706,13 +707,11 @@ export async function importCatalog(db: Db, raw: unknown): Promise<ImportSummary
 		}
 		for (const [i, u] of doc.users.entries()) {
 			const path = `users.${i}`;
-			let existing = await tdb.query.users.findFirst({ where: eq(users.username, u.username) });
-			if (!existing) {
-				existing = (await tdb.insert(users).values({ username: u.username }).returning())[0]!;
-				summary.created += 1;
-			} else summary.updated += 1;
+			const { user, created } = await ensureUser(tdb, { username: u.username });
+			if (created) summary.created += 1;
+			else summary.updated += 1;
 			try {
-				await saveUser(tdb, existing.id, { role: u.role, groups: resolve(groupIds, u.groups, path, "group") });
+				await saveUser(tdb, user.id, { role: u.role, groups: resolve(groupIds, u.groups, path, "group") });
 			} catch (error) {
 				where(path, error);
 			}

@@ -677,8 +677,7 @@ interface SdkCluster {
 	Tags?: { Key?: string; Value?: string }[];
 }
 
-/** Maps a DescribeStacks entry; exported for tests against raw JSON. */
-export function toStack(s: SdkStack): Stack {
+function toStack(s: SdkStack): Stack {
 	const outputs: Record<string, string> = {};
 	for (const o of s.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
 	return {

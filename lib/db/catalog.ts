@@ -125,13 +125,6 @@ export async function launchableConfigs(db: Db, groupId: number): Promise<Softwa
 		.orderBy(asc(softwareConfigs.name));
 }
 
-/** How many launchable configs each of the given groups has (for the wizard and the nav). */
-export async function launchableCounts(db: Db, groupIds: readonly number[]): Promise<Map<number, number>> {
-	const counts = new Map<number, number>();
-	for (const id of groupIds) counts.set(id, (await launchableConfigs(db, id)).length);
-	return counts;
-}
-
 /** Values of the global params table, as token → replacement. */
 export async function paramsMap(db: Db): Promise<Record<string, string>> {
 	const rows = await db.select({ token: params.token, value: params.value }).from(params);

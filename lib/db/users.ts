@@ -132,17 +132,6 @@ export async function syncDirectoryMemberships(
 	return { added, removed };
 }
 
-/** Adds or removes a manual membership. */
-export async function setManualMembership(db: Db, userId: number, groupId: number, member: boolean): Promise<void> {
-	if (member) {
-		await db.insert(memberships).values({ userId, groupId, source: "manual" }).onConflictDoNothing();
-	} else {
-		await db.delete(memberships).where(
-			and(eq(memberships.userId, userId), eq(memberships.groupId, groupId), eq(memberships.source, "manual")),
-		);
-	}
-}
-
 /** Every user, by username. */
 export async function listUsers(db: Db): Promise<User[]> {
 	return await db.select().from(users).orderBy(asc(users.username));
@@ -166,10 +155,4 @@ export async function listMemberships(db: Db): Promise<Membership[]> {
 export function displayName(user: Pick<User, "firstName" | "lastName" | "username">): string {
 	const name = `${user.firstName} ${user.lastName}`.trim();
 	return name || user.username;
-}
-
-/** Number of users (for empty-state checks). */
-export async function countUsers(db: Db): Promise<number> {
-	const [row] = await db.select({ n: sql<number>`count(*)` }).from(users);
-	return Number(row?.n ?? 0);
 }

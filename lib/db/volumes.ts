@@ -14,10 +14,6 @@ export async function insertVolume(db: Db, volume: NewVolume): Promise<boolean> 
 	return rows.length > 0;
 }
 
-export async function getVolume(db: Db, id: string): Promise<Volume | undefined> {
-	return await db.query.volumes.findFirst({ where: eq(volumes.id, id) });
-}
-
 export async function volumesOf(db: Db, instanceId: string): Promise<Volume[]> {
 	return await db.select().from(volumes).where(eq(volumes.instanceId, instanceId));
 }
