@@ -342,8 +342,8 @@ export function addressInRanges(address: string | undefined, ranges: readonly st
 	});
 }
 
-/** Whether an address (or host name) is loopback only. */
+/** Whether an address (or host name) is loopback only: `localhost`, 127.0.0.0/8, `::1`, also bracketed or IPv4-mapped. */
 export function isLoopback(host: string): boolean {
-	if (host === "localhost") return true;
+	if (host.trim().toLowerCase() === "localhost") return true;
 	return addressInRanges(host, ["127.0.0.0/8", "::1"]);
 }

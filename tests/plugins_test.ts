@@ -114,3 +114,33 @@ Deno.test("loadPlugins() refuses the Route 53 plugin without a domain name", asy
 		"mliy-0abc123.mliy.example.com",
 	);
 });
+
+Deno.test("the shipped auth plugins share the realm stripping, DN comparison and loopback check of the portal", async () => {
+	for (const folder of ["plugins/auth_header", "plugins/auth_ldap"]) {
+		const loaded = await loadPluginFolder<AuthPlugin>(folder, AUTH_DEFAULTS);
+		assert.equal(loaded.embedded, false, "read from disk, where plugins/_shared.ts sits beside the folder");
+		assert.match(loaded.sources.cleanAuthUsername, new RegExp(`^${folder}/\\w+_auth\\.ts$`));
+		for (const raw of ["EXAMPLE\\alice", "alice@EXAMPLE.COM", " alice "]) {
+			assert.equal(loaded.functions.cleanAuthUsername(raw, context()), "alice", `${folder}: ${raw}`);
+		}
+	}
+
+	const ldap = await loadPluginFolder<AuthPlugin>("plugins/auth_ldap", AUTH_DEFAULTS);
+	const request = new Request("http://portal/", {
+		headers: { AUTHORIZE_MEMBEROF: "CN=Portal Admins , OU=Groups,DC=example,DC=com;CN=Other,DC=example,DC=com" },
+	});
+	const ctx = { ...context("127.0.0.1", { LDAP_ADMIN_GROUP: "cn=portal admins,ou=groups,dc=example,dc=com" }) };
+	const user = { username: "alice", firstName: "", lastName: "", email: "" };
+	assert.equal(ldap.functions.processAuthUserInfo(user, request, { ...ctx, remoteAddress: "10.0.0.1" })?.role, "admin");
+
+	const dev = await loadPluginFolder<AuthPlugin>("plugins/auth_dev", AUTH_DEFAULTS);
+	const anonymous = (remoteAddress: string) =>
+		dev.functions.anonymousAuthUser(new Request("http://portal/"), { ...context(), remoteAddress });
+	for (const address of ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "::ffff:127.0.0.1", "0:0:0:0:0:0:0:1"]) {
+		assert.equal(anonymous(address), "developer", address);
+	}
+	for (const address of ["10.0.0.1", "::ffff:10.0.0.1", "fe80::1", "localhost.example.com", ""]) {
+		assert.equal(anonymous(address), undefined, address);
+	}
+	dev.functions.checkAuthStartup(context("LOCALHOST"));
+});

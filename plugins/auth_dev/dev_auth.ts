@@ -4,12 +4,11 @@
  * answers only requests that come from loopback, so it can never open a real deployment.
  */
 import type { AuthRequestContext, PluginContext } from "../../lib/plugins.ts";
+import { isLoopback } from "../../lib/settings.ts";
+import { settingReader } from "../_shared.ts";
 import * as defaults from "./plugin_settings.ts";
 
-function isLoopback(host: string): boolean {
-	const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-	return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
-}
+const setting = settingReader(defaults);
 
 export function checkAuthStartup(ctx: PluginContext): void {
 	if (!isLoopback(ctx.listen.hostname)) {
@@ -20,12 +19,12 @@ export function checkAuthStartup(ctx: PluginContext): void {
 }
 
 export function getAuthHeader(ctx: PluginContext): string {
-	return ctx.settings.AUTH_HEADER ?? defaults.AUTH_HEADER;
+	return setting(ctx, "AUTH_HEADER");
 }
 
 export function anonymousAuthUser(_request: Request, ctx: AuthRequestContext): string | undefined {
 	if (!isLoopback(ctx.remoteAddress)) return undefined;
-	return ctx.settings.DEV_USER ?? defaults.DEV_USER;
+	return setting(ctx, "DEV_USER");
 }
 
 export function processAuthUserInfo(user: { username: string }): { firstName: string; lastName: string } {

@@ -3,19 +3,15 @@
  * username in REMOTE_USER (configurable). The portal trusts it only from TRUSTED_PROXIES.
  */
 import type { AuthUserInfo, PluginContext } from "../../lib/plugins.ts";
+import { settingReader } from "../_shared.ts";
 import * as defaults from "./plugin_settings.ts";
 
-function setting(ctx: PluginContext, name: keyof typeof defaults): string {
-	return ctx.settings[name] ?? defaults[name];
-}
+const setting = settingReader(defaults);
+
+export { stripRealmOrDomain as cleanAuthUsername } from "../_shared.ts";
 
 export function getAuthHeader(ctx: PluginContext): string {
 	return setting(ctx, "AUTH_HEADER");
-}
-
-/** Strips a Kerberos realm (`alice@EXAMPLE.COM`) or a Windows domain (`EXAMPLE\alice`). */
-export function cleanAuthUsername(username: string): string {
-	return username.replace(/^[^\\]*\\/, "").replace(/@.*$/, "").trim();
 }
 
 export function processAuthUserInfo(_user: unknown, request: Request, ctx: PluginContext): AuthUserInfo {

@@ -4,17 +4,14 @@
  * their directory name (memberships are added and removed at each login). Admin and manager roles
  * come from exact DN matches and are revoked when the directory stops granting them.
  */
+import { normaliseDirectoryName } from "../../lib/db/users.ts";
 import type { AuthUserInfo, PluginContext } from "../../lib/plugins.ts";
+import { settingReader } from "../_shared.ts";
 import * as defaults from "./plugin_settings.ts";
 
-function setting(ctx: PluginContext, name: keyof typeof defaults): string {
-	return ctx.settings[name] ?? defaults[name];
-}
+export { stripRealmOrDomain as cleanAuthUsername } from "../_shared.ts";
 
-/** Lower-cases a DN and removes spaces around separators so equal DNs compare equal. */
-export function normaliseDn(dn: string): string {
-	return dn.trim().toLowerCase().replace(/\s*([,=])\s*/g, "$1");
-}
+const setting = settingReader(defaults);
 
 function memberOf(request: Request, ctx: PluginContext): string[] {
 	const header = request.headers.get(setting(ctx, "MEMBER_OF_HEADER")) ?? "";
@@ -26,17 +23,13 @@ export function getAuthHeader(ctx: PluginContext): string {
 	return setting(ctx, "AUTH_HEADER");
 }
 
-export function cleanAuthUsername(username: string): string {
-	return username.replace(/^[^\\]*\\/, "").replace(/@.*$/, "").trim();
-}
-
 export function processAuthUserInfo(_user: unknown, request: Request, ctx: PluginContext): AuthUserInfo {
-	const groups = new Set(memberOf(request, ctx).map(normaliseDn));
+	const groups = new Set(memberOf(request, ctx).map(normaliseDirectoryName));
 	const admin = setting(ctx, "LDAP_ADMIN_GROUP");
 	const manager = setting(ctx, "LDAP_MANAGER_GROUP");
-	const role = admin && groups.has(normaliseDn(admin))
+	const role = admin && groups.has(normaliseDirectoryName(admin))
 		? "admin"
-		: manager && groups.has(normaliseDn(manager))
+		: manager && groups.has(normaliseDirectoryName(manager))
 		? "manager"
 		: "user";
 	const header = (name: keyof typeof defaults) => request.headers.get(setting(ctx, name)) ?? undefined;

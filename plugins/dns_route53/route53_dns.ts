@@ -3,11 +3,10 @@
  * when it gets or changes its IP and deleted when it ends.
  */
 import type { PluginContext } from "../../lib/plugins.ts";
+import { settingReader } from "../_shared.ts";
 import * as defaults from "./plugin_settings.ts";
 
-function setting(ctx: PluginContext, name: keyof typeof defaults): string {
-	return ctx.settings[name] ?? defaults[name];
-}
+const setting = settingReader(defaults);
 
 const zoneIds = new Map<string, Promise<string>>();
 
