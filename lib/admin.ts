@@ -32,6 +32,7 @@ import {
 } from "./db/schema.ts";
 import { UserError } from "./errors.ts";
 import { sanitizeDescription } from "./sanitize.ts";
+import { DEFAULT_EBS_PRICE_PER_GB_MONTH, type VolumeType } from "./settings.ts";
 
 /** The CloudFormation parameters every instance template must declare (the seed's list, less the optional KmsKeyId). */
 export const INSTANCE_TEMPLATE_PARAMETERS = [
@@ -57,7 +58,8 @@ export const OPERATING_SYSTEMS = [
 	"mswinSQLWeb",
 	"mswinSQLEnterprise",
 ] as const;
-export const VOLUME_TYPES = ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"] as const;
+/** The volume types a configuration may use: those the portal has a default EBS price for. */
+export const VOLUME_TYPES = Object.keys(DEFAULT_EBS_PRICE_PER_GB_MONTH) as [VolumeType, ...VolumeType[]];
 
 /** Turns zod issues into a field → message map and throws a 422. */
 function invalid(error: z.ZodError, message = "Please correct the marked fields."): never {

@@ -5,7 +5,7 @@
  * user with the portal's secret, so nothing is stored.
  */
 import type { Viewer } from "./auth.ts";
-import { addressInRanges } from "./settings.ts";
+import { addressInRanges, type Cidr } from "./settings.ts";
 
 /** The CSRF token for a user. */
 export async function csrfToken(secret: string, viewer: Pick<Viewer, "id" | "username">): Promise<string> {
@@ -39,7 +39,7 @@ export interface CsrfInput {
 export function csrfRefusal(
 	input: CsrfInput,
 	expected: string,
-	settings: { PUBLIC_URL?: string; TRUSTED_PROXIES: readonly string[] },
+	settings: { PUBLIC_URL?: string; TRUSTED_PROXIES: readonly Cidr[] },
 ): string | undefined {
 	if (input.secFetchSite && !["same-origin", "none"].includes(input.secFetchSite)) {
 		return "This request came from another site, so the portal refused it.";

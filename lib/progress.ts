@@ -7,7 +7,7 @@ import { instanceForProgress, setProgress } from "./db/instances.ts";
 import type { Deps } from "./deps.ts";
 import { UserError } from "./errors.ts";
 import { hashToken } from "./launch.ts";
-import { addressInRanges, parseIp } from "./settings.ts";
+import { addressInRanges, type Cidr, parseIp } from "./settings.ts";
 
 /** The seed's instance id pattern (`i-\w+`), bounded. */
 export const INSTANCE_ID = /^i-[0-9a-zA-Z]{1,32}$/;
@@ -28,7 +28,7 @@ export function parseProgress(spec: string): { text: string; percent: number } {
 }
 
 /** The address a request comes from: the peer, or the last forwarded hop when the peer is a trusted proxy. */
-export function callerAddress(peer: string, forwardedFor: string | null, trustedProxies: readonly string[]): string {
+export function callerAddress(peer: string, forwardedFor: string | null, trustedProxies: readonly Cidr[]): string {
 	if (!forwardedFor || !addressInRanges(peer, trustedProxies)) return peer;
 	const hops = forwardedFor.split(",").map((h) => h.trim()).filter(Boolean);
 	// Walk back from the proxy: the first hop that is not itself a trusted proxy is the client.

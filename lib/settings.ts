@@ -13,10 +13,12 @@ const logLevel = z.preprocess(
 	z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
 );
 
-const stringList = z.preprocess(
-	(value) => typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : value,
-	z.array(z.string().min(1)),
-);
+/** A comma-separated setting (or a JSON list in the settings file) as a list of its trimmed items. */
+function splitList(value: unknown): unknown {
+	return typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : value;
+}
+
+const stringList = z.preprocess(splitList, z.array(z.string().min(1), { error: "must be a comma-separated list" }));
 
 const booleanLike = z.preprocess((value) => {
 	if (typeof value !== "string") return value;
@@ -35,9 +37,31 @@ function jsonWhenString(value: unknown): unknown {
 	}
 }
 
-const ipOrCidr = z.string().refine((value) => parseCidr(value) !== undefined, {
-	error: (issue) => `"${issue.input}" is not an IP address or CIDR range`,
-});
+/** A number setting in [min, max], with messages in the settings' own words (not zod's "Too big"). */
+function numberBetween(min: number, max: number, options: { whole: boolean }) {
+	const number = z.coerce.number({ error: "must be a number" });
+	return (options.whole ? number.int("must be a whole number") : number)
+		.min(min, `must be at least ${min}`)
+		.max(max, `must be at most ${max}`);
+}
+const wholeBetween = (min: number, max: number) => numberBetween(min, max, { whole: true });
+
+const text = (max = 500) =>
+	z.string({ error: "must be text" }).trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
+
+/**
+ * A list of addresses or CIDR ranges, parsed once here: they are matched against the peer of
+ * every proxied request.
+ */
+const addressRanges = z.preprocess(
+	splitList,
+	z.array(
+		z.string().refine((value) => parseCidr(value) !== undefined, {
+			error: (issue) => `"${issue.input}" is not an IP address or CIDR range`,
+		}),
+		{ error: "must be a comma-separated list of addresses or CIDR ranges" },
+	),
+).transform((ranges) => ranges.map((range) => parseCidr(range)!));
 
 const databaseUrl = z.string().refine(
 	(value) => value === ":memory:" || /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/.test(value),
@@ -63,72 +87,92 @@ const timeZone = z.string().refine((value) => {
 	}
 }, { error: (issue) => `"${issue.input}" is not an IANA time zone` });
 
-const cronInterval = z.coerce.number({ error: "must be a number" }).int("must be a whole number");
+/** EBS list prices in us-east-1, $ per GB-month; also the volume types admins may choose. */
+export const DEFAULT_EBS_PRICE_PER_GB_MONTH = {
+	gp2: 0.1,
+	gp3: 0.08,
+	io1: 0.125,
+	io2: 0.125,
+	st1: 0.045,
+	sc1: 0.015,
+	standard: 0.05,
+} as const;
+export type VolumeType = keyof typeof DEFAULT_EBS_PRICE_PER_GB_MONTH;
+
+/**
+ * Intervals of the sync job: its cron schedule (every minute divisible by N) starts again each
+ * hour while job ticks count from the epoch, and only divisors of 60 keep the two in step (with 7,
+ * minute 56 and minute 0 of the next hour share a tick, so one of the two runs is skipped).
+ */
+const SYNC_INTERVALS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30];
 
 /** The settings schema; every key is documented in the README's settings table. */
 export const settingsSchema = z.object({
-	HOST: z.string().min(1).default("127.0.0.1"),
-	PORT: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).max(65535).default(
-		8080,
-	),
+	HOST: text(255).default("127.0.0.1"),
+	PORT: wholeBetween(0, 65535).default(8080),
 	PUBLIC_URL: httpUrl.optional(),
 	DATABASE_URL: databaseUrl.default("file:./data/mliy.db"),
 	DATABASE_AUTH_TOKEN: z.string().optional(),
 	DATABASE_SYNCHRONOUS: z.enum(["NORMAL", "FULL"], { error: "must be NORMAL or FULL" }).default("NORMAL"),
-	DATABASE_BUSY_TIMEOUT_MS: z.coerce.number({ error: "must be a number" }).int("must be a whole number")
-		.min(0).max(60_000, "must be at most 60000").default(5000),
-	AUTH_PLUGIN: z.string().min(1).default("plugins/auth_header"),
-	DNS_PLUGIN: z.string().min(1).default("plugins/dns_none"),
-	PLUGIN_SETTINGS: z.preprocess(jsonWhenString, z.record(z.string(), z.string())).default({}),
+	DATABASE_BUSY_TIMEOUT_MS: wholeBetween(0, 60_000).default(5000),
+	AUTH_PLUGIN: text().default("plugins/auth_header"),
+	DNS_PLUGIN: text().default("plugins/dns_none"),
+	PLUGIN_SETTINGS: z.preprocess(
+		jsonWhenString,
+		z.record(z.string(), z.string(), { error: 'must be a JSON object of names to text, like {"NAME": "value"}' }),
+	).default({}),
 	REPLACEMENT_TOKENS: z.preprocess(
 		jsonWhenString,
 		z.array(z.tuple([z.string().min(1, "token must not be empty"), z.string()]), {
 			error: 'must be a list of ["token", "replacement"] pairs',
 		}),
 	).default([]),
-	LOG_LOCATION: z.string().min(1).default("./logs"),
+	LOG_LOCATION: text().default("./logs"),
 	WEB_LOG_LEVEL: logLevel.default("INFO"),
 	LAUNCH_LOG_LEVEL: logLevel.default("INFO"),
 	AWS_REGION: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must look like us-east-1").default("us-east-1"),
 	AWS_ENDPOINT_URL: httpUrl.optional(),
-	AWS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
-	AWS_TIMEOUT_SECONDS: z.coerce.number().min(1).max(300).default(20),
+	AWS_MAX_ATTEMPTS: wholeBetween(1, 20).default(5),
+	AWS_TIMEOUT_SECONDS: numberBetween(1, 300, { whole: false }).default(20),
 	LAUNCH_SUBNET_ID: z.string().regex(/^subnet-[0-9a-f]+$/, "must look like subnet-0abc...").optional(),
 	LAUNCH_AVAILABILITY_ZONE: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must look like us-east-1a")
 		.optional(),
-	TRUSTED_PROXIES: z.preprocess(
-		(v) => typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v,
-		z.array(ipOrCidr),
-	).default(["127.0.0.1", "::1"]),
+	TRUSTED_PROXIES: addressRanges.prefault(["127.0.0.1", "::1"]),
 	// Usernames are stored lower-case; lowering these once lets every comparison be exact.
 	ADMIN_USERNAMES: stringList.transform((names) => names.map((name) => name.toLowerCase())).default([]),
-	AWS_DISCOUNT: z.coerce.number({ error: "must be a number" }).min(0).lt(1, "must be below 1 (a fraction)").default(
-		0,
-	),
-	DEFAULT_CHARGE_CODE: z.string().min(1).max(60).default("CHANGEME"),
-	PRICING_FILE: z.string().min(1).default("fixtures/instances.json"),
-	EBS_PRICE_PER_GB_MONTH: z.preprocess(jsonWhenString, z.record(z.string(), z.number().min(0))).default({
-		gp2: 0.1,
-		gp3: 0.08,
-		io1: 0.125,
-		io2: 0.125,
-		st1: 0.045,
-		sc1: 0.015,
-		standard: 0.05,
-	}),
+	AWS_DISCOUNT: z.coerce.number({ error: "must be a number" }).min(0, "must be at least 0")
+		.lt(1, "must be below 1 (a fraction)").default(0),
+	DEFAULT_CHARGE_CODE: text(60).default("CHANGEME"),
+	PRICING_FILE: text().default("fixtures/instances.json"),
+	// An override names only the prices it changes; the other types keep theirs.
+	EBS_PRICE_PER_GB_MONTH: z.preprocess(
+		jsonWhenString,
+		z.record(z.string(), z.number({ error: "must map volume types to numbers" }).min(0, "prices must be at least 0"), {
+			error: 'must be a JSON object of volume types to $ per GB-month, like {"gp3": 0.08}',
+		}),
+	).transform((prices): Record<string, number> => ({ ...DEFAULT_EBS_PRICE_PER_GB_MONTH, ...prices }))
+		.prefault({}),
 	TIME_ZONE: timeZone.default("UTC"),
-	SYNC_INTERVAL_MINUTES: cronInterval.min(1).max(59).default(5),
-	LAUNCH_TIMEOUT_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(200),
-	PROGRESS_TIMEOUT_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(240),
-	USER_REFRESH_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
-	SYNC_STALE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+	SYNC_INTERVAL_MINUTES: wholeBetween(1, 30).refine((n) => SYNC_INTERVALS.includes(n), {
+		error: `must divide an hour evenly: one of ${SYNC_INTERVALS.join(", ")}`,
+	}).default(5),
+	LAUNCH_TIMEOUT_MINUTES: wholeBetween(5, 24 * 60).default(200),
+	PROGRESS_TIMEOUT_MINUTES: wholeBetween(5, 7 * 24 * 60).default(240),
+	USER_REFRESH_SECONDS: wholeBetween(5, 3600).default(60),
+	SYNC_STALE_MINUTES: wholeBetween(1, 24 * 60).default(15),
 	METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
-	METRICS_ALLOWED_ADDRESSES: z.preprocess(
-		(v) => typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v,
-		z.array(ipOrCidr),
-	).default(["127.0.0.1", "::1"]),
+	METRICS_ALLOWED_ADDRESSES: addressRanges.prefault(["127.0.0.1", "::1"]),
 	DISPLAY_PUBLIC_IP: booleanLike.default(false),
 	RUN_JOBS: booleanLike.default(true),
+}).superRefine((settings, ctx) => {
+	const zone = settings.LAUNCH_AVAILABILITY_ZONE;
+	if (zone !== undefined && !(zone.startsWith(settings.AWS_REGION) && zone.length === settings.AWS_REGION.length + 1)) {
+		ctx.addIssue({
+			code: "custom",
+			path: ["LAUNCH_AVAILABILITY_ZONE"],
+			message: `must be a zone of AWS_REGION "${settings.AWS_REGION}", like ${settings.AWS_REGION}a`,
+		});
+	}
 });
 
 /** The resolved settings every module receives. */
@@ -198,13 +242,17 @@ function describeValue(key: string, value: unknown): string {
 
 const REDACTED = "[redacted]";
 
+/** Settings held as parsed address ranges, shown as written. */
+const ADDRESS_SETTINGS: ReadonlySet<string> = new Set(["TRUSTED_PROXIES", "METRICS_ALLOWED_ADDRESSES"]);
+
 /** Settings whose value may be a URL carrying credentials (`user:password@`, `?authToken=`). */
 const URL_SETTINGS: ReadonlySet<string> = new Set(["DATABASE_URL", "PUBLIC_URL", "AWS_ENDPOINT_URL"]);
 
 /**
  * A setting's value as logs and error messages may show it, whether or not it is valid: secrets
  * are hidden, plugin settings and replacement tokens keep only their names (their values are
- * often passwords), and URLs lose their credentials and query string.
+ * often passwords), URLs lose their credentials and query string, and address ranges are shown
+ * as written.
  */
 export function redact(key: string, value: unknown): unknown {
 	if (value === undefined) return undefined;
@@ -218,6 +266,9 @@ export function redact(key: string, value: unknown): unknown {
 		return value.map((pair) => Array.isArray(pair) && typeof pair[0] === "string" ? [pair[0], REDACTED] : REDACTED);
 	}
 	if (URL_SETTINGS.has(key) && typeof value === "string") return redactUrls(value);
+	if (ADDRESS_SETTINGS.has(key) && Array.isArray(value)) {
+		return value.map((range: string | Cidr) => typeof range === "string" ? range : range.text);
+	}
 	return value;
 }
 
@@ -279,6 +330,8 @@ export function publicUrl(settings: Settings): string {
 
 /** A parsed IPv4/IPv6 CIDR range. */
 export interface Cidr {
+	/** The range as written, for logs and messages. */
+	text: string;
 	bytes: Uint8Array;
 	prefix: number;
 }
@@ -290,10 +343,10 @@ export function parseCidr(text: string): Cidr | undefined {
 	const bytes = parseIp(address);
 	if (!bytes) return undefined;
 	const max = bytes.length * 8;
-	if (prefixText === undefined) return { bytes, prefix: max };
+	if (prefixText === undefined) return { text: text.trim(), bytes, prefix: max };
 	if (!/^\d{1,3}$/.test(prefixText)) return undefined;
 	const prefix = Number(prefixText);
-	return prefix <= max ? { bytes, prefix } : undefined;
+	return prefix <= max ? { text: text.trim(), bytes, prefix } : undefined;
 }
 
 /** Parses an IPv4 or IPv6 address to bytes; IPv4-mapped IPv6 addresses become IPv4. */
@@ -325,14 +378,13 @@ export function parseIp(text: string): Uint8Array | undefined {
 	return bytes;
 }
 
-/** Whether `address` lies inside any of the ranges (given as text, as in settings). */
-export function addressInRanges(address: string | undefined, ranges: readonly string[]): boolean {
+/** Whether `address` lies inside any of the ranges (as settings hold them, parsed). */
+export function addressInRanges(address: string | undefined, ranges: readonly Cidr[]): boolean {
 	if (!address) return false;
 	const ip = parseIp(address);
 	if (!ip) return false;
-	return ranges.some((range) => {
-		const cidr = parseCidr(range);
-		if (!cidr || cidr.bytes.length !== ip.length) return false;
+	return ranges.some((cidr) => {
+		if (cidr.bytes.length !== ip.length) return false;
 		let bits = cidr.prefix;
 		for (let i = 0; i < ip.length && bits > 0; i++, bits -= 8) {
 			const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
@@ -345,5 +397,7 @@ export function addressInRanges(address: string | undefined, ranges: readonly st
 /** Whether an address (or host name) is loopback only: `localhost`, 127.0.0.0/8, `::1`, also bracketed or IPv4-mapped. */
 export function isLoopback(host: string): boolean {
 	if (host.trim().toLowerCase() === "localhost") return true;
-	return addressInRanges(host, ["127.0.0.0/8", "::1"]);
+	return addressInRanges(host, LOOPBACK);
 }
+
+const LOOPBACK = [parseCidr("127.0.0.0/8")!, parseCidr("::1")!];

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../lib/errors.ts";
 import { thrown } from "./_helpers/assert.ts";
-import { addressInRanges, loadSettings, redactedSettings, resolveSettings } from "../lib/settings.ts";
+import { VOLUME_TYPES } from "../lib/admin.ts";
+import { volumeRate } from "../lib/billing.ts";
+import { addressInRanges, loadSettings, parseCidr, redactedSettings, resolveSettings } from "../lib/settings.ts";
 
 Deno.test("resolveSettings() gives the documented defaults", () => {
 	const s = resolveSettings();
@@ -14,7 +16,7 @@ Deno.test("resolveSettings() gives the documented defaults", () => {
 	assert.equal(s.LOG_LOCATION, "./logs");
 	assert.equal(s.WEB_LOG_LEVEL, "INFO");
 	assert.equal(s.LAUNCH_LOG_LEVEL, "INFO");
-	assert.deepEqual(s.TRUSTED_PROXIES, ["127.0.0.1", "::1"]);
+	assert.deepEqual(s.TRUSTED_PROXIES.map((range) => range.text), ["127.0.0.1", "::1"]);
 	assert.equal(s.AWS_DISCOUNT, 0);
 	assert.equal(s.DEFAULT_CHARGE_CODE, "CHANGEME");
 });
@@ -37,7 +39,7 @@ Deno.test("resolveSettings() applies MLIY_ environment overrides over the file",
 	assert.deepEqual(resolveSettings({ env: { MLIY_ADMIN_USERNAMES: "Alice,BOB" } }).ADMIN_USERNAMES, ["alice", "bob"]);
 	assert.deepEqual(s.REPLACEMENT_TOKENS, [["LDAP_HOST", "ldap.example.com"]]);
 	assert.equal(s.LAUNCH_LOG_LEVEL, "WARNING");
-	assert.deepEqual(s.TRUSTED_PROXIES, ["10.0.0.0/8", "::1"]);
+	assert.deepEqual(s.TRUSTED_PROXIES.map((range) => range.text), ["10.0.0.0/8", "::1"]);
 });
 
 Deno.test("resolveSettings() names every bad setting and what is wrong with it", () => {
@@ -75,6 +77,85 @@ Deno.test("resolveSettings() takes only http(s) URLs for PUBLIC_URL and AWS_ENDP
 			assert.equal(resolveSettings({ env: { [`MLIY_${key}`]: good } })[key as "PUBLIC_URL"], good);
 		}
 	}
+});
+
+Deno.test("resolveSettings() says what is wrong with a number in the settings' own words", () => {
+	const error = thrown(() =>
+		resolveSettings({
+			env: {
+				MLIY_USER_REFRESH_SECONDS: "99999",
+				MLIY_PORT: "-1",
+				MLIY_AWS_MAX_ATTEMPTS: "1.5",
+				MLIY_AWS_TIMEOUT_SECONDS: "0.5",
+				MLIY_HOST: " ",
+				MLIY_PLUGIN_SETTINGS: "[1]",
+				MLIY_EBS_PRICE_PER_GB_MONTH: '{"gp3": "cheap"}',
+				MLIY_AWS_DISCOUNT: "-0.1",
+			},
+		})
+	);
+	for (
+		const expected of [
+			'"USER_REFRESH_SECONDS" must be at most 3600',
+			'"PORT" must be at least 0',
+			'"AWS_MAX_ATTEMPTS" must be a whole number',
+			'"AWS_TIMEOUT_SECONDS" must be at least 1',
+			'"HOST" must not be empty',
+			'"PLUGIN_SETTINGS" must be a JSON object of names to text',
+			'"EBS_PRICE_PER_GB_MONTH" must map volume types to numbers',
+			'"AWS_DISCOUNT" must be at least 0',
+		]
+	) {
+		assert.ok(error.message.includes(expected), `${expected} in ${error.message}`);
+	}
+	assert.doesNotMatch(error.message, /Too big|Too small|Invalid input|expected/);
+});
+
+Deno.test("resolveSettings() merges a partial EBS price override with the default prices", () => {
+	const s = resolveSettings({ env: { MLIY_EBS_PRICE_PER_GB_MONTH: '{"gp3": 0.09, "io3": 0.2}' } });
+	assert.equal(s.EBS_PRICE_PER_GB_MONTH.gp3, 0.09);
+	assert.equal(s.EBS_PRICE_PER_GB_MONTH.gp2, 0.1, "gp2 keeps its default price");
+	assert.equal(s.EBS_PRICE_PER_GB_MONTH.io3, 0.2);
+	assert.ok(volumeRate(s, "gp2", 100).known, "a gp2 volume is not billed as price unknown");
+	assert.deepEqual(
+		Object.keys(resolveSettings().EBS_PRICE_PER_GB_MONTH),
+		VOLUME_TYPES,
+		"the types admins may choose are the types with a default price",
+	);
+});
+
+Deno.test("resolveSettings() requires LAUNCH_AVAILABILITY_ZONE to be a zone of AWS_REGION", () => {
+	assert.throws(
+		() => resolveSettings({ env: { MLIY_AWS_REGION: "eu-west-1", MLIY_LAUNCH_AVAILABILITY_ZONE: "us-east-1a" } }),
+		/"LAUNCH_AVAILABILITY_ZONE" must be a zone of AWS_REGION "eu-west-1", like eu-west-1a/,
+	);
+	assert.throws(
+		() => resolveSettings({ env: { MLIY_LAUNCH_AVAILABILITY_ZONE: "us-east-2a" } }),
+		/AWS_REGION "us-east-1"/,
+	);
+	const s = resolveSettings({ env: { MLIY_AWS_REGION: "eu-west-1", MLIY_LAUNCH_AVAILABILITY_ZONE: "eu-west-1b" } });
+	assert.equal(s.LAUNCH_AVAILABILITY_ZONE, "eu-west-1b");
+});
+
+Deno.test("resolveSettings() takes only sync intervals that divide an hour", () => {
+	assert.throws(
+		() => resolveSettings({ env: { MLIY_SYNC_INTERVAL_MINUTES: "7" } }),
+		/"SYNC_INTERVAL_MINUTES" must divide an hour evenly: one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30/,
+	);
+	assert.throws(() => resolveSettings({ env: { MLIY_SYNC_INTERVAL_MINUTES: "45" } }), /must be at most 30/);
+	for (const n of [1, 15, 30]) {
+		assert.equal(resolveSettings({ env: { MLIY_SYNC_INTERVAL_MINUTES: String(n) } }).SYNC_INTERVAL_MINUTES, n);
+	}
+});
+
+Deno.test("resolveSettings() parses address lists once, and the startup line shows them as written", () => {
+	const s = resolveSettings({ env: { MLIY_TRUSTED_PROXIES: "10.0.0.0/8, ::1", MLIY_METRICS_ALLOWED_ADDRESSES: "" } });
+	assert.deepEqual(s.TRUSTED_PROXIES, [parseCidr("10.0.0.0/8"), parseCidr("::1")]);
+	assert.ok(s.TRUSTED_PROXIES[0]!.bytes instanceof Uint8Array, "held parsed, not re-parsed per request");
+	assert.deepEqual(s.METRICS_ALLOWED_ADDRESSES, []);
+	assert.ok(addressInRanges("10.9.8.7", s.TRUSTED_PROXIES));
+	assert.deepEqual(redactedSettings(s).TRUSTED_PROXIES, ["10.0.0.0/8", "::1"]);
+	assert.deepEqual(redactedSettings(resolveSettings()).METRICS_ALLOWED_ADDRESSES, ["127.0.0.1", "::1"]);
 });
 
 Deno.test("resolveSettings() refuses unknown keys in the file and in MLIY_ variables", () => {
@@ -203,12 +284,13 @@ Deno.test("main.ts prints neither a malformed plugin setting nor database creden
 });
 
 Deno.test("addressInRanges() matches IPv4, IPv6, CIDRs and IPv4-mapped addresses", () => {
-	assert.ok(addressInRanges("10.1.2.3", ["10.0.0.0/8"]));
-	assert.ok(!addressInRanges("11.1.2.3", ["10.0.0.0/8"]));
-	assert.ok(addressInRanges("::1", ["::1"]));
-	assert.ok(addressInRanges("::ffff:127.0.0.1", ["127.0.0.1"]));
-	assert.ok(addressInRanges("fd00::5", ["fd00::/8"]));
-	assert.ok(!addressInRanges("fe80::1", ["fd00::/8"]));
-	assert.ok(!addressInRanges("not-an-ip", ["0.0.0.0/0"]));
-	assert.ok(!addressInRanges(undefined, ["0.0.0.0/0"]));
+	const ranges = (...texts: string[]) => texts.map((text) => parseCidr(text)!);
+	assert.ok(addressInRanges("10.1.2.3", ranges("10.0.0.0/8")));
+	assert.ok(!addressInRanges("11.1.2.3", ranges("10.0.0.0/8")));
+	assert.ok(addressInRanges("::1", ranges("::1")));
+	assert.ok(addressInRanges("::ffff:127.0.0.1", ranges("127.0.0.1")));
+	assert.ok(addressInRanges("fd00::5", ranges("fd00::/8")));
+	assert.ok(!addressInRanges("fe80::1", ranges("fd00::/8")));
+	assert.ok(!addressInRanges("not-an-ip", ranges("0.0.0.0/0")));
+	assert.ok(!addressInRanges(undefined, ranges("0.0.0.0/0")));
 });
