@@ -22,7 +22,7 @@ import {
 	trackedClusters,
 	updateCluster,
 } from "./db/clusters.ts";
-import { openBillOf } from "./db/bills.ts";
+import { billsOf } from "./db/bills.ts";
 import { getLaunch, insertLaunch, type Launch, updateLaunch } from "./db/launches.ts";
 import { getUser, type Group, type User } from "./db/users.ts";
 import type { Deps } from "./deps.ts";
@@ -402,9 +402,10 @@ export async function observeCluster(
 	if (ended && !row.endedAt && !changes.endedAt) changes.endedAt = now;
 	if (ended) changes.nodesRunning = 0;
 
-	// Billing: one period from EMR's creation time while it exists; closed at EMR's end time.
+	// Billing: one period for the cluster's whole life, from EMR's creation time to its end time
+	// (a cluster cannot be stopped, so a closed period is never reopened).
 	const merged = { ...row, ...changes } as Cluster;
-	if (seen && !(await openBillOf(deps.db, row.id)) && !row.endedAt) {
+	if (seen && !row.endedAt && (await billsOf(deps.db, row.id)).length === 0) {
 		const opened = await openClusterBill(deps, merged, merged.startedAt ?? now);
 		if (opened.spotPrice !== null) changes.spotPrice = opened.spotPrice;
 	}
@@ -648,11 +649,10 @@ export async function terminateCluster(deps: Deps, viewer: Viewer, clusterId: st
 		}
 		throw error;
 	}
+	// Billing goes on until EMR reports the cluster's end time: terminating takes minutes, and the
+	// sync closes the period at that time.
 	const changes: Partial<NewCluster> = ended ? { archived: true } : { state: "TERMINATING" };
-	if (!ended) {
-		await stopBilling(deps.db, clusterId, now);
-		if (cluster.dnsIp && await unpublishDns(deps, clusterId, cluster.dnsIp)) changes.dnsIp = null;
-	}
+	if (!ended && cluster.dnsIp && await unpublishDns(deps, clusterId, cluster.dnsIp)) changes.dnsIp = null;
 	await updateCluster(deps.db, clusterId, changes);
 	await audit("ok", ended ? "record removed" : `deleting stack ${cluster.stackName ?? cluster.stackId ?? ""}`);
 	deps.log.web.info("{what} cluster {clusterId} by {user}", {

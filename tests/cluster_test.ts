@@ -302,6 +302,38 @@ Deno.test("a cluster that terminates on its own is closed out by the sync at EMR
 	assert.equal(bill!.startedAt.toISOString(), "2025-03-01T12:00:00.000Z", "billed from EMR's creation time");
 });
 
+Deno.test("a cluster terminated from the portal is billed once, until EMR's end time", async () => {
+	let seen = emrCluster("WAITING", { readyAt: new Date("2025-03-01T12:10:00Z") });
+	const { deps } = await stubbed({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
+			listStackResources: () => Promise.resolve([]),
+			deleteStack: () => Promise.resolve(),
+		},
+		emr: { describeCluster: () => Promise.resolve(seen), ...emrBasics },
+	});
+	await using _ = deps;
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	deps.clock.set("2025-03-01T14:00:00Z");
+	const res = await request(deps.app, "/ajax/cluster/j-ABCDEF/terminate", { user: "alice", form: {} });
+	assert.equal(res.status, 200, await res.clone().text());
+	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "TERMINATING");
+
+	// The sync sees it terminating, then ended at EMR's end time.
+	seen = emrCluster("TERMINATING");
+	deps.clock.set("2025-03-01T14:05:00Z");
+	await syncClusters(deps);
+	const ended = new Date("2025-03-01T14:20:00Z");
+	seen = emrCluster("TERMINATED", { endedAt: ended, stateReason: "Terminated by user request" });
+	deps.clock.set("2025-03-01T14:30:00Z");
+	await syncClusters(deps);
+
+	const bills = await billsOf(deps.db, "j-ABCDEF");
+	assert.equal(bills.length, 1, JSON.stringify(bills));
+	assert.equal(bills[0]!.startedAt.toISOString(), "2025-03-01T12:00:00.000Z", "from EMR's creation time");
+	assert.equal(bills[0]!.endedAt?.toISOString(), ended.toISOString(), "until EMR's end time, not the click");
+});
+
 Deno.test("cluster refusals: no EMR access, config not permitted, non-owner terminate, bad purpose, core nodes out of range", async () => {
 	const aws = fakeAws();
 	await using deps = await createTestDeps({ aws });
