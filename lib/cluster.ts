@@ -42,7 +42,7 @@ import { canControl, canTerminate } from "./permissions.ts";
 import type { Price } from "./pricing.ts";
 import type { Settings } from "./settings.ts";
 import { groupIdsOf } from "./db/users.ts";
-import { ACTION_STALE_MS } from "./sync.ts";
+import { ACTION_STALE_MS, withinVanishGrace } from "./sync.ts";
 import { explainAwsError } from "./control.ts";
 
 export const MIN_CORE_NODES = 2;
@@ -399,7 +399,8 @@ export async function observeCluster(
 		if (c.endedAt && !row.endedAt) changes.endedAt = c.endedAt;
 	}
 	const ended = CLUSTER_ENDED_STATES.includes(state);
-	if (ended && !row.endedAt && !changes.endedAt) changes.endedAt = now;
+	// A vanished cluster is billed until it was last seen, not until the sync noticed.
+	if (ended && !row.endedAt && !changes.endedAt) changes.endedAt = seen ? now : row.lastSeenAt ?? now;
 	if (ended) changes.nodesRunning = 0;
 
 	// Billing: one period for the cluster's whole life, from EMR's creation time to its end time
@@ -460,7 +461,7 @@ export async function syncClusters(deps: Deps, scope: { ownerId?: number } = {})
 	const tracked = await trackedClusters(deps.db, scope.ownerId);
 	for (const row of tracked) {
 		const seen = await describeCluster(deps, row.id, true);
-		if (!seen && now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < 10 * 60_000) continue;
+		if (!seen && withinVanishGrace(row, now)) continue;
 		await observeCluster(deps, row, seen, now);
 	}
 	return tracked.length;
@@ -489,6 +490,7 @@ async function recordCluster(deps: Deps, launch: Launch, clusterId: string, stac
 		idleSeconds: options.idleSeconds,
 		nodesRequested: options.coreNodes + 1,
 		state: "STARTING",
+		createdAt: deps.clock(),
 	});
 	if (inserted) {
 		deps.log.launch.info("launch {launchId}: cluster {clusterId} recorded", { launchId: launch.id, clusterId });
@@ -562,10 +564,16 @@ export const clusterLaunchHandler: LaunchKindHandler = {
 			[row] = await clustersOfLaunch(deps.db, launch.id);
 			if (!row || (await getLaunch(deps.db, launch.id))?.status !== "creating") return;
 		}
+		const now = deps.clock();
 		const seen = await describeCluster(deps, row.id, true);
-		await observeCluster(deps, row, seen, deps.clock());
+		if (!seen) {
+			// EMR may not list a cluster CloudFormation just created: wait out the grace before giving up.
+			if (withinVanishGrace(row, now)) return;
+			await observeCluster(deps, row, undefined, now);
+			return await failLaunch(deps, launch, `EMR does not know cluster ${row.id}`);
+		}
+		await observeCluster(deps, row, seen, now);
 		const current = (await getCluster(deps.db, row.id))!;
-		if (!seen) return await failLaunch(deps, launch, `EMR does not know cluster ${row.id}`);
 		const steps = await deps.aws.emr.listSteps(row.id).catch(() => []);
 		const failedStep = steps.find((s) => s.state === "FAILED" || s.state === "CANCELLED");
 		if (failedStep) {

@@ -331,6 +331,7 @@ async function recordInstanceResources(deps: Deps, launch: Launch, resources: St
 			progressPercent: config?.hasProgressBar ? 0 : null,
 			progressUpdatedAt: config?.hasProgressBar ? now : null,
 			launchedAt: now,
+			createdAt: now,
 		});
 		if (inserted) {
 			newInstances.push(instanceResource.physicalId);
@@ -361,6 +362,7 @@ async function recordInstanceResources(deps: Deps, launch: Launch, resources: St
 			device: config?.volumeDevice ?? "",
 			volumeType: config?.volumeType ?? "gp2",
 			state: "creating",
+			createdAt: now,
 		});
 		if (inserted) {
 			newVolumes.push(volume.physicalId!);

@@ -30,6 +30,14 @@ export const LAUNCHED_BY_VALUE = "MLIY";
 
 /** A row not seen in AWS for this long after it was recorded is vanished (EC2 listings lag launches). */
 const VANISH_GRACE_MS = 10 * 60_000;
+
+/**
+ * Whether a row AWS did not return is still within the grace of {@link VANISH_GRACE_MS} since it
+ * was last seen (or recorded): AWS's listings lag a launch, so such a row is left alone for now.
+ */
+export function withinVanishGrace(row: { lastSeenAt: Date | null; createdAt: Date }, now: Date): boolean {
+	return now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS;
+}
 /** An action still marked in flight after this long is forgotten. */
 export const ACTION_STALE_MS = 15 * 60_000;
 
@@ -98,7 +106,12 @@ export async function observeInstance(
 	}
 	set("state", state);
 
-	const changedAt = clampToPast(transitionTime(seen?.stateTransitionReason), row.startedAt, now);
+	// A vanished instance is billed until it was last seen, not until the sync noticed.
+	const changedAt = clampToPast(
+		seen ? transitionTime(seen.stateTransitionReason) : row.lastSeenAt ?? undefined,
+		row.startedAt,
+		now,
+	);
 	if (state === "running") {
 		const startedAt = clampToPast(seen?.launchTime, row.stoppedAt, now);
 		if (row.state !== "running" || !row.startedAt) set("startedAt", startedAt);
@@ -199,7 +212,8 @@ export async function observeVolume(deps: Deps, row: Volume, seen: Ec2Volume | u
 		if (seen.device && seen.device !== row.device) changes.device = seen.device;
 	}
 	if (GONE_VOLUME_STATES.includes(state) || state === "deleting") {
-		await stopBilling(deps.db, row.id, now);
+		// A vanished volume (deleted volumes nearly always end so) is billed until it was last seen.
+		await stopBilling(deps.db, row.id, seen ? now : clampToPast(row.lastSeenAt ?? undefined, undefined, now));
 	} else if (state !== "creating" && !await openBillOf(deps.db, row.id)) {
 		const group = row.groupId ? await getGroup(deps.db, row.groupId) : undefined;
 		const sizeGb = changes.sizeGb ?? row.sizeGb;
@@ -266,8 +280,7 @@ export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}
 		);
 		for (const row of missing) {
 			const seen = found.get(row.id);
-			const recordedAt = row.lastSeenAt ?? row.createdAt;
-			if (!seen && now.getTime() - recordedAt.getTime() < VANISH_GRACE_MS) continue;
+			if (!seen && withinVanishGrace(row, now)) continue;
 			const changes = await observeInstance(deps, row, seen, now);
 			if (!seen) {
 				result.vanished += 1;
@@ -312,7 +325,7 @@ async function syncVolumes(deps: Deps, ownerId: number | undefined, now: Date): 
 	}
 	for (const row of tracked) {
 		const volume = seen.get(row.id);
-		if (!volume && now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS) continue;
+		if (!volume && withinVanishGrace(row, now)) continue;
 		await observeVolume(deps, row, volume, now);
 	}
 	return tracked.length;
@@ -327,7 +340,7 @@ export async function refreshInstances(deps: Deps, ids: readonly string[]): Prom
 		const row = await getInstance(deps.db, id);
 		const seen = found.get(id);
 		if (!row || row.archived) continue;
-		if (!seen && now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS) continue;
+		if (!seen && withinVanishGrace(row, now)) continue;
 		await observeInstance(deps, row, seen, now);
 	}
 }
@@ -341,7 +354,7 @@ export async function refreshVolumes(deps: Deps, ids: readonly string[]): Promis
 	);
 	for (const row of await volumesByIds(deps.db, [...ids])) {
 		const volume = seen.get(row.id);
-		if (!volume && now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS) continue;
+		if (!volume && withinVanishGrace(row, now)) continue;
 		await observeVolume(deps, row, volume, now);
 	}
 }

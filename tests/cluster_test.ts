@@ -334,6 +334,40 @@ Deno.test("a cluster terminated from the portal is billed once, until EMR's end 
 	assert.equal(bills[0]!.endedAt?.toISOString(), ended.toISOString(), "until EMR's end time, not the click");
 });
 
+Deno.test("a cluster EMR does not list yet is waited for, not marked vanished; one gone for good is billed until last seen", async () => {
+	let seen: EmrCluster | undefined;
+	const { deps, launch } = await stubbed({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
+			listStackResources: () => Promise.resolve([]),
+		},
+		emr: { describeCluster: () => Promise.resolve(seen), ...emrBasics },
+	});
+	await using _ = deps;
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "STARTING", "one not-found is not a vanished cluster");
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
+
+	seen = emrCluster("WAITING", { readyAt: new Date("2025-03-01T12:10:00Z") });
+	deps.clock.advance(60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "complete");
+	const lastSeen = (await getCluster(deps.db, "j-ABCDEF"))!.lastSeenAt!;
+
+	// EMR forgets it: after the grace it is vanished, billed until it was last seen.
+	seen = undefined;
+	deps.clock.advance(5 * 60_000);
+	await syncClusters(deps);
+	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "WAITING", "within the grace");
+	deps.clock.advance(30 * 60_000);
+	await syncClusters(deps);
+	const gone = (await getCluster(deps.db, "j-ABCDEF"))!;
+	assert.equal(gone.state, "vanished");
+	assert.equal(gone.endedAt?.toISOString(), lastSeen.toISOString());
+	const [bill] = await billsOf(deps.db, "j-ABCDEF");
+	assert.equal(bill!.endedAt?.toISOString(), lastSeen.toISOString());
+});
+
 Deno.test("cluster refusals: no EMR access, config not permitted, non-owner terminate, bad purpose, core nodes out of range", async () => {
 	const aws = fakeAws();
 	await using deps = await createTestDeps({ aws });

@@ -5,7 +5,8 @@ import { eq } from "drizzle-orm";
 import { billsOf, openBill } from "../lib/db/bills.ts";
 import { getInstance } from "../lib/db/instances.ts";
 import { getLease } from "../lib/db/leases.ts";
-import { users } from "../lib/db/schema.ts";
+import { users, volumes } from "../lib/db/schema.ts";
+import { getVolume } from "../lib/db/volumes.ts";
 import { AwsError } from "../lib/errors.ts";
 import { runJob } from "../lib/jobs.ts";
 import { syncResources, transitionTime } from "../lib/sync.ts";
@@ -79,6 +80,51 @@ motoTest("an instance AWS no longer knows is marked vanished and its bill closed
 	assert.equal(result.vanished, 1);
 	assert.equal((await getInstance(deps.db, "i-0ffffffffffffffff"))!.state, "vanished");
 	assert.ok((await billsOf(deps.db, "i-0ffffffffffffffff"))[0]!.endedAt);
+});
+
+Deno.test("a vanished instance and volume are billed until they were last seen, not until the sync noticed", async () => {
+	const aws = fakeAws({
+		ec2: { describeInstances: () => Promise.resolve([]), describeVolumes: () => Promise.resolve([]) },
+	});
+	await using deps = await createTestDeps({ aws });
+	const alice = await addUser(deps.db, "alice");
+	const started = new Date("2025-03-01T10:00:00Z");
+	const lastSeen = new Date("2025-03-01T11:00:00Z");
+	await addInstance(deps.db, {
+		id: "i-0ffffffffffffffff",
+		ownerId: alice.id,
+		startedAt: started,
+		createdAt: started,
+		lastSeenAt: lastSeen,
+	});
+	await deps.db.insert(volumes).values({
+		id: "vol-0ffffffffffffffff",
+		ownerId: alice.id,
+		sizeGb: 20,
+		state: "in-use",
+		createdAt: started,
+		lastSeenAt: lastSeen,
+	});
+	for (
+		const [kind, resourceId] of [["instance", "i-0ffffffffffffffff"], ["volume", "vol-0ffffffffffffffff"]] as const
+	) {
+		await openBill(deps.db, {
+			resourceKind: kind,
+			resourceId,
+			userId: alice.id,
+			costCenter: "CC",
+			description: kind,
+			hourlyRate: 0.01,
+			startedAt: started,
+		});
+	}
+	deps.clock.set("2025-03-01T11:45:00Z");
+	const result = await syncResources(deps);
+	assert.equal(result.vanished, 1);
+	assert.equal((await getInstance(deps.db, "i-0ffffffffffffffff"))!.state, "vanished");
+	assert.equal((await billsOf(deps.db, "i-0ffffffffffffffff"))[0]!.endedAt?.toISOString(), lastSeen.toISOString());
+	assert.equal((await getVolume(deps.db, "vol-0ffffffffffffffff"))!.state, "vanished");
+	assert.equal((await billsOf(deps.db, "vol-0ffffffffffffffff"))[0]!.endedAt?.toISOString(), lastSeen.toISOString());
 });
 
 Deno.test("AWS down during sync: the job logs the failure, and the next tick recovers", async () => {
