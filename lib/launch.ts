@@ -13,6 +13,7 @@ import {
 	type SoftwareConfig,
 	usableTypes,
 } from "./db/catalog.ts";
+import type { NewInstance } from "./db/instances.ts";
 import { insertLaunch, type Launch } from "./db/launches.ts";
 import { getUser, type Group, type User } from "./db/users.ts";
 import type { Deps } from "./deps.ts";
@@ -83,6 +84,33 @@ export function instanceNameFor(
 	config: Pick<SoftwareConfig, "instanceName" | "name">,
 ) {
 	return group.nameOverride || config.instanceName || config.name;
+}
+
+/**
+ * What an instance row takes from its launch: the launcher records it so, and so does the sync when
+ * it lists the instance first (CloudFormation gives the instance the stack's tags, launch id included).
+ */
+export function launchedInstanceFields(
+	launch: Launch,
+	group: Group | undefined,
+	config: SoftwareConfig | undefined,
+	now: Date,
+): NewInstance & { launchId: string } {
+	return {
+		id: "",
+		launchId: launch.id,
+		stackId: launch.stackId,
+		stackName: launch.stackName,
+		ownerId: launch.userId,
+		groupId: launch.groupId,
+		configId: launch.configId,
+		name: group && config ? instanceNameFor(group, config) : "",
+		instanceType: launch.instanceType,
+		amiId: config?.amiId ?? "",
+		progressText: config?.hasProgressBar ? "Initializing system" : null,
+		progressPercent: config?.hasProgressBar ? 0 : null,
+		progressUpdatedAt: config?.hasProgressBar ? now : null,
+	};
 }
 
 /** The standard tags every launched resource carries. */

@@ -6,7 +6,7 @@
  */
 import { recordAudit } from "./db/audit.ts";
 import { getConfig, getGroup, groupSecurityGroupsOf, paramsMap } from "./db/catalog.ts";
-import { insertInstance, instancesOfLaunch } from "./db/instances.ts";
+import { instancesOfLaunch, recordLaunchedInstance } from "./db/instances.ts";
 import { activeLaunches, claimLaunch, getLaunch, type Launch, releaseLaunch, updateLaunch } from "./db/launches.ts";
 import { getUser } from "./db/users.ts";
 import { insertVolume } from "./db/volumes.ts";
@@ -15,7 +15,7 @@ import { AwsError, UserError } from "./errors.ts";
 import {
 	buildInstanceParameters,
 	checkParameterSizes,
-	instanceNameFor,
+	launchedInstanceFields,
 	progressToken,
 	standardTags,
 } from "./launch.ts";
@@ -315,21 +315,11 @@ async function recordInstanceResources(deps: Deps, launch: Launch, resources: St
 	const newInstances: string[] = [];
 	const newVolumes: string[] = [];
 	if (instanceResource?.physicalId) {
-		const inserted = await insertInstance(deps.db, {
+		// The sync may have listed (and adopted) the instance first: then its row is linked to the launch.
+		const inserted = await recordLaunchedInstance(deps.db, {
+			...launchedInstanceFields(launch, group, config, now),
 			id: instanceResource.physicalId,
-			launchId: launch.id,
-			stackId: launch.stackId,
-			stackName: launch.stackName,
-			ownerId: launch.userId,
-			groupId: launch.groupId,
-			configId: launch.configId,
-			name: group && config ? instanceNameFor(group, config) : "",
-			instanceType: launch.instanceType,
-			amiId: config?.amiId ?? "",
 			state: "pending",
-			progressText: config?.hasProgressBar ? "Initializing system" : null,
-			progressPercent: config?.hasProgressBar ? 0 : null,
-			progressUpdatedAt: config?.hasProgressBar ? now : null,
 			launchedAt: now,
 			createdAt: now,
 		});

@@ -16,13 +16,15 @@ import {
 	trackedInstances,
 	updateInstance,
 } from "./db/instances.ts";
-import { ensureUser, getUser, getUserByUsername } from "./db/users.ts";
+import { getLaunch, type Launch } from "./db/launches.ts";
+import { ensureUser, getUser } from "./db/users.ts";
 import { GONE_VOLUME_STATES, liveVolumes, updateVolume, type Volume, volumesByIds } from "./db/volumes.ts";
 import type { Ec2Instance, Ec2Volume } from "./aws/types.ts";
 import { costCenterOf, instanceRate, startBilling, stopBilling, volumeRate } from "./billing.ts";
 import type { Deps } from "./deps.ts";
 import { publishDns, unpublishDns } from "./dns.ts";
 import { getConfig } from "./db/catalog.ts";
+import { LAUNCH_TAG, launchedInstanceFields } from "./launch.ts";
 
 /** The tag every portal-launched resource carries (the original's value). */
 export const LAUNCHED_BY_TAG = "LaunchedBy";
@@ -38,6 +40,9 @@ const VANISH_GRACE_MS = 10 * 60_000;
 export function withinVanishGrace(row: { lastSeenAt: Date | null; createdAt: Date }, now: Date): boolean {
 	return now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS;
 }
+/** Usernames accepted from a `userid` tag (stored lower case, as the portal's users are). */
+const TAGGED_USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
+
 /** An action still marked in flight after this long is forgotten. */
 export const ACTION_STALE_MS = 15 * 60_000;
 
@@ -176,7 +181,7 @@ async function followOwnerTag(
 	if (!tagged) return;
 	const current = await getUser(deps.db, row.ownerId);
 	if (current?.username === tagged) return;
-	if (!/^[a-z0-9][a-z0-9._@+-]{0,63}$/.test(tagged)) return;
+	if (!TAGGED_USERNAME.test(tagged)) return;
 	const { user } = await ensureUser(deps.db, { username: tagged });
 	set("ownerId", user.id);
 	deps.log.web.info("instance {id} now owned by {owner} (userid tag)", { id: row.id, owner: tagged });
@@ -359,29 +364,49 @@ export async function refreshVolumes(deps: Deps, ids: readonly string[]): Promis
 	}
 }
 
-/** Records an instance that carries the portal's tags but is unknown to the database. */
+/**
+ * Records an instance that carries the portal's tags but is unknown to the database. An instance of
+ * one of the portal's own launches is recorded as the launcher records it (CloudFormation gives it
+ * the stack's tags, launch id included), so its progress token and launch page work whichever of
+ * the sync and the launcher sees it first.
+ */
 async function adoptInstance(deps: Deps, seen: Ec2Instance, now: Date): Promise<boolean> {
-	const username = seen.tags.userid?.trim().toLowerCase();
-	if (!username || !/^[a-z0-9][a-z0-9._@+-]{0,63}$/.test(username)) {
-		deps.log.web.warn("not adopting {id}: it has no usable userid tag", { id: seen.id });
-		return false;
+	const launch = await launchOfInstance(deps, seen);
+	let fields: Omit<NewInstance, "id" | "instanceType">;
+	let owner: string;
+	if (launch) {
+		const [group, config] = await Promise.all([getGroup(deps.db, launch.groupId), getConfig(deps.db, launch.configId)]);
+		fields = {
+			...launchedInstanceFields(launch, group, config, now),
+			stackId: launch.stackId ?? seen.tags["aws:cloudformation:stack-id"] ?? null,
+		};
+		owner = `launch ${launch.id}`;
+	} else {
+		const username = seen.tags.userid?.trim().toLowerCase();
+		if (!username || !TAGGED_USERNAME.test(username)) {
+			deps.log.web.warn("not adopting {id}: it has no usable userid tag", { id: seen.id });
+			return false;
+		}
+		const groupName = seen.tags.Group ?? seen.tags.UserGroup;
+		const group = groupName ? await getGroupByName(deps.db, groupName) : undefined;
+		const config = seen.tags["Software Config"]
+			? await getConfigByName(deps.db, seen.tags["Software Config"])
+			: undefined;
+		fields = {
+			stackId: seen.tags["aws:cloudformation:stack-id"] ?? null,
+			stackName: seen.tags["aws:cloudformation:stack-name"] ?? null,
+			ownerId: (await ensureUser(deps.db, { username })).user.id,
+			groupId: group?.id ?? null,
+			configId: config?.id ?? null,
+			name: seen.tags.Name ?? "",
+		};
+		owner = username;
 	}
-	const owner = (await getUserByUsername(deps.db, username)) ?? (await ensureUser(deps.db, { username })).user;
-	const groupName = seen.tags.Group ?? seen.tags.UserGroup;
-	const group = groupName ? await getGroupByName(deps.db, groupName) : undefined;
-	const config = seen.tags["Software Config"]
-		? await getConfigByName(deps.db, seen.tags["Software Config"])
-		: undefined;
 	const inserted = await insertInstance(deps.db, {
+		...fields,
 		id: seen.id,
-		stackId: seen.tags["aws:cloudformation:stack-id"] ?? null,
-		stackName: seen.tags["aws:cloudformation:stack-name"] ?? null,
-		ownerId: owner.id,
-		groupId: group?.id ?? null,
-		configId: config?.id ?? null,
-		name: seen.tags.Name ?? "",
 		instanceType: seen.type,
-		amiId: seen.imageId,
+		amiId: seen.imageId || fields.amiId,
 		state: "pending",
 		launchedAt: seen.launchTime ?? now,
 	});
@@ -395,8 +420,20 @@ async function adoptInstance(deps: Deps, seen: Ec2Instance, now: Date): Promise<
 		resourceKind: "instance",
 		resourceId: seen.id,
 		outcome: "ok",
-		detail: `found in AWS with the portal's tags; owner ${username}`,
+		detail: `found in AWS with the portal's tags; owner ${owner}`,
 	});
-	deps.log.web.info("adopted {id} for {owner}", { id: seen.id, owner: username });
+	deps.log.web.info("adopted {id} for {owner}", { id: seen.id, owner });
 	return true;
+}
+
+/**
+ * The portal launch an instance belongs to, from its launch-id tag. The tag alone could be copied
+ * by hand; CloudFormation's own stack-name tag (the `aws:` prefix is reserved) must match too.
+ */
+async function launchOfInstance(deps: Deps, seen: Ec2Instance): Promise<Launch | undefined> {
+	const launchId = seen.tags[LAUNCH_TAG];
+	if (!launchId) return undefined;
+	const launch = await getLaunch(deps.db, launchId);
+	if (launch?.kind !== "instance" || launch.stackName !== seen.tags["aws:cloudformation:stack-name"]) return undefined;
+	return launch;
 }

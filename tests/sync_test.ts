@@ -15,7 +15,8 @@ import { createTestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
-import { addInstance, addUser } from "./_helpers/seed.ts";
+import { addInstance, addLaunch, addUser, seedWorld } from "./_helpers/seed.ts";
+import { LAUNCH_TAG } from "../lib/launch.ts";
 import type { Ec2Instance } from "../lib/aws/types.ts";
 
 const PORTAL_TAGS = { LaunchedBy: "MLIY" };
@@ -60,6 +61,22 @@ motoTest("sync adopts tagged instances of unknown users and ignores untagged one
 	assert.ok(erin, "the owner from the userid tag now exists");
 	assert.equal((await getInstance(deps.db, tagged!))?.ownerId, erin.id);
 	assert.equal(await getInstance(deps.db, untagged!), undefined);
+});
+
+motoTest("a launch-id tag copied by hand onto another instance does not tie it to that launch", async (moto) => {
+	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
+	const world = await seedWorld(deps.db);
+	const launch = await addLaunch(deps.db, {
+		userId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+		status: "creating",
+	});
+	const [id] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "alice", [LAUNCH_TAG]: launch.id });
+	assert.equal((await syncResources(deps)).adopted, 1);
+	const row = (await getInstance(deps.db, id!))!;
+	assert.equal(row.ownerId, world.alice.id);
+	assert.equal(row.launchId, null, "no CloudFormation stack-name tag matching the launch's stack");
 });
 
 motoTest("an instance AWS no longer knows is marked vanished and its bill closed", async (moto) => {

@@ -1,5 +1,6 @@
 /** Queries and writes for `instances`, including the joined rows the pages show. */
 import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type Db, preparedFor } from "./client.ts";
 import { groups, instances, launches, memberships, softwareConfigs, users } from "./schema.ts";
 
@@ -16,6 +17,34 @@ export async function getInstance(db: Db, id: string): Promise<Instance | undefi
 /** Inserts the instance unless it is already recorded; returns whether it was new. */
 export async function insertInstance(db: Db, instance: NewInstance): Promise<boolean> {
 	const rows = await db.insert(instances).values(instance).onConflictDoNothing().returning({ id: instances.id });
+	return rows.length > 0;
+}
+
+/**
+ * Records an instance of a launch: inserts it, or links the row the sync adopted when it listed the
+ * instance before the launcher recorded it (a row without a launch), keeping what the sync saw and
+ * any progress already reported. Returns whether the row was inserted or linked.
+ */
+export async function recordLaunchedInstance(
+	db: Db,
+	instance: NewInstance & { launchId: string },
+): Promise<boolean> {
+	const keep = (column: SQLiteColumn, name: string) => sql`coalesce(${column}, excluded.${sql.identifier(name)})`;
+	const rows = await db.insert(instances).values(instance).onConflictDoUpdate({
+		target: instances.id,
+		set: {
+			launchId: instance.launchId,
+			stackId: instance.stackId,
+			stackName: instance.stackName,
+			groupId: instance.groupId,
+			configId: instance.configId,
+			progressText: keep(instances.progressText, "progress_text"),
+			progressPercent: keep(instances.progressPercent, "progress_percent"),
+			progressUpdatedAt: keep(instances.progressUpdatedAt, "progress_updated_at"),
+			updatedAt: new Date(),
+		},
+		where: isNull(instances.launchId),
+	}).returning({ id: instances.id });
 	return rows.length > 0;
 }
 
