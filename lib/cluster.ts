@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { Viewer } from "./auth.ts";
-import type { EmrCluster } from "./aws/types.ts";
+import type { EmrCluster, Stack } from "./aws/types.ts";
 import { autoTerminateMinutes } from "./admin.ts";
 import { costCenterOf, startBilling, stopBilling } from "./billing.ts";
 import { parseTemplate } from "./cfn.ts";
@@ -23,7 +23,7 @@ import {
 	updateCluster,
 } from "./db/clusters.ts";
 import { billsOf } from "./db/bills.ts";
-import { getLaunch, insertLaunch, type Launch, updateLaunch } from "./db/launches.ts";
+import { insertLaunch, type Launch, updateLaunch } from "./db/launches.ts";
 import { getUser, type Group, type User } from "./db/users.ts";
 import type { Deps } from "./deps.ts";
 import { publishDns, unpublishDns } from "./dns.ts";
@@ -470,13 +470,13 @@ export async function syncClusters(deps: Deps, scope: { ownerId?: number } = {})
 // ---------------------------------------------------------------------------------------------
 // The launcher: the stack, then the cluster.
 
-async function recordCluster(deps: Deps, launch: Launch, clusterId: string, stackId: string): Promise<Cluster> {
+async function recordCluster(deps: Deps, launch: Launch, clusterId: string, stack: Stack): Promise<Cluster> {
 	const options = clusterOptions(launch);
 	const [group, config] = await Promise.all([getGroup(deps.db, launch.groupId), getConfig(deps.db, launch.configId)]);
 	const inserted = await insertCluster(deps.db, {
 		id: clusterId,
 		launchId: launch.id,
-		stackId,
+		stackId: stack.stackId,
 		stackName: launch.stackName,
 		ownerId: launch.userId,
 		groupId: launch.groupId,
@@ -490,6 +490,7 @@ async function recordCluster(deps: Deps, launch: Launch, clusterId: string, stac
 		idleSeconds: options.idleSeconds,
 		nodesRequested: options.coreNodes + 1,
 		state: "STARTING",
+		masterDns: stack.outputs.MasterDNS ?? null,
 		createdAt: deps.clock(),
 	});
 	if (inserted) {
@@ -552,17 +553,18 @@ export const clusterLaunchHandler: LaunchKindHandler = {
 	async follow(deps: Deps, launch: Launch) {
 		let [row] = await clustersOfLaunch(deps.db, launch.id);
 		if (!row) {
-			await followStack(deps, launch, async (resources, stack) => {
+			const recorded: { cluster?: Cluster } = {};
+			const stack = await followStack(deps, launch, async (resources, stack) => {
 				// Read outputs by name, never by position; fall back to the stack's cluster resource.
 				const clusterId = stack.outputs.ClusterID ??
 					resources.find((r) => r.type === "AWS::EMR::Cluster" && r.physicalId)?.physicalId;
 				if (!clusterId) return "CloudFormation is creating the cluster";
-				await recordCluster(deps, launch, clusterId, stack.stackId);
-				if (stack.outputs.MasterDNS) await updateCluster(deps.db, clusterId, { masterDns: stack.outputs.MasterDNS });
+				recorded.cluster = await recordCluster(deps, launch, clusterId, stack);
 				return `Cluster ${clusterId} created; waiting for EMR to start it`;
 			}, { completeOnStack: false });
-			[row] = await clustersOfLaunch(deps.db, launch.id);
-			if (!row || (await getLaunch(deps.db, launch.id))?.status !== "creating") return;
+			// Without a stack the launch has failed (or its stack is rolling back).
+			if (!stack || !recorded.cluster) return;
+			row = recorded.cluster;
 		}
 		const now = deps.clock();
 		const seen = await describeCluster(deps, row.id, true);
@@ -572,8 +574,7 @@ export const clusterLaunchHandler: LaunchKindHandler = {
 			await observeCluster(deps, row, undefined, now);
 			return await failLaunch(deps, launch, `EMR does not know cluster ${row.id}`);
 		}
-		await observeCluster(deps, row, seen, now);
-		const current = (await getCluster(deps.db, row.id))!;
+		const current = { ...row, ...await observeCluster(deps, row, seen, now) } as Cluster;
 		const steps = await deps.aws.emr.listSteps(row.id).catch(() => []);
 		const failedStep = steps.find((s) => s.state === "FAILED" || s.state === "CANCELLED");
 		if (failedStep) {
@@ -588,6 +589,10 @@ export const clusterLaunchHandler: LaunchKindHandler = {
 		const ready = !!seen.cluster.readyAt || READY_STATES.includes(seen.cluster.state);
 		if (ready) return await completeLaunch(deps, launch, "Ready");
 		if (CLUSTER_ENDED_STATES.includes(seen.cluster.state)) {
+			// A cluster that ends while its stack is being created takes the stack into a rollback: the
+			// stack decides, so that the rolled-back stack is deleted and its reason shown.
+			const stack = await followStack(deps, launch, undefined, { completeOnStack: false });
+			if (!stack || stack.status.endsWith("_IN_PROGRESS")) return;
 			return await failLaunch(
 				deps,
 				launch,

@@ -192,24 +192,30 @@ export function failureReason(stack: Stack, events: readonly StackEvent[]): stri
 }
 
 /** Stack statuses that end a launch as failed. */
-export function isFailedStatus(status: string): boolean {
+function isFailedStatus(status: string): boolean {
 	return status === "CREATE_FAILED" || status.startsWith("ROLLBACK_") || status.startsWith("DELETE_");
 }
 
 /**
- * Follows a creating launch's stack one step: `record` is given the stack's resources; the launch
- * completes on CREATE_COMPLETE, fails on a failed status (with the reason from the stack events)
- * or after the timeout. Returns the stack when it is still being created.
+ * Follows a creating launch's stack one step. `record` (when given) is given the stack's resources
+ * and returns the step to show. The launch completes on CREATE_COMPLETE (unless `completeOnStack`
+ * is false), fails on a failed status with the reason from the stack events, or after the timeout.
+ * A stack rolling back keeps its launch creating, showing the reason, until the rollback completes:
+ * only then can the stack be deleted, and a failed launch is not followed again. Returns the stack
+ * when the launch goes on: still being created, or created when `completeOnStack` is false.
  */
 export async function followStack(
 	deps: Deps,
 	launch: Launch,
-	record: (resources: StackResource[], stack: Stack) => Promise<string | undefined>,
+	record?: (resources: StackResource[], stack: Stack) => Promise<string | undefined>,
 	options: { completeOnStack?: boolean } = {},
-): Promise<void> {
+): Promise<Stack | undefined> {
 	const stack = await deps.aws.cloudFormation.describeStack(launch.stackId ?? launch.stackName);
-	if (!stack) return await failLaunch(deps, launch, "The stack no longer exists in CloudFormation.");
-	if (!stack.status.startsWith("DELETE_")) {
+	if (!stack) {
+		await failLaunch(deps, launch, "The stack no longer exists in CloudFormation.");
+		return undefined;
+	}
+	if (record && !stack.status.startsWith("DELETE_")) {
 		const step = await record(await deps.aws.cloudFormation.listStackResources(stack.stackId), stack);
 		if (step && step !== launch.step && stack.status.endsWith("_IN_PROGRESS") && !isFailedStatus(stack.status)) {
 			await updateLaunch(deps.db, launch.id, "creating", { step });
@@ -217,11 +223,25 @@ export async function followStack(
 	}
 	if (stack.status === "CREATE_COMPLETE" || stack.status.startsWith("UPDATE_")) {
 		// Clusters complete when EMR says the cluster is ready, not when the stack is.
-		if (options.completeOnStack ?? true) await completeLaunch(deps, launch, "Ready");
-		return;
+		if (!(options.completeOnStack ?? true)) return stack;
+		await completeLaunch(deps, launch, "Ready");
+		return undefined;
 	}
 	if (isFailedStatus(stack.status)) {
 		const reason = failureReason(stack, await deps.aws.cloudFormation.describeStackEvents(stack.stackId));
+		if (stack.status === "ROLLBACK_IN_PROGRESS") {
+			if (launchTimedOut(deps, launch)) {
+				await failLaunch(
+					deps,
+					launch,
+					`${reason} (CloudFormation was still rolling the stack back after ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes)`,
+				);
+			} else {
+				const step = `Failed; CloudFormation is rolling the stack back: ${reason}`;
+				if (step !== launch.step) await updateLaunch(deps.db, launch.id, "creating", { step });
+			}
+			return undefined;
+		}
 		await failLaunch(deps, launch, reason);
 		if (stack.status === "ROLLBACK_COMPLETE") {
 			// A rolled-back stack holds nothing but its name; remove it as the original never did.
@@ -232,7 +252,7 @@ export async function followStack(
 				})
 			);
 		}
-		return;
+		return undefined;
 	}
 	if (launchTimedOut(deps, launch)) {
 		await failLaunch(
@@ -241,7 +261,9 @@ export async function followStack(
 			`Gave up after ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes: the stack was still ${stack.status}. ` +
 				"Anything it created is on your dashboard; terminate it there if you do not need it.",
 		);
+		return undefined;
 	}
+	return stack;
 }
 
 /** Instances: the stack's instance and volume are recorded; complete with the stack. */

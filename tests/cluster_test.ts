@@ -230,6 +230,46 @@ Deno.test("a failed cluster stack surfaces CloudFormation's reason", async () =>
 	);
 });
 
+Deno.test("a cluster that ends while its stack is created waits for the rollback, then fails with its reason and the stack is deleted", async () => {
+	let status = "CREATE_IN_PROGRESS";
+	const { deps, aws, launch } = await stubbed({
+		cloudFormation: {
+			describeStack: () =>
+				Promise.resolve(stack(status, status === "CREATE_IN_PROGRESS" ? { ClusterID: "j-ABCDEF" } : {})),
+			listStackResources: () => Promise.resolve([]),
+			describeStackEvents: () =>
+				Promise.resolve([{
+					logicalId: "Cluster",
+					type: "AWS::EMR::Cluster",
+					status: "CREATE_FAILED",
+					reason: "Master instance failed to bootstrap",
+					timestamp: new Date(),
+				}]),
+			deleteStack: () => Promise.resolve(),
+		},
+		emr: {
+			describeCluster: () =>
+				Promise.resolve(emrCluster("TERMINATED_WITH_ERRORS", { stateReason: "Bootstrap failure" })),
+			...emrBasics,
+		},
+	});
+	await using _ = deps;
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", "CloudFormation has not noticed yet");
+	status = "ROLLBACK_IN_PROGRESS";
+	deps.clock.advance(60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", "rolling back");
+	assert.ok(!aws.calls.includes("cloudFormation.deleteStack"));
+	status = "ROLLBACK_COMPLETE";
+	deps.clock.advance(60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.equal(failed.reason, "Cluster (AWS::EMR::Cluster): Master instance failed to bootstrap");
+	assert.ok(aws.calls.includes("cloudFormation.deleteStack"), "the rolled-back stack is deleted");
+});
+
 Deno.test("a failed step fails the launch with the step's reason instead of waiting forever", async () => {
 	const { deps, launch } = await stubbed({
 		cloudFormation: {

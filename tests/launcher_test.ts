@@ -8,6 +8,7 @@ import { AwsError } from "../lib/errors.ts";
 import { getLaunch } from "../lib/db/launches.ts";
 import { launches } from "../lib/db/schema.ts";
 import { advanceLaunches, failureReason } from "../lib/launcher.ts";
+import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import type { Stack, StackEvent } from "../lib/aws/types.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
@@ -93,6 +94,59 @@ Deno.test("a rolled-back stack fails the launch with its reason and is deleted",
 	assert.equal(failed.status, "failed");
 	assert.equal(failed.reason, "Resource creation was cancelled");
 	assert.ok(aws.calls.includes("cloudFormation.deleteStack"), "the rolled-back stack is deleted");
+});
+
+Deno.test("a stack still rolling back keeps its launch until the rollback completes, then fails it and deletes the stack", async () => {
+	let status = "ROLLBACK_IN_PROGRESS";
+	const events: StackEvent[] = [{
+		logicalId: "Instance",
+		type: "AWS::EC2::Instance",
+		status: "CREATE_FAILED",
+		reason: "The key pair 'analyst-key' does not exist",
+		timestamp: new Date(1),
+	}];
+	const aws = fakeAws({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack(status)),
+			listStackResources: () => Promise.resolve([]),
+			describeStackEvents: () => Promise.resolve(events),
+			deleteStack: () => Promise.resolve(),
+		},
+	});
+	await using deps = await createTestDeps({ aws });
+	const { launch } = await queuedLaunch(deps);
+	await deps.db.update(launches).set({ status: "creating", stackId: STACK_ID, submittedAt: deps.clock() });
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const rolling = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(rolling.status, "creating", "followed until the rollback completes");
+	assert.match(rolling.step, /rolling the stack back: Instance \(AWS::EC2::Instance\): The key pair/);
+	assert.ok(!aws.calls.includes("cloudFormation.deleteStack"), "a stack cannot be deleted while it rolls back");
+
+	status = "ROLLBACK_COMPLETE";
+	deps.clock.advance(60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.equal(failed.reason, "Instance (AWS::EC2::Instance): The key pair 'analyst-key' does not exist");
+	assert.ok(aws.calls.includes("cloudFormation.deleteStack"), "the rolled-back stack is deleted");
+});
+
+Deno.test("a rollback still running at LAUNCH_TIMEOUT_MINUTES fails the launch with the failure's reason", async () => {
+	const aws = fakeAws({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("ROLLBACK_IN_PROGRESS", "Resource creation was cancelled")),
+			listStackResources: () => Promise.resolve([]),
+			describeStackEvents: () => Promise.resolve([]),
+		},
+	});
+	await using deps = await createTestDeps({ aws, settings: { LAUNCH_TIMEOUT_MINUTES: 30 } });
+	const { launch } = await queuedLaunch(deps);
+	await deps.db.update(launches).set({ status: "creating", stackId: STACK_ID, submittedAt: deps.clock() });
+	deps.clock.advance(31 * 60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.match(failed.reason!, /^Resource creation was cancelled \(CloudFormation was still rolling the stack back/);
 });
 
 Deno.test("failureReason() falls back to the stack's reason and then its status", () => {
