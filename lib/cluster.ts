@@ -34,7 +34,6 @@ import {
 	followStack,
 	type LaunchKindHandler,
 	launchTimedOut,
-	resolvePlacement,
 	submitStack,
 } from "./launcher.ts";
 import { checkParameterSizes, hashToken, instanceNameFor, LAUNCH_TAG, progressToken } from "./launch.ts";
@@ -512,16 +511,7 @@ async function recordCluster(deps: Deps, launch: Launch, clusterId: string, stac
 /** Clusters: the stack, then the cluster through EMR. */
 export const clusterLaunchHandler: LaunchKindHandler = {
 	async submit(deps: Deps, launch: Launch) {
-		await submitStack(deps, launch, async () => {
-			const [user, group, config] = await Promise.all([
-				getUser(deps.db, launch.userId),
-				getGroup(deps.db, launch.groupId),
-				getConfig(deps.db, launch.configId),
-			]);
-			if (!user || !group || !config) {
-				throw new UserError(409, "The group or software configuration was deleted before the launch started.");
-			}
-			const placement = await resolvePlacement(deps);
+		await submitStack(deps, launch, ({ user, group, config, placement }) => {
 			const options = clusterOptions(launch);
 			const parameters = clusterParameters({
 				settings: deps.settings,
@@ -541,7 +531,7 @@ export const clusterLaunchHandler: LaunchKindHandler = {
 				launchId: launch.id,
 				defaultChargeCode: deps.settings.DEFAULT_CHARGE_CODE,
 			});
-			return { templateBody: config.templateBody, parameters, tags };
+			return Promise.resolve({ templateBody: config.templateBody, parameters, tags });
 		});
 	},
 

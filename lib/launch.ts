@@ -195,6 +195,25 @@ export function buildInstanceParameters(input: InstanceStackInput): Record<strin
 	return parameters;
 }
 
+/**
+ * An instance stack's parameters for a launch (with its progress token and the global params),
+ * checked against CloudFormation's size limit: the request checks them with a placeholder
+ * placement, so a size problem is a 4xx before anything is recorded; the launcher sends them.
+ */
+export async function instanceStackParameters(
+	deps: Pick<Deps, "db" | "settings" | "secret">,
+	input: Omit<InstanceStackInput, "settings" | "globalParams" | "token">,
+): Promise<Record<string, string>> {
+	const parameters = buildInstanceParameters({
+		...input,
+		settings: deps.settings,
+		globalParams: await paramsMap(deps.db),
+		token: await progressToken(deps.secret, input.launchId),
+	});
+	checkParameterSizes(parameters);
+	return parameters;
+}
+
 /** Refuses parameters over CloudFormation's 4096-byte limit, saying how far over they are. */
 export function checkParameterSizes(parameters: Record<string, string>): void {
 	for (const [key, value] of Object.entries(parameters)) {
@@ -292,20 +311,15 @@ export async function requestInstanceLaunch(
 	const checked = await checkInstanceLaunch(deps, viewer, request);
 	const launchId = crypto.randomUUID();
 	const stackName = stackNameFor(instanceNameFor(checked.group, checked.config), checked.group.ags, launchId);
-	const token = await progressToken(deps.secret, launchId);
-	const parameters = buildInstanceParameters({
-		settings: deps.settings,
+	await instanceStackParameters(deps, {
 		group: checked.group,
 		config: checked.config,
 		instanceType: checked.instanceType,
 		securityGroupIds: checked.securityGroupIds,
-		globalParams: await paramsMap(deps.db),
 		launchId,
 		stackName,
-		token,
 		placement: { subnetId: "subnet-00000000000000000", availabilityZone: "xx-xxxx-0x" },
 	});
-	checkParameterSizes(parameters);
 	const launch = await insertLaunch(deps.db, {
 		id: launchId,
 		userId: checked.user.id,
@@ -317,7 +331,7 @@ export async function requestInstanceLaunch(
 		stackName,
 		status: "queued",
 		step: "Queued: sending the request to CloudFormation",
-		progressTokenHash: await hashToken(token),
+		progressTokenHash: await hashToken(await progressToken(deps.secret, launchId)),
 	});
 	deps.metrics.launches.inc({ outcome: "requested" });
 	deps.log.launch.info("launch {launchId} requested by {user}: {config} ({type}) in {group}", {

@@ -5,21 +5,15 @@
  * launch started before a restart finishes after it.
  */
 import { recordAudit } from "./db/audit.ts";
-import { getConfig, getGroup, groupSecurityGroupsOf, paramsMap } from "./db/catalog.ts";
+import { getConfig, getGroup, type SoftwareConfig } from "./db/catalog.ts";
 import { instancesOfLaunch, recordLaunchedInstance } from "./db/instances.ts";
 import { activeLaunches, claimLaunch, getLaunch, type Launch, releaseLaunch, updateLaunch } from "./db/launches.ts";
-import { getUser } from "./db/users.ts";
+import { getUser, type Group, type User } from "./db/users.ts";
 import { insertVolume } from "./db/volumes.ts";
 import type { Deps } from "./deps.ts";
 import { AwsError, UserError } from "./errors.ts";
-import {
-	buildInstanceParameters,
-	checkParameterSizes,
-	launchedInstanceFields,
-	progressToken,
-	standardTags,
-} from "./launch.ts";
-import type { Stack, StackEvent, StackResource } from "./aws/types.ts";
+import { instanceStackParameters, launchedInstanceFields, standardTags } from "./launch.ts";
+import type { Placement, Stack, StackEvent, StackResource } from "./aws/types.ts";
 import { refreshInstances, refreshVolumes } from "./sync.ts";
 
 /** How long one process may hold a launch for one step before others assume it crashed. */
@@ -110,18 +104,52 @@ export function launchTimedOut(deps: Deps, launch: Launch): boolean {
 	return deps.clock().getTime() - since > deps.settings.LAUNCH_TIMEOUT_MINUTES * 60_000;
 }
 
+/** What a launch's stack is built from, loaded once by {@link submitStack} for every kind. */
+export interface LaunchContext {
+	user: User;
+	group: Group;
+	config: SoftwareConfig;
+	placement: Placement;
+}
+
+/** A stack to create. */
+export interface StackInput {
+	templateBody: string;
+	parameters: Record<string, string>;
+	tags: Record<string, string>;
+}
+
 /**
- * Calls CreateStack for a queued launch. Transient AWS trouble leaves it queued for the next run;
- * a refusal (bad template, bad parameter) fails it with AWS's message.
+ * Calls CreateStack for a queued launch with what `build` makes of its {@link LaunchContext}.
+ * Transient trouble (AWS, or instance metadata not answering) leaves it queued for the next run
+ * until LAUNCH_TIMEOUT_MINUTES; a refusal (bad template, bad parameter) fails it with the reason.
  */
 export async function submitStack(
 	deps: Deps,
 	launch: Launch,
-	build: () => Promise<{ templateBody: string; parameters: Record<string, string>; tags: Record<string, string> }>,
+	build: (context: LaunchContext) => Promise<StackInput>,
 ): Promise<void> {
+	const [user, group, config] = await Promise.all([
+		getUser(deps.db, launch.userId),
+		getGroup(deps.db, launch.groupId),
+		getConfig(deps.db, launch.configId),
+	]);
+	if (!user || !group || !config) {
+		return await failLaunch(deps, launch, "The group or software configuration was deleted before the launch started.");
+	}
+	const placement = await resolvePlacement(deps);
+	if (!placement) {
+		const advice = "The portal could not read its own subnet from instance metadata. " +
+			"If it does not run on EC2, an admin must set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE.";
+		return await retryLater(deps, launch, {
+			why: advice,
+			reason: `Gave up after ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes: ${advice}`,
+			detail: "instance metadata did not answer",
+		});
+	}
 	let input;
 	try {
-		input = await build();
+		input = await build({ user, group, config, placement });
 	} catch (error) {
 		if (error instanceof UserError) return await failLaunch(deps, launch, error.message);
 		throw error;
@@ -143,25 +171,31 @@ export async function submitStack(
 			if (existing) return await markSubmitted(deps, launch, existing.stackId);
 		}
 		if (error.transient) {
-			if (launchTimedOut(deps, launch)) {
-				return await failLaunch(
-					deps,
-					launch,
-					`AWS stayed unavailable for ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes (${error.message})`,
-				);
-			}
-			await updateLaunch(deps.db, launch.id, "queued", {
-				attempts: launch.attempts + 1,
-				step: `Waiting to retry: AWS is ${error.kind === "throttled" ? "throttling requests" : "not answering"}`,
+			return await retryLater(deps, launch, {
+				why: `AWS is ${error.kind === "throttled" ? "throttling requests" : "not answering"}`,
+				reason: `AWS stayed unavailable for ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes (${error.message})`,
+				detail: `CreateStack ${error.kind}`,
 			});
-			deps.log.launch.warn("launch {launchId}: CreateStack {kind}, will retry", {
-				launchId: launch.id,
-				kind: error.kind,
-			});
-			return;
 		}
 		await failLaunch(deps, launch, `CloudFormation refused the stack: ${error.message.replace(/^CreateStack: /, "")}`);
 	}
+}
+
+/**
+ * Leaves a queued launch for the next run, showing `why`; after LAUNCH_TIMEOUT_MINUTES it fails
+ * with `reason`.
+ */
+async function retryLater(
+	deps: Deps,
+	launch: Launch,
+	outcome: { why: string; reason: string; detail: string },
+): Promise<void> {
+	if (launchTimedOut(deps, launch)) return await failLaunch(deps, launch, outcome.reason);
+	await updateLaunch(deps.db, launch.id, "queued", {
+		attempts: launch.attempts + 1,
+		step: `Waiting to retry: ${outcome.why}`,
+	});
+	deps.log.launch.warn("launch {launchId}: {detail}, will retry", { launchId: launch.id, detail: outcome.detail });
 }
 
 async function markSubmitted(deps: Deps, launch: Launch, stackId: string): Promise<void> {
@@ -269,59 +303,42 @@ export async function followStack(
 /** Instances: the stack's instance and volume are recorded; complete with the stack. */
 export const instanceLaunchHandler: LaunchKindHandler = {
 	async submit(deps, launch) {
-		await submitStack(deps, launch, async () => {
-			const [user, group, config] = await Promise.all([
-				getUser(deps.db, launch.userId),
-				getGroup(deps.db, launch.groupId),
-				getConfig(deps.db, launch.configId),
-			]);
-			if (!user || !group || !config) {
-				throw new UserError(409, "The group or software configuration was deleted before the launch started.");
-			}
-			const placement = await resolvePlacement(deps);
-			const defaults = await groupSecurityGroupsOf(deps.db, group.id, "default");
-			const chosen = Array.isArray(launch.options.securityGroupIds) ? launch.options.securityGroupIds.map(String) : [];
-			const parameters = buildInstanceParameters({
-				settings: deps.settings,
+		await submitStack(deps, launch, async ({ user, group, config, placement }) => ({
+			templateBody: config.templateBody,
+			parameters: await instanceStackParameters(deps, {
 				group,
 				config,
 				instanceType: launch.instanceType,
-				securityGroupIds: [...new Set([...defaults.map((sg) => sg.sgId), ...chosen])],
-				globalParams: await paramsMap(deps.db),
+				// The request stored the group's defaults with the chosen ones, checked against the limit.
+				securityGroupIds: Array.isArray(launch.options.securityGroupIds)
+					? launch.options.securityGroupIds.map(String)
+					: [],
 				launchId: launch.id,
 				stackName: launch.stackName,
-				token: await progressToken(deps.secret, launch.id),
 				placement,
-			});
-			checkParameterSizes(parameters);
-			const tags = standardTags({
+			}),
+			tags: standardTags({
 				user,
 				group,
 				config,
 				launchId: launch.id,
 				defaultChargeCode: deps.settings.DEFAULT_CHARGE_CODE,
-			});
-			return { templateBody: config.templateBody, parameters, tags };
-		});
+			}),
+		}));
 	},
 	async follow(deps, launch) {
 		await followStack(deps, launch, (resources) => recordInstanceResources(deps, launch, resources));
 	},
 };
 
-/** Subnet and AZ: from settings, else the portal server's own (instance metadata). */
-export async function resolvePlacement(deps: Deps): Promise<{ subnetId: string; availabilityZone: string }> {
+/** Subnet and AZ: from settings, else the portal server's own (instance metadata); undefined when neither answers. */
+async function resolvePlacement(deps: Deps): Promise<Placement | undefined> {
 	const { LAUNCH_SUBNET_ID, LAUNCH_AVAILABILITY_ZONE } = deps.settings;
 	if (LAUNCH_SUBNET_ID && LAUNCH_AVAILABILITY_ZONE) {
 		return { subnetId: LAUNCH_SUBNET_ID, availabilityZone: LAUNCH_AVAILABILITY_ZONE };
 	}
 	const own = await deps.aws.placement();
-	if (!own) {
-		throw new UserError(
-			503,
-			"The portal does not know where to launch: set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE (it is not running on EC2, so it cannot use its own subnet).",
-		);
-	}
+	if (!own) return undefined;
 	return {
 		subnetId: LAUNCH_SUBNET_ID ?? own.subnetId,
 		availabilityZone: LAUNCH_AVAILABILITY_ZONE ?? own.availabilityZone,

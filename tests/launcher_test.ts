@@ -13,7 +13,7 @@ import type { Stack, StackEvent } from "../lib/aws/types.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
-import { addLaunch, seedWorld } from "./_helpers/seed.ts";
+import { addLaunch, addSecurityGroup, attachSecurityGroup, seedWorld } from "./_helpers/seed.ts";
 
 const STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1";
 
@@ -237,16 +237,67 @@ Deno.test("a CreateStack retried after a crash takes over the stack the first at
 	assert.equal(taken.stackId, STACK_ID);
 });
 
-Deno.test("a launch without a known subnet fails with advice instead of calling AWS", async () => {
+Deno.test("a launch without a known subnet waits with advice instead of calling AWS, and fails at the timeout", async () => {
 	const aws = fakeAws();
+	await using deps = await createTestDeps({
+		aws,
+		settings: { LAUNCH_SUBNET_ID: undefined, LAUNCH_AVAILABILITY_ZONE: undefined, LAUNCH_TIMEOUT_MINUTES: 30 },
+	});
+	const { launch } = await queuedLaunch(deps);
+	await deps.db.update(launches).set({ createdAt: deps.clock() });
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const waiting = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(waiting.status, "queued");
+	assert.match(waiting.step, /set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE/);
+	deps.clock.advance(31 * 60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.match(failed.reason!, /Gave up after 30 minutes: .*set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE/);
+	assert.ok(!aws.calls.includes("cloudFormation.createStack"));
+});
+
+Deno.test("instance metadata that does not answer once leaves the launch queued; the next run submits it", async () => {
+	let answers = false;
+	const aws = fakeAws({
+		placement: () =>
+			Promise.resolve(answers ? { subnetId: "subnet-0aaaaaaaaaaaaaaaa", availabilityZone: "us-east-1c" } : undefined),
+		cloudFormation: { createStack: () => Promise.resolve({ stackId: STACK_ID }) },
+	});
 	await using deps = await createTestDeps({
 		aws,
 		settings: { LAUNCH_SUBNET_ID: undefined, LAUNCH_AVAILABILITY_ZONE: undefined },
 	});
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
-	const failed = (await getLaunch(deps.db, launch.id))!;
-	assert.equal(failed.status, "failed");
-	assert.match(failed.reason!, /set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE/);
-	assert.ok(!aws.calls.includes("cloudFormation.createStack"));
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "queued");
+	answers = true;
+	deps.clock.advance(60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
+});
+
+Deno.test("the stored security groups (the group's defaults with the chosen ones) are sent as they are", async () => {
+	let sent: Record<string, string> = {};
+	const aws = fakeAws({
+		cloudFormation: {
+			createStack: (input) => {
+				sent = input.parameters;
+				return Promise.resolve({ stackId: STACK_ID });
+			},
+		},
+	});
+	await using deps = await createTestDeps({ aws });
+	const { world, launch } = await queuedLaunch(deps);
+	await deps.db.update(launches).set({ options: { securityGroupIds: [world.sgOptional.sgId] } });
+	// Defaults changed after the request: the launch keeps what was checked when it was requested.
+	await attachSecurityGroup(
+		deps.db,
+		world.science.id,
+		(await addSecurityGroup(deps.db, "sg-0000000000000000c")).id,
+		"default",
+	);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
+	assert.equal(sent.SecurityGroupIds, world.sgOptional.sgId);
 });
