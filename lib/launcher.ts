@@ -7,17 +7,33 @@
 import { recordAudit } from "./db/audit.ts";
 import { getConfig, getGroup, type SoftwareConfig } from "./db/catalog.ts";
 import { instancesOfLaunch, recordLaunchedInstance } from "./db/instances.ts";
-import { activeLaunches, claimLaunch, getLaunch, type Launch, releaseLaunch, updateLaunch } from "./db/launches.ts";
+import { activeLaunches, claimLaunch, type Launch, releaseLaunch, updateLaunch } from "./db/launches.ts";
 import { getUser, type Group, type User } from "./db/users.ts";
 import { insertVolume } from "./db/volumes.ts";
 import type { Deps } from "./deps.ts";
+import type { Settings } from "./settings.ts";
 import { AwsError, UserError } from "./errors.ts";
 import { instanceStackParameters, launchedInstanceFields, standardTags } from "./launch.ts";
 import type { Placement, Stack, StackEvent, StackResource } from "./aws/types.ts";
 import { refreshInstances, refreshVolumes } from "./sync.ts";
 
-/** How long one process may hold a launch for one step before others assume it crashed. */
-const CLAIM_MS = 2 * 60_000;
+/**
+ * The most AWS calls one step makes one after another (a cluster's: stack, resources, the cluster,
+ * its groups, spot price, DNS, steps, then stack, events and delete when it ended; an instance's fewer).
+ */
+const AWS_CALLS_PER_STEP = 12;
+/** The most the SDK's standard retry waits between two attempts. */
+const MAX_RETRY_DELAY_SECONDS = 20;
+
+/**
+ * How long one process holds a launch for one step before others assume it crashed: longer than
+ * the step's AWS calls can take, each tried AWS_MAX_ATTEMPTS times for up to AWS_TIMEOUT_SECONDS,
+ * so a slow step never outlives its claim (and two processes never move one launch at once).
+ */
+export function claimMs(settings: Pick<Settings, "AWS_MAX_ATTEMPTS" | "AWS_TIMEOUT_SECONDS">): number {
+	const perCall = settings.AWS_MAX_ATTEMPTS * (settings.AWS_TIMEOUT_SECONDS + MAX_RETRY_DELAY_SECONDS);
+	return Math.max(2 * 60_000, AWS_CALLS_PER_STEP * perCall * 1000);
+}
 
 /** How one kind of launch (instance, cluster) is submitted and followed. */
 export interface LaunchKindHandler {
@@ -25,31 +41,29 @@ export interface LaunchKindHandler {
 	follow(deps: Deps, launch: Launch): Promise<void>;
 }
 
-/**
- * Moves every active launch one step with the handler of its kind (instances by default; the job
- * passes every kind). Errors of one launch do not stop the others.
- */
+/** Moves every active launch of a kind `handlers` knows one step. Errors of one launch do not stop the others. */
 export async function advanceLaunches(
 	deps: Deps,
-	handlers: Readonly<Record<string, LaunchKindHandler>> = { instance: instanceLaunchHandler },
+	handlers: Readonly<Record<string, LaunchKindHandler>>,
 ): Promise<number> {
 	const launches = (await activeLaunches(deps.db)).filter((launch) => launch.kind in handlers);
-	for (const launch of launches) {
+	for (const { id } of launches) {
 		const now = deps.clock();
+		const until = new Date(now.getTime() + claimMs(deps.settings));
 		// Another process may be moving the same launch right now (two portals on one database).
-		if (!await claimLaunch(deps.db, launch.id, now, new Date(now.getTime() + CLAIM_MS))) continue;
+		const launch = await claimLaunch(deps.db, id, now, until);
+		if (!launch) continue;
 		try {
-			const fresh = (await getLaunch(deps.db, launch.id)) ?? launch;
-			const handler = handlers[fresh.kind]!;
-			if (fresh.status === "queued") await handler.submit(deps, fresh);
-			else if (fresh.status === "creating") await handler.follow(deps, fresh);
+			const handler = handlers[launch.kind]!;
+			if (launch.status === "queued") await handler.submit(deps, launch);
+			else if (launch.status === "creating") await handler.follow(deps, launch);
 		} catch (error) {
 			deps.log.launch.error("launch {launchId}: step failed, will retry next run: {message}", {
-				launchId: launch.id,
+				launchId: id,
 				message: (error as Error).message,
 			});
 		} finally {
-			await releaseLaunch(deps.db, launch.id);
+			await releaseLaunch(deps.db, id, until);
 		}
 	}
 	return launches.length;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { AwsError } from "../lib/errors.ts";
-import { getLaunch } from "../lib/db/launches.ts";
+import { claimLaunch, getLaunch, releaseLaunch } from "../lib/db/launches.ts";
 import { launches } from "../lib/db/schema.ts";
 import { advanceLaunches, failureReason } from "../lib/launcher.ts";
 import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
@@ -65,9 +65,9 @@ Deno.test("a CREATE_FAILED stack fails the launch with the first resource failur
 	});
 	await using deps = await createTestDeps({ aws });
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const failed = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(failed.status, "failed");
 	assert.equal(failed.reason, "Instance (AWS::EC2::Instance): The key pair 'analyst-key' does not exist");
@@ -89,7 +89,7 @@ Deno.test("a rolled-back stack fails the launch with its reason and is deleted",
 	await using deps = await createTestDeps({ aws });
 	const { launch } = await queuedLaunch(deps);
 	await deps.db.update(launches).set({ status: "creating", stackId: STACK_ID });
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const failed = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(failed.status, "failed");
 	assert.equal(failed.reason, "Resource creation was cancelled");
@@ -165,12 +165,12 @@ Deno.test("a stack that stays in progress fails the launch after LAUNCH_TIMEOUT_
 	});
 	await using deps = await createTestDeps({ aws, settings: { LAUNCH_TIMEOUT_MINUTES: 30 } });
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	deps.clock.advance(29 * 60_000);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", "still waiting before the timeout");
 	deps.clock.advance(2 * 60_000);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const failed = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(failed.status, "failed");
 	assert.match(failed.reason!, /Gave up after 30 minutes: the stack was still CREATE_IN_PROGRESS/);
@@ -191,12 +191,12 @@ Deno.test("a throttled CreateStack leaves the launch queued for the next run, wh
 	});
 	await using deps = await createTestDeps({ aws });
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const waiting = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(waiting.status, "queued");
 	assert.match(waiting.step, /throttling/);
 	assert.equal(waiting.attempts, 1);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
 });
 
@@ -211,7 +211,7 @@ Deno.test("a CreateStack that AWS refuses fails the launch with AWS's message", 
 	});
 	await using deps = await createTestDeps({ aws });
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const failed = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(failed.status, "failed");
 	assert.equal(failed.reason, "CloudFormation refused the stack: Parameters: [Bogus] do not exist in the template");
@@ -231,7 +231,7 @@ Deno.test("a CreateStack retried after a crash takes over the stack the first at
 	});
 	await using deps = await createTestDeps({ aws });
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const taken = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(taken.status, "creating");
 	assert.equal(taken.stackId, STACK_ID);
@@ -300,4 +300,43 @@ Deno.test("the stored security groups (the group's defaults with the chosen ones
 	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
 	assert.equal(sent.SecurityGroupIds, world.sgOptional.sgId);
+});
+
+Deno.test("a process releases only its own claim, not the one another process took after it lapsed", async () => {
+	await using deps = await createTestDeps();
+	const { launch } = await queuedLaunch(deps);
+	const at = (minutes: number) => new Date(deps.clock().getTime() + minutes * 60_000);
+	assert.ok(await claimLaunch(deps.db, launch.id, at(0), at(2)), "A claims");
+	assert.equal(await claimLaunch(deps.db, launch.id, at(1), at(3)), undefined, "B waits while A's claim holds");
+	assert.ok(await claimLaunch(deps.db, launch.id, at(3), at(5)), "A's claim lapsed: B claims");
+	await releaseLaunch(deps.db, launch.id, at(2)); // A's slow step ends
+	assert.equal(await claimLaunch(deps.db, launch.id, at(4), at(6)), undefined, "B still holds the launch");
+	await releaseLaunch(deps.db, launch.id, at(5));
+	assert.ok(await claimLaunch(deps.db, launch.id, at(4), at(6)), "B released it");
+});
+
+Deno.test("a step whose AWS calls take as long as their retries allow keeps its claim", async () => {
+	let stolen: unknown = "not tried";
+	const deps: Awaited<ReturnType<typeof createTestDeps>> = await createTestDeps({
+		settings: { AWS_MAX_ATTEMPTS: 5, AWS_TIMEOUT_SECONDS: 20 },
+		aws: fakeAws({
+			cloudFormation: {
+				describeStack: async () => {
+					// Three calls of this step (stack, resources, events), each timing out on every attempt.
+					deps.clock.advance(3 * 5 * 20_000);
+					const now = deps.clock();
+					stolen = await claimLaunch(deps.db, launchId, now, new Date(now.getTime() + 60_000));
+					return stack("CREATE_IN_PROGRESS");
+				},
+				listStackResources: () => Promise.resolve([]),
+			},
+		}),
+	});
+	await using _ = deps;
+	const { launch } = await queuedLaunch(deps);
+	const launchId = launch.id;
+	await deps.db.update(launches).set({ status: "creating", stackId: STACK_ID, submittedAt: deps.clock() });
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal(stolen, undefined, "another process could not claim the launch during the slow step");
+	assert.equal((await getLaunch(deps.db, launch.id))!.claimedUntil, null, "released after the step");
 });
