@@ -24,7 +24,7 @@ import {
 } from "./db/clusters.ts";
 import { billsOf } from "./db/bills.ts";
 import { insertLaunch, type Launch, updateLaunch } from "./db/launches.ts";
-import { getUser, type Group, type User } from "./db/users.ts";
+import { displayName, getUser, type Group, groupIdsOf, type User } from "./db/users.ts";
 import type { Deps } from "./deps.ts";
 import { publishDns, unpublishDns } from "./dns.ts";
 import { AwsError, UserError } from "./errors.ts";
@@ -36,11 +36,18 @@ import {
 	launchTimedOut,
 	submitStack,
 } from "./launcher.ts";
-import { checkParameterSizes, hashToken, instanceNameFor, LAUNCH_TAG, progressToken } from "./launch.ts";
+import {
+	checkParameterSizes,
+	hashToken,
+	instanceNameFor,
+	LAUNCH_TAG,
+	progressToken,
+	stackNamePart,
+	stackTags,
+} from "./launch.ts";
 import { canControl, canTerminate } from "./permissions.ts";
 import type { Price } from "./pricing.ts";
 import type { Settings } from "./settings.ts";
-import { groupIdsOf } from "./db/users.ts";
 import { ACTION_STALE_MS, withinVanishGrace } from "./sync.ts";
 import { explainAwsError } from "./control.ts";
 
@@ -100,17 +107,19 @@ export function clusterEstimate(
 		: input.market === "SPOT" && input.bidPrice !== undefined
 		? Math.min(input.bidPrice, ec2.hourly)
 		: ec2.hourly;
-	const perHour = ec2PerNode === null || !emr.known
-		? null
-		: (ec2PerNode + emr.hourly) * nodes * (1 - deps.settings.AWS_DISCOUNT);
+	const perHour = clusterHourly(ec2PerNode, emr, nodes, deps.settings.AWS_DISCOUNT);
 	return { perHour, ec2, emr, nodes, ec2PerNode };
+}
+
+/** (EC2 per node + EMR surcharge) × nodes, less the discount; null when a price is unknown. */
+function clusterHourly(ec2PerNode: number | null, emr: Price, nodes: number, discount: number): number | null {
+	return ec2PerNode === null || !emr.known ? null : (ec2PerNode + emr.hourly) * nodes * (1 - discount);
 }
 
 /** Stack (and cluster) name: 40 characters at most of `[A-Za-z0-9-]`, as the original's template requires. */
 export function clusterStackName(prefix: string, market: string, launchId: string): string {
-	const clean = (s: string) => s.replace(/[^A-Za-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
 	const suffix = `${market === "SPOT" ? "SPOT" : "OD"}-${launchId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}`;
-	let head = clean(prefix) || "mliy";
+	let head = stackNamePart(prefix) || "mliy";
 	if (!/^[A-Za-z]/.test(head)) head = `mliy-${head}`;
 	return `${head.slice(0, 40 - suffix.length - 1).replace(/-+$/, "")}-${suffix}`;
 }
@@ -292,18 +301,18 @@ export function clusterTags(
 	},
 ): Record<string, string> {
 	const tags: Record<string, string> = {
-		"Cost Center": input.group.costCenter || input.defaultChargeCode,
+		"Cost Center": costCenterOf(input.group, input.defaultChargeCode),
 		AGS: input.group.ags,
 		SDLC: input.group.sdlc,
 		Purpose: input.options.purpose,
-		Owner: `${input.user.firstName} ${input.user.lastName}`.trim() || input.user.username,
+		Owner: displayName(input.user),
 		Name: input.stackName,
 		UserGroup: input.group.name,
 		Creator: input.user.username,
 		"Launched By": "MLiy",
 		[LAUNCH_TAG]: input.launchId,
 	};
-	return Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== "").map(([k, v]) => [k, v.slice(0, 256)]));
+	return stackTags(tags);
 }
 
 function clusterOptions(launch: Launch): ClusterOptions {
@@ -335,13 +344,14 @@ export async function clusterRate(deps: Deps, cluster: Cluster): Promise<{ rate:
 		perNode = spotPrice ??
 			(cluster.bidPrice !== null && perNode !== null ? Math.min(cluster.bidPrice, perNode) : perNode);
 	}
-	if (perNode === null) return { rate: ec2.known ? emr : ec2, spotPrice };
-	if (!emr.known) return { rate: emr, spotPrice };
-	const nodes = cluster.nodesRequested || cluster.coreNodes + 1;
-	return {
-		rate: { known: true, hourly: (perNode + emr.hourly) * nodes * (1 - deps.settings.AWS_DISCOUNT) },
-		spotPrice,
-	};
+	const hourly = clusterHourly(
+		perNode,
+		emr,
+		cluster.nodesRequested || cluster.coreNodes + 1,
+		deps.settings.AWS_DISCOUNT,
+	);
+	// An unknown price says which one is unknown.
+	return { rate: hourly !== null ? { known: true, hourly } : ec2.known ? emr : ec2, spotPrice };
 }
 
 /** What EMR shows about a cluster, gathered in one place for {@link observeCluster}. */

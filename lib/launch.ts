@@ -15,7 +15,8 @@ import {
 } from "./db/catalog.ts";
 import type { NewInstance } from "./db/instances.ts";
 import { insertLaunch, type Launch } from "./db/launches.ts";
-import { getUser, type Group, type User } from "./db/users.ts";
+import { displayName, getUser, type Group, type User } from "./db/users.ts";
+import { costCenterOf } from "./billing.ts";
 import type { Deps } from "./deps.ts";
 import { UserError } from "./errors.ts";
 import { publicUrl, type Settings } from "./settings.ts";
@@ -48,11 +49,15 @@ export function base64Utf8(text: string): string {
 	return btoa(binary);
 }
 
+/** Text reduced to what a stack name allows: letters, digits and single hyphens, none at the ends. */
+export function stackNamePart(text: string): string {
+	return text.replace(/[^A-Za-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
+}
+
 /** A CloudFormation-valid stack name: `[A-Za-z][A-Za-z0-9-]*`, at most 128 characters. */
 export function stackNameFor(prefix: string, ags: string, launchId: string): string {
-	const clean = (s: string) => s.replace(/[^A-Za-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
 	const suffix = launchId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12);
-	let head = [clean(prefix), clean(ags)].filter(Boolean).join("-");
+	let head = [stackNamePart(prefix), stackNamePart(ags)].filter(Boolean).join("-");
 	if (!/^[A-Za-z]/.test(head)) head = `mliy${head ? `-${head}` : ""}`;
 	return `${head.slice(0, 128 - suffix.length - 1).replace(/-+$/, "")}-${suffix}`;
 }
@@ -120,17 +125,21 @@ export function standardTags(
 	const { user, group, config } = input;
 	const tags: Record<string, string> = {
 		Name: instanceNameFor(group, config),
-		Owner: `${user.firstName} ${user.lastName}`.trim() || user.username,
+		Owner: displayName(user),
 		userid: user.username,
 		[LAUNCHED_BY_TAG]: LAUNCHED_BY_VALUE,
 		"Software Config": config.name,
 		Group: group.name,
-		"Cost Center": group.costCenter || input.defaultChargeCode,
+		"Cost Center": costCenterOf(group, input.defaultChargeCode),
 		AGS: group.ags,
 		SDLC: group.sdlc,
 		[LAUNCH_TAG]: input.launchId,
 	};
-	// CloudFormation rejects empty tag values; leave such tags off.
+	return stackTags(tags);
+}
+
+/** Tags as CloudFormation accepts them: empty values (which it rejects) left off, values cut to 256 characters. */
+export function stackTags(tags: Record<string, string>): Record<string, string> {
 	return Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== "").map(([k, v]) => [k, v.slice(0, 256)]));
 }
 
