@@ -20,6 +20,7 @@ import { costCenterOf } from "./billing.ts";
 import type { Deps } from "./deps.ts";
 import { UserError } from "./errors.ts";
 import { publicUrl, type Settings } from "./settings.ts";
+import { hmacToken } from "./tokens.ts";
 import { LAUNCHED_BY_TAG, LAUNCHED_BY_VALUE } from "./sync.ts";
 
 /** CloudFormation's limit on one parameter value. */
@@ -63,18 +64,8 @@ export function stackNameFor(prefix: string, ags: string, launchId: string): str
 }
 
 /** The progress token for a launch: derived from the portal's secret, so it is never stored. */
-export async function progressToken(secret: string, launchId: string): Promise<string> {
-	const key = await crypto.subtle.importKey(
-		"raw",
-		new TextEncoder().encode(secret),
-		{ name: "HMAC", hash: "SHA-256" },
-		false,
-		[
-			"sign",
-		],
-	);
-	const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`progress:${launchId}`)));
-	return btoa(String.fromCharCode(...mac)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+export function progressToken(secret: string, launchId: string): Promise<string> {
+	return hmacToken(secret, `progress:${launchId}`);
 }
 
 /** SHA-256 hex of a token: what `launches` stores. */

@@ -8,6 +8,7 @@ import type { Deps } from "./deps.ts";
 import { UserError } from "./errors.ts";
 import { hashToken } from "./launch.ts";
 import { addressInRanges, parseIp } from "./settings.ts";
+import { timingSafeEqual } from "./tokens.ts";
 
 /** The seed's instance id pattern (`i-\w+`), bounded. */
 export const INSTANCE_ID = /^i-[0-9a-zA-Z]{1,32}$/;
@@ -43,13 +44,6 @@ function sameAddress(a: string | null | undefined, b: string): boolean {
 	const x = a ? parseIp(a) : undefined;
 	const y = parseIp(b);
 	return !!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]);
-}
-
-function timingSafeEqual(a: string, b: string): boolean {
-	if (a.length !== b.length) return false;
-	let diff = 0;
-	for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-	return diff === 0;
 }
 
 /** A progress call as the route received it. */
