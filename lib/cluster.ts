@@ -24,7 +24,7 @@ import {
 } from "./db/clusters.ts";
 import { billsOf } from "./db/bills.ts";
 import { insertLaunch, type Launch, updateLaunch } from "./db/launches.ts";
-import { displayName, getUser, type Group, groupIdsOf, type User } from "./db/users.ts";
+import { displayName, getUser, type Group, type User } from "./db/users.ts";
 import type { Deps } from "./deps.ts";
 import { publishDns, unpublishDns } from "./dns.ts";
 import { AwsError, UserError } from "./errors.ts";
@@ -45,11 +45,10 @@ import {
 	stackNamePart,
 	stackTags,
 } from "./launch.ts";
-import { canControl, canTerminate } from "./permissions.ts";
 import type { Price } from "./pricing.ts";
 import type { Settings } from "./settings.ts";
 import { ACTION_STALE_MS, withinVanishGrace } from "./sync.ts";
-import { explainAwsError } from "./control.ts";
+import { authorizeAction, explainAwsError } from "./control.ts";
 
 export const MIN_CORE_NODES = 2;
 export const MAX_CORE_NODES = 240;
@@ -623,27 +622,13 @@ export const clusterLaunchHandler: LaunchKindHandler = {
 /** Terminates a cluster (deletes its stack) or removes an ended one from the lists; owner or admin. */
 export async function terminateCluster(deps: Deps, viewer: Viewer, clusterId: string): Promise<Cluster> {
 	const now = deps.clock();
-	const audit = (outcome: "ok" | "refused" | "error", detail: string) =>
-		recordAudit(deps.db, {
-			at: deps.clock(),
-			actorId: viewer.id,
-			actor: viewer.username,
-			action: "terminate",
-			resourceKind: "cluster",
-			resourceId: clusterId,
-			outcome,
-			detail,
-		});
 	const cluster = await getCluster(deps.db, clusterId);
 	if (!cluster || cluster.archived) throw new UserError(404, `No cluster ${clusterId} is known to the portal`);
-	if (!canControl(viewer, cluster.ownerId, await groupIdsOf(deps.db, cluster.ownerId))) {
-		await audit("refused", "not the owner, a teammate, a manager or an admin");
-		throw new UserError(403, "This cluster belongs to someone outside your groups.");
-	}
-	if (!canTerminate(viewer, cluster.ownerId)) {
-		await audit("refused", "terminate is for the owner or an admin");
-		throw new UserError(403, "Only the owner or an admin may terminate this cluster.");
-	}
+	const audit = await authorizeAction(deps, viewer, { kind: "cluster", id: clusterId, ownerId: cluster.ownerId }, {
+		name: "terminate",
+		ownerOnly: true,
+		verb: "terminate",
+	});
 	const ended = CLUSTER_ENDED_STATES.includes(cluster.state);
 	if (
 		!ended && !await claimClusterAction(deps.db, clusterId, "terminate", now, new Date(now.getTime() - ACTION_STALE_MS))
