@@ -12,7 +12,10 @@ import {
 	getInstance,
 	insertInstance,
 	type Instance,
+	instancesByIds,
+	markInstancesSeen,
 	type NewInstance,
+	type TrackedInstance,
 	trackedInstances,
 	updateInstance,
 } from "./db/instances.ts";
@@ -83,13 +86,16 @@ function actionDone(action: string | null, state: string, pendingSince: Date | n
 
 /**
  * Applies what AWS shows about an instance to its row: state, IPs, times, billed periods, DNS and
- * the in-flight action. Writes only when something changed. Returns the changes made.
+ * the in-flight action. Writes only when something changed. Returns the changes made. A row the
+ * sync read with {@link trackedInstances} carries its owner's username and whether a period is
+ * open, so nothing is read per row; the sync also records lastSeenAt of all the rows it saw at once.
  */
 export async function observeInstance(
 	deps: Deps,
-	row: Instance,
+	row: Instance & Partial<Pick<TrackedInstance, "ownerUsername" | "billed">>,
 	seen: Ec2Instance | undefined,
 	now: Date,
+	options: { lastSeenByCaller?: boolean } = {},
 ): Promise<Partial<NewInstance>> {
 	const state = seen?.state ?? "vanished";
 	const changes: Partial<NewInstance> = {};
@@ -126,11 +132,11 @@ export async function observeInstance(
 
 	// Billing follows the observed state, whoever changed it.
 	if (BILLED_STATES.has(state)) {
-		if (!await openBillOf(deps.db, row.id)) {
+		if (!(row.billed ?? await openBillOf(deps.db, row.id))) {
 			const startedAt = changes.startedAt ?? row.startedAt ?? now;
 			await openInstanceBill(deps, { ...row, ...changes } as Instance, startedAt as Date);
 		}
-	} else if (UNBILLED_STATES.has(state)) {
+	} else if (UNBILLED_STATES.has(state) && row.billed !== false) {
 		if (await stopBilling(deps.db, row.id, changedAt)) {
 			deps.log.web.info("billing for {id} stopped ({state})", { id: row.id, state });
 		}
@@ -162,7 +168,7 @@ export async function observeInstance(
 		set("progressPercent", null);
 	}
 
-	if (seen) changes.lastSeenAt = now;
+	if (seen && !options.lastSeenByCaller) changes.lastSeenAt = now;
 	if (Object.keys(changes).length > 0) await updateInstance(deps.db, row.id, changes);
 	if (changes.state) {
 		deps.log.web.info("instance {id}: {from} -> {to}", { id: row.id, from: row.state, to: state });
@@ -173,14 +179,14 @@ export async function observeInstance(
 /** Ownership follows the `userid` tag (as in the original), so a re-tagged instance moves owner. */
 async function followOwnerTag(
 	deps: Deps,
-	row: Instance,
+	row: Instance & { ownerUsername?: string },
 	seen: Ec2Instance,
 	set: <K extends keyof NewInstance>(key: K, value: NewInstance[K]) => void,
 ): Promise<void> {
 	const tagged = seen.tags.userid?.trim().toLowerCase();
 	if (!tagged) return;
-	const current = await getUser(deps.db, row.ownerId);
-	if (current?.username === tagged) return;
+	const current = row.ownerUsername ?? (await getUser(deps.db, row.ownerId))?.username;
+	if (current === tagged) return;
 	if (!TAGGED_USERNAME.test(tagged)) return;
 	const { user } = await ensureUser(deps.db, { username: tagged });
 	set("ownerId", user.id);
@@ -262,15 +268,23 @@ export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}
 	const tracked = await trackedInstances(deps.db, scope.ownerId);
 	const result: SyncResult = { seen: seenInstances.length, changed: 0, adopted: 0, vanished: 0, volumes: 0 };
 	const trackedById = new Map(tracked.map((row) => [row.id, row]));
+	// Listed instances the sync does not follow (ended or archived rows, or unknown), read at once.
+	const untracked = new Map(
+		(await instancesByIds(deps.db, seenInstances.filter((s) => !trackedById.has(s.id)).map((s) => s.id)))
+			.map((row) => [row.id, row]),
+	);
 	const seenIds = new Set<string>();
+	// Rows AWS listed: their lastSeenAt is written in one statement at the end.
+	const observed: string[] = [];
 
 	for (const seen of seenInstances) {
 		seenIds.add(seen.id);
-		const row = trackedById.get(seen.id) ?? await getInstance(deps.db, seen.id);
+		const row = trackedById.get(seen.id) ?? untracked.get(seen.id);
 		if (row) {
 			if (row.archived) continue;
-			const changes = await observeInstance(deps, row, seen, now);
-			if (Object.keys(changes).some((k) => k !== "lastSeenAt")) result.changed += 1;
+			const changes = await observeInstance(deps, row, seen, now, { lastSeenByCaller: true });
+			observed.push(row.id);
+			if (Object.keys(changes).length > 0) result.changed += 1;
 		} else if (seen.state !== "terminated" && await adoptInstance(deps, seen, now)) {
 			result.adopted += 1;
 		}
@@ -281,12 +295,14 @@ export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}
 	const missing = tracked.filter((row) => !seenIds.has(row.id));
 	if (missing.length > 0) {
 		const found = new Map(
-			(await describeByIds(deps, missing.map((r) => r.id))).map((instance) => [instance.id, instance]),
+			(await deps.aws.ec2.describeInstances({ filters: { "instance-id": missing.map((r) => r.id) } }))
+				.map((instance) => [instance.id, instance]),
 		);
 		for (const row of missing) {
 			const seen = found.get(row.id);
 			if (!seen && withinVanishGrace(row, now)) continue;
-			const changes = await observeInstance(deps, row, seen, now);
+			const changes = await observeInstance(deps, row, seen, now, { lastSeenByCaller: true });
+			if (seen) observed.push(row.id);
 			if (!seen) {
 				result.vanished += 1;
 				await recordAudit(deps.db, {
@@ -298,9 +314,10 @@ export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}
 					outcome: "ok",
 					detail: "AWS no longer lists this instance",
 				});
-			} else if (Object.keys(changes).some((k) => k !== "lastSeenAt")) result.changed += 1;
+			} else if (Object.keys(changes).length > 0) result.changed += 1;
 		}
 	}
+	await markInstancesSeen(deps.db, observed, now);
 
 	result.volumes = await syncVolumes(deps, scope.ownerId, now);
 	deps.log.web.info("sync: {seen} instances seen, {changed} changed, {adopted} adopted, {vanished} vanished", {
@@ -310,23 +327,14 @@ export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}
 	return result;
 }
 
-async function describeByIds(deps: Deps, ids: string[]): Promise<Ec2Instance[]> {
-	const found: Ec2Instance[] = [];
-	for (let i = 0; i < ids.length; i += 200) {
-		found.push(...await deps.aws.ec2.describeInstances({ filters: { "instance-id": ids.slice(i, i + 200) } }));
-	}
-	return found;
-}
-
 async function syncVolumes(deps: Deps, ownerId: number | undefined, now: Date): Promise<number> {
 	const tracked = await liveVolumes(deps.db, ownerId);
 	if (tracked.length === 0) return 0;
 	const filters: Record<string, string[]> = { [`tag:${LAUNCHED_BY_TAG}`]: [LAUNCHED_BY_VALUE] };
 	const seen = new Map((await deps.aws.ec2.describeVolumes({ filters })).map((v) => [v.id, v]));
 	const missing = tracked.filter((v) => !seen.has(v.id)).map((v) => v.id);
-	for (let i = 0; i < missing.length; i += 200) {
-		const ids = missing.slice(i, i + 200);
-		for (const v of await deps.aws.ec2.describeVolumes({ filters: { "volume-id": ids } })) seen.set(v.id, v);
+	if (missing.length > 0) {
+		for (const v of await deps.aws.ec2.describeVolumes({ filters: { "volume-id": missing } })) seen.set(v.id, v);
 	}
 	for (const row of tracked) {
 		const volume = seen.get(row.id);
@@ -340,11 +348,12 @@ async function syncVolumes(deps: Deps, ownerId: number | undefined, now: Date): 
 export async function refreshInstances(deps: Deps, ids: readonly string[]): Promise<void> {
 	if (ids.length === 0) return;
 	const now = deps.clock();
-	const found = new Map((await describeByIds(deps, [...ids])).map((i) => [i.id, i]));
-	for (const id of ids) {
-		const row = await getInstance(deps.db, id);
-		const seen = found.get(id);
-		if (!row || row.archived) continue;
+	const found = new Map(
+		(await deps.aws.ec2.describeInstances({ filters: { "instance-id": [...ids] } })).map((i) => [i.id, i]),
+	);
+	for (const row of await instancesByIds(deps.db, ids)) {
+		const seen = found.get(row.id);
+		if (row.archived) continue;
 		if (!seen && withinVanishGrace(row, now)) continue;
 		await observeInstance(deps, row, seen, now);
 	}

@@ -2,7 +2,7 @@
 import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type Db, preparedFor } from "./client.ts";
-import { groups, instances, launches, memberships, softwareConfigs, users } from "./schema.ts";
+import { bills, groups, instances, launches, memberships, softwareConfigs, users } from "./schema.ts";
 
 export type Instance = typeof instances.$inferSelect;
 export type NewInstance = typeof instances.$inferInsert;
@@ -81,18 +81,55 @@ export async function claimAction(
 	return rows.length === 1;
 }
 
-/** Instances the sync should follow: not archived and not ended; optionally one owner's. */
-export async function trackedInstances(db: Db, ownerId?: number): Promise<Instance[]> {
-	return await db.select().from(instances).where(and(
+const owner = aliasedTable(users, "owner");
+
+/** An instance the sync follows, with what it compares on every run. */
+export interface TrackedInstance extends Instance {
+	ownerUsername: string;
+	/** Whether a billed period is open. */
+	billed: boolean;
+}
+
+/**
+ * Instances the sync should follow: not archived and not ended; optionally one owner's. Each comes
+ * with its owner's username and whether a period is open, read here in one query instead of two
+ * per instance on every run.
+ */
+export async function trackedInstances(db: Db, ownerId?: number): Promise<TrackedInstance[]> {
+	const rows = await db.select({
+		instance: instances,
+		ownerUsername: owner.username,
+		billed: sql<
+			number
+		>`exists (SELECT 1 FROM ${bills} WHERE ${bills.resourceId} = ${instances.id} AND ${bills.endedAt} IS NULL)`,
+	}).from(instances).innerJoin(owner, eq(owner.id, instances.ownerId)).where(and(
 		eq(instances.archived, false),
 		notInArray(instances.state, ENDED_STATES),
 		ownerId === undefined ? undefined : eq(instances.ownerId, ownerId),
 	));
+	return rows.map((r) => ({ ...r.instance, ownerUsername: r.ownerUsername, billed: Boolean(r.billed) }));
 }
 
+/** Ids per statement, well under SQLite's limit on bound parameters. */
+const IDS_PER_STATEMENT = 500;
+
 export async function instancesByIds(db: Db, ids: readonly string[]): Promise<Instance[]> {
-	if (ids.length === 0) return [];
-	return await db.select().from(instances).where(inArray(instances.id, [...ids]));
+	const found: Instance[] = [];
+	for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
+		found.push(
+			...await db.select().from(instances).where(inArray(instances.id, ids.slice(i, i + IDS_PER_STATEMENT))),
+		);
+	}
+	return found;
+}
+
+/** Records that AWS listed these instances at `at`: one write for a whole sync, not one per instance. */
+export async function markInstancesSeen(db: Db, ids: readonly string[], at: Date): Promise<void> {
+	for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
+		await db.update(instances).set({ lastSeenAt: at }).where(
+			inArray(instances.id, ids.slice(i, i + IDS_PER_STATEMENT)),
+		);
+	}
 }
 
 /** An instance with what the pages show next to it. */
@@ -104,8 +141,6 @@ export interface InstanceRow extends Instance {
 	hasProgressBar: boolean;
 	groupName: string | null;
 }
-
-const owner = aliasedTable(users, "owner");
 
 function rowSelect(db: Db) {
 	return db.select({
