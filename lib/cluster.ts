@@ -58,20 +58,32 @@ const READY_STATES = ["RUNNING", "WAITING"];
 
 /** The cluster form, validated on the server (the original's form, with its range bug fixed). */
 export const clusterFormSchema = z.object({
-	instanceType: z.string().trim().min(1, "Choose an instance type").max(64),
-	purpose: z.string().trim().min(1, "Say what the cluster is for").max(PURPOSE_MAX, `At most ${PURPOSE_MAX} characters`)
+	instanceType: z.string({ error: "Choose an instance type" }).trim()
+		.min(1, "Choose an instance type")
+		.max(64, "An instance type name is at most 64 characters"),
+	purpose: z.string({ error: "Say what the cluster is for" }).trim()
+		.min(1, "Say what the cluster is for")
+		.max(PURPOSE_MAX, `At most ${PURPOSE_MAX} characters`)
 		.regex(/^[\p{L}\p{N} .,:;()'\/_-]+$/u, "Letters, digits, spaces and . , : ; ( ) ' / _ - only"),
-	coreNodes: z.coerce.number({ error: "A number of nodes" }).int("A whole number of nodes").min(
-		MIN_CORE_NODES,
-		`At least ${MIN_CORE_NODES} core nodes`,
-	).max(MAX_CORE_NODES, `At most ${MAX_CORE_NODES} core nodes`),
+	coreNodes: z.coerce.number({ error: "A number of nodes" })
+		.int("A whole number of nodes")
+		.min(MIN_CORE_NODES, `At least ${MIN_CORE_NODES} core nodes`)
+		.max(MAX_CORE_NODES, `At most ${MAX_CORE_NODES} core nodes`),
 	market: z.enum(["ON_DEMAND", "SPOT"], { error: "Choose on demand or spot" }),
 	bidPrice: z.preprocess(
 		(v) => v === "" || v === undefined ? undefined : v,
 		z.coerce.number({ error: "A price in dollars" }).min(0.001, "At least $0.001").max(100, "At most $100").optional(),
 	),
-	autoTerminateHours: z.coerce.number({ error: "Hours" }).int().min(0, "0 to 71").max(71, "0 to 71").default(0),
-	autoTerminateMinutes: z.coerce.number({ error: "Minutes" }).int().min(0, "0 to 59").max(59, "0 to 59").default(0),
+	autoTerminateHours: z.coerce.number({ error: "A number of hours" })
+		.int("A whole number of hours")
+		.min(0, "0 to 71 hours")
+		.max(71, "0 to 71 hours")
+		.default(0),
+	autoTerminateMinutes: z.coerce.number({ error: "A number of minutes" })
+		.int("A whole number of minutes")
+		.min(0, "0 to 59 minutes")
+		.max(59, "0 to 59 minutes")
+		.default(0),
 }).superRefine((form, ctx) => {
 	if (form.market === "SPOT" && form.bidPrice === undefined) {
 		ctx.addIssue({ code: "custom", path: ["bidPrice"], message: "A spot cluster needs a bid price" });

@@ -450,6 +450,45 @@ Deno.test("cluster refusals: no EMR access, config not permitted, non-owner term
 	assert.equal((await request(deps.app, "/ajax/cluster/j-NOPE/terminate", { user: "alice" })).status, 405);
 });
 
+Deno.test("every cluster form field refuses bad input in plain words, never zod's default wording", async () => {
+	const aws = fakeAws();
+	await using deps = await createTestDeps({ aws });
+	const world = await clusterWorld(deps);
+	const post = (form: Record<string, string>) =>
+		request(deps.app, `/launch/${world.emrGroup.id}/${world.spark.id}`, { user: "alice", form });
+	const without = (field: keyof typeof goodForm) =>
+		Object.fromEntries(Object.entries(goodForm).filter(([k]) => k !== field));
+	for (
+		const [form, message] of [
+			[{ ...goodForm, instanceType: "m".repeat(65) }, /An instance type name is at most 64 characters/],
+			[{ ...goodForm, instanceType: " " }, /Choose an instance type/],
+			[without("instanceType"), /Choose an instance type/],
+			[without("purpose"), /Say what the cluster is for/],
+			[without("coreNodes"), /A number of nodes/],
+			[{ ...goodForm, coreNodes: "many" }, /A number of nodes/],
+			[without("market"), /on demand or spot/],
+			[{ ...goodForm, market: "SPOT", bidPrice: "cheap" }, /A price in dollars/],
+			[{ ...goodForm, market: "SPOT", bidPrice: "0" }, /At least \$0.001/],
+			[{ ...goodForm, market: "SPOT", bidPrice: "101" }, /At most \$100/],
+			[{ ...goodForm, autoTerminateHours: "1.5" }, /A whole number of hours/],
+			[{ ...goodForm, autoTerminateHours: "soon" }, /A number of hours/],
+			[{ ...goodForm, autoTerminateHours: "72" }, /0 to 71 hours/],
+			[{ ...goodForm, autoTerminateHours: "-1" }, /0 to 71 hours/],
+			[{ ...goodForm, autoTerminateMinutes: "2.5" }, /A whole number of minutes/],
+			[{ ...goodForm, autoTerminateMinutes: "1e400" }, /A number of minutes/],
+			[{ ...goodForm, autoTerminateMinutes: "60" }, /0 to 59 minutes/],
+		] as const
+	) {
+		const res = await post(form as Record<string, string>);
+		assert.equal(res.status, 422, JSON.stringify(form));
+		const html = await res.text();
+		assert.match(html, message, JSON.stringify(form));
+		assert.doesNotMatch(html, /Invalid input|Too big|Too small|expected (string|number|int)/, JSON.stringify(form));
+	}
+	assert.equal((await deps.db.select().from(launches)).length, 0);
+	assert.deepEqual(aws.changes(), []);
+});
+
 Deno.test("clusterParameters(): only what the template declares; portal values before the configuration's params; no bid for on demand", async () => {
 	await using deps = await createTestDeps();
 	const world = await clusterWorld(deps);
