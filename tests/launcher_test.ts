@@ -4,8 +4,11 @@
  * CreateStack after a crash.
  */
 import assert from "node:assert/strict";
+import type { InStatement } from "@libsql/client";
 import { AwsError } from "../lib/errors.ts";
 import { claimLaunch, getLaunch, releaseLaunch } from "../lib/db/launches.ts";
+import { instancesOfLaunch } from "../lib/db/instances.ts";
+import { clustersOfLaunch } from "../lib/db/clusters.ts";
 import { launches } from "../lib/db/schema.ts";
 import { advanceLaunches, failureReason } from "../lib/launcher.ts";
 import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
@@ -339,4 +342,27 @@ Deno.test("a step whose AWS calls take as long as their retries allow keeps its 
 	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	assert.equal(stolen, undefined, "another process could not claim the launch during the slow step");
 	assert.equal((await getLaunch(deps.db, launch.id))!.claimedUntil, null, "released after the step");
+});
+
+Deno.test("a launch's instances and clusters are found through an index, not a scan of every row", async () => {
+	await using deps = await createTestDeps();
+	const client = deps.database.client;
+	const execute = client.execute.bind(client);
+	const statements: InStatement[] = [];
+	client.execute = ((statement: InStatement) => {
+		statements.push(statement);
+		return execute(statement);
+	}) as typeof client.execute;
+	await instancesOfLaunch(deps.db, "launch-1");
+	await clustersOfLaunch(deps.db, "launch-1");
+	client.execute = execute;
+	assert.equal(statements.length, 2);
+	for (const [i, index] of ["instances_launch_idx", "clusters_launch_idx"].entries()) {
+		const statement = statements[i]!;
+		const plan = typeof statement === "string"
+			? await execute(`EXPLAIN QUERY PLAN ${statement}`)
+			: await execute({ ...statement, sql: `EXPLAIN QUERY PLAN ${statement.sql}` } as InStatement);
+		const detail = plan.rows.map((row) => String(row.detail)).join("; ");
+		assert.match(detail, new RegExp(`USING INDEX ${index}`), detail);
+	}
 });

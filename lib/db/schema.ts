@@ -203,6 +203,8 @@ export const instances = sqliteTable("instances", {
 	index("instances_state_idx").on(t.archived, t.state),
 	index("instances_group_idx").on(t.groupId),
 	index("instances_listing_idx").on(t.archived, t.createdAt, t.id),
+	// instancesOfLaunch runs every launcher tick and on every poll of an open launch page.
+	index("instances_launch_idx").on(t.launchId),
 ]);
 
 export const volumes = sqliteTable("volumes", {
@@ -264,6 +266,7 @@ export const clusters = sqliteTable("clusters", {
 }, (t) => [
 	index("clusters_owner_idx").on(t.ownerId, t.archived, t.createdAt),
 	index("clusters_listing_idx").on(t.archived, t.createdAt, t.id),
+	index("clusters_launch_idx").on(t.launchId),
 ]);
 
 export const RESOURCE_KINDS = ["instance", "volume", "cluster"] as const;
