@@ -36,15 +36,7 @@ import {
 	launchTimedOut,
 	submitStack,
 } from "./launcher.ts";
-import {
-	checkParameterSizes,
-	hashToken,
-	instanceNameFor,
-	LAUNCH_TAG,
-	progressToken,
-	stackNamePart,
-	stackTags,
-} from "./launch.ts";
+import { checkParameterSizes, instanceNameFor, LAUNCH_TAG, stackNamePart, stackTags } from "./launch.ts";
 import type { Price } from "./pricing.ts";
 import type { Settings } from "./settings.ts";
 import { ACTION_STALE_MS, withinVanishGrace } from "./sync.ts";
@@ -57,7 +49,7 @@ export const PURPOSE_MAX = 100;
 const READY_STATES = ["RUNNING", "WAITING"];
 
 /** The cluster form, validated on the server (the original's form, with its range bug fixed). */
-export const clusterFormSchema = z.object({
+const clusterFormSchema = z.object({
 	instanceType: z.string({ error: "Choose an instance type" }).trim()
 		.min(1, "Choose an instance type")
 		.max(64, "An instance type name is at most 64 characters"),
@@ -89,7 +81,7 @@ export const clusterFormSchema = z.object({
 		ctx.addIssue({ code: "custom", path: ["bidPrice"], message: "A spot cluster needs a bid price" });
 	}
 });
-export type ClusterForm = z.infer<typeof clusterFormSchema>;
+type ClusterForm = z.infer<typeof clusterFormSchema>;
 
 /** What a cluster costs per hour for a type, size and market, from the pricing file. */
 export interface ClusterEstimate {
@@ -145,7 +137,7 @@ export interface ClusterOptions {
 }
 
 /** The checked request: the viewer's group and configuration, and the validated form. */
-export interface CheckedCluster {
+interface CheckedCluster {
 	user: User;
 	group: Group;
 	config: SoftwareConfig;
@@ -157,7 +149,7 @@ export interface CheckedCluster {
  * configuration is a cluster configuration permitted to the group, the type is usable, and the form
  * is valid. Throws {@link UserError} with field messages.
  */
-export async function checkClusterLaunch(
+async function checkClusterLaunch(
 	deps: Pick<Deps, "db">,
 	viewer: Viewer,
 	target: { groupId: number; configId: number },
@@ -236,7 +228,8 @@ export async function requestClusterLaunch(
 		stackName,
 		status: "queued",
 		step: "Queued: sending the request to CloudFormation",
-		progressTokenHash: await hashToken(await progressToken(deps.secret, launchId)),
+		// A cluster's nodes report no progress: no token is made, so none can be accepted.
+		progressTokenHash: "",
 	});
 	deps.metrics.launches.inc({ outcome: "requested" });
 	deps.log.launch.info("cluster launch {launchId} requested by {user}: {config} ({type} × {nodes})", {
@@ -338,7 +331,7 @@ function clusterOptions(launch: Launch): ClusterOptions {
 }
 
 /** The cluster's rate: (EC2 or observed spot + EMR surcharge) × nodes × (1 − discount). */
-export async function clusterRate(deps: Deps, cluster: Cluster): Promise<{ rate: Price; spotPrice: number | null }> {
+async function clusterRate(deps: Deps, cluster: Cluster): Promise<{ rate: Price; spotPrice: number | null }> {
 	const region = deps.settings.AWS_REGION;
 	const ec2 = deps.pricing.onDemand(cluster.instanceType, region, "linux");
 	const emr = deps.pricing.emrSurcharge(cluster.instanceType, region);
@@ -366,7 +359,7 @@ export async function clusterRate(deps: Deps, cluster: Cluster): Promise<{ rate:
 }
 
 /** What EMR shows about a cluster, gathered in one place for {@link observeCluster}. */
-export interface SeenCluster {
+interface SeenCluster {
 	cluster: EmrCluster;
 	masterIp?: string;
 	nodesRunning?: number;
@@ -374,7 +367,7 @@ export interface SeenCluster {
 }
 
 /** Asks EMR about a cluster (describe, instance groups, master IP); undefined when EMR does not know it. */
-export async function describeCluster(deps: Deps, id: string, full: boolean): Promise<SeenCluster | undefined> {
+async function describeCluster(deps: Deps, id: string, full: boolean): Promise<SeenCluster | undefined> {
 	const cluster = await deps.aws.emr.describeCluster(id);
 	if (!cluster) return undefined;
 	if (!full || CLUSTER_ENDED_STATES.includes(cluster.state)) return { cluster };
@@ -391,7 +384,7 @@ export async function describeCluster(deps: Deps, id: string, full: boolean): Pr
  * Applies what EMR shows to the cluster's row: state and reason, master address, node counts,
  * billed period (from EMR's creation time to its end time, also when it ended on its own) and DNS.
  */
-export async function observeCluster(
+async function observeCluster(
 	deps: Deps,
 	row: Cluster,
 	seen: SeenCluster | undefined,

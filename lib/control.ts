@@ -15,7 +15,7 @@ import { ACTION_STALE_MS, openInstanceBill, refreshInstances } from "./sync.ts";
 import { stopBilling } from "./billing.ts";
 
 /** The seed's four actions, plus removing an ended instance from the lists (the original's archive). */
-export const ACTIONS = ["start", "stop", "restart", "terminate", "archive"] as const;
+const ACTIONS = ["start", "stop", "restart", "terminate", "archive"] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** The states each action makes sense in, and the state shown while it runs. */

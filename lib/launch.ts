@@ -24,7 +24,7 @@ import { hmacToken } from "./tokens.ts";
 import { LAUNCHED_BY_TAG, LAUNCHED_BY_VALUE } from "./sync.ts";
 
 /** CloudFormation's limit on one parameter value. */
-export const PARAMETER_LIMIT_BYTES = 4096;
+const PARAMETER_LIMIT_BYTES = 4096;
 /** AWS's limit on security groups per network interface. */
 export const MAX_SECURITY_GROUPS = 5;
 /** The tag that ties a stack (and its resources) to its launch row. */

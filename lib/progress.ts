@@ -15,7 +15,7 @@ export const INSTANCE_ID = /^i-[0-9a-zA-Z]{1,32}$/;
 const PROGRESS = /^(\w{1,64})\((\d{1,3})\)$/;
 
 /** Parses `installing_base_packages(40)`; throws a 400 when malformed or out of 0..100. */
-export function parseProgress(spec: string): { text: string; percent: number } {
+function parseProgress(spec: string): { text: string; percent: number } {
 	const match = PROGRESS.exec(spec);
 	if (!match) {
 		throw new UserError(
@@ -29,7 +29,7 @@ export function parseProgress(spec: string): { text: string; percent: number } {
 }
 
 /** The address a request comes from: the peer, or the last forwarded hop when the peer is a trusted proxy. */
-export function callerAddress(peer: string, forwardedFor: string | null, trustedProxies: readonly string[]): string {
+function callerAddress(peer: string, forwardedFor: string | null, trustedProxies: readonly string[]): string {
 	if (!forwardedFor || !addressInRanges(peer, trustedProxies)) return peer;
 	const hops = forwardedFor.split(",").map((h) => h.trim()).filter(Boolean);
 	// Walk back from the proxy: the first hop that is not itself a trusted proxy is the client.

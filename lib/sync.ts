@@ -211,7 +211,7 @@ export async function openInstanceBill(deps: Deps, instance: Instance, at: Date)
 }
 
 /** Applies what AWS shows about a volume: state and billed period (billed while it exists). */
-export async function observeVolume(deps: Deps, row: Volume, seen: Ec2Volume | undefined, now: Date): Promise<void> {
+async function observeVolume(deps: Deps, row: Volume, seen: Ec2Volume | undefined, now: Date): Promise<void> {
 	const state = seen?.state ?? "vanished";
 	const changes: Partial<Volume> = {};
 	if (state !== row.state) changes.state = state;

@@ -96,6 +96,7 @@ motoTest(
 		await runJob(deps, pollLaunchesJob, { scheduled: false });
 		const launch = (await getLaunch(deps.db, launchId))!;
 		assert.equal(launch.status, "complete", launch.reason ?? launch.step);
+		assert.equal(launch.progressTokenHash, "", "a cluster reports no progress, so no token is made for it");
 		const [cluster] = await clustersOfLaunch(deps.db, launchId);
 		assert.ok(cluster?.id.startsWith("j-"));
 		assert.equal(cluster.state, "TERMINATED", "moto ends the cluster at once: it ended outside the portal");

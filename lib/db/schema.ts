@@ -154,7 +154,10 @@ export const launches = sqliteTable("launches", {
 	/** What the launch is doing now, in words the user understands. */
 	step: text("step").notNull().default("Waiting to start"),
 	reason: text("reason"),
-	/** SHA-256 of the progress token the bootstrap script sends back; the token itself is never stored. */
+	/**
+	 * SHA-256 of the progress token the bootstrap script sends back; the token itself is never stored.
+	 * Empty for a cluster launch, whose nodes report no progress.
+	 */
 	progressTokenHash: text("progress_token_hash").notNull(),
 	attempts: integer("attempts").notNull().default(0),
 	/** A process moving this launch holds it until then, so two processes never submit it twice. */
