@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { Viewer } from "./auth.ts";
-import type { EmrCluster } from "./aws/types.ts";
+import type { EmrCluster, Stack } from "./aws/types.ts";
 import { autoTerminateMinutes } from "./admin.ts";
 import { costCenterOf, discounted, startBilling, stopBilling } from "./billing.ts";
 import { parseTemplate } from "./cfn.ts";
@@ -22,9 +22,9 @@ import {
 	trackedClusters,
 	updateCluster,
 } from "./db/clusters.ts";
-import { openBillOf } from "./db/bills.ts";
-import { getLaunch, insertLaunch, type Launch, updateLaunch } from "./db/launches.ts";
-import { getUser, type Group, type User } from "./db/users.ts";
+import { billsOf } from "./db/bills.ts";
+import { insertLaunch, type Launch, updateLaunch } from "./db/launches.ts";
+import { displayName, getUser, type Group, type User } from "./db/users.ts";
 import type { Deps } from "./deps.ts";
 import { publishDns, unpublishDns } from "./dns.ts";
 import { AwsError, UserError } from "./errors.ts";
@@ -34,16 +34,13 @@ import {
 	followStack,
 	type LaunchKindHandler,
 	launchTimedOut,
-	resolvePlacement,
 	submitStack,
 } from "./launcher.ts";
-import { checkParameterSizes, hashToken, instanceNameFor, LAUNCH_TAG, progressToken } from "./launch.ts";
-import { canControl, canTerminate } from "./permissions.ts";
+import { checkParameterSizes, instanceNameFor, LAUNCH_TAG, stackNamePart, stackTags } from "./launch.ts";
 import type { Price } from "./pricing.ts";
 import type { Settings } from "./settings.ts";
-import { groupIdsOf } from "./db/users.ts";
-import { ACTION_STALE_MS } from "./sync.ts";
-import { explainAwsError } from "./control.ts";
+import { ACTION_STALE_MS, withinVanishGrace } from "./sync.ts";
+import { authorizeAction, explainAwsError } from "./control.ts";
 
 export const MIN_CORE_NODES = 2;
 export const MAX_CORE_NODES = 240;
@@ -52,27 +49,39 @@ export const PURPOSE_MAX = 100;
 const READY_STATES = ["RUNNING", "WAITING"];
 
 /** The cluster form, validated on the server (the original's form, with its range bug fixed). */
-export const clusterFormSchema = z.object({
-	instanceType: z.string().trim().min(1, "Choose an instance type").max(64),
-	purpose: z.string().trim().min(1, "Say what the cluster is for").max(PURPOSE_MAX, `At most ${PURPOSE_MAX} characters`)
+const clusterFormSchema = z.object({
+	instanceType: z.string({ error: "Choose an instance type" }).trim()
+		.min(1, "Choose an instance type")
+		.max(64, "An instance type name is at most 64 characters"),
+	purpose: z.string({ error: "Say what the cluster is for" }).trim()
+		.min(1, "Say what the cluster is for")
+		.max(PURPOSE_MAX, `At most ${PURPOSE_MAX} characters`)
 		.regex(/^[\p{L}\p{N} .,:;()'\/_-]+$/u, "Letters, digits, spaces and . , : ; ( ) ' / _ - only"),
-	coreNodes: z.coerce.number({ error: "A number of nodes" }).int("A whole number of nodes").min(
-		MIN_CORE_NODES,
-		`At least ${MIN_CORE_NODES} core nodes`,
-	).max(MAX_CORE_NODES, `At most ${MAX_CORE_NODES} core nodes`),
+	coreNodes: z.coerce.number({ error: "A number of nodes" })
+		.int("A whole number of nodes")
+		.min(MIN_CORE_NODES, `At least ${MIN_CORE_NODES} core nodes`)
+		.max(MAX_CORE_NODES, `At most ${MAX_CORE_NODES} core nodes`),
 	market: z.enum(["ON_DEMAND", "SPOT"], { error: "Choose on demand or spot" }),
 	bidPrice: z.preprocess(
 		(v) => v === "" || v === undefined ? undefined : v,
 		z.coerce.number({ error: "A price in dollars" }).min(0.001, "At least $0.001").max(100, "At most $100").optional(),
 	),
-	autoTerminateHours: z.coerce.number({ error: "Hours" }).int().min(0, "0 to 71").max(71, "0 to 71").default(0),
-	autoTerminateMinutes: z.coerce.number({ error: "Minutes" }).int().min(0, "0 to 59").max(59, "0 to 59").default(0),
+	autoTerminateHours: z.coerce.number({ error: "A number of hours" })
+		.int("A whole number of hours")
+		.min(0, "0 to 71 hours")
+		.max(71, "0 to 71 hours")
+		.default(0),
+	autoTerminateMinutes: z.coerce.number({ error: "A number of minutes" })
+		.int("A whole number of minutes")
+		.min(0, "0 to 59 minutes")
+		.max(59, "0 to 59 minutes")
+		.default(0),
 }).superRefine((form, ctx) => {
 	if (form.market === "SPOT" && form.bidPrice === undefined) {
 		ctx.addIssue({ code: "custom", path: ["bidPrice"], message: "A spot cluster needs a bid price" });
 	}
 });
-export type ClusterForm = z.infer<typeof clusterFormSchema>;
+type ClusterForm = z.infer<typeof clusterFormSchema>;
 
 /** What a cluster costs per hour for a type, size and market, from the pricing file. */
 export interface ClusterEstimate {
@@ -101,17 +110,24 @@ export function clusterEstimate(
 		: input.market === "SPOT" && input.bidPrice !== undefined
 		? Math.min(input.bidPrice, ec2.hourly)
 		: ec2.hourly;
-	const perHour = ec2PerNode === null || !emr.known
-		? null
-		: discounted((ec2PerNode + emr.hourly) * nodes, deps.settings);
+	const perHour = clusterHourly(ec2PerNode, emr, nodes, deps.settings);
 	return { perHour, ec2, emr, nodes, ec2PerNode };
+}
+
+/** (EC2 per node + EMR surcharge) × nodes, less the discount; null when a price is unknown. */
+function clusterHourly(
+	ec2PerNode: number | null,
+	emr: Price,
+	nodes: number,
+	settings: Pick<Settings, "AWS_DISCOUNT">,
+): number | null {
+	return ec2PerNode === null || !emr.known ? null : discounted((ec2PerNode + emr.hourly) * nodes, settings);
 }
 
 /** Stack (and cluster) name: 40 characters at most of `[A-Za-z0-9-]`, as the original's template requires. */
 export function clusterStackName(prefix: string, market: string, launchId: string): string {
-	const clean = (s: string) => s.replace(/[^A-Za-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
 	const suffix = `${market === "SPOT" ? "SPOT" : "OD"}-${launchId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}`;
-	let head = clean(prefix) || "mliy";
+	let head = stackNamePart(prefix) || "mliy";
 	if (!/^[A-Za-z]/.test(head)) head = `mliy-${head}`;
 	return `${head.slice(0, 40 - suffix.length - 1).replace(/-+$/, "")}-${suffix}`;
 }
@@ -126,7 +142,7 @@ export interface ClusterOptions {
 }
 
 /** The checked request: the viewer's group and configuration, and the validated form. */
-export interface CheckedCluster {
+interface CheckedCluster {
 	user: User;
 	group: Group;
 	config: SoftwareConfig;
@@ -138,7 +154,7 @@ export interface CheckedCluster {
  * configuration is a cluster configuration permitted to the group, the type is usable, and the form
  * is valid. Throws {@link UserError} with field messages.
  */
-export async function checkClusterLaunch(
+async function checkClusterLaunch(
 	deps: Pick<Deps, "db">,
 	viewer: Viewer,
 	target: { groupId: number; configId: number },
@@ -217,7 +233,8 @@ export async function requestClusterLaunch(
 		stackName,
 		status: "queued",
 		step: "Queued: sending the request to CloudFormation",
-		progressTokenHash: await hashToken(await progressToken(deps.secret, launchId)),
+		// A cluster's nodes report no progress: no token is made, so none can be accepted.
+		progressTokenHash: "",
 	});
 	deps.metrics.launches.inc({ outcome: "requested" });
 	deps.log.launch.info("cluster launch {launchId} requested by {user}: {config} ({type} × {nodes})", {
@@ -293,18 +310,18 @@ export function clusterTags(
 	},
 ): Record<string, string> {
 	const tags: Record<string, string> = {
-		"Cost Center": input.group.costCenter || input.defaultChargeCode,
+		"Cost Center": costCenterOf(input.group, input.defaultChargeCode),
 		AGS: input.group.ags,
 		SDLC: input.group.sdlc,
 		Purpose: input.options.purpose,
-		Owner: `${input.user.firstName} ${input.user.lastName}`.trim() || input.user.username,
+		Owner: displayName(input.user),
 		Name: input.stackName,
 		UserGroup: input.group.name,
 		Creator: input.user.username,
 		"Launched By": "MLiy",
 		[LAUNCH_TAG]: input.launchId,
 	};
-	return Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== "").map(([k, v]) => [k, v.slice(0, 256)]));
+	return stackTags(tags);
 }
 
 function clusterOptions(launch: Launch): ClusterOptions {
@@ -319,7 +336,7 @@ function clusterOptions(launch: Launch): ClusterOptions {
 }
 
 /** The cluster's rate: (EC2 or observed spot + EMR surcharge) × nodes × (1 − discount). */
-export async function clusterRate(deps: Deps, cluster: Cluster): Promise<{ rate: Price; spotPrice: number | null }> {
+async function clusterRate(deps: Deps, cluster: Cluster): Promise<{ rate: Price; spotPrice: number | null }> {
 	const region = deps.settings.AWS_REGION;
 	const ec2 = deps.pricing.onDemand(cluster.instanceType, region, "linux");
 	const emr = deps.pricing.emrSurcharge(cluster.instanceType, region);
@@ -336,17 +353,18 @@ export async function clusterRate(deps: Deps, cluster: Cluster): Promise<{ rate:
 		perNode = spotPrice ??
 			(cluster.bidPrice !== null && perNode !== null ? Math.min(cluster.bidPrice, perNode) : perNode);
 	}
-	if (perNode === null) return { rate: ec2.known ? emr : ec2, spotPrice };
-	if (!emr.known) return { rate: emr, spotPrice };
-	const nodes = cluster.nodesRequested || cluster.coreNodes + 1;
-	return {
-		rate: { known: true, hourly: discounted((perNode + emr.hourly) * nodes, deps.settings) },
-		spotPrice,
-	};
+	const hourly = clusterHourly(
+		perNode,
+		emr,
+		cluster.nodesRequested || cluster.coreNodes + 1,
+		deps.settings,
+	);
+	// An unknown price says which one is unknown.
+	return { rate: hourly !== null ? { known: true, hourly } : ec2.known ? emr : ec2, spotPrice };
 }
 
 /** What EMR shows about a cluster, gathered in one place for {@link observeCluster}. */
-export interface SeenCluster {
+interface SeenCluster {
 	cluster: EmrCluster;
 	masterIp?: string;
 	nodesRunning?: number;
@@ -354,7 +372,7 @@ export interface SeenCluster {
 }
 
 /** Asks EMR about a cluster (describe, instance groups, master IP); undefined when EMR does not know it. */
-export async function describeCluster(deps: Deps, id: string, full: boolean): Promise<SeenCluster | undefined> {
+async function describeCluster(deps: Deps, id: string, full: boolean): Promise<SeenCluster | undefined> {
 	const cluster = await deps.aws.emr.describeCluster(id);
 	if (!cluster) return undefined;
 	if (!full || CLUSTER_ENDED_STATES.includes(cluster.state)) return { cluster };
@@ -371,7 +389,7 @@ export async function describeCluster(deps: Deps, id: string, full: boolean): Pr
  * Applies what EMR shows to the cluster's row: state and reason, master address, node counts,
  * billed period (from EMR's creation time to its end time, also when it ended on its own) and DNS.
  */
-export async function observeCluster(
+async function observeCluster(
 	deps: Deps,
 	row: Cluster,
 	seen: SeenCluster | undefined,
@@ -399,12 +417,14 @@ export async function observeCluster(
 		if (c.endedAt && !row.endedAt) changes.endedAt = c.endedAt;
 	}
 	const ended = CLUSTER_ENDED_STATES.includes(state);
-	if (ended && !row.endedAt && !changes.endedAt) changes.endedAt = now;
+	// A vanished cluster is billed until it was last seen, not until the sync noticed.
+	if (ended && !row.endedAt && !changes.endedAt) changes.endedAt = seen ? now : row.lastSeenAt ?? now;
 	if (ended) changes.nodesRunning = 0;
 
-	// Billing: one period from EMR's creation time while it exists; closed at EMR's end time.
+	// Billing: one period for the cluster's whole life, from EMR's creation time to its end time
+	// (a cluster cannot be stopped, so a closed period is never reopened).
 	const merged = { ...row, ...changes } as Cluster;
-	if (seen && !(await openBillOf(deps.db, row.id)) && !row.endedAt) {
+	if (seen && !row.endedAt && (await billsOf(deps.db, row.id)).length === 0) {
 		const opened = await openClusterBill(deps, merged, merged.startedAt ?? now);
 		if (opened.spotPrice !== null) changes.spotPrice = opened.spotPrice;
 	}
@@ -459,7 +479,7 @@ export async function syncClusters(deps: Deps, scope: { ownerId?: number } = {})
 	const tracked = await trackedClusters(deps.db, scope.ownerId);
 	for (const row of tracked) {
 		const seen = await describeCluster(deps, row.id, true);
-		if (!seen && now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < 10 * 60_000) continue;
+		if (!seen && withinVanishGrace(row, now)) continue;
 		await observeCluster(deps, row, seen, now);
 	}
 	return tracked.length;
@@ -468,13 +488,13 @@ export async function syncClusters(deps: Deps, scope: { ownerId?: number } = {})
 // ---------------------------------------------------------------------------------------------
 // The launcher: the stack, then the cluster.
 
-async function recordCluster(deps: Deps, launch: Launch, clusterId: string, stackId: string): Promise<Cluster> {
+async function recordCluster(deps: Deps, launch: Launch, clusterId: string, stack: Stack): Promise<Cluster> {
 	const options = clusterOptions(launch);
 	const [group, config] = await Promise.all([getGroup(deps.db, launch.groupId), getConfig(deps.db, launch.configId)]);
 	const inserted = await insertCluster(deps.db, {
 		id: clusterId,
 		launchId: launch.id,
-		stackId,
+		stackId: stack.stackId,
 		stackName: launch.stackName,
 		ownerId: launch.userId,
 		groupId: launch.groupId,
@@ -488,6 +508,8 @@ async function recordCluster(deps: Deps, launch: Launch, clusterId: string, stac
 		idleSeconds: options.idleSeconds,
 		nodesRequested: options.coreNodes + 1,
 		state: "STARTING",
+		masterDns: stack.outputs.MasterDNS ?? null,
+		createdAt: deps.clock(),
 	});
 	if (inserted) {
 		deps.log.launch.info("launch {launchId}: cluster {clusterId} recorded", { launchId: launch.id, clusterId });
@@ -508,16 +530,7 @@ async function recordCluster(deps: Deps, launch: Launch, clusterId: string, stac
 /** Clusters: the stack, then the cluster through EMR. */
 export const clusterLaunchHandler: LaunchKindHandler = {
 	async submit(deps: Deps, launch: Launch) {
-		await submitStack(deps, launch, async () => {
-			const [user, group, config] = await Promise.all([
-				getUser(deps.db, launch.userId),
-				getGroup(deps.db, launch.groupId),
-				getConfig(deps.db, launch.configId),
-			]);
-			if (!user || !group || !config) {
-				throw new UserError(409, "The group or software configuration was deleted before the launch started.");
-			}
-			const placement = await resolvePlacement(deps);
+		await submitStack(deps, launch, ({ user, group, config, placement }) => {
 			const options = clusterOptions(launch);
 			const parameters = clusterParameters({
 				settings: deps.settings,
@@ -537,7 +550,7 @@ export const clusterLaunchHandler: LaunchKindHandler = {
 				launchId: launch.id,
 				defaultChargeCode: deps.settings.DEFAULT_CHARGE_CODE,
 			});
-			return { templateBody: config.templateBody, parameters, tags };
+			return Promise.resolve({ templateBody: config.templateBody, parameters, tags });
 		});
 	},
 
@@ -549,22 +562,28 @@ export const clusterLaunchHandler: LaunchKindHandler = {
 	async follow(deps: Deps, launch: Launch) {
 		let [row] = await clustersOfLaunch(deps.db, launch.id);
 		if (!row) {
-			await followStack(deps, launch, async (resources, stack) => {
+			const recorded: { cluster?: Cluster } = {};
+			const stack = await followStack(deps, launch, async (resources, stack) => {
 				// Read outputs by name, never by position; fall back to the stack's cluster resource.
 				const clusterId = stack.outputs.ClusterID ??
 					resources.find((r) => r.type === "AWS::EMR::Cluster" && r.physicalId)?.physicalId;
 				if (!clusterId) return "CloudFormation is creating the cluster";
-				await recordCluster(deps, launch, clusterId, stack.stackId);
-				if (stack.outputs.MasterDNS) await updateCluster(deps.db, clusterId, { masterDns: stack.outputs.MasterDNS });
+				recorded.cluster = await recordCluster(deps, launch, clusterId, stack);
 				return `Cluster ${clusterId} created; waiting for EMR to start it`;
 			}, { completeOnStack: false });
-			[row] = await clustersOfLaunch(deps.db, launch.id);
-			if (!row || (await getLaunch(deps.db, launch.id))?.status !== "creating") return;
+			// Without a stack the launch has failed (or its stack is rolling back).
+			if (!stack || !recorded.cluster) return;
+			row = recorded.cluster;
 		}
+		const now = deps.clock();
 		const seen = await describeCluster(deps, row.id, true);
-		await observeCluster(deps, row, seen, deps.clock());
-		const current = (await getCluster(deps.db, row.id))!;
-		if (!seen) return await failLaunch(deps, launch, `EMR does not know cluster ${row.id}`);
+		if (!seen) {
+			// EMR may not list a cluster CloudFormation just created: wait out the grace before giving up.
+			if (withinVanishGrace(row, now)) return;
+			await observeCluster(deps, row, undefined, now);
+			return await failLaunch(deps, launch, `EMR does not know cluster ${row.id}`);
+		}
+		const current = { ...row, ...await observeCluster(deps, row, seen, now) } as Cluster;
 		const steps = await deps.aws.emr.listSteps(row.id).catch(() => []);
 		const failedStep = steps.find((s) => s.state === "FAILED" || s.state === "CANCELLED");
 		if (failedStep) {
@@ -579,6 +598,10 @@ export const clusterLaunchHandler: LaunchKindHandler = {
 		const ready = !!seen.cluster.readyAt || READY_STATES.includes(seen.cluster.state);
 		if (ready) return await completeLaunch(deps, launch, "Ready");
 		if (CLUSTER_ENDED_STATES.includes(seen.cluster.state)) {
+			// A cluster that ends while its stack is being created takes the stack into a rollback: the
+			// stack decides, so that the rolled-back stack is deleted and its reason shown.
+			const stack = await followStack(deps, launch, undefined, { completeOnStack: false });
+			if (!stack || stack.status.endsWith("_IN_PROGRESS")) return;
 			return await failLaunch(
 				deps,
 				launch,
@@ -609,27 +632,13 @@ export const clusterLaunchHandler: LaunchKindHandler = {
 /** Terminates a cluster (deletes its stack) or removes an ended one from the lists; owner or admin. */
 export async function terminateCluster(deps: Deps, viewer: Viewer, clusterId: string): Promise<Cluster> {
 	const now = deps.clock();
-	const audit = (outcome: "ok" | "refused" | "error", detail: string) =>
-		recordAudit(deps.db, {
-			at: deps.clock(),
-			actorId: viewer.id,
-			actor: viewer.username,
-			action: "terminate",
-			resourceKind: "cluster",
-			resourceId: clusterId,
-			outcome,
-			detail,
-		});
 	const cluster = await getCluster(deps.db, clusterId);
 	if (!cluster || cluster.archived) throw new UserError(404, `No cluster ${clusterId} is known to the portal`);
-	if (!canControl(viewer, cluster.ownerId, await groupIdsOf(deps.db, cluster.ownerId))) {
-		await audit("refused", "not the owner, a teammate, a manager or an admin");
-		throw new UserError(403, "This cluster belongs to someone outside your groups.");
-	}
-	if (!canTerminate(viewer, cluster.ownerId)) {
-		await audit("refused", "terminate is for the owner or an admin");
-		throw new UserError(403, "Only the owner or an admin may terminate this cluster.");
-	}
+	const audit = await authorizeAction(deps, viewer, { kind: "cluster", id: clusterId, ownerId: cluster.ownerId }, {
+		name: "terminate",
+		ownerOnly: true,
+		verb: "terminate",
+	});
 	const ended = CLUSTER_ENDED_STATES.includes(cluster.state);
 	if (
 		!ended && !await claimClusterAction(deps.db, clusterId, "terminate", now, new Date(now.getTime() - ACTION_STALE_MS))
@@ -648,11 +657,10 @@ export async function terminateCluster(deps: Deps, viewer: Viewer, clusterId: st
 		}
 		throw error;
 	}
+	// Billing goes on until EMR reports the cluster's end time: terminating takes minutes, and the
+	// sync closes the period at that time.
 	const changes: Partial<NewCluster> = ended ? { archived: true } : { state: "TERMINATING" };
-	if (!ended) {
-		await stopBilling(deps.db, clusterId, now);
-		if (cluster.dnsIp && await unpublishDns(deps, clusterId, cluster.dnsIp)) changes.dnsIp = null;
-	}
+	if (!ended && cluster.dnsIp && await unpublishDns(deps, clusterId, cluster.dnsIp)) changes.dnsIp = null;
 	await updateCluster(deps.db, clusterId, changes);
 	await audit("ok", ended ? "record removed" : `deleting stack ${cluster.stackName ?? cluster.stackId ?? ""}`);
 	deps.log.web.info("{what} cluster {clusterId} by {user}", {

@@ -15,7 +15,7 @@ import { ACTION_STALE_MS, openInstanceBill, refreshInstances } from "./sync.ts";
 import { stopBilling } from "./billing.ts";
 
 /** The seed's four actions, plus removing an ended instance from the lists (the original's archive). */
-export const ACTIONS = ["start", "stop", "restart", "terminate", "archive"] as const;
+const ACTIONS = ["start", "stop", "restart", "terminate", "archive"] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** The states each action makes sense in, and the state shown while it runs. */
@@ -67,31 +67,13 @@ export async function controlInstance(
 	action: Action,
 ): Promise<Instance> {
 	const now = deps.clock();
-	const audit = (outcome: "ok" | "refused" | "error", detail: string) =>
-		recordAudit(deps.db, {
-			at: deps.clock(),
-			actorId: viewer.id,
-			actor: viewer.username,
-			action,
-			resourceKind: "instance",
-			resourceId: instanceId,
-			outcome,
-			detail,
-		});
 	const instance = await getInstance(deps.db, instanceId);
 	if (!instance || instance.archived) throw new UserError(404, `No instance ${instanceId} is known to the portal`);
-	const ownerGroups = await groupIdsOf(deps.db, instance.ownerId);
-	if (!canControl(viewer, instance.ownerId, ownerGroups)) {
-		await audit("refused", "not the owner, a teammate, a manager or an admin");
-		throw new UserError(403, "You may not control this instance: it belongs to someone outside your groups.");
-	}
-	if (OWNER_ACTIONS.includes(action) && !canTerminate(viewer, instance.ownerId)) {
-		await audit("refused", `${action} is for the owner or an admin`);
-		throw new UserError(
-			403,
-			`Only the owner or an admin may ${action === "archive" ? "remove" : "terminate"} this instance.`,
-		);
-	}
+	const audit = await authorizeAction(deps, viewer, { kind: "instance", id: instanceId, ownerId: instance.ownerId }, {
+		name: action,
+		ownerOnly: OWNER_ACTIONS.includes(action),
+		verb: action === "archive" ? "remove" : "terminate",
+	});
 	if (instance.controlsLocked && !OWNER_ACTIONS.includes(action)) {
 		await audit("refused", "controls locked");
 		throw new UserError(409, "This instance's controls are locked (its image expired); it can only be terminated.");
@@ -176,6 +158,42 @@ export async function controlInstance(
 		});
 	}
 	return updated;
+}
+
+/** Records how an attempted action ended. */
+export type ActionAudit = (outcome: "ok" | "refused" | "error", detail: string) => Promise<void>;
+
+/**
+ * The checks every action on an instance or cluster starts with: the viewer may control the
+ * resource (owner, teammate, manager or admin) and, for an owner-only action, is its owner or an
+ * admin. A refusal is audited and thrown as a 403; otherwise returns the action's audit.
+ */
+export async function authorizeAction(
+	deps: Pick<Deps, "db" | "clock">,
+	viewer: Viewer,
+	resource: { kind: "instance" | "cluster"; id: string; ownerId: number },
+	action: { name: string; ownerOnly: boolean; verb: string },
+): Promise<ActionAudit> {
+	const audit: ActionAudit = (outcome, detail) =>
+		recordAudit(deps.db, {
+			at: deps.clock(),
+			actorId: viewer.id,
+			actor: viewer.username,
+			action: action.name,
+			resourceKind: resource.kind,
+			resourceId: resource.id,
+			outcome,
+			detail,
+		});
+	if (!canControl(viewer, resource.ownerId, await groupIdsOf(deps.db, resource.ownerId))) {
+		await audit("refused", "not the owner, a teammate, a manager or an admin");
+		throw new UserError(403, `This ${resource.kind} belongs to someone outside your groups.`);
+	}
+	if (action.ownerOnly && !canTerminate(viewer, resource.ownerId)) {
+		await audit("refused", `${action.name} is for the owner or an admin`);
+		throw new UserError(403, `Only the owner or an admin may ${action.verb} this ${resource.kind}.`);
+	}
+	return audit;
 }
 
 /** A message for the user about an AWS failure, without internals. */

@@ -13,15 +13,18 @@ import {
 	type SoftwareConfig,
 	usableTypes,
 } from "./db/catalog.ts";
+import type { NewInstance } from "./db/instances.ts";
 import { insertLaunch, type Launch } from "./db/launches.ts";
-import { getUser, type Group, type User } from "./db/users.ts";
+import { displayName, getUser, type Group, type User } from "./db/users.ts";
+import { costCenterOf } from "./billing.ts";
 import type { Deps } from "./deps.ts";
 import { UserError } from "./errors.ts";
 import { publicUrl, type Settings } from "./settings.ts";
+import { hmacToken } from "./tokens.ts";
 import { LAUNCHED_BY_TAG, LAUNCHED_BY_VALUE } from "./sync.ts";
 
 /** CloudFormation's limit on one parameter value. */
-export const PARAMETER_LIMIT_BYTES = 4096;
+const PARAMETER_LIMIT_BYTES = 4096;
 /** AWS's limit on security groups per network interface. */
 export const MAX_SECURITY_GROUPS = 5;
 /** The tag that ties a stack (and its resources) to its launch row. */
@@ -47,28 +50,22 @@ export function base64Utf8(text: string): string {
 	return btoa(binary);
 }
 
+/** Text reduced to what a stack name allows: letters, digits and single hyphens, none at the ends. */
+export function stackNamePart(text: string): string {
+	return text.replace(/[^A-Za-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
+}
+
 /** A CloudFormation-valid stack name: `[A-Za-z][A-Za-z0-9-]*`, at most 128 characters. */
 export function stackNameFor(prefix: string, ags: string, launchId: string): string {
-	const clean = (s: string) => s.replace(/[^A-Za-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
 	const suffix = launchId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12);
-	let head = [clean(prefix), clean(ags)].filter(Boolean).join("-");
+	let head = [stackNamePart(prefix), stackNamePart(ags)].filter(Boolean).join("-");
 	if (!/^[A-Za-z]/.test(head)) head = `mliy${head ? `-${head}` : ""}`;
 	return `${head.slice(0, 128 - suffix.length - 1).replace(/-+$/, "")}-${suffix}`;
 }
 
 /** The progress token for a launch: derived from the portal's secret, so it is never stored. */
-export async function progressToken(secret: string, launchId: string): Promise<string> {
-	const key = await crypto.subtle.importKey(
-		"raw",
-		new TextEncoder().encode(secret),
-		{ name: "HMAC", hash: "SHA-256" },
-		false,
-		[
-			"sign",
-		],
-	);
-	const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`progress:${launchId}`)));
-	return btoa(String.fromCharCode(...mac)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+export function progressToken(secret: string, launchId: string): Promise<string> {
+	return hmacToken(secret, `progress:${launchId}`);
 }
 
 /** SHA-256 hex of a token: what `launches` stores. */
@@ -85,6 +82,33 @@ export function instanceNameFor(
 	return group.nameOverride || config.instanceName || config.name;
 }
 
+/**
+ * What an instance row takes from its launch: the launcher records it so, and so does the sync when
+ * it lists the instance first (CloudFormation gives the instance the stack's tags, launch id included).
+ */
+export function launchedInstanceFields(
+	launch: Launch,
+	group: Group | undefined,
+	config: SoftwareConfig | undefined,
+	now: Date,
+): NewInstance & { launchId: string } {
+	return {
+		id: "",
+		launchId: launch.id,
+		stackId: launch.stackId,
+		stackName: launch.stackName,
+		ownerId: launch.userId,
+		groupId: launch.groupId,
+		configId: launch.configId,
+		name: group && config ? instanceNameFor(group, config) : "",
+		instanceType: launch.instanceType,
+		amiId: config?.amiId ?? "",
+		progressText: config?.hasProgressBar ? "Initializing system" : null,
+		progressPercent: config?.hasProgressBar ? 0 : null,
+		progressUpdatedAt: config?.hasProgressBar ? now : null,
+	};
+}
+
 /** The standard tags every launched resource carries. */
 export function standardTags(
 	input: { user: User; group: Group; config: SoftwareConfig; launchId: string; defaultChargeCode: string },
@@ -92,17 +116,21 @@ export function standardTags(
 	const { user, group, config } = input;
 	const tags: Record<string, string> = {
 		Name: instanceNameFor(group, config),
-		Owner: `${user.firstName} ${user.lastName}`.trim() || user.username,
+		Owner: displayName(user),
 		userid: user.username,
 		[LAUNCHED_BY_TAG]: LAUNCHED_BY_VALUE,
 		"Software Config": config.name,
 		Group: group.name,
-		"Cost Center": group.costCenter || input.defaultChargeCode,
+		"Cost Center": costCenterOf(group, input.defaultChargeCode),
 		AGS: group.ags,
 		SDLC: group.sdlc,
 		[LAUNCH_TAG]: input.launchId,
 	};
-	// CloudFormation rejects empty tag values; leave such tags off.
+	return stackTags(tags);
+}
+
+/** Tags as CloudFormation accepts them: empty values (which it rejects) left off, values cut to 256 characters. */
+export function stackTags(tags: Record<string, string>): Record<string, string> {
 	return Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== "").map(([k, v]) => [k, v.slice(0, 256)]));
 }
 
@@ -164,6 +192,25 @@ export function buildInstanceParameters(input: InstanceStackInput): Record<strin
 		UserData: base64Utf8(buildUserData(input)),
 	};
 	if (config.volumeKmsKey) parameters.KmsKeyId = config.volumeKmsKey;
+	return parameters;
+}
+
+/**
+ * An instance stack's parameters for a launch (with its progress token and the global params),
+ * checked against CloudFormation's size limit: the request checks them with a placeholder
+ * placement, so a size problem is a 4xx before anything is recorded; the launcher sends them.
+ */
+export async function instanceStackParameters(
+	deps: Pick<Deps, "db" | "settings" | "secret">,
+	input: Omit<InstanceStackInput, "settings" | "globalParams" | "token">,
+): Promise<Record<string, string>> {
+	const parameters = buildInstanceParameters({
+		...input,
+		settings: deps.settings,
+		globalParams: await paramsMap(deps.db),
+		token: await progressToken(deps.secret, input.launchId),
+	});
+	checkParameterSizes(parameters);
 	return parameters;
 }
 
@@ -264,20 +311,15 @@ export async function requestInstanceLaunch(
 	const checked = await checkInstanceLaunch(deps, viewer, request);
 	const launchId = crypto.randomUUID();
 	const stackName = stackNameFor(instanceNameFor(checked.group, checked.config), checked.group.ags, launchId);
-	const token = await progressToken(deps.secret, launchId);
-	const parameters = buildInstanceParameters({
-		settings: deps.settings,
+	await instanceStackParameters(deps, {
 		group: checked.group,
 		config: checked.config,
 		instanceType: checked.instanceType,
 		securityGroupIds: checked.securityGroupIds,
-		globalParams: await paramsMap(deps.db),
 		launchId,
 		stackName,
-		token,
 		placement: { subnetId: "subnet-00000000000000000", availabilityZone: "xx-xxxx-0x" },
 	});
-	checkParameterSizes(parameters);
 	const launch = await insertLaunch(deps.db, {
 		id: launchId,
 		userId: checked.user.id,
@@ -289,7 +331,7 @@ export async function requestInstanceLaunch(
 		stackName,
 		status: "queued",
 		step: "Queued: sending the request to CloudFormation",
-		progressTokenHash: await hashToken(token),
+		progressTokenHash: await hashToken(await progressToken(deps.secret, launchId)),
 	});
 	deps.metrics.launches.inc({ outcome: "requested" });
 	deps.log.launch.info("launch {launchId} requested by {user}: {config} ({type}) in {group}", {

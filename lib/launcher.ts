@@ -5,25 +5,35 @@
  * launch started before a restart finishes after it.
  */
 import { recordAudit } from "./db/audit.ts";
-import { getConfig, getGroup, groupSecurityGroupsOf, paramsMap } from "./db/catalog.ts";
-import { insertInstance, instancesOfLaunch } from "./db/instances.ts";
-import { activeLaunches, claimLaunch, getLaunch, type Launch, releaseLaunch, updateLaunch } from "./db/launches.ts";
-import { getUser } from "./db/users.ts";
+import { getConfig, getGroup, type SoftwareConfig } from "./db/catalog.ts";
+import { instancesOfLaunch, recordLaunchedInstance } from "./db/instances.ts";
+import { activeLaunches, claimLaunch, type Launch, releaseLaunch, updateLaunch } from "./db/launches.ts";
+import { getUser, type Group, type User } from "./db/users.ts";
 import { insertVolume } from "./db/volumes.ts";
 import type { Deps } from "./deps.ts";
+import type { Settings } from "./settings.ts";
 import { AwsError, UserError } from "./errors.ts";
-import {
-	buildInstanceParameters,
-	checkParameterSizes,
-	instanceNameFor,
-	progressToken,
-	standardTags,
-} from "./launch.ts";
-import type { Stack, StackEvent, StackResource } from "./aws/types.ts";
+import { instanceStackParameters, launchedInstanceFields, standardTags } from "./launch.ts";
+import type { Placement, Stack, StackEvent, StackResource } from "./aws/types.ts";
 import { refreshInstances, refreshVolumes } from "./sync.ts";
 
-/** How long one process may hold a launch for one step before others assume it crashed. */
-const CLAIM_MS = 2 * 60_000;
+/**
+ * The most AWS calls one step makes one after another (a cluster's: stack, resources, the cluster,
+ * its groups, spot price, DNS, steps, then stack, events and delete when it ended; an instance's fewer).
+ */
+const AWS_CALLS_PER_STEP = 12;
+/** The most the SDK's standard retry waits between two attempts. */
+const MAX_RETRY_DELAY_SECONDS = 20;
+
+/**
+ * How long one process holds a launch for one step before others assume it crashed: longer than
+ * the step's AWS calls can take, each tried AWS_MAX_ATTEMPTS times for up to AWS_TIMEOUT_SECONDS,
+ * so a slow step never outlives its claim (and two processes never move one launch at once).
+ */
+export function claimMs(settings: Pick<Settings, "AWS_MAX_ATTEMPTS" | "AWS_TIMEOUT_SECONDS">): number {
+	const perCall = settings.AWS_MAX_ATTEMPTS * (settings.AWS_TIMEOUT_SECONDS + MAX_RETRY_DELAY_SECONDS);
+	return Math.max(2 * 60_000, AWS_CALLS_PER_STEP * perCall * 1000);
+}
 
 /** How one kind of launch (instance, cluster) is submitted and followed. */
 export interface LaunchKindHandler {
@@ -31,31 +41,29 @@ export interface LaunchKindHandler {
 	follow(deps: Deps, launch: Launch): Promise<void>;
 }
 
-/**
- * Moves every active launch one step with the handler of its kind (instances by default; the job
- * passes every kind). Errors of one launch do not stop the others.
- */
+/** Moves every active launch of a kind `handlers` knows one step. Errors of one launch do not stop the others. */
 export async function advanceLaunches(
 	deps: Deps,
-	handlers: Readonly<Record<string, LaunchKindHandler>> = { instance: instanceLaunchHandler },
+	handlers: Readonly<Record<string, LaunchKindHandler>>,
 ): Promise<number> {
 	const launches = (await activeLaunches(deps.db)).filter((launch) => launch.kind in handlers);
-	for (const launch of launches) {
+	for (const { id } of launches) {
 		const now = deps.clock();
+		const until = new Date(now.getTime() + claimMs(deps.settings));
 		// Another process may be moving the same launch right now (two portals on one database).
-		if (!await claimLaunch(deps.db, launch.id, now, new Date(now.getTime() + CLAIM_MS))) continue;
+		const launch = await claimLaunch(deps.db, id, now, until);
+		if (!launch) continue;
 		try {
-			const fresh = (await getLaunch(deps.db, launch.id)) ?? launch;
-			const handler = handlers[fresh.kind]!;
-			if (fresh.status === "queued") await handler.submit(deps, fresh);
-			else if (fresh.status === "creating") await handler.follow(deps, fresh);
+			const handler = handlers[launch.kind]!;
+			if (launch.status === "queued") await handler.submit(deps, launch);
+			else if (launch.status === "creating") await handler.follow(deps, launch);
 		} catch (error) {
 			deps.log.launch.error("launch {launchId}: step failed, will retry next run: {message}", {
-				launchId: launch.id,
+				launchId: id,
 				message: (error as Error).message,
 			});
 		} finally {
-			await releaseLaunch(deps.db, launch.id);
+			await releaseLaunch(deps.db, id, until);
 		}
 	}
 	return launches.length;
@@ -110,18 +118,52 @@ export function launchTimedOut(deps: Deps, launch: Launch): boolean {
 	return deps.clock().getTime() - since > deps.settings.LAUNCH_TIMEOUT_MINUTES * 60_000;
 }
 
+/** What a launch's stack is built from, loaded once by {@link submitStack} for every kind. */
+export interface LaunchContext {
+	user: User;
+	group: Group;
+	config: SoftwareConfig;
+	placement: Placement;
+}
+
+/** A stack to create. */
+export interface StackInput {
+	templateBody: string;
+	parameters: Record<string, string>;
+	tags: Record<string, string>;
+}
+
 /**
- * Calls CreateStack for a queued launch. Transient AWS trouble leaves it queued for the next run;
- * a refusal (bad template, bad parameter) fails it with AWS's message.
+ * Calls CreateStack for a queued launch with what `build` makes of its {@link LaunchContext}.
+ * Transient trouble (AWS, or instance metadata not answering) leaves it queued for the next run
+ * until LAUNCH_TIMEOUT_MINUTES; a refusal (bad template, bad parameter) fails it with the reason.
  */
 export async function submitStack(
 	deps: Deps,
 	launch: Launch,
-	build: () => Promise<{ templateBody: string; parameters: Record<string, string>; tags: Record<string, string> }>,
+	build: (context: LaunchContext) => Promise<StackInput>,
 ): Promise<void> {
+	const [user, group, config] = await Promise.all([
+		getUser(deps.db, launch.userId),
+		getGroup(deps.db, launch.groupId),
+		getConfig(deps.db, launch.configId),
+	]);
+	if (!user || !group || !config) {
+		return await failLaunch(deps, launch, "The group or software configuration was deleted before the launch started.");
+	}
+	const placement = await resolvePlacement(deps);
+	if (!placement) {
+		const advice = "The portal could not read its own subnet from instance metadata. " +
+			"If it does not run on EC2, an admin must set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE.";
+		return await retryLater(deps, launch, {
+			why: advice,
+			reason: `Gave up after ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes: ${advice}`,
+			detail: "instance metadata did not answer",
+		});
+	}
 	let input;
 	try {
-		input = await build();
+		input = await build({ user, group, config, placement });
 	} catch (error) {
 		if (error instanceof UserError) return await failLaunch(deps, launch, error.message);
 		throw error;
@@ -143,25 +185,31 @@ export async function submitStack(
 			if (existing) return await markSubmitted(deps, launch, existing.stackId);
 		}
 		if (error.transient) {
-			if (launchTimedOut(deps, launch)) {
-				return await failLaunch(
-					deps,
-					launch,
-					`AWS stayed unavailable for ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes (${error.message})`,
-				);
-			}
-			await updateLaunch(deps.db, launch.id, "queued", {
-				attempts: launch.attempts + 1,
-				step: `Waiting to retry: AWS is ${error.kind === "throttled" ? "throttling requests" : "not answering"}`,
+			return await retryLater(deps, launch, {
+				why: `AWS is ${error.kind === "throttled" ? "throttling requests" : "not answering"}`,
+				reason: `AWS stayed unavailable for ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes (${error.message})`,
+				detail: `CreateStack ${error.kind}`,
 			});
-			deps.log.launch.warn("launch {launchId}: CreateStack {kind}, will retry", {
-				launchId: launch.id,
-				kind: error.kind,
-			});
-			return;
 		}
 		await failLaunch(deps, launch, `CloudFormation refused the stack: ${error.message.replace(/^CreateStack: /, "")}`);
 	}
+}
+
+/**
+ * Leaves a queued launch for the next run, showing `why`; after LAUNCH_TIMEOUT_MINUTES it fails
+ * with `reason`.
+ */
+async function retryLater(
+	deps: Deps,
+	launch: Launch,
+	outcome: { why: string; reason: string; detail: string },
+): Promise<void> {
+	if (launchTimedOut(deps, launch)) return await failLaunch(deps, launch, outcome.reason);
+	await updateLaunch(deps.db, launch.id, "queued", {
+		attempts: launch.attempts + 1,
+		step: `Waiting to retry: ${outcome.why}`,
+	});
+	deps.log.launch.warn("launch {launchId}: {detail}, will retry", { launchId: launch.id, detail: outcome.detail });
 }
 
 async function markSubmitted(deps: Deps, launch: Launch, stackId: string): Promise<void> {
@@ -192,24 +240,30 @@ export function failureReason(stack: Stack, events: readonly StackEvent[]): stri
 }
 
 /** Stack statuses that end a launch as failed. */
-export function isFailedStatus(status: string): boolean {
+function isFailedStatus(status: string): boolean {
 	return status === "CREATE_FAILED" || status.startsWith("ROLLBACK_") || status.startsWith("DELETE_");
 }
 
 /**
- * Follows a creating launch's stack one step: `record` is given the stack's resources; the launch
- * completes on CREATE_COMPLETE, fails on a failed status (with the reason from the stack events)
- * or after the timeout. Returns the stack when it is still being created.
+ * Follows a creating launch's stack one step. `record` (when given) is given the stack's resources
+ * and returns the step to show. The launch completes on CREATE_COMPLETE (unless `completeOnStack`
+ * is false), fails on a failed status with the reason from the stack events, or after the timeout.
+ * A stack rolling back keeps its launch creating, showing the reason, until the rollback completes:
+ * only then can the stack be deleted, and a failed launch is not followed again. Returns the stack
+ * when the launch goes on: still being created, or created when `completeOnStack` is false.
  */
 export async function followStack(
 	deps: Deps,
 	launch: Launch,
-	record: (resources: StackResource[], stack: Stack) => Promise<string | undefined>,
+	record?: (resources: StackResource[], stack: Stack) => Promise<string | undefined>,
 	options: { completeOnStack?: boolean } = {},
-): Promise<void> {
+): Promise<Stack | undefined> {
 	const stack = await deps.aws.cloudFormation.describeStack(launch.stackId ?? launch.stackName);
-	if (!stack) return await failLaunch(deps, launch, "The stack no longer exists in CloudFormation.");
-	if (!stack.status.startsWith("DELETE_")) {
+	if (!stack) {
+		await failLaunch(deps, launch, "The stack no longer exists in CloudFormation.");
+		return undefined;
+	}
+	if (record && !stack.status.startsWith("DELETE_")) {
 		const step = await record(await deps.aws.cloudFormation.listStackResources(stack.stackId), stack);
 		if (step && step !== launch.step && stack.status.endsWith("_IN_PROGRESS") && !isFailedStatus(stack.status)) {
 			await updateLaunch(deps.db, launch.id, "creating", { step });
@@ -217,11 +271,25 @@ export async function followStack(
 	}
 	if (stack.status === "CREATE_COMPLETE" || stack.status.startsWith("UPDATE_")) {
 		// Clusters complete when EMR says the cluster is ready, not when the stack is.
-		if (options.completeOnStack ?? true) await completeLaunch(deps, launch, "Ready");
-		return;
+		if (!(options.completeOnStack ?? true)) return stack;
+		await completeLaunch(deps, launch, "Ready");
+		return undefined;
 	}
 	if (isFailedStatus(stack.status)) {
 		const reason = failureReason(stack, await deps.aws.cloudFormation.describeStackEvents(stack.stackId));
+		if (stack.status === "ROLLBACK_IN_PROGRESS") {
+			if (launchTimedOut(deps, launch)) {
+				await failLaunch(
+					deps,
+					launch,
+					`${reason} (CloudFormation was still rolling the stack back after ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes)`,
+				);
+			} else {
+				const step = `Failed; CloudFormation is rolling the stack back: ${reason}`;
+				if (step !== launch.step) await updateLaunch(deps.db, launch.id, "creating", { step });
+			}
+			return undefined;
+		}
 		await failLaunch(deps, launch, reason);
 		if (stack.status === "ROLLBACK_COMPLETE") {
 			// A rolled-back stack holds nothing but its name; remove it as the original never did.
@@ -232,7 +300,7 @@ export async function followStack(
 				})
 			);
 		}
-		return;
+		return undefined;
 	}
 	if (launchTimedOut(deps, launch)) {
 		await failLaunch(
@@ -241,65 +309,50 @@ export async function followStack(
 			`Gave up after ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes: the stack was still ${stack.status}. ` +
 				"Anything it created is on your dashboard; terminate it there if you do not need it.",
 		);
+		return undefined;
 	}
+	return stack;
 }
 
 /** Instances: the stack's instance and volume are recorded; complete with the stack. */
 export const instanceLaunchHandler: LaunchKindHandler = {
 	async submit(deps, launch) {
-		await submitStack(deps, launch, async () => {
-			const [user, group, config] = await Promise.all([
-				getUser(deps.db, launch.userId),
-				getGroup(deps.db, launch.groupId),
-				getConfig(deps.db, launch.configId),
-			]);
-			if (!user || !group || !config) {
-				throw new UserError(409, "The group or software configuration was deleted before the launch started.");
-			}
-			const placement = await resolvePlacement(deps);
-			const defaults = await groupSecurityGroupsOf(deps.db, group.id, "default");
-			const chosen = Array.isArray(launch.options.securityGroupIds) ? launch.options.securityGroupIds.map(String) : [];
-			const parameters = buildInstanceParameters({
-				settings: deps.settings,
+		await submitStack(deps, launch, async ({ user, group, config, placement }) => ({
+			templateBody: config.templateBody,
+			parameters: await instanceStackParameters(deps, {
 				group,
 				config,
 				instanceType: launch.instanceType,
-				securityGroupIds: [...new Set([...defaults.map((sg) => sg.sgId), ...chosen])],
-				globalParams: await paramsMap(deps.db),
+				// The request stored the group's defaults with the chosen ones, checked against the limit.
+				securityGroupIds: Array.isArray(launch.options.securityGroupIds)
+					? launch.options.securityGroupIds.map(String)
+					: [],
 				launchId: launch.id,
 				stackName: launch.stackName,
-				token: await progressToken(deps.secret, launch.id),
 				placement,
-			});
-			checkParameterSizes(parameters);
-			const tags = standardTags({
+			}),
+			tags: standardTags({
 				user,
 				group,
 				config,
 				launchId: launch.id,
 				defaultChargeCode: deps.settings.DEFAULT_CHARGE_CODE,
-			});
-			return { templateBody: config.templateBody, parameters, tags };
-		});
+			}),
+		}));
 	},
 	async follow(deps, launch) {
 		await followStack(deps, launch, (resources) => recordInstanceResources(deps, launch, resources));
 	},
 };
 
-/** Subnet and AZ: from settings, else the portal server's own (instance metadata). */
-export async function resolvePlacement(deps: Deps): Promise<{ subnetId: string; availabilityZone: string }> {
+/** Subnet and AZ: from settings, else the portal server's own (instance metadata); undefined when neither answers. */
+async function resolvePlacement(deps: Deps): Promise<Placement | undefined> {
 	const { LAUNCH_SUBNET_ID, LAUNCH_AVAILABILITY_ZONE } = deps.settings;
 	if (LAUNCH_SUBNET_ID && LAUNCH_AVAILABILITY_ZONE) {
 		return { subnetId: LAUNCH_SUBNET_ID, availabilityZone: LAUNCH_AVAILABILITY_ZONE };
 	}
 	const own = await deps.aws.placement();
-	if (!own) {
-		throw new UserError(
-			503,
-			"The portal does not know where to launch: set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE (it is not running on EC2, so it cannot use its own subnet).",
-		);
-	}
+	if (!own) return undefined;
 	return {
 		subnetId: LAUNCH_SUBNET_ID ?? own.subnetId,
 		availabilityZone: LAUNCH_AVAILABILITY_ZONE ?? own.availabilityZone,
@@ -315,22 +368,13 @@ async function recordInstanceResources(deps: Deps, launch: Launch, resources: St
 	const newInstances: string[] = [];
 	const newVolumes: string[] = [];
 	if (instanceResource?.physicalId) {
-		const inserted = await insertInstance(deps.db, {
+		// The sync may have listed (and adopted) the instance first: then its row is linked to the launch.
+		const inserted = await recordLaunchedInstance(deps.db, {
+			...launchedInstanceFields(launch, group, config, now),
 			id: instanceResource.physicalId,
-			launchId: launch.id,
-			stackId: launch.stackId,
-			stackName: launch.stackName,
-			ownerId: launch.userId,
-			groupId: launch.groupId,
-			configId: launch.configId,
-			name: group && config ? instanceNameFor(group, config) : "",
-			instanceType: launch.instanceType,
-			amiId: config?.amiId ?? "",
 			state: "pending",
-			progressText: config?.hasProgressBar ? "Initializing system" : null,
-			progressPercent: config?.hasProgressBar ? 0 : null,
-			progressUpdatedAt: config?.hasProgressBar ? now : null,
 			launchedAt: now,
+			createdAt: now,
 		});
 		if (inserted) {
 			newInstances.push(instanceResource.physicalId);
@@ -361,6 +405,7 @@ async function recordInstanceResources(deps: Deps, launch: Launch, resources: St
 			device: config?.volumeDevice ?? "",
 			volumeType: config?.volumeType ?? "gp2",
 			state: "creating",
+			createdAt: now,
 		});
 		if (inserted) {
 			newVolumes.push(volume.physicalId!);

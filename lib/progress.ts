@@ -8,13 +8,14 @@ import type { Deps } from "./deps.ts";
 import { UserError } from "./errors.ts";
 import { hashToken } from "./launch.ts";
 import { addressInRanges, type Cidr, parseIp } from "./settings.ts";
+import { timingSafeEqual } from "./tokens.ts";
 
 /** The seed's instance id pattern (`i-\w+`), bounded. */
 export const INSTANCE_ID = /^i-[0-9a-zA-Z]{1,32}$/;
 const PROGRESS = /^(\w{1,64})\((\d{1,3})\)$/;
 
 /** Parses `installing_base_packages(40)`; throws a 400 when malformed or out of 0..100. */
-export function parseProgress(spec: string): { text: string; percent: number } {
+function parseProgress(spec: string): { text: string; percent: number } {
 	const match = PROGRESS.exec(spec);
 	if (!match) {
 		throw new UserError(
@@ -28,7 +29,7 @@ export function parseProgress(spec: string): { text: string; percent: number } {
 }
 
 /** The address a request comes from: the peer, or the last forwarded hop when the peer is a trusted proxy. */
-export function callerAddress(peer: string, forwardedFor: string | null, trustedProxies: readonly Cidr[]): string {
+function callerAddress(peer: string, forwardedFor: string | null, trustedProxies: readonly Cidr[]): string {
 	if (!forwardedFor || !addressInRanges(peer, trustedProxies)) return peer;
 	const hops = forwardedFor.split(",").map((h) => h.trim()).filter(Boolean);
 	// Walk back from the proxy: the first hop that is not itself a trusted proxy is the client.
@@ -43,13 +44,6 @@ function sameAddress(a: string | null | undefined, b: string): boolean {
 	const x = a ? parseIp(a) : undefined;
 	const y = parseIp(b);
 	return !!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]);
-}
-
-function timingSafeEqual(a: string, b: string): boolean {
-	if (a.length !== b.length) return false;
-	let diff = 0;
-	for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-	return diff === 0;
 }
 
 /** A progress call as the route received it. */

@@ -12,17 +12,22 @@ import {
 	getInstance,
 	insertInstance,
 	type Instance,
+	instancesByIds,
+	markInstancesSeen,
 	type NewInstance,
+	type TrackedInstance,
 	trackedInstances,
 	updateInstance,
 } from "./db/instances.ts";
-import { ensureUser, getUser, getUserByUsername } from "./db/users.ts";
+import { getLaunch, type Launch } from "./db/launches.ts";
+import { ensureUser, getUser } from "./db/users.ts";
 import { GONE_VOLUME_STATES, liveVolumes, updateVolume, type Volume, volumesByIds } from "./db/volumes.ts";
 import type { Ec2Instance, Ec2Volume } from "./aws/types.ts";
 import { costCenterOf, instanceRate, startBilling, stopBilling, volumeRate } from "./billing.ts";
 import type { Deps } from "./deps.ts";
 import { publishDns, unpublishDns } from "./dns.ts";
 import { getConfig } from "./db/catalog.ts";
+import { LAUNCH_TAG, launchedInstanceFields } from "./launch.ts";
 
 /** The tag every portal-launched resource carries (the original's value). */
 export const LAUNCHED_BY_TAG = "LaunchedBy";
@@ -30,6 +35,17 @@ export const LAUNCHED_BY_VALUE = "MLIY";
 
 /** A row not seen in AWS for this long after it was recorded is vanished (EC2 listings lag launches). */
 const VANISH_GRACE_MS = 10 * 60_000;
+
+/**
+ * Whether a row AWS did not return is still within the grace of {@link VANISH_GRACE_MS} since it
+ * was last seen (or recorded): AWS's listings lag a launch, so such a row is left alone for now.
+ */
+export function withinVanishGrace(row: { lastSeenAt: Date | null; createdAt: Date }, now: Date): boolean {
+	return now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS;
+}
+/** Usernames accepted from a `userid` tag (stored lower case, as the portal's users are). */
+const TAGGED_USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
+
 /** An action still marked in flight after this long is forgotten. */
 export const ACTION_STALE_MS = 15 * 60_000;
 
@@ -70,13 +86,16 @@ function actionDone(action: string | null, state: string, pendingSince: Date | n
 
 /**
  * Applies what AWS shows about an instance to its row: state, IPs, times, billed periods, DNS and
- * the in-flight action. Writes only when something changed. Returns the changes made.
+ * the in-flight action. Writes only when something changed. Returns the changes made. A row the
+ * sync read with {@link trackedInstances} carries its owner's username and whether a period is
+ * open, so nothing is read per row; the sync also records lastSeenAt of all the rows it saw at once.
  */
 export async function observeInstance(
 	deps: Deps,
-	row: Instance,
+	row: Instance & Partial<Pick<TrackedInstance, "ownerUsername" | "billed">>,
 	seen: Ec2Instance | undefined,
 	now: Date,
+	options: { lastSeenByCaller?: boolean } = {},
 ): Promise<Partial<NewInstance>> {
 	const state = seen?.state ?? "vanished";
 	const changes: Partial<NewInstance> = {};
@@ -98,7 +117,12 @@ export async function observeInstance(
 	}
 	set("state", state);
 
-	const changedAt = clampToPast(transitionTime(seen?.stateTransitionReason), row.startedAt, now);
+	// A vanished instance is billed until it was last seen, not until the sync noticed.
+	const changedAt = clampToPast(
+		seen ? transitionTime(seen.stateTransitionReason) : row.lastSeenAt ?? undefined,
+		row.startedAt,
+		now,
+	);
 	if (state === "running") {
 		const startedAt = clampToPast(seen?.launchTime, row.stoppedAt, now);
 		if (row.state !== "running" || !row.startedAt) set("startedAt", startedAt);
@@ -108,11 +132,11 @@ export async function observeInstance(
 
 	// Billing follows the observed state, whoever changed it.
 	if (BILLED_STATES.has(state)) {
-		if (!await openBillOf(deps.db, row.id)) {
+		if (!(row.billed ?? await openBillOf(deps.db, row.id))) {
 			const startedAt = changes.startedAt ?? row.startedAt ?? now;
 			await openInstanceBill(deps, { ...row, ...changes } as Instance, startedAt as Date);
 		}
-	} else if (UNBILLED_STATES.has(state)) {
+	} else if (UNBILLED_STATES.has(state) && row.billed !== false) {
 		if (await stopBilling(deps.db, row.id, changedAt)) {
 			deps.log.web.info("billing for {id} stopped ({state})", { id: row.id, state });
 		}
@@ -144,7 +168,7 @@ export async function observeInstance(
 		set("progressPercent", null);
 	}
 
-	if (seen) changes.lastSeenAt = now;
+	if (seen && !options.lastSeenByCaller) changes.lastSeenAt = now;
 	if (Object.keys(changes).length > 0) await updateInstance(deps.db, row.id, changes);
 	if (changes.state) {
 		deps.log.web.info("instance {id}: {from} -> {to}", { id: row.id, from: row.state, to: state });
@@ -155,15 +179,15 @@ export async function observeInstance(
 /** Ownership follows the `userid` tag (as in the original), so a re-tagged instance moves owner. */
 async function followOwnerTag(
 	deps: Deps,
-	row: Instance,
+	row: Instance & { ownerUsername?: string },
 	seen: Ec2Instance,
 	set: <K extends keyof NewInstance>(key: K, value: NewInstance[K]) => void,
 ): Promise<void> {
 	const tagged = seen.tags.userid?.trim().toLowerCase();
 	if (!tagged) return;
-	const current = await getUser(deps.db, row.ownerId);
-	if (current?.username === tagged) return;
-	if (!/^[a-z0-9][a-z0-9._@+-]{0,63}$/.test(tagged)) return;
+	const current = row.ownerUsername ?? (await getUser(deps.db, row.ownerId))?.username;
+	if (current === tagged) return;
+	if (!TAGGED_USERNAME.test(tagged)) return;
 	const { user } = await ensureUser(deps.db, { username: tagged });
 	set("ownerId", user.id);
 	deps.log.web.info("instance {id} now owned by {owner} (userid tag)", { id: row.id, owner: tagged });
@@ -187,7 +211,7 @@ export async function openInstanceBill(deps: Deps, instance: Instance, at: Date)
 }
 
 /** Applies what AWS shows about a volume: state and billed period (billed while it exists). */
-export async function observeVolume(deps: Deps, row: Volume, seen: Ec2Volume | undefined, now: Date): Promise<void> {
+async function observeVolume(deps: Deps, row: Volume, seen: Ec2Volume | undefined, now: Date): Promise<void> {
 	const state = seen?.state ?? "vanished";
 	const changes: Partial<Volume> = {};
 	if (state !== row.state) changes.state = state;
@@ -199,7 +223,8 @@ export async function observeVolume(deps: Deps, row: Volume, seen: Ec2Volume | u
 		if (seen.device && seen.device !== row.device) changes.device = seen.device;
 	}
 	if (GONE_VOLUME_STATES.includes(state) || state === "deleting") {
-		await stopBilling(deps.db, row.id, now);
+		// A vanished volume (deleted volumes nearly always end so) is billed until it was last seen.
+		await stopBilling(deps.db, row.id, seen ? now : clampToPast(row.lastSeenAt ?? undefined, undefined, now));
 	} else if (state !== "creating" && !await openBillOf(deps.db, row.id)) {
 		const group = row.groupId ? await getGroup(deps.db, row.groupId) : undefined;
 		const sizeGb = changes.sizeGb ?? row.sizeGb;
@@ -243,15 +268,23 @@ export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}
 	const tracked = await trackedInstances(deps.db, scope.ownerId);
 	const result: SyncResult = { seen: seenInstances.length, changed: 0, adopted: 0, vanished: 0, volumes: 0 };
 	const trackedById = new Map(tracked.map((row) => [row.id, row]));
+	// Listed instances the sync does not follow (ended or archived rows, or unknown), read at once.
+	const untracked = new Map(
+		(await instancesByIds(deps.db, seenInstances.filter((s) => !trackedById.has(s.id)).map((s) => s.id)))
+			.map((row) => [row.id, row]),
+	);
 	const seenIds = new Set<string>();
+	// Rows AWS listed: their lastSeenAt is written in one statement at the end.
+	const observed: string[] = [];
 
 	for (const seen of seenInstances) {
 		seenIds.add(seen.id);
-		const row = trackedById.get(seen.id) ?? await getInstance(deps.db, seen.id);
+		const row = trackedById.get(seen.id) ?? untracked.get(seen.id);
 		if (row) {
 			if (row.archived) continue;
-			const changes = await observeInstance(deps, row, seen, now);
-			if (Object.keys(changes).some((k) => k !== "lastSeenAt")) result.changed += 1;
+			const changes = await observeInstance(deps, row, seen, now, { lastSeenByCaller: true });
+			observed.push(row.id);
+			if (Object.keys(changes).length > 0) result.changed += 1;
 		} else if (seen.state !== "terminated" && await adoptInstance(deps, seen, now)) {
 			result.adopted += 1;
 		}
@@ -262,13 +295,14 @@ export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}
 	const missing = tracked.filter((row) => !seenIds.has(row.id));
 	if (missing.length > 0) {
 		const found = new Map(
-			(await describeByIds(deps, missing.map((r) => r.id))).map((instance) => [instance.id, instance]),
+			(await deps.aws.ec2.describeInstances({ filters: { "instance-id": missing.map((r) => r.id) } }))
+				.map((instance) => [instance.id, instance]),
 		);
 		for (const row of missing) {
 			const seen = found.get(row.id);
-			const recordedAt = row.lastSeenAt ?? row.createdAt;
-			if (!seen && now.getTime() - recordedAt.getTime() < VANISH_GRACE_MS) continue;
-			const changes = await observeInstance(deps, row, seen, now);
+			if (!seen && withinVanishGrace(row, now)) continue;
+			const changes = await observeInstance(deps, row, seen, now, { lastSeenByCaller: true });
+			if (seen) observed.push(row.id);
 			if (!seen) {
 				result.vanished += 1;
 				await recordAudit(deps.db, {
@@ -280,9 +314,10 @@ export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}
 					outcome: "ok",
 					detail: "AWS no longer lists this instance",
 				});
-			} else if (Object.keys(changes).some((k) => k !== "lastSeenAt")) result.changed += 1;
+			} else if (Object.keys(changes).length > 0) result.changed += 1;
 		}
 	}
+	await markInstancesSeen(deps.db, observed, now);
 
 	result.volumes = await syncVolumes(deps, scope.ownerId, now);
 	deps.log.web.info("sync: {seen} instances seen, {changed} changed, {adopted} adopted, {vanished} vanished", {
@@ -292,27 +327,18 @@ export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}
 	return result;
 }
 
-async function describeByIds(deps: Deps, ids: string[]): Promise<Ec2Instance[]> {
-	const found: Ec2Instance[] = [];
-	for (let i = 0; i < ids.length; i += 200) {
-		found.push(...await deps.aws.ec2.describeInstances({ filters: { "instance-id": ids.slice(i, i + 200) } }));
-	}
-	return found;
-}
-
 async function syncVolumes(deps: Deps, ownerId: number | undefined, now: Date): Promise<number> {
 	const tracked = await liveVolumes(deps.db, ownerId);
 	if (tracked.length === 0) return 0;
 	const filters: Record<string, string[]> = { [`tag:${LAUNCHED_BY_TAG}`]: [LAUNCHED_BY_VALUE] };
 	const seen = new Map((await deps.aws.ec2.describeVolumes({ filters })).map((v) => [v.id, v]));
 	const missing = tracked.filter((v) => !seen.has(v.id)).map((v) => v.id);
-	for (let i = 0; i < missing.length; i += 200) {
-		const ids = missing.slice(i, i + 200);
-		for (const v of await deps.aws.ec2.describeVolumes({ filters: { "volume-id": ids } })) seen.set(v.id, v);
+	if (missing.length > 0) {
+		for (const v of await deps.aws.ec2.describeVolumes({ filters: { "volume-id": missing } })) seen.set(v.id, v);
 	}
 	for (const row of tracked) {
 		const volume = seen.get(row.id);
-		if (!volume && now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS) continue;
+		if (!volume && withinVanishGrace(row, now)) continue;
 		await observeVolume(deps, row, volume, now);
 	}
 	return tracked.length;
@@ -322,12 +348,13 @@ async function syncVolumes(deps: Deps, ownerId: number | undefined, now: Date): 
 export async function refreshInstances(deps: Deps, ids: readonly string[]): Promise<void> {
 	if (ids.length === 0) return;
 	const now = deps.clock();
-	const found = new Map((await describeByIds(deps, [...ids])).map((i) => [i.id, i]));
-	for (const id of ids) {
-		const row = await getInstance(deps.db, id);
-		const seen = found.get(id);
-		if (!row || row.archived) continue;
-		if (!seen && now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS) continue;
+	const found = new Map(
+		(await deps.aws.ec2.describeInstances({ filters: { "instance-id": [...ids] } })).map((i) => [i.id, i]),
+	);
+	for (const row of await instancesByIds(deps.db, ids)) {
+		const seen = found.get(row.id);
+		if (row.archived) continue;
+		if (!seen && withinVanishGrace(row, now)) continue;
 		await observeInstance(deps, row, seen, now);
 	}
 }
@@ -341,34 +368,54 @@ export async function refreshVolumes(deps: Deps, ids: readonly string[]): Promis
 	);
 	for (const row of await volumesByIds(deps.db, [...ids])) {
 		const volume = seen.get(row.id);
-		if (!volume && now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS) continue;
+		if (!volume && withinVanishGrace(row, now)) continue;
 		await observeVolume(deps, row, volume, now);
 	}
 }
 
-/** Records an instance that carries the portal's tags but is unknown to the database. */
+/**
+ * Records an instance that carries the portal's tags but is unknown to the database. An instance of
+ * one of the portal's own launches is recorded as the launcher records it (CloudFormation gives it
+ * the stack's tags, launch id included), so its progress token and launch page work whichever of
+ * the sync and the launcher sees it first.
+ */
 async function adoptInstance(deps: Deps, seen: Ec2Instance, now: Date): Promise<boolean> {
-	const username = seen.tags.userid?.trim().toLowerCase();
-	if (!username || !/^[a-z0-9][a-z0-9._@+-]{0,63}$/.test(username)) {
-		deps.log.web.warn("not adopting {id}: it has no usable userid tag", { id: seen.id });
-		return false;
+	const launch = await launchOfInstance(deps, seen);
+	let fields: Omit<NewInstance, "id" | "instanceType">;
+	let owner: string;
+	if (launch) {
+		const [group, config] = await Promise.all([getGroup(deps.db, launch.groupId), getConfig(deps.db, launch.configId)]);
+		fields = {
+			...launchedInstanceFields(launch, group, config, now),
+			stackId: launch.stackId ?? seen.tags["aws:cloudformation:stack-id"] ?? null,
+		};
+		owner = `launch ${launch.id}`;
+	} else {
+		const username = seen.tags.userid?.trim().toLowerCase();
+		if (!username || !TAGGED_USERNAME.test(username)) {
+			deps.log.web.warn("not adopting {id}: it has no usable userid tag", { id: seen.id });
+			return false;
+		}
+		const groupName = seen.tags.Group ?? seen.tags.UserGroup;
+		const group = groupName ? await getGroupByName(deps.db, groupName) : undefined;
+		const config = seen.tags["Software Config"]
+			? await getConfigByName(deps.db, seen.tags["Software Config"])
+			: undefined;
+		fields = {
+			stackId: seen.tags["aws:cloudformation:stack-id"] ?? null,
+			stackName: seen.tags["aws:cloudformation:stack-name"] ?? null,
+			ownerId: (await ensureUser(deps.db, { username })).user.id,
+			groupId: group?.id ?? null,
+			configId: config?.id ?? null,
+			name: seen.tags.Name ?? "",
+		};
+		owner = username;
 	}
-	const owner = (await getUserByUsername(deps.db, username)) ?? (await ensureUser(deps.db, { username })).user;
-	const groupName = seen.tags.Group ?? seen.tags.UserGroup;
-	const group = groupName ? await getGroupByName(deps.db, groupName) : undefined;
-	const config = seen.tags["Software Config"]
-		? await getConfigByName(deps.db, seen.tags["Software Config"])
-		: undefined;
 	const inserted = await insertInstance(deps.db, {
+		...fields,
 		id: seen.id,
-		stackId: seen.tags["aws:cloudformation:stack-id"] ?? null,
-		stackName: seen.tags["aws:cloudformation:stack-name"] ?? null,
-		ownerId: owner.id,
-		groupId: group?.id ?? null,
-		configId: config?.id ?? null,
-		name: seen.tags.Name ?? "",
 		instanceType: seen.type,
-		amiId: seen.imageId,
+		amiId: seen.imageId || fields.amiId,
 		state: "pending",
 		launchedAt: seen.launchTime ?? now,
 	});
@@ -382,8 +429,20 @@ async function adoptInstance(deps: Deps, seen: Ec2Instance, now: Date): Promise<
 		resourceKind: "instance",
 		resourceId: seen.id,
 		outcome: "ok",
-		detail: `found in AWS with the portal's tags; owner ${username}`,
+		detail: `found in AWS with the portal's tags; owner ${owner}`,
 	});
-	deps.log.web.info("adopted {id} for {owner}", { id: seen.id, owner: username });
+	deps.log.web.info("adopted {id} for {owner}", { id: seen.id, owner });
 	return true;
+}
+
+/**
+ * The portal launch an instance belongs to, from its launch-id tag. The tag alone could be copied
+ * by hand; CloudFormation's own stack-name tag (the `aws:` prefix is reserved) must match too.
+ */
+async function launchOfInstance(deps: Deps, seen: Ec2Instance): Promise<Launch | undefined> {
+	const launchId = seen.tags[LAUNCH_TAG];
+	if (!launchId) return undefined;
+	const launch = await getLaunch(deps.db, launchId);
+	if (launch?.kind !== "instance" || launch.stackName !== seen.tags["aws:cloudformation:stack-name"]) return undefined;
+	return launch;
 }

@@ -15,7 +15,10 @@ import {
 import { billsOf, openBill, openBillOf } from "../lib/db/bills.ts";
 import { getInstance } from "../lib/db/instances.ts";
 import { observeInstance, openInstanceBill } from "../lib/sync.ts";
+import { controlInstance } from "../lib/control.ts";
+import { toViewer } from "../lib/auth.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
+import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
 import { addGroup, addInstance, addMember, addUser, seedWorld } from "./_helpers/seed.ts";
 import { clusterEstimate } from "../lib/cluster.ts";
@@ -187,6 +190,58 @@ Deno.test("an out-of-band stop observed by the sync closes the period at the tim
 	assert.equal(periods.length, 2);
 	assert.equal(periods[1]!.startedAt.toISOString(), "2025-03-01T13:30:00.000Z");
 	close(periods[1]!.hourlyRate!, 0.0116, "t2.micro rate");
+});
+
+Deno.test("a sync working from a snapshot taken before a Stop does not bill the earlier period again", async () => {
+	await using deps = await createTestDeps({ aws: fakeAws(ACTIONS_ACCEPTED) });
+	const world = await seedWorld(deps.db);
+	deps.clock.set("2025-03-01T12:00:00Z");
+	const started = at("2025-03-01T10:00:00Z");
+	await addInstance(deps.db, {
+		id: "i-0123456789abcdef1",
+		ownerId: world.alice.id,
+		groupId: world.science.id,
+		state: "running",
+		startedAt: started,
+	});
+	// The sync reads its rows (running since 10:00, billed) and lists the instance running ...
+	const snapshot = (await getInstance(deps.db, "i-0123456789abcdef1"))!;
+	await openInstanceBill(deps, snapshot, started);
+	// ... while Alice clicks Stop, which closes the period at 12:00 ...
+	await controlInstance(deps, toViewer(world.alice, [world.science.id], []), snapshot.id, "stop");
+	// ... and only then does the sync reach this instance.
+	deps.clock.set("2025-03-01T12:00:30Z");
+	await observeInstance(deps, snapshot, {
+		id: snapshot.id,
+		state: "running",
+		type: "t2.micro",
+		imageId: "ami-1",
+		tags: {},
+		launchTime: started,
+	}, deps.clock());
+	const [stopped, ...later] = (await billsOf(deps.db, snapshot.id)).toSorted((a, b) => a.id - b.id);
+	assert.equal(stopped!.endedAt?.toISOString(), "2025-03-01T12:00:00.000Z", "the Stop closed the first period");
+	for (const period of later) {
+		assert.ok(
+			period.startedAt.getTime() >= stopped!.endedAt!.getTime(),
+			`a period opened by the stale sync starts at ${period.startedAt.toISOString()}, inside the closed one`,
+		);
+	}
+	// A period opened from the Stop's time on is closed by the next sync, which sees the stop.
+	deps.clock.set("2025-03-01T12:05:00Z");
+	await observeInstance(deps, (await getInstance(deps.db, snapshot.id))!, {
+		id: snapshot.id,
+		state: "stopped",
+		type: "t2.micro",
+		imageId: "ami-1",
+		tags: {},
+		stateTransitionReason: "User initiated (2025-03-01 12:00:00 GMT)",
+	}, deps.clock());
+	const hours = (await billsOf(deps.db, snapshot.id)).reduce(
+		(sum, b) => sum + (b.endedAt!.getTime() - b.startedAt.getTime()) / 3_600_000,
+		0,
+	);
+	close(hours, 2, "billed hours between the start and the Stop");
 });
 
 Deno.test("the billing report page and CSV show only what the viewer may see", async () => {

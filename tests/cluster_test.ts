@@ -96,6 +96,7 @@ motoTest(
 		await runJob(deps, pollLaunchesJob, { scheduled: false });
 		const launch = (await getLaunch(deps.db, launchId))!;
 		assert.equal(launch.status, "complete", launch.reason ?? launch.step);
+		assert.equal(launch.progressTokenHash, "", "a cluster reports no progress, so no token is made for it");
 		const [cluster] = await clustersOfLaunch(deps.db, launchId);
 		assert.ok(cluster?.id.startsWith("j-"));
 		assert.equal(cluster.state, "TERMINATED", "moto ends the cluster at once: it ended outside the portal");
@@ -230,6 +231,46 @@ Deno.test("a failed cluster stack surfaces CloudFormation's reason", async () =>
 	);
 });
 
+Deno.test("a cluster that ends while its stack is created waits for the rollback, then fails with its reason and the stack is deleted", async () => {
+	let status = "CREATE_IN_PROGRESS";
+	const { deps, aws, launch } = await stubbed({
+		cloudFormation: {
+			describeStack: () =>
+				Promise.resolve(stack(status, status === "CREATE_IN_PROGRESS" ? { ClusterID: "j-ABCDEF" } : {})),
+			listStackResources: () => Promise.resolve([]),
+			describeStackEvents: () =>
+				Promise.resolve([{
+					logicalId: "Cluster",
+					type: "AWS::EMR::Cluster",
+					status: "CREATE_FAILED",
+					reason: "Master instance failed to bootstrap",
+					timestamp: new Date(),
+				}]),
+			deleteStack: () => Promise.resolve(),
+		},
+		emr: {
+			describeCluster: () =>
+				Promise.resolve(emrCluster("TERMINATED_WITH_ERRORS", { stateReason: "Bootstrap failure" })),
+			...emrBasics,
+		},
+	});
+	await using _ = deps;
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", "CloudFormation has not noticed yet");
+	status = "ROLLBACK_IN_PROGRESS";
+	deps.clock.advance(60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", "rolling back");
+	assert.ok(!aws.calls.includes("cloudFormation.deleteStack"));
+	status = "ROLLBACK_COMPLETE";
+	deps.clock.advance(60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.equal(failed.reason, "Cluster (AWS::EMR::Cluster): Master instance failed to bootstrap");
+	assert.ok(aws.calls.includes("cloudFormation.deleteStack"), "the rolled-back stack is deleted");
+});
+
 Deno.test("a failed step fails the launch with the step's reason instead of waiting forever", async () => {
 	const { deps, launch } = await stubbed({
 		cloudFormation: {
@@ -302,6 +343,72 @@ Deno.test("a cluster that terminates on its own is closed out by the sync at EMR
 	assert.equal(bill!.startedAt.toISOString(), "2025-03-01T12:00:00.000Z", "billed from EMR's creation time");
 });
 
+Deno.test("a cluster terminated from the portal is billed once, until EMR's end time", async () => {
+	let seen = emrCluster("WAITING", { readyAt: new Date("2025-03-01T12:10:00Z") });
+	const { deps } = await stubbed({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
+			listStackResources: () => Promise.resolve([]),
+			deleteStack: () => Promise.resolve(),
+		},
+		emr: { describeCluster: () => Promise.resolve(seen), ...emrBasics },
+	});
+	await using _ = deps;
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	deps.clock.set("2025-03-01T14:00:00Z");
+	const res = await request(deps.app, "/ajax/cluster/j-ABCDEF/terminate", { user: "alice", form: {} });
+	assert.equal(res.status, 200, await res.clone().text());
+	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "TERMINATING");
+
+	// The sync sees it terminating, then ended at EMR's end time.
+	seen = emrCluster("TERMINATING");
+	deps.clock.set("2025-03-01T14:05:00Z");
+	await syncClusters(deps);
+	const ended = new Date("2025-03-01T14:20:00Z");
+	seen = emrCluster("TERMINATED", { endedAt: ended, stateReason: "Terminated by user request" });
+	deps.clock.set("2025-03-01T14:30:00Z");
+	await syncClusters(deps);
+
+	const bills = await billsOf(deps.db, "j-ABCDEF");
+	assert.equal(bills.length, 1, JSON.stringify(bills));
+	assert.equal(bills[0]!.startedAt.toISOString(), "2025-03-01T12:00:00.000Z", "from EMR's creation time");
+	assert.equal(bills[0]!.endedAt?.toISOString(), ended.toISOString(), "until EMR's end time, not the click");
+});
+
+Deno.test("a cluster EMR does not list yet is waited for, not marked vanished; one gone for good is billed until last seen", async () => {
+	let seen: EmrCluster | undefined;
+	const { deps, launch } = await stubbed({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
+			listStackResources: () => Promise.resolve([]),
+		},
+		emr: { describeCluster: () => Promise.resolve(seen), ...emrBasics },
+	});
+	await using _ = deps;
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "STARTING", "one not-found is not a vanished cluster");
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
+
+	seen = emrCluster("WAITING", { readyAt: new Date("2025-03-01T12:10:00Z") });
+	deps.clock.advance(60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "complete");
+	const lastSeen = (await getCluster(deps.db, "j-ABCDEF"))!.lastSeenAt!;
+
+	// EMR forgets it: after the grace it is vanished, billed until it was last seen.
+	seen = undefined;
+	deps.clock.advance(5 * 60_000);
+	await syncClusters(deps);
+	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "WAITING", "within the grace");
+	deps.clock.advance(30 * 60_000);
+	await syncClusters(deps);
+	const gone = (await getCluster(deps.db, "j-ABCDEF"))!;
+	assert.equal(gone.state, "vanished");
+	assert.equal(gone.endedAt?.toISOString(), lastSeen.toISOString());
+	const [bill] = await billsOf(deps.db, "j-ABCDEF");
+	assert.equal(bill!.endedAt?.toISOString(), lastSeen.toISOString());
+});
+
 Deno.test("cluster refusals: no EMR access, config not permitted, non-owner terminate, bad purpose, core nodes out of range", async () => {
 	const aws = fakeAws();
 	await using deps = await createTestDeps({ aws });
@@ -342,6 +449,45 @@ Deno.test("cluster refusals: no EMR access, config not permitted, non-owner term
 	assert.deepEqual(aws.changes(), []);
 	assert.equal((await request(deps.app, "/ajax/cluster/j-NOPE/terminate", { user: "alice", form: {} })).status, 404);
 	assert.equal((await request(deps.app, "/ajax/cluster/j-NOPE/terminate", { user: "alice" })).status, 405);
+});
+
+Deno.test("every cluster form field refuses bad input in plain words, never zod's default wording", async () => {
+	const aws = fakeAws();
+	await using deps = await createTestDeps({ aws });
+	const world = await clusterWorld(deps);
+	const post = (form: Record<string, string>) =>
+		request(deps.app, `/launch/${world.emrGroup.id}/${world.spark.id}`, { user: "alice", form });
+	const without = (field: keyof typeof goodForm) =>
+		Object.fromEntries(Object.entries(goodForm).filter(([k]) => k !== field));
+	for (
+		const [form, message] of [
+			[{ ...goodForm, instanceType: "m".repeat(65) }, /An instance type name is at most 64 characters/],
+			[{ ...goodForm, instanceType: " " }, /Choose an instance type/],
+			[without("instanceType"), /Choose an instance type/],
+			[without("purpose"), /Say what the cluster is for/],
+			[without("coreNodes"), /A number of nodes/],
+			[{ ...goodForm, coreNodes: "many" }, /A number of nodes/],
+			[without("market"), /on demand or spot/],
+			[{ ...goodForm, market: "SPOT", bidPrice: "cheap" }, /A price in dollars/],
+			[{ ...goodForm, market: "SPOT", bidPrice: "0" }, /At least \$0.001/],
+			[{ ...goodForm, market: "SPOT", bidPrice: "101" }, /At most \$100/],
+			[{ ...goodForm, autoTerminateHours: "1.5" }, /A whole number of hours/],
+			[{ ...goodForm, autoTerminateHours: "soon" }, /A number of hours/],
+			[{ ...goodForm, autoTerminateHours: "72" }, /0 to 71 hours/],
+			[{ ...goodForm, autoTerminateHours: "-1" }, /0 to 71 hours/],
+			[{ ...goodForm, autoTerminateMinutes: "2.5" }, /A whole number of minutes/],
+			[{ ...goodForm, autoTerminateMinutes: "1e400" }, /A number of minutes/],
+			[{ ...goodForm, autoTerminateMinutes: "60" }, /0 to 59 minutes/],
+		] as const
+	) {
+		const res = await post(form as Record<string, string>);
+		assert.equal(res.status, 422, JSON.stringify(form));
+		const html = await res.text();
+		assert.match(html, message, JSON.stringify(form));
+		assert.doesNotMatch(html, /Invalid input|Too big|Too small|expected (string|number|int)/, JSON.stringify(form));
+	}
+	assert.equal((await deps.db.select().from(launches)).length, 0);
+	assert.deepEqual(aws.changes(), []);
 });
 
 Deno.test("clusterParameters(): only what the template declares; portal values before the configuration's params; no bid for on demand", async () => {

@@ -8,12 +8,14 @@ import { eq } from "drizzle-orm";
 import { billsOf } from "../lib/db/bills.ts";
 import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
-import { volumes } from "../lib/db/schema.ts";
+import { instances, volumes } from "../lib/db/schema.ts";
 import { runJob } from "../lib/jobs.ts";
 import { progressToken, requestInstanceLaunch } from "../lib/launch.ts";
 import { toViewer } from "../lib/auth.ts";
 import { syncResources } from "../lib/sync.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { advanceLaunches } from "../lib/launcher.ts";
+import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
@@ -181,4 +183,77 @@ motoTest("a launch in progress finishes after a restart (a new app on the same d
 	assert.equal(instance?.instanceType, "m4.large");
 	const stacks = await second.aws.cloudFormation.describeStack(launch.stackName);
 	assert.equal(stacks?.stackId, launch.stackId, "exactly one stack was created for the launch");
+});
+
+motoTest(
+	"an instance the sync lists before the launcher records it keeps its launch: progress token and launch page work",
+	async (moto) => {
+		const subnet = await moto.subnet("us-east-1a");
+		await using deps = await createTestDeps({
+			awsEndpoint: moto.url,
+			realClock: true,
+			settings: { LAUNCH_SUBNET_ID: subnet },
+		});
+		const world = await seedWorld(deps.db);
+		const viewer = toViewer(world.alice, [world.science.id], []);
+		const { id: launchId } = await requestInstanceLaunch(deps, viewer, {
+			groupId: world.science.id,
+			configId: world.config.id,
+			instanceType: "t2.micro",
+			optionalSecurityGroupIds: [],
+		});
+		await advanceLaunches(deps, LAUNCH_HANDLERS);
+		assert.equal((await getLaunch(deps.db, launchId))!.status, "creating");
+
+		// A sync (the job, or Alice opening her dashboard) lists the stack's instance first.
+		assert.equal((await syncResources(deps)).adopted, 1);
+		let [instance] = await instancesOfLaunch(deps.db, launchId);
+		assert.ok(instance, "the adopted instance belongs to its launch");
+		assert.equal(instance.ownerId, world.alice.id);
+		assert.equal(instance.configId, world.config.id);
+		assert.equal(instance.progressPercent, 0, "the configuration's progress bar starts");
+
+		await advanceLaunches(deps, LAUNCH_HANDLERS);
+		assert.equal((await getLaunch(deps.db, launchId))!.status, "complete");
+		[instance] = await instancesOfLaunch(deps.db, launchId);
+		const res = await request(deps.app, `/ajax/progress/${instance!.id}/installing_base_packages(40)`, {
+			from: "203.0.113.50",
+			headers: { "X-MLiy-Progress-Token": await progressToken(deps.secret, launchId) },
+		});
+		assert.equal(res.status, 200, await res.clone().text());
+		assert.equal((await getInstance(deps.db, instance!.id))!.progressPercent, 40);
+		const page = await (await request(deps.app, `/launches/${launchId}`, { user: "alice" })).text();
+		assert.match(page, new RegExp(instance!.id));
+	},
+);
+
+motoTest("an instance the sync adopted without a launch is linked when the launcher records it", async (moto) => {
+	const subnet = await moto.subnet("us-east-1a");
+	await using deps = await createTestDeps({
+		awsEndpoint: moto.url,
+		realClock: true,
+		settings: { LAUNCH_SUBNET_ID: subnet },
+	});
+	const world = await seedWorld(deps.db);
+	const viewer = toViewer(world.alice, [world.science.id], []);
+	const { id: launchId } = await requestInstanceLaunch(deps, viewer, {
+		groupId: world.science.id,
+		configId: world.config.id,
+		instanceType: "t2.micro",
+		optionalSecurityGroupIds: [],
+	});
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const [seen] = await deps.aws.ec2.describeInstances({ filters: { "tag:mliy:launch-id": [launchId] } });
+	assert.ok(seen);
+	// As an older portal (or a sync that could not read the launch) adopted it: no launch.
+	await deps.db.insert(instances).values({ id: seen.id, ownerId: world.alice.id, instanceType: "t2.micro" });
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const [instance] = await instancesOfLaunch(deps.db, launchId);
+	assert.equal(instance?.id, seen.id, "the launcher linked the row to its launch");
+	assert.equal(instance.stackName, (await getLaunch(deps.db, launchId))!.stackName);
+	const res = await request(deps.app, `/ajax/progress/${seen.id}/installing_base_packages(40)`, {
+		from: "203.0.113.50",
+		headers: { "X-MLiy-Progress-Token": await progressToken(deps.secret, launchId) },
+	});
+	assert.equal(res.status, 200, await res.clone().text());
 });

@@ -4,15 +4,19 @@
  * CreateStack after a crash.
  */
 import assert from "node:assert/strict";
+import type { InStatement } from "@libsql/client";
 import { AwsError } from "../lib/errors.ts";
-import { getLaunch } from "../lib/db/launches.ts";
+import { claimLaunch, getLaunch, releaseLaunch } from "../lib/db/launches.ts";
+import { instancesOfLaunch } from "../lib/db/instances.ts";
+import { clustersOfLaunch } from "../lib/db/clusters.ts";
 import { launches } from "../lib/db/schema.ts";
 import { advanceLaunches, failureReason } from "../lib/launcher.ts";
+import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import type { Stack, StackEvent } from "../lib/aws/types.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
-import { addLaunch, seedWorld } from "./_helpers/seed.ts";
+import { addLaunch, addSecurityGroup, attachSecurityGroup, seedWorld } from "./_helpers/seed.ts";
 
 const STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1";
 
@@ -64,9 +68,9 @@ Deno.test("a CREATE_FAILED stack fails the launch with the first resource failur
 	});
 	await using deps = await createTestDeps({ aws });
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const failed = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(failed.status, "failed");
 	assert.equal(failed.reason, "Instance (AWS::EC2::Instance): The key pair 'analyst-key' does not exist");
@@ -88,11 +92,64 @@ Deno.test("a rolled-back stack fails the launch with its reason and is deleted",
 	await using deps = await createTestDeps({ aws });
 	const { launch } = await queuedLaunch(deps);
 	await deps.db.update(launches).set({ status: "creating", stackId: STACK_ID });
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const failed = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(failed.status, "failed");
 	assert.equal(failed.reason, "Resource creation was cancelled");
 	assert.ok(aws.calls.includes("cloudFormation.deleteStack"), "the rolled-back stack is deleted");
+});
+
+Deno.test("a stack still rolling back keeps its launch until the rollback completes, then fails it and deletes the stack", async () => {
+	let status = "ROLLBACK_IN_PROGRESS";
+	const events: StackEvent[] = [{
+		logicalId: "Instance",
+		type: "AWS::EC2::Instance",
+		status: "CREATE_FAILED",
+		reason: "The key pair 'analyst-key' does not exist",
+		timestamp: new Date(1),
+	}];
+	const aws = fakeAws({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack(status)),
+			listStackResources: () => Promise.resolve([]),
+			describeStackEvents: () => Promise.resolve(events),
+			deleteStack: () => Promise.resolve(),
+		},
+	});
+	await using deps = await createTestDeps({ aws });
+	const { launch } = await queuedLaunch(deps);
+	await deps.db.update(launches).set({ status: "creating", stackId: STACK_ID, submittedAt: deps.clock() });
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const rolling = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(rolling.status, "creating", "followed until the rollback completes");
+	assert.match(rolling.step, /rolling the stack back: Instance \(AWS::EC2::Instance\): The key pair/);
+	assert.ok(!aws.calls.includes("cloudFormation.deleteStack"), "a stack cannot be deleted while it rolls back");
+
+	status = "ROLLBACK_COMPLETE";
+	deps.clock.advance(60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.equal(failed.reason, "Instance (AWS::EC2::Instance): The key pair 'analyst-key' does not exist");
+	assert.ok(aws.calls.includes("cloudFormation.deleteStack"), "the rolled-back stack is deleted");
+});
+
+Deno.test("a rollback still running at LAUNCH_TIMEOUT_MINUTES fails the launch with the failure's reason", async () => {
+	const aws = fakeAws({
+		cloudFormation: {
+			describeStack: () => Promise.resolve(stack("ROLLBACK_IN_PROGRESS", "Resource creation was cancelled")),
+			listStackResources: () => Promise.resolve([]),
+			describeStackEvents: () => Promise.resolve([]),
+		},
+	});
+	await using deps = await createTestDeps({ aws, settings: { LAUNCH_TIMEOUT_MINUTES: 30 } });
+	const { launch } = await queuedLaunch(deps);
+	await deps.db.update(launches).set({ status: "creating", stackId: STACK_ID, submittedAt: deps.clock() });
+	deps.clock.advance(31 * 60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.match(failed.reason!, /^Resource creation was cancelled \(CloudFormation was still rolling the stack back/);
 });
 
 Deno.test("failureReason() falls back to the stack's reason and then its status", () => {
@@ -111,12 +168,12 @@ Deno.test("a stack that stays in progress fails the launch after LAUNCH_TIMEOUT_
 	});
 	await using deps = await createTestDeps({ aws, settings: { LAUNCH_TIMEOUT_MINUTES: 30 } });
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	deps.clock.advance(29 * 60_000);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", "still waiting before the timeout");
 	deps.clock.advance(2 * 60_000);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const failed = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(failed.status, "failed");
 	assert.match(failed.reason!, /Gave up after 30 minutes: the stack was still CREATE_IN_PROGRESS/);
@@ -137,12 +194,12 @@ Deno.test("a throttled CreateStack leaves the launch queued for the next run, wh
 	});
 	await using deps = await createTestDeps({ aws });
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const waiting = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(waiting.status, "queued");
 	assert.match(waiting.step, /throttling/);
 	assert.equal(waiting.attempts, 1);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
 });
 
@@ -157,7 +214,7 @@ Deno.test("a CreateStack that AWS refuses fails the launch with AWS's message", 
 	});
 	await using deps = await createTestDeps({ aws });
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const failed = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(failed.status, "failed");
 	assert.equal(failed.reason, "CloudFormation refused the stack: Parameters: [Bogus] do not exist in the template");
@@ -177,22 +234,135 @@ Deno.test("a CreateStack retried after a crash takes over the stack the first at
 	});
 	await using deps = await createTestDeps({ aws });
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
 	const taken = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(taken.status, "creating");
 	assert.equal(taken.stackId, STACK_ID);
 });
 
-Deno.test("a launch without a known subnet fails with advice instead of calling AWS", async () => {
+Deno.test("a launch without a known subnet waits with advice instead of calling AWS, and fails at the timeout", async () => {
 	const aws = fakeAws();
+	await using deps = await createTestDeps({
+		aws,
+		settings: { LAUNCH_SUBNET_ID: undefined, LAUNCH_AVAILABILITY_ZONE: undefined, LAUNCH_TIMEOUT_MINUTES: 30 },
+	});
+	const { launch } = await queuedLaunch(deps);
+	await deps.db.update(launches).set({ createdAt: deps.clock() });
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const waiting = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(waiting.status, "queued");
+	assert.match(waiting.step, /set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE/);
+	deps.clock.advance(31 * 60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	const failed = (await getLaunch(deps.db, launch.id))!;
+	assert.equal(failed.status, "failed");
+	assert.match(failed.reason!, /Gave up after 30 minutes: .*set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE/);
+	assert.ok(!aws.calls.includes("cloudFormation.createStack"));
+});
+
+Deno.test("instance metadata that does not answer once leaves the launch queued; the next run submits it", async () => {
+	let answers = false;
+	const aws = fakeAws({
+		placement: () =>
+			Promise.resolve(answers ? { subnetId: "subnet-0aaaaaaaaaaaaaaaa", availabilityZone: "us-east-1c" } : undefined),
+		cloudFormation: { createStack: () => Promise.resolve({ stackId: STACK_ID }) },
+	});
 	await using deps = await createTestDeps({
 		aws,
 		settings: { LAUNCH_SUBNET_ID: undefined, LAUNCH_AVAILABILITY_ZONE: undefined },
 	});
 	const { launch } = await queuedLaunch(deps);
-	await advanceLaunches(deps);
-	const failed = (await getLaunch(deps.db, launch.id))!;
-	assert.equal(failed.status, "failed");
-	assert.match(failed.reason!, /set LAUNCH_SUBNET_ID and LAUNCH_AVAILABILITY_ZONE/);
-	assert.ok(!aws.calls.includes("cloudFormation.createStack"));
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "queued");
+	answers = true;
+	deps.clock.advance(60_000);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
+});
+
+Deno.test("the stored security groups (the group's defaults with the chosen ones) are sent as they are", async () => {
+	let sent: Record<string, string> = {};
+	const aws = fakeAws({
+		cloudFormation: {
+			createStack: (input) => {
+				sent = input.parameters;
+				return Promise.resolve({ stackId: STACK_ID });
+			},
+		},
+	});
+	await using deps = await createTestDeps({ aws });
+	const { world, launch } = await queuedLaunch(deps);
+	await deps.db.update(launches).set({ options: { securityGroupIds: [world.sgOptional.sgId] } });
+	// Defaults changed after the request: the launch keeps what was checked when it was requested.
+	await attachSecurityGroup(
+		deps.db,
+		world.science.id,
+		(await addSecurityGroup(deps.db, "sg-0000000000000000c")).id,
+		"default",
+	);
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
+	assert.equal(sent.SecurityGroupIds, world.sgOptional.sgId);
+});
+
+Deno.test("a process releases only its own claim, not the one another process took after it lapsed", async () => {
+	await using deps = await createTestDeps();
+	const { launch } = await queuedLaunch(deps);
+	const at = (minutes: number) => new Date(deps.clock().getTime() + minutes * 60_000);
+	assert.ok(await claimLaunch(deps.db, launch.id, at(0), at(2)), "A claims");
+	assert.equal(await claimLaunch(deps.db, launch.id, at(1), at(3)), undefined, "B waits while A's claim holds");
+	assert.ok(await claimLaunch(deps.db, launch.id, at(3), at(5)), "A's claim lapsed: B claims");
+	await releaseLaunch(deps.db, launch.id, at(2)); // A's slow step ends
+	assert.equal(await claimLaunch(deps.db, launch.id, at(4), at(6)), undefined, "B still holds the launch");
+	await releaseLaunch(deps.db, launch.id, at(5));
+	assert.ok(await claimLaunch(deps.db, launch.id, at(4), at(6)), "B released it");
+});
+
+Deno.test("a step whose AWS calls take as long as their retries allow keeps its claim", async () => {
+	let stolen: unknown = "not tried";
+	const deps: Awaited<ReturnType<typeof createTestDeps>> = await createTestDeps({
+		settings: { AWS_MAX_ATTEMPTS: 5, AWS_TIMEOUT_SECONDS: 20 },
+		aws: fakeAws({
+			cloudFormation: {
+				describeStack: async () => {
+					// Three calls of this step (stack, resources, events), each timing out on every attempt.
+					deps.clock.advance(3 * 5 * 20_000);
+					const now = deps.clock();
+					stolen = await claimLaunch(deps.db, launchId, now, new Date(now.getTime() + 60_000));
+					return stack("CREATE_IN_PROGRESS");
+				},
+				listStackResources: () => Promise.resolve([]),
+			},
+		}),
+	});
+	await using _ = deps;
+	const { launch } = await queuedLaunch(deps);
+	const launchId = launch.id;
+	await deps.db.update(launches).set({ status: "creating", stackId: STACK_ID, submittedAt: deps.clock() });
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	assert.equal(stolen, undefined, "another process could not claim the launch during the slow step");
+	assert.equal((await getLaunch(deps.db, launch.id))!.claimedUntil, null, "released after the step");
+});
+
+Deno.test("a launch's instances and clusters are found through an index, not a scan of every row", async () => {
+	await using deps = await createTestDeps();
+	const client = deps.database.client;
+	const execute = client.execute.bind(client);
+	const statements: InStatement[] = [];
+	client.execute = ((statement: InStatement) => {
+		statements.push(statement);
+		return execute(statement);
+	}) as typeof client.execute;
+	await instancesOfLaunch(deps.db, "launch-1");
+	await clustersOfLaunch(deps.db, "launch-1");
+	client.execute = execute;
+	assert.equal(statements.length, 2);
+	for (const [i, index] of ["instances_launch_idx", "clusters_launch_idx"].entries()) {
+		const statement = statements[i]!;
+		const plan = typeof statement === "string"
+			? await execute(`EXPLAIN QUERY PLAN ${statement}`)
+			: await execute({ ...statement, sql: `EXPLAIN QUERY PLAN ${statement.sql}` } as InStatement);
+		const detail = plan.rows.map((row) => String(row.detail)).join("; ");
+		assert.match(detail, new RegExp(`USING INDEX ${index}`), detail);
+	}
 });

@@ -3,18 +3,22 @@ import assert from "node:assert/strict";
 import { StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { eq } from "drizzle-orm";
 import { billsOf, openBill } from "../lib/db/bills.ts";
-import { getInstance } from "../lib/db/instances.ts";
+import { getInstance, trackedInstances } from "../lib/db/instances.ts";
 import { getLease } from "../lib/db/leases.ts";
-import { users } from "../lib/db/schema.ts";
+import { bills, users, volumes } from "../lib/db/schema.ts";
+import { volumesByIds } from "../lib/db/volumes.ts";
 import { AwsError } from "../lib/errors.ts";
 import { runJob } from "../lib/jobs.ts";
-import { syncResources, transitionTime } from "../lib/sync.ts";
+import { observeInstance, openInstanceBill, syncResources, transitionTime } from "../lib/sync.ts";
+import { controlInstance } from "../lib/control.ts";
+import { toViewer } from "../lib/auth.ts";
 import { syncAwsJob } from "../jobs/sync_aws.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
-import { fakeAws } from "./_helpers/fake_aws.ts";
+import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
-import { addInstance, addUser } from "./_helpers/seed.ts";
+import { addInstance, addLaunch, addUser, seedWorld } from "./_helpers/seed.ts";
+import { LAUNCH_TAG } from "../lib/launch.ts";
 import type { Ec2Instance } from "../lib/aws/types.ts";
 
 const PORTAL_TAGS = { LaunchedBy: "MLIY" };
@@ -61,6 +65,22 @@ motoTest("sync adopts tagged instances of unknown users and ignores untagged one
 	assert.equal(await getInstance(deps.db, untagged!), undefined);
 });
 
+motoTest("a launch-id tag copied by hand onto another instance does not tie it to that launch", async (moto) => {
+	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
+	const world = await seedWorld(deps.db);
+	const launch = await addLaunch(deps.db, {
+		userId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+		status: "creating",
+	});
+	const [id] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "alice", [LAUNCH_TAG]: launch.id });
+	assert.equal((await syncResources(deps)).adopted, 1);
+	const row = (await getInstance(deps.db, id!))!;
+	assert.equal(row.ownerId, world.alice.id);
+	assert.equal(row.launchId, null, "no CloudFormation stack-name tag matching the launch's stack");
+});
+
 motoTest("an instance AWS no longer knows is marked vanished and its bill closed", async (moto) => {
 	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
 	const alice = await addUser(deps.db, "alice");
@@ -79,6 +99,51 @@ motoTest("an instance AWS no longer knows is marked vanished and its bill closed
 	assert.equal(result.vanished, 1);
 	assert.equal((await getInstance(deps.db, "i-0ffffffffffffffff"))!.state, "vanished");
 	assert.ok((await billsOf(deps.db, "i-0ffffffffffffffff"))[0]!.endedAt);
+});
+
+Deno.test("a vanished instance and volume are billed until they were last seen, not until the sync noticed", async () => {
+	const aws = fakeAws({
+		ec2: { describeInstances: () => Promise.resolve([]), describeVolumes: () => Promise.resolve([]) },
+	});
+	await using deps = await createTestDeps({ aws });
+	const alice = await addUser(deps.db, "alice");
+	const started = new Date("2025-03-01T10:00:00Z");
+	const lastSeen = new Date("2025-03-01T11:00:00Z");
+	await addInstance(deps.db, {
+		id: "i-0ffffffffffffffff",
+		ownerId: alice.id,
+		startedAt: started,
+		createdAt: started,
+		lastSeenAt: lastSeen,
+	});
+	await deps.db.insert(volumes).values({
+		id: "vol-0ffffffffffffffff",
+		ownerId: alice.id,
+		sizeGb: 20,
+		state: "in-use",
+		createdAt: started,
+		lastSeenAt: lastSeen,
+	});
+	for (
+		const [kind, resourceId] of [["instance", "i-0ffffffffffffffff"], ["volume", "vol-0ffffffffffffffff"]] as const
+	) {
+		await openBill(deps.db, {
+			resourceKind: kind,
+			resourceId,
+			userId: alice.id,
+			costCenter: "CC",
+			description: kind,
+			hourlyRate: 0.01,
+			startedAt: started,
+		});
+	}
+	deps.clock.set("2025-03-01T11:45:00Z");
+	const result = await syncResources(deps);
+	assert.equal(result.vanished, 1);
+	assert.equal((await getInstance(deps.db, "i-0ffffffffffffffff"))!.state, "vanished");
+	assert.equal((await billsOf(deps.db, "i-0ffffffffffffffff"))[0]!.endedAt?.toISOString(), lastSeen.toISOString());
+	assert.equal((await volumesByIds(deps.db, ["vol-0ffffffffffffffff"]))[0]!.state, "vanished");
+	assert.equal((await billsOf(deps.db, "vol-0ffffffffffffffff"))[0]!.endedAt?.toISOString(), lastSeen.toISOString());
 });
 
 Deno.test("AWS down during sync: the job logs the failure, and the next tick recovers", async () => {
@@ -134,4 +199,138 @@ Deno.test("transitionTime() reads the time EC2 puts in a state transition reason
 	assert.equal(transitionTime("User initiated (2024-05-01 10:11:12 GMT)")?.toISOString(), "2024-05-01T10:11:12.000Z");
 	assert.equal(transitionTime("Server.ScheduledStop"), undefined);
 	assert.equal(transitionTime(undefined), undefined);
+});
+
+Deno.test("a sync of many instances follows owners and bills with a fixed number of statements, not several per instance", async () => {
+	const T0 = new Date("2025-03-01T08:00:00Z");
+	const count = 600;
+	const id = (i: number) => `i-${i.toString(16).padStart(17, "0")}`;
+	// Every fourth instance: unchanged and billed; running without a period; stopped in the console
+	// at 09:00 with its period open; re-tagged to bob.
+	const listing: Ec2Instance[] = Array.from({ length: count }, (_, i) => ({
+		id: id(i),
+		state: i % 4 === 2 ? "stopped" : "running",
+		type: "t2.micro",
+		imageId: "ami-1",
+		launchTime: T0,
+		stateTransitionReason: i % 4 === 2 ? "User initiated (2025-03-01 09:00:00 GMT)" : undefined,
+		tags: { ...PORTAL_TAGS, userid: i % 4 === 3 ? "bob" : "alice" },
+	}));
+	const aws = fakeAws({
+		ec2: { describeInstances: () => Promise.resolve(listing), describeVolumes: () => Promise.resolve([]) },
+	});
+	await using deps = await createTestDeps({ aws });
+	const alice = await addUser(deps.db, "alice");
+	const bob = await addUser(deps.db, "bob");
+	for (let i = 0; i < count; i++) {
+		await addInstance(deps.db, {
+			id: id(i),
+			ownerId: alice.id,
+			amiId: "ami-1",
+			startedAt: T0,
+			createdAt: T0,
+			lastSeenAt: T0,
+		});
+		if (i % 4 !== 1) {
+			await openBill(deps.db, {
+				resourceKind: "instance",
+				resourceId: id(i),
+				userId: alice.id,
+				costCenter: "CC",
+				description: "t2.micro",
+				hourlyRate: 0.0116,
+				startedAt: T0,
+			});
+		}
+	}
+
+	deps.clock.set("2025-03-01T12:00:00Z");
+	const first = await syncResources(deps);
+	assert.equal(first.changed, count / 2, "the stopped and the re-tagged ones changed");
+	for (let i = 0; i < count; i++) {
+		const row = (await getInstance(deps.db, id(i)))!;
+		const periods = await billsOf(deps.db, id(i));
+		assert.equal(row.ownerId, i % 4 === 3 ? bob.id : alice.id, `owner of ${id(i)}`);
+		assert.equal(row.lastSeenAt?.toISOString(), "2025-03-01T12:00:00.000Z", `last seen of ${id(i)}`);
+		assert.equal(periods.length, 1, `one period for ${id(i)}`);
+		assert.equal(periods[0]!.startedAt.toISOString(), T0.toISOString());
+		assert.equal(
+			periods[0]!.endedAt?.toISOString(),
+			i % 4 === 2 ? "2025-03-01T09:00:00.000Z" : undefined,
+			`period of ${id(i)}`,
+		);
+	}
+
+	// A steady run: nothing changed in AWS. Count what reaches the database.
+	let statements = 0;
+	const client = deps.database.client;
+	const execute = client.execute.bind(client);
+	client.execute = ((...args: Parameters<typeof execute>) => {
+		statements += 1;
+		return execute(...args);
+	}) as typeof client.execute;
+	deps.clock.set("2025-03-01T12:10:00Z");
+	const steady = await syncResources(deps);
+	client.execute = execute;
+	assert.equal(steady.changed, 0);
+	assert.ok(statements <= 10, `${statements} statements for a steady sync of ${count} instances`);
+	for (let i = 0; i < count; i++) {
+		assert.equal((await getInstance(deps.db, id(i)))!.lastSeenAt?.toISOString(), "2025-03-01T12:10:00.000Z");
+	}
+	assert.equal((await deps.db.select().from(bills)).length, count, "no period opened or closed");
+});
+
+Deno.test("the billed state a sync read before a click does not undo the click", async () => {
+	await using deps = await createTestDeps({ aws: fakeAws(ACTIONS_ACCEPTED) });
+	const world = await seedWorld(deps.db);
+	const alice = toViewer(world.alice, [world.science.id], []);
+	deps.clock.set("2025-03-01T12:00:00Z");
+	const started = new Date("2025-03-01T10:00:00Z");
+	const running = await addInstance(deps.db, {
+		id: "i-0123456789abcdef1",
+		ownerId: world.alice.id,
+		groupId: world.science.id,
+		state: "running",
+		startedAt: started,
+	});
+	await openInstanceBill(deps, running, started);
+	const stopped = await addInstance(deps.db, {
+		id: "i-0123456789abcdef2",
+		ownerId: world.alice.id,
+		groupId: world.science.id,
+		state: "stopped",
+		startedAt: started,
+		stoppedAt: new Date("2025-03-01T11:00:00Z"),
+	});
+	// The sync reads its rows and lists the instances as they were ...
+	const snapshot = new Map((await trackedInstances(deps.db)).map((row) => [row.id, row]));
+	assert.equal(snapshot.get(running.id)!.billed, true);
+	assert.equal(snapshot.get(stopped.id)!.billed, false);
+	// ... while Alice stops the first and starts the second ...
+	await controlInstance(deps, alice, running.id, "stop");
+	await controlInstance(deps, alice, stopped.id, "start");
+	// ... and only then does the sync reach them.
+	deps.clock.set("2025-03-01T12:00:30Z");
+	const seen = (id: string, state: string): Ec2Instance => ({
+		id,
+		state,
+		type: "t2.micro",
+		imageId: "ami-1",
+		tags: {},
+		launchTime: started,
+		stateTransitionReason: state === "stopped" ? "User initiated (2025-03-01 11:00:00 GMT)" : undefined,
+	});
+	await observeInstance(deps, snapshot.get(running.id)!, seen(running.id, "running"), deps.clock(), {
+		lastSeenByCaller: true,
+	});
+	await observeInstance(deps, snapshot.get(stopped.id)!, seen(stopped.id, "stopped"), deps.clock(), {
+		lastSeenByCaller: true,
+	});
+	const stopPeriods = await billsOf(deps.db, running.id);
+	assert.equal(stopPeriods.length, 1, "no period reopened after the Stop");
+	assert.equal(stopPeriods[0]!.endedAt?.toISOString(), "2025-03-01T12:00:00.000Z");
+	const startPeriods = await billsOf(deps.db, stopped.id);
+	assert.equal(startPeriods.length, 1);
+	assert.equal(startPeriods[0]!.startedAt.toISOString(), "2025-03-01T12:00:00.000Z");
+	assert.equal(startPeriods[0]!.endedAt, null, "the Start's period stays open");
 });

@@ -490,9 +490,10 @@ export function createAws(options: AwsOptions): Aws & { close(): void } {
 	};
 
 	const metadataUrl = options.metadataUrl ?? "http://169.254.169.254";
-	let placementCache: Promise<Placement | undefined> | undefined;
-	function placement(): Promise<Placement | undefined> {
-		placementCache ??= readPlacement(metadataUrl, options.log).catch(() => undefined);
+	let placementCache: Placement | undefined;
+	async function placement(): Promise<Placement | undefined> {
+		// Only an answer is kept: one metadata hiccup must not leave the portal without a placement.
+		placementCache ??= await readPlacement(metadataUrl, options.log);
 		return placementCache;
 	}
 

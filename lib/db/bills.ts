@@ -6,9 +6,19 @@ import { bills, groups, memberships, type ResourceKind, users } from "./schema.t
 export type Bill = typeof bills.$inferSelect;
 export type NewBill = typeof bills.$inferInsert;
 
-/** Opens a period unless one is already open for the resource (the database allows only one). */
+/**
+ * Opens a period unless one is already open for the resource (the database allows only one). An
+ * open period never starts before the resource's last period ended: a sync working from a
+ * snapshot taken before a Stop would otherwise reopen the period the Stop just closed, from its
+ * old start, and bill that time twice.
+ */
 export async function openBill(db: Db, bill: NewBill): Promise<boolean> {
-	const rows = await db.insert(bills).values(bill).onConflictDoNothing().returning({ id: bills.id });
+	const startedAt = bill.endedAt
+		? bill.startedAt
+		: sql`max(${bill.startedAt.getTime()}, coalesce((SELECT max(${bills.endedAt}) FROM ${bills} WHERE ${
+			eq(bills.resourceId, bill.resourceId)
+		}), 0))`;
+	const rows = await db.insert(bills).values({ ...bill, startedAt }).onConflictDoNothing().returning({ id: bills.id });
 	return rows.length > 0;
 }
 

@@ -1,7 +1,8 @@
 /** Queries and writes for `instances`, including the joined rows the pages show. */
 import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type Db, preparedFor } from "./client.ts";
-import { groups, instances, launches, memberships, softwareConfigs, users } from "./schema.ts";
+import { bills, groups, instances, launches, memberships, softwareConfigs, users } from "./schema.ts";
 
 export type Instance = typeof instances.$inferSelect;
 export type NewInstance = typeof instances.$inferInsert;
@@ -16,6 +17,34 @@ export async function getInstance(db: Db, id: string): Promise<Instance | undefi
 /** Inserts the instance unless it is already recorded; returns whether it was new. */
 export async function insertInstance(db: Db, instance: NewInstance): Promise<boolean> {
 	const rows = await db.insert(instances).values(instance).onConflictDoNothing().returning({ id: instances.id });
+	return rows.length > 0;
+}
+
+/**
+ * Records an instance of a launch: inserts it, or links the row the sync adopted when it listed the
+ * instance before the launcher recorded it (a row without a launch), keeping what the sync saw and
+ * any progress already reported. Returns whether the row was inserted or linked.
+ */
+export async function recordLaunchedInstance(
+	db: Db,
+	instance: NewInstance & { launchId: string },
+): Promise<boolean> {
+	const keep = (column: SQLiteColumn, name: string) => sql`coalesce(${column}, excluded.${sql.identifier(name)})`;
+	const rows = await db.insert(instances).values(instance).onConflictDoUpdate({
+		target: instances.id,
+		set: {
+			launchId: instance.launchId,
+			stackId: instance.stackId,
+			stackName: instance.stackName,
+			groupId: instance.groupId,
+			configId: instance.configId,
+			progressText: keep(instances.progressText, "progress_text"),
+			progressPercent: keep(instances.progressPercent, "progress_percent"),
+			progressUpdatedAt: keep(instances.progressUpdatedAt, "progress_updated_at"),
+			updatedAt: new Date(),
+		},
+		where: isNull(instances.launchId),
+	}).returning({ id: instances.id });
 	return rows.length > 0;
 }
 
@@ -52,18 +81,55 @@ export async function claimAction(
 	return rows.length === 1;
 }
 
-/** Instances the sync should follow: not archived and not ended; optionally one owner's. */
-export async function trackedInstances(db: Db, ownerId?: number): Promise<Instance[]> {
-	return await db.select().from(instances).where(and(
+const owner = aliasedTable(users, "owner");
+
+/** An instance the sync follows, with what it compares on every run. */
+export interface TrackedInstance extends Instance {
+	ownerUsername: string;
+	/** Whether a billed period is open. */
+	billed: boolean;
+}
+
+/**
+ * Instances the sync should follow: not archived and not ended; optionally one owner's. Each comes
+ * with its owner's username and whether a period is open, read here in one query instead of two
+ * per instance on every run.
+ */
+export async function trackedInstances(db: Db, ownerId?: number): Promise<TrackedInstance[]> {
+	const rows = await db.select({
+		instance: instances,
+		ownerUsername: owner.username,
+		billed: sql<
+			number
+		>`exists (SELECT 1 FROM ${bills} WHERE ${bills.resourceId} = ${instances.id} AND ${bills.endedAt} IS NULL)`,
+	}).from(instances).innerJoin(owner, eq(owner.id, instances.ownerId)).where(and(
 		eq(instances.archived, false),
 		notInArray(instances.state, ENDED_STATES),
 		ownerId === undefined ? undefined : eq(instances.ownerId, ownerId),
 	));
+	return rows.map((r) => ({ ...r.instance, ownerUsername: r.ownerUsername, billed: Boolean(r.billed) }));
 }
 
+/** Ids per statement, well under SQLite's limit on bound parameters. */
+const IDS_PER_STATEMENT = 500;
+
 export async function instancesByIds(db: Db, ids: readonly string[]): Promise<Instance[]> {
-	if (ids.length === 0) return [];
-	return await db.select().from(instances).where(inArray(instances.id, [...ids]));
+	const found: Instance[] = [];
+	for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
+		found.push(
+			...await db.select().from(instances).where(inArray(instances.id, ids.slice(i, i + IDS_PER_STATEMENT))),
+		);
+	}
+	return found;
+}
+
+/** Records that AWS listed these instances at `at`: one write for a whole sync, not one per instance. */
+export async function markInstancesSeen(db: Db, ids: readonly string[], at: Date): Promise<void> {
+	for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
+		await db.update(instances).set({ lastSeenAt: at }).where(
+			inArray(instances.id, ids.slice(i, i + IDS_PER_STATEMENT)),
+		);
+	}
 }
 
 /** An instance with what the pages show next to it. */
@@ -75,8 +141,6 @@ export interface InstanceRow extends Instance {
 	hasProgressBar: boolean;
 	groupName: string | null;
 }
-
-const owner = aliasedTable(users, "owner");
 
 function rowSelect(db: Db) {
 	return db.select({

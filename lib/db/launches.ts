@@ -47,17 +47,24 @@ export async function recentLaunches(db: Db, userId: number, limit = 10): Promis
 
 /**
  * Claims an active launch for one step until `until` unless another process holds it; a crashed
- * holder's claim lapses. Returns whether this caller may move the launch now.
+ * holder's claim lapses. Returns the launch as claimed, or `undefined` when this caller may not
+ * move it now.
  */
-export async function claimLaunch(db: Db, id: string, now: Date, until: Date): Promise<boolean> {
-	const rows = await db.update(launches).set({ claimedUntil: until }).where(and(
+export async function claimLaunch(db: Db, id: string, now: Date, until: Date): Promise<Launch | undefined> {
+	const [row] = await db.update(launches).set({ claimedUntil: until }).where(and(
 		eq(launches.id, id),
 		inArray(launches.status, ["queued", "creating"]),
 		or(isNull(launches.claimedUntil), lt(launches.claimedUntil, now)),
-	)).returning({ id: launches.id });
-	return rows.length === 1;
+	)).returning();
+	return row;
 }
 
-export async function releaseLaunch(db: Db, id: string): Promise<void> {
-	await db.update(launches).set({ claimedUntil: null }).where(eq(launches.id, id));
+/**
+ * Releases the claim this caller took until `until`; a claim another process took since (after
+ * this one lapsed) is left alone.
+ */
+export async function releaseLaunch(db: Db, id: string, until: Date): Promise<void> {
+	await db.update(launches).set({ claimedUntil: null }).where(
+		and(eq(launches.id, id), eq(launches.claimedUntil, until)),
+	);
 }

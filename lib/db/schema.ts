@@ -154,7 +154,10 @@ export const launches = sqliteTable("launches", {
 	/** What the launch is doing now, in words the user understands. */
 	step: text("step").notNull().default("Waiting to start"),
 	reason: text("reason"),
-	/** SHA-256 of the progress token the bootstrap script sends back; the token itself is never stored. */
+	/**
+	 * SHA-256 of the progress token the bootstrap script sends back; the token itself is never stored.
+	 * Empty for a cluster launch, whose nodes report no progress.
+	 */
 	progressTokenHash: text("progress_token_hash").notNull(),
 	attempts: integer("attempts").notNull().default(0),
 	/** A process moving this launch holds it until then, so two processes never submit it twice. */
@@ -203,6 +206,8 @@ export const instances = sqliteTable("instances", {
 	index("instances_state_idx").on(t.archived, t.state),
 	index("instances_group_idx").on(t.groupId),
 	index("instances_listing_idx").on(t.archived, t.createdAt, t.id),
+	// instancesOfLaunch runs every launcher tick and on every poll of an open launch page.
+	index("instances_launch_idx").on(t.launchId),
 ]);
 
 export const volumes = sqliteTable("volumes", {
@@ -264,6 +269,7 @@ export const clusters = sqliteTable("clusters", {
 }, (t) => [
 	index("clusters_owner_idx").on(t.ownerId, t.archived, t.createdAt),
 	index("clusters_listing_idx").on(t.archived, t.createdAt, t.id),
+	index("clusters_launch_idx").on(t.launchId),
 ]);
 
 export const RESOURCE_KINDS = ["instance", "volume", "cluster"] as const;

@@ -1,0 +1,35 @@
+/**
+ * Tokens derived from the portal's secret (the CSRF token of a user, the progress token of a
+ * launch), so none is stored, and their comparison in constant time.
+ */
+
+let cachedKey: { secret: string; key: Promise<CryptoKey> } | undefined;
+
+/** The HMAC key of the secret; imported once, since a CSRF token is made on every signed-in request. */
+function keyOf(secret: string): Promise<CryptoKey> {
+	if (cachedKey?.secret !== secret) {
+		const key = crypto.subtle.importKey(
+			"raw",
+			new TextEncoder().encode(secret),
+			{ name: "HMAC", hash: "SHA-256" },
+			false,
+			["sign"],
+		);
+		cachedKey = { secret, key };
+	}
+	return cachedKey.key;
+}
+
+/** HMAC-SHA-256 of `label` with the secret, base64url without padding. */
+export async function hmacToken(secret: string, label: string): Promise<string> {
+	const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await keyOf(secret), new TextEncoder().encode(label)));
+	return btoa(String.fromCharCode(...mac)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Whether two strings are equal, in a time that does not depend on where they differ. */
+export function timingSafeEqual(a: string, b: string): boolean {
+	if (a.length !== b.length) return false;
+	let diff = 0;
+	for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+	return diff === 0;
+}
