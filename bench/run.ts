@@ -14,7 +14,8 @@ import { jobLeases } from "../lib/db/schema.ts";
 import { awsCallCount } from "../lib/metrics.ts";
 import { resolveSettings } from "../lib/settings.ts";
 import { syncResources } from "../lib/sync.ts";
-import { ensureWrk, fmt, freePort, machine, rssMiB, waitFor200, WORK, wrk, type WrkResult } from "./lib.ts";
+import { freePort, onPath, startMotoServer, waitForOk } from "../scripts/local_servers.ts";
+import { ensureWrk, fmt, machine, rssMiB, WORK, wrk, type WrkResult } from "./lib.ts";
 import { seedBench, writeProgressScript } from "./seed.ts";
 
 const { values: args } = parseArgs({
@@ -46,7 +47,7 @@ if (only.has("http")) {
 	// Baseline: a bare Deno.serve answering "ok", under the same load.
 	const basePort = freePort();
 	const baseline = spawnDeno(["run", "--allow-net=127.0.0.1", "bench/baseline_server.ts", String(basePort)]);
-	await waitFor200(`http://127.0.0.1:${basePort}/`, performance.now());
+	await waitForOk(`http://127.0.0.1:${basePort}/`, { process: baseline });
 	log("baseline…");
 	const base = await wrk(`http://127.0.0.1:${basePort}/`, { seconds });
 	baseline.kill("SIGTERM");
@@ -79,7 +80,9 @@ if (only.has("http")) {
 		AWS_SECRET_ACCESS_KEY: "bench",
 	});
 	const url = `http://127.0.0.1:${port}`;
-	const startupMs = await waitFor200(`${url}/health`, started);
+	// Polled every 5 ms: the start-up time is measured to that resolution.
+	await waitForOk(`${url}/health`, { timeoutMs: 30_000, intervalMs: 5, process: portal });
+	const startupMs = performance.now() - started;
 	await new Promise((r) => setTimeout(r, 1000));
 	const idleRss = await rssMiB(portal.pid);
 	log(`portal up in ${fmt(startupMs, 0)} ms, ${fmt(idleRss)} MiB`);
@@ -212,18 +215,11 @@ if (only.has("http")) {
 
 // ---------------------------------------------------------------------------------------------
 if (only.has("sync")) {
-	const which = await new Deno.Command("sh", { args: ["-c", "command -v moto_server"], stdout: "null" }).output();
-	if (!which.success) {
+	if (!(await onPath("moto_server"))) {
 		results.push("## Sync", "", "Skipped: moto_server is not installed.", "");
 	} else {
-		const motoPort = freePort();
-		const moto = new Deno.Command("moto_server", {
-			args: ["-H", "127.0.0.1", "-p", String(motoPort)],
-			stdout: "null",
-			stderr: "null",
-		}).spawn();
-		const endpoint = `http://127.0.0.1:${motoPort}`;
-		await waitFor200(`${endpoint}/moto-api/`, performance.now());
+		const moto = await startMotoServer();
+		const endpoint = moto.url;
 		const ec2 = new EC2Client({
 			region: "us-east-1",
 			endpoint,
@@ -283,8 +279,7 @@ if (only.has("sync")) {
 		log("sync (steady state)…");
 		const steady = await measure("steady state: 1,000 known instances, nothing changed");
 		await deps.close();
-		moto.kill("SIGTERM");
-		await moto.status;
+		await moto.stop();
 		results.push(
 			`## Sync (${N} instances in moto)`,
 			"",
