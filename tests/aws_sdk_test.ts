@@ -1,13 +1,20 @@
 /**
- * The SDK adapter against a scripted HTTP endpoint (what moto cannot do): throttling is retried by
- * the SDK with backoff, 5xx and refused connections become AwsErrors that never crash the process,
- * and every call is counted.
+ * The SDK adapter against a scripted HTTP endpoint (what moto cannot do): throttling and 5xx are
+ * retried by the SDK, a passing failure goes unseen, each call is counted once, outputs are read by
+ * name, a missing stack is undefined. Every operation under every fault (throttling, 5xx, timeouts,
+ * refused connections) is in adversarial_faults_test.ts.
  */
 import assert from "node:assert/strict";
-import { createAws, toAwsError } from "../lib/aws/sdk.ts";
+import { toAwsError } from "../lib/aws/sdk.ts";
 import { AwsError } from "../lib/errors.ts";
-import { getLoggers } from "../lib/log.ts";
 import { rejection } from "./_helpers/assert.ts";
+import {
+	awsErrorResponse,
+	queryErrorResponse,
+	scriptedEndpoint,
+	sdkAgainst,
+	xmlResponse,
+} from "./_helpers/aws_endpoint.ts";
 
 const DESCRIBE_STACKS = `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
 <DescribeStacksResult><Stacks><member><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/s/1</StackId>
@@ -16,104 +23,51 @@ const DESCRIBE_STACKS = `<DescribeStacksResponse xmlns="http://cloudformation.am
 <member><OutputKey>ClusterID</OutputKey><OutputValue>j-ABC</OutputValue></member></Outputs>
 </member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></DescribeStacksResponse>`;
 
-const error = (code: string, message: string) =>
-	`<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r-e</RequestId></ErrorResponse>`;
-
-async function withEndpoint(
-	answers: (() => Response)[],
-	fn: (url: string, served: () => number) => Promise<void>,
-) {
-	let served = 0;
-	const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-		await req.text();
-		const answer = answers[Math.min(served, answers.length - 1)]!;
-		served += 1;
-		return answer();
-	});
-	try {
-		await fn(`http://127.0.0.1:${server.addr.port}`, () => served);
-	} finally {
-		await server.shutdown();
-	}
-}
-
-function aws(endpoint: string, maxAttempts: number, calls: string[] = []) {
-	Deno.env.set("AWS_ACCESS_KEY_ID", Deno.env.get("AWS_ACCESS_KEY_ID") ?? "testing");
-	Deno.env.set("AWS_SECRET_ACCESS_KEY", Deno.env.get("AWS_SECRET_ACCESS_KEY") ?? "testing");
-	return createAws({
-		region: "us-east-1",
-		endpoint,
-		maxAttempts,
-		timeoutSeconds: 5,
-		log: getLoggers().boto,
-		onCall: (operation, _s, err) => calls.push(`${operation}:${err ? err.kind : "ok"}`),
-	});
-}
-
 Deno.test("throttling is retried with backoff and the call then succeeds; outputs are read by name", async () => {
-	await withEndpoint([
-		() => new Response(error("Throttling", "Rate exceeded"), { status: 400 }),
-		() => new Response(error("Throttling", "Rate exceeded"), { status: 400 }),
-		() => new Response(DESCRIBE_STACKS, { status: 200, headers: { "Content-Type": "text/xml" } }),
-	], async (url, served) => {
-		const calls: string[] = [];
-		const client = aws(url, 5, calls);
-		const stack = await client.cloudFormation.describeStack("s");
-		assert.equal(served(), 3, "two throttled attempts, then success");
-		assert.equal(stack?.status, "CREATE_COMPLETE");
-		assert.deepEqual(stack?.outputs, { MasterDNS: "ip-10-0-0-1", ClusterID: "j-ABC" });
-		assert.deepEqual(calls, ["DescribeStacks:ok"]);
-		client.close();
-	});
-});
-
-Deno.test("persistent throttling ends in a transient AwsError, not a crash", async () => {
-	await withEndpoint(
-		[() => new Response(error("Throttling", "Rate exceeded"), { status: 400 })],
-		async (url, served) => {
-			const calls: string[] = [];
-			const client = aws(url, 2, calls);
-			const e = await rejection(client.cloudFormation.describeStack("s"));
-			assert.ok(e instanceof AwsError);
-			assert.equal(e.kind, "throttled");
-			assert.ok(e.transient);
-			assert.equal(served(), 2);
-			assert.deepEqual(calls, ["DescribeStacks:throttled"]);
-			client.close();
-		},
+	await using endpoint = scriptedEndpoint((_req, _body, n) =>
+		n < 2 ? queryErrorResponse("Throttling", "Rate exceeded") : xmlResponse(DESCRIBE_STACKS)
 	);
-});
-
-Deno.test("a 5xx is retried and then reported as AWS unavailable", async () => {
-	await withEndpoint([() => new Response(error("InternalFailure", "boom"), { status: 500 })], async (url) => {
-		const client = aws(url, 2);
-		const e = await rejection(client.ec2.describeInstances({}));
-		assert.ok(e instanceof AwsError);
-		assert.equal(e.kind, "unavailable");
-		client.close();
-	});
-});
-
-Deno.test("a refused connection becomes an AwsError the caller can handle", async () => {
-	const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-	const port = (listener.addr as Deno.NetAddr).port;
-	listener.close();
-	const client = aws(`http://127.0.0.1:${port}`, 1);
-	const e = await rejection(client.ec2.stopInstances(["i-1"]));
-	assert.ok(e instanceof AwsError, String(e));
-	assert.ok(e.transient, `connection refused is transient (${e.kind}: ${e.message})`);
+	const calls: string[] = [];
+	const client = sdkAgainst(endpoint.url, { maxAttempts: 5, calls });
+	const stack = await client.cloudFormation.describeStack("s");
+	assert.equal(endpoint.served(), 3, "two throttled attempts, then success");
+	assert.equal(stack?.status, "CREATE_COMPLETE");
+	assert.deepEqual(stack?.outputs, { MasterDNS: "ip-10-0-0-1", ClusterID: "j-ABC" });
+	assert.deepEqual(calls, ["DescribeStacks:ok"]);
 	client.close();
 });
 
+Deno.test("a 5xx is retried up to AWS_MAX_ATTEMPTS: a passing failure is not seen, a lasting one is AWS unavailable", async () => {
+	const failure = (req: Request, body: string) => awsErrorResponse(req, body, "5xx");
+	const empty = '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>' +
+		"<reservationSet/></DescribeInstancesResponse>";
+	{
+		await using endpoint = scriptedEndpoint((req, body, n) => n < 2 ? failure(req, body) : xmlResponse(empty));
+		const client = sdkAgainst(endpoint.url, { maxAttempts: 3 });
+		assert.deepEqual(await client.ec2.describeInstances({}), []);
+		assert.equal(endpoint.served(), 3, "two 500s, then the answer");
+		client.close();
+	}
+	{
+		await using endpoint = scriptedEndpoint(failure);
+		const calls: string[] = [];
+		const client = sdkAgainst(endpoint.url, { maxAttempts: 3, calls });
+		const e = await rejection(client.ec2.describeInstances({}));
+		assert.ok(e instanceof AwsError);
+		assert.equal(e.kind, "unavailable");
+		assert.equal(endpoint.served(), 3, "tried AWS_MAX_ATTEMPTS times");
+		assert.deepEqual(calls, ["DescribeInstances:unavailable"], "one call, counted once");
+		client.close();
+	}
+});
+
 Deno.test("a stack that does not exist is undefined, not an error", async () => {
-	await withEndpoint(
-		[() => new Response(error("ValidationError", "Stack with id s does not exist"), { status: 400 })],
-		async (url) => {
-			const client = aws(url, 1);
-			assert.equal(await client.cloudFormation.describeStack("s"), undefined);
-			client.close();
-		},
+	await using endpoint = scriptedEndpoint(() =>
+		queryErrorResponse("ValidationError", "Stack with id s does not exist")
 	);
+	const client = sdkAgainst(endpoint.url, { maxAttempts: 1 });
+	assert.equal(await client.cloudFormation.describeStack("s"), undefined);
+	client.close();
 });
 
 Deno.test("toAwsError() classifies SDK errors", () => {
