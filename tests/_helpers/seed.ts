@@ -51,7 +51,7 @@ export async function addMember(db: Db, userId: number, groupId: number, source:
 	await db.insert(memberships).values({ userId, groupId, source }).onConflictDoNothing();
 }
 
-export async function addTypes(db: Db, names: string[]) {
+async function addTypes(db: Db, names: string[]) {
 	return await db.insert(instanceTypes).values(names.map((name) => ({ name }))).onConflictDoNothing().returning();
 }
 
