@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { sql } from "drizzle-orm";
+import { openBill } from "../lib/db/bills.ts";
 import { getInstance } from "../lib/db/instances.ts";
 import { AwsError } from "../lib/errors.ts";
 import { sanitizeDescription } from "../lib/sanitize.ts";
@@ -381,31 +382,54 @@ Deno.test("billing and team filters: arbitrary query strings answer 200, 400 or 
 Deno.test("every string from users or AWS is escaped where pages show it", async () => {
 	await using deps = await createTestDeps();
 	const world = await seedWorld(deps.db);
-	const payload = '<script>alert("x")</script><img src=x onerror=alert(1)>';
-	await deps.db.run(sql`UPDATE users SET first_name = ${payload}, last_name = ${payload} WHERE id = ${world.bob.id}`);
+	// One payload per field, tagged with the field's name, so each page is checked for what it shows.
+	const payload = (field: string) => `<script>alert("${field}")</script><img src=x onerror=alert(1)>`;
+	await deps.db.run(
+		sql`UPDATE users SET first_name = ${payload("first")}, last_name = ${payload("last")} WHERE id = ${world.bob.id}`,
+	);
 	await addInstance(deps.db, {
 		id: "i-0aaaaaaaaaaaaaaa1",
 		ownerId: world.bob.id,
 		groupId: world.science.id,
 		configId: world.config.id,
-		name: payload,
-		progressText: payload,
+		name: payload("name"),
+		progressText: payload("progress"),
 		progressPercent: 40,
-		dnsName: payload,
+		dnsName: payload("dns"),
 	});
-	await deps.db.run(sql`UPDATE software_configs SET name = ${payload}`);
-	for (
-		const path of [
-			"/",
-			"/team",
-			"/instances/i-0aaaaaaaaaaaaaaa1",
-			"/instances/i-0aaaaaaaaaaaaaaa1/row",
-			`/launch/${world.science.id}`,
-			"/billing",
-		]
-	) {
-		const html = await (await request(deps.app, path, { user: "bob" })).text();
-		assert.doesNotMatch(html, /<script>alert\("x"\)|<img src=x/, path);
+	await deps.db.run(sql`UPDATE software_configs SET name = ${payload("config")}`);
+	// A bill, so /billing has a row with the owner's name, the description and the cost center.
+	await openBill(deps.db, {
+		resourceKind: "instance",
+		resourceId: "i-0aaaaaaaaaaaaaaa1",
+		userId: world.bob.id,
+		groupId: world.science.id,
+		costCenter: payload("costCenter"),
+		description: payload("description"),
+		hourlyRate: 0.1,
+		startedAt: new Date(deps.clock().getTime() - 3_600_000),
+	});
+	const pages: [string, string[]][] = [
+		["/", ["first", "last", "name", "dns", "progress", "config"]],
+		["/team", ["first", "last", "name", "dns", "progress", "config"]],
+		["/instances/i-0aaaaaaaaaaaaaaa1", ["first", "last", "name", "dns", "progress", "config"]],
+		["/instances/i-0aaaaaaaaaaaaaaa1/row", ["name", "dns", "progress", "config"]],
+		[`/launch/${world.science.id}`, ["first", "last", "config"]],
+		["/billing", ["first", "last", "costCenter", "description"]],
+	];
+	for (const [path, fields] of pages) {
+		const res = await request(deps.app, path, { user: "bob" });
+		assert.equal(res.status, 200, path);
+		const html = await res.text();
+		assert.doesNotMatch(html, /<script>alert\(|<img src=x/, path);
+		// Each payload is shown as text: `<` and `"` escaped (a bare `>` in text is harmless).
+		const shown = new Set(
+			[...html.matchAll(
+				/&lt;script(?:>|&gt;)alert\(&quot;(\w+)&quot;\)&lt;\/script(?:>|&gt;)&lt;img src=x onerror=alert\(1\)(?:>|&gt;)/g,
+			)]
+				.map((m) => m[1]),
+		);
+		assert.deepEqual(fields.filter((f) => !shown.has(f)), [], `${path} shows every field, escaped`);
 	}
 });
 
