@@ -3,6 +3,10 @@
  * of another group, a manager and an admin, on resources owned by users of two groups. A route that
  * is not in the matrix fails the test, so a new route cannot skip it. Also: every state-changing
  * route refuses a cross-site request.
+ *
+ * AWS is a fake that accepts every action (ACTIONS_ACCEPTED), not moto: each case makes a fresh
+ * instance or cluster with a made-up id in the database only, and moto would answer actions on
+ * ids it never created with "not found".
  */
 import assert from "node:assert/strict";
 import { insertCluster } from "../lib/db/clusters.ts";
