@@ -9,12 +9,12 @@
  * ids it never created with "not found".
  */
 import assert from "node:assert/strict";
-import { insertCluster } from "../lib/db/clusters.ts";
 import { instanceTypes, params } from "../lib/db/schema.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
 import { request, type RequestOptions } from "./_helpers/http.ts";
 import {
+	addCluster,
 	addConfig,
 	addGroup,
 	addInstance,
@@ -394,15 +394,7 @@ async function buildWorld(): Promise<World> {
 		},
 		async cluster(owner) {
 			const id = `j-${hex().toUpperCase()}`;
-			await insertCluster(deps.db, {
-				id,
-				ownerId: owners[owner].id,
-				groupId: groupOf[owner],
-				instanceType: "m4.large",
-				coreNodes: 2,
-				state: "WAITING",
-				stackId: "arn:stack",
-			});
+			await addCluster(deps.db, { id, ownerId: owners[owner].id, groupId: groupOf[owner], stackId: "arn:stack" });
 			return id;
 		},
 		async param() {
