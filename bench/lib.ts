@@ -1,19 +1,8 @@
 /** Helpers for the benchmarks: wrk runs, processes, memory. Everything runs on loopback only. */
 
+import { onPath } from "../scripts/local_servers.ts";
+
 export const WORK = new URL("./.work/", import.meta.url).pathname;
-
-export function freePort(): number {
-	const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-	const port = (listener.addr as Deno.NetAddr).port;
-	listener.close();
-	return port;
-}
-
-async function onPath(command: string): Promise<boolean> {
-	return (await new Deno.Command("sh", { args: ["-c", `command -v ${command}`], stdout: "null", stderr: "null" })
-		.output())
-		.success;
-}
 
 /** Installs wrk from Debian's packages when it is missing. */
 export async function ensureWrk(): Promise<void> {
@@ -86,19 +75,6 @@ export async function rssMiB(pid: number): Promise<number> {
 	const status = await Deno.readTextFile(`/proc/${pid}/status`);
 	const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
 	return kb / 1024;
-}
-
-/** Waits until `url` answers 200; returns the milliseconds it took from `since`. */
-export async function waitFor200(url: string, since: number, timeoutMs = 30_000): Promise<number> {
-	for (;;) {
-		try {
-			const res = await fetch(url);
-			await res.body?.cancel();
-			if (res.status === 200) return performance.now() - since;
-		} catch { /* not listening yet */ }
-		if (performance.now() - since > timeoutMs) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
-		await new Promise((r) => setTimeout(r, 5));
-	}
 }
 
 /** Machine notes for the results. */

@@ -11,6 +11,7 @@ import { appSecret } from "../lib/db/app_state.ts";
 import { instances } from "../lib/db/schema.ts";
 import { progressToken } from "../lib/launch.ts";
 import { seedDemo } from "../fixtures/demo.ts";
+import { type MotoServer, onPath, startMotoServer } from "./local_servers.ts";
 
 const port = Number(Deno.env.get("MLIY_PORT") ?? 8080);
 const database = `file:${Deno.cwd()}/data/demo.db`;
@@ -28,24 +29,19 @@ const env: Record<string, string> = {
 	MLIY_LOG_LOCATION: "./logs",
 	MLIY_SYNC_INTERVAL_MINUTES: "1",
 };
-let moto: Deno.ChildProcess | undefined;
-const which = await new Deno.Command("sh", { args: ["-c", "command -v moto_server"], stdout: "null" }).output();
-if (which.success) {
-	const motoPort = 5055;
-	moto = new Deno.Command("moto_server", {
-		args: ["-H", "127.0.0.1", "-p", String(motoPort)],
-		stdout: "null",
-		stderr: "null",
-	})
-		.spawn();
-	const url = `http://127.0.0.1:${motoPort}`;
-	for (let i = 0; i < 100; i++) {
-		try {
-			if ((await fetch(`${url}/moto-api/`)).ok) break;
-		} catch {
-			await new Promise((r) => setTimeout(r, 100));
-		}
+let moto: MotoServer | undefined;
+if (await onPath("moto_server")) {
+	try {
+		moto = await startMotoServer();
+	} catch (error) {
+		const { message, cause } = error as Error;
+		console.error(
+			`demo: ${message} (${(cause as Error)?.message}); without it launches cannot go anywhere, so the demo stops`,
+		);
+		db.close();
+		Deno.exit(1);
 	}
+	const url = moto.url;
 	// moto needs a subnet that exists: use a default-VPC subnet of us-east-1a.
 	const { EC2Client, DescribeSubnetsCommand } = await import("@aws-sdk/client-ec2");
 	const ec2 = new EC2Client({
@@ -110,12 +106,11 @@ const stop = () => {
 	try {
 		portal.kill("SIGTERM");
 	} catch { /* gone */ }
-	moto?.kill("SIGTERM");
 };
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
 const status = await portal.status;
-moto?.kill("SIGTERM");
+await moto?.stop();
 clearInterval(timer);
 db.close();
 Deno.exit(status.code);

@@ -5,6 +5,8 @@
  * "N passed, N failed". In CI (CI set) a missing moto_server or Chromium is a failure; elsewhere
  * the tests that need them are skipped, loudly.
  */
+import { type MotoServer, onPath, startMotoServer } from "./local_servers.ts";
+
 const ci = !!Deno.env.get("CI");
 const env: Record<string, string> = {
 	AWS_ACCESS_KEY_ID: "testing",
@@ -12,49 +14,28 @@ const env: Record<string, string> = {
 	AWS_REGION: "us-east-1",
 };
 
-async function onPath(command: string): Promise<string | undefined> {
-	const out = await new Deno.Command("sh", { args: ["-c", `command -v ${command}`], stdout: "piped", stderr: "null" })
-		.output();
-	return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+/** Every exit ends with the summary line the README promises, including the exits before any test ran. */
+function giveUp(message: string): never {
+	console.error(message);
+	console.log("0 passed, 1 failed");
+	Deno.exit(1);
 }
 
-function freePort(): number {
-	const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-	const port = (listener.addr as Deno.NetAddr).port;
-	listener.close();
-	return port;
-}
-
-let moto: Deno.ChildProcess | undefined;
+let moto: MotoServer | undefined;
 const given = Deno.env.get("TEST_MOTO_URL");
 if (given) {
 	env.TEST_MOTO_URL = given;
 } else if (await onPath("moto_server")) {
-	const port = freePort();
-	moto = new Deno.Command("moto_server", {
-		args: ["-H", "127.0.0.1", "-p", String(port)],
-		stdout: "null",
-		stderr: "null",
-	})
-		.spawn();
-	const url = `http://127.0.0.1:${port}`;
-	let up = false;
-	for (let i = 0; i < 150 && !up; i++) {
-		try {
-			up = (await fetch(`${url}/moto-api/`)).ok;
-		} catch {
-			await new Promise((r) => setTimeout(r, 100));
-		}
+	try {
+		moto = await startMotoServer();
+	} catch (error) {
+		const { message, cause } = error as Error;
+		giveUp(`${message} (${(cause as Error)?.message})`);
 	}
-	if (!up) {
-		console.error(`moto_server did not answer on ${url}`);
-		Deno.exit(1);
-	}
-	env.TEST_MOTO_URL = url;
-	console.log(`moto_server on ${url}`);
+	env.TEST_MOTO_URL = moto.url;
+	console.log(`moto_server on ${moto.url}`);
 } else if (ci) {
-	console.error("moto_server is required for the AWS integration tests but is not on PATH");
-	Deno.exit(1);
+	giveUp("moto_server is required for the AWS integration tests but is not on PATH");
 } else {
 	console.warn("\n*** moto_server is not installed: the AWS integration tests will be SKIPPED ***\n");
 }
@@ -63,9 +44,8 @@ const chromium = Deno.env.get("TEST_CHROMIUM") ?? await onPath("chromium") ?? aw
 if (chromium) {
 	env.TEST_CHROMIUM = chromium;
 } else if (ci) {
-	console.error("Chromium is required for the browser tests (apt-get install chromium)");
-	moto?.kill("SIGTERM");
-	Deno.exit(1);
+	await moto?.stop();
+	giveUp("Chromium is required for the browser tests (apt-get install chromium)");
 } else {
 	console.warn("\n*** Chromium is not installed: the browser tests will be SKIPPED (apt-get install chromium) ***\n");
 }
@@ -85,7 +65,7 @@ for await (const chunk of child.stdout) {
 	summary = (summary + decoder.decode(chunk, { stream: true })).slice(-4000);
 }
 const status = await child.status;
-moto?.kill("SIGTERM");
+await moto?.stop();
 // deno-lint-ignore no-control-regex
 const plain = summary.replace(/\x1b\[[0-9;]*m/g, "");
 const match = [

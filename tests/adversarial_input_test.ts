@@ -8,12 +8,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { sql } from "drizzle-orm";
+import { openBill } from "../lib/db/bills.ts";
 import { getInstance } from "../lib/db/instances.ts";
+import { AwsError } from "../lib/errors.ts";
 import { sanitizeDescription } from "../lib/sanitize.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
-import { addInstance, addLaunchedInstance, seedWorld } from "./_helpers/seed.ts";
+import { addInstance, addLaunchedInstance, seedClusterWorld, seedWorld } from "./_helpers/seed.ts";
 
 const RUNS = 150;
 
@@ -108,7 +110,7 @@ Deno.test("progress callbacks: arbitrary ids, stages, numbers and tokens never c
 					headers: { "X-MLiy-Progress-Token": token.replace(/[^ -~]/g, "") /* header values: printable ASCII */ },
 				});
 				assertNoServerError(res, path);
-				assert.notEqual(res.status, 200, `${path} must be refused`);
+				assert.ok(res.status >= 400, `${path} must be refused: ${res.status}`);
 				await assertClearRefusal(res, path);
 			},
 		),
@@ -137,14 +139,23 @@ Deno.test("control actions: arbitrary ids and actions never cause a 5xx or an AW
 	assert.deepEqual(aws.changes(), []);
 });
 
+/** A field's error as the forms show it: next to the field, or at the top of its fieldset. */
+const FIELD_ERROR = /class="error"(?: id="f-\w+-error")? role="alert">[^<]+</;
+
 Deno.test("launch and cluster forms: hostile values are refused with field errors and record no launch", async () => {
-	const aws = fakeAws();
+	// A launch that gets through is recorded; the job it kicks finds AWS throttling and leaves it queued.
+	const aws = fakeAws({
+		cloudFormation: {
+			createStack: () => Promise.reject(new AwsError("CreateStack", "throttled", "Rate exceeded")),
+		},
+	});
 	await using deps = await createTestDeps({ aws });
-	const world = await seedWorld(deps.db);
-	const before = await tableCounts(deps);
+	const world = await seedClusterWorld(deps.db);
+	let before = await tableCounts(deps);
+	const offered = ["t2.micro", "m4.large", "r4.4xlarge"];
 	await fc.assert(
 		fc.asyncProperty(
-			hostile,
+			hostile.filter((t) => !offered.includes(t)),
 			fc.array(hostile, { maxLength: 8 }),
 			hostile,
 			hostile,
@@ -154,6 +165,7 @@ Deno.test("launch and cluster forms: hostile values are refused with field error
 					form: { intent: "launch", instanceType: type, securityGroups: groups },
 				});
 				assertNoServerError(res, `launch ${group}/${config}`);
+				assert.ok(res.status >= 400, `launch ${group}/${config} → ${res.status}`);
 				const html = await res.clone().text();
 				assert.doesNotMatch(html, /<script>alert|<img src=x/);
 				await assertClearRefusal(res, "launch");
@@ -163,18 +175,112 @@ Deno.test("launch and cluster forms: hostile values are refused with field error
 	);
 	// The real group and config with hostile values: always a 422 with the field marked.
 	await fc.assert(
-		fc.asyncProperty(hostile.filter((t) => !["t2.micro", "m4.large", "r4.4xlarge"].includes(t)), async (type) => {
+		fc.asyncProperty(hostile.filter((t) => !offered.includes(t)), async (type) => {
 			const res = await request(deps.app, `/launch/${world.science.id}/${world.config.id}`, {
 				user: "alice",
 				form: { intent: "launch", instanceType: type },
 			});
 			assert.equal(res.status, 422);
-			assert.doesNotMatch(await res.text(), /<script>alert|<img src=x/);
+			const html = await res.text();
+			assert.match(html, /id="f-instanceType-error" role="alert">[^<]+</);
+			assert.doesNotMatch(html, /<script>alert|<img src=x/);
 		}),
 		{ numRuns: RUNS },
 	);
 	assert.deepEqual(await tableCounts(deps), before, "nothing was written");
 	assert.deepEqual(aws.changes(), []);
+
+	// The cluster form: every field sometimes valid, sometimes hostile. A form that is valid after
+	// all is recorded (303); any other answer is a 422 marking a field, and writes nothing. (The
+	// wording of each refusal is checked field by field in the next test.)
+	const cluster = `/launch/${world.emrGroup.id}/${world.spark.id}`;
+	const valid = {
+		instanceType: "m4.large",
+		purpose: "Churn model, Q3",
+		coreNodes: "3",
+		market: "ON_DEMAND",
+		bidPrice: "",
+		autoTerminateHours: "1",
+		autoTerminateMinutes: "30",
+	};
+	const sometimes = (...good: string[]) =>
+		fc.oneof({ arbitrary: fc.constantFrom(...good), weight: 2 }, { arbitrary: hostile, weight: 1 });
+	const accepted = await request(deps.app, cluster, { user: "alice", form: { intent: "launch", ...valid } });
+	assert.equal(accepted.status, 303, "the valid form goes through");
+	before = { ...before, launches: before.launches! + 1 };
+	assert.deepEqual(await tableCounts(deps), before, "it recorded one launch");
+	let refused = 0;
+	await fc.assert(
+		fc.asyncProperty(
+			fc.record({
+				instanceType: sometimes(valid.instanceType),
+				purpose: sometimes(valid.purpose),
+				coreNodes: sometimes("2", "240"),
+				market: sometimes("ON_DEMAND", "SPOT"),
+				bidPrice: sometimes("", "0.05"),
+				autoTerminateHours: sometimes("0", "71"),
+				autoTerminateMinutes: sometimes("0", "59"),
+			}),
+			async (form) => {
+				const res = await request(deps.app, cluster, { user: "alice", form: { intent: "launch", ...form } });
+				const what = `cluster form ${JSON.stringify(form).slice(0, 300)}`;
+				if (res.status === 303) {
+					assert.match(res.headers.get("Location") ?? "", /^\/launches\/[0-9a-f-]{36}$/);
+					before = { ...before, launches: before.launches! + 1 };
+					assert.deepEqual(await tableCounts(deps), before, `${what}: one launch recorded`);
+					return;
+				}
+				refused += 1;
+				assert.equal(res.status, 422, `${what} → ${res.status}`);
+				const html = await res.text();
+				assert.match(html, FIELD_ERROR, `${what}: no field marked`);
+				assert.doesNotMatch(html, /<script>alert|<img src=x/);
+				assert.deepEqual(await tableCounts(deps), before, `${what}: nothing written`);
+			},
+		),
+		{ numRuns: RUNS },
+	);
+	assert.ok(refused > RUNS / 2, `${refused} of ${RUNS} hostile cluster forms were refused`);
+	await deps.background.idle();
+	assert.ok(aws.changes().every((call) => call === "cloudFormation.createStack"), aws.changes().join(", "));
+});
+
+Deno.test("cluster form: each field's refusal is in our wording, next to the field", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedClusterWorld(deps.db);
+	const valid = {
+		instanceType: "m4.large",
+		purpose: "Churn model, Q3",
+		coreNodes: "3",
+		market: "ON_DEMAND",
+		bidPrice: "",
+		autoTerminateHours: "1",
+		autoTerminateMinutes: "30",
+	};
+	const bad: Record<keyof typeof valid, string[]> = {
+		instanceType: ["", "t2.nano", "m".repeat(65)],
+		purpose: ["", " ", "<b>hi</b>", "x".repeat(101)],
+		coreNodes: ["", "1", "241", "2.5", "abc", "-3"],
+		market: ["", "x", "on_demand"],
+		bidPrice: ["abc", "0", "101"],
+		autoTerminateHours: ["-1", "72", "1.5", "abc"],
+		autoTerminateMinutes: ["-1", "60", "1.5", "abc"],
+	};
+	const failures: string[] = [];
+	for (const [field, values] of Object.entries(bad)) {
+		for (const value of values) {
+			const res = await request(deps.app, `/launch/${world.emrGroup.id}/${world.spark.id}`, {
+				user: "alice",
+				form: { intent: "launch", ...valid, [field]: value },
+			});
+			const errors = [...(await res.text()).matchAll(/class="error"(?: id="f-\w+-error")? role="alert">([^<]+)</g)]
+				.map((m) => m[1]!);
+			const what = `${field}=${JSON.stringify(value.slice(0, 12))} → ${res.status} ${JSON.stringify(errors)}`;
+			if (res.status !== 422 || errors.length !== 1) failures.push(`${what}: expected a 422 marking one field`);
+			else if (RAW_VALIDATOR_WORDING.test(errors[0]!)) failures.push(`${what}: the validator's own wording`);
+		}
+	}
+	assert.deepEqual(failures, []);
 });
 
 Deno.test("admin forms: hostile values re-render escaped with field errors and write nothing", async () => {
@@ -208,6 +314,8 @@ Deno.test("admin forms: hostile values re-render escaped with field errors and w
 		}),
 		{ numRuns: RUNS },
 	);
+	// The other forms: each answer is a success (a 303, or the import's summary) or a 422 naming
+	// what is wrong that writes nothing.
 	for (
 		const [path, make] of [
 			["/admin/instance-types/new", (v: string) => ({ name: v, description: v })],
@@ -220,11 +328,30 @@ Deno.test("admin forms: hostile values re-render escaped with field errors and w
 			],
 		] as const
 	) {
+		// The import answers with its page and a summary; its one field is the document.
+		const imports = path === "/admin/catalog";
 		await fc.assert(
 			fc.asyncProperty(hostile, async (value) => {
 				const res = await request(deps.app, path, { user: "ada", form: make(value) });
-				assertNoServerError(res, `${path} ${JSON.stringify(value).slice(0, 40)}`);
-				assert.doesNotMatch(await res.text(), /<script>alert|<img src=x onerror/);
+				const what = `${path} ${JSON.stringify(value).slice(0, 40)}`;
+				assertNoServerError(res, what);
+				const html = await res.text();
+				assert.doesNotMatch(html, /<script>alert|<img src=x onerror/);
+				if (res.status === (imports ? 200 : 303)) {
+					if (imports) assert.match(html, /role="status">Imported: \d+ created, \d+ updated\.</, what);
+					before = await tableCounts(deps); // a valid item was created; that is allowed
+					return;
+				}
+				assert.equal(res.status, 422, what);
+				if (imports) {
+					// Says where in the document the problem is; the detail may be the schema's own words
+					// ("expected object, received number"), which describe a document's shape to an admin.
+					assert.match(html, /class="error-box" role="alert">The document [^<]{8,}</, what);
+				} else {
+					assert.match(html, FIELD_ERROR, what);
+					assert.doesNotMatch(html, RAW_VALIDATOR_WORDING, what);
+				}
+				assert.deepEqual(await tableCounts(deps), before, `${what}: nothing written`);
 			}),
 			{ numRuns: 60 },
 		);
@@ -255,31 +382,54 @@ Deno.test("billing and team filters: arbitrary query strings answer 200, 400 or 
 Deno.test("every string from users or AWS is escaped where pages show it", async () => {
 	await using deps = await createTestDeps();
 	const world = await seedWorld(deps.db);
-	const payload = '<script>alert("x")</script><img src=x onerror=alert(1)>';
-	await deps.db.run(sql`UPDATE users SET first_name = ${payload}, last_name = ${payload} WHERE id = ${world.bob.id}`);
+	// One payload per field, tagged with the field's name, so each page is checked for what it shows.
+	const payload = (field: string) => `<script>alert("${field}")</script><img src=x onerror=alert(1)>`;
+	await deps.db.run(
+		sql`UPDATE users SET first_name = ${payload("first")}, last_name = ${payload("last")} WHERE id = ${world.bob.id}`,
+	);
 	await addInstance(deps.db, {
 		id: "i-0aaaaaaaaaaaaaaa1",
 		ownerId: world.bob.id,
 		groupId: world.science.id,
 		configId: world.config.id,
-		name: payload,
-		progressText: payload,
+		name: payload("name"),
+		progressText: payload("progress"),
 		progressPercent: 40,
-		dnsName: payload,
+		dnsName: payload("dns"),
 	});
-	await deps.db.run(sql`UPDATE software_configs SET name = ${payload}`);
-	for (
-		const path of [
-			"/",
-			"/team",
-			"/instances/i-0aaaaaaaaaaaaaaa1",
-			"/instances/i-0aaaaaaaaaaaaaaa1/row",
-			`/launch/${world.science.id}`,
-			"/billing",
-		]
-	) {
-		const html = await (await request(deps.app, path, { user: "bob" })).text();
-		assert.doesNotMatch(html, /<script>alert\("x"\)|<img src=x/, path);
+	await deps.db.run(sql`UPDATE software_configs SET name = ${payload("config")}`);
+	// A bill, so /billing has a row with the owner's name, the description and the cost center.
+	await openBill(deps.db, {
+		resourceKind: "instance",
+		resourceId: "i-0aaaaaaaaaaaaaaa1",
+		userId: world.bob.id,
+		groupId: world.science.id,
+		costCenter: payload("costCenter"),
+		description: payload("description"),
+		hourlyRate: 0.1,
+		startedAt: new Date(deps.clock().getTime() - 3_600_000),
+	});
+	const pages: [string, string[]][] = [
+		["/", ["first", "last", "name", "dns", "progress", "config"]],
+		["/team", ["first", "last", "name", "dns", "progress", "config"]],
+		["/instances/i-0aaaaaaaaaaaaaaa1", ["first", "last", "name", "dns", "progress", "config"]],
+		["/instances/i-0aaaaaaaaaaaaaaa1/row", ["name", "dns", "progress", "config"]],
+		[`/launch/${world.science.id}`, ["first", "last", "config"]],
+		["/billing", ["first", "last", "costCenter", "description"]],
+	];
+	for (const [path, fields] of pages) {
+		const res = await request(deps.app, path, { user: "bob" });
+		assert.equal(res.status, 200, path);
+		const html = await res.text();
+		assert.doesNotMatch(html, /<script>alert\(|<img src=x/, path);
+		// Each payload is shown as text: `<` and `"` escaped (a bare `>` in text is harmless).
+		const shown = new Set(
+			[...html.matchAll(
+				/&lt;script(?:>|&gt;)alert\(&quot;(\w+)&quot;\)&lt;\/script(?:>|&gt;)&lt;img src=x onerror=alert\(1\)(?:>|&gt;)/g,
+			)]
+				.map((m) => m[1]),
+		);
+		assert.deepEqual(fields.filter((f) => !shown.has(f)), [], `${path} shows every field, escaped`);
 	}
 });
 

@@ -1,14 +1,21 @@
 /**
- * The SDK adapter against a scripted HTTP endpoint (what moto cannot do): throttling is retried by
- * the SDK with backoff, 5xx and refused connections become AwsErrors that never crash the process,
- * and every call is counted.
+ * The SDK adapter against a scripted HTTP endpoint (what moto cannot do): throttling and 5xx are
+ * retried by the SDK, a passing failure goes unseen, each call is counted once, outputs are read by
+ * name, a missing stack is undefined. Every operation under every fault (throttling, 5xx, timeouts,
+ * refused connections) is in adversarial_faults_test.ts.
  */
 import assert from "node:assert/strict";
 import { CreateVolumeCommand } from "@aws-sdk/client-ec2";
-import { createAws, toAwsError } from "../lib/aws/sdk.ts";
+import { toAwsError } from "../lib/aws/sdk.ts";
 import { AwsError } from "../lib/errors.ts";
-import { getLoggers } from "../lib/log.ts";
 import { rejection } from "./_helpers/assert.ts";
+import {
+	awsErrorResponse,
+	queryErrorResponse,
+	scriptedEndpoint,
+	sdkAgainst,
+	xmlResponse,
+} from "./_helpers/aws_endpoint.ts";
 import { motoTest } from "./_helpers/moto.ts";
 
 const DESCRIBE_STACKS = `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
@@ -18,105 +25,51 @@ const DESCRIBE_STACKS = `<DescribeStacksResponse xmlns="http://cloudformation.am
 <member><OutputKey>ClusterID</OutputKey><OutputValue>j-ABC</OutputValue></member></Outputs>
 </member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></DescribeStacksResponse>`;
 
-const error = (code: string, message: string) =>
-	`<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r-e</RequestId></ErrorResponse>`;
-
-async function withEndpoint(
-	answers: (() => Response)[],
-	fn: (url: string, served: () => number, requests: string[]) => Promise<void>,
-) {
-	let served = 0;
-	const requests: string[] = [];
-	const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-		requests.push(`${req.method} ${new URL(req.url).pathname}${new URL(req.url).search} ${await req.text()}`);
-		const answer = answers[Math.min(served, answers.length - 1)]!;
-		served += 1;
-		return answer();
-	});
-	try {
-		await fn(`http://127.0.0.1:${server.addr.port}`, () => served, requests);
-	} finally {
-		await server.shutdown();
-	}
-}
-
-function aws(endpoint: string, maxAttempts: number, calls: string[] = []) {
-	Deno.env.set("AWS_ACCESS_KEY_ID", Deno.env.get("AWS_ACCESS_KEY_ID") ?? "testing");
-	Deno.env.set("AWS_SECRET_ACCESS_KEY", Deno.env.get("AWS_SECRET_ACCESS_KEY") ?? "testing");
-	return createAws({
-		region: "us-east-1",
-		endpoint,
-		maxAttempts,
-		timeoutSeconds: 5,
-		log: getLoggers().boto,
-		onCall: (operation, _s, err) => calls.push(`${operation}:${err ? err.kind : "ok"}`),
-	});
-}
-
 Deno.test("throttling is retried with backoff and the call then succeeds; outputs are read by name", async () => {
-	await withEndpoint([
-		() => new Response(error("Throttling", "Rate exceeded"), { status: 400 }),
-		() => new Response(error("Throttling", "Rate exceeded"), { status: 400 }),
-		() => new Response(DESCRIBE_STACKS, { status: 200, headers: { "Content-Type": "text/xml" } }),
-	], async (url, served) => {
-		const calls: string[] = [];
-		const client = aws(url, 5, calls);
-		const stack = await client.cloudFormation.describeStack("s");
-		assert.equal(served(), 3, "two throttled attempts, then success");
-		assert.equal(stack?.status, "CREATE_COMPLETE");
-		assert.deepEqual(stack?.outputs, { MasterDNS: "ip-10-0-0-1", ClusterID: "j-ABC" });
-		assert.deepEqual(calls, ["DescribeStacks:ok"]);
-		client.close();
-	});
-});
-
-Deno.test("persistent throttling ends in a transient AwsError, not a crash", async () => {
-	await withEndpoint(
-		[() => new Response(error("Throttling", "Rate exceeded"), { status: 400 })],
-		async (url, served) => {
-			const calls: string[] = [];
-			const client = aws(url, 2, calls);
-			const e = await rejection(client.cloudFormation.describeStack("s"));
-			assert.ok(e instanceof AwsError);
-			assert.equal(e.kind, "throttled");
-			assert.ok(e.transient);
-			assert.equal(served(), 2);
-			assert.deepEqual(calls, ["DescribeStacks:throttled"]);
-			client.close();
-		},
+	await using endpoint = scriptedEndpoint((_req, _body, n) =>
+		n < 2 ? queryErrorResponse("Throttling", "Rate exceeded") : xmlResponse(DESCRIBE_STACKS)
 	);
-});
-
-Deno.test("a 5xx is retried and then reported as AWS unavailable", async () => {
-	await withEndpoint([() => new Response(error("InternalFailure", "boom"), { status: 500 })], async (url) => {
-		const client = aws(url, 2);
-		const e = await rejection(client.ec2.describeInstances({}));
-		assert.ok(e instanceof AwsError);
-		assert.equal(e.kind, "unavailable");
-		client.close();
-	});
-});
-
-Deno.test("a refused connection becomes an AwsError the caller can handle", async () => {
-	const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-	const port = (listener.addr as Deno.NetAddr).port;
-	listener.close();
-	const client = aws(`http://127.0.0.1:${port}`, 1);
-	const e = await rejection(client.ec2.stopInstances(["i-1"]));
-	assert.ok(e instanceof AwsError, String(e));
-	assert.ok(e.transient, `connection refused is transient (${e.kind}: ${e.message})`);
+	const calls: string[] = [];
+	const client = sdkAgainst(endpoint.url, { maxAttempts: 5, calls });
+	const stack = await client.cloudFormation.describeStack("s");
+	assert.equal(endpoint.served(), 3, "two throttled attempts, then success");
+	assert.equal(stack?.status, "CREATE_COMPLETE");
+	assert.deepEqual(stack?.outputs, { MasterDNS: "ip-10-0-0-1", ClusterID: "j-ABC" });
+	assert.deepEqual(calls, ["DescribeStacks:ok"]);
 	client.close();
 });
 
+Deno.test("a 5xx is retried up to AWS_MAX_ATTEMPTS: a passing failure is not seen, a lasting one is AWS unavailable", async () => {
+	const failure = (req: Request, body: string) => awsErrorResponse(req, body, "5xx");
+	const empty = '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>' +
+		"<reservationSet/></DescribeInstancesResponse>";
+	{
+		await using endpoint = scriptedEndpoint((req, body, n) => n < 2 ? failure(req, body) : xmlResponse(empty));
+		const client = sdkAgainst(endpoint.url, { maxAttempts: 3 });
+		assert.deepEqual(await client.ec2.describeInstances({}), []);
+		assert.equal(endpoint.served(), 3, "two 500s, then the answer");
+		client.close();
+	}
+	{
+		await using endpoint = scriptedEndpoint(failure);
+		const calls: string[] = [];
+		const client = sdkAgainst(endpoint.url, { maxAttempts: 3, calls });
+		const e = await rejection(client.ec2.describeInstances({}));
+		assert.ok(e instanceof AwsError);
+		assert.equal(e.kind, "unavailable");
+		assert.equal(endpoint.served(), 3, "tried AWS_MAX_ATTEMPTS times");
+		assert.deepEqual(calls, ["DescribeInstances:unavailable"], "one call, counted once");
+		client.close();
+	}
+});
+
 Deno.test("a stack that does not exist is undefined, not an error", async () => {
-	await withEndpoint(
-		[() => new Response(error("ValidationError", "Stack with id s does not exist"), { status: 400 })],
-		async (url) => {
-			const client = aws(url, 1);
-			assert.equal(await client.cloudFormation.describeStack("s"), undefined);
-			client.close();
-		},
+	await using endpoint = scriptedEndpoint(() =>
+		queryErrorResponse("ValidationError", "Stack with id s does not exist")
 	);
+	const client = sdkAgainst(endpoint.url, { maxAttempts: 1 });
+	assert.equal(await client.cloudFormation.describeStack("s"), undefined);
+	client.close();
 });
 
 Deno.test("toAwsError() classifies SDK errors", () => {
@@ -161,9 +114,8 @@ Deno.test("toAwsError() calls a timeout only what timed out, never AWS's answer 
 	assert.ok(toAwsError("Op", { name: "TimeoutError", message: "Request did not complete within 20000 ms" }).transient);
 });
 
-const ROUTE53_XML = { "Content-Type": "text/xml" };
-const route53Error = (message: string) =>
-	`<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>InvalidChangeBatch</Code><Message>[${message}]</Message></Error><RequestId>r-e</RequestId></ErrorResponse>`;
+const invalidChangeBatch = (message: string) =>
+	queryErrorResponse("InvalidChangeBatch", `[${message}]`, { status: 400 });
 const CHANGED = `<ChangeResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">
 <ChangeInfo><Id>/change/C1</Id><Status>PENDING</Status><SubmittedAt>2024-01-01T00:00:00Z</SubmittedAt></ChangeInfo>
 </ChangeResourceRecordSetsResponse>`;
@@ -172,56 +124,62 @@ const CURRENT_RECORD = `<ListResourceRecordSetsResponse xmlns="https://route53.a
 <ResourceRecords><ResourceRecord><Value>10.0.0.9</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
 </ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>`;
 
+/** Each request as "METHOD path?query body", for asserting what the adapter sent. */
+function recorded(requests: string[], request: Request, body: string): void {
+	const url = new URL(request.url);
+	requests.push(`${request.method} ${url.pathname}${url.search} ${body}`);
+}
+
 Deno.test("deleteARecord() deletes a record whose IP no longer matches, as AWS words the mismatch", async () => {
-	await withEndpoint([
+	const requests: string[] = [];
+	const answers = [
 		() =>
-			new Response(
-				route53Error(
-					"Tried to delete resource record set [name='mliy-1.mliy.example.com.', type='A'] but the values provided do not match the current values",
-				),
-				{ status: 400, headers: ROUTE53_XML },
+			invalidChangeBatch(
+				"Tried to delete resource record set [name='mliy-1.mliy.example.com.', type='A'] but the values provided do not match the current values",
 			),
-		() => new Response(CURRENT_RECORD, { status: 200, headers: ROUTE53_XML }),
-		() => new Response(CHANGED, { status: 200, headers: ROUTE53_XML }),
-	], async (url, served, requests) => {
-		const client = aws(url, 1);
-		await client.route53.deleteARecord("Z1", "mliy-1.mliy.example.com", "10.0.0.1", 300);
-		assert.equal(served(), 3, requests.join("\n"));
-		assert.match(requests[1]!, /^GET \/2013-04-01\/hostedzone\/Z1\/rrset\?.*name=mliy-1\.mliy\.example\.com/);
-		assert.match(requests[2]!, /<Action>DELETE<\/Action>/);
-		assert.match(requests[2]!, /<TTL>60<\/TTL>.*<Value>10\.0\.0\.9<\/Value>/s, "the current value and TTL are deleted");
-		client.close();
+		() => xmlResponse(CURRENT_RECORD),
+		() => xmlResponse(CHANGED),
+	];
+	await using endpoint = scriptedEndpoint((request, body, n) => {
+		recorded(requests, request, body);
+		return answers[n]!();
 	});
+	const client = sdkAgainst(endpoint.url, { maxAttempts: 1 });
+	await client.route53.deleteARecord("Z1", "mliy-1.mliy.example.com", "10.0.0.1", 300);
+	assert.equal(endpoint.served(), 3, requests.join("\n"));
+	assert.match(requests[1]!, /^GET \/2013-04-01\/hostedzone\/Z1\/rrset\?.*name=mliy-1\.mliy\.example\.com/);
+	assert.match(requests[2]!, /<Action>DELETE<\/Action>/);
+	assert.match(requests[2]!, /<TTL>60<\/TTL>.*<Value>10\.0\.0\.9<\/Value>/s, "the current value and TTL are deleted");
+	client.close();
 });
 
 Deno.test("deleteARecord() treats only a record that was not found as already deleted", async () => {
-	await withEndpoint([
-		() =>
-			new Response(
-				route53Error(
-					"Tried to delete resource record set [name='mliy-1.mliy.example.com.', type='A'] but it was not found",
-				),
-				{ status: 400, headers: ROUTE53_XML },
-			),
-	], async (url, served) => {
-		const client = aws(url, 1);
+	{
+		await using endpoint = scriptedEndpoint(() =>
+			invalidChangeBatch(
+				"Tried to delete resource record set [name='mliy-1.mliy.example.com.', type='A'] but it was not found",
+			)
+		);
+		const client = sdkAgainst(endpoint.url, { maxAttempts: 1 });
 		await client.route53.deleteARecord("Z1", "mliy-1.mliy.example.com", "10.0.0.1", 300);
-		assert.equal(served(), 1, "nothing to look up when AWS says the record is gone");
+		assert.equal(endpoint.served(), 1, "nothing to look up when AWS says the record is gone");
 		client.close();
-	});
-	await withEndpoint([
-		() => new Response(route53Error("RRSet of type A with DNS name x. is not permitted in zone y."), { status: 400 }),
-		() => new Response(CURRENT_RECORD.replace("10.0.0.9", "10.0.0.1").replace("<TTL>60", "<TTL>300"), { status: 200 }),
-	], async (url) => {
-		const client = aws(url, 1);
+	}
+	{
+		await using endpoint = scriptedEndpoint((_request, _body, n) =>
+			n === 0
+				? invalidChangeBatch("RRSet of type A with DNS name x. is not permitted in zone y.")
+				: xmlResponse(CURRENT_RECORD.replace("10.0.0.9", "10.0.0.1").replace("<TTL>60", "<TTL>300"))
+		);
+		const client = sdkAgainst(endpoint.url, { maxAttempts: 1 });
 		const e = await rejection(client.route53.deleteARecord("Z1", "mliy-1.mliy.example.com", "10.0.0.1", 300));
 		assert.ok(e instanceof AwsError && /not permitted/.test(e.message), String(e));
 		client.close();
-	});
+	}
 });
 
 motoTest("deleteARecord() removes a record whose IP changed behind the portal (moto)", async (moto) => {
-	const client = aws(moto.url, 1);
+	const client = sdkAgainst(moto.url, { maxAttempts: 1 });
 	const zoneId = await moto.createHostedZone("mliy.example.com");
 	await client.route53.upsertARecord(zoneId, "mliy-1.mliy.example.com", "10.0.0.1", 300);
 	await client.route53.deleteARecord(zoneId, "mliy-1.mliy.example.com", "10.0.0.2", 300);
@@ -232,7 +190,7 @@ motoTest("deleteARecord() removes a record whose IP changed behind the portal (m
 
 motoTest("describeInstances() and describeVolumes() send a filter of any length 200 values at a time", async (moto) => {
 	const calls: string[] = [];
-	const client = aws(moto.url, 1, calls);
+	const client = sdkAgainst(moto.url, { maxAttempts: 1, calls });
 	const [first, last] = await moto.runInstances(2, { LaunchedBy: "MLIY" });
 	const fakeIds = (prefix: string, n: number) =>
 		Array.from({ length: n }, (_, i) => `${prefix}-0${i.toString(16).padStart(16, "0")}`);

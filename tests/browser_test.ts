@@ -62,7 +62,6 @@ async function waitForState(page: Page, id: string, state: string) {
 }
 
 browserTest("a user launches through the wizard, watches the progress bar, stops, starts and terminates", async () => {
-	if (!moto) return;
 	const { deps, server, browser } = await setup();
 	const stopPoller = pollerTicking(deps);
 	try {
@@ -129,10 +128,9 @@ browserTest("a user launches through the wizard, watches the progress bar, stops
 		await server.close();
 		await deps[Symbol.asyncDispose]();
 	}
-});
+}, { needsMoto: true });
 
 browserTest("a teammate sees the instance on the team view, with charts, but cannot terminate it", async () => {
-	if (!moto) return;
 	const { deps, world, server, browser } = await setup();
 	const stopPoller = pollerTicking(deps);
 	try {
@@ -177,12 +175,11 @@ browserTest("a teammate sees the instance on the team view, with charts, but can
 		await server.close();
 		await deps[Symbol.asyncDispose]();
 	}
-});
+}, { needsMoto: true });
 
 browserTest(
 	"an admin creates a group and a configuration; a user then launches it; bad forms show field errors",
 	async () => {
-		if (!moto) return;
 		const { deps, world, server, browser } = await setup();
 		const stopPoller = pollerTicking(deps);
 		try {
@@ -243,12 +240,12 @@ browserTest(
 			await deps[Symbol.asyncDispose]();
 		}
 	},
+	{ needsMoto: true },
 );
 
 browserTest(
 	"a user launches a cluster through the form, watches the estimate, and finds it on the dashboard",
 	async () => {
-		if (!moto) return;
 		const { deps, world, server, browser } = await setup();
 		const stopPoller = pollerTicking(deps);
 		try {
@@ -302,4 +299,5 @@ browserTest(
 			await deps[Symbol.asyncDispose]();
 		}
 	},
+	{ needsMoto: true },
 );

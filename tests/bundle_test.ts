@@ -6,6 +6,7 @@
  * run time fails here.
  */
 import assert from "node:assert/strict";
+import { startPortal } from "./_helpers/portal_process.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -25,19 +26,6 @@ async function copyDir(from: string, to: string): Promise<void> {
 		if (info.isDirectory) await copyDir(source, `${to}/${entry.name}`);
 		else await Deno.copyFile(source, `${to}/${entry.name}`);
 	}
-}
-
-async function waitForHealth(url: string, child: Deno.ChildProcess): Promise<void> {
-	for (let i = 0; i < 300; i++) {
-		try {
-			const res = await fetch(`${url}/health`);
-			await res.body?.cancel();
-			if (res.status === 200) return;
-		} catch { /* starting */ }
-		await new Promise((r) => setTimeout(r, 50));
-	}
-	child.kill("SIGKILL");
-	throw new Error("the bundled portal did not answer /health within 15 s");
 }
 
 Deno.test({
@@ -66,25 +54,14 @@ Deno.test({
 			const listing = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 			assert.deepEqual(listing, ["mliy.js", "node_modules", "package.json"], "nothing else is beside the bundle");
 
-			const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-			const port = (listener.addr as Deno.NetAddr).port;
-			listener.close();
-			const child = new Deno.Command(Deno.execPath(), {
-				args: ["run", "-A", "--unstable-cron", "--node-modules-dir=manual", "mliy.js"],
-				cwd: dir,
-				env: {
-					MLIY_PORT: String(port),
-					MLIY_AUTH_PLUGIN: "plugins/auth_dev",
-					MLIY_ADMIN_USERNAMES: "developer",
-					MLIY_RUN_JOBS: "false",
-					MLIY_AWS_ENDPOINT_URL: "http://127.0.0.1:9",
-				},
-				stdout: "null",
-				stderr: "piped",
-			}).spawn();
-			const url = `http://127.0.0.1:${port}`;
+			// AWS at a closed port: pages never need it.
+			const portal = await startPortal({
+				MLIY_AUTH_PLUGIN: "plugins/auth_dev",
+				MLIY_ADMIN_USERNAMES: "developer",
+				MLIY_AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+			}, { cwd: dir, args: ["run", "-A", "--unstable-cron", "--node-modules-dir=manual", "mliy.js"] });
+			const url = portal.url;
 			try {
-				await waitForHealth(url, child);
 				const get = async (path: string) => {
 					const res = await fetch(`${url}${path}`);
 					return { status: res.status, type: res.headers.get("content-type") ?? "", body: await res.text() };
@@ -127,10 +104,9 @@ Deno.test({
 				assert.equal(info.status, 200);
 				assert.match(info.body, /\$0\.0116\/h/);
 			} finally {
-				child.kill("SIGTERM");
-				const status = await child.status;
-				assert.equal(status.code, 0, "SIGTERM stops the portal cleanly");
-				await child.stderr.cancel();
+				portal.child.kill("SIGTERM");
+				const { code, output } = await portal.finished();
+				assert.equal(code, 0, `SIGTERM stops the portal cleanly:\n${output}`);
 			}
 			assert.ok((await Deno.stat(`${dir}/data/mliy.db`)).isFile, "the database was created in ./data");
 			const log = await Deno.readTextFile(`${dir}/logs/mliyweb.log`);

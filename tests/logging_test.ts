@@ -14,6 +14,8 @@ Deno.test("the four log files receive their lines at the configured levels, with
 	await configureLogging({ LOG_LOCATION: dir, WEB_LOG_LEVEL: "WARNING", LAUNCH_LOG_LEVEL: "DEBUG" }, {
 		console: false,
 	});
+	let quietId: string | null;
+	let forgedId: string | null;
 	try {
 		const log = getLoggers();
 		log.web.info("web info is below WARNING");
@@ -25,9 +27,9 @@ Deno.test("the four log files receive their lines at the configured levels, with
 		log.web.error("step failed: {message}", { message: "a property named like the line's text" });
 		const res = await request(deps.app, "/nowhere", { user: "alice" });
 		assert.equal(res.status, 404);
-		const requestId = res.headers.get("X-Request-Id");
-		assert.ok(requestId);
-		await request(deps.app, "/", { user: "mallory", from: "203.0.113.9" });
+		quietId = res.headers.get("X-Request-Id");
+		const forged = await request(deps.app, "/", { user: "mallory", from: "203.0.113.9" });
+		forgedId = forged.headers.get("X-Request-Id");
 	} finally {
 		await closeLogging();
 	}
@@ -44,10 +46,13 @@ Deno.test("the four log files receive their lines at the configured levels, with
 	assert.ok(!messages(web).some((m) => m.includes("below WARNING")));
 	assert.ok(messages(auth).includes("auth error is written"));
 	assert.ok(!messages(auth).some((m) => m.includes("below WARNING")));
-	assert.ok(
-		messages(auth).some((m) => m.includes("refused identity header")),
-		"the forged header is logged to auth.log",
-	);
+	const refused = auth.filter((e) => String(e.message).includes("refused identity header"));
+	assert.equal(refused.length, 1, "the forged header is logged to auth.log");
+	assert.ok(forgedId);
+	assert.equal(refused[0]!.requestId, forgedId, "with the id of the request that sent it");
+	// The 404's access line is INFO, below the web log's WARNING: nothing carries its id.
+	assert.ok(quietId);
+	assert.ok(![...web, ...auth].some((e) => JSON.stringify(e).includes(quietId!)), "an INFO access line was written");
 	assert.ok(messages(boto).includes("boto warning is written"));
 	assert.ok(messages(launch).includes("launch debug is written at DEBUG"));
 	for (const entry of [...web, ...auth]) assert.equal(typeof entry["@timestamp"], "string");

@@ -12,9 +12,8 @@ import { advanceLaunches } from "../lib/launcher.ts";
 import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import { requestInstanceLaunch } from "../lib/launch.ts";
 import { toViewer } from "../lib/auth.ts";
-import { AwsError } from "../lib/errors.ts";
 import { createTestDeps, testClock } from "./_helpers/deps.ts";
-import { fakeAws } from "./_helpers/fake_aws.ts";
+import { faultyEndpoint, scriptedEndpoint, xmlResponse } from "./_helpers/aws_endpoint.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
 import { startPortal } from "./_helpers/portal_process.ts";
@@ -95,22 +94,21 @@ Deno.test({
 	sanitizeResources: false,
 	fn: async () => {
 		const dir = await Deno.makeTempDir({ prefix: "mliy-shutdown-" });
-		// A fake EC2 whose StopInstances takes a second: the request is in flight when SIGTERM comes.
+		// A fake EC2 whose StopInstances takes two seconds: the request is in flight when SIGTERM comes.
 		let stopArrived!: () => void;
 		const stopping = new Promise<void>((resolve) => stopArrived = resolve);
-		const fakeEc2 = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-			const form = new URLSearchParams(await req.text());
-			const xml = (body: string) => new Response(body, { headers: { "Content-Type": "text/xml" } });
+		const fakeEc2 = scriptedEndpoint(async (_req, body) => {
+			const form = new URLSearchParams(body);
 			if (form.get("Action") === "StopInstances") {
 				stopArrived();
-				await new Promise((r) => setTimeout(r, 1000));
-				return xml(
+				await new Promise((r) => setTimeout(r, 2000));
+				return xmlResponse(
 					`<StopInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><instancesSet><item><instanceId>${
 						form.get("InstanceId.1")
 					}</instanceId><currentState><code>64</code><name>stopping</name></currentState><previousState><code>16</code><name>running</name></previousState></item></instancesSet></StopInstancesResponse>`,
 				);
 			}
-			return xml(
+			return xmlResponse(
 				`<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><reservationSet/></DescribeInstancesResponse>`,
 			);
 		});
@@ -122,7 +120,7 @@ Deno.test({
 		const portal = await startPortal({
 			MLIY_DATABASE_URL: `file:${dir}/mliy.db`,
 			MLIY_LOG_LOCATION: `${dir}/logs`,
-			MLIY_AWS_ENDPOINT_URL: `http://127.0.0.1:${fakeEc2.addr.port}`,
+			MLIY_AWS_ENDPOINT_URL: fakeEc2.url,
 			MLIY_AWS_MAX_ATTEMPTS: "1",
 		});
 		const { url, child } = portal;
@@ -133,11 +131,19 @@ Deno.test({
 				method: "POST",
 				headers: { REMOTE_USER: "root", "X-CSRF-Token": csrf, Accept: "application/json" },
 			});
+			let settled = false;
+			pending.finally(() => settled = true).catch(() => {});
 			await stopping; // the portal is inside the request, waiting on AWS
 			child.kill("SIGTERM");
-			await new Promise((r) => setTimeout(r, 200));
-			const refused = await fetch(`${url}/health`).then((r) => (r.body?.cancel(), r.status), () => "refused");
-			assert.equal(refused, "refused", "no new connections after SIGTERM");
+			// New connections are refused soon after the signal, while the request in flight still waits on AWS.
+			const deadline = performance.now() + 1500;
+			let refused = false;
+			while (!refused && performance.now() < deadline) {
+				refused = await fetch(`${url}/health`).then((r) => (r.body?.cancel(), false), () => true);
+				if (!refused) await new Promise((r) => setTimeout(r, 20));
+			}
+			assert.ok(refused, "no new connections within 1.5 s of SIGTERM");
+			assert.ok(!settled, "refused while the request in flight was still running");
 			const res = await pending;
 			assert.equal(res.status, 200, "the request in flight completed");
 			assert.deepEqual(await res.json(), { action: "stop", status: "ok", state: "stopping", pendingAction: "stop" });
@@ -150,33 +156,48 @@ Deno.test({
 			after.close();
 		} finally {
 			portal.kill();
-			await fakeEc2.shutdown();
+			await fakeEc2.close();
 			await Deno.remove(dir, { recursive: true });
 		}
 	},
 });
 
-Deno.test("GET /metrics: Prometheus text for allowed addresses or the token, 403 otherwise", async () => {
-	const aws = fakeAws({
-		ec2: {
-			describeInstances: () => Promise.reject(new AwsError("DescribeInstances", "throttled", "Rate exceeded")),
-		},
+Deno.test("GET /metrics: what the app really did (requests, jobs, AWS calls, launches), for allowed addresses or the token", async () => {
+	// AWS throttles everything: the real SDK, retrying twice per call, reports each call once.
+	await using aws = faultyEndpoint("throttling");
+	await using deps = await createTestDeps({
+		awsEndpoint: aws.url,
+		settings: { METRICS_TOKEN: "a-long-enough-secret-token" },
 	});
-	await using deps = await createTestDeps({ aws, settings: { METRICS_TOKEN: "a-long-enough-secret-token" } });
-	await request(deps.app, "/", { user: "alice" });
-	const job: Job = { name: "noop", everyMinutes: 1, leaseMs: 1000, run: () => Promise.resolve() };
-	await runJob(deps, job, { scheduled: true });
-	deps.metrics.awsCalls.inc({ operation: "DescribeInstances", outcome: "throttled" });
-	deps.metrics.launches.inc({ outcome: "requested" });
+	const world = await seedWorld(deps.db);
+	// A page view starts the dashboard's refresh (DescribeInstances) in the background.
+	assert.equal((await request(deps.app, "/", { user: "alice" })).status, 200);
+	// A launch is recorded, then the job it kicks tries CreateStack.
+	const launched = await request(deps.app, `/launch/${world.science.id}/${world.config.id}`, {
+		user: "alice",
+		form: { intent: "launch", instanceType: "t2.micro" },
+	});
+	assert.equal(launched.status, 303, await launched.clone().text());
+	await deps.background.idle();
+	assert.equal(aws.served(), 2 * 2, "two calls, each tried AWS_MAX_ATTEMPTS (2) times");
+
 	const res = await request(deps.app, "/metrics", { from: "127.0.0.1" });
 	assert.equal(res.status, 200);
 	assert.match(res.headers.get("content-type") ?? "", /text\/plain/);
 	const text = await res.text();
-	assert.match(text, /mliy_http_requests_total\{route="\/",method="GET",status="200"\} 1/);
-	assert.match(text, /mliy_http_request_duration_seconds_bucket/);
-	assert.match(text, /mliy_job_runs_total\{job="noop",outcome="ok"\} 1/);
-	assert.match(text, /mliy_aws_calls_total\{operation="DescribeInstances",outcome="throttled"\} 1/);
-	assert.match(text, /mliy_launches_total\{outcome="requested"\} 1/);
+	// The helper fetched / once more for the form's CSRF token.
+	assert.match(text, /^mliy_http_requests_total\{route="\/",method="GET",status="200"\} 2$/m);
+	assert.match(
+		text,
+		/^mliy_http_requests_total\{route="\/launch\/:groupId\/:configId",method="POST",status="303"\} 1$/m,
+	);
+	assert.match(text, /^mliy_http_request_duration_seconds_count\{route="\/",method="GET"\} 2$/m);
+	assert.match(text, /^mliy_job_runs_total\{job="poll-launches",outcome="ok"\} 1$/m);
+	assert.match(text, /^mliy_aws_calls_total\{operation="DescribeInstances",outcome="throttled"\} 1$/m);
+	assert.match(text, /^mliy_aws_calls_total\{operation="CreateStack",outcome="throttled"\} 1$/m);
+	assert.match(text, /^mliy_aws_call_duration_seconds_count\{operation="CreateStack"\} 1$/m);
+	assert.match(text, /^mliy_launches_total\{outcome="requested"\} 1$/m);
+
 	assert.equal((await request(deps.app, "/metrics", { from: "203.0.113.7" })).status, 403);
 	const withToken = await request(deps.app, "/metrics", {
 		from: "203.0.113.7",

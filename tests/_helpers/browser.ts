@@ -4,8 +4,9 @@
  */
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import type { TestDeps } from "./deps.ts";
+import { moto } from "./moto.ts";
 
-export const chromiumPath: string | undefined = Deno.env.get("TEST_CHROMIUM") ??
+const chromiumPath: string | undefined = Deno.env.get("TEST_CHROMIUM") ??
 	(await Deno.stat("/usr/bin/chromium").then(() => "/usr/bin/chromium", () => undefined));
 
 if (!chromiumPath) {
@@ -63,7 +64,16 @@ export async function signedIn(
 	return { context, page, errors };
 }
 
-/** Declares a browser test; skipped when Chromium is unavailable. */
-export function browserTest(name: string, fn: () => Promise<void>): void {
-	Deno.test({ name, ignore: !chromiumPath, sanitizeOps: false, sanitizeResources: false, fn });
+/**
+ * Declares a browser test; skipped (reported as ignored, after the loud warnings above) when Chromium
+ * is unavailable, or moto when the test needs it.
+ */
+export function browserTest(name: string, fn: () => Promise<void>, options: { needsMoto?: boolean } = {}): void {
+	Deno.test({
+		name,
+		ignore: !chromiumPath || (options.needsMoto === true && !moto),
+		sanitizeOps: false,
+		sanitizeResources: false,
+		fn,
+	});
 }

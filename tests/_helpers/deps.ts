@@ -92,7 +92,10 @@ function realClock(): TestClock {
 	return clock;
 }
 
-/** An AWS whose every call fails loudly: unit tests that must not reach AWS use it. */
+/**
+ * An AWS whose every API call fails loudly: unit tests that must not reach AWS use it. `placement`
+ * (instance metadata, not an API call) answers "unknown", as the real one does off EC2.
+ */
 export function refusingAws(): Aws {
 	const refuse = (name: string) => () => Promise.reject(new Error(`unexpected AWS call ${name} in a unit test`));
 	return {

@@ -1,6 +1,7 @@
 /**
- * A scriptable AWS for what moto cannot produce (failed and slow stacks, throttling, outages):
- * every operation refuses unless the test provides it, and every call is recorded.
+ * A scriptable AWS for what moto cannot produce (failed and slow stacks, throttling, outages), and
+ * for tests whose resources exist only in the database ({@link ACTIONS_ACCEPTED}): every operation
+ * refuses unless the test provides it, and every call is recorded.
  */
 import type { Aws } from "../../lib/aws/types.ts";
 import { refusingAws } from "./deps.ts";
@@ -38,7 +39,13 @@ export function fakeAws(overrides: Overrides = {}): FakeAws {
 	};
 }
 
-/** Instance and cluster actions that AWS accepts, with empty listings: for tests of what surrounds them. */
+/**
+ * Instance and cluster actions that AWS accepts, with empty listings: for tests of what surrounds
+ * the actions (permissions, retries). moto could perform these actions, but only on instances and
+ * clusters it knows: the permission matrix makes hundreds of made-up ids straight in the database,
+ * which moto would answer with "not found", so an allowed case would fail for a reason that has
+ * nothing to do with permissions.
+ */
 export const ACTIONS_ACCEPTED = {
 	ec2: {
 		startInstances: () => Promise.resolve(),

@@ -5,6 +5,7 @@
  */
 import { CreateHostedZoneCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { DescribeSubnetsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { onPath, startMotoServer } from "../../scripts/local_servers.ts";
 
 export interface Moto {
 	url: string;
@@ -22,30 +23,15 @@ const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 async function findOrStart(): Promise<string | undefined> {
 	const given = Deno.env.get("TEST_MOTO_URL");
 	if (given) return given;
-	const which = await new Deno.Command("sh", { args: ["-c", "command -v moto_server"], stdout: "piped" }).output();
-	if (!which.success) return undefined;
-	const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-	const port = (listener.addr as Deno.NetAddr).port;
-	listener.close();
-	const child = new Deno.Command("moto_server", {
-		args: ["-H", "127.0.0.1", "-p", String(port)],
-		stdout: "null",
-		stderr: "null",
-	}).spawn();
+	if (!(await onPath("moto_server"))) return undefined;
+	const server = await startMotoServer();
 	globalThis.addEventListener("unload", () => {
 		try {
-			child.kill("SIGTERM");
+			server.process.kill("SIGTERM");
 		} catch { /* already gone */ }
 	});
-	child.unref();
-	const url = `http://127.0.0.1:${port}`;
-	for (let i = 0; i < 100; i++) {
-		try {
-			if ((await fetch(`${url}/moto-api/`)).ok) return url;
-		} catch { /* not up yet */ }
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	throw new Error(`moto_server did not start on ${url}`);
+	server.process.unref();
+	return server.url;
 }
 
 function connect(url: string): Moto {

@@ -1,4 +1,5 @@
-/** The portal as a real process (`main.ts`), for what only a process shows: signals, console output. */
+/** The portal as a real process (`main.ts` or a bundle of it), for what only a process shows: signals, console output. */
+import { freePort, waitForOk } from "../../scripts/local_servers.ts";
 
 export interface PortalProcess {
 	url: string;
@@ -9,15 +10,25 @@ export interface PortalProcess {
 	kill(): void;
 }
 
-/** Starts `main.ts` on a free loopback port with `env` (MLIY_* settings) and waits for /health. */
-export async function startPortal(env: Record<string, string>): Promise<PortalProcess> {
-	const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-	const port = (listener.addr as Deno.NetAddr).port;
-	listener.close();
-	const projectRoot = new URL("../../", import.meta.url).pathname;
+const projectRoot = new URL("../../", import.meta.url).pathname;
+
+/** Where and how to start the portal. */
+export interface PortalOptions {
+	/** @default the project root */
+	cwd?: string;
+	/** Arguments to `deno`. @default ["run", "-A", "--unstable-cron", "<project root>/main.ts"] */
+	args?: string[];
+}
+
+/**
+ * Starts the portal on a free loopback port with `env` (MLIY_* settings; jobs off and test AWS
+ * credentials unless `env` says otherwise) and waits until /health answers 200.
+ */
+export async function startPortal(env: Record<string, string>, options: PortalOptions = {}): Promise<PortalProcess> {
+	const port = freePort();
 	const child = new Deno.Command(Deno.execPath(), {
-		args: ["run", "-A", "--unstable-cron", `${projectRoot}main.ts`],
-		cwd: projectRoot,
+		args: options.args ?? ["run", "-A", "--unstable-cron", `${projectRoot}main.ts`],
+		cwd: options.cwd ?? projectRoot,
 		env: {
 			MLIY_PORT: String(port),
 			MLIY_RUN_JOBS: "false",
@@ -31,19 +42,16 @@ export async function startPortal(env: Record<string, string>): Promise<PortalPr
 	const output = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()])
 		.then(([out, err]) => out + err);
 	const url = `http://127.0.0.1:${port}`;
-	let up = false;
-	for (let i = 0; i < 200 && !up; i++) {
-		up = await fetch(`${url}/health`).then((r) => (r.body?.cancel(), true), () => false);
-		if (!up) await new Promise((r) => setTimeout(r, 50));
-	}
 	const kill = () => {
 		try {
 			child.kill("SIGKILL");
 		} catch { /* already exited */ }
 	};
-	if (!up) {
+	try {
+		await waitForOk(`${url}/health`, { timeoutMs: 20_000, process: child });
+	} catch (error) {
 		kill();
-		throw new Error(`the portal did not start:\n${await output}`);
+		throw new Error(`the portal did not start: ${(error as Error).message}\n${await output}`);
 	}
 	return {
 		url,

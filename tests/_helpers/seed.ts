@@ -15,8 +15,10 @@ import {
 	softwareConfigs,
 	users,
 } from "../../lib/db/schema.ts";
-import { INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../../fixtures/mod.ts";
+import { CLUSTER_TEMPLATE, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../../fixtures/mod.ts";
+import { insertCluster, type NewCluster } from "../../lib/db/clusters.ts";
 import { hashToken } from "../../lib/launch.ts";
+import { STACK_ID } from "./aws_fixtures.ts";
 
 export async function addUser(
 	db: Db,
@@ -49,7 +51,7 @@ export async function addMember(db: Db, userId: number, groupId: number, source:
 	await db.insert(memberships).values({ userId, groupId, source }).onConflictDoNothing();
 }
 
-export async function addTypes(db: Db, names: string[]) {
+async function addTypes(db: Db, names: string[]) {
 	return await db.insert(instanceTypes).values(names.map((name) => ({ name }))).onConflictDoNothing().returning();
 }
 
@@ -173,4 +175,69 @@ export async function seedWorld(db: Db) {
 		groups: [science.id],
 	});
 	return { alice, bob, olga, mia, ada, science, ops, types: byName, sgDefault, sgOptional, config };
+}
+
+/**
+ * {@link seedWorld} plus EMR: group "sparkers" (EMR access, a directory DN, 90 idle minutes by
+ * default; alice and bob) and the cluster configuration "Spark" (m4.large; permitted to sparkers
+ * and science, which has no EMR access) with params, one of which the portal overrides.
+ */
+export async function seedClusterWorld(db: Db) {
+	const world = await seedWorld(db);
+	const emrGroup = await addGroup(db, "sparkers", {
+		emrAccess: true,
+		iamInstanceProfile: "EMR_EC2_DefaultRole",
+		settings: "cluster_auto_termination_minutes=90",
+		directoryName: "CN=Sparkers,OU=Teams,DC=example,DC=com",
+	});
+	await addMember(db, world.alice.id, emrGroup.id);
+	await addMember(db, world.bob.id, emrGroup.id);
+	const spark = await addConfig(db, "Spark", {
+		kind: "cluster",
+		templateBody: CLUSTER_TEMPLATE,
+		userDataBody: "",
+		hasProgressBar: false,
+		instanceName: "MLiySpark",
+		customUrlFormat: "jdbc:hive2://{{{ URL }}}:10000/default",
+		params: { paramReleaseLabel: "emr-6.15.0", paramJobFlowRole: "ignored-portal-wins", notDeclared: "x" },
+		types: [world.types["m4.large"]!.id],
+		groups: [emrGroup.id, world.science.id],
+	});
+	return { ...world, emrGroup, spark };
+}
+
+/** Alice's cluster launch into sparkers, submitted at `submittedAt` and being followed (stack STACK_ID). */
+export async function addClusterLaunch(
+	db: Db,
+	world: Awaited<ReturnType<typeof seedClusterWorld>>,
+	values: Partial<typeof launches.$inferInsert> & { submittedAt: Date },
+) {
+	return await addLaunch(db, {
+		userId: world.alice.id,
+		groupId: world.emrGroup.id,
+		configId: world.spark.id,
+		kind: "cluster",
+		instanceType: "m4.large",
+		options: { purpose: "test", coreNodes: 2, market: "ON_DEMAND", bidPrice: null, idleSeconds: 0 },
+		stackName: "MLiySpark-OD-abc",
+		status: "creating",
+		stackId: STACK_ID,
+		...values,
+	});
+}
+
+/** A cluster row (j-ABCDEF, WAITING, on-demand m4.large with 2 core nodes, unless `values` say otherwise). */
+export async function addCluster(db: Db, values: Partial<NewCluster> & { ownerId: number }) {
+	const cluster: NewCluster = {
+		id: "j-ABCDEF",
+		name: "MLiySpark",
+		state: "WAITING",
+		instanceType: "m4.large",
+		market: "ON_DEMAND",
+		coreNodes: 2,
+		nodesRequested: 3,
+		...values,
+	};
+	await insertCluster(db, cluster);
+	return cluster;
 }

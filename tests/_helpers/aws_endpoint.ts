@@ -1,0 +1,129 @@
+/**
+ * A scripted HTTP endpoint under the portal's real SDK adapter, for what moto will not produce on
+ * demand: throttling and 5xx answers in each service's own protocol, a request that is never
+ * answered, a port nothing listens on, or any answer a test scripts.
+ */
+import { createAws } from "../../lib/aws/sdk.ts";
+import type { Aws } from "../../lib/aws/types.ts";
+import { getLoggers } from "../../lib/log.ts";
+import { freePort } from "../../scripts/local_servers.ts";
+
+/** What an endpoint does to every request. */
+export type Fault = "throttling" | "5xx" | "timeout" | "refused";
+
+/** An endpoint for the SDK; dispose (or close) to stop it and release any request it holds. */
+export interface ScriptedEndpoint extends AsyncDisposable {
+	url: string;
+	/** How many requests it received. */
+	served(): number;
+	close(): Promise<void>;
+}
+
+/** The answer to one request: the request, its body already read, and how many came before it. */
+export type Script = (request: Request, body: string, index: number) => Response | Promise<Response>;
+
+/** An endpoint on a free loopback port answering each request with `script`. */
+export function scriptedEndpoint(script: Script): ScriptedEndpoint {
+	let served = 0;
+	const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+		const index = served++;
+		return await script(request, await request.text(), index);
+	});
+	const close = () => server.shutdown();
+	return { url: `http://127.0.0.1:${server.addr.port}`, served: () => served, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * An endpoint answering every request with `fault`: AWS's throttling or internal-error answer in the
+ * protocol of the service asked, an answer that never comes (until the endpoint is closed), or no
+ * listener at all.
+ */
+export function faultyEndpoint(fault: Fault): ScriptedEndpoint {
+	if (fault === "refused") {
+		const close = () => Promise.resolve();
+		return { url: `http://127.0.0.1:${freePort()}`, served: () => 0, close, [Symbol.asyncDispose]: close };
+	}
+	const released = Promise.withResolvers<void>();
+	const endpoint = scriptedEndpoint(async (request, body) => {
+		if (fault !== "timeout") return awsErrorResponse(request, body, fault);
+		await released.promise;
+		return new Response("too late", { status: 500 });
+	});
+	const close = async () => {
+		released.resolve();
+		await endpoint.close();
+	};
+	return { ...endpoint, close, [Symbol.asyncDispose]: close };
+}
+
+/** AWS's throttling or internal-error answer, in the protocol of the service the request is for. */
+export function awsErrorResponse(request: Request, body: string, fault: "throttling" | "5xx"): Response {
+	const throttled = fault === "throttling";
+	if (request.headers.get("x-amz-target")) { // EMR: JSON 1.1
+		const type = throttled ? "ThrottlingException" : "InternalServerError";
+		return Response.json({ __type: type, message: throttled ? "Rate exceeded" : "Internal error" }, {
+			status: throttled ? 400 : 500,
+			headers: { "x-amzn-errortype": type },
+		});
+	}
+	if (body.includes("Version=2016-11-15")) { // EC2 query
+		const code = throttled ? "RequestLimitExceeded" : "InternalError";
+		return new Response(
+			`<Response><Errors><Error><Code>${code}</Code><Message>${code}</Message></Error></Errors><RequestID>r</RequestID></Response>`,
+			{ status: throttled ? 503 : 500, headers: { "Content-Type": "text/xml" } },
+		);
+	}
+	// CloudFormation (query) and Route 53 (REST XML) share the ErrorResponse shape.
+	return queryErrorResponse(
+		throttled ? "Throttling" : "InternalFailure",
+		throttled ? "Rate exceeded" : "Internal failure",
+		{
+			status: throttled ? 400 : 500,
+			type: throttled ? "Sender" : "Receiver",
+		},
+	);
+}
+
+/** A CloudFormation / Route 53 style error answer with this code and message. */
+export function queryErrorResponse(
+	code: string,
+	message: string,
+	options: { status?: number; type?: "Sender" | "Receiver" } = {},
+): Response {
+	return new Response(
+		`<ErrorResponse><Error><Type>${options.type ?? "Sender"}</Type><Code>${code}</Code><Message>${message}</Message>` +
+			`</Error><RequestId>r-e</RequestId></ErrorResponse>`,
+		{ status: options.status ?? 400, headers: { "Content-Type": "text/xml" } },
+	);
+}
+
+/** An XML answer (the query protocols' success shape). */
+export function xmlResponse(body: string): Response {
+	return new Response(body, { status: 200, headers: { "Content-Type": "text/xml" } });
+}
+
+/**
+ * Credentials for the SDK's default chain, which the portal's clients use; moto and scripted
+ * endpoints accept any. Values already set are kept.
+ */
+export function useTestCredentials(): void {
+	for (const [name, value] of [["AWS_ACCESS_KEY_ID", "testing"], ["AWS_SECRET_ACCESS_KEY", "testing"]] as const) {
+		if (!Deno.env.get(name)) Deno.env.set(name, value);
+	}
+}
+
+/** The portal's SDK adapter against `endpoint`, recording each call's outcome as "Operation:kind" in `calls`. */
+export function sdkAgainst(
+	endpoint: string,
+	options: { maxAttempts: number; timeoutSeconds?: number; calls?: string[] },
+): Aws & { close(): void } {
+	useTestCredentials();
+	return createAws({
+		region: "us-east-1",
+		endpoint,
+		maxAttempts: options.maxAttempts,
+		timeoutSeconds: options.timeoutSeconds ?? 5,
+		log: getLoggers().boto,
+		onCall: (operation, _seconds, error) => options.calls?.push(`${operation}:${error?.kind ?? "ok"}`),
+	});
+}
