@@ -3,6 +3,9 @@ import type { AppContext } from "./env.ts";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 import { STATIC_VERSION } from "../static/mod.ts";
 
+/** The id of the page's error region, where htmx requests' error answers are shown. */
+export const HTMX_ERRORS_ID = "htmx-errors";
+
 /** Whether the client wants JSON (API callers and the seed's ajax URLs without htmx). */
 export function wantsJson(c: AppContext): boolean {
 	if (c.req.header("HX-Request")) return false;
@@ -63,14 +66,11 @@ export function respondError(c: AppContext, status: number, message: string, fie
 		);
 	}
 	if (c.req.header("HX-Request")) {
-		return c.html(
-			renderFragment(
-				<div class="error-box" role="alert" data-status={status}>
-					{message}
-				</div>,
-			),
-			status as 400,
-		);
+		// htmx 4 swaps error answers too: into the page's error region (Layout), so the row, panel
+		// or form that asked stays whole and a polling element keeps polling.
+		c.header("HX-Retarget", `#${HTMX_ERRORS_ID}`);
+		c.header("HX-Reswap", "innerHTML");
+		return c.html(renderFragment(<p data-status={status}>{message}</p>), status as 400);
 	}
 	const signedIn = (() => {
 		try {

@@ -13,7 +13,10 @@ import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { moto } from "./_helpers/moto.ts";
-import { addConfig, addGroup, addMember, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addGroup, addInstance, addMember, seedWorld } from "./_helpers/seed.ts";
+import { holdWriteLock } from "./_helpers/db_lock.ts";
+import { instances } from "../lib/db/schema.ts";
+import { eq } from "drizzle-orm";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
 
 await Deno.mkdir(SCREENSHOTS, { recursive: true });
@@ -297,6 +300,55 @@ browserTest(
 			assert.deepEqual(errors.filter((e) => !/status of 422/.test(e)), []);
 		} finally {
 			await stopPoller();
+			await browser.close();
+			await server.close();
+			await deps[Symbol.asyncDispose]();
+		}
+	},
+);
+
+browserTest(
+	"error answers to htmx requests show in the error region; the table stays whole and its rows keep polling",
+	async () => {
+		// No AWS here: the rows are written to the database, and the dashboard's background refresh
+		// (refused by the test's AWS) changes nothing.
+		const deps = await createTestDeps({ settings: { DATABASE_BUSY_TIMEOUT_MS: 100 } });
+		const server = serve(deps);
+		const browser = await launchBrowser();
+		try {
+			const world = await seedWorld(deps.db);
+			const polling = "i-0000000000000000a";
+			const idle = "i-0000000000000000b";
+			await addInstance(deps.db, { id: polling, ownerId: world.alice.id, state: "pending" });
+			await addInstance(deps.db, { id: idle, ownerId: world.alice.id, state: "running" });
+			const { page, errors } = await signedIn(browser, "alice");
+			acceptDialogs(page, []);
+			await page.goto(`${server.url}/`);
+			const region = page.locator("#htmx-errors");
+			assert.equal(await region.isVisible(), false, "the empty error region is hidden");
+			const bodyRows = () => page.locator("#my-instances tbody > *").evaluateAll((els) => els.map((e) => e.tagName));
+
+			// The polled row's instance disappears from the portal: its poll answers 404.
+			await deps.db.update(instances).set({ archived: true }).where(eq(instances.id, polling));
+			await region.getByText(`No instance ${polling} is known to the portal`).waitFor({ timeout: 10_000 });
+			assert.deepEqual(await bodyRows(), ["TR", "TR"], "the table keeps its two rows");
+			assert.equal(await page.locator(`#row-${polling} [data-state="pending"]`).count(), 1);
+
+			// It comes back: the same row's next poll succeeds, shows the new state and clears the message.
+			await deps.db.update(instances).set({ archived: false, state: "running" }).where(eq(instances.id, polling));
+			await page.locator(`#row-${polling} [data-state="running"]`).waitFor({ timeout: 10_000 });
+			await region.waitFor({ state: "hidden" });
+
+			// A stop while another process holds the database's write lock answers 503.
+			const lock = await holdWriteLock(`${deps.dir}/test.db`, 3000);
+			await page.getByRole("button", { name: `Stop ${idle}` }).click();
+			await region.getByText("database is busy").waitFor({ timeout: 10_000 });
+			await lock.released;
+			assert.deepEqual(await bodyRows(), ["TR", "TR"]);
+			assert.equal(await page.getByRole("button", { name: `Stop ${idle}` }).count(), 1, "the row is as it was");
+			assert.equal(await page.locator("#main .error-box").count(), 1, "no error box replaced a row");
+			assert.deepEqual(errors.filter((e) => !/status of (404|503)/.test(e)), []);
+		} finally {
 			await browser.close();
 			await server.close();
 			await deps[Symbol.asyncDispose]();

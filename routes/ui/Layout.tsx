@@ -2,6 +2,7 @@
 import type { ComponentChildren } from "preact";
 import type { PageContext } from "../env.ts";
 import { STATIC_VERSION } from "../../static/mod.ts";
+import { HTMX_ERRORS_ID } from "../errors.tsx";
 
 interface NavItem {
 	href: string;
@@ -66,6 +67,7 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 					</div>
 				)}
 				<main id="main" class={props.wide ? "wide" : undefined}>
+					<div id={HTMX_ERRORS_ID} class="error-box" role="alert" data-errors></div>
 					{ctx.flash && (
 						<div class={`flash ${ctx.flash.tone}`} role={ctx.flash.tone === "error" ? "alert" : "status"}>
 							{ctx.flash.text}
