@@ -5,14 +5,15 @@
 import { type Handler, Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
 import { instanceRate } from "../lib/billing.ts";
-import { activeLaunches } from "../lib/db/launches.ts";
+import { launchableGroupIds } from "../lib/db/catalog.ts";
+import { activeLaunches, recentLaunches } from "../lib/db/launches.ts";
 import { ownedInstanceRows } from "../lib/db/instances.ts";
 import { ownedClusterRows } from "../lib/db/clusters.ts";
 import { ClusterTable } from "./clusters.tsx";
 import { takeRateLimit } from "../lib/db/leases.ts";
 import type { Deps } from "../lib/deps.ts";
 import { syncAll } from "../jobs/sync_aws.ts";
-import { type AppEnv, pageContext } from "./env.ts";
+import { type AppEnv, launchHrefFor, pageContext } from "./env.ts";
 import { EmptyState } from "./ui/components.tsx";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
@@ -40,14 +41,23 @@ export async function refreshForViewer(deps: Deps, viewer: Viewer): Promise<void
 	}
 }
 
+/**
+ * The viewer's instances, with their launches still on the way (polled until none is left) and
+ * those that failed lately, so a failure is shown where the user waits for the instance.
+ */
 async function MyInstances(props: { deps: Deps; viewer: Viewer; launchHref: string | null }) {
 	const { deps, viewer } = props;
 	const now = deps.clock();
-	const [rows, launches] = await Promise.all([
-		ownedInstanceRows(deps.db, viewer.id, new Date(now.getTime() - ENDED_VISIBLE_MS)),
-		activeLaunches(deps.db).then((all) => all.filter((l) => l.userId === viewer.id && l.kind === "instance")),
+	const endedVisibleSince = new Date(now.getTime() - ENDED_VISIBLE_MS);
+	const [rows, active, recent] = await Promise.all([
+		ownedInstanceRows(deps.db, viewer.id, endedVisibleSince),
+		activeLaunches(deps.db, { userId: viewer.id, kind: "instance" }),
+		recentLaunches(deps.db, viewer.id),
 	]);
-	const waiting = launches.filter((l) => !rows.some((r) => r.launchId === l.id));
+	const waiting = active.filter((l) => !rows.some((r) => r.launchId === l.id));
+	const failed = recent.filter((l) =>
+		l.kind === "instance" && l.status === "failed" && (l.finishedAt ?? l.createdAt) > endedVisibleSince
+	);
 	return (
 		<section
 			id="my-instances"
@@ -62,7 +72,13 @@ async function MyInstances(props: { deps: Deps; viewer: Viewer; launchHref: stri
 					<a href={`/launches/${launch.id}`}>Follow the launch</a>
 				</p>
 			))}
-			{rows.length === 0 && waiting.length === 0
+			{failed.map((launch) => (
+				<p class="panel" data-failed-launch={launch.id}>
+					<span class="badge bad">launch failed</span> {launch.stackName}: {launch.reason ?? "the stack failed"}.{" "}
+					<a href={`/launches/${launch.id}`}>See the launch</a>
+				</p>
+			))}
+			{rows.length === 0 && waiting.length === 0 && failed.length === 0
 				? (
 					<EmptyState title="You do not have any instances.">
 						{props.launchHref
@@ -132,7 +148,8 @@ export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
 	app.get("/dashboard", page);
 	app.get("/dashboard/instances", async (c) => {
 		const viewer = c.get("viewer");
-		return c.html(renderFragment(await MyInstances({ deps, viewer, launchHref: null })));
+		const launchHref = launchHrefFor(await launchableGroupIds(deps.db, viewer.groupIds));
+		return c.html(renderFragment(await MyInstances({ deps, viewer, launchHref })));
 	});
 	return app;
 }

@@ -69,6 +69,12 @@ async function takeFlash(c: AppContext, deps: Deps): Promise<Flash | undefined> 
 	return undefined;
 }
 
+/** Where "Launch" goes for a viewer who may launch into `launchableGroupIds`; null when nowhere. */
+export function launchHrefFor(launchableGroupIds: readonly number[]): string | null {
+	if (launchableGroupIds.length === 0) return null;
+	return launchableGroupIds.length === 1 ? `/launch/${launchableGroupIds[0]}` : "/launch";
+}
+
 /** Builds the page context: navigation entitlements, the AWS freshness notice and any flash message. */
 export async function pageContext(c: AppContext, deps: Deps): Promise<PageContext> {
 	const viewer = c.get("viewer");
@@ -82,7 +88,7 @@ export async function pageContext(c: AppContext, deps: Deps): Promise<PageContex
 		viewer,
 		csrf: c.get("csrf"),
 		path: new URL(c.req.url).pathname,
-		launchHref: launchable.length === 0 ? null : launchable.length === 1 ? `/launch/${launchable[0]}` : "/launch",
+		launchHref: launchHrefFor(launchable),
 		notice: syncNotice(lease?.lastSuccessAt ?? null, lease?.lastError ?? null, now, deps.settings.SYNC_STALE_MINUTES),
 		flash,
 		timeZone: deps.settings.TIME_ZONE,
