@@ -1,6 +1,6 @@
 /**
  * My dashboard: GET / (and /dashboard) and its fragment GET /dashboard/instances. Renders from the
- * database only; opening it starts a rate-limited background refresh of the viewer's instances.
+ * database only; opening it asks for a rate-limited background refresh of the viewer's resources.
  */
 import { type Handler, Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
@@ -10,9 +10,8 @@ import { activeLaunches, recentLaunches } from "../lib/db/launches.ts";
 import { ownedInstanceRows } from "../lib/db/instances.ts";
 import { ownedClusterRows } from "../lib/db/clusters.ts";
 import { ClusterTable } from "./clusters.tsx";
-import { takeRateLimit } from "../lib/db/leases.ts";
 import type { Deps } from "../lib/deps.ts";
-import { syncAll } from "../jobs/sync_aws.ts";
+import { requestUserRefresh } from "../lib/user_refresh.ts";
 import { type AppEnv, launchHrefFor, pageContext } from "./env.ts";
 import { EmptyState } from "./ui/components.tsx";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
@@ -21,25 +20,6 @@ import { renderFragment, renderPage } from "./ui/render.tsx";
 
 /** Ended instances stay on the dashboard (greyed) this long, then only billing and admin show them. */
 export const ENDED_VISIBLE_MS = 24 * 3_600_000;
-
-/** When each user's next refresh may run, per app: spares the database a write on every view. */
-const nextRefresh = new WeakMap<Deps, Map<number, number>>();
-
-/**
- * Starts a background refresh of the viewer's instances at most once per USER_REFRESH_SECONDS
- * across every process (a lease in the database), never delaying the page.
- */
-export async function refreshForViewer(deps: Deps, viewer: Viewer): Promise<void> {
-	const now = deps.clock();
-	const windowMs = deps.settings.USER_REFRESH_SECONDS * 1000;
-	const local = nextRefresh.get(deps) ?? new Map<number, number>();
-	nextRefresh.set(deps, local);
-	if ((local.get(viewer.id) ?? 0) > now.getTime()) return;
-	local.set(viewer.id, now.getTime() + windowMs);
-	if (await takeRateLimit(deps.db, `refresh-user-${viewer.id}`, now, windowMs)) {
-		deps.background.run(`refresh ${viewer.username}`, () => syncAll(deps, { ownerId: viewer.id }));
-	}
-}
 
 /**
  * The viewer's instances, with their launches still on the way (polled until none is left) and
@@ -126,7 +106,7 @@ export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 	const page: Handler<AppEnv> = async (c) => {
 		const viewer = c.get("viewer");
-		await refreshForViewer(deps, viewer);
+		requestUserRefresh(deps, viewer);
 		const ctx = await pageContext(c, deps);
 		return c.html(renderPage(
 			<Layout ctx={ctx} title="My dashboard" wide>

@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { updateLaunch } from "../lib/db/launches.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
+import { holdWriteLock } from "./_helpers/db_lock.ts";
+import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
 import { addConfig, addLaunch, seedWorld } from "./_helpers/seed.ts";
 
@@ -67,4 +69,37 @@ Deno.test("the dashboard lists only the viewer's own instance launches", async (
 	const fragment = await (await request(deps.app, "/dashboard/instances", { user: "alice", htmx: true })).text();
 	assert.match(fragment, /alices-instance/);
 	assert.doesNotMatch(fragment, /bobs-instance|alices-cluster/);
+});
+
+Deno.test("the dashboard answers while its refresh cannot take its lease (a busy database); the next view asks again", async () => {
+	const aws = fakeAws({
+		ec2: { describeInstances: () => Promise.resolve([]), describeVolumes: () => Promise.resolve([]) },
+	});
+	await using deps = await createTestDeps({
+		aws,
+		settings: { DATABASE_BUSY_TIMEOUT_MS: 100, USER_REFRESH_SECONDS: 60 },
+	});
+	await seedWorld(deps.db);
+	const started: string[] = [];
+	const run = deps.background.run;
+	deps.background.run = (name, task) => {
+		started.push(name);
+		run(name, task);
+	};
+	assert.equal((await request(deps.app, "/", { user: "alice" })).status, 200);
+	await deps.background.idle();
+	assert.equal(aws.calls.filter((c) => c === "ec2.describeInstances").length, 1);
+
+	deps.clock.advance(61_000);
+	const lock = await holdWriteLock(`${deps.dir}/test.db`, 1500);
+	const res = await request(deps.app, "/", { user: "alice" });
+	assert.equal(res.status, 200, "the refresh is optional: the page does not fail with it");
+	await deps.background.idle();
+	await lock.released;
+	assert.equal(aws.calls.filter((c) => c === "ec2.describeInstances").length, 1, "no refresh without the lease");
+
+	assert.deepEqual(started, ["refresh alice", "refresh alice"]);
+	assert.equal((await request(deps.app, "/", { user: "alice" })).status, 200);
+	assert.deepEqual(started, ["refresh alice", "refresh alice", "refresh alice"], "the next view asks again");
+	await deps.background.idle();
 });
