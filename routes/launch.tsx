@@ -12,6 +12,7 @@ import {
 	getConfig,
 	getGroup,
 	groupSecurityGroupsOf,
+	hasExtraVolume,
 	launchableConfigs,
 	launchableGroupIds,
 	listGroups,
@@ -151,7 +152,7 @@ function InstanceForm(
 					</fieldset>
 				)}
 				<p class="small muted">
-					{props.config.volumeDevice && props.config.volumeDevice !== "No Volume"
+					{hasExtraVolume(props.config)
 						? `An encrypted ${props.config.volumeSizeGb} GiB volume is attached at ${props.config.volumeDevice}.`
 						: "No extra volume is attached."}
 				</p>
@@ -478,7 +479,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 							{[...defaults.map((s) => s.sgId), ...request.optionalSecurityGroupIds].join(", ") || "none"}
 						</dd>
 						<dt>Extra volume</dt>
-						<dd>{config!.volumeDevice ? `${config!.volumeSizeGb} GiB at ${config!.volumeDevice}` : "none"}</dd>
+						<dd>{hasExtraVolume(config!) ? `${config!.volumeSizeGb} GiB at ${config!.volumeDevice}` : "none"}</dd>
 					</dl>
 				</div>
 				<form method="post" action={`/launch/${group.id}/${config!.id}`} class="row">
