@@ -21,6 +21,7 @@ import {
 	type SoftwareConfig,
 	usableTypes,
 } from "../lib/db/catalog.ts";
+import { clustersOfLaunch } from "../lib/db/clusters.ts";
 import { instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch, type Launch } from "../lib/db/launches.ts";
 import { displayName, listUsers } from "../lib/db/users.ts";
@@ -176,13 +177,40 @@ function mayFollow(viewer: Viewer, launch: Launch): boolean {
 	return launch.userId === viewer.id || seesEverything(viewer);
 }
 
-async function LaunchStatus(props: { deps: Deps; launch: Launch }) {
-	const { deps, launch } = props;
-	const instances = await instancesOfLaunch(deps.db, launch.id);
-	const config = await getConfig(deps.db, launch.configId);
+/** What a launch made: its instance or its cluster (a launch makes one or the other). */
+async function resourcesOf(deps: Deps, launch: Launch): Promise<{ id: string; state: string; href: string }[]> {
+	if (launch.kind === "cluster") {
+		return (await clustersOfLaunch(deps.db, launch.id)).map((c) => ({
+			id: c.id,
+			state: c.state,
+			href: `/clusters/${c.id}`,
+		}));
+	}
+	return (await instancesOfLaunch(deps.db, launch.id)).map((i) => ({
+		id: i.id,
+		state: i.state,
+		href: `/instances/${i.id}`,
+	}));
+}
+
+/** How the launch page speaks of what each kind of launch makes. */
+const KIND_WORDS = {
+	instance: {
+		made: "Instance",
+		waiting: "Waiting for the stack (and the bootstrap script) to finish",
+		ready: "Stack complete: ready",
+	},
+	cluster: { made: "Cluster", waiting: "Waiting for EMR to report the cluster ready", ready: "Cluster ready" },
+} as const;
+
+async function LaunchStatus(props: { deps: Deps; launch: Launch; config: SoftwareConfig | undefined }) {
+	const { deps, launch, config } = props;
+	const resources = await resourcesOf(deps, launch);
+	const noun = launch.kind;
+	const words = KIND_WORDS[noun];
 	const failed = launch.status === "failed";
 	const submitted = !!launch.stackId || launch.status === "complete";
-	const created = instances.length > 0;
+	const created = resources.length > 0;
 	const complete = launch.status === "complete";
 	type StepState = "done" | "now" | "failed" | "";
 	const state = (done: boolean, active: boolean): StepState =>
@@ -194,15 +222,15 @@ async function LaunchStatus(props: { deps: Deps; launch: Launch }) {
 			state(submitted, !submitted),
 		],
 		[
-			created ? `Instance ${instances.map((i) => `${i.id} (${i.state})`).join(", ")} created` : "Creating the instance",
+			created
+				? `${words.made} ${resources.map((r) => `${r.id} (${r.state})`).join(", ")} created`
+				: `Creating the ${noun}`,
 			state(created, submitted && !created),
 		],
-		[
-			complete ? "Stack complete: ready" : "Waiting for the stack (and the bootstrap script) to finish",
-			state(complete, created && !complete),
-		],
+		[complete ? words.ready : words.waiting, state(complete, created && !complete)],
 	];
 	const live = launch.status === "queued" || launch.status === "creating";
+	const first = resources[0];
 	return (
 		<section
 			id="launch-status"
@@ -221,15 +249,15 @@ async function LaunchStatus(props: { deps: Deps; launch: Launch }) {
 			)}
 			{complete && (
 				<p class="flash ok">
-					{config?.name ?? "The instance"} is ready. <a href="/">Go to your dashboard</a>
-					{instances[0] && (
+					{config?.name ?? `The ${noun}`} is ready. <a href="/">Go to your dashboard</a>
+					{first && (
 						<>
-							{" "}or <a href={`/instances/${instances[0].id}`}>open {instances[0].id}</a>
+							{" "}or <a href={first.href}>open {first.id}</a>
 						</>
 					)}.
 				</p>
 			)}
-			{(failed || complete) && instances[0] && config?.hasProgressBar && complete && (
+			{complete && noun === "instance" && first && config?.hasProgressBar && (
 				<p class="muted small">The instance keeps reporting its setup progress on your dashboard.</p>
 			)}
 		</section>
@@ -238,6 +266,13 @@ async function LaunchStatus(props: { deps: Deps; launch: Launch }) {
 
 export function launchRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
+
+	/** The launch of the URL, when the viewer may follow it (404 otherwise, so ids are not probed). */
+	const followedLaunch = async (c: AppContext): Promise<Launch> => {
+		const launch = await getLaunch(deps.db, c.req.param("id")!.slice(0, 64));
+		if (!launch || !mayFollow(c.get("viewer"), launch)) throw new UserError(404, "No such launch");
+		return launch;
+	};
 
 	app.get("/launch", async (c) => {
 		const viewer = c.get("viewer");
@@ -495,34 +530,31 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 	});
 
 	app.get("/launches/:id", async (c) => {
-		const viewer = c.get("viewer");
-		const launch = await getLaunch(deps.db, c.req.param("id").slice(0, 64));
-		if (!launch || !mayFollow(viewer, launch)) throw new UserError(404, "No such launch");
-		const ctx = await pageContext(c, deps);
-		const config = await getConfig(deps.db, launch.configId);
+		const launch = await followedLaunch(c);
+		const [ctx, config] = await Promise.all([pageContext(c, deps), getConfig(deps.db, launch.configId)]);
 		return c.html(renderPage(
 			<Layout ctx={ctx} title="Launch progress">
-				<h1>Launching {config?.name ?? "an instance"}</h1>
+				<h1>Launching {config?.name ?? (launch.kind === "cluster" ? "a cluster" : "an instance")}</h1>
 				<p class="lead">
 					Started{" "}
 					{formatTime(launch.createdAt, deps.settings.TIME_ZONE)}. You can close this page: the launch goes on, and your
 					dashboard shows it.
 				</p>
-				{await LaunchStatus({ deps, launch })}
+				{await LaunchStatus({ deps, launch, config })}
 			</Layout>,
 		));
 	});
 
 	app.get("/launches/:id/status", async (c) => {
-		const viewer = c.get("viewer");
-		const launch = await getLaunch(deps.db, c.req.param("id").slice(0, 64));
-		if (!launch || !mayFollow(viewer, launch)) throw new UserError(404, "No such launch");
+		const launch = await followedLaunch(c);
+		const config = await getConfig(deps.db, launch.configId);
 		if (launch.status === "complete" && c.req.header("HX-Request")) {
-			const config = await getConfig(deps.db, launch.configId);
+			// htmx follows HX-Redirect without swapping, so there is nothing to render.
 			await setFlash(c, deps, { tone: "ok", text: `${config?.name ?? "Your launch"} is ready.` });
 			c.header("HX-Redirect", "/");
+			return c.html("");
 		}
-		return c.html(renderFragment(await LaunchStatus({ deps, launch })));
+		return c.html(renderFragment(await LaunchStatus({ deps, launch, config })));
 	});
 	return app;
 }

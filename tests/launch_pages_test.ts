@@ -1,8 +1,10 @@
 /** The launch wizard's pages and the launch page, as they render from the database. */
 import assert from "node:assert/strict";
+import { insertCluster } from "../lib/db/clusters.ts";
+import { updateLaunch } from "../lib/db/launches.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addConfig, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addLaunch, seedWorld } from "./_helpers/seed.ts";
 
 Deno.test("a configuration without an extra volume says so on the form and on the confirmation", async () => {
 	await using deps = await createTestDeps();
@@ -30,4 +32,57 @@ Deno.test("a configuration without an extra volume says so on the form and on th
 		form: { intent: "review", instanceType: "t2.micro" },
 	});
 	assert.match(await withVolume.text(), /<dt>Extra volume<\/dt><dd>20 GiB at \/dev\/xvdz<\/dd>/);
+});
+
+Deno.test("a cluster launch's page follows the cluster and links to it when it is ready", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const spark = await addConfig(deps.db, "Spark", { kind: "cluster", types: [], groups: [world.science.id] });
+	const launch = await addLaunch(deps.db, {
+		userId: world.alice.id,
+		groupId: world.science.id,
+		configId: spark.id,
+		kind: "cluster",
+		status: "creating",
+		stackId: "arn:aws:cloudformation:us-east-1:123456789012:stack/spark/1",
+	});
+	await insertCluster(deps.db, {
+		id: "j-0123456789ABC",
+		launchId: launch.id,
+		ownerId: world.alice.id,
+		groupId: world.science.id,
+		instanceType: "m4.large",
+		coreNodes: 2,
+		state: "STARTING",
+	});
+	const creating = await (await request(deps.app, `/launches/${launch.id}/status`, { user: "alice", htmx: true }))
+		.text();
+	assert.match(creating, /<li class="done">Cluster j-0123456789ABC \(STARTING\) created<\/li>/);
+	assert.match(creating, /<li class="now">Waiting for EMR to report the cluster ready<\/li>/);
+	assert.doesNotMatch(creating, /instance/i);
+
+	await updateLaunch(deps.db, launch.id, "creating", { status: "complete", finishedAt: deps.clock() });
+	const page = await (await request(deps.app, `/launches/${launch.id}`, { user: "alice" })).text();
+	assert.match(page, /<h1>Launching Spark<\/h1>/);
+	assert.match(
+		page,
+		/Spark is ready\. <a href="\/">Go to your dashboard<\/a> or <a href="\/clusters\/j-0123456789ABC">/,
+	);
+	assert.doesNotMatch(page, /hx-trigger/, "a finished launch is not polled");
+});
+
+Deno.test("the launch page's poll answers a finished launch with a redirect and nothing to swap", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const launch = await addLaunch(deps.db, {
+		userId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+		status: "complete",
+	});
+	const res = await request(deps.app, `/launches/${launch.id}/status`, { user: "alice", htmx: true });
+	assert.equal(res.status, 200);
+	assert.equal(res.headers.get("HX-Redirect"), "/");
+	assert.equal(await res.text(), "");
+	assert.match(res.headers.get("Set-Cookie") ?? "", /mliy_flash=/, "the dashboard says the launch is ready");
 });
