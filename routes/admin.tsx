@@ -974,11 +974,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		const body = await c.req.parseBody();
 		const file = body.file;
 		let text = typeof body.document === "string" ? body.document : "";
-		if (file instanceof File && file.size > 0) {
-			if (file.size > 5 * 1024 * 1024) throw new UserError(413, "The document is larger than 5 MiB");
-			text = await file.text();
-		}
-		if (text.length > 5 * 1024 * 1024) throw new UserError(413, "The document is larger than 5 MiB");
+		if (file instanceof File && file.size > 0) text = await file.text();
 		try {
 			const summary = await importCatalog(deps.db, parseCatalog(text));
 			return await catalogPage(c, {

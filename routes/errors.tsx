@@ -13,8 +13,8 @@ export function wantsJson(c: AppContext): boolean {
 	return accept.includes("application/json") || (c.req.path.startsWith("/ajax/") && !accept.includes("text/html"));
 }
 
-/** A minimal page for errors (it must render even when no user is known). */
-export function ErrorPage(props: { status: number; title: string; message: string; signedIn: boolean }) {
+/** A minimal page for errors (it must render even when no user is known, e.g. before identity). */
+function ErrorPage(props: { status: number; title: string; message: string }) {
 	return (
 		<html lang="en">
 			<head>
@@ -32,9 +32,9 @@ export function ErrorPage(props: { status: number; title: string; message: strin
 					<h1>{props.title}</h1>
 					<p class="error-box" role="alert">{props.message}</p>
 					<p>
-						{props.signedIn
-							? <a href="/">Back to your dashboard</a>
-							: "Sign in through your organisation's portal address, or ask your administrator for help."}
+						{props.status === 401
+							? "Sign in through your organisation's portal address, or ask your administrator for help."
+							: <a href="/">Back to your dashboard</a>}
 					</p>
 					<p class="muted small">Error {props.status}</p>
 				</main>
@@ -72,16 +72,9 @@ export function respondError(c: AppContext, status: number, message: string, fie
 		c.header("HX-Reswap", "innerHTML");
 		return c.html(renderFragment(<p data-status={status}>{message}</p>), status as 400);
 	}
-	const signedIn = (() => {
-		try {
-			return !!c.get("viewer");
-		} catch {
-			return false;
-		}
-	})();
 	return c.html(
 		renderPage(
-			<ErrorPage status={status} title={TITLES[status] ?? "Error"} message={message} signedIn={signedIn} />,
+			<ErrorPage status={status} title={TITLES[status] ?? "Error"} message={message} />,
 		),
 		status as 400,
 	);
