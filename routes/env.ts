@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Viewer } from "../lib/auth.ts";
 import { launchableGroupIds } from "../lib/db/catalog.ts";
-import { getLease } from "../lib/db/leases.ts";
+import { getLease, type JobLease } from "../lib/db/leases.ts";
 import type { Deps } from "../lib/deps.ts";
 import { SYNC_JOB_NAME } from "../jobs/sync_aws.ts";
 
@@ -89,32 +89,28 @@ export async function pageContext(c: AppContext, deps: Deps): Promise<PageContex
 		csrf: c.get("csrf"),
 		path: new URL(c.req.url).pathname,
 		launchHref: launchHrefFor(launchable),
-		notice: syncNotice(lease?.lastSuccessAt ?? null, lease?.lastError ?? null, now, deps.settings.SYNC_STALE_MINUTES),
+		notice: syncNotice(lease, now, deps.settings.SYNC_STALE_MINUTES),
 		flash,
 		timeZone: deps.settings.TIME_ZONE,
 		now,
 	};
 }
 
-/** The banner shown when what the pages show may be out of date. */
-export function syncNotice(
-	lastSuccess: Date | null,
-	lastError: string | null,
-	now: Date,
-	staleMinutes: number,
-): string | undefined {
-	const stale = !lastSuccess || now.getTime() - lastSuccess.getTime() > staleMinutes * 60_000;
-	if (!stale) return undefined;
-	if (lastError && /credential|security token|not authorized|AccessDenied|InvalidClientTokenId/i.test(lastError)) {
-		return "AWS is not configured for the portal (its credentials were refused); states shown here are not current.";
-	}
+/**
+ * The banner shown when what the pages show may be out of date, with the classified reason of the
+ * last failure (never its raw message, which can hold ARNs and account ids).
+ */
+function syncNotice(lease: JobLease | undefined, now: Date, staleMinutes: number): string | undefined {
+	const lastSuccess = lease?.lastSuccessAt ?? null;
+	const failure = lease?.lastError ? lease.lastErrorNotice : null;
+	if (lastSuccess && now.getTime() - lastSuccess.getTime() <= staleMinutes * 60_000) return undefined;
 	if (!lastSuccess) {
-		return lastError
-			? `The portal has not reached AWS yet (${lastError.slice(0, 160)}); states shown here may be out of date.`
+		return failure
+			? `The portal has not reached AWS yet: ${failure}. States shown here may be out of date.`
 			: "The portal has not synced with AWS yet; states shown here may be out of date.";
 	}
 	const minutes = Math.round((now.getTime() - lastSuccess.getTime()) / 60_000);
 	return `AWS was last synced ${minutes} minutes ago${
-		lastError ? ` (last attempt failed: ${lastError.slice(0, 160)})` : ""
+		failure ? ` (the last attempt failed: ${failure})` : ""
 	}; states shown here may be out of date.`;
 }

@@ -4,6 +4,7 @@ import m0 from "../../migrations/0000_initial.sql" with { type: "text" };
 import m1 from "../../migrations/0001_instance_list_indexes.sql" with { type: "text" };
 import m2 from "../../migrations/0002_emr_clusters.sql" with { type: "text" };
 import m3 from "../../migrations/0003_launch_claims.sql" with { type: "text" };
+import m4 from "../../migrations/0004_job_lease_error_notice.sql" with { type: "text" };
 
 /** Every migration, oldest first, with drizzle-kit's journal metadata. */
 export const MIGRATIONS: readonly EmbeddedMigration[] = [
@@ -11,4 +12,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0001_instance_list_indexes", when: 1795573909428, sql: m1 },
 	{ tag: "0002_emr_clusters", when: 1795574559657, sql: m2 },
 	{ tag: "0003_launch_claims", when: 1795575458563, sql: m3 },
+	{ tag: "0004_job_lease_error_notice", when: 1795580329217, sql: m4 },
 ];
