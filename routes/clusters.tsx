@@ -20,14 +20,14 @@ import { auditFor } from "../lib/db/audit.ts";
 import { CLUSTER_ENDED_STATES, type ClusterRow, getClusterRow } from "../lib/db/clusters.ts";
 import type { SoftwareConfig } from "../lib/db/catalog.ts";
 import type { Group } from "../lib/db/users.ts";
-import { groupIdsOf } from "../lib/db/users.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { kickJob } from "../lib/jobs.ts";
-import { canControl, canTerminate } from "../lib/permissions.ts";
+import { canTerminate } from "../lib/permissions.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext } from "./env.ts";
-import { respondError } from "./errors.tsx";
+import { methodNotAllowed, rerenderRefusal } from "./errors.tsx";
+import { unknownResource, visibleResource } from "./resources.ts";
 import { CsrfField, describedBy, Field, StateBadge } from "./ui/components.tsx";
 import { formatDuration, formatRate, formatTime } from "./ui/format.ts";
 import { Layout } from "./ui/Layout.tsx";
@@ -362,13 +362,10 @@ export function ClusterTable(props: { rows: ClusterRow[]; view: "dashboard" | "t
 	);
 }
 
+/** Loads a cluster the viewer may see, or throws 404/403. */
 async function visibleCluster(deps: Deps, viewer: Viewer, id: string): Promise<ClusterRow> {
 	const row = CLUSTER_ID.test(id) ? await getClusterRow(deps.db, id) : undefined;
-	if (!row || row.archived) throw new UserError(404, `No cluster ${id.slice(0, 40)} is known to the portal`);
-	if (!canControl(viewer, row.ownerId, await groupIdsOf(deps.db, row.ownerId))) {
-		throw new UserError(403, "This cluster belongs to someone outside your groups.");
-	}
-	return row;
+	return await visibleResource(deps, viewer, { noun: "cluster", id, row });
 }
 
 async function ClusterPanel(props: { deps: Deps; viewer: Viewer; row: ClusterRow; error?: string }) {
@@ -500,35 +497,27 @@ export function clusterRoutes(deps: Deps): Hono<AppEnv> {
 	app.post("/ajax/cluster/:id/terminate", async (c) => {
 		const viewer = c.get("viewer");
 		const id = c.req.param("id");
-		if (!CLUSTER_ID.test(id)) return respondError(c, 404, `No cluster ${id.slice(0, 40)} is known to the portal`);
+		if (!CLUSTER_ID.test(id)) throw unknownResource("cluster", id);
+		let cluster;
 		try {
-			const cluster = await terminateCluster(deps, viewer, id);
-			if (!c.req.header("HX-Request")) return c.json({ action: "terminate", status: "ok", state: cluster.state });
-			if (cluster.archived) {
-				c.header("HX-Redirect", "/");
-				return c.html("");
-			}
-			return c.html(renderFragment(await ClusterPanel({ deps, viewer, row: await visibleCluster(deps, viewer, id) })));
+			cluster = await terminateCluster(deps, viewer, id);
 		} catch (error) {
-			if (
-				!(error instanceof UserError) || !c.req.header("HX-Request") || error.status === 403 || error.status === 404
-			) {
-				throw error;
-			}
-			const row = await visibleCluster(deps, viewer, id);
-			return c.html(
-				renderFragment(await ClusterPanel({ deps, viewer, row, error: error.message })),
-				error.status as 409,
-			);
+			return await rerenderRefusal(c, error, async (reason) =>
+				renderFragment(
+					await ClusterPanel({ deps, viewer, row: await visibleCluster(deps, viewer, id), error: reason }),
+				));
 		}
+		if (!c.req.header("HX-Request")) return c.json({ action: "terminate", status: "ok", state: cluster.state });
+		if (cluster.archived) {
+			c.header("HX-Redirect", "/");
+			return c.html("");
+		}
+		return c.html(renderFragment(await ClusterPanel({ deps, viewer, row: await visibleCluster(deps, viewer, id) })));
 	});
-	app.on(["GET", "PUT", "DELETE", "PATCH"], "/ajax/cluster/:id/terminate", (c) => {
-		c.header("Allow", "POST");
-		return respondError(
+	app.on(["GET", "PUT", "DELETE", "PATCH"], "/ajax/cluster/:id/terminate", (c) =>
+		methodNotAllowed(
 			c,
-			405 as 400,
 			"Terminating a cluster changes state, so it must be sent as POST with the page's security token.",
-		);
-	});
+		));
 	return app;
 }

@@ -1,4 +1,5 @@
 /** Turning refusals and failures into the right response: an htmx fragment, JSON, or a page. */
+import { UserError } from "../lib/errors.ts";
 import type { AppContext } from "./env.ts";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 import { STATIC_VERSION } from "../static/mod.ts";
@@ -78,4 +79,27 @@ export function respondError(c: AppContext, status: number, message: string, fie
 		),
 		status as 400,
 	);
+}
+
+/** A state-changing URL asked with another method: 405, naming the one it takes. */
+export function methodNotAllowed(c: AppContext, message: string) {
+	c.header("Allow", "POST");
+	return respondError(c, 405, message);
+}
+
+/**
+ * For htmx, an action that was refused or failed (409, 503, …) answers with the row or panel it
+ * came from re-rendered with the reason inline, at the refusal's status: swapped in place on
+ * purpose, unlike other errors. Anything else, and 403/404 (nothing the viewer may see to
+ * re-render), is thrown on to the error handler.
+ */
+export async function rerenderRefusal(
+	c: AppContext,
+	error: unknown,
+	rerender: (reason: string) => Promise<string>,
+): Promise<Response> {
+	if (!(error instanceof UserError) || !c.req.header("HX-Request") || error.status === 403 || error.status === 404) {
+		throw error;
+	}
+	return c.html(await rerender(error.message), error.status);
 }

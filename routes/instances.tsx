@@ -9,14 +9,12 @@ import { instanceRate } from "../lib/billing.ts";
 import { type Action, controlInstance, isAction } from "../lib/control.ts";
 import { auditFor } from "../lib/db/audit.ts";
 import { getInstanceRow, type InstanceRow } from "../lib/db/instances.ts";
-import { groupIdsOf } from "../lib/db/users.ts";
 import { volumesOf } from "../lib/db/volumes.ts";
 import type { Deps } from "../lib/deps.ts";
-import { UserError } from "../lib/errors.ts";
-import { canControl } from "../lib/permissions.ts";
 import { INSTANCE_ID } from "../lib/progress.ts";
 import { type AppContext, type AppEnv, pageContext } from "./env.ts";
-import { respondError } from "./errors.tsx";
+import { methodNotAllowed, rerenderRefusal, respondError } from "./errors.tsx";
+import { unknownResource, visibleResource } from "./resources.ts";
 import { ProgressBar, StateBadge } from "./ui/components.tsx";
 import { formatAgo, formatRate, formatTime } from "./ui/format.ts";
 import { InstanceActions, InstanceTableRow, isTransitional, type RowView, webLink } from "./ui/instances.tsx";
@@ -26,11 +24,7 @@ import { renderFragment, renderPage } from "./ui/render.tsx";
 /** Loads an instance the viewer may see, or throws 404/403. */
 async function visibleInstance(deps: Deps, viewer: Viewer, id: string): Promise<InstanceRow> {
 	const row = INSTANCE_ID.test(id) ? await getInstanceRow(deps.db, id) : undefined;
-	if (!row || row.archived) throw new UserError(404, `No instance ${id.slice(0, 40)} is known to the portal`);
-	if (!canControl(viewer, row.ownerId, await groupIdsOf(deps.db, row.ownerId))) {
-		throw new UserError(403, "This instance belongs to someone outside your groups.");
-	}
-	return row;
+	return await visibleResource(deps, viewer, { noun: "instance", id, row });
 }
 
 function rowView(value: string | undefined): RowView {
@@ -223,7 +217,7 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 		const viewer = c.get("viewer");
 		const id = c.req.param("id");
 		const action = c.req.param("action");
-		if (!INSTANCE_ID.test(id)) return respondError(c, 404, `No instance ${id.slice(0, 40)} is known to the portal`);
+		if (!INSTANCE_ID.test(id)) throw unknownResource("instance", id);
 		if (!isAction(action)) {
 			return respondError(
 				c,
@@ -236,13 +230,12 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 		try {
 			await controlInstance(deps, viewer, id, action as Action);
 		} catch (error) {
-			if (!(error instanceof UserError) || !htmx || error.status === 403 || error.status === 404) throw error;
-			// For htmx, a refused or failed action re-renders the row or panel with the reason inline.
-			const row = await visibleInstance(deps, viewer, id);
-			const body = view === "detail"
-				? renderFragment(await InstancePanel({ deps, viewer, row, error: error.message }))
-				: renderRow(c, row, error.message);
-			return c.html(body, error.status as 409);
+			return await rerenderRefusal(c, error, async (reason) => {
+				const row = await visibleInstance(deps, viewer, id);
+				return view === "detail"
+					? renderFragment(await InstancePanel({ deps, viewer, row, error: reason }))
+					: renderRow(c, row, reason);
+			});
 		}
 		if (!htmx) {
 			const row = await getInstanceRow(deps.db, id);
@@ -257,13 +250,10 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 		if (view === "detail") return c.html(renderFragment(await InstancePanel({ deps, viewer, row })));
 		return c.html(renderRow(c, row));
 	});
-	app.on(["GET", "PUT", "DELETE", "PATCH"], "/ajax/instance/:id/:action", (c) => {
-		c.header("Allow", "POST");
-		return respondError(
+	app.on(["GET", "PUT", "DELETE", "PATCH"], "/ajax/instance/:id/:action", (c) =>
+		methodNotAllowed(
 			c,
-			405 as 400,
 			"Instance actions change state, so they must be sent as POST with the page's security token.",
-		);
-	});
+		));
 	return app;
 }

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestDeps } from "./_helpers/deps.ts";
+import { insertCluster } from "../lib/db/clusters.ts";
 import { request } from "./_helpers/http.ts";
 import { addInstance, seedWorld } from "./_helpers/seed.ts";
 
@@ -55,4 +56,40 @@ Deno.test("a refused action re-renders its row with the reason inline, in place"
 	const body = await res.text();
 	assert.match(body, /^<tr id="row-i-00000000000000002"/);
 	assert.match(body, /class="inline-error" role="alert">[^<]*the instance is stopped, not running/);
+});
+
+Deno.test("cluster terminate shares the instance routes' refusals: 409 re-renders the panel, 405 goes to the error region", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	await insertCluster(deps.db, {
+		id: "j-BUSY",
+		ownerId: world.alice.id,
+		instanceType: "m4.large",
+		coreNodes: 2,
+		state: "WAITING",
+		stackId: "arn:stack",
+		pendingAction: "terminate",
+		pendingSince: new Date(),
+	});
+	const refused = await request(deps.app, "/ajax/cluster/j-BUSY/terminate", { user: "alice", htmx: true, form: {} });
+	assert.equal(refused.status, 409);
+	assert.equal(refused.headers.get("HX-Retarget"), null);
+	const panel = await refused.text();
+	assert.match(panel, /id="cluster-panel"/);
+	assert.match(panel, /role="alert">[^<]*A terminate is already in progress/);
+
+	const get = await request(deps.app, "/ajax/cluster/j-BUSY/terminate", { user: "alice", htmx: true });
+	assert.equal(get.status, 405);
+	assert.equal(get.headers.get("Allow"), "POST");
+	assert.equal(get.headers.get("HX-Retarget"), "#htmx-errors");
+	assert.match(await get.text(), /must be sent as POST/);
+
+	const unknown = await request(deps.app, "/ajax/cluster/not-a-cluster/terminate", {
+		user: "alice",
+		htmx: true,
+		form: {},
+	});
+	assert.equal(unknown.status, 404);
+	assert.equal(unknown.headers.get("HX-Retarget"), "#htmx-errors");
+	assert.match(await unknown.text(), /No cluster not-a-cluster is known/);
 });
