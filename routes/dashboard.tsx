@@ -4,7 +4,6 @@
  */
 import { type Handler, Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
-import { instanceRate } from "../lib/billing.ts";
 import { launchableGroupIds } from "../lib/db/catalog.ts";
 import { activeLaunches, recentLaunches } from "../lib/db/launches.ts";
 import { ownedInstanceRows } from "../lib/db/instances.ts";
@@ -78,9 +77,8 @@ async function MyInstances(props: { deps: Deps; viewer: Viewer; launchHref: stri
 								viewer={viewer}
 								row={row}
 								view="dashboard"
-								rate={instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux")}
+								deps={deps}
 								now={now}
-								publicIp={deps.settings.DISPLAY_PUBLIC_IP}
 							/>
 						))}
 					</InstanceTable>

@@ -5,7 +5,6 @@
  */
 import { Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
-import { instanceRate } from "../lib/billing.ts";
 import { type Action, controlInstance, isAction } from "../lib/control.ts";
 import { auditFor } from "../lib/db/audit.ts";
 import { getInstanceRow, type InstanceRow } from "../lib/db/instances.ts";
@@ -15,9 +14,17 @@ import { INSTANCE_ID } from "../lib/progress.ts";
 import { type AppContext, type AppEnv, pageContext } from "./env.ts";
 import { methodNotAllowed, rerenderRefusal, respondError } from "./errors.tsx";
 import { unknownResource, visibleResource } from "./resources.ts";
-import { ProgressBar, StateBadge } from "./ui/components.tsx";
+import { StateBadge } from "./ui/components.tsx";
 import { formatAgo, formatRate, formatTime } from "./ui/format.ts";
-import { InstanceActions, InstanceTableRow, isTransitional, type RowView, webLink } from "./ui/instances.tsx";
+import {
+	InstanceActions,
+	InstanceState,
+	InstanceTableRow,
+	isTransitional,
+	rowRate,
+	type RowView,
+	webLink,
+} from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 
@@ -37,7 +44,7 @@ async function InstancePanel(props: { deps: Deps; viewer: Viewer; row: InstanceR
 	const tz = deps.settings.TIME_ZONE;
 	const [volumes, events] = await Promise.all([volumesOf(deps.db, row.id), auditFor(deps.db, row.id, 15)]);
 	const link = webLink(row, deps.settings.DISPLAY_PUBLIC_IP);
-	const rate = instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux");
+	const rate = rowRate(deps, row);
 	return (
 		<section
 			id="instance-panel"
@@ -62,9 +69,7 @@ async function InstancePanel(props: { deps: Deps; viewer: Viewer; row: InstanceR
 						<dd class="mono">{row.instanceType}</dd>
 						<dt>State</dt>
 						<dd>
-							<StateBadge state={row.state} pendingAction={row.pendingAction} />
-							{row.hasProgressBar && <ProgressBar text={row.progressText} percent={row.progressPercent} />}
-							{row.progressPercent === null && row.progressText && <div class="small muted">{row.progressText}</div>}
+							<InstanceState row={row} />
 						</dd>
 						<dt>Address</dt>
 						<dd>
@@ -179,9 +184,8 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 				viewer={c.get("viewer")}
 				row={row}
 				view={rowView(c.req.query("view"))}
-				rate={instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux")}
+				deps={deps}
 				now={deps.clock()}
-				publicIp={deps.settings.DISPLAY_PUBLIC_IP}
 				error={error}
 			/>,
 		);

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
-import { burnRate, instanceRate } from "../lib/billing.ts";
+import { burnRate } from "../lib/billing.ts";
 import { listGroups } from "../lib/db/catalog.ts";
 import {
 	ENDED_STATES,
@@ -104,9 +104,8 @@ async function TeamTable(props: { deps: Deps; viewer: Viewer; filters: TeamFilte
 									viewer={viewer}
 									row={row}
 									view="team"
-									rate={instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux")}
+									deps={deps}
 									now={now}
-									publicIp={deps.settings.DISPLAY_PUBLIC_IP}
 								/>
 							))}
 						</InstanceTable>
