@@ -75,12 +75,19 @@ export function launchHrefFor(launchableGroupIds: readonly number[]): string | n
 	return launchableGroupIds.length === 1 ? `/launch/${launchableGroupIds[0]}` : "/launch";
 }
 
-/** Builds the page context: navigation entitlements, the AWS freshness notice and any flash message. */
-export async function pageContext(c: AppContext, deps: Deps): Promise<PageContext> {
+/**
+ * Builds the page context: navigation entitlements, the AWS freshness notice and any flash message.
+ * A route that has already loaded the viewer's launchable groups passes them, saving the query.
+ */
+export async function pageContext(
+	c: AppContext,
+	deps: Deps,
+	known: { launchableGroupIds?: readonly number[] } = {},
+): Promise<PageContext> {
 	const viewer = c.get("viewer");
 	const now = deps.clock();
 	const [launchable, lease, flash] = await Promise.all([
-		launchableGroupIds(deps.db, viewer.groupIds),
+		known.launchableGroupIds ?? launchableGroupIds(deps.db, viewer.groupIds),
 		getLease(deps.db, SYNC_JOB_NAME),
 		takeFlash(c, deps),
 	]);

@@ -278,7 +278,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 		const viewer = c.get("viewer");
 		const ids = await launchableGroupIds(deps.db, viewer.groupIds);
 		if (ids.length === 1) return c.redirect(`/launch/${ids[0]}`);
-		const ctx = await pageContext(c, deps);
+		const ctx = await pageContext(c, deps, { launchableGroupIds: ids });
 		const groups = (await listGroups(deps.db)).filter((g) => ids.includes(g.id));
 		return c.html(renderPage(
 			<Layout ctx={ctx} title="Launch">
@@ -471,21 +471,15 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 			instanceType: values.instanceType ?? "",
 			optionalSecurityGroupIds: values.securityGroups ?? [],
 		};
-		if (body.intent === "launch") {
-			try {
+		let checked;
+		try {
+			if (body.intent === "launch") {
 				const launch = await requestInstanceLaunch(deps, viewer, request);
 				kickJob(deps, pollLaunchesJob);
 				return c.redirect(`/launches/${launch.id}`, 303);
-			} catch (error) {
-				if (error instanceof UserError && error.status === 422) {
-					return await showForm(c, group, config!, values, { ...error.fields }, 422, error.message);
-				}
-				throw error;
 			}
-		}
-		// Review: check everything now so the confirmation never shows a launch that would be refused.
-		try {
-			await checkInstanceLaunch(deps, viewer, request);
+			// Review: check everything now so the confirmation never shows a launch that would be refused.
+			checked = await checkInstanceLaunch(deps, viewer, request);
 		} catch (error) {
 			if (error instanceof UserError && error.status === 422) {
 				return await showForm(c, group, config!, values, { ...error.fields }, 422, error.message);
@@ -494,7 +488,6 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 		}
 		const ctx = await pageContext(c, deps);
 		const rate = instanceRate(deps.pricing, deps.settings, request.instanceType, config!.os);
-		const defaults = await groupSecurityGroupsOf(deps.db, group.id, "default");
 		return c.html(renderPage(
 			<Layout ctx={ctx} title={`Confirm ${config!.name}`}>
 				<Steps current={4} group={group} config={config!} />
@@ -511,7 +504,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 						<dd>{rate.known ? `${formatRate(rate.hourly)} while running` : "price unknown"}</dd>
 						<dt>Security groups</dt>
 						<dd class="mono small">
-							{[...defaults.map((s) => s.sgId), ...request.optionalSecurityGroupIds].join(", ") || "none"}
+							{checked.securityGroupIds.join(", ") || "none"}
 						</dd>
 						<dt>Extra volume</dt>
 						<dd>{hasExtraVolume(config!) ? `${config!.volumeSizeGb} GiB at ${config!.volumeDevice}` : "none"}</dd>

@@ -4,7 +4,7 @@ import { insertCluster } from "../lib/db/clusters.ts";
 import { updateLaunch } from "../lib/db/launches.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addConfig, addLaunch, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addLaunch, addMember, seedWorld } from "./_helpers/seed.ts";
 
 Deno.test("a configuration without an extra volume says so on the form and on the confirmation", async () => {
 	await using deps = await createTestDeps();
@@ -85,4 +85,53 @@ Deno.test("the launch page's poll answers a finished launch with a redirect and 
 	assert.equal(res.headers.get("HX-Redirect"), "/");
 	assert.equal(await res.text(), "");
 	assert.match(res.headers.get("Set-Cookie") ?? "", /mliy_flash=/, "the dashboard says the launch is ready");
+});
+
+Deno.test("the confirmation lists the security groups the launch will use, each once; a refused review or launch shows the form", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const path = `/launch/${world.science.id}/${world.config.id}`;
+	const review = await request(deps.app, path, {
+		user: "alice",
+		form: {
+			intent: "review",
+			instanceType: "t2.micro",
+			securityGroups: [world.sgOptional.sgId, world.sgOptional.sgId],
+		},
+	});
+	assert.equal(review.status, 200);
+	assert.match(
+		await review.text(),
+		new RegExp(`<dt>Security groups</dt><dd class="mono small">${world.sgDefault.sgId}, ${world.sgOptional.sgId}</dd>`),
+	);
+	for (const intent of ["review", "launch"]) {
+		const refused = await request(deps.app, path, {
+			user: "alice",
+			form: { intent, instanceType: "t2.micro", securityGroups: ["sg-0000000000000000f"] },
+		});
+		assert.equal(refused.status, 422, intent);
+		const html = await refused.text();
+		assert.match(html, /Choose only security groups your group offers/, intent);
+		assert.match(html, /not offered by science: sg-0000000000000000f/, intent);
+	}
+});
+
+Deno.test("/launch lists the groups the viewer may launch into, and its navigation agrees", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const one = await request(deps.app, "/launch", { user: "alice" });
+	assert.equal(one.status, 302);
+	assert.equal(one.headers.get("Location"), `/launch/${world.science.id}`);
+
+	await addMember(deps.db, world.alice.id, world.ops.id);
+	await addConfig(deps.db, "Ops tools", { types: [world.types["t2.micro"]!.id], groups: [world.ops.id] });
+	const two = await (await request(deps.app, "/launch", { user: "alice" })).text();
+	assert.match(two, new RegExp(`<a class="card" href="/launch/${world.science.id}"><h3>science</h3>`));
+	assert.match(two, new RegExp(`<a class="card" href="/launch/${world.ops.id}"><h3>ops</h3>`));
+	assert.match(two, /<a href="\/launch" aria-current="page">Launch<\/a>/);
+
+	const none = await (await request(deps.app, "/launch", { user: "mia" })).text();
+	assert.match(none, /You cannot launch anything yet\./);
+	assert.match(none, /No launches authorized/);
+	assert.doesNotMatch(none, />Launch<\/a>/);
 });
