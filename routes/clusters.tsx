@@ -28,7 +28,7 @@ import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext } from "./env.ts";
 import { methodNotAllowed, rerenderRefusal } from "./errors.tsx";
 import { unknownResource, visibleResource } from "./resources.ts";
-import { CsrfField, describedBy, Field, StateBadge } from "./ui/components.tsx";
+import { CsrfField, describedBy, Field, LiveRegion, StateBadge } from "./ui/components.tsx";
 import { formatDuration, formatRate, formatTime } from "./ui/format.ts";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
@@ -53,7 +53,7 @@ function Estimate(props: { deps: Deps; values: ClusterFormValues }) {
 		})
 		: undefined;
 	return (
-		<div id="cluster-estimate" class="panel" aria-live="polite">
+		<div id="cluster-estimate" class="panel">
 			<h3>Cost estimate*</h3>
 			{!estimate
 				? <p class="muted">Choose a type and {MIN_CORE_NODES}–{MAX_CORE_NODES} core nodes.</p>
@@ -247,8 +247,12 @@ export function ClusterForm(
 				</div>
 			</form>
 			<div>
-				<Estimate deps={props.deps} values={v} />
-				<TypeInfo deps={props.deps} type={v.instanceType} os="linux" emr />
+				<LiveRegion>
+					<Estimate deps={props.deps} values={v} />
+				</LiveRegion>
+				<LiveRegion>
+					<TypeInfo deps={props.deps} type={v.instanceType} os="linux" emr />
+				</LiveRegion>
 			</div>
 		</div>
 	);

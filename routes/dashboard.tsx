@@ -12,7 +12,7 @@ import { ClusterTable } from "./clusters.tsx";
 import type { Deps } from "../lib/deps.ts";
 import { requestUserRefresh } from "../lib/user_refresh.ts";
 import { type AppEnv, launchHrefFor, pageContext } from "./env.ts";
-import { EmptyState } from "./ui/components.tsx";
+import { EmptyState, LiveRegion } from "./ui/components.tsx";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
@@ -40,7 +40,6 @@ async function MyInstances(props: { deps: Deps; viewer: Viewer; launchHref: stri
 	return (
 		<section
 			id="my-instances"
-			aria-live="polite"
 			{...(waiting.length
 				? { "hx-get": "/dashboard/instances", "hx-trigger": "every 5s", "hx-swap": "outerHTML" }
 				: {})}
@@ -114,7 +113,7 @@ export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
 					{ctx.launchHref && <a class="btn primary" href={ctx.launchHref}>Launch</a>}
 				</div>
 				<h2>My instances</h2>
-				{await MyInstances({ deps, viewer, launchHref: ctx.launchHref })}
+				<LiveRegion>{await MyInstances({ deps, viewer, launchHref: ctx.launchHref })}</LiveRegion>
 				{await MyClusters({ deps, viewer })}
 				<p class="muted small">
 					Costs are estimates from on-demand prices{deps.settings.AWS_DISCOUNT > 0 ? " after your discount" : ""}.

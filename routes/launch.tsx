@@ -34,7 +34,7 @@ import { sanitizeDescription } from "../lib/sanitize.ts";
 import type { Group } from "../lib/db/users.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
-import { CsrfField, describedBy, EmptyState, Field } from "./ui/components.tsx";
+import { CsrfField, describedBy, EmptyState, Field, LiveRegion } from "./ui/components.tsx";
 import { TypeInfo } from "./ui/TypeInfo.tsx";
 import { ClusterForm, type ClusterFormValues, estimateFragment, postClusterForm } from "./clusters.tsx";
 import { formatRate, formatTime } from "./ui/format.ts";
@@ -162,7 +162,9 @@ function InstanceForm(
 					<a href={`/launch/${props.group.id}`}>Back</a>
 				</div>
 			</form>
-			<TypeInfo deps={props.deps} type={selected} os={props.config.os} />
+			<LiveRegion>
+				<TypeInfo deps={props.deps} type={selected} os={props.config.os} />
+			</LiveRegion>
 		</div>
 	);
 }
@@ -234,7 +236,6 @@ async function LaunchStatus(props: { deps: Deps; launch: Launch; config: Softwar
 	return (
 		<section
 			id="launch-status"
-			aria-live="polite"
 			{...(live ? { "hx-get": `/launches/${launch.id}/status`, "hx-trigger": "every 2s", "hx-swap": "outerHTML" } : {})}
 			data-status={launch.status}
 		>
@@ -533,7 +534,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 					{formatTime(launch.createdAt, deps.settings.TIME_ZONE)}. You can close this page: the launch goes on, and your
 					dashboard shows it.
 				</p>
-				{await LaunchStatus({ deps, launch, config })}
+				<LiveRegion>{await LaunchStatus({ deps, launch, config })}</LiveRegion>
 			</Layout>,
 		));
 	});

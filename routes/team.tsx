@@ -19,7 +19,7 @@ import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { seesEverything } from "../lib/permissions.ts";
 import { type AppEnv, pageContext } from "./env.ts";
-import { ChartIsland, EmptyState, Pager, STATE_COLORS } from "./ui/components.tsx";
+import { ChartIsland, EmptyState, LiveRegion, Pager, STATE_COLORS } from "./ui/components.tsx";
 import { formatRate } from "./ui/format.ts";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
@@ -84,7 +84,7 @@ async function TeamTable(props: { deps: Deps; viewer: Viewer; filters: TeamFilte
 		new Date(now.getTime() - ENDED_VISIBLE_MS),
 	);
 	return (
-		<section id="team-table" aria-live="polite">
+		<section id="team-table">
 			{total === 0
 				? (
 					<EmptyState title="No instances match.">
@@ -272,7 +272,7 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 						<button type="submit">Filter</button>
 					</noscript>
 				</form>
-				{await TeamTable({ deps, viewer, filters, page })}
+				<LiveRegion>{await TeamTable({ deps, viewer, filters, page })}</LiveRegion>
 				{clusters.length > 0 && (
 					<>
 						<h2>Clusters</h2>

@@ -13,9 +13,9 @@ import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { moto } from "./_helpers/moto.ts";
-import { addConfig, addGroup, addInstance, addMember, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addGroup, addInstance, addLaunch, addMember, seedWorld } from "./_helpers/seed.ts";
 import { holdWriteLock } from "./_helpers/db_lock.ts";
-import { instances } from "../lib/db/schema.ts";
+import { instances, launches } from "../lib/db/schema.ts";
 import { eq } from "drizzle-orm";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
 
@@ -355,3 +355,33 @@ browserTest(
 		}
 	},
 );
+
+browserTest("the launch page's live region stays in place while its polled content is swapped", async () => {
+	// No AWS here: the launch's step is written to the database as the poller would.
+	const deps = await createTestDeps();
+	const server = serve(deps);
+	const browser = await launchBrowser();
+	try {
+		const world = await seedWorld(deps.db);
+		const launch = await addLaunch(deps.db, {
+			userId: world.alice.id,
+			groupId: world.science.id,
+			configId: world.config.id,
+			step: "Waiting for a worker",
+		});
+		const { page, errors } = await signedIn(browser, "alice");
+		await page.goto(`${server.url}/launches/${launch.id}`);
+		await page.locator("#launch-status").getByText("Waiting for a worker…").waitFor();
+		// A mark only the element first rendered carries: lost if the region itself is replaced.
+		await page.locator("[aria-live]").evaluate((region) => region.setAttribute("data-first-render", ""));
+		await deps.db.update(launches).set({ step: "Submitting the stack" }).where(eq(launches.id, launch.id));
+		await page.locator("#launch-status").getByText("Submitting the stack…").waitFor({ timeout: 10_000 });
+		assert.equal(await page.locator("[aria-live]").count(), 1);
+		assert.equal(await page.locator('[aria-live="polite"][data-first-render] > #launch-status').count(), 1);
+		assert.deepEqual(errors, []);
+	} finally {
+		await browser.close();
+		await server.close();
+		await deps[Symbol.asyncDispose]();
+	}
+});
