@@ -42,6 +42,7 @@ import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { CLUSTER_TEMPLATE, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../fixtures/mod.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
+import { formList, parseId } from "./params.ts";
 import { respondError } from "./errors.tsx";
 import { CsrfField, EmptyState } from "./ui/components.tsx";
 import { Checkbox, CheckList, SelectField, TextArea, TextInput } from "./ui/forms.tsx";
@@ -94,13 +95,13 @@ async function formValues(c: AppContext): Promise<FormValues> {
 }
 
 const str = (v: FormValues, key: string) => typeof v[key] === "string" ? v[key] as string : "";
-const list = (v: FormValues, key: string) =>
-	Array.isArray(v[key]) ? v[key] as string[] : typeof v[key] === "string" ? [v[key] as string] : [];
 const ids = (values: number[]) => new Set(values.map(String));
 
-function parseId(value: string): number {
-	if (!/^\d{1,9}$/.test(value)) throw new UserError(404, "No such item");
-	return Number(value);
+/** The id of an admin URL; a malformed one names nothing, so 404. */
+function itemId(value: string): number {
+	const id = parseId(value);
+	if (id === undefined) throw new UserError(404, "No such item");
+	return id;
 }
 
 function DeleteButton(props: { action: string; what: string; csrf: string }) {
@@ -289,7 +290,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Default security groups"
 						name="defaultSecurityGroups"
 						options={sgOptions}
-						selected={new Set(list(values, "defaultSecurityGroups"))}
+						selected={new Set(formList(values.defaultSecurityGroups))}
 						errors={errors}
 						hint="Always attached; at most 5."
 					/>
@@ -297,7 +298,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Optional security groups"
 						name="optionalSecurityGroups"
 						options={sgOptions}
-						selected={new Set(list(values, "optionalSecurityGroups"))}
+						selected={new Set(formList(values.optionalSecurityGroups))}
 						errors={errors}
 						hint="Users may add these at launch."
 					/>
@@ -305,7 +306,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Excluded instance types"
 						name="excludedTypes"
 						options={types.map((t) => ({ value: String(t.id), label: t.name }))}
-						selected={new Set(list(values, "excludedTypes"))}
+						selected={new Set(formList(values.excludedTypes))}
 						errors={errors}
 					/>
 					<Checkbox label="May launch EMR clusters" name="emrAccess" checked={str(values, "emrAccess") === "on"} />
@@ -328,7 +329,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 	};
 	app.get("/admin/groups/new", (c) => groupForm(c, undefined, {}, {}));
 	app.get("/admin/groups/:id", async (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		const group = await getGroup(deps.db, id);
 		if (!group) throw new UserError(404, "No such group");
 		const [defaults, optional, excluded] = await Promise.all([
@@ -357,9 +358,9 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		const input = {
 			...values,
 			emrAccess: str(values, "emrAccess") === "on",
-			defaultSecurityGroups: list(values, "defaultSecurityGroups"),
-			optionalSecurityGroups: list(values, "optionalSecurityGroups"),
-			excludedTypes: list(values, "excludedTypes"),
+			defaultSecurityGroups: formList(values.defaultSecurityGroups),
+			optionalSecurityGroups: formList(values.optionalSecurityGroups),
+			excludedTypes: formList(values.excludedTypes),
 		};
 		return await saving(
 			c,
@@ -369,9 +370,9 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		);
 	};
 	app.post("/admin/groups/new", (c) => postGroup(c, undefined));
-	app.post("/admin/groups/:id", (c) => postGroup(c, parseId(c.req.param("id"))));
+	app.post("/admin/groups/:id", (c) => postGroup(c, itemId(c.req.param("id"))));
 	app.post("/admin/groups/:id/delete", (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		return deleting(c, () => deleteGroup(deps.db, id), `/admin/groups/${id}`, "/admin/groups", "Group");
 	});
 
@@ -472,7 +473,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Compatible instance types"
 						name="compatibleTypes"
 						options={types.map((t) => ({ value: String(t.id), label: t.name }))}
-						selected={new Set(list(values, "compatibleTypes"))}
+						selected={new Set(formList(values.compatibleTypes))}
 						errors={errors}
 						hint={unknownPrices.length ? `No price in the pricing file for: ${unknownPrices.join(", ")}` : undefined}
 						empty="Add instance types first."
@@ -481,7 +482,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Permitted groups"
 						name="permittedGroups"
 						options={groups.map((g) => ({ value: String(g.id), label: g.name }))}
-						selected={new Set(list(values, "permittedGroups"))}
+						selected={new Set(formList(values.permittedGroups))}
 						errors={errors}
 					/>
 					<h3>Instance</h3>
@@ -613,7 +614,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 			{},
 		));
 	app.get("/admin/configs/:id", async (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		const config = await getConfig(deps.db, id);
 		if (!config) throw new UserError(404, "No such configuration");
 		const [types, groups] = await Promise.all([compatibleTypeIds(deps.db, id), permittedGroupIds(deps.db, id)]);
@@ -631,8 +632,8 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		const input = {
 			...values,
 			hasProgressBar: str(values, "hasProgressBar") === "on",
-			compatibleTypes: list(values, "compatibleTypes"),
-			permittedGroups: list(values, "permittedGroups"),
+			compatibleTypes: formList(values.compatibleTypes),
+			permittedGroups: formList(values.permittedGroups),
 		};
 		return await saving(
 			c,
@@ -642,9 +643,9 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		);
 	};
 	app.post("/admin/configs/new", (c) => postConfig(c, undefined));
-	app.post("/admin/configs/:id", (c) => postConfig(c, parseId(c.req.param("id"))));
+	app.post("/admin/configs/:id", (c) => postConfig(c, itemId(c.req.param("id"))));
 	app.post("/admin/configs/:id/delete", (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		return deleting(c, () => deleteConfig(deps.db, id), `/admin/configs/${id}`, "/admin/configs", "Configuration");
 	});
 
@@ -774,7 +775,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		};
 		app.get(kind.path, (c) => render(c, undefined, {}, {}));
 		app.get(`${kind.path}/:id`, async (c) => {
-			const id = parseId(c.req.param("id"));
+			const id = itemId(c.req.param("id"));
 			const row = (await kind.load()).find((r) => r.id === id);
 			if (!row) throw new UserError(404, `No such ${kind.what.toLowerCase()}`);
 			return await render(c, id, row.values, {});
@@ -792,9 +793,9 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 			);
 		};
 		app.post(`${kind.path}/new`, (c) => post(c, undefined));
-		app.post(`${kind.path}/:id`, (c) => post(c, parseId(c.req.param("id"))));
+		app.post(`${kind.path}/:id`, (c) => post(c, itemId(c.req.param("id"))));
 		app.post(`${kind.path}/:id/delete`, (c) => {
-			const id = parseId(c.req.param("id"));
+			const id = itemId(c.req.param("id"));
 			return deleting(c, () => kind.remove(id), `${kind.path}/${id}`, kind.path, kind.what);
 		});
 	}
@@ -882,7 +883,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Manual group memberships"
 						name="groups"
 						options={groups.map((g) => ({ value: String(g.id), label: g.name }))}
-						selected={new Set(list(values, "groups"))}
+						selected={new Set(formList(values.groups))}
 						errors={errors}
 						hint={directory.length ? `From the directory (managed at sign-in): ${directory.join(", ")}` : undefined}
 					/>
@@ -895,19 +896,19 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		));
 	};
 	app.get("/admin/users/:id", async (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		const user = await getUser(deps.db, id);
 		if (!user) throw new UserError(404, "No such user");
 		const memberships = (await listMemberships(deps.db)).filter((m) => m.userId === id && m.source === "manual");
 		return await userForm(c, id, { role: user.role, groups: memberships.map((m) => String(m.groupId)) }, {});
 	});
 	app.post("/admin/users/:id", async (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		const values = await formValues(c);
 		return await saving(
 			c,
 			async () => {
-				await saveUser(deps.db, id, { role: str(values, "role"), groups: list(values, "groups") });
+				await saveUser(deps.db, id, { role: str(values, "role"), groups: formList(values.groups) });
 				return "/admin/users";
 			},
 			(errors) => userForm(c, id, values, errors),

@@ -34,6 +34,7 @@ import { sanitizeDescription } from "../lib/sanitize.ts";
 import type { Group } from "../lib/db/users.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
+import { formList, parseId } from "./params.ts";
 import { CsrfField, describedBy, EmptyState, Field, LiveRegion } from "./ui/components.tsx";
 import { TypeInfo } from "./ui/TypeInfo.tsx";
 import { ClusterForm, type ClusterFormValues, estimateFragment, postClusterForm } from "./clusters.tsx";
@@ -43,13 +44,15 @@ import { renderFragment, renderPage } from "./ui/render.tsx";
 
 /** The group and configuration of a wizard URL, after the entitlement checks. */
 export async function wizardTarget(deps: Deps, viewer: Viewer, groupId: string, configId?: string) {
-	const group = /^\d{1,9}$/.test(groupId) ? await getGroup(deps.db, Number(groupId)) : undefined;
+	const groupNumber = parseId(groupId);
+	const group = groupNumber === undefined ? undefined : await getGroup(deps.db, groupNumber);
 	if (!group) throw new UserError(404, "No such group");
 	if (!viewer.groupIds.includes(group.id)) {
 		throw new UserError(403, `You are not a member of "${group.name}", so you cannot launch with its settings.`);
 	}
 	if (configId === undefined) return { group, config: undefined };
-	const config = /^\d{1,9}$/.test(configId) ? await getConfig(deps.db, Number(configId)) : undefined;
+	const configNumber = parseId(configId);
+	const config = configNumber === undefined ? undefined : await getConfig(deps.db, configNumber);
 	if (!config || !(await permittedGroupIds(deps.db, config.id)).includes(group.id)) {
 		throw new UserError(403, `That software configuration is not available to "${group.name}".`);
 	}
@@ -167,11 +170,6 @@ function InstanceForm(
 			</LiveRegion>
 		</div>
 	);
-}
-
-function formList(value: unknown): string[] {
-	if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
-	return typeof value === "string" ? [value] : [];
 }
 
 /** Whether the viewer may see a launch: the launcher, a manager or an admin. */

@@ -7,18 +7,12 @@ import { Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
 import { burnRate } from "../lib/billing.ts";
 import { listGroups } from "../lib/db/catalog.ts";
-import {
-	ENDED_STATES,
-	stateCounts,
-	type TeamFilters,
-	teamInstanceRows,
-	type TeamScope,
-	usersInScope,
-} from "../lib/db/instances.ts";
+import { ENDED_STATES, stateCounts, type TeamFilters, teamInstanceRows, usersInScope } from "../lib/db/instances.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { seesEverything } from "../lib/permissions.ts";
+import { viewerScope } from "../lib/permissions.ts";
 import { type AppEnv, pageContext } from "./env.ts";
+import { idFilter } from "./params.ts";
 import { ChartIsland, EmptyState, LiveRegion, Pager, STATE_COLORS } from "./ui/components.tsx";
 import { formatRate } from "./ui/format.ts";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
@@ -31,10 +25,6 @@ import { ClusterTable } from "./clusters.tsx";
 export const TEAM_PAGE_SIZE = 25;
 const STATE_FILTERS = ["", "running", "stopped", "transitioning", "ended"] as const;
 
-export function teamScope(viewer: Viewer): TeamScope {
-	return { everyone: seesEverything(viewer), viewerId: viewer.id, groupIds: viewer.groupIds };
-}
-
 /** The team filters from the query string; anything malformed is a 400 with what is wrong. */
 export function parseTeamQuery(query: Record<string, string>): { filters: TeamFilters; page: number } {
 	const state = query.state ?? "";
@@ -44,12 +34,6 @@ export function parseTeamQuery(query: Record<string, string>): { filters: TeamFi
 			`Unknown state filter "${state.slice(0, 30)}": use running, stopped, transitioning or ended`,
 		);
 	}
-	const id = (name: string) => {
-		const value = query[name];
-		if (value === undefined || value === "") return undefined;
-		if (!/^\d{1,9}$/.test(value)) throw new UserError(400, `The ${name} filter must be an id number`);
-		return Number(value);
-	};
 	const search = (query.q ?? "").trim();
 	if (search.length > 100) throw new UserError(400, "The search text is too long (at most 100 characters)");
 	const pageText = query.page ?? "1";
@@ -57,7 +41,12 @@ export function parseTeamQuery(query: Record<string, string>): { filters: TeamFi
 		throw new UserError(400, "The page must be a positive number");
 	}
 	return {
-		filters: { state: state || undefined, ownerId: id("owner"), groupId: id("group"), search: search || undefined },
+		filters: {
+			state: state || undefined,
+			ownerId: idFilter(query, "owner"),
+			groupId: idFilter(query, "group"),
+			search: search || undefined,
+		},
 		page: Number(pageText),
 	};
 }
@@ -78,7 +67,7 @@ async function TeamTable(props: { deps: Deps; viewer: Viewer; filters: TeamFilte
 	const now = deps.clock();
 	const { rows, total } = await teamInstanceRows(
 		deps.db,
-		teamScope(viewer),
+		viewerScope(viewer),
 		props.filters,
 		{ offset: (props.page - 1) * TEAM_PAGE_SIZE, limit: TEAM_PAGE_SIZE },
 		new Date(now.getTime() - ENDED_VISIBLE_MS),
@@ -132,7 +121,7 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 		if (c.req.header("HX-Request")) {
 			return c.html(renderFragment(await TeamTable({ deps, viewer, filters, page })));
 		}
-		const scope = teamScope(viewer);
+		const scope = viewerScope(viewer);
 		const [ctx, counts, everyoneCounts, burn, owners, groups] = await Promise.all([
 			pageContext(c, deps),
 			stateCounts(deps.db, scope),
