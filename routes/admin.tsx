@@ -132,7 +132,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 	app.use("/admin", guard);
 	app.use("/admin/*", guard);
 
-	/** Runs a save; on a 422 re-renders the form with the field errors instead of failing. */
+	/** Runs a save; on a 422 re-renders the form (at 422) with the field errors instead of failing. */
 	const saving = async (
 		c: AppContext,
 		save: () => Promise<string>,
@@ -145,11 +145,10 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 			return c.redirect(to, 303);
 		} catch (error) {
 			if (error instanceof UserError && error.status === 422) {
-				const response = await rerender({
+				return await rerender({
 					...error.fields,
 					...(Object.keys(error.fields).length ? {} : { form: error.message }),
 				});
-				return new Response(response.body, { status: 422, headers: response.headers });
 			}
 			throw error;
 		}
@@ -242,11 +241,18 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		));
 	});
 
-	const groupForm = async (c: AppContext, id: number | undefined, values: FormValues, errors: Errors) => {
+	const groupForm = async (
+		c: AppContext,
+		id: number | undefined,
+		values: FormValues,
+		errors: Errors,
+		status: 200 | 422 = 200,
+	) => {
 		const ctx = await pageContext(c, deps);
 		const [sgs, types] = await Promise.all([listSecurityGroups(deps.db), listInstanceTypes(deps.db)]);
 		const action = id === undefined ? "/admin/groups/new" : `/admin/groups/${id}`;
 		const sgOptions = sgs.map((s) => ({ value: String(s.id), label: `${s.name || s.sgId} (${s.sgId})` }));
+		c.status(status);
 		return c.html(renderPage(
 			<AdminPage ctx={ctx} title={id === undefined ? "New group" : str(values, "name")}>
 				<h2>{id === undefined ? "New group" : `Group ${str(values, "name")}`}</h2>
@@ -365,7 +371,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		return await saving(
 			c,
 			async () => `/admin/groups/${await saveGroup(deps.db, id, input)}`,
-			(errors) => groupForm(c, id, values, errors),
+			(errors) => groupForm(c, id, values, errors, 422),
 			"Group saved.",
 		);
 	};
@@ -418,11 +424,18 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		));
 	});
 
-	const configForm = async (c: AppContext, id: number | undefined, values: FormValues, errors: Errors) => {
+	const configForm = async (
+		c: AppContext,
+		id: number | undefined,
+		values: FormValues,
+		errors: Errors,
+		status: 200 | 422 = 200,
+	) => {
 		const ctx = await pageContext(c, deps);
 		const [types, groups] = await Promise.all([listInstanceTypes(deps.db), listGroups(deps.db)]);
 		const action = id === undefined ? "/admin/configs/new" : `/admin/configs/${id}`;
 		const unknownPrices = types.filter((t) => !deps.pricing.typeInfo(t.name)).map((t) => t.name);
+		c.status(status);
 		return c.html(renderPage(
 			<AdminPage ctx={ctx} title={id === undefined ? "New configuration" : str(values, "name")}>
 				<h2>{id === undefined ? "New software configuration" : `Configuration ${str(values, "name")}`}</h2>
@@ -638,7 +651,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		return await saving(
 			c,
 			async () => `/admin/configs/${await saveConfig(deps.db, saveAs ? undefined : id, input)}`,
-			(errors) => configForm(c, id, values, errors),
+			(errors) => configForm(c, id, values, errors, 422),
 			saveAs ? "Configuration saved as a new configuration." : "Configuration saved.",
 		);
 	};
@@ -705,10 +718,17 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		},
 	];
 	for (const kind of kinds) {
-		const render = async (c: AppContext, editing: number | "new" | undefined, values: FormValues, errors: Errors) => {
+		const render = async (
+			c: AppContext,
+			editing: number | "new" | undefined,
+			values: FormValues,
+			errors: Errors,
+			status: 200 | 422 = 200,
+		) => {
 			const ctx = await pageContext(c, deps);
 			const rows = await kind.load();
 			const action = editing === undefined || editing === "new" ? `${kind.path}/new` : `${kind.path}/${editing}`;
+			c.status(status);
 			return c.html(renderPage(
 				<AdminPage ctx={ctx} title={kind.title}>
 					<h2>{kind.title}</h2>
@@ -788,7 +808,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 					await kind.save(id, values);
 					return kind.path;
 				},
-				(errors) => render(c, id ?? "new", values, errors),
+				(errors) => render(c, id ?? "new", values, errors, 422),
 				`${kind.what} saved.`,
 			);
 		};
@@ -852,7 +872,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 			</AdminPage>,
 		));
 	});
-	const userForm = async (c: AppContext, id: number, values: FormValues, errors: Errors) => {
+	const userForm = async (c: AppContext, id: number, values: FormValues, errors: Errors, status: 200 | 422 = 200) => {
 		const ctx = await pageContext(c, deps);
 		const user = await getUser(deps.db, id);
 		if (!user) throw new UserError(404, "No such user");
@@ -860,6 +880,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		const directory = memberships.filter((m) => m.userId === id && m.source === "directory").map((m) =>
 			groups.find((g) => g.id === m.groupId)?.name
 		);
+		c.status(status);
 		return c.html(renderPage(
 			<AdminPage ctx={ctx} title={user.username}>
 				<h2>User {user.username}</h2>
@@ -911,7 +932,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 				await saveUser(deps.db, id, { role: str(values, "role"), groups: formList(values.groups) });
 				return "/admin/users";
 			},
-			(errors) => userForm(c, id, values, errors),
+			(errors) => userForm(c, id, values, errors, 422),
 			"User saved.",
 		);
 	});

@@ -21,7 +21,7 @@ import { Layout } from "./ui/Layout.tsx";
 import { renderPage } from "./ui/render.tsx";
 
 /** A validated report query. */
-export interface BillingQuery {
+interface BillingQuery {
 	from: Temporal.PlainDate;
 	to: Temporal.PlainDate;
 	filters: BillFilters;
@@ -40,7 +40,7 @@ function parseDate(value: string, name: string): Temporal.PlainDate {
  * Parses and checks the report's query: real dates (from not after to, at most ten years), filters
  * that are ids, and only users and groups the viewer may see (a 403 otherwise).
  */
-export async function parseBillingQuery(
+async function parseBillingQuery(
 	deps: Deps,
 	viewer: Viewer,
 	query: Record<string, string>,

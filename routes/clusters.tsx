@@ -34,7 +34,7 @@ import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 import { TypeInfo } from "./ui/TypeInfo.tsx";
 
-export const CLUSTER_ID = /^j-[0-9A-Za-z]{1,32}$/;
+const CLUSTER_ID = /^j-[0-9A-Za-z]{1,32}$/;
 
 /** The form's fields as submitted (strings), for re-rendering. */
 export type ClusterFormValues = Record<string, string>;
@@ -289,8 +289,7 @@ export async function postClusterForm(
 		return c.redirect(`/launches/${launch.id}`, 303);
 	} catch (error) {
 		if (error instanceof UserError && error.status === 422) {
-			const response = await rerender(values, { ...error.fields }, error.message);
-			return new Response(response.body, { status: 422, headers: response.headers });
+			return await rerender(values, { ...error.fields }, error.message);
 		}
 		throw error;
 	}

@@ -6,7 +6,7 @@ import { type Handler, Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
 import { launchableGroupIds } from "../lib/db/catalog.ts";
 import { activeLaunches, recentLaunches } from "../lib/db/launches.ts";
-import { ownedInstanceRows } from "../lib/db/instances.ts";
+import { ENDED_VISIBLE_MS, ownedInstanceRows } from "../lib/db/instances.ts";
 import { ownedClusterRows } from "../lib/db/clusters.ts";
 import { ClusterTable } from "./clusters.tsx";
 import type { Deps } from "../lib/deps.ts";
@@ -16,9 +16,6 @@ import { EmptyState, LiveRegion } from "./ui/components.tsx";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
-
-/** Ended instances stay on the dashboard (greyed) this long, then only billing and admin show them. */
-export const ENDED_VISIBLE_MS = 24 * 3_600_000;
 
 /**
  * The viewer's instances, with their launches still on the way (polled until none is left) and

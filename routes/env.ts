@@ -8,7 +8,7 @@ import type { Deps } from "../lib/deps.ts";
 import { SYNC_JOB_NAME } from "../jobs/sync_aws.ts";
 
 /** Hono variables set by the middleware. */
-export interface AppVariables {
+interface AppVariables {
 	requestId: string;
 	remoteAddress: string;
 	viewer: Viewer;
@@ -16,7 +16,7 @@ export interface AppVariables {
 }
 
 /** On Deno, hono's `c.env` is the serve handler info (the peer address). */
-export interface AppBindings {
+interface AppBindings {
 	remoteAddr?: { hostname: string; port: number; transport: string };
 }
 

@@ -8,7 +8,7 @@ import { STATIC_VERSION } from "../static/mod.ts";
 export const HTMX_ERRORS_ID = "htmx-errors";
 
 /** Whether the client wants JSON (API callers and the seed's ajax URLs without htmx). */
-export function wantsJson(c: AppContext): boolean {
+function wantsJson(c: AppContext): boolean {
 	if (c.req.header("HX-Request")) return false;
 	const accept = c.req.header("Accept") ?? "";
 	return accept.includes("application/json") || (c.req.path.startsWith("/ajax/") && !accept.includes("text/html"));

@@ -43,7 +43,7 @@ import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 
 /** The group and configuration of a wizard URL, after the entitlement checks. */
-export async function wizardTarget(deps: Deps, viewer: Viewer, groupId: string, configId?: string) {
+async function wizardTarget(deps: Deps, viewer: Viewer, groupId: string, configId?: string) {
 	const groupNumber = parseId(groupId);
 	const group = groupNumber === undefined ? undefined : await getGroup(deps.db, groupNumber);
 	if (!group) throw new UserError(404, "No such group");

@@ -7,7 +7,14 @@ import { Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
 import { burnRate } from "../lib/billing.ts";
 import { listGroups } from "../lib/db/catalog.ts";
-import { ENDED_STATES, stateCounts, type TeamFilters, teamInstanceRows, usersInScope } from "../lib/db/instances.ts";
+import {
+	ENDED_STATES,
+	ENDED_VISIBLE_MS,
+	stateCounts,
+	type TeamFilters,
+	teamInstanceRows,
+	usersInScope,
+} from "../lib/db/instances.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { viewerScope } from "../lib/permissions.ts";
@@ -18,15 +25,14 @@ import { formatRate } from "./ui/format.ts";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
-import { ENDED_VISIBLE_MS } from "./dashboard.tsx";
 import { teamClusterRows } from "../lib/db/clusters.ts";
 import { ClusterTable } from "./clusters.tsx";
 
-export const TEAM_PAGE_SIZE = 25;
+const TEAM_PAGE_SIZE = 25;
 const STATE_FILTERS = ["", "running", "stopped", "transitioning", "ended"] as const;
 
 /** The team filters from the query string; anything malformed is a 400 with what is wrong. */
-export function parseTeamQuery(query: Record<string, string>): { filters: TeamFilters; page: number } {
+function parseTeamQuery(query: Record<string, string>): { filters: TeamFilters; page: number } {
 	const state = query.state ?? "";
 	if (!(STATE_FILTERS as readonly string[]).includes(state)) {
 		throw new UserError(

@@ -10,6 +10,9 @@ export type NewInstance = typeof instances.$inferInsert;
 /** States after which an instance no longer exists in AWS. */
 export const ENDED_STATES = ["terminated", "vanished"];
 
+/** Ended instances and clusters stay on the dashboard and team view this long, then only billing and admin show them. */
+export const ENDED_VISIBLE_MS = 24 * 3_600_000;
+
 export async function getInstance(db: Db, id: string): Promise<Instance | undefined> {
 	return await db.query.instances.findFirst({ where: eq(instances.id, id) });
 }
