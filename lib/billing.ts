@@ -4,15 +4,8 @@
  * rate times the exact time inside the report's range; there is no rounding up to whole hours.
  */
 import type { Db } from "./db/client.ts";
-import {
-	type BillFilters,
-	type BillRow,
-	type BillScope,
-	billsOverlapping,
-	closeBill,
-	openBill,
-	openBills,
-} from "./db/bills.ts";
+import { type BillFilters, type BillRow, billsOverlapping, closeBill, openBill, openBills } from "./db/bills.ts";
+import type { TeamScope } from "./db/scope.ts";
 import type { Group } from "./db/users.ts";
 import type { Price, Pricing } from "./pricing.ts";
 import type { Settings } from "./settings.ts";
@@ -146,7 +139,7 @@ function addTo(map: Map<string, Totals>, key: string, hours: number, cost: numbe
 /** Builds the billing report for a range, scope and filters from the billed periods. */
 export async function buildReport(
 	db: Db,
-	query: { scope: BillScope; range: ReportRange; filters?: BillFilters; timeZone: string; now: Date },
+	query: { scope: TeamScope; range: ReportRange; filters?: BillFilters; timeZone: string; now: Date },
 ): Promise<Report> {
 	const { start, end } = rangeInstants(query.range, query.timeZone, query.now);
 	const bills = end.getTime() > start.getTime()
@@ -212,7 +205,7 @@ export interface BurnRate {
 	unknown: number;
 }
 
-export async function burnRate(db: Db, scope: BillScope): Promise<BurnRate> {
+export async function burnRate(db: Db, scope: TeamScope): Promise<BurnRate> {
 	const burn: BurnRate = { total: 0, byUser: new Map(), byGroup: new Map(), unknown: 0 };
 	for (const bill of await openBills(db, scope)) {
 		if (bill.hourlyRate === null) {
@@ -235,7 +228,7 @@ export async function burnRate(db: Db, scope: BillScope): Promise<BurnRate> {
 /** Month-to-date spend per group, in the configured time zone. */
 export async function monthToDate(
 	db: Db,
-	scope: BillScope,
+	scope: TeamScope,
 	timeZone: string,
 	now: Date,
 ): Promise<Map<string, Totals>> {

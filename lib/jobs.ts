@@ -5,6 +5,7 @@
  */
 import { acquireLease, releaseLease } from "./db/leases.ts";
 import type { Deps } from "./deps.ts";
+import { AwsError } from "./errors.ts";
 
 /** A periodic job: a plain function plus its schedule. */
 export interface Job {
@@ -48,18 +49,61 @@ export async function runJob(deps: Deps, job: Job, options: { scheduled: boolean
 		return "skipped";
 	}
 	const started = performance.now();
-	let error: string | undefined;
+	let error: { raw: string; notice: string } | undefined;
 	try {
 		await job.run(deps);
 	} catch (e) {
-		error = (e as Error).message || String(e);
-		deps.log.web.error("job {job} failed: {message}", { job: job.name, message: error });
+		error = { raw: (e as Error).message || String(e), notice: failureNotice(e) };
+		deps.log.web.error("job {job} failed: {message}", { job: job.name, message: error.raw });
 	} finally {
 		await releaseLease(deps.db, job.name, deps.holder, { finishedAt: deps.clock(), error });
 		deps.metrics.jobDuration.observe({ job: job.name }, (performance.now() - started) / 1000);
 		deps.metrics.jobRuns.inc({ job: job.name, outcome: error === undefined ? "ok" : "failed" });
 	}
 	return error === undefined ? "ok" : "failed";
+}
+
+/** AWS error codes that mean the portal's own credentials were refused (not a missing permission). */
+const CREDENTIAL_CODES =
+	/Credential|AuthFailure|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch|ExpiredToken/i;
+
+/** What users are told of each class of failure, most serious first. */
+const NOTICES = {
+	credentials: "AWS refused the portal's credentials (an admin must configure them)",
+	denied: "AWS denied the portal a permission it needs (an admin must check its IAM policy)",
+	unanswered: "AWS did not answer",
+	throttled: "AWS was throttling the portal's requests",
+	refused: "AWS refused one of the portal's requests",
+	internal: "the portal hit an unexpected error (its log has the details)",
+} as const;
+type FailureClass = keyof typeof NOTICES;
+const BY_SEVERITY = Object.keys(NOTICES) as FailureClass[];
+
+function classOf(error: unknown): FailureClass {
+	if (!(error instanceof AwsError)) return "internal";
+	if (CREDENTIAL_CODES.test(error.code ?? "") || /credential/i.test(error.message)) return "credentials";
+	switch (error.kind) {
+		case "denied":
+			return "denied";
+		case "unavailable":
+		case "timeout":
+			return "unanswered";
+		case "throttled":
+			return "throttled";
+		default:
+			return "refused";
+	}
+}
+
+/**
+ * What users may be told about a failed run (the sync's shows in every page's banner): its class,
+ * never its message, which for AWS can hold ARNs and account ids; the raw message stays in the log
+ * and the lease for operators. A failure of several parts (AggregateError) is told by its most
+ * serious one.
+ */
+export function failureNotice(error: unknown): string {
+	const classes = (error instanceof AggregateError ? error.errors : [error]).map(classOf);
+	return NOTICES[BY_SEVERITY.find((c) => classes.includes(c)) ?? "internal"];
 }
 
 /**

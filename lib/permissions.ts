@@ -3,6 +3,7 @@
  * courtesy. "Teammate" means sharing at least one group with the resource's owner.
  */
 import type { Viewer } from "./auth.ts";
+import type { TeamScope } from "./db/scope.ts";
 
 /** Managers and admins see and control every team's resources. */
 export function seesEverything(viewer: Viewer): boolean {
@@ -26,4 +27,9 @@ export function canControl(viewer: Viewer, ownerId: number, ownerGroupIds: reado
 /** Terminate (and remove records): the owner or an admin only. */
 export function canTerminate(viewer: Viewer, ownerId: number): boolean {
 	return viewer.id === ownerId || isAdmin(viewer);
+}
+
+/** Whose resources and bills the viewer's team and billing pages cover. */
+export function viewerScope(viewer: Viewer): TeamScope {
+	return { everyone: seesEverything(viewer), viewerId: viewer.id, groupIds: viewer.groupIds };
 }

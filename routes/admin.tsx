@@ -42,6 +42,7 @@ import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { CLUSTER_TEMPLATE, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../fixtures/mod.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
+import { formList, parseId } from "./params.ts";
 import { respondError } from "./errors.tsx";
 import { CsrfField, EmptyState } from "./ui/components.tsx";
 import { Checkbox, CheckList, SelectField, TextArea, TextInput } from "./ui/forms.tsx";
@@ -94,13 +95,13 @@ async function formValues(c: AppContext): Promise<FormValues> {
 }
 
 const str = (v: FormValues, key: string) => typeof v[key] === "string" ? v[key] as string : "";
-const list = (v: FormValues, key: string) =>
-	Array.isArray(v[key]) ? v[key] as string[] : typeof v[key] === "string" ? [v[key] as string] : [];
 const ids = (values: number[]) => new Set(values.map(String));
 
-function parseId(value: string): number {
-	if (!/^\d{1,9}$/.test(value)) throw new UserError(404, "No such item");
-	return Number(value);
+/** The id of an admin URL; a malformed one names nothing, so 404. */
+function itemId(value: string): number {
+	const id = parseId(value);
+	if (id === undefined) throw new UserError(404, "No such item");
+	return id;
 }
 
 function DeleteButton(props: { action: string; what: string; csrf: string }) {
@@ -131,7 +132,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 	app.use("/admin", guard);
 	app.use("/admin/*", guard);
 
-	/** Runs a save; on a 422 re-renders the form with the field errors instead of failing. */
+	/** Runs a save; on a 422 re-renders the form (at 422) with the field errors instead of failing. */
 	const saving = async (
 		c: AppContext,
 		save: () => Promise<string>,
@@ -144,11 +145,10 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 			return c.redirect(to, 303);
 		} catch (error) {
 			if (error instanceof UserError && error.status === 422) {
-				const response = await rerender({
+				return await rerender({
 					...error.fields,
 					...(Object.keys(error.fields).length ? {} : { form: error.message }),
 				});
-				return new Response(response.body, { status: 422, headers: response.headers });
 			}
 			throw error;
 		}
@@ -241,11 +241,18 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		));
 	});
 
-	const groupForm = async (c: AppContext, id: number | undefined, values: FormValues, errors: Errors) => {
+	const groupForm = async (
+		c: AppContext,
+		id: number | undefined,
+		values: FormValues,
+		errors: Errors,
+		status: 200 | 422 = 200,
+	) => {
 		const ctx = await pageContext(c, deps);
 		const [sgs, types] = await Promise.all([listSecurityGroups(deps.db), listInstanceTypes(deps.db)]);
 		const action = id === undefined ? "/admin/groups/new" : `/admin/groups/${id}`;
 		const sgOptions = sgs.map((s) => ({ value: String(s.id), label: `${s.name || s.sgId} (${s.sgId})` }));
+		c.status(status);
 		return c.html(renderPage(
 			<AdminPage ctx={ctx} title={id === undefined ? "New group" : str(values, "name")}>
 				<h2>{id === undefined ? "New group" : `Group ${str(values, "name")}`}</h2>
@@ -289,7 +296,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Default security groups"
 						name="defaultSecurityGroups"
 						options={sgOptions}
-						selected={new Set(list(values, "defaultSecurityGroups"))}
+						selected={new Set(formList(values.defaultSecurityGroups))}
 						errors={errors}
 						hint="Always attached; at most 5."
 					/>
@@ -297,7 +304,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Optional security groups"
 						name="optionalSecurityGroups"
 						options={sgOptions}
-						selected={new Set(list(values, "optionalSecurityGroups"))}
+						selected={new Set(formList(values.optionalSecurityGroups))}
 						errors={errors}
 						hint="Users may add these at launch."
 					/>
@@ -305,7 +312,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Excluded instance types"
 						name="excludedTypes"
 						options={types.map((t) => ({ value: String(t.id), label: t.name }))}
-						selected={new Set(list(values, "excludedTypes"))}
+						selected={new Set(formList(values.excludedTypes))}
 						errors={errors}
 					/>
 					<Checkbox label="May launch EMR clusters" name="emrAccess" checked={str(values, "emrAccess") === "on"} />
@@ -328,7 +335,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 	};
 	app.get("/admin/groups/new", (c) => groupForm(c, undefined, {}, {}));
 	app.get("/admin/groups/:id", async (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		const group = await getGroup(deps.db, id);
 		if (!group) throw new UserError(404, "No such group");
 		const [defaults, optional, excluded] = await Promise.all([
@@ -357,21 +364,21 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		const input = {
 			...values,
 			emrAccess: str(values, "emrAccess") === "on",
-			defaultSecurityGroups: list(values, "defaultSecurityGroups"),
-			optionalSecurityGroups: list(values, "optionalSecurityGroups"),
-			excludedTypes: list(values, "excludedTypes"),
+			defaultSecurityGroups: formList(values.defaultSecurityGroups),
+			optionalSecurityGroups: formList(values.optionalSecurityGroups),
+			excludedTypes: formList(values.excludedTypes),
 		};
 		return await saving(
 			c,
 			async () => `/admin/groups/${await saveGroup(deps.db, id, input)}`,
-			(errors) => groupForm(c, id, values, errors),
+			(errors) => groupForm(c, id, values, errors, 422),
 			"Group saved.",
 		);
 	};
 	app.post("/admin/groups/new", (c) => postGroup(c, undefined));
-	app.post("/admin/groups/:id", (c) => postGroup(c, parseId(c.req.param("id"))));
+	app.post("/admin/groups/:id", (c) => postGroup(c, itemId(c.req.param("id"))));
 	app.post("/admin/groups/:id/delete", (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		return deleting(c, () => deleteGroup(deps.db, id), `/admin/groups/${id}`, "/admin/groups", "Group");
 	});
 
@@ -417,11 +424,18 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		));
 	});
 
-	const configForm = async (c: AppContext, id: number | undefined, values: FormValues, errors: Errors) => {
+	const configForm = async (
+		c: AppContext,
+		id: number | undefined,
+		values: FormValues,
+		errors: Errors,
+		status: 200 | 422 = 200,
+	) => {
 		const ctx = await pageContext(c, deps);
 		const [types, groups] = await Promise.all([listInstanceTypes(deps.db), listGroups(deps.db)]);
 		const action = id === undefined ? "/admin/configs/new" : `/admin/configs/${id}`;
 		const unknownPrices = types.filter((t) => !deps.pricing.typeInfo(t.name)).map((t) => t.name);
+		c.status(status);
 		return c.html(renderPage(
 			<AdminPage ctx={ctx} title={id === undefined ? "New configuration" : str(values, "name")}>
 				<h2>{id === undefined ? "New software configuration" : `Configuration ${str(values, "name")}`}</h2>
@@ -472,7 +486,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Compatible instance types"
 						name="compatibleTypes"
 						options={types.map((t) => ({ value: String(t.id), label: t.name }))}
-						selected={new Set(list(values, "compatibleTypes"))}
+						selected={new Set(formList(values.compatibleTypes))}
 						errors={errors}
 						hint={unknownPrices.length ? `No price in the pricing file for: ${unknownPrices.join(", ")}` : undefined}
 						empty="Add instance types first."
@@ -481,7 +495,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Permitted groups"
 						name="permittedGroups"
 						options={groups.map((g) => ({ value: String(g.id), label: g.name }))}
-						selected={new Set(list(values, "permittedGroups"))}
+						selected={new Set(formList(values.permittedGroups))}
 						errors={errors}
 					/>
 					<h3>Instance</h3>
@@ -613,7 +627,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 			{},
 		));
 	app.get("/admin/configs/:id", async (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		const config = await getConfig(deps.db, id);
 		if (!config) throw new UserError(404, "No such configuration");
 		const [types, groups] = await Promise.all([compatibleTypeIds(deps.db, id), permittedGroupIds(deps.db, id)]);
@@ -631,20 +645,20 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		const input = {
 			...values,
 			hasProgressBar: str(values, "hasProgressBar") === "on",
-			compatibleTypes: list(values, "compatibleTypes"),
-			permittedGroups: list(values, "permittedGroups"),
+			compatibleTypes: formList(values.compatibleTypes),
+			permittedGroups: formList(values.permittedGroups),
 		};
 		return await saving(
 			c,
 			async () => `/admin/configs/${await saveConfig(deps.db, saveAs ? undefined : id, input)}`,
-			(errors) => configForm(c, id, values, errors),
+			(errors) => configForm(c, id, values, errors, 422),
 			saveAs ? "Configuration saved as a new configuration." : "Configuration saved.",
 		);
 	};
 	app.post("/admin/configs/new", (c) => postConfig(c, undefined));
-	app.post("/admin/configs/:id", (c) => postConfig(c, parseId(c.req.param("id"))));
+	app.post("/admin/configs/:id", (c) => postConfig(c, itemId(c.req.param("id"))));
 	app.post("/admin/configs/:id/delete", (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		return deleting(c, () => deleteConfig(deps.db, id), `/admin/configs/${id}`, "/admin/configs", "Configuration");
 	});
 
@@ -704,10 +718,17 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		},
 	];
 	for (const kind of kinds) {
-		const render = async (c: AppContext, editing: number | "new" | undefined, values: FormValues, errors: Errors) => {
+		const render = async (
+			c: AppContext,
+			editing: number | "new" | undefined,
+			values: FormValues,
+			errors: Errors,
+			status: 200 | 422 = 200,
+		) => {
 			const ctx = await pageContext(c, deps);
 			const rows = await kind.load();
 			const action = editing === undefined || editing === "new" ? `${kind.path}/new` : `${kind.path}/${editing}`;
+			c.status(status);
 			return c.html(renderPage(
 				<AdminPage ctx={ctx} title={kind.title}>
 					<h2>{kind.title}</h2>
@@ -774,7 +795,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		};
 		app.get(kind.path, (c) => render(c, undefined, {}, {}));
 		app.get(`${kind.path}/:id`, async (c) => {
-			const id = parseId(c.req.param("id"));
+			const id = itemId(c.req.param("id"));
 			const row = (await kind.load()).find((r) => r.id === id);
 			if (!row) throw new UserError(404, `No such ${kind.what.toLowerCase()}`);
 			return await render(c, id, row.values, {});
@@ -787,14 +808,14 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 					await kind.save(id, values);
 					return kind.path;
 				},
-				(errors) => render(c, id ?? "new", values, errors),
+				(errors) => render(c, id ?? "new", values, errors, 422),
 				`${kind.what} saved.`,
 			);
 		};
 		app.post(`${kind.path}/new`, (c) => post(c, undefined));
-		app.post(`${kind.path}/:id`, (c) => post(c, parseId(c.req.param("id"))));
+		app.post(`${kind.path}/:id`, (c) => post(c, itemId(c.req.param("id"))));
 		app.post(`${kind.path}/:id/delete`, (c) => {
-			const id = parseId(c.req.param("id"));
+			const id = itemId(c.req.param("id"));
 			return deleting(c, () => kind.remove(id), `${kind.path}/${id}`, kind.path, kind.what);
 		});
 	}
@@ -851,7 +872,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 			</AdminPage>,
 		));
 	});
-	const userForm = async (c: AppContext, id: number, values: FormValues, errors: Errors) => {
+	const userForm = async (c: AppContext, id: number, values: FormValues, errors: Errors, status: 200 | 422 = 200) => {
 		const ctx = await pageContext(c, deps);
 		const user = await getUser(deps.db, id);
 		if (!user) throw new UserError(404, "No such user");
@@ -859,6 +880,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		const directory = memberships.filter((m) => m.userId === id && m.source === "directory").map((m) =>
 			groups.find((g) => g.id === m.groupId)?.name
 		);
+		c.status(status);
 		return c.html(renderPage(
 			<AdminPage ctx={ctx} title={user.username}>
 				<h2>User {user.username}</h2>
@@ -882,7 +904,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 						label="Manual group memberships"
 						name="groups"
 						options={groups.map((g) => ({ value: String(g.id), label: g.name }))}
-						selected={new Set(list(values, "groups"))}
+						selected={new Set(formList(values.groups))}
 						errors={errors}
 						hint={directory.length ? `From the directory (managed at sign-in): ${directory.join(", ")}` : undefined}
 					/>
@@ -895,22 +917,22 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		));
 	};
 	app.get("/admin/users/:id", async (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		const user = await getUser(deps.db, id);
 		if (!user) throw new UserError(404, "No such user");
 		const memberships = (await listMemberships(deps.db)).filter((m) => m.userId === id && m.source === "manual");
 		return await userForm(c, id, { role: user.role, groups: memberships.map((m) => String(m.groupId)) }, {});
 	});
 	app.post("/admin/users/:id", async (c) => {
-		const id = parseId(c.req.param("id"));
+		const id = itemId(c.req.param("id"));
 		const values = await formValues(c);
 		return await saving(
 			c,
 			async () => {
-				await saveUser(deps.db, id, { role: str(values, "role"), groups: list(values, "groups") });
+				await saveUser(deps.db, id, { role: str(values, "role"), groups: formList(values.groups) });
 				return "/admin/users";
 			},
-			(errors) => userForm(c, id, values, errors),
+			(errors) => userForm(c, id, values, errors, 422),
 			"User saved.",
 		);
 	});
@@ -974,11 +996,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 		const body = await c.req.parseBody();
 		const file = body.file;
 		let text = typeof body.document === "string" ? body.document : "";
-		if (file instanceof File && file.size > 0) {
-			if (file.size > 5 * 1024 * 1024) throw new UserError(413, "The document is larger than 5 MiB");
-			text = await file.text();
-		}
-		if (text.length > 5 * 1024 * 1024) throw new UserError(413, "The document is larger than 5 MiB");
+		if (file instanceof File && file.size > 0) text = await file.text();
 		try {
 			const summary = await importCatalog(deps.db, parseCatalog(text));
 			return await catalogPage(c, {

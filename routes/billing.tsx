@@ -6,24 +6,22 @@
 import { Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
 import { buildReport, burnRate, monthToDate, type Report, reportCsv, type Totals } from "../lib/billing.ts";
-import { type BillFilters, type BillScope, costCentersInScope } from "../lib/db/bills.ts";
+import { type BillFilters, costCentersInScope } from "../lib/db/bills.ts";
 import { listGroups } from "../lib/db/catalog.ts";
-import { listUsers, teammateIds } from "../lib/db/users.ts";
+import { usersInScope } from "../lib/db/instances.ts";
+import { teammateIds } from "../lib/db/users.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { seesEverything } from "../lib/permissions.ts";
+import { seesEverything, viewerScope } from "../lib/permissions.ts";
 import { type AppEnv, pageContext } from "./env.ts";
+import { idFilter } from "./params.ts";
 import { ChartIsland, EmptyState } from "./ui/components.tsx";
 import { formatHours, formatMoney, formatRate, formatTime } from "./ui/format.ts";
 import { Layout } from "./ui/Layout.tsx";
 import { renderPage } from "./ui/render.tsx";
 
-export function billScope(viewer: Viewer): BillScope {
-	return { everyone: seesEverything(viewer), viewerId: viewer.id, groupIds: viewer.groupIds };
-}
-
 /** A validated report query. */
-export interface BillingQuery {
+interface BillingQuery {
 	from: Temporal.PlainDate;
 	to: Temporal.PlainDate;
 	filters: BillFilters;
@@ -42,7 +40,7 @@ function parseDate(value: string, name: string): Temporal.PlainDate {
  * Parses and checks the report's query: real dates (from not after to, at most ten years), filters
  * that are ids, and only users and groups the viewer may see (a 403 otherwise).
  */
-export async function parseBillingQuery(
+async function parseBillingQuery(
 	deps: Deps,
 	viewer: Viewer,
 	query: Record<string, string>,
@@ -57,13 +55,7 @@ export async function parseBillingQuery(
 	if (from.until(to).total({ unit: "days", relativeTo: from }) > 3660) {
 		throw new UserError(400, "Choose a range of at most ten years");
 	}
-	const id = (name: string) => {
-		const value = query[name];
-		if (value === undefined || value === "") return undefined;
-		if (!/^\d{1,9}$/.test(value)) throw new UserError(400, `The ${name} filter must be an id number`);
-		return Number(value);
-	};
-	const filters: BillFilters = { userId: id("user"), groupId: id("group") };
+	const filters: BillFilters = { userId: idFilter(query, "user"), groupId: idFilter(query, "group") };
 	if (query.costCenter) {
 		if (query.costCenter.length > 60) throw new UserError(400, "The cost center filter is too long");
 		filters.costCenter = query.costCenter;
@@ -175,20 +167,18 @@ export function billingRoutes(deps: Deps): Hono<AppEnv> {
 	app.get("/billing", async (c) => {
 		const viewer = c.get("viewer");
 		const query = await parseBillingQuery(deps, viewer, c.req.query());
-		const scope = billScope(viewer);
+		const scope = viewerScope(viewer);
 		const now = deps.clock();
 		const tz = deps.settings.TIME_ZONE;
-		const [ctx, report, mtd, burn, allUsers, groups, costCenters, team] = await Promise.all([
+		const [ctx, report, mtd, burn, users, groups, costCenters] = await Promise.all([
 			pageContext(c, deps),
 			buildReport(deps.db, { scope, range: query, filters: query.filters, timeZone: tz, now }),
 			monthToDate(deps.db, scope, tz, now),
 			burnRate(deps.db, scope),
-			listUsers(deps.db),
+			usersInScope(deps.db, scope),
 			listGroups(deps.db),
 			costCentersInScope(deps.db, scope),
-			teammateIds(deps.db, viewer.groupIds),
 		]);
-		const users = scope.everyone ? allUsers : allUsers.filter((u) => u.id === viewer.id || team.includes(u.id));
 		const visibleGroups = scope.everyone ? groups : groups.filter((g) => viewer.groupIds.includes(g.id));
 		const qs = new URLSearchParams(c.req.query()).toString();
 		const mtdGroups = [...mtd.entries()].sort((a, b) => b[1].cost - a[1].cost);
@@ -298,7 +288,7 @@ export function billingRoutes(deps: Deps): Hono<AppEnv> {
 		const viewer = c.get("viewer");
 		const query = await parseBillingQuery(deps, viewer, c.req.query());
 		const report = await buildReport(deps.db, {
-			scope: billScope(viewer),
+			scope: viewerScope(viewer),
 			range: query,
 			filters: query.filters,
 			timeZone: deps.settings.TIME_ZONE,

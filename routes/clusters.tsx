@@ -20,21 +20,21 @@ import { auditFor } from "../lib/db/audit.ts";
 import { CLUSTER_ENDED_STATES, type ClusterRow, getClusterRow } from "../lib/db/clusters.ts";
 import type { SoftwareConfig } from "../lib/db/catalog.ts";
 import type { Group } from "../lib/db/users.ts";
-import { groupIdsOf } from "../lib/db/users.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { kickJob } from "../lib/jobs.ts";
-import { canControl, canTerminate } from "../lib/permissions.ts";
+import { canTerminate } from "../lib/permissions.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext } from "./env.ts";
-import { respondError } from "./errors.tsx";
-import { CsrfField, describedBy, Field, StateBadge } from "./ui/components.tsx";
+import { methodNotAllowed, rerenderRefusal } from "./errors.tsx";
+import { unknownResource, visibleResource } from "./resources.ts";
+import { CsrfField, describedBy, Field, LiveRegion, StateBadge } from "./ui/components.tsx";
 import { formatDuration, formatRate, formatTime } from "./ui/format.ts";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 import { TypeInfo } from "./ui/TypeInfo.tsx";
 
-export const CLUSTER_ID = /^j-[0-9A-Za-z]{1,32}$/;
+const CLUSTER_ID = /^j-[0-9A-Za-z]{1,32}$/;
 
 /** The form's fields as submitted (strings), for re-rendering. */
 export type ClusterFormValues = Record<string, string>;
@@ -53,7 +53,7 @@ function Estimate(props: { deps: Deps; values: ClusterFormValues }) {
 		})
 		: undefined;
 	return (
-		<div id="cluster-estimate" class="panel" aria-live="polite">
+		<div id="cluster-estimate" class="panel">
 			<h3>Cost estimate*</h3>
 			{!estimate
 				? <p class="muted">Choose a type and {MIN_CORE_NODES}–{MAX_CORE_NODES} core nodes.</p>
@@ -247,8 +247,12 @@ export function ClusterForm(
 				</div>
 			</form>
 			<div>
-				<Estimate deps={props.deps} values={v} />
-				<TypeInfo deps={props.deps} type={v.instanceType} os="linux" emr />
+				<LiveRegion>
+					<Estimate deps={props.deps} values={v} />
+				</LiveRegion>
+				<LiveRegion>
+					<TypeInfo deps={props.deps} type={v.instanceType} os="linux" emr />
+				</LiveRegion>
 			</div>
 		</div>
 	);
@@ -285,8 +289,7 @@ export async function postClusterForm(
 		return c.redirect(`/launches/${launch.id}`, 303);
 	} catch (error) {
 		if (error instanceof UserError && error.status === 422) {
-			const response = await rerender(values, { ...error.fields }, error.message);
-			return new Response(response.body, { status: 422, headers: response.headers });
+			return await rerender(values, { ...error.fields }, error.message);
 		}
 		throw error;
 	}
@@ -362,13 +365,10 @@ export function ClusterTable(props: { rows: ClusterRow[]; view: "dashboard" | "t
 	);
 }
 
+/** Loads a cluster the viewer may see, or throws 404/403. */
 async function visibleCluster(deps: Deps, viewer: Viewer, id: string): Promise<ClusterRow> {
 	const row = CLUSTER_ID.test(id) ? await getClusterRow(deps.db, id) : undefined;
-	if (!row || row.archived) throw new UserError(404, `No cluster ${id.slice(0, 40)} is known to the portal`);
-	if (!canControl(viewer, row.ownerId, await groupIdsOf(deps.db, row.ownerId))) {
-		throw new UserError(403, "This cluster belongs to someone outside your groups.");
-	}
-	return row;
+	return await visibleResource(deps, viewer, { noun: "cluster", id, row });
 }
 
 async function ClusterPanel(props: { deps: Deps; viewer: Viewer; row: ClusterRow; error?: string }) {
@@ -500,35 +500,27 @@ export function clusterRoutes(deps: Deps): Hono<AppEnv> {
 	app.post("/ajax/cluster/:id/terminate", async (c) => {
 		const viewer = c.get("viewer");
 		const id = c.req.param("id");
-		if (!CLUSTER_ID.test(id)) return respondError(c, 404, `No cluster ${id.slice(0, 40)} is known to the portal`);
+		if (!CLUSTER_ID.test(id)) throw unknownResource("cluster", id);
+		let cluster;
 		try {
-			const cluster = await terminateCluster(deps, viewer, id);
-			if (!c.req.header("HX-Request")) return c.json({ action: "terminate", status: "ok", state: cluster.state });
-			if (cluster.archived) {
-				c.header("HX-Redirect", "/");
-				return c.html("");
-			}
-			return c.html(renderFragment(await ClusterPanel({ deps, viewer, row: await visibleCluster(deps, viewer, id) })));
+			cluster = await terminateCluster(deps, viewer, id);
 		} catch (error) {
-			if (
-				!(error instanceof UserError) || !c.req.header("HX-Request") || error.status === 403 || error.status === 404
-			) {
-				throw error;
-			}
-			const row = await visibleCluster(deps, viewer, id);
-			return c.html(
-				renderFragment(await ClusterPanel({ deps, viewer, row, error: error.message })),
-				error.status as 409,
-			);
+			return await rerenderRefusal(c, error, async (reason) =>
+				renderFragment(
+					await ClusterPanel({ deps, viewer, row: await visibleCluster(deps, viewer, id), error: reason }),
+				));
 		}
+		if (!c.req.header("HX-Request")) return c.json({ action: "terminate", status: "ok", state: cluster.state });
+		if (cluster.archived) {
+			c.header("HX-Redirect", "/");
+			return c.html("");
+		}
+		return c.html(renderFragment(await ClusterPanel({ deps, viewer, row: await visibleCluster(deps, viewer, id) })));
 	});
-	app.on(["GET", "PUT", "DELETE", "PATCH"], "/ajax/cluster/:id/terminate", (c) => {
-		c.header("Allow", "POST");
-		return respondError(
+	app.on(["GET", "PUT", "DELETE", "PATCH"], "/ajax/cluster/:id/terminate", (c) =>
+		methodNotAllowed(
 			c,
-			405 as 400,
 			"Terminating a cluster changes state, so it must be sent as POST with the page's security token.",
-		);
-	});
+		));
 	return app;
 }

@@ -1,57 +1,42 @@
 /**
  * My dashboard: GET / (and /dashboard) and its fragment GET /dashboard/instances. Renders from the
- * database only; opening it starts a rate-limited background refresh of the viewer's instances.
+ * database only; opening it asks for a rate-limited background refresh of the viewer's resources.
  */
 import { type Handler, Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
-import { instanceRate } from "../lib/billing.ts";
-import { activeLaunches } from "../lib/db/launches.ts";
-import { ownedInstanceRows } from "../lib/db/instances.ts";
+import { launchableGroupIds } from "../lib/db/catalog.ts";
+import { activeLaunches, recentLaunches } from "../lib/db/launches.ts";
+import { ENDED_VISIBLE_MS, ownedInstanceRows } from "../lib/db/instances.ts";
 import { ownedClusterRows } from "../lib/db/clusters.ts";
 import { ClusterTable } from "./clusters.tsx";
-import { takeRateLimit } from "../lib/db/leases.ts";
 import type { Deps } from "../lib/deps.ts";
-import { syncAll } from "../jobs/sync_aws.ts";
-import { type AppEnv, pageContext } from "./env.ts";
-import { EmptyState } from "./ui/components.tsx";
+import { requestUserRefresh } from "../lib/user_refresh.ts";
+import { type AppEnv, launchHrefFor, pageContext } from "./env.ts";
+import { EmptyState, LiveRegion } from "./ui/components.tsx";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 
-/** Ended instances stay on the dashboard (greyed) this long, then only billing and admin show them. */
-export const ENDED_VISIBLE_MS = 24 * 3_600_000;
-
-/** When each user's next refresh may run, per app: spares the database a write on every view. */
-const nextRefresh = new WeakMap<Deps, Map<number, number>>();
-
 /**
- * Starts a background refresh of the viewer's instances at most once per USER_REFRESH_SECONDS
- * across every process (a lease in the database), never delaying the page.
+ * The viewer's instances, with their launches still on the way (polled until none is left) and
+ * those that failed lately, so a failure is shown where the user waits for the instance.
  */
-export async function refreshForViewer(deps: Deps, viewer: Viewer): Promise<void> {
-	const now = deps.clock();
-	const windowMs = deps.settings.USER_REFRESH_SECONDS * 1000;
-	const local = nextRefresh.get(deps) ?? new Map<number, number>();
-	nextRefresh.set(deps, local);
-	if ((local.get(viewer.id) ?? 0) > now.getTime()) return;
-	local.set(viewer.id, now.getTime() + windowMs);
-	if (await takeRateLimit(deps.db, `refresh-user-${viewer.id}`, now, windowMs)) {
-		deps.background.run(`refresh ${viewer.username}`, () => syncAll(deps, { ownerId: viewer.id }));
-	}
-}
-
 async function MyInstances(props: { deps: Deps; viewer: Viewer; launchHref: string | null }) {
 	const { deps, viewer } = props;
 	const now = deps.clock();
-	const [rows, launches] = await Promise.all([
-		ownedInstanceRows(deps.db, viewer.id, new Date(now.getTime() - ENDED_VISIBLE_MS)),
-		activeLaunches(deps.db).then((all) => all.filter((l) => l.userId === viewer.id && l.kind === "instance")),
+	const endedVisibleSince = new Date(now.getTime() - ENDED_VISIBLE_MS);
+	const [rows, active, recent] = await Promise.all([
+		ownedInstanceRows(deps.db, viewer.id, endedVisibleSince),
+		activeLaunches(deps.db, { userId: viewer.id, kind: "instance" }),
+		recentLaunches(deps.db, viewer.id),
 	]);
-	const waiting = launches.filter((l) => !rows.some((r) => r.launchId === l.id));
+	const waiting = active.filter((l) => !rows.some((r) => r.launchId === l.id));
+	const failed = recent.filter((l) =>
+		l.kind === "instance" && l.status === "failed" && (l.finishedAt ?? l.createdAt) > endedVisibleSince
+	);
 	return (
 		<section
 			id="my-instances"
-			aria-live="polite"
 			{...(waiting.length
 				? { "hx-get": "/dashboard/instances", "hx-trigger": "every 5s", "hx-swap": "outerHTML" }
 				: {})}
@@ -62,7 +47,13 @@ async function MyInstances(props: { deps: Deps; viewer: Viewer; launchHref: stri
 					<a href={`/launches/${launch.id}`}>Follow the launch</a>
 				</p>
 			))}
-			{rows.length === 0 && waiting.length === 0
+			{failed.map((launch) => (
+				<p class="panel" data-failed-launch={launch.id}>
+					<span class="badge bad">launch failed</span> {launch.stackName}: {launch.reason ?? "the stack failed"}.{" "}
+					<a href={`/launches/${launch.id}`}>See the launch</a>
+				</p>
+			))}
+			{rows.length === 0 && waiting.length === 0 && failed.length === 0
 				? (
 					<EmptyState title="You do not have any instances.">
 						{props.launchHref
@@ -82,9 +73,8 @@ async function MyInstances(props: { deps: Deps; viewer: Viewer; launchHref: stri
 								viewer={viewer}
 								row={row}
 								view="dashboard"
-								rate={instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux")}
+								deps={deps}
 								now={now}
-								publicIp={deps.settings.DISPLAY_PUBLIC_IP}
 							/>
 						))}
 					</InstanceTable>
@@ -110,7 +100,7 @@ export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 	const page: Handler<AppEnv> = async (c) => {
 		const viewer = c.get("viewer");
-		await refreshForViewer(deps, viewer);
+		requestUserRefresh(deps, viewer);
 		const ctx = await pageContext(c, deps);
 		return c.html(renderPage(
 			<Layout ctx={ctx} title="My dashboard" wide>
@@ -120,7 +110,7 @@ export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
 					{ctx.launchHref && <a class="btn primary" href={ctx.launchHref}>Launch</a>}
 				</div>
 				<h2>My instances</h2>
-				{await MyInstances({ deps, viewer, launchHref: ctx.launchHref })}
+				<LiveRegion>{await MyInstances({ deps, viewer, launchHref: ctx.launchHref })}</LiveRegion>
 				{await MyClusters({ deps, viewer })}
 				<p class="muted small">
 					Costs are estimates from on-demand prices{deps.settings.AWS_DISCOUNT > 0 ? " after your discount" : ""}.
@@ -132,7 +122,8 @@ export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
 	app.get("/dashboard", page);
 	app.get("/dashboard/instances", async (c) => {
 		const viewer = c.get("viewer");
-		return c.html(renderFragment(await MyInstances({ deps, viewer, launchHref: null })));
+		const launchHref = launchHrefFor(await launchableGroupIds(deps.db, viewer.groupIds));
+		return c.html(renderFragment(await MyInstances({ deps, viewer, launchHref })));
 	});
 	return app;
 }

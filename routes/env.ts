@@ -3,12 +3,12 @@ import type { Context } from "hono";
 import { getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Viewer } from "../lib/auth.ts";
 import { launchableGroupIds } from "../lib/db/catalog.ts";
-import { getLease } from "../lib/db/leases.ts";
+import { getLease, type JobLease } from "../lib/db/leases.ts";
 import type { Deps } from "../lib/deps.ts";
 import { SYNC_JOB_NAME } from "../jobs/sync_aws.ts";
 
 /** Hono variables set by the middleware. */
-export interface AppVariables {
+interface AppVariables {
 	requestId: string;
 	remoteAddress: string;
 	viewer: Viewer;
@@ -16,7 +16,7 @@ export interface AppVariables {
 }
 
 /** On Deno, hono's `c.env` is the serve handler info (the peer address). */
-export interface AppBindings {
+interface AppBindings {
 	remoteAddr?: { hostname: string; port: number; transport: string };
 }
 
@@ -69,12 +69,25 @@ async function takeFlash(c: AppContext, deps: Deps): Promise<Flash | undefined> 
 	return undefined;
 }
 
-/** Builds the page context: navigation entitlements, the AWS freshness notice and any flash message. */
-export async function pageContext(c: AppContext, deps: Deps): Promise<PageContext> {
+/** Where "Launch" goes for a viewer who may launch into `launchableGroupIds`; null when nowhere. */
+export function launchHrefFor(launchableGroupIds: readonly number[]): string | null {
+	if (launchableGroupIds.length === 0) return null;
+	return launchableGroupIds.length === 1 ? `/launch/${launchableGroupIds[0]}` : "/launch";
+}
+
+/**
+ * Builds the page context: navigation entitlements, the AWS freshness notice and any flash message.
+ * A route that has already loaded the viewer's launchable groups passes them, saving the query.
+ */
+export async function pageContext(
+	c: AppContext,
+	deps: Deps,
+	known: { launchableGroupIds?: readonly number[] } = {},
+): Promise<PageContext> {
 	const viewer = c.get("viewer");
 	const now = deps.clock();
 	const [launchable, lease, flash] = await Promise.all([
-		launchableGroupIds(deps.db, viewer.groupIds),
+		known.launchableGroupIds ?? launchableGroupIds(deps.db, viewer.groupIds),
 		getLease(deps.db, SYNC_JOB_NAME),
 		takeFlash(c, deps),
 	]);
@@ -82,33 +95,29 @@ export async function pageContext(c: AppContext, deps: Deps): Promise<PageContex
 		viewer,
 		csrf: c.get("csrf"),
 		path: new URL(c.req.url).pathname,
-		launchHref: launchable.length === 0 ? null : launchable.length === 1 ? `/launch/${launchable[0]}` : "/launch",
-		notice: syncNotice(lease?.lastSuccessAt ?? null, lease?.lastError ?? null, now, deps.settings.SYNC_STALE_MINUTES),
+		launchHref: launchHrefFor(launchable),
+		notice: syncNotice(lease, now, deps.settings.SYNC_STALE_MINUTES),
 		flash,
 		timeZone: deps.settings.TIME_ZONE,
 		now,
 	};
 }
 
-/** The banner shown when what the pages show may be out of date. */
-export function syncNotice(
-	lastSuccess: Date | null,
-	lastError: string | null,
-	now: Date,
-	staleMinutes: number,
-): string | undefined {
-	const stale = !lastSuccess || now.getTime() - lastSuccess.getTime() > staleMinutes * 60_000;
-	if (!stale) return undefined;
-	if (lastError && /credential|security token|not authorized|AccessDenied|InvalidClientTokenId/i.test(lastError)) {
-		return "AWS is not configured for the portal (its credentials were refused); states shown here are not current.";
-	}
+/**
+ * The banner shown when what the pages show may be out of date, with the classified reason of the
+ * last failure (never its raw message, which can hold ARNs and account ids).
+ */
+function syncNotice(lease: JobLease | undefined, now: Date, staleMinutes: number): string | undefined {
+	const lastSuccess = lease?.lastSuccessAt ?? null;
+	const failure = lease?.lastError ? lease.lastErrorNotice : null;
+	if (lastSuccess && now.getTime() - lastSuccess.getTime() <= staleMinutes * 60_000) return undefined;
 	if (!lastSuccess) {
-		return lastError
-			? `The portal has not reached AWS yet (${lastError.slice(0, 160)}); states shown here may be out of date.`
+		return failure
+			? `The portal has not reached AWS yet: ${failure}. States shown here may be out of date.`
 			: "The portal has not synced with AWS yet; states shown here may be out of date.";
 	}
 	const minutes = Math.round((now.getTime() - lastSuccess.getTime()) / 60_000);
 	return `AWS was last synced ${minutes} minutes ago${
-		lastError ? ` (last attempt failed: ${lastError.slice(0, 160)})` : ""
+		failure ? ` (the last attempt failed: ${failure})` : ""
 	}; states shown here may be out of date.`;
 }

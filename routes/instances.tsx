@@ -5,32 +5,33 @@
  */
 import { Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
-import { instanceRate } from "../lib/billing.ts";
 import { type Action, controlInstance, isAction } from "../lib/control.ts";
 import { auditFor } from "../lib/db/audit.ts";
 import { getInstanceRow, type InstanceRow } from "../lib/db/instances.ts";
-import { groupIdsOf } from "../lib/db/users.ts";
 import { volumesOf } from "../lib/db/volumes.ts";
 import type { Deps } from "../lib/deps.ts";
-import { UserError } from "../lib/errors.ts";
-import { canControl } from "../lib/permissions.ts";
 import { INSTANCE_ID } from "../lib/progress.ts";
 import { type AppContext, type AppEnv, pageContext } from "./env.ts";
-import { respondError } from "./errors.tsx";
-import { ProgressBar, StateBadge } from "./ui/components.tsx";
+import { methodNotAllowed, rerenderRefusal, respondError } from "./errors.tsx";
+import { unknownResource, visibleResource } from "./resources.ts";
+import { StateBadge } from "./ui/components.tsx";
 import { formatAgo, formatRate, formatTime } from "./ui/format.ts";
-import { InstanceActions, InstanceTableRow, isTransitional, type RowView, webLink } from "./ui/instances.tsx";
+import {
+	InstanceActions,
+	InstanceState,
+	InstanceTableRow,
+	isTransitional,
+	rowRate,
+	type RowView,
+	webLink,
+} from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 
 /** Loads an instance the viewer may see, or throws 404/403. */
 async function visibleInstance(deps: Deps, viewer: Viewer, id: string): Promise<InstanceRow> {
 	const row = INSTANCE_ID.test(id) ? await getInstanceRow(deps.db, id) : undefined;
-	if (!row || row.archived) throw new UserError(404, `No instance ${id.slice(0, 40)} is known to the portal`);
-	if (!canControl(viewer, row.ownerId, await groupIdsOf(deps.db, row.ownerId))) {
-		throw new UserError(403, "This instance belongs to someone outside your groups.");
-	}
-	return row;
+	return await visibleResource(deps, viewer, { noun: "instance", id, row });
 }
 
 function rowView(value: string | undefined): RowView {
@@ -43,7 +44,7 @@ async function InstancePanel(props: { deps: Deps; viewer: Viewer; row: InstanceR
 	const tz = deps.settings.TIME_ZONE;
 	const [volumes, events] = await Promise.all([volumesOf(deps.db, row.id), auditFor(deps.db, row.id, 15)]);
 	const link = webLink(row, deps.settings.DISPLAY_PUBLIC_IP);
-	const rate = instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux");
+	const rate = rowRate(deps, row);
 	return (
 		<section
 			id="instance-panel"
@@ -68,9 +69,7 @@ async function InstancePanel(props: { deps: Deps; viewer: Viewer; row: InstanceR
 						<dd class="mono">{row.instanceType}</dd>
 						<dt>State</dt>
 						<dd>
-							<StateBadge state={row.state} pendingAction={row.pendingAction} />
-							{row.hasProgressBar && <ProgressBar text={row.progressText} percent={row.progressPercent} />}
-							{row.progressPercent === null && row.progressText && <div class="small muted">{row.progressText}</div>}
+							<InstanceState row={row} />
 						</dd>
 						<dt>Address</dt>
 						<dd>
@@ -185,9 +184,8 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 				viewer={c.get("viewer")}
 				row={row}
 				view={rowView(c.req.query("view"))}
-				rate={instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux")}
+				deps={deps}
 				now={deps.clock()}
-				publicIp={deps.settings.DISPLAY_PUBLIC_IP}
 				error={error}
 			/>,
 		);
@@ -223,7 +221,7 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 		const viewer = c.get("viewer");
 		const id = c.req.param("id");
 		const action = c.req.param("action");
-		if (!INSTANCE_ID.test(id)) return respondError(c, 404, `No instance ${id.slice(0, 40)} is known to the portal`);
+		if (!INSTANCE_ID.test(id)) throw unknownResource("instance", id);
 		if (!isAction(action)) {
 			return respondError(
 				c,
@@ -236,13 +234,12 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 		try {
 			await controlInstance(deps, viewer, id, action as Action);
 		} catch (error) {
-			if (!(error instanceof UserError) || !htmx || error.status === 403 || error.status === 404) throw error;
-			// For htmx, a refused or failed action re-renders the row or panel with the reason inline.
-			const row = await visibleInstance(deps, viewer, id);
-			const body = view === "detail"
-				? renderFragment(await InstancePanel({ deps, viewer, row, error: error.message }))
-				: renderRow(c, row, error.message);
-			return c.html(body, error.status as 409);
+			return await rerenderRefusal(c, error, async (reason) => {
+				const row = await visibleInstance(deps, viewer, id);
+				return view === "detail"
+					? renderFragment(await InstancePanel({ deps, viewer, row, error: reason }))
+					: renderRow(c, row, reason);
+			});
 		}
 		if (!htmx) {
 			const row = await getInstanceRow(deps.db, id);
@@ -257,13 +254,10 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 		if (view === "detail") return c.html(renderFragment(await InstancePanel({ deps, viewer, row })));
 		return c.html(renderRow(c, row));
 	});
-	app.on(["GET", "PUT", "DELETE", "PATCH"], "/ajax/instance/:id/:action", (c) => {
-		c.header("Allow", "POST");
-		return respondError(
+	app.on(["GET", "PUT", "DELETE", "PATCH"], "/ajax/instance/:id/:action", (c) =>
+		methodNotAllowed(
 			c,
-			405 as 400,
 			"Instance actions change state, so they must be sent as POST with the page's security token.",
-		);
-	});
+		));
 	return app;
 }

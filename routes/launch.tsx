@@ -12,6 +12,7 @@ import {
 	getConfig,
 	getGroup,
 	groupSecurityGroupsOf,
+	hasExtraVolume,
 	launchableConfigs,
 	launchableGroupIds,
 	listGroups,
@@ -20,6 +21,7 @@ import {
 	type SoftwareConfig,
 	usableTypes,
 } from "../lib/db/catalog.ts";
+import { clustersOfLaunch } from "../lib/db/clusters.ts";
 import { instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch, type Launch } from "../lib/db/launches.ts";
 import { displayName, listUsers } from "../lib/db/users.ts";
@@ -32,7 +34,8 @@ import { sanitizeDescription } from "../lib/sanitize.ts";
 import type { Group } from "../lib/db/users.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
-import { CsrfField, describedBy, EmptyState, Field } from "./ui/components.tsx";
+import { formList, parseId } from "./params.ts";
+import { CsrfField, describedBy, EmptyState, Field, LiveRegion } from "./ui/components.tsx";
 import { TypeInfo } from "./ui/TypeInfo.tsx";
 import { ClusterForm, type ClusterFormValues, estimateFragment, postClusterForm } from "./clusters.tsx";
 import { formatRate, formatTime } from "./ui/format.ts";
@@ -40,14 +43,16 @@ import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 
 /** The group and configuration of a wizard URL, after the entitlement checks. */
-export async function wizardTarget(deps: Deps, viewer: Viewer, groupId: string, configId?: string) {
-	const group = /^\d{1,9}$/.test(groupId) ? await getGroup(deps.db, Number(groupId)) : undefined;
+async function wizardTarget(deps: Deps, viewer: Viewer, groupId: string, configId?: string) {
+	const groupNumber = parseId(groupId);
+	const group = groupNumber === undefined ? undefined : await getGroup(deps.db, groupNumber);
 	if (!group) throw new UserError(404, "No such group");
 	if (!viewer.groupIds.includes(group.id)) {
 		throw new UserError(403, `You are not a member of "${group.name}", so you cannot launch with its settings.`);
 	}
 	if (configId === undefined) return { group, config: undefined };
-	const config = /^\d{1,9}$/.test(configId) ? await getConfig(deps.db, Number(configId)) : undefined;
+	const configNumber = parseId(configId);
+	const config = configNumber === undefined ? undefined : await getConfig(deps.db, configNumber);
 	if (!config || !(await permittedGroupIds(deps.db, config.id)).includes(group.id)) {
 		throw new UserError(403, `That software configuration is not available to "${group.name}".`);
 	}
@@ -151,7 +156,7 @@ function InstanceForm(
 					</fieldset>
 				)}
 				<p class="small muted">
-					{props.config.volumeDevice && props.config.volumeDevice !== "No Volume"
+					{hasExtraVolume(props.config)
 						? `An encrypted ${props.config.volumeSizeGb} GiB volume is attached at ${props.config.volumeDevice}.`
 						: "No extra volume is attached."}
 				</p>
@@ -160,14 +165,11 @@ function InstanceForm(
 					<a href={`/launch/${props.group.id}`}>Back</a>
 				</div>
 			</form>
-			<TypeInfo deps={props.deps} type={selected} os={props.config.os} />
+			<LiveRegion>
+				<TypeInfo deps={props.deps} type={selected} os={props.config.os} />
+			</LiveRegion>
 		</div>
 	);
-}
-
-function formList(value: unknown): string[] {
-	if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
-	return typeof value === "string" ? [value] : [];
 }
 
 /** Whether the viewer may see a launch: the launcher, a manager or an admin. */
@@ -175,13 +177,40 @@ function mayFollow(viewer: Viewer, launch: Launch): boolean {
 	return launch.userId === viewer.id || seesEverything(viewer);
 }
 
-async function LaunchStatus(props: { deps: Deps; launch: Launch }) {
-	const { deps, launch } = props;
-	const instances = await instancesOfLaunch(deps.db, launch.id);
-	const config = await getConfig(deps.db, launch.configId);
+/** What a launch made: its instance or its cluster (a launch makes one or the other). */
+async function resourcesOf(deps: Deps, launch: Launch): Promise<{ id: string; state: string; href: string }[]> {
+	if (launch.kind === "cluster") {
+		return (await clustersOfLaunch(deps.db, launch.id)).map((c) => ({
+			id: c.id,
+			state: c.state,
+			href: `/clusters/${c.id}`,
+		}));
+	}
+	return (await instancesOfLaunch(deps.db, launch.id)).map((i) => ({
+		id: i.id,
+		state: i.state,
+		href: `/instances/${i.id}`,
+	}));
+}
+
+/** How the launch page speaks of what each kind of launch makes. */
+const KIND_WORDS = {
+	instance: {
+		made: "Instance",
+		waiting: "Waiting for the stack (and the bootstrap script) to finish",
+		ready: "Stack complete: ready",
+	},
+	cluster: { made: "Cluster", waiting: "Waiting for EMR to report the cluster ready", ready: "Cluster ready" },
+} as const;
+
+async function LaunchStatus(props: { deps: Deps; launch: Launch; config: SoftwareConfig | undefined }) {
+	const { deps, launch, config } = props;
+	const resources = await resourcesOf(deps, launch);
+	const noun = launch.kind;
+	const words = KIND_WORDS[noun];
 	const failed = launch.status === "failed";
 	const submitted = !!launch.stackId || launch.status === "complete";
-	const created = instances.length > 0;
+	const created = resources.length > 0;
 	const complete = launch.status === "complete";
 	type StepState = "done" | "now" | "failed" | "";
 	const state = (done: boolean, active: boolean): StepState =>
@@ -193,19 +222,18 @@ async function LaunchStatus(props: { deps: Deps; launch: Launch }) {
 			state(submitted, !submitted),
 		],
 		[
-			created ? `Instance ${instances.map((i) => `${i.id} (${i.state})`).join(", ")} created` : "Creating the instance",
+			created
+				? `${words.made} ${resources.map((r) => `${r.id} (${r.state})`).join(", ")} created`
+				: `Creating the ${noun}`,
 			state(created, submitted && !created),
 		],
-		[
-			complete ? "Stack complete: ready" : "Waiting for the stack (and the bootstrap script) to finish",
-			state(complete, created && !complete),
-		],
+		[complete ? words.ready : words.waiting, state(complete, created && !complete)],
 	];
 	const live = launch.status === "queued" || launch.status === "creating";
+	const first = resources[0];
 	return (
 		<section
 			id="launch-status"
-			aria-live="polite"
 			{...(live ? { "hx-get": `/launches/${launch.id}/status`, "hx-trigger": "every 2s", "hx-swap": "outerHTML" } : {})}
 			data-status={launch.status}
 		>
@@ -220,15 +248,15 @@ async function LaunchStatus(props: { deps: Deps; launch: Launch }) {
 			)}
 			{complete && (
 				<p class="flash ok">
-					{config?.name ?? "The instance"} is ready. <a href="/">Go to your dashboard</a>
-					{instances[0] && (
+					{config?.name ?? `The ${noun}`} is ready. <a href="/">Go to your dashboard</a>
+					{first && (
 						<>
-							{" "}or <a href={`/instances/${instances[0].id}`}>open {instances[0].id}</a>
+							{" "}or <a href={first.href}>open {first.id}</a>
 						</>
 					)}.
 				</p>
 			)}
-			{(failed || complete) && instances[0] && config?.hasProgressBar && complete && (
+			{complete && noun === "instance" && first && config?.hasProgressBar && (
 				<p class="muted small">The instance keeps reporting its setup progress on your dashboard.</p>
 			)}
 		</section>
@@ -238,11 +266,18 @@ async function LaunchStatus(props: { deps: Deps; launch: Launch }) {
 export function launchRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 
+	/** The launch of the URL, when the viewer may follow it (404 otherwise, so ids are not probed). */
+	const followedLaunch = async (c: AppContext): Promise<Launch> => {
+		const launch = await getLaunch(deps.db, c.req.param("id")!.slice(0, 64));
+		if (!launch || !mayFollow(c.get("viewer"), launch)) throw new UserError(404, "No such launch");
+		return launch;
+	};
+
 	app.get("/launch", async (c) => {
 		const viewer = c.get("viewer");
 		const ids = await launchableGroupIds(deps.db, viewer.groupIds);
 		if (ids.length === 1) return c.redirect(`/launch/${ids[0]}`);
-		const ctx = await pageContext(c, deps);
+		const ctx = await pageContext(c, deps, { launchableGroupIds: ids });
 		const groups = (await listGroups(deps.db)).filter((g) => ids.includes(g.id));
 		return c.html(renderPage(
 			<Layout ctx={ctx} title="Launch">
@@ -435,21 +470,15 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 			instanceType: values.instanceType ?? "",
 			optionalSecurityGroupIds: values.securityGroups ?? [],
 		};
-		if (body.intent === "launch") {
-			try {
+		let checked;
+		try {
+			if (body.intent === "launch") {
 				const launch = await requestInstanceLaunch(deps, viewer, request);
 				kickJob(deps, pollLaunchesJob);
 				return c.redirect(`/launches/${launch.id}`, 303);
-			} catch (error) {
-				if (error instanceof UserError && error.status === 422) {
-					return await showForm(c, group, config!, values, { ...error.fields }, 422, error.message);
-				}
-				throw error;
 			}
-		}
-		// Review: check everything now so the confirmation never shows a launch that would be refused.
-		try {
-			await checkInstanceLaunch(deps, viewer, request);
+			// Review: check everything now so the confirmation never shows a launch that would be refused.
+			checked = await checkInstanceLaunch(deps, viewer, request);
 		} catch (error) {
 			if (error instanceof UserError && error.status === 422) {
 				return await showForm(c, group, config!, values, { ...error.fields }, 422, error.message);
@@ -458,7 +487,6 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 		}
 		const ctx = await pageContext(c, deps);
 		const rate = instanceRate(deps.pricing, deps.settings, request.instanceType, config!.os);
-		const defaults = await groupSecurityGroupsOf(deps.db, group.id, "default");
 		return c.html(renderPage(
 			<Layout ctx={ctx} title={`Confirm ${config!.name}`}>
 				<Steps current={4} group={group} config={config!} />
@@ -475,10 +503,10 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 						<dd>{rate.known ? `${formatRate(rate.hourly)} while running` : "price unknown"}</dd>
 						<dt>Security groups</dt>
 						<dd class="mono small">
-							{[...defaults.map((s) => s.sgId), ...request.optionalSecurityGroupIds].join(", ") || "none"}
+							{checked.securityGroupIds.join(", ") || "none"}
 						</dd>
 						<dt>Extra volume</dt>
-						<dd>{config!.volumeDevice ? `${config!.volumeSizeGb} GiB at ${config!.volumeDevice}` : "none"}</dd>
+						<dd>{hasExtraVolume(config!) ? `${config!.volumeSizeGb} GiB at ${config!.volumeDevice}` : "none"}</dd>
 					</dl>
 				</div>
 				<form method="post" action={`/launch/${group.id}/${config!.id}`} class="row">
@@ -494,34 +522,31 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 	});
 
 	app.get("/launches/:id", async (c) => {
-		const viewer = c.get("viewer");
-		const launch = await getLaunch(deps.db, c.req.param("id").slice(0, 64));
-		if (!launch || !mayFollow(viewer, launch)) throw new UserError(404, "No such launch");
-		const ctx = await pageContext(c, deps);
-		const config = await getConfig(deps.db, launch.configId);
+		const launch = await followedLaunch(c);
+		const [ctx, config] = await Promise.all([pageContext(c, deps), getConfig(deps.db, launch.configId)]);
 		return c.html(renderPage(
 			<Layout ctx={ctx} title="Launch progress">
-				<h1>Launching {config?.name ?? "an instance"}</h1>
+				<h1>Launching {config?.name ?? (launch.kind === "cluster" ? "a cluster" : "an instance")}</h1>
 				<p class="lead">
 					Started{" "}
 					{formatTime(launch.createdAt, deps.settings.TIME_ZONE)}. You can close this page: the launch goes on, and your
 					dashboard shows it.
 				</p>
-				{await LaunchStatus({ deps, launch })}
+				<LiveRegion>{await LaunchStatus({ deps, launch, config })}</LiveRegion>
 			</Layout>,
 		));
 	});
 
 	app.get("/launches/:id/status", async (c) => {
-		const viewer = c.get("viewer");
-		const launch = await getLaunch(deps.db, c.req.param("id").slice(0, 64));
-		if (!launch || !mayFollow(viewer, launch)) throw new UserError(404, "No such launch");
+		const launch = await followedLaunch(c);
+		const config = await getConfig(deps.db, launch.configId);
 		if (launch.status === "complete" && c.req.header("HX-Request")) {
-			const config = await getConfig(deps.db, launch.configId);
+			// htmx follows HX-Redirect without swapping, so there is nothing to render.
 			await setFlash(c, deps, { tone: "ok", text: `${config?.name ?? "Your launch"} is ready.` });
 			c.header("HX-Redirect", "/");
+			return c.html("");
 		}
-		return c.html(renderFragment(await LaunchStatus({ deps, launch })));
+		return c.html(renderFragment(await LaunchStatus({ deps, launch, config })));
 	});
 	return app;
 }

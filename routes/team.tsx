@@ -5,38 +5,34 @@
  */
 import { Hono } from "hono";
 import type { Viewer } from "../lib/auth.ts";
-import { burnRate, instanceRate } from "../lib/billing.ts";
+import { burnRate } from "../lib/billing.ts";
 import { listGroups } from "../lib/db/catalog.ts";
 import {
 	ENDED_STATES,
+	ENDED_VISIBLE_MS,
 	stateCounts,
 	type TeamFilters,
 	teamInstanceRows,
-	type TeamScope,
 	usersInScope,
 } from "../lib/db/instances.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { seesEverything } from "../lib/permissions.ts";
+import { viewerScope } from "../lib/permissions.ts";
 import { type AppEnv, pageContext } from "./env.ts";
-import { ChartIsland, EmptyState, Pager, STATE_COLORS } from "./ui/components.tsx";
+import { idFilter } from "./params.ts";
+import { ChartIsland, EmptyState, LiveRegion, Pager, STATE_COLORS } from "./ui/components.tsx";
 import { formatRate } from "./ui/format.ts";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
-import { ENDED_VISIBLE_MS } from "./dashboard.tsx";
 import { teamClusterRows } from "../lib/db/clusters.ts";
 import { ClusterTable } from "./clusters.tsx";
 
-export const TEAM_PAGE_SIZE = 25;
+const TEAM_PAGE_SIZE = 25;
 const STATE_FILTERS = ["", "running", "stopped", "transitioning", "ended"] as const;
 
-export function teamScope(viewer: Viewer): TeamScope {
-	return { everyone: seesEverything(viewer), viewerId: viewer.id, groupIds: viewer.groupIds };
-}
-
 /** The team filters from the query string; anything malformed is a 400 with what is wrong. */
-export function parseTeamQuery(query: Record<string, string>): { filters: TeamFilters; page: number } {
+function parseTeamQuery(query: Record<string, string>): { filters: TeamFilters; page: number } {
 	const state = query.state ?? "";
 	if (!(STATE_FILTERS as readonly string[]).includes(state)) {
 		throw new UserError(
@@ -44,12 +40,6 @@ export function parseTeamQuery(query: Record<string, string>): { filters: TeamFi
 			`Unknown state filter "${state.slice(0, 30)}": use running, stopped, transitioning or ended`,
 		);
 	}
-	const id = (name: string) => {
-		const value = query[name];
-		if (value === undefined || value === "") return undefined;
-		if (!/^\d{1,9}$/.test(value)) throw new UserError(400, `The ${name} filter must be an id number`);
-		return Number(value);
-	};
 	const search = (query.q ?? "").trim();
 	if (search.length > 100) throw new UserError(400, "The search text is too long (at most 100 characters)");
 	const pageText = query.page ?? "1";
@@ -57,7 +47,12 @@ export function parseTeamQuery(query: Record<string, string>): { filters: TeamFi
 		throw new UserError(400, "The page must be a positive number");
 	}
 	return {
-		filters: { state: state || undefined, ownerId: id("owner"), groupId: id("group"), search: search || undefined },
+		filters: {
+			state: state || undefined,
+			ownerId: idFilter(query, "owner"),
+			groupId: idFilter(query, "group"),
+			search: search || undefined,
+		},
 		page: Number(pageText),
 	};
 }
@@ -78,13 +73,13 @@ async function TeamTable(props: { deps: Deps; viewer: Viewer; filters: TeamFilte
 	const now = deps.clock();
 	const { rows, total } = await teamInstanceRows(
 		deps.db,
-		teamScope(viewer),
+		viewerScope(viewer),
 		props.filters,
 		{ offset: (props.page - 1) * TEAM_PAGE_SIZE, limit: TEAM_PAGE_SIZE },
 		new Date(now.getTime() - ENDED_VISIBLE_MS),
 	);
 	return (
-		<section id="team-table" aria-live="polite">
+		<section id="team-table">
 			{total === 0
 				? (
 					<EmptyState title="No instances match.">
@@ -104,9 +99,8 @@ async function TeamTable(props: { deps: Deps; viewer: Viewer; filters: TeamFilte
 									viewer={viewer}
 									row={row}
 									view="team"
-									rate={instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux")}
+									deps={deps}
 									now={now}
-									publicIp={deps.settings.DISPLAY_PUBLIC_IP}
 								/>
 							))}
 						</InstanceTable>
@@ -133,7 +127,7 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 		if (c.req.header("HX-Request")) {
 			return c.html(renderFragment(await TeamTable({ deps, viewer, filters, page })));
 		}
-		const scope = teamScope(viewer);
+		const scope = viewerScope(viewer);
 		const [ctx, counts, everyoneCounts, burn, owners, groups] = await Promise.all([
 			pageContext(c, deps),
 			stateCounts(deps.db, scope),
@@ -273,7 +267,7 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 						<button type="submit">Filter</button>
 					</noscript>
 				</form>
-				{await TeamTable({ deps, viewer, filters, page })}
+				<LiveRegion>{await TeamTable({ deps, viewer, filters, page })}</LiveRegion>
 				{clusters.length > 0 && (
 					<>
 						<h2>Clusters</h2>

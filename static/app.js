@@ -1,4 +1,4 @@
-// MLiy page glue (no framework): CSRF header on htmx requests, busy buttons, timestamps kept fresh.
+// MLiy page glue (no framework): CSRF header on htmx requests, the error region, confirmations.
 (function () {
 	"use strict";
 	function csrf() {
@@ -9,14 +9,27 @@
 		var ctx = event.detail && event.detail.ctx;
 		if (ctx && ctx.request && ctx.request.headers) ctx.request.headers["X-CSRF-Token"] = csrf();
 	});
-	// A failed request (network, 5xx) says so where the user acted instead of failing silently.
+	// Error answers land in the page's error region (the server retargets them there), so the row
+	// or panel that asked stays as it was. A request the portal never answered says so there too.
+	// The message goes away when the request that failed later succeeds (a poll, say).
+	function errorRegion() {
+		return document.getElementById("htmx-errors");
+	}
 	document.addEventListener("htmx:error", function (event) {
-		var source = event.target;
-		var box = source && source.closest && source.closest("[data-errors]");
-		if (!box) box = document.querySelector("[data-errors]");
-		if (box) {
-			box.textContent = "The portal did not answer. Check your connection and try again.";
-			box.hidden = false;
+		var region = errorRegion();
+		if (!region) return;
+		region.textContent = "The portal did not answer. Check your connection and try again.";
+		region.mliyFailedSource = event.target;
+	});
+	document.addEventListener("htmx:after:request", function (event) {
+		var ctx = event.detail && event.detail.ctx;
+		var region = errorRegion();
+		if (!region || !ctx || !ctx.response) return;
+		if (ctx.response.status >= 400) {
+			if (ctx.hx && ctx.hx.retarget) region.mliyFailedSource = event.target;
+		} else if (region.mliyFailedSource === event.target) {
+			region.textContent = "";
+			region.mliyFailedSource = null;
 		}
 	});
 	// Forms (or their submit buttons) marked data-confirm ask before submitting; htmx uses hx-confirm.

@@ -265,3 +265,20 @@ Deno.test("the team view searches by id, name or owner, and refuses bad filters 
 		assert.equal((await request(deps.app, `/team?${bad}`, { user: "alice" })).status, 400, bad);
 	}
 });
+
+Deno.test("the instance type, security group and param forms answer a refused save with the form at 422", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const cases: [string, Record<string, string>][] = [
+		["/admin/instance-types/new", { name: "t2.micro" }],
+		["/admin/security-groups/new", { sgId: world.sgDefault.sgId, name: "again" }],
+		["/admin/params/new", { token: "", value: "x" }],
+	];
+	for (const [path, form] of cases) {
+		const res = await request(deps.app, path, { user: "ada", form });
+		assert.equal(res.status, 422, path);
+		const html = await res.text();
+		assert.match(html, new RegExp(`<form method="post" action="${path}"`), path);
+		assert.match(html, /class="error" id="f-\w+-error" role="alert">[^<]+</, path);
+	}
+});

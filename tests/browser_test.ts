@@ -13,7 +13,10 @@ import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { moto } from "./_helpers/moto.ts";
-import { addConfig, addGroup, addMember, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addGroup, addInstance, addLaunch, addMember, seedWorld } from "./_helpers/seed.ts";
+import { holdWriteLock } from "./_helpers/db_lock.ts";
+import { instances, launches } from "../lib/db/schema.ts";
+import { eq } from "drizzle-orm";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
 
 await Deno.mkdir(SCREENSHOTS, { recursive: true });
@@ -301,3 +304,82 @@ browserTest(
 	},
 	{ needsMoto: true },
 );
+
+browserTest(
+	"error answers to htmx requests show in the error region; the table stays whole and its rows keep polling",
+	async () => {
+		// No AWS here: the rows are written to the database, and the dashboard's background refresh
+		// (refused by the test's AWS) changes nothing.
+		const deps = await createTestDeps({ settings: { DATABASE_BUSY_TIMEOUT_MS: 100 } });
+		const server = serve(deps);
+		const browser = await launchBrowser();
+		try {
+			const world = await seedWorld(deps.db);
+			const polling = "i-0000000000000000a";
+			const idle = "i-0000000000000000b";
+			await addInstance(deps.db, { id: polling, ownerId: world.alice.id, state: "pending" });
+			await addInstance(deps.db, { id: idle, ownerId: world.alice.id, state: "running" });
+			const { page, errors } = await signedIn(browser, "alice");
+			acceptDialogs(page, []);
+			await page.goto(`${server.url}/`);
+			const region = page.locator("#htmx-errors");
+			assert.equal(await region.isVisible(), false, "the empty error region is hidden");
+			const bodyRows = () => page.locator("#my-instances tbody > *").evaluateAll((els) => els.map((e) => e.tagName));
+
+			// The polled row's instance disappears from the portal: its poll answers 404.
+			await deps.db.update(instances).set({ archived: true }).where(eq(instances.id, polling));
+			await region.getByText(`No instance ${polling} is known to the portal`).waitFor({ timeout: 10_000 });
+			assert.deepEqual(await bodyRows(), ["TR", "TR"], "the table keeps its two rows");
+			assert.equal(await page.locator(`#row-${polling} [data-state="pending"]`).count(), 1);
+
+			// It comes back: the same row's next poll succeeds, shows the new state and clears the message.
+			await deps.db.update(instances).set({ archived: false, state: "running" }).where(eq(instances.id, polling));
+			await page.locator(`#row-${polling} [data-state="running"]`).waitFor({ timeout: 10_000 });
+			await region.waitFor({ state: "hidden" });
+
+			// A stop while another process holds the database's write lock answers 503.
+			const lock = await holdWriteLock(`${deps.dir}/test.db`, 3000);
+			await page.getByRole("button", { name: `Stop ${idle}` }).click();
+			await region.getByText("database is busy").waitFor({ timeout: 10_000 });
+			await lock.released;
+			assert.deepEqual(await bodyRows(), ["TR", "TR"]);
+			assert.equal(await page.getByRole("button", { name: `Stop ${idle}` }).count(), 1, "the row is as it was");
+			assert.equal(await page.locator("#main .error-box").count(), 1, "no error box replaced a row");
+			assert.deepEqual(errors.filter((e) => !/status of (404|503)/.test(e)), []);
+		} finally {
+			await browser.close();
+			await server.close();
+			await deps[Symbol.asyncDispose]();
+		}
+	},
+);
+
+browserTest("the launch page's live region stays in place while its polled content is swapped", async () => {
+	// No AWS here: the launch's step is written to the database as the poller would.
+	const deps = await createTestDeps();
+	const server = serve(deps);
+	const browser = await launchBrowser();
+	try {
+		const world = await seedWorld(deps.db);
+		const launch = await addLaunch(deps.db, {
+			userId: world.alice.id,
+			groupId: world.science.id,
+			configId: world.config.id,
+			step: "Waiting for a worker",
+		});
+		const { page, errors } = await signedIn(browser, "alice");
+		await page.goto(`${server.url}/launches/${launch.id}`);
+		await page.locator("#launch-status").getByText("Waiting for a worker…").waitFor();
+		// A mark only the element first rendered carries: lost if the region itself is replaced.
+		await page.locator("[aria-live]").evaluate((region) => region.setAttribute("data-first-render", ""));
+		await deps.db.update(launches).set({ step: "Submitting the stack" }).where(eq(launches.id, launch.id));
+		await page.locator("#launch-status").getByText("Submitting the stack…").waitFor({ timeout: 10_000 });
+		assert.equal(await page.locator("[aria-live]").count(), 1);
+		assert.equal(await page.locator('[aria-live="polite"][data-first-render] > #launch-status').count(), 1);
+		assert.deepEqual(errors, []);
+	} finally {
+		await browser.close();
+		await server.close();
+		await deps[Symbol.asyncDispose]();
+	}
+});

@@ -36,10 +36,37 @@ Deno.test("GET /health is 503 when no sync ever succeeded after the grace period
 	assert.equal((await res.json()).sync, "never");
 });
 
-Deno.test("GET /health is 503 when the database cannot be reached", async () => {
+Deno.test("GET /health is 503 when the database cannot be reached, without saying why to the public", async () => {
 	await using deps = await createTestDeps();
 	deps.database.close();
-	const res = await request(deps.app, "/health");
+	const res = await request(deps.app, "/health", { from: "198.51.100.4" });
 	assert.equal(res.status, 503);
-	assert.match((await res.json()).database, /^error/);
+	const body = await res.json();
+	assert.equal(body.status, "unhealthy");
+	assert.equal(body.database, "error");
+	assert.doesNotMatch(JSON.stringify(body), /closed|client|libsql/i, "the driver's message stays in the log");
+});
+
+Deno.test("GET /health reports a failing sync by its status only: the raw AWS error stays private", async () => {
+	await using deps = await createTestDeps({ settings: { SYNC_STALE_MINUTES: 15 } });
+	await deps.db.insert(jobLeases).values({
+		name: "sync-aws",
+		lastSuccessAt: new Date(deps.clock().getTime() - 30 * 60_000),
+		lastError: "ec2.describeInstances: User: arn:aws:iam::123456789012:user/portal is not authorized",
+		lastErrorNotice: "AWS denied the portal a permission it needs (an admin must check its IAM policy)",
+	});
+	const res = await request(deps.app, "/health", { from: "198.51.100.4" });
+	assert.equal(res.status, 503);
+	const body = await res.json();
+	assert.equal(body.sync, "stale");
+	assert.equal(body.database, "ok");
+	assert.deepEqual(Object.keys(body).sort(), [
+		"database",
+		"lastSync",
+		"status",
+		"sync",
+		"syncAgeSeconds",
+		"uptimeSeconds",
+	]);
+	assert.doesNotMatch(JSON.stringify(body), /123456789012|arn:|not authorized|denied/);
 });

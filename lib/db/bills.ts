@@ -1,7 +1,8 @@
 /** Billed periods: one row per continuously billed period of an instance, volume or cluster. */
-import { aliasedTable, and, eq, gt, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { aliasedTable, and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { bills, groups, memberships, type ResourceKind, users } from "./schema.ts";
+import { bills, groups, type ResourceKind, users } from "./schema.ts";
+import { inTeamScope, type TeamScope } from "./scope.ts";
 
 export type Bill = typeof bills.$inferSelect;
 export type NewBill = typeof bills.$inferInsert;
@@ -36,27 +37,6 @@ export async function openBillOf(db: Db, resourceId: string): Promise<Bill | und
 
 export async function billsOf(db: Db, resourceId: string): Promise<Bill[]> {
 	return await db.select().from(bills).where(eq(bills.resourceId, resourceId)).orderBy(bills.startedAt);
-}
-
-/** Whose bills a viewer may see: everyone's, or their own and their teammates'. */
-export interface BillScope {
-	everyone: boolean;
-	viewerId: number;
-	groupIds: readonly number[];
-}
-
-function scopeCondition(scope: BillScope): SQL | undefined {
-	if (scope.everyone) return undefined;
-	if (scope.groupIds.length === 0) return eq(bills.userId, scope.viewerId);
-	return or(
-		eq(bills.userId, scope.viewerId),
-		inArray(
-			bills.userId,
-			sql`(SELECT ${memberships.userId} FROM ${memberships} WHERE ${
-				inArray(memberships.groupId, [...scope.groupIds])
-			})`,
-		),
-	);
 }
 
 /** A bill with its payer's and group's names. */
@@ -100,14 +80,14 @@ function toBillRow(r: Awaited<ReturnType<ReturnType<typeof billRowSelect>["execu
 /** Periods overlapping [start, end) within the scope and filters. */
 export async function billsOverlapping(
 	db: Db,
-	scope: BillScope,
+	scope: TeamScope,
 	range: { start: Date; end: Date },
 	filters: BillFilters = {},
 ): Promise<BillRow[]> {
 	const rows = await billRowSelect(db).where(and(
 		lt(bills.startedAt, range.end),
 		or(isNull(bills.endedAt), gt(bills.endedAt, range.start)),
-		scopeCondition(scope),
+		inTeamScope(bills.userId, scope),
 		filters.userId === undefined ? undefined : eq(bills.userId, filters.userId),
 		filters.groupId === undefined ? undefined : eq(bills.groupId, filters.groupId),
 		filters.costCenter === undefined ? undefined : eq(bills.costCenter, filters.costCenter),
@@ -117,14 +97,16 @@ export async function billsOverlapping(
 }
 
 /** Open periods within the scope: what is being paid for right now. */
-export async function openBills(db: Db, scope: BillScope): Promise<BillRow[]> {
-	const rows = await billRowSelect(db).where(and(isNull(bills.endedAt), scopeCondition(scope)));
+export async function openBills(db: Db, scope: TeamScope): Promise<BillRow[]> {
+	const rows = await billRowSelect(db).where(and(isNull(bills.endedAt), inTeamScope(bills.userId, scope)));
 	return rows.map(toBillRow);
 }
 
 /** Distinct cost centers on bills in the scope (for the report's filter). */
-export async function costCentersInScope(db: Db, scope: BillScope): Promise<string[]> {
-	const rows = await db.selectDistinct({ costCenter: bills.costCenter }).from(bills).where(scopeCondition(scope))
+export async function costCentersInScope(db: Db, scope: TeamScope): Promise<string[]> {
+	const rows = await db.selectDistinct({ costCenter: bills.costCenter }).from(bills).where(
+		inTeamScope(bills.userId, scope),
+	)
 		.orderBy(bills.costCenter);
 	return rows.map((r) => r.costCenter);
 }

@@ -19,6 +19,11 @@ export type InstanceType = typeof instanceTypes.$inferSelect;
 export type SecurityGroup = typeof securityGroups.$inferSelect;
 export type Param = typeof params.$inferSelect;
 
+/** Whether launches of the configuration get an extra volume; "No Volume" (the seed's word) or nothing means none. */
+export function hasExtraVolume(config: Pick<SoftwareConfig, "volumeDevice">): boolean {
+	return config.volumeDevice !== "" && config.volumeDevice !== "No Volume";
+}
+
 export async function getGroup(db: Db, id: number): Promise<Group | undefined> {
 	return await db.query.groups.findFirst({ where: eq(groups.id, id) });
 }

@@ -1,5 +1,6 @@
 /** Opens the database (embedded libSQL file by default, or a remote libSQL server) and migrates it. */
 import { type Client, createClient } from "@libsql/client";
+import { sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
 import { migrate } from "./migrate.ts";
@@ -102,4 +103,9 @@ export function isDatabaseBusy(error: unknown): boolean {
 		e = e.cause as typeof e;
 	}
 	return false;
+}
+
+/** Runs the cheapest query there is: resolves when the database answers, rejects when it cannot. */
+export async function pingDatabase(db: Db): Promise<void> {
+	await db.run(sql`SELECT 1`);
 }

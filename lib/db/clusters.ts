@@ -1,8 +1,8 @@
 /** Queries and writes for `clusters` (EMR), with the joined rows the pages show. */
-import { aliasedTable, and, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
+import { aliasedTable, and, desc, eq, gt, isNull, lt, notInArray, or, type SQL } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { clusters, groups, memberships, softwareConfigs, users } from "./schema.ts";
-import type { TeamScope } from "./instances.ts";
+import { clusters, groups, softwareConfigs, users } from "./schema.ts";
+import { inTeamScope, type TeamScope } from "./scope.ts";
 
 export type Cluster = typeof clusters.$inferSelect;
 export type NewCluster = typeof clusters.$inferInsert;
@@ -115,17 +115,7 @@ export async function teamClusterRows(
 	endedVisibleSince: Date,
 	limit = 100,
 ): Promise<ClusterRow[]> {
-	const scoped = scope.everyone ? undefined : or(
-		eq(clusters.ownerId, scope.viewerId),
-		scope.groupIds.length
-			? inArray(
-				clusters.ownerId,
-				sql`(SELECT ${memberships.userId} FROM ${memberships} WHERE ${
-					inArray(memberships.groupId, [...scope.groupIds])
-				})`,
-			)
-			: undefined,
-	);
+	const scoped = inTeamScope(clusters.ownerId, scope);
 	const rows = await rowSelect(db).where(and(listable(endedVisibleSince), scoped)).orderBy(desc(clusters.createdAt))
 		.limit(
 			limit,

@@ -2,13 +2,17 @@
 import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type Db, preparedFor } from "./client.ts";
-import { bills, groups, instances, launches, memberships, softwareConfigs, users } from "./schema.ts";
+import { bills, groups, instances, launches, softwareConfigs, users } from "./schema.ts";
+import { inTeamScope, type TeamScope } from "./scope.ts";
 
 export type Instance = typeof instances.$inferSelect;
 export type NewInstance = typeof instances.$inferInsert;
 
 /** States after which an instance no longer exists in AWS. */
 export const ENDED_STATES = ["terminated", "vanished"];
+
+/** Ended instances and clusters stay on the dashboard and team view this long, then only billing and admin show them. */
+export const ENDED_VISIBLE_MS = 24 * 3_600_000;
 
 export async function getInstance(db: Db, id: string): Promise<Instance | undefined> {
 	return await db.query.instances.findFirst({ where: eq(instances.id, id) });
@@ -193,27 +197,6 @@ export async function ownedInstanceRows(db: Db, ownerId: number, endedVisibleSin
 	return rows.map(toRow);
 }
 
-/** Who the team view covers: everyone, or the viewer plus everyone sharing one of their groups. */
-export interface TeamScope {
-	everyone: boolean;
-	viewerId: number;
-	groupIds: readonly number[];
-}
-
-function scopeCondition(scope: TeamScope): SQL | undefined {
-	if (scope.everyone) return undefined;
-	if (scope.groupIds.length === 0) return eq(instances.ownerId, scope.viewerId);
-	return or(
-		eq(instances.ownerId, scope.viewerId),
-		inArray(
-			instances.ownerId,
-			sql`(SELECT ${memberships.userId} FROM ${memberships} WHERE ${
-				inArray(memberships.groupId, [...scope.groupIds])
-			})`,
-		),
-	);
-}
-
 /** Filters of the team view. */
 export interface TeamFilters {
 	state?: string;
@@ -258,7 +241,7 @@ export async function teamInstanceRows(
 	page: { offset: number; limit: number },
 	endedVisibleSince: Date,
 ): Promise<{ rows: InstanceRow[]; total: number }> {
-	const where = and(listable(endedVisibleSince), scopeCondition(scope), filterCondition(filters));
+	const where = and(listable(endedVisibleSince), inTeamScope(instances.ownerId, scope), filterCondition(filters));
 	const [rows, [count]] = await Promise.all([
 		// Newest first, so the first page comes from the created_at index instead of sorting the team.
 		rowSelect(db).where(where).orderBy(desc(instances.createdAt), desc(instances.id)).limit(page.limit).offset(
@@ -272,24 +255,20 @@ export async function teamInstanceRows(
 /** Instance counts by state within the scope (for the team chart). */
 export async function stateCounts(db: Db, scope: TeamScope): Promise<Record<string, number>> {
 	const rows = await db.select({ state: instances.state, n: sql<number>`count(*)` }).from(instances)
-		.where(and(eq(instances.archived, false), notInArray(instances.state, ENDED_STATES), scopeCondition(scope)))
+		.where(
+			and(
+				eq(instances.archived, false),
+				notInArray(instances.state, ENDED_STATES),
+				inTeamScope(instances.ownerId, scope),
+			),
+		)
 		.groupBy(instances.state);
 	return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
 }
 
 /** The people whose instances the scope covers, for the team view's owner filter. */
 export async function usersInScope(db: Db, scope: TeamScope): Promise<{ id: number; username: string }[]> {
-	const where = scope.everyone ? undefined : or(
-		eq(users.id, scope.viewerId),
-		scope.groupIds.length
-			? inArray(
-				users.id,
-				sql`(SELECT ${memberships.userId} FROM ${memberships} WHERE ${
-					inArray(memberships.groupId, [...scope.groupIds])
-				})`,
-			)
-			: undefined,
-	);
+	const where = inTeamScope(users.id, scope);
 	return await db.select({ id: users.id, username: users.username }).from(users).where(where).orderBy(
 		asc(users.username),
 	);

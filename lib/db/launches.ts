@@ -1,7 +1,7 @@
 /** Queries and writes for `launches`: the durable record that lets a launch survive a restart. */
 import { and, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { launches, type LaunchStatus } from "./schema.ts";
+import { type ConfigKind, launches, type LaunchStatus } from "./schema.ts";
 
 export type Launch = typeof launches.$inferSelect;
 export type NewLaunch = typeof launches.$inferInsert;
@@ -15,11 +15,15 @@ export async function getLaunch(db: Db, id: string): Promise<Launch | undefined>
 	return await db.query.launches.findFirst({ where: eq(launches.id, id) });
 }
 
-/** Launches still in flight (queued or creating), oldest first. */
-export async function activeLaunches(db: Db, kind?: "instance" | "cluster"): Promise<Launch[]> {
+/** Launches still in flight (queued or creating), oldest first; all of them, or one user's or one kind's. */
+export async function activeLaunches(
+	db: Db,
+	filters: { userId?: number; kind?: ConfigKind } = {},
+): Promise<Launch[]> {
 	return await db.select().from(launches).where(and(
 		inArray(launches.status, ["queued", "creating"]),
-		kind ? eq(launches.kind, kind) : undefined,
+		filters.userId === undefined ? undefined : eq(launches.userId, filters.userId),
+		filters.kind === undefined ? undefined : eq(launches.kind, filters.kind),
 	)).orderBy(launches.createdAt);
 }
 

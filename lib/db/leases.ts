@@ -34,18 +34,19 @@ export async function acquireLease(
 	return rows.length === 1;
 }
 
-/** Releases the lease and records how the run ended. */
+/** Releases the lease and records how the run ended (a failure as thrown and as users may be told). */
 export async function releaseLease(
 	db: Db,
 	name: string,
 	holder: string,
-	outcome: { finishedAt: Date; error?: string },
+	outcome: { finishedAt: Date; error?: { raw: string; notice: string } },
 ): Promise<void> {
 	await db.update(jobLeases).set({
 		holder: null,
 		expiresAt: null,
 		lastFinishedAt: outcome.finishedAt,
-		lastError: outcome.error ?? null,
+		lastError: outcome.error?.raw ?? null,
+		lastErrorNotice: outcome.error?.notice ?? null,
 		runs: sql`${jobLeases.runs} + 1`,
 		...(outcome.error === undefined ? { lastSuccessAt: outcome.finishedAt } : {}),
 	}).where(and(eq(jobLeases.name, name), eq(jobLeases.holder, holder)));

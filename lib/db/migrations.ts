@@ -5,6 +5,7 @@ import m1 from "../../migrations/0001_instance_list_indexes.sql" with { type: "t
 import m2 from "../../migrations/0002_emr_clusters.sql" with { type: "text" };
 import m3 from "../../migrations/0003_launch_claims.sql" with { type: "text" };
 import m4 from "../../migrations/0004_launch_id_indexes.sql" with { type: "text" };
+import m5 from "../../migrations/0005_job_lease_error_notice.sql" with { type: "text" };
 
 /** Every migration, oldest first, with drizzle-kit's journal metadata. */
 export const MIGRATIONS: readonly EmbeddedMigration[] = [
@@ -13,4 +14,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0002_emr_clusters", when: 1795574559657, sql: m2 },
 	{ tag: "0003_launch_claims", when: 1795575458563, sql: m3 },
 	{ tag: "0004_launch_id_indexes", when: 1795581665972, sql: m4 },
+	{ tag: "0005_job_lease_error_notice", when: 1795582714453, sql: m5 },
 ];

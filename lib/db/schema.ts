@@ -315,7 +315,10 @@ export const jobLeases = sqliteTable("job_leases", {
 	lastStartedAt: integer("last_started_at", { mode: "timestamp_ms" }),
 	lastFinishedAt: integer("last_finished_at", { mode: "timestamp_ms" }),
 	lastSuccessAt: integer("last_success_at", { mode: "timestamp_ms" }),
+	/** The last run's error as thrown, for operators: AWS messages can hold ARNs and account ids. */
 	lastError: text("last_error"),
+	/** What users may be told about the last run's error: a classified sentence, never the raw message. */
+	lastErrorNotice: text("last_error_notice"),
 	/** The schedule tick the last cron run belonged to, so each tick runs once across processes. */
 	lastTick: integer("last_tick"),
 	runs: integer("runs").notNull().default(0),

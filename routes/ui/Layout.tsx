@@ -2,11 +2,12 @@
 import type { ComponentChildren } from "preact";
 import type { PageContext } from "../env.ts";
 import { STATIC_VERSION } from "../../static/mod.ts";
+import { HTMX_ERRORS_ID } from "../errors.tsx";
 
 interface NavItem {
 	href: string;
 	label: string;
-	/** Path prefixes that mark the item current. */
+	/** Leading path segments that mark the item current ("/launch" is not "/launches"). */
 	match: string[];
 }
 
@@ -20,7 +21,7 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 	items.push({ href: "/billing", label: "Billing", match: ["/billing"] });
 	if (ctx.viewer.role === "admin") items.push({ href: "/admin", label: "Admin", match: ["/admin"] });
 	const current = (item: NavItem) =>
-		item.match.some((m) => m === "/" ? ctx.path === "/" || ctx.path === "/dashboard" : ctx.path.startsWith(m));
+		item.match.some((m) => m === "/" ? ctx.path === "/" : ctx.path === m || ctx.path.startsWith(`${m}/`));
 	return (
 		<html lang="en">
 			<head>
@@ -66,6 +67,7 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 					</div>
 				)}
 				<main id="main" class={props.wide ? "wide" : undefined}>
+					<div id={HTMX_ERRORS_ID} class="error-box" role="alert" data-errors></div>
 					{ctx.flash && (
 						<div class={`flash ${ctx.flash.tone}`} role={ctx.flash.tone === "error" ? "alert" : "status"}>
 							{ctx.flash.text}

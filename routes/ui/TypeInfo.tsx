@@ -8,7 +8,7 @@ export function TypeInfo(props: { deps: Deps; type: string; os: string; emr?: bo
 	const info = props.deps.pricing.typeInfo(props.type);
 	const rate = instanceRate(props.deps.pricing, props.deps.settings, props.type, props.os);
 	return (
-		<div id="type-info" class="panel" aria-live="polite">
+		<div id="type-info" class="panel">
 			<h3>{info?.prettyName ?? props.type}</h3>
 			<dl class="facts">
 				<dt>Instance type</dt>

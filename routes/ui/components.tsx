@@ -37,6 +37,15 @@ export function ProgressBar(props: { text: string | null; percent: number | null
 	);
 }
 
+/**
+ * A polite live region that stays in the page while htmx replaces (outerHTML) the element inside
+ * it: screen readers announce changes within a region already in the page, not a region that was
+ * itself just swapped in.
+ */
+export function LiveRegion(props: { children: ComponentChildren }) {
+	return <div aria-live="polite">{props.children}</div>;
+}
+
 export function EmptyState(props: { title: string; children?: ComponentChildren }) {
 	return (
 		<div class="empty">

@@ -1,5 +1,7 @@
 /** Instance rows and action buttons, shared by the dashboard, the team view and the detail page. */
 import type { Viewer } from "../../lib/auth.ts";
+import { instanceRate } from "../../lib/billing.ts";
+import type { Deps } from "../../lib/deps.ts";
 import type { Price } from "../../lib/pricing.ts";
 import type { InstanceRow } from "../../lib/db/instances.ts";
 import { type Action, availableActions } from "../../lib/control.ts";
@@ -20,6 +22,28 @@ export function webLink(row: Pick<InstanceRow, "dnsName" | "privateIp" | "public
 	const host = row.dnsName || (publicIp ? row.publicIp : row.privateIp);
 	if (!host || row.state === "terminated" || row.state === "vanished") return null;
 	return { href: `https://${host}/`, label: host };
+}
+
+/** An instance's discounted hourly rate; a configuration without an OS (or none) prices as Linux. */
+export function rowRate(
+	deps: Pick<Deps, "pricing" | "settings">,
+	row: Pick<InstanceRow, "instanceType" | "configOs">,
+): Price {
+	return instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux");
+}
+
+/** The state cell of rows and the detail panel: badge, boot progress, or the last progress text. */
+export function InstanceState(
+	props: { row: Pick<InstanceRow, "state" | "pendingAction" | "hasProgressBar" | "progressText" | "progressPercent"> },
+) {
+	const { row } = props;
+	return (
+		<>
+			<StateBadge state={row.state} pendingAction={row.pendingAction} />
+			{row.hasProgressBar && <ProgressBar text={row.progressText} percent={row.progressPercent} />}
+			{row.progressPercent === null && row.progressText && <div class="small muted">{row.progressText}</div>}
+		</>
+	);
 }
 
 const CONFIRM: Record<Action, (id: string) => string | undefined> = {
@@ -78,14 +102,14 @@ export function InstanceTableRow(
 		viewer: Viewer;
 		row: InstanceRow;
 		view: RowView;
-		rate: Price;
+		deps: Pick<Deps, "pricing" | "settings">;
 		now: Date;
-		publicIp: boolean;
 		error?: string;
 	},
 ) {
 	const { row } = props;
-	const link = webLink(row, props.publicIp);
+	const link = webLink(row, props.deps.settings.DISPLAY_PUBLIC_IP);
+	const rate = rowRate(props.deps, row);
 	const live = isTransitional(row);
 	const uptime = row.state === "running" && row.startedAt
 		? formatDuration(props.now.getTime() - row.startedAt.getTime())
@@ -110,11 +134,9 @@ export function InstanceTableRow(
 			</td>
 			<td data-label="Type" class="mono">{row.instanceType}</td>
 			<td data-label="State">
-				<StateBadge state={row.state} pendingAction={row.pendingAction} />
-				{row.hasProgressBar && <ProgressBar text={row.progressText} percent={row.progressPercent} />}
-				{row.progressPercent === null && row.progressText && <div class="small muted">{row.progressText}</div>}
+				<InstanceState row={row} />
 			</td>
-			<td data-label="Hourly cost" class="num">{props.rate.known ? formatRate(props.rate.hourly) : "price unknown"}</td>
+			<td data-label="Hourly cost" class="num">{rate.known ? formatRate(rate.hourly) : "price unknown"}</td>
 			<td data-label="Configuration">{row.configName ?? <span class="muted">unknown</span>}</td>
 			<td data-label="Uptime" class="num">{uptime}</td>
 			<td data-label="Actions">
