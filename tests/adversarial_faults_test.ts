@@ -21,6 +21,7 @@ import { syncAwsJob } from "../jobs/sync_aws.ts";
 import { rejection } from "./_helpers/assert.ts";
 import { type Fault, faultyEndpoint, sdkAgainst } from "./_helpers/aws_endpoint.ts";
 import { emrCluster, stack, STACK_ID } from "./_helpers/aws_fixtures.ts";
+import { holdWriteLock } from "./_helpers/db_lock.ts";
 import { createTestDeps, refusingAws, type TestDeps } from "./_helpers/deps.ts";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
@@ -475,38 +476,7 @@ Deno.test("pages never wait on AWS: every page answers 200 within a second while
 });
 
 // ---------------------------------------------------------------------------------------------
-// The database: another process holding the write lock.
-
-/**
- * Another process (as a second portal on the same file would be) takes the write lock and holds
- * it for `ms`. A separate process, because SQLite's busy wait blocks the waiting thread: a holder
- * in this process could never release while the app waits.
- */
-async function holdWriteLock(dbPath: string, ms: number): Promise<{ released: Promise<void> }> {
-	const script = `
-		import { createClient } from "@libsql/client";
-		const client = createClient({ url: "file:${dbPath}" });
-		const tx = await client.transaction("write");
-		console.log("locked");
-		await new Promise((resolve) => setTimeout(resolve, ${ms}));
-		await tx.commit();
-		client.close();`;
-	const child = new Deno.Command(Deno.execPath(), {
-		args: ["eval", "--quiet", script],
-		cwd: new URL("..", import.meta.url).pathname,
-		stdout: "piped",
-		stderr: "inherit",
-	}).spawn();
-	const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-	const { value } = await reader.read();
-	assert.equal(value?.trim(), "locked");
-	return {
-		released: (async () => {
-			while (!(await reader.read()).done) { /* drain */ }
-			assert.ok((await child.status).success, "the lock holder exited cleanly");
-		})(),
-	};
-}
+// The database: another process holding the write lock (tests/_helpers/db_lock.ts).
 
 async function instanceWithToken(deps: TestDeps, token: string) {
 	await addLaunchedInstance(deps.db, await seedWorld(deps.db), token, { progressPercent: 10 });

@@ -142,6 +142,17 @@ Deno.test("control actions: arbitrary ids and actions never cause a 5xx or an AW
 /** A field's error as the forms show it: next to the field, or at the top of its fieldset. */
 const FIELD_ERROR = /class="error"(?: id="f-\w+-error")? role="alert">[^<]+</;
 
+/** A cluster form (seedClusterWorld's Spark configuration) that the portal accepts. */
+const VALID_CLUSTER_FORM = {
+	instanceType: "m4.large",
+	purpose: "Churn model, Q3",
+	coreNodes: "3",
+	market: "ON_DEMAND",
+	bidPrice: "",
+	autoTerminateHours: "1",
+	autoTerminateMinutes: "30",
+};
+
 Deno.test("launch and cluster forms: hostile values are refused with field errors and record no launch", async () => {
 	// A launch that gets through is recorded; the job it kicks finds AWS throttling and leaves it queued.
 	const aws = fakeAws({
@@ -194,18 +205,12 @@ Deno.test("launch and cluster forms: hostile values are refused with field error
 	// all is recorded (303); any other answer is a 422 marking a field, and writes nothing. (The
 	// wording of each refusal is checked field by field in the next test.)
 	const cluster = `/launch/${world.emrGroup.id}/${world.spark.id}`;
-	const valid = {
-		instanceType: "m4.large",
-		purpose: "Churn model, Q3",
-		coreNodes: "3",
-		market: "ON_DEMAND",
-		bidPrice: "",
-		autoTerminateHours: "1",
-		autoTerminateMinutes: "30",
-	};
 	const sometimes = (...good: string[]) =>
 		fc.oneof({ arbitrary: fc.constantFrom(...good), weight: 2 }, { arbitrary: hostile, weight: 1 });
-	const accepted = await request(deps.app, cluster, { user: "alice", form: { intent: "launch", ...valid } });
+	const accepted = await request(deps.app, cluster, {
+		user: "alice",
+		form: { intent: "launch", ...VALID_CLUSTER_FORM },
+	});
 	assert.equal(accepted.status, 303, "the valid form goes through");
 	before = { ...before, launches: before.launches! + 1 };
 	assert.deepEqual(await tableCounts(deps), before, "it recorded one launch");
@@ -213,8 +218,8 @@ Deno.test("launch and cluster forms: hostile values are refused with field error
 	await fc.assert(
 		fc.asyncProperty(
 			fc.record({
-				instanceType: sometimes(valid.instanceType),
-				purpose: sometimes(valid.purpose),
+				instanceType: sometimes(VALID_CLUSTER_FORM.instanceType),
+				purpose: sometimes(VALID_CLUSTER_FORM.purpose),
 				coreNodes: sometimes("2", "240"),
 				market: sometimes("ON_DEMAND", "SPOT"),
 				bidPrice: sometimes("", "0.05"),
@@ -248,16 +253,7 @@ Deno.test("launch and cluster forms: hostile values are refused with field error
 Deno.test("cluster form: each field's refusal is in our wording, next to the field", async () => {
 	await using deps = await createTestDeps();
 	const world = await seedClusterWorld(deps.db);
-	const valid = {
-		instanceType: "m4.large",
-		purpose: "Churn model, Q3",
-		coreNodes: "3",
-		market: "ON_DEMAND",
-		bidPrice: "",
-		autoTerminateHours: "1",
-		autoTerminateMinutes: "30",
-	};
-	const bad: Record<keyof typeof valid, string[]> = {
+	const bad: Record<keyof typeof VALID_CLUSTER_FORM, string[]> = {
 		instanceType: ["", "t2.nano", "m".repeat(65)],
 		purpose: ["", " ", "<b>hi</b>", "x".repeat(101)],
 		coreNodes: ["", "1", "241", "2.5", "abc", "-3"],
@@ -271,7 +267,7 @@ Deno.test("cluster form: each field's refusal is in our wording, next to the fie
 		for (const value of values) {
 			const res = await request(deps.app, `/launch/${world.emrGroup.id}/${world.spark.id}`, {
 				user: "alice",
-				form: { intent: "launch", ...valid, [field]: value },
+				form: { intent: "launch", ...VALID_CLUSTER_FORM, [field]: value },
 			});
 			const errors = [...(await res.text()).matchAll(/class="error"(?: id="f-\w+-error")? role="alert">([^<]+)</g)]
 				.map((m) => m[1]!);
