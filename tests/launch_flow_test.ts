@@ -18,7 +18,7 @@ import { advanceLaunches } from "../lib/launcher.ts";
 import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { motoTest } from "./_helpers/moto.ts";
+import { type Moto, motoTest } from "./_helpers/moto.ts";
 import { seedWorld } from "./_helpers/seed.ts";
 
 async function launchAs(
@@ -185,24 +185,31 @@ motoTest("a launch in progress finishes after a restart (a new app on the same d
 	assert.equal(stacks?.stackId, launch.stackId, "exactly one stack was created for the launch");
 });
 
+/** Test deps against moto, launching into a subnet of us-east-1a, on the real clock. */
+async function motoDeps(moto: Moto): Promise<TestDeps> {
+	const subnet = await moto.subnet("us-east-1a");
+	return await createTestDeps({ awsEndpoint: moto.url, realClock: true, settings: { LAUNCH_SUBNET_ID: subnet } });
+}
+
+/** Alice's t2.micro launch, its stack submitted to CloudFormation (which moto is creating). */
+async function submittedLaunch(deps: TestDeps) {
+	const world = await seedWorld(deps.db);
+	const viewer = toViewer(world.alice, [world.science.id], []);
+	const { id: launchId } = await requestInstanceLaunch(deps, viewer, {
+		groupId: world.science.id,
+		configId: world.config.id,
+		instanceType: "t2.micro",
+		optionalSecurityGroupIds: [],
+	});
+	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	return { world, launchId };
+}
+
 motoTest(
 	"an instance the sync lists before the launcher records it keeps its launch: progress token and launch page work",
 	async (moto) => {
-		const subnet = await moto.subnet("us-east-1a");
-		await using deps = await createTestDeps({
-			awsEndpoint: moto.url,
-			realClock: true,
-			settings: { LAUNCH_SUBNET_ID: subnet },
-		});
-		const world = await seedWorld(deps.db);
-		const viewer = toViewer(world.alice, [world.science.id], []);
-		const { id: launchId } = await requestInstanceLaunch(deps, viewer, {
-			groupId: world.science.id,
-			configId: world.config.id,
-			instanceType: "t2.micro",
-			optionalSecurityGroupIds: [],
-		});
-		await advanceLaunches(deps, LAUNCH_HANDLERS);
+		await using deps = await motoDeps(moto);
+		const { world, launchId } = await submittedLaunch(deps);
 		assert.equal((await getLaunch(deps.db, launchId))!.status, "creating");
 
 		// A sync (the job, or Alice opening her dashboard) lists the stack's instance first.
@@ -228,21 +235,8 @@ motoTest(
 );
 
 motoTest("an instance the sync adopted without a launch is linked when the launcher records it", async (moto) => {
-	const subnet = await moto.subnet("us-east-1a");
-	await using deps = await createTestDeps({
-		awsEndpoint: moto.url,
-		realClock: true,
-		settings: { LAUNCH_SUBNET_ID: subnet },
-	});
-	const world = await seedWorld(deps.db);
-	const viewer = toViewer(world.alice, [world.science.id], []);
-	const { id: launchId } = await requestInstanceLaunch(deps, viewer, {
-		groupId: world.science.id,
-		configId: world.config.id,
-		instanceType: "t2.micro",
-		optionalSecurityGroupIds: [],
-	});
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await using deps = await motoDeps(moto);
+	const { world, launchId } = await submittedLaunch(deps);
 	const [seen] = await deps.aws.ec2.describeInstances({ filters: { "tag:mliy:launch-id": [launchId] } });
 	assert.ok(seen);
 	// As an older portal (or a sync that could not read the launch) adopted it: no launch.
