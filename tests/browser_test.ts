@@ -44,9 +44,25 @@ async function setup() {
 		settings: { LAUNCH_SUBNET_ID: await moto!.subnet("us-east-1a") },
 	});
 	const world = await seedWorld(deps.db);
+	return { ...await running(deps, { poller: true }), world };
+}
+
+/** The portal on `deps`, served and opened in Chromium; disposing it stops and closes all of it. */
+async function running(deps: TestDeps, options: { poller?: boolean } = {}) {
 	const server = serve(deps);
 	const browser = await launchBrowser();
-	return { deps, world, server, browser };
+	const stopPoller = options.poller ? pollerTicking(deps) : undefined;
+	return {
+		deps,
+		server,
+		browser,
+		async [Symbol.asyncDispose]() {
+			await stopPoller?.();
+			await browser.close();
+			await server.close();
+			await deps[Symbol.asyncDispose]();
+		},
+	};
 }
 
 function acceptDialogs(page: Page, seen: string[]) {
@@ -65,183 +81,162 @@ async function waitForState(page: Page, id: string, state: string) {
 }
 
 browserTest("a user launches through the wizard, watches the progress bar, stops, starts and terminates", async () => {
-	const { deps, server, browser } = await setup();
-	const stopPoller = pollerTicking(deps);
-	try {
-		const { page, context, errors } = await signedIn(browser, "alice");
-		const dialogs: string[] = [];
-		acceptDialogs(page, dialogs);
+	await using portal = await setup();
+	const { deps, server, browser } = portal;
+	const { page, context, errors } = await signedIn(browser, "alice");
+	const dialogs: string[] = [];
+	acceptDialogs(page, dialogs);
 
-		// The wizard: one group, so it starts at the catalogue.
-		await page.goto(`${server.url}/launch`);
-		await page.getByRole("link", { name: "Launch Analyst" }).click();
-		await page.getByLabel("Instance type").selectOption("r4.4xlarge");
-		await page.locator("#type-info").getByText("$1.06/h").waitFor();
-		await page.screenshot({ path: `${SCREENSHOTS}wizard.png`, fullPage: true });
-		await page.getByLabel("Instance type").selectOption("t2.micro");
-		await page.locator("#type-info").getByText("$0.0116/h").waitFor();
-		await page.getByLabel(/jupyter/).check();
-		await page.getByRole("button", { name: "Review launch" }).click();
-		await page.getByRole("heading", { name: "Confirm the launch" }).waitFor();
-		await page.getByRole("button", { name: "Launch now" }).click();
+	// The wizard: one group, so it starts at the catalogue.
+	await page.goto(`${server.url}/launch`);
+	await page.getByRole("link", { name: "Launch Analyst" }).click();
+	await page.getByLabel("Instance type").selectOption("r4.4xlarge");
+	await page.locator("#type-info").getByText("$1.06/h").waitFor();
+	await page.screenshot({ path: `${SCREENSHOTS}wizard.png`, fullPage: true });
+	await page.getByLabel("Instance type").selectOption("t2.micro");
+	await page.locator("#type-info").getByText("$0.0116/h").waitFor();
+	await page.getByLabel(/jupyter/).check();
+	await page.getByRole("button", { name: "Review launch" }).click();
+	await page.getByRole("heading", { name: "Confirm the launch" }).waitFor();
+	await page.getByRole("button", { name: "Launch now" }).click();
 
-		// The launch page follows the steps and moves to the dashboard when the stack is complete.
-		await page.waitForURL(`${server.url}/`, { timeout: 30_000 });
-		const launchId = (await deps.db.query.launches.findFirst())!.id;
-		assert.equal((await getLaunch(deps.db, launchId))!.status, "complete");
-		const [instance] = await instancesOfLaunch(deps.db, launchId);
-		const id = instance!.id;
-		await page.locator(".flash.ok").getByText("is ready").waitFor();
-		await waitForState(page, id, "running");
+	// The launch page follows the steps and moves to the dashboard when the stack is complete.
+	await page.waitForURL(`${server.url}/`, { timeout: 30_000 });
+	const launchId = (await deps.db.query.launches.findFirst())!.id;
+	assert.equal((await getLaunch(deps.db, launchId))!.status, "complete");
+	const [instance] = await instancesOfLaunch(deps.db, launchId);
+	const id = instance!.id;
+	await page.locator(".flash.ok").getByText("is ready").waitFor();
+	await waitForState(page, id, "running");
 
-		// The instance reports progress; the bar moves in place.
-		const token = await progressToken(deps.secret, launchId);
-		const report = (stage: string) =>
-			fetch(`${server.url}/ajax/progress/${id}/${stage}`, { headers: { "X-MLiy-Progress-Token": token } }).then((r) => {
-				assert.equal(r.status, 200);
-				return r.body?.cancel();
-			});
-		await report("installing_base_packages(40)");
-		const bar = page.locator(`tr[data-instance="${id}"] [role="progressbar"]`);
-		await page.waitForFunction(
-			(sel) => document.querySelector(sel)?.getAttribute("aria-valuenow") === "40",
-			`tr[data-instance="${id}"] [role="progressbar"]`,
-			{ timeout: 10_000 },
-		);
-		assert.match(await bar.textContent() ?? "", /installing base packages/);
-		await page.screenshot({ path: `${SCREENSHOTS}dashboard.png`, fullPage: true });
-		await report("done(100)");
-		await bar.waitFor({ state: "detached", timeout: 10_000 });
+	// The instance reports progress; the bar moves in place.
+	const token = await progressToken(deps.secret, launchId);
+	const report = (stage: string) =>
+		fetch(`${server.url}/ajax/progress/${id}/${stage}`, { headers: { "X-MLiy-Progress-Token": token } }).then((r) => {
+			assert.equal(r.status, 200);
+			return r.body?.cancel();
+		});
+	await report("installing_base_packages(40)");
+	const bar = page.locator(`tr[data-instance="${id}"] [role="progressbar"]`);
+	await page.waitForFunction(
+		(sel) => document.querySelector(sel)?.getAttribute("aria-valuenow") === "40",
+		`tr[data-instance="${id}"] [role="progressbar"]`,
+		{ timeout: 10_000 },
+	);
+	assert.match(await bar.textContent() ?? "", /installing base packages/);
+	await page.screenshot({ path: `${SCREENSHOTS}dashboard.png`, fullPage: true });
+	await report("done(100)");
+	await bar.waitFor({ state: "detached", timeout: 10_000 });
 
-		// Stop (confirmed), then start, then terminate (confirmed).
-		await page.getByRole("button", { name: `Stop ${id}` }).click();
-		await waitForState(page, id, "stopped");
-		assert.match(dialogs.at(-1)!, /^Stop i-/);
-		await page.getByRole("button", { name: `Start ${id}` }).click();
-		await waitForState(page, id, "running");
-		await page.getByRole("button", { name: `Terminate ${id}` }).click();
-		assert.match(dialogs.at(-1)!, /This cannot be undone/);
-		await waitForState(page, id, "terminated");
-		assert.equal(await rowState(page, id), "terminated");
-		assert.deepEqual(errors, [], "no console errors");
-		await context.close();
-	} finally {
-		await stopPoller();
-		await browser.close();
-		await server.close();
-		await deps[Symbol.asyncDispose]();
-	}
+	// Stop (confirmed), then start, then terminate (confirmed).
+	await page.getByRole("button", { name: `Stop ${id}` }).click();
+	await waitForState(page, id, "stopped");
+	assert.match(dialogs.at(-1)!, /^Stop i-/);
+	await page.getByRole("button", { name: `Start ${id}` }).click();
+	await waitForState(page, id, "running");
+	await page.getByRole("button", { name: `Terminate ${id}` }).click();
+	assert.match(dialogs.at(-1)!, /This cannot be undone/);
+	await waitForState(page, id, "terminated");
+	assert.equal(await rowState(page, id), "terminated");
+	assert.deepEqual(errors, [], "no console errors");
+	await context.close();
 }, { needsMoto: true });
 
 browserTest("a teammate sees the instance on the team view, with charts, but cannot terminate it", async () => {
-	const { deps, world, server, browser } = await setup();
-	const stopPoller = pollerTicking(deps);
-	try {
-		// Alice launches (through the form posts, as the browser would).
-		const alice = await signedIn(browser, "alice");
-		await alice.page.goto(`${server.url}/launch/${world.science.id}/${world.config.id}`);
-		await alice.page.getByRole("button", { name: "Review launch" }).click();
-		await alice.page.getByRole("button", { name: "Launch now" }).click();
-		await alice.page.waitForURL(`${server.url}/`, { timeout: 30_000 });
-		const [instance] = await instancesOfLaunch(deps.db, (await deps.db.query.launches.findFirst())!.id);
+	await using portal = await setup();
+	const { deps, world, server, browser } = portal;
+	// Alice launches (through the form posts, as the browser would).
+	const alice = await signedIn(browser, "alice");
+	await alice.page.goto(`${server.url}/launch/${world.science.id}/${world.config.id}`);
+	await alice.page.getByRole("button", { name: "Review launch" }).click();
+	await alice.page.getByRole("button", { name: "Launch now" }).click();
+	await alice.page.waitForURL(`${server.url}/`, { timeout: 30_000 });
+	const [instance] = await instancesOfLaunch(deps.db, (await deps.db.query.launches.findFirst())!.id);
 
-		const bob = await signedIn(browser, "bob");
-		await bob.page.goto(`${server.url}/team`);
-		const row = bob.page.locator(`tr[data-instance="${instance!.id}"]`);
-		await row.waitFor();
-		assert.equal(
-			await row.getByRole("button", { name: /^Terminate/ }).count(),
-			0,
-			"no terminate button for a teammate",
-		);
-		assert.equal(await row.getByRole("button", { name: /^Stop/ }).count(), 1);
-		await bob.page.locator('[data-island="Chart"] canvas').first().waitFor();
-		assert.equal(await bob.page.locator('[data-island="Chart"] canvas').count(), 3, "three charts are drawn");
-		await bob.page.screenshot({ path: `${SCREENSHOTS}team.png`, fullPage: true });
-		assert.deepEqual(bob.errors, []);
-		// Trying the URL anyway (with a valid token) is refused.
-		const status = await bob.page.evaluate(async (id) => {
-			const token = document.querySelector('meta[name="csrf-token"]')!.getAttribute("content")!;
-			const res = await fetch(`/ajax/instance/${id}/terminate`, { method: "POST", headers: { "X-CSRF-Token": token } });
-			return res.status;
-		}, instance!.id);
-		assert.equal(status, 403);
+	const bob = await signedIn(browser, "bob");
+	await bob.page.goto(`${server.url}/team`);
+	const row = bob.page.locator(`tr[data-instance="${instance!.id}"]`);
+	await row.waitFor();
+	assert.equal(
+		await row.getByRole("button", { name: /^Terminate/ }).count(),
+		0,
+		"no terminate button for a teammate",
+	);
+	assert.equal(await row.getByRole("button", { name: /^Stop/ }).count(), 1);
+	await bob.page.locator('[data-island="Chart"] canvas').first().waitFor();
+	assert.equal(await bob.page.locator('[data-island="Chart"] canvas').count(), 3, "three charts are drawn");
+	await bob.page.screenshot({ path: `${SCREENSHOTS}team.png`, fullPage: true });
+	assert.deepEqual(bob.errors, []);
+	// Trying the URL anyway (with a valid token) is refused.
+	const status = await bob.page.evaluate(async (id) => {
+		const token = document.querySelector('meta[name="csrf-token"]')!.getAttribute("content")!;
+		const res = await fetch(`/ajax/instance/${id}/terminate`, { method: "POST", headers: { "X-CSRF-Token": token } });
+		return res.status;
+	}, instance!.id);
+	assert.equal(status, 403);
 
-		// Narrow screens get stacked rows.
-		const narrow = await signedIn(browser, "alice", { width: 390, height: 844 });
-		await narrow.page.goto(`${server.url}/`);
-		await narrow.page.screenshot({ path: `${SCREENSHOTS}dashboard-narrow.png`, fullPage: true });
-		assert.ok(await narrow.page.getByRole("button", { name: `Stop ${instance!.id}` }).isVisible());
-	} finally {
-		await stopPoller();
-		await browser.close();
-		await server.close();
-		await deps[Symbol.asyncDispose]();
-	}
+	// Narrow screens get stacked rows.
+	const narrow = await signedIn(browser, "alice", { width: 390, height: 844 });
+	await narrow.page.goto(`${server.url}/`);
+	await narrow.page.screenshot({ path: `${SCREENSHOTS}dashboard-narrow.png`, fullPage: true });
+	assert.ok(await narrow.page.getByRole("button", { name: `Stop ${instance!.id}` }).isVisible());
 }, { needsMoto: true });
 
 browserTest(
 	"an admin creates a group and a configuration; a user then launches it; bad forms show field errors",
 	async () => {
-		const { deps, world, server, browser } = await setup();
-		const stopPoller = pollerTicking(deps);
-		try {
-			const { page, errors } = await signedIn(browser, "ada");
-			// A bad group form first: the errors are shown next to the fields.
-			await page.goto(`${server.url}/admin/groups/new`);
-			await page.getByLabel("Name", { exact: true }).fill("bad<name>");
-			await page.getByLabel("IAM instance profile").fill("has spaces");
-			await page.getByRole("button", { name: "Save group" }).click();
-			await page.locator(".field.invalid").first().waitFor();
-			assert.equal(await page.locator(".field.invalid").count(), 2);
-			assert.equal(await page.getByLabel("Name", { exact: true }).getAttribute("aria-invalid"), "true");
-			await page.screenshot({ path: `${SCREENSHOTS}admin-form-errors.png`, fullPage: true });
+		await using portal = await setup();
+		const { deps, world, server, browser } = portal;
+		const { page, errors } = await signedIn(browser, "ada");
+		// A bad group form first: the errors are shown next to the fields.
+		await page.goto(`${server.url}/admin/groups/new`);
+		await page.getByLabel("Name", { exact: true }).fill("bad<name>");
+		await page.getByLabel("IAM instance profile").fill("has spaces");
+		await page.getByRole("button", { name: "Save group" }).click();
+		await page.locator(".field.invalid").first().waitFor();
+		assert.equal(await page.locator(".field.invalid").count(), 2);
+		assert.equal(await page.getByLabel("Name", { exact: true }).getAttribute("aria-invalid"), "true");
+		await page.screenshot({ path: `${SCREENSHOTS}admin-form-errors.png`, fullPage: true });
 
-			await page.getByLabel("Name", { exact: true }).fill("research");
-			await page.getByLabel("IAM instance profile").fill("");
-			await page.getByLabel("Cost center").fill("CC-RES");
-			await page.getByLabel(/default-ssh/).first().check();
-			await page.getByRole("button", { name: "Save group" }).click();
-			await page.getByText("Group saved.").waitFor();
+		await page.getByLabel("Name", { exact: true }).fill("research");
+		await page.getByLabel("IAM instance profile").fill("");
+		await page.getByLabel("Cost center").fill("CC-RES");
+		await page.getByLabel(/default-ssh/).first().check();
+		await page.getByRole("button", { name: "Save group" }).click();
+		await page.getByText("Group saved.").waitFor();
 
-			await page.goto(`${server.url}/admin/configs/new`);
-			await page.getByLabel("Name", { exact: true }).fill("Research box");
-			await page.getByLabel("AMI").fill("ami-0123456789abcdef0");
-			await page.getByLabel("Description (HTML)").fill("<p>For <b>research</b></p>");
-			await page.locator('fieldset:has-text("Compatible instance types")').getByLabel("t2.micro").check();
-			await page.locator('fieldset:has-text("Permitted groups")').getByLabel("research").check();
-			await page.screenshot({ path: `${SCREENSHOTS}admin-config.png`, fullPage: true });
-			await page.getByRole("button", { name: "Save configuration" }).click();
-			await page.getByText("Configuration saved.").waitFor();
+		await page.goto(`${server.url}/admin/configs/new`);
+		await page.getByLabel("Name", { exact: true }).fill("Research box");
+		await page.getByLabel("AMI").fill("ami-0123456789abcdef0");
+		await page.getByLabel("Description (HTML)").fill("<p>For <b>research</b></p>");
+		await page.locator('fieldset:has-text("Compatible instance types")').getByLabel("t2.micro").check();
+		await page.locator('fieldset:has-text("Permitted groups")').getByLabel("research").check();
+		await page.screenshot({ path: `${SCREENSHOTS}admin-config.png`, fullPage: true });
+		await page.getByRole("button", { name: "Save configuration" }).click();
+		await page.getByText("Configuration saved.").waitFor();
 
-			// Alice is added to the new group; she now picks between two groups.
-			await page.goto(`${server.url}/admin/users/${world.alice.id}`);
-			await page.getByLabel("research").check();
-			await page.getByRole("button", { name: "Save user" }).click();
-			await page.getByText("User saved.").waitFor();
-			assert.deepEqual(
-				errors.filter((e) => !/status of 422/.test(e)),
-				[],
-				"no console errors beyond the deliberate 422",
-			);
+		// Alice is added to the new group; she now picks between two groups.
+		await page.goto(`${server.url}/admin/users/${world.alice.id}`);
+		await page.getByLabel("research").check();
+		await page.getByRole("button", { name: "Save user" }).click();
+		await page.getByText("User saved.").waitFor();
+		assert.deepEqual(
+			errors.filter((e) => !/status of 422/.test(e)),
+			[],
+			"no console errors beyond the deliberate 422",
+		);
 
-			const alice = await signedIn(browser, "alice");
-			await alice.page.goto(`${server.url}/launch`);
-			await alice.page.getByRole("link", { name: "research" }).click();
-			await alice.page.getByRole("link", { name: "Launch Research box" }).click();
-			await alice.page.getByRole("button", { name: "Review launch" }).click();
-			await alice.page.getByRole("button", { name: "Launch now" }).click();
-			await alice.page.waitForURL(`${server.url}/`, { timeout: 30_000 });
-			const launch = (await deps.db.query.launches.findFirst())!;
-			assert.equal(launch.status, "complete");
-			assert.equal((await instancesOfLaunch(deps.db, launch.id))[0]?.instanceType, "t2.micro");
-			assert.deepEqual(alice.errors, []);
-		} finally {
-			await stopPoller();
-			await browser.close();
-			await server.close();
-			await deps[Symbol.asyncDispose]();
-		}
+		const alice = await signedIn(browser, "alice");
+		await alice.page.goto(`${server.url}/launch`);
+		await alice.page.getByRole("link", { name: "research" }).click();
+		await alice.page.getByRole("link", { name: "Launch Research box" }).click();
+		await alice.page.getByRole("button", { name: "Review launch" }).click();
+		await alice.page.getByRole("button", { name: "Launch now" }).click();
+		await alice.page.waitForURL(`${server.url}/`, { timeout: 30_000 });
+		const launch = (await deps.db.query.launches.findFirst())!;
+		assert.equal(launch.status, "complete");
+		assert.equal((await instancesOfLaunch(deps.db, launch.id))[0]?.instanceType, "t2.micro");
+		assert.deepEqual(alice.errors, []);
 	},
 	{ needsMoto: true },
 );
@@ -249,58 +244,51 @@ browserTest(
 browserTest(
 	"a user launches a cluster through the form, watches the estimate, and finds it on the dashboard",
 	async () => {
-		const { deps, world, server, browser } = await setup();
-		const stopPoller = pollerTicking(deps);
-		try {
-			const emr = await addGroup(deps.db, "sparkers", {
-				emrAccess: true,
-				settings: "cluster_auto_termination_minutes=90",
-			});
-			await addMember(deps.db, world.alice.id, emr.id);
-			await addConfig(deps.db, "Spark", {
-				kind: "cluster",
-				templateBody: CLUSTER_TEMPLATE,
-				userDataBody: "",
-				hasProgressBar: false,
-				instanceName: "MLiySpark",
-				types: [world.types["m4.large"]!.id, world.types["r4.4xlarge"]!.id],
-				groups: [emr.id],
-			});
-			const { page, errors } = await signedIn(browser, "alice");
-			const dialogs: string[] = [];
-			acceptDialogs(page, dialogs);
-			await page.goto(`${server.url}/launch/${emr.id}`);
-			await page.getByRole("link", { name: "Launch Spark" }).click();
-			assert.equal(
-				await page.locator('input[name="autoTerminateHours"]').inputValue(),
-				"1",
-				"defaults from the group's settings",
-			);
-			assert.equal(await page.locator('input[name="autoTerminateMinutes"]').inputValue(), "30");
-			await page.getByLabel("Purpose", { exact: true }).fill("Churn model");
-			await page.getByLabel("Core nodes", { exact: true }).fill("5");
-			await page.getByLabel("Core nodes", { exact: true }).press("Tab");
-			// The shipped 2017 pricing file has no EMR prices: the estimate says so rather than showing $0.
-			await page.locator("#cluster-estimate").getByText("Price unknown").waitFor();
-			await page.getByLabel("Spot", { exact: true }).check();
-			await page.getByRole("button", { name: "Launch cluster" }).click();
-			await page.locator(".field.invalid").getByText("A spot cluster needs a bid price").waitFor();
-			await page.getByLabel("Spot bid price ($ per node-hour)").fill("0.05");
-			await page.screenshot({ path: `${SCREENSHOTS}cluster-form.png`, fullPage: true });
-			await page.getByRole("button", { name: "Launch cluster" }).click();
-			await page.waitForURL(`${server.url}/`, { timeout: 30_000 });
-			assert.match(dialogs.at(-1)!, /Launch this cluster\?/);
-			const row = page.locator("#my-clusters tr[data-cluster]");
-			await row.waitFor();
-			assert.match(await row.textContent() ?? "", /Churn model/);
-			assert.match(await row.textContent() ?? "", /SPOT \| m4.large/);
-			assert.deepEqual(errors.filter((e) => !/status of 422/.test(e)), []);
-		} finally {
-			await stopPoller();
-			await browser.close();
-			await server.close();
-			await deps[Symbol.asyncDispose]();
-		}
+		await using portal = await setup();
+		const { deps, world, server, browser } = portal;
+		const emr = await addGroup(deps.db, "sparkers", {
+			emrAccess: true,
+			settings: "cluster_auto_termination_minutes=90",
+		});
+		await addMember(deps.db, world.alice.id, emr.id);
+		await addConfig(deps.db, "Spark", {
+			kind: "cluster",
+			templateBody: CLUSTER_TEMPLATE,
+			userDataBody: "",
+			hasProgressBar: false,
+			instanceName: "MLiySpark",
+			types: [world.types["m4.large"]!.id, world.types["r4.4xlarge"]!.id],
+			groups: [emr.id],
+		});
+		const { page, errors } = await signedIn(browser, "alice");
+		const dialogs: string[] = [];
+		acceptDialogs(page, dialogs);
+		await page.goto(`${server.url}/launch/${emr.id}`);
+		await page.getByRole("link", { name: "Launch Spark" }).click();
+		assert.equal(
+			await page.locator('input[name="autoTerminateHours"]').inputValue(),
+			"1",
+			"defaults from the group's settings",
+		);
+		assert.equal(await page.locator('input[name="autoTerminateMinutes"]').inputValue(), "30");
+		await page.getByLabel("Purpose", { exact: true }).fill("Churn model");
+		await page.getByLabel("Core nodes", { exact: true }).fill("5");
+		await page.getByLabel("Core nodes", { exact: true }).press("Tab");
+		// The shipped 2017 pricing file has no EMR prices: the estimate says so rather than showing $0.
+		await page.locator("#cluster-estimate").getByText("Price unknown").waitFor();
+		await page.getByLabel("Spot", { exact: true }).check();
+		await page.getByRole("button", { name: "Launch cluster" }).click();
+		await page.locator(".field.invalid").getByText("A spot cluster needs a bid price").waitFor();
+		await page.getByLabel("Spot bid price ($ per node-hour)").fill("0.05");
+		await page.screenshot({ path: `${SCREENSHOTS}cluster-form.png`, fullPage: true });
+		await page.getByRole("button", { name: "Launch cluster" }).click();
+		await page.waitForURL(`${server.url}/`, { timeout: 30_000 });
+		assert.match(dialogs.at(-1)!, /Launch this cluster\?/);
+		const row = page.locator("#my-clusters tr[data-cluster]");
+		await row.waitFor();
+		assert.match(await row.textContent() ?? "", /Churn model/);
+		assert.match(await row.textContent() ?? "", /SPOT \| m4.large/);
+		assert.deepEqual(errors.filter((e) => !/status of 422/.test(e)), []);
 	},
 	{ needsMoto: true },
 );
@@ -311,75 +299,63 @@ browserTest(
 		// No AWS here: the rows are written to the database, and the dashboard's background refresh
 		// (refused by the test's AWS) changes nothing.
 		const deps = await createTestDeps({ settings: { DATABASE_BUSY_TIMEOUT_MS: 100 } });
-		const server = serve(deps);
-		const browser = await launchBrowser();
-		try {
-			const world = await seedWorld(deps.db);
-			const polling = "i-0000000000000000a";
-			const idle = "i-0000000000000000b";
-			await addInstance(deps.db, { id: polling, ownerId: world.alice.id, state: "pending" });
-			await addInstance(deps.db, { id: idle, ownerId: world.alice.id, state: "running" });
-			const { page, errors } = await signedIn(browser, "alice");
-			acceptDialogs(page, []);
-			await page.goto(`${server.url}/`);
-			const region = page.locator("#htmx-errors");
-			assert.equal(await region.isVisible(), false, "the empty error region is hidden");
-			const bodyRows = () => page.locator("#my-instances tbody > *").evaluateAll((els) => els.map((e) => e.tagName));
+		await using portal = await running(deps);
+		const { server, browser } = portal;
+		const world = await seedWorld(deps.db);
+		const polling = "i-0000000000000000a";
+		const idle = "i-0000000000000000b";
+		await addInstance(deps.db, { id: polling, ownerId: world.alice.id, state: "pending" });
+		await addInstance(deps.db, { id: idle, ownerId: world.alice.id, state: "running" });
+		const { page, errors } = await signedIn(browser, "alice");
+		acceptDialogs(page, []);
+		await page.goto(`${server.url}/`);
+		const region = page.locator("#htmx-errors");
+		assert.equal(await region.isVisible(), false, "the empty error region is hidden");
+		const bodyRows = () => page.locator("#my-instances tbody > *").evaluateAll((els) => els.map((e) => e.tagName));
 
-			// The polled row's instance disappears from the portal: its poll answers 404.
-			await deps.db.update(instances).set({ archived: true }).where(eq(instances.id, polling));
-			await region.getByText(`No instance ${polling} is known to the portal`).waitFor({ timeout: 10_000 });
-			assert.deepEqual(await bodyRows(), ["TR", "TR"], "the table keeps its two rows");
-			assert.equal(await page.locator(`#row-${polling} [data-state="pending"]`).count(), 1);
+		// The polled row's instance disappears from the portal: its poll answers 404.
+		await deps.db.update(instances).set({ archived: true }).where(eq(instances.id, polling));
+		await region.getByText(`No instance ${polling} is known to the portal`).waitFor({ timeout: 10_000 });
+		assert.deepEqual(await bodyRows(), ["TR", "TR"], "the table keeps its two rows");
+		assert.equal(await page.locator(`#row-${polling} [data-state="pending"]`).count(), 1);
 
-			// It comes back: the same row's next poll succeeds, shows the new state and clears the message.
-			await deps.db.update(instances).set({ archived: false, state: "running" }).where(eq(instances.id, polling));
-			await page.locator(`#row-${polling} [data-state="running"]`).waitFor({ timeout: 10_000 });
-			await region.waitFor({ state: "hidden" });
+		// It comes back: the same row's next poll succeeds, shows the new state and clears the message.
+		await deps.db.update(instances).set({ archived: false, state: "running" }).where(eq(instances.id, polling));
+		await page.locator(`#row-${polling} [data-state="running"]`).waitFor({ timeout: 10_000 });
+		await region.waitFor({ state: "hidden" });
 
-			// A stop while another process holds the database's write lock answers 503.
-			const lock = await holdWriteLock(`${deps.dir}/test.db`, 3000);
-			await page.getByRole("button", { name: `Stop ${idle}` }).click();
-			await region.getByText("database is busy").waitFor({ timeout: 10_000 });
-			await lock.released;
-			assert.deepEqual(await bodyRows(), ["TR", "TR"]);
-			assert.equal(await page.getByRole("button", { name: `Stop ${idle}` }).count(), 1, "the row is as it was");
-			assert.equal(await page.locator("#main .error-box").count(), 1, "no error box replaced a row");
-			assert.deepEqual(errors.filter((e) => !/status of (404|503)/.test(e)), []);
-		} finally {
-			await browser.close();
-			await server.close();
-			await deps[Symbol.asyncDispose]();
-		}
+		// A stop while another process holds the database's write lock answers 503.
+		const lock = await holdWriteLock(`${deps.dir}/test.db`, 3000);
+		await page.getByRole("button", { name: `Stop ${idle}` }).click();
+		await region.getByText("database is busy").waitFor({ timeout: 10_000 });
+		await lock.released;
+		assert.deepEqual(await bodyRows(), ["TR", "TR"]);
+		assert.equal(await page.getByRole("button", { name: `Stop ${idle}` }).count(), 1, "the row is as it was");
+		assert.equal(await page.locator("#main .error-box").count(), 1, "no error box replaced a row");
+		assert.deepEqual(errors.filter((e) => !/status of (404|503)/.test(e)), []);
 	},
 );
 
 browserTest("the launch page's live region stays in place while its polled content is swapped", async () => {
 	// No AWS here: the launch's step is written to the database as the poller would.
 	const deps = await createTestDeps();
-	const server = serve(deps);
-	const browser = await launchBrowser();
-	try {
-		const world = await seedWorld(deps.db);
-		const launch = await addLaunch(deps.db, {
-			userId: world.alice.id,
-			groupId: world.science.id,
-			configId: world.config.id,
-			step: "Waiting for a worker",
-		});
-		const { page, errors } = await signedIn(browser, "alice");
-		await page.goto(`${server.url}/launches/${launch.id}`);
-		await page.locator("#launch-status").getByText("Waiting for a worker…").waitFor();
-		// A mark only the element first rendered carries: lost if the region itself is replaced.
-		await page.locator("[aria-live]").evaluate((region) => region.setAttribute("data-first-render", ""));
-		await deps.db.update(launches).set({ step: "Submitting the stack" }).where(eq(launches.id, launch.id));
-		await page.locator("#launch-status").getByText("Submitting the stack…").waitFor({ timeout: 10_000 });
-		assert.equal(await page.locator("[aria-live]").count(), 1);
-		assert.equal(await page.locator('[aria-live="polite"][data-first-render] > #launch-status').count(), 1);
-		assert.deepEqual(errors, []);
-	} finally {
-		await browser.close();
-		await server.close();
-		await deps[Symbol.asyncDispose]();
-	}
+	await using portal = await running(deps);
+	const { server, browser } = portal;
+	const world = await seedWorld(deps.db);
+	const launch = await addLaunch(deps.db, {
+		userId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+		step: "Waiting for a worker",
+	});
+	const { page, errors } = await signedIn(browser, "alice");
+	await page.goto(`${server.url}/launches/${launch.id}`);
+	await page.locator("#launch-status").getByText("Waiting for a worker…").waitFor();
+	// A mark only the element first rendered carries: lost if the region itself is replaced.
+	await page.locator("[aria-live]").evaluate((region) => region.setAttribute("data-first-render", ""));
+	await deps.db.update(launches).set({ step: "Submitting the stack" }).where(eq(launches.id, launch.id));
+	await page.locator("#launch-status").getByText("Submitting the stack…").waitFor({ timeout: 10_000 });
+	assert.equal(await page.locator("[aria-live]").count(), 1);
+	assert.equal(await page.locator('[aria-live="polite"][data-first-render] > #launch-status').count(), 1);
+	assert.deepEqual(errors, []);
 });
