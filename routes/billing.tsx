@@ -15,7 +15,7 @@ import { UserError } from "../lib/errors.ts";
 import { seesEverything, viewerScope } from "../lib/permissions.ts";
 import { type AppEnv, pageContext } from "./env.ts";
 import { idFilter } from "./params.ts";
-import { ChartIsland, EmptyState } from "./ui/components.tsx";
+import { ChartIsland, EmptyState, FilterSelect } from "./ui/components.tsx";
 import { formatHours, formatMoney, formatRate, formatTime } from "./ui/format.ts";
 import { Layout } from "./ui/Layout.tsx";
 import { renderPage } from "./ui/render.tsx";
@@ -196,35 +196,31 @@ export function billingRoutes(deps: Deps): Hono<AppEnv> {
 						<input id="f-to" type="date" name="to" value={query.to.toString()} required />
 					</div>
 					{users.length > 1 && (
-						<div class="field">
-							<label for="f-user">User</label>
-							<select id="f-user" name="user">
-								<option value="">All users</option>
-								{users.map((u) => (
-									<option value={String(u.id)} selected={query.filters.userId === u.id}>{u.username}</option>
-								))}
-							</select>
-						</div>
+						<FilterSelect
+							name="user"
+							label="User"
+							anyLabel="All users"
+							options={users.map((u) => ({ value: u.id, label: u.username }))}
+							selected={query.filters.userId}
+						/>
 					)}
 					{visibleGroups.length > 1 && (
-						<div class="field">
-							<label for="f-group">Group</label>
-							<select id="f-group" name="group">
-								<option value="">All groups</option>
-								{visibleGroups.map((g) => (
-									<option value={String(g.id)} selected={query.filters.groupId === g.id}>{g.name}</option>
-								))}
-							</select>
-						</div>
+						<FilterSelect
+							name="group"
+							label="Group"
+							anyLabel="All groups"
+							options={visibleGroups.map((g) => ({ value: g.id, label: g.name }))}
+							selected={query.filters.groupId}
+						/>
 					)}
 					{costCenters.length > 1 && (
-						<div class="field">
-							<label for="f-cc">Cost center</label>
-							<select id="f-cc" name="costCenter">
-								<option value="">All</option>
-								{costCenters.map((cc) => <option value={cc} selected={query.filters.costCenter === cc}>{cc}</option>)}
-							</select>
-						</div>
+						<FilterSelect
+							name="costCenter"
+							label="Cost center"
+							anyLabel="All"
+							options={costCenters.map((cc) => ({ value: cc, label: cc }))}
+							selected={query.filters.costCenter}
+						/>
 					)}
 					<button type="submit" class="primary">Show</button>
 					<a class="btn" href={`/billing.csv${qs ? `?${qs}` : ""}`} download>Download CSV</a>

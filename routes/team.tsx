@@ -20,7 +20,7 @@ import { UserError } from "../lib/errors.ts";
 import { viewerScope } from "../lib/permissions.ts";
 import { type AppEnv, pageContext } from "./env.ts";
 import { idFilter } from "./params.ts";
-import { ChartIsland, EmptyState, LiveRegion, Pager, STATE_COLORS } from "./ui/components.tsx";
+import { ChartIsland, EmptyState, FilterSelect, LiveRegion, Pager, STATE_COLORS } from "./ui/components.tsx";
 import { formatRate } from "./ui/format.ts";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
@@ -217,35 +217,32 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 					hx-swap="outerHTML"
 					hx-push-url="true"
 				>
-					<div class="field">
-						<label for="f-state">State</label>
-						<select id="f-state" name="state">
-							{[["", "Any"], ["running", "Running"], ["stopped", "Stopped"], ["transitioning", "Changing"], [
-								"ended",
-								"Ended (last day)",
-							]].map(([value, label]) => (
-								<option value={value} selected={(filters.state ?? "") === value}>{label}</option>
-							))}
-						</select>
-					</div>
-					<div class="field">
-						<label for="f-owner">Owner</label>
-						<select id="f-owner" name="owner">
-							<option value="">Anyone</option>
-							{owners.map((o) => (
-								<option value={String(o.id)} selected={filters.ownerId === o.id}>{o.username}</option>
-							))}
-						</select>
-					</div>
-					<div class="field">
-						<label for="f-group">Group</label>
-						<select id="f-group" name="group">
-							<option value="">Any</option>
-							{visibleGroups.map((g) => (
-								<option value={String(g.id)} selected={filters.groupId === g.id}>{g.name}</option>
-							))}
-						</select>
-					</div>
+					<FilterSelect
+						name="state"
+						label="State"
+						anyLabel="Any"
+						options={[
+							{ value: "running", label: "Running" },
+							{ value: "stopped", label: "Stopped" },
+							{ value: "transitioning", label: "Changing" },
+							{ value: "ended", label: "Ended (last day)" },
+						]}
+						selected={filters.state}
+					/>
+					<FilterSelect
+						name="owner"
+						label="Owner"
+						anyLabel="Anyone"
+						options={owners.map((o) => ({ value: o.id, label: o.username }))}
+						selected={filters.ownerId}
+					/>
+					<FilterSelect
+						name="group"
+						label="Group"
+						anyLabel="Any"
+						options={visibleGroups.map((g) => ({ value: g.id, label: g.name }))}
+						selected={filters.groupId}
+					/>
 					<div class="field">
 						<label for="f-q">Search</label>
 						<input

@@ -88,3 +88,33 @@ Deno.test("malformed ids in filters are a 400, in URLs a 404", async () => {
 		assert.match(await res.text(), message, path);
 	}
 });
+
+Deno.test("the team view's and the billing report's filters show the values they were asked for", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const selectedIn = (html: string, name: string) =>
+		[...html.matchAll(new RegExp(`<select id="f-${name}" name="${name}">(.*?)</select>`, "gs"))]
+			.flatMap((m) => [...m[1]!.matchAll(/<option value="([^"]*)" selected[^>]*>([^<]*)</g)])
+			.map((m) => `${m[1]}=${m[2]}`);
+
+	const team = await request(deps.app, `/team?state=stopped&owner=${world.bob.id}&group=${world.science.id}`, {
+		user: "mia",
+	});
+	assert.equal(team.status, 200);
+	const teamHtml = await team.text();
+	assert.deepEqual(selectedIn(teamHtml, "state"), ["stopped=Stopped"]);
+	assert.deepEqual(selectedIn(teamHtml, "owner"), [`${world.bob.id}=bob`]);
+	assert.deepEqual(selectedIn(teamHtml, "group"), [`${world.science.id}=science`]);
+	const unfiltered = await (await request(deps.app, "/team", { user: "mia" })).text();
+	assert.deepEqual(
+		selectedIn(unfiltered, "owner"),
+		[],
+		"no filter: nothing marked, so the first option, Anyone, shows",
+	);
+
+	const billing = await request(deps.app, `/billing?user=${world.bob.id}&group=${world.science.id}`, { user: "mia" });
+	assert.equal(billing.status, 200);
+	const billingHtml = await billing.text();
+	assert.deepEqual(selectedIn(billingHtml, "user"), [`${world.bob.id}=bob`]);
+	assert.deepEqual(selectedIn(billingHtml, "group"), [`${world.science.id}=science`]);
+});

@@ -46,6 +46,29 @@ export function LiveRegion(props: { children: ComponentChildren }) {
 	return <div aria-live="polite">{props.children}</div>;
 }
 
+/** A select of a filter bar; the first option ("Any", "All users", …) is the empty value: no filter. */
+export function FilterSelect(props: {
+	name: string;
+	label: string;
+	anyLabel: string;
+	options: readonly { value: string | number; label: string }[];
+	selected: string | number | undefined;
+}) {
+	const id = `f-${props.name}`;
+	const selected = props.selected === undefined ? "" : String(props.selected);
+	return (
+		<div class="field">
+			<label for={id}>{props.label}</label>
+			<select id={id} name={props.name}>
+				<option value="">{props.anyLabel}</option>
+				{props.options.map((o) => (
+					<option value={String(o.value)} selected={selected === String(o.value)}>{o.label}</option>
+				))}
+			</select>
+		</div>
+	);
+}
+
 export function EmptyState(props: { title: string; children?: ComponentChildren }) {
 	return (
 		<div class="empty">
