@@ -14,12 +14,13 @@ import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import { runJob } from "../lib/jobs.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
-import type { EmrCluster, Stack } from "../lib/aws/types.ts";
-import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
+import type { EmrCluster, StackEvent } from "../lib/aws/types.ts";
+import { emrCluster, stack } from "./_helpers/aws_fixtures.ts";
+import { createTestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
-import { addConfig, addGroup, addLaunch, addMember, seedWorld } from "./_helpers/seed.ts";
+import { addClusterLaunch, addConfig, seedClusterWorld } from "./_helpers/seed.ts";
 
 /** A pricing file with EMR surcharges (the shipped 2017 file has none). */
 async function pricingWithEmr(dir: string): Promise<string> {
@@ -44,30 +45,6 @@ async function pricingWithEmr(dir: string): Promise<string> {
 	return path;
 }
 
-async function clusterWorld(deps: TestDeps) {
-	const world = await seedWorld(deps.db);
-	const emrGroup = await addGroup(deps.db, "sparkers", {
-		emrAccess: true,
-		iamInstanceProfile: "EMR_EC2_DefaultRole",
-		settings: "cluster_auto_termination_minutes=90",
-		directoryName: "CN=Sparkers,OU=Teams,DC=example,DC=com",
-	});
-	await addMember(deps.db, world.alice.id, emrGroup.id);
-	await addMember(deps.db, world.bob.id, emrGroup.id);
-	const spark = await addConfig(deps.db, "Spark", {
-		kind: "cluster",
-		templateBody: CLUSTER_TEMPLATE,
-		userDataBody: "",
-		hasProgressBar: false,
-		instanceName: "MLiySpark",
-		customUrlFormat: "jdbc:hive2://{{{ URL }}}:10000/default",
-		params: { paramReleaseLabel: "emr-6.15.0", paramJobFlowRole: "ignored-portal-wins", notDeclared: "x" },
-		types: [world.types["m4.large"]!.id],
-		groups: [emrGroup.id, world.science.id],
-	});
-	return { ...world, emrGroup, spark };
-}
-
 const goodForm = {
 	intent: "launch",
 	instanceType: "m4.large",
@@ -85,7 +62,7 @@ motoTest(
 			realClock: true,
 			settings: { LAUNCH_SUBNET_ID: await moto.subnet("us-east-1a"), PRICING_FILE: await pricingWithEmr(dir) },
 		});
-		const world = await clusterWorld(deps);
+		const world = await seedClusterWorld(deps.db);
 		const res = await request(deps.app, `/launch/${world.emrGroup.id}/${world.spark.id}`, {
 			user: "alice",
 			form: goodForm,
@@ -129,31 +106,11 @@ motoTest(
 	},
 );
 
-function stack(status: string, outputs: Record<string, string> = {}): Stack {
-	return { stackId: "arn:aws:cloudformation:us-east-1:1:stack/s/1", name: "s", status, outputs };
-}
-
-function emrCluster(state: string, extra: Partial<EmrCluster> = {}): EmrCluster {
-	return { id: "j-ABCDEF", name: "s", state, tags: {}, createdAt: new Date("2025-03-01T12:00:00Z"), ...extra };
-}
-
 async function stubbed(overrides: Parameters<typeof fakeAws>[0]) {
 	const aws = fakeAws(overrides);
 	const deps = await createTestDeps({ aws });
-	const world = await clusterWorld(deps);
-	await addLaunch(deps.db, {
-		userId: world.alice.id,
-		groupId: world.emrGroup.id,
-		configId: world.spark.id,
-		kind: "cluster",
-		instanceType: "m4.large",
-		options: { purpose: "test", coreNodes: 2, market: "ON_DEMAND", bidPrice: null, idleSeconds: 0 },
-		stackName: "MLiySpark-OD-abc",
-		status: "creating",
-		stackId: stack("").stackId,
-		submittedAt: deps.clock(),
-	});
-	const launch = (await deps.db.select().from(launches))[0]!;
+	const world = await seedClusterWorld(deps.db);
+	const launch = await addClusterLaunch(deps.db, world, { submittedAt: deps.clock() });
 	return { deps, aws, world, launch };
 }
 
@@ -170,12 +127,25 @@ const emrBasics = {
 	listSteps: () => Promise.resolve([]),
 };
 
+/** A created stack whose ClusterID output names j-ABCDEF. */
+const stackCreated = {
+	describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { outputs: { ClusterID: "j-ABCDEF" } })),
+	listStackResources: () => Promise.resolve([]),
+};
+
+/** The stack event of the EMR cluster resource failing for `reason`. */
+function clusterFailed(reason: string): StackEvent {
+	return { logicalId: "Cluster", type: "AWS::EMR::Cluster", status: "CREATE_FAILED", reason, timestamp: new Date() };
+}
+
 Deno.test("the cluster id is read from the ClusterID output by name, whatever the order of outputs", async () => {
 	const { deps, launch } = await stubbed({
 		cloudFormation: {
 			describeStack: () =>
 				Promise.resolve(
-					stack("CREATE_COMPLETE", { StackID: "x", MasterDNS: "ip-10-0-0-9.ec2.internal", ClusterID: "j-ABCDEF" }),
+					stack("CREATE_COMPLETE", {
+						outputs: { StackID: "x", MasterDNS: "ip-10-0-0-9.ec2.internal", ClusterID: "j-ABCDEF" },
+					}),
 				),
 			listStackResources: () => Promise.resolve([]),
 		},
@@ -212,14 +182,7 @@ Deno.test("a failed cluster stack surfaces CloudFormation's reason", async () =>
 		cloudFormation: {
 			describeStack: () => Promise.resolve(stack("ROLLBACK_COMPLETE")),
 			listStackResources: () => Promise.resolve([]),
-			describeStackEvents: () =>
-				Promise.resolve([{
-					logicalId: "Cluster",
-					type: "AWS::EMR::Cluster",
-					status: "CREATE_FAILED",
-					reason: "EMR_DefaultRole is invalid",
-					timestamp: new Date(),
-				}]),
+			describeStackEvents: () => Promise.resolve([clusterFailed("EMR_DefaultRole is invalid")]),
 			deleteStack: () => Promise.resolve(),
 		},
 	});
@@ -236,16 +199,9 @@ Deno.test("a cluster that ends while its stack is created waits for the rollback
 	const { deps, aws, launch } = await stubbed({
 		cloudFormation: {
 			describeStack: () =>
-				Promise.resolve(stack(status, status === "CREATE_IN_PROGRESS" ? { ClusterID: "j-ABCDEF" } : {})),
+				Promise.resolve(stack(status, { outputs: status === "CREATE_IN_PROGRESS" ? { ClusterID: "j-ABCDEF" } : {} })),
 			listStackResources: () => Promise.resolve([]),
-			describeStackEvents: () =>
-				Promise.resolve([{
-					logicalId: "Cluster",
-					type: "AWS::EMR::Cluster",
-					status: "CREATE_FAILED",
-					reason: "Master instance failed to bootstrap",
-					timestamp: new Date(),
-				}]),
+			describeStackEvents: () => Promise.resolve([clusterFailed("Master instance failed to bootstrap")]),
 			deleteStack: () => Promise.resolve(),
 		},
 		emr: {
@@ -273,10 +229,7 @@ Deno.test("a cluster that ends while its stack is created waits for the rollback
 
 Deno.test("a failed step fails the launch with the step's reason instead of waiting forever", async () => {
 	const { deps, launch } = await stubbed({
-		cloudFormation: {
-			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
-			listStackResources: () => Promise.resolve([]),
-		},
+		cloudFormation: stackCreated,
 		emr: {
 			describeCluster: () => Promise.resolve(emrCluster("RUNNING")),
 			...emrBasics,
@@ -293,10 +246,7 @@ Deno.test("a failed step fails the launch with the step's reason instead of wait
 
 Deno.test("a cluster that is not ready by the timeout fails the launch, saying how far it got", async () => {
 	const { deps, launch } = await stubbed({
-		cloudFormation: {
-			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
-			listStackResources: () => Promise.resolve([]),
-		},
+		cloudFormation: stackCreated,
 		emr: { describeCluster: () => Promise.resolve(emrCluster("BOOTSTRAPPING")), ...emrBasics },
 	});
 	await using _ = deps;
@@ -312,10 +262,7 @@ Deno.test("a cluster that terminates on its own is closed out by the sync at EMR
 	let state = "WAITING";
 	const ended = new Date("2025-03-01T15:30:00Z");
 	const { deps } = await stubbed({
-		cloudFormation: {
-			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
-			listStackResources: () => Promise.resolve([]),
-		},
+		cloudFormation: stackCreated,
 		emr: {
 			describeCluster: () =>
 				Promise.resolve(
@@ -346,11 +293,7 @@ Deno.test("a cluster that terminates on its own is closed out by the sync at EMR
 Deno.test("a cluster terminated from the portal is billed once, until EMR's end time", async () => {
 	let seen = emrCluster("WAITING", { readyAt: new Date("2025-03-01T12:10:00Z") });
 	const { deps } = await stubbed({
-		cloudFormation: {
-			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
-			listStackResources: () => Promise.resolve([]),
-			deleteStack: () => Promise.resolve(),
-		},
+		cloudFormation: { ...stackCreated, deleteStack: () => Promise.resolve() },
 		emr: { describeCluster: () => Promise.resolve(seen), ...emrBasics },
 	});
 	await using _ = deps;
@@ -378,10 +321,7 @@ Deno.test("a cluster terminated from the portal is billed once, until EMR's end 
 Deno.test("a cluster EMR does not list yet is waited for, not marked vanished; one gone for good is billed until last seen", async () => {
 	let seen: EmrCluster | undefined;
 	const { deps, launch } = await stubbed({
-		cloudFormation: {
-			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { ClusterID: "j-ABCDEF" })),
-			listStackResources: () => Promise.resolve([]),
-		},
+		cloudFormation: stackCreated,
 		emr: { describeCluster: () => Promise.resolve(seen), ...emrBasics },
 	});
 	await using _ = deps;
@@ -412,7 +352,7 @@ Deno.test("a cluster EMR does not list yet is waited for, not marked vanished; o
 Deno.test("cluster refusals: no EMR access, config not permitted, non-owner terminate, bad purpose, core nodes out of range", async () => {
 	const aws = fakeAws();
 	await using deps = await createTestDeps({ aws });
-	const world = await clusterWorld(deps);
+	const world = await seedClusterWorld(deps.db);
 	const post = (user: string, groupId: number, form: Record<string, string>) =>
 		request(deps.app, `/launch/${groupId}/${world.spark.id}`, { user, form: { ...goodForm, ...form } });
 	assert.equal((await post("alice", world.science.id, {})).status, 403, "science has no EMR access");
@@ -454,7 +394,7 @@ Deno.test("cluster refusals: no EMR access, config not permitted, non-owner term
 Deno.test("every cluster form field refuses bad input in plain words, never zod's default wording", async () => {
 	const aws = fakeAws();
 	await using deps = await createTestDeps({ aws });
-	const world = await clusterWorld(deps);
+	const world = await seedClusterWorld(deps.db);
 	const post = (form: Record<string, string>) =>
 		request(deps.app, `/launch/${world.emrGroup.id}/${world.spark.id}`, { user: "alice", form });
 	const without = (field: keyof typeof goodForm) =>
@@ -492,7 +432,7 @@ Deno.test("every cluster form field refuses bad input in plain words, never zod'
 
 Deno.test("clusterParameters(): only what the template declares; portal values before the configuration's params; no bid for on demand", async () => {
 	await using deps = await createTestDeps();
-	const world = await clusterWorld(deps);
+	const world = await seedClusterWorld(deps.db);
 	const base = {
 		settings: deps.settings,
 		group: world.emrGroup,

@@ -12,19 +12,23 @@ import { clustersOfLaunch } from "../lib/db/clusters.ts";
 import { launches } from "../lib/db/schema.ts";
 import { advanceLaunches, failureReason } from "../lib/launcher.ts";
 import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
-import type { Stack, StackEvent } from "../lib/aws/types.ts";
-import { createTestDeps } from "./_helpers/deps.ts";
+import type { StackEvent } from "../lib/aws/types.ts";
+import { stack, STACK_ID } from "./_helpers/aws_fixtures.ts";
+import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
 import { addLaunch, addSecurityGroup, attachSecurityGroup, seedWorld } from "./_helpers/seed.ts";
 
-const STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1";
+/** The key pair is missing: the failure of the instance resource the stack events name. */
+const KEY_PAIR_MISSING: StackEvent = {
+	logicalId: "Instance",
+	type: "AWS::EC2::Instance",
+	status: "CREATE_FAILED",
+	reason: "The key pair 'analyst-key' does not exist",
+	timestamp: new Date(1),
+};
 
-function stack(status: string, reason?: string): Stack {
-	return { stackId: STACK_ID, name: "s", status, statusReason: reason, outputs: {} };
-}
-
-async function queuedLaunch(deps: Awaited<ReturnType<typeof createTestDeps>>) {
+async function queuedLaunch(deps: TestDeps) {
 	const world = await seedWorld(deps.db);
 	const launch = await addLaunch(deps.db, {
 		userId: world.alice.id,
@@ -50,13 +54,7 @@ Deno.test("a CREATE_FAILED stack fails the launch with the first resource failur
 			reason: "Resource creation cancelled",
 			timestamp: new Date(2),
 		},
-		{
-			logicalId: "Instance",
-			type: "AWS::EC2::Instance",
-			status: "CREATE_FAILED",
-			reason: "The key pair 'analyst-key' does not exist",
-			timestamp: new Date(1),
-		},
+		KEY_PAIR_MISSING,
 	];
 	const aws = fakeAws({
 		cloudFormation: {
@@ -83,7 +81,8 @@ Deno.test("a CREATE_FAILED stack fails the launch with the first resource failur
 Deno.test("a rolled-back stack fails the launch with its reason and is deleted", async () => {
 	const aws = fakeAws({
 		cloudFormation: {
-			describeStack: () => Promise.resolve(stack("ROLLBACK_COMPLETE", "Resource creation was cancelled")),
+			describeStack: () =>
+				Promise.resolve(stack("ROLLBACK_COMPLETE", { statusReason: "Resource creation was cancelled" })),
 			listStackResources: () => Promise.resolve([]),
 			describeStackEvents: () => Promise.resolve([]),
 			deleteStack: () => Promise.resolve(),
@@ -101,18 +100,11 @@ Deno.test("a rolled-back stack fails the launch with its reason and is deleted",
 
 Deno.test("a stack still rolling back keeps its launch until the rollback completes, then fails it and deletes the stack", async () => {
 	let status = "ROLLBACK_IN_PROGRESS";
-	const events: StackEvent[] = [{
-		logicalId: "Instance",
-		type: "AWS::EC2::Instance",
-		status: "CREATE_FAILED",
-		reason: "The key pair 'analyst-key' does not exist",
-		timestamp: new Date(1),
-	}];
 	const aws = fakeAws({
 		cloudFormation: {
 			describeStack: () => Promise.resolve(stack(status)),
 			listStackResources: () => Promise.resolve([]),
-			describeStackEvents: () => Promise.resolve(events),
+			describeStackEvents: () => Promise.resolve([KEY_PAIR_MISSING]),
 			deleteStack: () => Promise.resolve(),
 		},
 	});
@@ -137,7 +129,8 @@ Deno.test("a stack still rolling back keeps its launch until the rollback comple
 Deno.test("a rollback still running at LAUNCH_TIMEOUT_MINUTES fails the launch with the failure's reason", async () => {
 	const aws = fakeAws({
 		cloudFormation: {
-			describeStack: () => Promise.resolve(stack("ROLLBACK_IN_PROGRESS", "Resource creation was cancelled")),
+			describeStack: () =>
+				Promise.resolve(stack("ROLLBACK_IN_PROGRESS", { statusReason: "Resource creation was cancelled" })),
 			listStackResources: () => Promise.resolve([]),
 			describeStackEvents: () => Promise.resolve([]),
 		},
@@ -153,7 +146,7 @@ Deno.test("a rollback still running at LAUNCH_TIMEOUT_MINUTES fails the launch w
 });
 
 Deno.test("failureReason() falls back to the stack's reason and then its status", () => {
-	assert.equal(failureReason(stack("ROLLBACK_COMPLETE", "because"), []), "because");
+	assert.equal(failureReason(stack("ROLLBACK_COMPLETE", { statusReason: "because" }), []), "because");
 	assert.equal(failureReason(stack("DELETE_COMPLETE"), []), "CloudFormation reported DELETE_COMPLETE");
 });
 
@@ -320,7 +313,7 @@ Deno.test("a process releases only its own claim, not the one another process to
 
 Deno.test("a step whose AWS calls take as long as their retries allow keeps its claim", async () => {
 	let stolen: unknown = "not tried";
-	const deps: Awaited<ReturnType<typeof createTestDeps>> = await createTestDeps({
+	const deps: TestDeps = await createTestDeps({
 		settings: { AWS_MAX_ATTEMPTS: 5, AWS_TIMEOUT_SECONDS: 20 },
 		aws: fakeAws({
 			cloudFormation: {

@@ -9,6 +9,7 @@ import { bills, users, volumes } from "../lib/db/schema.ts";
 import { volumesByIds } from "../lib/db/volumes.ts";
 import { AwsError } from "../lib/errors.ts";
 import { runJob } from "../lib/jobs.ts";
+import { awsCallCount } from "../lib/metrics.ts";
 import { observeInstance, openInstanceBill, syncResources, transitionTime } from "../lib/sync.ts";
 import { controlInstance } from "../lib/control.ts";
 import { toViewer } from "../lib/auth.ts";
@@ -181,18 +182,16 @@ Deno.test("AWS down during sync: the job logs the failure, and the next tick rec
 	assert.equal((await getInstance(deps.db, "i-00000000000000001"))!.state, "stopped");
 });
 
-Deno.test("opening the dashboard refreshes the user's instances at most once per USER_REFRESH_SECONDS", async () => {
-	const aws = fakeAws({
-		ec2: { describeInstances: () => Promise.resolve([]), describeVolumes: () => Promise.resolve([]) },
-	});
-	await using deps = await createTestDeps({ aws, settings: { USER_REFRESH_SECONDS: 60 } });
+motoTest("opening the dashboard refreshes the user's instances at most once per USER_REFRESH_SECONDS", async (moto) => {
+	await using deps = await createTestDeps({ awsEndpoint: moto.url, settings: { USER_REFRESH_SECONDS: 60 } });
+	const describes = () => awsCallCount(deps.metrics, "DescribeInstances");
 	for (let i = 0; i < 5; i++) assert.equal((await request(deps.app, "/", { user: "alice" })).status, 200);
 	await deps.background.idle();
-	assert.equal(aws.calls.filter((c) => c === "ec2.describeInstances").length, 1);
+	assert.equal(await describes(), 1);
 	deps.clock.advance(61_000);
 	await request(deps.app, "/", { user: "alice" });
 	await deps.background.idle();
-	assert.equal(aws.calls.filter((c) => c === "ec2.describeInstances").length, 2);
+	assert.equal(await describes(), 2);
 });
 
 Deno.test("transitionTime() reads the time EC2 puts in a state transition reason", () => {
