@@ -1,6 +1,6 @@
 /** The dependencies every route, job and domain function receives, built once by main.ts (or a test). */
 import type { Aws } from "./aws/types.ts";
-import { createAws } from "./aws/sdk.ts";
+import { createAws } from "./aws/sdk/mod.ts";
 import { appSecret } from "./db/app_state.ts";
 import { type Database, type Db, openDatabase } from "./db/client.ts";
 import { getLoggers, type Loggers } from "./log.ts";

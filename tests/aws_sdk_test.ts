@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { CreateVolumeCommand } from "@aws-sdk/client-ec2";
-import { toAwsError } from "../lib/aws/sdk.ts";
+import { toAwsError } from "../lib/aws/sdk/client.ts";
 import { AwsError } from "../lib/errors.ts";
 import { rejection } from "./_helpers/assert.ts";
 import {

@@ -3,7 +3,7 @@
  * a moment when it does not answer is not remembered, an answer is.
  */
 import assert from "node:assert/strict";
-import { createAws } from "../lib/aws/sdk.ts";
+import { createAws } from "../lib/aws/sdk/mod.ts";
 import { getLoggers } from "../lib/log.ts";
 
 Deno.test("placement(): a metadata hiccup is not cached; the next call reads the placement, which is then kept", async () => {

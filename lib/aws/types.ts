@@ -1,5 +1,5 @@
 /**
- * The AWS operations the portal uses, in its own terms. `lib/aws/sdk.ts` implements them over the
+ * The AWS operations the portal uses, in its own terms. `lib/aws/sdk/` implements them over the
  * AWS SDK v3; tests substitute fakes for what moto cannot produce.
  */
 

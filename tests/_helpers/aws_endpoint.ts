@@ -3,7 +3,7 @@
  * demand: throttling and 5xx answers in each service's own protocol, a request that is never
  * answered, a port nothing listens on, or any answer a test scripts.
  */
-import { createAws } from "../../lib/aws/sdk.ts";
+import { createAws } from "../../lib/aws/sdk/mod.ts";
 import type { Aws } from "../../lib/aws/types.ts";
 import { getLoggers } from "../../lib/log.ts";
 import { freePort } from "../../scripts/local_servers.ts";

@@ -1,0 +1,78 @@
+/** CloudFormation over the SDK: create, follow and delete the portal's stacks. */
+import type * as cfn from "@aws-sdk/client-cloudformation";
+import { AwsError } from "../../errors.ts";
+import type { CloudFormationApi, Stack } from "../types.ts";
+import { type Sdk, type SdkService, unlessMissing } from "./client.ts";
+
+const CLOUDFORMATION: SdkService<typeof cfn> = {
+	load: () => import("@aws-sdk/client-cloudformation"),
+	client: (sdk, config) => new sdk.CloudFormationClient(config),
+};
+
+/** The portal's CloudFormation operations, sent through `sdk`. */
+export function cloudFormationApi(sdk: Sdk): CloudFormationApi {
+	return {
+		async createStack(input) {
+			const out = await sdk.call(CLOUDFORMATION, "CreateStack", {
+				StackName: input.name,
+				TemplateBody: input.templateBody,
+				Parameters: Object.entries(input.parameters).map(([ParameterKey, ParameterValue]) => ({
+					ParameterKey,
+					ParameterValue,
+				})),
+				Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
+				ClientRequestToken: input.clientRequestToken,
+				DisableRollback: false,
+				...(input.timeoutMinutes ? { TimeoutInMinutes: input.timeoutMinutes } : {}),
+			}, { stackName: input.name, parameterKeys: Object.keys(input.parameters) });
+			if (!out.StackId) throw new AwsError("CreateStack", "other", "CreateStack returned no StackId");
+			return { stackId: out.StackId };
+		},
+		async describeStack(nameOrId) {
+			const out = await unlessMissing(
+				sdk.call(CLOUDFORMATION, "DescribeStacks", { StackName: nameOrId }, { stack: nameOrId }),
+			);
+			const stack = out?.Stacks?.[0];
+			return stack ? toStack(stack) : undefined;
+		},
+		async listStackResources(nameOrId) {
+			const out = await sdk.call(CLOUDFORMATION, "DescribeStackResources", { StackName: nameOrId }, {
+				stack: nameOrId,
+			});
+			return (out.StackResources ?? []).map((r) => ({
+				logicalId: r.LogicalResourceId ?? "",
+				type: r.ResourceType ?? "",
+				physicalId: r.PhysicalResourceId || undefined,
+				status: r.ResourceStatus ?? "",
+				statusReason: r.ResourceStatusReason || undefined,
+			}));
+		},
+		async describeStackEvents(nameOrId) {
+			const out = await sdk.call(CLOUDFORMATION, "DescribeStackEvents", { StackName: nameOrId }, {
+				stack: nameOrId,
+			});
+			return (out.StackEvents ?? []).map((e) => ({
+				logicalId: e.LogicalResourceId ?? "",
+				type: e.ResourceType ?? "",
+				status: e.ResourceStatus ?? "",
+				reason: e.ResourceStatusReason || undefined,
+				timestamp: e.Timestamp ?? new Date(0),
+			}));
+		},
+		async deleteStack(nameOrId) {
+			await sdk.call(CLOUDFORMATION, "DeleteStack", { StackName: nameOrId }, { stack: nameOrId });
+		},
+	};
+}
+
+function toStack(s: cfn.Stack): Stack {
+	const outputs: Record<string, string> = {};
+	for (const o of s.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
+	return {
+		stackId: s.StackId ?? "",
+		name: s.StackName ?? "",
+		status: s.StackStatus ?? "",
+		statusReason: s.StackStatusReason || undefined,
+		outputs,
+	};
+}
