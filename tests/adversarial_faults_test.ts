@@ -64,7 +64,6 @@ const OPERATIONS: Record<string, (aws: Aws) => Promise<unknown>> = {
 	"route53.findHostedZone": (aws) => aws.route53.findHostedZone("mliy.example.com"),
 	"route53.upsertARecord": (aws) => aws.route53.upsertARecord("Z1", "mliy-1.mliy.example.com", "10.0.0.1", 300),
 	"route53.deleteARecord": (aws) => aws.route53.deleteARecord("Z1", "mliy-1.mliy.example.com", "10.0.0.1", 300),
-	"route53.listRecords": (aws) => aws.route53.listRecords("Z1"),
 	"emr.describeCluster": (aws) => aws.emr.describeCluster("j-ABCDEF"),
 	"emr.listInstanceGroups": (aws) => aws.emr.listInstanceGroups("j-ABCDEF"),
 	"emr.masterPrivateIp": (aws) => aws.emr.masterPrivateIp("j-ABCDEF"),

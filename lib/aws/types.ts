@@ -40,7 +40,6 @@ export interface CreateStackInput {
 	tags: Record<string, string>;
 	/** Makes a retried call after a crash create the stack at most once. */
 	clientRequestToken: string;
-	timeoutMinutes?: number;
 }
 
 export interface CloudFormationApi {
@@ -114,7 +113,6 @@ export interface Route53Api {
 	upsertARecord(zoneId: string, name: string, ip: string, ttl: number): Promise<void>;
 	/** Deletes the record; a record that is already gone is not an error. */
 	deleteARecord(zoneId: string, name: string, ip: string, ttl: number): Promise<void>;
-	listRecords(zoneId: string): Promise<DnsRecord[]>;
 }
 
 /** An EMR cluster as the portal needs it. */

@@ -119,7 +119,6 @@ export function refusingAws(): Aws {
 			findHostedZone: refuse("findHostedZone"),
 			upsertARecord: refuse("upsertARecord"),
 			deleteARecord: refuse("deleteARecord"),
-			listRecords: refuse("listRecords"),
 		},
 		emr: {
 			describeCluster: refuse("describeCluster"),

@@ -3,8 +3,14 @@
  * in TEST_MOTO_URL; without it (a bare `deno test`), a server is started here when moto_server
  * is on PATH. Tests reset it before use, so they must not run in parallel with each other.
  */
-import { CreateHostedZoneCommand, Route53Client } from "@aws-sdk/client-route-53";
+import {
+	CreateHostedZoneCommand,
+	ListResourceRecordSetsCommand,
+	Route53Client,
+	type RRType,
+} from "@aws-sdk/client-route-53";
 import { DescribeSubnetsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import type { DnsRecord } from "../../lib/aws/types.ts";
 import { onPath, startMotoServer } from "../../scripts/local_servers.ts";
 
 export interface Moto {
@@ -13,6 +19,8 @@ export interface Moto {
 	/** A default-VPC subnet in the availability zone. */
 	subnet(availabilityZone: string): Promise<string>;
 	createHostedZone(domain: string): Promise<string>;
+	/** Every record of the zone, as Route 53 lists them (what the portal published). */
+	listRecords(zoneId: string): Promise<DnsRecord[]>;
 	ec2(): EC2Client;
 	/** Starts instances outside the portal (RunInstances), with tags. */
 	runInstances(count: number, tags: Record<string, string>, type?: string): Promise<string[]>;
@@ -55,6 +63,29 @@ function connect(url: string): Moto {
 				new CreateHostedZoneCommand({ Name: domain, CallerReference: crypto.randomUUID() }),
 			);
 			return out.HostedZone!.Id!.replace("/hostedzone/", "");
+		},
+		async listRecords(zoneId) {
+			const records: DnsRecord[] = [];
+			let start: { name?: string; type?: RRType } = {};
+			for (;;) {
+				const out = await route53.send(
+					new ListResourceRecordSetsCommand({
+						HostedZoneId: zoneId,
+						StartRecordName: start.name,
+						StartRecordType: start.type,
+					}),
+				);
+				for (const r of out.ResourceRecordSets ?? []) {
+					records.push({
+						name: r.Name ?? "",
+						type: r.Type ?? "",
+						ttl: r.TTL,
+						values: (r.ResourceRecords ?? []).map((v) => v.Value ?? ""),
+					});
+				}
+				if (!out.IsTruncated) return records;
+				start = { name: out.NextRecordName, type: out.NextRecordType };
+			}
 		},
 		ec2: () => ec2,
 		async runInstances(count, tags, type = "t2.micro") {

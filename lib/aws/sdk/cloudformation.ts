@@ -23,7 +23,6 @@ export function cloudFormationApi(sdk: Sdk): CloudFormationApi {
 				Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
 				ClientRequestToken: input.clientRequestToken,
 				DisableRollback: false,
-				...(input.timeoutMinutes ? { TimeoutInMinutes: input.timeoutMinutes } : {}),
 			}, { stackName: input.name, parameterKeys: Object.keys(input.parameters) });
 			if (!out.StackId) throw new AwsError("CreateStack", "other", "CreateStack returned no StackId");
 			return { stackId: out.StackId };

@@ -80,27 +80,5 @@ export function route53Api(sdk: Sdk): Route53Api {
 				await changeRecord("DELETE", zoneId, name, current.values, current.ttl ?? ttl);
 			}
 		},
-		async listRecords(zoneId) {
-			const records: DnsRecord[] = [];
-			let start: { name?: string; type?: route53.RRType } = {};
-			for (;;) {
-				const out = await sdk.call(ROUTE53, "ListResourceRecordSets", {
-					HostedZoneId: zoneId,
-					StartRecordName: start.name,
-					StartRecordType: start.type,
-				}, { zoneId });
-				for (const r of out.ResourceRecordSets ?? []) {
-					records.push({
-						name: r.Name ?? "",
-						type: r.Type ?? "",
-						ttl: r.TTL,
-						values: (r.ResourceRecords ?? []).map((v) => v.Value ?? ""),
-					});
-				}
-				if (!out.IsTruncated) break;
-				start = { name: out.NextRecordName, type: out.NextRecordType };
-			}
-			return records;
-		},
 	};
 }
