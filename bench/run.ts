@@ -26,6 +26,8 @@ const only = new Set(args.only!.split(","));
 const results: string[] = [];
 const summary: { name: string; target: string; measured: string; met: boolean | null }[] = [];
 const log = (line: string) => console.log(`bench: ${line}`);
+/** Keys for moto, which accepts any. */
+const BENCH_CREDENTIALS = { accessKeyId: "bench", secretAccessKey: "bench" };
 
 await Deno.remove(WORK, { recursive: true }).catch(() => {});
 await Deno.mkdir(WORK, { recursive: true });
@@ -265,11 +267,7 @@ if (only.has("sync")) {
 	} else {
 		const moto = await startMotoServer();
 		const endpoint = moto.url;
-		const ec2 = new EC2Client({
-			region: "us-east-1",
-			endpoint,
-			credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-		});
+		const ec2 = new EC2Client({ region: "us-east-1", endpoint, credentials: BENCH_CREDENTIALS });
 		const N = 1000;
 		log(`starting ${N} instances in moto…`);
 		for (let i = 0; i < N; i += 250) {
@@ -287,8 +285,6 @@ if (only.has("sync")) {
 			);
 		}
 		await ec2.send(new DescribeInstancesCommand({ MaxResults: 5 }));
-		Deno.env.set("AWS_ACCESS_KEY_ID", "bench");
-		Deno.env.set("AWS_SECRET_ACCESS_KEY", "bench");
 		const settings = resolveSettings({
 			file: {
 				DATABASE_URL: `file:${WORK}sync.db`,
@@ -297,7 +293,7 @@ if (only.has("sync")) {
 				RUN_JOBS: false,
 			},
 		});
-		const deps = await createDeps(settings, { metadataUrl: "http://127.0.0.1:9" });
+		const deps = await createDeps(settings, { metadataUrl: "http://127.0.0.1:9", credentials: BENCH_CREDENTIALS });
 		// The original portal's pattern, for comparison: one call per instance on every refresh (it
 		// asked DescribeStacks; moto's instances have no stacks, so DescribeInstances by id stands in).
 		// Timed on a sample against the same moto and scaled to N.

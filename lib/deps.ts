@@ -1,5 +1,5 @@
 /** The dependencies every route, job and domain function receives, built once by main.ts (or a test). */
-import type { Aws } from "./aws/types.ts";
+import type { Aws, AwsCredentials } from "./aws/types.ts";
 import { createAws } from "./aws/sdk/mod.ts";
 import { appSecret } from "./db/app_state.ts";
 import { type Database, type Db, openDatabase } from "./db/client.ts";
@@ -59,6 +59,8 @@ export function createBackground(log: Loggers["web"]): Background {
 /** What a test or benchmark may replace when building dependencies. */
 export interface DepsOverrides {
 	aws?: Aws;
+	/** Keys for the SDK's clients, instead of its default chain (moto, loopback endpoints). */
+	credentials?: AwsCredentials;
 	clock?: () => Date;
 	/** Instance metadata base URL (tests point it at a closed port). */
 	metadataUrl?: string;
@@ -85,6 +87,7 @@ export async function createDeps(
 		const sdk = overrides.aws ? undefined : createAws({
 			region: settings.AWS_REGION,
 			endpoint: settings.AWS_ENDPOINT_URL,
+			credentials: overrides.credentials,
 			maxAttempts: settings.AWS_MAX_ATTEMPTS,
 			timeoutSeconds: settings.AWS_TIMEOUT_SECONDS,
 			log: log.boto,

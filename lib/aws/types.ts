@@ -1,6 +1,6 @@
 /**
  * The AWS operations the portal uses, in its own terms. `lib/aws/sdk/` implements them over the
- * AWS SDK v3; tests substitute fakes for what moto cannot produce.
+ * AWS SDK v3; tests substitute a fake (tests/_fakes/aws.ts) for what moto cannot produce.
  */
 
 /** A CloudFormation stack as the portal needs it. */
@@ -166,6 +166,13 @@ export interface EmrApi {
 export interface Placement {
 	subnetId: string;
 	availabilityZone: string;
+}
+
+/** Keys for AWS, given explicitly (tests, benchmarks) instead of found by the SDK's default chain. */
+export interface AwsCredentials {
+	accessKeyId: string;
+	secretAccessKey: string;
+	sessionToken?: string;
 }
 
 /** Everything the portal asks of AWS. */

@@ -102,25 +102,18 @@ export function xmlResponse(body: string): Response {
 	return new Response(body, { status: 200, headers: { "Content-Type": "text/xml" } });
 }
 
-/**
- * Credentials for the SDK's default chain, which the portal's clients use; moto and scripted
- * endpoints accept any. Values already set are kept.
- */
-export function useTestCredentials(): void {
-	for (const [name, value] of [["AWS_ACCESS_KEY_ID", "testing"], ["AWS_SECRET_ACCESS_KEY", "testing"]] as const) {
-		if (!Deno.env.get(name)) Deno.env.set(name, value);
-	}
-}
+/** Keys for the portal's clients against a local AWS peer (moto or a scripted endpoint): they accept any. */
+export const TEST_CREDENTIALS = { accessKeyId: "testing", secretAccessKey: "testing" };
 
 /** The portal's SDK adapter against `endpoint`, recording each call's outcome as "Operation:kind" in `calls`. */
 export function sdkAgainst(
 	endpoint: string,
 	options: { maxAttempts: number; timeoutSeconds?: number; calls?: string[] },
 ): Aws & { close(): void } {
-	useTestCredentials();
 	return createAws({
 		region: "us-east-1",
 		endpoint,
+		credentials: TEST_CREDENTIALS,
 		maxAttempts: options.maxAttempts,
 		timeoutSeconds: options.timeoutSeconds ?? 5,
 		log: getLoggers().boto,

@@ -8,6 +8,7 @@ import type { Database } from "../../lib/db/client.ts";
 import { createDeps, type Deps } from "../../lib/deps.ts";
 import { resolveSettings } from "../../lib/settings.ts";
 import { createApp } from "../../routes/mod.ts";
+import { TEST_CREDENTIALS } from "./aws_endpoint.ts";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../routes/env.ts";
 
@@ -68,6 +69,7 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
 	const clock = options.clock ?? (options.realClock ? realClock() : testClock());
 	const deps = await createDeps(settings, {
 		aws: options.aws ?? (options.awsEndpoint ? undefined : refusingAws()),
+		credentials: TEST_CREDENTIALS,
 		clock,
 		metadataUrl: "http://127.0.0.1:9",
 		holder: `test-${crypto.randomUUID().slice(0, 8)}`,

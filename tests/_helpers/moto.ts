@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-route-53";
 import { DescribeSubnetsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import type { DnsRecord } from "../../lib/aws/types.ts";
+import { TEST_CREDENTIALS } from "./aws_endpoint.ts";
 import { onPath, startMotoServer } from "../../scripts/local_servers.ts";
 
 export interface Moto {
@@ -25,8 +26,6 @@ export interface Moto {
 	/** Starts instances outside the portal (RunInstances), with tags. */
 	runInstances(count: number, tags: Record<string, string>, type?: string): Promise<string[]>;
 }
-
-const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 
 async function findOrStart(): Promise<string | undefined> {
 	const given = Deno.env.get("TEST_MOTO_URL");
@@ -43,7 +42,7 @@ async function findOrStart(): Promise<string | undefined> {
 }
 
 function connect(url: string): Moto {
-	const config = { region: "us-east-1", endpoint: url, credentials };
+	const config = { region: "us-east-1", endpoint: url, credentials: TEST_CREDENTIALS };
 	const ec2 = new EC2Client(config);
 	const route53 = new Route53Client(config);
 	return {
@@ -107,15 +106,6 @@ function connect(url: string): Moto {
 }
 
 const url = await findOrStart();
-// The portal's AWS clients use the standard credential chain; moto accepts any credentials.
-for (
-	const [name, value] of [["AWS_ACCESS_KEY_ID", "testing"], ["AWS_SECRET_ACCESS_KEY", "testing"], [
-		"AWS_REGION",
-		"us-east-1",
-	]]
-) {
-	if (!Deno.env.get(name!)) Deno.env.set(name!, value!);
-}
 if (!url) {
 	if (Deno.env.get("CI")) throw new Error("moto_server is required in CI but was not found on PATH");
 	// deno-lint-ignore no-console

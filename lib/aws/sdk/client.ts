@@ -6,12 +6,15 @@
  */
 import type { Logger } from "@logtape/logtape";
 import { AwsError, type AwsErrorKind } from "../../errors.ts";
+import type { AwsCredentials } from "../types.ts";
 
 /** Settings and hooks for the adapter. */
 export interface AwsOptions {
 	region: string;
 	/** An explicit endpoint (moto in tests); otherwise the SDK's own resolution (incl. AWS_ENDPOINT_URL). */
 	endpoint?: string;
+	/** Keys for every client; without them the SDK's default chain finds them (environment, profile, role). */
+	credentials?: AwsCredentials;
 	maxAttempts: number;
 	timeoutSeconds: number;
 	log: Logger;
@@ -28,6 +31,7 @@ export interface ClientConfig {
 	retryMode: "standard";
 	requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: boolean };
 	endpoint?: string;
+	credentials?: AwsCredentials;
 }
 
 /** The part of an SDK client the adapter uses. */
@@ -92,6 +96,7 @@ export function createSdk(options: AwsOptions): Sdk {
 			throwOnRequestTimeout: true,
 		},
 		...(options.endpoint ? { endpoint: options.endpoint } : {}),
+		...(options.credentials ? { credentials: options.credentials } : {}),
 	};
 	const clients = new Map<SdkService<never>, Promise<Connected>>();
 
