@@ -14,6 +14,7 @@ import { awsCallCount } from "../lib/metrics.ts";
 import { resolveSettings } from "../lib/settings.ts";
 import { syncResources } from "../lib/sync.ts";
 import { freePort, onPath, startMotoServer, waitForOk } from "../scripts/local_servers.ts";
+import { faultyEndpoint } from "../tests/_fakes/endpoint.ts";
 import { ensureWrk, fmt, machine, rssMiB, WORK, wrk, type WrkResult } from "./lib.ts";
 import { seedBench, writeProgressScript } from "./seed.ts";
 
@@ -34,35 +35,6 @@ await Deno.mkdir(WORK, { recursive: true });
 
 function spawnDeno(args: string[], env: Record<string, string> = {}) {
 	return new Deno.Command(Deno.execPath(), { args, env, stdout: "null", stderr: "piped" }).spawn();
-}
-
-/** The AWS operation a request asks for: JSON protocols name it in X-Amz-Target, query protocols in Action. */
-function operationOf(request: Request, body: string): string {
-	return request.headers.get("X-Amz-Target")?.split(".").at(-1) ?? new URLSearchParams(body).get("Action") ??
-		"unknown";
-}
-
-/**
- * A loopback AWS endpoint that records every request's operation and never answers it (until
- * closed): a page that waited on AWS would hang, and whatever the portal calls in the background
- * is counted.
- */
-function hangingAws() {
-	const operations: string[] = [];
-	const released = Promise.withResolvers<void>();
-	const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-		operations.push(operationOf(request, await request.text()));
-		await released.promise;
-		return new Response("closing", { status: 503 });
-	});
-	return {
-		url: `http://127.0.0.1:${server.addr.port}`,
-		operations,
-		async close() {
-			released.resolve();
-			await server.shutdown();
-		},
-	};
 }
 
 function row(name: string, r: WrkResult, base: WrkResult) {
@@ -90,9 +62,10 @@ if (only.has("http")) {
 	database.close();
 	await writeProgressScript(`${WORK}progress.lua`, world);
 
-	// AWS never answers: the dashboard's background refreshes (at most one per user per
-	// USER_REFRESH_SECONDS) run as they would, and time out after 2 s without delaying any page.
-	const aws = hangingAws();
+	// AWS never answers (until closed), and every request is counted: the dashboard's background
+	// refreshes (at most one per user per USER_REFRESH_SECONDS) run as they would, and time out after
+	// 2 s without delaying any page.
+	const aws = faultyEndpoint("timeout");
 	const port = freePort();
 	const started = performance.now();
 	const portal = spawnDeno(["run", "-P", "main.ts"], {
@@ -156,7 +129,7 @@ if (only.has("http")) {
 	];
 	const statuses: number[] = [];
 	let slowestPageMs = 0;
-	const awsBefore = aws.operations.length;
+	const awsBefore = aws.served();
 	for (const page of pages) {
 		const t0 = performance.now();
 		const res = await fetch(`${url}${page}`, { headers: { REMOTE_USER: "user1" } });
@@ -165,7 +138,7 @@ if (only.has("http")) {
 		statuses.push(res.status);
 	}
 	await new Promise((r) => setTimeout(r, 1000)); // background work reaches the endpoint
-	const backgroundCalls = aws.operations.slice(awsBefore);
+	const backgroundCalls = aws.operations().slice(awsBefore);
 	const pagesOk = statuses.every((status) => status === 200) && slowestPageMs < 1000;
 	const callsByOperation = Object.entries(Object.groupBy(backgroundCalls, (op) => op))
 		.map(([op, calls]) => `${op} ${calls!.length}`).join(", ") || "none";

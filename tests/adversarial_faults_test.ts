@@ -19,11 +19,10 @@ import { closeLogging, configureLogging, LOG_FILES } from "../lib/log.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { syncAwsJob } from "../jobs/sync_aws.ts";
 import { rejection } from "./_helpers/assert.ts";
-import { type Fault, faultyEndpoint, sdkAgainst } from "./_helpers/aws_endpoint.ts";
-import { emrCluster, stack, STACK_ID } from "./_helpers/aws_fixtures.ts";
+import { type Fault, faultyEndpoint, sdkAgainst } from "./_fakes/endpoint.ts";
+import { ACTIONS_ACCEPTED, emrCluster, fakeAws, stack, STACK_ID } from "./_fakes/aws.ts";
 import { holdWriteLock } from "./_helpers/db_lock.ts";
-import { createTestDeps, refusingAws, type TestDeps } from "./_helpers/deps.ts";
-import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
+import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import {
 	addCluster,
@@ -122,59 +121,13 @@ Deno.test("every AWS operation: throttling, 5xx, timeouts and refused connection
 /** What the adapter turns those faults into (previous test). */
 const TRANSIENT: readonly AwsErrorKind[] = ["throttled", "unavailable", "timeout"];
 
-/**
- * A fake AWS whose listed operations work (the others refuse, as in fakeAws), except while an
- * outage is on: then every operation matching `only` (all by default) fails with the outage's kind,
- * or, for "hang", never answers until the outage ends.
- */
-function flakyAws(healthy: Parameters<typeof fakeAws>[0]) {
-	const outage: { kind?: AwsErrorKind | "hang"; only?: RegExp } = {};
-	const hanging = new Set<() => void>();
-	const during = (op: string, call: () => Promise<unknown>) => {
-		if (!outage.kind || (outage.only && !outage.only.test(op))) return call();
-		if (outage.kind === "hang") {
-			return new Promise((_, reject) => {
-				hanging.add(() => reject(new AwsError(op, "timeout", `${op}: released after hanging`)));
-			});
-		}
-		return Promise.reject(new AwsError(op, outage.kind, `${op}: simulated ${outage.kind}`));
-	};
-	const base = refusingAws();
-	const given = (healthy ?? {}) as Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>;
-	const wrapped: Record<string, unknown> = {};
-	for (const service of ["cloudFormation", "ec2", "route53", "emr"] as const) {
-		const methods = { ...base[service], ...given[service] } as Record<string, (...a: unknown[]) => Promise<unknown>>;
-		wrapped[service] = Object.fromEntries(
-			Object.entries(methods).map((
-				[name, fn],
-			) => [name, (...args: unknown[]) => during(`${service}.${name}`, () => fn(...args))]),
-		);
-	}
-	const placement = (healthy?.placement ?? base.placement) as () => Promise<unknown>;
-	wrapped.placement = () => during("placement", placement);
-	const aws = fakeAws(wrapped as Parameters<typeof fakeAws>[0]);
-	return {
-		aws,
-		outage(kind: AwsErrorKind | "hang", only?: RegExp) {
-			outage.kind = kind;
-			outage.only = only;
-		},
-		/** Ends the outage; calls left hanging fail as timeouts. */
-		recover() {
-			outage.kind = undefined;
-			for (const release of hanging) release();
-			hanging.clear();
-		},
-	};
-}
-
 async function json(res: Response): Promise<{ status?: string; error?: string }> {
 	return await res.json();
 }
 
 Deno.test("an instance action during an AWS outage answers 503 with advice, changes nothing, and works once AWS is back", async () => {
-	const flaky = flakyAws(ACTIONS_ACCEPTED);
-	await using deps = await createTestDeps({ aws: flaky.aws });
+	const aws = fakeAws(ACTIONS_ACCEPTED);
+	await using deps = await createTestDeps({ aws });
 	const world = await seedWorld(deps.db);
 	const id = "i-0123456789abcdef0";
 	await addInstance(deps.db, { id, ownerId: world.alice.id, groupId: world.science.id, state: "running" });
@@ -189,7 +142,7 @@ Deno.test("an instance action during an AWS outage answers 503 with advice, chan
 		for (const kind of TRANSIENT) {
 			await updateInstance(deps.db, id, { state: from, pendingAction: null, pendingSince: null });
 			const bills = (await billsOf(deps.db, id)).length;
-			flaky.outage(kind);
+			aws.outage(kind);
 			const res = await request(deps.app, `/ajax/instance/${id}/${action}`, { user: "alice", form: {} });
 			assert.equal(res.status, 503, `${action} during ${kind}`);
 			assert.match((await json(res)).error!, /AWS (is throttling requests|did not answer).*try again in a minute/);
@@ -199,7 +152,7 @@ Deno.test("an instance action during an AWS outage answers 503 with advice, chan
 			assert.equal((await billsOf(deps.db, id)).length, bills, "no billing change");
 			cases += 1;
 		}
-		flaky.recover();
+		aws.outage(undefined);
 		const res = await request(deps.app, `/ajax/instance/${id}/${action}`, { user: "alice", form: {} });
 		assert.equal(res.status, 200, `${action} after recovery: ${await res.clone().text()}`);
 		assert.equal((await getInstance(deps.db, id))!.state, shows);
@@ -225,12 +178,12 @@ async function addRunningCluster(
 }
 
 Deno.test("terminating a cluster during an AWS outage answers 503 and keeps it running; afterwards it terminates", async () => {
-	const flaky = flakyAws(ACTIONS_ACCEPTED);
-	await using deps = await createTestDeps({ aws: flaky.aws });
+	const aws = fakeAws(ACTIONS_ACCEPTED);
+	await using deps = await createTestDeps({ aws });
 	const world = await seedClusterWorld(deps.db);
 	await addRunningCluster(deps, world, { stackId: STACK_ID });
 	for (const kind of TRANSIENT) {
-		flaky.outage(kind);
+		aws.outage(kind);
 		const res = await request(deps.app, "/ajax/cluster/j-ABCDEF/terminate", { user: "alice", form: {} });
 		assert.equal(res.status, 503, `terminate during ${kind}`);
 		assert.match((await json(res)).error!, /try again in a minute/);
@@ -238,7 +191,7 @@ Deno.test("terminating a cluster during an AWS outage answers 503 and keeps it r
 		assert.equal(cluster.state, "WAITING");
 		assert.equal(cluster.pendingAction, null);
 	}
-	flaky.recover();
+	aws.outage(undefined);
 	const res = await request(deps.app, "/ajax/cluster/j-ABCDEF/terminate", { user: "alice", form: {} });
 	assert.equal(res.status, 200, await res.clone().text());
 	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "TERMINATING");
@@ -252,7 +205,7 @@ Deno.test("a launch survives an outage at every step it calls AWS; the job logs 
 		physicalId: "i-0aaaaaaaaaaaaaaaa",
 		status: "CREATE_COMPLETE",
 	}];
-	const flaky = flakyAws({
+	const aws = fakeAws({
 		cloudFormation: {
 			createStack: () => Promise.resolve({ stackId: STACK_ID }),
 			describeStack: () => Promise.resolve(stack(status)),
@@ -260,7 +213,7 @@ Deno.test("a launch survives an outage at every step it calls AWS; the job logs 
 		},
 		ec2: { describeInstances: () => Promise.resolve([]), describeVolumes: () => Promise.resolve([]) },
 	});
-	await using deps = await createTestDeps({ aws: flaky.aws });
+	await using deps = await createTestDeps({ aws });
 	await configureLogging({
 		LOG_LOCATION: `${deps.dir}/logs`,
 		WEB_LOG_LEVEL: "WARNING",
@@ -280,27 +233,27 @@ Deno.test("a launch survives an outage at every step it calls AWS; the job logs 
 	try {
 		// CreateStack: the launch stays queued, saying why, for every kind of outage.
 		for (const kind of TRANSIENT) {
-			flaky.outage(kind);
+			aws.outage(kind);
 			assert.equal(await tick(), "ok");
 			const waiting = (await getLaunch(deps.db, launch.id))!;
 			assert.equal(waiting.status, "queued", `CreateStack ${kind}`);
 			assert.match(waiting.step, /Waiting to retry: AWS is (throttling requests|not answering)/);
 			cases += 1;
 		}
-		flaky.recover();
+		aws.outage(undefined);
 		await tick();
 		assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
 
 		// Following the stack: DescribeStack or ListStackResources failing leaves it creating.
 		for (const only of [/describeStack$/, /listStackResources$/]) {
 			for (const kind of TRANSIENT) {
-				flaky.outage(kind, only);
+				aws.outage(kind, only);
 				await tick();
 				assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", `${only} ${kind}`);
 				cases += 1;
 			}
 		}
-		flaky.recover();
+		aws.outage(undefined);
 		status = "CREATE_COMPLETE";
 		await tick();
 		const done = (await getLaunch(deps.db, launch.id))!;
@@ -318,7 +271,7 @@ Deno.test("a launch survives an outage at every step it calls AWS; the job logs 
 
 Deno.test("a cluster launch survives EMR outages while it is followed, then completes", async () => {
 	const cluster = emrCluster("WAITING", { readyAt: new Date("2025-03-01T12:10:00Z") });
-	const flaky = flakyAws({
+	const aws = fakeAws({
 		cloudFormation: {
 			describeStack: () => Promise.resolve(stack("CREATE_COMPLETE", { outputs: { ClusterID: "j-ABCDEF" } })),
 			listStackResources: () => Promise.resolve([]),
@@ -331,19 +284,19 @@ Deno.test("a cluster launch survives EMR outages while it is followed, then comp
 			listSteps: () => Promise.resolve([]),
 		},
 	});
-	await using deps = await createTestDeps({ aws: flaky.aws });
+	await using deps = await createTestDeps({ aws });
 	const launch = await addClusterLaunch(deps.db, await seedClusterWorld(deps.db), { submittedAt: deps.clock() });
 	let cases = 0;
 	for (const only of [/^emr\.describeCluster$/, /^emr\.listInstanceGroups$/, /^emr\.masterPrivateIp$/]) {
 		for (const kind of TRANSIENT) {
-			flaky.outage(kind, only);
+			aws.outage(kind, only);
 			deps.clock.advance(60_000);
 			await runJob(deps, pollLaunchesJob, { scheduled: true });
 			assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", `${only} ${kind}`);
 			cases += 1;
 		}
 	}
-	flaky.recover();
+	aws.outage(undefined);
 	deps.clock.advance(60_000);
 	await runJob(deps, pollLaunchesJob, { scheduled: true });
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "complete");
@@ -353,7 +306,7 @@ Deno.test("a cluster launch survives EMR outages while it is followed, then comp
 
 Deno.test("sync: EC2, EMR or Route 53 down is logged, fails only its part, and the next run catches up", async () => {
 	let ec2State = "stopped";
-	const flaky = flakyAws({
+	const aws = fakeAws({
 		ec2: {
 			describeInstances: () =>
 				Promise.resolve([{
@@ -381,7 +334,7 @@ Deno.test("sync: EC2, EMR or Route 53 down is logged, fails only its part, and t
 		},
 	});
 	await using deps = await createTestDeps({
-		aws: flaky.aws,
+		aws,
 		settings: {
 			DNS_PLUGIN: "plugins/dns_route53",
 			PLUGIN_SETTINGS: { DOMAIN_NAME: "mliy.example.com", HOSTED_ZONE_ID: "Z1" },
@@ -397,14 +350,14 @@ Deno.test("sync: EC2, EMR or Route 53 down is logged, fails only its part, and t
 	};
 
 	// EC2 down: the run fails and says so; the clusters are still synced.
-	flaky.outage("throttled", /^ec2\./);
+	aws.outage("throttled", /^ec2\./);
 	assert.equal(await run(), "failed");
 	assert.match((await getLease(deps.db, job.name))!.lastError!, /ec2\.describeInstances: simulated throttled/);
 	assert.equal((await getInstance(deps.db, "i-0bbbbbbbbbbbbbbbb"))!.state, "running", "unchanged while EC2 is down");
 	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "TERMINATED", "EMR was synced anyway");
 
 	// EMR down: instances are synced, the run fails naming EMR.
-	flaky.outage("unavailable", /^emr\./);
+	aws.outage("unavailable", /^emr\./);
 	await updateCluster(deps.db, "j-ABCDEF", { state: "WAITING" });
 	assert.equal(await run(), "failed");
 	assert.match((await getLease(deps.db, job.name))!.lastError!, /emr\.describeCluster: simulated unavailable/);
@@ -412,13 +365,13 @@ Deno.test("sync: EC2, EMR or Route 53 down is logged, fails only its part, and t
 	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "WAITING", "unchanged while EMR is down");
 
 	// Route 53 down while the instance gets an IP: the sync succeeds, the record waits for the next run.
-	flaky.outage("timeout", /^route53\./);
+	aws.outage("timeout", /^route53\./);
 	ec2State = "running";
 	assert.equal(await run(), "ok", "a DNS failure does not fail the sync");
 	let row = (await getInstance(deps.db, "i-0bbbbbbbbbbbbbbbb"))!;
 	assert.equal(row.state, "running");
 	assert.equal(row.dnsIp, null, "no record yet");
-	flaky.recover();
+	aws.outage(undefined);
 	assert.equal(await run(), "ok");
 	row = (await getInstance(deps.db, "i-0bbbbbbbbbbbbbbbb"))!;
 	assert.equal(row.dnsIp, "10.0.0.7", "published on the next run");
@@ -440,9 +393,9 @@ async function within<T>(ms: number, what: string, promise: Promise<T>): Promise
 }
 
 Deno.test("pages never wait on AWS: every page answers 200 within a second while every AWS call hangs", async () => {
-	const flaky = flakyAws({ ec2: { describeInstances: () => Promise.resolve([]) } });
-	flaky.outage("hang");
-	await using deps = await createTestDeps({ aws: flaky.aws });
+	const aws = fakeAws({ ec2: { describeInstances: () => Promise.resolve([]) } });
+	aws.outage("hang");
+	await using deps = await createTestDeps({ aws });
 	const world = await seedWorld(deps.db);
 	await addInstance(deps.db, { id: "i-0123456789abcdef0", ownerId: world.alice.id, groupId: world.science.id });
 	try {
@@ -464,14 +417,14 @@ Deno.test("pages never wait on AWS: every page answers 200 within a second while
 			await res.body?.cancel();
 		}
 		assert.ok(
-			flaky.aws.calls.includes("ec2.describeInstances"),
+			aws.calls.includes("ec2.describeInstances"),
 			"the dashboard's refresh asked AWS, in the background",
 		);
 	} finally {
-		flaky.recover();
+		aws.outage(undefined);
 	}
 	await deps.background.idle();
-	assert.ok(!flaky.aws.calls.some((c) => !c.startsWith("ec2.describeInstances")), flaky.aws.calls.join(", "));
+	assert.ok(!aws.calls.some((c) => !c.startsWith("ec2.describeInstances")), aws.calls.join(", "));
 });
 
 // ---------------------------------------------------------------------------------------------

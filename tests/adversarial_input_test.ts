@@ -13,7 +13,7 @@ import { getInstance } from "../lib/db/instances.ts";
 import { AwsError } from "../lib/errors.ts";
 import { sanitizeDescription } from "../lib/sanitize.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
-import { fakeAws } from "./_helpers/fake_aws.ts";
+import { fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import { addInstance, addLaunchedInstance, seedClusterWorld, seedWorld } from "./_helpers/seed.ts";
 

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { instanceTypes, params } from "../lib/db/schema.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
-import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
+import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { request, type RequestOptions } from "./_helpers/http.ts";
 import {
 	addCluster,

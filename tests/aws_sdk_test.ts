@@ -9,13 +9,7 @@ import { CreateVolumeCommand } from "@aws-sdk/client-ec2";
 import { toAwsError } from "../lib/aws/sdk/client.ts";
 import { AwsError } from "../lib/errors.ts";
 import { rejection } from "./_helpers/assert.ts";
-import {
-	awsErrorResponse,
-	queryErrorResponse,
-	scriptedEndpoint,
-	sdkAgainst,
-	xmlResponse,
-} from "./_helpers/aws_endpoint.ts";
+import { awsErrorResponse, queryErrorResponse, scriptedEndpoint, sdkAgainst, xmlResponse } from "./_fakes/endpoint.ts";
 import { motoTest } from "./_helpers/moto.ts";
 
 const DESCRIBE_STACKS = `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">

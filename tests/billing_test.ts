@@ -18,7 +18,7 @@ import { observeInstance, openInstanceBill } from "../lib/sync.ts";
 import { controlInstance } from "../lib/control.ts";
 import { toViewer } from "../lib/auth.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
-import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
+import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import { addGroup, addInstance, addMember, addUser, seedWorld } from "./_helpers/seed.ts";
 import { clusterEstimate } from "../lib/cluster.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { updateLaunch } from "../lib/db/launches.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { holdWriteLock } from "./_helpers/db_lock.ts";
-import { fakeAws } from "./_helpers/fake_aws.ts";
+import { fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import { addConfig, addLaunch, seedWorld } from "./_helpers/seed.ts";
 

@@ -17,7 +17,7 @@ import type { SoftwareConfig } from "../lib/db/catalog.ts";
 import type { Group, User } from "../lib/db/users.ts";
 import { thrown } from "./_helpers/assert.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
-import { fakeAws } from "./_helpers/fake_aws.ts";
+import { fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import { seedWorld } from "./_helpers/seed.ts";
 import { AwsError } from "../lib/errors.ts";

@@ -13,9 +13,8 @@ import { launches } from "../lib/db/schema.ts";
 import { advanceLaunches, failureReason } from "../lib/launcher.ts";
 import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import type { StackEvent } from "../lib/aws/types.ts";
-import { stack, STACK_ID } from "./_helpers/aws_fixtures.ts";
+import { fakeAws, stack, STACK_ID } from "./_fakes/aws.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
-import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
 import { addLaunch, addSecurityGroup, attachSecurityGroup, seedWorld } from "./_helpers/seed.ts";
 

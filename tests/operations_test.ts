@@ -13,7 +13,7 @@ import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import { requestInstanceLaunch } from "../lib/launch.ts";
 import { toViewer } from "../lib/auth.ts";
 import { createTestDeps, testClock } from "./_helpers/deps.ts";
-import { faultyEndpoint, scriptedEndpoint, xmlResponse } from "./_helpers/aws_endpoint.ts";
+import { faultyEndpoint, scriptedEndpoint, xmlResponse } from "./_fakes/endpoint.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
 import { startPortal } from "./_helpers/portal_process.ts";

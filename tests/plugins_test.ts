@@ -9,12 +9,12 @@ import {
 } from "../lib/plugins.ts";
 import { PluginError } from "../lib/errors.ts";
 import { getLoggers } from "../lib/log.ts";
-import { refusingAws } from "./_helpers/deps.ts";
+import { fakeAws } from "./_fakes/aws.ts";
 import { rejection } from "./_helpers/assert.ts";
 
 const context = (hostname = "127.0.0.1", settings: Record<string, string> = {}) => ({
 	settings,
-	aws: refusingAws(),
+	aws: fakeAws(),
 	log: getLoggers().web,
 	listen: { hostname, port: 8080 },
 });

@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import { auditEvents, launches } from "../lib/db/schema.ts";
 import { getInstance } from "../lib/db/instances.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
-import { fakeAws } from "./_helpers/fake_aws.ts";
+import { fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import {
 	addConfig,

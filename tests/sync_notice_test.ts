@@ -10,7 +10,7 @@ import { AwsError } from "../lib/errors.ts";
 import { failureNotice, runJob } from "../lib/jobs.ts";
 import { syncAwsJob } from "../jobs/sync_aws.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
-import { fakeAws } from "./_helpers/fake_aws.ts";
+import { fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import { addUser } from "./_helpers/seed.ts";
 

@@ -15,7 +15,7 @@ import { controlInstance } from "../lib/control.ts";
 import { toViewer } from "../lib/auth.ts";
 import { syncAwsJob } from "../jobs/sync_aws.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
-import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
+import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
 import { addInstance, addLaunch, addUser, seedWorld } from "./_helpers/seed.ts";

@@ -8,7 +8,8 @@ import type { Database } from "../../lib/db/client.ts";
 import { createDeps, type Deps } from "../../lib/deps.ts";
 import { resolveSettings } from "../../lib/settings.ts";
 import { createApp } from "../../routes/mod.ts";
-import { TEST_CREDENTIALS } from "./aws_endpoint.ts";
+import { fakeAws } from "../_fakes/aws.ts";
+import { TEST_CREDENTIALS } from "../_fakes/endpoint.ts";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../routes/env.ts";
 
@@ -68,7 +69,7 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
 	});
 	const clock = options.clock ?? (options.realClock ? realClock() : testClock());
 	const deps = await createDeps(settings, {
-		aws: options.aws ?? (options.awsEndpoint ? undefined : refusingAws()),
+		aws: options.aws ?? (options.awsEndpoint ? undefined : fakeAws()),
 		credentials: TEST_CREDENTIALS,
 		clock,
 		metadataUrl: "http://127.0.0.1:9",
@@ -92,44 +93,4 @@ function realClock(): TestClock {
 		throw new Error("the real clock cannot be moved");
 	};
 	return clock;
-}
-
-/**
- * An AWS whose every API call fails loudly: unit tests that must not reach AWS use it. `placement`
- * (instance metadata, not an API call) answers "unknown", as the real one does off EC2.
- */
-export function refusingAws(): Aws {
-	const refuse = (name: string) => () => Promise.reject(new Error(`unexpected AWS call ${name} in a unit test`));
-	return {
-		cloudFormation: {
-			createStack: refuse("createStack"),
-			describeStack: refuse("describeStack"),
-			listStackResources: refuse("listStackResources"),
-			describeStackEvents: refuse("describeStackEvents"),
-			deleteStack: refuse("deleteStack"),
-		},
-		ec2: {
-			describeInstances: refuse("describeInstances"),
-			startInstances: refuse("startInstances"),
-			stopInstances: refuse("stopInstances"),
-			rebootInstances: refuse("rebootInstances"),
-			terminateInstances: refuse("terminateInstances"),
-			describeVolumes: refuse("describeVolumes"),
-			latestSpotPrice: refuse("latestSpotPrice"),
-		},
-		route53: {
-			findHostedZone: refuse("findHostedZone"),
-			upsertARecord: refuse("upsertARecord"),
-			deleteARecord: refuse("deleteARecord"),
-		},
-		emr: {
-			describeCluster: refuse("describeCluster"),
-			listInstanceGroups: refuse("listInstanceGroups"),
-			masterPrivateIp: refuse("masterPrivateIp"),
-			listSteps: refuse("listSteps"),
-			listClusters: refuse("listClusters"),
-			terminateJobFlows: refuse("terminateJobFlows"),
-		},
-		placement: () => Promise.resolve(undefined),
-	};
 }

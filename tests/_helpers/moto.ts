@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-route-53";
 import { DescribeSubnetsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import type { DnsRecord } from "../../lib/aws/types.ts";
-import { TEST_CREDENTIALS } from "./aws_endpoint.ts";
+import { TEST_CREDENTIALS } from "../_fakes/endpoint.ts";
 import { onPath, startMotoServer } from "../../scripts/local_servers.ts";
 
 export interface Moto {

@@ -18,7 +18,7 @@ import {
 import { CLUSTER_TEMPLATE, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../../fixtures/mod.ts";
 import { insertCluster, type NewCluster } from "../../lib/db/clusters.ts";
 import { hashToken } from "../../lib/launch.ts";
-import { STACK_ID } from "./aws_fixtures.ts";
+import { STACK_ID } from "../_fakes/aws.ts";
 
 export async function addUser(
 	db: Db,

@@ -16,6 +16,8 @@ export interface ScriptedEndpoint extends AsyncDisposable {
 	url: string;
 	/** How many requests it received. */
 	served(): number;
+	/** The AWS operation each request asked for, in order ("unknown" for Route 53, whose REST paths name none). */
+	operations(): string[];
 	close(): Promise<void>;
 }
 
@@ -25,12 +27,27 @@ export type Script = (request: Request, body: string, index: number) => Response
 /** An endpoint on a free loopback port answering each request with `script`. */
 export function scriptedEndpoint(script: Script): ScriptedEndpoint {
 	let served = 0;
+	const operations: string[] = [];
 	const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
 		const index = served++;
-		return await script(request, await request.text(), index);
+		const body = await request.text();
+		operations.push(operationOf(request, body));
+		return await script(request, body, index);
 	});
 	const close = () => server.shutdown();
-	return { url: `http://127.0.0.1:${server.addr.port}`, served: () => served, close, [Symbol.asyncDispose]: close };
+	return {
+		url: `http://127.0.0.1:${server.addr.port}`,
+		served: () => served,
+		operations: () => [...operations],
+		close,
+		[Symbol.asyncDispose]: close,
+	};
+}
+
+/** The AWS operation a request asks for: JSON protocols name it in X-Amz-Target, query protocols in Action. */
+function operationOf(request: Request, body: string): string {
+	return request.headers.get("X-Amz-Target")?.split(".").at(-1) ?? new URLSearchParams(body).get("Action") ??
+		"unknown";
 }
 
 /**
@@ -41,7 +58,13 @@ export function scriptedEndpoint(script: Script): ScriptedEndpoint {
 export function faultyEndpoint(fault: Fault): ScriptedEndpoint {
 	if (fault === "refused") {
 		const close = () => Promise.resolve();
-		return { url: `http://127.0.0.1:${freePort()}`, served: () => 0, close, [Symbol.asyncDispose]: close };
+		return {
+			url: `http://127.0.0.1:${freePort()}`,
+			served: () => 0,
+			operations: () => [],
+			close,
+			[Symbol.asyncDispose]: close,
+		};
 	}
 	const released = Promise.withResolvers<void>();
 	const endpoint = scriptedEndpoint(async (request, body) => {
