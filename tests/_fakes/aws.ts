@@ -115,16 +115,22 @@ export function fakeAws(overrides: AwsOverrides = {}): FakeAws {
 
 /**
  * An operation answering with `answers` in turn, one per call, and with the last one from then on;
- * an Error among them is its call's rejection. For example
+ * an Error among them is its call's rejection. Its type is the operation's it stands for, e.g.
  * `createStack: inTurn(new AwsError("CreateStack", "throttled", "…"), { stackId: STACK_ID })`.
  */
-export function inTurn<T>(...answers: [T | Error, ...(T | Error)[]]): () => Promise<T> {
+export function inTurn<Operation extends (...args: never[]) => Promise<unknown>>(
+	...answers: [Answer<Operation>, ...Answer<Operation>[]]
+): Operation {
 	let next = 0;
-	return () => {
-		const answer = answers[Math.min(next++, answers.length - 1)]!;
-		return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+	const answer = () => {
+		const given = answers[Math.min(next++, answers.length - 1)];
+		return given instanceof Error ? Promise.reject(given) : Promise.resolve(given);
 	};
+	return answer as unknown as Operation;
 }
+
+/** One answer of an operation: what it resolves with, or the Error it rejects with. */
+type Answer<Operation extends (...args: never[]) => Promise<unknown>> = Awaited<ReturnType<Operation>> | Error;
 
 /**
  * Instance and cluster actions that AWS accepts, with empty listings: for tests of what surrounds
