@@ -11,19 +11,17 @@ import {
 	deleteInstanceType,
 	deleteParam,
 	deleteSecurityGroup,
-	exportCatalog,
-	formatCatalog,
-	importCatalog,
-	OPERATING_SYSTEMS,
-	parseCatalog,
+} from "../lib/catalog/delete_guards.ts";
+import { exportCatalog, formatCatalog, importCatalog, parseCatalog } from "../lib/catalog/document.ts";
+import {
 	saveConfig,
 	saveGroup,
 	saveInstanceType,
 	saveParam,
 	saveSecurityGroup,
 	saveUser,
-	VOLUME_TYPES,
-} from "../lib/admin.ts";
+} from "../lib/catalog/save.ts";
+import { OPERATING_SYSTEMS, VOLUME_TYPES } from "../lib/catalog/schemas.ts";
 import {
 	compatibleTypeIds,
 	excludedTypeIds,

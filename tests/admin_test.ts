@@ -1,7 +1,7 @@
 /** The admin pages: admins only; server-side validation with field errors; refused deletes; import/export. */
 import assert from "node:assert/strict";
 import { eq, sql } from "drizzle-orm";
-import { exportCatalog, formatCatalog, importCatalog, parseCatalog } from "../lib/admin.ts";
+import { exportCatalog, formatCatalog, importCatalog, parseCatalog } from "../lib/catalog/document.ts";
 import {
 	clusters,
 	configGroups,

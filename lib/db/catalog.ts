@@ -1,23 +1,37 @@
-/** Queries for what admins define: groups, software configurations, instance types, security groups, params. */
-import { and, asc, eq, inArray, notInArray, sql } from "drizzle-orm";
+/**
+ * Queries and writes for what admins define: groups, software configurations, instance types,
+ * security groups, params, users' roles and manual memberships, and what refers to them.
+ */
+import { and, asc, count, eq, inArray, notInArray, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client.ts";
 import {
+	bills,
+	clusters,
 	configGroups,
 	configInstanceTypes,
 	groupExcludedTypes,
 	groups,
 	groupSecurityGroups,
+	instances,
 	instanceTypes,
+	launches,
+	MEMBERSHIP_SOURCES,
+	memberships,
 	params,
+	type Role,
 	securityGroups,
 	softwareConfigs,
+	users,
+	volumes,
 } from "./schema.ts";
-import type { Group } from "./users.ts";
+import { type Group, listUsers } from "./users.ts";
 
 export type SoftwareConfig = typeof softwareConfigs.$inferSelect;
 export type InstanceType = typeof instanceTypes.$inferSelect;
 export type SecurityGroup = typeof securityGroups.$inferSelect;
 export type Param = typeof params.$inferSelect;
+export type MembershipSource = (typeof MEMBERSHIP_SOURCES)[number];
 
 /** Whether launches of the configuration get an extra volume; "No Volume" (the seed's word) or nothing means none. */
 export function hasExtraVolume(config: Pick<SoftwareConfig, "volumeDevice">): boolean {
@@ -148,4 +162,312 @@ export async function launchableGroupIds(db: Db, groupIds: readonly number[]): P
 		)
 		ORDER BY cg.group_id`);
 	return rows.map((r) => Number(r.group_id));
+}
+
+// ---- Writes --------------------------------------------------------------------------------------
+
+/** A catalogue table whose rows have an integer `id`, by its name in the schema. */
+const ID_TABLES = { groups, softwareConfigs, instanceTypes, securityGroups, params } as const;
+export type CatalogTable = keyof typeof ID_TABLES;
+/** The columns a write may set on a row of each catalogue table. */
+export type CatalogRow<T extends CatalogTable> = (typeof ID_TABLES)[T]["$inferInsert"];
+
+/**
+ * Runs `write` in one transaction: everything it writes is committed together or not at all. The
+ * transaction is handed on as a `Db`, since it has every query method the catalogue functions use.
+ */
+export async function inTransaction<T>(db: Db, write: (tx: Db) => Promise<T>): Promise<T> {
+	return await db.transaction((tx) => write(tx as unknown as Db));
+}
+
+/**
+ * Inserts a row (`id` undefined) or updates the row with that id. Returns the row's id, or undefined
+ * when no row has the id.
+ */
+export async function upsertById<T extends CatalogTable>(
+	db: Db,
+	table: T,
+	id: number | undefined,
+	values: CatalogRow<T>,
+): Promise<number | undefined> {
+	// Every catalogue table has the same integer `id`; params stands for any of them to the type checker.
+	const t = ID_TABLES[table] as typeof params;
+	const row = values as typeof params.$inferInsert;
+	if (id === undefined) return (await db.insert(t).values(row).returning({ id: t.id }))[0]!.id;
+	const [updated] = await db.update(t).set(row).where(eq(t.id, id)).returning({ id: t.id });
+	return updated?.id;
+}
+
+/** Deletes the row with that id; returns whether there was one. */
+export async function deleteById(db: Db, table: CatalogTable, id: number): Promise<boolean> {
+	const t = ID_TABLES[table] as typeof params;
+	return (await db.delete(t).where(eq(t.id, id)).returning({ id: t.id })).length > 0;
+}
+
+/** Whether every id names a row of the table (repeated ids count once). */
+export async function allExist(db: Db, table: "groups" | "instanceTypes" | "securityGroups", ids: number[]) {
+	if (ids.length === 0) return true;
+	const t = ID_TABLES[table];
+	const found = await db.select({ id: t.id }).from(t).where(inArray(t.id, ids));
+	return found.length === new Set(ids).size;
+}
+
+/** The key an import matches each table's rows by, as key → id. */
+export async function idsByKey(db: Db, table: CatalogTable): Promise<Map<string, number>> {
+	const key = {
+		groups: groups.name,
+		softwareConfigs: softwareConfigs.name,
+		instanceTypes: instanceTypes.name,
+		securityGroups: securityGroups.sgId,
+		params: params.token,
+	}[table];
+	const t = ID_TABLES[table] as typeof params;
+	const rows = await db.select({ key, id: t.id }).from(t);
+	return new Map(rows.map((r) => [r.key, r.id]));
+}
+
+/**
+ * Makes the rows of a link table that belong to `ownerId` (and match `extra`) the given links,
+ * each once: the one way every many-to-many of the catalogue is written.
+ */
+async function replaceLinks<T extends SQLiteTable>(
+	db: Db,
+	table: T,
+	owner: SQLiteColumn,
+	ownerId: number,
+	links: T["$inferInsert"][],
+	extra?: SQL,
+): Promise<void> {
+	await db.delete(table).where(and(eq(owner, ownerId), extra));
+	if (links.length) await db.insert(table).values(links);
+}
+
+const unique = (ids: readonly number[]) => [...new Set(ids)];
+
+/** Sets a group's default or optional security groups. */
+export async function setGroupSecurityGroups(
+	db: Db,
+	groupId: number,
+	kind: "default" | "optional",
+	securityGroupIds: readonly number[],
+): Promise<void> {
+	await replaceLinks(
+		db,
+		groupSecurityGroups,
+		groupSecurityGroups.groupId,
+		groupId,
+		unique(securityGroupIds).map((securityGroupId) => ({ groupId, securityGroupId, kind })),
+		eq(groupSecurityGroups.kind, kind),
+	);
+}
+
+/** Sets the instance types a group may not use. */
+export async function setExcludedTypes(db: Db, groupId: number, typeIds: readonly number[]): Promise<void> {
+	await replaceLinks(
+		db,
+		groupExcludedTypes,
+		groupExcludedTypes.groupId,
+		groupId,
+		unique(typeIds).map((instanceTypeId) => ({ groupId, instanceTypeId })),
+	);
+}
+
+/** Sets a configuration's compatible instance types. */
+export async function setCompatibleTypes(db: Db, configId: number, typeIds: readonly number[]): Promise<void> {
+	await replaceLinks(
+		db,
+		configInstanceTypes,
+		configInstanceTypes.configId,
+		configId,
+		unique(typeIds).map((instanceTypeId) => ({ configId, instanceTypeId })),
+	);
+}
+
+/** Sets the groups permitted to launch a configuration. */
+export async function setPermittedGroups(db: Db, configId: number, groupIds: readonly number[]): Promise<void> {
+	await replaceLinks(
+		db,
+		configGroups,
+		configGroups.configId,
+		configId,
+		unique(groupIds).map((groupId) => ({ configId, groupId })),
+	);
+}
+
+/** Sets a user's memberships of one source (an admin's manual ones, or the directory's). */
+export async function setMemberships(
+	db: Db,
+	userId: number,
+	source: MembershipSource,
+	groupIds: readonly number[],
+): Promise<void> {
+	await replaceLinks(
+		db,
+		memberships,
+		memberships.userId,
+		userId,
+		unique(groupIds).map((groupId) => ({ userId, groupId, source })),
+		eq(memberships.source, source),
+	);
+}
+
+/** Ids of the groups a user belongs to through one source. */
+export async function membershipGroupIds(db: Db, userId: number, source: MembershipSource): Promise<number[]> {
+	const rows = await db.select({ id: memberships.groupId }).from(memberships).where(
+		and(eq(memberships.userId, userId), eq(memberships.source, source)),
+	);
+	return rows.map((r) => r.id);
+}
+
+/** What a group's form sets besides its own columns. */
+export interface GroupLinks {
+	defaultSecurityGroups: readonly number[];
+	optionalSecurityGroups: readonly number[];
+	excludedTypes: readonly number[];
+}
+
+/** Creates (`id` undefined) or updates a group with its links in one transaction; undefined when no group has the id. */
+export async function writeGroup(
+	db: Db,
+	id: number | undefined,
+	values: CatalogRow<"groups">,
+	links: GroupLinks,
+): Promise<number | undefined> {
+	return await inTransaction(db, async (tx) => {
+		const groupId = await upsertById(tx, "groups", id, { ...values, updatedAt: new Date() });
+		if (groupId === undefined) return undefined;
+		await setGroupSecurityGroups(tx, groupId, "default", links.defaultSecurityGroups);
+		await setGroupSecurityGroups(tx, groupId, "optional", links.optionalSecurityGroups);
+		await setExcludedTypes(tx, groupId, links.excludedTypes);
+		return groupId;
+	});
+}
+
+/** What a configuration's form sets besides its own columns. */
+export interface ConfigLinks {
+	compatibleTypes: readonly number[];
+	permittedGroups: readonly number[];
+}
+
+/** Creates or updates a configuration with its links in one transaction; undefined when no configuration has the id. */
+export async function writeConfig(
+	db: Db,
+	id: number | undefined,
+	values: CatalogRow<"softwareConfigs">,
+	links: ConfigLinks,
+): Promise<number | undefined> {
+	return await inTransaction(db, async (tx) => {
+		const configId = await upsertById(tx, "softwareConfigs", id, { ...values, updatedAt: new Date() });
+		if (configId === undefined) return undefined;
+		await setCompatibleTypes(tx, configId, links.compatibleTypes);
+		await setPermittedGroups(tx, configId, links.permittedGroups);
+		return configId;
+	});
+}
+
+/** Sets a user's portal role and manual memberships in one transaction; false when no user has the id. */
+export async function writeUserAccess(
+	db: Db,
+	id: number,
+	access: { role: Role; groups: readonly number[] },
+): Promise<boolean> {
+	return await inTransaction(db, async (tx) => {
+		const updated = await tx.update(users).set({ role: access.role, updatedAt: new Date() }).where(eq(users.id, id))
+			.returning({ id: users.id });
+		if (!updated[0]) return false;
+		await setMemberships(tx, id, "manual", access.groups);
+		return true;
+	});
+}
+
+/** Which constraint a failed write broke, from the driver's message (drizzle wraps the driver's error). */
+export function brokenConstraint(error: unknown): "unique" | "foreign key" | undefined {
+	for (let e = error; e instanceof Error; e = e.cause) {
+		if (/UNIQUE constraint failed/.test(e.message)) return "unique";
+		if (/FOREIGN KEY constraint failed/.test(e.message)) return "foreign key";
+	}
+	return undefined;
+}
+
+// ---- What refers to a catalogue item (the delete guards) -----------------------------------------
+
+/** The rows that may refer to a group or a configuration, per table. */
+const REFERRING = {
+	group: {
+		instances: instances.groupId,
+		clusters: clusters.groupId,
+		volumes: volumes.groupId,
+		launches: launches.groupId,
+		bills: bills.groupId,
+	},
+	config: { instances: instances.configId, clusters: clusters.configId, launches: launches.configId },
+} as const;
+
+/** How many rows of each table refer to the group or configuration, in a fixed order of tables. */
+export async function referenceCounts<K extends keyof typeof REFERRING>(
+	db: Db,
+	kind: K,
+	id: number,
+): Promise<[table: keyof (typeof REFERRING)[K], count: number][]> {
+	const counts: [keyof (typeof REFERRING)[K], number][] = [];
+	for (const [table, column] of Object.entries(REFERRING[kind]) as [keyof (typeof REFERRING)[K], SQLiteColumn][]) {
+		const [row] = await db.select({ n: count() }).from(column.table).where(eq(column, id));
+		counts.push([table, row?.n ?? 0]);
+	}
+	return counts;
+}
+
+/** Names of the configurations offering an instance type. */
+export async function configsOfferingType(db: Db, typeId: number): Promise<string[]> {
+	const rows = await db.select({ name: softwareConfigs.name }).from(configInstanceTypes)
+		.innerJoin(softwareConfigs, eq(softwareConfigs.id, configInstanceTypes.configId))
+		.where(eq(configInstanceTypes.instanceTypeId, typeId));
+	return rows.map((r) => r.name);
+}
+
+/** Names of the groups excluding an instance type. */
+export async function groupsExcludingType(db: Db, typeId: number): Promise<string[]> {
+	const rows = await db.select({ name: groups.name }).from(groupExcludedTypes)
+		.innerJoin(groups, eq(groups.id, groupExcludedTypes.groupId)).where(eq(groupExcludedTypes.instanceTypeId, typeId));
+	return rows.map((r) => r.name);
+}
+
+/** Names of the groups using a security group (default or optional), each once. */
+export async function groupsUsingSecurityGroup(db: Db, securityGroupId: number): Promise<string[]> {
+	const rows = await db.selectDistinct({ name: groups.name }).from(groupSecurityGroups)
+		.innerJoin(groups, eq(groups.id, groupSecurityGroups.groupId))
+		.where(eq(groupSecurityGroups.securityGroupId, securityGroupId));
+	return rows.map((r) => r.name);
+}
+
+// ---- The whole catalogue, for its export ---------------------------------------------------------
+
+/** Every row an export writes, each table in the document's order. */
+export async function catalogSnapshot(db: Db) {
+	const [types, sgs, paramRows, groupRows, configRows, userRows, gsg, gex, cit, cg, manual] = await Promise.all([
+		listInstanceTypes(db),
+		db.select().from(securityGroups).orderBy(asc(securityGroups.sgId)),
+		listParams(db),
+		listGroups(db),
+		listConfigs(db),
+		listUsers(db),
+		db.select().from(groupSecurityGroups),
+		db.select().from(groupExcludedTypes),
+		db.select().from(configInstanceTypes),
+		db.select().from(configGroups),
+		db.select().from(memberships).where(eq(memberships.source, "manual")),
+	]);
+	return {
+		instanceTypes: types,
+		securityGroups: sgs,
+		params: paramRows,
+		groups: groupRows,
+		configs: configRows,
+		users: userRows,
+		groupSecurityGroups: gsg,
+		groupExcludedTypes: gex,
+		configInstanceTypes: cit,
+		configGroups: cg,
+		manualMemberships: manual,
+	};
 }
