@@ -12,6 +12,10 @@ import {
 	volumes,
 } from "../lib/db/schema.ts";
 import { INSTANCE_TEMPLATE } from "../fixtures/mod.ts";
+import { GroupFormPage } from "../routes/admin/groups.tsx";
+import { UsersPage } from "../routes/admin/users.tsx";
+import type { PageContext } from "../routes/env.ts";
+import { renderPage } from "../routes/ui/render.tsx";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { addConfig, addGroup, addInstance, seedWorld } from "./_helpers/seed.ts";
@@ -281,4 +285,59 @@ Deno.test("the instance type, security group and param forms answer a refused sa
 		assert.match(html, new RegExp(`<form method="post" action="${path}"`), path);
 		assert.match(html, /class="error" id="f-\w+-error" role="alert">[^<]+</, path);
 	}
+});
+
+Deno.test("admin page components render from plain props, without a database", () => {
+	const ctx: PageContext = {
+		viewer: { id: 1, username: "ada", name: "Ada", email: "", role: "admin", groupIds: [] },
+		csrf: "the-csrf-token",
+		path: "/admin/groups/new",
+		launchHref: null,
+		timeZone: "UTC",
+		now: new Date("2025-03-01T12:00:00Z"),
+	};
+	const form = renderPage(GroupFormPage({
+		ctx,
+		values: { name: "<b>x</b>", defaultSecurityGroups: ["7"], emrAccess: "on" },
+		errors: { name: "Letters, digits, spaces and . _ - ( ) / only" },
+		securityGroups: [{ id: 7, sgId: "sg-0000000000000000a", name: "default-ssh" }, { id: 8, sgId: "sg-0b", name: "" }],
+		instanceTypes: [{ id: 3, name: "t2.micro", description: "" }],
+	}));
+	assert.match(form, /<form method="post" action="\/admin\/groups\/new"/);
+	assert.match(form, /name="_csrf" value="the-csrf-token"/);
+	assert.match(form, /value="&lt;b>x&lt;\/b>"[^>]*aria-invalid="true"/, "the value is escaped and marked invalid");
+	assert.match(form, /id="f-name-error" role="alert">Letters, digits/);
+	assert.match(
+		form,
+		/value="7" checked\s*\/?>\s*default-ssh \(sg-0000000000000000a\)/,
+		"the chosen default group is checked",
+	);
+	assert.match(form, /value="8"\s*\/?>\s*sg-0b \(sg-0b\)/, "an unnamed security group shows its id");
+	assert.match(form, /name="emrAccess" checked/);
+	assert.match(form, /aria-current="page">Groups</, "the section's tab is current");
+	assert.doesNotMatch(form, /Delete/, "a new group has nothing to delete");
+
+	const users = renderPage(UsersPage({
+		ctx: { ...ctx, path: "/admin/users" },
+		rows: [{
+			id: 4,
+			username: "olga",
+			firstName: "Olga",
+			lastName: "",
+			email: "",
+			role: "user",
+			directoryRole: "manager",
+			lastLoginAt: null,
+			createdAt: new Date(0),
+			updatedAt: new Date(0),
+			adminBySettings: true,
+			groups: ["ops (directory)", "science (manual)"],
+		}],
+	}));
+	assert.match(users, /<a href="\/admin\/users\/4">olga<\/a>/);
+	assert.match(
+		users,
+		/user<span class="muted small">, manager from the directory<\/span><span class="muted small">, admin by settings/,
+	);
+	assert.match(users, /ops \(directory\), science \(manual\)/);
 });

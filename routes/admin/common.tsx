@@ -1,0 +1,118 @@
+/** What every admin section shares: the page frame with its tabs, the delete button, and the save/delete responses. */
+import type { ComponentChildren } from "preact";
+import type { Deps } from "../../lib/deps.ts";
+import { UserError } from "../../lib/errors.ts";
+import type { AdminCounts } from "../../lib/views/admin.ts";
+import { type AppContext, type PageContext, setFlash } from "../env.ts";
+import { parseId } from "../params.ts";
+import { CsrfField } from "../ui/components.tsx";
+import type { FormValues } from "../ui/forms.tsx";
+import { Layout } from "../ui/Layout.tsx";
+
+/** The admin sections, in the order of the tabs, with the count the overview shows for each. */
+export const TABS: readonly { href: string; label: string; counts?: keyof AdminCounts }[] = [
+	{ href: "/admin/groups", label: "Groups", counts: "groups" },
+	{ href: "/admin/configs", label: "Configurations", counts: "configs" },
+	{ href: "/admin/instance-types", label: "Instance types", counts: "instanceTypes" },
+	{ href: "/admin/security-groups", label: "Security groups", counts: "securityGroups" },
+	{ href: "/admin/params", label: "Params", counts: "params" },
+	{ href: "/admin/users", label: "Users", counts: "users" },
+	{ href: "/admin/catalog", label: "Import / export" },
+];
+
+function AdminTabs(props: { path: string }) {
+	return (
+		<nav class="tabs" aria-label="Admin sections">
+			{TABS.map(({ href, label }) => (
+				<a href={href} aria-current={props.path.startsWith(href) ? "page" : undefined}>{label}</a>
+			))}
+		</nav>
+	);
+}
+
+/** An admin page: the layout, the heading and the section tabs around the section's content. */
+export function AdminPage(props: { ctx: PageContext; title: string; children: ComponentChildren }) {
+	return (
+		<Layout ctx={props.ctx} title={`Admin · ${props.title}`} wide>
+			<h1>Admin</h1>
+			<AdminTabs path={props.ctx.path} />
+			{props.children}
+		</Layout>
+	);
+}
+
+/** A delete form that asks first. */
+export function DeleteButton(props: { action: string; what: string; csrf: string }) {
+	return (
+		<form method="post" action={props.action} data-confirm={`Delete ${props.what}? This cannot be undone.`}>
+			<CsrfField token={props.csrf} />
+			<button type="submit" class="danger">Delete</button>
+		</form>
+	);
+}
+
+/** The submitted fields, lists kept as lists, files and the CSRF token left out. */
+export async function formValues(c: AppContext): Promise<FormValues> {
+	const body = await c.req.parseBody({ all: true });
+	const values: FormValues = {};
+	for (const [key, value] of Object.entries(body)) {
+		if (key === "_csrf") continue;
+		if (Array.isArray(value)) values[key] = value.filter((v): v is string => typeof v === "string");
+		else if (typeof value === "string") values[key] = value;
+	}
+	return values;
+}
+
+/** The id of an admin URL; a malformed one names nothing, so 404. */
+export function itemId(c: AppContext): number {
+	const id = parseId(c.req.param("id"));
+	if (id === undefined) throw new UserError(404, "No such item");
+	return id;
+}
+
+/**
+ * Runs a save and redirects to where it says, with `done` as the flash; a refused save (422)
+ * re-renders the form at 422 with the field errors instead.
+ */
+export async function saving(
+	c: AppContext,
+	deps: Deps,
+	save: () => Promise<string>,
+	rerender: (errors: Record<string, string>) => Promise<Response>,
+	done: string,
+): Promise<Response> {
+	try {
+		const to = await save();
+		await setFlash(c, deps, { tone: "ok", text: done });
+		return c.redirect(to, 303);
+	} catch (error) {
+		if (error instanceof UserError && error.status === 422) {
+			return await rerender({
+				...error.fields,
+				...(Object.keys(error.fields).length ? {} : { form: error.message }),
+			});
+		}
+		throw error;
+	}
+}
+
+/** Runs a delete and goes to the list; a refused delete (409) goes back to the item with the reason as the flash. */
+export async function deleting(
+	c: AppContext,
+	deps: Deps,
+	remove: () => Promise<void>,
+	urls: { item: string; list: string },
+	what: string,
+): Promise<Response> {
+	try {
+		await remove();
+		await setFlash(c, deps, { tone: "ok", text: `${what} deleted.` });
+		return c.redirect(urls.list, 303);
+	} catch (error) {
+		if (error instanceof UserError && error.status === 409) {
+			await setFlash(c, deps, { tone: "error", text: error.message });
+			return c.redirect(urls.item, 303);
+		}
+		throw error;
+	}
+}
