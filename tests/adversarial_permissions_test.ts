@@ -22,7 +22,7 @@ import {
 	addMember,
 	addSecurityGroup,
 	seedWorld,
-} from "./_helpers/seed.ts";
+} from "./_helpers/world.ts";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
 
 type Persona = "anonymous" | "alice" | "bob" | "olga" | "mia" | "ada";

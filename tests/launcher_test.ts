@@ -17,7 +17,7 @@ import { stack, STACK_ID } from "./_helpers/aws_fixtures.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
-import { addLaunch, addSecurityGroup, attachSecurityGroup, seedWorld } from "./_helpers/seed.ts";
+import { addLaunch, addSecurityGroup, attachSecurityGroup, seedWorld } from "./_helpers/world.ts";
 
 /** The key pair is missing: the failure of the instance resource the stack events name. */
 const KEY_PAIR_MISSING: StackEvent = {
