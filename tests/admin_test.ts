@@ -17,6 +17,7 @@ import { GroupFormPage } from "../routes/admin/groups.tsx";
 import { UsersPage } from "../routes/admin/users.tsx";
 import type { PageContext } from "../routes/env.ts";
 import { renderPage } from "../routes/ui/render.tsx";
+import { seedDemo } from "../scripts/demo_data.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { addCluster, addConfig, addGroup, addInstance, seedWorld } from "./_helpers/world.ts";
@@ -336,4 +337,23 @@ Deno.test("admin page components render from plain props, without a database", (
 		/user<span class="muted small">, manager from the directory<\/span><span class="muted small">, admin by settings/,
 	);
 	assert.match(users, /ops \(directory\), science \(manual\)/);
+});
+
+Deno.test("the demo's catalogue document goes in through the catalogue import, once", async () => {
+	await using deps = await createTestDeps();
+	assert.equal(await seedDemo(deps.db), true);
+	const doc = await exportCatalog(deps.db);
+	assert.deepEqual(doc.configs?.map((c) => [c.name, c.kind, c.compatibleTypes]), [
+		["MLiy Analyst", "instance", ["t2.nano", "t2.micro", "m4.large", "r4.xlarge", "p2.xlarge"]],
+		["Spark cluster", "cluster", ["m4.large", "r4.xlarge"]],
+	]);
+	assert.deepEqual(doc.instanceTypes?.find((t) => t.name === "m4.large"), {
+		name: "m4.large",
+		description: "2 vCPU, 8 GiB",
+	});
+	assert.deepEqual(doc.users, [
+		{ username: "bob", role: "user", groups: ["data-science"] },
+		{ username: "developer", role: "admin", groups: ["data-science"] },
+	]);
+	assert.equal(await seedDemo(deps.db), false, "a second run leaves the database as it is");
 });
