@@ -2,7 +2,7 @@
  * Queries and writes for what admins define: groups, software configurations, instance types,
  * security groups, params, users' roles and manual memberships, and what refers to them.
  */
-import { and, asc, count, eq, inArray, notInArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, notInArray, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client.ts";
 import {
@@ -16,7 +16,6 @@ import {
 	instances,
 	instanceTypes,
 	launches,
-	MEMBERSHIP_SOURCES,
 	memberships,
 	params,
 	type Role,
@@ -31,7 +30,6 @@ export type SoftwareConfig = typeof softwareConfigs.$inferSelect;
 export type InstanceType = typeof instanceTypes.$inferSelect;
 export type SecurityGroup = typeof securityGroups.$inferSelect;
 export type Param = typeof params.$inferSelect;
-export type MembershipSource = (typeof MEMBERSHIP_SOURCES)[number];
 
 /** Whether launches of the configuration get an extra volume; "No Volume" (the seed's word) or nothing means none. */
 export function hasExtraVolume(config: Pick<SoftwareConfig, "volumeDevice">): boolean {
@@ -92,10 +90,7 @@ export async function groupSecurityGroupsOf(
 
 /** Ids of the instance types a group may not use. */
 export async function excludedTypeIds(db: Db, groupId: number): Promise<number[]> {
-	const rows = await db.select({ id: groupExcludedTypes.instanceTypeId }).from(groupExcludedTypes).where(
-		eq(groupExcludedTypes.groupId, groupId),
-	);
-	return rows.map((r) => r.id);
+	return await linkedIds(db, "excludedTypes", groupId);
 }
 
 /** The config's compatible instance types minus the group's exclusions, by name. */
@@ -113,18 +108,12 @@ export async function usableTypes(db: Db, configId: number, groupId: number): Pr
 
 /** Ids of the groups permitted to launch a config. */
 export async function permittedGroupIds(db: Db, configId: number): Promise<number[]> {
-	const rows = await db.select({ id: configGroups.groupId }).from(configGroups).where(
-		eq(configGroups.configId, configId),
-	);
-	return rows.map((r) => r.id);
+	return await linkedIds(db, "permittedGroups", configId);
 }
 
 /** Ids of a config's compatible instance types. */
 export async function compatibleTypeIds(db: Db, configId: number): Promise<number[]> {
-	const rows = await db.select({ id: configInstanceTypes.instanceTypeId }).from(configInstanceTypes).where(
-		eq(configInstanceTypes.configId, configId),
-	);
-	return rows.map((r) => r.id);
+	return await linkedIds(db, "compatibleTypes", configId);
 }
 
 /** Configs a group may launch that have at least one usable instance type, by name. */
@@ -227,99 +216,59 @@ export async function idsByKey(db: Db, table: CatalogTable): Promise<Map<string,
 }
 
 /**
- * Makes the rows of a link table that belong to `ownerId` (and match `extra`) the given links,
- * each once: the one way every many-to-many of the catalogue is written.
+ * The catalogue's many-to-many links, each a link table read from one side: the owner's id
+ * column, the linked id column, and the fixed columns that tell one link from another in a shared
+ * table (a group's default and optional security groups, a user's manual and directory memberships).
  */
-async function replaceLinks<T extends SQLiteTable>(
-	db: Db,
-	table: T,
-	owner: SQLiteColumn,
-	ownerId: number,
-	links: T["$inferInsert"][],
-	extra?: SQL,
-): Promise<void> {
-	await db.delete(table).where(and(eq(owner, ownerId), extra));
-	if (links.length) await db.insert(table).values(links);
-}
+const LINKS = {
+	defaultSecurityGroups: {
+		table: groupSecurityGroups,
+		owner: "groupId",
+		target: "securityGroupId",
+		fixed: { kind: "default" },
+	},
+	optionalSecurityGroups: {
+		table: groupSecurityGroups,
+		owner: "groupId",
+		target: "securityGroupId",
+		fixed: { kind: "optional" },
+	},
+	excludedTypes: { table: groupExcludedTypes, owner: "groupId", target: "instanceTypeId", fixed: {} },
+	compatibleTypes: { table: configInstanceTypes, owner: "configId", target: "instanceTypeId", fixed: {} },
+	permittedGroups: { table: configGroups, owner: "configId", target: "groupId", fixed: {} },
+	manualMemberships: { table: memberships, owner: "userId", target: "groupId", fixed: { source: "manual" } },
+	directoryMemberships: { table: memberships, owner: "userId", target: "groupId", fixed: { source: "directory" } },
+} as const satisfies Record<string, { table: SQLiteTable; owner: string; target: string; fixed: object }>;
+export type CatalogLink = keyof typeof LINKS;
 
-const unique = (ids: readonly number[]) => [...new Set(ids)];
-
-/** Sets a group's default or optional security groups. */
-export async function setGroupSecurityGroups(
-	db: Db,
-	groupId: number,
-	kind: "default" | "optional",
-	securityGroupIds: readonly number[],
-): Promise<void> {
-	await replaceLinks(
-		db,
-		groupSecurityGroups,
-		groupSecurityGroups.groupId,
-		groupId,
-		unique(securityGroupIds).map((securityGroupId) => ({ groupId, securityGroupId, kind })),
-		eq(groupSecurityGroups.kind, kind),
+/** The columns of one link's rows, and the condition that selects the rows of `ownerId`. */
+function linkOf(link: CatalogLink, ownerId: number) {
+	const { table, owner, target, fixed } = LINKS[link];
+	const column = (key: string) => (table as unknown as Record<string, SQLiteColumn>)[key]!;
+	const mine = and(
+		eq(column(owner), ownerId),
+		...Object.entries(fixed).map(([key, value]) => eq(column(key), value)),
 	);
+	return { table, owner, target, fixed, mine, targetColumn: column(target) };
 }
 
-/** Sets the instance types a group may not use. */
-export async function setExcludedTypes(db: Db, groupId: number, typeIds: readonly number[]): Promise<void> {
-	await replaceLinks(
-		db,
-		groupExcludedTypes,
-		groupExcludedTypes.groupId,
-		groupId,
-		unique(typeIds).map((instanceTypeId) => ({ groupId, instanceTypeId })),
-	);
+/** The ids linked to the owner (the group, configuration or user `ownerId`). */
+export async function linkedIds(db: Db, link: CatalogLink, ownerId: number): Promise<number[]> {
+	const { table, mine, targetColumn } = linkOf(link, ownerId);
+	const rows = await db.select({ id: targetColumn }).from(table).where(mine);
+	return rows.map((r) => r.id as number);
 }
 
-/** Sets a configuration's compatible instance types. */
-export async function setCompatibleTypes(db: Db, configId: number, typeIds: readonly number[]): Promise<void> {
-	await replaceLinks(
-		db,
-		configInstanceTypes,
-		configInstanceTypes.configId,
-		configId,
-		unique(typeIds).map((instanceTypeId) => ({ configId, instanceTypeId })),
-	);
+/** Makes the ids linked to the owner exactly `ids` (each once). */
+export async function setLinks(db: Db, link: CatalogLink, ownerId: number, ids: readonly number[]): Promise<void> {
+	const { table, owner, target, fixed, mine } = linkOf(link, ownerId);
+	await db.delete(table).where(mine);
+	const rows = [...new Set(ids)].map((id) => ({ [owner]: ownerId, [target]: id, ...fixed }));
+	// The keys are the table's own (LINKS says which), which the type checker cannot follow.
+	if (rows.length) await db.insert(table).values(rows as never);
 }
 
-/** Sets the groups permitted to launch a configuration. */
-export async function setPermittedGroups(db: Db, configId: number, groupIds: readonly number[]): Promise<void> {
-	await replaceLinks(
-		db,
-		configGroups,
-		configGroups.configId,
-		configId,
-		unique(groupIds).map((groupId) => ({ configId, groupId })),
-	);
-}
-
-/** Sets a user's memberships of one source (an admin's manual ones, or the directory's). */
-export async function setMemberships(
-	db: Db,
-	userId: number,
-	source: MembershipSource,
-	groupIds: readonly number[],
-): Promise<void> {
-	await replaceLinks(
-		db,
-		memberships,
-		memberships.userId,
-		userId,
-		unique(groupIds).map((groupId) => ({ userId, groupId, source })),
-		eq(memberships.source, source),
-	);
-}
-
-/** Ids of the groups a user belongs to through one source. */
-export async function membershipGroupIds(db: Db, userId: number, source: MembershipSource): Promise<number[]> {
-	const rows = await db.select({ id: memberships.groupId }).from(memberships).where(
-		and(eq(memberships.userId, userId), eq(memberships.source, source)),
-	);
-	return rows.map((r) => r.id);
-}
-
-/** What a group's form sets besides its own columns. */
+/** What a group's form sets besides its own columns: its links, by their names in {@link LINKS}. */
 export interface GroupLinks {
 	defaultSecurityGroups: readonly number[];
 	optionalSecurityGroups: readonly number[];
@@ -336,14 +285,12 @@ export async function writeGroup(
 	return await inTransaction(db, async (tx) => {
 		const groupId = await upsertById(tx, "groups", id, { ...values, updatedAt: new Date() });
 		if (groupId === undefined) return undefined;
-		await setGroupSecurityGroups(tx, groupId, "default", links.defaultSecurityGroups);
-		await setGroupSecurityGroups(tx, groupId, "optional", links.optionalSecurityGroups);
-		await setExcludedTypes(tx, groupId, links.excludedTypes);
+		for (const [link, ids] of Object.entries(links)) await setLinks(tx, link as keyof GroupLinks, groupId, ids);
 		return groupId;
 	});
 }
 
-/** What a configuration's form sets besides its own columns. */
+/** What a configuration's form sets besides its own columns: its links, by their names in {@link LINKS}. */
 export interface ConfigLinks {
 	compatibleTypes: readonly number[];
 	permittedGroups: readonly number[];
@@ -359,8 +306,7 @@ export async function writeConfig(
 	return await inTransaction(db, async (tx) => {
 		const configId = await upsertById(tx, "softwareConfigs", id, { ...values, updatedAt: new Date() });
 		if (configId === undefined) return undefined;
-		await setCompatibleTypes(tx, configId, links.compatibleTypes);
-		await setPermittedGroups(tx, configId, links.permittedGroups);
+		for (const [link, ids] of Object.entries(links)) await setLinks(tx, link as keyof ConfigLinks, configId, ids);
 		return configId;
 	});
 }
@@ -375,7 +321,7 @@ export async function writeUserAccess(
 		const updated = await tx.update(users).set({ role: access.role, updatedAt: new Date() }).where(eq(users.id, id))
 			.returning({ id: users.id });
 		if (!updated[0]) return false;
-		await setMemberships(tx, id, "manual", access.groups);
+		await setLinks(tx, "manualMemberships", id, access.groups);
 		return true;
 	});
 }

@@ -3,19 +3,15 @@
  * show (member counts, a user's groups), the choices a form offers, and a stored item with its links.
  */
 import {
-	compatibleTypeIds,
-	excludedTypeIds,
 	getConfig,
 	getGroup,
-	groupSecurityGroupsOf,
 	type InstanceType,
+	linkedIds,
 	listConfigs,
 	listGroups,
 	listInstanceTypes,
 	listParams,
 	listSecurityGroups,
-	membershipGroupIds,
-	permittedGroupIds,
 	type SecurityGroup,
 	type SoftwareConfig,
 } from "../db/catalog.ts";
@@ -92,17 +88,12 @@ export async function groupForm(db: Db, id?: number): Promise<{
 async function groupWithLinks(db: Db, id: number): Promise<GroupWithLinks | undefined> {
 	const group = await getGroup(db, id);
 	if (!group) return undefined;
-	const [defaults, optional, excludedTypes] = await Promise.all([
-		groupSecurityGroupsOf(db, id, "default"),
-		groupSecurityGroupsOf(db, id, "optional"),
-		excludedTypeIds(db, id),
+	const [defaultSecurityGroups, optionalSecurityGroups, excludedTypes] = await Promise.all([
+		linkedIds(db, "defaultSecurityGroups", id),
+		linkedIds(db, "optionalSecurityGroups", id),
+		linkedIds(db, "excludedTypes", id),
 	]);
-	return {
-		group,
-		defaultSecurityGroups: defaults.map((s) => s.id),
-		optionalSecurityGroups: optional.map((s) => s.id),
-		excludedTypes,
-	};
+	return { group, defaultSecurityGroups, optionalSecurityGroups, excludedTypes };
 }
 
 /** A stored configuration with the ids it links to. */
@@ -134,7 +125,10 @@ export async function configForm(deps: Pick<Deps, "db" | "pricing">, id?: number
 async function configWithLinks(db: Db, id: number): Promise<ConfigWithLinks | undefined> {
 	const config = await getConfig(db, id);
 	if (!config) return undefined;
-	const [compatibleTypes, permittedGroups] = await Promise.all([compatibleTypeIds(db, id), permittedGroupIds(db, id)]);
+	const [compatibleTypes, permittedGroups] = await Promise.all([
+		linkedIds(db, "compatibleTypes", id),
+		linkedIds(db, "permittedGroups", id),
+	]);
 	return { config, compatibleTypes, permittedGroups };
 }
 
@@ -168,8 +162,8 @@ export async function userForm(db: Db, id: number): Promise<
 	if (!user) return undefined;
 	const [groups, manualGroups, directory] = await Promise.all([
 		listGroups(db),
-		membershipGroupIds(db, id, "manual"),
-		membershipGroupIds(db, id, "directory"),
+		linkedIds(db, "manualMemberships", id),
+		linkedIds(db, "directoryMemberships", id),
 	]);
 	const directoryGroups = directory.map((groupId) => groups.find((g) => g.id === groupId)?.name ?? "");
 	return { user, groups, manualGroups, directoryGroups };

@@ -1,13 +1,15 @@
 /** What every admin section shares: the page frame with its tabs, the delete button, and the save/delete responses. */
-import type { ComponentChildren } from "preact";
+import { Hono } from "hono";
+import type { ComponentChildren, VNode } from "preact";
 import type { Deps } from "../../lib/deps.ts";
 import { UserError } from "../../lib/errors.ts";
 import type { AdminCounts } from "../../lib/views/admin.ts";
-import { type AppContext, type PageContext, setFlash } from "../env.ts";
+import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "../env.ts";
 import { parseId } from "../params.ts";
 import { CsrfField } from "../ui/components.tsx";
 import type { FormValues } from "../ui/forms.tsx";
 import { Layout } from "../ui/Layout.tsx";
+import { renderPage } from "../ui/render.tsx";
 
 /** The admin sections, in the order of the tabs, with the count the overview shows for each. */
 export const TABS: readonly { href: string; label: string; counts?: keyof AdminCounts }[] = [
@@ -71,18 +73,17 @@ export function itemId(c: AppContext): number {
 }
 
 /**
- * Runs a save and redirects to where it says, with `done` as the flash; a refused save (422)
- * re-renders the form at 422 with the field errors instead.
+ * Runs a save and redirects to where it says, with its `done` message as the flash; a refused save
+ * (422) re-renders the form at 422 with the field errors instead.
  */
 export async function saving(
 	c: AppContext,
 	deps: Deps,
-	save: () => Promise<string>,
+	save: () => Promise<{ to: string; done: string }>,
 	rerender: (errors: Record<string, string>) => Promise<Response>,
-	done: string,
 ): Promise<Response> {
 	try {
-		const to = await save();
+		const { to, done } = await save();
 		await setFlash(c, deps, { tone: "ok", text: done });
 		return c.redirect(to, 303);
 	} catch (error) {
@@ -115,4 +116,64 @@ export async function deleting(
 		}
 		throw error;
 	}
+}
+
+/** What an item's form page is given: the page context, the item (undefined: a new one), the values and errors. */
+export interface ItemFormProps {
+	ctx: PageContext;
+	id?: number;
+	values: FormValues;
+	errors: Record<string, string>;
+}
+
+/** How one kind of item with its own form page is created, edited and deleted (groups, configurations). */
+export interface ItemEditor<Data extends { stored?: unknown }> {
+	/** The URL of the list the item is in. */
+	list: string;
+	/** The item, capitalised, as the flashes and refusals say it: "Group". */
+	what: string;
+	/** What the form offers, with the stored item when `id` names one. */
+	load(id?: number): Promise<Data>;
+	page(props: ItemFormProps & Data): VNode;
+	/** The stored item as the form shows it. */
+	values(stored: NonNullable<Data["stored"]>): FormValues;
+	/** The values a new item's form starts with. */
+	fresh(c: AppContext): FormValues;
+	/** Saves the submitted values (over the item `id`, or as a new item); returns its id and the flash. */
+	save(id: number | undefined, values: FormValues): Promise<{ id: number; done: string }>;
+	remove(id: number): Promise<void>;
+}
+
+/** GET/POST /new, GET/POST /:id and POST /:id/delete of one kind of item. */
+export function itemRoutes<Data extends { stored?: unknown }>(deps: Deps, editor: ItemEditor<Data>): Hono<AppEnv> {
+	const app = new Hono<AppEnv>();
+	const form = async (c: AppContext, id: number | undefined, values: FormValues, errors = {}, loaded?: Data) => {
+		const [ctx, data] = await Promise.all([pageContext(c, deps), loaded ?? editor.load()]);
+		return c.html(
+			renderPage(editor.page({ ...data, ctx, id, values, errors })),
+			Object.keys(errors).length ? 422 : 200,
+		);
+	};
+	const post = async (c: AppContext, id: number | undefined) => {
+		const values = await formValues(c);
+		return await saving(c, deps, async () => {
+			const saved = await editor.save(id, values);
+			return { to: `${editor.list}/${saved.id}`, done: saved.done };
+		}, (errors) => form(c, id, values, errors));
+	};
+	app.get("/new", (c) => form(c, undefined, editor.fresh(c)));
+	app.post("/new", (c) => post(c, undefined));
+	app.get("/:id", async (c) => {
+		const id = itemId(c);
+		const data = await editor.load(id);
+		if (!data.stored) throw new UserError(404, `No such ${editor.what.toLowerCase()}`);
+		return await form(c, id, editor.values(data.stored as NonNullable<Data["stored"]>), {}, data);
+	});
+	app.post("/:id", (c) => post(c, itemId(c)));
+	app.post("/:id/delete", (c) => {
+		const id = itemId(c);
+		const urls = { item: `${editor.list}/${id}`, list: editor.list };
+		return deleting(c, deps, () => editor.remove(id), urls, editor.what);
+	});
+	return app;
 }

@@ -9,15 +9,14 @@ import { OPERATING_SYSTEMS, VOLUME_TYPES } from "../../lib/catalog/schemas.ts";
 import { type InstanceType, listConfigs, type SoftwareConfig } from "../../lib/db/catalog.ts";
 import type { Group } from "../../lib/db/users.ts";
 import type { Deps } from "../../lib/deps.ts";
-import { UserError } from "../../lib/errors.ts";
 import { configForm, type ConfigWithLinks } from "../../lib/views/admin.ts";
 import { CLUSTER_TEMPLATE, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../../fixtures/mod.ts";
-import { type AppContext, type AppEnv, type PageContext, pageContext } from "../env.ts";
+import { type AppEnv, type PageContext, pageContext } from "../env.ts";
 import { formList } from "../params.ts";
 import { EmptyState } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, DeleteButton, deleting, formValues, itemId, saving } from "./common.tsx";
+import { AdminPage, DeleteButton, type ItemFormProps, itemRoutes } from "./common.tsx";
 
 const LIST = "/admin/configs";
 
@@ -204,13 +203,7 @@ function configFields(choices: ConfigChoices): FormItem[] {
 }
 
 export function ConfigFormPage(
-	props: ConfigChoices & {
-		ctx: PageContext;
-		/** The configuration being edited; undefined for a new one. */
-		id?: number;
-		values: FormValues;
-		errors: Record<string, string>;
-	},
+	props: ConfigChoices & ItemFormProps,
 ) {
 	const { ctx, id, values } = props;
 	const name = textOf(values, "name");
@@ -248,69 +241,31 @@ function configValues({ config, compatibleTypes, permittedGroups }: ConfigWithLi
 
 export function configRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
-	const form = async (
-		c: AppContext,
-		id: number | undefined,
-		values: FormValues,
-		errors: Record<string, string> = {},
-		loaded?: Awaited<ReturnType<typeof configForm>>,
-	) => {
-		const [ctx, data] = await Promise.all([pageContext(c, deps), loaded ?? configForm(deps)]);
-		return c.html(
-			renderPage(
-				<ConfigFormPage
-					ctx={ctx}
-					id={id}
-					values={values}
-					errors={errors}
-					instanceTypes={data.instanceTypes}
-					groups={data.groups}
-					unpricedTypes={data.unpricedTypes}
-				/>,
-			),
-			Object.keys(errors).length ? 422 : 200,
-		);
-	};
-	const post = async (c: AppContext, id: number | undefined) => {
-		const values = await formValues(c);
-		const saveAs = textOf(values, "intent") === "saveas";
-		const input = {
-			...values,
-			hasProgressBar: textOf(values, "hasProgressBar") === "on",
-			compatibleTypes: formList(values.compatibleTypes),
-			permittedGroups: formList(values.permittedGroups),
-		};
-		return await saving(
-			c,
-			deps,
-			async () => `${LIST}/${await saveConfig(deps.db, saveAs ? undefined : id, input)}`,
-			(errors) => form(c, id, values, errors),
-			saveAs ? "Configuration saved as a new configuration." : "Configuration saved.",
-		);
-	};
-
 	app.get("/", async (c) => {
 		const [ctx, configs] = await Promise.all([pageContext(c, deps), listConfigs(deps.db)]);
 		return c.html(renderPage(<ConfigsPage ctx={ctx} configs={configs} />));
 	});
-	app.get("/new", (c) => form(c, undefined, NEW_CONFIG[c.req.query("kind") === "cluster" ? "cluster" : "instance"]));
-	app.post("/new", (c) => post(c, undefined));
-	app.get("/:id", async (c) => {
-		const id = itemId(c);
-		const data = await configForm(deps, id);
-		if (!data.stored) throw new UserError(404, "No such configuration");
-		return await form(c, id, configValues(data.stored), {}, data);
-	});
-	app.post("/:id", (c) => post(c, itemId(c)));
-	app.post("/:id/delete", (c) => {
-		const id = itemId(c);
-		return deleting(
-			c,
-			deps,
-			() => deleteConfig(deps.db, id),
-			{ item: `${LIST}/${id}`, list: LIST },
-			"Configuration",
-		);
-	});
+	app.route(
+		"/",
+		itemRoutes(deps, {
+			list: LIST,
+			what: "Configuration",
+			load: (id) => configForm(deps, id),
+			page: ConfigFormPage,
+			values: configValues,
+			fresh: (c) => NEW_CONFIG[c.req.query("kind") === "cluster" ? "cluster" : "instance"],
+			save: async (id, values) => {
+				const saveAs = textOf(values, "intent") === "saveas";
+				const saved = await saveConfig(deps.db, saveAs ? undefined : id, {
+					...values,
+					hasProgressBar: textOf(values, "hasProgressBar") === "on",
+					compatibleTypes: formList(values.compatibleTypes),
+					permittedGroups: formList(values.permittedGroups),
+				});
+				return { id: saved, done: saveAs ? "Configuration saved as a new configuration." : "Configuration saved." };
+			},
+			remove: (id) => deleteConfig(deps.db, id),
+		}),
+	);
 	return app;
 }

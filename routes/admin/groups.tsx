@@ -4,14 +4,13 @@ import { deleteGroup } from "../../lib/catalog/delete_guards.ts";
 import { saveGroup } from "../../lib/catalog/save.ts";
 import type { InstanceType, SecurityGroup } from "../../lib/db/catalog.ts";
 import type { Deps } from "../../lib/deps.ts";
-import { UserError } from "../../lib/errors.ts";
 import { groupForm, type GroupRow, groupRows, type GroupWithLinks } from "../../lib/views/admin.ts";
-import { type AppContext, type AppEnv, type PageContext, pageContext } from "../env.ts";
+import { type AppEnv, type PageContext, pageContext } from "../env.ts";
 import { formList } from "../params.ts";
 import { EmptyState } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, DeleteButton, deleting, formValues, itemId, saving } from "./common.tsx";
+import { AdminPage, DeleteButton, type ItemFormProps, itemRoutes } from "./common.tsx";
 
 const LIST = "/admin/groups";
 
@@ -113,15 +112,12 @@ function groupFields(securityGroups: SecurityGroup[], instanceTypes: InstanceTyp
 	];
 }
 
-export function GroupFormPage(props: {
-	ctx: PageContext;
-	/** The group being edited; undefined for a new one. */
-	id?: number;
-	values: FormValues;
-	errors: Record<string, string>;
-	securityGroups: SecurityGroup[];
-	instanceTypes: InstanceType[];
-}) {
+export function GroupFormPage(
+	props: ItemFormProps & {
+		securityGroups: SecurityGroup[];
+		instanceTypes: InstanceType[];
+	},
+) {
 	const { ctx, id, values } = props;
 	const name = textOf(values, "name");
 	return (
@@ -162,62 +158,31 @@ function groupValues({ group, ...links }: GroupWithLinks): FormValues {
 
 export function groupRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
-	const form = async (
-		c: AppContext,
-		id: number | undefined,
-		values: FormValues,
-		errors: Record<string, string> = {},
-		loaded?: Awaited<ReturnType<typeof groupForm>>,
-	) => {
-		const [ctx, data] = await Promise.all([pageContext(c, deps), loaded ?? groupForm(deps.db)]);
-		return c.html(
-			renderPage(
-				<GroupFormPage
-					ctx={ctx}
-					id={id}
-					values={values}
-					errors={errors}
-					securityGroups={data.securityGroups}
-					instanceTypes={data.instanceTypes}
-				/>,
-			),
-			Object.keys(errors).length ? 422 : 200,
-		);
-	};
-	const post = async (c: AppContext, id: number | undefined) => {
-		const values = await formValues(c);
-		const input = {
-			...values,
-			emrAccess: textOf(values, "emrAccess") === "on",
-			defaultSecurityGroups: formList(values.defaultSecurityGroups),
-			optionalSecurityGroups: formList(values.optionalSecurityGroups),
-			excludedTypes: formList(values.excludedTypes),
-		};
-		return await saving(
-			c,
-			deps,
-			async () => `${LIST}/${await saveGroup(deps.db, id, input)}`,
-			(errors) => form(c, id, values, errors),
-			"Group saved.",
-		);
-	};
-
 	app.get("/", async (c) => {
 		const [ctx, rows] = await Promise.all([pageContext(c, deps), groupRows(deps.db)]);
 		return c.html(renderPage(<GroupsPage ctx={ctx} rows={rows} />));
 	});
-	app.get("/new", (c) => form(c, undefined, {}));
-	app.post("/new", (c) => post(c, undefined));
-	app.get("/:id", async (c) => {
-		const id = itemId(c);
-		const data = await groupForm(deps.db, id);
-		if (!data.stored) throw new UserError(404, "No such group");
-		return await form(c, id, groupValues(data.stored), {}, data);
-	});
-	app.post("/:id", (c) => post(c, itemId(c)));
-	app.post("/:id/delete", (c) => {
-		const id = itemId(c);
-		return deleting(c, deps, () => deleteGroup(deps.db, id), { item: `${LIST}/${id}`, list: LIST }, "Group");
-	});
+	app.route(
+		"/",
+		itemRoutes(deps, {
+			list: LIST,
+			what: "Group",
+			load: (id) => groupForm(deps.db, id),
+			page: GroupFormPage,
+			values: groupValues,
+			fresh: () => ({}),
+			save: async (id, values) => {
+				const saved = await saveGroup(deps.db, id, {
+					...values,
+					emrAccess: textOf(values, "emrAccess") === "on",
+					defaultSecurityGroups: formList(values.defaultSecurityGroups),
+					optionalSecurityGroups: formList(values.optionalSecurityGroups),
+					excludedTypes: formList(values.excludedTypes),
+				});
+				return { id: saved, done: "Group saved." };
+			},
+			remove: (id) => deleteGroup(deps.db, id),
+		}),
+	);
 	return app;
 }

@@ -160,16 +160,10 @@ export function listRoutes(deps: Deps, list: ListKind): Hono<AppEnv> {
 	};
 	const post = async (c: AppContext, id: number | undefined) => {
 		const values = await formValues(c);
-		return await saving(
-			c,
-			deps,
-			async () => {
-				await list.save(deps.db, id, values);
-				return url;
-			},
-			(errors) => page(c, id, values, errors),
-			`${list.what} saved.`,
-		);
+		return await saving(c, deps, async () => {
+			await list.save(deps.db, id, values);
+			return { to: url, done: `${list.what} saved.` };
+		}, (errors) => page(c, id, values, errors));
 	};
 
 	app.get("/", (c) => page(c, undefined, {}));

@@ -145,16 +145,10 @@ export function userRoutes(deps: Deps): Hono<AppEnv> {
 	app.post("/:id", async (c) => {
 		const id = itemId(c);
 		const values = await formValues(c);
-		return await saving(
-			c,
-			deps,
-			async () => {
-				await saveUser(deps.db, id, { role: textOf(values, "role"), groups: formList(values.groups) });
-				return LIST;
-			},
-			async (errors) => form(c, await load(id), values, errors),
-			"User saved.",
-		);
+		return await saving(c, deps, async () => {
+			await saveUser(deps.db, id, { role: textOf(values, "role"), groups: formList(values.groups) });
+			return { to: LIST, done: "User saved." };
+		}, async (errors) => form(c, await load(id), values, errors));
 	});
 	return app;
 }

@@ -4,17 +4,13 @@
  * configurations, launches, instances and clusters.
  */
 import {
+	type CatalogLink,
 	type CatalogRow,
-	excludedTypeIds,
 	getConfig,
 	getGroup,
-	groupSecurityGroupsOf,
+	linkedIds,
 	listInstanceTypes,
-	membershipGroupIds,
-	type MembershipSource,
-	setExcludedTypes,
-	setGroupSecurityGroups,
-	setMemberships,
+	setLinks,
 	upsertById,
 	writeConfig,
 	writeGroup,
@@ -56,8 +52,13 @@ export async function addGroup(db: Db, name: string, extra: Partial<CatalogRow<"
 	return (await getGroup(db, id!))!;
 }
 
-export async function addMember(db: Db, userId: number, groupId: number, source: MembershipSource = "manual") {
-	await setMemberships(db, userId, source, [...await membershipGroupIds(db, userId, source), groupId]);
+/** Adds one id to the owner's links, keeping the others. */
+async function addLink(db: Db, link: CatalogLink, ownerId: number, id: number) {
+	await setLinks(db, link, ownerId, [...await linkedIds(db, link, ownerId), id]);
+}
+
+export async function addMember(db: Db, userId: number, groupId: number, source: "manual" | "directory" = "manual") {
+	await addLink(db, `${source}Memberships`, userId, groupId);
 }
 
 async function addTypes(db: Db, names: string[]) {
@@ -76,12 +77,11 @@ export async function attachSecurityGroup(
 	securityGroupId: number,
 	kind: "default" | "optional",
 ) {
-	const attached = (await groupSecurityGroupsOf(db, groupId, kind)).map((s) => s.id);
-	await setGroupSecurityGroups(db, groupId, kind, [...attached, securityGroupId]);
+	await addLink(db, `${kind}SecurityGroups`, groupId, securityGroupId);
 }
 
 export async function excludeType(db: Db, groupId: number, instanceTypeId: number) {
-	await setExcludedTypes(db, groupId, [...await excludedTypeIds(db, groupId), instanceTypeId]);
+	await addLink(db, "excludedTypes", groupId, instanceTypeId);
 }
 
 export async function addConfig(
