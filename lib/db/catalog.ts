@@ -155,11 +155,23 @@ export async function launchableGroupIds(db: Db, groupIds: readonly number[]): P
 
 // ---- Writes --------------------------------------------------------------------------------------
 
-/** A catalogue table whose rows have an integer `id`, by its name in the schema. */
-const ID_TABLES = { groups, softwareConfigs, instanceTypes, securityGroups, params } as const;
+/**
+ * The catalogue's tables whose rows have an integer `id`, by their names in the schema, each with
+ * the unique column an import matches its rows by.
+ */
+const ID_TABLES = {
+	groups: { table: groups, key: groups.name },
+	softwareConfigs: { table: softwareConfigs, key: softwareConfigs.name },
+	instanceTypes: { table: instanceTypes, key: instanceTypes.name },
+	securityGroups: { table: securityGroups, key: securityGroups.sgId },
+	params: { table: params, key: params.token },
+} as const;
 export type CatalogTable = keyof typeof ID_TABLES;
 /** The columns a write may set on a row of each catalogue table. */
-export type CatalogRow<T extends CatalogTable> = (typeof ID_TABLES)[T]["$inferInsert"];
+export type CatalogRow<T extends CatalogTable> = (typeof ID_TABLES)[T]["table"]["$inferInsert"];
+
+/** The table; every catalogue table has the same integer `id`, so params stands for any of them to the type checker. */
+const idTable = (table: CatalogTable) => ID_TABLES[table].table as typeof params;
 
 /**
  * Runs `write` in one transaction: everything it writes is committed together or not at all. The
@@ -179,8 +191,7 @@ export async function upsertById<T extends CatalogTable>(
 	id: number | undefined,
 	values: CatalogRow<T>,
 ): Promise<number | undefined> {
-	// Every catalogue table has the same integer `id`; params stands for any of them to the type checker.
-	const t = ID_TABLES[table] as typeof params;
+	const t = idTable(table);
 	const row = values as typeof params.$inferInsert;
 	if (id === undefined) return (await db.insert(t).values(row).returning({ id: t.id }))[0]!.id;
 	const [updated] = await db.update(t).set(row).where(eq(t.id, id)).returning({ id: t.id });
@@ -189,29 +200,22 @@ export async function upsertById<T extends CatalogTable>(
 
 /** Deletes the row with that id; returns whether there was one. */
 export async function deleteById(db: Db, table: CatalogTable, id: number): Promise<boolean> {
-	const t = ID_TABLES[table] as typeof params;
+	const t = idTable(table);
 	return (await db.delete(t).where(eq(t.id, id)).returning({ id: t.id })).length > 0;
 }
 
 /** Whether every id names a row of the table (repeated ids count once). */
-export async function allExist(db: Db, table: "groups" | "instanceTypes" | "securityGroups", ids: number[]) {
+export async function allExist(db: Db, table: CatalogTable, ids: number[]): Promise<boolean> {
 	if (ids.length === 0) return true;
-	const t = ID_TABLES[table];
+	const t = idTable(table);
 	const found = await db.select({ id: t.id }).from(t).where(inArray(t.id, ids));
 	return found.length === new Set(ids).size;
 }
 
-/** The key an import matches each table's rows by, as key → id. */
+/** Every row's id by the key an import matches the table's rows by (name, sg id or token). */
 export async function idsByKey(db: Db, table: CatalogTable): Promise<Map<string, number>> {
-	const key = {
-		groups: groups.name,
-		softwareConfigs: softwareConfigs.name,
-		instanceTypes: instanceTypes.name,
-		securityGroups: securityGroups.sgId,
-		params: params.token,
-	}[table];
-	const t = ID_TABLES[table] as typeof params;
-	const rows = await db.select({ key, id: t.id }).from(t);
+	const t = idTable(table);
+	const rows = await db.select({ key: ID_TABLES[table].key, id: t.id }).from(t);
 	return new Map(rows.map((r) => [r.key, r.id]));
 }
 
@@ -268,12 +272,9 @@ export async function setLinks(db: Db, link: CatalogLink, ownerId: number, ids: 
 	if (rows.length) await db.insert(table).values(rows as never);
 }
 
-/** What a group's form sets besides its own columns: its links, by their names in {@link LINKS}. */
-export interface GroupLinks {
-	defaultSecurityGroups: readonly number[];
-	optionalSecurityGroups: readonly number[];
-	excludedTypes: readonly number[];
-}
+const GROUP_LINKS = ["defaultSecurityGroups", "optionalSecurityGroups", "excludedTypes"] as const;
+/** What a group's form sets besides its own columns: its links. */
+export type GroupLinks = Record<(typeof GROUP_LINKS)[number], readonly number[]>;
 
 /** Creates (`id` undefined) or updates a group with its links in one transaction; undefined when no group has the id. */
 export async function writeGroup(
@@ -285,16 +286,14 @@ export async function writeGroup(
 	return await inTransaction(db, async (tx) => {
 		const groupId = await upsertById(tx, "groups", id, { ...values, updatedAt: new Date() });
 		if (groupId === undefined) return undefined;
-		for (const [link, ids] of Object.entries(links)) await setLinks(tx, link as keyof GroupLinks, groupId, ids);
+		for (const link of GROUP_LINKS) await setLinks(tx, link, groupId, links[link]);
 		return groupId;
 	});
 }
 
-/** What a configuration's form sets besides its own columns: its links, by their names in {@link LINKS}. */
-export interface ConfigLinks {
-	compatibleTypes: readonly number[];
-	permittedGroups: readonly number[];
-}
+const CONFIG_LINKS = ["compatibleTypes", "permittedGroups"] as const;
+/** What a configuration's form sets besides its own columns: its links. */
+export type ConfigLinks = Record<(typeof CONFIG_LINKS)[number], readonly number[]>;
 
 /** Creates or updates a configuration with its links in one transaction; undefined when no configuration has the id. */
 export async function writeConfig(
@@ -306,7 +305,7 @@ export async function writeConfig(
 	return await inTransaction(db, async (tx) => {
 		const configId = await upsertById(tx, "softwareConfigs", id, { ...values, updatedAt: new Date() });
 		if (configId === undefined) return undefined;
-		for (const [link, ids] of Object.entries(links)) await setLinks(tx, link as keyof ConfigLinks, configId, ids);
+		for (const link of CONFIG_LINKS) await setLinks(tx, link, configId, links[link]);
 		return configId;
 	});
 }
