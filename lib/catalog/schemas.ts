@@ -11,7 +11,7 @@ import { DEFAULT_EBS_PRICE_PER_GB_MONTH, type VolumeType } from "../settings.ts"
 import { parseKeyValueLines } from "./group_settings.ts";
 
 /** The CloudFormation parameters every instance template must declare (the seed's list, less the optional KmsKeyId). */
-export const INSTANCE_TEMPLATE_PARAMETERS = [
+const INSTANCE_TEMPLATE_PARAMETERS = [
 	"KeyName",
 	"ImageId",
 	"InstanceType",

@@ -89,7 +89,7 @@ export async function groupSecurityGroupsOf(
 }
 
 /** Ids of the instance types a group may not use. */
-export async function excludedTypeIds(db: Db, groupId: number): Promise<number[]> {
+async function excludedTypeIds(db: Db, groupId: number): Promise<number[]> {
 	return await linkedIds(db, "excludedTypes", groupId);
 }
 
@@ -109,11 +109,6 @@ export async function usableTypes(db: Db, configId: number, groupId: number): Pr
 /** Ids of the groups permitted to launch a config. */
 export async function permittedGroupIds(db: Db, configId: number): Promise<number[]> {
 	return await linkedIds(db, "permittedGroups", configId);
-}
-
-/** Ids of a config's compatible instance types. */
-export async function compatibleTypeIds(db: Db, configId: number): Promise<number[]> {
-	return await linkedIds(db, "compatibleTypes", configId);
 }
 
 /** Configs a group may launch that have at least one usable instance type, by name. */
