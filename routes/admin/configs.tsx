@@ -16,7 +16,7 @@ import { formList } from "../params.ts";
 import { EmptyState } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, DeleteButton, type ItemFormProps, itemRoutes } from "./common.tsx";
+import { AdminPage, type Column, DeleteButton, type ItemFormProps, itemRoutes, ItemTable } from "./common.tsx";
 
 const LIST = "/admin/configs";
 
@@ -38,6 +38,13 @@ const NEW_CONFIG: Record<"instance" | "cluster", FormValues> = {
 	},
 };
 
+const CONFIG_COLUMNS: Column<SoftwareConfig>[] = [
+	{ label: "Name", cell: (cfg) => <a href={`${LIST}/${cfg.id}`}>{cfg.name}</a> },
+	{ label: "Kind", cell: (cfg) => cfg.kind },
+	{ label: "AMI", class: "mono small", cell: (cfg) => cfg.amiId || "—" },
+	{ label: "Progress bar", cell: (cfg) => cfg.hasProgressBar ? "yes" : "no" },
+];
+
 export function ConfigsPage(props: { ctx: PageContext; configs: SoftwareConfig[] }) {
 	return (
 		<AdminPage ctx={props.ctx} title="Configurations">
@@ -47,32 +54,9 @@ export function ConfigsPage(props: { ctx: PageContext; configs: SoftwareConfig[]
 				<a class="btn primary" href={`${LIST}/new`}>New instance configuration</a>
 				<a class="btn" href={`${LIST}/new?kind=cluster`}>New cluster configuration</a>
 			</div>
-			{props.configs.length === 0 ? <EmptyState title="No configurations yet." /> : (
-				<div class="table-wrap">
-					<table>
-						<thead>
-							<tr>
-								<th scope="col">Name</th>
-								<th scope="col">Kind</th>
-								<th scope="col">AMI</th>
-								<th scope="col">Progress bar</th>
-							</tr>
-						</thead>
-						<tbody>
-							{props.configs.map((cfg) => (
-								<tr>
-									<td>
-										<a href={`${LIST}/${cfg.id}`}>{cfg.name}</a>
-									</td>
-									<td>{cfg.kind}</td>
-									<td class="mono small">{cfg.amiId || "—"}</td>
-									<td>{cfg.hasProgressBar ? "yes" : "no"}</td>
-								</tr>
-							))}
-						</tbody>
-					</table>
-				</div>
-			)}
+			{props.configs.length === 0
+				? <EmptyState title="No configurations yet." />
+				: <ItemTable columns={CONFIG_COLUMNS} rows={props.configs} />}
 		</AdminPage>
 	);
 }

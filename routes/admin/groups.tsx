@@ -10,9 +10,17 @@ import { formList } from "../params.ts";
 import { EmptyState } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, DeleteButton, type ItemFormProps, itemRoutes } from "./common.tsx";
+import { AdminPage, type Column, DeleteButton, type ItemFormProps, itemRoutes, ItemTable } from "./common.tsx";
 
 const LIST = "/admin/groups";
+
+const GROUP_COLUMNS: Column<GroupRow>[] = [
+	{ label: "Name", cell: (g) => <a href={`${LIST}/${g.id}`}>{g.name}</a> },
+	{ label: "Directory group", class: "small", cell: (g) => g.directoryName ?? "—" },
+	{ label: "Cost center", cell: (g) => g.costCenter || <span class="muted">default</span> },
+	{ label: "Members", class: "num", cell: (g) => g.members },
+	{ label: "EMR", cell: (g) => g.emrAccess ? "yes" : "no" },
+];
 
 export function GroupsPage(props: { ctx: PageContext; rows: GroupRow[] }) {
 	return (
@@ -22,34 +30,9 @@ export function GroupsPage(props: { ctx: PageContext; rows: GroupRow[] }) {
 				<span class="spacer"></span>
 				<a class="btn primary" href={`${LIST}/new`}>New group</a>
 			</div>
-			{props.rows.length === 0 ? <EmptyState title="No groups yet." /> : (
-				<div class="table-wrap">
-					<table>
-						<thead>
-							<tr>
-								<th scope="col">Name</th>
-								<th scope="col">Directory group</th>
-								<th scope="col">Cost center</th>
-								<th scope="col" class="num">Members</th>
-								<th scope="col">EMR</th>
-							</tr>
-						</thead>
-						<tbody>
-							{props.rows.map((g) => (
-								<tr>
-									<td>
-										<a href={`${LIST}/${g.id}`}>{g.name}</a>
-									</td>
-									<td class="small">{g.directoryName ?? "—"}</td>
-									<td>{g.costCenter || <span class="muted">default</span>}</td>
-									<td class="num">{g.members}</td>
-									<td>{g.emrAccess ? "yes" : "no"}</td>
-								</tr>
-							))}
-						</tbody>
-					</table>
-				</div>
-			)}
+			{props.rows.length === 0
+				? <EmptyState title="No groups yet." />
+				: <ItemTable columns={GROUP_COLUMNS} rows={props.rows} />}
 		</AdminPage>
 	);
 }

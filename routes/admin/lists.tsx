@@ -14,7 +14,7 @@ import { type AppContext, type AppEnv, type PageContext, pageContext } from "../
 import { EmptyState } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, DeleteButton, deleting, formValues, itemId, saving } from "./common.tsx";
+import { AdminPage, DeleteButton, deleting, formValues, itemId, ItemTable, saving } from "./common.tsx";
 
 /** A field of a list item: a column of the table and a control of the form. */
 type ListField = Extract<FormItem, { control: "text" | "number" } | { control: "area" }>;
@@ -29,9 +29,15 @@ export interface ListPageKind {
 	fields: ListField[];
 }
 
+/** An item of a list, as its form and its table row show it. */
+interface ListRow {
+	id: number;
+	values: Record<string, string>;
+}
+
 /** A list: its page, and the lib functions that read and write it. */
 interface ListKind extends ListPageKind {
-	load: (db: Db) => Promise<{ id: number; values: Record<string, string> }[]>;
+	load: (db: Db) => Promise<ListRow[]>;
 	save: (db: Db, id: number | undefined, values: FormValues) => Promise<number>;
 	remove: (db: Db, id: number) => Promise<void>;
 }
@@ -86,7 +92,7 @@ export const LISTS: readonly ListKind[] = [
 export function ListPage(props: {
 	ctx: PageContext;
 	list: ListPageKind;
-	rows: { id: number; values: Record<string, string> }[];
+	rows: ListRow[];
 	/** The item being edited; undefined when adding. */
 	editing?: number;
 	values: FormValues;
@@ -112,30 +118,17 @@ export function ListPage(props: {
 				<DeleteButton action={`${url}/${editing}/delete`} what={`this ${what}`} csrf={ctx.csrf} />
 			)}
 			{props.rows.length === 0 ? <EmptyState title={`No ${list.title.toLowerCase()} yet.`} /> : (
-				<div class="table-wrap">
-					<table>
-						<thead>
-							<tr>
-								{list.fields.map((f) => <th scope="col">{f.label}</th>)}
-								<th scope="col">
-									<span class="sr-only">Edit</span>
-								</th>
-							</tr>
-						</thead>
-						<tbody>
-							{props.rows.map((r) => (
-								<tr>
-									{list.fields.map((f) => (
-										<td class={f.name === "description" ? undefined : "mono small"}>{r.values[f.name]}</td>
-									))}
-									<td>
-										<a href={`${url}/${r.id}`}>Edit</a>
-									</td>
-								</tr>
-							))}
-						</tbody>
-					</table>
-				</div>
+				<ItemTable
+					rows={props.rows}
+					columns={[
+						...list.fields.map((f) => ({
+							label: f.label,
+							class: f.name === "description" ? undefined : "mono small",
+							cell: (r: ListRow) => r.values[f.name],
+						})),
+						{ label: <span class="sr-only">Edit</span>, cell: (r: ListRow) => <a href={`${url}/${r.id}`}>Edit</a> },
+					]}
+				/>
 			)}
 		</AdminPage>
 	);

@@ -9,45 +9,34 @@ import { type AppContext, type AppEnv, type PageContext, pageContext } from "../
 import { formList } from "../params.ts";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, formValues, itemId, saving } from "./common.tsx";
+import { AdminPage, type Column, formValues, itemId, ItemTable, saving } from "./common.tsx";
 
 const LIST = "/admin/users";
+
+const USER_COLUMNS: Column<UserRow>[] = [
+	{ label: "User", cell: (u) => <a href={`${LIST}/${u.id}`}>{u.username}</a> },
+	{ label: "Name", cell: (u) => `${u.firstName} ${u.lastName}`.trim() || "—" },
+	{
+		label: "Role",
+		cell: (u) => (
+			<>
+				{u.role}
+				{u.directoryRole && u.directoryRole !== "user" && (
+					<span class="muted small">, {u.directoryRole} from the directory</span>
+				)}
+				{u.adminBySettings && <span class="muted small">, admin by settings</span>}
+			</>
+		),
+	},
+	{ label: "Groups", class: "small", cell: (u) => u.groups.join(", ") || "—" },
+];
 
 export function UsersPage(props: { ctx: PageContext; rows: UserRow[] }) {
 	return (
 		<AdminPage ctx={props.ctx} title="Users">
 			<h2>Users</h2>
 			<p class="muted small">Users appear here after they first sign in (or through an import).</p>
-			<div class="table-wrap">
-				<table>
-					<thead>
-						<tr>
-							<th scope="col">User</th>
-							<th scope="col">Name</th>
-							<th scope="col">Role</th>
-							<th scope="col">Groups</th>
-						</tr>
-					</thead>
-					<tbody>
-						{props.rows.map((u) => (
-							<tr>
-								<td>
-									<a href={`${LIST}/${u.id}`}>{u.username}</a>
-								</td>
-								<td>{`${u.firstName} ${u.lastName}`.trim() || "—"}</td>
-								<td>
-									{u.role}
-									{u.directoryRole && u.directoryRole !== "user" && (
-										<span class="muted small">, {u.directoryRole} from the directory</span>
-									)}
-									{u.adminBySettings && <span class="muted small">, admin by settings</span>}
-								</td>
-								<td class="small">{u.groups.join(", ") || "—"}</td>
-							</tr>
-						))}
-					</tbody>
-				</table>
-			</div>
+			<ItemTable columns={USER_COLUMNS} rows={props.rows} />
 		</AdminPage>
 	);
 }
