@@ -1,10 +1,17 @@
 /**
  * Bench data: one group "bench" with 100 users; "alice" owns 20 instances (the dashboard bench),
  * 10,000 instances in all (the team view bench), 1,000 of them launched with progress tokens (the
- * progress bench); "mia" is a manager. Also writes the wrk Lua script that replays progress calls.
+ * progress bench); "mia" is a manager. The catalogue goes in through the catalogue import, the
+ * launches and instances through lib/db's writes, 500 to a transaction. Also writes the wrk Lua
+ * script that replays progress calls.
  */
-import type { Database } from "../lib/db/client.ts";
+import { importCatalog } from "../lib/catalog/document.ts";
 import { appSecret } from "../lib/db/app_state.ts";
+import { getConfigByName, getGroupByName, inTransaction } from "../lib/db/catalog.ts";
+import type { Database } from "../lib/db/client.ts";
+import { insertInstance } from "../lib/db/instances.ts";
+import { insertLaunch } from "../lib/db/launches.ts";
+import { listUsers } from "../lib/db/users.ts";
 import { hashToken, progressToken } from "../lib/launch.ts";
 import { INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../fixtures/mod.ts";
 
@@ -14,82 +21,85 @@ export interface BenchWorld {
 }
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
+/** Rows written per transaction: one commit per batch keeps 11,000 writes to a few seconds. */
+const BATCH = 500;
 
 export async function seedBench(
 	database: Database,
 	options: { instances: number; withTokens: number },
 ): Promise<BenchWorld> {
-	const c = database.client;
-	const secret = await appSecret(database.db);
-	await c.batch([
-		"INSERT INTO groups (name, cost_center) VALUES ('bench', 'CC-BENCH')",
-		"INSERT INTO instance_types (name) VALUES ('t2.micro'), ('m4.large')",
-		{
-			sql:
-				"INSERT INTO software_configs (name, ami_id, template_body, user_data_body, has_progress_bar) VALUES ('Bench', 'ami-0123456789abcdef0', ?, ?, 1)",
-			args: [INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP],
-		},
-		"INSERT INTO config_instance_types (config_id, instance_type_id) VALUES (1, 1), (1, 2)",
-		"INSERT INTO config_groups (config_id, group_id) VALUES (1, 1)",
-		"INSERT INTO users (username, first_name, role) VALUES ('mia', 'Mia', 'manager')",
-	], "write");
-	const users = ["alice", ...Array.from({ length: 99 }, (_, i) => `user${i + 1}`)];
-	await c.batch(
-		users.map((u) => ({ sql: "INSERT INTO users (username, first_name) VALUES (?, ?)", args: [u, u] })),
-		"write",
-	);
-	await c.batch(
-		users.map((_, i) => ({
-			sql: "INSERT INTO memberships (user_id, group_id, source) VALUES (?, 1, 'manual')",
-			args: [i + 2],
-		})),
-		"write",
-	);
+	const db = database.db;
+	const members = ["alice", ...Array.from({ length: 99 }, (_, i) => `user${i + 1}`)];
+	await importCatalog(db, {
+		version: 1,
+		instanceTypes: [{ name: "t2.micro" }, { name: "m4.large" }],
+		groups: [{ name: "bench", costCenter: "CC-BENCH" }],
+		configs: [{
+			name: "Bench",
+			amiId: "ami-0123456789abcdef0",
+			templateBody: INSTANCE_TEMPLATE,
+			userDataBody: SAMPLE_BOOTSTRAP,
+			hasProgressBar: true,
+			compatibleTypes: ["t2.micro", "m4.large"],
+			permittedGroups: ["bench"],
+		}],
+		users: [
+			{ username: "mia", role: "manager" },
+			...members.map((username) => ({ username, groups: ["bench"] })),
+		],
+	});
+	const secret = await appSecret(db);
+	const groupId = (await getGroupByName(db, "bench"))!.id;
+	const configId = (await getConfigByName(db, "Bench"))!.id;
+	const userId = new Map((await listUsers(db)).map((u) => [u.username, u.id]));
 	const world: BenchWorld = { progressIds: [], progressTokens: [] };
 	const now = Date.now();
 	const states = ["running", "running", "running", "stopped", "pending"];
-	for (let start = 0; start < options.instances; start += 500) {
-		const statements = [];
-		for (let i = start; i < Math.min(options.instances, start + 500); i++) {
-			// alice (user id 2) owns the first 20; the rest are spread over the other 99 users.
-			const ownerId = i < 20 ? 2 : 3 + (i % 99);
-			const id = `i-${hex(i, 17)}`;
-			let launchId: string | null = null;
-			if (i < options.withTokens) {
-				launchId = `00000000-0000-4000-8000-${hex(i, 12)}`;
-				const token = await progressToken(secret, launchId);
-				world.progressIds.push(id);
-				world.progressTokens.push(token);
-				statements.push({
-					sql:
-						"INSERT INTO launches (id, user_id, group_id, config_id, instance_type, stack_name, status, progress_token_hash) VALUES (?, ?, 1, 1, 't2.micro', ?, 'complete', ?)",
-					args: [launchId, ownerId, `Bench-${i}`, await hashToken(token)],
-				});
-			}
-			statements.push({
-				sql:
-					`INSERT INTO instances (id, launch_id, owner_id, group_id, config_id, name, instance_type, state, private_ip,
-					progress_text, progress_percent, progress_updated_at, started_at, launched_at, last_seen_at)
-					VALUES (?, ?, ?, 1, 1, ?, 't2.micro', ?, ?, 'installing', 40, ?, ?, ?, ?)`,
-				args: [
+	for (let start = 0; start < options.instances; start += BATCH) {
+		await inTransaction(db, async (tx) => {
+			for (let i = start; i < Math.min(options.instances, start + BATCH); i++) {
+				// alice owns the first 20; the rest are spread over the other 99 users.
+				const ownerId = userId.get(i < 20 ? "alice" : `user${1 + (i % 99)}`)!;
+				const id = `i-${hex(i, 17)}`;
+				let launchId: string | null = null;
+				if (i < options.withTokens) {
+					launchId = `00000000-0000-4000-8000-${hex(i, 12)}`;
+					const token = await progressToken(secret, launchId);
+					world.progressIds.push(id);
+					world.progressTokens.push(token);
+					await insertLaunch(tx, {
+						id: launchId,
+						userId: ownerId,
+						groupId,
+						configId,
+						instanceType: "t2.micro",
+						stackName: `Bench-${i}`,
+						status: "complete",
+						progressTokenHash: await hashToken(token),
+					});
+				}
+				await insertInstance(tx, {
 					id,
 					launchId,
 					ownerId,
-					`bench-${i}`,
-					states[i % states.length]!,
-					`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-					now,
-					now - 3_600_000,
-					now - 3_600_000,
-					now,
-				],
-			});
-		}
-		await c.batch(statements, "write");
+					groupId,
+					configId,
+					name: `bench-${i}`,
+					instanceType: "t2.micro",
+					state: states[i % states.length]!,
+					privateIp: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+					progressText: "installing",
+					progressPercent: 40,
+					progressUpdatedAt: new Date(now),
+					startedAt: new Date(now - 3_600_000),
+					launchedAt: new Date(now - 3_600_000),
+					lastSeenAt: new Date(now),
+				});
+			}
+		});
 	}
 	return world;
 }
-
 /** A wrk script that reports progress for the seeded instances in turn, each with its own token. */
 export async function writeProgressScript(path: string, world: BenchWorld): Promise<void> {
 	const lua = `-- generated by bench/seed.ts

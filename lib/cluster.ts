@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Viewer } from "./auth.ts";
 import type { EmrCluster, Stack } from "./aws/types.ts";
-import { autoTerminateMinutes } from "./admin.ts";
+import { autoTerminateMinutes } from "./catalog/group_settings.ts";
 import { costCenterOf, discounted, startBilling, stopBilling } from "./billing.ts";
 import { parseTemplate } from "./cfn.ts";
 import { recordAudit } from "./db/audit.ts";

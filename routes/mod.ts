@@ -23,7 +23,7 @@ import { launchRoutes } from "./launch.tsx";
 import { teamRoutes } from "./team.tsx";
 import { billingRoutes } from "./billing.tsx";
 import { profileRoutes } from "./profile.tsx";
-import { adminRoutes } from "./admin.tsx";
+import { adminRoutes } from "./admin/mod.ts";
 import { clusterRoutes } from "./clusters.tsx";
 
 /**
@@ -142,7 +142,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.route("/", teamRoutes(deps));
 	app.route("/", billingRoutes(deps));
 	app.route("/", profileRoutes(deps));
-	app.route("/", adminRoutes(deps));
+	app.route("/admin", adminRoutes(deps));
 	app.route("/", clusterRoutes(deps));
 
 	app.notFound((c) => respondError(c, 404, `Nothing is at ${c.req.path.slice(0, 200)}`));

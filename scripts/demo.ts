@@ -1,22 +1,22 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task demo`: a local try-out in one command. Seeds demo data into data/demo.db, starts
+ * `deno task demo`: a local try-out in one command. Imports the demo's catalogue
+ * (fixtures/demo_catalog.yaml) into data/demo.db, starts
  * moto_server on 127.0.0.1 when it is installed (so launches really go through CloudFormation),
  * and runs the portal with the development auth plugin on loopback. With moto, instances never run
  * their bootstrap, so the demo plays the bootstrap's progress calls for new instances.
  */
-import { and, eq, isNotNull, lt } from "drizzle-orm";
 import { openDatabase } from "../lib/db/client.ts";
 import { appSecret } from "../lib/db/app_state.ts";
-import { instances } from "../lib/db/schema.ts";
+import { trackedInstances } from "../lib/db/instances.ts";
 import { progressToken } from "../lib/launch.ts";
-import { seedDemo } from "../fixtures/demo.ts";
+import { seedDemo } from "./demo_data.ts";
 import { type MotoServer, onPath, startMotoServer } from "./local_servers.ts";
 
 const port = Number(Deno.env.get("MLIY_PORT") ?? 8080);
 const database = `file:${Deno.cwd()}/data/demo.db`;
 const db = await openDatabase({ url: database });
-const { created } = await seedDemo(db.db);
+const created = await seedDemo(db.db);
 const secret = await appSecret(db.db);
 console.log(created ? "demo: seeded data/demo.db" : "demo: using the existing data/demo.db");
 
@@ -88,11 +88,11 @@ const stages = [
 const timer = moto
 	? setInterval(async () => {
 		try {
-			const rows = await db.db.select().from(instances).where(
-				and(isNotNull(instances.launchId), lt(instances.progressPercent, 100), eq(instances.state, "running")),
+			const booting = (await trackedInstances(db.db)).filter((row) =>
+				row.launchId !== null && row.progressPercent !== null && row.progressPercent < 100 && row.state === "running"
 			);
-			for (const row of rows) {
-				const next = stages.find((s) => Number(/\((\d+)\)/.exec(s)![1]) > (row.progressPercent ?? 0))!;
+			for (const row of booting) {
+				const next = stages.find((s) => Number(/\((\d+)\)/.exec(s)![1]) > row.progressPercent!)!;
 				await fetch(`http://127.0.0.1:${port}/ajax/progress/${row.id}/${next}`, {
 					headers: { "X-MLiy-Progress-Token": await progressToken(secret, row.launchId!) },
 				}).then((r) => r.body?.cancel());

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addConfig, addGroup, addLaunch, addMember, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addGroup, addLaunch, addMember, seedWorld } from "./_helpers/world.ts";
 
 function currentItems(html: string): string[] {
 	return [...html.matchAll(/<a href="[^"]*" aria-current="page">([^<]*)<\/a>/g)].map((m) => m[1]!);

@@ -1,20 +1,26 @@
 /** The admin pages: admins only; server-side validation with field errors; refused deletes; import/export. */
 import assert from "node:assert/strict";
-import { eq, sql } from "drizzle-orm";
-import { exportCatalog, formatCatalog, importCatalog, parseCatalog } from "../lib/admin.ts";
+import { exportCatalog, formatCatalog, importCatalog, parseCatalog } from "../lib/catalog/document.ts";
 import {
-	clusters,
-	configGroups,
-	groups,
-	memberships,
-	securityGroups,
-	softwareConfigs,
-	volumes,
-} from "../lib/db/schema.ts";
+	getConfig,
+	getConfigByName,
+	getGroup,
+	getGroupByName,
+	listGroups,
+	listSecurityGroups,
+	permittedGroupIds,
+} from "../lib/db/catalog.ts";
+import { listMemberships } from "../lib/db/users.ts";
+import { insertVolume } from "../lib/db/volumes.ts";
 import { INSTANCE_TEMPLATE } from "../fixtures/mod.ts";
+import { GroupFormPage } from "../routes/admin/groups.tsx";
+import { UsersPage } from "../routes/admin/users.tsx";
+import type { PageContext } from "../routes/env.ts";
+import { renderPage } from "../routes/ui/render.tsx";
+import { seedDemo } from "../scripts/demo_data.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addConfig, addGroup, addInstance, seedWorld } from "./_helpers/seed.ts";
+import { addCluster, addConfig, addGroup, addInstance, seedWorld } from "./_helpers/world.ts";
 
 Deno.test("admin pages are for admins only, checked on the server for every route", async () => {
 	await using deps = await createTestDeps();
@@ -26,7 +32,7 @@ Deno.test("admin pages are for admins only, checked on the server for every rout
 	}
 	const post = await request(deps.app, "/admin/groups/new", { user: "alice", form: { name: "sneaky" } });
 	assert.equal(post.status, 403);
-	assert.equal((await deps.db.select().from(groups).where(eq(groups.name, "sneaky"))).length, 0);
+	assert.equal(await getGroupByName(deps.db, "sneaky"), undefined);
 });
 
 Deno.test("an admin creates a group through the form; bad input re-renders with field errors and changes nothing", async () => {
@@ -49,7 +55,7 @@ Deno.test("an admin creates a group through the form; bad input re-renders with 
 	assert.match(html, /must be a whole number of minutes/);
 	assert.match(html, /cannot be both default and optional/);
 	assert.match(html, /value="&lt;b>x&lt;\/b>"/, "the bad value is shown escaped");
-	assert.equal((await deps.db.select().from(groups)).length, 2);
+	assert.equal((await listGroups(deps.db)).length, 2);
 
 	const ok = await request(deps.app, "/admin/groups/new", {
 		user: "ada",
@@ -62,7 +68,7 @@ Deno.test("an admin creates a group through the form; bad input re-renders with 
 		},
 	});
 	assert.equal(ok.status, 303);
-	const created = (await deps.db.select().from(groups).where(eq(groups.name, "research")))[0]!;
+	const created = (await getGroupByName(deps.db, "research"))!;
 	assert.equal(created.costCenter, "CC-77");
 	assert.equal(created.emrAccess, true);
 	const duplicate = await request(deps.app, "/admin/groups/new", { user: "ada", form: { name: "research" } });
@@ -102,7 +108,7 @@ Deno.test("a configuration's template must declare the portal's parameters, and 
 		form: { ...base, templateBody: INSTANCE_TEMPLATE },
 	});
 	assert.equal(ok.status, 303, await ok.clone().text());
-	const saved = (await deps.db.select().from(softwareConfigs).where(eq(softwareConfigs.name, "Sanitized")))[0]!;
+	const saved = (await getConfigByName(deps.db, "Sanitized"))!;
 	assert.equal(saved.descriptionHtml, `<p>Hello<a rel="noopener noreferrer" target="_blank">x</a></p>`);
 	const catalogue = await (await request(deps.app, `/launch/${world.science.id}`, { user: "alice" })).text();
 	assert.doesNotMatch(catalogue, /<script>alert|onclick=|javascript:/);
@@ -113,14 +119,9 @@ Deno.test("a configuration's template must declare the portal's parameters, and 
 		form: { ...base, name: "Sanitized copy", templateBody: INSTANCE_TEMPLATE, intent: "saveas" },
 	});
 	assert.equal(clone.status, 303);
-	const copy = (await deps.db.select().from(softwareConfigs).where(eq(softwareConfigs.name, "Sanitized copy")))[0]!;
+	const copy = (await getConfigByName(deps.db, "Sanitized copy"))!;
 	assert.notEqual(copy.id, saved.id);
-	assert.deepEqual(
-		(await deps.db.select().from(configGroups).where(eq(configGroups.configId, copy.id))).map((r) => r.groupId),
-		[
-			world.science.id,
-		],
-	);
+	assert.deepEqual(await permittedGroupIds(deps.db, copy.id), [world.science.id]);
 });
 
 Deno.test("deletes that would orphan data are refused with a reason", async () => {
@@ -150,10 +151,10 @@ Deno.test("deletes that would orphan data are refused with a reason", async () =
 		});
 		assert.match(await next.text(), reason, path);
 	}
-	assert.equal((await deps.db.select().from(securityGroups)).length, 2, "nothing was deleted");
+	assert.equal((await listSecurityGroups(deps.db)).length, 2, "nothing was deleted");
 	const free = await request(deps.app, `/admin/groups/${world.ops.id}/delete`, { user: "ada", form: {} });
 	assert.equal(free.status, 303);
-	assert.equal((await deps.db.select().from(groups).where(eq(groups.id, world.ops.id))).length, 0);
+	assert.equal(await getGroup(deps.db, world.ops.id), undefined);
 });
 
 /** Posts a delete as ada and returns the status and the flash shown on the page it redirects to. */
@@ -172,7 +173,7 @@ Deno.test("a group or configuration used only by a cluster or a volume is refuse
 	await using deps = await createTestDeps();
 	const world = await seedWorld(deps.db);
 	const cluster = await addConfig(deps.db, "Spark", { kind: "cluster", types: [], groups: [] });
-	await deps.db.insert(clusters).values({
+	await addCluster(deps.db, {
 		id: "j-0000000000001",
 		ownerId: world.olga.id,
 		groupId: world.ops.id,
@@ -181,7 +182,7 @@ Deno.test("a group or configuration used only by a cluster or a volume is refuse
 		coreNodes: 1,
 	});
 	const volumeGroup = await addGroup(deps.db, "storage");
-	await deps.db.insert(volumes).values({ id: "vol-0000000000000001", ownerId: world.olga.id, groupId: volumeGroup.id });
+	await insertVolume(deps.db, { id: "vol-0000000000000001", ownerId: world.olga.id, groupId: volumeGroup.id });
 	const attempts: [string, RegExp][] = [
 		[`/admin/groups/${world.ops.id}/delete`, /Cannot delete this group: 1 cluster refer to it/],
 		[`/admin/groups/${volumeGroup.id}/delete`, /Cannot delete this group: 1 volume refer to it/],
@@ -192,21 +193,21 @@ Deno.test("a group or configuration used only by a cluster or a volume is refuse
 		assert.equal(status, 303, path);
 		assert.match(page, reason, path);
 	}
-	assert.equal((await deps.db.select().from(groups).where(eq(groups.id, world.ops.id))).length, 1);
-	assert.equal((await deps.db.select().from(groups).where(eq(groups.id, volumeGroup.id))).length, 1);
-	assert.equal((await deps.db.select().from(softwareConfigs).where(eq(softwareConfigs.id, cluster.id))).length, 1);
+	assert.ok(await getGroup(deps.db, world.ops.id));
+	assert.ok(await getGroup(deps.db, volumeGroup.id));
+	assert.ok(await getConfig(deps.db, cluster.id));
 });
 
 Deno.test("a reference written after the delete counted (a race) still gives the 409, not a 500", async () => {
 	await using deps = await createTestDeps();
 	const world = await seedWorld(deps.db);
 	// A table the counts do not know stands in for a row written between the count and the delete.
-	await deps.db.run(sql`CREATE TABLE late_refs (group_id INTEGER REFERENCES groups(id))`);
-	await deps.db.run(sql`INSERT INTO late_refs VALUES (${world.ops.id})`);
+	await deps.database.client.execute("CREATE TABLE late_refs (group_id INTEGER REFERENCES groups(id))");
+	await deps.database.client.execute({ sql: "INSERT INTO late_refs VALUES (?)", args: [world.ops.id] });
 	const { status, page } = await deleteAndReadFlash(deps, `/admin/groups/${world.ops.id}/delete`);
 	assert.equal(status, 303);
 	assert.match(page, /Cannot delete this group: other records refer to it/);
-	assert.equal((await deps.db.select().from(groups).where(eq(groups.id, world.ops.id))).length, 1);
+	assert.ok(await getGroup(deps.db, world.ops.id));
 });
 
 Deno.test("an admin sets a user's role and manual memberships", async () => {
@@ -217,7 +218,7 @@ Deno.test("an admin sets a user's role and manual memberships", async () => {
 		form: { role: "manager", groups: [String(world.science.id)] },
 	});
 	assert.equal(res.status, 303);
-	const rows = await deps.db.select().from(memberships).where(eq(memberships.userId, world.olga.id));
+	const rows = (await listMemberships(deps.db)).filter((m) => m.userId === world.olga.id);
 	assert.deepEqual(rows.map((m) => m.groupId), [world.science.id], "manual memberships replaced");
 	const bad = await request(deps.app, `/admin/users/${world.olga.id}`, { user: "ada", form: { role: "emperor" } });
 	assert.equal(bad.status, 422);
@@ -281,4 +282,78 @@ Deno.test("the instance type, security group and param forms answer a refused sa
 		assert.match(html, new RegExp(`<form method="post" action="${path}"`), path);
 		assert.match(html, /class="error" id="f-\w+-error" role="alert">[^<]+</, path);
 	}
+});
+
+Deno.test("admin page components render from plain props, without a database", () => {
+	const ctx: PageContext = {
+		viewer: { id: 1, username: "ada", name: "Ada", email: "", role: "admin", groupIds: [] },
+		csrf: "the-csrf-token",
+		path: "/admin/groups/new",
+		launchHref: null,
+		timeZone: "UTC",
+		now: new Date("2025-03-01T12:00:00Z"),
+	};
+	const form = renderPage(GroupFormPage({
+		ctx,
+		values: { name: "<b>x</b>", defaultSecurityGroups: ["7"], emrAccess: "on" },
+		errors: { name: "Letters, digits, spaces and . _ - ( ) / only" },
+		securityGroups: [{ id: 7, sgId: "sg-0000000000000000a", name: "default-ssh" }, { id: 8, sgId: "sg-0b", name: "" }],
+		instanceTypes: [{ id: 3, name: "t2.micro", description: "" }],
+	}));
+	assert.match(form, /<form method="post" action="\/admin\/groups\/new"/);
+	assert.match(form, /name="_csrf" value="the-csrf-token"/);
+	assert.match(form, /value="&lt;b>x&lt;\/b>"[^>]*aria-invalid="true"/, "the value is escaped and marked invalid");
+	assert.match(form, /id="f-name-error" role="alert">Letters, digits/);
+	assert.match(
+		form,
+		/value="7" checked\s*\/?>\s*default-ssh \(sg-0000000000000000a\)/,
+		"the chosen default group is checked",
+	);
+	assert.match(form, /value="8"\s*\/?>\s*sg-0b \(sg-0b\)/, "an unnamed security group shows its id");
+	assert.match(form, /name="emrAccess" checked/);
+	assert.match(form, /aria-current="page">Groups</, "the section's tab is current");
+	assert.doesNotMatch(form, /Delete/, "a new group has nothing to delete");
+
+	const users = renderPage(UsersPage({
+		ctx: { ...ctx, path: "/admin/users" },
+		rows: [{
+			id: 4,
+			username: "olga",
+			firstName: "Olga",
+			lastName: "",
+			email: "",
+			role: "user",
+			directoryRole: "manager",
+			lastLoginAt: null,
+			createdAt: new Date(0),
+			updatedAt: new Date(0),
+			adminBySettings: true,
+			groups: ["ops (directory)", "science (manual)"],
+		}],
+	}));
+	assert.match(users, /<a href="\/admin\/users\/4">olga<\/a>/);
+	assert.match(
+		users,
+		/user<span class="muted small">, manager from the directory<\/span><span class="muted small">, admin by settings/,
+	);
+	assert.match(users, /ops \(directory\), science \(manual\)/);
+});
+
+Deno.test("the demo's catalogue document goes in through the catalogue import, once", async () => {
+	await using deps = await createTestDeps();
+	assert.equal(await seedDemo(deps.db), true);
+	const doc = await exportCatalog(deps.db);
+	assert.deepEqual(doc.configs?.map((c) => [c.name, c.kind, c.compatibleTypes]), [
+		["MLiy Analyst", "instance", ["t2.nano", "t2.micro", "m4.large", "r4.xlarge", "p2.xlarge"]],
+		["Spark cluster", "cluster", ["m4.large", "r4.xlarge"]],
+	]);
+	assert.deepEqual(doc.instanceTypes?.find((t) => t.name === "m4.large"), {
+		name: "m4.large",
+		description: "2 vCPU, 8 GiB",
+	});
+	assert.deepEqual(doc.users, [
+		{ username: "bob", role: "user", groups: ["data-science"] },
+		{ username: "developer", role: "admin", groups: ["data-science"] },
+	]);
+	assert.equal(await seedDemo(deps.db), false, "a second run leaves the database as it is");
 });

@@ -32,7 +32,7 @@ import {
 	addLaunchedInstance,
 	seedClusterWorld,
 	seedWorld,
-} from "./_helpers/seed.ts";
+} from "./_helpers/world.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The SDK adapter: every operation, every fault.

@@ -15,7 +15,7 @@ import { sanitizeDescription } from "../lib/sanitize.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
-import { addInstance, addLaunchedInstance, seedClusterWorld, seedWorld } from "./_helpers/seed.ts";
+import { addInstance, addLaunchedInstance, seedClusterWorld, seedWorld } from "./_helpers/world.ts";
 
 const RUNS = 150;
 

@@ -22,7 +22,7 @@ import {
 	addMember,
 	addSecurityGroup,
 	seedWorld,
-} from "./_helpers/seed.ts";
+} from "./_helpers/world.ts";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
 
 type Persona = "anonymous" | "alice" | "bob" | "olga" | "mia" | "ada";
@@ -89,7 +89,6 @@ const form = (fields: Record<string, string | string[]> = {}): RequestOptions =>
 const MATRIX: Record<string, RouteSpec> = {
 	"ALL /*": { rule: "middleware" },
 	"ALL /static/*": { rule: "middleware" },
-	"ALL /admin": { rule: "middleware" },
 	"ALL /admin/*": { rule: "middleware" },
 	"GET /health": { rule: "public", status: 200, build: () => ({ url: "/health" }) },
 	"GET /metrics": { rule: "public", status: 200, build: () => ({ url: "/metrics" }) },

@@ -17,7 +17,7 @@ import { createTestDeps } from "./_helpers/deps.ts";
 import { csrfFor, request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
 import { startPortal } from "./_helpers/portal_process.ts";
-import { seedWorld } from "./_helpers/seed.ts";
+import { seedWorld } from "./_helpers/world.ts";
 
 /** Distinct values, so that finding one anywhere means it leaked. */
 const SECRET = {

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { memberships, users } from "../lib/db/schema.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addGroup, addMember, addUser } from "./_helpers/seed.ts";
+import { addGroup, addMember, addUser } from "./_helpers/world.ts";
 
 Deno.test("a forged identity header from an address that is not a trusted proxy is refused", async () => {
 	await using deps = await createTestDeps({ settings: { TRUSTED_PROXIES: ["10.0.0.1"] } });

@@ -8,7 +8,7 @@ import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { createTestDeps, testClock } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
-import { seedWorld } from "./_helpers/seed.ts";
+import { seedWorld } from "./_helpers/world.ts";
 
 const HOUR = 3_600_000;
 

@@ -20,7 +20,7 @@ import { toViewer } from "../lib/auth.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
-import { addGroup, addInstance, addMember, addUser, seedWorld } from "./_helpers/seed.ts";
+import { addGroup, addInstance, addMember, addUser, seedWorld } from "./_helpers/world.ts";
 import { clusterEstimate } from "../lib/cluster.ts";
 import type { Pricing } from "../lib/pricing.ts";
 

@@ -8,7 +8,7 @@ import { listConfigs, listParams } from "../lib/db/catalog.ts";
 import { INSTANCE_TEMPLATE } from "../fixtures/mod.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { csrfFor, request } from "./_helpers/http.ts";
-import { seedWorld } from "./_helpers/seed.ts";
+import { seedWorld } from "./_helpers/world.ts";
 
 const MiB = 1024 * 1024;
 

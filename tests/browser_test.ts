@@ -13,7 +13,7 @@ import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { moto } from "./_helpers/moto.ts";
-import { addConfig, addGroup, addInstance, addLaunch, addMember, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addGroup, addInstance, addLaunch, addMember, seedWorld } from "./_helpers/world.ts";
 import { holdWriteLock } from "./_helpers/db_lock.ts";
 import { instances, launches } from "../lib/db/schema.ts";
 import { eq } from "drizzle-orm";

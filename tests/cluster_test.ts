@@ -19,7 +19,7 @@ import { emrCluster, fakeAws, stack } from "./_fakes/aws.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
-import { addClusterLaunch, addConfig, seedClusterWorld } from "./_helpers/seed.ts";
+import { addClusterLaunch, addConfig, seedClusterWorld } from "./_helpers/world.ts";
 
 /** A pricing file with EMR surcharges (the shipped 2017 file has none). */
 async function pricingWithEmr(dir: string): Promise<string> {

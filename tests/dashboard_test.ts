@@ -5,7 +5,7 @@ import { createTestDeps } from "./_helpers/deps.ts";
 import { holdWriteLock } from "./_helpers/db_lock.ts";
 import { fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
-import { addConfig, addLaunch, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addLaunch, seedWorld } from "./_helpers/world.ts";
 
 Deno.test("when a user's only launch fails, the polled fragment shows the failure instead of the empty state", async () => {
 	await using deps = await createTestDeps();

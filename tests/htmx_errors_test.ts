@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { insertCluster } from "../lib/db/clusters.ts";
 import { request } from "./_helpers/http.ts";
-import { addInstance, seedWorld } from "./_helpers/seed.ts";
+import { addInstance, seedWorld } from "./_helpers/world.ts";
 
 Deno.test("pages carry the error region htmx errors are sent to", async () => {
 	await using deps = await createTestDeps();

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { formatRate, instanceRate } from "../lib/billing.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addInstance, seedWorld } from "./_helpers/seed.ts";
+import { addInstance, seedWorld } from "./_helpers/world.ts";
 
 function between(html: string, pattern: RegExp, what: string): string {
 	const match = html.match(pattern);

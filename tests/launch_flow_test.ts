@@ -19,7 +19,7 @@ import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { type Moto, motoTest } from "./_helpers/moto.ts";
-import { seedWorld } from "./_helpers/seed.ts";
+import { seedWorld } from "./_helpers/world.ts";
 
 async function launchAs(
 	deps: TestDeps,

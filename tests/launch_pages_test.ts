@@ -4,7 +4,7 @@ import { insertCluster } from "../lib/db/clusters.ts";
 import { updateLaunch } from "../lib/db/launches.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addConfig, addLaunch, addMember, seedWorld } from "./_helpers/seed.ts";
+import { addConfig, addLaunch, addMember, seedWorld } from "./_helpers/world.ts";
 
 Deno.test("a configuration without an extra volume says so on the form and on the confirmation", async () => {
 	await using deps = await createTestDeps();

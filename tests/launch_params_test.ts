@@ -19,7 +19,7 @@ import { thrown } from "./_helpers/assert.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
-import { seedWorld } from "./_helpers/seed.ts";
+import { seedWorld } from "./_helpers/world.ts";
 import { AwsError } from "../lib/errors.ts";
 import { launches } from "../lib/db/schema.ts";
 import { eq, sql } from "drizzle-orm";

@@ -16,7 +16,7 @@ import type { StackEvent } from "../lib/aws/types.ts";
 import { fakeAws, stack, STACK_ID } from "./_fakes/aws.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addLaunch, addSecurityGroup, attachSecurityGroup, seedWorld } from "./_helpers/seed.ts";
+import { addLaunch, addSecurityGroup, attachSecurityGroup, seedWorld } from "./_helpers/world.ts";
 
 /** The key pair is missing: the failure of the instance resource the stack events name. */
 const KEY_PAIR_MISSING: StackEvent = {

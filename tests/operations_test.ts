@@ -17,7 +17,7 @@ import { faultyEndpoint, scriptedEndpoint, xmlResponse } from "./_fakes/endpoint
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
 import { startPortal } from "./_helpers/portal_process.ts";
-import { addInstance, addUser, seedWorld } from "./_helpers/seed.ts";
+import { addInstance, addUser, seedWorld } from "./_helpers/world.ts";
 
 Deno.test("two app instances on one database run each job exactly once per tick, and take over a crashed holder's lease", async () => {
 	const clock = testClock("2025-03-01T12:00:00Z");

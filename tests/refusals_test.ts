@@ -14,7 +14,7 @@ import {
 	attachSecurityGroup,
 	excludeType,
 	seedWorld,
-} from "./_helpers/seed.ts";
+} from "./_helpers/world.ts";
 
 async function setup() {
 	const aws = fakeAws();

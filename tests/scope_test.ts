@@ -11,7 +11,7 @@ import { getUserByUsername, groupIdsOf } from "../lib/db/users.ts";
 import { viewerScope } from "../lib/permissions.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addInstance, addUser, seedWorld } from "./_helpers/seed.ts";
+import { addInstance, addUser, seedWorld } from "./_helpers/world.ts";
 
 Deno.test("the team scope covers the viewer and their groups' members, or everyone for managers", async () => {
 	await using deps = await createTestDeps();

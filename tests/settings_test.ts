@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../lib/errors.ts";
 import { thrown } from "./_helpers/assert.ts";
-import { VOLUME_TYPES } from "../lib/admin.ts";
+import { VOLUME_TYPES } from "../lib/catalog/schemas.ts";
 import { volumeRate } from "../lib/billing.ts";
 import { addressInRanges, loadSettings, parseCidr, redactedSettings, resolveSettings } from "../lib/settings.ts";
 

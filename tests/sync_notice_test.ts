@@ -12,7 +12,7 @@ import { syncAwsJob } from "../jobs/sync_aws.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
-import { addUser } from "./_helpers/seed.ts";
+import { addUser } from "./_helpers/world.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/mliy-portal";
 

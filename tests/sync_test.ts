@@ -18,7 +18,7 @@ import { createTestDeps } from "./_helpers/deps.ts";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
-import { addInstance, addLaunch, addUser, seedWorld } from "./_helpers/seed.ts";
+import { addInstance, addLaunch, addUser, seedWorld } from "./_helpers/world.ts";
 import { LAUNCH_TAG } from "../lib/launch.ts";
 import type { Ec2Instance } from "../lib/aws/types.ts";
 

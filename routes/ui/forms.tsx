@@ -1,7 +1,19 @@
-/** Labelled form controls that show server-side field errors (used by the admin pages). */
-import { describedBy, Field } from "./components.tsx";
+/**
+ * Labelled form controls that show server-side field errors, and the one renderer of a form
+ * declared as data: a list of {@link FormItem}s, the submitted values and the errors.
+ */
+import type { ComponentChildren } from "preact";
+import { formList } from "../params.ts";
+import { CsrfField, describedBy, Field } from "./components.tsx";
 
 type Errors = Record<string, string>;
+/** A form's values as submitted: repeated fields (checkbox lists) as lists. */
+export type FormValues = Record<string, string | string[]>;
+/** One option of a select or a checkbox list. */
+export interface Choice {
+	value: string;
+	label: string;
+}
 
 export function TextInput(
 	props: {
@@ -127,5 +139,141 @@ export function SelectField(
 				{props.options.map((o) => <option value={o.value} selected={o.value === props.value}>{o.label}</option>)}
 			</select>
 		</Field>
+	);
+}
+
+/** One control, or a heading, a note or a grid of controls: a form is a list of these. */
+export type FormItem =
+	| {
+		control: "text" | "number";
+		name: string;
+		label: string;
+		hint?: string;
+		required?: boolean;
+		maxLength?: number;
+		placeholder?: string;
+		/** Shown when the value is empty. */
+		fallback?: string;
+	}
+	| { control: "area"; name: string; label: string; hint?: string; rows?: number; prose?: boolean }
+	| { control: "select"; name: string; label: string; hint?: string; options: Choice[]; fallback?: string }
+	| { control: "checkbox"; name: string; label: string }
+	| { control: "checks"; name: string; label: string; hint?: string; options: Choice[]; empty?: string }
+	| { control: "file"; name: string; label: string; accept: string }
+	| { heading: string }
+	| { note: string }
+	| { grid: FormItem[] };
+
+/** A submit button; `intent` is posted as the `intent` field, to tell two buttons apart. */
+export interface FormButton {
+	label: string;
+	intent?: string;
+	primary?: boolean;
+}
+
+/** A single-valued field of the submitted values; empty when absent or repeated. */
+export function textOf(values: FormValues, name: string): string {
+	const value = values[name];
+	return typeof value === "string" ? value : "";
+}
+
+function FormItemView(props: { item: FormItem; values: FormValues; errors: Errors }): ComponentChildren {
+	const { item, values, errors } = props;
+	if ("heading" in item) return <h3>{item.heading}</h3>;
+	if ("note" in item) return <p class="muted small">{item.note}</p>;
+	if ("grid" in item) {
+		return (
+			<div class="grid">{item.grid.map((inner) => <FormItemView item={inner} values={values} errors={errors} />)}</div>
+		);
+	}
+	switch (item.control) {
+		case "text":
+		case "number": {
+			const { control, fallback, ...rest } = item;
+			return (
+				<TextInput
+					{...rest}
+					type={control === "number" ? "number" : undefined}
+					value={textOf(values, item.name) || fallback}
+					errors={errors}
+				/>
+			);
+		}
+		case "area":
+			return <TextArea {...item} value={textOf(values, item.name)} errors={errors} />;
+		case "select":
+			return <SelectField {...item} value={textOf(values, item.name) || item.fallback || ""} errors={errors} />;
+		case "checkbox":
+			return <Checkbox label={item.label} name={item.name} checked={textOf(values, item.name) === "on"} />;
+		case "checks":
+			return <CheckList {...item} selected={new Set(formList(values[item.name]))} errors={errors} />;
+		case "file":
+			return (
+				<Field label={item.label} name={item.name}>
+					<input id={`f-${item.name}`} type="file" name={item.name} accept={item.accept} />
+				</Field>
+			);
+	}
+}
+
+/** The form's controls, in order, each showing its value and error. */
+export function FormFields(props: { items: readonly FormItem[]; values: FormValues; errors: Errors }) {
+	return <>{props.items.map((item) => <FormItemView item={item} values={props.values} errors={props.errors} />)}</>;
+}
+
+/** The line above a refused form; a refusal of the whole form (`errors.form`) is said there too. */
+export function FormMessage(props: { errors: Errors }) {
+	return Object.keys(props.errors).length
+		? (
+			<p class="error-box" role="alert">
+				Please correct the marked fields.{props.errors.form ? ` ${props.errors.form}` : ""}
+			</p>
+		)
+		: null;
+}
+
+/** A server-validated form (posted as is, no browser checks): title, message, controls, buttons. */
+export function DataForm(
+	props: {
+		action: string;
+		csrf: string;
+		items: readonly FormItem[];
+		values: FormValues;
+		errors: Errors;
+		buttons: readonly FormButton[];
+		/** Where "Cancel" goes; no cancel link without it. */
+		cancel?: string;
+		title?: string;
+		style?: string;
+		multipart?: boolean;
+	},
+) {
+	return (
+		<form
+			method="post"
+			action={props.action}
+			class="stack panel"
+			novalidate
+			style={props.style}
+			enctype={props.multipart ? "multipart/form-data" : undefined}
+		>
+			<CsrfField token={props.csrf} />
+			{props.title && <h3>{props.title}</h3>}
+			<FormMessage errors={props.errors} />
+			<FormFields items={props.items} values={props.values} errors={props.errors} />
+			<div class="row">
+				{props.buttons.map((b) => (
+					<button
+						type="submit"
+						name={b.intent && "intent"}
+						value={b.intent}
+						class={b.primary ? "primary" : undefined}
+					>
+						{b.label}
+					</button>
+				))}
+				{props.cancel && <a href={props.cancel}>Cancel</a>}
+			</div>
+		</form>
 	);
 }

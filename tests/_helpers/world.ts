@@ -1,22 +1,27 @@
-/** Test data: users, groups, configurations and instances written straight to the database. */
-import type { Db } from "../../lib/db/client.ts";
+/**
+ * Test data, written through the portal's own writes (the lib/db functions the product saves
+ * with), so a test's world holds exactly what the portal could have written: users, groups,
+ * configurations, launches, instances and clusters.
+ */
 import {
-	configGroups,
-	configInstanceTypes,
-	groupExcludedTypes,
-	groups,
-	groupSecurityGroups,
-	instances,
-	instanceTypes,
-	launches,
-	memberships,
-	type Role,
-	securityGroups,
-	softwareConfigs,
-	users,
-} from "../../lib/db/schema.ts";
-import { CLUSTER_TEMPLATE, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../../fixtures/mod.ts";
+	type CatalogLink,
+	type CatalogRow,
+	getConfig,
+	getGroup,
+	linkedIds,
+	listInstanceTypes,
+	setLinks,
+	upsertById,
+	writeConfig,
+	writeGroup,
+} from "../../lib/db/catalog.ts";
+import type { Db } from "../../lib/db/client.ts";
 import { insertCluster, type NewCluster } from "../../lib/db/clusters.ts";
+import { getInstance, insertInstance, type NewInstance } from "../../lib/db/instances.ts";
+import { insertLaunch, type NewLaunch } from "../../lib/db/launches.ts";
+import type { Role } from "../../lib/db/schema.ts";
+import { ensureUser, updateUserProfile } from "../../lib/db/users.ts";
+import { CLUSTER_TEMPLATE, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../../fixtures/mod.ts";
 import { hashToken } from "../../lib/launch.ts";
 import { STACK_ID } from "../_fakes/aws.ts";
 
@@ -25,39 +30,45 @@ export async function addUser(
 	username: string,
 	extra: { role?: Role; firstName?: string; lastName?: string } = {},
 ) {
-	const [user] = await db.insert(users).values({
+	const { user } = await ensureUser(db, {
 		username,
 		firstName: extra.firstName ?? "",
 		lastName: extra.lastName ?? "",
-		role: extra.role ?? "user",
-	})
-		.onConflictDoNothing().returning();
-	return user!;
+	});
+	return extra.role ? await updateUserProfile(db, user, { role: extra.role }) : user;
 }
 
-export async function addGroup(db: Db, name: string, extra: Partial<typeof groups.$inferInsert> = {}) {
-	const [group] = await db.insert(groups).values({
+const NO_GROUP_LINKS = { defaultSecurityGroups: [], optionalSecurityGroups: [], excludedTypes: [] };
+
+export async function addGroup(db: Db, name: string, extra: Partial<CatalogRow<"groups">> = {}) {
+	const id = await writeGroup(db, undefined, {
 		name,
 		keyName: "analyst-key",
 		costCenter: `CC-${name}`,
 		ags: "MLIY",
 		sdlc: "DEV",
 		...extra,
-	}).returning();
-	return group!;
+	}, NO_GROUP_LINKS);
+	return (await getGroup(db, id!))!;
+}
+
+/** Adds one id to the owner's links, keeping the others. */
+async function addLink(db: Db, link: CatalogLink, ownerId: number, id: number) {
+	await setLinks(db, link, ownerId, [...await linkedIds(db, link, ownerId), id]);
 }
 
 export async function addMember(db: Db, userId: number, groupId: number, source: "manual" | "directory" = "manual") {
-	await db.insert(memberships).values({ userId, groupId, source }).onConflictDoNothing();
+	await addLink(db, `${source}Memberships`, userId, groupId);
 }
 
 async function addTypes(db: Db, names: string[]) {
-	return await db.insert(instanceTypes).values(names.map((name) => ({ name }))).onConflictDoNothing().returning();
+	for (const name of names) await upsertById(db, "instanceTypes", undefined, { name });
+	return (await listInstanceTypes(db)).filter((t) => names.includes(t.name));
 }
 
 export async function addSecurityGroup(db: Db, sgId: string, name = sgId) {
-	const [sg] = await db.insert(securityGroups).values({ sgId, name }).returning();
-	return sg!;
+	const id = await upsertById(db, "securityGroups", undefined, { sgId, name });
+	return { id: id!, sgId, name };
 }
 
 export async function attachSecurityGroup(
@@ -66,20 +77,20 @@ export async function attachSecurityGroup(
 	securityGroupId: number,
 	kind: "default" | "optional",
 ) {
-	await db.insert(groupSecurityGroups).values({ groupId, securityGroupId, kind });
+	await addLink(db, `${kind}SecurityGroups`, groupId, securityGroupId);
 }
 
 export async function excludeType(db: Db, groupId: number, instanceTypeId: number) {
-	await db.insert(groupExcludedTypes).values({ groupId, instanceTypeId });
+	await addLink(db, "excludedTypes", groupId, instanceTypeId);
 }
 
 export async function addConfig(
 	db: Db,
 	name: string,
-	options: { types: number[]; groups: number[] } & Partial<typeof softwareConfigs.$inferInsert>,
+	options: { types: number[]; groups: number[] } & Partial<CatalogRow<"softwareConfigs">>,
 ) {
-	const { types, groups: permitted, ...extra } = options;
-	const [config] = await db.insert(softwareConfigs).values({
+	const { types, groups, ...extra } = options;
+	const id = await writeConfig(db, undefined, {
 		name,
 		amiId: "ami-0123456789abcdef0",
 		templateBody: INSTANCE_TEMPLATE,
@@ -89,16 +100,8 @@ export async function addConfig(
 		volumeDevice: "/dev/xvdz",
 		volumeSizeGb: 20,
 		...extra,
-	}).returning();
-	if (types.length) {
-		await db.insert(configInstanceTypes).values(
-			types.map((instanceTypeId) => ({ configId: config!.id, instanceTypeId })),
-		);
-	}
-	if (permitted.length) {
-		await db.insert(configGroups).values(permitted.map((groupId) => ({ configId: config!.id, groupId })));
-	}
-	return config!;
+	}, { compatibleTypes: types, permittedGroups: groups });
+	return (await getConfig(db, id!))!;
 }
 
 /**
@@ -107,26 +110,21 @@ export async function addConfig(
  */
 export async function addLaunch(
 	db: Db,
-	values: Partial<typeof launches.$inferInsert> & { userId: number; groupId: number; configId: number },
+	values: Partial<NewLaunch> & { userId: number; groupId: number; configId: number },
 	token = "the-progress-token",
 ) {
-	const [row] = await db.insert(launches).values({
+	return await insertLaunch(db, {
 		id: crypto.randomUUID(),
 		instanceType: "t2.micro",
 		stackName: "MLiyAnalyst-MLIY-abc",
 		progressTokenHash: await hashToken(token),
 		...values,
-	}).returning();
-	return row!;
+	});
 }
 
-export async function addInstance(
-	db: Db,
-	values: Partial<typeof instances.$inferInsert> & { id: string; ownerId: number },
-) {
-	const [row] = await db.insert(instances).values({ instanceType: "t2.micro", state: "running", ...values })
-		.returning();
-	return row!;
+export async function addInstance(db: Db, values: Partial<NewInstance> & { id: string; ownerId: number }) {
+	await insertInstance(db, { instanceType: "t2.micro", state: "running", ...values });
+	return (await getInstance(db, values.id))!;
 }
 
 /**
@@ -137,7 +135,7 @@ export async function addLaunchedInstance(
 	db: Db,
 	world: Awaited<ReturnType<typeof seedWorld>>,
 	token: string,
-	values: Partial<typeof instances.$inferInsert> = {},
+	values: Partial<NewInstance> = {},
 ) {
 	const launch = await addLaunch(db, {
 		userId: world.alice.id,
@@ -210,7 +208,7 @@ export async function seedClusterWorld(db: Db) {
 export async function addClusterLaunch(
 	db: Db,
 	world: Awaited<ReturnType<typeof seedClusterWorld>>,
-	values: Partial<typeof launches.$inferInsert> & { submittedAt: Date },
+	values: Partial<NewLaunch> & { submittedAt: Date },
 ) {
 	return await addLaunch(db, {
 		userId: world.alice.id,

@@ -1,0 +1,170 @@
+/**
+ * The data of the admin pages, as plain values for their components: rows with what the tables
+ * show (member counts, a user's groups), the choices a form offers, and a stored item with its links.
+ */
+import {
+	getConfig,
+	getGroup,
+	type InstanceType,
+	linkedIds,
+	listConfigs,
+	listGroups,
+	listInstanceTypes,
+	listParams,
+	listSecurityGroups,
+	type SecurityGroup,
+	type SoftwareConfig,
+} from "../db/catalog.ts";
+import type { Db } from "../db/client.ts";
+import { getUser, type Group, listMemberships, listUsers, type User } from "../db/users.ts";
+import type { Deps } from "../deps.ts";
+
+/** How many items each admin section holds. */
+export interface AdminCounts {
+	groups: number;
+	configs: number;
+	instanceTypes: number;
+	securityGroups: number;
+	params: number;
+	users: number;
+}
+
+/** How many items each section holds, for the overview. */
+export async function adminCounts(db: Db): Promise<AdminCounts> {
+	const [groups, configs, instanceTypes, securityGroups, params, users] = await Promise.all([
+		listGroups(db),
+		listConfigs(db),
+		listInstanceTypes(db),
+		listSecurityGroups(db),
+		listParams(db),
+		listUsers(db),
+	]);
+	return {
+		groups: groups.length,
+		configs: configs.length,
+		instanceTypes: instanceTypes.length,
+		securityGroups: securityGroups.length,
+		params: params.length,
+		users: users.length,
+	};
+}
+
+/** A group in the groups table. */
+export interface GroupRow extends Group {
+	/** Distinct members, from any source. */
+	members: number;
+}
+
+export async function groupRows(db: Db): Promise<GroupRow[]> {
+	const [groups, memberships] = await Promise.all([listGroups(db), listMemberships(db)]);
+	return groups.map((g) => ({
+		...g,
+		members: new Set(memberships.filter((m) => m.groupId === g.id).map((m) => m.userId)).size,
+	}));
+}
+
+/** A stored group with the ids it links to. */
+export interface GroupWithLinks {
+	group: Group;
+	defaultSecurityGroups: number[];
+	optionalSecurityGroups: number[];
+	excludedTypes: number[];
+}
+
+/** What a group's form offers, and the group being edited (undefined when there is none with the id). */
+export async function groupForm(db: Db, id?: number): Promise<{
+	securityGroups: SecurityGroup[];
+	instanceTypes: InstanceType[];
+	stored?: GroupWithLinks;
+}> {
+	const [securityGroups, instanceTypes, stored] = await Promise.all([
+		listSecurityGroups(db),
+		listInstanceTypes(db),
+		id === undefined ? undefined : groupWithLinks(db, id),
+	]);
+	return { securityGroups, instanceTypes, stored };
+}
+
+async function groupWithLinks(db: Db, id: number): Promise<GroupWithLinks | undefined> {
+	const group = await getGroup(db, id);
+	if (!group) return undefined;
+	const [defaultSecurityGroups, optionalSecurityGroups, excludedTypes] = await Promise.all([
+		linkedIds(db, "defaultSecurityGroups", id),
+		linkedIds(db, "optionalSecurityGroups", id),
+		linkedIds(db, "excludedTypes", id),
+	]);
+	return { group, defaultSecurityGroups, optionalSecurityGroups, excludedTypes };
+}
+
+/** A stored configuration with the ids it links to. */
+export interface ConfigWithLinks {
+	config: SoftwareConfig;
+	compatibleTypes: number[];
+	permittedGroups: number[];
+}
+
+/**
+ * What a configuration's form offers — with the instance types the pricing file has no price
+ * for — and the configuration being edited.
+ */
+export async function configForm(deps: Pick<Deps, "db" | "pricing">, id?: number): Promise<{
+	instanceTypes: InstanceType[];
+	groups: Group[];
+	unpricedTypes: string[];
+	stored?: ConfigWithLinks;
+}> {
+	const [instanceTypes, groups, stored] = await Promise.all([
+		listInstanceTypes(deps.db),
+		listGroups(deps.db),
+		id === undefined ? undefined : configWithLinks(deps.db, id),
+	]);
+	const unpricedTypes = instanceTypes.filter((t) => !deps.pricing.typeInfo(t.name)).map((t) => t.name);
+	return { instanceTypes, groups, unpricedTypes, stored };
+}
+
+async function configWithLinks(db: Db, id: number): Promise<ConfigWithLinks | undefined> {
+	const config = await getConfig(db, id);
+	if (!config) return undefined;
+	const [compatibleTypes, permittedGroups] = await Promise.all([
+		linkedIds(db, "compatibleTypes", id),
+		linkedIds(db, "permittedGroups", id),
+	]);
+	return { config, compatibleTypes, permittedGroups };
+}
+
+/** A user in the users table. */
+export interface UserRow extends User {
+	/** An admin through ADMIN_USERNAMES, whatever the role. */
+	adminBySettings: boolean;
+	/** Each group with the membership's source: "science (manual)". */
+	groups: string[];
+}
+
+export async function userRows(deps: Pick<Deps, "db" | "settings">): Promise<UserRow[]> {
+	const [users, memberships, groups] = await Promise.all([
+		listUsers(deps.db),
+		listMemberships(deps.db),
+		listGroups(deps.db),
+	]);
+	const groupName = new Map(groups.map((g) => [g.id, g.name]));
+	return users.map((u) => ({
+		...u,
+		adminBySettings: deps.settings.ADMIN_USERNAMES.includes(u.username),
+		groups: memberships.filter((m) => m.userId === u.id).map((m) => `${groupName.get(m.groupId)} (${m.source})`),
+	}));
+}
+
+/** A user's form: the user, the groups to choose from, the manual and the directory's memberships. */
+export async function userForm(db: Db, id: number): Promise<
+	{ user: User; groups: Group[]; manualGroups: number[]; directoryGroups: string[] } | undefined
+> {
+	const user = await getUser(db, id);
+	if (!user) return undefined;
+	const [groups, manualGroups, directory] = await Promise.all([
+		listGroups(db),
+		linkedIds(db, "manualMemberships", id),
+		linkedIds(db, "directoryMemberships", id),
+	]);
+	const directoryGroups = directory.map((groupId) => groups.find((g) => g.id === groupId)?.name ?? "");
+	return { user, groups, manualGroups, directoryGroups };
+}

@@ -1,0 +1,33 @@
+/**
+ * The admin pages (admins only), mounted at /admin: the overview, groups, software configurations
+ * (with their template and bootstrap script, and "save as"), the simple lists (instance types,
+ * security groups, params), users' roles and manual memberships, and the whole catalogue as one
+ * JSON/YAML document. Every form is validated on the server and re-rendered with field errors;
+ * refused deletes say why.
+ */
+import { Hono } from "hono";
+import type { Deps } from "../../lib/deps.ts";
+import type { AppEnv } from "../env.ts";
+import { respondError } from "../errors.tsx";
+import { catalogRoutes } from "./catalog.tsx";
+import { configRoutes } from "./configs.tsx";
+import { groupRoutes } from "./groups.tsx";
+import { listRoutes, LISTS } from "./lists.tsx";
+import { overviewRoutes } from "./overview.tsx";
+import { userRoutes } from "./users.tsx";
+
+export function adminRoutes(deps: Deps): Hono<AppEnv> {
+	const app = new Hono<AppEnv>();
+	// Checked on the server for every admin URL, known or not, before anything else runs.
+	app.use("*", async (c, next) => {
+		if (c.get("viewer").role !== "admin") return respondError(c, 403, "Only admins may use the admin pages.");
+		await next();
+	});
+	app.route("/", overviewRoutes(deps));
+	app.route("/groups", groupRoutes(deps));
+	app.route("/configs", configRoutes(deps));
+	for (const list of LISTS) app.route(`/${list.segment}`, listRoutes(deps, list));
+	app.route("/users", userRoutes(deps));
+	app.route("/", catalogRoutes(deps));
+	return app;
+}

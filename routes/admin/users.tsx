@@ -1,0 +1,143 @@
+/** GET /admin/users, GET/POST /admin/users/:id: a user's portal role and manual group memberships. */
+import { Hono } from "hono";
+import { saveUser } from "../../lib/catalog/save.ts";
+import type { Group, User } from "../../lib/db/users.ts";
+import type { Deps } from "../../lib/deps.ts";
+import { UserError } from "../../lib/errors.ts";
+import { userForm, type UserRow, userRows } from "../../lib/views/admin.ts";
+import { type AppContext, type AppEnv, type PageContext, pageContext } from "../env.ts";
+import { formList } from "../params.ts";
+import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
+import { renderPage } from "../ui/render.tsx";
+import { AdminPage, type Column, formValues, itemId, ItemTable, saving } from "./common.tsx";
+
+const LIST = "/admin/users";
+
+const USER_COLUMNS: Column<UserRow>[] = [
+	{ label: "User", cell: (u) => <a href={`${LIST}/${u.id}`}>{u.username}</a> },
+	{ label: "Name", cell: (u) => `${u.firstName} ${u.lastName}`.trim() || "—" },
+	{
+		label: "Role",
+		cell: (u) => (
+			<>
+				{u.role}
+				{u.directoryRole && u.directoryRole !== "user" && (
+					<span class="muted small">, {u.directoryRole} from the directory</span>
+				)}
+				{u.adminBySettings && <span class="muted small">, admin by settings</span>}
+			</>
+		),
+	},
+	{ label: "Groups", class: "small", cell: (u) => u.groups.join(", ") || "—" },
+];
+
+export function UsersPage(props: { ctx: PageContext; rows: UserRow[] }) {
+	return (
+		<AdminPage ctx={props.ctx} title="Users">
+			<h2>Users</h2>
+			<p class="muted small">Users appear here after they first sign in (or through an import).</p>
+			<ItemTable columns={USER_COLUMNS} rows={props.rows} />
+		</AdminPage>
+	);
+}
+
+function userFields(user: User, groups: Group[], directoryGroups: string[]): FormItem[] {
+	return [
+		{
+			control: "select",
+			name: "role",
+			label: "Role",
+			options: [
+				{ value: "user", label: "User" },
+				{ value: "manager", label: "Manager (sees every team)" },
+				{ value: "admin", label: "Admin" },
+			],
+			hint: user.directoryRole && user.directoryRole !== "user"
+				? `The directory also makes them ${user.directoryRole}.`
+				: undefined,
+		},
+		{
+			control: "checks",
+			name: "groups",
+			label: "Manual group memberships",
+			options: groups.map((g) => ({ value: String(g.id), label: g.name })),
+			hint: directoryGroups.length
+				? `From the directory (managed at sign-in): ${directoryGroups.join(", ")}`
+				: undefined,
+		},
+	];
+}
+
+export function UserFormPage(props: {
+	ctx: PageContext;
+	user: User;
+	groups: Group[];
+	/** The groups the directory puts the user in (not editable here). */
+	directoryGroups: string[];
+	values: FormValues;
+	errors: Record<string, string>;
+}) {
+	const { ctx, user } = props;
+	return (
+		<AdminPage ctx={ctx} title={user.username}>
+			<h2>User {user.username}</h2>
+			<DataForm
+				action={`${LIST}/${user.id}`}
+				csrf={ctx.csrf}
+				items={userFields(user, props.groups, props.directoryGroups)}
+				values={props.values}
+				errors={props.errors}
+				buttons={[{ label: "Save user", primary: true }]}
+				cancel={LIST}
+			/>
+		</AdminPage>
+	);
+}
+
+export function userRoutes(deps: Deps): Hono<AppEnv> {
+	const app = new Hono<AppEnv>();
+	const load = async (id: number) => {
+		const data = await userForm(deps.db, id);
+		if (!data) throw new UserError(404, "No such user");
+		return data;
+	};
+	const form = async (
+		c: AppContext,
+		data: Awaited<ReturnType<typeof load>>,
+		values: FormValues,
+		errors: Record<string, string> = {},
+	) => {
+		const ctx = await pageContext(c, deps);
+		return c.html(
+			renderPage(
+				<UserFormPage
+					ctx={ctx}
+					user={data.user}
+					groups={data.groups}
+					directoryGroups={data.directoryGroups}
+					values={values}
+					errors={errors}
+				/>,
+			),
+			Object.keys(errors).length ? 422 : 200,
+		);
+	};
+
+	app.get("/", async (c) => {
+		const [ctx, rows] = await Promise.all([pageContext(c, deps), userRows(deps)]);
+		return c.html(renderPage(<UsersPage ctx={ctx} rows={rows} />));
+	});
+	app.get("/:id", async (c) => {
+		const data = await load(itemId(c));
+		return await form(c, data, { role: data.user.role, groups: data.manualGroups.map(String) });
+	});
+	app.post("/:id", async (c) => {
+		const id = itemId(c);
+		const values = await formValues(c);
+		return await saving(c, deps, async () => {
+			await saveUser(deps.db, id, { role: textOf(values, "role"), groups: formList(values.groups) });
+			return { to: LIST, done: "User saved." };
+		}, async (errors) => form(c, await load(id), values, errors));
+	});
+	return app;
+}
