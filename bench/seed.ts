@@ -5,7 +5,7 @@
  */
 import type { Database } from "../lib/db/client.ts";
 import { appSecret } from "../lib/db/app_state.ts";
-import { hashToken, progressToken } from "../lib/launch.ts";
+import { progressToken, sha256Hex } from "../lib/tokens.ts";
 import { INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../fixtures/mod.ts";
 
 export interface BenchWorld {
@@ -63,7 +63,7 @@ export async function seedBench(
 				statements.push({
 					sql:
 						"INSERT INTO launches (id, user_id, group_id, config_id, instance_type, stack_name, status, progress_token_hash) VALUES (?, ?, 1, 1, 't2.micro', ?, 'complete', ?)",
-					args: [launchId, ownerId, `Bench-${i}`, await hashToken(token)],
+					args: [launchId, ownerId, `Bench-${i}`, await sha256Hex(token)],
 				});
 			}
 			statements.push({

@@ -16,7 +16,8 @@ import {
 } from "./db/users.ts";
 import type { Loggers } from "./log.ts";
 import type { AuthUserInfo, Plugins, PluginUser } from "./plugins.ts";
-import { addressInRanges, type Settings } from "./settings.ts";
+import { addressInRanges } from "./net.ts";
+import type { Settings } from "./settings.ts";
 
 /** The signed-in user as every route and permission check sees it. */
 export interface Viewer {

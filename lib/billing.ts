@@ -6,7 +6,7 @@
 import type { Db } from "./db/client.ts";
 import { type BillFilters, type BillRow, billsOverlapping, closeBill, openBill, openBills } from "./db/bills.ts";
 import type { TeamScope } from "./db/scope.ts";
-import type { Group } from "./db/users.ts";
+import type { Group } from "./db/catalog.ts";
 import type { Price, Pricing } from "./pricing.ts";
 import type { Settings } from "./settings.ts";
 
@@ -283,16 +283,4 @@ export function reportCsv(report: Report): string {
 function csvField(value: string): string {
 	const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 	return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** Formats $/hour: sub-cent rates keep their digits ($0.0058/h), larger ones two decimals. */
-export function formatRate(hourly: number | null | undefined): string {
-	if (hourly === null || hourly === undefined) return "price unknown";
-	return `$${formatMoney(hourly)}/h`;
-}
-
-/** Formats dollars with enough digits that sub-cent amounts are not shown as 0.00. */
-export function formatMoney(amount: number): string {
-	if (amount !== 0 && Math.abs(amount) < 0.1) return amount.toFixed(4).replace(/0+$/, "").replace(/\.$/, ".00");
-	return amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }

@@ -10,11 +10,10 @@ import { autoTerminateMinutes } from "./admin.ts";
 import { costCenterOf, discounted, startBilling, stopBilling } from "./billing.ts";
 import { parseTemplate } from "./cfn.ts";
 import { recordAudit } from "./db/audit.ts";
-import { getConfig, getGroup, permittedGroupIds, type SoftwareConfig, usableTypes } from "./db/catalog.ts";
+import { getConfig, getGroup, type Group, permittedGroupIds, type SoftwareConfig, usableTypes } from "./db/catalog.ts";
 import {
 	claimClusterAction,
 	type Cluster,
-	CLUSTER_ENDED_STATES,
 	clustersOfLaunch,
 	getCluster,
 	insertCluster,
@@ -24,7 +23,7 @@ import {
 } from "./db/clusters.ts";
 import { billsOf } from "./db/bills.ts";
 import { insertLaunch, type Launch, updateLaunch } from "./db/launches.ts";
-import { displayName, getUser, type Group, type User } from "./db/users.ts";
+import { displayName, getUser, type User } from "./db/users.ts";
 import type { Deps } from "./deps.ts";
 import { publishDns, unpublishDns } from "./dns.ts";
 import { AwsError, UserError } from "./errors.ts";
@@ -36,10 +35,11 @@ import {
 	launchTimedOut,
 	submitStack,
 } from "./launcher.ts";
-import { checkParameterSizes, instanceNameFor, LAUNCH_TAG, stackNamePart, stackTags } from "./launch.ts";
+import { checkParameterSizes } from "./launch.ts";
+import { clusterStackName, instanceNameFor, LAUNCH_TAG, stackTags } from "./machines/tags.ts";
 import type { Price } from "./pricing.ts";
 import type { Settings } from "./settings.ts";
-import { ACTION_STALE_MS, withinVanishGrace } from "./sync.ts";
+import { ACTION_STALE_MS, CLUSTER_ENDED_STATES, withinVanishGrace } from "./machines/lifecycle.ts";
 import { authorizeAction, explainAwsError } from "./control.ts";
 
 export const MIN_CORE_NODES = 2;
@@ -122,14 +122,6 @@ function clusterHourly(
 	settings: Pick<Settings, "AWS_DISCOUNT">,
 ): number | null {
 	return ec2PerNode === null || !emr.known ? null : discounted((ec2PerNode + emr.hourly) * nodes, settings);
-}
-
-/** Stack (and cluster) name: 40 characters at most of `[A-Za-z0-9-]`, as the original's template requires. */
-export function clusterStackName(prefix: string, market: string, launchId: string): string {
-	const suffix = `${market === "SPOT" ? "SPOT" : "OD"}-${launchId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}`;
-	let head = stackNamePart(prefix) || "mliy";
-	if (!/^[A-Za-z]/.test(head)) head = `mliy-${head}`;
-	return `${head.slice(0, 40 - suffix.length - 1).replace(/-+$/, "")}-${suffix}`;
 }
 
 /** The launch options of a cluster launch, as stored on the launch row. */

@@ -11,7 +11,8 @@ import type { Deps } from "./deps.ts";
 import { unpublishDns } from "./dns.ts";
 import { AwsError, UserError } from "./errors.ts";
 import { canControl, canTerminate } from "./permissions.ts";
-import { ACTION_STALE_MS, openInstanceBill, refreshInstances } from "./sync.ts";
+import { ACTION_STALE_MS } from "./machines/lifecycle.ts";
+import { openInstanceBill, refreshInstances } from "./sync.ts";
 import { stopBilling } from "./billing.ts";
 
 /** The seed's four actions, plus removing an ended instance from the lists (the original's archive). */

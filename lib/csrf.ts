@@ -5,7 +5,7 @@
  * user with the portal's secret, so nothing is stored.
  */
 import type { Viewer } from "./auth.ts";
-import { addressInRanges, type Cidr } from "./settings.ts";
+import { addressInRanges, type Cidr } from "./net.ts";
 import { hmacToken, timingSafeEqual } from "./tokens.ts";
 
 /** The CSRF token for a user. */

@@ -7,6 +7,7 @@ import type { Viewer } from "./auth.ts";
 import {
 	getConfig,
 	getGroup,
+	type Group,
 	groupSecurityGroupsOf,
 	paramsMap,
 	permittedGroupIds,
@@ -15,21 +16,17 @@ import {
 } from "./db/catalog.ts";
 import type { NewInstance } from "./db/instances.ts";
 import { insertLaunch, type Launch } from "./db/launches.ts";
-import { displayName, getUser, type Group, type User } from "./db/users.ts";
-import { costCenterOf } from "./billing.ts";
+import { getUser, type User } from "./db/users.ts";
 import type { Deps } from "./deps.ts";
 import { UserError } from "./errors.ts";
 import { publicUrl, type Settings } from "./settings.ts";
-import { hmacToken } from "./tokens.ts";
-import { LAUNCHED_BY_TAG, LAUNCHED_BY_VALUE } from "./sync.ts";
+import { progressToken, sha256Hex } from "./tokens.ts";
+import { instanceNameFor, stackNameFor } from "./machines/tags.ts";
 
 /** CloudFormation's limit on one parameter value. */
 const PARAMETER_LIMIT_BYTES = 4096;
 /** AWS's limit on security groups per network interface. */
 export const MAX_SECURITY_GROUPS = 5;
-/** The tag that ties a stack (and its resources) to its launch row. */
-export const LAUNCH_TAG = "mliy:launch-id";
-
 /** Replaces `{{{token}}}` from each source in order; the first source to define a token wins, unknown tokens stay. */
 export function substituteTokens(text: string, sources: readonly (readonly (readonly [string, string])[])[]): string {
 	let out = text;
@@ -48,38 +45,6 @@ export function base64Utf8(text: string): string {
 	let binary = "";
 	for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
 	return btoa(binary);
-}
-
-/** Text reduced to what a stack name allows: letters, digits and single hyphens, none at the ends. */
-export function stackNamePart(text: string): string {
-	return text.replace(/[^A-Za-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
-}
-
-/** A CloudFormation-valid stack name: `[A-Za-z][A-Za-z0-9-]*`, at most 128 characters. */
-export function stackNameFor(prefix: string, ags: string, launchId: string): string {
-	const suffix = launchId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12);
-	let head = [stackNamePart(prefix), stackNamePart(ags)].filter(Boolean).join("-");
-	if (!/^[A-Za-z]/.test(head)) head = `mliy${head ? `-${head}` : ""}`;
-	return `${head.slice(0, 128 - suffix.length - 1).replace(/-+$/, "")}-${suffix}`;
-}
-
-/** The progress token for a launch: derived from the portal's secret, so it is never stored. */
-export function progressToken(secret: string, launchId: string): Promise<string> {
-	return hmacToken(secret, `progress:${launchId}`);
-}
-
-/** SHA-256 hex of a token: what `launches` stores. */
-export async function hashToken(token: string): Promise<string> {
-	const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
-	return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** The instance name: the group's override, else the configuration's name for instances. */
-export function instanceNameFor(
-	group: Pick<Group, "nameOverride">,
-	config: Pick<SoftwareConfig, "instanceName" | "name">,
-) {
-	return group.nameOverride || config.instanceName || config.name;
 }
 
 /**
@@ -109,31 +74,6 @@ export function launchedInstanceFields(
 	};
 }
 
-/** The standard tags every launched resource carries. */
-export function standardTags(
-	input: { user: User; group: Group; config: SoftwareConfig; launchId: string; defaultChargeCode: string },
-): Record<string, string> {
-	const { user, group, config } = input;
-	const tags: Record<string, string> = {
-		Name: instanceNameFor(group, config),
-		Owner: displayName(user),
-		userid: user.username,
-		[LAUNCHED_BY_TAG]: LAUNCHED_BY_VALUE,
-		"Software Config": config.name,
-		Group: group.name,
-		"Cost Center": costCenterOf(group, input.defaultChargeCode),
-		AGS: group.ags,
-		SDLC: group.sdlc,
-		[LAUNCH_TAG]: input.launchId,
-	};
-	return stackTags(tags);
-}
-
-/** Tags as CloudFormation accepts them: empty values (which it rejects) left off, values cut to 256 characters. */
-export function stackTags(tags: Record<string, string>): Record<string, string> {
-	return Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== "").map(([k, v]) => [k, v.slice(0, 256)]));
-}
-
 /** Everything a stack needs besides placement, for one launch. */
 export interface InstanceStackInput {
 	settings: Pick<Settings, "REPLACEMENT_TOKENS" | "AWS_REGION" | "PUBLIC_URL" | "HOST" | "PORT">;
@@ -152,7 +92,7 @@ export interface InstanceStackInput {
 export function buildUserData(
 	input: Omit<InstanceStackInput, "placement" | "securityGroupIds" | "instanceType">,
 ): string {
-	const base = publicUrl(input.settings as Settings);
+	const base = publicUrl(input.settings);
 	const group: [string, string][] = [["GROUP_NAME", input.group.name]];
 	if (input.group.directoryName) group.push(["GROUP_DIRECTORY_NAME", input.group.directoryName]);
 	// The original's parameter plugin: the team's directory group for on-box authorization.
@@ -331,7 +271,7 @@ export async function requestInstanceLaunch(
 		stackName,
 		status: "queued",
 		step: "Queued: sending the request to CloudFormation",
-		progressTokenHash: await hashToken(await progressToken(deps.secret, launchId)),
+		progressTokenHash: await sha256Hex(await progressToken(deps.secret, launchId)),
 	});
 	deps.metrics.launches.inc({ outcome: "requested" });
 	deps.log.launch.info("launch {launchId} requested by {user}: {config} ({type}) in {group}", {

@@ -5,15 +5,16 @@
  * launch started before a restart finishes after it.
  */
 import { recordAudit } from "./db/audit.ts";
-import { getConfig, getGroup, type SoftwareConfig } from "./db/catalog.ts";
+import { getConfig, getGroup, type Group, type SoftwareConfig } from "./db/catalog.ts";
 import { instancesOfLaunch, recordLaunchedInstance } from "./db/instances.ts";
 import { activeLaunches, claimLaunch, type Launch, releaseLaunch, updateLaunch } from "./db/launches.ts";
-import { getUser, type Group, type User } from "./db/users.ts";
+import { getUser, type User } from "./db/users.ts";
 import { insertVolume } from "./db/volumes.ts";
 import type { Deps } from "./deps.ts";
 import type { Settings } from "./settings.ts";
 import { AwsError, UserError } from "./errors.ts";
-import { instanceStackParameters, launchedInstanceFields, standardTags } from "./launch.ts";
+import { instanceStackParameters, launchedInstanceFields } from "./launch.ts";
+import { standardTags } from "./machines/tags.ts";
 import type { Placement, Stack, StackEvent, StackResource } from "./aws/types.ts";
 import { refreshInstances, refreshVolumes } from "./sync.ts";
 

@@ -21,33 +21,16 @@ import {
 } from "./db/instances.ts";
 import { getLaunch, type Launch } from "./db/launches.ts";
 import { ensureUser, getUser } from "./db/users.ts";
-import { GONE_VOLUME_STATES, liveVolumes, updateVolume, type Volume, volumesByIds } from "./db/volumes.ts";
+import { liveVolumes, updateVolume, type Volume, volumesByIds } from "./db/volumes.ts";
 import type { Ec2Instance, Ec2Volume } from "./aws/types.ts";
 import { costCenterOf, instanceRate, startBilling, stopBilling, volumeRate } from "./billing.ts";
 import type { Deps } from "./deps.ts";
 import { publishDns, unpublishDns } from "./dns.ts";
 import { getConfig } from "./db/catalog.ts";
-import { LAUNCH_TAG, launchedInstanceFields } from "./launch.ts";
-
-/** The tag every portal-launched resource carries (the original's value). */
-export const LAUNCHED_BY_TAG = "LaunchedBy";
-export const LAUNCHED_BY_VALUE = "MLIY";
-
-/** A row not seen in AWS for this long after it was recorded is vanished (EC2 listings lag launches). */
-const VANISH_GRACE_MS = 10 * 60_000;
-
-/**
- * Whether a row AWS did not return is still within the grace of {@link VANISH_GRACE_MS} since it
- * was last seen (or recorded): AWS's listings lag a launch, so such a row is left alone for now.
- */
-export function withinVanishGrace(row: { lastSeenAt: Date | null; createdAt: Date }, now: Date): boolean {
-	return now.getTime() - (row.lastSeenAt ?? row.createdAt).getTime() < VANISH_GRACE_MS;
-}
-/** Usernames accepted from a `userid` tag (stored lower case, as the portal's users are). */
-const TAGGED_USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
-
-/** An action still marked in flight after this long is forgotten. */
-export const ACTION_STALE_MS = 15 * 60_000;
+import { launchedInstanceFields } from "./launch.ts";
+import { USERNAME } from "./auth.ts";
+import { actionStale, clampToPast, VOLUME_GONE_STATES, withinVanishGrace } from "./machines/lifecycle.ts";
+import { LAUNCH_TAG, portalFilter } from "./machines/tags.ts";
 
 const BILLED_STATES = new Set(["running"]);
 const UNBILLED_STATES = new Set(["stopping", "stopped", "shutting-down", "terminated", "vanished"]);
@@ -60,16 +43,10 @@ export function transitionTime(reason: string | undefined): Date | undefined {
 	return Number.isNaN(at.getTime()) ? undefined : at;
 }
 
-function clampToPast(at: Date | undefined, notBefore: Date | null | undefined, now: Date): Date {
-	if (!at || at.getTime() > now.getTime()) return now;
-	if (notBefore && at.getTime() < notBefore.getTime()) return notBefore;
-	return at;
-}
-
 /** Whether an in-flight action is finished by the state now seen. */
 function actionDone(action: string | null, state: string, pendingSince: Date | null, now: Date): boolean {
 	if (!action) return false;
-	if (pendingSince && now.getTime() - pendingSince.getTime() > ACTION_STALE_MS) return true;
+	if (actionStale(pendingSince, now)) return true;
 	switch (action) {
 		case "start":
 			return state === "running" || state === "terminated";
@@ -187,7 +164,7 @@ async function followOwnerTag(
 	if (!tagged) return;
 	const current = row.ownerUsername ?? (await getUser(deps.db, row.ownerId))?.username;
 	if (current === tagged) return;
-	if (!TAGGED_USERNAME.test(tagged)) return;
+	if (!USERNAME.test(tagged)) return;
 	const { user } = await ensureUser(deps.db, { username: tagged });
 	set("ownerId", user.id);
 	deps.log.web.info("instance {id} now owned by {owner} (userid tag)", { id: row.id, owner: tagged });
@@ -222,7 +199,7 @@ async function observeVolume(deps: Deps, row: Volume, seen: Ec2Volume | undefine
 		if (seen.attachedTo && seen.attachedTo !== row.instanceId) changes.instanceId = seen.attachedTo;
 		if (seen.device && seen.device !== row.device) changes.device = seen.device;
 	}
-	if (GONE_VOLUME_STATES.includes(state) || state === "deleting") {
+	if (VOLUME_GONE_STATES.includes(state) || state === "deleting") {
 		// A vanished volume (deleted volumes nearly always end so) is billed until it was last seen.
 		await stopBilling(deps.db, row.id, seen ? now : clampToPast(row.lastSeenAt ?? undefined, undefined, now));
 	} else if (state !== "creating" && !await openBillOf(deps.db, row.id)) {
@@ -258,7 +235,7 @@ export interface SyncResult {
  */
 export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}): Promise<SyncResult> {
 	const now = deps.clock();
-	const filters: Record<string, string[]> = { [`tag:${LAUNCHED_BY_TAG}`]: [LAUNCHED_BY_VALUE] };
+	const filters: Record<string, string[]> = portalFilter();
 	if (scope.ownerId !== undefined) {
 		const owner = await getUser(deps.db, scope.ownerId);
 		if (!owner) return { seen: 0, changed: 0, adopted: 0, vanished: 0, volumes: 0 };
@@ -330,7 +307,7 @@ export async function syncResources(deps: Deps, scope: { ownerId?: number } = {}
 async function syncVolumes(deps: Deps, ownerId: number | undefined, now: Date): Promise<number> {
 	const tracked = await liveVolumes(deps.db, ownerId);
 	if (tracked.length === 0) return 0;
-	const filters: Record<string, string[]> = { [`tag:${LAUNCHED_BY_TAG}`]: [LAUNCHED_BY_VALUE] };
+	const filters: Record<string, string[]> = portalFilter();
 	const seen = new Map((await deps.aws.ec2.describeVolumes({ filters })).map((v) => [v.id, v]));
 	const missing = tracked.filter((v) => !seen.has(v.id)).map((v) => v.id);
 	if (missing.length > 0) {
@@ -392,7 +369,7 @@ async function adoptInstance(deps: Deps, seen: Ec2Instance, now: Date): Promise<
 		owner = `launch ${launch.id}`;
 	} else {
 		const username = seen.tags.userid?.trim().toLowerCase();
-		if (!username || !TAGGED_USERNAME.test(username)) {
+		if (!username || !USERNAME.test(username)) {
 			deps.log.web.warn("not adopting {id}: it has no usable userid tag", { id: seen.id });
 			return false;
 		}

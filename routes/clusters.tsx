@@ -17,9 +17,10 @@ import {
 	terminateCluster,
 } from "../lib/cluster.ts";
 import { auditFor } from "../lib/db/audit.ts";
-import { CLUSTER_ENDED_STATES, type ClusterRow, getClusterRow } from "../lib/db/clusters.ts";
-import type { SoftwareConfig } from "../lib/db/catalog.ts";
-import type { Group } from "../lib/db/users.ts";
+import { type ClusterRow, getClusterRow } from "../lib/db/clusters.ts";
+import { CLUSTER_ID } from "../lib/machines/ids.ts";
+import { CLUSTER_ENDED_STATES } from "../lib/machines/lifecycle.ts";
+import type { Group, SoftwareConfig } from "../lib/db/catalog.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { kickJob } from "../lib/jobs.ts";
@@ -33,8 +34,6 @@ import { formatDuration, formatRate, formatTime } from "./ui/format.ts";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 import { TypeInfo } from "./ui/TypeInfo.tsx";
-
-const CLUSTER_ID = /^j-[0-9A-Za-z]{1,32}$/;
 
 /** The form's fields as submitted (strings), for re-rendering. */
 export type ClusterFormValues = Record<string, string>;

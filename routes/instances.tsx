@@ -10,7 +10,7 @@ import { auditFor } from "../lib/db/audit.ts";
 import { getInstanceRow, type InstanceRow } from "../lib/db/instances.ts";
 import { volumesOf } from "../lib/db/volumes.ts";
 import type { Deps } from "../lib/deps.ts";
-import { INSTANCE_ID } from "../lib/progress.ts";
+import { INSTANCE_ID } from "../lib/machines/ids.ts";
 import { type AppContext, type AppEnv, pageContext } from "./env.ts";
 import { methodNotAllowed, rerenderRefusal, respondError } from "./errors.tsx";
 import { unknownResource, visibleResource } from "./resources.ts";

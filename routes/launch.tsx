@@ -11,6 +11,7 @@ import { instanceRate } from "../lib/billing.ts";
 import {
 	getConfig,
 	getGroup,
+	type Group,
 	groupSecurityGroupsOf,
 	hasExtraVolume,
 	launchableConfigs,
@@ -31,7 +32,6 @@ import { kickJob } from "../lib/jobs.ts";
 import { checkInstanceLaunch, MAX_SECURITY_GROUPS, requestInstanceLaunch } from "../lib/launch.ts";
 import { seesEverything } from "../lib/permissions.ts";
 import { sanitizeDescription } from "../lib/sanitize.ts";
-import type { Group } from "../lib/db/users.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
 import { formList, parseId } from "./params.ts";

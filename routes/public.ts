@@ -8,7 +8,7 @@ import { pingDatabase } from "../lib/db/client.ts";
 import { getLease } from "../lib/db/leases.ts";
 import type { Deps } from "../lib/deps.ts";
 import { recordProgress } from "../lib/progress.ts";
-import { addressInRanges } from "../lib/settings.ts";
+import { addressInRanges } from "../lib/net.ts";
 import { STATIC_FILES, STATIC_VERSION } from "../static/mod.ts";
 import { SYNC_JOB_NAME } from "../jobs/sync_aws.ts";
 import type { AppEnv } from "./env.ts";

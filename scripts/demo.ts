@@ -9,7 +9,7 @@ import { and, eq, isNotNull, lt } from "drizzle-orm";
 import { openDatabase } from "../lib/db/client.ts";
 import { appSecret } from "../lib/db/app_state.ts";
 import { instances } from "../lib/db/schema.ts";
-import { progressToken } from "../lib/launch.ts";
+import { progressToken } from "../lib/tokens.ts";
 import { seedDemo } from "../fixtures/demo.ts";
 import { type MotoServer, onPath, startMotoServer } from "./local_servers.ts";
 

@@ -8,7 +8,7 @@ import type { Page } from "playwright-core";
 import { instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
 import { runJob } from "../lib/jobs.ts";
-import { progressToken } from "../lib/launch.ts";
+import { progressToken } from "../lib/tokens.ts";
 import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";

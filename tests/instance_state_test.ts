@@ -3,7 +3,8 @@
  * row and the detail panel must show the same thing for the same instance.
  */
 import assert from "node:assert/strict";
-import { formatRate, instanceRate } from "../lib/billing.ts";
+import { instanceRate } from "../lib/billing.ts";
+import { formatRate } from "../lib/format.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { addInstance, seedWorld } from "./_helpers/seed.ts";

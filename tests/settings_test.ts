@@ -3,7 +3,8 @@ import { ConfigError } from "../lib/errors.ts";
 import { thrown } from "./_helpers/assert.ts";
 import { VOLUME_TYPES } from "../lib/admin.ts";
 import { volumeRate } from "../lib/billing.ts";
-import { addressInRanges, loadSettings, parseCidr, redactedSettings, resolveSettings } from "../lib/settings.ts";
+import { addressInRanges, parseCidr } from "../lib/net.ts";
+import { loadSettings, redactedSettings, resolveSettings } from "../lib/settings.ts";
 
 Deno.test("resolveSettings() gives the documented defaults", () => {
 	const s = resolveSettings();

@@ -19,7 +19,7 @@ import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
 import { addInstance, addLaunch, addUser, seedWorld } from "./_helpers/seed.ts";
-import { LAUNCH_TAG } from "../lib/launch.ts";
+import { LAUNCH_TAG } from "../lib/machines/tags.ts";
 import type { Ec2Instance } from "../lib/aws/types.ts";
 
 const PORTAL_TAGS = { LaunchedBy: "MLIY" };

@@ -12,8 +12,8 @@ import {
 	securityGroups,
 	softwareConfigs,
 } from "./schema.ts";
-import type { Group } from "./users.ts";
 
+export type Group = typeof groups.$inferSelect;
 export type SoftwareConfig = typeof softwareConfigs.$inferSelect;
 export type InstanceType = typeof instanceTypes.$inferSelect;
 export type SecurityGroup = typeof securityGroups.$inferSelect;

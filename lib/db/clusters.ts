@@ -3,12 +3,10 @@ import { aliasedTable, and, desc, eq, gt, isNull, lt, notInArray, or, type SQL }
 import type { Db } from "./client.ts";
 import { clusters, groups, softwareConfigs, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
+import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
 
 export type Cluster = typeof clusters.$inferSelect;
 export type NewCluster = typeof clusters.$inferInsert;
-
-/** EMR states after which a cluster no longer exists. */
-export const CLUSTER_ENDED_STATES = ["TERMINATED", "TERMINATED_WITH_ERRORS", "vanished"];
 
 export async function insertCluster(db: Db, cluster: NewCluster): Promise<boolean> {
 	const rows = await db.insert(clusters).values(cluster).onConflictDoNothing().returning({ id: clusters.id });
@@ -42,7 +40,7 @@ export async function claimClusterAction(
 export async function trackedClusters(db: Db, ownerId?: number): Promise<Cluster[]> {
 	return await db.select().from(clusters).where(and(
 		eq(clusters.archived, false),
-		notInArray(clusters.state, CLUSTER_ENDED_STATES),
+		notInArray(clusters.state, [...CLUSTER_ENDED_STATES]),
 		ownerId === undefined ? undefined : eq(clusters.ownerId, ownerId),
 	));
 }
@@ -91,7 +89,7 @@ function toRow(r: Awaited<ReturnType<ReturnType<typeof rowSelect>["execute"]>>[n
 function listable(endedVisibleSince: Date): SQL {
 	return and(
 		eq(clusters.archived, false),
-		or(notInArray(clusters.state, CLUSTER_ENDED_STATES), gt(clusters.updatedAt, endedVisibleSince)),
+		or(notInArray(clusters.state, [...CLUSTER_ENDED_STATES]), gt(clusters.updatedAt, endedVisibleSince)),
 	)!;
 }
 

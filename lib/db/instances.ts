@@ -4,15 +4,10 @@ import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type Db, preparedFor } from "./client.ts";
 import { bills, groups, instances, launches, softwareConfigs, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
+import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
 
 export type Instance = typeof instances.$inferSelect;
 export type NewInstance = typeof instances.$inferInsert;
-
-/** States after which an instance no longer exists in AWS. */
-export const ENDED_STATES = ["terminated", "vanished"];
-
-/** Ended instances and clusters stay on the dashboard and team view this long, then only billing and admin show them. */
-export const ENDED_VISIBLE_MS = 24 * 3_600_000;
 
 export async function getInstance(db: Db, id: string): Promise<Instance | undefined> {
 	return await db.query.instances.findFirst({ where: eq(instances.id, id) });
@@ -108,7 +103,7 @@ export async function trackedInstances(db: Db, ownerId?: number): Promise<Tracke
 		>`exists (SELECT 1 FROM ${bills} WHERE ${bills.resourceId} = ${instances.id} AND ${bills.endedAt} IS NULL)`,
 	}).from(instances).innerJoin(owner, eq(owner.id, instances.ownerId)).where(and(
 		eq(instances.archived, false),
-		notInArray(instances.state, ENDED_STATES),
+		notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
 		ownerId === undefined ? undefined : eq(instances.ownerId, ownerId),
 	));
 	return rows.map((r) => ({ ...r.instance, ownerUsername: r.ownerUsername, billed: Boolean(r.billed) }));
@@ -180,7 +175,7 @@ function toRow(r: RawRow): InstanceRow {
 function listable(endedVisibleSince: Date): SQL {
 	return and(
 		eq(instances.archived, false),
-		or(notInArray(instances.state, ENDED_STATES), gt(instances.updatedAt, endedVisibleSince)),
+		or(notInArray(instances.state, [...INSTANCE_ENDED_STATES]), gt(instances.updatedAt, endedVisibleSince)),
 	)!;
 }
 
@@ -211,7 +206,7 @@ function filterCondition(filters: TeamFilters): SQL | undefined {
 		running: ["running"],
 		stopped: ["stopped"],
 		transitioning: ["pending", "stopping", "shutting-down"],
-		ended: ENDED_STATES,
+		ended: [...INSTANCE_ENDED_STATES],
 	};
 	return and(
 		filters.state ? inArray(instances.state, stateGroups[filters.state] ?? [filters.state]) : undefined,
@@ -258,7 +253,7 @@ export async function stateCounts(db: Db, scope: TeamScope): Promise<Record<stri
 		.where(
 			and(
 				eq(instances.archived, false),
-				notInArray(instances.state, ENDED_STATES),
+				notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
 				inTeamScope(instances.ownerId, scope),
 			),
 		)

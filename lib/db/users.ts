@@ -1,10 +1,10 @@
 /** Queries and writes for users and their group memberships. */
 import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { type Db, preparedFor } from "./client.ts";
+import type { Group } from "./catalog.ts";
 import { groups, memberships, type Role, ROLES, users } from "./schema.ts";
 
 export type User = typeof users.$inferSelect;
-export type Group = typeof groups.$inferSelect;
 export type Membership = typeof memberships.$inferSelect;
 
 const userStatements = preparedFor((db) => ({

@@ -4,7 +4,7 @@
  * answers only requests that come from loopback, so it can never open a real deployment.
  */
 import type { AuthRequestContext, PluginContext } from "../../lib/plugins.ts";
-import { isLoopback } from "../../lib/settings.ts";
+import { isLoopback } from "../../lib/net.ts";
 import { settingReader } from "../_shared.ts";
 import * as defaults from "./plugin_settings.ts";
 

@@ -17,7 +17,7 @@ import {
 } from "../../lib/db/schema.ts";
 import { CLUSTER_TEMPLATE, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../../fixtures/mod.ts";
 import { insertCluster, type NewCluster } from "../../lib/db/clusters.ts";
-import { hashToken } from "../../lib/launch.ts";
+import { sha256Hex } from "../../lib/tokens.ts";
 import { STACK_ID } from "./aws_fixtures.ts";
 
 export async function addUser(
@@ -114,7 +114,7 @@ export async function addLaunch(
 		id: crypto.randomUUID(),
 		instanceType: "t2.micro",
 		stackName: "MLiyAnalyst-MLIY-abc",
-		progressTokenHash: await hashToken(token),
+		progressTokenHash: await sha256Hex(token),
 		...values,
 	}).returning();
 	return row!;
