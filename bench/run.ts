@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
-import { createDeps } from "../lib/deps.ts";
+import { createDeps } from "../compose.ts";
 import { openDatabase } from "../lib/db/client.ts";
 import { awsCallCount } from "../lib/metrics.ts";
 import { resolveSettings } from "../lib/settings.ts";

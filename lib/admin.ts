@@ -6,7 +6,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
-import { USERNAME } from "./auth.ts";
+import { USERNAME } from "./auth/identify.ts";
 import { parseTemplate } from "./cfn.ts";
 import type { Db } from "./db/client.ts";
 import { ensureUser } from "./db/users.ts";

@@ -20,10 +20,13 @@ export function discounted(hourly: number, settings: Pick<Settings, "AWS_DISCOUN
 	return hourly * (1 - settings.AWS_DISCOUNT);
 }
 
-/** The discounted on-demand $/hour of an instance type for an OS, or why it is unknown. */
-export function instanceRate(pricing: Pricing, settings: RateSettings, type: string, os: string): Price {
-	const price = pricing.onDemand(type, settings.AWS_REGION, os || "linux");
-	return price.known ? { known: true, hourly: discounted(price.hourly, settings) } : price;
+/** The discounted on-demand $/hour of an instance type for an OS (Linux when none is given), or why it is unknown. */
+export function instanceRate(
+	deps: { pricing: Pricing; settings: RateSettings },
+	instance: { type: string; os?: string | null },
+): Price {
+	const price = deps.pricing.onDemand(instance.type, deps.settings.AWS_REGION, instance.os || "linux");
+	return price.known ? { known: true, hourly: discounted(price.hourly, deps.settings) } : price;
 }
 
 /** The discounted $/hour of an EBS volume of `sizeGb` of a volume type. */

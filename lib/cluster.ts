@@ -4,7 +4,7 @@
  * (clusters that end on their own), billed periods, the DNS plugin, audit and permissions.
  */
 import { z } from "zod";
-import type { Viewer } from "./auth.ts";
+import type { Viewer } from "./auth/identify.ts";
 import type { EmrCluster, Stack } from "./aws/types.ts";
 import { autoTerminateMinutes } from "./admin.ts";
 import { costCenterOf, discounted, startBilling, stopBilling } from "./billing.ts";

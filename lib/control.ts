@@ -3,14 +3,14 @@
  * in flight blocks a second one (double clicks, two tabs, two processes); every attempt and its
  * outcome is audited. Terminate deletes the stack and returns without waiting for it.
  */
-import type { Viewer } from "./auth.ts";
+import type { Viewer } from "./auth/identify.ts";
 import { recordAudit } from "./db/audit.ts";
 import { claimAction, getInstance, type Instance, updateInstance } from "./db/instances.ts";
 import { groupIdsOf } from "./db/users.ts";
 import type { Deps } from "./deps.ts";
 import { unpublishDns } from "./dns.ts";
 import { AwsError, UserError } from "./errors.ts";
-import { canControl, canTerminate } from "./permissions.ts";
+import { canControl, canTerminate } from "./auth/permissions.ts";
 import { ACTION_STALE_MS } from "./machines/lifecycle.ts";
 import { openInstanceBill, refreshInstances } from "./sync.ts";
 import { stopBilling } from "./billing.ts";
@@ -87,7 +87,14 @@ export async function controlInstance(
 	// Terminate may overrule a start, stop or restart still in flight; nothing overrules a terminate.
 	const supersedes = action === "terminate" ? ["start", "stop", "restart"] : [];
 	const staleBefore = new Date(now.getTime() - ACTION_STALE_MS);
-	const claimed = await claimAction(deps.db, instanceId, action, rule.from, now, staleBefore, supersedes);
+	const claimed = await claimAction(deps.db, {
+		id: instanceId,
+		action,
+		states: rule.from,
+		now,
+		staleBefore,
+		supersedes,
+	});
 	if (!claimed) {
 		const current = await getInstance(deps.db, instanceId);
 		const message = current?.pendingAction

@@ -3,7 +3,7 @@
  * substitution, the 4096-byte parameter limit, stack names and tags. A launch is recorded in
  * `launches` before AWS is called; the launcher job (lib/launcher.ts) submits and follows it.
  */
-import type { Viewer } from "./auth.ts";
+import type { Viewer } from "./auth/identify.ts";
 import {
 	getConfig,
 	getGroup,

@@ -28,7 +28,7 @@ import type { Deps } from "./deps.ts";
 import { publishDns, unpublishDns } from "./dns.ts";
 import { getConfig } from "./db/catalog.ts";
 import { launchedInstanceFields } from "./launch.ts";
-import { USERNAME } from "./auth.ts";
+import { USERNAME } from "./auth/identify.ts";
 import { actionStale, clampToPast, VOLUME_GONE_STATES, withinVanishGrace } from "./machines/lifecycle.ts";
 import { LAUNCH_TAG, portalFilter } from "./machines/tags.ts";
 
@@ -181,7 +181,7 @@ export async function openInstanceBill(deps: Deps, instance: Instance, at: Date)
 		groupId: instance.groupId,
 		costCenter: costCenterOf(group, deps.settings.DEFAULT_CHARGE_CODE),
 		description: instance.instanceType,
-		rate: instanceRate(deps.pricing, deps.settings, instance.instanceType, config?.os ?? "linux"),
+		rate: instanceRate(deps, { type: instance.instanceType, os: config?.os }),
 		at,
 	});
 	if (opened) deps.log.web.info("billing for {id} started", { id: instance.id, at: at.toISOString() });

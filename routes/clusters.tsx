@@ -5,7 +5,7 @@
  * dashboard and team view.
  */
 import { Hono } from "hono";
-import type { Viewer } from "../lib/auth.ts";
+import type { Viewer } from "../lib/auth/identify.ts";
 import {
 	clusterEstimate,
 	connectionString,
@@ -23,9 +23,7 @@ import { CLUSTER_ENDED_STATES } from "../lib/machines/lifecycle.ts";
 import type { Group, SoftwareConfig } from "../lib/db/catalog.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { kickJob } from "../lib/jobs.ts";
-import { canTerminate } from "../lib/permissions.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { canTerminate } from "../lib/auth/permissions.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext } from "./env.ts";
 import { methodNotAllowed, rerenderRefusal } from "./errors.tsx";
 import { unknownResource, visibleResource } from "./resources.ts";
@@ -284,7 +282,7 @@ export async function postClusterForm(
 			groupId: target.group.id,
 			configId: target.config.id,
 		}, values);
-		kickJob(deps, pollLaunchesJob);
+		deps.wakeLauncher();
 		return c.redirect(`/launches/${launch.id}`, 303);
 	} catch (error) {
 		if (error instanceof UserError && error.status === 422) {

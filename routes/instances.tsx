@@ -4,7 +4,7 @@
  * terminate) answering JSON, or for htmx the refreshed row or panel.
  */
 import { Hono } from "hono";
-import type { Viewer } from "../lib/auth.ts";
+import type { Viewer } from "../lib/auth/identify.ts";
 import { type Action, controlInstance, isAction } from "../lib/control.ts";
 import { auditFor } from "../lib/db/audit.ts";
 import { getInstanceRow, type InstanceRow } from "../lib/db/instances.ts";

@@ -6,7 +6,7 @@
  * Every step re-checks entitlement on the server.
  */
 import { Hono } from "hono";
-import type { Viewer } from "../lib/auth.ts";
+import type { Viewer } from "../lib/auth/identify.ts";
 import { instanceRate } from "../lib/billing.ts";
 import {
 	getConfig,
@@ -28,11 +28,9 @@ import { getLaunch, type Launch } from "../lib/db/launches.ts";
 import { displayName, listUsers } from "../lib/db/users.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { kickJob } from "../lib/jobs.ts";
 import { checkInstanceLaunch, MAX_SECURITY_GROUPS, requestInstanceLaunch } from "../lib/launch.ts";
-import { seesEverything } from "../lib/permissions.ts";
+import { mayFollowLaunch } from "../lib/auth/permissions.ts";
 import { sanitizeDescription } from "../lib/sanitize.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
 import { formList, parseId } from "./params.ts";
 import { CsrfField, describedBy, EmptyState, Field, LiveRegion } from "./ui/components.tsx";
@@ -172,11 +170,6 @@ function InstanceForm(
 	);
 }
 
-/** Whether the viewer may see a launch: the launcher, a manager or an admin. */
-function mayFollow(viewer: Viewer, launch: Launch): boolean {
-	return launch.userId === viewer.id || seesEverything(viewer);
-}
-
 /** What a launch made: its instance or its cluster (a launch makes one or the other). */
 async function resourcesOf(deps: Deps, launch: Launch): Promise<{ id: string; state: string; href: string }[]> {
 	if (launch.kind === "cluster") {
@@ -269,7 +262,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 	/** The launch of the URL, when the viewer may follow it (404 otherwise, so ids are not probed). */
 	const followedLaunch = async (c: AppContext): Promise<Launch> => {
 		const launch = await getLaunch(deps.db, c.req.param("id")!.slice(0, 64));
-		if (!launch || !mayFollow(c.get("viewer"), launch)) throw new UserError(404, "No such launch");
+		if (!launch || !mayFollowLaunch(c.get("viewer"), launch)) throw new UserError(404, "No such launch");
 		return launch;
 	};
 
@@ -474,7 +467,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 		try {
 			if (body.intent === "launch") {
 				const launch = await requestInstanceLaunch(deps, viewer, request);
-				kickJob(deps, pollLaunchesJob);
+				deps.wakeLauncher();
 				return c.redirect(`/launches/${launch.id}`, 303);
 			}
 			// Review: check everything now so the confirmation never shows a launch that would be refused.
@@ -486,7 +479,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 			throw error;
 		}
 		const ctx = await pageContext(c, deps);
-		const rate = instanceRate(deps.pricing, deps.settings, request.instanceType, config!.os);
+		const rate = instanceRate(deps, { type: request.instanceType, os: config!.os });
 		return c.html(renderPage(
 			<Layout ctx={ctx} title={`Confirm ${config!.name}`}>
 				<Steps current={4} group={group} config={config!} />

@@ -4,14 +4,14 @@
  * counted and paged in SQL, with charts of states and of the hourly burn per owner.
  */
 import { Hono } from "hono";
-import type { Viewer } from "../lib/auth.ts";
+import type { Viewer } from "../lib/auth/identify.ts";
 import { burnRate } from "../lib/billing.ts";
 import { listGroups } from "../lib/db/catalog.ts";
 import { stateCounts, type TeamFilters, teamInstanceRows, usersInScope } from "../lib/db/instances.ts";
 import { ENDED_VISIBLE_MS, INSTANCE_ENDED_STATES } from "../lib/machines/lifecycle.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { viewerScope } from "../lib/permissions.ts";
+import { viewerScope } from "../lib/auth/permissions.ts";
 import { type AppEnv, pageContext } from "./env.ts";
 import { idFilter } from "./params.ts";
 import { ChartIsland, EmptyState, FilterSelect, LiveRegion, Pager, STATE_COLORS } from "./ui/components.tsx";

@@ -16,7 +16,7 @@ import { getLease } from "../lib/db/leases.ts";
 import { AwsError, type AwsErrorKind } from "../lib/errors.ts";
 import { runJob } from "../lib/jobs.ts";
 import { closeLogging, configureLogging, LOG_FILES } from "../lib/log.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { advanceLaunchesJob } from "../jobs/advance_launches.ts";
 import { syncAwsJob } from "../jobs/sync_aws.ts";
 import { rejection } from "./_helpers/assert.ts";
 import { type Fault, faultyEndpoint, sdkAgainst } from "./_helpers/aws_endpoint.ts";
@@ -275,7 +275,7 @@ Deno.test("a launch survives an outage at every step it calls AWS; the job logs 
 	}, "t");
 	const tick = async () => {
 		deps.clock.advance(60_000);
-		return await runJob(deps, pollLaunchesJob, { scheduled: true });
+		return await runJob(deps, advanceLaunchesJob, { scheduled: true });
 	};
 	let cases = 0;
 	try {
@@ -339,14 +339,14 @@ Deno.test("a cluster launch survives EMR outages while it is followed, then comp
 		for (const kind of TRANSIENT) {
 			flaky.outage(kind, only);
 			deps.clock.advance(60_000);
-			await runJob(deps, pollLaunchesJob, { scheduled: true });
+			await runJob(deps, advanceLaunchesJob, { scheduled: true });
 			assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", `${only} ${kind}`);
 			cases += 1;
 		}
 	}
 	flaky.recover();
 	deps.clock.advance(60_000);
-	await runJob(deps, pollLaunchesJob, { scheduled: true });
+	await runJob(deps, advanceLaunchesJob, { scheduled: true });
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "complete");
 	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "WAITING");
 	assert.equal(cases, 9);

@@ -12,7 +12,7 @@ import { params, softwareConfigs } from "../lib/db/schema.ts";
 import { runJob } from "../lib/jobs.ts";
 import { progressToken, sha256Hex } from "../lib/tokens.ts";
 import { closeLogging, configureLogging } from "../lib/log.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { advanceLaunchesJob } from "../jobs/advance_launches.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { csrfFor, request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
@@ -96,7 +96,7 @@ motoTest(
 			assert.equal(res.status, 303, await res.clone().text());
 			launchId = res.headers.get("Location")!.split("/").pop()!;
 			await deps.background.idle();
-			assert.equal(await runJob(deps, pollLaunchesJob, { scheduled: true }), "ok");
+			assert.equal(await runJob(deps, advanceLaunchesJob, { scheduled: true }), "ok");
 			const launch = (await getLaunch(deps.db, launchId))!;
 			assert.equal(launch.status, "complete", launch.reason ?? launch.step);
 			const [instance] = await instancesOfLaunch(deps.db, launchId);

@@ -4,7 +4,7 @@ import { buildReport } from "../lib/billing.ts";
 import { instancesOfLaunch } from "../lib/db/instances.ts";
 import { runJob } from "../lib/jobs.ts";
 import { syncResources } from "../lib/sync.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { advanceLaunchesJob } from "../jobs/advance_launches.ts";
 import { createTestDeps, testClock } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
@@ -30,7 +30,7 @@ motoTest("the report shows the two running periods of an instance and the right 
 	});
 	const launchId = res.headers.get("Location")!.split("/").pop()!;
 	await deps.background.idle();
-	await runJob(deps, pollLaunchesJob, { scheduled: false });
+	await runJob(deps, advanceLaunchesJob, { scheduled: false });
 	const [instance] = await instancesOfLaunch(deps.db, launchId);
 	assert.equal(instance?.state, "running");
 

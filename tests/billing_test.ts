@@ -16,7 +16,7 @@ import { billsOf, openBill, openBillOf } from "../lib/db/bills.ts";
 import { getInstance } from "../lib/db/instances.ts";
 import { observeInstance, openInstanceBill } from "../lib/sync.ts";
 import { controlInstance } from "../lib/control.ts";
-import { toViewer } from "../lib/auth.ts";
+import { toViewer } from "../lib/auth/identify.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";
 import { request } from "./_helpers/http.ts";
@@ -50,7 +50,7 @@ Deno.test("a period spanning the report's boundaries is clipped to the range, in
 Deno.test("a stop and start inside the range: two periods at a sub-cent rate, exact hours, no rounding up", async () => {
 	await using deps = await createTestDeps();
 	const world = await seedWorld(deps.db);
-	const rate = instanceRate(deps.pricing, deps.settings, "t2.nano", "linux");
+	const rate = instanceRate(deps, { type: "t2.nano", os: "linux" });
 	assert.deepEqual(rate, { known: true, hourly: 0.0058 });
 	const common = {
 		resourceKind: "instance" as const,

@@ -13,7 +13,7 @@ import { clusterStackName } from "../lib/machines/tags.ts";
 import { advanceLaunches } from "../lib/launcher.ts";
 import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import { runJob } from "../lib/jobs.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { advanceLaunchesJob } from "../jobs/advance_launches.ts";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
 import type { EmrCluster, StackEvent } from "../lib/aws/types.ts";
 import { emrCluster, stack } from "./_helpers/aws_fixtures.ts";
@@ -71,7 +71,7 @@ motoTest(
 		assert.equal(res.status, 303, await res.clone().text());
 		const launchId = res.headers.get("Location")!.split("/").pop()!;
 		await deps.background.idle();
-		await runJob(deps, pollLaunchesJob, { scheduled: false });
+		await runJob(deps, advanceLaunchesJob, { scheduled: false });
 		const launch = (await getLaunch(deps.db, launchId))!;
 		assert.equal(launch.status, "complete", launch.reason ?? launch.step);
 		assert.equal(launch.progressTokenHash, "", "a cluster reports no progress, so no token is made for it");

@@ -12,9 +12,9 @@ import { instances, volumes } from "../lib/db/schema.ts";
 import { runJob } from "../lib/jobs.ts";
 import { requestInstanceLaunch } from "../lib/launch.ts";
 import { progressToken } from "../lib/tokens.ts";
-import { toViewer } from "../lib/auth.ts";
+import { toViewer } from "../lib/auth/identify.ts";
 import { syncResources } from "../lib/sync.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { advanceLaunchesJob } from "../jobs/advance_launches.ts";
 import { advanceLaunches } from "../lib/launcher.ts";
 import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
@@ -61,7 +61,7 @@ motoTest("an instance goes from launch to terminate through the app, with bills 
 	assert.ok(launch.stackId?.startsWith("arn:aws:cloudformation:"));
 
 	// The next poller run records instance and volume and completes the launch.
-	assert.equal(await runJob(deps, pollLaunchesJob, { scheduled: true }), "ok");
+	assert.equal(await runJob(deps, advanceLaunchesJob, { scheduled: true }), "ok");
 	launch = (await getLaunch(deps.db, launchId))!;
 	assert.equal(launch.status, "complete");
 	const [instance] = await instancesOfLaunch(deps.db, launchId);
@@ -176,8 +176,8 @@ motoTest("a launch in progress finishes after a restart (a new app on the same d
 			LAUNCH_AVAILABILITY_ZONE: "us-east-1b",
 		},
 	});
-	await runJob(second, pollLaunchesJob, { scheduled: false });
-	await runJob(second, pollLaunchesJob, { scheduled: false });
+	await runJob(second, advanceLaunchesJob, { scheduled: false });
+	await runJob(second, advanceLaunchesJob, { scheduled: false });
 	const launch = (await getLaunch(second.db, launchId))!;
 	assert.equal(launch.status, "complete", launch.reason ?? "");
 	const [instance] = await instancesOfLaunch(second.db, launchId);

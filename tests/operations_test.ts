@@ -11,7 +11,7 @@ import { type Job, runJob } from "../lib/jobs.ts";
 import { advanceLaunches } from "../lib/launcher.ts";
 import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 import { requestInstanceLaunch } from "../lib/launch.ts";
-import { toViewer } from "../lib/auth.ts";
+import { toViewer } from "../lib/auth/identify.ts";
 import { createTestDeps, testClock } from "./_helpers/deps.ts";
 import { faultyEndpoint, scriptedEndpoint, xmlResponse } from "./_helpers/aws_endpoint.ts";
 import { request } from "./_helpers/http.ts";
@@ -49,7 +49,9 @@ Deno.test("two app instances on one database run each job exactly once per tick,
 
 	// A holds the lease and dies; B may not take it until it expires.
 	const now = clock();
-	assert.ok(await acquireLease(a.db, "count", a.holder, now, new Date(now.getTime() + 60_000)));
+	assert.ok(
+		await acquireLease(a.db, { name: "count", holder: a.holder, now, expiresAt: new Date(now.getTime() + 60_000) }),
+	);
 	clock.advance(30_000);
 	assert.equal(await runJob(b, job(b), { scheduled: false }), "skipped", "the lease is still held");
 	clock.advance(31_000);

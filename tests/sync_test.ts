@@ -12,7 +12,7 @@ import { runJob } from "../lib/jobs.ts";
 import { awsCallCount } from "../lib/metrics.ts";
 import { observeInstance, openInstanceBill, syncResources, transitionTime } from "../lib/sync.ts";
 import { controlInstance } from "../lib/control.ts";
-import { toViewer } from "../lib/auth.ts";
+import { toViewer } from "../lib/auth/identify.ts";
 import { syncAwsJob } from "../jobs/sync_aws.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_helpers/fake_aws.ts";

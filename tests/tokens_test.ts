@@ -1,6 +1,6 @@
 /** Tokens derived from the portal's secret: stable values, one key import per secret, constant-time comparison. */
 import assert from "node:assert/strict";
-import { csrfToken } from "../lib/csrf.ts";
+import { csrfToken } from "../lib/auth/csrf.ts";
 import { progressToken } from "../lib/tokens.ts";
 import { hmacToken, timingSafeEqual } from "../lib/tokens.ts";
 

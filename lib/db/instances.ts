@@ -53,20 +53,26 @@ export async function updateInstance(db: Db, id: string, changes: Partial<NewIns
 	return row;
 }
 
+/** An action to mark in flight; see {@link claimAction}. */
+export interface ActionClaim {
+	id: string;
+	action: string;
+	/** The states the action may start from. */
+	states: readonly string[];
+	now: Date;
+	/** An action in flight since before this is forgotten. */
+	staleBefore: Date;
+	/** Actions in flight this one may overrule. */
+	supersedes?: readonly string[];
+}
+
 /**
  * Marks an action as in flight if the instance is in one of `states` and no other action is (or
  * the other one is older than `staleBefore`, or is one of `supersedes`). Guards double clicks and
  * racing processes.
  */
-export async function claimAction(
-	db: Db,
-	id: string,
-	action: string,
-	states: readonly string[],
-	now: Date,
-	staleBefore: Date,
-	supersedes: readonly string[] = [],
-): Promise<boolean> {
+export async function claimAction(db: Db, claim: ActionClaim): Promise<boolean> {
+	const { id, action, states, now, staleBefore, supersedes = [] } = claim;
 	const rows = await db.update(instances).set({ pendingAction: action, pendingSince: now, updatedAt: now })
 		.where(and(
 			eq(instances.id, id),

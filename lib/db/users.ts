@@ -1,6 +1,7 @@
 /** Queries and writes for users and their group memberships. */
 import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { type Db, preparedFor } from "./client.ts";
+import { normaliseDirectoryName } from "../plugins/contract.ts";
 import type { Group } from "./catalog.ts";
 import { groups, memberships, type Role, ROLES, users } from "./schema.ts";
 
@@ -71,11 +72,6 @@ export async function groupsOf(db: Db, userId: number): Promise<Group[]> {
 	const ids = await groupIdsOf(db, userId);
 	if (ids.length === 0) return [];
 	return await db.select().from(groups).where(inArray(groups.id, ids)).orderBy(asc(groups.name));
-}
-
-/** Normalises a directory name (DN or plain name) for comparison. */
-export function normaliseDirectoryName(name: string): string {
-	return name.trim().toLowerCase().replace(/\s*([,=])\s*/g, "$1");
 }
 
 /** The CN of a DN (`CN=Data Science,OU=Teams,...` gives `data science`), else the name itself. */

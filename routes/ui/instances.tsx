@@ -1,5 +1,5 @@
 /** Instance rows and action buttons, shared by the dashboard, the team view and the detail page. */
-import type { Viewer } from "../../lib/auth.ts";
+import type { Viewer } from "../../lib/auth/identify.ts";
 import { instanceRate } from "../../lib/billing.ts";
 import type { Deps } from "../../lib/deps.ts";
 import type { Price } from "../../lib/pricing.ts";
@@ -29,7 +29,7 @@ export function rowRate(
 	deps: Pick<Deps, "pricing" | "settings">,
 	row: Pick<InstanceRow, "instanceType" | "configOs">,
 ): Price {
-	return instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux");
+	return instanceRate(deps, { type: row.instanceType, os: row.configOs });
 }
 
 /** The state cell of rows and the detail panel: badge, boot progress, or the last progress text. */

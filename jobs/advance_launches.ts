@@ -3,7 +3,7 @@ import type { Job } from "../lib/jobs.ts";
 import { advanceLaunches } from "../lib/launcher.ts";
 import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
 
-export const pollLaunchesJob: Job = {
+export const advanceLaunchesJob: Job = {
 	name: "poll-launches",
 	everyMinutes: 1,
 	leaseMs: 5 * 60_000,
