@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import type { Viewer } from "../lib/auth/identify.ts";
-import { buildReport, burnRate, monthToDate, type Report, reportCsv, type Totals } from "../lib/billing.ts";
+import { buildReport, burnRate, monthToDate, type Report, reportCsv, type Totals } from "../lib/billing/reports.ts";
 import { type BillFilters, costCentersInScope } from "../lib/db/bills.ts";
 import { listGroups } from "../lib/db/catalog.ts";
 import { usersInScope } from "../lib/db/instances.ts";

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import type { Viewer } from "../lib/auth/identify.ts";
-import { burnRate } from "../lib/billing.ts";
+import { burnRate } from "../lib/billing/reports.ts";
 import { listGroups } from "../lib/db/catalog.ts";
 import { stateCounts, type TeamFilters, teamInstanceRows, usersInScope } from "../lib/db/instances.ts";
 import { ENDED_VISIBLE_MS, INSTANCE_ENDED_STATES } from "../lib/machines/lifecycle.ts";

@@ -3,7 +3,7 @@
  * row and the detail panel must show the same thing for the same instance.
  */
 import assert from "node:assert/strict";
-import { instanceRate } from "../lib/billing.ts";
+import { instanceRate } from "../lib/billing/rates.ts";
 import { formatRate } from "../lib/format.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";

@@ -2,13 +2,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { UserError } from "../lib/errors.ts";
-import {
-	base64Utf8,
-	buildInstanceParameters,
-	buildUserData,
-	checkParameterSizes,
-	substituteTokens,
-} from "../lib/launch.ts";
+import { base64Utf8, buildInstanceParameters, buildUserData, substituteTokens } from "../lib/launch/instance.ts";
+import { checkParameterSizes } from "../lib/launch/stacks.ts";
 import { stackNameFor, standardTags } from "../lib/machines/tags.ts";
 import { progressToken, sha256Hex } from "../lib/tokens.ts";
 import type { Group, SoftwareConfig } from "../lib/db/catalog.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../lib/errors.ts";
 import { thrown } from "./_helpers/assert.ts";
 import { VOLUME_TYPES } from "../lib/admin.ts";
-import { volumeRate } from "../lib/billing.ts";
+import { volumeRate } from "../lib/billing/rates.ts";
 import { addressInRanges, parseCidr } from "../lib/net.ts";
 import { loadSettings, redactedSettings, resolveSettings } from "../lib/settings.ts";
 

@@ -1,6 +1,7 @@
 /** Queries and writes for `clusters` (EMR), with the joined rows the pages show. */
-import { aliasedTable, and, desc, eq, gt, isNull, lt, notInArray, or, type SQL } from "drizzle-orm";
+import { aliasedTable, and, desc, eq, gt, notInArray, or, type SQL } from "drizzle-orm";
 import type { Db } from "./client.ts";
+import { billedFlag } from "./machines.ts";
 import { clusters, groups, softwareConfigs, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
 import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
@@ -21,28 +22,19 @@ export async function updateCluster(db: Db, id: string, changes: Partial<NewClus
 	await db.update(clusters).set({ ...changes, updatedAt: new Date() }).where(eq(clusters.id, id));
 }
 
-/** Claims an action on a cluster (see `claimAction` for instances). */
-export async function claimClusterAction(
-	db: Db,
-	id: string,
-	action: string,
-	now: Date,
-	staleBefore: Date,
-): Promise<boolean> {
-	const rows = await db.update(clusters).set({ pendingAction: action, pendingSince: now, updatedAt: now }).where(and(
-		eq(clusters.id, id),
-		or(isNull(clusters.pendingAction), lt(clusters.pendingSince, staleBefore)),
-	)).returning({ id: clusters.id });
-	return rows.length === 1;
+/** A cluster the sync follows, with whether its billed period is open. */
+export interface TrackedCluster extends Cluster {
+	billed: boolean;
 }
 
-/** Clusters the sync follows: not archived and not ended. */
-export async function trackedClusters(db: Db, ownerId?: number): Promise<Cluster[]> {
-	return await db.select().from(clusters).where(and(
+/** Clusters the sync follows: not archived and not ended; optionally one owner's. */
+export async function trackedClusters(db: Db, ownerId?: number): Promise<TrackedCluster[]> {
+	const rows = await db.select({ cluster: clusters, billed: billedFlag(clusters) }).from(clusters).where(and(
 		eq(clusters.archived, false),
 		notInArray(clusters.state, [...CLUSTER_ENDED_STATES]),
 		ownerId === undefined ? undefined : eq(clusters.ownerId, ownerId),
 	));
+	return rows.map((r) => ({ ...r.cluster, billed: Boolean(r.billed) }));
 }
 
 export async function clustersOfLaunch(db: Db, launchId: string): Promise<Cluster[]> {

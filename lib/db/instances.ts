@@ -1,8 +1,9 @@
 /** Queries and writes for `instances`, including the joined rows the pages show. */
-import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
+import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type Db, preparedFor } from "./client.ts";
-import { bills, groups, instances, launches, softwareConfigs, users } from "./schema.ts";
+import { billedFlag } from "./machines.ts";
+import { groups, instances, launches, softwareConfigs, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
 import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
 
@@ -53,39 +54,6 @@ export async function updateInstance(db: Db, id: string, changes: Partial<NewIns
 	return row;
 }
 
-/** An action to mark in flight; see {@link claimAction}. */
-export interface ActionClaim {
-	id: string;
-	action: string;
-	/** The states the action may start from. */
-	states: readonly string[];
-	now: Date;
-	/** An action in flight since before this is forgotten. */
-	staleBefore: Date;
-	/** Actions in flight this one may overrule. */
-	supersedes?: readonly string[];
-}
-
-/**
- * Marks an action as in flight if the instance is in one of `states` and no other action is (or
- * the other one is older than `staleBefore`, or is one of `supersedes`). Guards double clicks and
- * racing processes.
- */
-export async function claimAction(db: Db, claim: ActionClaim): Promise<boolean> {
-	const { id, action, states, now, staleBefore, supersedes = [] } = claim;
-	const rows = await db.update(instances).set({ pendingAction: action, pendingSince: now, updatedAt: now })
-		.where(and(
-			eq(instances.id, id),
-			inArray(instances.state, [...states]),
-			or(
-				isNull(instances.pendingAction),
-				lt(instances.pendingSince, staleBefore),
-				supersedes.length ? inArray(instances.pendingAction, [...supersedes]) : undefined,
-			),
-		)).returning({ id: instances.id });
-	return rows.length === 1;
-}
-
 const owner = aliasedTable(users, "owner");
 
 /** An instance the sync follows, with what it compares on every run. */
@@ -104,37 +72,13 @@ export async function trackedInstances(db: Db, ownerId?: number): Promise<Tracke
 	const rows = await db.select({
 		instance: instances,
 		ownerUsername: owner.username,
-		billed: sql<
-			number
-		>`exists (SELECT 1 FROM ${bills} WHERE ${bills.resourceId} = ${instances.id} AND ${bills.endedAt} IS NULL)`,
+		billed: billedFlag(instances),
 	}).from(instances).innerJoin(owner, eq(owner.id, instances.ownerId)).where(and(
 		eq(instances.archived, false),
 		notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
 		ownerId === undefined ? undefined : eq(instances.ownerId, ownerId),
 	));
 	return rows.map((r) => ({ ...r.instance, ownerUsername: r.ownerUsername, billed: Boolean(r.billed) }));
-}
-
-/** Ids per statement, well under SQLite's limit on bound parameters. */
-const IDS_PER_STATEMENT = 500;
-
-export async function instancesByIds(db: Db, ids: readonly string[]): Promise<Instance[]> {
-	const found: Instance[] = [];
-	for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
-		found.push(
-			...await db.select().from(instances).where(inArray(instances.id, ids.slice(i, i + IDS_PER_STATEMENT))),
-		);
-	}
-	return found;
-}
-
-/** Records that AWS listed these instances at `at`: one write for a whole sync, not one per instance. */
-export async function markInstancesSeen(db: Db, ids: readonly string[], at: Date): Promise<void> {
-	for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
-		await db.update(instances).set({ lastSeenAt: at }).where(
-			inArray(instances.id, ids.slice(i, i + IDS_PER_STATEMENT)),
-		);
-	}
 }
 
 /** An instance with what the pages show next to it. */
@@ -277,11 +221,8 @@ export async function usersInScope(db: Db, scope: TeamScope): Promise<{ id: numb
 
 const progressStatements = preparedFor((db) => ({
 	select: db.select({
-		id: instances.id,
-		state: instances.state,
 		privateIp: instances.privateIp,
 		publicIp: instances.publicIp,
-		progressPercent: instances.progressPercent,
 		tokenHash: launches.progressTokenHash,
 	}).from(instances).leftJoin(launches, eq(launches.id, instances.launchId)).where(
 		eq(instances.id, sql.placeholder("id")),
@@ -298,9 +239,7 @@ export async function instanceForProgress(
 	db: Db,
 	id: string,
 ): Promise<
-	| (Pick<Instance, "id" | "state" | "privateIp" | "publicIp" | "progressPercent"> & {
-		tokenHash: string | null;
-	})
+	| (Pick<Instance, "privateIp" | "publicIp"> & { tokenHash: string | null })
 	| undefined
 > {
 	return await progressStatements(db).select.get({ id });

@@ -7,7 +7,7 @@
  */
 import type { Group, SoftwareConfig } from "../db/catalog.ts";
 import { displayName, type User } from "../db/users.ts";
-import { costCenterOf } from "../billing.ts";
+import { costCenterOf } from "../billing/rates.ts";
 
 /** The tag every portal-launched resource carries (the original's name and value). */
 export const LAUNCHED_BY_TAG = "LaunchedBy";

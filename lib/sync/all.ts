@@ -2,24 +2,33 @@
  * One sync of everything the portal manages, the name of the job that runs it, and what the pages
  * are told about how fresh their data is.
  */
-import { syncClusters } from "../cluster.ts";
 import { getLease } from "../db/leases.ts";
+import type { ConfigKind } from "../db/schema.ts";
+import { getUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
-import { syncResources } from "../sync.ts";
+import { MACHINE_KINDS, machineKind } from "../machines/kinds.ts";
+import { syncMachines, type SyncResult } from "./observe.ts";
 
 /** The sync job's name: its lease row is where the pages read when AWS was last reached. */
 export const SYNC_JOB_NAME = "sync-aws";
 
+/** Syncs every machine of one kind, with its parts (all of them, or one owner's). */
+export async function syncKind(deps: Deps, kind: ConfigKind, scope: { ownerId?: number } = {}): Promise<SyncResult> {
+	const owner = scope.ownerId === undefined ? undefined : await getUser(deps.db, scope.ownerId);
+	if (scope.ownerId !== undefined && !owner) return { seen: 0, changed: 0, adopted: 0, vanished: 0, parts: 0 };
+	return await syncMachines(deps, machineKind(kind), { ownerId: scope.ownerId, username: owner?.username });
+}
+
 /**
- * Instances and volumes, then clusters (all of them, or one owner's for the dashboard refresh).
- * Each half runs even when the other fails (EC2 throttled must not freeze cluster states); the
- * failures are then thrown together so the job records them.
+ * Every kind in turn (instances with their volumes, then clusters), all of them or one owner's for
+ * the dashboard refresh. Each kind runs even when another fails (EC2 throttled must not freeze
+ * cluster states); the failures are then thrown together so the job records them.
  */
 export async function syncAll(deps: Deps, scope: { ownerId?: number } = {}): Promise<void> {
-	const outcomes = [
-		await syncResources(deps, scope).then(() => undefined, (error: Error) => error),
-		await syncClusters(deps, scope).then(() => undefined, (error: Error) => error),
-	];
+	const outcomes: (Error | undefined)[] = [];
+	for (const kind of Object.keys(MACHINE_KINDS) as ConfigKind[]) {
+		outcomes.push(await syncKind(deps, kind, scope).then(() => undefined, (error: Error) => error));
+	}
 	const failures = outcomes.filter((error) => error !== undefined);
 	if (failures.length === 1) throw failures[0];
 	if (failures.length > 1) throw new AggregateError(failures, failures.map((error) => error.message).join("; "));

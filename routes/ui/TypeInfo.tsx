@@ -1,5 +1,5 @@
 /** The instance-type panel of the launch forms: vCPU, memory and the hourly price in the configured region. */
-import { instanceRate } from "../../lib/billing.ts";
+import { instanceRate } from "../../lib/billing/rates.ts";
 import type { Deps } from "../../lib/deps.ts";
 import { formatRate } from "./format.ts";
 
