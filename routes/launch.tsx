@@ -21,8 +21,6 @@ import {
 	usableTypes,
 } from "../lib/db/catalog.ts";
 import type { ConfigKind } from "../lib/db/schema.ts";
-import { clustersOfLaunch } from "../lib/db/clusters.ts";
-import { instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch, type Launch } from "../lib/db/launches.ts";
 import { displayName, listUsers } from "../lib/db/users.ts";
 import type { Deps } from "../lib/deps.ts";
@@ -30,6 +28,7 @@ import { UserError } from "../lib/errors.ts";
 import { checkInstanceType, launchTarget } from "../lib/launch/entitlement.ts";
 import { MAX_SECURITY_GROUPS } from "../lib/launch/instance.ts";
 import { type LaunchIds, requestLaunch, type ReviewedLaunch, reviewLaunch } from "../lib/launch/request.ts";
+import { machineKind } from "../lib/machines/kinds.ts";
 import { mayFollowLaunch } from "../lib/auth/permissions.ts";
 import { sanitizeDescription } from "../lib/sanitize.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
@@ -218,19 +217,12 @@ const FORMS: Record<ConfigKind, (props: FormProps) => JSX.Element> = {
 /** The kinds whose launch is confirmed before it is recorded (step 4); a cluster's form launches at once. */
 const CONFIRMATIONS: Partial<Record<ConfigKind, typeof InstanceConfirm>> = { instance: InstanceConfirm };
 
-/** What a launch made: its instance or its cluster (a launch makes one or the other). */
+/** What a launch made (an instance, or a cluster), each with its page. */
 async function resourcesOf(deps: Deps, launch: Launch): Promise<{ id: string; state: string; href: string }[]> {
-	if (launch.kind === "cluster") {
-		return (await clustersOfLaunch(deps.db, launch.id)).map((c) => ({
-			id: c.id,
-			state: c.state,
-			href: `/clusters/${c.id}`,
-		}));
-	}
-	return (await instancesOfLaunch(deps.db, launch.id)).map((i) => ({
-		id: i.id,
-		state: i.state,
-		href: `/instances/${i.id}`,
+	return (await machineKind(launch.kind).rows.ofLaunch(deps, launch.id)).map((machine) => ({
+		id: machine.id,
+		state: machine.state,
+		href: `/${launch.kind}s/${machine.id}`,
 	}));
 }
 

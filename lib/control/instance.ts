@@ -6,18 +6,12 @@
 import { instanceCharge } from "../billing/charges.ts";
 import { closeBillFor, openBillFor } from "../billing/periods.ts";
 import type { Instance } from "../db/instances.ts";
-import type { Deps } from "../deps.ts";
 import { reconcileDns } from "../machines/dns.ts";
 import type { ActionRule, MachineControl } from "../machines/model.ts";
 
 /** The seed's four actions, plus removing an ended instance from the lists. */
 const ACTIONS = ["start", "stop", "restart", "terminate", "archive"] as const;
 export type InstanceAction = (typeof ACTIONS)[number];
-
-/** Opens the instance's billed period at `now`, as a start does before the sync sees it running. */
-async function startBilling(deps: Deps, instance: Instance, now: Date): Promise<void> {
-	await openBillFor(deps, { kind: "instance", ...instance }, await instanceCharge(deps, instance), now);
-}
 
 const RULES: Record<InstanceAction, ActionRule<Instance>> = {
 	start: {
@@ -27,9 +21,10 @@ const RULES: Record<InstanceAction, ActionRule<Instance>> = {
 		refusal: (s) => `Cannot start: the instance is ${s}, not stopped`,
 		perform: (deps, row) => deps.aws.ec2.startInstances([row.id]),
 		async settle(deps, row, now) {
-			const changes = { state: "pending", startedAt: now };
-			await startBilling(deps, { ...row, ...changes }, now);
-			return { changes, detail: "" };
+			// Billed from the start, before the sync sees the instance running.
+			const started = { ...row, state: "pending", startedAt: now };
+			await openBillFor(deps, { kind: "instance", ...started }, await instanceCharge(deps, started), now);
+			return { changes: { state: started.state, startedAt: now }, detail: "" };
 		},
 		refresh: true,
 		done: (state) => state === "running" || state === "terminated",

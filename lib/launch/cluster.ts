@@ -163,7 +163,7 @@ export function clusterTags(
 }
 
 /** A cluster launch's options as stored on its row. */
-export function clusterOptions(launch: Launch): ClusterOptions {
+function clusterOptions(launch: Launch): ClusterOptions {
 	const o = launch.options as Partial<ClusterOptions>;
 	return {
 		purpose: String(o.purpose ?? ""),

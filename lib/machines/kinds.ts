@@ -9,6 +9,7 @@ import { instanceControl } from "../control/instance.ts";
 import type { Ec2Instance } from "../aws/types.ts";
 import {
 	type Cluster,
+	clustersOfLaunch,
 	getCluster,
 	insertCluster,
 	type NewCluster,
@@ -19,6 +20,7 @@ import {
 	getInstance,
 	insertInstance,
 	type Instance,
+	instancesOfLaunch,
 	type NewInstance,
 	trackedInstances,
 	updateInstance,
@@ -40,6 +42,7 @@ const instanceKind: MachineKind<Instance, Ec2Instance> = {
 	rows: {
 		get: (deps, id) => getInstance(deps.db, id),
 		byIds: (deps, ids) => machinesByIds<Instance>(deps.db, instances, ids),
+		ofLaunch: (deps, launchId) => instancesOfLaunch(deps.db, launchId),
 		tracked: (deps, ownerId) => trackedInstances(deps.db, ownerId),
 		insert: (deps, row) => insertInstance(deps.db, row as NewInstance),
 		update: async (deps, id, changes) => void await updateInstance(deps.db, id, changes),
@@ -60,6 +63,7 @@ const clusterKind: MachineKind<Cluster, SeenCluster> = {
 	rows: {
 		get: (deps, id) => getCluster(deps.db, id),
 		byIds: (deps, ids) => machinesByIds<Cluster>(deps.db, clusters, ids),
+		ofLaunch: (deps, launchId) => clustersOfLaunch(deps.db, launchId),
 		tracked: (deps, ownerId) => trackedClusters(deps.db, ownerId),
 		insert: (deps, row) => insertCluster(deps.db, row as NewCluster),
 		update: (deps, id, changes) => updateCluster(deps.db, id, changes),

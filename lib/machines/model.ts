@@ -75,6 +75,8 @@ export interface Adoption {
 export interface MachineRows<Row> {
 	get(deps: Pick<Deps, "db">, id: string): Promise<Row | undefined>;
 	byIds(deps: Pick<Deps, "db">, ids: readonly string[]): Promise<Row[]>;
+	/** The machines a launch made. */
+	ofLaunch(deps: Pick<Deps, "db">, launchId: string): Promise<Row[]>;
 	/** Rows the sync follows (not archived, not ended), each with whether a billed period is open. */
 	tracked(deps: Pick<Deps, "db">, ownerId?: number): Promise<Tracked<Row>[]>;
 	/** Inserts the row unless it is recorded; returns whether it was new. */
