@@ -1,9 +1,10 @@
 /** Queries and writes for `clusters` (EMR), with the joined rows the pages show. */
-import { aliasedTable, and, desc, eq, gt, notInArray, or, type SQL } from "drizzle-orm";
+import { aliasedTable, and, desc, eq, notInArray } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { billedFlag } from "./machines.ts";
+import { billedFlag, listable } from "./machines.ts";
 import { clusters, groups, softwareConfigs, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
+import { displayName, personColumns } from "./users.ts";
 import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
 
 export type Cluster = typeof clusters.$inferSelect;
@@ -55,9 +56,7 @@ const owner = aliasedTable(users, "cluster_owner");
 function rowSelect(db: Db) {
 	return db.select({
 		cluster: clusters,
-		ownerUsername: owner.username,
-		ownerFirst: owner.firstName,
-		ownerLast: owner.lastName,
+		owner: personColumns(owner),
 		configName: softwareConfigs.name,
 		customUrlFormat: softwareConfigs.customUrlFormat,
 		groupName: groups.name,
@@ -70,19 +69,12 @@ function rowSelect(db: Db) {
 function toRow(r: Awaited<ReturnType<ReturnType<typeof rowSelect>["execute"]>>[number]): ClusterRow {
 	return {
 		...r.cluster,
-		ownerUsername: r.ownerUsername,
-		ownerName: `${r.ownerFirst} ${r.ownerLast}`.trim() || r.ownerUsername,
+		ownerUsername: r.owner.username,
+		ownerName: displayName(r.owner),
 		configName: r.configName,
 		customUrlFormat: r.customUrlFormat,
 		groupName: r.groupName,
 	};
-}
-
-function listable(endedVisibleSince: Date): SQL {
-	return and(
-		eq(clusters.archived, false),
-		or(notInArray(clusters.state, [...CLUSTER_ENDED_STATES]), gt(clusters.updatedAt, endedVisibleSince)),
-	)!;
 }
 
 export async function getClusterRow(db: Db, id: string): Promise<ClusterRow | undefined> {
@@ -92,7 +84,9 @@ export async function getClusterRow(db: Db, id: string): Promise<ClusterRow | un
 
 /** The owner's clusters, newest first. */
 export async function ownedClusterRows(db: Db, ownerId: number, endedVisibleSince: Date): Promise<ClusterRow[]> {
-	const rows = await rowSelect(db).where(and(eq(clusters.ownerId, ownerId), listable(endedVisibleSince))).orderBy(
+	const rows = await rowSelect(db).where(
+		and(eq(clusters.ownerId, ownerId), listable(clusters, CLUSTER_ENDED_STATES, endedVisibleSince)),
+	).orderBy(
 		desc(clusters.createdAt),
 	);
 	return rows.map(toRow);
@@ -106,7 +100,8 @@ export async function teamClusterRows(
 	limit = 100,
 ): Promise<ClusterRow[]> {
 	const scoped = inTeamScope(clusters.ownerId, scope);
-	const rows = await rowSelect(db).where(and(listable(endedVisibleSince), scoped)).orderBy(desc(clusters.createdAt))
+	const rows = await rowSelect(db).where(and(listable(clusters, CLUSTER_ENDED_STATES, endedVisibleSince), scoped))
+		.orderBy(desc(clusters.createdAt))
 		.limit(
 			limit,
 		);

@@ -1,10 +1,11 @@
 /** Queries and writes for `instances`, including the joined rows the pages show. */
-import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, notInArray, or, type SQL, sql } from "drizzle-orm";
+import { aliasedTable, and, asc, desc, eq, inArray, isNull, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type Db, preparedFor } from "./client.ts";
-import { billedFlag } from "./machines.ts";
+import { billedFlag, listable } from "./machines.ts";
 import { groups, instances, launches, softwareConfigs, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
+import { displayName, personColumns } from "./users.ts";
 import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
 
 export type Instance = typeof instances.$inferSelect;
@@ -94,9 +95,7 @@ export interface InstanceRow extends Instance {
 function rowSelect(db: Db) {
 	return db.select({
 		instance: instances,
-		ownerUsername: owner.username,
-		ownerFirst: owner.firstName,
-		ownerLast: owner.lastName,
+		owner: personColumns(owner),
 		configName: softwareConfigs.name,
 		configOs: softwareConfigs.os,
 		hasProgressBar: softwareConfigs.hasProgressBar,
@@ -112,21 +111,13 @@ type RawRow = Awaited<ReturnType<ReturnType<typeof rowSelect>["execute"]>>[numbe
 function toRow(r: RawRow): InstanceRow {
 	return {
 		...r.instance,
-		ownerUsername: r.ownerUsername,
-		ownerName: `${r.ownerFirst} ${r.ownerLast}`.trim() || r.ownerUsername,
+		ownerUsername: r.owner.username,
+		ownerName: displayName(r.owner),
 		configName: r.configName,
 		configOs: r.configOs,
 		hasProgressBar: r.hasProgressBar ?? false,
 		groupName: r.groupName,
 	};
-}
-
-/** Visible on lists: not archived, and not ended more than `endedVisibleSince` ago. */
-function listable(endedVisibleSince: Date): SQL {
-	return and(
-		eq(instances.archived, false),
-		or(notInArray(instances.state, [...INSTANCE_ENDED_STATES]), gt(instances.updatedAt, endedVisibleSince)),
-	)!;
 }
 
 export async function getInstanceRow(db: Db, id: string): Promise<InstanceRow | undefined> {
@@ -136,7 +127,9 @@ export async function getInstanceRow(db: Db, id: string): Promise<InstanceRow | 
 
 /** The owner's instances for the dashboard, newest first. */
 export async function ownedInstanceRows(db: Db, ownerId: number, endedVisibleSince: Date): Promise<InstanceRow[]> {
-	const rows = await rowSelect(db).where(and(eq(instances.ownerId, ownerId), listable(endedVisibleSince))).orderBy(
+	const rows = await rowSelect(db).where(
+		and(eq(instances.ownerId, ownerId), listable(instances, INSTANCE_ENDED_STATES, endedVisibleSince)),
+	).orderBy(
 		desc(instances.createdAt),
 	);
 	return rows.map(toRow);
@@ -186,7 +179,11 @@ export async function teamInstanceRows(
 	page: { offset: number; limit: number },
 	endedVisibleSince: Date,
 ): Promise<{ rows: InstanceRow[]; total: number }> {
-	const where = and(listable(endedVisibleSince), inTeamScope(instances.ownerId, scope), filterCondition(filters));
+	const where = and(
+		listable(instances, INSTANCE_ENDED_STATES, endedVisibleSince),
+		inTeamScope(instances.ownerId, scope),
+		filterCondition(filters),
+	);
 	const [rows, [count]] = await Promise.all([
 		// Newest first, so the first page comes from the created_at index instead of sorting the team.
 		rowSelect(db).where(where).orderBy(desc(instances.createdAt), desc(instances.id)).limit(page.limit).offset(

@@ -3,7 +3,7 @@
  * (with a state guard), reads by id, the batched "seen" write of a sync, and the "billed" flag the
  * sync reads with its rows.
  */
-import { and, eq, getTableName, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, getTableName, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import type { clusters, instances } from "./schema.ts";
 
@@ -47,6 +47,12 @@ export async function claimAction(db: Db, table: MachineTable, claim: ActionClai
 			),
 		)).returning({ id: t.id });
 	return rows.length === 1;
+}
+
+/** Visible on lists: not archived, and not ended more than `endedVisibleSince` ago. */
+export function listable(table: MachineTable, endedStates: readonly string[], endedVisibleSince: Date): SQL {
+	const t = columns(table);
+	return and(eq(t.archived, false), or(notInArray(t.state, [...endedStates]), gt(t.updatedAt, endedVisibleSince)))!;
 }
 
 /** Ids per statement, well under SQLite's limit on bound parameters. */

@@ -147,6 +147,11 @@ export async function listMemberships(db: Db): Promise<Membership[]> {
 	return await db.select().from(memberships);
 }
 
+/** The columns of a user joined to a row as its owner (or payer), named once for every row select. */
+export function personColumns(person: typeof users) {
+	return { username: person.username, firstName: person.firstName, lastName: person.lastName };
+}
+
 /** A display name: "First Last", else the username. */
 export function displayName(user: Pick<User, "firstName" | "lastName" | "username">): string {
 	const name = `${user.firstName} ${user.lastName}`.trim();

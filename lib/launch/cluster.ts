@@ -4,10 +4,9 @@
  * cluster until EMR says it is ready, with a timeout.
  */
 import { z } from "zod";
-import type { EmrInstanceGroup, Stack } from "../aws/types.ts";
+import type { EmrCluster, EmrInstanceGroup, Stack } from "../aws/types.ts";
 import { autoTerminateMinutes } from "../admin.ts";
 import { parseTemplate } from "../cfn.ts";
-import { recordAudit } from "../db/audit.ts";
 import type { Group, SoftwareConfig } from "../db/catalog.ts";
 import { type Cluster, clustersOfLaunch, getCluster, insertCluster, type NewCluster } from "../db/clusters.ts";
 import { type Launch, updateLaunch } from "../db/launches.ts";
@@ -15,11 +14,19 @@ import type { User } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { CLUSTER_ENDED_STATES, VANISHED } from "../machines/lifecycle.ts";
-import type { FollowContext, MachineLaunch, SeenMachine } from "../machines/model.ts";
+import type { FollowContext, MachineLaunch } from "../machines/model.ts";
 import { clusterStackName, instanceNameFor, stackTags, standardTags } from "../machines/tags.ts";
 import type { Settings } from "../settings.ts";
 import { instanceTypeField, parseLaunchForm } from "./forms.ts";
-import { checkParameterSizes, completeLaunch, failLaunch, followStack, launchTimedOut } from "./stacks.ts";
+import {
+	checkParameterSizes,
+	completeLaunch,
+	failLaunch,
+	followStack,
+	launchColumns,
+	launchTimedOut,
+	recordedByLaunch,
+} from "./stacks.ts";
 
 export const MIN_CORE_NODES = 2;
 export const MAX_CORE_NODES = 240;
@@ -28,14 +35,7 @@ export const PURPOSE_MAX = 100;
 const READY_STATES = ["RUNNING", "WAITING"];
 
 /** What EMR shows of a cluster: the cluster, and (when asked in full) its master's address and node counts. */
-export interface SeenCluster extends SeenMachine {
-	name: string;
-	stateReason?: string;
-	masterDns?: string;
-	createdAt?: Date;
-	readyAt?: Date;
-	endedAt?: Date;
-	availabilityZone?: string;
+export interface SeenCluster extends EmrCluster {
 	masterIp?: string;
 	nodesRunning?: number;
 	nodesRequested?: number;
@@ -186,12 +186,7 @@ export function launchedClusterFields(
 ): Omit<NewCluster, "id"> {
 	const options = clusterOptions(launch);
 	return {
-		launchId: launch.id,
-		stackId: launch.stackId,
-		stackName: launch.stackName,
-		ownerId: launch.userId,
-		groupId: launch.groupId,
-		configId: launch.configId,
+		...launchColumns(launch),
 		name: group && config ? instanceNameFor(group, config) : launch.stackName,
 		purpose: options.purpose,
 		instanceType: launch.instanceType,
@@ -219,22 +214,7 @@ async function recordCluster(
 		stackId: found.stack.stackId,
 		masterDns: found.stack.outputs.MasterDNS ?? null,
 	});
-	if (inserted) {
-		deps.log.launch.info("launch {launchId}: cluster {clusterId} recorded", {
-			launchId: launch.id,
-			clusterId: found.clusterId,
-		});
-		await recordAudit(deps.db, {
-			at: now,
-			actorId: launch.userId,
-			actor: "launcher",
-			action: "launch",
-			resourceKind: "cluster",
-			resourceId: found.clusterId,
-			outcome: "ok",
-			detail: `created by stack ${launch.stackName}`,
-		});
-	}
+	if (inserted) await recordedByLaunch(deps, launch, { kind: "cluster", id: found.clusterId });
 	return (await getCluster(deps.db, found.clusterId))!;
 }
 

@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 import type { Ec2Instance, StackResource } from "../aws/types.ts";
-import { recordAudit } from "../db/audit.ts";
 import { type Group, groupSecurityGroupsOf, paramsMap, type SoftwareConfig } from "../db/catalog.ts";
 import { type Instance, instancesOfLaunch, type NewInstance, recordLaunchedInstance } from "../db/instances.ts";
 import type { Launch } from "../db/launches.ts";
@@ -17,7 +16,7 @@ import { instanceNameFor, stackNameFor, standardTags } from "../machines/tags.ts
 import { publicUrl, type Settings } from "../settings.ts";
 import { progressToken, sha256Hex } from "../tokens.ts";
 import { instanceTypeField, listOf, parseLaunchForm } from "./forms.ts";
-import { checkParameterSizes, followStack, type StackContext } from "./stacks.ts";
+import { checkParameterSizes, followStack, launchColumns, recordedByLaunch, type StackContext } from "./stacks.ts";
 
 /** AWS's limit on security groups per network interface. */
 export const MAX_SECURITY_GROUPS = 5;
@@ -139,13 +138,8 @@ export function launchedInstanceFields(
 	now: Date,
 ): NewInstance & { launchId: string } {
 	return {
+		...launchColumns(launch),
 		id: "",
-		launchId: launch.id,
-		stackId: launch.stackId,
-		stackName: launch.stackName,
-		ownerId: launch.userId,
-		groupId: launch.groupId,
-		configId: launch.configId,
 		name: group && config ? instanceNameFor(group, config) : "",
 		instanceType: launch.instanceType,
 		amiId: config?.amiId ?? "",
@@ -210,20 +204,7 @@ async function recordInstanceResources(
 		});
 		if (inserted) {
 			newInstances.push(instanceResource.physicalId);
-			deps.log.launch.info("launch {launchId}: instance {instanceId} recorded", {
-				launchId: launch.id,
-				instanceId: instanceResource.physicalId,
-			});
-			await recordAudit(deps.db, {
-				at: now,
-				actorId: launch.userId,
-				actor: "launcher",
-				action: "launch",
-				resourceKind: "instance",
-				resourceId: instanceResource.physicalId,
-				outcome: "ok",
-				detail: `created by stack ${launch.stackName}`,
-			});
+			await recordedByLaunch(deps, launch, { kind: "instance", id: instanceResource.physicalId });
 		}
 	}
 	for (const volume of resources.filter((r) => r.type === "AWS::EC2::Volume" && r.physicalId)) {

@@ -65,6 +65,37 @@ export function checkParameterSizes(parameters: Record<string, string>): void {
 	}
 }
 
+/** What every machine takes from the launch that made it: the launch, its owner, group, configuration and stack. */
+export function launchColumns(launch: Launch) {
+	return {
+		launchId: launch.id,
+		stackId: launch.stackId,
+		stackName: launch.stackName,
+		ownerId: launch.userId,
+		groupId: launch.groupId,
+		configId: launch.configId,
+	};
+}
+
+/** Logs and audits a machine a launch's stack made, once it is recorded. */
+export async function recordedByLaunch(
+	deps: Deps,
+	launch: Launch,
+	machine: { kind: string; id: string },
+): Promise<void> {
+	deps.log.launch.info("launch {launchId}: {kind} {id} recorded", { launchId: launch.id, ...machine });
+	await recordAudit(deps.db, {
+		at: deps.clock(),
+		actorId: launch.userId,
+		actor: "launcher",
+		action: "launch",
+		resourceKind: machine.kind,
+		resourceId: machine.id,
+		outcome: "ok",
+		detail: `created by stack ${launch.stackName}`,
+	});
+}
+
 /** Ends a launch as failed (with a reason the user will read) or complete (with its last step). */
 async function finishLaunch(
 	deps: Deps,

@@ -25,30 +25,40 @@ import {
 	trackedInstances,
 	updateInstance,
 } from "../db/instances.ts";
-import { claimAction, machinesByIds, markMachinesSeen } from "../db/machines.ts";
+import { claimAction, machinesByIds, type MachineTable, markMachinesSeen } from "../db/machines.ts";
 import { clusters, type ConfigKind, instances } from "../db/schema.ts";
 import { clusterLaunch, type SeenCluster } from "../launch/cluster.ts";
 import { instanceLaunch } from "../launch/instance.ts";
 import { clusterSync } from "../sync/clusters.ts";
 import { instanceSync } from "../sync/instances.ts";
 import { CLUSTER_ENDED_STATES, INSTANCE_ENDED_STATES } from "./lifecycle.ts";
-import type { MachineKind } from "./model.ts";
+import type { MachineKind, MachineRow, MachineRows } from "./model.ts";
+
+/** A kind's table: its own reads and writes, plus the statements every machine table shares. */
+function machineRows<Row extends MachineRow>(
+	table: MachineTable,
+	own: Pick<MachineRows<Row>, "get" | "tracked" | "insert" | "update" | "ofLaunch">,
+): MachineRows<Row> {
+	return {
+		...own,
+		byIds: (deps, ids) => machinesByIds<Row>(deps.db, table, ids),
+		markSeen: (deps, ids, at) => markMachinesSeen(deps.db, table, ids, at),
+		claim: (deps, claim) => claimAction(deps.db, table, claim),
+	};
+}
 
 /** EC2 instances launched from instance configurations. */
 const instanceKind: MachineKind<Instance, Ec2Instance> = {
 	name: "instance",
 	noun: "instance",
 	endedStates: INSTANCE_ENDED_STATES,
-	rows: {
+	rows: machineRows<Instance>(instances, {
 		get: (deps, id) => getInstance(deps.db, id),
-		byIds: (deps, ids) => machinesByIds<Instance>(deps.db, instances, ids),
-		ofLaunch: (deps, launchId) => instancesOfLaunch(deps.db, launchId),
 		tracked: (deps, ownerId) => trackedInstances(deps.db, ownerId),
 		insert: (deps, row) => insertInstance(deps.db, row as NewInstance),
 		update: async (deps, id, changes) => void await updateInstance(deps.db, id, changes),
-		markSeen: (deps, ids, at) => markMachinesSeen(deps.db, instances, ids, at),
-		claim: (deps, claim) => claimAction(deps.db, instances, claim),
-	},
+		ofLaunch: (deps, launchId) => instancesOfLaunch(deps.db, launchId),
+	}),
 	launch: instanceLaunch,
 	sync: instanceSync,
 	control: instanceControl,
@@ -60,16 +70,13 @@ const clusterKind: MachineKind<Cluster, SeenCluster> = {
 	name: "cluster",
 	noun: "cluster",
 	endedStates: CLUSTER_ENDED_STATES,
-	rows: {
+	rows: machineRows<Cluster>(clusters, {
 		get: (deps, id) => getCluster(deps.db, id),
-		byIds: (deps, ids) => machinesByIds<Cluster>(deps.db, clusters, ids),
-		ofLaunch: (deps, launchId) => clustersOfLaunch(deps.db, launchId),
 		tracked: (deps, ownerId) => trackedClusters(deps.db, ownerId),
 		insert: (deps, row) => insertCluster(deps.db, row as NewCluster),
 		update: (deps, id, changes) => updateCluster(deps.db, id, changes),
-		markSeen: (deps, ids, at) => markMachinesSeen(deps.db, clusters, ids, at),
-		claim: (deps, claim) => claimAction(deps.db, clusters, claim),
-	},
+		ofLaunch: (deps, launchId) => clustersOfLaunch(deps.db, launchId),
+	}),
 	launch: clusterLaunch,
 	sync: clusterSync,
 	control: clusterControl,

@@ -66,9 +66,10 @@ export interface Refreshed<Row, Seen> {
 export interface Adoption {
 	/** The portal launch it belongs to (launch id tag and CloudFormation's stack name agree). */
 	launch?: Launch;
-	ownerId: number;
 	group?: Group;
 	config?: SoftwareConfig;
+	/** The columns every kind's row takes from that: launch, owner, group, configuration and stack. */
+	row: Pick<MachineRow, "launchId" | "ownerId" | "groupId" | "configId" | "stackId" | "stackName">;
 }
 
 /** The table a kind keeps its machines in. */

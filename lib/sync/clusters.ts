@@ -11,7 +11,7 @@ import type { Deps } from "../deps.ts";
 import { launchedClusterFields, type SeenCluster } from "../launch/cluster.ts";
 import { CLUSTER_ENDED_STATES, VANISHED } from "../machines/lifecycle.ts";
 import type { MachineSync, Observation, Tracked } from "../machines/model.ts";
-import { isPortalTagged, STACK_ID_TAG, STACK_NAME_TAG } from "../machines/tags.ts";
+import { isPortalTagged } from "../machines/tags.ts";
 
 /** EMR states of a cluster that still exists: what the listing asks for. */
 const LIVE_STATES = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING", "TERMINATING"];
@@ -107,24 +107,14 @@ export const clusterSync: MachineSync<Cluster, SeenCluster> = {
 	adopted(seen, from, now) {
 		const core = seen.groups?.find((g) => g.role === "CORE");
 		const master = seen.groups?.find((g) => g.role === "MASTER");
-		const fields = from.launch
-			? {
-				...launchedClusterFields(from.launch, from.group, from.config, now),
-				stackId: from.launch.stackId ?? seen.tags[STACK_ID_TAG] ?? null,
-			}
-			: {
-				stackId: seen.tags[STACK_ID_TAG] ?? null,
-				stackName: seen.tags[STACK_NAME_TAG] ?? null,
-				ownerId: from.ownerId,
-				groupId: from.group?.id ?? null,
-				configId: from.config?.id ?? null,
-				name: seen.tags.Name ?? seen.name,
-				purpose: seen.tags.Purpose ?? "",
-				instanceType: core?.instanceType ?? master?.instanceType ?? "",
-				coreNodes: core?.requested ?? 0,
-				market: core?.market === "SPOT" ? "SPOT" as const : "ON_DEMAND" as const,
-				bidPrice: core?.bidPrice ? Number(core.bidPrice) : null,
-			};
-		return { ...fields, id: seen.id, state: "STARTING", masterDns: seen.masterDns ?? null };
+		const fields = from.launch ? launchedClusterFields(from.launch, from.group, from.config, now) : {
+			name: seen.tags.Name ?? seen.name,
+			purpose: seen.tags.Purpose ?? "",
+			instanceType: core?.instanceType ?? master?.instanceType ?? "",
+			coreNodes: core?.requested ?? 0,
+			market: core?.market === "SPOT" ? "SPOT" as const : "ON_DEMAND" as const,
+			bidPrice: core?.bidPrice ? Number(core.bidPrice) : null,
+		};
+		return { ...fields, ...from.row, id: seen.id, state: "STARTING", masterDns: seen.masterDns ?? null };
 	},
 };

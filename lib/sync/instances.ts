@@ -12,7 +12,7 @@ import type { Deps } from "../deps.ts";
 import { launchedInstanceFields } from "../launch/instance.ts";
 import { clampToPast, VANISHED } from "../machines/lifecycle.ts";
 import type { MachineSync, Observation } from "../machines/model.ts";
-import { EMR_CLUSTER_TAG, OWNER_TAG, portalFilter, STACK_ID_TAG, STACK_NAME_TAG } from "../machines/tags.ts";
+import { EMR_CLUSTER_TAG, OWNER_TAG, portalFilter } from "../machines/tags.ts";
 import { syncVolumes } from "./volumes.ts";
 
 const BILLED_STATES = new Set(["running"]);
@@ -114,21 +114,11 @@ export const instanceSync: MachineSync<Instance, Ec2Instance> = {
 
 	adopted(seen, from, now) {
 		const fields = from.launch
-			? {
-				...launchedInstanceFields(from.launch, from.group, from.config, now),
-				stackId: from.launch.stackId ?? seen.tags[STACK_ID_TAG] ?? null,
-			}
-			: {
-				stackId: seen.tags[STACK_ID_TAG] ?? null,
-				stackName: seen.tags[STACK_NAME_TAG] ?? null,
-				ownerId: from.ownerId,
-				groupId: from.group?.id ?? null,
-				configId: from.config?.id ?? null,
-				name: seen.tags.Name ?? "",
-				amiId: "",
-			};
+			? launchedInstanceFields(from.launch, from.group, from.config, now)
+			: { name: seen.tags.Name ?? "", amiId: "" };
 		return {
 			...fields,
+			...from.row,
 			id: seen.id,
 			instanceType: seen.type,
 			amiId: seen.imageId || fields.amiId,

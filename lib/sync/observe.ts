@@ -11,6 +11,7 @@ import { recordAudit } from "../db/audit.ts";
 import { openBillOf } from "../db/bills.ts";
 import { getConfig, getConfigByName, getGroup, getGroupByName } from "../db/catalog.ts";
 import { getLaunch, type Launch } from "../db/launches.ts";
+import { launchColumns } from "../launch/stacks.ts";
 import { ensureUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { reconcileDns } from "../machines/dns.ts";
@@ -24,7 +25,15 @@ import type {
 	SyncScope,
 	Tracked,
 } from "../machines/model.ts";
-import { CONFIG_TAG, GROUP_TAGS, isPortalTagged, LAUNCH_TAG, OWNER_TAG, STACK_NAME_TAG } from "../machines/tags.ts";
+import {
+	CONFIG_TAG,
+	GROUP_TAGS,
+	isPortalTagged,
+	LAUNCH_TAG,
+	OWNER_TAG,
+	STACK_ID_TAG,
+	STACK_NAME_TAG,
+} from "../machines/tags.ts";
 
 /** What a sync run of one kind did, for logs, tests and benchmarks. */
 export interface SyncResult {
@@ -235,7 +244,8 @@ async function adoptionOf(
 	const launch = await launchOf(deps, kind, seen.tags);
 	if (launch) {
 		const [group, config] = await Promise.all([getGroup(deps.db, launch.groupId), getConfig(deps.db, launch.configId)]);
-		return { adoption: { launch, ownerId: launch.userId, group, config }, owner: `launch ${launch.id}` };
+		const row = { ...launchColumns(launch), stackId: launch.stackId ?? seen.tags[STACK_ID_TAG] ?? null };
+		return { adoption: { launch, group, config, row }, owner: `launch ${launch.id}` };
 	}
 	const username = seen.tags[OWNER_TAG]?.trim().toLowerCase();
 	if (!username || !USERNAME.test(username)) {
@@ -249,7 +259,15 @@ async function adoptionOf(
 		configName ? getConfigByName(deps.db, configName) : undefined,
 		ensureUser(deps.db, { username }),
 	]);
-	return { adoption: { ownerId: user.id, group, config }, owner: username };
+	const row = {
+		launchId: null,
+		ownerId: user.id,
+		groupId: group?.id ?? null,
+		configId: config?.id ?? null,
+		stackId: seen.tags[STACK_ID_TAG] ?? null,
+		stackName: seen.tags[STACK_NAME_TAG] ?? null,
+	};
+	return { adoption: { group, config, row }, owner: username };
 }
 
 /**
