@@ -1,9 +1,9 @@
 /**
- * The composition root: settings → logging → dependencies (database and migrations, pricing, AWS,
- * plugins) → app → jobs → serve, then graceful shutdown on SIGTERM/SIGINT. Any startup problem stops
+ * The entry point: settings → logging → dependencies (compose.ts: database and migrations, pricing,
+ * AWS, plugins) → app → jobs → serve, then graceful shutdown on SIGTERM/SIGINT. Any startup problem stops
  * the process with a message naming what is wrong, before anything listens.
  */
-import { createDeps } from "./lib/deps.ts";
+import { createDeps } from "./compose.ts";
 import { closeLogging, configureLogging, getLoggers } from "./lib/log.ts";
 import { loadSettings, redactedSettings, redactUrls } from "./lib/settings.ts";
 import { registerJobs } from "./jobs/mod.ts";

@@ -8,11 +8,11 @@
  */
 import { parseArgs } from "node:util";
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
-import { createDeps } from "../lib/deps.ts";
+import { createDeps } from "../compose.ts";
 import { openDatabase } from "../lib/db/client.ts";
 import { awsCallCount } from "../lib/metrics.ts";
 import { resolveSettings } from "../lib/settings.ts";
-import { syncResources } from "../lib/sync.ts";
+import { syncKind } from "../lib/sync/all.ts";
 import { freePort, onPath, startMotoServer, waitForOk } from "../scripts/local_servers.ts";
 import { faultyEndpoint } from "../tests/_fakes/endpoint.ts";
 import { ensureWrk, fmt, machine, rssMiB, WORK, wrk, type WrkResult } from "./lib.ts";
@@ -283,7 +283,7 @@ if (only.has("sync")) {
 			const awsBefore = (await deps.metrics.awsDuration.get()).values.filter((v) => v.metricName?.endsWith("_sum"))
 				.reduce((n, v) => n + v.value, 0);
 			const t0 = performance.now();
-			const result = await syncResources(deps);
+			const result = await syncKind(deps, "instance");
 			const wallMs = performance.now() - t0;
 			const awsAfter = (await deps.metrics.awsDuration.get()).values.filter((v) => v.metricName?.endsWith("_sum"))
 				.reduce((n, v) => n + v.value, 0);

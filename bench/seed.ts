@@ -12,7 +12,7 @@ import type { Database } from "../lib/db/client.ts";
 import { insertInstance } from "../lib/db/instances.ts";
 import { insertLaunch } from "../lib/db/launches.ts";
 import { listUsers } from "../lib/db/users.ts";
-import { hashToken, progressToken } from "../lib/launch.ts";
+import { progressToken, sha256Hex } from "../lib/tokens.ts";
 import { INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../fixtures/mod.ts";
 
 export interface BenchWorld {
@@ -75,7 +75,7 @@ export async function seedBench(
 						instanceType: "t2.micro",
 						stackName: `Bench-${i}`,
 						status: "complete",
-						progressTokenHash: await hashToken(token),
+						progressTokenHash: await sha256Hex(token),
 					});
 				}
 				await insertInstance(tx, {

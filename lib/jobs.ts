@@ -1,7 +1,8 @@
 /**
  * Running periodic jobs safely across processes: a run takes the job's lease in the database
  * (holder, expiry); a scheduled run also claims its schedule tick, so each tick runs once however
- * many processes fire it. A holder that crashes lets its lease lapse after `leaseMs`.
+ * many processes fire it. A holder that crashes lets its lease lapse after `leaseMs`. A job that
+ * keeps one process's own state (the pricing index) runs in every process, leased in memory.
  */
 import { acquireLease, releaseLease } from "./db/leases.ts";
 import type { Deps } from "./deps.ts";
@@ -15,6 +16,8 @@ export interface Job {
 	everyMinutes: number;
 	/** How long a run may hold the lease before another process may assume it crashed. */
 	leaseMs: number;
+	/** Runs in every process, not once across them: the lease is this process's alone. */
+	everyProcess?: boolean;
 	run(deps: Deps): Promise<unknown>;
 }
 
@@ -35,15 +38,15 @@ export function cronSchedule(job: Pick<Job, "everyMinutes">): string {
  * tick across processes; for a kick (right after a launch) whenever nobody holds it.
  */
 export async function runJob(deps: Deps, job: Job, options: { scheduled: boolean }): Promise<JobOutcome> {
+	if (job.everyProcess) return await runInProcess(deps, job);
 	const now = deps.clock();
-	const acquired = await acquireLease(
-		deps.db,
-		job.name,
-		deps.holder,
+	const acquired = await acquireLease(deps.db, {
+		name: job.name,
+		holder: deps.holder,
 		now,
-		new Date(now.getTime() + job.leaseMs),
-		options.scheduled ? tickOf(job, now) : undefined,
-	);
+		expiresAt: new Date(now.getTime() + job.leaseMs),
+		tick: options.scheduled ? tickOf(job, now) : undefined,
+	});
 	if (!acquired) {
 		deps.metrics.jobRuns.inc({ job: job.name, outcome: "skipped" });
 		return "skipped";
@@ -61,6 +64,34 @@ export async function runJob(deps: Deps, job: Job, options: { scheduled: boolean
 		deps.metrics.jobRuns.inc({ job: job.name, outcome: error === undefined ? "ok" : "failed" });
 	}
 	return error === undefined ? "ok" : "failed";
+}
+
+/** When each every-process job's running lease lapses, per app. */
+const inProcess = new WeakMap<Deps, Map<string, number>>();
+
+/** Runs an every-process job unless this process is already running it (within its lease). */
+async function runInProcess(deps: Deps, job: Job): Promise<JobOutcome> {
+	const leases = inProcess.get(deps) ?? new Map<string, number>();
+	inProcess.set(deps, leases);
+	const now = deps.clock().getTime();
+	if ((leases.get(job.name) ?? 0) > now) {
+		deps.metrics.jobRuns.inc({ job: job.name, outcome: "skipped" });
+		return "skipped";
+	}
+	leases.set(job.name, now + job.leaseMs);
+	const started = performance.now();
+	try {
+		await job.run(deps);
+		deps.metrics.jobRuns.inc({ job: job.name, outcome: "ok" });
+		return "ok";
+	} catch (error) {
+		deps.log.web.error("job {job} failed: {message}", { job: job.name, message: (error as Error).message });
+		deps.metrics.jobRuns.inc({ job: job.name, outcome: "failed" });
+		return "failed";
+	} finally {
+		leases.delete(job.name);
+		deps.metrics.jobDuration.observe({ job: job.name }, (performance.now() - started) / 1000);
+	}
 }
 
 /** AWS error codes that mean the portal's own credentials were refused (not a missing permission). */

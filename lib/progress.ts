@@ -6,12 +6,10 @@
 import { instanceForProgress, setProgress } from "./db/instances.ts";
 import type { Deps } from "./deps.ts";
 import { UserError } from "./errors.ts";
-import { hashToken } from "./launch.ts";
-import { addressInRanges, type Cidr, parseIp } from "./settings.ts";
-import { timingSafeEqual } from "./tokens.ts";
+import { INSTANCE_ID } from "./machines/ids.ts";
+import { callerAddress, sameAddress } from "./net.ts";
+import { sha256Hex, timingSafeEqual } from "./tokens.ts";
 
-/** The seed's instance id pattern (`i-\w+`), bounded. */
-export const INSTANCE_ID = /^i-[0-9a-zA-Z]{1,32}$/;
 const PROGRESS = /^(\w{1,64})\((\d{1,3})\)$/;
 
 /** Parses `installing_base_packages(40)`; throws a 400 when malformed or out of 0..100. */
@@ -26,24 +24,6 @@ function parseProgress(spec: string): { text: string; percent: number } {
 	const percent = Number(match[2]);
 	if (percent > 100) throw new UserError(400, `Progress ${percent} is outside 0..100`);
 	return { text: match[1]!.replace(/_/g, " "), percent };
-}
-
-/** The address a request comes from: the peer, or the last forwarded hop when the peer is a trusted proxy. */
-function callerAddress(peer: string, forwardedFor: string | null, trustedProxies: readonly Cidr[]): string {
-	if (!forwardedFor || !addressInRanges(peer, trustedProxies)) return peer;
-	const hops = forwardedFor.split(",").map((h) => h.trim()).filter(Boolean);
-	// Walk back from the proxy: the first hop that is not itself a trusted proxy is the client.
-	for (let i = hops.length - 1; i >= 0; i--) {
-		if (!parseIp(hops[i]!)) return peer;
-		if (!addressInRanges(hops[i], trustedProxies)) return hops[i]!;
-	}
-	return hops[0] ?? peer;
-}
-
-function sameAddress(a: string | null | undefined, b: string): boolean {
-	const x = a ? parseIp(a) : undefined;
-	const y = parseIp(b);
-	return !!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
 /** A progress call as the route received it. */
@@ -67,7 +47,7 @@ export async function recordProgress(
 	let allowed = false;
 	if (call.token) {
 		if (call.token.length <= 256 && instance.tokenHash) {
-			allowed = timingSafeEqual(await hashToken(call.token), instance.tokenHash);
+			allowed = timingSafeEqual(await sha256Hex(call.token), instance.tokenHash);
 		}
 	} else {
 		const from = callerAddress(call.peer, call.forwardedFor, deps.settings.TRUSTED_PROXIES);

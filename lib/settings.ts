@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "./errors.ts";
+import { type Cidr, parseCidr } from "./net.ts";
 
 const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
@@ -322,82 +323,8 @@ export function redactedSettings(settings: Settings): Record<string, unknown> {
 }
 
 /** The base URL instances and emails use to reach the portal. */
-export function publicUrl(settings: Settings): string {
+export function publicUrl(settings: Pick<Settings, "PUBLIC_URL" | "HOST" | "PORT">): string {
 	if (settings.PUBLIC_URL) return settings.PUBLIC_URL.replace(/\/+$/, "");
 	const host = settings.HOST === "0.0.0.0" || settings.HOST === "::" ? "localhost" : settings.HOST;
 	return `http://${host.includes(":") ? `[${host}]` : host}:${settings.PORT}`;
 }
-
-/** A parsed IPv4/IPv6 CIDR range. */
-export interface Cidr {
-	/** The range as written, for logs and messages. */
-	text: string;
-	bytes: Uint8Array;
-	prefix: number;
-}
-
-/** Parses `10.0.0.0/8`, `::1`, `192.168.1.5` into a range; `undefined` when malformed. */
-export function parseCidr(text: string): Cidr | undefined {
-	const [address, prefixText, ...rest] = text.trim().split("/");
-	if (rest.length > 0 || address === undefined) return undefined;
-	const bytes = parseIp(address);
-	if (!bytes) return undefined;
-	const max = bytes.length * 8;
-	if (prefixText === undefined) return { text: text.trim(), bytes, prefix: max };
-	if (!/^\d{1,3}$/.test(prefixText)) return undefined;
-	const prefix = Number(prefixText);
-	return prefix <= max ? { text: text.trim(), bytes, prefix } : undefined;
-}
-
-/** Parses an IPv4 or IPv6 address to bytes; IPv4-mapped IPv6 addresses become IPv4. */
-export function parseIp(text: string): Uint8Array | undefined {
-	const value = text.trim().replace(/^\[|\]$/g, "").replace(/%.*$/, "");
-	const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
-	if (v4) {
-		const parts = v4.slice(1).map(Number);
-		return parts.every((n) => n <= 255) ? Uint8Array.from(parts) : undefined;
-	}
-	if (!/^[0-9a-fA-F:.]+$/.test(value) || !value.includes(":")) return undefined;
-	const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(value);
-	if (mapped) return parseIp(mapped[1]!);
-	const halves = value.split("::");
-	if (halves.length > 2) return undefined;
-	const parseGroups = (part: string) => part === "" ? [] : part.split(":");
-	const head = parseGroups(halves[0]!);
-	const tail = halves.length === 2 ? parseGroups(halves[1]!) : [];
-	const missing = 8 - head.length - tail.length;
-	if ((halves.length === 1 && missing !== 0) || missing < 0) return undefined;
-	const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...tail];
-	const bytes = new Uint8Array(16);
-	for (const [i, group] of groups.entries()) {
-		if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return undefined;
-		const n = parseInt(group, 16);
-		bytes[i * 2] = n >> 8;
-		bytes[i * 2 + 1] = n & 0xff;
-	}
-	return bytes;
-}
-
-/** Whether `address` lies inside any of the ranges (as settings hold them, parsed). */
-export function addressInRanges(address: string | undefined, ranges: readonly Cidr[]): boolean {
-	if (!address) return false;
-	const ip = parseIp(address);
-	if (!ip) return false;
-	return ranges.some((cidr) => {
-		if (cidr.bytes.length !== ip.length) return false;
-		let bits = cidr.prefix;
-		for (let i = 0; i < ip.length && bits > 0; i++, bits -= 8) {
-			const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-			if ((ip[i]! & mask) !== (cidr.bytes[i]! & mask)) return false;
-		}
-		return true;
-	});
-}
-
-/** Whether an address (or host name) is loopback only: `localhost`, 127.0.0.0/8, `::1`, also bracketed or IPv4-mapped. */
-export function isLoopback(host: string): boolean {
-	if (host.trim().toLowerCase() === "localhost") return true;
-	return addressInRanges(host, LOOPBACK);
-}
-
-const LOOPBACK = [parseCidr("127.0.0.0/8")!, parseCidr("::1")!];

@@ -1,6 +1,6 @@
 /**
  * Tokens derived from the portal's secret (the CSRF token of a user, the progress token of a
- * launch), so none is stored, and their comparison in constant time.
+ * launch), their comparison in constant time, and SHA-256 in hex.
  */
 
 let cachedKey: { secret: string; key: Promise<CryptoKey> } | undefined;
@@ -32,4 +32,19 @@ export function timingSafeEqual(a: string, b: string): boolean {
 	let diff = 0;
 	for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
 	return diff === 0;
+}
+
+/**
+ * The progress token of a launch, which its bootstrap script sends back. It is derived from the
+ * secret so the launcher can rebuild the same user data when it submits the stack; the launch row
+ * stores only its {@link sha256Hex}, and the progress endpoint compares against that hash.
+ */
+export function progressToken(secret: string, launchId: string): Promise<string> {
+	return hmacToken(secret, `progress:${launchId}`);
+}
+
+/** SHA-256 of UTF-8 text, in lower-case hex. */
+export async function sha256Hex(text: string): Promise<string> {
+	const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+	return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -2,7 +2,7 @@
  * Helpers the shipped plugins share. This file sits beside the plugin folders, not inside one: the
  * loader imports only the files of the configured folder, so it is never taken for a plugin file.
  */
-import type { PluginContext } from "../lib/plugins.ts";
+import type { PluginContext } from "../lib/plugins/contract.ts";
 
 /**
  * Reads a plugin's settings: the portal's PLUGIN_SETTINGS value when given, else the global of

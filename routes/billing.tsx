@@ -4,15 +4,15 @@
  * may see, rows per resource with hours and estimated cost, totals, month-to-date and live burn.
  */
 import { Hono } from "hono";
-import type { Viewer } from "../lib/auth.ts";
-import { buildReport, burnRate, monthToDate, type Report, reportCsv, type Totals } from "../lib/billing.ts";
+import type { Viewer } from "../lib/auth/identify.ts";
+import { buildReport, burnRate, monthToDate, type Report, reportCsv, type Totals } from "../lib/billing/reports.ts";
 import { type BillFilters, costCentersInScope } from "../lib/db/bills.ts";
 import { listGroups } from "../lib/db/catalog.ts";
 import { usersInScope } from "../lib/db/instances.ts";
 import { teammateIds } from "../lib/db/users.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { seesEverything, viewerScope } from "../lib/permissions.ts";
+import { seesEverything, viewerScope } from "../lib/auth/permissions.ts";
 import { type AppEnv, pageContext } from "./env.ts";
 import { idFilter } from "./params.ts";
 import { ChartIsland, EmptyState, FilterSelect } from "./ui/components.tsx";

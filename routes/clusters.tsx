@@ -1,31 +1,22 @@
 /**
- * EMR clusters: the cluster launch form (reached through the launch wizard) with its live estimate
- * (GET /launch/:groupId/:configId/estimate), GET /clusters/:id (detail with the connection string),
+ * EMR clusters: the cluster launch form (reached through the launch wizard, which serves its live
+ * estimate), GET /clusters/:id (detail with the connection string),
  * GET /clusters/:id/panel (htmx), POST /ajax/cluster/:id/terminate, and the cluster tables of the
  * dashboard and team view.
  */
 import { Hono } from "hono";
-import type { Viewer } from "../lib/auth.ts";
-import {
-	clusterEstimate,
-	connectionString,
-	defaultIdle,
-	MAX_CORE_NODES,
-	MIN_CORE_NODES,
-	PURPOSE_MAX,
-	requestClusterLaunch,
-	terminateCluster,
-} from "../lib/cluster.ts";
+import type { Viewer } from "../lib/auth/identify.ts";
+import { clusterEstimate } from "../lib/billing/rates.ts";
+import { availableActions, controlMachine } from "../lib/control/control.ts";
+import { connectionString } from "../lib/control/cluster.ts";
+import { defaultIdle, MAX_CORE_NODES, MIN_CORE_NODES, PURPOSE_MAX } from "../lib/launch/cluster.ts";
 import { auditFor } from "../lib/db/audit.ts";
-import { CLUSTER_ENDED_STATES, type ClusterRow, getClusterRow } from "../lib/db/clusters.ts";
-import type { SoftwareConfig } from "../lib/db/catalog.ts";
-import type { Group } from "../lib/db/users.ts";
+import { type ClusterRow, getClusterRow } from "../lib/db/clusters.ts";
+import { CLUSTER_ID } from "../lib/machines/ids.ts";
+import { CLUSTER_ENDED_STATES } from "../lib/machines/lifecycle.ts";
+import type { Group, SoftwareConfig } from "../lib/db/catalog.ts";
 import type { Deps } from "../lib/deps.ts";
-import { UserError } from "../lib/errors.ts";
-import { kickJob } from "../lib/jobs.ts";
-import { canTerminate } from "../lib/permissions.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
-import { type AppContext, type AppEnv, type PageContext, pageContext } from "./env.ts";
+import { type AppEnv, type PageContext, pageContext } from "./env.ts";
 import { methodNotAllowed, rerenderRefusal } from "./errors.tsx";
 import { unknownResource, visibleResource } from "./resources.ts";
 import { CsrfField, describedBy, Field, LiveRegion, StateBadge } from "./ui/components.tsx";
@@ -33,8 +24,6 @@ import { formatDuration, formatRate, formatTime } from "./ui/format.ts";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 import { TypeInfo } from "./ui/TypeInfo.tsx";
-
-const CLUSTER_ID = /^j-[0-9A-Za-z]{1,32}$/;
 
 /** The form's fields as submitted (strings), for re-rendering. */
 export type ClusterFormValues = Record<string, string>;
@@ -258,43 +247,6 @@ export function ClusterForm(
 	);
 }
 
-/** Posts the cluster form: a 422 with field errors, or a recorded launch and a redirect to its page. */
-export async function postClusterForm(
-	deps: Deps,
-	c: AppContext,
-	target: { group: Group; config: SoftwareConfig },
-	rerender: (values: ClusterFormValues, errors: Record<string, string>, message: string) => Promise<Response>,
-): Promise<Response> {
-	const body = await c.req.parseBody();
-	const values: ClusterFormValues = {};
-	for (
-		const key of [
-			"instanceType",
-			"purpose",
-			"coreNodes",
-			"market",
-			"bidPrice",
-			"autoTerminateHours",
-			"autoTerminateMinutes",
-		]
-	) {
-		if (typeof body[key] === "string") values[key] = (body[key] as string).slice(0, 300);
-	}
-	try {
-		const launch = await requestClusterLaunch(deps, c.get("viewer"), {
-			groupId: target.group.id,
-			configId: target.config.id,
-		}, values);
-		kickJob(deps, pollLaunchesJob);
-		return c.redirect(`/launches/${launch.id}`, 303);
-	} catch (error) {
-		if (error instanceof UserError && error.status === 422) {
-			return await rerender(values, { ...error.fields }, error.message);
-		}
-		throw error;
-	}
-}
-
 /** The estimate fragment for the form's current values. */
 export function estimateFragment(deps: Deps, values: ClusterFormValues): string {
 	return renderFragment(<Estimate deps={deps} values={values} />);
@@ -436,7 +388,7 @@ async function ClusterPanel(props: { deps: Deps; viewer: Viewer; row: ClusterRow
 						<dd class="mono small">{row.stackName ?? "—"}</dd>
 					</dl>
 					<h3>Actions</h3>
-					{canTerminate(viewer, row.ownerId) && !row.pendingAction
+					{availableActions("cluster", viewer, row, true).includes("terminate") && !row.pendingAction
 						? (
 							<button
 								type="button"
@@ -503,7 +455,7 @@ export function clusterRoutes(deps: Deps): Hono<AppEnv> {
 		if (!CLUSTER_ID.test(id)) throw unknownResource("cluster", id);
 		let cluster;
 		try {
-			cluster = await terminateCluster(deps, viewer, id);
+			cluster = await controlMachine(deps, viewer, { kind: "cluster", id, action: "terminate" });
 		} catch (error) {
 			return await rerenderRefusal(c, error, async (reason) =>
 				renderFragment(

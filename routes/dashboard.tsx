@@ -3,14 +3,15 @@
  * database only; opening it asks for a rate-limited background refresh of the viewer's resources.
  */
 import { type Handler, Hono } from "hono";
-import type { Viewer } from "../lib/auth.ts";
+import type { Viewer } from "../lib/auth/identify.ts";
 import { launchableGroupIds } from "../lib/db/catalog.ts";
 import { activeLaunches, recentLaunches } from "../lib/db/launches.ts";
-import { ENDED_VISIBLE_MS, ownedInstanceRows } from "../lib/db/instances.ts";
+import { ownedInstanceRows } from "../lib/db/instances.ts";
+import { ENDED_VISIBLE_MS } from "../lib/machines/lifecycle.ts";
 import { ownedClusterRows } from "../lib/db/clusters.ts";
 import { ClusterTable } from "./clusters.tsx";
 import type { Deps } from "../lib/deps.ts";
-import { requestUserRefresh } from "../lib/user_refresh.ts";
+import { requestUserRefresh } from "../lib/sync/user_refresh.ts";
 import { type AppEnv, launchHrefFor, pageContext } from "./env.ts";
 import { EmptyState, LiveRegion } from "./ui/components.tsx";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";

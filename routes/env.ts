@@ -1,11 +1,10 @@
 /** Types shared by the routes: hono's environment and the context every page is rendered with. */
 import type { Context } from "hono";
 import { getSignedCookie, setSignedCookie } from "hono/cookie";
-import type { Viewer } from "../lib/auth.ts";
+import type { Viewer } from "../lib/auth/identify.ts";
 import { launchableGroupIds } from "../lib/db/catalog.ts";
-import { getLease, type JobLease } from "../lib/db/leases.ts";
 import type { Deps } from "../lib/deps.ts";
-import { SYNC_JOB_NAME } from "../jobs/sync_aws.ts";
+import { syncStatus } from "../lib/sync/all.ts";
 
 /** Hono variables set by the middleware. */
 interface AppVariables {
@@ -86,9 +85,9 @@ export async function pageContext(
 ): Promise<PageContext> {
 	const viewer = c.get("viewer");
 	const now = deps.clock();
-	const [launchable, lease, flash] = await Promise.all([
+	const [launchable, sync, flash] = await Promise.all([
 		known.launchableGroupIds ?? launchableGroupIds(deps.db, viewer.groupIds),
-		getLease(deps.db, SYNC_JOB_NAME),
+		syncStatus(deps, now),
 		takeFlash(c, deps),
 	]);
 	return {
@@ -96,28 +95,9 @@ export async function pageContext(
 		csrf: c.get("csrf"),
 		path: new URL(c.req.url).pathname,
 		launchHref: launchHrefFor(launchable),
-		notice: syncNotice(lease, now, deps.settings.SYNC_STALE_MINUTES),
+		notice: sync.notice,
 		flash,
 		timeZone: deps.settings.TIME_ZONE,
 		now,
 	};
-}
-
-/**
- * The banner shown when what the pages show may be out of date, with the classified reason of the
- * last failure (never its raw message, which can hold ARNs and account ids).
- */
-function syncNotice(lease: JobLease | undefined, now: Date, staleMinutes: number): string | undefined {
-	const lastSuccess = lease?.lastSuccessAt ?? null;
-	const failure = lease?.lastError ? lease.lastErrorNotice : null;
-	if (lastSuccess && now.getTime() - lastSuccess.getTime() <= staleMinutes * 60_000) return undefined;
-	if (!lastSuccess) {
-		return failure
-			? `The portal has not reached AWS yet: ${failure}. States shown here may be out of date.`
-			: "The portal has not synced with AWS yet; states shown here may be out of date.";
-	}
-	const minutes = Math.round((now.getTime() - lastSuccess.getTime()) / 60_000);
-	return `AWS was last synced ${minutes} minutes ago${
-		failure ? ` (the last attempt failed: ${failure})` : ""
-	}; states shown here may be out of date.`;
 }

@@ -4,13 +4,13 @@
  * terminate) answering JSON, or for htmx the refreshed row or panel.
  */
 import { Hono } from "hono";
-import type { Viewer } from "../lib/auth.ts";
-import { type Action, controlInstance, isAction } from "../lib/control.ts";
+import type { Viewer } from "../lib/auth/identify.ts";
+import { controlMachine, isAction } from "../lib/control/control.ts";
 import { auditFor } from "../lib/db/audit.ts";
 import { getInstanceRow, type InstanceRow } from "../lib/db/instances.ts";
 import { volumesOf } from "../lib/db/volumes.ts";
 import type { Deps } from "../lib/deps.ts";
-import { INSTANCE_ID } from "../lib/progress.ts";
+import { INSTANCE_ID } from "../lib/machines/ids.ts";
 import { type AppContext, type AppEnv, pageContext } from "./env.ts";
 import { methodNotAllowed, rerenderRefusal, respondError } from "./errors.tsx";
 import { unknownResource, visibleResource } from "./resources.ts";
@@ -222,7 +222,7 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 		const id = c.req.param("id");
 		const action = c.req.param("action");
 		if (!INSTANCE_ID.test(id)) throw unknownResource("instance", id);
-		if (!isAction(action)) {
+		if (!isAction("instance", action)) {
 			return respondError(
 				c,
 				400,
@@ -232,7 +232,7 @@ export function instanceRoutes(deps: Deps): Hono<AppEnv> {
 		const htmx = !!c.req.header("HX-Request");
 		const view = c.req.query("view");
 		try {
-			await controlInstance(deps, viewer, id, action as Action);
+			await controlMachine(deps, viewer, { kind: "instance", id, action });
 		} catch (error) {
 			return await rerenderRefusal(c, error, async (reason) => {
 				const row = await visibleInstance(deps, viewer, id);

@@ -6,60 +6,60 @@
  * Every step re-checks entitlement on the server.
  */
 import { Hono } from "hono";
-import type { Viewer } from "../lib/auth.ts";
-import { instanceRate } from "../lib/billing.ts";
+import type { JSX } from "preact";
+import { instanceRate } from "../lib/billing/rates.ts";
 import {
 	getConfig,
-	getGroup,
+	type Group,
 	groupSecurityGroupsOf,
 	hasExtraVolume,
 	launchableConfigs,
 	launchableGroupIds,
 	listGroups,
-	permittedGroupIds,
 	type SecurityGroup,
 	type SoftwareConfig,
 	usableTypes,
 } from "../lib/db/catalog.ts";
-import { clustersOfLaunch } from "../lib/db/clusters.ts";
-import { instancesOfLaunch } from "../lib/db/instances.ts";
+import type { ConfigKind } from "../lib/db/schema.ts";
 import { getLaunch, type Launch } from "../lib/db/launches.ts";
 import { displayName, listUsers } from "../lib/db/users.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { kickJob } from "../lib/jobs.ts";
-import { checkInstanceLaunch, MAX_SECURITY_GROUPS, requestInstanceLaunch } from "../lib/launch.ts";
-import { seesEverything } from "../lib/permissions.ts";
+import { checkInstanceType, launchTarget } from "../lib/launch/entitlement.ts";
+import { MAX_SECURITY_GROUPS } from "../lib/launch/instance.ts";
+import { type LaunchIds, requestLaunch, type ReviewedLaunch, reviewLaunch } from "../lib/launch/request.ts";
+import { machineKind } from "../lib/machines/kinds.ts";
+import { mayFollowLaunch } from "../lib/auth/permissions.ts";
 import { sanitizeDescription } from "../lib/sanitize.ts";
-import type { Group } from "../lib/db/users.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
 import { formList, parseId } from "./params.ts";
 import { CsrfField, describedBy, EmptyState, Field, LiveRegion } from "./ui/components.tsx";
 import { TypeInfo } from "./ui/TypeInfo.tsx";
-import { ClusterForm, type ClusterFormValues, estimateFragment, postClusterForm } from "./clusters.tsx";
+import { ClusterForm, type ClusterFormValues, estimateFragment } from "./clusters.tsx";
 import { formatRate, formatTime } from "./ui/format.ts";
 import { Layout } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 
-/** The group and configuration of a wizard URL, after the entitlement checks. */
-async function wizardTarget(deps: Deps, viewer: Viewer, groupId: string, configId?: string) {
-	const groupNumber = parseId(groupId);
-	const group = groupNumber === undefined ? undefined : await getGroup(deps.db, groupNumber);
-	if (!group) throw new UserError(404, "No such group");
-	if (!viewer.groupIds.includes(group.id)) {
-		throw new UserError(403, `You are not a member of "${group.name}", so you cannot launch with its settings.`);
+/** The group and configuration a wizard URL names. */
+function wizardIds(c: AppContext): LaunchIds {
+	return { groupId: parseId(c.req.param("groupId")), configId: parseId(c.req.param("configId")) };
+}
+
+/** The form's fields as submitted, for re-rendering: single values as text, repeated ones as lists. */
+type FormValues = Record<string, string | string[]>;
+
+function formValues(body: Record<string, unknown>): FormValues {
+	const values: FormValues = {};
+	for (const [key, value] of Object.entries(body)) {
+		if (typeof value === "string") values[key] = value.slice(0, 300);
+		else if (Array.isArray(value)) values[key] = formList(value).map((v) => v.slice(0, 300)).slice(0, 50);
 	}
-	if (configId === undefined) return { group, config: undefined };
-	const configNumber = parseId(configId);
-	const config = configNumber === undefined ? undefined : await getConfig(deps.db, configNumber);
-	if (!config || !(await permittedGroupIds(deps.db, config.id)).includes(group.id)) {
-		throw new UserError(403, `That software configuration is not available to "${group.name}".`);
-	}
-	if (config.kind === "cluster" && !group.emrAccess) {
-		throw new UserError(403, `"${group.name}" has no access to EMR clusters.`);
-	}
-	return { group, config };
+	return values;
+}
+
+/** The last value of each field, as the single-valued cluster form shows it. */
+function singleValues(values: FormValues): ClusterFormValues {
+	return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Array.isArray(v) ? v.at(-1) ?? "" : v]));
 }
 
 /** Who to ask when the viewer cannot launch. */
@@ -88,27 +88,24 @@ function Steps(props: { current: 1 | 2 | 3 | 4; group?: Group; config?: Software
 	);
 }
 
-interface InstanceFormValues {
-	instanceType?: string;
-	securityGroups?: string[];
+/** What the launch form of any kind is rendered from. */
+interface FormProps {
+	deps: Deps;
+	ctx: PageContext;
+	group: Group;
+	config: SoftwareConfig;
+	types: { name: string }[];
+	optional: SecurityGroup[];
+	defaults: SecurityGroup[];
+	values: FormValues;
+	errors: Record<string, string>;
+	message?: string;
 }
 
-function InstanceForm(
-	props: {
-		deps: Deps;
-		ctx: PageContext;
-		group: Group;
-		config: SoftwareConfig;
-		types: { name: string }[];
-		optional: SecurityGroup[];
-		defaults: SecurityGroup[];
-		values: InstanceFormValues;
-		errors: Record<string, string>;
-		message?: string;
-	},
-) {
-	const selected = props.values.instanceType ?? props.types[0]?.name ?? "";
-	const chosen = new Set(props.values.securityGroups ?? []);
+function InstanceForm(props: FormProps) {
+	const type = props.values.instanceType;
+	const selected = (typeof type === "string" ? type : undefined) ?? props.types[0]?.name ?? "";
+	const chosen = new Set(formList(props.values.securityGroups));
 	const action = `/launch/${props.group.id}/${props.config.id}`;
 	return (
 		<div class="grid">
@@ -172,24 +169,60 @@ function InstanceForm(
 	);
 }
 
-/** Whether the viewer may see a launch: the launcher, a manager or an admin. */
-function mayFollow(viewer: Viewer, launch: Launch): boolean {
-	return launch.userId === viewer.id || seesEverything(viewer);
+/** Step 4 for instances: what will be launched, with its cost, before it is recorded. */
+function InstanceConfirm(props: { deps: Deps; ctx: PageContext; values: FormValues } & ReviewedLaunch) {
+	const { deps, ctx, group, config, planned } = props;
+	const rate = instanceRate(deps, { type: planned.instanceType, os: config.os });
+	const securityGroupIds = formList(planned.options.securityGroupIds);
+	return (
+		<Layout ctx={ctx} title={`Confirm ${config.name}`}>
+			<Steps current={4} group={group} config={config} />
+			<h1>Confirm the launch</h1>
+			<div class="panel">
+				<dl class="facts">
+					<dt>Configuration</dt>
+					<dd>{config.name}</dd>
+					<dt>Group</dt>
+					<dd>{group.name} (cost center {group.costCenter || deps.settings.DEFAULT_CHARGE_CODE})</dd>
+					<dt>Instance type</dt>
+					<dd class="mono">{planned.instanceType}</dd>
+					<dt>Estimated cost</dt>
+					<dd>{rate.known ? `${formatRate(rate.hourly)} while running` : "price unknown"}</dd>
+					<dt>Security groups</dt>
+					<dd class="mono small">
+						{securityGroupIds.join(", ") || "none"}
+					</dd>
+					<dt>Extra volume</dt>
+					<dd>{hasExtraVolume(config) ? `${config.volumeSizeGb} GiB at ${config.volumeDevice}` : "none"}</dd>
+				</dl>
+			</div>
+			<form method="post" action={`/launch/${group.id}/${config.id}`} class="row">
+				<CsrfField token={ctx.csrf} />
+				<input type="hidden" name="intent" value="launch" />
+				<input type="hidden" name="instanceType" value={planned.instanceType} />
+				{formList(props.values.securityGroups).map((sg) => <input type="hidden" name="securityGroups" value={sg} />)}
+				<button type="submit" class="primary">Launch now</button>
+				<a href={`/launch/${group.id}/${config.id}`}>Change</a>
+			</form>
+		</Layout>
+	);
 }
 
-/** What a launch made: its instance or its cluster (a launch makes one or the other). */
+/** Each kind's launch form (step 3). */
+const FORMS: Record<ConfigKind, (props: FormProps) => JSX.Element> = {
+	instance: InstanceForm,
+	cluster: (props) => <ClusterForm {...props} values={singleValues(props.values)} />,
+};
+
+/** The kinds whose launch is confirmed before it is recorded (step 4); a cluster's form launches at once. */
+const CONFIRMATIONS: Partial<Record<ConfigKind, typeof InstanceConfirm>> = { instance: InstanceConfirm };
+
+/** What a launch made (an instance, or a cluster), each with its page. */
 async function resourcesOf(deps: Deps, launch: Launch): Promise<{ id: string; state: string; href: string }[]> {
-	if (launch.kind === "cluster") {
-		return (await clustersOfLaunch(deps.db, launch.id)).map((c) => ({
-			id: c.id,
-			state: c.state,
-			href: `/clusters/${c.id}`,
-		}));
-	}
-	return (await instancesOfLaunch(deps.db, launch.id)).map((i) => ({
-		id: i.id,
-		state: i.state,
-		href: `/instances/${i.id}`,
+	return (await machineKind(launch.kind).rows.ofLaunch(deps, launch.id)).map((machine) => ({
+		id: machine.id,
+		state: machine.state,
+		href: `/${launch.kind}s/${machine.id}`,
 	}));
 }
 
@@ -269,7 +302,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 	/** The launch of the URL, when the viewer may follow it (404 otherwise, so ids are not probed). */
 	const followedLaunch = async (c: AppContext): Promise<Launch> => {
 		const launch = await getLaunch(deps.db, c.req.param("id")!.slice(0, 64));
-		if (!launch || !mayFollow(c.get("viewer"), launch)) throw new UserError(404, "No such launch");
+		if (!launch || !mayFollowLaunch(c.get("viewer"), launch)) throw new UserError(404, "No such launch");
 		return launch;
 	};
 
@@ -317,7 +350,7 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 
 	app.get("/launch/:groupId", async (c) => {
 		const viewer = c.get("viewer");
-		const { group } = await wizardTarget(deps, viewer, c.req.param("groupId"));
+		const { group } = await launchTarget(deps, viewer, { groupId: parseId(c.req.param("groupId")) });
 		const ctx = await pageContext(c, deps);
 		const configs = await launchableConfigs(deps.db, group.id);
 		const instanceConfigs = configs.filter((cfg) => cfg.kind === "instance");
@@ -362,51 +395,24 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 
 	const showForm = async (
 		c: AppContext,
-		group: Group,
-		config: SoftwareConfig,
-		values: InstanceFormValues | ClusterFormValues,
-		errors: Record<string, string>,
+		target: { group: Group; config: SoftwareConfig },
+		form: { values: FormValues; errors: Record<string, string>; message?: string },
 		status: 200 | 422 = 200,
-		message?: string,
 	) => {
+		const { group, config } = target;
 		const ctx = await pageContext(c, deps);
 		const [types, optional, defaults] = await Promise.all([
 			usableTypes(deps.db, config.id, group.id),
 			groupSecurityGroupsOf(deps.db, group.id, "optional"),
 			groupSecurityGroupsOf(deps.db, group.id, "default"),
 		]);
+		const Form = FORMS[config.kind];
 		return c.html(
 			renderPage(
 				<Layout ctx={ctx} title={`Launch ${config.name}`}>
 					<Steps current={3} group={group} config={config} />
 					<h1>Launch {config.name}</h1>
-					{config.kind === "cluster"
-						? (
-							<ClusterForm
-								deps={deps}
-								ctx={ctx}
-								group={group}
-								config={config}
-								types={types}
-								values={values as ClusterFormValues}
-								errors={errors}
-								message={message}
-							/>
-						)
-						: (
-							<InstanceForm
-								deps={deps}
-								ctx={ctx}
-								group={group}
-								config={config}
-								types={types}
-								optional={optional}
-								defaults={defaults}
-								values={values as InstanceFormValues}
-								errors={errors}
-								message={message}
-							/>
-						)}
+					<Form deps={deps} ctx={ctx} {...target} {...form} types={types} optional={optional} defaults={defaults} />
 				</Layout>,
 			),
 			status,
@@ -414,32 +420,23 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 	};
 
 	app.get("/launch/:groupId/:configId", async (c) => {
-		const { group, config } = await wizardTarget(
-			deps,
-			c.get("viewer"),
-			c.req.param("groupId"),
-			c.req.param("configId"),
-		);
-		return await showForm(c, group, config!, {}, {});
+		const target = await launchTarget(deps, c.get("viewer"), wizardIds(c));
+		return await showForm(c, target, { values: {}, errors: {} });
 	});
 
 	app.get("/launch/:groupId/:configId/type-info", async (c) => {
-		const { group, config } = await wizardTarget(
-			deps,
-			c.get("viewer"),
-			c.req.param("groupId"),
-			c.req.param("configId"),
-		);
+		const target = await launchTarget(deps, c.get("viewer"), wizardIds(c));
 		const type = c.req.query("instanceType") ?? "";
-		const types = await usableTypes(deps.db, config!.id, group.id);
-		if (!types.some((t) => t.name === type)) throw new UserError(422, "That instance type is not offered here.");
+		await checkInstanceType(deps, target, type);
 		return c.html(
-			renderFragment(<TypeInfo deps={deps} type={type} os={config!.os} emr={config!.kind === "cluster"} />),
+			renderFragment(
+				<TypeInfo deps={deps} type={type} os={target.config.os} emr={target.config.kind === "cluster"} />,
+			),
 		);
 	});
 
 	app.get("/launch/:groupId/:configId/estimate", async (c) => {
-		await wizardTarget(deps, c.get("viewer"), c.req.param("groupId"), c.req.param("configId"));
+		await launchTarget(deps, c.get("viewer"), wizardIds(c));
 		const query = c.req.query();
 		const values: ClusterFormValues = {};
 		for (const key of ["instanceType", "coreNodes", "market", "bidPrice"]) {
@@ -448,77 +445,34 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 		return c.html(estimateFragment(deps, values));
 	});
 
+	/**
+	 * The launch form of every kind: intent=launch records the launch and goes to its page; any
+	 * other intent checks everything and shows the kind's confirmation (a kind without one launches).
+	 * A refusal of the form re-renders it with the marked fields (422).
+	 */
 	app.post("/launch/:groupId/:configId", async (c) => {
 		const viewer = c.get("viewer");
-		const { group, config } = await wizardTarget(deps, viewer, c.req.param("groupId"), c.req.param("configId"));
-		if (config!.kind === "cluster") {
-			return await postClusterForm(
-				deps,
-				c,
-				{ group, config: config! },
-				(values, errors, message) => showForm(c, group, config!, values, errors, 422, message),
-			);
-		}
+		const ids = wizardIds(c);
 		const body = await c.req.parseBody({ all: true });
-		const values: InstanceFormValues = {
-			instanceType: typeof body.instanceType === "string" ? body.instanceType.slice(0, 64) : undefined,
-			securityGroups: formList(body.securityGroups).map((s) => s.slice(0, 64)).slice(0, 50),
-		};
-		const request = {
-			groupId: group.id,
-			configId: config!.id,
-			instanceType: values.instanceType ?? "",
-			optionalSecurityGroupIds: values.securityGroups ?? [],
-		};
-		let checked;
 		try {
-			if (body.intent === "launch") {
-				const launch = await requestInstanceLaunch(deps, viewer, request);
-				kickJob(deps, pollLaunchesJob);
-				return c.redirect(`/launches/${launch.id}`, 303);
+			if (body.intent !== "launch") {
+				const reviewed = await reviewLaunch(deps, viewer, ids, body);
+				const Confirm = CONFIRMATIONS[reviewed.config.kind];
+				if (Confirm) {
+					const ctx = await pageContext(c, deps);
+					return c.html(renderPage(<Confirm deps={deps} ctx={ctx} {...reviewed} values={formValues(body)} />));
+				}
 			}
-			// Review: check everything now so the confirmation never shows a launch that would be refused.
-			checked = await checkInstanceLaunch(deps, viewer, request);
+			const launch = await requestLaunch(deps, viewer, ids, body);
+			return c.redirect(`/launches/${launch.id}`, 303);
 		} catch (error) {
 			if (error instanceof UserError && error.status === 422) {
-				return await showForm(c, group, config!, values, { ...error.fields }, 422, error.message);
+				const target = await launchTarget(deps, viewer, ids);
+				const form = { values: formValues(body), errors: { ...error.fields }, message: error.message };
+				return await showForm(c, target, form, 422);
 			}
 			throw error;
 		}
-		const ctx = await pageContext(c, deps);
-		const rate = instanceRate(deps.pricing, deps.settings, request.instanceType, config!.os);
-		return c.html(renderPage(
-			<Layout ctx={ctx} title={`Confirm ${config!.name}`}>
-				<Steps current={4} group={group} config={config!} />
-				<h1>Confirm the launch</h1>
-				<div class="panel">
-					<dl class="facts">
-						<dt>Configuration</dt>
-						<dd>{config!.name}</dd>
-						<dt>Group</dt>
-						<dd>{group.name} (cost center {group.costCenter || deps.settings.DEFAULT_CHARGE_CODE})</dd>
-						<dt>Instance type</dt>
-						<dd class="mono">{request.instanceType}</dd>
-						<dt>Estimated cost</dt>
-						<dd>{rate.known ? `${formatRate(rate.hourly)} while running` : "price unknown"}</dd>
-						<dt>Security groups</dt>
-						<dd class="mono small">
-							{checked.securityGroupIds.join(", ") || "none"}
-						</dd>
-						<dt>Extra volume</dt>
-						<dd>{hasExtraVolume(config!) ? `${config!.volumeSizeGb} GiB at ${config!.volumeDevice}` : "none"}</dd>
-					</dl>
-				</div>
-				<form method="post" action={`/launch/${group.id}/${config!.id}`} class="row">
-					<CsrfField token={ctx.csrf} />
-					<input type="hidden" name="intent" value="launch" />
-					<input type="hidden" name="instanceType" value={request.instanceType} />
-					{request.optionalSecurityGroupIds.map((sg) => <input type="hidden" name="securityGroups" value={sg} />)}
-					<button type="submit" class="primary">Launch now</button>
-					<a href={`/launch/${group.id}/${config!.id}`}>Change</a>
-				</form>
-			</Layout>,
-		));
 	});
 
 	app.get("/launches/:id", async (c) => {

@@ -1,6 +1,6 @@
 /** GET /profile: who the portal thinks you are — username, names, email, groups and role. */
 import { Hono } from "hono";
-import { groupsOf } from "../lib/db/users.ts";
+import { groupsOf } from "../lib/db/catalog.ts";
 import { recentLaunches } from "../lib/db/launches.ts";
 import type { Deps } from "../lib/deps.ts";
 import { type AppEnv, pageContext } from "./env.ts";

@@ -5,12 +5,11 @@
 import { Hono } from "hono";
 import { compress } from "hono/compress";
 import { pingDatabase } from "../lib/db/client.ts";
-import { getLease } from "../lib/db/leases.ts";
 import type { Deps } from "../lib/deps.ts";
 import { recordProgress } from "../lib/progress.ts";
-import { addressInRanges } from "../lib/settings.ts";
+import { syncStatus } from "../lib/sync/all.ts";
+import { addressInRanges } from "../lib/net.ts";
 import { STATIC_FILES, STATIC_VERSION } from "../static/mod.ts";
-import { SYNC_JOB_NAME } from "../jobs/sync_aws.ts";
 import type { AppEnv } from "./env.ts";
 import { respondError } from "./errors.tsx";
 
@@ -24,7 +23,7 @@ export function publicRoutes(deps: Deps): Hono<AppEnv> {
 		let lastSync: Date | null = null;
 		try {
 			await pingDatabase(deps.db);
-			lastSync = (await getLease(deps.db, SYNC_JOB_NAME))?.lastSuccessAt ?? null;
+			lastSync = (await syncStatus(deps, now)).lastSuccessAt;
 		} catch (error) {
 			// The answer is public: only the status goes out, the reason to the operators' log.
 			database = "error";

@@ -1,9 +1,8 @@
 /** What the instance and cluster routes share: finding a resource the viewer may see. */
-import type { Viewer } from "../lib/auth.ts";
-import { groupIdsOf } from "../lib/db/users.ts";
+import type { Viewer } from "../lib/auth/identify.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { canControl } from "../lib/permissions.ts";
+import { mayView } from "../lib/auth/permissions.ts";
 
 /** The 404 for a resource id the portal does not know (or hides: archived, malformed). */
 export function unknownResource(noun: "instance" | "cluster", id: string): UserError {
@@ -21,7 +20,7 @@ export async function visibleResource<Row extends { archived: boolean; ownerId: 
 ): Promise<Row> {
 	const { noun, id, row } = found;
 	if (!row || row.archived) throw unknownResource(noun, id);
-	if (!canControl(viewer, row.ownerId, await groupIdsOf(deps.db, row.ownerId))) {
+	if (!await mayView(deps.db, viewer, row)) {
 		throw new UserError(403, `This ${noun} belongs to someone outside your groups.`);
 	}
 	return row;

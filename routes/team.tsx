@@ -4,20 +4,14 @@
  * counted and paged in SQL, with charts of states and of the hourly burn per owner.
  */
 import { Hono } from "hono";
-import type { Viewer } from "../lib/auth.ts";
-import { burnRate } from "../lib/billing.ts";
+import type { Viewer } from "../lib/auth/identify.ts";
+import { burnRate } from "../lib/billing/reports.ts";
 import { listGroups } from "../lib/db/catalog.ts";
-import {
-	ENDED_STATES,
-	ENDED_VISIBLE_MS,
-	stateCounts,
-	type TeamFilters,
-	teamInstanceRows,
-	usersInScope,
-} from "../lib/db/instances.ts";
+import { stateCounts, type TeamFilters, teamInstanceRows, usersInScope } from "../lib/db/instances.ts";
+import { ENDED_VISIBLE_MS, INSTANCE_ENDED_STATES } from "../lib/machines/lifecycle.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { viewerScope } from "../lib/permissions.ts";
+import { viewerScope } from "../lib/auth/permissions.ts";
 import { type AppEnv, pageContext } from "./env.ts";
 import { idFilter } from "./params.ts";
 import { ChartIsland, EmptyState, FilterSelect, LiveRegion, Pager, STATE_COLORS } from "./ui/components.tsx";
@@ -143,7 +137,9 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 		const bucket = (c: Record<string, number>) => {
 			const running = c.running ?? 0;
 			const stopped = c.stopped ?? 0;
-			const other = Object.entries(c).filter(([s]) => s !== "running" && s !== "stopped" && !ENDED_STATES.includes(s))
+			const other = Object.entries(c).filter(([s]) =>
+				s !== "running" && s !== "stopped" && !INSTANCE_ENDED_STATES.includes(s)
+			)
 				.reduce((n, [, v]) => n + v, 0);
 			return [running, stopped, other];
 		};

@@ -9,7 +9,7 @@
 import { openDatabase } from "../lib/db/client.ts";
 import { appSecret } from "../lib/db/app_state.ts";
 import { trackedInstances } from "../lib/db/instances.ts";
-import { progressToken } from "../lib/launch.ts";
+import { progressToken } from "../lib/tokens.ts";
 import { seedDemo } from "./demo_data.ts";
 import { type MotoServer, onPath, startMotoServer } from "./local_servers.ts";
 

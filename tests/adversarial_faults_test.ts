@@ -15,8 +15,8 @@ import { getLaunch } from "../lib/db/launches.ts";
 import { getLease } from "../lib/db/leases.ts";
 import { AwsError, type AwsErrorKind } from "../lib/errors.ts";
 import { runJob } from "../lib/jobs.ts";
+import { tick } from "./_helpers/tick.ts";
 import { closeLogging, configureLogging, LOG_FILES } from "../lib/log.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
 import { syncAwsJob } from "../jobs/sync_aws.ts";
 import { rejection } from "./_helpers/assert.ts";
 import { type Fault, faultyEndpoint, sdkAgainst } from "./_fakes/endpoint.ts";
@@ -225,37 +225,37 @@ Deno.test("a launch survives an outage at every step it calls AWS; the job logs 
 		groupId: world.science.id,
 		configId: world.config.id,
 	}, "t");
-	const tick = async () => {
+	const nextMinute = async () => {
 		deps.clock.advance(60_000);
-		return await runJob(deps, pollLaunchesJob, { scheduled: true });
+		await tick(deps);
 	};
 	let cases = 0;
 	try {
 		// CreateStack: the launch stays queued, saying why, for every kind of outage.
 		for (const kind of TRANSIENT) {
 			aws.outage(kind);
-			assert.equal(await tick(), "ok");
+			await nextMinute();
 			const waiting = (await getLaunch(deps.db, launch.id))!;
 			assert.equal(waiting.status, "queued", `CreateStack ${kind}`);
 			assert.match(waiting.step, /Waiting to retry: AWS is (throttling requests|not answering)/);
 			cases += 1;
 		}
 		aws.outage(undefined);
-		await tick();
+		await nextMinute();
 		assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
 
 		// Following the stack: DescribeStack or ListStackResources failing leaves it creating.
 		for (const only of [/describeStack$/, /listStackResources$/]) {
 			for (const kind of TRANSIENT) {
 				aws.outage(kind, only);
-				await tick();
+				await nextMinute();
 				assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", `${only} ${kind}`);
 				cases += 1;
 			}
 		}
 		aws.outage(undefined);
 		status = "CREATE_COMPLETE";
-		await tick();
+		await nextMinute();
 		const done = (await getLaunch(deps.db, launch.id))!;
 		assert.equal(done.status, "complete", done.reason ?? done.step);
 		assert.ok(await getInstance(deps.db, "i-0aaaaaaaaaaaaaaaa"), "the instance was recorded");
@@ -291,14 +291,14 @@ Deno.test("a cluster launch survives EMR outages while it is followed, then comp
 		for (const kind of TRANSIENT) {
 			aws.outage(kind, only);
 			deps.clock.advance(60_000);
-			await runJob(deps, pollLaunchesJob, { scheduled: true });
+			await tick(deps);
 			assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", `${only} ${kind}`);
 			cases += 1;
 		}
 	}
 	aws.outage(undefined);
 	deps.clock.advance(60_000);
-	await runJob(deps, pollLaunchesJob, { scheduled: true });
+	await tick(deps);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "complete");
 	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "WAITING");
 	assert.equal(cases, 9);
@@ -356,11 +356,11 @@ Deno.test("sync: EC2, EMR or Route 53 down is logged, fails only its part, and t
 	assert.equal((await getInstance(deps.db, "i-0bbbbbbbbbbbbbbbb"))!.state, "running", "unchanged while EC2 is down");
 	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "TERMINATED", "EMR was synced anyway");
 
-	// EMR down: instances are synced, the run fails naming EMR.
+	// EMR down: instances are synced, the run fails naming EMR (its first call, the listing).
 	aws.outage("unavailable", /^emr\./);
 	await updateCluster(deps.db, "j-ABCDEF", { state: "WAITING" });
 	assert.equal(await run(), "failed");
-	assert.match((await getLease(deps.db, job.name))!.lastError!, /emr\.describeCluster: simulated unavailable/);
+	assert.match((await getLease(deps.db, job.name))!.lastError!, /emr\.listClusters: simulated unavailable/);
 	assert.equal((await getInstance(deps.db, "i-0bbbbbbbbbbbbbbbb"))!.state, "stopped", "EC2 was synced anyway");
 	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "WAITING", "unchanged while EMR is down");
 

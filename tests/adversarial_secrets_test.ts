@@ -9,10 +9,9 @@ import { eq } from "drizzle-orm";
 import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
 import { params, softwareConfigs } from "../lib/db/schema.ts";
-import { runJob } from "../lib/jobs.ts";
-import { hashToken, progressToken } from "../lib/launch.ts";
+import { progressToken, sha256Hex } from "../lib/tokens.ts";
 import { closeLogging, configureLogging } from "../lib/log.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { tick } from "./_helpers/tick.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { csrfFor, request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
@@ -96,7 +95,7 @@ motoTest(
 			assert.equal(res.status, 303, await res.clone().text());
 			launchId = res.headers.get("Location")!.split("/").pop()!;
 			await deps.background.idle();
-			assert.equal(await runJob(deps, pollLaunchesJob, { scheduled: true }), "ok");
+			await tick(deps);
 			const launch = (await getLaunch(deps.db, launchId))!;
 			assert.equal(launch.status, "complete", launch.reason ?? launch.step);
 			const [instance] = await instancesOfLaunch(deps.db, launchId);
@@ -167,13 +166,13 @@ motoTest(
 		}, "the logs");
 
 		// The database keeps the token's hash, never the token.
-		assert.equal((await getLaunch(deps.db, launchId))!.progressTokenHash, await hashToken(token));
+		assert.equal((await getLaunch(deps.db, launchId))!.progressTokenHash, await sha256Hex(token));
 		let stored = "";
 		for (const file of ["test.db", "test.db-wal"]) {
 			const bytes = await Deno.readFile(`${deps.dir}/${file}`).catch(() => new Uint8Array());
 			stored += new TextDecoder("latin1").decode(bytes);
 		}
-		assert.ok(stored.includes(await hashToken(token)), "the hash is in the file (the search works)");
+		assert.ok(stored.includes(await sha256Hex(token)), "the hash is in the file (the search works)");
 		assertAbsent(stored, { progressToken: token }, "the database file");
 	},
 );

@@ -1,10 +1,9 @@
 /** Billing end to end against moto: launch, run, stop, start, terminate; the report shows two periods. */
 import assert from "node:assert/strict";
-import { buildReport } from "../lib/billing.ts";
+import { buildReport } from "../lib/billing/reports.ts";
 import { instancesOfLaunch } from "../lib/db/instances.ts";
-import { runJob } from "../lib/jobs.ts";
-import { syncResources } from "../lib/sync.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { syncKind } from "../lib/sync/all.ts";
+import { tick } from "./_helpers/tick.ts";
 import { createTestDeps, testClock } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
@@ -29,8 +28,7 @@ motoTest("the report shows the two running periods of an instance and the right 
 		form: { intent: "launch", instanceType: "m4.large" },
 	});
 	const launchId = res.headers.get("Location")!.split("/").pop()!;
-	await deps.background.idle();
-	await runJob(deps, pollLaunchesJob, { scheduled: false });
+	await tick(deps);
 	const [instance] = await instancesOfLaunch(deps.db, launchId);
 	assert.equal(instance?.state, "running");
 
@@ -38,7 +36,7 @@ motoTest("the report shows the two running periods of an instance and the right 
 		const r = await request(deps.app, `/ajax/instance/${instance!.id}/${action}`, { user: "alice", form: {} });
 		assert.equal(r.status, 200, `${action}: ${await r.clone().text()}`);
 		await deps.background.idle();
-		await syncResources(deps);
+		await syncKind(deps, "instance");
 	};
 	clock.advance(2 * HOUR);
 	await act("stop"); // first period: 2 h

@@ -1,30 +1,26 @@
 /** Billed periods and reports, with expectations computed by hand. */
 import assert from "node:assert/strict";
-import {
-	buildReport,
-	burnRate,
-	discounted,
-	HOURS_PER_MONTH,
-	instanceRate,
-	overlapHours,
-	rangeInstants,
-	reportCsv,
-	summarise,
-	volumeRate,
-} from "../lib/billing.ts";
+import { instanceCharge } from "../lib/billing/charges.ts";
+import { openBillFor } from "../lib/billing/periods.ts";
+import { clusterEstimate, discounted, HOURS_PER_MONTH, instanceRate, volumeRate } from "../lib/billing/rates.ts";
+import { buildReport, burnRate, overlapHours, rangeInstants, reportCsv, summarise } from "../lib/billing/reports.ts";
 import { billsOf, openBill, openBillOf } from "../lib/db/bills.ts";
-import { getInstance } from "../lib/db/instances.ts";
-import { observeInstance, openInstanceBill } from "../lib/sync.ts";
-import { controlInstance } from "../lib/control.ts";
-import { toViewer } from "../lib/auth.ts";
+import { getInstance, type Instance } from "../lib/db/instances.ts";
+import { controlMachine } from "../lib/control/control.ts";
+import type { Deps } from "../lib/deps.ts";
+import { MACHINE_KINDS } from "../lib/machines/kinds.ts";
+import { observeMachine } from "../lib/sync/observe.ts";
+import { toViewer } from "../lib/auth/identify.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import { addGroup, addInstance, addMember, addUser, seedWorld } from "./_helpers/world.ts";
-import { clusterEstimate } from "../lib/cluster.ts";
 import type { Pricing } from "../lib/pricing.ts";
 
 const day = (s: string) => Temporal.PlainDate.from(s);
+/** Opens the instance's period at `at`, as a start (or the sync seeing it running) does. */
+const openInstanceBill = async (deps: Deps, instance: Instance, at: Date) =>
+	await openBillFor(deps, { kind: "instance", ...instance }, await instanceCharge(deps, instance), at);
 const at = (s: string) => new Date(s);
 const close = (actual: number, expected: number, what = "") =>
 	assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual} ≠ ${expected}`);
@@ -50,7 +46,7 @@ Deno.test("a period spanning the report's boundaries is clipped to the range, in
 Deno.test("a stop and start inside the range: two periods at a sub-cent rate, exact hours, no rounding up", async () => {
 	await using deps = await createTestDeps();
 	const world = await seedWorld(deps.db);
-	const rate = instanceRate(deps.pricing, deps.settings, "t2.nano", "linux");
+	const rate = instanceRate(deps, { type: "t2.nano", os: "linux" });
 	assert.deepEqual(rate, { known: true, hourly: 0.0058 });
 	const common = {
 		resourceKind: "instance" as const,
@@ -161,7 +157,7 @@ Deno.test("an out-of-band stop observed by the sync closes the period at the tim
 		startedAt: at("2025-03-01T08:00:00Z"),
 	});
 	await openInstanceBill(deps, row, at("2025-03-01T08:00:00Z"));
-	await observeInstance(deps, row, {
+	await observeMachine(deps, MACHINE_KINDS.instance, row, {
 		id: "i-oob",
 		state: "stopped",
 		type: "t2.micro",
@@ -178,7 +174,7 @@ Deno.test("an out-of-band stop observed by the sync closes the period at the tim
 	assert.equal((await getInstance(deps.db, "i-oob"))!.stoppedAt?.toISOString(), "2025-03-01T10:15:00.000Z");
 	// Seen running again (started in the console): a second period opens at the new launch time.
 	deps.clock.set("2025-03-01T14:00:00Z");
-	await observeInstance(deps, (await getInstance(deps.db, "i-oob"))!, {
+	await observeMachine(deps, MACHINE_KINDS.instance, (await getInstance(deps.db, "i-oob"))!, {
 		id: "i-oob",
 		state: "running",
 		type: "t2.micro",
@@ -208,10 +204,14 @@ Deno.test("a sync working from a snapshot taken before a Stop does not bill the 
 	const snapshot = (await getInstance(deps.db, "i-0123456789abcdef1"))!;
 	await openInstanceBill(deps, snapshot, started);
 	// ... while Alice clicks Stop, which closes the period at 12:00 ...
-	await controlInstance(deps, toViewer(world.alice, [world.science.id], []), snapshot.id, "stop");
+	await controlMachine(deps, toViewer(world.alice, [world.science.id], []), {
+		kind: "instance",
+		id: snapshot.id,
+		action: "stop",
+	});
 	// ... and only then does the sync reach this instance.
 	deps.clock.set("2025-03-01T12:00:30Z");
-	await observeInstance(deps, snapshot, {
+	await observeMachine(deps, MACHINE_KINDS.instance, snapshot, {
 		id: snapshot.id,
 		state: "running",
 		type: "t2.micro",
@@ -229,7 +229,7 @@ Deno.test("a sync working from a snapshot taken before a Stop does not bill the 
 	}
 	// A period opened from the Stop's time on is closed by the next sync, which sees the stop.
 	deps.clock.set("2025-03-01T12:05:00Z");
-	await observeInstance(deps, (await getInstance(deps.db, snapshot.id))!, {
+	await observeMachine(deps, MACHINE_KINDS.instance, (await getInstance(deps.db, snapshot.id))!, {
 		id: snapshot.id,
 		state: "stopped",
 		type: "t2.micro",

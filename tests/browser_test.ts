@@ -7,9 +7,8 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
-import { runJob } from "../lib/jobs.ts";
-import { progressToken } from "../lib/launch.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { progressToken } from "../lib/tokens.ts";
+import { tick } from "./_helpers/tick.ts";
 import { browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { moto } from "./_helpers/moto.ts";
@@ -26,7 +25,7 @@ function pollerTicking(deps: TestDeps): () => Promise<void> {
 	let running = true;
 	const loop = (async () => {
 		while (running) {
-			await runJob(deps, pollLaunchesJob, { scheduled: false }).catch(() => {});
+			await tick(deps).catch(() => {});
 			await new Promise((r) => setTimeout(r, 500));
 		}
 	})();

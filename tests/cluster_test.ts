@@ -8,18 +8,18 @@ import { billsOf } from "../lib/db/bills.ts";
 import { clustersOfLaunch, getCluster } from "../lib/db/clusters.ts";
 import { getLaunch } from "../lib/db/launches.ts";
 import { launches } from "../lib/db/schema.ts";
-import { clusterEstimate, clusterParameters, clusterStackName, clusterTags, syncClusters } from "../lib/cluster.ts";
-import { advanceLaunches } from "../lib/launcher.ts";
-import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
-import { runJob } from "../lib/jobs.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
+import { clusterEstimate } from "../lib/billing/rates.ts";
+import { clusterParameters, clusterTags } from "../lib/launch/cluster.ts";
+import { clusterStackName } from "../lib/machines/tags.ts";
+import { syncKind } from "../lib/sync/all.ts";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
-import type { EmrCluster, StackEvent } from "../lib/aws/types.ts";
+import type { EmrCluster, EmrInstanceGroup, StackEvent } from "../lib/aws/types.ts";
 import { emrCluster, fakeAws, stack } from "./_fakes/aws.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
 import { addClusterLaunch, addConfig, seedClusterWorld } from "./_helpers/world.ts";
+import { tick } from "./_helpers/tick.ts";
 
 /** A pricing file with EMR surcharges (the shipped 2017 file has none). */
 async function pricingWithEmr(dir: string): Promise<string> {
@@ -68,8 +68,7 @@ motoTest(
 		});
 		assert.equal(res.status, 303, await res.clone().text());
 		const launchId = res.headers.get("Location")!.split("/").pop()!;
-		await deps.background.idle();
-		await runJob(deps, pollLaunchesJob, { scheduled: false });
+		await tick(deps);
 		const launch = (await getLaunch(deps.db, launchId))!;
 		assert.equal(launch.status, "complete", launch.reason ?? launch.step);
 		assert.equal(launch.progressTokenHash, "", "a cluster reports no progress, so no token is made for it");
@@ -113,18 +112,29 @@ async function stubbed(overrides: Parameters<typeof fakeAws>[0]) {
 	return { deps, aws, world, launch };
 }
 
-const emrBasics = {
-	listInstanceGroups: () =>
-		Promise.resolve([{ role: "MASTER", instanceType: "m4.large", market: "ON_DEMAND", requested: 1, running: 1 }, {
-			role: "CORE",
-			instanceType: "m4.large",
-			market: "ON_DEMAND",
-			requested: 2,
-			running: 0,
-		}]),
-	masterPrivateIp: () => Promise.resolve("10.0.0.9"),
-	listSteps: () => Promise.resolve([]),
-};
+const GROUPS: EmrInstanceGroup[] = [
+	{ role: "MASTER", instanceType: "m4.large", market: "ON_DEMAND", requested: 1, running: 1 },
+	{ role: "CORE", instanceType: "m4.large", market: "ON_DEMAND", requested: 2, running: 0 },
+];
+
+/**
+ * EMR as it shows the one cluster `current()` returns (undefined: EMR does not know it): described
+ * in full, and listed (as ListClusters does, without the details) when its state is asked for.
+ */
+function emrShowing(current: () => EmrCluster | undefined) {
+	return {
+		describeCluster: () => Promise.resolve(current()),
+		listClusters: ({ states }: { states?: string[] }) => {
+			const cluster = current();
+			if (!cluster || (states && !states.includes(cluster.state))) return Promise.resolve([]);
+			const { id, name, state, stateReason, createdAt, readyAt, endedAt } = cluster;
+			return Promise.resolve([{ id, name, state, stateReason, createdAt, readyAt, endedAt, tags: {} }]);
+		},
+		listInstanceGroups: () => Promise.resolve(GROUPS),
+		masterPrivateIp: () => Promise.resolve("10.0.0.9"),
+		listSteps: () => Promise.resolve([]),
+	};
+}
 
 /** A created stack whose ClusterID output names j-ABCDEF. */
 const stackCreated = {
@@ -148,10 +158,10 @@ Deno.test("the cluster id is read from the ClusterID output by name, whatever th
 				),
 			listStackResources: () => Promise.resolve([]),
 		},
-		emr: { describeCluster: () => Promise.resolve(emrCluster("WAITING", { readyAt: new Date() })), ...emrBasics },
+		emr: emrShowing(() => emrCluster("WAITING", { readyAt: new Date() })),
 	});
 	await using _ = deps;
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	const [cluster] = await clustersOfLaunch(deps.db, launch.id);
 	assert.equal(cluster?.id, "j-ABCDEF");
 	assert.equal(cluster.masterDns, "ip-10-0-0-9.ec2.internal");
@@ -159,38 +169,6 @@ Deno.test("the cluster id is read from the ClusterID output by name, whatever th
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "complete");
 	const page = await (await request(deps.app, "/clusters/j-ABCDEF", { user: "alice" })).text();
 	assert.match(page, /data-connection>jdbc:hive2:\/\/ip-10-0-0-9.ec2.internal:10000\/default</);
-});
-
-Deno.test("a stack that stays in progress fails the cluster launch after the timeout", async () => {
-	const { deps, launch } = await stubbed({
-		cloudFormation: {
-			describeStack: () => Promise.resolve(stack("CREATE_IN_PROGRESS")),
-			listStackResources: () => Promise.resolve([]),
-		},
-	});
-	await using _ = deps;
-	deps.clock.advance((deps.settings.LAUNCH_TIMEOUT_MINUTES + 1) * 60_000);
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
-	const failed = (await getLaunch(deps.db, launch.id))!;
-	assert.equal(failed.status, "failed");
-	assert.match(failed.reason!, /Gave up after 200 minutes: the stack was still CREATE_IN_PROGRESS/);
-});
-
-Deno.test("a failed cluster stack surfaces CloudFormation's reason", async () => {
-	const { deps, launch } = await stubbed({
-		cloudFormation: {
-			describeStack: () => Promise.resolve(stack("ROLLBACK_COMPLETE")),
-			listStackResources: () => Promise.resolve([]),
-			describeStackEvents: () => Promise.resolve([clusterFailed("EMR_DefaultRole is invalid")]),
-			deleteStack: () => Promise.resolve(),
-		},
-	});
-	await using _ = deps;
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
-	assert.equal(
-		(await getLaunch(deps.db, launch.id))!.reason,
-		"Cluster (AWS::EMR::Cluster): EMR_DefaultRole is invalid",
-	);
 });
 
 Deno.test("a cluster that ends while its stack is created waits for the rollback, then fails with its reason and the stack is deleted", async () => {
@@ -203,23 +181,19 @@ Deno.test("a cluster that ends while its stack is created waits for the rollback
 			describeStackEvents: () => Promise.resolve([clusterFailed("Master instance failed to bootstrap")]),
 			deleteStack: () => Promise.resolve(),
 		},
-		emr: {
-			describeCluster: () =>
-				Promise.resolve(emrCluster("TERMINATED_WITH_ERRORS", { stateReason: "Bootstrap failure" })),
-			...emrBasics,
-		},
+		emr: emrShowing(() => emrCluster("TERMINATED_WITH_ERRORS", { stateReason: "Bootstrap failure" })),
 	});
 	await using _ = deps;
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", "CloudFormation has not noticed yet");
 	status = "ROLLBACK_IN_PROGRESS";
 	deps.clock.advance(60_000);
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating", "rolling back");
 	assert.ok(!aws.calls.includes("cloudFormation.deleteStack"));
 	status = "ROLLBACK_COMPLETE";
 	deps.clock.advance(60_000);
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	const failed = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(failed.status, "failed");
 	assert.equal(failed.reason, "Cluster (AWS::EMR::Cluster): Master instance failed to bootstrap");
@@ -230,14 +204,13 @@ Deno.test("a failed step fails the launch with the step's reason instead of wait
 	const { deps, launch } = await stubbed({
 		cloudFormation: stackCreated,
 		emr: {
-			describeCluster: () => Promise.resolve(emrCluster("RUNNING")),
-			...emrBasics,
+			...emrShowing(() => emrCluster("RUNNING")),
 			listSteps: () =>
 				Promise.resolve([{ id: "s-1", name: "setup-cluster", state: "FAILED", failureReason: "step.sh exited 2" }]),
 		},
 	});
 	await using _ = deps;
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	const failed = (await getLaunch(deps.db, launch.id))!;
 	assert.equal(failed.status, "failed");
 	assert.match(failed.reason!, /Step "setup-cluster" failed: step.sh exited 2/);
@@ -246,14 +219,14 @@ Deno.test("a failed step fails the launch with the step's reason instead of wait
 Deno.test("a cluster that is not ready by the timeout fails the launch, saying how far it got", async () => {
 	const { deps, launch } = await stubbed({
 		cloudFormation: stackCreated,
-		emr: { describeCluster: () => Promise.resolve(emrCluster("BOOTSTRAPPING")), ...emrBasics },
+		emr: emrShowing(() => emrCluster("BOOTSTRAPPING")),
 	});
 	await using _ = deps;
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
 	assert.match((await getLaunch(deps.db, launch.id))!.step, /BOOTSTRAPPING: 1 of 3 nodes running, master 10.0.0.9/);
 	deps.clock.advance((deps.settings.LAUNCH_TIMEOUT_MINUTES + 1) * 60_000);
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	assert.match((await getLaunch(deps.db, launch.id))!.reason!, /still BOOTSTRAPPING \(1 of 3 nodes running\)/);
 });
 
@@ -262,25 +235,19 @@ Deno.test("a cluster that terminates on its own is closed out by the sync at EMR
 	const ended = new Date("2025-03-01T15:30:00Z");
 	const { deps } = await stubbed({
 		cloudFormation: stackCreated,
-		emr: {
-			describeCluster: () =>
-				Promise.resolve(
-					emrCluster(
-						state,
-						state === "WAITING"
-							? { readyAt: new Date() }
-							: { endedAt: ended, stateReason: "Terminated by the idle check" },
-					),
-				),
-			...emrBasics,
-		},
+		emr: emrShowing(() =>
+			emrCluster(
+				state,
+				state === "WAITING" ? { readyAt: new Date() } : { endedAt: ended, stateReason: "Terminated by the idle check" },
+			)
+		),
 	});
 	await using _ = deps;
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	assert.equal((await billsOf(deps.db, "j-ABCDEF")).filter((b) => !b.endedAt).length, 1);
 	state = "TERMINATED";
 	deps.clock.set("2025-03-01T17:00:00Z");
-	await syncClusters(deps);
+	await syncKind(deps, "cluster");
 	const cluster = (await getCluster(deps.db, "j-ABCDEF"))!;
 	assert.equal(cluster.state, "TERMINATED");
 	assert.equal(cluster.stateReason, "Terminated by the idle check");
@@ -293,10 +260,10 @@ Deno.test("a cluster terminated from the portal is billed once, until EMR's end 
 	let seen = emrCluster("WAITING", { readyAt: new Date("2025-03-01T12:10:00Z") });
 	const { deps } = await stubbed({
 		cloudFormation: { ...stackCreated, deleteStack: () => Promise.resolve() },
-		emr: { describeCluster: () => Promise.resolve(seen), ...emrBasics },
+		emr: emrShowing(() => seen),
 	});
 	await using _ = deps;
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	deps.clock.set("2025-03-01T14:00:00Z");
 	const res = await request(deps.app, "/ajax/cluster/j-ABCDEF/terminate", { user: "alice", form: {} });
 	assert.equal(res.status, 200, await res.clone().text());
@@ -305,11 +272,11 @@ Deno.test("a cluster terminated from the portal is billed once, until EMR's end 
 	// The sync sees it terminating, then ended at EMR's end time.
 	seen = emrCluster("TERMINATING");
 	deps.clock.set("2025-03-01T14:05:00Z");
-	await syncClusters(deps);
+	await syncKind(deps, "cluster");
 	const ended = new Date("2025-03-01T14:20:00Z");
 	seen = emrCluster("TERMINATED", { endedAt: ended, stateReason: "Terminated by user request" });
 	deps.clock.set("2025-03-01T14:30:00Z");
-	await syncClusters(deps);
+	await syncKind(deps, "cluster");
 
 	const bills = await billsOf(deps.db, "j-ABCDEF");
 	assert.equal(bills.length, 1, JSON.stringify(bills));
@@ -321,26 +288,26 @@ Deno.test("a cluster EMR does not list yet is waited for, not marked vanished; o
 	let seen: EmrCluster | undefined;
 	const { deps, launch } = await stubbed({
 		cloudFormation: stackCreated,
-		emr: { describeCluster: () => Promise.resolve(seen), ...emrBasics },
+		emr: emrShowing(() => seen),
 	});
 	await using _ = deps;
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "STARTING", "one not-found is not a vanished cluster");
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "creating");
 
 	seen = emrCluster("WAITING", { readyAt: new Date("2025-03-01T12:10:00Z") });
 	deps.clock.advance(60_000);
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	assert.equal((await getLaunch(deps.db, launch.id))!.status, "complete");
 	const lastSeen = (await getCluster(deps.db, "j-ABCDEF"))!.lastSeenAt!;
 
 	// EMR forgets it: after the grace it is vanished, billed until it was last seen.
 	seen = undefined;
 	deps.clock.advance(5 * 60_000);
-	await syncClusters(deps);
+	await syncKind(deps, "cluster");
 	assert.equal((await getCluster(deps.db, "j-ABCDEF"))!.state, "WAITING", "within the grace");
 	deps.clock.advance(30 * 60_000);
-	await syncClusters(deps);
+	await syncKind(deps, "cluster");
 	const gone = (await getCluster(deps.db, "j-ABCDEF"))!;
 	assert.equal(gone.state, "vanished");
 	assert.equal(gone.endedAt?.toISOString(), lastSeen.toISOString());
@@ -460,6 +427,7 @@ Deno.test("clusterParameters(): only what the template declares; portal values b
 	const tags = clusterTags({
 		user: world.alice,
 		group: world.emrGroup,
+		config: world.spark,
 		options: { purpose: "Churn", coreNodes: 3, market: "SPOT", bidPrice: 0.25, idleSeconds: 0 },
 		stackName: "S",
 		launchId: "L",
@@ -468,6 +436,10 @@ Deno.test("clusterParameters(): only what the template declares; portal values b
 	for (const key of ["Cost Center", "AGS", "SDLC", "Purpose", "Owner", "Name", "UserGroup", "Creator", "Launched By"]) {
 		assert.ok(key in tags, key);
 	}
+	assert.equal(tags.Name, "S", "a cluster is named after its stack");
+	assert.equal(tags.LaunchedBy, "MLIY", "the one vocabulary the sync finds every kind by");
+	assert.equal(tags["mliy:launch-id"], "L");
+	assert.equal(tags.userid, "alice");
 });
 
 Deno.test("clusterEstimate(): (EC2 + EMR) × (core + 1), spot at the bid capped at on demand, unknown never $0", async () => {

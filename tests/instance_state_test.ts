@@ -3,7 +3,8 @@
  * row and the detail panel must show the same thing for the same instance.
  */
 import assert from "node:assert/strict";
-import { formatRate, instanceRate } from "../lib/billing.ts";
+import { instanceRate } from "../lib/billing/rates.ts";
+import { formatRate } from "../lib/format.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { addInstance, seedWorld } from "./_helpers/world.ts";
@@ -48,7 +49,7 @@ Deno.test("the dashboard row and the detail panel show the same state cell and h
 		const panelCost = between(detail, /<dt>Hourly cost<\/dt>\s*<dd>([\s\S]*?)<\/dd>/, `${id} panel cost`);
 		assert.match(rowState, progress, id);
 		assert.equal(panelState, rowState, `${id}: the panel's state cell is the row's`);
-		const linux = instanceRate(deps.pricing, deps.settings, type, "linux");
+		const linux = instanceRate(deps, { type, os: "linux" });
 		assert.ok(linux.known, `${type} has a Linux price`);
 		assert.equal(rowCost, formatRate(linux.hourly), `${id} row priced as Linux`);
 		assert.equal(panelCost, rowCost, `${id}: the panel's hourly cost is the row's`);

@@ -9,13 +9,11 @@ import { billsOf } from "../lib/db/bills.ts";
 import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
 import { instances, volumes } from "../lib/db/schema.ts";
-import { runJob } from "../lib/jobs.ts";
-import { progressToken, requestInstanceLaunch } from "../lib/launch.ts";
-import { toViewer } from "../lib/auth.ts";
-import { syncResources } from "../lib/sync.ts";
-import { pollLaunchesJob } from "../jobs/poll_launches.ts";
-import { advanceLaunches } from "../lib/launcher.ts";
-import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
+import { requestLaunch } from "../lib/launch/request.ts";
+import { progressToken } from "../lib/tokens.ts";
+import { toViewer } from "../lib/auth/identify.ts";
+import { syncKind } from "../lib/sync/all.ts";
+import { tick } from "./_helpers/tick.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { type Moto, motoTest } from "./_helpers/moto.ts";
@@ -60,7 +58,7 @@ motoTest("an instance goes from launch to terminate through the app, with bills 
 	assert.ok(launch.stackId?.startsWith("arn:aws:cloudformation:"));
 
 	// The next poller run records instance and volume and completes the launch.
-	assert.equal(await runJob(deps, pollLaunchesJob, { scheduled: true }), "ok");
+	await tick(deps);
 	launch = (await getLaunch(deps.db, launchId))!;
 	assert.equal(launch.status, "complete");
 	const [instance] = await instancesOfLaunch(deps.db, launchId);
@@ -121,13 +119,13 @@ motoTest("an instance goes from launch to terminate through the app, with bills 
 		0,
 		"stop closes the bill",
 	);
-	await syncResources(deps);
+	await syncKind(deps, "instance");
 	assert.equal((await getInstance(deps.db, instance.id))!.state, "stopped");
 
 	res = await request(deps.app, `/ajax/instance/${instance.id}/start`, { user: "alice", form: {} });
 	assert.equal(res.status, 200);
 	assert.equal((await res.json()).status, "ok");
-	await syncResources(deps);
+	await syncKind(deps, "instance");
 	assert.equal((await getInstance(deps.db, instance.id))!.state, "running");
 	assert.equal((await billsOf(deps.db, instance.id)).length, 2, "start opens a second period");
 
@@ -143,7 +141,7 @@ motoTest("an instance goes from launch to terminate through the app, with bills 
 	assert.equal(stack?.status, "DELETE_COMPLETE");
 	assert.equal((await billsOf(deps.db, instance.id)).filter((b) => b.endedAt === null).length, 0);
 	assert.equal((await moto.listRecords(zoneId)).filter((r) => r.type === "A").length, 0);
-	await syncResources(deps);
+	await syncKind(deps, "instance");
 	assert.equal((await getInstance(deps.db, instance.id))!.state, "terminated");
 	await deps.background.idle();
 });
@@ -156,14 +154,17 @@ motoTest("a launch in progress finishes after a restart (a new app on the same d
 		settings: { LAUNCH_SUBNET_ID: subnet, LAUNCH_AVAILABILITY_ZONE: "us-east-1b" },
 	});
 	const world = await seedWorld(first.db);
-	// The launch is recorded, then the process dies before its kick reaches AWS.
+	// The launch is recorded, then the process dies before its wake-up reaches the launcher.
+	first.wakeLauncher = () => {};
 	const viewer = toViewer(world.alice, [world.science.id], []);
-	const { id: launchId } = await requestInstanceLaunch(first, viewer, {
-		groupId: world.science.id,
-		configId: world.config.id,
-		instanceType: "m4.large",
-		optionalSecurityGroupIds: [],
-	});
+	const { id: launchId } = await requestLaunch(
+		first,
+		viewer,
+		{ groupId: world.science.id, configId: world.config.id },
+		{
+			instanceType: "m4.large",
+		},
+	);
 	assert.equal((await getLaunch(first.db, launchId))!.status, "queued");
 
 	await using second = await createTestDeps({
@@ -175,8 +176,8 @@ motoTest("a launch in progress finishes after a restart (a new app on the same d
 			LAUNCH_AVAILABILITY_ZONE: "us-east-1b",
 		},
 	});
-	await runJob(second, pollLaunchesJob, { scheduled: false });
-	await runJob(second, pollLaunchesJob, { scheduled: false });
+	await tick(second);
+	await tick(second);
 	const launch = (await getLaunch(second.db, launchId))!;
 	assert.equal(launch.status, "complete", launch.reason ?? "");
 	const [instance] = await instancesOfLaunch(second.db, launchId);
@@ -191,17 +192,14 @@ async function motoDeps(moto: Moto): Promise<TestDeps> {
 	return await createTestDeps({ awsEndpoint: moto.url, realClock: true, settings: { LAUNCH_SUBNET_ID: subnet } });
 }
 
-/** Alice's t2.micro launch, its stack submitted to CloudFormation (which moto is creating). */
+/** Alice's t2.micro launch, its stack submitted to CloudFormation (which moto is creating) by the wake-up. */
 async function submittedLaunch(deps: TestDeps) {
 	const world = await seedWorld(deps.db);
 	const viewer = toViewer(world.alice, [world.science.id], []);
-	const { id: launchId } = await requestInstanceLaunch(deps, viewer, {
-		groupId: world.science.id,
-		configId: world.config.id,
+	const { id: launchId } = await requestLaunch(deps, viewer, { groupId: world.science.id, configId: world.config.id }, {
 		instanceType: "t2.micro",
-		optionalSecurityGroupIds: [],
 	});
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await deps.background.idle();
 	return { world, launchId };
 }
 
@@ -213,14 +211,14 @@ motoTest(
 		assert.equal((await getLaunch(deps.db, launchId))!.status, "creating");
 
 		// A sync (the job, or Alice opening her dashboard) lists the stack's instance first.
-		assert.equal((await syncResources(deps)).adopted, 1);
+		assert.equal((await syncKind(deps, "instance")).adopted, 1);
 		let [instance] = await instancesOfLaunch(deps.db, launchId);
 		assert.ok(instance, "the adopted instance belongs to its launch");
 		assert.equal(instance.ownerId, world.alice.id);
 		assert.equal(instance.configId, world.config.id);
 		assert.equal(instance.progressPercent, 0, "the configuration's progress bar starts");
 
-		await advanceLaunches(deps, LAUNCH_HANDLERS);
+		await tick(deps);
 		assert.equal((await getLaunch(deps.db, launchId))!.status, "complete");
 		[instance] = await instancesOfLaunch(deps.db, launchId);
 		const res = await request(deps.app, `/ajax/progress/${instance!.id}/installing_base_packages(40)`, {
@@ -241,7 +239,7 @@ motoTest("an instance the sync adopted without a launch is linked when the launc
 	assert.ok(seen);
 	// As an older portal (or a sync that could not read the launch) adopted it: no launch.
 	await deps.db.insert(instances).values({ id: seen.id, ownerId: world.alice.id, instanceType: "t2.micro" });
-	await advanceLaunches(deps, LAUNCH_HANDLERS);
+	await tick(deps);
 	const [instance] = await instancesOfLaunch(deps.db, launchId);
 	assert.equal(instance?.id, seen.id, "the launcher linked the row to its launch");
 	assert.equal(instance.stackName, (await getLaunch(deps.db, launchId))!.stackName);

@@ -2,19 +2,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { UserError } from "../lib/errors.ts";
-import {
-	base64Utf8,
-	buildInstanceParameters,
-	buildUserData,
-	checkParameterSizes,
-	hashToken,
-	progressToken,
-	stackNameFor,
-	standardTags,
-	substituteTokens,
-} from "../lib/launch.ts";
-import type { SoftwareConfig } from "../lib/db/catalog.ts";
-import type { Group, User } from "../lib/db/users.ts";
+import { base64Utf8, buildInstanceParameters, buildUserData, substituteTokens } from "../lib/launch/instance.ts";
+import { checkParameterSizes } from "../lib/launch/stacks.ts";
+import { stackNameFor, standardTags } from "../lib/machines/tags.ts";
+import { progressToken, sha256Hex } from "../lib/tokens.ts";
+import type { Group, SoftwareConfig } from "../lib/db/catalog.ts";
+import type { User } from "../lib/db/users.ts";
 import { thrown } from "./_helpers/assert.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { fakeAws } from "./_fakes/aws.ts";
@@ -166,7 +159,7 @@ Deno.test("progress tokens derive from the secret and launch id; only their hash
 	// HMAC-SHA256(secret, "progress:" + launch id), base64url without padding; its SHA-256 in hex
 	// (both computed independently with Python's hmac and hashlib).
 	assert.equal(a, "Q_-85Gowi6sLSiUqo3kMkz-cCVVTkfgVb9D9WlVWfYs");
-	assert.equal(await hashToken(a), "c7bbc108c9028e31658908ecf18208945be0a0ee719b4d603e12772f61610b5d");
+	assert.equal(await sha256Hex(a), "c7bbc108c9028e31658908ecf18208945be0a0ee719b4d603e12772f61610b5d");
 	assert.notEqual(a, await progressToken("secret", "launch-2"));
 	assert.notEqual(a, await progressToken("other", "launch-1"));
 
@@ -185,7 +178,7 @@ Deno.test("progress tokens derive from the secret and launch id; only their hash
 	const launchId = res.headers.get("Location")!.replace("/launches/", "");
 	const token = await progressToken(deps.secret, launchId);
 	const launch = await deps.db.query.launches.findFirst({ where: eq(launches.id, launchId) });
-	assert.equal(launch?.progressTokenHash, await hashToken(token));
+	assert.equal(launch?.progressTokenHash, await sha256Hex(token));
 	const tables = await deps.db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table'`);
 	assert.ok(tables.length > 10);
 	const holdingHash: string[] = [];

@@ -8,10 +8,9 @@ import { getLaunch } from "../lib/db/launches.ts";
 import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
 import { openDatabase } from "../lib/db/client.ts";
 import { type Job, runJob } from "../lib/jobs.ts";
-import { advanceLaunches } from "../lib/launcher.ts";
-import { LAUNCH_HANDLERS } from "../lib/launch_kinds.ts";
-import { requestInstanceLaunch } from "../lib/launch.ts";
-import { toViewer } from "../lib/auth.ts";
+import { advanceLaunches } from "../lib/launch/launcher.ts";
+import { requestLaunch } from "../lib/launch/request.ts";
+import { toViewer } from "../lib/auth/identify.ts";
 import { createTestDeps, testClock } from "./_helpers/deps.ts";
 import { faultyEndpoint, scriptedEndpoint, xmlResponse } from "./_fakes/endpoint.ts";
 import { request } from "./_helpers/http.ts";
@@ -49,7 +48,9 @@ Deno.test("two app instances on one database run each job exactly once per tick,
 
 	// A holds the lease and dies; B may not take it until it expires.
 	const now = clock();
-	assert.ok(await acquireLease(a.db, "count", a.holder, now, new Date(now.getTime() + 60_000)));
+	assert.ok(
+		await acquireLease(a.db, { name: "count", holder: a.holder, now, expiresAt: new Date(now.getTime() + 60_000) }),
+	);
 	clock.advance(30_000);
 	assert.equal(await runJob(b, job(b), { scheduled: false }), "skipped", "the lease is still held");
 	clock.advance(31_000);
@@ -69,15 +70,14 @@ motoTest("two processes advancing the same launch at once create one stack and o
 		settings: { DATABASE_URL: a.settings.DATABASE_URL, LAUNCH_SUBNET_ID: subnet },
 	});
 	const world = await seedWorld(a.db);
-	const launch = await requestInstanceLaunch(a, toViewer(world.alice, [world.science.id], []), {
+	// No wake-up and no lease here: both move the launch directly, as two processes that both saw it would.
+	a.wakeLauncher = () => {};
+	const launch = await requestLaunch(a, toViewer(world.alice, [world.science.id], []), {
 		groupId: world.science.id,
 		configId: world.config.id,
-		instanceType: "t2.micro",
-		optionalSecurityGroupIds: [],
-	});
-	// No lease here: both move the launch directly, as two processes that both saw it would.
-	await Promise.all([advanceLaunches(a, LAUNCH_HANDLERS), advanceLaunches(b, LAUNCH_HANDLERS)]);
-	await Promise.all([advanceLaunches(a, LAUNCH_HANDLERS), advanceLaunches(b, LAUNCH_HANDLERS)]);
+	}, { instanceType: "t2.micro" });
+	await Promise.all([advanceLaunches(a), advanceLaunches(b)]);
+	await Promise.all([advanceLaunches(a), advanceLaunches(b)]);
 	assert.equal((await getLaunch(a.db, launch.id))!.status, "complete");
 	assert.equal((await instancesOfLaunch(a.db, launch.id)).length, 1);
 	const tagged = await a.aws.ec2.describeInstances({ filters: { "tag:mliy:launch-id": [launch.id] } });

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
-import {
-	AUTH_DEFAULTS,
-	type AuthPlugin,
-	DNS_DEFAULTS,
-	type DnsPlugin,
-	loadPluginFolder,
-	loadPlugins,
-} from "../lib/plugins.ts";
+import { AUTH_DEFAULTS, type AuthPlugin, DNS_DEFAULTS, type DnsPlugin } from "../lib/plugins/contract.ts";
+import { loadPluginFolder, loadPlugins } from "../lib/plugins/loader.ts";
+import { SHIPPED_PLUGINS } from "../plugins/mod.ts";
 import { PluginError } from "../lib/errors.ts";
 import { getLoggers } from "../lib/log.ts";
 import { fakeAws } from "./_fakes/aws.ts";
@@ -78,11 +73,11 @@ Deno.test("loadPluginFolder() uses the embedded shipped plugin when its folder i
 	const empty = await Deno.makeTempDir();
 	try {
 		Deno.chdir(empty);
-		const loaded = await loadPluginFolder<AuthPlugin>("plugins/auth_ldap", AUTH_DEFAULTS);
+		const loaded = await loadPluginFolder<AuthPlugin>("plugins/auth_ldap", AUTH_DEFAULTS, { shipped: SHIPPED_PLUGINS });
 		assert.equal(loaded.embedded, true);
 		assert.equal(loaded.sources.processAuthUserGroups, "plugins/auth_ldap/ldap_auth.ts");
 		await assert.rejects(
-			loadPluginFolder<AuthPlugin>("plugins/nope", AUTH_DEFAULTS),
+			loadPluginFolder<AuthPlugin>("plugins/nope", AUTH_DEFAULTS, { shipped: SHIPPED_PLUGINS }),
 			/does not exist, and it is not a shipped plugin/,
 		);
 	} finally {
@@ -92,17 +87,21 @@ Deno.test("loadPluginFolder() uses the embedded shipped plugin when its folder i
 });
 
 Deno.test("loadPlugins() refuses the development auth plugin unless the portal listens on loopback", async () => {
-	const ok = await loadPlugins({ auth: "plugins/auth_dev", dns: "plugins/dns_none" }, context("127.0.0.1"));
+	const ok = await loadPlugins({ auth: "plugins/auth_dev", dns: "plugins/dns_none" }, context("127.0.0.1"), {
+		shipped: SHIPPED_PLUGINS,
+	});
 	assert.equal(ok.auth.functions.getAuthHeader(ok.context), "X-Dev-User");
 	for (const host of ["0.0.0.0", "10.0.0.5", "::"]) {
-		const error = await rejection(loadPlugins({ auth: "plugins/auth_dev", dns: "plugins/dns_none" }, context(host)));
+		const error = await rejection(
+			loadPlugins({ auth: "plugins/auth_dev", dns: "plugins/dns_none" }, context(host), { shipped: SHIPPED_PLUGINS }),
+		);
 		assert.match(error.message, /development auth plugin only runs on a loopback address/);
 	}
 });
 
 Deno.test("loadPlugins() refuses the Route 53 plugin without a domain name", async () => {
 	await assert.rejects(
-		loadPlugins({ auth: "plugins/auth_header", dns: "plugins/dns_route53" }, context()),
+		loadPlugins({ auth: "plugins/auth_header", dns: "plugins/dns_route53" }, context(), { shipped: SHIPPED_PLUGINS }),
 		/needs DOMAIN_NAME/,
 	);
 	const ok = await loadPlugins(
@@ -125,7 +124,7 @@ Deno.test("the shipped auth plugins share the realm stripping, DN comparison and
 		}
 	}
 
-	const ldap = await loadPluginFolder<AuthPlugin>("plugins/auth_ldap", AUTH_DEFAULTS);
+	const ldap = await loadPluginFolder<AuthPlugin>("plugins/auth_ldap", AUTH_DEFAULTS, { shipped: SHIPPED_PLUGINS });
 	const request = new Request("http://portal/", {
 		headers: { AUTHORIZE_MEMBEROF: "CN=Portal Admins , OU=Groups,DC=example,DC=com;CN=Other,DC=example,DC=com" },
 	});

@@ -3,12 +3,12 @@
  * filter and for the billing report's bills and user filter; ids in URLs and filters parsed alike.
  */
 import assert from "node:assert/strict";
-import { toViewer } from "../lib/auth.ts";
+import { toViewer } from "../lib/auth/identify.ts";
 import { openBill, openBills } from "../lib/db/bills.ts";
 import { insertCluster, teamClusterRows } from "../lib/db/clusters.ts";
 import { teamInstanceRows, usersInScope } from "../lib/db/instances.ts";
 import { getUserByUsername, groupIdsOf } from "../lib/db/users.ts";
-import { viewerScope } from "../lib/permissions.ts";
+import { viewerScope } from "../lib/auth/permissions.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { addInstance, addUser, seedWorld } from "./_helpers/world.ts";

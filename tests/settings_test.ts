@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../lib/errors.ts";
 import { thrown } from "./_helpers/assert.ts";
 import { VOLUME_TYPES } from "../lib/catalog/schemas.ts";
-import { volumeRate } from "../lib/billing.ts";
-import { addressInRanges, loadSettings, parseCidr, redactedSettings, resolveSettings } from "../lib/settings.ts";
+import { volumeRate } from "../lib/billing/rates.ts";
+import { addressInRanges, parseCidr } from "../lib/net.ts";
+import { loadSettings, redactedSettings, resolveSettings } from "../lib/settings.ts";
 
 Deno.test("resolveSettings() gives the documented defaults", () => {
 	const s = resolveSettings();

@@ -10,16 +10,21 @@ import { volumesByIds } from "../lib/db/volumes.ts";
 import { AwsError } from "../lib/errors.ts";
 import { runJob } from "../lib/jobs.ts";
 import { awsCallCount } from "../lib/metrics.ts";
-import { observeInstance, openInstanceBill, syncResources, transitionTime } from "../lib/sync.ts";
-import { controlInstance } from "../lib/control.ts";
-import { toViewer } from "../lib/auth.ts";
+import { instanceCharge } from "../lib/billing/charges.ts";
+import { openBillFor } from "../lib/billing/periods.ts";
+import { controlMachine } from "../lib/control/control.ts";
+import { MACHINE_KINDS } from "../lib/machines/kinds.ts";
+import { syncKind } from "../lib/sync/all.ts";
+import { transitionTime } from "../lib/sync/instances.ts";
+import { observeMachine } from "../lib/sync/observe.ts";
+import { toViewer } from "../lib/auth/identify.ts";
 import { syncAwsJob } from "../jobs/sync_aws.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
 import { addInstance, addLaunch, addUser, seedWorld } from "./_helpers/world.ts";
-import { LAUNCH_TAG } from "../lib/launch.ts";
+import { LAUNCH_TAG } from "../lib/machines/tags.ts";
 import type { Ec2Instance } from "../lib/aws/types.ts";
 
 const PORTAL_TAGS = { LaunchedBy: "MLIY" };
@@ -28,28 +33,28 @@ motoTest("sync follows a stop and start made in the console: bills close at the 
 	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
 	const alice = await addUser(deps.db, "alice");
 	const [id] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "alice", Name: "console" });
-	await syncResources(deps);
+	await syncKind(deps, "instance");
 	let row = (await getInstance(deps.db, id!))!;
 	assert.equal(row.ownerId, alice.id, "adopted for the userid tag");
 	assert.equal(row.state, "running");
 	assert.equal((await billsOf(deps.db, id!)).filter((b) => !b.endedAt).length, 1);
 
 	await moto.ec2().send(new StopInstancesCommand({ InstanceIds: [id!] }));
-	await syncResources(deps);
+	await syncKind(deps, "instance");
 	row = (await getInstance(deps.db, id!))!;
 	assert.equal(row.state, "stopped");
 	const [closed] = await billsOf(deps.db, id!);
 	assert.ok(closed!.endedAt, "the out-of-band stop closed the bill");
 
 	await moto.ec2().send(new StartInstancesCommand({ InstanceIds: [id!] }));
-	await syncResources(deps);
+	await syncKind(deps, "instance");
 	assert.equal((await getInstance(deps.db, id!))!.state, "running");
 	const periods = await billsOf(deps.db, id!);
 	assert.equal(periods.length, 2);
 	assert.equal(periods.filter((b) => !b.endedAt).length, 1, "exactly one open period");
 
 	await moto.ec2().send(new TerminateInstancesCommand({ InstanceIds: [id!] }));
-	await syncResources(deps);
+	await syncKind(deps, "instance");
 	assert.equal((await getInstance(deps.db, id!))!.state, "terminated");
 	assert.equal((await billsOf(deps.db, id!)).filter((b) => !b.endedAt).length, 0);
 });
@@ -58,7 +63,7 @@ motoTest("sync adopts tagged instances of unknown users and ignores untagged one
 	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
 	const [tagged] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "Erin", "Software Config": "nope" });
 	const [untagged] = await moto.runInstances(1, { Name: "not ours" });
-	const result = await syncResources(deps);
+	const result = await syncKind(deps, "instance");
 	assert.equal(result.adopted, 1);
 	const erin = (await deps.db.select().from(users).where(eq(users.username, "erin")))[0];
 	assert.ok(erin, "the owner from the userid tag now exists");
@@ -76,7 +81,7 @@ motoTest("a launch-id tag copied by hand onto another instance does not tie it t
 		status: "creating",
 	});
 	const [id] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "alice", [LAUNCH_TAG]: launch.id });
-	assert.equal((await syncResources(deps)).adopted, 1);
+	assert.equal((await syncKind(deps, "instance")).adopted, 1);
 	const row = (await getInstance(deps.db, id!))!;
 	assert.equal(row.ownerId, world.alice.id);
 	assert.equal(row.launchId, null, "no CloudFormation stack-name tag matching the launch's stack");
@@ -96,7 +101,7 @@ motoTest("an instance AWS no longer knows is marked vanished and its bill closed
 		hourlyRate: 0.0116,
 		startedAt: old,
 	});
-	const result = await syncResources(deps);
+	const result = await syncKind(deps, "instance");
 	assert.equal(result.vanished, 1);
 	assert.equal((await getInstance(deps.db, "i-0ffffffffffffffff"))!.state, "vanished");
 	assert.ok((await billsOf(deps.db, "i-0ffffffffffffffff"))[0]!.endedAt);
@@ -139,7 +144,7 @@ Deno.test("a vanished instance and volume are billed until they were last seen, 
 		});
 	}
 	deps.clock.set("2025-03-01T11:45:00Z");
-	const result = await syncResources(deps);
+	const result = await syncKind(deps, "instance");
 	assert.equal(result.vanished, 1);
 	assert.equal((await getInstance(deps.db, "i-0ffffffffffffffff"))!.state, "vanished");
 	assert.equal((await billsOf(deps.db, "i-0ffffffffffffffff"))[0]!.endedAt?.toISOString(), lastSeen.toISOString());
@@ -164,6 +169,8 @@ Deno.test("AWS down during sync: the job logs the failure, and the next tick rec
 					: Promise.reject(new AwsError("DescribeInstances", "unavailable", "connection refused")),
 			describeVolumes: () => Promise.resolve([]),
 		},
+		// The run lists the clusters too (there are none).
+		emr: { listClusters: () => Promise.resolve([]) },
 	});
 	await using deps = await createTestDeps({ aws });
 	const alice = await addUser(deps.db, "alice");
@@ -244,7 +251,7 @@ Deno.test("a sync of many instances follows owners and bills with a fixed number
 	}
 
 	deps.clock.set("2025-03-01T12:00:00Z");
-	const first = await syncResources(deps);
+	const first = await syncKind(deps, "instance");
 	assert.equal(first.changed, count / 2, "the stopped and the re-tagged ones changed");
 	for (let i = 0; i < count; i++) {
 		const row = (await getInstance(deps.db, id(i)))!;
@@ -269,7 +276,7 @@ Deno.test("a sync of many instances follows owners and bills with a fixed number
 		return execute(...args);
 	}) as typeof client.execute;
 	deps.clock.set("2025-03-01T12:10:00Z");
-	const steady = await syncResources(deps);
+	const steady = await syncKind(deps, "instance");
 	client.execute = execute;
 	assert.equal(steady.changed, 0);
 	assert.ok(statements <= 10, `${statements} statements for a steady sync of ${count} instances`);
@@ -292,7 +299,8 @@ Deno.test("the billed state a sync read before a click does not undo the click",
 		state: "running",
 		startedAt: started,
 	});
-	await openInstanceBill(deps, running, started);
+	// Running since 10:00, its period open.
+	await openBillFor(deps, { kind: "instance", ...running }, await instanceCharge(deps, running), started);
 	const stopped = await addInstance(deps.db, {
 		id: "i-0123456789abcdef2",
 		ownerId: world.alice.id,
@@ -306,8 +314,8 @@ Deno.test("the billed state a sync read before a click does not undo the click",
 	assert.equal(snapshot.get(running.id)!.billed, true);
 	assert.equal(snapshot.get(stopped.id)!.billed, false);
 	// ... while Alice stops the first and starts the second ...
-	await controlInstance(deps, alice, running.id, "stop");
-	await controlInstance(deps, alice, stopped.id, "start");
+	await controlMachine(deps, alice, { kind: "instance", id: running.id, action: "stop" });
+	await controlMachine(deps, alice, { kind: "instance", id: stopped.id, action: "start" });
 	// ... and only then does the sync reach them.
 	deps.clock.set("2025-03-01T12:00:30Z");
 	const seen = (id: string, state: string): Ec2Instance => ({
@@ -319,12 +327,26 @@ Deno.test("the billed state a sync read before a click does not undo the click",
 		launchTime: started,
 		stateTransitionReason: state === "stopped" ? "User initiated (2025-03-01 11:00:00 GMT)" : undefined,
 	});
-	await observeInstance(deps, snapshot.get(running.id)!, seen(running.id, "running"), deps.clock(), {
-		lastSeenByCaller: true,
-	});
-	await observeInstance(deps, snapshot.get(stopped.id)!, seen(stopped.id, "stopped"), deps.clock(), {
-		lastSeenByCaller: true,
-	});
+	await observeMachine(
+		deps,
+		MACHINE_KINDS.instance,
+		snapshot.get(running.id)!,
+		seen(running.id, "running"),
+		deps.clock(),
+		{
+			lastSeenByCaller: true,
+		},
+	);
+	await observeMachine(
+		deps,
+		MACHINE_KINDS.instance,
+		snapshot.get(stopped.id)!,
+		seen(stopped.id, "stopped"),
+		deps.clock(),
+		{
+			lastSeenByCaller: true,
+		},
+	);
 	const stopPeriods = await billsOf(deps.db, running.id);
 	assert.equal(stopPeriods.length, 1, "no period reopened after the Stop");
 	assert.equal(stopPeriods[0]!.endedAt?.toISOString(), "2025-03-01T12:00:00.000Z");

@@ -1,7 +1,7 @@
 /** Tokens derived from the portal's secret: stable values, one key import per secret, constant-time comparison. */
 import assert from "node:assert/strict";
-import { csrfToken } from "../lib/csrf.ts";
-import { progressToken } from "../lib/launch.ts";
+import { csrfToken } from "../lib/auth/csrf.ts";
+import { progressToken } from "../lib/tokens.ts";
 import { hmacToken, timingSafeEqual } from "../lib/tokens.ts";
 
 Deno.test("CSRF and progress tokens keep their values (HMAC-SHA-256 of a labelled value, base64url)", async () => {

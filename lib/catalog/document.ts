@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
-import { USERNAME } from "../auth.ts";
+import { USERNAME } from "../auth/identify.ts";
 import type { Db } from "../db/client.ts";
 import { catalogSnapshot, type CatalogTable, idsByKey, inTransaction } from "../db/catalog.ts";
 import { ROLES } from "../db/schema.ts";

@@ -3,6 +3,7 @@ import { aliasedTable, and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { bills, groups, type ResourceKind, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
+import { displayName, personColumns } from "./users.ts";
 
 export type Bill = typeof bills.$inferSelect;
 export type NewBill = typeof bills.$inferInsert;
@@ -59,9 +60,7 @@ export interface BillFilters {
 function billRowSelect(db: Db) {
 	return db.select({
 		bill: bills,
-		username: payer.username,
-		first: payer.firstName,
-		last: payer.lastName,
+		payer: personColumns(payer),
 		groupName: groups.name,
 	}).from(bills)
 		.innerJoin(payer, eq(payer.id, bills.userId))
@@ -71,8 +70,8 @@ function billRowSelect(db: Db) {
 function toBillRow(r: Awaited<ReturnType<ReturnType<typeof billRowSelect>["execute"]>>[number]): BillRow {
 	return {
 		...r.bill,
-		username: r.username,
-		userName: `${r.first} ${r.last}`.trim() || r.username,
+		username: r.payer.username,
+		userName: displayName(r.payer),
 		groupName: r.groupName,
 	};
 }

@@ -24,8 +24,9 @@ import {
 	users,
 	volumes,
 } from "./schema.ts";
-import { type Group, listUsers } from "./users.ts";
+import { groupIdsOf, listUsers } from "./users.ts";
 
+export type Group = typeof groups.$inferSelect;
 export type SoftwareConfig = typeof softwareConfigs.$inferSelect;
 export type InstanceType = typeof instanceTypes.$inferSelect;
 export type SecurityGroup = typeof securityGroups.$inferSelect;
@@ -42,6 +43,13 @@ export async function getGroup(db: Db, id: number): Promise<Group | undefined> {
 
 export async function getGroupByName(db: Db, name: string): Promise<Group | undefined> {
 	return await db.query.groups.findFirst({ where: eq(groups.name, name) });
+}
+
+/** The groups a user belongs to, by name. */
+export async function groupsOf(db: Db, userId: number): Promise<Group[]> {
+	const ids = await groupIdsOf(db, userId);
+	if (ids.length === 0) return [];
+	return await db.select().from(groups).where(inArray(groups.id, ids)).orderBy(asc(groups.name));
 }
 
 export async function listGroups(db: Db): Promise<Group[]> {

@@ -1,14 +1,14 @@
 /** Queries and writes for `clusters` (EMR), with the joined rows the pages show. */
-import { aliasedTable, and, desc, eq, gt, isNull, lt, notInArray, or, type SQL } from "drizzle-orm";
+import { aliasedTable, and, desc, eq, notInArray } from "drizzle-orm";
 import type { Db } from "./client.ts";
+import { billedFlag, listable } from "./machines.ts";
 import { clusters, groups, softwareConfigs, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
+import { displayName, personColumns } from "./users.ts";
+import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
 
 export type Cluster = typeof clusters.$inferSelect;
 export type NewCluster = typeof clusters.$inferInsert;
-
-/** EMR states after which a cluster no longer exists. */
-export const CLUSTER_ENDED_STATES = ["TERMINATED", "TERMINATED_WITH_ERRORS", "vanished"];
 
 export async function insertCluster(db: Db, cluster: NewCluster): Promise<boolean> {
 	const rows = await db.insert(clusters).values(cluster).onConflictDoNothing().returning({ id: clusters.id });
@@ -23,28 +23,19 @@ export async function updateCluster(db: Db, id: string, changes: Partial<NewClus
 	await db.update(clusters).set({ ...changes, updatedAt: new Date() }).where(eq(clusters.id, id));
 }
 
-/** Claims an action on a cluster (see `claimAction` for instances). */
-export async function claimClusterAction(
-	db: Db,
-	id: string,
-	action: string,
-	now: Date,
-	staleBefore: Date,
-): Promise<boolean> {
-	const rows = await db.update(clusters).set({ pendingAction: action, pendingSince: now, updatedAt: now }).where(and(
-		eq(clusters.id, id),
-		or(isNull(clusters.pendingAction), lt(clusters.pendingSince, staleBefore)),
-	)).returning({ id: clusters.id });
-	return rows.length === 1;
+/** A cluster the sync follows, with whether its billed period is open. */
+export interface TrackedCluster extends Cluster {
+	billed: boolean;
 }
 
-/** Clusters the sync follows: not archived and not ended. */
-export async function trackedClusters(db: Db, ownerId?: number): Promise<Cluster[]> {
-	return await db.select().from(clusters).where(and(
+/** Clusters the sync follows: not archived and not ended; optionally one owner's. */
+export async function trackedClusters(db: Db, ownerId?: number): Promise<TrackedCluster[]> {
+	const rows = await db.select({ cluster: clusters, billed: billedFlag(clusters) }).from(clusters).where(and(
 		eq(clusters.archived, false),
-		notInArray(clusters.state, CLUSTER_ENDED_STATES),
+		notInArray(clusters.state, [...CLUSTER_ENDED_STATES]),
 		ownerId === undefined ? undefined : eq(clusters.ownerId, ownerId),
 	));
+	return rows.map((r) => ({ ...r.cluster, billed: Boolean(r.billed) }));
 }
 
 export async function clustersOfLaunch(db: Db, launchId: string): Promise<Cluster[]> {
@@ -65,9 +56,7 @@ const owner = aliasedTable(users, "cluster_owner");
 function rowSelect(db: Db) {
 	return db.select({
 		cluster: clusters,
-		ownerUsername: owner.username,
-		ownerFirst: owner.firstName,
-		ownerLast: owner.lastName,
+		owner: personColumns(owner),
 		configName: softwareConfigs.name,
 		customUrlFormat: softwareConfigs.customUrlFormat,
 		groupName: groups.name,
@@ -80,19 +69,12 @@ function rowSelect(db: Db) {
 function toRow(r: Awaited<ReturnType<ReturnType<typeof rowSelect>["execute"]>>[number]): ClusterRow {
 	return {
 		...r.cluster,
-		ownerUsername: r.ownerUsername,
-		ownerName: `${r.ownerFirst} ${r.ownerLast}`.trim() || r.ownerUsername,
+		ownerUsername: r.owner.username,
+		ownerName: displayName(r.owner),
 		configName: r.configName,
 		customUrlFormat: r.customUrlFormat,
 		groupName: r.groupName,
 	};
-}
-
-function listable(endedVisibleSince: Date): SQL {
-	return and(
-		eq(clusters.archived, false),
-		or(notInArray(clusters.state, CLUSTER_ENDED_STATES), gt(clusters.updatedAt, endedVisibleSince)),
-	)!;
 }
 
 export async function getClusterRow(db: Db, id: string): Promise<ClusterRow | undefined> {
@@ -102,7 +84,9 @@ export async function getClusterRow(db: Db, id: string): Promise<ClusterRow | un
 
 /** The owner's clusters, newest first. */
 export async function ownedClusterRows(db: Db, ownerId: number, endedVisibleSince: Date): Promise<ClusterRow[]> {
-	const rows = await rowSelect(db).where(and(eq(clusters.ownerId, ownerId), listable(endedVisibleSince))).orderBy(
+	const rows = await rowSelect(db).where(
+		and(eq(clusters.ownerId, ownerId), listable(clusters, CLUSTER_ENDED_STATES, endedVisibleSince)),
+	).orderBy(
 		desc(clusters.createdAt),
 	);
 	return rows.map(toRow);
@@ -116,7 +100,8 @@ export async function teamClusterRows(
 	limit = 100,
 ): Promise<ClusterRow[]> {
 	const scoped = inTeamScope(clusters.ownerId, scope);
-	const rows = await rowSelect(db).where(and(listable(endedVisibleSince), scoped)).orderBy(desc(clusters.createdAt))
+	const rows = await rowSelect(db).where(and(listable(clusters, CLUSTER_ENDED_STATES, endedVisibleSince), scoped))
+		.orderBy(desc(clusters.createdAt))
 		.limit(
 			limit,
 		);

@@ -1,18 +1,15 @@
 /** Queries and writes for `instances`, including the joined rows the pages show. */
-import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
+import { aliasedTable, and, asc, desc, eq, inArray, isNull, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type Db, preparedFor } from "./client.ts";
-import { bills, groups, instances, launches, softwareConfigs, users } from "./schema.ts";
+import { billedFlag, listable } from "./machines.ts";
+import { groups, instances, launches, softwareConfigs, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
+import { displayName, personColumns } from "./users.ts";
+import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
 
 export type Instance = typeof instances.$inferSelect;
 export type NewInstance = typeof instances.$inferInsert;
-
-/** States after which an instance no longer exists in AWS. */
-export const ENDED_STATES = ["terminated", "vanished"];
-
-/** Ended instances and clusters stay on the dashboard and team view this long, then only billing and admin show them. */
-export const ENDED_VISIBLE_MS = 24 * 3_600_000;
 
 export async function getInstance(db: Db, id: string): Promise<Instance | undefined> {
 	return await db.query.instances.findFirst({ where: eq(instances.id, id) });
@@ -58,33 +55,6 @@ export async function updateInstance(db: Db, id: string, changes: Partial<NewIns
 	return row;
 }
 
-/**
- * Marks an action as in flight if the instance is in one of `states` and no other action is (or
- * the other one is older than `staleBefore`, or is one of `supersedes`). Guards double clicks and
- * racing processes.
- */
-export async function claimAction(
-	db: Db,
-	id: string,
-	action: string,
-	states: readonly string[],
-	now: Date,
-	staleBefore: Date,
-	supersedes: readonly string[] = [],
-): Promise<boolean> {
-	const rows = await db.update(instances).set({ pendingAction: action, pendingSince: now, updatedAt: now })
-		.where(and(
-			eq(instances.id, id),
-			inArray(instances.state, [...states]),
-			or(
-				isNull(instances.pendingAction),
-				lt(instances.pendingSince, staleBefore),
-				supersedes.length ? inArray(instances.pendingAction, [...supersedes]) : undefined,
-			),
-		)).returning({ id: instances.id });
-	return rows.length === 1;
-}
-
 const owner = aliasedTable(users, "owner");
 
 /** An instance the sync follows, with what it compares on every run. */
@@ -103,37 +73,13 @@ export async function trackedInstances(db: Db, ownerId?: number): Promise<Tracke
 	const rows = await db.select({
 		instance: instances,
 		ownerUsername: owner.username,
-		billed: sql<
-			number
-		>`exists (SELECT 1 FROM ${bills} WHERE ${bills.resourceId} = ${instances.id} AND ${bills.endedAt} IS NULL)`,
+		billed: billedFlag(instances),
 	}).from(instances).innerJoin(owner, eq(owner.id, instances.ownerId)).where(and(
 		eq(instances.archived, false),
-		notInArray(instances.state, ENDED_STATES),
+		notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
 		ownerId === undefined ? undefined : eq(instances.ownerId, ownerId),
 	));
 	return rows.map((r) => ({ ...r.instance, ownerUsername: r.ownerUsername, billed: Boolean(r.billed) }));
-}
-
-/** Ids per statement, well under SQLite's limit on bound parameters. */
-const IDS_PER_STATEMENT = 500;
-
-export async function instancesByIds(db: Db, ids: readonly string[]): Promise<Instance[]> {
-	const found: Instance[] = [];
-	for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
-		found.push(
-			...await db.select().from(instances).where(inArray(instances.id, ids.slice(i, i + IDS_PER_STATEMENT))),
-		);
-	}
-	return found;
-}
-
-/** Records that AWS listed these instances at `at`: one write for a whole sync, not one per instance. */
-export async function markInstancesSeen(db: Db, ids: readonly string[], at: Date): Promise<void> {
-	for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
-		await db.update(instances).set({ lastSeenAt: at }).where(
-			inArray(instances.id, ids.slice(i, i + IDS_PER_STATEMENT)),
-		);
-	}
 }
 
 /** An instance with what the pages show next to it. */
@@ -149,9 +95,7 @@ export interface InstanceRow extends Instance {
 function rowSelect(db: Db) {
 	return db.select({
 		instance: instances,
-		ownerUsername: owner.username,
-		ownerFirst: owner.firstName,
-		ownerLast: owner.lastName,
+		owner: personColumns(owner),
 		configName: softwareConfigs.name,
 		configOs: softwareConfigs.os,
 		hasProgressBar: softwareConfigs.hasProgressBar,
@@ -167,21 +111,13 @@ type RawRow = Awaited<ReturnType<ReturnType<typeof rowSelect>["execute"]>>[numbe
 function toRow(r: RawRow): InstanceRow {
 	return {
 		...r.instance,
-		ownerUsername: r.ownerUsername,
-		ownerName: `${r.ownerFirst} ${r.ownerLast}`.trim() || r.ownerUsername,
+		ownerUsername: r.owner.username,
+		ownerName: displayName(r.owner),
 		configName: r.configName,
 		configOs: r.configOs,
 		hasProgressBar: r.hasProgressBar ?? false,
 		groupName: r.groupName,
 	};
-}
-
-/** Visible on lists: not archived, and not ended more than `endedVisibleSince` ago. */
-function listable(endedVisibleSince: Date): SQL {
-	return and(
-		eq(instances.archived, false),
-		or(notInArray(instances.state, ENDED_STATES), gt(instances.updatedAt, endedVisibleSince)),
-	)!;
 }
 
 export async function getInstanceRow(db: Db, id: string): Promise<InstanceRow | undefined> {
@@ -191,7 +127,9 @@ export async function getInstanceRow(db: Db, id: string): Promise<InstanceRow | 
 
 /** The owner's instances for the dashboard, newest first. */
 export async function ownedInstanceRows(db: Db, ownerId: number, endedVisibleSince: Date): Promise<InstanceRow[]> {
-	const rows = await rowSelect(db).where(and(eq(instances.ownerId, ownerId), listable(endedVisibleSince))).orderBy(
+	const rows = await rowSelect(db).where(
+		and(eq(instances.ownerId, ownerId), listable(instances, INSTANCE_ENDED_STATES, endedVisibleSince)),
+	).orderBy(
 		desc(instances.createdAt),
 	);
 	return rows.map(toRow);
@@ -211,7 +149,7 @@ function filterCondition(filters: TeamFilters): SQL | undefined {
 		running: ["running"],
 		stopped: ["stopped"],
 		transitioning: ["pending", "stopping", "shutting-down"],
-		ended: ENDED_STATES,
+		ended: [...INSTANCE_ENDED_STATES],
 	};
 	return and(
 		filters.state ? inArray(instances.state, stateGroups[filters.state] ?? [filters.state]) : undefined,
@@ -241,7 +179,11 @@ export async function teamInstanceRows(
 	page: { offset: number; limit: number },
 	endedVisibleSince: Date,
 ): Promise<{ rows: InstanceRow[]; total: number }> {
-	const where = and(listable(endedVisibleSince), inTeamScope(instances.ownerId, scope), filterCondition(filters));
+	const where = and(
+		listable(instances, INSTANCE_ENDED_STATES, endedVisibleSince),
+		inTeamScope(instances.ownerId, scope),
+		filterCondition(filters),
+	);
 	const [rows, [count]] = await Promise.all([
 		// Newest first, so the first page comes from the created_at index instead of sorting the team.
 		rowSelect(db).where(where).orderBy(desc(instances.createdAt), desc(instances.id)).limit(page.limit).offset(
@@ -258,7 +200,7 @@ export async function stateCounts(db: Db, scope: TeamScope): Promise<Record<stri
 		.where(
 			and(
 				eq(instances.archived, false),
-				notInArray(instances.state, ENDED_STATES),
+				notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
 				inTeamScope(instances.ownerId, scope),
 			),
 		)
@@ -276,11 +218,8 @@ export async function usersInScope(db: Db, scope: TeamScope): Promise<{ id: numb
 
 const progressStatements = preparedFor((db) => ({
 	select: db.select({
-		id: instances.id,
-		state: instances.state,
 		privateIp: instances.privateIp,
 		publicIp: instances.publicIp,
-		progressPercent: instances.progressPercent,
 		tokenHash: launches.progressTokenHash,
 	}).from(instances).leftJoin(launches, eq(launches.id, instances.launchId)).where(
 		eq(instances.id, sql.placeholder("id")),
@@ -297,9 +236,7 @@ export async function instanceForProgress(
 	db: Db,
 	id: string,
 ): Promise<
-	| (Pick<Instance, "id" | "state" | "privateIp" | "publicIp" | "progressPercent"> & {
-		tokenHash: string | null;
-	})
+	| (Pick<Instance, "privateIp" | "publicIp"> & { tokenHash: string | null })
 	| undefined
 > {
 	return await progressStatements(db).select.get({ id });

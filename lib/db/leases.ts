@@ -8,18 +8,22 @@ import { jobLeases } from "./schema.ts";
 
 export type JobLease = typeof jobLeases.$inferSelect;
 
+/** Who asks for which lease, when, until when, and (for a scheduled run) for which tick. */
+export interface LeaseRequest {
+	name: string;
+	holder: string;
+	now: Date;
+	expiresAt: Date;
+	/** The schedule tick of a scheduled run: the lease is refused when another process ran it. */
+	tick?: number;
+}
+
 /**
  * Takes the lease for `name` until `expiresAt` when nobody holds it (or the holder's lease
  * lapsed) and, when `tick` is given, when no process has run this tick yet.
  */
-export async function acquireLease(
-	db: Db,
-	name: string,
-	holder: string,
-	now: Date,
-	expiresAt: Date,
-	tick?: number,
-): Promise<boolean> {
+export async function acquireLease(db: Db, request: LeaseRequest): Promise<boolean> {
+	const { name, holder, now, expiresAt, tick } = request;
 	await db.insert(jobLeases).values({ name }).onConflictDoNothing();
 	const rows = await db.update(jobLeases).set({
 		holder,
@@ -62,5 +66,5 @@ export async function getLease(db: Db, name: string): Promise<JobLease | undefin
 
 /** Takes a lease that is never released, only expires: a rate limit shared by every process. */
 export async function takeRateLimit(db: Db, name: string, now: Date, windowMs: number): Promise<boolean> {
-	return await acquireLease(db, name, "rate-limit", now, new Date(now.getTime() + windowMs));
+	return await acquireLease(db, { name, holder: "rate-limit", now, expiresAt: new Date(now.getTime() + windowMs) });
 }

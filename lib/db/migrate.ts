@@ -4,15 +4,8 @@
  * inside one write transaction so two processes starting together cannot both apply a migration.
  */
 import type { Client } from "@libsql/client";
-import { MIGRATIONS } from "./migrations.ts";
-
-/** One migration as embedded in the program. */
-export interface EmbeddedMigration {
-	tag: string;
-	/** drizzle-kit's journal timestamp; migrations newer than the last applied one run. */
-	when: number;
-	sql: string;
-}
+import { sha256Hex } from "../tokens.ts";
+import { type EmbeddedMigration, MIGRATIONS } from "./migrations.ts";
 
 /** Applies every migration newer than the last one recorded; returns the tags applied. */
 export async function migrate(
@@ -43,9 +36,4 @@ export async function migrate(
 	} finally {
 		tx.close();
 	}
-}
-
-async function sha256Hex(text: string): Promise<string> {
-	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-	return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,10 +1,10 @@
 /** Queries and writes for users and their group memberships. */
 import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { type Db, preparedFor } from "./client.ts";
+import { normaliseDirectoryName } from "../plugins/contract.ts";
 import { groups, memberships, type Role, ROLES, users } from "./schema.ts";
 
 export type User = typeof users.$inferSelect;
-export type Group = typeof groups.$inferSelect;
 export type Membership = typeof memberships.$inferSelect;
 
 const userStatements = preparedFor((db) => ({
@@ -64,18 +64,6 @@ export function highestRole(...roles: (Role | null | undefined)[]): Role {
 /** Ids of the groups a user belongs to (any source). */
 export async function groupIdsOf(db: Db, userId: number): Promise<number[]> {
 	return (await userStatements(db).groupIds.all({ userId })).map((r) => r.groupId);
-}
-
-/** The groups a user belongs to, by name. */
-export async function groupsOf(db: Db, userId: number): Promise<Group[]> {
-	const ids = await groupIdsOf(db, userId);
-	if (ids.length === 0) return [];
-	return await db.select().from(groups).where(inArray(groups.id, ids)).orderBy(asc(groups.name));
-}
-
-/** Normalises a directory name (DN or plain name) for comparison. */
-export function normaliseDirectoryName(name: string): string {
-	return name.trim().toLowerCase().replace(/\s*([,=])\s*/g, "$1");
 }
 
 /** The CN of a DN (`CN=Data Science,OU=Teams,...` gives `data science`), else the name itself. */
@@ -149,6 +137,11 @@ export async function teammateIds(db: Db, groupIds: readonly number[]): Promise<
 /** Memberships of every user, for the admin page. */
 export async function listMemberships(db: Db): Promise<Membership[]> {
 	return await db.select().from(memberships);
+}
+
+/** The columns of a user joined to a row as its owner (or payer), named once for every row select. */
+export function personColumns(person: typeof users) {
+	return { username: person.username, firstName: person.firstName, lastName: person.lastName };
 }
 
 /** A display name: "First Last", else the username. */

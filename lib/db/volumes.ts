@@ -2,12 +2,10 @@
 import { and, eq, inArray, notInArray } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { volumes } from "./schema.ts";
+import { VOLUME_GONE_STATES } from "../machines/lifecycle.ts";
 
 export type Volume = typeof volumes.$inferSelect;
 export type NewVolume = typeof volumes.$inferInsert;
-
-/** Volume states that mean the volume no longer exists (and is no longer billed). */
-export const GONE_VOLUME_STATES = ["deleted", "vanished"];
 
 export async function insertVolume(db: Db, volume: NewVolume): Promise<boolean> {
 	const rows = await db.insert(volumes).values(volume).onConflictDoNothing().returning({ id: volumes.id });
@@ -21,7 +19,7 @@ export async function volumesOf(db: Db, instanceId: string): Promise<Volume[]> {
 /** Volumes that still exist as far as the portal knows. */
 export async function liveVolumes(db: Db, ownerId?: number): Promise<Volume[]> {
 	return await db.select().from(volumes).where(and(
-		notInArray(volumes.state, GONE_VOLUME_STATES),
+		notInArray(volumes.state, [...VOLUME_GONE_STATES]),
 		ownerId === undefined ? undefined : eq(volumes.ownerId, ownerId),
 	));
 }

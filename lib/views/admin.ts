@@ -16,7 +16,8 @@ import {
 	type SoftwareConfig,
 } from "../db/catalog.ts";
 import type { Db } from "../db/client.ts";
-import { getUser, type Group, listMemberships, listUsers, type User } from "../db/users.ts";
+import type { Group } from "../db/catalog.ts";
+import { getUser, listMemberships, listUsers, type User } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 
 /** How many items each admin section holds. */

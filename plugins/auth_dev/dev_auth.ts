@@ -3,8 +3,7 @@
  * act as DEV_USER. It refuses to start unless the portal listens on a loopback address only, and
  * answers only requests that come from loopback, so it can never open a real deployment.
  */
-import type { AuthRequestContext, PluginContext } from "../../lib/plugins.ts";
-import { isLoopback } from "../../lib/settings.ts";
+import { type AuthRequestContext, isLoopback, type PluginContext } from "../../lib/plugins/contract.ts";
 import { settingReader } from "../_shared.ts";
 import * as defaults from "./plugin_settings.ts";
 

@@ -2,7 +2,7 @@
  * Header (single sign-on) auth plugin: the reverse proxy authenticates the user and passes the
  * username in REMOTE_USER (configurable). The portal trusts it only from TRUSTED_PROXIES.
  */
-import type { AuthUserInfo, PluginContext } from "../../lib/plugins.ts";
+import type { AuthUserInfo, PluginContext } from "../../lib/plugins/contract.ts";
 import { settingReader } from "../_shared.ts";
 import * as defaults from "./plugin_settings.ts";
 

@@ -4,8 +4,7 @@
  * their directory name (memberships are added and removed at each login). Admin and manager roles
  * come from exact DN matches and are revoked when the directory stops granting them.
  */
-import { normaliseDirectoryName } from "../../lib/db/users.ts";
-import type { AuthUserInfo, PluginContext } from "../../lib/plugins.ts";
+import { type AuthUserInfo, normaliseDirectoryName, type PluginContext } from "../../lib/plugins/contract.ts";
 import { settingReader } from "../_shared.ts";
 import * as defaults from "./plugin_settings.ts";
 

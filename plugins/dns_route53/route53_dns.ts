@@ -2,7 +2,7 @@
  * Route 53 DNS plugin: an A record `mliy-<id>.<DOMAIN_NAME>` per instance or cluster, upserted
  * when it gets or changes its IP and deleted when it ends.
  */
-import type { PluginContext } from "../../lib/plugins.ts";
+import type { PluginContext } from "../../lib/plugins/contract.ts";
 import { settingReader } from "../_shared.ts";
 import * as defaults from "./plugin_settings.ts";
 

@@ -7,10 +7,9 @@ import { deleteConfig } from "../../lib/catalog/delete_guards.ts";
 import { saveConfig } from "../../lib/catalog/save.ts";
 import { OPERATING_SYSTEMS, VOLUME_TYPES } from "../../lib/catalog/schemas.ts";
 import { type InstanceType, listConfigs, type SoftwareConfig } from "../../lib/db/catalog.ts";
-import type { Group } from "../../lib/db/users.ts";
-import type { Deps } from "../../lib/deps.ts";
+import type { Group } from "../../lib/db/catalog.ts";
+import type { Deps, Samples } from "../../lib/deps.ts";
 import { configForm, type ConfigWithLinks } from "../../lib/views/admin.ts";
-import { CLUSTER_TEMPLATE, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../../fixtures/mod.ts";
 import { type AppEnv, type PageContext, pageContext } from "../env.ts";
 import { formList } from "../params.ts";
 import { EmptyState } from "../ui/components.tsx";
@@ -21,22 +20,23 @@ import { AdminPage, type Column, DeleteButton, type ItemFormProps, itemRoutes, I
 const LIST = "/admin/configs";
 
 /** What a new configuration of each kind starts with: the shipped template (and script). */
-const NEW_CONFIG: Record<"instance" | "cluster", FormValues> = {
-	instance: {
-		kind: "instance",
-		templateBody: INSTANCE_TEMPLATE,
-		userDataBody: SAMPLE_BOOTSTRAP,
-		volumeDevice: "/dev/xvdz",
-		volumeSizeGb: "100",
-		hasProgressBar: "on",
-	},
-	cluster: {
-		kind: "cluster",
-		templateBody: CLUSTER_TEMPLATE,
-		customUrlFormat: "https://{{{ URL }}}:9443/",
-		params: "paramReleaseLabel=emr-6.15.0\nparamServiceRole=EMR_DefaultRole",
-	},
-};
+function newConfig(samples: Samples, kind: "instance" | "cluster"): FormValues {
+	return kind === "instance"
+		? {
+			kind: "instance",
+			templateBody: samples.instanceTemplate,
+			userDataBody: samples.bootstrapScript,
+			volumeDevice: "/dev/xvdz",
+			volumeSizeGb: "100",
+			hasProgressBar: "on",
+		}
+		: {
+			kind: "cluster",
+			templateBody: samples.clusterTemplate,
+			customUrlFormat: "https://{{{ URL }}}:9443/",
+			params: "paramReleaseLabel=emr-6.15.0\nparamServiceRole=EMR_DefaultRole",
+		};
+}
 
 const CONFIG_COLUMNS: Column<SoftwareConfig>[] = [
 	{ label: "Name", cell: (cfg) => <a href={`${LIST}/${cfg.id}`}>{cfg.name}</a> },
@@ -237,7 +237,7 @@ export function configRoutes(deps: Deps): Hono<AppEnv> {
 			load: (id) => configForm(deps, id),
 			page: ConfigFormPage,
 			values: configValues,
-			fresh: (c) => NEW_CONFIG[c.req.query("kind") === "cluster" ? "cluster" : "instance"],
+			fresh: (c) => newConfig(deps.samples, c.req.query("kind") === "cluster" ? "cluster" : "instance"),
 			save: async (id, values) => {
 				const saveAs = textOf(values, "intent") === "saveas";
 				const saved = await saveConfig(deps.db, saveAs ? undefined : id, {

@@ -1,12 +1,12 @@
 /** The instance-type panel of the launch forms: vCPU, memory and the hourly price in the configured region. */
-import { instanceRate } from "../../lib/billing.ts";
+import { instanceRate } from "../../lib/billing/rates.ts";
 import type { Deps } from "../../lib/deps.ts";
 import { formatRate } from "./format.ts";
 
 /** The panel for one instance type; for clusters it adds the EMR surcharge per node. */
 export function TypeInfo(props: { deps: Deps; type: string; os: string; emr?: boolean }) {
 	const info = props.deps.pricing.typeInfo(props.type);
-	const rate = instanceRate(props.deps.pricing, props.deps.settings, props.type, props.os);
+	const rate = instanceRate(props.deps, { type: props.type, os: props.os });
 	return (
 		<div id="type-info" class="panel">
 			<h3>{info?.prettyName ?? props.type}</h3>

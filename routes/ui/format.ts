@@ -1,5 +1,5 @@
 /** Formatting for pages: times in the portal's time zone, durations, money, states. */
-import { formatMoney, formatRate } from "../../lib/billing.ts";
+import { formatMoney, formatRate } from "../../lib/format.ts";
 
 export { formatMoney, formatRate };
 

@@ -1,10 +1,11 @@
 /** Instance rows and action buttons, shared by the dashboard, the team view and the detail page. */
-import type { Viewer } from "../../lib/auth.ts";
-import { instanceRate } from "../../lib/billing.ts";
+import type { Viewer } from "../../lib/auth/identify.ts";
+import { instanceRate } from "../../lib/billing/rates.ts";
 import type { Deps } from "../../lib/deps.ts";
 import type { Price } from "../../lib/pricing.ts";
 import type { InstanceRow } from "../../lib/db/instances.ts";
-import { type Action, availableActions } from "../../lib/control.ts";
+import { availableActions } from "../../lib/control/control.ts";
+import type { InstanceAction } from "../../lib/control/instance.ts";
 import { ProgressBar, StateBadge } from "./components.tsx";
 import { formatDuration, formatRate } from "./format.ts";
 
@@ -29,7 +30,7 @@ export function rowRate(
 	deps: Pick<Deps, "pricing" | "settings">,
 	row: Pick<InstanceRow, "instanceType" | "configOs">,
 ): Price {
-	return instanceRate(deps.pricing, deps.settings, row.instanceType, row.configOs ?? "linux");
+	return instanceRate(deps, { type: row.instanceType, os: row.configOs });
 }
 
 /** The state cell of rows and the detail panel: badge, boot progress, or the last progress text. */
@@ -46,7 +47,7 @@ export function InstanceState(
 	);
 }
 
-const CONFIRM: Record<Action, (id: string) => string | undefined> = {
+const CONFIRM: Record<InstanceAction, (id: string) => string | undefined> = {
 	start: () => undefined,
 	stop: (id) => `Stop ${id}? Anything running on it stops; its disks are kept.`,
 	restart: (id) => `Restart ${id}? It reboots; running work is interrupted.`,
@@ -55,7 +56,7 @@ const CONFIRM: Record<Action, (id: string) => string | undefined> = {
 	archive: (id) => `Remove ${id} from your lists? Its billing history stays in the reports.`,
 };
 
-const LABEL: Record<Action, string> = {
+const LABEL: Record<InstanceAction, string> = {
 	start: "Start",
 	stop: "Stop",
 	restart: "Restart",
@@ -67,7 +68,7 @@ const LABEL: Record<Action, string> = {
 export function InstanceActions(
 	props: { viewer: Viewer; row: InstanceRow; mayControl: boolean; view: string; target: string; swap?: string },
 ) {
-	const actions = availableActions(props.viewer, props.row, props.mayControl);
+	const actions = availableActions("instance", props.viewer, props.row, props.mayControl) as InstanceAction[];
 	if (props.row.pendingAction) {
 		return <span class="muted small">{props.row.pendingAction} in progress…</span>;
 	}

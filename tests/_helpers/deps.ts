@@ -5,7 +5,8 @@
  */
 import type { Aws } from "../../lib/aws/types.ts";
 import type { Database } from "../../lib/db/client.ts";
-import { createDeps, type Deps } from "../../lib/deps.ts";
+import type { Deps } from "../../lib/deps.ts";
+import { createDeps } from "../../compose.ts";
 import { resolveSettings } from "../../lib/settings.ts";
 import { createApp } from "../../routes/mod.ts";
 import { fakeAws } from "../_fakes/aws.ts";

@@ -22,7 +22,7 @@ import { insertLaunch, type NewLaunch } from "../../lib/db/launches.ts";
 import type { Role } from "../../lib/db/schema.ts";
 import { ensureUser, updateUserProfile } from "../../lib/db/users.ts";
 import { CLUSTER_TEMPLATE, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "../../fixtures/mod.ts";
-import { hashToken } from "../../lib/launch.ts";
+import { sha256Hex } from "../../lib/tokens.ts";
 import { STACK_ID } from "../_fakes/aws.ts";
 
 export async function addUser(
@@ -117,7 +117,7 @@ export async function addLaunch(
 		id: crypto.randomUUID(),
 		instanceType: "t2.micro",
 		stackName: "MLiyAnalyst-MLIY-abc",
-		progressTokenHash: await hashToken(token),
+		progressTokenHash: await sha256Hex(token),
 		...values,
 	});
 }

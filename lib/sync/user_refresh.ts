@@ -4,9 +4,9 @@
  * page views cannot flood AWS. It runs in the background: the page neither waits for it nor fails
  * because of it, since the page shows what the database holds either way.
  */
-import { takeRateLimit } from "./db/leases.ts";
-import type { Deps } from "./deps.ts";
-import { syncAll } from "../jobs/sync_aws.ts";
+import { takeRateLimit } from "../db/leases.ts";
+import type { Deps } from "../deps.ts";
+import { syncAll } from "./all.ts";
 
 /** When each user's next refresh may be tried, per app: spares the database a write on every view. */
 const nextRefresh = new WeakMap<Deps, Map<number, number>>();

@@ -1,75 +1,11 @@
 /**
- * What machines cost. Billed periods open when a resource is seen running (or existing, for
- * volumes) and close when it stops or ends, whoever caused the change. Cost is the stored hourly
- * rate times the exact time inside the report's range; there is no rounding up to whole hours.
+ * Billing reports: cost is the stored hourly rate of each billed period times the exact time inside
+ * the report's range (no rounding up to whole hours), summed per resource, user, group and cost
+ * center; the live burn rate; month to date; CSV.
  */
-import type { Db } from "./db/client.ts";
-import { type BillFilters, type BillRow, billsOverlapping, closeBill, openBill, openBills } from "./db/bills.ts";
-import type { TeamScope } from "./db/scope.ts";
-import type { Group } from "./db/users.ts";
-import type { Price, Pricing } from "./pricing.ts";
-import type { Settings } from "./settings.ts";
-
-/** AWS's convention for turning a per-GB-month price into an hourly one. */
-export const HOURS_PER_MONTH = 730;
-
-type RateSettings = Pick<Settings, "AWS_REGION" | "AWS_DISCOUNT" | "EBS_PRICE_PER_GB_MONTH">;
-
-/** An hourly price less the configured discount: the one place AWS_DISCOUNT is applied. */
-export function discounted(hourly: number, settings: Pick<Settings, "AWS_DISCOUNT">): number {
-	return hourly * (1 - settings.AWS_DISCOUNT);
-}
-
-/** The discounted on-demand $/hour of an instance type for an OS, or why it is unknown. */
-export function instanceRate(pricing: Pricing, settings: RateSettings, type: string, os: string): Price {
-	const price = pricing.onDemand(type, settings.AWS_REGION, os || "linux");
-	return price.known ? { known: true, hourly: discounted(price.hourly, settings) } : price;
-}
-
-/** The discounted $/hour of an EBS volume of `sizeGb` of a volume type. */
-export function volumeRate(settings: RateSettings, volumeType: string, sizeGb: number): Price {
-	const perGbMonth = settings.EBS_PRICE_PER_GB_MONTH[volumeType];
-	if (perGbMonth === undefined) {
-		return { known: false, reason: `no EBS price is configured for volume type "${volumeType}"` };
-	}
-	return { known: true, hourly: discounted(perGbMonth * sizeGb / HOURS_PER_MONTH, settings) };
-}
-
-/** The cost center bills are charged to: the group's, else the default charge code. */
-export function costCenterOf(group: Pick<Group, "costCenter"> | undefined, defaultChargeCode: string): string {
-	return group?.costCenter || defaultChargeCode;
-}
-
-/** Opens a billed period for a resource at `at` (a no-op when one is open). */
-export async function startBilling(
-	db: Db,
-	bill: {
-		resourceKind: "instance" | "volume" | "cluster";
-		resourceId: string;
-		userId: number;
-		groupId: number | null;
-		costCenter: string;
-		description: string;
-		rate: Price;
-		at: Date;
-	},
-): Promise<boolean> {
-	return await openBill(db, {
-		resourceKind: bill.resourceKind,
-		resourceId: bill.resourceId,
-		userId: bill.userId,
-		groupId: bill.groupId,
-		costCenter: bill.costCenter,
-		description: bill.description,
-		hourlyRate: bill.rate.known ? bill.rate.hourly : null,
-		startedAt: bill.at,
-	});
-}
-
-/** Closes a resource's open period at `at`. */
-export async function stopBilling(db: Db, resourceId: string, at: Date): Promise<boolean> {
-	return await closeBill(db, resourceId, at);
-}
+import type { Db } from "../db/client.ts";
+import { type BillFilters, type BillRow, billsOverlapping, openBills } from "../db/bills.ts";
+import type { TeamScope } from "../db/scope.ts";
 
 /** A report's date range: whole days in the configured time zone, `to` inclusive. */
 export interface ReportRange {
@@ -283,16 +219,4 @@ export function reportCsv(report: Report): string {
 function csvField(value: string): string {
 	const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 	return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** Formats $/hour: sub-cent rates keep their digits ($0.0058/h), larger ones two decimals. */
-export function formatRate(hourly: number | null | undefined): string {
-	if (hourly === null || hourly === undefined) return "price unknown";
-	return `$${formatMoney(hourly)}/h`;
-}
-
-/** Formats dollars with enough digits that sub-cent amounts are not shown as 0.00. */
-export function formatMoney(amount: number): string {
-	if (amount !== 0 && Math.abs(amount) < 0.1) return amount.toFixed(4).replace(/0+$/, "").replace(/\.$/, ".00");
-	return amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }

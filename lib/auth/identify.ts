@@ -3,8 +3,8 @@
  * loopback), turned into a portal user through the auth plugin. Users are created on first visit
  * and updated from the plugin on each request, writing only when something changed.
  */
-import type { Db } from "./db/client.ts";
-import type { Role } from "./db/schema.ts";
+import type { Db } from "../db/client.ts";
+import type { Role } from "../db/schema.ts";
 import {
 	displayName,
 	ensureUser,
@@ -13,10 +13,11 @@ import {
 	syncDirectoryMemberships,
 	updateUserProfile,
 	type User,
-} from "./db/users.ts";
-import type { Loggers } from "./log.ts";
-import type { AuthUserInfo, Plugins, PluginUser } from "./plugins.ts";
-import { addressInRanges, type Settings } from "./settings.ts";
+} from "../db/users.ts";
+import type { Loggers } from "../log.ts";
+import type { AuthUserInfo, Plugins, PluginUser } from "../plugins/contract.ts";
+import { addressInRanges } from "../net.ts";
+import type { Settings } from "../settings.ts";
 
 /** The signed-in user as every route and permission check sees it. */
 export interface Viewer {

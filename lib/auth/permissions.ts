@@ -2,8 +2,11 @@
  * Who may see and do what. Checked on the server for every request; hidden buttons are only a
  * courtesy. "Teammate" means sharing at least one group with the resource's owner.
  */
-import type { Viewer } from "./auth.ts";
-import type { TeamScope } from "./db/scope.ts";
+import type { Db } from "../db/client.ts";
+import type { Launch } from "../db/launches.ts";
+import type { TeamScope } from "../db/scope.ts";
+import { groupIdsOf } from "../db/users.ts";
+import type { Viewer } from "./identify.ts";
 
 /** Managers and admins see and control every team's resources. */
 export function seesEverything(viewer: Viewer): boolean {
@@ -22,6 +25,16 @@ export function isTeammate(viewer: Viewer, ownerGroupIds: readonly number[]): bo
 /** View, start, stop and restart: the owner, a teammate, a manager or an admin. */
 export function canControl(viewer: Viewer, ownerId: number, ownerGroupIds: readonly number[]): boolean {
 	return viewer.id === ownerId || seesEverything(viewer) || isTeammate(viewer, ownerGroupIds);
+}
+
+/** Whether the viewer may see (and so control) a machine: {@link canControl}, with its owner's groups. */
+export async function mayView(db: Db, viewer: Viewer, machine: { ownerId: number }): Promise<boolean> {
+	return canControl(viewer, machine.ownerId, await groupIdsOf(db, machine.ownerId));
+}
+
+/** Whether the viewer may follow a launch: the launcher, a manager or an admin. */
+export function mayFollowLaunch(viewer: Viewer, launch: Pick<Launch, "userId">): boolean {
+	return launch.userId === viewer.id || seesEverything(viewer);
 }
 
 /** Terminate (and remove records): the owner or an admin only. */

@@ -4,9 +4,9 @@
  * token the pages embed (a header for htmx, a hidden field for forms). The token is an HMAC of the
  * user with the portal's secret, so nothing is stored.
  */
-import type { Viewer } from "./auth.ts";
-import { addressInRanges, type Cidr } from "./settings.ts";
-import { hmacToken, timingSafeEqual } from "./tokens.ts";
+import type { Viewer } from "./identify.ts";
+import { addressInRanges, type Cidr } from "../net.ts";
+import { hmacToken, timingSafeEqual } from "../tokens.ts";
 
 /** The CSRF token for a user. */
 export function csrfToken(secret: string, viewer: Pick<Viewer, "id" | "username">): Promise<string> {

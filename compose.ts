@@ -1,0 +1,130 @@
+/**
+ * The composition root: builds the dependencies from settings. It is the one place that wires the
+ * database client (migrated), the AWS SDK adapter, the embedded pricing file, the shipped plugins,
+ * the metrics, the shared secret, the background tracker and the launcher's wake-up.
+ */
+import type { Aws, AwsCredentials } from "./lib/aws/types.ts";
+import { createAws } from "./lib/aws/sdk/mod.ts";
+import { appSecret } from "./lib/db/app_state.ts";
+import { type Database, openDatabase } from "./lib/db/client.ts";
+import type { Background, Deps } from "./lib/deps.ts";
+import { kickJob } from "./lib/jobs.ts";
+import { getLoggers, type Loggers } from "./lib/log.ts";
+import { createMetrics } from "./lib/metrics.ts";
+import { loadPlugins } from "./lib/plugins/loader.ts";
+import { createPricing } from "./lib/pricing.ts";
+import type { Settings } from "./lib/settings.ts";
+import { CLUSTER_TEMPLATE, EMBEDDED_PRICING, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "./fixtures/mod.ts";
+import { SHIPPED_PLUGINS } from "./plugins/mod.ts";
+import { advanceLaunchesJob } from "./jobs/advance_launches.ts";
+
+/** Creates a {@link Background} that logs failures to `log`. */
+function createBackground(log: Loggers["web"]): Background {
+	const running = new Set<Promise<unknown>>();
+	return {
+		run(name, task) {
+			const promise = (async () => {
+				try {
+					await task();
+				} catch (error) {
+					log.error("background task {name} failed: {message}", { name, message: (error as Error).message });
+				}
+			})();
+			running.add(promise);
+			promise.finally(() => running.delete(promise));
+		},
+		async idle() {
+			while (running.size > 0) await Promise.allSettled([...running]);
+		},
+	};
+}
+
+/** What a test or benchmark may replace when building dependencies. */
+export interface DepsOverrides {
+	aws?: Aws;
+	/** Keys for the SDK's clients, instead of its default chain (moto, loopback endpoints). */
+	credentials?: AwsCredentials;
+	clock?: () => Date;
+	/** Instance metadata base URL (tests point it at a closed port). */
+	metadataUrl?: string;
+	holder?: string;
+}
+
+/**
+ * Builds the dependencies from settings: database (migrated), metrics, AWS, pricing, plugins, the
+ * shared secret. `close()` waits for background work and releases the database and AWS clients.
+ */
+export async function createDeps(
+	settings: Settings,
+	overrides: DepsOverrides = {},
+): Promise<Deps & { database: Database; close(): Promise<void> }> {
+	const log = getLoggers();
+	const database = await openDatabase({
+		url: settings.DATABASE_URL,
+		authToken: settings.DATABASE_AUTH_TOKEN,
+		synchronous: settings.DATABASE_SYNCHRONOUS,
+		busyTimeoutMs: settings.DATABASE_BUSY_TIMEOUT_MS,
+	});
+	try {
+		const metrics = createMetrics();
+		const sdk = overrides.aws ? undefined : createAws({
+			region: settings.AWS_REGION,
+			endpoint: settings.AWS_ENDPOINT_URL,
+			credentials: overrides.credentials,
+			maxAttempts: settings.AWS_MAX_ATTEMPTS,
+			timeoutSeconds: settings.AWS_TIMEOUT_SECONDS,
+			log: log.boto,
+			metadataUrl: overrides.metadataUrl,
+			onCall(operation, seconds, error) {
+				metrics.awsCalls.inc({ operation, outcome: error ? error.kind : "ok" });
+				metrics.awsDuration.observe({ operation }, seconds);
+			},
+		});
+		const aws = overrides.aws ?? sdk!;
+		const pricing = await createPricing({
+			path: settings.PRICING_FILE,
+			embedded: () => EMBEDDED_PRICING,
+			log: log.web,
+		});
+		const plugins = await loadPlugins(
+			{ auth: settings.AUTH_PLUGIN, dns: settings.DNS_PLUGIN },
+			{
+				settings: settings.PLUGIN_SETTINGS,
+				aws,
+				log: log.web,
+				listen: { hostname: settings.HOST, port: settings.PORT },
+			},
+			{ shipped: SHIPPED_PLUGINS },
+		);
+		const background = createBackground(log.web);
+		const deps: Deps & { database: Database; close(): Promise<void> } = {
+			settings,
+			db: database.db,
+			database,
+			aws,
+			plugins,
+			log,
+			pricing,
+			metrics,
+			clock: overrides.clock ?? (() => new Date()),
+			secret: await appSecret(database.db),
+			holder: overrides.holder ?? `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`,
+			background,
+			wakeLauncher: () => kickJob(deps, advanceLaunchesJob),
+			samples: {
+				instanceTemplate: INSTANCE_TEMPLATE,
+				clusterTemplate: CLUSTER_TEMPLATE,
+				bootstrapScript: SAMPLE_BOOTSTRAP,
+			},
+			async close() {
+				await background.idle();
+				sdk?.close();
+				database.close();
+			},
+		};
+		return deps;
+	} catch (error) {
+		database.close();
+		throw error;
+	}
+}

@@ -1,0 +1,103 @@
+/**
+ * The actions on an instance: the seed's start, stop, restart and terminate (which deletes the
+ * stack), and removing an ended instance from the lists (the original's archive). Each says the
+ * states it starts from, the AWS call, what the row and its bill become, and when it is done.
+ */
+import { instanceCharge } from "../billing/charges.ts";
+import { closeBillFor, openBillFor } from "../billing/periods.ts";
+import type { Instance } from "../db/instances.ts";
+import { reconcileDns } from "../machines/dns.ts";
+import type { ActionRule, MachineControl } from "../machines/model.ts";
+
+/** The seed's four actions, plus removing an ended instance from the lists. */
+const ACTIONS = ["start", "stop", "restart", "terminate", "archive"] as const;
+export type InstanceAction = (typeof ACTIONS)[number];
+
+const RULES: Record<InstanceAction, ActionRule<Instance>> = {
+	start: {
+		from: ["stopped"],
+		ownerOnly: false,
+		verb: "start",
+		refusal: (s) => `Cannot start: the instance is ${s}, not stopped`,
+		perform: (deps, row) => deps.aws.ec2.startInstances([row.id]),
+		async settle(deps, row, now) {
+			// Billed from the start, before the sync sees the instance running.
+			const started = { ...row, state: "pending", startedAt: now };
+			await openBillFor(deps, { kind: "instance", ...started }, await instanceCharge(deps, started), now);
+			return { changes: { state: started.state, startedAt: now }, detail: "" };
+		},
+		refresh: true,
+		done: (state) => state === "running" || state === "terminated",
+	},
+	stop: {
+		from: ["running", "pending"],
+		ownerOnly: false,
+		verb: "stop",
+		refusal: (s) => `Cannot stop: the instance is ${s}, not running`,
+		perform: (deps, row) => deps.aws.ec2.stopInstances([row.id]),
+		async settle(deps, row, now) {
+			await closeBillFor(deps, { kind: "instance", id: row.id }, now, "stop");
+			return { changes: { state: "stopping", stoppedAt: now }, detail: "" };
+		},
+		refresh: true,
+		done: (state) => state === "stopped" || state === "terminated",
+	},
+	restart: {
+		from: ["running"],
+		ownerOnly: false,
+		verb: "restart",
+		refusal: (s) => `Cannot restart: the instance is ${s}, not running`,
+		perform: (deps, row) => deps.aws.ec2.rebootInstances([row.id]),
+		settle: (_deps, _row, now) =>
+			Promise.resolve({ changes: { state: "running", startedAt: now, stoppedAt: now }, detail: "" }),
+		refresh: true,
+		// A reboot shows no state of its own: it is taken as done half a minute after it was asked for.
+		done: (state, since, now) => state !== "running" || (since !== null && now.getTime() - since.getTime() > 30_000),
+	},
+	terminate: {
+		from: ["pending", "running", "stopping", "stopped"],
+		ownerOnly: true,
+		verb: "terminate",
+		refusal: (s) => `Cannot terminate: the instance is already ${s}`,
+		supersedes: ["start", "stop", "restart"],
+		async perform(deps, row) {
+			if (row.stackId) await deps.aws.cloudFormation.deleteStack(row.stackId);
+			else await deps.aws.ec2.terminateInstances([row.id]);
+		},
+		async settle(deps, row, now) {
+			await closeBillFor(deps, { kind: "instance", id: row.id }, now, "terminate");
+			return {
+				changes: {
+					state: "shutting-down",
+					stoppedAt: now,
+					progressPercent: null,
+					...await reconcileDns(deps, row, { alive: false }),
+				},
+				detail: row.stackId ? `deleting stack ${row.stackName ?? row.stackId}` : "",
+			};
+		},
+		refresh: true,
+		done: (state) => state === "terminated" || state === "vanished",
+	},
+	archive: {
+		from: ["terminated", "vanished"],
+		ownerOnly: true,
+		verb: "remove",
+		refusal: (s) => `Cannot remove the record: the instance is ${s}; terminate it first`,
+		// Nothing is left in AWS: the record is only hidden; its bills stay in reports.
+		perform: () => Promise.resolve(),
+		settle: () => Promise.resolve({ changes: { archived: true, pendingAction: null, pendingSince: null }, detail: "" }),
+		refresh: false,
+		done: () => true,
+	},
+};
+
+/** Instances: their actions, and the lock an expired image puts on all but terminate. */
+export const instanceControl: MachineControl<Instance> = {
+	actions: ACTIONS,
+	ruleFor: (action) => Object.hasOwn(RULES, action) ? RULES[action as InstanceAction] : undefined,
+	locked: (row) =>
+		row.controlsLocked
+			? "This instance's controls are locked (its image expired); it can only be terminated."
+			: undefined,
+};

@@ -1,0 +1,298 @@
+/**
+ * How an instance is launched: its form, the seed's CloudFormation parameters with `{{{token}}}`
+ * substitution and the progress token in the user data, its tags, and what its stack makes (the
+ * instance and its volume), recorded as soon as they have physical ids.
+ */
+import { z } from "zod";
+import type { Ec2Instance, StackResource } from "../aws/types.ts";
+import { type Group, groupSecurityGroupsOf, paramsMap, type SoftwareConfig } from "../db/catalog.ts";
+import { type Instance, instancesOfLaunch, type NewInstance, recordLaunchedInstance } from "../db/instances.ts";
+import type { Launch } from "../db/launches.ts";
+import { insertVolume } from "../db/volumes.ts";
+import type { Deps } from "../deps.ts";
+import { UserError } from "../errors.ts";
+import type { FollowContext, MachineLaunch } from "../machines/model.ts";
+import { instanceNameFor, stackNameFor, standardTags } from "../machines/tags.ts";
+import { publicUrl, type Settings } from "../settings.ts";
+import { progressToken, sha256Hex } from "../tokens.ts";
+import { instanceTypeField, listOf, parseLaunchForm } from "./forms.ts";
+import { checkParameterSizes, followStack, launchColumns, recordedByLaunch, type StackContext } from "./stacks.ts";
+
+/** AWS's limit on security groups per network interface. */
+export const MAX_SECURITY_GROUPS = 5;
+
+/** The instance form, validated on the server. */
+const instanceFormSchema = z.object({
+	instanceType: instanceTypeField,
+	/** The optional security groups chosen (the group's defaults are always added). */
+	securityGroups: z.preprocess(
+		listOf,
+		z.array(z.string()).transform((ids) => [...new Set(ids.map((id) => id.slice(0, 64)).slice(0, 50))]),
+	),
+});
+export type InstanceForm = z.infer<typeof instanceFormSchema>;
+
+/** Replaces `{{{token}}}` from each source in order; the first source to define a token wins, unknown tokens stay. */
+export function substituteTokens(text: string, sources: readonly (readonly (readonly [string, string])[])[]): string {
+	let out = text;
+	for (const source of sources) {
+		for (const [token, replacement] of source) {
+			if (!token) continue;
+			out = out.replaceAll(`{{{${token}}}}`, () => replacement);
+		}
+	}
+	return out;
+}
+
+/** Base64 of UTF-8 text (CloudFormation's UserData parameter). */
+export function base64Utf8(text: string): string {
+	const bytes = new TextEncoder().encode(text);
+	let binary = "";
+	for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+	return btoa(binary);
+}
+
+/** Everything an instance stack needs, for one launch. */
+export interface InstanceStackInput {
+	settings: Pick<Settings, "REPLACEMENT_TOKENS" | "AWS_REGION" | "PUBLIC_URL" | "HOST" | "PORT">;
+	group: Group;
+	config: SoftwareConfig;
+	instanceType: string;
+	securityGroupIds: string[];
+	globalParams: Record<string, string>;
+	launchId: string;
+	stackName: string;
+	token: string;
+	placement: { subnetId: string; availabilityZone: string };
+}
+
+/** Builds the user data: built-in, config, global and settings tokens, in that order of precedence. */
+export function buildUserData(
+	input: Omit<InstanceStackInput, "placement" | "securityGroupIds" | "instanceType">,
+): string {
+	const base = publicUrl(input.settings);
+	const group: [string, string][] = [["GROUP_NAME", input.group.name]];
+	if (input.group.directoryName) group.push(["GROUP_DIRECTORY_NAME", input.group.directoryName]);
+	// The original's parameter plugin: the team's directory group for on-box authorization.
+	if (input.group.directoryName && /CN/i.test(input.group.directoryName)) {
+		group.push(["LDAP_AUTHZ_GROUP", input.group.directoryName]);
+	}
+	return substituteTokens(input.config.userDataBody, [
+		[["PROGRESS_TOKEN", input.token], ["LAUNCH_ID", input.launchId]],
+		group,
+		Object.entries(input.config.params),
+		Object.entries(input.globalParams),
+		input.settings.REPLACEMENT_TOKENS,
+		[
+			["PROGRESS_URL", `${base}/ajax/progress`],
+			["MLIY_URL", base],
+			["MANAGER_HOSTNAME", new URL(base).host],
+			["STACK_NAME", input.stackName],
+			["AWS_REGION", input.settings.AWS_REGION],
+			["EBS_DEVICE", input.config.volumeDevice],
+		],
+	]);
+}
+
+/** The seed's CloudFormation parameters, exactly, for an instance launch. */
+export function buildInstanceParameters(input: InstanceStackInput): Record<string, string> {
+	const { group, config } = input;
+	const parameters: Record<string, string> = {
+		KeyName: group.keyName,
+		ImageId: config.amiId,
+		InstanceType: input.instanceType,
+		IamInstanceProfile: group.iamInstanceProfile,
+		SecurityGroupIds: input.securityGroupIds.join(","),
+		SubnetId: input.placement.subnetId,
+		AvailabilityZone: input.placement.availabilityZone,
+		EBSVolumeDeviceName: config.volumeDevice,
+		VolumeSize: String(config.volumeSizeGb),
+		UserData: base64Utf8(buildUserData(input)),
+	};
+	if (config.volumeKmsKey) parameters.KmsKeyId = config.volumeKmsKey;
+	return parameters;
+}
+
+/** An instance stack's parameters (with the launch's progress token and the global params), within the size limit. */
+async function instanceStackParameters(
+	deps: Pick<Deps, "db" | "settings">,
+	input: Omit<InstanceStackInput, "settings" | "globalParams">,
+): Promise<Record<string, string>> {
+	const parameters = buildInstanceParameters({
+		...input,
+		settings: deps.settings,
+		globalParams: await paramsMap(deps.db),
+	});
+	checkParameterSizes(parameters);
+	return parameters;
+}
+
+/**
+ * What an instance row takes from its launch: the launcher records it so, and so does the sync when
+ * it lists the instance first (CloudFormation gives the instance the stack's tags, launch id included).
+ */
+export function launchedInstanceFields(
+	launch: Launch,
+	group: Group | undefined,
+	config: SoftwareConfig | undefined,
+	now: Date,
+): NewInstance & { launchId: string } {
+	return {
+		...launchColumns(launch),
+		id: "",
+		name: group && config ? instanceNameFor(group, config) : "",
+		instanceType: launch.instanceType,
+		amiId: config?.amiId ?? "",
+		progressText: config?.hasProgressBar ? "Initializing system" : null,
+		progressPercent: config?.hasProgressBar ? 0 : null,
+		progressUpdatedAt: config?.hasProgressBar ? now : null,
+	};
+}
+
+/** The security groups a launch gets: the group's defaults plus the optional ones chosen, at most five in all. */
+async function securityGroupsFor(deps: Pick<Deps, "db">, group: Group, chosen: readonly string[]): Promise<string[]> {
+	const [defaults, optional] = await Promise.all([
+		groupSecurityGroupsOf(deps.db, group.id, "default"),
+		groupSecurityGroupsOf(deps.db, group.id, "optional"),
+	]);
+	const unknown = chosen.filter((id) => !optional.some((sg) => sg.sgId === id));
+	if (unknown.length > 0) {
+		throw new UserError(422, "Choose only security groups your group offers.", {
+			fields: { securityGroups: `not offered by ${group.name}: ${unknown.join(", ")}` },
+		});
+	}
+	const securityGroupIds = [...new Set([...defaults.map((sg) => sg.sgId), ...chosen])];
+	if (securityGroupIds.length > MAX_SECURITY_GROUPS) {
+		throw new UserError(422, "Too many security groups.", {
+			fields: {
+				securityGroups:
+					`${chosen.length} optional plus ${defaults.length} default security groups is ${securityGroupIds.length}; AWS allows at most ${MAX_SECURITY_GROUPS}`,
+			},
+		});
+	}
+	return securityGroupIds;
+}
+
+/** The security groups stored with a launch (the group's defaults with the chosen ones, as checked then). */
+function storedSecurityGroups(launch: Launch): string[] {
+	return Array.isArray(launch.options.securityGroupIds) ? launch.options.securityGroupIds.map(String) : [];
+}
+
+/**
+ * Records the stack's instance and volume once they have physical ids and refreshes them; returns
+ * the step text. The sync may have listed (and adopted) the instance first: then its row is linked
+ * to the launch.
+ */
+async function recordInstanceResources(
+	deps: Deps,
+	launch: Launch,
+	context: FollowContext<Instance, Ec2Instance>,
+	resources: StackResource[],
+): Promise<string> {
+	const now = deps.clock();
+	const { group, config } = context;
+	const instanceResource = resources.find((r) => r.type === "AWS::EC2::Instance" && r.physicalId);
+	const newInstances: string[] = [];
+	const newVolumes: string[] = [];
+	if (instanceResource?.physicalId) {
+		const inserted = await recordLaunchedInstance(deps.db, {
+			...launchedInstanceFields(launch, group, config, now),
+			id: instanceResource.physicalId,
+			state: "pending",
+			launchedAt: now,
+			createdAt: now,
+		});
+		if (inserted) {
+			newInstances.push(instanceResource.physicalId);
+			await recordedByLaunch(deps, launch, { kind: "instance", id: instanceResource.physicalId });
+		}
+	}
+	for (const volume of resources.filter((r) => r.type === "AWS::EC2::Volume" && r.physicalId)) {
+		const inserted = await insertVolume(deps.db, {
+			id: volume.physicalId!,
+			instanceId: instanceResource?.physicalId ?? null,
+			launchId: launch.id,
+			ownerId: launch.userId,
+			groupId: launch.groupId,
+			sizeGb: config?.volumeSizeGb ?? 0,
+			device: config?.volumeDevice ?? "",
+			volumeType: config?.volumeType ?? "gp2",
+			state: "creating",
+			createdAt: now,
+		});
+		if (inserted) {
+			newVolumes.push(volume.physicalId!);
+			deps.log.launch.info("launch {launchId}: volume {volumeId} recorded", {
+				launchId: launch.id,
+				volumeId: volume.physicalId,
+			});
+		}
+	}
+	await context.refresh(newInstances);
+	await context.refreshVolumes(newVolumes);
+	const recorded = await instancesOfLaunch(deps.db, launch.id);
+	const waiting = resources.filter((r) => r.status.endsWith("_IN_PROGRESS")).map((r) => r.logicalId);
+	if (recorded.length === 0) return "CloudFormation is creating the instance";
+	return waiting.length
+		? `Instance ${recorded[0]!.id} is ${recorded[0]!.state}; waiting for ${waiting.join(", ")}`
+		: `Instance ${recorded[0]!.id} is ${recorded[0]!.state}`;
+}
+
+/** Instances: the stack's instance and volume are recorded; the launch completes with the stack. */
+export const instanceLaunch: MachineLaunch<Instance, Ec2Instance, InstanceForm> = {
+	refusal: () => undefined,
+
+	parseForm: (raw) => parseLaunchForm(instanceFormSchema, raw),
+
+	async plan(deps, { group, config, form, launchId }) {
+		const securityGroupIds = await securityGroupsFor(deps, group, form.securityGroups);
+		const stackName = stackNameFor(instanceNameFor(group, config), group.ags, launchId);
+		const token = await progressToken(deps.secret, launchId);
+		// Built now with a placeholder placement, so a size problem is a 4xx before anything is recorded.
+		await instanceStackParameters(deps, {
+			group,
+			config,
+			instanceType: form.instanceType,
+			securityGroupIds,
+			launchId,
+			stackName,
+			token,
+			placement: { subnetId: "subnet-00000000000000000", availabilityZone: "xx-xxxx-0x" },
+		});
+		return {
+			instanceType: form.instanceType,
+			options: { securityGroupIds },
+			stackName,
+			progressTokenHash: await sha256Hex(token),
+		};
+	},
+
+	async stack(deps, launch, { user, group, config, placement }: StackContext) {
+		return {
+			templateBody: config.templateBody,
+			parameters: await instanceStackParameters(deps, {
+				group,
+				config,
+				instanceType: launch.instanceType,
+				securityGroupIds: storedSecurityGroups(launch),
+				launchId: launch.id,
+				stackName: launch.stackName,
+				token: await progressToken(deps.secret, launch.id),
+				placement,
+			}),
+			tags: standardTags({
+				user,
+				group,
+				config,
+				launchId: launch.id,
+				defaultChargeCode: deps.settings.DEFAULT_CHARGE_CODE,
+			}),
+		};
+	},
+
+	async follow(deps, launch, context) {
+		await followStack(deps, launch, {
+			record: (resources) => recordInstanceResources(deps, launch, context, resources),
+		});
+	},
+};

@@ -1,0 +1,102 @@
+/**
+ * The one tag vocabulary of what the portal launches, and the stack names that carry the launch
+ * id. Every portal stack (and so everything CloudFormation creates from it) carries the original's
+ * `LaunchedBy: MLIY`, the owner, group and configuration, and the launch id; the sync finds every
+ * kind by `LaunchedBy` and ties a machine to its launch by the launch id plus CloudFormation's own
+ * stack-name tag.
+ */
+import type { Group, SoftwareConfig } from "../db/catalog.ts";
+import { displayName, type User } from "../db/users.ts";
+import { costCenterOf } from "../billing/rates.ts";
+
+/** The tag every portal-launched resource carries (the original's name and value). */
+export const LAUNCHED_BY_TAG = "LaunchedBy";
+export const LAUNCHED_BY_VALUE = "MLIY";
+
+/** The tag that ties a stack (and its resources) to its launch row. */
+export const LAUNCH_TAG = "mliy:launch-id";
+
+/** The owner's username (the original's name for it). */
+export const OWNER_TAG = "userid";
+/** The group's name; the original's clusters call it `UserGroup`. */
+export const GROUP_TAGS = ["Group", "UserGroup"] as const;
+/** The software configuration's name. */
+export const CONFIG_TAG = "Software Config";
+
+/** CloudFormation's own tags on what a stack creates: the `aws:` prefix is reserved, so they cannot be copied by hand. */
+export const STACK_NAME_TAG = "aws:cloudformation:stack-name";
+export const STACK_ID_TAG = "aws:cloudformation:stack-id";
+
+/** EMR's tag on the EC2 instances of a cluster: they are part of that cluster, not instances of their own. */
+export const EMR_CLUSTER_TAG = "aws:elasticmapreduce:job-flow-id";
+
+/** The EC2 filter that lists what the portal launched. */
+export function portalFilter(): Record<string, string[]> {
+	return { [`tag:${LAUNCHED_BY_TAG}`]: [LAUNCHED_BY_VALUE] };
+}
+
+/** Whether tags are the portal's (for listings that cannot filter by tag, such as EMR's). */
+export function isPortalTagged(tags: Readonly<Record<string, string>>): boolean {
+	return tags[LAUNCHED_BY_TAG] === LAUNCHED_BY_VALUE;
+}
+
+/** The instance name: the group's override, else the configuration's name for instances. */
+export function instanceNameFor(
+	group: Pick<Group, "nameOverride">,
+	config: Pick<SoftwareConfig, "instanceName" | "name">,
+): string {
+	return group.nameOverride || config.instanceName || config.name;
+}
+
+/** The standard tags every launched resource carries; `name` defaults to {@link instanceNameFor}. */
+export function standardTags(
+	input: {
+		user: User;
+		group: Group;
+		config: SoftwareConfig;
+		launchId: string;
+		defaultChargeCode: string;
+		name?: string;
+	},
+): Record<string, string> {
+	const { user, group, config } = input;
+	const tags: Record<string, string> = {
+		Name: input.name ?? instanceNameFor(group, config),
+		Owner: displayName(user),
+		[OWNER_TAG]: user.username,
+		[LAUNCHED_BY_TAG]: LAUNCHED_BY_VALUE,
+		[CONFIG_TAG]: config.name,
+		[GROUP_TAGS[0]]: group.name,
+		"Cost Center": costCenterOf(group, input.defaultChargeCode),
+		AGS: group.ags,
+		SDLC: group.sdlc,
+		[LAUNCH_TAG]: input.launchId,
+	};
+	return stackTags(tags);
+}
+
+/** Tags as CloudFormation accepts them: empty values (which it rejects) left off, values cut to 256 characters. */
+export function stackTags(tags: Record<string, string>): Record<string, string> {
+	return Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== "").map(([k, v]) => [k, v.slice(0, 256)]));
+}
+
+/** Text reduced to what a stack name allows: letters, digits and single hyphens, none at the ends. */
+export function stackNamePart(text: string): string {
+	return text.replace(/[^A-Za-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
+}
+
+/** An instance stack's name, CloudFormation-valid: `[A-Za-z][A-Za-z0-9-]*`, at most 128 characters. */
+export function stackNameFor(prefix: string, ags: string, launchId: string): string {
+	const suffix = launchId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12);
+	let head = [stackNamePart(prefix), stackNamePart(ags)].filter(Boolean).join("-");
+	if (!/^[A-Za-z]/.test(head)) head = `mliy${head ? `-${head}` : ""}`;
+	return `${head.slice(0, 128 - suffix.length - 1).replace(/-+$/, "")}-${suffix}`;
+}
+
+/** A cluster stack's (and cluster's) name: 40 characters at most of `[A-Za-z0-9-]`, as the original's template requires. */
+export function clusterStackName(prefix: string, market: string, launchId: string): string {
+	const suffix = `${market === "SPOT" ? "SPOT" : "OD"}-${launchId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}`;
+	let head = stackNamePart(prefix) || "mliy";
+	if (!/^[A-Za-z]/.test(head)) head = `mliy-${head}`;
+	return `${head.slice(0, 40 - suffix.length - 1).replace(/-+$/, "")}-${suffix}`;
+}

@@ -1,0 +1,113 @@
+/**
+ * The plugin contract (the seed's): what auth and DNS plugins export, what they receive, the
+ * defaults for what they leave out, and the few portal helpers they may use. Plugins import this
+ * module (and `plugins/_shared.ts`) and nothing else of the portal, so a copied plugin folder keeps
+ * working wherever the portal's code moves.
+ */
+import type { Logger } from "@logtape/logtape";
+import type { Aws } from "../aws/types.ts";
+
+export { isLoopback } from "../net.ts";
+
+/**
+ * Normalises a directory name (DN or plain name) for comparison: the portal matches the names an
+ * auth plugin returns to groups' directory names this way, and plugins compare names the same way.
+ */
+export function normaliseDirectoryName(name: string): string {
+	return name.trim().toLowerCase().replace(/\s*([,=])\s*/g, "$1");
+}
+
+/** What plugins receive as their last argument: their settings and the portal's services. */
+export interface PluginContext {
+	/** PLUGIN_SETTINGS from the portal's settings (values override `plugin_settings.ts`). */
+	settings: Readonly<Record<string, string>>;
+	aws: Aws;
+	log: Logger;
+	/** Where the portal listens; the development auth plugin refuses non-loopback addresses. */
+	listen: { hostname: string; port: number };
+}
+
+/** Per-request context for auth functions. */
+export interface AuthRequestContext extends PluginContext {
+	/** The TCP peer address of the request. */
+	remoteAddress: string;
+}
+
+/** The user as plugins see it. */
+export interface PluginUser {
+	username: string;
+	firstName: string;
+	lastName: string;
+	email: string;
+}
+
+/** Profile fields an auth plugin may return; `role` is the directory-derived role (revoked when absent). */
+export interface AuthUserInfo {
+	firstName?: string;
+	lastName?: string;
+	email?: string;
+	role?: "user" | "manager" | "admin";
+}
+
+/** The auth functions (the seed's names) plus two portal extensions. */
+export interface AuthPlugin {
+	/** Name of the header carrying the username. */
+	getAuthHeader(ctx: PluginContext): string;
+	/** Normalises a username (e.g. strips a realm). The portal lower-cases it afterwards. */
+	cleanAuthUsername(username: string, ctx: PluginContext): string;
+	/** Profile from the request headers, applied on every login. */
+	processAuthUserInfo(user: PluginUser, request: Request, ctx: AuthRequestContext): AuthUserInfo | void;
+	/**
+	 * Directory groups the user belongs to (full DNs or names), matched to groups' directory names.
+	 * `undefined` leaves directory memberships untouched.
+	 */
+	processAuthUserGroups(user: PluginUser, request: Request, ctx: AuthRequestContext): string[] | undefined | void;
+	/** Called once when a user is first created. */
+	configureAuthUser(user: PluginUser, ctx: PluginContext): AuthUserInfo | void;
+	/** Extension: refuse to start (throw) when the plugin is unsafe in this deployment. */
+	checkAuthStartup(ctx: PluginContext): void;
+	/** Extension: a username for requests without the identity header (development plugin only). */
+	anonymousAuthUser(request: Request, ctx: AuthRequestContext): string | undefined;
+}
+
+/** The DNS functions (the seed's names). `name` is the instance or cluster id. */
+export interface DnsPlugin {
+	/** The DNS name shown and linked in the UI; empty means "no DNS, show the IP". */
+	dnsDisplayName(name: string, ip: string, ctx: PluginContext): string | Promise<string>;
+	createDnsEntry(name: string, ip: string, ctx: PluginContext): unknown;
+	deleteDnsEntry(name: string, ip: string, ctx: PluginContext): unknown;
+	/** Extension: refuse to start (throw) when the plugin lacks what it needs, e.g. a domain name. */
+	checkDnsStartup(ctx: PluginContext): void;
+}
+
+export const AUTH_DEFAULTS: AuthPlugin = {
+	getAuthHeader: () => "REMOTE_USER",
+	cleanAuthUsername: (username) => username,
+	processAuthUserInfo: () => {},
+	processAuthUserGroups: () => undefined,
+	configureAuthUser: () => {},
+	checkAuthStartup: () => {},
+	anonymousAuthUser: () => undefined,
+};
+
+export const DNS_DEFAULTS: DnsPlugin = {
+	dnsDisplayName: () => "",
+	createDnsEntry: () => undefined,
+	deleteDnsEntry: () => undefined,
+	checkDnsStartup: () => {},
+};
+
+/** A loaded plugin: its functions and which file each came from ("default" when none did). */
+export interface LoadedPlugin<T> {
+	functions: T;
+	sources: Record<keyof T, string>;
+	folder: string;
+	embedded: boolean;
+}
+
+/** The loaded auth and DNS plugins, as passed around in the app's dependencies. */
+export interface Plugins {
+	auth: LoadedPlugin<AuthPlugin>;
+	dns: LoadedPlugin<DnsPlugin>;
+	context: PluginContext;
+}
