@@ -27,8 +27,16 @@ export class PricingFormatError extends Error {
 	}
 }
 
+// Cells of the index that hold no price: why (a price is always > 0).
+/** The file has no value (the OS or the region is absent for the type, or the value is null). */
 const MISSING = -1;
+/** The file says "N/A", "", a negative number, or something that is not a number. */
 const NOT_AVAILABLE = -2;
+/** The file says 0: the generators write "0"/"0.0" where there is no on-demand price. */
+const ZERO = -3;
+
+/** A plain decimal number: `Number()` alone would also take "0x1f", "Infinity" and " ". */
+const DECIMAL = /^\s*(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /** The compact index built from one file. */
 export class PricingIndex {
@@ -147,15 +155,23 @@ export class PricingIndex {
 }
 
 function toPrice(value: number, what: string): Price {
+	if (value > 0) return { known: true, hourly: value };
 	if (value === NOT_AVAILABLE) return { known: false, reason: `the pricing file marks ${what} as not available` };
-	if (value === MISSING) return { known: false, reason: `the pricing file has no price for ${what}` };
-	return { known: true, hourly: value };
+	if (value === ZERO) {
+		return { known: false, reason: `the pricing file gives no on-demand price for ${what} (it says 0)` };
+	}
+	return { known: false, reason: `the pricing file has no price for ${what}` };
 }
 
+/** A price cell from a file value: $/hour when it is a number above 0, else why not. */
 function parsePrice(value: unknown): number {
 	if (value === undefined || value === null) return MISSING;
-	const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
-	return Number.isFinite(n) && n >= 0 ? n : NOT_AVAILABLE;
+	let n: number;
+	if (typeof value === "number") n = value;
+	else if (typeof value === "string" && DECIMAL.test(value)) n = Number(value);
+	else return NOT_AVAILABLE;
+	if (!Number.isFinite(n) || n < 0) return NOT_AVAILABLE;
+	return n > 0 ? n : ZERO;
 }
 
 function numberOrNull(value: unknown): number | null {

@@ -63,6 +63,50 @@ function reason(price: { known: boolean; reason?: string }): string {
 	return price.reason!;
 }
 
+Deno.test('a price of 0, "0", "0.0", "N/A", "", null or anything but a positive number is unknown with a reason, never $0', () => {
+	const values: [unknown, RegExp][] = [
+		[0, /gives no on-demand price for z9.large \(os0\) in us-east-1 \(it says 0\)/],
+		[0.0, /it says 0/],
+		["0", /it says 0/],
+		["0.0", /it says 0/],
+		["0.00", /it says 0/],
+		["N/A", /marks z9.large \(os5\) in us-east-1 as not available/],
+		["", /as not available/],
+		["n/a", /as not available/],
+		["free", /as not available/],
+		["-0.25", /as not available/],
+		[-1, /as not available/],
+		["0x10", /as not available/],
+		["Infinity", /as not available/],
+		[true, /as not available/],
+		[{ USD: "0.1" }, /as not available/],
+		[null, /has no price for z9.large \(os15\) in us-east-1/],
+	];
+	const usEast: Record<string, unknown> = {
+		linux: { ondemand: " 0.25 " },
+		sles: { ondemand: "1e-3" },
+		emr: { emr: "0.0" },
+	};
+	values.forEach(([value], i) => usEast[`os${i}`] = { ondemand: value });
+	const index = PricingIndex.fromText(file([
+		{ instance_type: "z9.large", pricing: { "us-east-1": usEast, "eu-west-1": { linux: {}, emr: { emr: "N/A" } } } },
+	]));
+	values.forEach(([value, expected], i) => {
+		assert.match(reason(index.onDemand("z9.large", "us-east-1", `os${i}`)), expected, JSON.stringify(value));
+	});
+	assert.deepEqual(index.onDemand("z9.large", "us-east-1", "linux"), { known: true, hourly: 0.25 });
+	assert.deepEqual(index.onDemand("z9.large", "us-east-1", "sles"), { known: true, hourly: 0.001 });
+	assert.match(reason(index.onDemand("z9.large", "eu-west-1", "linux")), /has no price for/, "no ondemand key");
+	assert.match(
+		reason(index.emrSurcharge("z9.large", "us-east-1")),
+		/no on-demand price for EMR on z9.large.*it says 0/,
+	);
+	assert.match(
+		reason(index.emrSurcharge("z9.large", "eu-west-1")),
+		/marks EMR on z9.large in eu-west-1 as not available/,
+	);
+});
+
 Deno.test("a malformed file is rejected with a clear message", async () => {
 	const cases: [string, RegExp][] = [
 		["{not json", /not valid JSON/],
