@@ -6,7 +6,7 @@ import { type Database, type Db, openDatabase } from "./db/client.ts";
 import { getLoggers, type Loggers } from "./log.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { loadPlugins, type Plugins } from "./plugins.ts";
-import { createPricing, type Pricing } from "./pricing.ts";
+import { createPricing, DEFAULT_PRICING_FILE, type Pricing } from "./pricing.ts";
 import type { Settings } from "./settings.ts";
 import { EMBEDDED_PRICING } from "../fixtures/mod.ts";
 
@@ -100,7 +100,9 @@ export async function createDeps(
 		const aws = overrides.aws ?? sdk!;
 		const pricing = await createPricing({
 			path: settings.PRICING_FILE,
-			embedded: () => EMBEDDED_PRICING,
+			// Only the default path falls back to the embedded copy (the compiled binary run without
+			// the file); a PRICING_FILE that was set and is missing stops startup (README "Prices").
+			embedded: settings.PRICING_FILE === DEFAULT_PRICING_FILE ? () => EMBEDDED_PRICING : undefined,
 			log: log.web,
 		});
 		const plugins = await loadPlugins(

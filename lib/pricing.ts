@@ -19,13 +19,16 @@ export interface TypeInfo {
 /** A price, or why there is none. */
 export type Price = { known: true; hourly: number } | { known: false; reason: string };
 
-/** The file is not in the ec2instances.info format. */
+/** The file is missing, unreadable, or not a usable ec2instances.info EC2 pricing file. */
 export class PricingFormatError extends Error {
-	constructor(message: string) {
-		super(message);
+	constructor(message: string, options?: ErrorOptions) {
+		super(message, options);
 		this.name = "PricingFormatError";
 	}
 }
+
+/** `PRICING_FILE`'s default; only this path may fall back to the embedded copy (see lib/deps.ts and the README). */
+export const DEFAULT_PRICING_FILE = "fixtures/instances.json";
 
 // Cells of the index that hold no price: why (a price is always > 0).
 /** The file has no value (the OS or the region is absent for the type, or the value is null). */
@@ -34,6 +37,13 @@ const MISSING = -1;
 const NOT_AVAILABLE = -2;
 /** The file says 0: the generators write "0"/"0.0" where there is no on-demand price. */
 const ZERO = -3;
+
+/**
+ * The price keys of EC2 operating systems in the files (`linux`, `mswin`, `rhel`, `sles`,
+ * `ubuntu`, `dedicated` and their SQL variants): a file without a usable price under one of them
+ * is not an EC2 pricing file (RDS keys its prices by database engine, e.g. "MySQL" or "2").
+ */
+const EC2_PLATFORM = /^(linux|mswin|rhel|sles|ubuntu|dedicated)/;
 
 /** A plain decimal number: `Number()` alone would also take "0x1f", "Infinity" and " ". */
 const DECIMAL = /^\s*(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
@@ -90,6 +100,7 @@ export class PricingIndex {
 				}
 			}
 		});
+		refuseUnusable(data);
 		const index = new PricingIndex([...regions].sort(), [...systems].sort());
 		const width = index.regions.length * index.systems.length;
 		for (const entry of data as Record<string, unknown>[]) {
@@ -154,6 +165,56 @@ export class PricingIndex {
 	}
 }
 
+/**
+ * Throws {@link PricingFormatError} when the file gives no usable EC2 price at all, saying what it
+ * looks like: the format before August 2015, ec2instances.info's RDS file, another product's file.
+ */
+function refuseUnusable(data: unknown[]): void {
+	const keys = new Set<string>();
+	let usable = 0;
+	let rdsLike = 0;
+	let plainString: string | undefined;
+	for (const entry of data) {
+		if (typeof entry !== "object" || entry === null) continue;
+		const { instance_type: name, pricing } = entry as Record<string, unknown>;
+		if (typeof name === "string" && name.startsWith("db.")) rdsLike++;
+		if (typeof pricing !== "object" || pricing === null) continue;
+		for (const [region, byOs] of Object.entries(pricing)) {
+			if (typeof byOs !== "object" || byOs === null) continue;
+			for (const [os, value] of Object.entries(byOs)) {
+				if (typeof value !== "object" || value === null) {
+					if (typeof value === "string" && EC2_PLATFORM.test(os)) {
+						plainString ??= `pricing["${region}"]["${os}"] of ${name} is ${JSON.stringify(value)}`;
+					}
+					continue;
+				}
+				if (os === "emr") continue;
+				keys.add(os);
+				if (EC2_PLATFORM.test(os) && parsePrice((value as Record<string, unknown>).ondemand) > 0) usable++;
+			}
+		}
+	}
+	const priceKeys = [...keys].slice(0, 6).map((key) => JSON.stringify(key)).join(", ") +
+			(keys.size > 6 ? ", …" : "") || "nothing";
+	if (rdsLike === data.length) {
+		const example = (data[0] as Record<string, unknown>).instance_type;
+		throw new PricingFormatError(
+			`its instance types are database classes ("${example}", …) priced per database engine (${priceKeys}): this is ec2instances.info's RDS file, not its EC2 instances.json`,
+		);
+	}
+	if (usable > 0) return;
+	if (plainString !== undefined) {
+		throw new PricingFormatError(
+			`no instance type has a usable price: prices are plain strings (${plainString}), the ec2instances.info format before August 2015; the portal reads pricing.<region>.<os>.ondemand, as in the current instances.json`,
+		);
+	}
+	throw new PricingFormatError(
+		[...keys].some((key) => EC2_PLATFORM.test(key))
+			? `none of its ${data.length} instance types has a usable on-demand price (each is 0, "N/A", not a number, or missing)`
+			: `none of its ${data.length} instance types has an on-demand price for an EC2 operating system (linux, mswin, rhel, sles, ubuntu, …): its prices are keyed by ${priceKeys}; is it the file of another AWS product?`,
+	);
+}
+
 function toPrice(value: number, what: string): Price {
 	if (value > 0) return { known: true, hourly: value };
 	if (value === NOT_AVAILABLE) return { known: false, reason: `the pricing file marks ${what} as not available` };
@@ -183,7 +244,10 @@ function numberOrNull(value: unknown): number | null {
 export interface PricingOptions {
 	/** The pricing file on disk. */
 	path: string;
-	/** Used when `path` does not exist (the copy embedded in a bundle or binary). */
+	/**
+	 * Used when `path` does not exist (the copy embedded in a bundle or binary). lib/deps.ts passes
+	 * it only for {@link DEFAULT_PRICING_FILE}: a path that was set and is missing stops startup.
+	 */
 	embedded?: () => string;
 	log: Logger;
 }
@@ -196,38 +260,64 @@ export interface Pricing {
 	onDemand(type: string, region: string, os: string): Price;
 	emrSurcharge(type: string, region: string): Price;
 	typeInfo(type: string): TypeInfo | undefined;
-	/** Re-indexes when the file changed on disk; keeps the previous index when the new file is bad. */
+	/**
+	 * Re-indexes when the file changed on disk; keeps the previous index (and logs an error naming
+	 * the file) when the new file is missing or unusable.
+	 */
 	reloadIfChanged(): Promise<boolean>;
 }
 
-/** Loads and indexes the pricing file; a missing or malformed file stops startup with a clear message. */
+/** Size and modification time of the file, or "missing". */
+const GONE = "missing";
+
+/** Reads and indexes `path`; errors name the file. */
+async function indexFile(path: string): Promise<PricingIndex> {
+	let text: string;
+	try {
+		text = await Deno.readTextFile(path);
+	} catch (error) {
+		if (error instanceof Deno.errors.NotFound) {
+			throw new PricingFormatError(`the pricing file "${path}" (setting PRICING_FILE) does not exist`);
+		}
+		throw new PricingFormatError(`cannot read the pricing file "${path}": ${(error as Error).message}`, {
+			cause: error,
+		});
+	}
+	try {
+		return PricingIndex.fromText(text);
+	} catch (error) {
+		throw new PricingFormatError(`cannot use the pricing file "${path}": ${(error as Error).message}`, {
+			cause: error,
+		});
+	}
+}
+
+/**
+ * Loads and indexes the pricing file; a missing, unreadable or unusable file stops startup with
+ * a {@link PricingFormatError} naming it.
+ */
 export async function createPricing(options: PricingOptions): Promise<Pricing> {
 	let stamp: string | undefined;
 	let source = options.path;
 	let index: PricingIndex;
 	const logged = new Set<string>();
 
-	async function readStamp(): Promise<string | undefined> {
+	async function readStamp(): Promise<string> {
 		try {
 			const info = await Deno.stat(options.path);
 			return `${info.mtime?.getTime()}:${info.size}`;
 		} catch (error) {
-			if (error instanceof Deno.errors.NotFound) return undefined;
-			throw error;
+			if (error instanceof Deno.errors.NotFound) return GONE;
+			throw new PricingFormatError(`cannot read the pricing file "${options.path}": ${(error as Error).message}`);
 		}
 	}
 
 	stamp = await readStamp();
-	if (stamp === undefined) {
-		if (!options.embedded) throw new PricingFormatError(`the pricing file "${options.path}" does not exist`);
+	if (stamp === GONE && options.embedded) {
 		index = PricingIndex.fromText(options.embedded());
 		source = "embedded copy of fixtures/instances.json";
 	} else {
-		try {
-			index = PricingIndex.fromText(await Deno.readTextFile(options.path));
-		} catch (error) {
-			throw new PricingFormatError(`cannot use the pricing file "${options.path}": ${(error as Error).message}`);
-		}
+		index = await indexFile(options.path);
 	}
 	options.log.info("pricing: {types} instance types, {regions} regions from {source}", {
 		types: index.types.size,
@@ -254,10 +344,21 @@ export async function createPricing(options: PricingOptions): Promise<Pricing> {
 		emrSurcharge: (type, region) => remember(index.emrSurcharge(type, region), `${type}|${region}|emr`),
 		typeInfo: (type) => index.typeInfo(type),
 		async reloadIfChanged() {
-			const current = await readStamp();
-			if (current === undefined || current === stamp) return false;
+			let current: string;
 			try {
-				const next = PricingIndex.fromText(await Deno.readTextFile(options.path));
+				current = await readStamp();
+			} catch (error) {
+				options.log.error("{message}, keeping the previous prices", { message: (error as Error).message });
+				return false;
+			}
+			if (current === stamp) return false;
+			if (current === GONE) {
+				stamp = GONE;
+				options.log.error("pricing file {path} is gone, keeping the previous prices", { path: options.path });
+				return false;
+			}
+			try {
+				const next = await indexFile(options.path);
 				index = next;
 				stamp = current;
 				source = options.path;
@@ -269,7 +370,8 @@ export async function createPricing(options: PricingOptions): Promise<Pricing> {
 				return true;
 			} catch (error) {
 				stamp = current;
-				options.log.error("pricing file {path} changed but cannot be used, keeping the previous prices: {message}", {
+				// The message names the file: "cannot use the pricing file "…": …".
+				options.log.error("pricing file changed, keeping the previous prices: {message}", {
 					path: options.path,
 					message: (error as Error).message,
 				});
