@@ -12,7 +12,7 @@ import { kickJob } from "./lib/jobs.ts";
 import { getLoggers, type Loggers } from "./lib/log.ts";
 import { createMetrics } from "./lib/metrics.ts";
 import { loadPlugins } from "./lib/plugins/loader.ts";
-import { createPricing } from "./lib/pricing.ts";
+import { createPricing, DEFAULT_PRICING_FILE } from "./lib/pricing.ts";
 import type { Settings } from "./lib/settings.ts";
 import { CLUSTER_TEMPLATE, EMBEDDED_PRICING, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "./fixtures/mod.ts";
 import { SHIPPED_PLUGINS } from "./plugins/mod.ts";
@@ -83,7 +83,9 @@ export async function createDeps(
 		const aws = overrides.aws ?? sdk!;
 		const pricing = await createPricing({
 			path: settings.PRICING_FILE,
-			embedded: () => EMBEDDED_PRICING,
+			// Only the default path falls back to the embedded copy (the compiled binary run without
+			// the file); a PRICING_FILE that was set and is missing stops startup (README "Prices").
+			embedded: settings.PRICING_FILE === DEFAULT_PRICING_FILE ? () => EMBEDDED_PRICING : undefined,
 			log: log.web,
 		});
 		const plugins = await loadPlugins(

@@ -4,7 +4,7 @@
  * same machine, written to bench/RESULTS.md. Loopback only; wrk (installed from Debian's packages
  * when missing) generates the load, bounded in time. Never part of the test run.
  *
- * Options: --seconds N (per wrk run, default 10), --only a,b (sections: http, sync, pricing, db).
+ * Options: --seconds N (per wrk run, default 10), --only a,b (sections: http, sync, pricing, pricing-load, db).
  */
 import { parseArgs } from "node:util";
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
@@ -17,10 +17,14 @@ import { freePort, onPath, startMotoServer, waitForOk } from "../scripts/local_s
 import { faultyEndpoint } from "../tests/_fakes/endpoint.ts";
 import { ensureWrk, fmt, machine, rssMiB, WORK, wrk, type WrkResult } from "./lib.ts";
 import { seedBench, writeProgressScript } from "./seed.ts";
+import { writeGeneratedPricingFile } from "../tests/_helpers/pricing_file.ts";
 
 const { values: args } = parseArgs({
 	args: Deno.args,
-	options: { seconds: { type: "string", default: "10" }, only: { type: "string", default: "http,sync,pricing,db" } },
+	options: {
+		seconds: { type: "string", default: "10" },
+		only: { type: "string", default: "http,sync,pricing,pricing-load,db" },
+	},
 });
 const seconds = Number(args.seconds);
 const only = new Set(args.only!.split(","));
@@ -396,6 +400,106 @@ if (only.has("pricing")) {
 		...rows,
 		"",
 	);
+}
+
+// ---------------------------------------------------------------------------------------------
+if (only.has("pricing-load")) {
+	// Today's real file is ~180 MB: one generated from today's format (the 2026 record repeated
+	// under distinct type names), loaded by the portal and, as the baseline, by one JSON.parse of
+	// the whole file, each in fresh processes (bench/pricing_load_probe.ts); median of three.
+	log("pricing-load: generating a ~180 MB file of today's format…");
+	const bigPath = `${WORK}instances-180mb.json`;
+	const generated = await writeGeneratedPricingFile(bigPath, { targetBytes: 180e6 });
+	const RUNS = 3;
+	type Probe = Record<
+		| "types"
+		| "idleRss"
+		| "loadedHeld"
+		| "readyMs"
+		| "loadStallMs"
+		| "loadPeak"
+		| "loadedRss"
+		| "reloadMs"
+		| "reloadStallMs"
+		| "reloadPeak"
+		| "reloadedRss",
+		number
+	>;
+	const probe = async (mode: "portal" | "json-parse"): Promise<Probe> => {
+		const out = await new Deno.Command(Deno.execPath(), {
+			args: ["run", "-A", "--v8-flags=--expose-gc", "bench/pricing_load_probe.ts", bigPath, mode],
+			stdout: "piped",
+			stderr: "null",
+		}).output();
+		if (!out.success) throw new Error(`bench/pricing_load_probe.ts ${mode} failed`);
+		return JSON.parse(new TextDecoder().decode(out.stdout));
+	};
+	const median = (runs: Probe[], key: keyof Probe) => runs.map((r) => r[key]).sort((a, b) => a - b)[runs.length >> 1]!;
+	const runs: Record<"portal" | "json-parse", Probe[]> = { portal: [], "json-parse": [] };
+	for (let i = 0; i < RUNS; i++) {
+		for (const mode of ["portal", "json-parse"] as const) {
+			log(`pricing-load: ${mode} ${i + 1}/${RUNS}…`);
+			runs[mode].push(await probe(mode));
+		}
+	}
+	const m = (mode: "portal" | "json-parse", key: keyof Probe) => median(runs[mode], key);
+	const cells = (key: keyof Probe, unit: string, digits = 0) =>
+		`${fmt(m("portal", key), digits)} ${unit} | ${fmt(m("json-parse", key), digits)} ${unit}`;
+	results.push(
+		`## Pricing file load (generated, ${fmt(generated.bytes / 1e6, 0)} MB, ${generated.types} types)`,
+		"",
+		"Today's format (the real 2026 record repeated under distinct names). Baseline: one",
+		"`JSON.parse(await Deno.readTextFile(file))`, keeping the result. Each figure is the median of",
+		`${RUNS} fresh processes; a stall is the longest a trivial request on a Deno.serve in the same process,`,
+		"or a 1 ms timer, waited while the file loaded.",
+		"",
+		"| | portal | baseline: JSON.parse |",
+		"| --- | ---: | ---: |",
+		`| time to ready (first load, at start) | ${cells("readyMs", "ms")} |`,
+		`| longest stall during the first load (before the portal listens) | ${cells("loadStallMs", "ms")} |`,
+		`| peak RSS during the first load | ${cells("loadPeak", "MiB")} |`,
+		`| steady RSS after the first load (idle process: ${fmt(m("portal", "idleRss"))} MiB) | ${
+			cells("loadedRss", "MiB")
+		} |`,
+		`| what the heap and typed arrays hold after it (less the idle process) | ${cells("loadedHeld", "MiB", 1)} |`,
+		`| reload while serving (the file changed): duration | ${cells("reloadMs", "ms")} |`,
+		`| longest stall during the reload | ${cells("reloadStallMs", "ms")} |`,
+		`| peak RSS during the reload | ${cells("reloadPeak", "MiB")} |`,
+		`| steady RSS after the reload | ${cells("reloadedRss", "MiB")} |`,
+		"",
+	);
+	const peak = Math.max(m("portal", "loadPeak"), m("portal", "reloadPeak"));
+	summary.push(
+		{
+			name: "pricing load (~180 MB): time to ready",
+			target: "≤ the JSON.parse baseline",
+			measured: `${fmt(m("portal", "readyMs"), 0)} ms (JSON.parse: ${fmt(m("json-parse", "readyMs"), 0)} ms)`,
+			met: m("portal", "readyMs") <= m("json-parse", "readyMs"),
+		},
+		{
+			name: "pricing reload (~180 MB): longest request stall",
+			target: "< 100 ms",
+			measured: `${fmt(m("portal", "reloadStallMs"), 0)} ms (JSON.parse: ${
+				fmt(m("json-parse", "reloadStallMs"), 0)
+			} ms)`,
+			met: m("portal", "reloadStallMs") < 100,
+		},
+		{
+			name: "pricing load and reload (~180 MB): peak RSS",
+			target: "< 256 MiB",
+			measured: `${fmt(peak, 0)} MiB (JSON.parse: ${
+				fmt(Math.max(m("json-parse", "loadPeak"), m("json-parse", "reloadPeak")), 0)
+			} MiB)`,
+			met: peak < 256,
+		},
+		{
+			name: "pricing index (~180 MB file): heap and typed arrays held",
+			target: "< 16 MiB",
+			measured: `${fmt(m("portal", "loadedHeld"), 1)} MiB (JSON.parse: ${fmt(m("json-parse", "loadedHeld"), 1)} MiB)`,
+			met: m("portal", "loadedHeld") < 16,
+		},
+	);
+	await Deno.remove(bigPath);
 }
 
 // ---------------------------------------------------------------------------------------------
