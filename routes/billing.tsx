@@ -13,7 +13,7 @@ import { teammateIds } from "../lib/db/users.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { seesEverything, viewerScope } from "../lib/auth/permissions.ts";
-import { type AppEnv, pageContext } from "./env.ts";
+import { type AppEnv, pageContext } from "./context.ts";
 import { idFilter } from "./params.ts";
 import { ChartIsland, EmptyState, FilterSelect } from "./ui/components.tsx";
 import { formatHours, formatMoney, formatRate, formatTime } from "./ui/format.ts";

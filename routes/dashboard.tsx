@@ -4,7 +4,6 @@
  */
 import { type Handler, Hono } from "hono";
 import type { Viewer } from "../lib/auth/identify.ts";
-import { launchableGroupIds } from "../lib/db/catalog.ts";
 import { activeLaunches, recentLaunches } from "../lib/db/launches.ts";
 import { ownedInstanceRows } from "../lib/db/instances.ts";
 import { ENDED_VISIBLE_MS } from "../lib/machines/lifecycle.ts";
@@ -12,7 +11,8 @@ import { ownedClusterRows } from "../lib/db/clusters.ts";
 import { ClusterTable } from "./clusters.tsx";
 import type { Deps } from "../lib/deps.ts";
 import { requestUserRefresh } from "../lib/sync/user_refresh.ts";
-import { type AppEnv, launchHrefFor, pageContext } from "./env.ts";
+import { launchHref } from "../lib/views/layout.ts";
+import { type AppEnv, pageContext } from "./context.ts";
 import { EmptyState, LiveRegion } from "./ui/components.tsx";
 import { InstanceTable, InstanceTableRow } from "./ui/instances.tsx";
 import { Layout } from "./ui/Layout.tsx";
@@ -123,8 +123,7 @@ export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
 	app.get("/dashboard", page);
 	app.get("/dashboard/instances", async (c) => {
 		const viewer = c.get("viewer");
-		const launchHref = launchHrefFor(await launchableGroupIds(deps.db, viewer.groupIds));
-		return c.html(renderFragment(await MyInstances({ deps, viewer, launchHref })));
+		return c.html(renderFragment(await MyInstances({ deps, viewer, launchHref: await launchHref(deps, viewer) })));
 	});
 	return app;
 }

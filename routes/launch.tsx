@@ -14,8 +14,7 @@ import {
 	groupSecurityGroupsOf,
 	hasExtraVolume,
 	launchableConfigs,
-	launchableGroupIds,
-	listGroups,
+	launchableGroups,
 	type SecurityGroup,
 	type SoftwareConfig,
 	usableTypes,
@@ -31,7 +30,8 @@ import { type LaunchIds, requestLaunch, type ReviewedLaunch, reviewLaunch } from
 import { machineKind } from "../lib/machines/kinds.ts";
 import { mayFollowLaunch } from "../lib/auth/permissions.ts";
 import { sanitizeDescription } from "../lib/sanitize.ts";
-import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "./env.ts";
+import { type AppContext, type AppEnv, pageContext, setFlash } from "./context.ts";
+import type { PageContext } from "./ui/Layout.tsx";
 import { formList, parseId } from "./params.ts";
 import { CsrfField, describedBy, EmptyState, Field, LiveRegion } from "./ui/components.tsx";
 import { TypeInfo } from "./ui/TypeInfo.tsx";
@@ -308,10 +308,9 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 
 	app.get("/launch", async (c) => {
 		const viewer = c.get("viewer");
-		const ids = await launchableGroupIds(deps.db, viewer.groupIds);
-		if (ids.length === 1) return c.redirect(`/launch/${ids[0]}`);
-		const ctx = await pageContext(c, deps, { launchableGroupIds: ids });
-		const groups = (await listGroups(deps.db)).filter((g) => ids.includes(g.id));
+		const groups = await launchableGroups(deps.db, viewer.groupIds);
+		if (groups.length === 1) return c.redirect(`/launch/${groups[0]!.id}`);
+		const ctx = await pageContext(c, deps, { launchable: groups });
 		return c.html(renderPage(
 			<Layout ctx={ctx} title="Launch">
 				<Steps current={1} />

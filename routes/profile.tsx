@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { groupsOf } from "../lib/db/catalog.ts";
 import { recentLaunches } from "../lib/db/launches.ts";
 import type { Deps } from "../lib/deps.ts";
-import { type AppEnv, pageContext } from "./env.ts";
+import { type AppEnv, pageContext } from "./context.ts";
 import { formatTime } from "./ui/format.ts";
 import { Layout } from "./ui/Layout.tsx";
 import { renderPage } from "./ui/render.tsx";

@@ -10,8 +10,8 @@ import { recordProgress } from "../lib/progress.ts";
 import { syncStatus } from "../lib/sync/all.ts";
 import { addressInRanges } from "../lib/net.ts";
 import { STATIC_FILES, STATIC_VERSION } from "../static/mod.ts";
-import type { AppEnv } from "./env.ts";
-import { respondError } from "./errors.tsx";
+import type { AppEnv } from "./context.ts";
+import { respondError } from "./respond.tsx";
 
 export function publicRoutes(deps: Deps): Hono<AppEnv> {
 	const startedAt = deps.clock();

@@ -12,7 +12,7 @@ import { ENDED_VISIBLE_MS, INSTANCE_ENDED_STATES } from "../lib/machines/lifecyc
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { viewerScope } from "../lib/auth/permissions.ts";
-import { type AppEnv, pageContext } from "./env.ts";
+import { type AppEnv, pageContext } from "./context.ts";
 import { idFilter } from "./params.ts";
 import { ChartIsland, EmptyState, FilterSelect, LiveRegion, Pager, STATE_COLORS } from "./ui/components.tsx";
 import { formatRate } from "./ui/format.ts";

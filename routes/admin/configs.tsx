@@ -10,7 +10,8 @@ import { type InstanceType, listConfigs, type SoftwareConfig } from "../../lib/d
 import type { Group } from "../../lib/db/catalog.ts";
 import type { Deps, Samples } from "../../lib/deps.ts";
 import { configForm, type ConfigWithLinks } from "../../lib/views/admin.ts";
-import { type AppEnv, type PageContext, pageContext } from "../env.ts";
+import { type AppEnv, pageContext } from "../context.ts";
+import type { PageContext } from "../ui/Layout.tsx";
 import { formList } from "../params.ts";
 import { EmptyState } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";

@@ -10,7 +10,8 @@ import { listInstanceTypes, listParams, listSecurityGroups } from "../../lib/db/
 import type { Db } from "../../lib/db/client.ts";
 import type { Deps } from "../../lib/deps.ts";
 import { UserError } from "../../lib/errors.ts";
-import { type AppContext, type AppEnv, type PageContext, pageContext } from "../env.ts";
+import { type AppContext, type AppEnv, pageContext } from "../context.ts";
+import type { PageContext } from "../ui/Layout.tsx";
 import { EmptyState } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";

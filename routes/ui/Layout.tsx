@@ -1,8 +1,29 @@
 /** The page shell: header navigation, the signed-in user, notices, flash messages, scripts. */
 import type { ComponentChildren } from "preact";
-import type { PageContext } from "../env.ts";
+import type { Viewer } from "../../lib/views/layout.ts";
 import { STATIC_VERSION } from "../../static/mod.ts";
-import { HTMX_ERRORS_ID } from "../errors.tsx";
+
+/** The id of the page's error region, where htmx requests' error answers are shown. */
+export const HTMX_ERRORS_ID = "htmx-errors";
+
+/** A one-time message shown on the next page (after a redirect). */
+export interface Flash {
+	tone: "ok" | "error";
+	text: string;
+}
+
+/** Everything the layout needs besides the page's own content. */
+export interface PageContext {
+	viewer: Viewer;
+	csrf: string;
+	path: string;
+	/** Where "Launch" goes; null when the viewer may launch nothing. */
+	launchHref: string | null;
+	notice?: string;
+	flash?: Flash;
+	timeZone: string;
+	now: Date;
+}
 
 interface NavItem {
 	href: string;
