@@ -103,3 +103,20 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 		</html>
 	);
 }
+
+/** The page of one machine (an instance, a cluster): a way back, its name and id, then its panel. */
+export function MachinePage(
+	props: { ctx: PageContext; noun: "Instance" | "Cluster"; id: string; name: string; children: ComponentChildren },
+) {
+	return (
+		<Layout ctx={props.ctx} title={`${props.noun} ${props.id}`}>
+			<p class="small">
+				<a href="/">← My dashboard</a>
+			</p>
+			<h1>
+				{props.name || props.noun} <span class="mono muted">{props.id}</span>
+			</h1>
+			{props.children}
+		</Layout>
+	);
+}

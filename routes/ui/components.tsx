@@ -1,5 +1,6 @@
 /** Small components shared by several pages. */
 import type { ComponentChildren } from "preact";
+import type { PagerProps } from "../../lib/views/team.ts";
 import { stateTone } from "./format.ts";
 
 /** A coloured state badge; an action in flight shows as "stopping…" and the like. */
@@ -153,18 +154,15 @@ export function ChartIsland(
 /** Chart colours of the running / stopped / changing buckets (as the state badges). */
 export const STATE_COLORS = ["#1e7b46", "#8a94a3", "#d08700"];
 
-/** Previous/next links for a paged list; `href(page)` builds each link. */
-export function Pager(
-	props: { page: number; pageSize: number; total: number; href: (page: number) => string; target?: string },
-) {
-	const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
-	if (pages <= 1) return null;
-	const link = (page: number, label: string) => (
+/** Previous/next links for a paged list; each swaps `target` when given. */
+export function Pager(props: PagerProps & { target?: string }) {
+	if (props.pages <= 1) return null;
+	const link = (href: string, label: string) => (
 		<a
 			class="btn"
-			href={props.href(page)}
+			href={href}
 			{...(props.target
-				? { "hx-get": props.href(page), "hx-target": props.target, "hx-swap": "outerHTML", "hx-push-url": "true" }
+				? { "hx-get": href, "hx-target": props.target, "hx-swap": "outerHTML", "hx-push-url": "true" }
 				: {})}
 		>
 			{label}
@@ -172,9 +170,9 @@ export function Pager(
 	);
 	return (
 		<nav class="pager" aria-label="Pages">
-			{props.page > 1 && link(props.page - 1, "← Previous")}
-			<span class="muted">Page {props.page} of {pages} · {props.total} in all</span>
-			{props.page < pages && link(props.page + 1, "Next →")}
+			{props.previous && link(props.previous, "← Previous")}
+			<span class="muted">Page {props.page} of {props.pages} · {props.total} in all</span>
+			{props.next && link(props.next, "Next →")}
 		</nav>
 	);
 }

@@ -1,0 +1,135 @@
+/** One instance's page and its detail panel: facts, times, actions, volumes and recent activity. */
+import type { InstancePanelProps } from "../../lib/views/instance.ts";
+import { AuditList } from "./AuditList.tsx";
+import { StateBadge } from "./components.tsx";
+import { formatAgo, formatRate, formatTime } from "./format.ts";
+import { InstanceActions, InstanceState } from "./InstanceTable.tsx";
+import { MachinePage, type PageContext } from "./Layout.tsx";
+
+function Volumes(props: { volumes: InstancePanelProps["volumes"] }) {
+	if (props.volumes.length === 0) return <p class="muted">No extra volumes are recorded for this instance.</p>;
+	return (
+		<div class="table-wrap">
+			<table>
+				<thead>
+					<tr>
+						<th scope="col">Volume</th>
+						<th scope="col">Mounted at</th>
+						<th scope="col" class="num">Size</th>
+						<th scope="col">Type</th>
+						<th scope="col">State</th>
+					</tr>
+				</thead>
+				<tbody>
+					{props.volumes.map((v) => (
+						<tr>
+							<td class="mono">{v.id}</td>
+							<td class="mono">{v.device || "—"}</td>
+							<td class="num">{v.sizeGb} GiB</td>
+							<td>{v.volumeType}</td>
+							<td>
+								<StateBadge state={v.state} />
+							</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+		</div>
+	);
+}
+
+/** The panel; it refreshes itself while something is changing. `error` is a refused action's reason. */
+export function InstancePanel(props: { panel: InstancePanelProps; error?: string }) {
+	const { panel } = props;
+	const tz = panel.timeZone;
+	return (
+		<section
+			id="instance-panel"
+			{...(panel.poll ? { "hx-get": panel.poll, "hx-trigger": "every 3s", "hx-swap": "outerHTML" } : {})}
+		>
+			<div class="grid">
+				<div class="panel">
+					<dl class="facts">
+						<dt>Instance ID</dt>
+						<dd class="mono">{panel.id}</dd>
+						<dt>Owner</dt>
+						<dd>{panel.ownerName} ({panel.ownerUsername})</dd>
+						<dt>Group</dt>
+						<dd>{panel.groupName ?? "—"}</dd>
+						<dt>Configuration</dt>
+						<dd>
+							{panel.configName ?? "unknown"} <span class="mono muted">({panel.amiId || "no AMI"})</span>
+						</dd>
+						<dt>Type</dt>
+						<dd class="mono">{panel.instanceType}</dd>
+						<dt>State</dt>
+						<dd>
+							<InstanceState cell={panel.cell} />
+						</dd>
+						<dt>Address</dt>
+						<dd>
+							{panel.link
+								? <a href={panel.link.href} target="_blank" rel="noopener noreferrer">{panel.link.label}</a>
+								: "—"}
+							{panel.privateIp && (
+								<div class="small muted">
+									private {panel.privateIp}
+									{panel.publicIp ? ` · public ${panel.publicIp}` : ""}
+								</div>
+							)}
+						</dd>
+						<dt>Hourly cost</dt>
+						<dd>{panel.rate.known ? formatRate(panel.rate.hourly) : `price unknown (${panel.rate.reason})`}</dd>
+					</dl>
+				</div>
+				<div class="panel">
+					<dl class="facts">
+						<dt>Launched</dt>
+						<dd>{formatTime(panel.launchedAt, tz)}</dd>
+						<dt>Start time</dt>
+						<dd>{panel.startedAt ? formatTime(panel.startedAt, tz) : "Not set"}</dd>
+						<dt>Stop time</dt>
+						<dd>{panel.stoppedAt ? formatTime(panel.stoppedAt, tz) : "Not set"}</dd>
+						<dt>Last synced</dt>
+						<dd>
+							{panel.lastSeenAt
+								? `${formatTime(panel.lastSeenAt, tz)} (${formatAgo(panel.lastSeenAt, panel.now)})`
+								: "not yet"}
+						</dd>
+						<dt>Stack</dt>
+						<dd class="mono small">{panel.stackName ?? "none"}</dd>
+						{panel.launchHref && (
+							<>
+								<dt>Launch</dt>
+								<dd>
+									<a href={panel.launchHref}>launch record</a>
+								</dd>
+							</>
+						)}
+					</dl>
+					<h3>Actions</h3>
+					<InstanceActions
+						id={panel.id}
+						actions={panel.actions}
+						pendingAction={panel.pendingAction}
+						target="#instance-panel"
+					/>
+					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
+				</div>
+			</div>
+			<h2>Volumes</h2>
+			<Volumes volumes={panel.volumes} />
+			<AuditList events={panel.events} timeZone={tz} />
+		</section>
+	);
+}
+
+/** GET /instances/:id: the panel under the instance's name. */
+export function InstancePage(props: { ctx: PageContext; panel: InstancePanelProps }) {
+	const { panel } = props;
+	return (
+		<MachinePage ctx={props.ctx} noun="Instance" id={panel.id} name={panel.name}>
+			<InstancePanel panel={panel} />
+		</MachinePage>
+	);
+}
