@@ -20,7 +20,8 @@ import { respondError } from "./respond.tsx";
 import { publicRoutes } from "./public.ts";
 import { dashboardRoutes } from "./dashboard.tsx";
 import { instanceRoutes } from "./instances.tsx";
-import { launchRoutes } from "./launch.tsx";
+import { wizardRoutes } from "./wizard.tsx";
+import { launchRoutes } from "./launches.tsx";
 import { teamRoutes } from "./team.tsx";
 import { billingRoutes } from "./billing.tsx";
 import { profileRoutes } from "./profile.tsx";
@@ -43,7 +44,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
 	app.route("/", dashboardRoutes(deps));
 	app.route("/", instanceRoutes(deps));
-	app.route("/", launchRoutes(deps));
+	app.route("/launch", wizardRoutes(deps));
+	app.route("/launches", launchRoutes(deps));
 	app.route("/", teamRoutes(deps));
 	app.route("/", billingRoutes(deps));
 	app.route("/", profileRoutes(deps));
