@@ -13,6 +13,7 @@ import type { Deps } from "../deps.ts";
 import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
 import { clusterRow, type ClusterRowProps } from "./cluster.ts";
 import { instanceRow, type InstanceRowProps } from "./instance.ts";
+import type { Choice, PagerProps } from "./lists.ts";
 import { endedVisibleSince } from "./machines.ts";
 
 export type { TeamFilters };
@@ -24,21 +25,6 @@ const TEAM_PAGE_SIZE = 25;
 export interface TeamQuery {
 	filters: TeamFilters;
 	page: number;
-}
-
-/** One option of a filter. */
-export interface Choice {
-	value: string | number;
-	label: string;
-}
-
-/** Links to the pages around the current one. */
-export interface PagerProps {
-	page: number;
-	pages: number;
-	total: number;
-	previous: string | null;
-	next: string | null;
 }
 
 /** The team table fragment. */

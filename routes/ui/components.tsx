@@ -1,6 +1,6 @@
 /** Small components shared by several pages. */
 import type { ComponentChildren } from "preact";
-import type { PagerProps } from "../../lib/views/team.ts";
+import type { Choice, PagerProps } from "../../lib/views/lists.ts";
 import { stateTone } from "./format.ts";
 
 /** A coloured state badge; an action in flight shows as "stopping…" and the like. */
@@ -52,7 +52,7 @@ export function FilterSelect(props: {
 	name: string;
 	label: string;
 	anyLabel: string;
-	options: readonly { value: string | number; label: string }[];
+	options: readonly Choice[];
 	selected: string | number | undefined;
 }) {
 	const id = `f-${props.name}`;
