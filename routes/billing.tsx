@@ -1,5 +1,6 @@
 /**
- * The billing report: GET /billing (page) and GET /billing.csv (the same report as CSV). The date
+ * The billing report, mounted at /billing (the page), and the same report as CSV, mounted at
+ * /billing.csv: a sibling URL, not under /billing/, so it is a sub-app of its own. The date
  * range is read in the portal's time zone; which users and groups the viewer may filter on is
  * lib/views/billing.ts's to check.
  */
@@ -44,21 +45,20 @@ function parseBillingQuery(deps: Deps, query: Record<string, string>): BillingQu
 }
 
 export function billingRoutes(deps: Deps): Hono<AppEnv> {
-	const app = new Hono<AppEnv>();
-
-	app.get("/billing", async (c) => {
+	return new Hono<AppEnv>().get("/", async (c) => {
 		const billing = await billingView(deps, c.get("viewer"), parseBillingQuery(deps, c.req.query()));
 		const search = new URLSearchParams(c.req.query()).toString();
 		const csvHref = `/billing.csv${search ? `?${search}` : ""}`;
 		return c.html(renderPage(<BillingPage ctx={await pageContext(c, deps)} billing={billing} csvHref={csvHref} />));
 	});
+}
 
-	app.get("/billing.csv", async (c) => {
+export function billingCsvRoutes(deps: Deps): Hono<AppEnv> {
+	return new Hono<AppEnv>().get("/", async (c) => {
 		const csv = await billingCsv(deps, c.get("viewer"), parseBillingQuery(deps, c.req.query()));
 		c.header("Content-Type", "text/csv; charset=utf-8");
 		c.header("Content-Disposition", `attachment; filename="${csv.filename}"`);
 		c.header("Cache-Control", "no-store");
 		return c.body(csv.body);
 	});
-	return app;
 }

@@ -1,6 +1,7 @@
 /**
- * My dashboard: GET / (and /dashboard) and its fragment GET /dashboard/instances. Renders from the
- * database only; opening it asks for a rate-limited background refresh of the viewer's resources.
+ * My dashboard, the home page, mounted at the root: GET / (and its old address GET /dashboard) and
+ * its fragment GET /dashboard/instances. Renders from the database only; opening it asks for a
+ * rate-limited background refresh of the viewer's resources.
  */
 import { type Handler, Hono } from "hono";
 import type { Deps } from "../lib/deps.ts";

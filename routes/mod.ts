@@ -1,8 +1,9 @@
 /**
  * createApp(deps): the hono application. Middleware in order (routes/middleware/): request id, log
  * context, metrics and access log, security headers, the request body limit; then the public routes
- * (health, metrics, static files, the progress callback), then identity with CSRF protection and
- * the signed-in routes. One error handler turns every refusal into a 4xx in the form the client
+ * (health, metrics, static files), the seed's URLs (compat.tsx: the progress callback needs no user,
+ * the rest go through identity), then identity with CSRF protection and the signed-in sub-apps, each
+ * mounted at its own prefix. One error handler turns every refusal into a 4xx in the form the client
  * wants; nothing else leaks out as a 500 page.
  */
 import { Hono } from "hono";
@@ -18,12 +19,13 @@ import { identity } from "./middleware/identity.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { respondError } from "./respond.tsx";
 import { publicRoutes } from "./public.ts";
+import { compatRoutes } from "./compat.tsx";
 import { dashboardRoutes } from "./dashboard.tsx";
 import { instanceRoutes } from "./instances.tsx";
 import { wizardRoutes } from "./wizard.tsx";
 import { launchRoutes } from "./launches.tsx";
 import { teamRoutes } from "./team.tsx";
-import { billingRoutes } from "./billing.tsx";
+import { billingCsvRoutes, billingRoutes } from "./billing.tsx";
 import { profileRoutes } from "./profile.tsx";
 import { adminRoutes } from "./admin/mod.ts";
 import { clusterRoutes } from "./clusters.tsx";
@@ -37,20 +39,23 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.use(securityHeaders);
 	app.use(requestBodyLimit);
 
+	const signedIn = identity(deps);
 	app.route("/", publicRoutes(deps));
+	app.route("/", compatRoutes(deps, signedIn));
 
 	// Everything below needs a signed-in user.
-	app.use(identity(deps));
+	app.use(signedIn);
 
 	app.route("/", dashboardRoutes(deps));
-	app.route("/", instanceRoutes(deps));
+	app.route("/instances", instanceRoutes(deps));
+	app.route("/clusters", clusterRoutes(deps));
 	app.route("/launch", wizardRoutes(deps));
 	app.route("/launches", launchRoutes(deps));
-	app.route("/", teamRoutes(deps));
-	app.route("/", billingRoutes(deps));
-	app.route("/", profileRoutes(deps));
+	app.route("/team", teamRoutes(deps));
+	app.route("/billing", billingRoutes(deps));
+	app.route("/billing.csv", billingCsvRoutes(deps));
+	app.route("/profile", profileRoutes(deps));
 	app.route("/admin", adminRoutes(deps));
-	app.route("/", clusterRoutes(deps));
 
 	app.notFound((c) => respondError(c, 404, `Nothing is at ${c.req.path.slice(0, 200)}`));
 	app.onError((error, c) => {

@@ -1,5 +1,5 @@
 /**
- * The team view: GET /team (the page, or with HX-Request just the filtered, paged table).
+ * The team view, mounted at /team: GET / (the page, or with HX-Request just the filtered, paged table).
  * Instances of everyone sharing a group with the viewer (everyone's for managers and admins),
  * counted and paged in SQL, with charts of states and of the hourly burn per owner.
  */
@@ -43,7 +43,7 @@ function parseTeamQuery(query: Record<string, string>): TeamQuery {
 export function teamRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 
-	app.get("/team", async (c) => {
+	app.get("/", async (c) => {
 		const viewer = c.get("viewer");
 		const query = parseTeamQuery(c.req.query());
 		c.header("Vary", "HX-Request");
