@@ -2,9 +2,15 @@
 import { Hono } from "hono";
 import { deleteGroup } from "../../lib/catalog/delete_guards.ts";
 import { saveGroup } from "../../lib/catalog/save.ts";
-import type { InstanceType, SecurityGroup } from "../../lib/db/catalog.ts";
 import type { Deps } from "../../lib/deps.ts";
-import { groupForm, type GroupRow, groupRows, type GroupWithLinks } from "../../lib/views/admin.ts";
+import {
+	groupForm,
+	type GroupRow,
+	groupRows,
+	type GroupWithLinks,
+	type InstanceType,
+	type SecurityGroup,
+} from "../../lib/views/admin.ts";
 import { type AppEnv, pageContext } from "../context.ts";
 import type { PageContext } from "../ui/Layout.tsx";
 import { formList } from "../params.ts";
