@@ -5,7 +5,15 @@
  */
 import type { Viewer } from "../auth/identify.ts";
 import { seesEverything, viewerScope } from "../auth/permissions.ts";
-import { buildReport, burnRate, monthToDate, type Report, reportCsv, type Totals } from "../billing/reports.ts";
+import {
+	buildReport,
+	burnRate,
+	monthToDate,
+	type Report,
+	reportCsv,
+	type ReportRow,
+	type Totals,
+} from "../billing/reports.ts";
 import { type BillFilters, costCentersInScope } from "../db/bills.ts";
 import { listGroups } from "../db/catalog.ts";
 import { usersInScope } from "../db/instances.ts";
@@ -23,20 +31,9 @@ export interface BillingQuery {
 	filters: BillFilters;
 }
 
-/** A billed resource of the report, with its page while it is running. */
-export interface BillingRow {
-	resourceId: string;
-	resourceKind: string;
+/** A billed resource of the report, with its page while it is running (volumes have none). */
+export interface BillingRow extends ReportRow {
 	href: string | null;
-	active: boolean;
-	userName: string;
-	groupName: string | null;
-	costCenter: string;
-	description: string;
-	periods: number;
-	hours: number;
-	/** Null when a period's price is unknown. */
-	cost: number | null;
 }
 
 /** The billing page. */
@@ -114,19 +111,10 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 		start: built.start,
 		end: built.end,
 		rows: built.rows.map((r) => ({
-			resourceId: r.resourceId,
-			resourceKind: r.resourceKind,
+			...r,
 			href: r.active && r.resourceKind !== "volume"
 				? `/${r.resourceKind === "cluster" ? "clusters" : "instances"}/${r.resourceId}`
 				: null,
-			active: r.active,
-			userName: r.userName,
-			groupName: r.groupName,
-			costCenter: r.costCenter,
-			description: r.description,
-			periods: r.periods,
-			hours: r.hours,
-			cost: r.cost,
 		})),
 		total: built.total,
 		byUser: mostFirst(built.byUser),

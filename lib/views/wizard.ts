@@ -95,6 +95,8 @@ interface LaunchFormBase extends WizardTarget {
 	action: string;
 	/** The previous step. */
 	back: string;
+	/** What submitting asks for: a review when the kind is confirmed first, else the launch itself. */
+	intent: "review" | "launch";
 	/** The instance types offered. */
 	types: string[];
 	values: FormValues;
@@ -269,10 +271,11 @@ export async function launchFormView(
 	const target = await launchTarget(deps, viewer, ids);
 	const { group, config } = target;
 	const types = (await usableTypes(deps.db, config.id, group.id)).map((t) => t.name);
-	const base = {
+	const base: Omit<LaunchFormBase, "values" | "typeInfo"> = {
 		...wizardTarget(target),
 		action: `/launch/${group.id}/${config.id}`,
 		back: `/launch/${group.id}`,
+		intent: CONFIRMED_KINDS.includes(config.kind) ? "review" : "launch",
 		types,
 		errors: form.errors,
 		message: form.message,

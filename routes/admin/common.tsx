@@ -44,32 +44,6 @@ export function AdminPage(props: { ctx: PageContext; title: string; children: Co
 	);
 }
 
-/** A column of an {@link ItemTable}: its heading, the class of its cells, and what a row shows in it. */
-export interface Column<Row> {
-	label: ComponentChildren;
-	/** The class of the column's cells ("num" also right-aligns the heading). */
-	class?: string;
-	cell(row: Row): ComponentChildren;
-}
-
-/** A table of items declared as columns. */
-export function ItemTable<Row>(props: { columns: readonly Column<Row>[]; rows: readonly Row[] }) {
-	return (
-		<div class="table-wrap">
-			<table>
-				<thead>
-					<tr>
-						{props.columns.map((c) => <th scope="col" class={c.class === "num" ? "num" : undefined}>{c.label}</th>)}
-					</tr>
-				</thead>
-				<tbody>
-					{props.rows.map((row) => <tr>{props.columns.map((c) => <td class={c.class}>{c.cell(row)}</td>)}</tr>)}
-				</tbody>
-			</table>
-		</div>
-	);
-}
-
 /** A delete form that asks first. */
 export function DeleteButton(props: { action: string; what: string; csrf: string }) {
 	return (

@@ -18,10 +18,10 @@ import {
 import { type AppEnv, pageContext } from "../context.ts";
 import type { PageContext } from "../ui/Layout.tsx";
 import { formList } from "../params.ts";
-import { EmptyState } from "../ui/components.tsx";
+import { type Column, EmptyState, ItemTable } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, type Column, DeleteButton, type ItemFormProps, itemRoutes, ItemTable } from "./common.tsx";
+import { AdminPage, DeleteButton, type ItemFormProps, itemRoutes } from "./common.tsx";
 
 const LIST = "/admin/configs";
 

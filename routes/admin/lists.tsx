@@ -12,10 +12,10 @@ import { UserError } from "../../lib/errors.ts";
 import { type ListRow, listRows, type SimpleList } from "../../lib/views/admin.ts";
 import { type AppContext, type AppEnv, pageContext } from "../context.ts";
 import type { PageContext } from "../ui/Layout.tsx";
-import { EmptyState } from "../ui/components.tsx";
+import { EmptyState, ItemTable } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, DeleteButton, deleting, formValues, itemId, ItemTable, saving } from "./common.tsx";
+import { AdminPage, DeleteButton, deleting, formValues, itemId, saving } from "./common.tsx";
 
 /** A field of a list item: a column of the table and a control of the form. */
 type ListField = Extract<FormItem, { control: "text" | "number" } | { control: "area" }>;

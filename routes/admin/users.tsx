@@ -9,7 +9,8 @@ import type { PageContext } from "../ui/Layout.tsx";
 import { formList } from "../params.ts";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, type Column, formValues, itemId, ItemTable, saving } from "./common.tsx";
+import { type Column, ItemTable } from "../ui/components.tsx";
+import { AdminPage, formValues, itemId, saving } from "./common.tsx";
 
 const LIST = "/admin/users";
 

@@ -85,6 +85,24 @@ function ReportTable(props: { rows: BillingRow[]; total: Totals }) {
 
 function BillingFilters(props: { billing: BillingProps; csvHref: string }) {
 	const { billing } = props;
+	// Each filter is offered only when there is a choice.
+	const filters = [
+		{ name: "user", label: "User", anyLabel: "All users", options: billing.users, selected: billing.filters.userId },
+		{
+			name: "group",
+			label: "Group",
+			anyLabel: "All groups",
+			options: billing.groups,
+			selected: billing.filters.groupId,
+		},
+		{
+			name: "costCenter",
+			label: "Cost center",
+			anyLabel: "All",
+			options: billing.costCenters,
+			selected: billing.filters.costCenter,
+		},
+	];
 	return (
 		<form class="filters" method="get" action="/billing">
 			<div class="field">
@@ -95,33 +113,7 @@ function BillingFilters(props: { billing: BillingProps; csvHref: string }) {
 				<label for="f-to">To</label>
 				<input id="f-to" type="date" name="to" value={billing.to} required />
 			</div>
-			{billing.users.length > 1 && (
-				<FilterSelect
-					name="user"
-					label="User"
-					anyLabel="All users"
-					options={billing.users}
-					selected={billing.filters.userId}
-				/>
-			)}
-			{billing.groups.length > 1 && (
-				<FilterSelect
-					name="group"
-					label="Group"
-					anyLabel="All groups"
-					options={billing.groups}
-					selected={billing.filters.groupId}
-				/>
-			)}
-			{billing.costCenters.length > 1 && (
-				<FilterSelect
-					name="costCenter"
-					label="Cost center"
-					anyLabel="All"
-					options={billing.costCenters}
-					selected={billing.filters.costCenter}
-				/>
-			)}
+			{filters.map((f) => f.options.length > 1 && <FilterSelect {...f} />)}
 			<button type="submit" class="primary">Show</button>
 			<a class="btn" href={props.csvHref} download>Download CSV</a>
 		</form>

@@ -1,7 +1,7 @@
 /** One cluster's page and its detail panel: facts, connection string, cost, terminate, recent activity. */
 import type { ClusterPanelProps } from "../../lib/views/cluster.ts";
 import { AuditList } from "./AuditList.tsx";
-import { StateBadge } from "./components.tsx";
+import { polling, StateBadge } from "./components.tsx";
 import { formatDuration, formatRate, formatTime } from "./format.ts";
 import { MachinePage, type PageContext } from "./Layout.tsx";
 
@@ -39,7 +39,7 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 	return (
 		<section
 			id="cluster-panel"
-			{...(panel.poll ? { "hx-get": panel.poll, "hx-trigger": "every 5s", "hx-swap": "outerHTML" } : {})}
+			{...polling(panel.poll, 5)}
 		>
 			<div class="grid">
 				<div class="panel">

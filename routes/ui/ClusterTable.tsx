@@ -1,6 +1,6 @@
 /** The clusters table of the dashboard and the team view. */
 import type { ClusterRowProps } from "../../lib/views/cluster.ts";
-import { StateBadge } from "./components.tsx";
+import { MachineName, StateBadge } from "./components.tsx";
 import { formatDuration } from "./format.ts";
 
 export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard" | "team" }) {
@@ -25,8 +25,7 @@ export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard"
 					{props.rows.map((row) => (
 						<tr data-cluster={row.id}>
 							<td data-label="Cluster">
-								<a href={row.href}>{row.name || row.id}</a>
-								<div class="small muted mono">{row.id}</div>
+								<MachineName href={row.href} name={row.name} id={row.id} />
 							</td>
 							{props.view === "team" && <td data-label="Owner">{row.ownerName}</td>}
 							<td data-label="Web link">

@@ -1,7 +1,7 @@
 /** My dashboard (GET /) and its instances fragment (GET /dashboard/instances). */
 import type { DashboardProps, MyInstancesProps } from "../../lib/views/dashboard.ts";
 import { ClusterTable } from "./ClusterTable.tsx";
-import { EmptyState, LiveRegion } from "./components.tsx";
+import { EmptyState, LiveRegion, polling } from "./components.tsx";
 import { InstanceTable } from "./InstanceTable.tsx";
 import { Layout, type PageContext } from "./Layout.tsx";
 
@@ -11,7 +11,7 @@ export function MyInstances(props: { instances: MyInstancesProps }) {
 	return (
 		<section
 			id="my-instances"
-			{...(poll ? { "hx-get": poll, "hx-trigger": "every 5s", "hx-swap": "outerHTML" } : {})}
+			{...polling(poll, 5)}
 		>
 			{waiting.map((launch) => (
 				<p class="panel">

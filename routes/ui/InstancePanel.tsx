@@ -1,42 +1,18 @@
 /** One instance's page and its detail panel: facts, times, actions, volumes and recent activity. */
-import type { InstancePanelProps } from "../../lib/views/instance.ts";
+import type { InstancePanelProps, VolumeRow } from "../../lib/views/instance.ts";
 import { AuditList } from "./AuditList.tsx";
-import { StateBadge } from "./components.tsx";
+import { type Column, ItemTable, polling, StateBadge } from "./components.tsx";
 import { formatAgo, formatRate, formatTime } from "./format.ts";
 import { InstanceActions, InstanceState } from "./InstanceTable.tsx";
 import { MachinePage, type PageContext } from "./Layout.tsx";
 
-function Volumes(props: { volumes: InstancePanelProps["volumes"] }) {
-	if (props.volumes.length === 0) return <p class="muted">No extra volumes are recorded for this instance.</p>;
-	return (
-		<div class="table-wrap">
-			<table>
-				<thead>
-					<tr>
-						<th scope="col">Volume</th>
-						<th scope="col">Mounted at</th>
-						<th scope="col" class="num">Size</th>
-						<th scope="col">Type</th>
-						<th scope="col">State</th>
-					</tr>
-				</thead>
-				<tbody>
-					{props.volumes.map((v) => (
-						<tr>
-							<td class="mono">{v.id}</td>
-							<td class="mono">{v.device || "—"}</td>
-							<td class="num">{v.sizeGb} GiB</td>
-							<td>{v.volumeType}</td>
-							<td>
-								<StateBadge state={v.state} />
-							</td>
-						</tr>
-					))}
-				</tbody>
-			</table>
-		</div>
-	);
-}
+const VOLUME_COLUMNS: Column<VolumeRow>[] = [
+	{ label: "Volume", class: "mono", cell: (v) => v.id },
+	{ label: "Mounted at", class: "mono", cell: (v) => v.device || "—" },
+	{ label: "Size", class: "num", cell: (v) => `${v.sizeGb} GiB` },
+	{ label: "Type", cell: (v) => v.volumeType },
+	{ label: "State", cell: (v) => <StateBadge state={v.state} /> },
+];
 
 /** The panel; it refreshes itself while something is changing. `error` is a refused action's reason. */
 export function InstancePanel(props: { panel: InstancePanelProps; error?: string }) {
@@ -45,7 +21,7 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 	return (
 		<section
 			id="instance-panel"
-			{...(panel.poll ? { "hx-get": panel.poll, "hx-trigger": "every 3s", "hx-swap": "outerHTML" } : {})}
+			{...polling(panel.poll, 3)}
 		>
 			<div class="grid">
 				<div class="panel">
@@ -118,7 +94,9 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 				</div>
 			</div>
 			<h2>Volumes</h2>
-			<Volumes volumes={panel.volumes} />
+			{panel.volumes.length === 0
+				? <p class="muted">No extra volumes are recorded for this instance.</p>
+				: <ItemTable columns={VOLUME_COLUMNS} rows={panel.volumes} />}
 			<AuditList events={panel.events} timeZone={tz} />
 		</section>
 	);

@@ -6,7 +6,7 @@ import type {
 	InstanceStateCell,
 	RowView,
 } from "../../lib/views/instance.ts";
-import { ProgressBar, StateBadge } from "./components.tsx";
+import { MachineName, polling, ProgressBar, StateBadge } from "./components.tsx";
 import { formatDuration, formatRate } from "./format.ts";
 
 /** The state cell of rows and the detail panel: badge, boot progress, or the last progress text. */
@@ -75,11 +75,10 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 		<tr
 			id={`row-${row.id}`}
 			data-instance={row.id}
-			{...(row.poll ? { "hx-get": row.poll, "hx-trigger": "every 3s", "hx-swap": "outerHTML" } : {})}
+			{...polling(row.poll, 3)}
 		>
 			<td data-label="Instance">
-				<a href={row.href}>{row.name || row.id}</a>
-				<div class="small muted mono">{row.id}</div>
+				<MachineName href={row.href} name={row.name} id={row.id} />
 			</td>
 			{row.view === "team" && <td data-label="Owner">{row.ownerName}</td>}
 			<td data-label="Web link">

@@ -1,6 +1,6 @@
 /** A launch's page (GET /launches/:id) and its status fragment, polled until the launch is done or failed. */
 import type { LaunchPageProps, LaunchStatusProps } from "../../lib/views/launches.ts";
-import { LiveRegion } from "./components.tsx";
+import { LiveRegion, polling } from "./components.tsx";
 import { formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
 
@@ -10,7 +10,7 @@ export function LaunchStatus(props: { status: LaunchStatusProps }) {
 	return (
 		<section
 			id="launch-status"
-			{...(status.poll ? { "hx-get": status.poll, "hx-trigger": "every 2s", "hx-swap": "outerHTML" } : {})}
+			{...polling(status.poll, 2)}
 			data-status={status.status}
 		>
 			<ol class="steps">

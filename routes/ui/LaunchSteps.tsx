@@ -10,6 +10,7 @@ import type {
 	LaunchFormProps,
 	WizardTarget,
 } from "../../lib/views/wizard.ts";
+import type { ComponentChildren } from "preact";
 import { ClusterForm } from "./ClusterForm.tsx";
 import { CsrfField, EmptyState } from "./components.tsx";
 import { formatRate } from "./format.ts";
@@ -35,13 +36,30 @@ export function LaunchSteps(props: { current: 1 | 2 | 3 | 4 } & Partial<WizardTa
 	);
 }
 
+/** A page of the wizard: the step bar at `current`, then the step's heading and content. */
+function WizardPage(
+	props: {
+		ctx: PageContext;
+		title: string;
+		current: 1 | 2 | 3 | 4;
+		heading: string;
+		children: ComponentChildren;
+	} & Partial<WizardTarget>,
+) {
+	return (
+		<Layout ctx={props.ctx} title={props.title}>
+			<LaunchSteps current={props.current} group={props.group} config={props.config} />
+			<h1>{props.heading}</h1>
+			{props.children}
+		</Layout>
+	);
+}
+
 /** Step 1: GET /launch. */
 export function GroupsStep(props: { ctx: PageContext; step: GroupsStepProps }) {
 	const { step } = props;
 	return (
-		<Layout ctx={props.ctx} title="Launch">
-			<LaunchSteps current={1} />
-			<h1>Choose a group to launch into</h1>
+		<WizardPage ctx={props.ctx} title="Launch" current={1} heading="Choose a group to launch into">
 			{step.groups.length === 0
 				? (
 					<EmptyState title="You cannot launch anything yet.">
@@ -69,7 +87,7 @@ export function GroupsStep(props: { ctx: PageContext; step: GroupsStepProps }) {
 						</div>
 					</>
 				)}
-		</Layout>
+		</WizardPage>
 	);
 }
 
@@ -96,9 +114,13 @@ function ConfigCards(props: { title: string; kind: string; cards: ConfigCard[] }
 export function ConfigsStep(props: { ctx: PageContext; step: ConfigsStepProps }) {
 	const { step } = props;
 	return (
-		<Layout ctx={props.ctx} title="Choose a configuration">
-			<LaunchSteps current={2} group={step.group} />
-			<h1>Choose a software configuration</h1>
+		<WizardPage
+			ctx={props.ctx}
+			title="Choose a configuration"
+			current={2}
+			group={step.group}
+			heading="Choose a software configuration"
+		>
 			{step.instance.length === 0 && step.cluster.length === 0 && (
 				<EmptyState title={`"${step.group.name}" offers no configurations you can launch.`}>
 					<p>Ask {step.contacts} to permit a configuration to this group.</p>
@@ -106,7 +128,7 @@ export function ConfigsStep(props: { ctx: PageContext; step: ConfigsStepProps })
 			)}
 			<ConfigCards title="Launch an instance" kind="instance" cards={step.instance} />
 			<ConfigCards title="Launch a cluster" kind="cluster" cards={step.cluster} />
-		</Layout>
+		</WizardPage>
 	);
 }
 
@@ -114,13 +136,18 @@ export function ConfigsStep(props: { ctx: PageContext; step: ConfigsStepProps })
 export function FormStep(props: { ctx: PageContext; form: LaunchFormProps }) {
 	const { ctx, form } = props;
 	return (
-		<Layout ctx={ctx} title={`Launch ${form.config.name}`}>
-			<LaunchSteps current={3} group={form.group} config={form.config} />
-			<h1>Launch {form.config.name}</h1>
+		<WizardPage
+			ctx={ctx}
+			title={`Launch ${form.config.name}`}
+			current={3}
+			group={form.group}
+			config={form.config}
+			heading={`Launch ${form.config.name}`}
+		>
 			{form.kind === "cluster"
 				? <ClusterForm form={form} csrf={ctx.csrf} />
 				: <InstanceForm form={form} csrf={ctx.csrf} />}
-		</Layout>
+		</WizardPage>
 	);
 }
 
@@ -128,9 +155,14 @@ export function FormStep(props: { ctx: PageContext; form: LaunchFormProps }) {
 export function ConfirmStep(props: { ctx: PageContext; confirm: ConfirmStepProps }) {
 	const { ctx, confirm } = props;
 	return (
-		<Layout ctx={ctx} title={`Confirm ${confirm.config.name}`}>
-			<LaunchSteps current={4} group={confirm.group} config={confirm.config} />
-			<h1>Confirm the launch</h1>
+		<WizardPage
+			ctx={ctx}
+			title={`Confirm ${confirm.config.name}`}
+			current={4}
+			group={confirm.group}
+			config={confirm.config}
+			heading="Confirm the launch"
+		>
 			<div class="panel">
 				<dl class="facts">
 					<dt>Configuration</dt>
@@ -155,6 +187,6 @@ export function ConfirmStep(props: { ctx: PageContext; confirm: ConfirmStepProps
 				<button type="submit" class="primary">Launch now</button>
 				<a href={confirm.action}>Change</a>
 			</form>
-		</Layout>
+		</WizardPage>
 	);
 }

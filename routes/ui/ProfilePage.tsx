@@ -1,5 +1,6 @@
 /** GET /profile: who the portal thinks you are — username, names, email, groups and role — and your recent launches. */
 import type { ProfileProps } from "../../lib/views/profile.ts";
+import { type Column, ItemTable } from "./components.tsx";
 import { formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
 
@@ -15,6 +16,22 @@ const STATUS_TONE: Record<ProfileProps["launches"][number]["status"], string> = 
 	queued: "busy",
 	creating: "busy",
 };
+
+function launchColumns(timeZone: string): Column<ProfileProps["launches"][number]>[] {
+	return [
+		{ label: "When", cell: (l) => <a href={l.href}>{formatTime(l.createdAt, timeZone)}</a> },
+		{ label: "Stack", class: "mono small", cell: (l) => l.stackName },
+		{
+			label: "Status",
+			cell: (l) => (
+				<>
+					<span class={`badge ${STATUS_TONE[l.status]}`}>{l.status}</span>
+					{l.status === "failed" && <span class="small muted">{l.reason}</span>}
+				</>
+			),
+		},
+	];
+}
 
 export function ProfilePage(props: { ctx: PageContext; profile: ProfileProps }) {
 	const { profile } = props;
@@ -47,33 +64,7 @@ export function ProfilePage(props: { ctx: PageContext; profile: ProfileProps }) 
 			<h2>Recent launches</h2>
 			{profile.launches.length === 0
 				? <p class="muted">You have not launched anything yet.</p>
-				: (
-					<div class="table-wrap">
-						<table>
-							<thead>
-								<tr>
-									<th scope="col">When</th>
-									<th scope="col">Stack</th>
-									<th scope="col">Status</th>
-								</tr>
-							</thead>
-							<tbody>
-								{profile.launches.map((l) => (
-									<tr>
-										<td>
-											<a href={l.href}>{formatTime(l.createdAt, profile.timeZone)}</a>
-										</td>
-										<td class="mono small">{l.stackName}</td>
-										<td>
-											<span class={`badge ${STATUS_TONE[l.status]}`}>{l.status}</span>
-											{l.status === "failed" && <span class="small muted">{l.reason}</span>}
-										</td>
-									</tr>
-								))}
-							</tbody>
-						</table>
-					</div>
-				)}
+				: <ItemTable columns={launchColumns(profile.timeZone)} rows={profile.launches} />}
 		</Layout>
 	);
 }

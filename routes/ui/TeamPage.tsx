@@ -86,19 +86,18 @@ const STATE_OPTIONS = [
 	{ value: "ended", label: "Ended (last day)" },
 ];
 
+/** A filter's change asks for the table again, swaps it in and puts the filters in the address. */
+const SWAPS_TABLE = {
+	"hx-get": "/team",
+	"hx-target": "#team-table",
+	"hx-swap": "outerHTML",
+	"hx-push-url": "true",
+} as const;
+
 function TeamFilters(props: { team: TeamProps }) {
 	const { filters, owners, groups } = props.team;
 	return (
-		<form
-			class="filters"
-			method="get"
-			action="/team"
-			hx-get="/team"
-			hx-trigger="change"
-			hx-target="#team-table"
-			hx-swap="outerHTML"
-			hx-push-url="true"
-		>
+		<form class="filters" method="get" action="/team" hx-trigger="change" {...SWAPS_TABLE}>
 			<FilterSelect name="state" label="State" anyLabel="Any" options={STATE_OPTIONS} selected={filters.state} />
 			<FilterSelect name="owner" label="Owner" anyLabel="Anyone" options={owners} selected={filters.ownerId} />
 			<FilterSelect name="group" label="Group" anyLabel="Any" options={groups} selected={filters.groupId} />
@@ -111,12 +110,9 @@ function TeamFilters(props: { team: TeamProps }) {
 					value={filters.search ?? ""}
 					maxLength={100}
 					placeholder="id, name or owner"
-					hx-get="/team"
 					hx-trigger="input changed delay:400ms, search"
-					hx-target="#team-table"
-					hx-swap="outerHTML"
-					hx-push-url="true"
 					hx-include="closest form"
+					{...SWAPS_TABLE}
 				/>
 			</div>
 			<noscript>

@@ -3,6 +3,24 @@ import type { ComponentChildren } from "preact";
 import type { Choice, PagerProps } from "../../lib/views/lists.ts";
 import { stateTone } from "./format.ts";
 
+/**
+ * The htmx attributes of an element that refreshes itself: it asks `url` for its new self every
+ * `seconds` and is replaced by the answer; none when there is nothing to follow (`url` null).
+ */
+export function polling(url: string | null, seconds: number): Record<string, string> {
+	return url ? { "hx-get": url, "hx-trigger": `every ${seconds}s`, "hx-swap": "outerHTML" } : {};
+}
+
+/** A machine's name linking to its page, with its id below (its id alone when it has no name). */
+export function MachineName(props: { href: string; name: string; id: string }) {
+	return (
+		<>
+			<a href={props.href}>{props.name || props.id}</a>
+			<div class="small muted mono">{props.id}</div>
+		</>
+	);
+}
+
 /** A coloured state badge; an action in flight shows as "stopping…" and the like. */
 export function StateBadge(props: { state: string; pendingAction?: string | null }) {
 	const label = props.pendingAction === "restart"
@@ -174,5 +192,31 @@ export function Pager(props: PagerProps & { target?: string }) {
 			<span class="muted">Page {props.page} of {props.pages} · {props.total} in all</span>
 			{props.next && link(props.next, "Next →")}
 		</nav>
+	);
+}
+
+/** A column of an {@link ItemTable}: its heading, the class of its cells, and what a row shows in it. */
+export interface Column<Row> {
+	label: ComponentChildren;
+	/** The class of the column's cells ("num" also right-aligns the heading). */
+	class?: string;
+	cell(row: Row): ComponentChildren;
+}
+
+/** A table of items declared as columns. */
+export function ItemTable<Row>(props: { columns: readonly Column<Row>[]; rows: readonly Row[] }) {
+	return (
+		<div class="table-wrap">
+			<table>
+				<thead>
+					<tr>
+						{props.columns.map((c) => <th scope="col" class={c.class === "num" ? "num" : undefined}>{c.label}</th>)}
+					</tr>
+				</thead>
+				<tbody>
+					{props.rows.map((row) => <tr>{props.columns.map((c) => <td class={c.class}>{c.cell(row)}</td>)}</tr>)}
+				</tbody>
+			</table>
+		</div>
 	);
 }
