@@ -15,7 +15,7 @@ export interface LayoutView {
 }
 
 /** Where "Launch" goes for a viewer who may launch into these groups; null when nowhere. */
-export function launchHrefFor(launchable: readonly { id: number }[]): string | null {
+function launchHrefFor(launchable: readonly { id: number }[]): string | null {
 	if (launchable.length === 0) return null;
 	return launchable.length === 1 ? `/launch/${launchable[0]!.id}` : "/launch";
 }

@@ -33,7 +33,7 @@ export interface AuditEntry {
 const ID_PATTERNS: Record<ConfigKind, RegExp> = { instance: INSTANCE_ID, cluster: CLUSTER_ID };
 
 /** The 404 for a machine id the portal does not know (or hides: archived, malformed). */
-export function unknownMachine(kind: ConfigKind, id: string): UserError {
+function unknownMachine(kind: ConfigKind, id: string): UserError {
 	return new UserError(404, `No ${kind} ${id.slice(0, 40)} is known to the portal`);
 }
 
