@@ -1,149 +1,61 @@
 /**
- * createApp(deps): the hono application. Middleware in order: request id and log context, metrics
- * and access log, security headers, the request body limit, the public routes (health, metrics, static files, the progress
- * callback), then identity, CSRF protection and the signed-in routes. One error handler turns every
- * refusal into a 4xx in the form the client wants; nothing else leaks out as a 500 page.
+ * createApp(deps): the hono application. Middleware in order (routes/middleware/): request id, log
+ * context, metrics and access log, security headers, the request body limit; then the public routes
+ * (health, metrics, static files), the seed's URLs (compat.tsx: the progress callback needs no user,
+ * the rest go through identity), then identity with CSRF protection and the signed-in sub-apps, each
+ * mounted at its own prefix. One error handler turns every refusal into a 4xx in the form the client
+ * wants; nothing else leaks out as a 500 page.
  */
-import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
-import { withContext } from "@logtape/logtape";
-import { identify, isIdentityFailure } from "../lib/auth/identify.ts";
-import { csrfRefusal, csrfToken } from "../lib/auth/csrf.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { isDatabaseBusy } from "../lib/db/client.ts";
-import type { AppEnv } from "./env.ts";
-import { respondError } from "./errors.tsx";
+import type { AppEnv } from "./context.ts";
+import { accessLog } from "./middleware/access_log.ts";
+import { requestBodyLimit } from "./middleware/body_limit.ts";
+import { identity } from "./middleware/identity.ts";
+import { securityHeaders } from "./middleware/security_headers.ts";
+import { respondError } from "./respond.tsx";
 import { publicRoutes } from "./public.ts";
+import { compatRoutes } from "./compat.tsx";
 import { dashboardRoutes } from "./dashboard.tsx";
 import { instanceRoutes } from "./instances.tsx";
-import { launchRoutes } from "./launch.tsx";
+import { wizardRoutes } from "./wizard.tsx";
+import { launchRoutes } from "./launches.tsx";
 import { teamRoutes } from "./team.tsx";
-import { billingRoutes } from "./billing.tsx";
+import { billingCsvRoutes, billingRoutes } from "./billing.tsx";
 import { profileRoutes } from "./profile.tsx";
 import { adminRoutes } from "./admin/mod.ts";
 import { clusterRoutes } from "./clusters.tsx";
-
-/**
- * The largest body the portal reads, checked before identity and CSRF (which parse form bodies).
- * The biggest form is a software configuration: a template of at most 51,200 characters, a script
- * of 16 KiB and a description of 10,000, under 700 KB even if each character took three bytes, each
- * sent as %XX. Only the catalogue import takes more: a whole document, uploaded as multipart.
- */
-const FORM_BODY_LIMIT = 1024 * 1024;
-const CATALOG_IMPORT_PATH = "/admin/catalog";
-const CATALOG_BODY_LIMIT = 6 * 1024 * 1024;
-
-const formBodyLimit = bodyLimit({
-	maxSize: FORM_BODY_LIMIT,
-	onError: (c) => respondError(c, 413, "That request is larger than 1 MiB, more than any form of the portal sends."),
-});
-const catalogBodyLimit = bodyLimit({
-	maxSize: CATALOG_BODY_LIMIT,
-	onError: (c) =>
-		respondError(
-			c,
-			413,
-			"The import is larger than 6 MiB. Import the document in parts: items are matched by name and nothing is deleted.",
-		),
-});
-
-/** The `_csrf` field of a form body (parsed once; handlers get hono's cached copy). */
-async function formToken(c: Context<AppEnv>): Promise<string | undefined> {
-	const type = c.req.header("Content-Type") ?? "";
-	if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) {
-		return undefined;
-	}
-	try {
-		const value = (await c.req.parseBody())["_csrf"];
-		return typeof value === "string" ? value : undefined;
-	} catch {
-		return undefined;
-	}
-}
 
 /** Builds the application for the given dependencies (tests build it with a temp database and moto). */
 export function createApp(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 
 	app.use(requestId({ headerName: "X-Request-Id" }));
-	app.use(async (c, next) => {
-		c.set("remoteAddress", c.env?.remoteAddr?.hostname ?? "unknown");
-		const started = performance.now();
-		await withContext({ requestId: c.get("requestId") }, () => next());
-		const seconds = (performance.now() - started) / 1000;
-		const route = c.req.routePath || "unmatched";
-		deps.metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
-		deps.metrics.httpDuration.observe({ route, method: c.req.method }, seconds);
-		if (!route.startsWith("/static")) {
-			// Instances' progress callbacks are the bulk of the traffic: their successes are debug lines.
-			const quiet = route.startsWith("/ajax/progress") && c.res.status < 400;
-			deps.log.web[quiet ? "debug" : "info"]("{method} {path} {status} {ms} ms", {
-				method: c.req.method,
-				path: c.req.path,
-				status: c.res.status,
-				ms: Math.round(seconds * 1000),
-				requestId: c.get("requestId"),
-			});
-		}
-	});
-	app.use(async (c, next) => {
-		await next();
-		c.header("X-Content-Type-Options", "nosniff");
-		c.header("X-Frame-Options", "DENY");
-		c.header("Referrer-Policy", "same-origin");
-		c.header(
-			"Content-Security-Policy",
-			"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-		);
-	});
+	app.use(accessLog(deps));
+	app.use(securityHeaders);
+	app.use(requestBodyLimit);
 
-	app.use((c, next) => (c.req.path === CATALOG_IMPORT_PATH ? catalogBodyLimit : formBodyLimit)(c, next));
-
+	const signedIn = identity(deps);
 	app.route("/", publicRoutes(deps));
+	app.route("/", compatRoutes(deps, signedIn));
 
 	// Everything below needs a signed-in user.
-	app.use(async (c, next) => {
-		const result = await identify(deps, c.req.raw, c.get("remoteAddress"));
-		if (isIdentityFailure(result)) return respondError(c, 401, result.message);
-		c.set("viewer", result);
-		c.set("csrf", await csrfToken(deps.secret, result));
-		if (!["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {
-			const refusal = csrfRefusal(
-				{
-					origin: c.req.header("Origin"),
-					secFetchSite: c.req.header("Sec-Fetch-Site"),
-					host: c.req.header("Host") ?? new URL(c.req.url).host,
-					forwardedHost: c.req.header("X-Forwarded-Host"),
-					remoteAddress: c.get("remoteAddress"),
-					token: c.req.header("X-CSRF-Token") ?? await formToken(c),
-				},
-				c.get("csrf"),
-				deps.settings,
-			);
-			if (refusal) {
-				deps.log.web.warn("refused {method} {path}: {refusal}", {
-					method: c.req.method,
-					path: c.req.path,
-					refusal,
-					user: result.username,
-				});
-				return respondError(c, 403, refusal);
-			}
-		}
-		await next();
-	});
+	app.use(signedIn);
 
 	app.route("/", dashboardRoutes(deps));
-	app.route("/", instanceRoutes(deps));
-	app.route("/", launchRoutes(deps));
-	app.route("/", teamRoutes(deps));
-	app.route("/", billingRoutes(deps));
-	app.route("/", profileRoutes(deps));
+	app.route("/instances", instanceRoutes(deps));
+	app.route("/clusters", clusterRoutes(deps));
+	app.route("/launch", wizardRoutes(deps));
+	app.route("/launches", launchRoutes(deps));
+	app.route("/team", teamRoutes(deps));
+	app.route("/billing", billingRoutes(deps));
+	app.route("/billing.csv", billingCsvRoutes(deps));
+	app.route("/profile", profileRoutes(deps));
 	app.route("/admin", adminRoutes(deps));
-	app.route("/", clusterRoutes(deps));
 
 	app.notFound((c) => respondError(c, 404, `Nothing is at ${c.req.path.slice(0, 200)}`));
 	app.onError((error, c) => {

@@ -1,17 +1,16 @@
 /**
- * Routes that need no signed-in user: GET /health, GET /metrics (token or allowed address),
- * GET /static/<file>, and the instances' progress callback GET|POST /ajax/progress/<id>/<stage>(<n>).
+ * Routes that need no signed-in user: GET /health, GET /metrics (token or allowed address) and
+ * GET /static/<file>. The other one, the instances' progress callback, is a seed URL (compat.tsx).
  */
 import { Hono } from "hono";
 import { compress } from "hono/compress";
 import { pingDatabase } from "../lib/db/client.ts";
 import type { Deps } from "../lib/deps.ts";
-import { recordProgress } from "../lib/progress.ts";
 import { syncStatus } from "../lib/sync/all.ts";
 import { addressInRanges } from "../lib/net.ts";
 import { STATIC_FILES, STATIC_VERSION } from "../static/mod.ts";
-import type { AppEnv } from "./env.ts";
-import { respondError } from "./errors.tsx";
+import type { AppEnv } from "./context.ts";
+import { respondError } from "./respond.tsx";
 
 export function publicRoutes(deps: Deps): Hono<AppEnv> {
 	const startedAt = deps.clock();
@@ -73,16 +72,5 @@ export function publicRoutes(deps: Deps): Hono<AppEnv> {
 		return c.body(file.body);
 	});
 
-	app.on(["GET", "POST"], "/ajax/progress/:instanceId/:spec", async (c) => {
-		const text = await recordProgress(deps, {
-			instanceId: c.req.param("instanceId"),
-			spec: c.req.param("spec"),
-			token: c.req.header("X-MLiy-Progress-Token") ?? c.req.query("token") ?? null,
-			peer: c.get("remoteAddress"),
-			forwardedFor: c.req.header("X-Forwarded-For") ?? null,
-		});
-		c.header("Cache-Control", "no-store");
-		return c.json({ action: text, status: "ok" });
-	});
 	return app;
 }

@@ -15,7 +15,7 @@ import { insertVolume } from "../lib/db/volumes.ts";
 import { INSTANCE_TEMPLATE } from "../fixtures/mod.ts";
 import { GroupFormPage } from "../routes/admin/groups.tsx";
 import { UsersPage } from "../routes/admin/users.tsx";
-import type { PageContext } from "../routes/env.ts";
+import type { PageContext } from "../routes/ui/Layout.tsx";
 import { renderPage } from "../routes/ui/render.tsx";
 import { seedDemo } from "../scripts/demo_data.ts";
 import { createTestDeps } from "./_helpers/deps.ts";

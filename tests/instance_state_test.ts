@@ -1,6 +1,7 @@
 /**
- * The instance state cell and hourly cost are built once (InstanceState, rowRate): the dashboard
- * row and the detail panel must show the same thing for the same instance.
+ * The instance state cell and hourly cost are built once (lib/views/instance.ts, and the one
+ * InstanceState component): the dashboard row and the detail panel must show the same thing for
+ * the same instance.
  */
 import assert from "node:assert/strict";
 import { instanceRate } from "../lib/billing/rates.ts";

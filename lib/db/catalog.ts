@@ -142,18 +142,22 @@ export async function paramsMap(db: Db): Promise<Record<string, string>> {
 	return Object.fromEntries(rows.map((r) => [r.token, r.value]));
 }
 
-/** Which of the groups have at least one configuration with a usable instance type, in one query. */
-export async function launchableGroupIds(db: Db, groupIds: readonly number[]): Promise<number[]> {
+/**
+ * The groups among `groupIds` that have at least one configuration with a usable instance type,
+ * by name, in one query.
+ */
+export async function launchableGroups(db: Db, groupIds: readonly number[]): Promise<Group[]> {
 	if (groupIds.length === 0) return [];
-	const rows = await db.all<{ group_id: number }>(sql`
-		SELECT DISTINCT cg.group_id FROM config_groups cg
-		JOIN config_instance_types cit ON cit.config_id = cg.config_id
-		WHERE cg.group_id IN (${sql.join(groupIds.map((id) => sql`${id}`), sql`, `)})
-		AND cit.instance_type_id NOT IN (
-			SELECT instance_type_id FROM group_excluded_types WHERE group_id = cg.group_id
-		)
-		ORDER BY cg.group_id`);
-	return rows.map((r) => Number(r.group_id));
+	// The outer id is written out whole: drizzle leaves a one-table select's columns unqualified.
+	return await db.select().from(groups).where(and(
+		inArray(groups.id, [...groupIds]),
+		sql`EXISTS (SELECT 1 FROM config_groups cg
+			JOIN config_instance_types cit ON cit.config_id = cg.config_id
+			WHERE cg.group_id = "groups"."id"
+			AND cit.instance_type_id NOT IN (
+				SELECT instance_type_id FROM group_excluded_types WHERE group_id = cg.group_id
+			))`,
+	)).orderBy(asc(groups.name));
 }
 
 // ---- Writes --------------------------------------------------------------------------------------

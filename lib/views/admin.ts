@@ -5,6 +5,7 @@
 import {
 	getConfig,
 	getGroup,
+	type Group,
 	type InstanceType,
 	linkedIds,
 	listConfigs,
@@ -16,9 +17,11 @@ import {
 	type SoftwareConfig,
 } from "../db/catalog.ts";
 import type { Db } from "../db/client.ts";
-import type { Group } from "../db/catalog.ts";
 import { getUser, listMemberships, listUsers, type User } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
+
+/** The catalogue's items as the admin pages show them: the stored rows. */
+export type { Group, InstanceType, SecurityGroup, SoftwareConfig, User };
 
 /** How many items each admin section holds. */
 export interface AdminCounts {
@@ -48,6 +51,38 @@ export async function adminCounts(db: Db): Promise<AdminCounts> {
 		params: params.length,
 		users: users.length,
 	};
+}
+
+/** The configurations table: every configuration, by name. */
+export async function configRows(db: Db): Promise<SoftwareConfig[]> {
+	return await listConfigs(db);
+}
+
+/** The simple lists of the catalogue, by their URL under /admin. */
+export type SimpleList = "instance-types" | "security-groups" | "params";
+
+/** An item of a simple list, as its form and its table row show it: the values of its fields. */
+export interface ListRow {
+	id: number;
+	values: Record<string, string>;
+}
+
+/** The items of a simple list. */
+export async function listRows(db: Db, list: SimpleList): Promise<ListRow[]> {
+	switch (list) {
+		case "instance-types":
+			return (await listInstanceTypes(db)).map((t) => ({
+				id: t.id,
+				values: { name: t.name, description: t.description },
+			}));
+		case "security-groups":
+			return (await listSecurityGroups(db)).map((s) => ({ id: s.id, values: { sgId: s.sgId, name: s.name } }));
+		case "params":
+			return (await listParams(db)).map((p) => ({
+				id: p.id,
+				values: { token: p.token, value: p.value, description: p.description },
+			}));
+	}
 }
 
 /** A group in the groups table. */

@@ -4,7 +4,8 @@ import type { ComponentChildren, VNode } from "preact";
 import type { Deps } from "../../lib/deps.ts";
 import { UserError } from "../../lib/errors.ts";
 import type { AdminCounts } from "../../lib/views/admin.ts";
-import { type AppContext, type AppEnv, type PageContext, pageContext, setFlash } from "../env.ts";
+import { type AppContext, type AppEnv, pageContext, setFlash } from "../context.ts";
+import type { PageContext } from "../ui/Layout.tsx";
 import { parseId } from "../params.ts";
 import { CsrfField } from "../ui/components.tsx";
 import type { FormValues } from "../ui/forms.tsx";
@@ -40,32 +41,6 @@ export function AdminPage(props: { ctx: PageContext; title: string; children: Co
 			<AdminTabs path={props.ctx.path} />
 			{props.children}
 		</Layout>
-	);
-}
-
-/** A column of an {@link ItemTable}: its heading, the class of its cells, and what a row shows in it. */
-export interface Column<Row> {
-	label: ComponentChildren;
-	/** The class of the column's cells ("num" also right-aligns the heading). */
-	class?: string;
-	cell(row: Row): ComponentChildren;
-}
-
-/** A table of items declared as columns. */
-export function ItemTable<Row>(props: { columns: readonly Column<Row>[]; rows: readonly Row[] }) {
-	return (
-		<div class="table-wrap">
-			<table>
-				<thead>
-					<tr>
-						{props.columns.map((c) => <th scope="col" class={c.class === "num" ? "num" : undefined}>{c.label}</th>)}
-					</tr>
-				</thead>
-				<tbody>
-					{props.rows.map((row) => <tr>{props.columns.map((c) => <td class={c.class}>{c.cell(row)}</td>)}</tr>)}
-				</tbody>
-			</table>
-		</div>
 	);
 }
 

@@ -6,16 +6,22 @@ import { Hono } from "hono";
 import { deleteConfig } from "../../lib/catalog/delete_guards.ts";
 import { saveConfig } from "../../lib/catalog/save.ts";
 import { OPERATING_SYSTEMS, VOLUME_TYPES } from "../../lib/catalog/schemas.ts";
-import { type InstanceType, listConfigs, type SoftwareConfig } from "../../lib/db/catalog.ts";
-import type { Group } from "../../lib/db/catalog.ts";
 import type { Deps, Samples } from "../../lib/deps.ts";
-import { configForm, type ConfigWithLinks } from "../../lib/views/admin.ts";
-import { type AppEnv, type PageContext, pageContext } from "../env.ts";
+import {
+	configForm,
+	configRows,
+	type ConfigWithLinks,
+	type Group,
+	type InstanceType,
+	type SoftwareConfig,
+} from "../../lib/views/admin.ts";
+import { type AppEnv, pageContext } from "../context.ts";
+import type { PageContext } from "../ui/Layout.tsx";
 import { formList } from "../params.ts";
-import { EmptyState } from "../ui/components.tsx";
+import { type Column, EmptyState, ItemTable } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, type Column, DeleteButton, type ItemFormProps, itemRoutes, ItemTable } from "./common.tsx";
+import { AdminPage, DeleteButton, type ItemFormProps, itemRoutes } from "./common.tsx";
 
 const LIST = "/admin/configs";
 
@@ -226,7 +232,7 @@ function configValues({ config, compatibleTypes, permittedGroups }: ConfigWithLi
 export function configRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 	app.get("/", async (c) => {
-		const [ctx, configs] = await Promise.all([pageContext(c, deps), listConfigs(deps.db)]);
+		const [ctx, configs] = await Promise.all([pageContext(c, deps), configRows(deps.db)]);
 		return c.html(renderPage(<ConfigsPage ctx={ctx} configs={configs} />));
 	});
 	app.route(

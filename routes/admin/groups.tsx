@@ -2,15 +2,22 @@
 import { Hono } from "hono";
 import { deleteGroup } from "../../lib/catalog/delete_guards.ts";
 import { saveGroup } from "../../lib/catalog/save.ts";
-import type { InstanceType, SecurityGroup } from "../../lib/db/catalog.ts";
 import type { Deps } from "../../lib/deps.ts";
-import { groupForm, type GroupRow, groupRows, type GroupWithLinks } from "../../lib/views/admin.ts";
-import { type AppEnv, type PageContext, pageContext } from "../env.ts";
+import {
+	groupForm,
+	type GroupRow,
+	groupRows,
+	type GroupWithLinks,
+	type InstanceType,
+	type SecurityGroup,
+} from "../../lib/views/admin.ts";
+import { type AppEnv, pageContext } from "../context.ts";
+import type { PageContext } from "../ui/Layout.tsx";
 import { formList } from "../params.ts";
-import { EmptyState } from "../ui/components.tsx";
+import { type Column, EmptyState, ItemTable } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, type Column, DeleteButton, type ItemFormProps, itemRoutes, ItemTable } from "./common.tsx";
+import { AdminPage, DeleteButton, type ItemFormProps, itemRoutes } from "./common.tsx";
 
 const LIST = "/admin/groups";
 

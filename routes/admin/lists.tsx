@@ -1,20 +1,21 @@
 /**
  * The simple lists — instance types, security groups, params — each under /admin/<list>: the
  * list with an add form (GET, POST /new), an item's edit form (GET, POST /:id) and its delete
- * (POST /:id/delete). One declaration per list says its fields and its lib functions.
+ * (POST /:id/delete). One declaration per list says its fields and its lib functions; its rows come
+ * from lib/views/admin.ts.
  */
 import { Hono } from "hono";
 import { deleteInstanceType, deleteParam, deleteSecurityGroup } from "../../lib/catalog/delete_guards.ts";
 import { saveInstanceType, saveParam, saveSecurityGroup } from "../../lib/catalog/save.ts";
-import { listInstanceTypes, listParams, listSecurityGroups } from "../../lib/db/catalog.ts";
-import type { Db } from "../../lib/db/client.ts";
 import type { Deps } from "../../lib/deps.ts";
 import { UserError } from "../../lib/errors.ts";
-import { type AppContext, type AppEnv, type PageContext, pageContext } from "../env.ts";
-import { EmptyState } from "../ui/components.tsx";
+import { type ListRow, listRows, type SimpleList } from "../../lib/views/admin.ts";
+import { type AppContext, type AppEnv, pageContext } from "../context.ts";
+import type { PageContext } from "../ui/Layout.tsx";
+import { EmptyState, ItemTable } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, DeleteButton, deleting, formValues, itemId, ItemTable, saving } from "./common.tsx";
+import { AdminPage, DeleteButton, deleting, formValues, itemId, saving } from "./common.tsx";
 
 /** A field of a list item: a column of the table and a control of the form. */
 type ListField = Extract<FormItem, { control: "text" | "number" } | { control: "area" }>;
@@ -22,22 +23,17 @@ type ListField = Extract<FormItem, { control: "text" | "number" } | { control: "
 /** What the page of a list shows. */
 export interface ListPageKind {
 	/** Its URL under /admin. */
-	segment: string;
+	segment: SimpleList;
 	title: string;
 	/** One item, capitalised: "Instance type". */
 	what: string;
 	fields: ListField[];
 }
 
-/** An item of a list, as its form and its table row show it. */
-interface ListRow {
-	id: number;
-	values: Record<string, string>;
-}
+type Db = Deps["db"];
 
-/** A list: its page, and the lib functions that read and write it. */
+/** A list: its page, and the lib functions that write it. */
 interface ListKind extends ListPageKind {
-	load: (db: Db) => Promise<ListRow[]>;
 	save: (db: Db, id: number | undefined, values: FormValues) => Promise<number>;
 	remove: (db: Db, id: number) => Promise<void>;
 }
@@ -51,8 +47,6 @@ export const LISTS: readonly ListKind[] = [
 			{ control: "text", name: "name", label: "AWS name", hint: "e.g. r4.4xlarge" },
 			{ control: "text", name: "description", label: "Description" },
 		],
-		load: async (db) =>
-			(await listInstanceTypes(db)).map((t) => ({ id: t.id, values: { name: t.name, description: t.description } })),
 		save: saveInstanceType,
 		remove: deleteInstanceType,
 	},
@@ -64,8 +58,6 @@ export const LISTS: readonly ListKind[] = [
 			{ control: "text", name: "sgId", label: "Security group id", hint: "sg-…" },
 			{ control: "text", name: "name", label: "Name" },
 		],
-		load: async (db) =>
-			(await listSecurityGroups(db)).map((s) => ({ id: s.id, values: { sgId: s.sgId, name: s.name } })),
 		save: saveSecurityGroup,
 		remove: deleteSecurityGroup,
 	},
@@ -78,11 +70,6 @@ export const LISTS: readonly ListKind[] = [
 			{ control: "area", name: "value", label: "Replacement", rows: 3 },
 			{ control: "text", name: "description", label: "Description" },
 		],
-		load: async (db) =>
-			(await listParams(db)).map((p) => ({
-				id: p.id,
-				values: { token: p.token, value: p.value, description: p.description },
-			})),
 		save: saveParam,
 		remove: deleteParam,
 	},
@@ -143,9 +130,9 @@ export function listRoutes(deps: Deps, list: ListKind): Hono<AppEnv> {
 		editing: number | undefined,
 		values: FormValues,
 		errors: Record<string, string> = {},
-		loaded?: Awaited<ReturnType<ListKind["load"]>>,
+		loaded?: ListRow[],
 	) => {
-		const [ctx, rows] = await Promise.all([pageContext(c, deps), loaded ?? list.load(deps.db)]);
+		const [ctx, rows] = await Promise.all([pageContext(c, deps), loaded ?? listRows(deps.db, list.segment)]);
 		return c.html(
 			renderPage(<ListPage ctx={ctx} list={list} rows={rows} editing={editing} values={values} errors={errors} />),
 			Object.keys(errors).length ? 422 : 200,
@@ -163,7 +150,7 @@ export function listRoutes(deps: Deps, list: ListKind): Hono<AppEnv> {
 	app.post("/new", (c) => post(c, undefined));
 	app.get("/:id", async (c) => {
 		const id = itemId(c);
-		const rows = await list.load(deps.db);
+		const rows = await listRows(deps.db, list.segment);
 		const row = rows.find((r) => r.id === id);
 		if (!row) throw new UserError(404, `No such ${list.what.toLowerCase()}`);
 		return await page(c, id, row.values, {}, rows);

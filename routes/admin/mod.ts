@@ -7,8 +7,8 @@
  */
 import { Hono } from "hono";
 import type { Deps } from "../../lib/deps.ts";
-import type { AppEnv } from "../env.ts";
-import { respondError } from "../errors.tsx";
+import type { AppEnv } from "../context.ts";
+import { respondError } from "../respond.tsx";
 import { catalogRoutes } from "./catalog.tsx";
 import { configRoutes } from "./configs.tsx";
 import { groupRoutes } from "./groups.tsx";

@@ -2,7 +2,8 @@
 import { Hono } from "hono";
 import type { Deps } from "../../lib/deps.ts";
 import { type AdminCounts, adminCounts } from "../../lib/views/admin.ts";
-import { type AppEnv, type PageContext, pageContext } from "../env.ts";
+import { type AppEnv, pageContext } from "../context.ts";
+import type { PageContext } from "../ui/Layout.tsx";
 import { renderPage } from "../ui/render.tsx";
 import { AdminPage, TABS } from "./common.tsx";
 

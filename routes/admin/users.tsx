@@ -1,16 +1,16 @@
 /** GET /admin/users, GET/POST /admin/users/:id: a user's portal role and manual group memberships. */
 import { Hono } from "hono";
 import { saveUser } from "../../lib/catalog/save.ts";
-import type { Group } from "../../lib/db/catalog.ts";
-import type { User } from "../../lib/db/users.ts";
 import type { Deps } from "../../lib/deps.ts";
 import { UserError } from "../../lib/errors.ts";
-import { userForm, type UserRow, userRows } from "../../lib/views/admin.ts";
-import { type AppContext, type AppEnv, type PageContext, pageContext } from "../env.ts";
+import { type Group, type User, userForm, type UserRow, userRows } from "../../lib/views/admin.ts";
+import { type AppContext, type AppEnv, pageContext } from "../context.ts";
+import type { PageContext } from "../ui/Layout.tsx";
 import { formList } from "../params.ts";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { AdminPage, type Column, formValues, itemId, ItemTable, saving } from "./common.tsx";
+import { type Column, ItemTable } from "../ui/components.tsx";
+import { AdminPage, formValues, itemId, saving } from "./common.tsx";
 
 const LIST = "/admin/users";
 

@@ -1,8 +1,29 @@
 /** The page shell: header navigation, the signed-in user, notices, flash messages, scripts. */
 import type { ComponentChildren } from "preact";
-import type { PageContext } from "../env.ts";
+import type { Viewer } from "../../lib/views/layout.ts";
 import { STATIC_VERSION } from "../../static/mod.ts";
-import { HTMX_ERRORS_ID } from "../errors.tsx";
+
+/** The id of the page's error region, where htmx requests' error answers are shown. */
+export const HTMX_ERRORS_ID = "htmx-errors";
+
+/** A one-time message shown on the next page (after a redirect). */
+export interface Flash {
+	tone: "ok" | "error";
+	text: string;
+}
+
+/** Everything the layout needs besides the page's own content. */
+export interface PageContext {
+	viewer: Viewer;
+	csrf: string;
+	path: string;
+	/** Where "Launch" goes; null when the viewer may launch nothing. */
+	launchHref: string | null;
+	notice?: string;
+	flash?: Flash;
+	timeZone: string;
+	now: Date;
+}
 
 interface NavItem {
 	href: string;
@@ -80,5 +101,22 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 				</footer>
 			</body>
 		</html>
+	);
+}
+
+/** The page of one machine (an instance, a cluster): a way back, its name and id, then its panel. */
+export function MachinePage(
+	props: { ctx: PageContext; noun: "Instance" | "Cluster"; id: string; name: string; children: ComponentChildren },
+) {
+	return (
+		<Layout ctx={props.ctx} title={`${props.noun} ${props.id}`}>
+			<p class="small">
+				<a href="/">← My dashboard</a>
+			</p>
+			<h1>
+				{props.name || props.noun} <span class="mono muted">{props.id}</span>
+			</h1>
+			{props.children}
+		</Layout>
 	);
 }

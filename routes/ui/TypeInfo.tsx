@@ -1,23 +1,26 @@
 /** The instance-type panel of the launch forms: vCPU, memory and the hourly price in the configured region. */
-import { instanceRate } from "../../lib/billing/rates.ts";
-import type { Deps } from "../../lib/deps.ts";
+import type { TypeInfoProps } from "../../lib/views/wizard.ts";
 import { formatRate } from "./format.ts";
+import type { Rate } from "../../lib/views/machines.ts";
+
+function Price(props: { rate: Rate }) {
+	return props.rate.known ? <>{formatRate(props.rate.hourly)}</> : <span title={props.rate.reason}>price unknown</span>;
+}
 
 /** The panel for one instance type; for clusters it adds the EMR surcharge per node. */
-export function TypeInfo(props: { deps: Deps; type: string; os: string; emr?: boolean }) {
-	const info = props.deps.pricing.typeInfo(props.type);
-	const rate = instanceRate(props.deps, { type: props.type, os: props.os });
+export function TypeInfo(props: { info: TypeInfoProps }) {
+	const { info } = props;
 	return (
 		<div id="type-info" class="panel">
-			<h3>{info?.prettyName ?? props.type}</h3>
+			<h3>{info.prettyName ?? info.type}</h3>
 			<dl class="facts">
 				<dt>Instance type</dt>
-				<dd class="mono">{props.type}</dd>
+				<dd class="mono">{info.type}</dd>
 				<dt>vCPU</dt>
-				<dd>{info?.vcpu ?? "unknown"}</dd>
+				<dd>{info.vcpu ?? "unknown"}</dd>
 				<dt>Memory</dt>
-				<dd>{info?.memoryGib !== null && info?.memoryGib !== undefined ? `${info.memoryGib} GiB` : "unknown"}</dd>
-				{info?.gpus
+				<dd>{info.memoryGib !== null ? `${info.memoryGib} GiB` : "unknown"}</dd>
+				{info.gpus
 					? (
 						<>
 							<dt>GPUs</dt>
@@ -27,20 +30,16 @@ export function TypeInfo(props: { deps: Deps; type: string; os: string; emr?: bo
 					: null}
 				<dt>Price per hour</dt>
 				<dd>
-					{rate.known ? formatRate(rate.hourly) : <span title={rate.reason}>price unknown</span>}{" "}
-					<span class="muted small">({props.deps.settings.AWS_REGION}, {props.os})</span>
+					<Price rate={info.rate} /> <span class="muted small">({info.region}, {info.os})</span>
 				</dd>
-				{props.emr && (() => {
-					const surcharge = props.deps.pricing.emrSurcharge(props.type, props.deps.settings.AWS_REGION);
-					return (
-						<>
-							<dt>EMR price per node</dt>
-							<dd>
-								{surcharge.known ? formatRate(surcharge.hourly) : <span title={surcharge.reason}>price unknown</span>}
-							</dd>
-						</>
-					);
-				})()}
+				{info.emr && (
+					<>
+						<dt>EMR price per node</dt>
+						<dd>
+							<Price rate={info.emr} />
+						</dd>
+					</>
+				)}
 			</dl>
 		</div>
 	);

@@ -1,6 +1,25 @@
 /** Small components shared by several pages. */
 import type { ComponentChildren } from "preact";
+import type { Choice, PagerProps } from "../../lib/views/lists.ts";
 import { stateTone } from "./format.ts";
+
+/**
+ * The htmx attributes of an element that refreshes itself: it asks `url` for its new self every
+ * `seconds` and is replaced by the answer; none when there is nothing to follow (`url` null).
+ */
+export function polling(url: string | null, seconds: number): Record<string, string> {
+	return url ? { "hx-get": url, "hx-trigger": `every ${seconds}s`, "hx-swap": "outerHTML" } : {};
+}
+
+/** A machine's name linking to its page, with its id below (its id alone when it has no name). */
+export function MachineName(props: { href: string; name: string; id: string }) {
+	return (
+		<>
+			<a href={props.href}>{props.name || props.id}</a>
+			<div class="small muted mono">{props.id}</div>
+		</>
+	);
+}
 
 /** A coloured state badge; an action in flight shows as "stopping…" and the like. */
 export function StateBadge(props: { state: string; pendingAction?: string | null }) {
@@ -51,7 +70,7 @@ export function FilterSelect(props: {
 	name: string;
 	label: string;
 	anyLabel: string;
-	options: readonly { value: string | number; label: string }[];
+	options: readonly Choice[];
 	selected: string | number | undefined;
 }) {
 	const id = `f-${props.name}`;
@@ -153,18 +172,15 @@ export function ChartIsland(
 /** Chart colours of the running / stopped / changing buckets (as the state badges). */
 export const STATE_COLORS = ["#1e7b46", "#8a94a3", "#d08700"];
 
-/** Previous/next links for a paged list; `href(page)` builds each link. */
-export function Pager(
-	props: { page: number; pageSize: number; total: number; href: (page: number) => string; target?: string },
-) {
-	const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
-	if (pages <= 1) return null;
-	const link = (page: number, label: string) => (
+/** Previous/next links for a paged list; each swaps `target` when given. */
+export function Pager(props: PagerProps & { target?: string }) {
+	if (props.pages <= 1) return null;
+	const link = (href: string, label: string) => (
 		<a
 			class="btn"
-			href={props.href(page)}
+			href={href}
 			{...(props.target
-				? { "hx-get": props.href(page), "hx-target": props.target, "hx-swap": "outerHTML", "hx-push-url": "true" }
+				? { "hx-get": href, "hx-target": props.target, "hx-swap": "outerHTML", "hx-push-url": "true" }
 				: {})}
 		>
 			{label}
@@ -172,9 +188,35 @@ export function Pager(
 	);
 	return (
 		<nav class="pager" aria-label="Pages">
-			{props.page > 1 && link(props.page - 1, "← Previous")}
-			<span class="muted">Page {props.page} of {pages} · {props.total} in all</span>
-			{props.page < pages && link(props.page + 1, "Next →")}
+			{props.previous && link(props.previous, "← Previous")}
+			<span class="muted">Page {props.page} of {props.pages} · {props.total} in all</span>
+			{props.next && link(props.next, "Next →")}
 		</nav>
+	);
+}
+
+/** A column of an {@link ItemTable}: its heading, the class of its cells, and what a row shows in it. */
+export interface Column<Row> {
+	label: ComponentChildren;
+	/** The class of the column's cells ("num" also right-aligns the heading). */
+	class?: string;
+	cell(row: Row): ComponentChildren;
+}
+
+/** A table of items declared as columns. */
+export function ItemTable<Row>(props: { columns: readonly Column<Row>[]; rows: readonly Row[] }) {
+	return (
+		<div class="table-wrap">
+			<table>
+				<thead>
+					<tr>
+						{props.columns.map((c) => <th scope="col" class={c.class === "num" ? "num" : undefined}>{c.label}</th>)}
+					</tr>
+				</thead>
+				<tbody>
+					{props.rows.map((row) => <tr>{props.columns.map((c) => <td class={c.class}>{c.cell(row)}</td>)}</tr>)}
+				</tbody>
+			</table>
+		</div>
 	);
 }

@@ -12,7 +12,7 @@ import { createApp } from "../../routes/mod.ts";
 import { fakeAws } from "../_fakes/aws.ts";
 import { TEST_CREDENTIALS } from "../_fakes/endpoint.ts";
 import type { Hono } from "hono";
-import type { AppEnv } from "../../routes/env.ts";
+import type { AppEnv } from "../../routes/context.ts";
 
 /** A clock tests can move. */
 export interface TestClock {

@@ -1,6 +1,6 @@
 /** Requests against the app as a given user, from a given address, with the page's CSRF token. */
 import type { Hono } from "hono";
-import type { AppEnv } from "../../routes/env.ts";
+import type { AppEnv } from "../../routes/context.ts";
 
 /** Options for one request. */
 export interface RequestOptions {

@@ -1,10 +1,10 @@
-/** Types shared by the routes: hono's environment and the context every page is rendered with. */
+/** What every route shares: hono's environment, the context a page is rendered with, and flash messages. */
 import type { Context } from "hono";
 import { getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Viewer } from "../lib/auth/identify.ts";
-import { launchableGroupIds } from "../lib/db/catalog.ts";
 import type { Deps } from "../lib/deps.ts";
-import { syncStatus } from "../lib/sync/all.ts";
+import { layoutView } from "../lib/views/layout.ts";
+import type { Flash, PageContext } from "./ui/Layout.tsx";
 
 /** Hono variables set by the middleware. */
 interface AppVariables {
@@ -21,25 +21,6 @@ interface AppBindings {
 
 export type AppEnv = { Variables: AppVariables; Bindings: AppBindings };
 export type AppContext = Context<AppEnv>;
-
-/** A one-time message shown on the next page (after a redirect). */
-export interface Flash {
-	tone: "ok" | "error";
-	text: string;
-}
-
-/** Everything the layout needs besides the page's own content. */
-export interface PageContext {
-	viewer: Viewer;
-	csrf: string;
-	path: string;
-	/** Where "Launch" goes; null when the viewer may launch nothing. */
-	launchHref: string | null;
-	notice?: string;
-	flash?: Flash;
-	timeZone: string;
-	now: Date;
-}
 
 const FLASH_COOKIE = "mliy_flash";
 
@@ -68,12 +49,6 @@ async function takeFlash(c: AppContext, deps: Deps): Promise<Flash | undefined> 
 	return undefined;
 }
 
-/** Where "Launch" goes for a viewer who may launch into `launchableGroupIds`; null when nowhere. */
-export function launchHrefFor(launchableGroupIds: readonly number[]): string | null {
-	if (launchableGroupIds.length === 0) return null;
-	return launchableGroupIds.length === 1 ? `/launch/${launchableGroupIds[0]}` : "/launch";
-}
-
 /**
  * Builds the page context: navigation entitlements, the AWS freshness notice and any flash message.
  * A route that has already loaded the viewer's launchable groups passes them, saving the query.
@@ -81,21 +56,17 @@ export function launchHrefFor(launchableGroupIds: readonly number[]): string | n
 export async function pageContext(
 	c: AppContext,
 	deps: Deps,
-	known: { launchableGroupIds?: readonly number[] } = {},
+	known: { launchable?: readonly { id: number }[] } = {},
 ): Promise<PageContext> {
 	const viewer = c.get("viewer");
 	const now = deps.clock();
-	const [launchable, sync, flash] = await Promise.all([
-		known.launchableGroupIds ?? launchableGroupIds(deps.db, viewer.groupIds),
-		syncStatus(deps, now),
-		takeFlash(c, deps),
-	]);
+	const [layout, flash] = await Promise.all([layoutView(deps, viewer, now, known), takeFlash(c, deps)]);
 	return {
 		viewer,
 		csrf: c.get("csrf"),
 		path: new URL(c.req.url).pathname,
-		launchHref: launchHrefFor(launchable),
-		notice: sync.notice,
+		launchHref: layout.launchHref,
+		notice: layout.notice,
 		flash,
 		timeZone: deps.settings.TIME_ZONE,
 		now,

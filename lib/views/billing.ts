@@ -1,0 +1,145 @@
+/**
+ * The billing report's data: the billed periods in a date range, filtered to users, groups and
+ * cost centers the viewer may see (a 403 for anyone else's), with totals by user, group and cost
+ * center, the month to date by group and the live burn rate; and the same report as CSV.
+ */
+import type { Viewer } from "../auth/identify.ts";
+import { seesEverything, viewerScope } from "../auth/permissions.ts";
+import {
+	buildReport,
+	burnRate,
+	monthToDate,
+	type Report,
+	reportCsv,
+	type ReportRow,
+	type Totals,
+} from "../billing/reports.ts";
+import { type BillFilters, costCentersInScope } from "../db/bills.ts";
+import { listGroups } from "../db/catalog.ts";
+import { usersInScope } from "../db/instances.ts";
+import { teammateIds } from "../db/users.ts";
+import type { Deps } from "../deps.ts";
+import { UserError } from "../errors.ts";
+import type { Choice } from "./lists.ts";
+
+export type { BillFilters, Totals };
+
+/** A report's query, as its route reads it: whole days in the portal's time zone, `to` inclusive. */
+export interface BillingQuery {
+	from: Temporal.PlainDate;
+	to: Temporal.PlainDate;
+	filters: BillFilters;
+}
+
+/** A billed resource of the report, with its page while it is running (volumes have none). */
+export interface BillingRow extends ReportRow {
+	href: string | null;
+}
+
+/** The billing page. */
+export interface BillingProps {
+	from: string;
+	to: string;
+	filters: BillFilters;
+	/** The instants the report covers (the end is capped at now). */
+	start: Date;
+	end: Date;
+	rows: BillingRow[];
+	total: Totals;
+	/** Each total, the most expensive first. */
+	byUser: [string, Totals][];
+	byGroup: [string, Totals][];
+	byCostCenter: [string, Totals][];
+	/** This month's spend per group, the most first. */
+	monthToDate: [string, Totals][];
+	burn: { total: number; byGroup: [string, number][] };
+	/** What the filters offer (each shown only when there is a choice). */
+	users: Choice[];
+	groups: Choice[];
+	costCenters: Choice[];
+	region: string;
+	/** The configured discount, as a fraction. */
+	discount: number;
+	timeZone: string;
+}
+
+/** Refuses (403) a filter on a user or group the viewer may not see the bills of. */
+async function checkFilters(deps: Pick<Deps, "db">, viewer: Viewer, filters: BillFilters): Promise<void> {
+	if (seesEverything(viewer)) return;
+	if (filters.groupId !== undefined && !viewer.groupIds.includes(filters.groupId)) {
+		throw new UserError(403, "You may only see the bills of your own groups.");
+	}
+	if (filters.userId !== undefined && filters.userId !== viewer.id) {
+		const team = await teammateIds(deps.db, viewer.groupIds);
+		if (!team.includes(filters.userId)) {
+			throw new UserError(403, "You may only see your own and your teammates' bills.");
+		}
+	}
+}
+
+async function report(deps: Deps, viewer: Viewer, query: BillingQuery): Promise<Report> {
+	await checkFilters(deps, viewer, query.filters);
+	return await buildReport(deps.db, {
+		scope: viewerScope(viewer),
+		range: query,
+		filters: query.filters,
+		timeZone: deps.settings.TIME_ZONE,
+		now: deps.clock(),
+	});
+}
+
+function mostFirst(map: Map<string, Totals>): [string, Totals][] {
+	return [...map.entries()].sort((a, b) => b[1].cost - a[1].cost);
+}
+
+/** The billing page for the query. */
+export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuery): Promise<BillingProps> {
+	const scope = viewerScope(viewer);
+	const tz = deps.settings.TIME_ZONE;
+	const built = await report(deps, viewer, query);
+	const [mtd, burn, users, groups, costCenters] = await Promise.all([
+		monthToDate(deps.db, scope, tz, deps.clock()),
+		burnRate(deps.db, scope),
+		usersInScope(deps.db, scope),
+		listGroups(deps.db),
+		costCentersInScope(deps.db, scope),
+	]);
+	return {
+		from: query.from.toString(),
+		to: query.to.toString(),
+		filters: query.filters,
+		start: built.start,
+		end: built.end,
+		rows: built.rows.map((r) => ({
+			...r,
+			href: r.active && r.resourceKind !== "volume"
+				? `/${r.resourceKind === "cluster" ? "clusters" : "instances"}/${r.resourceId}`
+				: null,
+		})),
+		total: built.total,
+		byUser: mostFirst(built.byUser),
+		byGroup: mostFirst(built.byGroup),
+		byCostCenter: mostFirst(built.byCostCenter),
+		monthToDate: mostFirst(mtd),
+		burn: { total: burn.total, byGroup: [...burn.byGroup.entries()].sort((a, b) => b[1] - a[1]) },
+		users: users.map((u) => ({ value: u.id, label: u.username })),
+		groups: (scope.everyone ? groups : groups.filter((g) => viewer.groupIds.includes(g.id)))
+			.map((g) => ({ value: g.id, label: g.name })),
+		costCenters: costCenters.map((cc) => ({ value: cc, label: cc })),
+		region: deps.settings.AWS_REGION,
+		discount: deps.settings.AWS_DISCOUNT,
+		timeZone: tz,
+	};
+}
+
+/** The same report as CSV, with the file name a download gets. */
+export async function billingCsv(
+	deps: Deps,
+	viewer: Viewer,
+	query: BillingQuery,
+): Promise<{ filename: string; body: string }> {
+	return {
+		filename: `mliy-billing-${query.from}-${query.to}.csv`,
+		body: reportCsv(await report(deps, viewer, query)),
+	};
+}

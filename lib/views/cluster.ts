@@ -1,0 +1,150 @@
+/**
+ * The data of an EMR cluster as the pages show it: a row of the dashboard and team tables, and the
+ * detail panel with its connection string, its estimated rate (or why it is unknown) and whether
+ * the viewer may terminate it (or remove the record of an ended one).
+ */
+import type { Viewer } from "../auth/identify.ts";
+import { type ClusterEstimate, clusterEstimate } from "../billing/rates.ts";
+import { connectionString } from "../control/cluster.ts";
+import { availableActions } from "../control/control.ts";
+import { type ClusterRow, getClusterRow } from "../db/clusters.ts";
+import type { Deps } from "../deps.ts";
+import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
+import { activityOf, type AuditEntry, type Rate, uptimeMs, visibleMachine, type WebLink } from "./machines.ts";
+
+/** What a row and the panel both show. */
+interface ClusterFacts {
+	id: string;
+	/** The cluster's name, empty when it has none. */
+	name: string;
+	href: string;
+	ownerName: string;
+	purpose: string;
+	state: string;
+	pendingAction: string | null;
+	market: "ON_DEMAND" | "SPOT";
+	instanceType: string;
+	nodesRunning: number;
+	nodesRequested: number;
+	configName: string | null;
+}
+
+/** A cluster as a row of the dashboard or team table. */
+export interface ClusterRowProps extends ClusterFacts {
+	/** The master's web address; null when unknown or ended. */
+	link: WebLink | null;
+	/** How long it has been up; null when it has not started or has ended. */
+	uptimeMs: number | null;
+}
+
+/** A cluster's detail panel. */
+export interface ClusterPanelProps extends ClusterFacts {
+	ownerUsername: string;
+	groupName: string | null;
+	bidPrice: number | null;
+	stateReason: string | null;
+	/** The master's address as EMR reports it. */
+	host: string | null;
+	/** How to connect (the configuration's format around the host); null when unknown or ended. */
+	connection: string | null;
+	rate: Rate;
+	idleSeconds: number;
+	startedAt: Date | null;
+	endedAt: Date | null;
+	lastSeenAt: Date | null;
+	stackName: string | null;
+	/** The viewer's terminate button; null when the viewer may not, or an action is in flight. */
+	terminate: { url: string; ended: boolean } | null;
+	events: AuditEntry[];
+	/** The fragment URL polled while the cluster is changing; null when it is steady. */
+	poll: string | null;
+	timeZone: string;
+}
+
+/** How many events the panel shows. */
+const PANEL_EVENTS = 10;
+
+function ended(row: Pick<ClusterRow, "state">): boolean {
+	return CLUSTER_ENDED_STATES.includes(row.state);
+}
+
+/** Whether the cluster is on its way somewhere (starting, terminating, an action in flight). */
+function isLive(row: ClusterRow): boolean {
+	return !ended(row) && row.state !== "WAITING" && row.state !== "RUNNING" || !!row.pendingAction;
+}
+
+/** The cluster's address: its DNS name, else the master's. */
+function host(row: ClusterRow): string | null {
+	return row.dnsName || row.masterDns || row.masterIp;
+}
+
+function facts(row: ClusterRow): ClusterFacts {
+	return {
+		id: row.id,
+		name: row.name,
+		href: `/clusters/${row.id}`,
+		ownerName: row.ownerName,
+		purpose: row.purpose,
+		state: row.state,
+		pendingAction: row.pendingAction,
+		market: row.market,
+		instanceType: row.instanceType,
+		nodesRunning: row.nodesRunning,
+		nodesRequested: row.nodesRequested,
+		configName: row.configName,
+	};
+}
+
+/** A cluster estimate's hourly rate, or which price (EC2 or the EMR surcharge) is unknown. */
+export function estimateRate(estimate: ClusterEstimate): Rate {
+	if (estimate.perHour !== null) return { known: true, hourly: estimate.perHour };
+	return {
+		known: false,
+		reason: !estimate.ec2.known ? estimate.ec2.reason : !estimate.emr.known ? estimate.emr.reason : "",
+	};
+}
+
+/** A cluster row of a table. */
+export function clusterRow(row: ClusterRow, now: Date): ClusterRowProps {
+	const address = host(row);
+	return {
+		...facts(row),
+		link: address && !ended(row) ? { href: `https://${address}/`, label: address } : null,
+		uptimeMs: uptimeMs(row.startedAt, !ended(row), now),
+	};
+}
+
+/** The detail panel of a cluster the viewer may see, with its recent activity. */
+export async function clusterPanelView(deps: Deps, viewer: Viewer, id: string): Promise<ClusterPanelProps> {
+	const row = await visibleMachine(deps, viewer, { kind: "cluster", id, load: (id) => getClusterRow(deps.db, id) });
+	const events = await activityOf(deps, row.id, PANEL_EVENTS);
+	const estimate = clusterEstimate(deps, {
+		instanceType: row.instanceType,
+		coreNodes: row.coreNodes,
+		market: row.market,
+		bidPrice: row.bidPrice ?? undefined,
+	});
+	const connection = connectionString(row.customUrlFormat, host(row));
+	const mayTerminate = availableActions("cluster", viewer, row, true).includes("terminate");
+	return {
+		...facts(row),
+		ownerUsername: row.ownerUsername,
+		groupName: row.groupName,
+		bidPrice: row.bidPrice,
+		stateReason: row.stateReason,
+		host: row.masterIp ?? row.masterDns,
+		connection: connection && !ended(row) ? connection : null,
+		rate: estimateRate(estimate),
+		idleSeconds: row.idleSeconds,
+		startedAt: row.startedAt,
+		endedAt: row.endedAt,
+		lastSeenAt: row.lastSeenAt,
+		stackName: row.stackName,
+		terminate: mayTerminate && !row.pendingAction
+			? { url: `/ajax/cluster/${row.id}/terminate`, ended: ended(row) }
+			: null,
+		events,
+		poll: isLive(row) ? `/clusters/${row.id}/panel` : null,
+		timeZone: deps.settings.TIME_ZONE,
+	};
+}

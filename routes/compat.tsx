@@ -1,0 +1,113 @@
+/**
+ * The seed's URLs, kept as they were: the bootstrap's progress callback GET|POST
+ * /ajax/progress/<id>/<stage>(<n>) (no signed-in user: the instance's token or address lets it in),
+ * the control URLs POST /ajax/instance/:id/:action and POST /ajax/cluster/:id/terminate (JSON, or
+ * for htmx the refreshed row or panel; other methods are a 405), and the old detail links
+ * /dashboard/<instance or cluster id>, redirected to the machine's page.
+ */
+import { Hono, type MiddlewareHandler } from "hono";
+import type { Viewer } from "../lib/auth/identify.ts";
+import { controlMachine, isAction } from "../lib/control/control.ts";
+import type { Deps } from "../lib/deps.ts";
+import { recordProgress } from "../lib/progress.ts";
+import { clusterPanelView } from "../lib/views/cluster.ts";
+import { instancePanelView, instanceRowView } from "../lib/views/instance.ts";
+import { checkMachineId } from "../lib/views/machines.ts";
+import type { AppEnv } from "./context.ts";
+import { methodNotAllowed, rerenderRefusal, respondError } from "./respond.tsx";
+import { ClusterPanel } from "./ui/ClusterPanel.tsx";
+import { InstanceTableRow } from "./ui/InstanceTable.tsx";
+import { InstancePanel } from "./ui/InstancePanel.tsx";
+import { renderFragment } from "./ui/render.tsx";
+
+/** What the control URLs answer with for htmx: the row (view=dashboard|team) or panel (view=detail) that asked. */
+async function instanceFragment(deps: Deps, viewer: Viewer, id: string, view: string | undefined, error?: string) {
+	if (view === "detail") {
+		return renderFragment(<InstancePanel panel={await instancePanelView(deps, viewer, id)} error={error} />);
+	}
+	const row = await instanceRowView(deps, viewer, id, view === "team" ? "team" : "dashboard");
+	return renderFragment(<InstanceTableRow row={row} error={error} />);
+}
+
+async function clusterFragment(deps: Deps, viewer: Viewer, id: string, error?: string) {
+	return renderFragment(<ClusterPanel panel={await clusterPanelView(deps, viewer, id)} error={error} />);
+}
+
+/** The seed's URLs; `signedIn` (identity and CSRF) guards all but the progress callback. */
+export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): Hono<AppEnv> {
+	const app = new Hono<AppEnv>();
+
+	app.on(["GET", "POST"], "/ajax/progress/:instanceId/:spec", async (c) => {
+		const text = await recordProgress(deps, {
+			instanceId: c.req.param("instanceId"),
+			spec: c.req.param("spec"),
+			token: c.req.header("X-MLiy-Progress-Token") ?? c.req.query("token") ?? null,
+			peer: c.get("remoteAddress"),
+			forwardedFor: c.req.header("X-Forwarded-For") ?? null,
+		});
+		c.header("Cache-Control", "no-store");
+		return c.json({ action: text, status: "ok" });
+	});
+
+	app.post("/ajax/instance/:id/:action", signedIn, async (c) => {
+		const viewer = c.get("viewer");
+		const id = c.req.param("id");
+		const action = c.req.param("action");
+		checkMachineId("instance", id);
+		if (!isAction("instance", action)) {
+			return respondError(
+				c,
+				400,
+				`Unknown action "${action.slice(0, 40)}": use start, stop, restart, terminate or archive`,
+			);
+		}
+		const view = c.req.query("view");
+		let row;
+		try {
+			row = await controlMachine(deps, viewer, { kind: "instance", id, action });
+		} catch (error) {
+			return await rerenderRefusal(c, error, (reason) => instanceFragment(deps, viewer, id, view, reason));
+		}
+		if (!c.req.header("HX-Request")) {
+			return c.json({ action, status: "ok", state: row.state, pendingAction: row.pendingAction });
+		}
+		if (action === "archive") {
+			// The record is gone from the lists: the row disappears, the detail page goes to the dashboard.
+			if (view === "detail") c.header("HX-Redirect", "/");
+			return c.html("");
+		}
+		return c.html(await instanceFragment(deps, viewer, id, view));
+	});
+	app.on(["GET", "PUT", "DELETE", "PATCH"], "/ajax/instance/:id/:action", signedIn, (c) =>
+		methodNotAllowed(
+			c,
+			"Instance actions change state, so they must be sent as POST with the page's security token.",
+		));
+
+	app.post("/ajax/cluster/:id/terminate", signedIn, async (c) => {
+		const viewer = c.get("viewer");
+		const id = c.req.param("id");
+		checkMachineId("cluster", id);
+		let cluster;
+		try {
+			cluster = await controlMachine(deps, viewer, { kind: "cluster", id, action: "terminate" });
+		} catch (error) {
+			return await rerenderRefusal(c, error, (reason) => clusterFragment(deps, viewer, id, reason));
+		}
+		if (!c.req.header("HX-Request")) return c.json({ action: "terminate", status: "ok", state: cluster.state });
+		if (cluster.archived) {
+			c.header("HX-Redirect", "/");
+			return c.html("");
+		}
+		return c.html(await clusterFragment(deps, viewer, id));
+	});
+	app.on(["GET", "PUT", "DELETE", "PATCH"], "/ajax/cluster/:id/terminate", signedIn, (c) =>
+		methodNotAllowed(
+			c,
+			"Terminating a cluster changes state, so it must be sent as POST with the page's security token.",
+		));
+
+	app.get("/dashboard/:id{i-[0-9a-zA-Z]+}", signedIn, (c) => c.redirect(`/instances/${c.req.param("id")}`, 301));
+	app.get("/dashboard/:id{j-[0-9A-Za-z]+}", signedIn, (c) => c.redirect(`/clusters/${c.req.param("id")}`, 301));
+	return app;
+}

@@ -1,0 +1,35 @@
+/**
+ * A launch's page, mounted at /launches: GET /:id (its steps), polling GET /:id/status until the
+ * launch is done or failed; when it is done the poll sends the browser to the dashboard.
+ */
+import { Hono } from "hono";
+import type { Deps } from "../lib/deps.ts";
+import { launchPageView, launchStatusView } from "../lib/views/launches.ts";
+import { type AppContext, type AppEnv, pageContext, setFlash } from "./context.ts";
+import { LaunchPage, LaunchStatus } from "./ui/LaunchStatus.tsx";
+import { renderFragment, renderPage } from "./ui/render.tsx";
+
+function launchId(c: AppContext): string {
+	return c.req.param("id")!.slice(0, 64);
+}
+
+export function launchRoutes(deps: Deps): Hono<AppEnv> {
+	const app = new Hono<AppEnv>();
+
+	app.get("/:id", async (c) => {
+		const launch = await launchPageView(deps, c.get("viewer"), launchId(c));
+		return c.html(renderPage(<LaunchPage ctx={await pageContext(c, deps)} launch={launch} />));
+	});
+
+	app.get("/:id/status", async (c) => {
+		const status = await launchStatusView(deps, c.get("viewer"), launchId(c));
+		if (status.status === "complete" && c.req.header("HX-Request")) {
+			// htmx follows HX-Redirect without swapping, so there is nothing to render.
+			await setFlash(c, deps, { tone: "ok", text: `${status.configName ?? "Your launch"} is ready.` });
+			c.header("HX-Redirect", "/");
+			return c.html("");
+		}
+		return c.html(renderFragment(<LaunchStatus status={status} />));
+	});
+	return app;
+}

@@ -1,0 +1,58 @@
+/**
+ * Who is asking: the auth plugin's user (a 401 without one), then, for every request that may
+ * change state, the CSRF check (same origin and the page's token; a 403 otherwise).
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { csrfRefusal, csrfToken } from "../../lib/auth/csrf.ts";
+import { identify, isIdentityFailure } from "../../lib/auth/identify.ts";
+import type { Deps } from "../../lib/deps.ts";
+import type { AppEnv } from "../context.ts";
+import { respondError } from "../respond.tsx";
+
+/** The `_csrf` field of a form body (parsed once; handlers get hono's cached copy). */
+async function formToken(c: Context<AppEnv>): Promise<string | undefined> {
+	const type = c.req.header("Content-Type") ?? "";
+	if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) {
+		return undefined;
+	}
+	try {
+		const value = (await c.req.parseBody())["_csrf"];
+		return typeof value === "string" ? value : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** Sets `viewer` and `csrf`, or answers 401 (nobody signed in) or 403 (a cross-site or tokenless change). */
+export function identity(deps: Deps): MiddlewareHandler<AppEnv> {
+	return async (c, next) => {
+		const result = await identify(deps, c.req.raw, c.get("remoteAddress"));
+		if (isIdentityFailure(result)) return respondError(c, 401, result.message);
+		c.set("viewer", result);
+		c.set("csrf", await csrfToken(deps.secret, result));
+		if (!["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {
+			const refusal = csrfRefusal(
+				{
+					origin: c.req.header("Origin"),
+					secFetchSite: c.req.header("Sec-Fetch-Site"),
+					host: c.req.header("Host") ?? new URL(c.req.url).host,
+					forwardedHost: c.req.header("X-Forwarded-Host"),
+					remoteAddress: c.get("remoteAddress"),
+					token: c.req.header("X-CSRF-Token") ?? await formToken(c),
+				},
+				c.get("csrf"),
+				deps.settings,
+			);
+			if (refusal) {
+				deps.log.web.warn("refused {method} {path}: {refusal}", {
+					method: c.req.method,
+					path: c.req.path,
+					refusal,
+					user: result.username,
+				});
+				return respondError(c, 403, refusal);
+			}
+		}
+		await next();
+	};
+}

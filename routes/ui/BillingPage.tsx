@@ -1,0 +1,183 @@
+/** The billing report (GET /billing): filters, billed resources, totals, month to date and live burn. */
+import type { BillingProps, BillingRow, Totals } from "../../lib/views/billing.ts";
+import { ChartIsland, EmptyState, FilterSelect } from "./components.tsx";
+import { formatHours, formatMoney, formatRate, formatTime } from "./format.ts";
+import { Layout, type PageContext } from "./Layout.tsx";
+
+function TotalsTable(props: { title: string; totals: [string, Totals][] }) {
+	return (
+		<div class="panel">
+			<h3>{props.title}</h3>
+			<table>
+				<thead>
+					<tr>
+						<th scope="col">Name</th>
+						<th scope="col" class="num">Hours</th>
+						<th scope="col" class="num">Cost</th>
+					</tr>
+				</thead>
+				<tbody>
+					{props.totals.map(([name, t]) => (
+						<tr>
+							<td>{name}</td>
+							<td class="num">{formatHours(t.hours)}</td>
+							<td class="num">
+								${formatMoney(t.cost)}
+								{t.unknown ? <span class="muted small">+ {t.unknown} unknown</span> : null}
+							</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+		</div>
+	);
+}
+
+function ReportTable(props: { rows: BillingRow[]; total: Totals }) {
+	const { rows, total } = props;
+	return (
+		<div class="table-wrap">
+			<table class="responsive">
+				<caption class="sr-only">Billed resources</caption>
+				<thead>
+					<tr>
+						<th scope="col">Resource</th>
+						<th scope="col">Owner</th>
+						<th scope="col">Group</th>
+						<th scope="col">Charge code</th>
+						<th scope="col">Type</th>
+						<th scope="col" class="num">Periods</th>
+						<th scope="col" class="num">Hours</th>
+						<th scope="col" class="num">Estimated cost</th>
+					</tr>
+				</thead>
+				<tbody>
+					{rows.map((r) => (
+						<tr>
+							<td data-label="Resource">
+								{r.href ? <a href={r.href}>{r.resourceId}</a> : <span class="mono">{r.resourceId}</span>}
+								<div class="muted small">{r.resourceKind}{r.active ? " · running" : ""}</div>
+							</td>
+							<td data-label="Owner">{r.userName}</td>
+							<td data-label="Group">{r.groupName ?? "—"}</td>
+							<td data-label="Charge code">{r.costCenter}</td>
+							<td data-label="Type" class="mono small">{r.description}</td>
+							<td data-label="Periods" class="num">{r.periods}</td>
+							<td data-label="Hours" class="num">{formatHours(r.hours)}</td>
+							<td data-label="Cost" class="num">{r.cost === null ? "price unknown" : `$${formatMoney(r.cost)}`}</td>
+						</tr>
+					))}
+				</tbody>
+				<tfoot>
+					<tr>
+						<td colSpan={6}>Total</td>
+						<td class="num">{formatHours(total.hours)}</td>
+						<td class="num">
+							${formatMoney(total.cost)}
+							{total.unknown ? <span class="small">+ {total.unknown} unknown</span> : null}
+						</td>
+					</tr>
+				</tfoot>
+			</table>
+		</div>
+	);
+}
+
+function BillingFilters(props: { billing: BillingProps; csvHref: string }) {
+	const { billing } = props;
+	// Each filter is offered only when there is a choice.
+	const filters = [
+		{ name: "user", label: "User", anyLabel: "All users", options: billing.users, selected: billing.filters.userId },
+		{
+			name: "group",
+			label: "Group",
+			anyLabel: "All groups",
+			options: billing.groups,
+			selected: billing.filters.groupId,
+		},
+		{
+			name: "costCenter",
+			label: "Cost center",
+			anyLabel: "All",
+			options: billing.costCenters,
+			selected: billing.filters.costCenter,
+		},
+	];
+	return (
+		<form class="filters" method="get" action="/billing">
+			<div class="field">
+				<label for="f-from">From</label>
+				<input id="f-from" type="date" name="from" value={billing.from} required />
+			</div>
+			<div class="field">
+				<label for="f-to">To</label>
+				<input id="f-to" type="date" name="to" value={billing.to} required />
+			</div>
+			{filters.map((f) => f.options.length > 1 && <FilterSelect {...f} />)}
+			<button type="submit" class="primary">Show</button>
+			<a class="btn" href={props.csvHref} download>Download CSV</a>
+		</form>
+	);
+}
+
+/** The page; `csvHref` is the same report's CSV. */
+export function BillingPage(props: { ctx: PageContext; billing: BillingProps; csvHref: string }) {
+	const { billing } = props;
+	const tz = billing.timeZone;
+	return (
+		<Layout ctx={props.ctx} title="Billing" wide>
+			<h1>Billing report</h1>
+			<BillingFilters billing={billing} csvHref={props.csvHref} />
+			<p class="muted small">
+				From {formatTime(billing.start, tz)} to {formatTime(billing.end, tz)} ({tz}).
+			</p>
+			{billing.rows.length === 0
+				? (
+					<EmptyState title="Nothing was billed in this range.">
+						<p>Choose other dates or filters.</p>
+					</EmptyState>
+				)
+				: <ReportTable rows={billing.rows} total={billing.total} />}
+			<div class="grid">
+				<TotalsTable title="By user" totals={billing.byUser} />
+				<TotalsTable title="By group" totals={billing.byGroup} />
+				<TotalsTable title="By cost center" totals={billing.byCostCenter} />
+			</div>
+			<div class="grid">
+				<div class="panel">
+					<h2>Month to date by group</h2>
+					<ChartIsland
+						kind="bar"
+						title="Month-to-date spend per group"
+						labels={billing.monthToDate.map(([g]) => g)}
+						values={billing.monthToDate.map(([, t]) => Number(t.cost.toFixed(4)))}
+						unit="usd"
+						format={(v) => `$${formatMoney(v)}`}
+						empty="Nothing billed this month yet."
+					/>
+				</div>
+				<div class="panel">
+					<h2>Burning now</h2>
+					<p>
+						<span class="stat">{formatRate(billing.burn.total)}</span>
+					</p>
+					<ChartIsland
+						kind="doughnut"
+						title="Hourly burn per group"
+						labels={billing.burn.byGroup.map(([g]) => g)}
+						values={billing.burn.byGroup.map(([, v]) => v)}
+						unit="usd-per-hour"
+						format={(v) => formatRate(v)}
+						empty="Nothing is running."
+					/>
+				</div>
+			</div>
+			<p class="muted small">
+				These costs are estimates: on-demand prices for {billing.region} from the pricing file
+				{billing.discount > 0 ? `, less the ${(billing.discount * 100).toFixed(1)}% discount` : ""}, times the exact
+				time each resource ran; volumes at the configured price per GB-month; spot clusters at the spot price seen when
+				they started. Your AWS bill is the authority.
+			</p>
+		</Layout>
+	);
+}

@@ -1,0 +1,52 @@
+/** The clusters table of the dashboard and the team view. */
+import type { ClusterRowProps } from "../../lib/views/cluster.ts";
+import { MachineName, StateBadge } from "./components.tsx";
+import { formatDuration } from "./format.ts";
+
+export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard" | "team" }) {
+	return (
+		<div class="table-wrap">
+			<table class="responsive">
+				<caption class="sr-only">Clusters</caption>
+				<thead>
+					<tr>
+						<th scope="col">Cluster</th>
+						{props.view === "team" && <th scope="col">Owner</th>}
+						<th scope="col">Web link</th>
+						<th scope="col">Purpose</th>
+						<th scope="col">State</th>
+						<th scope="col">Type</th>
+						<th scope="col" class="num">Nodes</th>
+						<th scope="col">Configuration</th>
+						<th scope="col" class="num">Uptime</th>
+					</tr>
+				</thead>
+				<tbody>
+					{props.rows.map((row) => (
+						<tr data-cluster={row.id}>
+							<td data-label="Cluster">
+								<MachineName href={row.href} name={row.name} id={row.id} />
+							</td>
+							{props.view === "team" && <td data-label="Owner">{row.ownerName}</td>}
+							<td data-label="Web link">
+								{row.link
+									? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
+									: "—"}
+							</td>
+							<td data-label="Purpose">{row.purpose}</td>
+							<td data-label="State">
+								<StateBadge state={row.state} pendingAction={row.pendingAction} />
+							</td>
+							<td data-label="Type" class="mono small">
+								{row.market === "SPOT" ? "SPOT" : "ON DEMAND"} | {row.instanceType}
+							</td>
+							<td data-label="Nodes" class="num">{row.nodesRunning}/{row.nodesRequested}</td>
+							<td data-label="Configuration">{row.configName ?? "—"}</td>
+							<td data-label="Uptime" class="num">{row.uptimeMs === null ? "—" : formatDuration(row.uptimeMs)}</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+		</div>
+	);
+}

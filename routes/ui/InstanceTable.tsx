@@ -1,0 +1,132 @@
+/** Instances as table rows, with their state cell and action buttons (the detail panel shares both). */
+import type {
+	InstanceAction,
+	InstanceActionButton,
+	InstanceRowProps,
+	InstanceStateCell,
+	RowView,
+} from "../../lib/views/instance.ts";
+import { MachineName, polling, ProgressBar, StateBadge } from "./components.tsx";
+import { formatDuration, formatRate } from "./format.ts";
+
+/** The state cell of rows and the detail panel: badge, boot progress, or the last progress text. */
+export function InstanceState(props: { cell: InstanceStateCell }) {
+	const { cell } = props;
+	return (
+		<>
+			<StateBadge state={cell.state} pendingAction={cell.pendingAction} />
+			{cell.hasProgressBar && <ProgressBar text={cell.progressText} percent={cell.progressPercent} />}
+			{cell.progressPercent === null && cell.progressText && <div class="small muted">{cell.progressText}</div>}
+		</>
+	);
+}
+
+const CONFIRM: Record<InstanceAction, (id: string) => string | undefined> = {
+	start: () => undefined,
+	stop: (id) => `Stop ${id}? Anything running on it stops; its disks are kept.`,
+	restart: (id) => `Restart ${id}? It reboots; running work is interrupted.`,
+	terminate: (id) =>
+		`Terminate ${id}? This deletes its CloudFormation stack: the instance and the volumes created with it are destroyed. This cannot be undone.`,
+	archive: (id) => `Remove ${id} from your lists? Its billing history stays in the reports.`,
+};
+
+const LABEL: Record<InstanceAction, string> = {
+	start: "Start",
+	stop: "Stop",
+	restart: "Restart",
+	terminate: "Terminate",
+	archive: "Remove",
+};
+
+/** The action buttons; each posts to its URL and swaps `target` with the answer. */
+export function InstanceActions(
+	props: { id: string; actions: InstanceActionButton[]; pendingAction: string | null; target: string },
+) {
+	if (props.pendingAction) return <span class="muted small">{props.pendingAction} in progress…</span>;
+	if (props.actions.length === 0) return <span class="muted small">—</span>;
+	return (
+		<div class="actions">
+			{props.actions.map(({ action, url }) => {
+				const confirm = CONFIRM[action](props.id);
+				return (
+					<button
+						type="button"
+						class={action === "terminate" || action === "archive" ? "danger" : undefined}
+						hx-post={url}
+						hx-target={props.target}
+						hx-swap="outerHTML"
+						hx-disable="this"
+						{...(confirm ? { "hx-confirm": confirm } : {})}
+						aria-label={`${LABEL[action]} ${props.id}`}
+						data-action={action}
+					>
+						{LABEL[action]}
+					</button>
+				);
+			})}
+		</div>
+	);
+}
+
+/** One instance as a table row; it refreshes itself while something is changing. */
+export function InstanceTableRow(props: { row: InstanceRowProps; error?: string }) {
+	const { row } = props;
+	return (
+		<tr
+			id={`row-${row.id}`}
+			data-instance={row.id}
+			{...polling(row.poll, 3)}
+		>
+			<td data-label="Instance">
+				<MachineName href={row.href} name={row.name} id={row.id} />
+			</td>
+			{row.view === "team" && <td data-label="Owner">{row.ownerName}</td>}
+			<td data-label="Web link">
+				{row.link
+					? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
+					: <span class="muted">—</span>}
+			</td>
+			<td data-label="Type" class="mono">{row.instanceType}</td>
+			<td data-label="State">
+				<InstanceState cell={row.cell} />
+			</td>
+			<td data-label="Hourly cost" class="num">{row.rate.known ? formatRate(row.rate.hourly) : "price unknown"}</td>
+			<td data-label="Configuration">{row.configName ?? <span class="muted">unknown</span>}</td>
+			<td data-label="Uptime" class="num">{row.uptimeMs === null ? "—" : formatDuration(row.uptimeMs)}</td>
+			<td data-label="Actions">
+				<InstanceActions
+					id={row.id}
+					actions={row.actions}
+					pendingAction={row.pendingAction}
+					target={`#row-${row.id}`}
+				/>
+				{props.error && <div class="inline-error" role="alert">{props.error}</div>}
+			</td>
+		</tr>
+	);
+}
+
+/** The table of instance rows of the dashboard or the team view. */
+export function InstanceTable(props: { view: RowView; rows: InstanceRowProps[]; caption: string }) {
+	return (
+		<div class="table-wrap">
+			<table class="responsive">
+				<caption class="sr-only">{props.caption}</caption>
+				<thead>
+					<tr>
+						<th scope="col">Instance</th>
+						{props.view === "team" && <th scope="col">Owner</th>}
+						<th scope="col">Web link</th>
+						<th scope="col">Type</th>
+						<th scope="col">State</th>
+						<th scope="col" class="num">Hourly cost</th>
+						<th scope="col">Configuration</th>
+						<th scope="col" class="num">Uptime</th>
+						<th scope="col">Actions</th>
+					</tr>
+				</thead>
+				<tbody>{props.rows.map((row) => <InstanceTableRow row={row} />)}</tbody>
+			</table>
+		</div>
+	);
+}

@@ -1,0 +1,192 @@
+/**
+ * The launch wizard's pages: the step bar, then group (step 1), configuration (2), the kind's form
+ * (3) and, for instances, the confirmation (4).
+ */
+import type {
+	ConfigCard,
+	ConfigsStepProps,
+	ConfirmStepProps,
+	GroupsStepProps,
+	LaunchFormProps,
+	WizardTarget,
+} from "../../lib/views/wizard.ts";
+import type { ComponentChildren } from "preact";
+import { ClusterForm } from "./ClusterForm.tsx";
+import { CsrfField, EmptyState } from "./components.tsx";
+import { formatRate } from "./format.ts";
+import { InstanceForm } from "./InstanceForm.tsx";
+import { Layout, type PageContext } from "./Layout.tsx";
+
+const STEP_NAMES = ["Group", "Configuration", "Details", "Confirm"];
+
+/** The step bar: the steps done, the current one, and the group and configuration chosen so far. */
+export function LaunchSteps(props: { current: 1 | 2 | 3 | 4 } & Partial<WizardTarget>) {
+	return (
+		<ol class="tabs" aria-label="Launch steps">
+			{STEP_NAMES.map((name, i) => (
+				<li style="list-style:none">
+					<span class={`badge ${i + 1 < props.current ? "ok" : i + 1 === props.current ? "busy" : "off"}`}>
+						{i + 1}. {name}
+						{i === 0 && props.group ? `: ${props.group.name}` : ""}
+						{i === 1 && props.config ? `: ${props.config.name}` : ""}
+					</span>
+				</li>
+			))}
+		</ol>
+	);
+}
+
+/** A page of the wizard: the step bar at `current`, then the step's heading and content. */
+function WizardPage(
+	props: {
+		ctx: PageContext;
+		title: string;
+		current: 1 | 2 | 3 | 4;
+		heading: string;
+		children: ComponentChildren;
+	} & Partial<WizardTarget>,
+) {
+	return (
+		<Layout ctx={props.ctx} title={props.title}>
+			<LaunchSteps current={props.current} group={props.group} config={props.config} />
+			<h1>{props.heading}</h1>
+			{props.children}
+		</Layout>
+	);
+}
+
+/** Step 1: GET /launch. */
+export function GroupsStep(props: { ctx: PageContext; step: GroupsStepProps }) {
+	const { step } = props;
+	return (
+		<WizardPage ctx={props.ctx} title="Launch" current={1} heading="Choose a group to launch into">
+			{step.groups.length === 0
+				? (
+					<EmptyState title="You cannot launch anything yet.">
+						<p>
+							{step.member
+								? "None of your groups has a software configuration you may launch."
+								: "You are not a member of any group."} Ask {step.contacts}{" "}
+							to add you to a group with software configurations.
+						</p>
+					</EmptyState>
+				)
+				: (
+					<>
+						<p class="lead">
+							Your group decides the key pair, security groups and cost center of what you launch. Some configurations
+							may be hidden when they need instance types your group may not use.
+						</p>
+						<div class="cards">
+							{step.groups.map((g) => (
+								<a class="card" href={g.href}>
+									<h3>{g.name}</h3>
+									<span class="muted small">Cost center {g.costCenter}</span>
+								</a>
+							))}
+						</div>
+					</>
+				)}
+		</WizardPage>
+	);
+}
+
+function ConfigCards(props: { title: string; kind: string; cards: ConfigCard[] }) {
+	if (props.cards.length === 0) return null;
+	return (
+		<>
+			<h2>{props.title}</h2>
+			<div class="cards">
+				{props.cards.map((cfg) => (
+					<div class="card">
+						<h3>{cfg.name}</h3>
+						<div class="desc" dangerouslySetInnerHTML={{ __html: cfg.descriptionHtml || "<p>No description.</p>" }}>
+						</div>
+						<a class="btn primary" href={cfg.href} aria-label={`Launch ${cfg.name}`}>Launch {props.kind}</a>
+					</div>
+				))}
+			</div>
+		</>
+	);
+}
+
+/** Step 2: GET /launch/:groupId. The descriptions are sanitized by the view. */
+export function ConfigsStep(props: { ctx: PageContext; step: ConfigsStepProps }) {
+	const { step } = props;
+	return (
+		<WizardPage
+			ctx={props.ctx}
+			title="Choose a configuration"
+			current={2}
+			group={step.group}
+			heading="Choose a software configuration"
+		>
+			{step.instance.length === 0 && step.cluster.length === 0 && (
+				<EmptyState title={`"${step.group.name}" offers no configurations you can launch.`}>
+					<p>Ask {step.contacts} to permit a configuration to this group.</p>
+				</EmptyState>
+			)}
+			<ConfigCards title="Launch an instance" kind="instance" cards={step.instance} />
+			<ConfigCards title="Launch a cluster" kind="cluster" cards={step.cluster} />
+		</WizardPage>
+	);
+}
+
+/** Step 3: GET /launch/:groupId/:configId, and the form again with its errors after a refused POST. */
+export function FormStep(props: { ctx: PageContext; form: LaunchFormProps }) {
+	const { ctx, form } = props;
+	return (
+		<WizardPage
+			ctx={ctx}
+			title={`Launch ${form.config.name}`}
+			current={3}
+			group={form.group}
+			config={form.config}
+			heading={`Launch ${form.config.name}`}
+		>
+			{form.kind === "cluster"
+				? <ClusterForm form={form} csrf={ctx.csrf} />
+				: <InstanceForm form={form} csrf={ctx.csrf} />}
+		</WizardPage>
+	);
+}
+
+/** Step 4 for instances: POST /launch/:groupId/:configId with intent=review. */
+export function ConfirmStep(props: { ctx: PageContext; confirm: ConfirmStepProps }) {
+	const { ctx, confirm } = props;
+	return (
+		<WizardPage
+			ctx={ctx}
+			title={`Confirm ${confirm.config.name}`}
+			current={4}
+			group={confirm.group}
+			config={confirm.config}
+			heading="Confirm the launch"
+		>
+			<div class="panel">
+				<dl class="facts">
+					<dt>Configuration</dt>
+					<dd>{confirm.config.name}</dd>
+					<dt>Group</dt>
+					<dd>{confirm.group.name} (cost center {confirm.costCenter})</dd>
+					<dt>Instance type</dt>
+					<dd class="mono">{confirm.instanceType}</dd>
+					<dt>Estimated cost</dt>
+					<dd>{confirm.rate.known ? `${formatRate(confirm.rate.hourly)} while running` : "price unknown"}</dd>
+					<dt>Security groups</dt>
+					<dd class="mono small">{confirm.securityGroupIds.join(", ") || "none"}</dd>
+					<dt>Extra volume</dt>
+					<dd>{confirm.extraVolume ? `${confirm.extraVolume.sizeGb} GiB at ${confirm.extraVolume.device}` : "none"}</dd>
+				</dl>
+			</div>
+			<form method="post" action={confirm.action} class="row">
+				<CsrfField token={ctx.csrf} />
+				<input type="hidden" name="intent" value="launch" />
+				<input type="hidden" name="instanceType" value={confirm.instanceType} />
+				{confirm.chosenSecurityGroups.map((sg) => <input type="hidden" name="securityGroups" value={sg} />)}
+				<button type="submit" class="primary">Launch now</button>
+				<a href={confirm.action}>Change</a>
+			</form>
+		</WizardPage>
+	);
+}

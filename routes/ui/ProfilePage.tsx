@@ -1,0 +1,70 @@
+/** GET /profile: who the portal thinks you are — username, names, email, groups and role — and your recent launches. */
+import type { ProfileProps } from "../../lib/views/profile.ts";
+import { type Column, ItemTable } from "./components.tsx";
+import { formatTime } from "./format.ts";
+import { Layout, type PageContext } from "./Layout.tsx";
+
+const ROLE_MEANS: Record<ProfileProps["role"], string> = {
+	admin: " — you may administer the portal and terminate anyone's instances",
+	manager: " — you see and control every team's instances and bills",
+	user: " — you see your own and your teammates' instances",
+};
+
+const STATUS_TONE: Record<ProfileProps["launches"][number]["status"], string> = {
+	complete: "ok",
+	failed: "bad",
+	queued: "busy",
+	creating: "busy",
+};
+
+function launchColumns(timeZone: string): Column<ProfileProps["launches"][number]>[] {
+	return [
+		{ label: "When", cell: (l) => <a href={l.href}>{formatTime(l.createdAt, timeZone)}</a> },
+		{ label: "Stack", class: "mono small", cell: (l) => l.stackName },
+		{
+			label: "Status",
+			cell: (l) => (
+				<>
+					<span class={`badge ${STATUS_TONE[l.status]}`}>{l.status}</span>
+					{l.status === "failed" && <span class="small muted">{l.reason}</span>}
+				</>
+			),
+		},
+	];
+}
+
+export function ProfilePage(props: { ctx: PageContext; profile: ProfileProps }) {
+	const { profile } = props;
+	return (
+		<Layout ctx={props.ctx} title="Profile">
+			<h1>My details</h1>
+			<div class="panel">
+				<dl class="facts">
+					<dt>User</dt>
+					<dd class="mono">{profile.username}</dd>
+					<dt>Name</dt>
+					<dd>{profile.name}</dd>
+					<dt>Email</dt>
+					<dd>{profile.email || "—"}</dd>
+					<dt>Role</dt>
+					<dd>
+						{profile.role}
+						<span class="muted small">{ROLE_MEANS[profile.role]}</span>
+					</dd>
+					<dt>Groups</dt>
+					<dd>
+						{profile.groups.length === 0 ? "none" : (
+							<ul>
+								{profile.groups.map((name) => <li>{name}</li>)}
+							</ul>
+						)}
+					</dd>
+				</dl>
+			</div>
+			<h2>Recent launches</h2>
+			{profile.launches.length === 0
+				? <p class="muted">You have not launched anything yet.</p>
+				: <ItemTable columns={launchColumns(profile.timeZone)} rows={profile.launches} />}
+		</Layout>
+	);
+}

@@ -1,0 +1,153 @@
+/** The team view (GET /team) and its filtered, paged table (the same URL with HX-Request). */
+import type { TeamProps, TeamTableProps } from "../../lib/views/team.ts";
+import { ClusterTable } from "./ClusterTable.tsx";
+import { ChartIsland, EmptyState, FilterSelect, LiveRegion, Pager, STATE_COLORS } from "./components.tsx";
+import { formatRate } from "./format.ts";
+import { InstanceTable } from "./InstanceTable.tsx";
+import { Layout, type PageContext } from "./Layout.tsx";
+
+export function TeamTable(props: { table: TeamTableProps }) {
+	const { table } = props;
+	return (
+		<section id="team-table">
+			{table.total === 0
+				? (
+					<EmptyState title="No instances match.">
+						<p>{table.filtered ? "Try other filters." : "You and your groups do not have any instances yet."}</p>
+					</EmptyState>
+				)
+				: (
+					<>
+						<InstanceTable view="team" rows={table.rows} caption="Team instances" />
+						<Pager {...table.pager} target="#team-table" />
+					</>
+				)}
+		</section>
+	);
+}
+
+/** Instances by state (running, stopped, changing) as a doughnut. */
+function StateChart(props: { title: string; values: number[] }) {
+	return (
+		<ChartIsland
+			kind="doughnut"
+			title={props.title}
+			labels={["Running", "Stopped", "Changing"]}
+			values={props.values}
+			unit="count"
+			colors={STATE_COLORS}
+			format={String}
+			empty="No instances yet."
+		/>
+	);
+}
+
+/** The three charts: the team's instances by state, the hourly burn per owner, and everyone's instances by state. */
+function TeamCharts(props: { team: TeamProps }) {
+	const { team } = props;
+	return (
+		<div class="grid">
+			<div class="panel">
+				<h2>Instance states</h2>
+				<p class="muted small">What your team is running</p>
+				<StateChart title="Instances by state" values={team.counts} />
+			</div>
+			<div class="panel">
+				<h2>Hourly burn</h2>
+				<p>
+					<span class="stat">{formatRate(team.burn.total)}</span>{" "}
+					<span class="muted">
+						in all{team.burn.unknown ? `, plus ${team.burn.unknown} with an unknown price` : ""}
+					</span>
+				</p>
+				<ChartIsland
+					kind="bar"
+					title="Hourly burn per owner"
+					labels={team.burn.owners.map((o) => o.name)}
+					values={team.burn.owners.map((o) => o.hourly)}
+					unit="usd-per-hour"
+					format={(v) => formatRate(v)}
+					empty="Nothing is running."
+				/>
+			</div>
+			<div class="panel">
+				<h2>All instances</h2>
+				<p class="muted small">Everything the portal manages</p>
+				<StateChart title="All instances by state" values={team.everyoneCounts} />
+			</div>
+		</div>
+	);
+}
+
+const STATE_OPTIONS = [
+	{ value: "running", label: "Running" },
+	{ value: "stopped", label: "Stopped" },
+	{ value: "transitioning", label: "Changing" },
+	{ value: "ended", label: "Ended (last day)" },
+];
+
+/** A filter's change asks for the table again, swaps it in and puts the filters in the address. */
+const SWAPS_TABLE = {
+	"hx-get": "/team",
+	"hx-target": "#team-table",
+	"hx-swap": "outerHTML",
+	"hx-push-url": "true",
+} as const;
+
+function TeamFilters(props: { team: TeamProps }) {
+	const { filters, owners, groups } = props.team;
+	return (
+		<form class="filters" method="get" action="/team" hx-trigger="change" {...SWAPS_TABLE}>
+			<FilterSelect name="state" label="State" anyLabel="Any" options={STATE_OPTIONS} selected={filters.state} />
+			<FilterSelect name="owner" label="Owner" anyLabel="Anyone" options={owners} selected={filters.ownerId} />
+			<FilterSelect name="group" label="Group" anyLabel="Any" options={groups} selected={filters.groupId} />
+			<div class="field">
+				<label for="f-q">Search</label>
+				<input
+					id="f-q"
+					type="search"
+					name="q"
+					value={filters.search ?? ""}
+					maxLength={100}
+					placeholder="id, name or owner"
+					hx-trigger="input changed delay:400ms, search"
+					hx-include="closest form"
+					{...SWAPS_TABLE}
+				/>
+			</div>
+			<noscript>
+				<button type="submit">Filter</button>
+			</noscript>
+		</form>
+	);
+}
+
+export function TeamPage(props: { ctx: PageContext; team: TeamProps }) {
+	const { team } = props;
+	return (
+		<Layout ctx={props.ctx} title="Team" wide>
+			<div class="row">
+				<h1>Team view</h1>
+				<span class="spacer"></span>
+				<a href="/">View just my instances</a>
+			</div>
+			<p class="lead">
+				{team.everyone
+					? "As a " + team.role + " you see every team's instances."
+					: "Instances of everyone who shares a group with you."}
+			</p>
+			<TeamCharts team={team} />
+			<h2>Instances</h2>
+			<TeamFilters team={team} />
+			<LiveRegion>
+				<TeamTable table={team.table} />
+			</LiveRegion>
+			{team.clusters.length > 0 && (
+				<>
+					<h2>Clusters</h2>
+					<ClusterTable rows={team.clusters} view="team" />
+				</>
+			)}
+		</Layout>
+	);
+}

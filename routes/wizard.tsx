@@ -1,0 +1,113 @@
+/**
+ * The launch wizard, for every kind, mounted at /launch: GET / (pick a group) → GET /:groupId (pick a
+ * configuration) → GET /:groupId/:configId (the kind's form, with the fragments /type-info and
+ * /estimate) → POST /:groupId/:configId, the one launch handler: intent=review confirms (a kind
+ * without a confirmation launches), intent=launch records the launch and goes to its page.
+ * Every step re-checks entitlement on the server.
+ */
+import { Hono } from "hono";
+import type { Deps } from "../lib/deps.ts";
+import { UserError } from "../lib/errors.ts";
+import { type LaunchIds, requestLaunch } from "../lib/launch/request.ts";
+import {
+	configsStepView,
+	confirmStepView,
+	estimateView,
+	type FormValues,
+	groupsStepView,
+	launchFormView,
+	typeInfoView,
+} from "../lib/views/wizard.ts";
+import { type AppContext, type AppEnv, pageContext } from "./context.ts";
+import { formList, parseId } from "./params.ts";
+import { Estimate } from "./ui/Estimate.tsx";
+import { ConfigsStep, ConfirmStep, FormStep, GroupsStep } from "./ui/LaunchSteps.tsx";
+import { renderFragment, renderPage } from "./ui/render.tsx";
+import { TypeInfo } from "./ui/TypeInfo.tsx";
+
+/** The group and configuration a wizard URL names. */
+function wizardIds(c: AppContext): LaunchIds {
+	return { groupId: parseId(c.req.param("groupId")), configId: parseId(c.req.param("configId")) };
+}
+
+/** The submitted fields, bounded, for re-rendering a refused form. */
+function formValues(body: Record<string, unknown>): FormValues {
+	const values: FormValues = {};
+	for (const [key, value] of Object.entries(body)) {
+		if (typeof value === "string") values[key] = value.slice(0, 300);
+		else if (Array.isArray(value)) values[key] = formList(value).map((v) => v.slice(0, 300)).slice(0, 50);
+	}
+	return values;
+}
+
+/** The fields the cluster estimate depends on, from the form's query string. */
+const ESTIMATE_FIELDS = ["instanceType", "coreNodes", "market", "bidPrice"];
+
+export function wizardRoutes(deps: Deps): Hono<AppEnv> {
+	const app = new Hono<AppEnv>();
+
+	app.get("/", async (c) => {
+		const step = await groupsStepView(deps, c.get("viewer"));
+		if (step.groups.length === 1) return c.redirect(step.groups[0]!.href);
+		const ctx = await pageContext(c, deps, { launchable: step.groups });
+		return c.html(renderPage(<GroupsStep ctx={ctx} step={step} />));
+	});
+
+	app.get("/:groupId", async (c) => {
+		const step = await configsStepView(deps, c.get("viewer"), parseId(c.req.param("groupId")));
+		return c.html(renderPage(<ConfigsStep ctx={await pageContext(c, deps)} step={step} />));
+	});
+
+	const showForm = async (
+		c: AppContext,
+		submitted: { values: FormValues; errors: Record<string, string>; message?: string },
+		status: 200 | 422 = 200,
+	) => {
+		const form = await launchFormView(deps, c.get("viewer"), wizardIds(c), submitted);
+		return c.html(renderPage(<FormStep ctx={await pageContext(c, deps)} form={form} />), status);
+	};
+
+	app.get("/:groupId/:configId", (c) => showForm(c, { values: {}, errors: {} }));
+
+	app.get("/:groupId/:configId/type-info", async (c) => {
+		const info = await typeInfoView(deps, c.get("viewer"), wizardIds(c), c.req.query("instanceType") ?? "");
+		return c.html(renderFragment(<TypeInfo info={info} />));
+	});
+
+	app.get("/:groupId/:configId/estimate", async (c) => {
+		const query = c.req.query();
+		const values: Record<string, string> = {};
+		for (const key of ESTIMATE_FIELDS) if (query[key]) values[key] = query[key]!.slice(0, 64);
+		const estimate = await estimateView(deps, c.get("viewer"), wizardIds(c), values);
+		return c.html(renderFragment(<Estimate estimate={estimate} />));
+	});
+
+	/**
+	 * The launch form of every kind: intent=launch records the launch and goes to its page; any
+	 * other intent checks everything and shows the kind's confirmation (a kind without one launches).
+	 * A refusal of the form re-renders it with the marked fields (422).
+	 */
+	app.post("/:groupId/:configId", async (c) => {
+		const viewer = c.get("viewer");
+		const ids = wizardIds(c);
+		const body = await c.req.parseBody({ all: true });
+		try {
+			if (body.intent !== "launch") {
+				const confirm = await confirmStepView(deps, viewer, ids, body);
+				if (confirm) return c.html(renderPage(<ConfirmStep ctx={await pageContext(c, deps)} confirm={confirm} />));
+			}
+			const launch = await requestLaunch(deps, viewer, ids, body);
+			return c.redirect(`/launches/${launch.id}`, 303);
+		} catch (error) {
+			if (error instanceof UserError && error.status === 422) {
+				return await showForm(
+					c,
+					{ values: formValues(body), errors: { ...error.fields }, message: error.message },
+					422,
+				);
+			}
+			throw error;
+		}
+	});
+	return app;
+}
