@@ -1,4 +1,4 @@
-/** Ids and repeated fields from URLs, query strings and forms, read the same way on every route. */
+/** Ids from URLs and query strings, read the same way on every route. */
 import { UserError } from "../lib/errors.ts";
 
 const ID = /^\d{1,9}$/;
@@ -15,10 +15,4 @@ export function idFilter(query: Record<string, string>, name: string): number | 
 	const id = parseId(value);
 	if (id === undefined) throw new UserError(400, `The ${name} filter must be an id number`);
 	return id;
-}
-
-/** A form field sent once, several times or not at all, as its string values. */
-export function formList(value: unknown): string[] {
-	if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
-	return typeof value === "string" ? [value] : [];
 }

@@ -19,7 +19,8 @@ import {
 	typeInfoView,
 } from "../lib/views/wizard.ts";
 import { type AppContext, type AppEnv, pageContext } from "./context.ts";
-import { formList, parseId } from "./params.ts";
+import { listOf } from "../lib/form_values.ts";
+import { parseId } from "./params.ts";
 import { Estimate } from "./ui/Estimate.tsx";
 import { ConfigsStep, ConfirmStep, FormStep, GroupsStep } from "./ui/LaunchSteps.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
@@ -35,7 +36,7 @@ function formValues(body: Record<string, unknown>): FormValues {
 	const values: FormValues = {};
 	for (const [key, value] of Object.entries(body)) {
 		if (typeof value === "string") values[key] = value.slice(0, 300);
-		else if (Array.isArray(value)) values[key] = formList(value).map((v) => v.slice(0, 300)).slice(0, 50);
+		else if (Array.isArray(value)) values[key] = listOf(value).map((v) => v.slice(0, 300)).slice(0, 50);
 	}
 	return values;
 }

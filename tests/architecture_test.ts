@@ -79,11 +79,11 @@ const RULES: Rule[] = [
 	{
 		// No deps, no queries, no permission or price rules: a component renders the props a view computed.
 		name:
-			"components (routes/ui/) import of the project only other components, routes/params.ts, lib/views/ (the page data), lib/format.ts and static/",
+			"components (routes/ui/) import of the project only other components, lib/views/ (the page data), lib/format.ts, lib/form_values.ts and static/",
 		from: (file) => file.startsWith("routes/ui/"),
 		forbids: (target) =>
 			(/^(lib|routes|jobs|plugins|fixtures|scripts|bench|islands)\/|^(main|compose)\.ts$/.test(target) &&
-				!/^(routes\/ui\/|lib\/views\/)|^(routes\/params|lib\/format)\.ts$/.test(target)) ||
+				!/^(routes\/ui\/|lib\/views\/)|^lib\/(format|form_values)\.ts$/.test(target)) ||
 			/^hono(\/|$)/.test(target),
 	},
 	{
@@ -192,7 +192,7 @@ Deno.test("layerViolations() holds components to their props: no database, AWS, 
 			'import type { Rate } from "../../lib/views/machines.ts";',
 			'import { formatRate } from "../../lib/format.ts";',
 			'import { STATIC_VERSION } from "../../static/mod.ts";',
-			'import { formList } from "../params.ts";',
+			'import { listOf } from "../../lib/form_values.ts";',
 			'import { Field } from "./components.tsx";',
 			'import type { ComponentChildren } from "preact";',
 		].join("\n"),

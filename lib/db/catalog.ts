@@ -284,18 +284,13 @@ const GROUP_LINKS = ["defaultSecurityGroups", "optionalSecurityGroups", "exclude
 export type GroupLinks = Record<(typeof GROUP_LINKS)[number], readonly number[]>;
 
 /** Creates (`id` undefined) or updates a group with its links in one transaction; undefined when no group has the id. */
-export async function writeGroup(
+export function writeGroup(
 	db: Db,
 	id: number | undefined,
 	values: CatalogRow<"groups">,
 	links: GroupLinks,
 ): Promise<number | undefined> {
-	return await inTransaction(db, async (tx) => {
-		const groupId = await upsertById(tx, "groups", id, { ...values, updatedAt: new Date() });
-		if (groupId === undefined) return undefined;
-		for (const link of GROUP_LINKS) await setLinks(tx, link, groupId, links[link]);
-		return groupId;
-	});
+	return writeWithLinks(db, "groups", id, values, links);
 }
 
 const CONFIG_LINKS = ["compatibleTypes", "permittedGroups"] as const;
@@ -303,17 +298,30 @@ const CONFIG_LINKS = ["compatibleTypes", "permittedGroups"] as const;
 export type ConfigLinks = Record<(typeof CONFIG_LINKS)[number], readonly number[]>;
 
 /** Creates or updates a configuration with its links in one transaction; undefined when no configuration has the id. */
-export async function writeConfig(
+export function writeConfig(
 	db: Db,
 	id: number | undefined,
 	values: CatalogRow<"softwareConfigs">,
 	links: ConfigLinks,
 ): Promise<number | undefined> {
+	return writeWithLinks(db, "softwareConfigs", id, values, links);
+}
+
+/** An item's own columns and every one of its links, written together or not at all. */
+async function writeWithLinks<T extends CatalogTable>(
+	db: Db,
+	table: T,
+	id: number | undefined,
+	values: CatalogRow<T>,
+	links: Partial<Record<CatalogLink, readonly number[]>>,
+): Promise<number | undefined> {
 	return await inTransaction(db, async (tx) => {
-		const configId = await upsertById(tx, "softwareConfigs", id, { ...values, updatedAt: new Date() });
-		if (configId === undefined) return undefined;
-		for (const link of CONFIG_LINKS) await setLinks(tx, link, configId, links[link]);
-		return configId;
+		const itemId = await upsertById(tx, table, id, { ...values, updatedAt: new Date() });
+		if (itemId === undefined) return undefined;
+		for (const [link, ids] of Object.entries(links) as [CatalogLink, readonly number[]][]) {
+			await setLinks(tx, link, itemId, ids);
+		}
+		return itemId;
 	});
 }
 

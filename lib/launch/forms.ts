@@ -7,12 +7,6 @@ export const instanceTypeField = z.string({ error: "Choose an instance type" }).
 	.min(1, "Choose an instance type")
 	.max(64, "An instance type name is at most 64 characters");
 
-/** A form value that may be sent once or several times (checkboxes), as a list of strings. */
-export function listOf(value: unknown): string[] {
-	const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
-	return values.filter((v): v is string => typeof v === "string");
-}
-
 /** Validates a launch form with `schema`; a 422 marks each refused field with its first message. */
 export function parseLaunchForm<Schema extends z.ZodType>(
 	schema: Schema,

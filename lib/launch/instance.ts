@@ -15,7 +15,8 @@ import type { FollowContext, MachineLaunch } from "../machines/model.ts";
 import { instanceNameFor, stackNameFor, standardTags } from "../machines/tags.ts";
 import { publicUrl, type Settings } from "../settings.ts";
 import { progressToken, sha256Hex } from "../tokens.ts";
-import { instanceTypeField, listOf, parseLaunchForm } from "./forms.ts";
+import { listOf } from "../form_values.ts";
+import { instanceTypeField, parseLaunchForm } from "./forms.ts";
 import { checkParameterSizes, followStack, launchColumns, recordedByLaunch, type StackContext } from "./stacks.ts";
 
 /** AWS's limit on security groups per network interface. */

@@ -19,7 +19,7 @@ import { displayName, listUsers } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { defaultIdle, MAX_CORE_NODES, MIN_CORE_NODES, PURPOSE_MAX } from "../launch/cluster.ts";
 import { checkInstanceType, type LaunchTarget, launchTarget } from "../launch/entitlement.ts";
-import { listOf } from "../launch/forms.ts";
+import { listOf } from "../form_values.ts";
 import { MAX_SECURITY_GROUPS } from "../launch/instance.ts";
 import { type LaunchIds, reviewLaunch } from "../launch/request.ts";
 import { sanitizeDescription } from "../sanitize.ts";

@@ -17,7 +17,7 @@ import {
 } from "../../lib/views/admin.ts";
 import { type AppEnv, pageContext } from "../context.ts";
 import type { PageContext } from "../ui/Layout.tsx";
-import { formList } from "../params.ts";
+import { listOf } from "../../lib/form_values.ts";
 import { type Column, EmptyState, ItemTable } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
@@ -249,8 +249,8 @@ export function configRoutes(deps: Deps): Hono<AppEnv> {
 				const saved = await saveConfig(deps.db, saveAs ? undefined : id, {
 					...values,
 					hasProgressBar: textOf(values, "hasProgressBar") === "on",
-					compatibleTypes: formList(values.compatibleTypes),
-					permittedGroups: formList(values.permittedGroups),
+					compatibleTypes: listOf(values.compatibleTypes),
+					permittedGroups: listOf(values.permittedGroups),
 				});
 				return { id: saved, done: saveAs ? "Configuration saved as a new configuration." : "Configuration saved." };
 			},

@@ -13,7 +13,7 @@ import {
 } from "../../lib/views/admin.ts";
 import { type AppEnv, pageContext } from "../context.ts";
 import type { PageContext } from "../ui/Layout.tsx";
-import { formList } from "../params.ts";
+import { listOf } from "../../lib/form_values.ts";
 import { type Column, EmptyState, ItemTable } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
@@ -165,9 +165,9 @@ export function groupRoutes(deps: Deps): Hono<AppEnv> {
 				const saved = await saveGroup(deps.db, id, {
 					...values,
 					emrAccess: textOf(values, "emrAccess") === "on",
-					defaultSecurityGroups: formList(values.defaultSecurityGroups),
-					optionalSecurityGroups: formList(values.optionalSecurityGroups),
-					excludedTypes: formList(values.excludedTypes),
+					defaultSecurityGroups: listOf(values.defaultSecurityGroups),
+					optionalSecurityGroups: listOf(values.optionalSecurityGroups),
+					excludedTypes: listOf(values.excludedTypes),
 				});
 				return { id: saved, done: "Group saved." };
 			},

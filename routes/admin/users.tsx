@@ -6,7 +6,7 @@ import { UserError } from "../../lib/errors.ts";
 import { type Group, type User, userForm, type UserRow, userRows } from "../../lib/views/admin.ts";
 import { type AppContext, type AppEnv, pageContext } from "../context.ts";
 import type { PageContext } from "../ui/Layout.tsx";
-import { formList } from "../params.ts";
+import { listOf } from "../../lib/form_values.ts";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
 import { type Column, ItemTable } from "../ui/components.tsx";
@@ -136,7 +136,7 @@ export function userRoutes(deps: Deps): Hono<AppEnv> {
 		const id = itemId(c);
 		const values = await formValues(c);
 		return await saving(c, deps, async () => {
-			await saveUser(deps.db, id, { role: textOf(values, "role"), groups: formList(values.groups) });
+			await saveUser(deps.db, id, { role: textOf(values, "role"), groups: listOf(values.groups) });
 			return { to: LIST, done: "User saved." };
 		}, async (errors) => form(c, await load(id), values, errors));
 	});

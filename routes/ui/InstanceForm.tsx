@@ -1,6 +1,6 @@
 /** Step 3 for instance configurations: the instance type (with its price panel) and the optional security groups. */
 import type { InstanceFormProps } from "../../lib/views/wizard.ts";
-import { formList } from "../params.ts";
+import { listOf } from "../../lib/form_values.ts";
 import { describedBy, Field, LiveRegion } from "./components.tsx";
 import { LaunchForm } from "./LaunchForm.tsx";
 import { textOf } from "./forms.tsx";
@@ -9,7 +9,7 @@ import { TypeInfo } from "./TypeInfo.tsx";
 export function InstanceForm(props: { form: InstanceFormProps; csrf: string }) {
 	const { form } = props;
 	const selected = textOf(form.values, "instanceType");
-	const chosen = new Set(formList(form.values.securityGroups));
+	const chosen = new Set(listOf(form.values.securityGroups));
 	return (
 		<LaunchForm
 			form={form}

@@ -3,7 +3,7 @@
  * declared as data: a list of {@link FormItem}s, the submitted values and the errors.
  */
 import type { ComponentChildren } from "preact";
-import { formList } from "../params.ts";
+import { listOf } from "../../lib/form_values.ts";
 import { CsrfField, describedBy, Field } from "./components.tsx";
 
 type Errors = Record<string, string>;
@@ -206,7 +206,7 @@ function FormItemView(props: { item: FormItem; values: FormValues; errors: Error
 		case "checkbox":
 			return <Checkbox label={item.label} name={item.name} checked={textOf(values, item.name) === "on"} />;
 		case "checks":
-			return <CheckList {...item} selected={new Set(formList(values[item.name]))} errors={errors} />;
+			return <CheckList {...item} selected={new Set(listOf(values[item.name]))} errors={errors} />;
 		case "file":
 			return (
 				<Field label={item.label} name={item.name}>
