@@ -25,6 +25,8 @@ import { billingRoutes } from "./billing.tsx";
 import { profileRoutes } from "./profile.tsx";
 import { adminRoutes } from "./admin/mod.ts";
 import { clusterRoutes } from "./clusters.tsx";
+import { activityRoutes } from "./activity.ts";
+import { extendRoutes } from "./extend.tsx";
 
 /**
  * The largest body the portal reads, checked before identity and CSRF (which parse form bodies).
@@ -103,6 +105,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.use((c, next) => (c.req.path === CATALOG_IMPORT_PATH ? catalogBodyLimit : formBodyLimit)(c, next));
 
 	app.route("/", publicRoutes(deps));
+	app.route("/", activityRoutes(deps));
 
 	// Everything below needs a signed-in user.
 	app.use(async (c, next) => {
@@ -144,6 +147,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.route("/", profileRoutes(deps));
 	app.route("/admin", adminRoutes(deps));
 	app.route("/", clusterRoutes(deps));
+	app.route("/", extendRoutes(deps));
 
 	app.notFound((c) => respondError(c, 404, `Nothing is at ${c.req.path.slice(0, 200)}`));
 	app.onError((error, c) => {
