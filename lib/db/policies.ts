@@ -22,6 +22,7 @@ import {
 	softwareConfigs,
 	users,
 } from "./schema.ts";
+import { inTeamScope, type TeamScope } from "./scope.ts";
 import { CLUSTER_ENDED_STATES, INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
 
 export type MachinePolicy = typeof machinePolicies.$inferSelect;
@@ -368,21 +369,19 @@ export async function noticeRecipients(
 	);
 }
 
-/** Policy stops and terminations that ended in [start, end), with the rate they took off billing. */
-export async function policyActionsDone(db: Db, range: { start: Date; end: Date }): Promise<PolicyAction[]> {
+/** Policy stops and terminations done before `end`, within the scope. */
+export async function policyActionsDone(db: Db, end: Date, scope: TeamScope): Promise<PolicyAction[]> {
 	return await db.select().from(policyActions).where(and(
 		eq(policyActions.status, "done"),
 		inArray(policyActions.action, ["stop", "terminate"]),
-		lte(policyActions.endedAt, range.end),
+		lte(policyActions.endedAt, end),
+		inTeamScope(policyActions.ownerId, scope),
 	));
 }
 
-/** When each machine's billing started again after `after` (the next billed period's start), by machine. */
-export async function billedAgainAfter(
-	db: Db,
-	resources: readonly { id: string; after: Date }[],
-): Promise<Map<string, Date[]>> {
-	const ids = [...new Set(resources.map((r) => r.id))];
+/** When each machine's billed periods started, by machine, in order (for when billing began again after a stop). */
+export async function billingStarts(db: Db, machineIds: readonly string[]): Promise<Map<string, Date[]>> {
+	const ids = [...new Set(machineIds)];
 	const starts = new Map<string, Date[]>();
 	for (let i = 0; i < ids.length; i += 500) {
 		const rows = await db.select({ id: bills.resourceId, startedAt: bills.startedAt }).from(bills).where(

@@ -104,6 +104,20 @@ export const policySpecSchema = z.object({
 });
 export type PolicySpec = z.infer<typeof policySpecSchema>;
 
+const DEFAULTS: PolicySpec = policySpecSchema.parse({});
+
+/**
+ * A policy as a catalogue row stores it (and the document shows it): only what differs from the
+ * defaults, so a group without a policy stores `{}` and a document names only the rules it sets.
+ */
+export function storedPolicy(spec: PolicySpec): Record<string, unknown> {
+	return Object.fromEntries(
+		Object.entries(spec).filter(([key, value]) =>
+			JSON.stringify(value) !== JSON.stringify(DEFAULTS[key as keyof PolicySpec])
+		),
+	);
+}
+
 /** The policy a stored value (a catalogue row's JSON, perhaps from an older version) holds; every rule off when unreadable. */
 export function readPolicySpec(stored: unknown): PolicySpec {
 	const parsed = policySpecSchema.safeParse(stored ?? {});

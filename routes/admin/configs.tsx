@@ -16,6 +16,8 @@ import { EmptyState } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
 import { AdminPage, type Column, DeleteButton, type ItemFormProps, itemRoutes, ItemTable } from "./common.tsx";
+import { policyFormValues, policyFromForm } from "../../lib/policy/spec.ts";
+import { policyFields } from "./policy_fields.ts";
 
 const LIST = "/admin/configs";
 
@@ -183,6 +185,7 @@ function configFields(choices: ConfigChoices): FormItem[] {
 				{ control: "text", name: "emrAdditionalSlaveSecurityGroups", label: "Additional slave security groups" },
 			],
 		},
+		...policyFields("config"),
 	];
 }
 
@@ -218,6 +221,7 @@ function configValues({ config, compatibleTypes, permittedGroups }: ConfigWithLi
 		...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : String(v ?? "")])),
 		hasProgressBar: config.hasProgressBar ? "on" : "",
 		params: Object.entries(config.params).map(([k, v]) => `${k}=${v}`).join("\n"),
+		...policyFormValues(config.policy),
 		compatibleTypes: compatibleTypes.map(String),
 		permittedGroups: permittedGroups.map(String),
 	};
@@ -243,6 +247,7 @@ export function configRoutes(deps: Deps): Hono<AppEnv> {
 				const saved = await saveConfig(deps.db, saveAs ? undefined : id, {
 					...values,
 					hasProgressBar: textOf(values, "hasProgressBar") === "on",
+					policy: policyFromForm(values),
 					compatibleTypes: formList(values.compatibleTypes),
 					permittedGroups: formList(values.permittedGroups),
 				});

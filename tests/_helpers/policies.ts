@@ -9,6 +9,7 @@ import type { Db } from "../../lib/db/client.ts";
 import type { Deps } from "../../lib/deps.ts";
 import { runJob } from "../../lib/jobs.ts";
 import { enforcePoliciesJob } from "../../jobs/enforce_policies.ts";
+import { policySpecSchema, storedPolicy } from "../../lib/policy/spec.ts";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../routes/env.ts";
 
@@ -20,13 +21,14 @@ export async function enforce(deps: Deps): Promise<void> {
 	await deps.background.idle();
 }
 
-/** Sets the policy of a group or a configuration (the catalogue's own write). */
+/** Sets the policy of a group or a configuration (the catalogue's own write, of the policy as its form saves it). */
 export async function setPolicy(
 	db: Db,
 	on: { group: number } | { config: number },
-	policy: Record<string, unknown>,
+	given: Record<string, unknown>,
 	extra: { noticeWebhook?: string } = {},
 ): Promise<void> {
+	const policy = storedPolicy(policySpecSchema.parse(given));
 	if ("group" in on) await upsertById(db, "groups", on.group, { policy, ...extra } as never);
 	else await upsertById(db, "softwareConfigs", on.config, { policy } as never);
 }
