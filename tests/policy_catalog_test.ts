@@ -325,3 +325,41 @@ Deno.test("an automated action that fails is reported and retried until it succe
 	const stops = (await auditFor(deps.db, ID)).filter((e) => e.action === "stop").map((e) => e.outcome);
 	assert.deepEqual(stops, ["ok", "error", "error"], "each attempt audited, newest first");
 });
+
+Deno.test("a locked instance is never stopped by a policy (it would be refused every minute), and a crashed claim blocks nothing", async () => {
+	const aws = fakeAws(ACTIONS_ACCEPTED);
+	await using deps = await createTestDeps({ aws });
+	const world = await seedWorld(deps.db);
+	await setPolicy(deps.db, { group: world.science.id }, { idleMinutes: 30, idleNoticeMinutes: 10 });
+	const now = deps.clock();
+	await addLaunchedInstance(deps.db, world, TOKEN, {
+		groupId: world.science.id,
+		startedAt: now,
+		launchedAt: now,
+		controlsLocked: true,
+	});
+	const step = async (minutes: number, cpu = 0) => {
+		deps.clock.advance(minutes * 60_000);
+		await report(deps.app, ID, TOKEN, { cpu });
+		await enforce(deps);
+	};
+	await step(20);
+	await step(15);
+	assert.deepEqual(await openPolicyActions(deps.db), [], "no notice for a stop its controls refuse");
+	assert.equal(aws.calls.filter((c) => c === "ec2.stopInstances").length, 0);
+
+	const { updateInstance } = await import("../lib/db/instances.ts");
+	await updateInstance(deps.db, ID, { controlsLocked: false });
+	await step(1); // 12:36: idle since 12:00, the stop was due at 12:30: noticed now, 10 minutes ahead
+	const [noticed] = await openPolicyActions(deps.db);
+	assert.equal(noticed?.actAt.toISOString(), "2025-03-01T12:46:00.000Z");
+	// A process claims it and dies before acting; the machine is used again meanwhile.
+	const { claimPolicyAction } = await import("../lib/db/policies.ts");
+	assert.ok(await claimPolicyAction(deps.db, noticed.id, deps.clock(), new Date(deps.clock().getTime() + 5 * 60_000)));
+	await step(2, 90);
+	assert.equal((await openPolicyActions(deps.db))[0]?.status, "acting", "within the claim nobody else touches it");
+	await step(5, 0);
+	assert.deepEqual(await openPolicyActions(deps.db), [], "after the claim ran out it is re-evaluated: cancelled");
+	await step(25);
+	assert.equal((await openPolicyActions(deps.db))[0]?.status, "noticed", "and the machine gets its next notice");
+});

@@ -155,6 +155,8 @@ export interface PolicyMachine {
 	launchedAt: Date;
 	startedAt: Date | null;
 	stoppedAt: Date | null;
+	/** Its controls are locked (an instance whose image expired): only a termination is possible. */
+	locked: boolean;
 	idleMinutes: number | null;
 	lifetimeHours: number | null;
 	autoStart: boolean | null;
@@ -172,68 +174,91 @@ export interface PolicyMachine {
 
 const listOf = (states: readonly string[]) => sql.join(states.map((s) => sql`${s}`), sql`, `);
 
-/**
- * The policy columns of the enforcer's read: a choice made since the launch (machine_policies), else
- * the one made at launch (the launch's options), else none (the policy's own value).
- */
-const POLICY_COLUMNS = sql`coalesce(p.idle_minutes, json_extract(l.options, '$.policy.idleMinutes')) AS idle_minutes,
-	coalesce(p.lifetime_hours, json_extract(l.options, '$.policy.lifetimeHours')) AS lifetime_hours,
-	coalesce(p.auto_start, json_extract(l.options, '$.policy.autoStart')) AS auto_start, p.keep_alive_until,
-	p.idle_postponed_until, p.schedule_postponed_until, p.lifetime_postponed_until, p.dormancy_postponed_until,
-	p.schedule_stopped_at, a.signal_at, a.active_at, a.reported_at`;
+/** The columns of a machine of either kind, in the order of {@link MACHINE_FIELDS}. */
+const machineColumns = (t: "i" | "c") =>
+	sql.raw(`'${t === "i" ? "instance" : "cluster"}', ${t}.id, ${t}.name, ${t}.owner_id, ${t}.group_id, ${t}.config_id,
+	${t}.state, ${t}.pending_action, ${t}.pending_since,
+	${t === "i" ? "coalesce(i.launched_at, i.created_at)" : "coalesce(c.started_at, c.created_at)"}, ${t}.started_at,
+	${t === "i" ? "i.stopped_at" : "NULL"}, ${t === "i" ? "i.controls_locked" : "0"},
+	coalesce(p.idle_minutes, json_extract(l.options, '$.policy.idleMinutes')),
+	coalesce(p.lifetime_hours, json_extract(l.options, '$.policy.lifetimeHours')),
+	coalesce(p.auto_start, json_extract(l.options, '$.policy.autoStart')),
+	p.keep_alive_until, p.idle_postponed_until, p.schedule_postponed_until, p.lifetime_postponed_until,
+	p.dormancy_postponed_until, p.schedule_stopped_at, a.signal_at, a.active_at, a.reported_at`);
 
-type RawMachine = Record<string, number | string | null>;
-const time = (v: unknown) => (v === null || v === undefined ? null : new Date(Number(v)));
+/**
+ * What {@link policyMachines} reads of each machine, in order. A choice made since the launch
+ * (machine_policies) wins over the one made at launch (the launch's options); neither means the
+ * policy's own value.
+ */
+const MACHINE_FIELDS = [
+	"kind",
+	"id",
+	"name",
+	"ownerId",
+	"groupId",
+	"configId",
+	"state",
+	"pendingAction",
+	"pendingSince",
+	"launchedAt",
+	"startedAt",
+	"stoppedAt",
+	"locked",
+	"idleMinutes",
+	"lifetimeHours",
+	"autoStart",
+	"keepAliveUntil",
+	"idlePostponedUntil",
+	"schedulePostponedUntil",
+	"lifetimePostponedUntil",
+	"dormancyPostponedUntil",
+	"scheduleStoppedAt",
+	"signalAt",
+	"activeAt",
+	"reportedAt",
+] as const satisfies readonly (keyof PolicyMachine)[];
+const TIME_FIELDS: ReadonlySet<string> = new Set(
+	MACHINE_FIELDS.filter((f) => f.endsWith("At") || f.endsWith("Until") || f === "pendingSince"),
+);
 
 /**
  * Every machine the policies may act on (not archived, not ended), of both kinds, with its policy
- * row and signals: one statement, however many machines there are. `ids` narrows it to some.
+ * row, launch choices and signals: one statement, however many machines there are. SQLite hands
+ * them over as one JSON value: every value crossing from the driver one by one costs more than
+ * the whole evaluation (bench/RESULTS.md, "Enforcer"). `ids` narrows it to some machines.
  */
 export async function policyMachines(db: Db, ids?: readonly string[]): Promise<PolicyMachine[]> {
 	const only = (column: string) => ids ? sql`AND ${sql.raw(column)} IN (${listOf(ids)})` : sql``;
-	const rows = await db.all<RawMachine>(sql`
-		SELECT 'instance' AS kind, i.id, i.name, i.owner_id, i.group_id, i.config_id, i.state, i.pending_action,
-			i.pending_since, coalesce(i.launched_at, i.created_at) AS launched_at, i.started_at, i.stopped_at, ${POLICY_COLUMNS}
-		FROM instances i
-		LEFT JOIN launches l ON l.id = i.launch_id
-		LEFT JOIN machine_policies p ON p.machine_id = i.id
-		LEFT JOIN machine_activity a ON a.machine_id = i.id
-		WHERE i.archived = 0 AND i.state NOT IN (${listOf(INSTANCE_ENDED_STATES)}) ${only("i.id")}
-		UNION ALL
-		SELECT 'cluster' AS kind, c.id, c.name, c.owner_id, c.group_id, c.config_id, c.state, c.pending_action,
-			c.pending_since, coalesce(c.started_at, c.created_at) AS launched_at, c.started_at, NULL AS stopped_at,
-			${POLICY_COLUMNS}
-		FROM clusters c
-		LEFT JOIN launches l ON l.id = c.launch_id
-		LEFT JOIN machine_policies p ON p.machine_id = c.id
-		LEFT JOIN machine_activity a ON a.machine_id = c.id
-		WHERE c.archived = 0 AND c.state NOT IN (${listOf(CLUSTER_ENDED_STATES)}) ${only("c.id")}`);
-	return rows.map((r) => ({
-		kind: r.kind as ConfigKind,
-		id: String(r.id),
-		name: String(r.name ?? ""),
-		ownerId: Number(r.owner_id),
-		groupId: r.group_id === null ? null : Number(r.group_id),
-		configId: r.config_id === null ? null : Number(r.config_id),
-		state: String(r.state),
-		pendingAction: r.pending_action === null ? null : String(r.pending_action),
-		pendingSince: time(r.pending_since),
-		launchedAt: time(r.launched_at)!,
-		startedAt: time(r.started_at),
-		stoppedAt: time(r.stopped_at),
-		idleMinutes: r.idle_minutes === null ? null : Number(r.idle_minutes),
-		lifetimeHours: r.lifetime_hours === null ? null : Number(r.lifetime_hours),
-		autoStart: r.auto_start === null ? null : Boolean(r.auto_start),
-		keepAliveUntil: time(r.keep_alive_until),
-		idlePostponedUntil: time(r.idle_postponed_until),
-		schedulePostponedUntil: time(r.schedule_postponed_until),
-		lifetimePostponedUntil: time(r.lifetime_postponed_until),
-		dormancyPostponedUntil: time(r.dormancy_postponed_until),
-		scheduleStoppedAt: time(r.schedule_stopped_at),
-		signalAt: time(r.signal_at),
-		activeAt: time(r.active_at),
-		reportedAt: time(r.reported_at),
-	}));
+	const [row] = await db.all<{ machines: string }>(sql`
+		SELECT json_group_array(json(m)) AS machines FROM (
+			SELECT json_array(${machineColumns("i")}) AS m
+			FROM instances i
+			LEFT JOIN launches l ON l.id = i.launch_id
+			LEFT JOIN machine_policies p ON p.machine_id = i.id
+			LEFT JOIN machine_activity a ON a.machine_id = i.id
+			WHERE i.archived = 0 AND i.state NOT IN (${listOf(INSTANCE_ENDED_STATES)}) ${only("i.id")}
+			UNION ALL
+			SELECT json_array(${machineColumns("c")}) AS m
+			FROM clusters c
+			LEFT JOIN launches l ON l.id = c.launch_id
+			LEFT JOIN machine_policies p ON p.machine_id = c.id
+			LEFT JOIN machine_activity a ON a.machine_id = c.id
+			WHERE c.archived = 0 AND c.state NOT IN (${listOf(CLUSTER_ENDED_STATES)}) ${only("c.id")}
+		)`);
+	const rows = JSON.parse(row?.machines ?? "[]") as (string | number | null)[][];
+	return rows.map((values) => {
+		const machine: Record<string, unknown> = {};
+		for (let i = 0; i < MACHINE_FIELDS.length; i++) {
+			const field = MACHINE_FIELDS[i]!;
+			const value = values[i] ?? null;
+			machine[field] = value !== null && TIME_FIELDS.has(field) ? new Date(value as number) : value;
+		}
+		machine.name ??= "";
+		machine.locked = Boolean(machine.locked);
+		if (machine.autoStart !== null) machine.autoStart = Boolean(machine.autoStart);
+		return machine as unknown as PolicyMachine;
+	});
 }
 
 /** Actions still to happen (noticed, acting, failed), every machine's. */
@@ -281,12 +306,18 @@ export async function updatePolicyAction(db: Db, id: number, changes: Partial<Ne
 	await db.update(policyActions).set(changes).where(eq(policyActions.id, id));
 }
 
-/** Ends open actions the policy no longer plans (cancelled), unless another process is acting on them. */
+/**
+ * Ends open actions the policy no longer plans (cancelled), unless a process is acting on them
+ * (one whose claim ran out without an outcome crashed: its action is cancelled too).
+ */
 export async function cancelPolicyActions(db: Db, ids: readonly number[], at: Date): Promise<void> {
 	if (ids.length === 0) return;
 	await db.update(policyActions).set({ status: "cancelled", endedAt: at }).where(and(
 		inArray(policyActions.id, [...ids]),
-		inArray(policyActions.status, ["noticed", "failed"]),
+		or(
+			inArray(policyActions.status, ["noticed", "failed"]),
+			and(eq(policyActions.status, "acting"), lte(policyActions.nextAttemptAt, at)),
+		),
 	));
 }
 

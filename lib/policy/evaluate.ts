@@ -74,9 +74,11 @@ export function plansOf(
 	freshMs: number,
 ): Plan[] {
 	if (!entry.any) return [];
-	return planActions(factsOf(machine, now), machineKind(machine.kind).policy, entry.policy, {
+	const plans = planActions(factsOf(machine, now), machineKind(machine.kind).policy, entry.policy, {
 		now,
 		calendar: entry.calendar,
 		freshMs,
 	});
+	// Locked controls allow only a termination: a stop or start would be refused at every tick.
+	return machine.locked ? plans.filter((plan) => plan.action === "terminate") : plans;
 }
