@@ -613,7 +613,7 @@ if (only.has("enforcer")) {
 		`| baseline: one plain SELECT of the instances (11 columns, each value handed over on its own) | ${
 			fmt(baseline.ms, 1)
 		} | ${fmt(baseline.last, 0)} |`,
-		`| the enforcer's read (24 values a machine, with its choices, postponements, signals and launch choices, as one JSON value) | ${
+		`| the enforcer's read (25 values a machine, with its choices, postponements, signals and launch choices, as one JSON value) | ${
 			fmt(read.ms, 1)
 		} | ${fmt(read.last, 0)} |`,
 		`| one enforcer tick (read, plan every machine, compare with the open actions) | ${fmt(tick.ms, 1)} | ${
