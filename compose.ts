@@ -14,7 +14,14 @@ import { createMetrics } from "./lib/metrics.ts";
 import { loadPlugins } from "./lib/plugins/loader.ts";
 import { createPricing, DEFAULT_PRICING_FILE } from "./lib/pricing.ts";
 import type { Settings } from "./lib/settings.ts";
-import { CLUSTER_TEMPLATE, EMBEDDED_PRICING, INSTANCE_TEMPLATE, SAMPLE_BOOTSTRAP } from "./fixtures/mod.ts";
+import {
+	ACTIVITY_AGENT,
+	CLUSTER_TEMPLATE,
+	EMBEDDED_PRICING,
+	INSTANCE_TEMPLATE,
+	KEEPALIVE_COMMAND,
+	SAMPLE_BOOTSTRAP,
+} from "./fixtures/mod.ts";
 import { SHIPPED_PLUGINS } from "./plugins/mod.ts";
 import { advanceLaunchesJob } from "./jobs/advance_launches.ts";
 
@@ -117,6 +124,8 @@ export async function createDeps(
 				instanceTemplate: INSTANCE_TEMPLATE,
 				clusterTemplate: CLUSTER_TEMPLATE,
 				bootstrapScript: SAMPLE_BOOTSTRAP,
+				activityAgent: ACTIVITY_AGENT,
+				keepAliveCommand: KEEPALIVE_COMMAND,
 			},
 			async close() {
 				await background.idle();

@@ -2,12 +2,13 @@
 import type { Deps } from "../lib/deps.ts";
 import { cronSchedule, type Job, runJob } from "../lib/jobs.ts";
 import { advanceLaunchesJob } from "./advance_launches.ts";
+import { enforcePoliciesJob } from "./enforce_policies.ts";
 import { reindexPricingJob } from "./reindex_pricing.ts";
 import { syncAwsJob } from "./sync_aws.ts";
 
 /** Every periodic job for these settings. */
 function allJobs(deps: Pick<Deps, "settings">): Job[] {
-	return [advanceLaunchesJob, syncAwsJob(deps.settings.SYNC_INTERVAL_MINUTES), reindexPricingJob];
+	return [advanceLaunchesJob, syncAwsJob(deps.settings.SYNC_INTERVAL_MINUTES), reindexPricingJob, enforcePoliciesJob];
 }
 
 /**

@@ -36,9 +36,12 @@ export interface Deps {
 	samples: Samples;
 }
 
-/** The sample CloudFormation templates and bootstrap script shipped with the portal. */
+/** The sample CloudFormation templates and bootstrap script shipped with the portal, and the scripts it installs. */
 export interface Samples {
 	instanceTemplate: string;
 	clusterTemplate: string;
 	bootstrapScript: string;
+	/** `mliy-activity` and `mliy-keepalive`, served to instances at /ajax/activity/script/<name>. */
+	activityAgent: string;
+	keepAliveCommand: string;
 }

@@ -165,8 +165,17 @@ export const settingsSchema = z.object({
 	METRICS_ALLOWED_ADDRESSES: addressRanges.prefault(["127.0.0.1", "::1"]),
 	DISPLAY_PUBLIC_IP: booleanLike.default(false),
 	RUN_JOBS: booleanLike.default(true),
+	SMTP_HOST: text(255).optional(),
+	SMTP_PORT: wholeBetween(1, 65535).default(587),
+	SMTP_SECURE: booleanLike.default(false),
+	SMTP_USER: text(320).optional(),
+	SMTP_PASSWORD: z.string().min(1, "must not be empty").optional(),
+	SMTP_FROM: text(320).default("MLiy <mliy@localhost>"),
 }).superRefine((settings, ctx) => {
 	const zone = settings.LAUNCH_AVAILABILITY_ZONE;
+	if (settings.SMTP_PASSWORD !== undefined && settings.SMTP_USER === undefined) {
+		ctx.addIssue({ code: "custom", path: ["SMTP_PASSWORD"], message: "needs SMTP_USER, the account it belongs to" });
+	}
 	if (zone !== undefined && !(zone.startsWith(settings.AWS_REGION) && zone.length === settings.AWS_REGION.length + 1)) {
 		ctx.addIssue({
 			code: "custom",
@@ -180,7 +189,7 @@ export const settingsSchema = z.object({
 export type Settings = Readonly<z.infer<typeof settingsSchema>>;
 
 /** Keys whose values are secrets: never logged, shown redacted. */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(["DATABASE_AUTH_TOKEN", "METRICS_TOKEN"]);
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(["DATABASE_AUTH_TOKEN", "METRICS_TOKEN", "SMTP_PASSWORD"]);
 
 /** Where a setting may come from, for error messages. */
 export interface SettingsSources {

@@ -29,6 +29,8 @@ import { billingCsvRoutes, billingRoutes } from "./billing.tsx";
 import { profileRoutes } from "./profile.tsx";
 import { adminRoutes } from "./admin/mod.ts";
 import { clusterRoutes } from "./clusters.tsx";
+import { activityRoutes } from "./activity.ts";
+import { extendRoutes } from "./extend.tsx";
 
 /** Builds the application for the given dependencies (tests build it with a temp database and moto). */
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -42,6 +44,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	const signedIn = identity(deps);
 	app.route("/", publicRoutes(deps));
 	app.route("/", compatRoutes(deps, signedIn));
+	app.route("/ajax/activity", activityRoutes(deps));
 
 	// Everything below needs a signed-in user.
 	app.use(signedIn);
@@ -56,6 +59,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.route("/billing.csv", billingCsvRoutes(deps));
 	app.route("/profile", profileRoutes(deps));
 	app.route("/admin", adminRoutes(deps));
+	app.route("/extend", extendRoutes(deps));
 
 	app.notFound((c) => respondError(c, 404, `Nothing is at ${c.req.path.slice(0, 200)}`));
 	app.onError((error, c) => {

@@ -69,6 +69,14 @@ const OPERATIONS: Record<string, (aws: Aws) => Promise<unknown>> = {
 	"emr.listSteps": (aws) => aws.emr.listSteps("j-ABCDEF"),
 	"emr.listClusters": (aws) => aws.emr.listClusters({ states: ["RUNNING"] }),
 	"emr.terminateJobFlows": (aws) => aws.emr.terminateJobFlows(["j-ABCDEF"]),
+	"cloudWatch.getMetricData": (aws) =>
+		aws.cloudWatch.getMetricData([{
+			namespace: "AWS/EC2",
+			metric: "CPUUtilization",
+			dimensions: { InstanceId: "i-0123456789abcdef0" },
+			stat: "Maximum",
+			periodSeconds: 300,
+		}], { start: new Date(Date.now() - 600_000), end: new Date() }),
 };
 
 const EXPECTED_KIND: Record<Fault, AwsErrorKind[]> = {
@@ -81,7 +89,7 @@ const EXPECTED_KIND: Record<Fault, AwsErrorKind[]> = {
 Deno.test("every AWS operation: throttling, 5xx, timeouts and refused connections are retried, then end in a transient AwsError", async () => {
 	// The table covers the whole interface: an operation added later must be added here.
 	const probe = sdkAgainst(faultyEndpoint("refused").url, { maxAttempts: 1 });
-	const interfaceOps = (["cloudFormation", "ec2", "route53", "emr"] as const)
+	const interfaceOps = (["cloudFormation", "ec2", "route53", "emr", "cloudWatch"] as const)
 		.flatMap((service) => Object.keys(probe[service]).map((name) => `${service}.${name}`)).sort();
 	probe.close();
 	assert.deepEqual(Object.keys(OPERATIONS).sort(), interfaceOps);

@@ -24,6 +24,8 @@ import {
 	seedWorld,
 } from "./_helpers/world.ts";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
+import { insertPolicyNotice } from "../lib/db/policies.ts";
+import { extendPath, extendToken } from "../lib/policy/links.ts";
 
 type Persona = "anonymous" | "alice" | "bob" | "olga" | "mia" | "ada";
 const PERSONAS: Persona[] = ["anonymous", "alice", "bob", "olga", "mia", "ada"];
@@ -50,6 +52,8 @@ const RULES = {
 	sparker: (p: Persona) => p === "alice" ? "allow" : "deny",
 	/** A state change sent with the wrong method: refused for everyone. */
 	refusedMethod: () => "deny" as Expect,
+	/** A notice's extend link: the user it was sent to (the owner) only, not even an admin. */
+	linkHolder: (p: Persona, o?: Owner) => p === o ? "allow" : "deny",
 } satisfies Record<string, (p: Persona, o?: Owner) => Expect | string>;
 
 interface World {
@@ -57,6 +61,10 @@ interface World {
 	ids: Record<string, number>;
 	/** A fresh resource of the owner for one case (actions change state, so each case gets its own). */
 	instance(owner: Owner, state?: string, privateIp?: string): Promise<string>;
+	/** A fresh instance of alice's launched with {@link LAUNCH_TOKEN}, as the activity endpoint's calls need. */
+	launchedInstance(): Promise<string>;
+	/** A fresh notice of an automated stop of the owner's instance, and the owner's extend link for it. */
+	extendLink(owner: Owner): Promise<string>;
 	cluster(owner: Owner): Promise<string>;
 	launch(owner: Owner): Promise<string>;
 	/** Fresh catalog items nothing refers to, for the delete routes (so no case depends on another's). */
@@ -86,6 +94,10 @@ const hex = () => (++counter).toString(16).padStart(17, "0");
 
 const form = (fields: Record<string, string | string[]> = {}): RequestOptions => ({ form: fields });
 
+/** The token of the launch {@link World.launchedInstance} makes instances of. */
+const LAUNCH_TOKEN = "matrix-launch-token";
+const instanceHeaders = { "Content-Type": "application/json", "X-MLiy-Progress-Token": LAUNCH_TOKEN };
+
 const MATRIX: Record<string, RouteSpec> = {
 	"ALL /*": { rule: "middleware" },
 	"ALL /static/*": { rule: "middleware" },
@@ -109,6 +121,38 @@ const MATRIX: Record<string, RouteSpec> = {
 			url: `/ajax/progress/${await w.instance("alice", "running", "10.9.9.9")}/stage(5)`,
 			options: { method: "POST", from: "10.9.9.9", csrf: false },
 		}),
+	},
+	// The activity endpoint: the launch's token lets the instance in, as for progress.
+	"POST /ajax/activity/:instanceId": {
+		rule: "public",
+		status: 200,
+		build: async (w) => ({
+			url: `/ajax/activity/${await w.launchedInstance()}`,
+			options: { method: "POST", body: '{"cpu":1}', headers: instanceHeaders, csrf: false },
+		}),
+	},
+	"POST /ajax/activity/:instanceId/keepalive": {
+		rule: "public",
+		status: 200,
+		build: async (w) => ({
+			url: `/ajax/activity/${await w.launchedInstance()}/keepalive`,
+			options: { method: "POST", body: '{"for":"1h"}', headers: instanceHeaders, csrf: false },
+		}),
+	},
+	"GET /ajax/activity/script/:name": {
+		rule: "public",
+		status: 200,
+		build: () => ({ url: "/ajax/activity/script/mliy-activity" }),
+	},
+	"GET /extend/:token": {
+		rule: "linkHolder",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: await w.extendLink(o!) }),
+	},
+	"POST /extend/:token": {
+		rule: "linkHolder",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: await w.extendLink(o!), options: form({ minutes: "60" }) }),
 	},
 	"GET /": { rule: "signedIn", build: () => ({ url: "/" }) },
 	"GET /dashboard": { rule: "signedIn", build: () => ({ url: "/dashboard" }) },
@@ -391,6 +435,38 @@ async function buildWorld(): Promise<World> {
 			});
 			return id;
 		},
+		async launchedInstance() {
+			const launch = await addLaunch(deps.db, {
+				userId: w.alice.id,
+				groupId: w.science.id,
+				configId: w.config.id,
+				stackName: "s",
+				status: "complete",
+			}, LAUNCH_TOKEN);
+			const id = `i-${hex()}`;
+			await addInstance(deps.db, { id, ownerId: w.alice.id, groupId: w.science.id, launchId: launch.id });
+			return id;
+		},
+		async extendLink(owner) {
+			const id = `i-${hex()}`;
+			await addInstance(deps.db, { id, ownerId: owners[owner].id, groupId: groupOf[owner], state: "running" });
+			const actAt = new Date(deps.clock().getTime() + 10 * 60_000);
+			const action = await insertPolicyNotice(deps.db, {
+				machineId: id,
+				kind: "instance",
+				ownerId: owners[owner].id,
+				groupId: groupOf[owner],
+				reason: "idle",
+				action: "stop",
+				deadline: actAt,
+				actAt,
+				noticedAt: deps.clock(),
+				stateAtNotice: "running",
+			});
+			return extendPath(
+				await extendToken(deps.secret, { actionId: action!.id, userId: owners[owner].id, expiresAt: actAt }),
+			);
+		},
 		async cluster(owner) {
 			const id = `j-${hex().toUpperCase()}`;
 			await addCluster(deps.db, { id, ownerId: owners[owner].id, groupId: groupOf[owner], stackId: "arn:stack" });
@@ -477,8 +553,13 @@ Deno.test("CSRF: every state-changing route refuses a cross-site request and one
 			),
 		),
 	];
-	// The progress callback is the instances' own, authenticated by their token or address, not by a browser session.
-	const exempt = ["POST /ajax/progress/:instanceId/:spec"];
+	// The progress and activity callbacks are the instances' own, authenticated by their token or
+	// address, not by a browser session.
+	const exempt = [
+		"POST /ajax/progress/:instanceId/:spec",
+		"POST /ajax/activity/:instanceId",
+		"POST /ajax/activity/:instanceId/keepalive",
+	];
 	let checked = 0;
 	for (const route of stateChanging.filter((r) => !exempt.includes(r))) {
 		const spec = MATRIX[route]!;

@@ -206,3 +206,31 @@ motoTest("describeInstances() and describeVolumes() send a filter of any length 
 	assert.equal(calls.filter((c) => c === "DescribeVolumes:ok").length, 2, "201 values: 2 requests");
 	client.close();
 });
+
+motoTest(
+	"getMetricData() asks for every series in requests of 500 and gives each its own datapoints, in order (moto)",
+	async (moto) => {
+		const calls: string[] = [];
+		const client = sdkAgainst(moto.url, { maxAttempts: 1, calls });
+		const cpu = (id: string) => ({ namespace: "AWS/EC2", name: "CPUUtilization", dimensions: { InstanceId: id } });
+		await moto.putMetric(cpu("i-00000000000000001"), [{ at: "2025-03-01T12:05:00Z", value: 3 }, {
+			at: "2025-03-01T12:10:00Z",
+			value: 40,
+		}]);
+		await moto.putMetric(cpu("i-00000000000000601"), [{ at: "2025-03-01T12:05:00Z", value: 7 }]);
+		const ids = Array.from({ length: 601 }, (_, i) => `i-${String(i + 1).padStart(17, "0")}`);
+		const series = await client.cloudWatch.getMetricData(
+			ids.map((id) => ({ ...cpu(id), metric: "CPUUtilization", stat: "Maximum" as const, periodSeconds: 300 })),
+			{ start: new Date("2025-03-01T12:00:00Z"), end: new Date("2025-03-01T12:30:00Z") },
+		);
+		assert.equal(series.length, 601);
+		assert.deepEqual(series[0], [
+			{ at: new Date("2025-03-01T12:05:00Z"), value: 3 },
+			{ at: new Date("2025-03-01T12:10:00Z"), value: 40 },
+		]);
+		assert.deepEqual(series[600], [{ at: new Date("2025-03-01T12:05:00Z"), value: 7 }]);
+		assert.ok(series.slice(1, 600).every((points) => points.length === 0));
+		assert.equal(calls.filter((c) => c === "GetMetricData:ok").length, 2, "601 series: 2 requests");
+		client.close();
+	},
+);

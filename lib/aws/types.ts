@@ -162,6 +162,32 @@ export interface EmrApi {
 	terminateJobFlows(ids: string[]): Promise<void>;
 }
 
+/** One metric series asked of CloudWatch: a metric of one resource, summarised per period. */
+export interface MetricQuery {
+	/** e.g. AWS/EC2, AWS/ElasticMapReduce. */
+	namespace: string;
+	/** e.g. CPUUtilization, IsIdle. */
+	metric: string;
+	/** e.g. `{ InstanceId: "i-…" }`, `{ JobFlowId: "j-…" }`. */
+	dimensions: Record<string, string>;
+	stat: "Maximum" | "Minimum" | "Average";
+	periodSeconds: number;
+}
+
+/** One datapoint of a series: the start of its period and the statistic over it. */
+export interface MetricPoint {
+	at: Date;
+	value: number;
+}
+
+export interface CloudWatchApi {
+	/**
+	 * The datapoints of every query between `start` and `end`, in the order of `queries`: one
+	 * GetMetricData request per 500 queries (the API's limit), following NextToken.
+	 */
+	getMetricData(queries: readonly MetricQuery[], range: { start: Date; end: Date }): Promise<MetricPoint[][]>;
+}
+
 /** Where the portal runs, read from the instance metadata service. */
 export interface Placement {
 	subnetId: string;
@@ -181,6 +207,7 @@ export interface Aws {
 	ec2: Ec2Api;
 	route53: Route53Api;
 	emr: EmrApi;
+	cloudWatch: CloudWatchApi;
 	/** The server's own subnet and AZ (instance metadata, IMDSv2), or `undefined` off EC2. */
 	placement(): Promise<Placement | undefined>;
 }

@@ -34,6 +34,8 @@ const documentSchema = z.object({
 		sdlc: z.string().optional(),
 		emrAccess: z.boolean().optional(),
 		settings: z.string().optional(),
+		policy: z.record(z.string(), z.unknown()).optional(),
+		noticeWebhook: z.string().optional(),
 		defaultSecurityGroups: z.array(z.string()).default([]),
 		optionalSecurityGroups: z.array(z.string()).default([]),
 		excludedTypes: z.array(z.string()).default([]),
@@ -80,6 +82,8 @@ export async function exportCatalog(db: Db): Promise<CatalogDocument> {
 			sdlc: g.sdlc,
 			emrAccess: g.emrAccess,
 			settings: g.settings,
+			policy: g.policy,
+			noticeWebhook: g.noticeWebhook,
 			defaultSecurityGroups: sgsOf(g.id, "default"),
 			optionalSecurityGroups: sgsOf(g.id, "optional"),
 			excludedTypes: all.groupExcludedTypes.filter((r) => r.groupId === g.id).map((r) =>

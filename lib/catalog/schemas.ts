@@ -7,6 +7,7 @@ import { z } from "zod";
 import { parseTemplate } from "../cfn.ts";
 import { CONFIG_KINDS, ROLES } from "../db/schema.ts";
 import { UserError } from "../errors.ts";
+import { policySpecSchema, storedPolicy } from "../policy/spec.ts";
 import { DEFAULT_EBS_PRICE_PER_GB_MONTH, type VolumeType } from "../settings.ts";
 import { parseKeyValueLines } from "./group_settings.ts";
 
@@ -45,9 +46,16 @@ export function parseOr422<T>(schema: z.ZodType<T>, input: unknown): T {
 	const result = schema.safeParse(input);
 	if (result.success) return result.data;
 	const fields: Record<string, string> = {};
-	for (const issue of result.error.issues) fields[String(issue.path[0] ?? "form")] ??= issue.message;
+	for (const issue of result.error.issues) {
+		// A policy's fields are named policy.<rule> in the forms.
+		const key = issue.path[0] === "policy" && issue.path.length > 1 ? `policy.${String(issue.path[1])}` : issue.path[0];
+		fields[String(key ?? "form")] ??= issue.message;
+	}
 	throw new UserError(422, CORRECT_THE_FIELDS, { fields });
 }
+
+/** A machine policy (lib/policy/spec.ts), stored as what differs from the defaults: every rule off when not given. */
+const policy = z.preprocess((v) => v ?? {}, policySpecSchema).transform(storedPolicy);
 
 const name = (max: number) =>
 	z.string().trim().min(1, "Required").max(max, `At most ${max} characters`).regex(
@@ -81,6 +89,11 @@ export const groupInput = z.object({
 			ctx.addIssue({ code: "custom", message: "cluster_auto_termination_minutes must be a whole number of minutes" });
 		}
 	}),
+	policy,
+	noticeWebhook: optionalText(500).refine(
+		(v) => v === "" || (/^https?:\/\/\S+$/.test(v) && URL.canParse(v)),
+		"An http(s) URL, like https://hooks.slack.com/services/…",
+	),
 	defaultSecurityGroups: idList,
 	optionalSecurityGroups: idList,
 	excludedTypes: idList,
@@ -131,6 +144,7 @@ export const configInput = z.object({
 	emrSlaveSecurityGroup: optionalText(30),
 	emrAdditionalMasterSecurityGroups: optionalText(200),
 	emrAdditionalSlaveSecurityGroups: optionalText(200),
+	policy,
 	compatibleTypes: idList.refine((l) => l.length > 0, "Choose at least one instance type"),
 	permittedGroups: idList,
 }).superRefine((c, ctx) => {

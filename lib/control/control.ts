@@ -9,7 +9,7 @@ import { canTerminate } from "../auth/permissions.ts";
 import type { ConfigKind } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { AwsError, UserError } from "../errors.ts";
-import { authorizeAction, explainAwsError } from "../machines/actions.ts";
+import { type Actor, actorName, authorizeAction, explainAwsError } from "../machines/actions.ts";
 import { machineKind } from "../machines/kinds.ts";
 import { ACTION_STALE_MS } from "../machines/lifecycle.ts";
 import type { MachineRow } from "../machines/model.ts";
@@ -45,11 +45,11 @@ export function availableActions(kind: ConfigKind, viewer: Viewer, row: MachineR
 }
 
 /**
- * Performs an action on a machine for `actor`; returns the row as the action left it. Throws
- * {@link UserError}: 403 (not allowed), 404 (unknown), 409 (locked, wrong state, another action in
- * flight, AWS refused), 503 (AWS unavailable).
+ * Performs an action on a machine for `actor` (a user, or a policy); returns the row as the action
+ * left it. Throws {@link UserError}: 403 (not allowed), 404 (unknown), 409 (locked, wrong state,
+ * another action in flight, AWS refused), 503 (AWS unavailable).
  */
-export async function controlMachine(deps: Deps, actor: Viewer, request: ControlRequest): Promise<MachineRow> {
+export async function controlMachine(deps: Deps, actor: Actor, request: ControlRequest): Promise<MachineRow> {
 	const kind = machineKind(request.kind);
 	const { id, action } = request;
 	const now = deps.clock();
@@ -97,7 +97,7 @@ export async function controlMachine(deps: Deps, actor: Viewer, request: Control
 		deps.log.web.warn("{action} {id} by {user} failed: {message}", {
 			action,
 			id,
-			user: actor.username,
+			user: actorName(actor),
 			message: (error as Error).message,
 		});
 		throw new UserError(error instanceof AwsError && error.transient ? 503 : 409, message, { cause: error });
@@ -106,7 +106,7 @@ export async function controlMachine(deps: Deps, actor: Viewer, request: Control
 	const settled = await rule.settle(deps, row, now);
 	await kind.rows.update(deps, id, settled.changes);
 	await audit("ok", settled.detail);
-	deps.log.web.info("{action} {id} by {user}", { action, id, kind: kind.name, user: actor.username });
+	deps.log.web.info("{action} {id} by {user}", { action, id, kind: kind.name, user: actorName(actor) });
 	if (rule.refresh) {
 		// Follow the change in the background so the page shows the real state soon.
 		deps.background.run(`refresh ${id}`, async () => {

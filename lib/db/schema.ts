@@ -43,6 +43,10 @@ export const groups = sqliteTable("groups", {
 	emrAccess: integer("emr_access", { mode: "boolean" }).notNull().default(false),
 	/** Free-form `key=value` lines; `cluster_auto_termination_minutes` is the one the portal reads. */
 	settings: text("settings").notNull().default(""),
+	/** The group's machine policy (lib/policy/spec.ts), working hours included; the stricter of it and the configuration's applies. */
+	policy: text("policy", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+	/** A Slack-compatible incoming webhook that gets the notices of the group's machines; empty for none. */
+	noticeWebhook: text("notice_webhook").notNull().default(""),
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
 });
@@ -113,6 +117,8 @@ export const softwareConfigs = sqliteTable("software_configs", {
 	emrSlaveSecurityGroup: text("emr_slave_security_group").notNull().default(""),
 	emrAdditionalMasterSecurityGroups: text("emr_additional_master_security_groups").notNull().default(""),
 	emrAdditionalSlaveSecurityGroups: text("emr_additional_slave_security_groups").notNull().default(""),
+	/** The configuration's machine policy (lib/policy/spec.ts); the stricter of it and the group's applies. */
+	policy: text("policy", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
 });
@@ -295,6 +301,9 @@ export const bills = sqliteTable("bills", {
 ]);
 
 export const AUDIT_OUTCOMES = ["ok", "refused", "error"] as const;
+/** Why a machine policy acts: the reason codes of its audit events and notices. */
+export const POLICY_REASONS = ["idle", "schedule", "lifetime", "dormancy"] as const;
+export type PolicyReason = (typeof POLICY_REASONS)[number];
 export const auditEvents = sqliteTable("audit_events", {
 	id: integer("id").primaryKey({ autoIncrement: true }),
 	at: integer("at", { mode: "timestamp_ms" }).notNull(),
@@ -306,6 +315,8 @@ export const auditEvents = sqliteTable("audit_events", {
 	resourceId: text("resource_id").notNull(),
 	outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull(),
 	detail: text("detail").notNull().default(""),
+	/** Why a policy acted (idle, schedule, lifetime, dormancy); null for what a person or the sync did. */
+	reason: text("reason", { enum: POLICY_REASONS }),
 }, (t) => [index("audit_resource_idx").on(t.resourceId, t.at)]);
 
 export const jobLeases = sqliteTable("job_leases", {
@@ -328,4 +339,109 @@ export const jobLeases = sqliteTable("job_leases", {
 export const appState = sqliteTable("app_state", {
 	key: text("key").primaryKey(),
 	value: text("value").notNull(),
+});
+
+/**
+ * Per machine (instance or cluster): what its owner chose within the policy's bounds, a keep-alive,
+ * and how far each automated action was postponed. A machine without a row has the policy's defaults.
+ */
+export const machinePolicies = sqliteTable("machine_policies", {
+	machineId: text("machine_id").primaryKey(),
+	kind: text("kind", { enum: CONFIG_KINDS }).notNull(),
+	/** Idle minutes before the idle stop; null: the policy's default. */
+	idleMinutes: integer("idle_minutes"),
+	/** Hours after launch before the machine is terminated; null: the policy's maximum. */
+	lifetimeHours: integer("lifetime_hours"),
+	/** Whether the schedule starts it at the beginning of working hours; null: as the group says. */
+	autoStart: integer("auto_start", { mode: "boolean" }),
+	/** The idle and schedule stops wait until then. */
+	keepAliveUntil: integer("keep_alive_until", { mode: "timestamp_ms" }),
+	/** An extend link's postponement: the action of each reason is not due before then. */
+	idlePostponedUntil: integer("idle_postponed_until", { mode: "timestamp_ms" }),
+	schedulePostponedUntil: integer("schedule_postponed_until", { mode: "timestamp_ms" }),
+	lifetimePostponedUntil: integer("lifetime_postponed_until", { mode: "timestamp_ms" }),
+	dormancyPostponedUntil: integer("dormancy_postponed_until", { mode: "timestamp_ms" }),
+	/** When the schedule last stopped the machine: only such a machine is started when working hours begin. */
+	scheduleStoppedAt: integer("schedule_stopped_at", { mode: "timestamp_ms" }),
+	updatedAt: updatedAt(),
+});
+
+export const ACTIVITY_SOURCES = ["agent", "cloudwatch", "emr"] as const;
+export type ActivitySource = (typeof ACTIVITY_SOURCES)[number];
+
+/**
+ * A machine's workload signals as last reported: by its activity script, else CloudWatch (the sync),
+ * or EMR for a cluster. One row per machine, overwritten: the idle rule needs only when the machine
+ * was last active and whether the signals are fresh.
+ */
+export const machineActivity = sqliteTable("machine_activity", {
+	machineId: text("machine_id").primaryKey(),
+	/** The last report of the machine's own activity script. */
+	reportedAt: integer("reported_at", { mode: "timestamp_ms" }),
+	/** The last time any source said anything about the machine's workload. */
+	signalAt: integer("signal_at", { mode: "timestamp_ms" }).notNull(),
+	/** The last time a signal was at or above its threshold. */
+	activeAt: integer("active_at", { mode: "timestamp_ms" }),
+	source: text("source", { enum: ACTIVITY_SOURCES }).notNull(),
+	cpuPercent: real("cpu_percent"),
+	gpuPercent: real("gpu_percent"),
+	kernelsBusy: integer("kernels_busy"),
+	sessions: integer("sessions"),
+	networkBytesPerSecond: integer("network_bytes_per_second"),
+});
+
+export const POLICY_ACTION_STATUSES = ["noticed", "acting", "done", "failed", "cancelled", "postponed"] as const;
+export type PolicyActionStatus = (typeof POLICY_ACTION_STATUSES)[number];
+/** The statuses of an action still to happen (at most one per machine and reason). */
+export const OPEN_POLICY_ACTION_STATUSES = ["noticed", "acting", "failed"] as const;
+
+/**
+ * The automated actions of the policies, each from its notice to its outcome: noticed (the owner
+ * was told), acting (one process claimed it), done, failed (retried), cancelled (re-evaluated: no
+ * longer due) or postponed (an extend link). The notice banner, the extend links, exactly-once
+ * acting and the savings report all read it.
+ */
+export const policyActions = sqliteTable("policy_actions", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	machineId: text("machine_id").notNull(),
+	kind: text("kind", { enum: CONFIG_KINDS }).notNull(),
+	ownerId: integer("owner_id").notNull().references(() => users.id),
+	groupId: integer("group_id").references(() => groups.id),
+	reason: text("reason", { enum: POLICY_REASONS }).notNull(),
+	/** The control action taken: stop, start or terminate. */
+	action: text("action").notNull(),
+	/** When the policy makes the action due. */
+	deadline: integer("deadline", { mode: "timestamp_ms" }).notNull(),
+	/** When it is taken: the deadline, or later when the notice went out late (its lead time is always given). */
+	actAt: integer("act_at", { mode: "timestamp_ms" }).notNull(),
+	noticedAt: integer("noticed_at", { mode: "timestamp_ms" }).notNull(),
+	status: text("status", { enum: POLICY_ACTION_STATUSES }).notNull().default("noticed"),
+	/** Why, in the owner's words: "idle for 30 minutes (no activity above the thresholds)". */
+	detail: text("detail").notNull().default(""),
+	/** The machine's state when the notice went out. */
+	stateAtNotice: text("state_at_notice").notNull(),
+	attempts: integer("attempts").notNull().default(0),
+	nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }),
+	/** Why the last attempt failed, in words users may be told. */
+	lastError: text("last_error"),
+	/** When it ended: done, cancelled or postponed. */
+	endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+	/** The machine's hourly rate when a stop or terminate took it off billing (the savings report). */
+	hourlyRate: real("hourly_rate"),
+	postponedBy: integer("postponed_by").references(() => users.id),
+}, (t) => [
+	uniqueIndex("policy_actions_one_open").on(t.machineId, t.reason).where(
+		sql`status IN ('noticed', 'acting', 'failed')`,
+	),
+	index("policy_actions_status_idx").on(t.status),
+	index("policy_actions_owner_idx").on(t.ownerId, t.noticedAt),
+	index("policy_actions_group_idx").on(t.groupId, t.endedAt),
+]);
+
+/** How a user wants notices: on the portal's pages and by email. A user without a row gets both. */
+export const noticeChannels = sqliteTable("notice_channels", {
+	userId: integer("user_id").primaryKey().references(() => users.id, { onDelete: "cascade" }),
+	banner: integer("banner", { mode: "boolean" }).notNull().default(true),
+	email: integer("email", { mode: "boolean" }).notNull().default(true),
+	updatedAt: updatedAt(),
 });

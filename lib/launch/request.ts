@@ -9,6 +9,7 @@ import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { machineKind } from "../machines/kinds.ts";
 import type { PlannedLaunch } from "../machines/model.ts";
+import { effectivePolicy, parseChoices, type PolicyChoices } from "../policy/spec.ts";
 import { checkInstanceType, type LaunchTarget, launchTarget } from "./entitlement.ts";
 
 /** The group and configuration of a launch, as the wizard's URL names them. */
@@ -35,12 +36,42 @@ async function checkLaunch(
 ): Promise<CheckedLaunch> {
 	const target = await launchTarget(deps, viewer, ids);
 	const kind = machineKind(target.config.kind);
-	const form = kind.launch.parseForm(raw);
+	const [form, choices] = parsedTogether(
+		() => kind.launch.parseForm(raw),
+		() => parseChoices(effectivePolicy(target.group.policy, target.config.policy), raw),
+	);
 	await checkInstanceType(deps, target, form.instanceType);
 	const user = await getUser(deps.db, viewer.id);
 	if (!user) throw new UserError(401, "Your user record is missing; sign in again.");
 	const launchId = crypto.randomUUID();
-	return { ...target, launchId, planned: await kind.launch.plan(deps, { ...target, user, form, launchId }) };
+	const planned = await kind.launch.plan(deps, { ...target, user, form, launchId });
+	return { ...target, launchId, planned: { ...planned, options: { ...planned.options, ...policyOption(choices) } } };
+}
+
+/** Runs both parses of a form, so one 422 marks the fields both refused. */
+function parsedTogether<A, B>(a: () => A, b: () => B): [A, B] {
+	const outcomes = [a, b].map((parse) => {
+		try {
+			return { value: parse() };
+		} catch (error) {
+			if (error instanceof UserError && error.status === 422) return { error };
+			throw error;
+		}
+	});
+	const refused = outcomes.filter((o) => o.error).map((o) => o.error!);
+	if (refused.length) {
+		throw new UserError(422, refused[0]!.message, { fields: Object.assign({}, ...refused.map((e) => e.fields)) });
+	}
+	return [outcomes[0]!.value as A, outcomes[1]!.value as B];
+}
+
+/**
+ * The machine policy choices of the form, stored with the launch (its machines read them until
+ * their owner changes them); nothing when the form made none, as the wizard's does today.
+ */
+function policyOption(choices: PolicyChoices): Record<string, unknown> {
+	const made = Object.fromEntries(Object.entries(choices).filter(([, value]) => value !== null));
+	return Object.keys(made).length ? { policy: made } : {};
 }
 
 /**

@@ -1,13 +1,34 @@
 /**
  * What every action on a machine starts and ends with, whatever its kind: the viewer may control
  * the machine (owner, teammate, manager or admin) and, for an owner-only action, is its owner or an
- * admin; every attempt and its outcome is audited; AWS failures are told in the user's words.
+ * admin; a machine policy may take any action (it is no user: the audit names the policy and its
+ * reason code); every attempt and its outcome is audited; AWS failures are told in the user's words.
  */
 import type { Viewer } from "../auth/identify.ts";
 import { canTerminate, mayView } from "../auth/permissions.ts";
 import { recordAudit } from "../db/audit.ts";
+import type { PolicyReason } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { type AwsError, UserError } from "../errors.ts";
+
+/** A machine policy acting on its own (idle, working hours, lifetime, dormancy), with why. */
+export interface PolicyActor {
+	policy: PolicyReason;
+	/** Why, in the owner's words: recorded with the audit event. */
+	why: string;
+}
+
+/** Who takes an action: a signed-in user, or a policy. */
+export type Actor = Viewer | PolicyActor;
+
+export function isPolicyActor(actor: Actor): actor is PolicyActor {
+	return "policy" in actor;
+}
+
+/** The actor as logs and the audit name it: the username, or "policy". */
+export function actorName(actor: Actor): string {
+	return isPolicyActor(actor) ? "policy" : actor.username;
+}
 
 /** Records how an attempted action ended. */
 export type ActionAudit = (outcome: "ok" | "refused" | "error", detail: string) => Promise<void>;
@@ -18,21 +39,25 @@ export type ActionAudit = (outcome: "ok" | "refused" | "error", detail: string) 
  */
 export async function authorizeAction(
 	deps: Pick<Deps, "db" | "clock">,
-	viewer: Viewer,
+	actor: Actor,
 	machine: { kind: string; noun: string; id: string; ownerId: number },
 	action: { name: string; ownerOnly: boolean; verb: string },
 ): Promise<ActionAudit> {
+	const policy = isPolicyActor(actor) ? actor : undefined;
 	const audit: ActionAudit = (outcome, detail) =>
 		recordAudit(deps.db, {
 			at: deps.clock(),
-			actorId: viewer.id,
-			actor: viewer.username,
+			actorId: policy ? null : (actor as Viewer).id,
+			actor: actorName(actor),
 			action: action.name,
 			resourceKind: machine.kind,
 			resourceId: machine.id,
 			outcome,
-			detail,
+			detail: policy ? [policy.why, detail].filter(Boolean).join("; ") : detail,
+			reason: policy?.policy ?? null,
 		});
+	if (policy) return audit;
+	const viewer = actor as Viewer;
 	if (!await mayView(deps.db, viewer, machine)) {
 		await audit("refused", "not the owner, a teammate, a manager or an admin");
 		throw new UserError(403, `This ${machine.noun} belongs to someone outside your groups.`);

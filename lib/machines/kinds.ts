@@ -62,6 +62,13 @@ const instanceKind: MachineKind<Instance, Ec2Instance> = {
 	launch: instanceLaunch,
 	sync: instanceSync,
 	control: instanceControl,
+	policy: {
+		running: ["running"],
+		stopped: ["stopped"],
+		stop: "stop",
+		start: "start",
+		live: ["pending", "running", "stopping", "stopped"],
+	},
 	price: instanceCharge,
 };
 
@@ -80,6 +87,13 @@ const clusterKind: MachineKind<Cluster, SeenCluster> = {
 	launch: clusterLaunch,
 	sync: clusterSync,
 	control: clusterControl,
+	// A cluster cannot be stopped: what stops its spending is terminating it.
+	policy: {
+		running: ["RUNNING", "WAITING"],
+		stopped: [],
+		stop: "terminate",
+		live: ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"],
+	},
 	price: clusterCharge,
 };
 

@@ -12,6 +12,7 @@ import type { User } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import type { Charge } from "../billing/periods.ts";
 import type { LaunchContext, StackContext, StackInput } from "../launch/stacks.ts";
+import type { PolicyStates } from "../policy/plan.ts";
 import type { DnsIntent } from "./dns.ts";
 
 /** The columns every kind's row has. */
@@ -209,6 +210,8 @@ export interface MachineKind<Row extends MachineRow = MachineRow, Seen extends S
 	launch: MachineLaunch<Row, Seen>;
 	sync: MachineSync<Row, Seen>;
 	control: MachineControl<Row>;
+	/** How the machine policies (idle, working hours, lifetime, dormancy) see the kind's states and actions. */
+	policy: PolicyStates;
 	/** What a billed period of the machine charges; `changes` are recorded when the period opens (a spot price). */
 	price(deps: Deps, row: Row): Promise<Charge & { changes?: Partial<Row> }>;
 }

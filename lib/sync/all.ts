@@ -7,6 +7,7 @@ import type { ConfigKind } from "../db/schema.ts";
 import { getUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { MACHINE_KINDS, machineKind } from "../machines/kinds.ts";
+import { syncSignals } from "../policy/signals.ts";
 import { syncMachines, type SyncResult } from "./observe.ts";
 
 /** The sync job's name: its lease row is where the pages read when AWS was last reached. */
@@ -29,9 +30,22 @@ export async function syncAll(deps: Deps, scope: { ownerId?: number } = {}): Pro
 	for (const kind of Object.keys(MACHINE_KINDS) as ConfigKind[]) {
 		outcomes.push(await syncKind(deps, kind, scope).then(() => undefined, (error: Error) => error));
 	}
+	if (scope.ownerId === undefined) await syncSignalsLogged(deps);
 	const failures = outcomes.filter((error) => error !== undefined);
 	if (failures.length === 1) throw failures[0];
 	if (failures.length > 1) throw new AggregateError(failures, failures.map((error) => error.message).join("; "));
+}
+
+/**
+ * The workload signals of machines that report none of their own (CloudWatch, EMR). A failure is
+ * logged, not thrown: without them the idle policy stops nothing, while the sync's own data is fresh.
+ */
+async function syncSignalsLogged(deps: Deps): Promise<void> {
+	try {
+		await syncSignals(deps);
+	} catch (error) {
+		deps.log.web.warn("workload signals not synced: {message}", { message: (error as Error).message });
+	}
 }
 
 /** How fresh the pages' data is. */

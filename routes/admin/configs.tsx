@@ -22,6 +22,8 @@ import { type Column, EmptyState, ItemTable } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
 import { AdminPage, DeleteButton, type ItemFormProps, itemRoutes } from "./common.tsx";
+import { policyFormValues, policyFromForm } from "../../lib/policy/spec.ts";
+import { policyFields } from "./policy_fields.ts";
 
 const LIST = "/admin/configs";
 
@@ -189,6 +191,7 @@ function configFields(choices: ConfigChoices): FormItem[] {
 				{ control: "text", name: "emrAdditionalSlaveSecurityGroups", label: "Additional slave security groups" },
 			],
 		},
+		...policyFields("config"),
 	];
 }
 
@@ -224,6 +227,7 @@ function configValues({ config, compatibleTypes, permittedGroups }: ConfigWithLi
 		...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : String(v ?? "")])),
 		hasProgressBar: config.hasProgressBar ? "on" : "",
 		params: Object.entries(config.params).map(([k, v]) => `${k}=${v}`).join("\n"),
+		...policyFormValues(config.policy),
 		compatibleTypes: compatibleTypes.map(String),
 		permittedGroups: permittedGroups.map(String),
 	};
@@ -249,6 +253,7 @@ export function configRoutes(deps: Deps): Hono<AppEnv> {
 				const saved = await saveConfig(deps.db, saveAs ? undefined : id, {
 					...values,
 					hasProgressBar: textOf(values, "hasProgressBar") === "on",
+					policy: policyFromForm(values),
 					compatibleTypes: listOf(values.compatibleTypes),
 					permittedGroups: listOf(values.permittedGroups),
 				});

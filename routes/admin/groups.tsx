@@ -18,6 +18,8 @@ import { type Column, EmptyState, ItemTable } from "../ui/components.tsx";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
 import { AdminPage, DeleteButton, type ItemFormProps, itemRoutes } from "./common.tsx";
+import { policyFormValues, policyFromForm } from "../../lib/policy/spec.ts";
+import { policyFields } from "./policy_fields.ts";
 
 const LIST = "/admin/groups";
 
@@ -99,6 +101,7 @@ function groupFields(securityGroups: SecurityGroup[], instanceTypes: InstanceTyp
 			rows: 3,
 			hint: "key=value lines, e.g. cluster_auto_termination_minutes=120",
 		},
+		...policyFields("group"),
 	];
 }
 
@@ -140,6 +143,8 @@ function groupValues({ group, ...links }: GroupWithLinks): FormValues {
 		sdlc: group.sdlc,
 		emrAccess: group.emrAccess ? "on" : "",
 		settings: group.settings,
+		noticeWebhook: group.noticeWebhook,
+		...policyFormValues(group.policy),
 		defaultSecurityGroups: links.defaultSecurityGroups.map(String),
 		optionalSecurityGroups: links.optionalSecurityGroups.map(String),
 		excludedTypes: links.excludedTypes.map(String),
@@ -165,6 +170,7 @@ export function groupRoutes(deps: Deps): Hono<AppEnv> {
 				const saved = await saveGroup(deps.db, id, {
 					...values,
 					emrAccess: textOf(values, "emrAccess") === "on",
+					policy: policyFromForm(values),
 					defaultSecurityGroups: listOf(values.defaultSecurityGroups),
 					optionalSecurityGroups: listOf(values.optionalSecurityGroups),
 					excludedTypes: listOf(values.excludedTypes),

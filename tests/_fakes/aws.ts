@@ -59,6 +59,7 @@ const OPERATIONS: { [S in Service]: Record<keyof Aws[S], true> } = {
 		listClusters: true,
 		terminateJobFlows: true,
 	},
+	cloudWatch: { getMetricData: true },
 };
 
 /**
@@ -98,7 +99,7 @@ export function fakeAws(overrides: AwsOverrides = {}): FakeAws {
 	const placement = overrides.placement ?? (() => Promise.resolve(undefined));
 	return {
 		calls,
-		changes: () => calls.filter((c) => !/\.(describe|list|find|latest|placement)/.test(c)),
+		changes: () => calls.filter((c) => !/\.(describe|list|find|latest|get|placement)/.test(c)),
 		outage(kind, only) {
 			outage = kind ? { kind, only } : undefined;
 			if (kind) return;
@@ -109,6 +110,7 @@ export function fakeAws(overrides: AwsOverrides = {}): FakeAws {
 		ec2: api("ec2"),
 		route53: api("route53"),
 		emr: api("emr"),
+		cloudWatch: api("cloudWatch"),
 		placement: () => unlessDown("placement", placement),
 	};
 }

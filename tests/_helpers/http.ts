@@ -15,6 +15,8 @@ export interface RequestOptions {
 	csrf?: boolean;
 	htmx?: boolean;
 	method?: string;
+	/** A raw body (an instance's JSON report), sent as it is with its own Content-Type header. */
+	body?: string;
 }
 
 const tokens = new WeakMap<Hono<AppEnv>, Map<string, string>>();
@@ -25,8 +27,8 @@ export async function request(app: Hono<AppEnv>, path: string, options: RequestO
 	if (options.user) headers.set(options.header ?? "REMOTE_USER", options.user);
 	if (options.htmx) headers.set("HX-Request", "true");
 	const method = options.method ?? (options.form ? "POST" : "GET");
-	let body: string | undefined;
-	if (options.form || method === "POST") {
+	let body: string | undefined = options.body;
+	if (body === undefined && (options.form || method === "POST")) {
 		const form = new URLSearchParams();
 		for (const [key, value] of Object.entries(options.form ?? {})) {
 			for (const v of Array.isArray(value) ? value : [value]) form.append(key, v);

@@ -10,6 +10,7 @@ import {
 	type RRType,
 } from "@aws-sdk/client-route-53";
 import { DescribeSubnetsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import type { DnsRecord } from "../../lib/aws/types.ts";
 import { TEST_CREDENTIALS } from "../_fakes/endpoint.ts";
 import { onPath, startMotoServer } from "../../scripts/local_servers.ts";
@@ -25,6 +26,11 @@ export interface Moto {
 	ec2(): EC2Client;
 	/** Starts instances outside the portal (RunInstances), with tags. */
 	runInstances(count: number, tags: Record<string, string>, type?: string): Promise<string[]>;
+	/** Puts datapoints into CloudWatch as AWS would publish them (PutMetricData). */
+	putMetric(
+		metric: { namespace: string; name: string; dimensions: Record<string, string> },
+		points: readonly { at: Date | string; value: number }[],
+	): Promise<void>;
 }
 
 async function findOrStart(): Promise<string | undefined> {
@@ -45,6 +51,7 @@ function connect(url: string): Moto {
 	const config = { region: "us-east-1", endpoint: url, credentials: TEST_CREDENTIALS };
 	const ec2 = new EC2Client(config);
 	const route53 = new Route53Client(config);
+	const cloudWatch = new CloudWatchClient(config);
 	return {
 		url,
 		async reset() {
@@ -101,6 +108,19 @@ function connect(url: string): Moto {
 				}),
 			);
 			return out.Instances!.map((i) => i.InstanceId!);
+		},
+		async putMetric(metric, points) {
+			await cloudWatch.send(
+				new PutMetricDataCommand({
+					Namespace: metric.namespace,
+					MetricData: points.map((p) => ({
+						MetricName: metric.name,
+						Dimensions: Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
+						Timestamp: new Date(p.at),
+						Value: p.value,
+					})),
+				}),
+			);
 		},
 	};
 }

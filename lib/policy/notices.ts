@@ -1,0 +1,200 @@
+/**
+ * The notices of the policies' actions, before (with the lead time and an extend link) and after
+ * (what was done and why, or that it failed): on the recipients' pages (the banner's data), by
+ * email to the owner (and, for a termination, the group's managers) as their channels say, and to
+ * the group's webhook. Each is sent once: by the process that recorded the action's notice or
+ * outcome. A delivery that fails is logged; the banner still shows the notice.
+ */
+import type { Viewer } from "../auth/identify.ts";
+import { getGroup } from "../db/catalog.ts";
+import { channelsOf, noticeRecipients, noticesFor, type PolicyAction, setChannels } from "../db/policies.ts";
+import type { Deps } from "../deps.ts";
+import { UserError } from "../errors.ts";
+import { emailConfigured, sendEmail } from "../notify/email.ts";
+import { postWebhook } from "../notify/webhook.ts";
+import { publicUrl } from "../settings.ts";
+import { extendPath, extendToken, extendUrl } from "./links.ts";
+
+/** Ended actions stay in the banner this long (what was done and why). */
+export const DONE_NOTICE_MS = 24 * 3_600_000;
+
+/** `2025-03-01 12:30 UTC`: a notice's times, in the portal's time zone. */
+export function noticeTime(at: Date, timeZone: string): string {
+	const parts = new Intl.DateTimeFormat("en-CA", {
+		timeZone,
+		year: "numeric",
+		month: "2-digit",
+		day: "2-digit",
+		hour: "2-digit",
+		minute: "2-digit",
+		hourCycle: "h23",
+		timeZoneName: "short",
+	}).formatToParts(at);
+	const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+	return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")} ${get("timeZoneName")}`;
+}
+
+const DONE: Record<string, string> = { stop: "stopped", start: "started", terminate: "terminated" };
+
+/** Which notice of an action: before it, after it, or after an attempt failed. */
+export type NoticePhase = "warning" | "done" | "failed";
+
+function phaseOf(action: PolicyAction): NoticePhase {
+	return action.status === "done" ? "done" : action.status === "failed" ? "failed" : "warning";
+}
+
+/** What a notice says, in the owner's words. */
+export function noticeMessage(action: PolicyAction, timeZone: string, machineName = ""): string {
+	const what = `${action.kind === "cluster" ? "Cluster" : "Instance"} ${action.machineId}${
+		machineName ? ` (${machineName})` : ""
+	}`;
+	const verb = DONE[action.action] ?? action.action;
+	switch (phaseOf(action)) {
+		case "done":
+			return `${what} was ${verb} at ${
+				noticeTime(action.endedAt ?? action.actAt, timeZone)
+			} by its ${action.reason} policy: ${action.detail}.`;
+		case "failed":
+			return `${what} could not be ${verb} by its ${action.reason} policy (${
+				action.lastError ?? "the action failed"
+			}); the portal tries again.`;
+		default:
+			return `${what} will be ${verb} at ${
+				noticeTime(action.actAt, timeZone)
+			} by its ${action.reason} policy: ${action.detail}.`;
+	}
+}
+
+/** A notice as a page shows it (the banner). */
+export interface NoticeView {
+	id: number;
+	kind: string;
+	machineId: string;
+	reason: string;
+	action: string;
+	phase: NoticePhase;
+	/** When the action is (or was) taken. */
+	at: Date;
+	message: string;
+	/** The viewer's extend page, while the action can still be postponed. */
+	extendPath?: string;
+}
+
+/**
+ * The notices the viewer's pages show: actions coming on their machines (for a manager also the
+ * terminations in their groups), and those done in the last day; none when their banner channel
+ * is off.
+ */
+export async function activeNotices(deps: Pick<Deps, "db" | "clock" | "settings" | "secret">, viewer: Viewer) {
+	const channels = (await channelsOf(deps.db, [viewer.id])).get(viewer.id)!;
+	if (!channels.banner) return [];
+	const now = deps.clock();
+	const actions = await noticesFor(deps.db, {
+		id: viewer.id,
+		manager: viewer.role === "manager",
+		groupIds: viewer.groupIds,
+	}, new Date(now.getTime() - DONE_NOTICE_MS));
+	const views: NoticeView[] = [];
+	for (const action of actions) {
+		const phase = phaseOf(action);
+		const postponable = action.status === "noticed" && action.action !== "start" && action.actAt > now;
+		views.push({
+			id: action.id,
+			kind: action.kind,
+			machineId: action.machineId,
+			reason: action.reason,
+			action: action.action,
+			phase,
+			at: phase === "done" ? action.endedAt ?? action.actAt : action.actAt,
+			message: noticeMessage(action, deps.settings.TIME_ZONE),
+			extendPath: postponable
+				? extendPath(
+					await extendToken(deps.secret, { actionId: action.id, userId: viewer.id, expiresAt: action.actAt }),
+				)
+				: undefined,
+		});
+	}
+	return views;
+}
+
+/** Sends an action's notice of `phase` by email and webhook, in the background. */
+export function deliverNotice(
+	deps: Deps,
+	action: PolicyAction,
+	machine: { name: string },
+): void {
+	const phase = phaseOf(action);
+	deps.background.run(`notice ${action.id} ${phase}`, () => deliver(deps, action, phase, machine.name));
+}
+
+async function deliver(deps: Deps, action: PolicyAction, phase: NoticePhase, machineName: string): Promise<void> {
+	const { settings } = deps;
+	const message = noticeMessage(action, settings.TIME_ZONE, machineName);
+	const postponable = phase === "warning" && action.action !== "start";
+	const linkFor = async (userId: number) =>
+		extendUrl(settings, await extendToken(deps.secret, { actionId: action.id, userId, expiresAt: action.actAt }));
+	const page = `${publicUrl(settings)}/${action.kind === "cluster" ? "clusters" : "instances"}/${action.machineId}`;
+	const verb = DONE[action.action] ?? action.action;
+	const subject = phase === "done"
+		? `MLiy: ${action.machineId} was ${verb}`
+		: phase === "failed"
+		? `MLiy: ${action.machineId} could not be ${verb}`
+		: `MLiy: ${action.machineId} will be ${verb} at ${noticeTime(action.actAt, settings.TIME_ZONE)}`;
+	const failures: string[] = [];
+	const sends: Promise<void>[] = [];
+	if (emailConfigured(settings)) {
+		const recipients = await noticeRecipients(deps.db, action, action.action === "terminate");
+		const channels = await channelsOf(deps.db, recipients.map((r) => r.id));
+		for (const recipient of recipients) {
+			if (!recipient.email || !channels.get(recipient.id)?.email) continue;
+			sends.push(
+				(async () => {
+					const link = postponable ? `\n\nTo postpone it, open ${await linkFor(recipient.id)}` : "";
+					await sendEmail(settings, {
+						to: recipient.email,
+						subject,
+						text: `${message}${link}\n\nThe ${action.kind}: ${page}\n`,
+					});
+				})().catch((error) => void failures.push(`email to ${recipient.username}: ${(error as Error).message}`)),
+			);
+		}
+	}
+	const group = action.groupId === null ? undefined : await getGroup(deps.db, action.groupId);
+	if (group?.noticeWebhook) {
+		sends.push(
+			(async () => {
+				const link = postponable ? ` Postpone: ${await linkFor(action.ownerId)}` : "";
+				await postWebhook(group.noticeWebhook, `${message}${link}`);
+			})().catch((error) => void failures.push(`webhook of ${group.name}: ${(error as Error).message}`)),
+		);
+	}
+	await Promise.all(sends);
+	for (const failure of failures) {
+		deps.log.web.warn("notice {id} ({phase}) not delivered: {failure}", { id: action.id, phase, failure });
+	}
+}
+
+/** A user's notice channels: on their pages (the banner) and by email. */
+export async function noticeChannels(
+	deps: Pick<Deps, "db">,
+	userId: number,
+): Promise<{ banner: boolean; email: boolean }> {
+	return (await channelsOf(deps.db, [userId])).get(userId)!;
+}
+
+/** Sets the viewer's channels from a form (checkboxes: "on" or absent). */
+export async function setNoticeChannels(
+	deps: Pick<Deps, "db" | "clock">,
+	viewer: Viewer,
+	raw: Record<string, unknown>,
+): Promise<{ banner: boolean; email: boolean }> {
+	const flag = (name: string) => {
+		const value = raw[name];
+		if (value === undefined || value === "" || value === false) return false;
+		if (value === "on" || value === true || value === "true" || value === "1") return true;
+		throw new UserError(422, "Please correct the marked fields.", { fields: { [name]: "On or off" } });
+	};
+	const channels = { banner: flag("banner"), email: flag("email") };
+	await setChannels(deps.db, viewer.id, channels, deps.clock());
+	return channels;
+}
