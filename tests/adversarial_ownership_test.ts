@@ -11,6 +11,7 @@ import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import type { Ec2Instance } from "../lib/aws/types.ts";
 import { toViewer } from "../lib/auth/identify.ts";
 import { auditFor } from "../lib/db/audit.ts";
+import { getCluster } from "../lib/db/clusters.ts";
 import { getFound } from "../lib/db/found.ts";
 import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch, updateLaunch } from "../lib/db/launches.ts";
@@ -25,7 +26,7 @@ import { fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import { type Moto, motoTest } from "./_helpers/moto.ts";
 import { tick } from "./_helpers/tick.ts";
-import { addLaunch, seedWorld } from "./_helpers/world.ts";
+import { addLaunch, seedClusterWorld, seedWorld } from "./_helpers/world.ts";
 
 /** The tags a portal instance carries that anyone may write (AWS refuses `aws:` keys to everyone but itself). */
 const FORGED_TAGS = {
@@ -222,4 +223,100 @@ Deno.test("the portal's signature proves a launch still in flight, and only for 
 	await instance("i-00000000000000004", inFlight.id, inFlight.id);
 	await syncKind(deps, "instance");
 	assert.equal(await getInstance(deps.db, "i-00000000000000004"), undefined);
+});
+
+motoTest(
+	"the admin page lists a forged instance; adopting it for an existing user is confirmed and audited, then it is theirs to control",
+	async (moto) => {
+		await using deps = await motoDeps(moto);
+		const world = await seedWorld(deps.db);
+		const [forged] = await moto.runInstances(1, FORGED_TAGS);
+		await syncAll(deps);
+
+		const list = await request(deps.app, "/admin/found", { user: "ada" });
+		assert.equal(list.status, 200);
+		const html = await list.text();
+		for (
+			const shown of [forged!, "t2.micro", "running", "prod-database", "userid", "$0.0116/h", "it has no launch-id tag"]
+		) {
+			assert.ok(html.includes(shown), `the list shows ${shown}`);
+		}
+		assert.equal((await request(deps.app, "/admin/found", { user: "alice" })).status, 403);
+		assert.equal((await request(deps.app, `/admin/found/${forged}`, { user: "ada" })).status, 200);
+
+		const adopt = (form: Record<string, string>, user = "ada") =>
+			request(deps.app, `/admin/found/${forged}/adopt`, { user, form });
+		assert.equal((await adopt({ username: "olga", confirm: "on" }, "alice")).status, 403, "admins only");
+		const unknown = await adopt({ username: "nobody", confirm: "on" });
+		assert.equal(unknown.status, 422, "the user must already exist");
+		assert.match(await unknown.text(), /No user nobody/);
+		assert.equal(await getUserByUsername(deps.db, "nobody"), undefined);
+		assert.equal((await adopt({ username: "olga" })).status, 422, "not without the confirmation");
+		assert.equal(await getInstance(deps.db, forged!), undefined);
+
+		const done = await adopt({ username: "Olga", groupId: String(world.ops.id), confirm: "on" });
+		assert.equal(done.status, 303, await done.clone().text());
+		const row = (await getInstance(deps.db, forged!))!;
+		assert.equal(row.ownerId, world.olga.id);
+		assert.equal(row.groupId, world.ops.id);
+		assert.equal(row.state, "running");
+		assert.equal(row.stackId, null, "never tied to a stack the portal did not make");
+		const [audit] = await auditFor(deps.db, forged!);
+		assert.deepEqual([audit?.action, audit?.actor, audit?.outcome], ["adopt", "ada", "ok"]);
+		assert.match(audit!.detail, /adopted for olga in ops/);
+		assert.equal(await getFound(deps.db, forged!), undefined);
+		assert.doesNotMatch(await (await request(deps.app, "/admin/found", { user: "ada" })).text(), new RegExp(forged!));
+
+		// An ordinary machine of Olga's: on her dashboard, hers to end (the instance itself: there is no stack).
+		assert.match(await (await request(deps.app, "/", { user: "olga" })).text(), new RegExp(forged!));
+		assert.doesNotMatch(await (await request(deps.app, "/", { user: "alice" })).text(), new RegExp(forged!));
+		const terminate = await request(deps.app, `/ajax/instance/${forged}/terminate`, { user: "olga", form: {} });
+		assert.equal(terminate.status, 200, await terminate.clone().text());
+		assert.equal((await inMoto(moto, forged!)).state, "terminated");
+		assert.equal(await awsCallCount(deps.metrics, "DeleteStack"), 0);
+		assert.equal((await adopt({ username: "olga", confirm: "on" })).status, 404, "adopted once");
+	},
+);
+
+motoTest("the same rule for EMR clusters: a forged cluster is nobody's until an admin adopts it", async (moto) => {
+	await using deps = await motoDeps(moto);
+	const world = await seedClusterWorld(deps.db);
+	const forged = await moto.runJobFlow({
+		LaunchedBy: "MLIY",
+		"Launched By": "MLiy",
+		userid: "alice",
+		Creator: "alice",
+		UserGroup: "sparkers",
+		Name: "warehouse-etl",
+	});
+	await syncAll(deps);
+	assert.equal(await getCluster(deps.db, forged), undefined, "not adopted for the tagged user");
+	assert.doesNotMatch(await (await request(deps.app, "/", { user: "alice" })).text(), new RegExp(forged));
+	assert.equal((await request(deps.app, `/clusters/${forged}`, { user: "alice" })).status, 404);
+	const before = await awsCallCount(deps.metrics);
+	const refused = await request(deps.app, `/ajax/cluster/${forged}/terminate`, { user: "alice", form: {} });
+	assert.ok([403, 404].includes(refused.status), String(refused.status));
+	assert.equal(await awsCallCount(deps.metrics), before, "nothing was sent to AWS");
+	assert.equal((await deps.aws.emr.describeCluster(forged))?.state, "WAITING");
+
+	const list = await (await request(deps.app, "/admin/found", { user: "ada" })).text();
+	for (const shown of [forged, "cluster", "warehouse-etl", "WAITING", "ON DEMAND m4.large × 3"]) {
+		assert.ok(list.includes(shown), `the list shows ${shown}`);
+	}
+	const done = await request(deps.app, `/admin/found/${forged}/adopt`, {
+		user: "ada",
+		form: { username: "alice", groupId: String(world.emrGroup.id), confirm: "on" },
+	});
+	assert.equal(done.status, 303, await done.clone().text());
+	const row = (await getCluster(deps.db, forged))!;
+	assert.equal(row.ownerId, world.alice.id);
+	assert.equal(row.stackId, null);
+	assert.deepEqual([(await auditFor(deps.db, forged))[0]?.action, (await auditFor(deps.db, forged))[0]?.actor], [
+		"adopt",
+		"ada",
+	]);
+	assert.equal((await request(deps.app, `/clusters/${forged}`, { user: "alice" })).status, 200);
+	const terminate = await request(deps.app, `/ajax/cluster/${forged}/terminate`, { user: "alice", form: {} });
+	assert.equal(terminate.status, 200, await terminate.clone().text());
+	assert.match((await deps.aws.emr.describeCluster(forged))!.state, /^TERMINAT/);
 });
