@@ -2,7 +2,7 @@
  * Queries and writes for `found_machines`: machines AWS shows with the portal's tags that no portal
  * launch is proven to have made, kept for the admins (who alone may adopt them for a user).
  */
-import { and, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type ConfigKind, foundMachines } from "./schema.ts";
 
@@ -32,16 +32,27 @@ export async function listFound(db: Db): Promise<FoundMachine[]> {
 	return await db.select().from(foundMachines).orderBy(desc(foundMachines.lastSeenAt), foundMachines.id);
 }
 
+/**
+ * The later of the stored sighting and `at`: a run that listed a machine before another run marked
+ * it must not make it look unseen to that run's {@link forgetFoundUnseen}.
+ */
+function laterSighting(at: SQL | Date): SQL<Date> {
+	return sql`max(${foundMachines.lastSeenAt}, ${at instanceof Date ? at.getTime() : at})`;
+}
+
 /** Records a found machine, or what AWS shows of it now; `firstSeenAt` is kept from its first sighting. */
 export async function saveFound(db: Db, machine: NewFoundMachine): Promise<void> {
 	const { id: _id, firstSeenAt: _first, ...now } = machine;
-	await db.insert(foundMachines).values(machine).onConflictDoUpdate({ target: foundMachines.id, set: now });
+	await db.insert(foundMachines).values(machine).onConflictDoUpdate({
+		target: foundMachines.id,
+		set: { ...now, lastSeenAt: laterSighting(sql`excluded.last_seen_at`) },
+	});
 }
 
 /** One write recording that AWS listed these found machines at `at`. */
 export async function markFoundSeen(db: Db, ids: readonly string[], at: Date): Promise<void> {
 	for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
-		await db.update(foundMachines).set({ lastSeenAt: at }).where(
+		await db.update(foundMachines).set({ lastSeenAt: laterSighting(at) }).where(
 			inArray(foundMachines.id, ids.slice(i, i + IDS_PER_STATEMENT)),
 		);
 	}
