@@ -1,8 +1,9 @@
 /**
  * Job leases: several server processes share one database and each periodic job still runs once
- * per schedule tick. A lease has a holder and an expiry, so a crashed holder's lease lapses.
+ * per schedule tick. A lease has a holder and an expiry that its holder renews while it works, so
+ * only a crashed holder's lease lapses, and another process then takes over its run.
  */
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import { type Db, preparedFor } from "./client.ts";
 import { jobLeases } from "./schema.ts";
 
@@ -20,7 +21,8 @@ export interface LeaseRequest {
 
 /**
  * Takes the lease for `name` until `expiresAt` when nobody holds it (or the holder's lease
- * lapsed) and, when `tick` is given, when no process has run this tick yet.
+ * lapsed) and, when `tick` is given, when no process has run this tick yet, or the run of this
+ * tick was left unfinished by a holder whose lease lapsed (it crashed: the run is taken over).
  */
 export async function acquireLease(db: Db, request: LeaseRequest): Promise<boolean> {
 	const { name, holder, now, expiresAt, tick } = request;
@@ -33,8 +35,18 @@ export async function acquireLease(db: Db, request: LeaseRequest): Promise<boole
 	}).where(and(
 		eq(jobLeases.name, name),
 		or(isNull(jobLeases.holder), lt(jobLeases.expiresAt, now)),
-		tick === undefined ? undefined : or(isNull(jobLeases.lastTick), lt(jobLeases.lastTick, tick)),
+		tick === undefined
+			? undefined
+			: or(isNull(jobLeases.lastTick), lt(jobLeases.lastTick, tick), isNotNull(jobLeases.holder)),
 	)).returning({ name: jobLeases.name });
+	return rows.length === 1;
+}
+
+/** Extends the lease `holder` holds to `expiresAt`; false when it holds it no more (another took over). */
+export async function renewLease(db: Db, name: string, holder: string, expiresAt: Date): Promise<boolean> {
+	const rows = await db.update(jobLeases).set({ expiresAt }).where(
+		and(eq(jobLeases.name, name), eq(jobLeases.holder, holder)),
+	).returning({ name: jobLeases.name });
 	return rows.length === 1;
 }
 

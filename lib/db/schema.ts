@@ -160,7 +160,11 @@ export const launches = sqliteTable("launches", {
 	 */
 	progressTokenHash: text("progress_token_hash").notNull(),
 	attempts: integer("attempts").notNull().default(0),
-	/** A process moving this launch holds it until then, so two processes never submit it twice. */
+	/**
+	 * The process moving this launch, which holds it until `claimedUntil` and renews that while it
+	 * works, so two processes never move it at once and a crashed one's claim soon lapses.
+	 */
+	claimedBy: text("claimed_by"),
 	claimedUntil: integer("claimed_until", { mode: "timestamp_ms" }),
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),

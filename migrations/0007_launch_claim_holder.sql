@@ -1,0 +1,1 @@
+ALTER TABLE `launches` ADD `claimed_by` text;
