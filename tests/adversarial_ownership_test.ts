@@ -98,11 +98,14 @@ motoTest(
 		}
 		assert.equal((await request(deps.app, `/instances/${forged}`, { user: "alice" })).status, 404);
 
+		// The page views' background refreshes (DescribeInstances) are done: what follows is the POSTs' alone.
+		await deps.background.idle();
 		const before = await awsCallCount(deps.metrics);
 		for (const action of ["terminate", "stop"]) {
 			const res = await request(deps.app, `/ajax/instance/${forged}/${action}`, { user: "alice", form: {} });
 			assert.ok([403, 404].includes(res.status), `${action}: ${res.status}`);
 		}
+		await deps.background.idle();
 		assert.equal(await awsCallCount(deps.metrics), before, "nothing was sent to AWS");
 		assert.equal((await inMoto(moto, forged!)).state, "running");
 		assert.equal(
@@ -293,9 +296,12 @@ motoTest("the same rule for EMR clusters: a forged cluster is nobody's until an 
 	assert.equal(await getCluster(deps.db, forged), undefined, "not adopted for the tagged user");
 	assert.doesNotMatch(await (await request(deps.app, "/", { user: "alice" })).text(), new RegExp(forged));
 	assert.equal((await request(deps.app, `/clusters/${forged}`, { user: "alice" })).status, 404);
+	// The page views' background refreshes (DescribeInstances) are done: what follows is the POSTs' alone.
+	await deps.background.idle();
 	const before = await awsCallCount(deps.metrics);
 	const refused = await request(deps.app, `/ajax/cluster/${forged}/terminate`, { user: "alice", form: {} });
 	assert.ok([403, 404].includes(refused.status), String(refused.status));
+	await deps.background.idle();
 	assert.equal(await awsCallCount(deps.metrics), before, "nothing was sent to AWS");
 	assert.equal((await deps.aws.emr.describeCluster(forged))?.state, "WAITING");
 
