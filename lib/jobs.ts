@@ -7,7 +7,7 @@
  * run resumes within about a minute whatever the job's interval. A job that keeps one process's own
  * state (the pricing index) runs in every process, guarded in memory.
  */
-import { acquireLease, releaseLease, renewLease } from "./db/leases.ts";
+import { acquireLease, releaseLease, renewLease, staleLeases } from "./db/leases.ts";
 import type { Deps } from "./deps.ts";
 import { AwsError } from "./errors.ts";
 import type { Settings } from "./settings.ts";
@@ -109,6 +109,14 @@ export async function runJob(deps: Deps, job: Job, options: { scheduled: boolean
 		deps.metrics.jobRuns.inc({ job: job.name, outcome: error === undefined ? "ok" : "failed" });
 	}
 	return error === undefined ? "ok" : "failed";
+}
+
+/**
+ * The jobs whose lease is held by a run that started more than SYNC_STALE_MINUTES ago: its holder
+ * is stuck (renewing the lease, never finishing) or died with nobody to take over; `/health` says so.
+ */
+export async function staleJobs(deps: Pick<Deps, "db" | "settings">, now: Date): Promise<string[]> {
+	return await staleLeases(deps.db, new Date(now.getTime() - deps.settings.SYNC_STALE_MINUTES * 60_000));
 }
 
 /** The every-process jobs running now, per app. */

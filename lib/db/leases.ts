@@ -3,7 +3,7 @@
  * per schedule tick. A lease has a holder and an expiry that its holder renews while it works, so
  * only a crashed holder's lease lapses, and another process then takes over its run.
  */
-import { and, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { type Db, preparedFor } from "./client.ts";
 import { jobLeases } from "./schema.ts";
 
@@ -76,7 +76,28 @@ export async function getLease(db: Db, name: string): Promise<JobLease | undefin
 	return await leaseStatements(db).byName.get({ name });
 }
 
+/** The holder of the leases that are rate limits, not runs. */
+const RATE_LIMIT_HOLDER = "rate-limit";
+
 /** Takes a lease that is never released, only expires: a rate limit shared by every process. */
 export async function takeRateLimit(db: Db, name: string, now: Date, windowMs: number): Promise<boolean> {
-	return await acquireLease(db, { name, holder: "rate-limit", now, expiresAt: new Date(now.getTime() + windowMs) });
+	return await acquireLease(db, {
+		name,
+		holder: RATE_LIMIT_HOLDER,
+		now,
+		expiresAt: new Date(now.getTime() + windowMs),
+	});
+}
+
+/**
+ * The jobs whose lease is held by a run that started before `startedBefore`: stuck (its holder
+ * renews the lease but never finishes) or abandoned (its holder died and no process took over).
+ */
+export async function staleLeases(db: Db, startedBefore: Date): Promise<string[]> {
+	const rows = await db.select({ name: jobLeases.name }).from(jobLeases).where(and(
+		isNotNull(jobLeases.holder),
+		ne(jobLeases.holder, RATE_LIMIT_HOLDER),
+		lt(jobLeases.lastStartedAt, startedBefore),
+	)).orderBy(jobLeases.name);
+	return rows.map((r) => r.name);
 }
