@@ -1,10 +1,9 @@
 /** Every minute (and right after a launch): submits queued launches and follows creating stacks and clusters. */
 import type { Job } from "../lib/jobs.ts";
-import { advanceLaunches } from "../lib/launch/launcher.ts";
+import { advanceLaunches, LAUNCHER_JOB_NAME } from "../lib/launch/launcher.ts";
 
 export const advanceLaunchesJob: Job = {
-	name: "poll-launches",
+	name: LAUNCHER_JOB_NAME,
 	everyMinutes: 1,
-	leaseMs: 5 * 60_000,
 	run: advanceLaunches,
 };

@@ -5,6 +5,5 @@ import { enforcePolicies, ENFORCER_JOB_NAME } from "../lib/policy/enforcer.ts";
 export const enforcePoliciesJob: Job = {
 	name: ENFORCER_JOB_NAME,
 	everyMinutes: 1,
-	leaseMs: 10 * 60_000,
 	run: enforcePolicies,
 };

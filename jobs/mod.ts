@@ -1,6 +1,6 @@
 /** The periodic jobs and their thin Deno.cron registration. */
 import type { Deps } from "../lib/deps.ts";
-import { cronSchedule, type Job, runJob } from "../lib/jobs.ts";
+import { CHECK_SCHEDULE, type Job, runJob } from "../lib/jobs.ts";
 import { advanceLaunchesJob } from "./advance_launches.ts";
 import { enforcePoliciesJob } from "./enforce_policies.ts";
 import { reindexPricingJob } from "./reindex_pricing.ts";
@@ -12,13 +12,15 @@ function allJobs(deps: Pick<Deps, "settings">): Job[] {
 }
 
 /**
- * Registers each job with Deno.cron. Runs go through {@link runJob} (leases) and the background
- * tracker, so shutdown can wait for a running step.
+ * Registers each job with Deno.cron, checked every minute (a job runs when its tick is due, or to
+ * take over the run of a holder that died) and once now, at startup: work a stopped process left
+ * resumes without waiting for the next interval. Runs go through {@link runJob} (leases) and the
+ * background tracker, so shutdown can wait for a running step.
  */
 export function registerJobs(deps: Deps, signal: AbortSignal): void {
 	for (const job of allJobs(deps)) {
-		Deno.cron(job.name, cronSchedule(job), { signal }, () => {
-			deps.background.run(job.name, () => runJob(deps, job, { scheduled: true }));
-		});
+		const check = () => deps.background.run(job.name, () => runJob(deps, job, { scheduled: true }));
+		Deno.cron(job.name, CHECK_SCHEDULE, { signal }, check);
+		check();
 	}
 }

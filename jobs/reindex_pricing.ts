@@ -4,7 +4,6 @@ import type { Job } from "../lib/jobs.ts";
 export const reindexPricingJob: Job = {
 	name: "reindex-pricing",
 	everyMinutes: 1,
-	leaseMs: 5 * 60_000,
 	everyProcess: true,
 	run: (deps) => deps.pricing.reloadIfChanged(),
 };

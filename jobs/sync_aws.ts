@@ -3,5 +3,5 @@ import type { Job } from "../lib/jobs.ts";
 import { SYNC_JOB_NAME, syncAll } from "../lib/sync/all.ts";
 
 export function syncAwsJob(everyMinutes: number): Job {
-	return { name: SYNC_JOB_NAME, everyMinutes, leaseMs: 10 * 60_000, run: (deps) => syncAll(deps) };
+	return { name: SYNC_JOB_NAME, everyMinutes, run: (deps, signal) => syncAll(deps, {}, signal) };
 }

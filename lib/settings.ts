@@ -101,9 +101,8 @@ export const DEFAULT_EBS_PRICE_PER_GB_MONTH = {
 export type VolumeType = keyof typeof DEFAULT_EBS_PRICE_PER_GB_MONTH;
 
 /**
- * Intervals of the sync job: its cron schedule (every minute divisible by N) starts again each
- * hour while job ticks count from the epoch, and only divisors of 60 keep the two in step (with 7,
- * minute 56 and minute 0 of the next hour share a tick, so one of the two runs is skipped).
+ * Intervals of the sync job: its ticks count from the epoch, and only divisors of 60 start them at
+ * the same minutes of every hour (the minute-by-minute check runs a tick once it begins).
  */
 const SYNC_INTERVALS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30];
 
@@ -161,6 +160,8 @@ export const settingsSchema = z.object({
 	PROGRESS_TIMEOUT_MINUTES: wholeBetween(5, 7 * 24 * 60).default(240),
 	USER_REFRESH_SECONDS: wholeBetween(5, 3600).default(60),
 	SYNC_STALE_MINUTES: wholeBetween(1, 24 * 60).default(15),
+	// A holder renews its lease every third of this while it works, so only a dead holder's lapses.
+	LEASE_SECONDS: wholeBetween(2, 300).default(30),
 	METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 	METRICS_ALLOWED_ADDRESSES: addressRanges.prefault(["127.0.0.1", "::1"]),
 	DISPLAY_PUBLIC_IP: booleanLike.default(false),

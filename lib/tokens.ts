@@ -1,6 +1,6 @@
 /**
- * Tokens derived from the portal's secret (the CSRF token of a user, the progress token of a
- * launch), their comparison in constant time, and SHA-256 in hex.
+ * Tokens derived from the portal's secret (the CSRF token of a user, the progress token and the
+ * tag proof of a launch), their comparison in constant time, and SHA-256 in hex.
  */
 
 let cachedKey: { secret: string; key: Promise<CryptoKey> } | undefined;
@@ -41,6 +41,15 @@ export function timingSafeEqual(a: string, b: string): boolean {
  */
 export function progressToken(secret: string, launchId: string): Promise<string> {
 	return hmacToken(secret, `progress:${launchId}`);
+}
+
+/**
+ * The proof a launch's stack carries in its tags that the portal made it: the secret's HMAC of the
+ * launch id. Tags can be copied, so it proves the launch id is the portal's own, not that a machine
+ * carrying it is that launch's (the sync's adoption rule also wants the launch to have no machine yet).
+ */
+export function launchProof(secret: string, launchId: string): Promise<string> {
+	return hmacToken(secret, `launch-proof:${launchId}`);
 }
 
 /** SHA-256 of UTF-8 text, in lower-case hex. */

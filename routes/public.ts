@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { compress } from "hono/compress";
 import { pingDatabase } from "../lib/db/client.ts";
 import type { Deps } from "../lib/deps.ts";
+import { staleJobs } from "../lib/jobs.ts";
 import { syncStatus } from "../lib/sync/all.ts";
 import { addressInRanges } from "../lib/net.ts";
 import { STATIC_FILES, STATIC_VERSION } from "../static/mod.ts";
@@ -20,9 +21,11 @@ export function publicRoutes(deps: Deps): Hono<AppEnv> {
 		const now = deps.clock();
 		let database: "ok" | "error" = "ok";
 		let lastSync: Date | null = null;
+		let stuckJobs: string[] = [];
 		try {
 			await pingDatabase(deps.db);
 			lastSync = (await syncStatus(deps, now)).lastSuccessAt;
+			stuckJobs = await staleJobs(deps, now);
 		} catch (error) {
 			// The answer is public: only the status goes out, the reason to the operators' log.
 			database = "error";
@@ -34,7 +37,7 @@ export function publicRoutes(deps: Deps): Hono<AppEnv> {
 		const syncAgeSeconds = lastSync ? Math.round((now.getTime() - lastSync.getTime()) / 1000) : null;
 		const inGrace = now.getTime() - startedAt.getTime() < staleMs;
 		const syncOk = syncAgeSeconds !== null ? syncAgeSeconds * 1000 <= staleMs : inGrace;
-		const healthy = database === "ok" && syncOk;
+		const healthy = database === "ok" && syncOk && stuckJobs.length === 0;
 		c.header("Cache-Control", "no-store");
 		return c.json({
 			status: healthy ? "ok" : "unhealthy",
@@ -43,6 +46,7 @@ export function publicRoutes(deps: Deps): Hono<AppEnv> {
 			syncAgeSeconds,
 			sync: syncAgeSeconds === null ? (inGrace ? "pending" : "never") : syncOk ? "ok" : "stale",
 			uptimeSeconds: Math.round((now.getTime() - startedAt.getTime()) / 1000),
+			stuckJobs,
 		}, healthy ? 200 : 503);
 	});
 

@@ -9,6 +9,7 @@
  * ids it never created with "not found".
  */
 import assert from "node:assert/strict";
+import { saveFound } from "../lib/db/found.ts";
 import { instanceTypes, params } from "../lib/db/schema.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
@@ -67,6 +68,8 @@ interface World {
 	extendLink(owner: Owner): Promise<string>;
 	cluster(owner: Owner): Promise<string>;
 	launch(owner: Owner): Promise<string>;
+	/** A machine found in AWS with the portal's tags that nobody owns. */
+	found(): Promise<string>;
 	/** Fresh catalog items nothing refers to, for the delete routes (so no case depends on another's). */
 	param(): Promise<number>;
 	group(): Promise<number>;
@@ -298,6 +301,7 @@ const adminGets = [
 	"/admin/security-groups",
 	"/admin/params",
 	"/admin/users",
+	"/admin/found",
 	"/admin/catalog",
 	"/admin/catalog.json",
 	"/admin/catalog.yaml",
@@ -318,6 +322,15 @@ Object.assign(
 		},
 		"GET /admin/params/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/params/${w.ids.param}` }) },
 		"GET /admin/users/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/users/${w.ids.olga}` }) },
+		"GET /admin/found/:id": { rule: "admin", build: async (w: World) => ({ url: `/admin/found/${await w.found()}` }) },
+		// Unconfirmed: an admin gets the form back (422), without AWS being asked.
+		"POST /admin/found/:id/adopt": {
+			rule: "admin",
+			build: async (w: World) => ({
+				url: `/admin/found/${await w.found()}/adopt`,
+				options: form({ username: "olga" }),
+			}),
+		},
 		"POST /admin/groups/new": {
 			rule: "admin",
 			build: () => ({ url: "/admin/groups/new", options: form({ name: `g${hex()}` }) }),
@@ -486,6 +499,20 @@ async function buildWorld(): Promise<World> {
 		},
 		async sg() {
 			return (await addSecurityGroup(deps.db, `sg-${hex()}`)).id;
+		},
+		async found() {
+			const id = `i-${hex()}`;
+			const at = deps.clock();
+			await saveFound(deps.db, {
+				id,
+				kind: "instance",
+				state: "running",
+				tags: { LaunchedBy: "MLIY", userid: "alice" },
+				reason: "it has no launch-id tag",
+				firstSeenAt: at,
+				lastSeenAt: at,
+			});
+			return id;
 		},
 		async launch(owner) {
 			const launch = await addLaunch(deps.db, {

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import { openDatabase } from "../lib/db/client.ts";
+import { forgetFoundUnseen, getFound, markFoundSeen, saveFound } from "../lib/db/found.ts";
 import { migrate } from "../lib/db/migrate.ts";
 import { MIGRATIONS } from "../lib/db/migrations.ts";
 import { bills, users } from "../lib/db/schema.ts";
 import { errorText, rejection } from "./_helpers/assert.ts";
+import { createTestDeps } from "./_helpers/deps.ts";
 
 async function tempDb() {
 	const dir = await Deno.makeTempDir({ prefix: "mliy-db-" });
@@ -93,4 +95,25 @@ Deno.test("the database allows at most one open billed period per resource", asy
 	} finally {
 		await Deno.remove(dir, { recursive: true });
 	}
+});
+
+Deno.test("a found machine's last sighting never moves back: a run that listed it earlier cannot make it look gone", async () => {
+	await using deps = await createTestDeps();
+	const at = (minute: number) => new Date(Date.UTC(2025, 2, 1, 12, minute));
+	const found = {
+		id: "i-0000000000000000f",
+		kind: "instance" as const,
+		state: "running",
+		reason: "it has no launch-id tag",
+		firstSeenAt: at(0),
+		lastSeenAt: at(10),
+	};
+	await saveFound(deps.db, found);
+	await markFoundSeen(deps.db, [found.id], at(5));
+	await saveFound(deps.db, { ...found, state: "stopped", lastSeenAt: at(6) });
+	const row = (await getFound(deps.db, found.id))!;
+	assert.equal(row.lastSeenAt.toISOString(), at(10).toISOString());
+	assert.equal(row.state, "stopped", "what it showed is still recorded");
+	assert.equal(await forgetFoundUnseen(deps.db, "instance", at(10)), 0);
+	assert.equal(await forgetFoundUnseen(deps.db, "instance", at(11)), 1);
 });

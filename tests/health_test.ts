@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { eq } from "drizzle-orm";
 import { jobLeases } from "../lib/db/schema.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
@@ -64,9 +65,46 @@ Deno.test("GET /health reports a failing sync by its status only: the raw AWS er
 		"database",
 		"lastSync",
 		"status",
+		"stuckJobs",
 		"sync",
 		"syncAgeSeconds",
 		"uptimeSeconds",
 	]);
 	assert.doesNotMatch(JSON.stringify(body), /123456789012|arn:|not authorized|denied/);
+});
+
+Deno.test("GET /health is 503 for a job whose lease is held by a run that started too long ago, with a fresh sync", async () => {
+	await using deps = await createTestDeps({ settings: { SYNC_STALE_MINUTES: 15 } });
+	const now = deps.clock();
+	const ago = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
+	await deps.db.insert(jobLeases).values([
+		{ name: "sync-aws", lastStartedAt: ago(3), lastSuccessAt: ago(2) },
+		// The launcher's holder renews its lease (it expires in the future) but its run began 40 minutes ago.
+		{
+			name: "poll-launches",
+			holder: "host:42:abc",
+			expiresAt: new Date(now.getTime() + 20_000),
+			lastStartedAt: ago(40),
+			lastSuccessAt: ago(41),
+		},
+		// A dashboard refresh's rate limit is a lease too, but no run.
+		{
+			name: "refresh-user-1",
+			holder: "rate-limit",
+			expiresAt: new Date(now.getTime() + 60_000),
+			lastStartedAt: ago(60),
+		},
+	]);
+	const res = await request(deps.app, "/health");
+	assert.equal(res.status, 503);
+	const body = await res.json();
+	assert.equal(body.sync, "ok");
+	assert.deepEqual(body.stuckJobs, ["poll-launches"]);
+	assert.equal(body.status, "unhealthy");
+
+	// A run held for less than that is just running.
+	await deps.db.update(jobLeases).set({ lastStartedAt: ago(1) }).where(eq(jobLeases.name, "poll-launches"));
+	const fresh = await request(deps.app, "/health");
+	assert.equal(fresh.status, 200);
+	assert.deepEqual((await fresh.json()).stuckJobs, []);
 });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { InStatement } from "@libsql/client";
 import { AwsError } from "../lib/errors.ts";
-import { claimLaunch, getLaunch, type Launch, releaseLaunch } from "../lib/db/launches.ts";
+import { claimLaunch, getLaunch, type Launch, releaseLaunch, renewLaunchClaim } from "../lib/db/launches.ts";
 import { instancesOfLaunch } from "../lib/db/instances.ts";
 import { clustersOfLaunch } from "../lib/db/clusters.ts";
 import { failureReason } from "../lib/launch/stacks.ts";
@@ -357,26 +357,28 @@ Deno.test("a process releases only its own claim, not the one another process to
 	await using deps = await createTestDeps();
 	const launch = await KINDS[0]!.launch(deps);
 	const at = (minutes: number) => new Date(deps.clock().getTime() + minutes * 60_000);
-	assert.ok(await claimLaunch(deps.db, launch.id, at(0), at(2)), "A claims");
-	assert.equal(await claimLaunch(deps.db, launch.id, at(1), at(3)), undefined, "B waits while A's claim holds");
-	assert.ok(await claimLaunch(deps.db, launch.id, at(3), at(5)), "A's claim lapsed: B claims");
-	await releaseLaunch(deps.db, launch.id, at(2)); // A's slow step ends
-	assert.equal(await claimLaunch(deps.db, launch.id, at(4), at(6)), undefined, "B still holds the launch");
-	await releaseLaunch(deps.db, launch.id, at(5));
-	assert.ok(await claimLaunch(deps.db, launch.id, at(4), at(6)), "B released it");
+	assert.ok(await claimLaunch(deps.db, launch.id, "A", at(0), at(2)), "A claims");
+	assert.equal(await claimLaunch(deps.db, launch.id, "B", at(1), at(3)), undefined, "B waits while A's claim holds");
+	assert.ok(await claimLaunch(deps.db, launch.id, "B", at(3), at(5)), "A's claim lapsed: B claims");
+	assert.equal(await renewLaunchClaim(deps.db, launch.id, "A", at(6)), false, "A learns it lost the launch");
+	await releaseLaunch(deps.db, launch.id, "A"); // A's slow step ends
+	assert.equal(await claimLaunch(deps.db, launch.id, "C", at(4), at(6)), undefined, "B still holds the launch");
+	await releaseLaunch(deps.db, launch.id, "B");
+	assert.ok(await claimLaunch(deps.db, launch.id, "C", at(4), at(6)), "B released it");
 });
 
-Deno.test("a step whose AWS calls take as long as their retries allow keeps its claim", async () => {
+Deno.test("a step that outlasts its claim keeps it: its holder renews the claim while it works", async () => {
 	let stolen: unknown = "not tried";
 	const deps: TestDeps = await createTestDeps({
-		settings: { AWS_MAX_ATTEMPTS: 5, AWS_TIMEOUT_SECONDS: 20 },
+		settings: { LEASE_SECONDS: 2 },
 		aws: fakeAws({
 			cloudFormation: {
 				describeStack: async () => {
-					// Three calls of this step (stack, resources, events), each timing out on every attempt.
-					deps.clock.advance(3 * 5 * 20_000);
+					// A slow step: AWS answers ten minutes later, and the holder's heartbeat beat meanwhile.
+					deps.clock.advance(10 * 60_000);
+					await new Promise((resolve) => setTimeout(resolve, 1200));
 					const now = deps.clock();
-					stolen = await claimLaunch(deps.db, launchId, now, new Date(now.getTime() + 60_000));
+					stolen = await claimLaunch(deps.db, launchId, "another process", now, new Date(now.getTime() + 2000));
 					return stack("CREATE_IN_PROGRESS");
 				},
 				listStackResources: () => Promise.resolve([]),
@@ -388,7 +390,8 @@ Deno.test("a step whose AWS calls take as long as their retries allow keeps its 
 	const launchId = launch.id;
 	await tick(deps);
 	assert.equal(stolen, undefined, "another process could not claim the launch during the slow step");
-	assert.equal((await launchOf(deps, launch)).claimedUntil, null, "released after the step");
+	const after = await launchOf(deps, launch);
+	assert.deepEqual([after.claimedBy, after.claimedUntil], [null, null], "released after the step");
 });
 
 Deno.test("a launch's instances and clusters are found through an index, not a scan of every row", async () => {

@@ -1,7 +1,7 @@
 /**
  * What every kind of machine shares, stated once and checked for each kind: the claim of an action
  * in flight, the DNS policy (a record while alive, moved with the address, removed at the end),
- * billing until a vanished machine was last seen, adoption of machines with the portal's tags, and
+ * billing until a vanished machine was last seen, the ownership rule for unknown machines, and
  * a sync of many steady machines in a fixed number of statements and one listing.
  */
 import assert from "node:assert/strict";
@@ -10,17 +10,20 @@ import { toViewer } from "../lib/auth/identify.ts";
 import { controlMachine } from "../lib/control/control.ts";
 import { auditFor } from "../lib/db/audit.ts";
 import { billsOf, openBill } from "../lib/db/bills.ts";
+import { getFound } from "../lib/db/found.ts";
+import type { Launch } from "../lib/db/launches.ts";
 import { claimAction } from "../lib/db/machines.ts";
 import { clusters, type ConfigKind, instances } from "../lib/db/schema.ts";
 import { getUserByUsername } from "../lib/db/users.ts";
 import { UserError } from "../lib/errors.ts";
 import { machineKind } from "../lib/machines/kinds.ts";
 import type { MachineRow } from "../lib/machines/model.ts";
+import { LAUNCH_TAG, STACK_ID_TAG } from "../lib/machines/tags.ts";
 import { syncKind } from "../lib/sync/all.ts";
 import { refreshMachines } from "../lib/sync/observe.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
-import { type FakeAws, fakeAws } from "./_fakes/aws.ts";
-import { addCluster, addInstance, seedClusterWorld } from "./_helpers/world.ts";
+import { type FakeAws, fakeAws, STACK_ID } from "./_fakes/aws.ts";
+import { addCluster, addClusterLaunch, addInstance, addLaunch, seedClusterWorld } from "./_helpers/world.ts";
 
 type World = Awaited<ReturnType<typeof seedClusterWorld>>;
 
@@ -41,6 +44,8 @@ interface KindCase {
 	action: string;
 	/** Alice's machine `id` of the kind, in `state`. */
 	add(deps: TestDeps, world: World, id: string, values: Partial<MachineRow> & { state: string }): Promise<void>;
+	/** Alice's launch of the kind, submitted (its stack created) and being followed. */
+	launch(deps: TestDeps, world: World): Promise<Launch>;
 	/** AWS showing the machines of `shown` (and nothing else); the portal's DNS records in Route 53. */
 	aws(shown: Map<string, Shown>): Pick<Parameters<typeof fakeAws>[0] & object, "ec2" | "emr" | "cloudFormation">;
 	ids(n: number): string;
@@ -57,6 +62,14 @@ const KINDS: KindCase[] = [
 		async add(deps, world, id, values) {
 			await addInstance(deps.db, { ...values, id, ownerId: world.alice.id, groupId: world.science.id });
 		},
+		launch: (deps, world) =>
+			addLaunch(deps.db, {
+				userId: world.alice.id,
+				groupId: world.science.id,
+				configId: world.config.id,
+				status: "creating",
+				stackId: STACK_ID,
+			}),
 		aws(shown) {
 			const ec2 = (id: string, s: Shown): Ec2Instance => ({
 				id,
@@ -89,6 +102,7 @@ const KINDS: KindCase[] = [
 		async add(deps, world, id, values) {
 			await addCluster(deps.db, { ...values, id, ownerId: world.alice.id, groupId: world.emrGroup.id });
 		},
+		launch: (deps, world) => addClusterLaunch(deps.db, world, { submittedAt: deps.clock() }),
 		aws(shown) {
 			const emr = (id: string, s: Shown): EmrCluster => ({
 				id,
@@ -250,41 +264,46 @@ for (const k of KINDS) {
 		assert.equal((await auditFor(deps.db, id, 5))[0]?.action, "vanished");
 	});
 
-	Deno.test(`${k.kind}: one with the portal's tags the database does not know is adopted for its tagged owner; others are not`, async () => {
-		const [tagged, foreign, unowned] = [k.ids(1), k.ids(2), k.ids(3)];
+	Deno.test(`${k.kind}: an unknown one its launch's stack made is adopted for the launch's owner; one with only the portal's tags is nobody's`, async () => {
+		const [launched, tagged, foreign] = [k.ids(1), k.ids(2), k.ids(3)];
 		const shown = new Map<string, Shown>([
-			[tagged, {
-				state: k.alive,
-				address: "10.0.0.9",
-				tags: { LaunchedBy: "MLIY", userid: "Erin", Group: "sparkers" },
-			}],
 			[foreign, { state: k.alive, tags: { Name: "not ours" } }],
-			[unowned, { state: k.alive, tags: { LaunchedBy: "MLIY" } }],
 		]);
 		const { deps, aws } = await depsShowing(k, shown);
 		await using _ = deps;
 		const world = await seedClusterWorld(deps.db);
+		const launch = await k.launch(deps, world);
+		// CloudFormation's own tags (which nobody can set by hand) name the launch's stack; the owner tag names someone else.
+		shown.set(launched, {
+			state: k.alive,
+			address: "10.0.0.9",
+			tags: { LaunchedBy: "MLIY", userid: "Erin", [LAUNCH_TAG]: launch.id, [STACK_ID_TAG]: launch.stackId! },
+		});
+		shown.set(tagged, { state: k.alive, tags: { LaunchedBy: "MLIY", userid: "Erin", Group: "sparkers" } });
 		const result = await syncKind(deps, k.kind);
 		assert.equal(result.adopted, 1);
-		const erin = await getUserByUsername(deps.db, "erin");
-		assert.ok(erin, "the tagged owner now exists");
-		const row = await rowOf(deps, k, tagged);
-		assert.equal(row.ownerId, erin.id);
-		assert.equal(row.groupId, world.emrGroup.id, "the tagged group");
+		const row = await rowOf(deps, k, launched);
+		assert.equal(row.ownerId, world.alice.id, "the launch's owner, not the tag's");
+		assert.equal(row.launchId, launch.id);
+		assert.equal(row.groupId, launch.groupId);
 		assert.equal(row.state, k.alive);
+		assert.equal((await auditFor(deps.db, launched, 5))[0]?.action, "adopt");
+		assert.equal(await getUserByUsername(deps.db, "erin"), undefined, "no user is made from a tag");
+		assert.equal(
+			await machineKind(k.kind).rows.get(deps, tagged),
+			undefined,
+			"the portal's tags alone give it to nobody",
+		);
+		assert.equal((await getFound(deps.db, tagged))?.kind, k.kind, "kept as found, for the admins");
+		assert.equal(await getFound(deps.db, launched), undefined);
 		assert.equal(await machineKind(k.kind).rows.get(deps, foreign), undefined, "no portal tags");
-		assert.equal(await machineKind(k.kind).rows.get(deps, unowned), undefined, "no owner tag");
-		assert.equal((await auditFor(deps.db, tagged, 5))[0]?.action, "adopt");
+		assert.equal(await getFound(deps.db, foreign), undefined);
 		if (k.kind === "cluster") {
-			// EMR's listing has no tags: an unknown cluster is described once; a foreign one is not described again.
+			// EMR's listing has no tags: an unknown cluster is described; a foreign one is not described again.
 			const describes = () => aws.calls.filter((c) => c === "emr.describeCluster").length;
 			const before = describes();
 			await syncKind(deps, k.kind);
-			assert.equal(
-				describes() - before,
-				1,
-				"only the unowned cluster, which may still get its tags, is described again",
-			);
+			assert.equal(describes() - before, 1, "only the found cluster, whose tags may still change, is described again");
 		}
 	});
 

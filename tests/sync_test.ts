@@ -1,8 +1,9 @@
-/** The sync job: state changes made outside the portal, adoption, vanished instances, outages. */
+/** The sync job: state changes made outside the portal, what it does with unknown instances, vanished instances, outages. */
 import assert from "node:assert/strict";
 import { StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
-import { eq } from "drizzle-orm";
 import { billsOf, openBill } from "../lib/db/bills.ts";
+import { auditFor } from "../lib/db/audit.ts";
+import { getFound } from "../lib/db/found.ts";
 import { getInstance, trackedInstances } from "../lib/db/instances.ts";
 import { getLease } from "../lib/db/leases.ts";
 import { bills, users, volumes } from "../lib/db/schema.ts";
@@ -32,10 +33,12 @@ const PORTAL_TAGS = { LaunchedBy: "MLIY" };
 motoTest("sync follows a stop and start made in the console: bills close at the stop and reopen", async (moto) => {
 	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
 	const alice = await addUser(deps.db, "alice");
-	const [id] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "alice", Name: "console" });
+	const [id] = await moto.runInstances(1, { ...PORTAL_TAGS, Name: "console" });
+	// Alice's in the portal's record, as her launch recorded it.
+	await addInstance(deps.db, { id: id!, ownerId: alice.id, state: "pending" });
 	await syncKind(deps, "instance");
 	let row = (await getInstance(deps.db, id!))!;
-	assert.equal(row.ownerId, alice.id, "adopted for the userid tag");
+	assert.equal(row.ownerId, alice.id);
 	assert.equal(row.state, "running");
 	assert.equal((await billsOf(deps.db, id!)).filter((b) => !b.endedAt).length, 1);
 
@@ -59,33 +62,58 @@ motoTest("sync follows a stop and start made in the console: bills close at the 
 	assert.equal((await billsOf(deps.db, id!)).filter((b) => !b.endedAt).length, 0);
 });
 
-motoTest("sync adopts tagged instances of unknown users and ignores untagged ones", async (moto) => {
-	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
-	const [tagged] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "Erin", "Software Config": "nope" });
-	const [untagged] = await moto.runInstances(1, { Name: "not ours" });
-	const result = await syncKind(deps, "instance");
-	assert.equal(result.adopted, 1);
-	const erin = (await deps.db.select().from(users).where(eq(users.username, "erin")))[0];
-	assert.ok(erin, "the owner from the userid tag now exists");
-	assert.equal((await getInstance(deps.db, tagged!))?.ownerId, erin.id);
-	assert.equal(await getInstance(deps.db, untagged!), undefined);
-});
+motoTest(
+	"an instance with the portal's tags but no launch is nobody's: kept as found, no user made from its tags",
+	async (moto) => {
+		await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
+		const [tagged] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "Erin", "Software Config": "nope" });
+		const [untagged] = await moto.runInstances(1, { Name: "not ours" });
+		const result = await syncKind(deps, "instance");
+		assert.equal(result.adopted, 0);
+		assert.deepEqual(await deps.db.select().from(users), [], "no user is created from a tag");
+		assert.equal(await getInstance(deps.db, tagged!), undefined, "not the tagged user's, nor anyone's");
+		const found = await getFound(deps.db, tagged!);
+		assert.equal(found?.kind, "instance");
+		assert.equal(found.state, "running");
+		assert.equal(found.instanceType, "t2.micro");
+		assert.equal(found.tags.userid, "Erin");
+		assert.equal(found.reason, "it has no launch-id tag");
+		assert.equal(
+			await getFound(deps.db, untagged!),
+			undefined,
+			"without the portal's tags it is none of the portal's business",
+		);
+		const [audit] = await auditFor(deps.db, tagged!);
+		assert.equal(audit?.outcome, "refused");
+		assert.match(audit.detail, /not launched by it/);
 
-motoTest("a launch-id tag copied by hand onto another instance does not tie it to that launch", async (moto) => {
-	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
-	const world = await seedWorld(deps.db);
-	const launch = await addLaunch(deps.db, {
-		userId: world.alice.id,
-		groupId: world.science.id,
-		configId: world.config.id,
-		status: "creating",
-	});
-	const [id] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "alice", [LAUNCH_TAG]: launch.id });
-	assert.equal((await syncKind(deps, "instance")).adopted, 1);
-	const row = (await getInstance(deps.db, id!))!;
-	assert.equal(row.ownerId, world.alice.id);
-	assert.equal(row.launchId, null, "no CloudFormation stack-name tag matching the launch's stack");
-});
+		// Gone from AWS (terminated, or its tags removed): no longer listed as found.
+		await moto.ec2().send(new TerminateInstancesCommand({ InstanceIds: [tagged!] }));
+		await syncKind(deps, "instance");
+		assert.equal(await getFound(deps.db, tagged!), undefined);
+	},
+);
+
+motoTest(
+	"a launch-id tag copied by hand onto another instance does not tie it to that launch, nor give it to anyone",
+	async (moto) => {
+		await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
+		const world = await seedWorld(deps.db);
+		const launch = await addLaunch(deps.db, {
+			userId: world.alice.id,
+			groupId: world.science.id,
+			configId: world.config.id,
+			status: "creating",
+			stackId: "arn:aws:cloudformation:us-east-1:123456789012:stack/MLiyAnalyst-MLIY-abc/1",
+		});
+		const [id] = await moto.runInstances(1, { ...PORTAL_TAGS, userid: "alice", [LAUNCH_TAG]: launch.id });
+		assert.equal((await syncKind(deps, "instance")).adopted, 0);
+		assert.equal(await getInstance(deps.db, id!), undefined, "no CloudFormation tags naming the launch's stack");
+		const found = (await getFound(deps.db, id!))!;
+		assert.equal(found.claimedLaunchId, launch.id);
+		assert.match(found.reason, /without proof that the launch made it/);
+	},
+);
 
 motoTest("an instance AWS no longer knows is marked vanished and its bill closed", async (moto) => {
 	await using deps = await createTestDeps({ awsEndpoint: moto.url, realClock: true });
@@ -207,12 +235,12 @@ Deno.test("transitionTime() reads the time EC2 puts in a state transition reason
 	assert.equal(transitionTime(undefined), undefined);
 });
 
-Deno.test("a sync of many instances follows owners and bills with a fixed number of statements, not several per instance", async () => {
+Deno.test("a sync of many instances keeps owners whatever the tags say and follows bills with a fixed number of statements, not several per instance", async () => {
 	const T0 = new Date("2025-03-01T08:00:00Z");
 	const count = 600;
 	const id = (i: number) => `i-${i.toString(16).padStart(17, "0")}`;
 	// Every fourth instance: unchanged and billed; running without a period; stopped in the console
-	// at 09:00 with its period open; re-tagged to bob.
+	// at 09:00 with its period open; re-tagged to bob (which changes nothing: the owner is the record's).
 	const listing: Ec2Instance[] = Array.from({ length: count }, (_, i) => ({
 		id: id(i),
 		state: i % 4 === 2 ? "stopped" : "running",
@@ -227,7 +255,7 @@ Deno.test("a sync of many instances follows owners and bills with a fixed number
 	});
 	await using deps = await createTestDeps({ aws });
 	const alice = await addUser(deps.db, "alice");
-	const bob = await addUser(deps.db, "bob");
+	await addUser(deps.db, "bob");
 	for (let i = 0; i < count; i++) {
 		await addInstance(deps.db, {
 			id: id(i),
@@ -252,11 +280,11 @@ Deno.test("a sync of many instances follows owners and bills with a fixed number
 
 	deps.clock.set("2025-03-01T12:00:00Z");
 	const first = await syncKind(deps, "instance");
-	assert.equal(first.changed, count / 2, "the stopped and the re-tagged ones changed");
+	assert.equal(first.changed, count / 4, "the stopped ones changed; the re-tagged ones did not");
 	for (let i = 0; i < count; i++) {
 		const row = (await getInstance(deps.db, id(i)))!;
 		const periods = await billsOf(deps.db, id(i));
-		assert.equal(row.ownerId, i % 4 === 3 ? bob.id : alice.id, `owner of ${id(i)}`);
+		assert.equal(row.ownerId, alice.id, `owner of ${id(i)}`);
 		assert.equal(row.lastSeenAt?.toISOString(), "2025-03-01T12:00:00.000Z", `last seen of ${id(i)}`);
 		assert.equal(periods.length, 1, `one period for ${id(i)}`);
 		assert.equal(periods[0]!.startedAt.toISOString(), T0.toISOString());

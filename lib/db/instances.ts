@@ -57,29 +57,22 @@ export async function updateInstance(db: Db, id: string, changes: Partial<NewIns
 
 const owner = aliasedTable(users, "owner");
 
-/** An instance the sync follows, with what it compares on every run. */
+/** An instance the sync follows, with whether a billed period is open. */
 export interface TrackedInstance extends Instance {
-	ownerUsername: string;
-	/** Whether a billed period is open. */
 	billed: boolean;
 }
 
 /**
  * Instances the sync should follow: not archived and not ended; optionally one owner's. Each comes
- * with its owner's username and whether a period is open, read here in one query instead of two
- * per instance on every run.
+ * with whether a period is open, read here in one query instead of one per instance on every run.
  */
 export async function trackedInstances(db: Db, ownerId?: number): Promise<TrackedInstance[]> {
-	const rows = await db.select({
-		instance: instances,
-		ownerUsername: owner.username,
-		billed: billedFlag(instances),
-	}).from(instances).innerJoin(owner, eq(owner.id, instances.ownerId)).where(and(
+	const rows = await db.select({ instance: instances, billed: billedFlag(instances) }).from(instances).where(and(
 		eq(instances.archived, false),
 		notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
 		ownerId === undefined ? undefined : eq(instances.ownerId, ownerId),
 	));
-	return rows.map((r) => ({ ...r.instance, ownerUsername: r.ownerUsername, billed: Boolean(r.billed) }));
+	return rows.map((r) => ({ ...r.instance, billed: Boolean(r.billed) }));
 }
 
 /** An instance with what the pages show next to it. */

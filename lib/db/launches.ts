@@ -50,12 +50,18 @@ export async function recentLaunches(db: Db, userId: number, limit = 10): Promis
 }
 
 /**
- * Claims an active launch for one step until `until` unless another process holds it; a crashed
- * holder's claim lapses. Returns the launch as claimed, or `undefined` when this caller may not
- * move it now.
+ * Claims an active launch for one step for `holder` until `until` unless another claim holds it; a
+ * crashed holder's claim lapses (a live one renews it with {@link renewLaunchClaim}). Returns the
+ * launch as claimed, or `undefined` when this caller may not move it now.
  */
-export async function claimLaunch(db: Db, id: string, now: Date, until: Date): Promise<Launch | undefined> {
-	const [row] = await db.update(launches).set({ claimedUntil: until }).where(and(
+export async function claimLaunch(
+	db: Db,
+	id: string,
+	holder: string,
+	now: Date,
+	until: Date,
+): Promise<Launch | undefined> {
+	const [row] = await db.update(launches).set({ claimedBy: holder, claimedUntil: until }).where(and(
 		eq(launches.id, id),
 		inArray(launches.status, ["queued", "creating"]),
 		or(isNull(launches.claimedUntil), lt(launches.claimedUntil, now)),
@@ -63,12 +69,17 @@ export async function claimLaunch(db: Db, id: string, now: Date, until: Date): P
 	return row;
 }
 
-/**
- * Releases the claim this caller took until `until`; a claim another process took since (after
- * this one lapsed) is left alone.
- */
-export async function releaseLaunch(db: Db, id: string, until: Date): Promise<void> {
-	await db.update(launches).set({ claimedUntil: null }).where(
-		and(eq(launches.id, id), eq(launches.claimedUntil, until)),
+/** Extends `holder`'s claim on the launch to `until`; false when it holds it no more. */
+export async function renewLaunchClaim(db: Db, id: string, holder: string, until: Date): Promise<boolean> {
+	const rows = await db.update(launches).set({ claimedUntil: until }).where(
+		and(eq(launches.id, id), eq(launches.claimedBy, holder)),
+	).returning({ id: launches.id });
+	return rows.length === 1;
+}
+
+/** Releases `holder`'s claim; a claim another process took since (after this one lapsed) is left alone. */
+export async function releaseLaunch(db: Db, id: string, holder: string): Promise<void> {
+	await db.update(launches).set({ claimedBy: null, claimedUntil: null }).where(
+		and(eq(launches.id, id), eq(launches.claimedBy, holder)),
 	);
 }

@@ -1,8 +1,9 @@
 /**
  * Job leases: several server processes share one database and each periodic job still runs once
- * per schedule tick. A lease has a holder and an expiry, so a crashed holder's lease lapses.
+ * per schedule tick. A lease has a holder and an expiry that its holder renews while it works, so
+ * only a crashed holder's lease lapses, and another process then takes over its run.
  */
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { type Db, preparedFor } from "./client.ts";
 import { jobLeases } from "./schema.ts";
 
@@ -20,7 +21,8 @@ export interface LeaseRequest {
 
 /**
  * Takes the lease for `name` until `expiresAt` when nobody holds it (or the holder's lease
- * lapsed) and, when `tick` is given, when no process has run this tick yet.
+ * lapsed) and, when `tick` is given, when no process has run this tick yet, or the run of this
+ * tick was left unfinished by a holder whose lease lapsed (it crashed: the run is taken over).
  */
 export async function acquireLease(db: Db, request: LeaseRequest): Promise<boolean> {
 	const { name, holder, now, expiresAt, tick } = request;
@@ -33,8 +35,18 @@ export async function acquireLease(db: Db, request: LeaseRequest): Promise<boole
 	}).where(and(
 		eq(jobLeases.name, name),
 		or(isNull(jobLeases.holder), lt(jobLeases.expiresAt, now)),
-		tick === undefined ? undefined : or(isNull(jobLeases.lastTick), lt(jobLeases.lastTick, tick)),
+		tick === undefined
+			? undefined
+			: or(isNull(jobLeases.lastTick), lt(jobLeases.lastTick, tick), isNotNull(jobLeases.holder)),
 	)).returning({ name: jobLeases.name });
+	return rows.length === 1;
+}
+
+/** Extends the lease `holder` holds to `expiresAt`; false when it holds it no more (another took over). */
+export async function renewLease(db: Db, name: string, holder: string, expiresAt: Date): Promise<boolean> {
+	const rows = await db.update(jobLeases).set({ expiresAt }).where(
+		and(eq(jobLeases.name, name), eq(jobLeases.holder, holder)),
+	).returning({ name: jobLeases.name });
 	return rows.length === 1;
 }
 
@@ -64,7 +76,28 @@ export async function getLease(db: Db, name: string): Promise<JobLease | undefin
 	return await leaseStatements(db).byName.get({ name });
 }
 
+/** The holder of the leases that are rate limits, not runs. */
+const RATE_LIMIT_HOLDER = "rate-limit";
+
 /** Takes a lease that is never released, only expires: a rate limit shared by every process. */
 export async function takeRateLimit(db: Db, name: string, now: Date, windowMs: number): Promise<boolean> {
-	return await acquireLease(db, { name, holder: "rate-limit", now, expiresAt: new Date(now.getTime() + windowMs) });
+	return await acquireLease(db, {
+		name,
+		holder: RATE_LIMIT_HOLDER,
+		now,
+		expiresAt: new Date(now.getTime() + windowMs),
+	});
+}
+
+/**
+ * The jobs whose lease is held by a run that started before `startedBefore`: stuck (its holder
+ * renews the lease but never finishes) or abandoned (its holder died and no process took over).
+ */
+export async function staleLeases(db: Db, startedBefore: Date): Promise<string[]> {
+	const rows = await db.select({ name: jobLeases.name }).from(jobLeases).where(and(
+		isNotNull(jobLeases.holder),
+		ne(jobLeases.holder, RATE_LIMIT_HOLDER),
+		lt(jobLeases.lastStartedAt, startedBefore),
+	)).orderBy(jobLeases.name);
+	return rows.map((r) => r.name);
 }

@@ -166,7 +166,11 @@ export const launches = sqliteTable("launches", {
 	 */
 	progressTokenHash: text("progress_token_hash").notNull(),
 	attempts: integer("attempts").notNull().default(0),
-	/** A process moving this launch holds it until then, so two processes never submit it twice. */
+	/**
+	 * The process moving this launch, which holds it until `claimedUntil` and renews that while it
+	 * works, so two processes never move it at once and a crashed one's claim soon lapses.
+	 */
+	claimedBy: text("claimed_by"),
 	claimedUntil: integer("claimed_until", { mode: "timestamp_ms" }),
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
@@ -277,6 +281,33 @@ export const clusters = sqliteTable("clusters", {
 	index("clusters_listing_idx").on(t.archived, t.createdAt, t.id),
 	index("clusters_launch_idx").on(t.launchId),
 ]);
+
+/**
+ * Machines the sync found in AWS with the portal's tags but without proof that a portal launch made
+ * them (see lib/sync/observe.ts): nobody's, so nobody but an admin can act on them, until an admin
+ * adopts one for a user. What AWS showed of them is kept bounded, since anyone able to tag a
+ * machine in the account writes it.
+ */
+export const foundMachines = sqliteTable("found_machines", {
+	/** The AWS id: `i-…` for an instance, `j-…` for a cluster. */
+	id: text("id").primaryKey(),
+	kind: text("kind", { enum: CONFIG_KINDS }).notNull(),
+	name: text("name").notNull().default(""),
+	instanceType: text("instance_type").notNull().default(""),
+	state: text("state").notNull(),
+	/** The tags AWS showed, bounded in number and length (lib/machines/tags.ts boundedTags). */
+	tags: text("tags", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
+	/** Why the sync did not adopt it, in an admin's words. */
+	reason: text("reason").notNull(),
+	/** The portal launch its launch-id tag names, when there is one: the launch it may have been copied from. */
+	claimedLaunchId: text("claimed_launch_id"),
+	/** What it would be billed as, and the estimated $/hour from the pricing index (null when unknown). */
+	costDescription: text("cost_description").notNull().default(""),
+	hourlyRate: real("hourly_rate"),
+	launchedAt: integer("launched_at", { mode: "timestamp_ms" }),
+	firstSeenAt: integer("first_seen_at", { mode: "timestamp_ms" }).notNull(),
+	lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [index("found_machines_kind_idx").on(t.kind, t.lastSeenAt)]);
 
 export const RESOURCE_KINDS = ["instance", "volume", "cluster"] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];

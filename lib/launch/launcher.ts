@@ -4,61 +4,62 @@
  * their kind until they complete, fail or time out. All state lives in `launches`, so a launch
  * started before a restart finishes after it, and a claim keeps two processes off one launch.
  */
-import { activeLaunches, claimLaunch, releaseLaunch } from "../db/launches.ts";
+import { activeLaunches, claimLaunch, type Launch, releaseLaunch, renewLaunchClaim } from "../db/launches.ts";
 import type { Deps } from "../deps.ts";
+import { leaseMs, whileHeld } from "../jobs.ts";
 import { machineKind } from "../machines/kinds.ts";
-import type { Settings } from "../settings.ts";
 import { refreshMachines } from "../sync/observe.ts";
 import { refreshVolumes } from "../sync/volumes.ts";
 import { loadLaunchContext, submitStack } from "./stacks.ts";
 
-/**
- * The most AWS calls one step makes one after another (a cluster's: stack, resources, the cluster,
- * its groups, spot price, DNS, steps, then stack, events and delete when it ended; an instance's fewer).
- */
-const AWS_CALLS_PER_STEP = 12;
-/** The most the SDK's standard retry waits between two attempts. */
-const MAX_RETRY_DELAY_SECONDS = 20;
+/** The launcher job's name (its lease row). */
+export const LAUNCHER_JOB_NAME = "poll-launches";
 
 /**
- * How long one process holds a launch for one step before others assume it crashed: longer than
- * the step's AWS calls can take, each tried AWS_MAX_ATTEMPTS times for up to AWS_TIMEOUT_SECONDS,
- * so a slow step never outlives its claim (and two processes never move one launch at once).
+ * Moves every active launch one step; the errors of one launch do not stop the others. Each step
+ * holds its launch's claim, renewed while it works, so another process (two portals on one
+ * database) never moves the same launch at once and takes over a dead one's within LEASE_SECONDS.
+ * A run whose `signal` is aborted (its job lease was taken over) stops before the next launch.
+ * Returns how many it saw.
  */
-export function claimMs(settings: Pick<Settings, "AWS_MAX_ATTEMPTS" | "AWS_TIMEOUT_SECONDS">): number {
-	const perCall = settings.AWS_MAX_ATTEMPTS * (settings.AWS_TIMEOUT_SECONDS + MAX_RETRY_DELAY_SECONDS);
-	return Math.max(2 * 60_000, AWS_CALLS_PER_STEP * perCall * 1000);
-}
-
-/** Moves every active launch one step; the errors of one launch do not stop the others. Returns how many it saw. */
-export async function advanceLaunches(deps: Deps): Promise<number> {
+export async function advanceLaunches(deps: Deps, signal?: AbortSignal): Promise<number> {
 	const launches = await activeLaunches(deps.db);
+	const holdMs = leaseMs(deps.settings);
 	for (const { id } of launches) {
+		if (signal?.aborted) break;
 		const now = deps.clock();
-		const until = new Date(now.getTime() + claimMs(deps.settings));
-		// Another process may be moving the same launch right now (two portals on one database).
-		const launch = await claimLaunch(deps.db, id, now, until);
+		const launch = await claimLaunch(deps.db, id, deps.holder, now, new Date(now.getTime() + holdMs));
 		if (!launch) continue;
 		try {
-			const kind = machineKind(launch.kind);
-			const context = await loadLaunchContext(deps, launch);
-			if (launch.status === "queued") {
-				await submitStack(deps, launch, context, (stack) => kind.launch.stack(deps, launch, stack));
-			} else if (launch.status === "creating") {
-				await kind.launch.follow(deps, launch, {
-					...context,
-					refresh: (ids) => refreshMachines(deps, kind, ids),
-					refreshVolumes: (ids) => refreshVolumes(deps, ids),
-				});
-			}
+			await whileHeld(
+				deps,
+				holdMs,
+				() => renewLaunchClaim(deps.db, id, deps.holder, new Date(deps.clock().getTime() + holdMs)),
+				() => stepLaunch(deps, launch),
+			);
 		} catch (error) {
 			deps.log.launch.error("launch {launchId}: step failed, will retry next run: {message}", {
 				launchId: id,
 				message: (error as Error).message,
 			});
 		} finally {
-			await releaseLaunch(deps.db, id, until);
+			await releaseLaunch(deps.db, id, deps.holder);
 		}
 	}
 	return launches.length;
+}
+
+/** One step of a claimed launch: submit a queued one, follow a creating one through its kind. */
+async function stepLaunch(deps: Deps, launch: Launch): Promise<void> {
+	const kind = machineKind(launch.kind);
+	const context = await loadLaunchContext(deps, launch);
+	if (launch.status === "queued") {
+		await submitStack(deps, launch, context, (stack) => kind.launch.stack(deps, launch, stack));
+	} else if (launch.status === "creating") {
+		await kind.launch.follow(deps, launch, {
+			...context,
+			refresh: (ids) => refreshMachines(deps, kind, ids),
+			refreshVolumes: (ids) => refreshVolumes(deps, ids),
+		});
+	}
 }

@@ -7,10 +7,13 @@
 import type { Placement, Stack, StackEvent, StackResource } from "../aws/types.ts";
 import { recordAudit } from "../db/audit.ts";
 import { getConfig, getGroup, type Group, type SoftwareConfig } from "../db/catalog.ts";
+import { forgetFound } from "../db/found.ts";
 import { type Launch, updateLaunch } from "../db/launches.ts";
 import { getUser, type User } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { AwsError, UserError } from "../errors.ts";
+import { LAUNCH_PROOF_TAG } from "../machines/tags.ts";
+import { launchProof } from "../tokens.ts";
 
 /** CloudFormation's limit on one parameter value. */
 const PARAMETER_LIMIT_BYTES = 4096;
@@ -77,13 +80,17 @@ export function launchColumns(launch: Launch) {
 	};
 }
 
-/** Logs and audits a machine a launch's stack made, once it is recorded. */
+/**
+ * Logs and audits a machine a launch's stack made, once it is recorded; a sync that listed it first
+ * and could not prove it the launch's (the stack's tags not yet on it) had kept it as found.
+ */
 export async function recordedByLaunch(
 	deps: Deps,
 	launch: Launch,
 	machine: { kind: string; id: string },
 ): Promise<void> {
 	deps.log.launch.info("launch {launchId}: {kind} {id} recorded", { launchId: launch.id, ...machine });
+	await forgetFound(deps.db, machine.id);
 	await recordAudit(deps.db, {
 		at: deps.clock(),
 		actorId: launch.userId,
@@ -182,7 +189,8 @@ export async function submitStack(
 			name: launch.stackName,
 			templateBody: input.templateBody,
 			parameters: input.parameters,
-			tags: input.tags,
+			// Signed here, for every kind: the proof the sync's adoption rule accepts besides the stack's own tags.
+			tags: { ...input.tags, [LAUNCH_PROOF_TAG]: await launchProof(deps.secret, launch.id) },
 			clientRequestToken: launch.id,
 		});
 		await markSubmitted(deps, launch, stackId);

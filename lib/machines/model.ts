@@ -63,9 +63,12 @@ export interface Refreshed<Row, Seen> {
 	seen?: Seen;
 }
 
-/** Whose a machine the sync found with the portal's tags is: one of the portal's launches, or the tags'. */
+/**
+ * Whose a machine the portal did not record yet becomes: the portal launch proven to have made it
+ * (the sync's adoption), or the user an admin adopts it for (no launch).
+ */
 export interface Adoption {
-	/** The portal launch it belongs to (launch id tag and CloudFormation's stack name agree). */
+	/** The portal launch it belongs to. */
 	launch?: Launch;
 	group?: Group;
 	config?: SoftwareConfig;
@@ -153,10 +156,21 @@ export interface MachineSync<Row, Seen extends SeenMachine> {
 	observe(deps: Deps, row: Tracked<Row>, seen: Seen | undefined, now: Date): Promise<Observation<Row>>;
 	/** Whether a machine with the portal's tags is one of the kind's own (an EMR cluster's EC2 nodes are not instances). */
 	owns(seen: Seen): boolean;
-	/** The row to record for a machine found with the portal's tags. */
+	/** The row to record for a machine adopted from `from`. */
 	adopted(seen: Seen, from: Adoption, now: Date): Partial<Row> & { id: string };
+	/** What the admins are shown of a machine found with the portal's tags that nobody owns. */
+	found(deps: Deps, seen: Seen): FoundFacts;
 	/** What the kind syncs with its machines (an instance's volumes); returns how many it followed. */
 	syncParts?(deps: Deps, scope: SyncScope, now: Date): Promise<number>;
+}
+
+/** What is known of a machine found with the portal's tags but no proven launch, besides its id, state and tags. */
+export interface FoundFacts {
+	name: string;
+	instanceType: string;
+	launchedAt?: Date;
+	/** What it would be billed as, at the pricing index's rate. */
+	charge: Charge;
 }
 
 /** Whose machines a sync covers: everyone's, or one owner's (the dashboard refresh). */

@@ -1,9 +1,9 @@
 /**
  * The one tag vocabulary of what the portal launches, and the stack names that carry the launch
  * id. Every portal stack (and so everything CloudFormation creates from it) carries the original's
- * `LaunchedBy: MLIY`, the owner, group and configuration, and the launch id; the sync finds every
- * kind by `LaunchedBy` and ties a machine to its launch by the launch id plus CloudFormation's own
- * stack-name tag.
+ * `LaunchedBy: MLIY`, the owner, group and configuration, the launch id and the portal's signature
+ * of it. Tags describe, they never grant: the sync finds every kind by `LaunchedBy`, and a machine
+ * belongs to someone only when a portal launch is proven to have made it (lib/sync/observe.ts).
  */
 import type { Group, SoftwareConfig } from "../db/catalog.ts";
 import { displayName, type User } from "../db/users.ts";
@@ -16,7 +16,10 @@ export const LAUNCHED_BY_VALUE = "MLIY";
 /** The tag that ties a stack (and its resources) to its launch row. */
 export const LAUNCH_TAG = "mliy:launch-id";
 
-/** The owner's username (the original's name for it). */
+/** The portal's signature of the launch id (lib/tokens.ts launchProof), added to every stack it submits. */
+export const LAUNCH_PROOF_TAG = "mliy:launch-proof";
+
+/** The owner's username (the original's name for it): a description for people and cost reports, never the owner. */
 export const OWNER_TAG = "userid";
 /** The group's name; the original's clusters call it `UserGroup`. */
 export const GROUP_TAGS = ["Group", "UserGroup"] as const;
@@ -73,6 +76,26 @@ export function standardTags(
 		[LAUNCH_TAG]: input.launchId,
 	};
 	return stackTags(tags);
+}
+
+/** The most tags of a machine the portal keeps (AWS allows 50 per resource), and their lengths (AWS's limits). */
+const MAX_TAGS = 50;
+const MAX_TAG_KEY = 128;
+const MAX_TAG_VALUE = 256;
+
+/** Control and format characters (bidirectional overrides among them), which can make a tag read as something else. */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}]/gu;
+
+/**
+ * Tags of a machine found in AWS as the portal keeps them: anyone who may tag a machine writes
+ * them, so at most {@link MAX_TAGS}, each cut to AWS's own limits, without unprintable characters.
+ */
+export function boundedTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+	const kept: Record<string, string> = {};
+	for (const [key, value] of Object.entries(tags).slice(0, MAX_TAGS)) {
+		kept[key.replace(UNPRINTABLE, "").slice(0, MAX_TAG_KEY)] = value.replace(UNPRINTABLE, "").slice(0, MAX_TAG_VALUE);
+	}
+	return kept;
 }
 
 /** Tags as CloudFormation accepts them: empty values (which it rejects) left off, values cut to 256 characters. */

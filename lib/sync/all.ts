@@ -23,11 +23,13 @@ export async function syncKind(deps: Deps, kind: ConfigKind, scope: { ownerId?: 
 /**
  * Every kind in turn (instances with their volumes, then clusters), all of them or one owner's for
  * the dashboard refresh. Each kind runs even when another fails (EC2 throttled must not freeze
- * cluster states); the failures are then thrown together so the job records them.
+ * cluster states); the failures are then thrown together so the job records them. A run whose
+ * `signal` is aborted (its lease was taken over) stops before the next kind.
  */
-export async function syncAll(deps: Deps, scope: { ownerId?: number } = {}): Promise<void> {
+export async function syncAll(deps: Deps, scope: { ownerId?: number } = {}, signal?: AbortSignal): Promise<void> {
 	const outcomes: (Error | undefined)[] = [];
 	for (const kind of Object.keys(MACHINE_KINDS) as ConfigKind[]) {
+		if (signal?.aborted) break;
 		outcomes.push(await syncKind(deps, kind, scope).then(() => undefined, (error: Error) => error));
 	}
 	if (scope.ownerId === undefined) await syncSignalsLogged(deps);

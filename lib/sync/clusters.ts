@@ -6,6 +6,7 @@
  * own), and has a DNS record for its master while it lives.
  */
 import type { EmrCluster } from "../aws/types.ts";
+import { clusterEstimate } from "../billing/rates.ts";
 import type { Cluster, NewCluster } from "../db/clusters.ts";
 import type { Deps } from "../deps.ts";
 import { launchedClusterFields, type SeenCluster } from "../launch/cluster.ts";
@@ -105,16 +106,39 @@ export const clusterSync: MachineSync<Cluster, SeenCluster> = {
 	owns: () => true,
 
 	adopted(seen, from, now) {
-		const core = seen.groups?.find((g) => g.role === "CORE");
-		const master = seen.groups?.find((g) => g.role === "MASTER");
 		const fields = from.launch ? launchedClusterFields(from.launch, from.group, from.config, now) : {
+			...shownShape(seen),
 			name: seen.tags.Name ?? seen.name,
 			purpose: seen.tags.Purpose ?? "",
-			instanceType: core?.instanceType ?? master?.instanceType ?? "",
-			coreNodes: core?.requested ?? 0,
-			market: core?.market === "SPOT" ? "SPOT" as const : "ON_DEMAND" as const,
-			bidPrice: core?.bidPrice ? Number(core.bidPrice) : null,
 		};
 		return { ...fields, ...from.row, id: seen.id, state: "STARTING", masterDns: seen.masterDns ?? null };
 	},
+
+	found(deps, seen) {
+		const shape = shownShape(seen);
+		const { perHour } = clusterEstimate(deps, { ...shape, bidPrice: shape.bidPrice ?? undefined });
+		return {
+			name: seen.tags.Name ?? seen.name,
+			instanceType: shape.instanceType,
+			launchedAt: seen.createdAt,
+			charge: {
+				description: `${shape.market === "SPOT" ? "SPOT" : "ON DEMAND"} ${shape.instanceType} × ${shape.coreNodes + 1}`,
+				rate: perHour === null
+					? { known: false, reason: `no price for ${shape.instanceType || "its instance type"}` }
+					: { known: true, hourly: perHour },
+			},
+		};
+	},
 };
+
+/** A cluster's type, size and market as its instance groups show them (a cluster described in full). */
+function shownShape(seen: SeenCluster): Pick<Cluster, "instanceType" | "coreNodes" | "market" | "bidPrice"> {
+	const core = seen.groups?.find((g) => g.role === "CORE");
+	const master = seen.groups?.find((g) => g.role === "MASTER");
+	return {
+		instanceType: core?.instanceType ?? master?.instanceType ?? "",
+		coreNodes: core?.requested ?? 0,
+		market: core?.market === "SPOT" ? "SPOT" : "ON_DEMAND",
+		bidPrice: core?.bidPrice ? Number(core.bidPrice) : null,
+	};
+}

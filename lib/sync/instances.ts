@@ -1,13 +1,13 @@
 /**
  * How an EC2 instance is observed: one paginated DescribeInstances filtered by the portal's tag
  * (and the owner's, for the dashboard refresh) lists them; what it shows becomes state, IPs, times,
- * billed periods (billed while running), DNS (while running, at the shown IP), the owner from the
- * `userid` tag, and the end of a bootstrap that stopped reporting. Their volumes are synced with them.
+ * billed periods (billed while running), DNS (while running, at the shown IP) and the end of a
+ * bootstrap that stopped reporting; never the owner, which is the portal's record whatever the tags
+ * say. Their volumes are synced with them.
  */
 import type { Ec2Instance } from "../aws/types.ts";
-import { USERNAME } from "../auth/identify.ts";
-import type { Instance, NewInstance, TrackedInstance } from "../db/instances.ts";
-import { ensureUser, getUser } from "../db/users.ts";
+import { instanceRate } from "../billing/rates.ts";
+import type { Instance, NewInstance } from "../db/instances.ts";
 import type { Deps } from "../deps.ts";
 import { launchedInstanceFields } from "../launch/instance.ts";
 import { clampToPast, VANISHED } from "../machines/lifecycle.ts";
@@ -28,28 +28,13 @@ export function transitionTime(reason: string | undefined): Date | undefined {
 	return Number.isNaN(at.getTime()) ? undefined : at;
 }
 
-/** Ownership follows the `userid` tag (as in the original), so a re-tagged instance moves owner. */
-async function taggedOwner(
-	deps: Deps,
-	row: Instance & Partial<Pick<TrackedInstance, "ownerUsername">>,
-	seen: Ec2Instance,
-): Promise<number | undefined> {
-	const tagged = seen.tags[OWNER_TAG]?.trim().toLowerCase();
-	if (!tagged) return undefined;
-	const current = row.ownerUsername ?? (await getUser(deps.db, row.ownerId))?.username;
-	if (current === tagged || !USERNAME.test(tagged)) return undefined;
-	const { user } = await ensureUser(deps.db, { username: tagged });
-	deps.log.web.info("instance {id} now owned by {owner} (userid tag)", { id: row.id, owner: tagged });
-	return user.id;
-}
-
 /** What AWS shows about an instance, as its row should hold it. */
-async function observeInstance(
+function observeInstance(
 	deps: Deps,
-	row: Instance & Partial<Pick<TrackedInstance, "ownerUsername">>,
+	row: Instance,
 	seen: Ec2Instance | undefined,
 	now: Date,
-): Promise<Observation<Instance>> {
+): Observation<Instance> {
 	const state = seen?.state ?? VANISHED;
 	const fields: Partial<NewInstance> = {};
 	if (seen) {
@@ -58,8 +43,6 @@ async function observeInstance(
 		fields.availabilityZone = seen.availabilityZone ?? row.availabilityZone;
 		fields.privateIp = seen.privateIp ?? null;
 		fields.publicIp = seen.publicIp ?? null;
-		const ownerId = await taggedOwner(deps, row, seen);
-		if (ownerId !== undefined) fields.ownerId = ownerId;
 	}
 
 	// A vanished instance is billed until it was last seen, not until the sync noticed.
@@ -100,6 +83,7 @@ async function observeInstance(
 export const instanceSync: MachineSync<Instance, Ec2Instance> = {
 	async list(deps, scope) {
 		const filters = portalFilter();
+		// Only narrows the listing of one owner's refresh; the rows followed are the owner's by the portal's record.
 		if (scope.username !== undefined) filters[`tag:${OWNER_TAG}`] = [scope.username];
 		return await deps.aws.ec2.describeInstances({ filters });
 	},
@@ -108,7 +92,7 @@ export const instanceSync: MachineSync<Instance, Ec2Instance> = {
 		return await deps.aws.ec2.describeInstances({ filters: { "instance-id": [...ids] } });
 	},
 
-	observe: observeInstance,
+	observe: (deps, row, seen, now) => Promise.resolve(observeInstance(deps, row, seen, now)),
 
 	owns: (seen) => !seen.tags[EMR_CLUSTER_TAG],
 
@@ -126,6 +110,13 @@ export const instanceSync: MachineSync<Instance, Ec2Instance> = {
 			launchedAt: seen.launchTime ?? now,
 		};
 	},
+
+	found: (deps, seen) => ({
+		name: seen.tags.Name ?? "",
+		instanceType: seen.type,
+		launchedAt: seen.launchTime,
+		charge: { description: seen.type, rate: instanceRate(deps, { type: seen.type }) },
+	}),
 
 	syncParts: syncVolumes,
 };

@@ -2,17 +2,26 @@
  * The one diff step of every kind of machine, and the sync run around it. A run lists the kind's
  * machines once, reads the rows it follows once (with their billed flag), observes each machine
  * through its kind, looks up followed rows the listing left out, marks vanished ones after their
- * grace, adopts machines with the portal's tags it did not know, and records "seen" in one write:
- * a fixed number of statements however many machines there are, plus one write per changed row.
+ * grace, adopts the machines with the portal's tags it did not know that a portal launch is proven
+ * to have made (the one ownership rule, {@link adoptionOf}) and keeps the others as found for the
+ * admins, and records "seen" in one write: a fixed number of statements however many machines
+ * there are, plus one write per changed row.
  */
-import { USERNAME } from "../auth/identify.ts";
 import { closeBillFor, openBillFor } from "../billing/periods.ts";
 import { recordAudit } from "../db/audit.ts";
 import { openBillOf } from "../db/bills.ts";
-import { getConfig, getConfigByName, getGroup, getGroupByName } from "../db/catalog.ts";
+import { getConfig, getGroup } from "../db/catalog.ts";
+import {
+	forgetFound,
+	forgetFoundUnseen,
+	foundByIds,
+	type FoundMachine,
+	markFoundSeen,
+	type NewFoundMachine,
+	saveFound,
+} from "../db/found.ts";
 import { getLaunch, type Launch } from "../db/launches.ts";
 import { launchColumns } from "../launch/stacks.ts";
-import { ensureUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { reconcileDns } from "../machines/dns.ts";
 import { actionStale, withinVanishGrace } from "../machines/lifecycle.ts";
@@ -26,14 +35,14 @@ import type {
 	Tracked,
 } from "../machines/model.ts";
 import {
-	CONFIG_TAG,
-	GROUP_TAGS,
+	boundedTags,
 	isPortalTagged,
+	LAUNCH_PROOF_TAG,
 	LAUNCH_TAG,
-	OWNER_TAG,
 	STACK_ID_TAG,
 	STACK_NAME_TAG,
 } from "../machines/tags.ts";
+import { launchProof, timingSafeEqual } from "../tokens.ts";
 
 /** What a sync run of one kind did, for logs, tests and benchmarks. */
 export interface SyncResult {
@@ -131,6 +140,8 @@ export async function syncMachines<Row extends MachineRow, Seen extends SeenMach
 	const listedIds = new Set<string>();
 	// Machines AWS listed: their lastSeenAt is written in one statement at the end.
 	const observed: string[] = [];
+	// Listed machines the database does not know, as AWS shows them.
+	const unknown: Seen[] = [];
 	for (const listing of listed) {
 		listedIds.add(listing.id);
 		const row = trackedById.get(listing.id) ?? untracked.get(listing.id);
@@ -140,10 +151,11 @@ export async function syncMachines<Row extends MachineRow, Seen extends SeenMach
 			const changes = await observeMachine(deps, kind, row, seen, now, { lastSeenByCaller: true });
 			observed.push(row.id);
 			if (Object.keys(changes).length > 0) result.changed += 1;
-		} else if (await adoptMachine(deps, kind, seen, now)) {
-			result.adopted += 1;
-		}
+		} else unknown.push(seen);
 	}
+	result.adopted = await adoptUnknown(deps, kind, unknown, now);
+	// A whole listing shows every found machine still alive with the portal's tags: the others are gone.
+	if (scope.ownerId === undefined) await forgetFoundUnseen(deps.db, kind.name, now);
 
 	// Followed rows missing from the listing: look them up by id (they may have ended, or lost their
 	// tag); only those AWS no longer knows at all are vanished, after their grace.
@@ -205,83 +217,200 @@ export async function refreshMachines<Row extends MachineRow, Seen extends SeenM
 	return refreshed;
 }
 
+/** A machine's claim to be a portal launch's, as its tags make it; see {@link claimOf}. */
+export type Claim =
+	| { proven: true; launch: Launch; proof: "stack" | "signature" }
+	| { proven: false; reason: string; launch?: Launch };
+
+/** Proofs by strength: CloudFormation's own tags cannot be set by hand, the signature can be copied. */
+const STRENGTH = { stack: 2, signature: 1 } as const;
+
 /**
- * Records a machine that carries the portal's tags but is unknown to the database. A machine of one
- * of the portal's own launches is recorded as the launcher records it (CloudFormation gives it the
- * stack's tags, launch id included), so its launch page works whichever of the sync and the
- * launcher sees it first; any other is recorded for the owner its tags name.
+ * What a machine's tags claim: the portal launch of the kind its launch-id tag names, and whether
+ * that launch is proven to have made it: by its stack (CloudFormation's reserved `aws:` tags, which
+ * nobody can set by hand, name the launch's stack) or, while the launch is still in flight and
+ * nothing says another stack made the machine, by the portal's signature of the launch id.
  */
+export async function claimOf(
+	deps: Pick<Deps, "db" | "secret">,
+	kind: Pick<MachineKind, "name" | "noun">,
+	tags: Readonly<Record<string, string>>,
+): Promise<Claim> {
+	const launchId = tags[LAUNCH_TAG];
+	if (!launchId) return { proven: false, reason: "it has no launch-id tag" };
+	const launch = await getLaunch(deps.db, launchId.slice(0, 100));
+	if (launch?.kind !== kind.name) {
+		return { proven: false, reason: `its launch-id tag names no ${kind.noun} launch of the portal` };
+	}
+	const stackTag = tags[STACK_ID_TAG];
+	// Before CreateStack's answer is recorded, the launch knows its stack by name (unique among live stacks).
+	const byStack = launch.stackId ? stackTag === launch.stackId : tags[STACK_NAME_TAG] === launch.stackName;
+	if (byStack) return { proven: true, launch, proof: "stack" };
+	const signature = tags[LAUNCH_PROOF_TAG];
+	const signed = signature !== undefined && timingSafeEqual(signature, await launchProof(deps.secret, launch.id));
+	if (signed && !stackTag && (launch.status === "queued" || launch.status === "creating")) {
+		return { proven: true, launch, proof: "signature" };
+	}
+	return {
+		proven: false,
+		launch,
+		reason: stackTag
+			? `its tags name launch ${launch.id}, but another stack made it`
+			: `its tags name launch ${launch.id} without proof that the launch made it (copied by hand?)`,
+	};
+}
+
+/**
+ * The one ownership rule: whose a machine unknown to the database is. It belongs to a user only
+ * when it comes from a launch the portal recorded (its claim is proven, see {@link claimOf}) and
+ * is that launch's one machine of the kind: none is recorded for the launch yet, and no other
+ * machine of the same listing (`rivals`) claims the launch as strongly. Tags copied from a real
+ * launch onto another machine so never give it to the launch's owner; the owner, group and
+ * configuration tags are never read. Returns the adoption, or why there is none.
+ */
+export async function adoptionOf(
+	deps: Deps,
+	kind: MachineKind<MachineRow>,
+	seen: SeenMachine,
+	claim: Claim,
+	rivals: readonly Claim[],
+): Promise<{ adoption: Adoption; proof: string } | { refusal: string; launchId?: string }> {
+	if (!claim.proven) return { refusal: claim.reason, launchId: claim.launch?.id };
+	const { launch, proof } = claim;
+	const [recorded] = await kind.rows.ofLaunch(deps, launch.id);
+	if (recorded) {
+		return { refusal: `launch ${launch.id} already has its ${kind.noun}, ${recorded.id}`, launchId: launch.id };
+	}
+	if (rivals.some((r) => r.proven && r.launch.id === launch.id && STRENGTH[r.proof] >= STRENGTH[proof])) {
+		return { refusal: `other ${kind.noun}s claim launch ${launch.id} as well`, launchId: launch.id };
+	}
+	const [group, config] = await Promise.all([getGroup(deps.db, launch.groupId), getConfig(deps.db, launch.configId)]);
+	const row = { ...launchColumns(launch), stackId: launch.stackId ?? seen.tags[STACK_ID_TAG] ?? null };
+	return {
+		adoption: { launch, group, config, row },
+		proof: proof === "stack" ? "its stack" : "the portal's signature",
+	};
+}
+
+/**
+ * Decides about the machines a listing showed that the database does not know: those with the
+ * portal's tags that a portal launch is proven to have made are recorded as that launch records
+ * them (so its launch page works whichever of the sync and the launcher sees them first); the
+ * others with the portal's tags are kept as found, nobody's, for the admins. Returns how many
+ * were adopted. Reads nothing when there are none.
+ */
+async function adoptUnknown<Row extends MachineRow, Seen extends SeenMachine>(
+	deps: Deps,
+	kind: MachineKind<Row, Seen>,
+	unknown: readonly Seen[],
+	now: Date,
+): Promise<number> {
+	const candidates = unknown.filter((seen) =>
+		!kind.endedStates.includes(seen.state) && isPortalTagged(seen.tags) && kind.sync.owns(seen)
+	);
+	if (candidates.length === 0) return 0;
+	const claims = await Promise.all(candidates.map((seen) => claimOf(deps, kind, seen.tags)));
+	const known = new Map((await foundByIds(deps.db, candidates.map((seen) => seen.id))).map((f) => [f.id, f]));
+	const unchanged: string[] = [];
+	let adopted = 0;
+	for (const [i, seen] of candidates.entries()) {
+		const outcome = await adoptionOf(deps, kind, seen, claims[i]!, claims.filter((_, j) => j !== i));
+		if ("adoption" in outcome) {
+			if (await adoptMachine(deps, kind, seen, outcome, now)) adopted += 1;
+			continue;
+		}
+		const found = foundRecord(deps, kind, seen, outcome, now);
+		const before = known.get(seen.id);
+		if (before && sameFound(before, found)) {
+			unchanged.push(seen.id);
+			continue;
+		}
+		await saveFound(deps.db, found);
+		if (!before) await foundAudit(deps, kind, found, now);
+	}
+	await markFoundSeen(deps.db, unchanged, now);
+	return adopted;
+}
+
+/** Records an adopted machine, observes it, audits and logs it; false when another process recorded it first. */
 async function adoptMachine<Row extends MachineRow, Seen extends SeenMachine>(
 	deps: Deps,
 	kind: MachineKind<Row, Seen>,
 	seen: Seen,
+	outcome: { adoption: Adoption; proof: string },
 	now: Date,
 ): Promise<boolean> {
-	if (kind.endedStates.includes(seen.state) || !isPortalTagged(seen.tags) || !kind.sync.owns(seen)) return false;
-	const from = await adoptionOf(deps, kind, seen);
-	if (!from) return false;
-	if (!await kind.rows.insert(deps, kind.sync.adopted(seen, from.adoption, now))) return false;
+	if (!await kind.rows.insert(deps, kind.sync.adopted(seen, outcome.adoption, now))) return false;
+	await forgetFound(deps.db, seen.id);
 	await observeMachine(deps, kind, (await kind.rows.get(deps, seen.id))!, seen, now);
+	const launchId = outcome.adoption.launch!.id;
 	await recordAudit(deps.db, {
 		at: now,
+		actorId: outcome.adoption.row.ownerId,
 		actor: "sync",
 		action: "adopt",
 		resourceKind: kind.name,
 		resourceId: seen.id,
 		outcome: "ok",
-		detail: `found in AWS with the portal's tags; owner ${from.owner}`,
+		detail: `found in AWS before the launcher recorded it; launch ${launchId}, proven by ${outcome.proof}`,
 	});
-	deps.log.web.info("adopted {kind} {id} for {owner}", { kind: kind.name, id: seen.id, owner: from.owner });
+	deps.log.web.info("adopted {kind} {id} for launch {launchId}", { kind: kind.name, id: seen.id, launchId });
 	return true;
 }
 
-/** Whose the machine is: its launch's owner, else the user its owner tag names (created if new). */
-async function adoptionOf(
+/** A found machine's record as AWS shows it now. */
+function foundRecord<Seen extends SeenMachine>(
 	deps: Deps,
-	kind: MachineKind<MachineRow>,
-	seen: SeenMachine,
-): Promise<{ adoption: Adoption; owner: string } | undefined> {
-	const launch = await launchOf(deps, kind, seen.tags);
-	if (launch) {
-		const [group, config] = await Promise.all([getGroup(deps.db, launch.groupId), getConfig(deps.db, launch.configId)]);
-		const row = { ...launchColumns(launch), stackId: launch.stackId ?? seen.tags[STACK_ID_TAG] ?? null };
-		return { adoption: { launch, group, config, row }, owner: `launch ${launch.id}` };
-	}
-	const username = seen.tags[OWNER_TAG]?.trim().toLowerCase();
-	if (!username || !USERNAME.test(username)) {
-		deps.log.web.warn("not adopting {id}: it has no usable {tag} tag", { id: seen.id, tag: OWNER_TAG });
-		return undefined;
-	}
-	const groupName = GROUP_TAGS.map((tag) => seen.tags[tag]).find(Boolean);
-	const configName = seen.tags[CONFIG_TAG];
-	const [group, config, { user }] = await Promise.all([
-		groupName ? getGroupByName(deps.db, groupName) : undefined,
-		configName ? getConfigByName(deps.db, configName) : undefined,
-		ensureUser(deps.db, { username }),
-	]);
-	const row = {
-		launchId: null,
-		ownerId: user.id,
-		groupId: group?.id ?? null,
-		configId: config?.id ?? null,
-		stackId: seen.tags[STACK_ID_TAG] ?? null,
-		stackName: seen.tags[STACK_NAME_TAG] ?? null,
+	kind: MachineKind<MachineRow, Seen>,
+	seen: Seen,
+	outcome: { refusal: string; launchId?: string },
+	now: Date,
+): NewFoundMachine {
+	const facts = kind.sync.found(deps, seen);
+	return {
+		id: seen.id,
+		kind: kind.name,
+		name: boundedTags({ Name: facts.name }).Name ?? "",
+		instanceType: facts.instanceType.slice(0, 64),
+		state: seen.state.slice(0, 64),
+		tags: boundedTags(seen.tags),
+		reason: outcome.refusal,
+		claimedLaunchId: outcome.launchId ?? null,
+		costDescription: facts.charge.description.slice(0, 200),
+		hourlyRate: facts.charge.rate.known ? facts.charge.rate.hourly : null,
+		launchedAt: facts.launchedAt ?? null,
+		firstSeenAt: now,
+		lastSeenAt: now,
 	};
-	return { adoption: { group, config, row }, owner: username };
 }
 
-/**
- * The portal launch of the kind a machine belongs to, from its launch-id tag. The tag alone could be
- * copied by hand; CloudFormation's own stack-name tag (the `aws:` prefix is reserved) must match too.
- */
-async function launchOf(
+/** Whether a found machine's record already holds what AWS shows now (its sighting times aside). */
+function sameFound(before: FoundMachine, now: NewFoundMachine): boolean {
+	const { tags, launchedAt, firstSeenAt: _first, lastSeenAt: _last, ...rest } = now;
+	return Object.entries(diff(before, rest)).length === 0 &&
+		before.launchedAt?.getTime() === launchedAt?.getTime() &&
+		JSON.stringify(before.tags) === JSON.stringify(tags);
+}
+
+/** Audits and logs that the sync found a machine with the portal's tags that nobody owns. */
+async function foundAudit(
 	deps: Deps,
 	kind: MachineKind<MachineRow>,
-	tags: Readonly<Record<string, string>>,
-): Promise<Launch | undefined> {
-	const launchId = tags[LAUNCH_TAG];
-	if (!launchId) return undefined;
-	const launch = await getLaunch(deps.db, launchId);
-	if (launch?.kind !== kind.name || launch.stackName !== tags[STACK_NAME_TAG]) return undefined;
-	return launch;
+	found: NewFoundMachine,
+	now: Date,
+): Promise<void> {
+	await recordAudit(deps.db, {
+		at: now,
+		actor: "sync",
+		action: "adopt",
+		resourceKind: kind.name,
+		resourceId: found.id,
+		outcome: "refused",
+		detail: `found in AWS with the portal's tags, not launched by it: ${found.reason}`,
+	});
+	deps.log.web.warn("{kind} {id} has the portal's tags but is nobody's ({reason}); an admin may adopt it", {
+		kind: kind.name,
+		id: found.id,
+		reason: found.reason,
+	});
 }

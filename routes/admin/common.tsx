@@ -20,6 +20,7 @@ export const TABS: readonly { href: string; label: string; counts?: keyof AdminC
 	{ href: "/admin/security-groups", label: "Security groups", counts: "securityGroups" },
 	{ href: "/admin/params", label: "Params", counts: "params" },
 	{ href: "/admin/users", label: "Users", counts: "users" },
+	{ href: "/admin/found", label: "Found in AWS" },
 	{ href: "/admin/catalog", label: "Import / export" },
 ];
 

@@ -11,6 +11,7 @@ import type { AppEnv } from "../context.ts";
 import { respondError } from "../respond.tsx";
 import { catalogRoutes } from "./catalog.tsx";
 import { configRoutes } from "./configs.tsx";
+import { foundRoutes } from "./found.tsx";
 import { groupRoutes } from "./groups.tsx";
 import { listRoutes, LISTS } from "./lists.tsx";
 import { overviewRoutes } from "./overview.tsx";
@@ -28,6 +29,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 	app.route("/configs", configRoutes(deps));
 	for (const list of LISTS) app.route(`/${list.segment}`, listRoutes(deps, list));
 	app.route("/users", userRoutes(deps));
+	app.route("/found", foundRoutes(deps));
 	app.route("/", catalogRoutes(deps));
 	return app;
 }

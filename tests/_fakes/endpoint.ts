@@ -79,6 +79,49 @@ export function faultyEndpoint(fault: Fault): ScriptedEndpoint {
 	return { ...endpoint, close, [Symbol.asyncDispose]: close };
 }
 
+/** A {@link forwardingEndpoint}: the first request of the held operation, once it reached the target. */
+export interface HoldingEndpoint extends ScriptedEndpoint {
+	/** Resolves when the held request has been forwarded and its answer is being withheld. */
+	held: Promise<void>;
+}
+
+/**
+ * An endpoint passing every request on to `target` (moto) and its answer back, except the first
+ * request of operation `hold`: that one reaches the target, but its answer is withheld until the
+ * endpoint closes, as when the portal process that sent it dies waiting (a request AWS acted on).
+ */
+export function forwardingEndpoint(target: string, hold: string): HoldingEndpoint {
+	const held = Promise.withResolvers<void>();
+	const released = Promise.withResolvers<void>();
+	let holding = false;
+	const endpoint = scriptedEndpoint(async (request, body) => {
+		const url = new URL(request.url);
+		const headers = new Headers(request.headers);
+		headers.delete("host");
+		headers.delete("content-length");
+		const answer = await fetch(`${target}${url.pathname}${url.search}`, {
+			method: request.method,
+			headers,
+			body: ["GET", "HEAD"].includes(request.method) ? undefined : body,
+		});
+		const answered = new Headers(answer.headers);
+		answered.delete("content-encoding");
+		answered.delete("content-length");
+		const response = new Response(await answer.arrayBuffer(), { status: answer.status, headers: answered });
+		if (!holding && operationOf(request, body) === hold) {
+			holding = true;
+			held.resolve();
+			await released.promise;
+		}
+		return response;
+	});
+	const close = async () => {
+		released.resolve();
+		await endpoint.close();
+	};
+	return { ...endpoint, held: held.promise, close, [Symbol.asyncDispose]: close };
+}
+
 /** AWS's throttling or internal-error answer, in the protocol of the service the request is for. */
 export function awsErrorResponse(request: Request, body: string, fault: "throttling" | "5xx"): Response {
 	const throttled = fault === "throttling";

@@ -9,8 +9,9 @@ import {
 	Route53Client,
 	type RRType,
 } from "@aws-sdk/client-route-53";
-import { DescribeSubnetsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CreateTagsCommand, DescribeSubnetsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { EMRClient, RunJobFlowCommand } from "@aws-sdk/client-emr";
 import type { DnsRecord } from "../../lib/aws/types.ts";
 import { TEST_CREDENTIALS } from "../_fakes/endpoint.ts";
 import { onPath, startMotoServer } from "../../scripts/local_servers.ts";
@@ -31,6 +32,10 @@ export interface Moto {
 		metric: { namespace: string; name: string; dimensions: Record<string, string> },
 		points: readonly { at: Date | string; value: number }[],
 	): Promise<void>;
+	/** Tags an instance (CreateTags), as anyone with ec2:CreateTags can; moto takes `aws:` keys, which AWS refuses. */
+	tagInstance(id: string, tags: Record<string, string>): Promise<void>;
+	/** Starts an EMR cluster outside the portal (RunJobFlow, kept alive: WAITING in moto), with tags; returns its id. */
+	runJobFlow(tags: Record<string, string>, type?: string): Promise<string>;
 }
 
 async function findOrStart(): Promise<string | undefined> {
@@ -50,6 +55,7 @@ async function findOrStart(): Promise<string | undefined> {
 function connect(url: string): Moto {
 	const config = { region: "us-east-1", endpoint: url, credentials: TEST_CREDENTIALS };
 	const ec2 = new EC2Client(config);
+	const emr = new EMRClient(config);
 	const route53 = new Route53Client(config);
 	const cloudWatch = new CloudWatchClient(config);
 	return {
@@ -121,6 +127,33 @@ function connect(url: string): Moto {
 					})),
 				}),
 			);
+		},
+		async tagInstance(id, tags) {
+			await ec2.send(
+				new CreateTagsCommand({
+					Resources: [id],
+					Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+				}),
+			);
+		},
+		async runJobFlow(tags, type = "m4.large") {
+			const out = await emr.send(
+				new RunJobFlowCommand({
+					Name: tags.Name ?? "cluster",
+					ReleaseLabel: "emr-6.15.0",
+					Instances: {
+						InstanceGroups: [
+							{ InstanceRole: "MASTER", InstanceType: type, InstanceCount: 1, Market: "ON_DEMAND" },
+							{ InstanceRole: "CORE", InstanceType: type, InstanceCount: 2, Market: "ON_DEMAND" },
+						],
+						KeepJobFlowAliveWhenNoSteps: true,
+					},
+					JobFlowRole: "EMR_EC2_DefaultRole",
+					ServiceRole: "EMR_DefaultRole",
+					Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+				}),
+			);
+			return out.JobFlowId!;
 		},
 	};
 }
