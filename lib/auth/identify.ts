@@ -16,8 +16,8 @@ import {
 } from "../db/users.ts";
 import type { Loggers } from "../log.ts";
 import type { AuthUserInfo, Plugins, PluginUser } from "../plugins/contract.ts";
-import { addressInRanges } from "../net.ts";
 import type { Settings } from "../settings.ts";
+import { proxyRefusal, type ProxySettings } from "./proxy.ts";
 
 /** The signed-in user as every route and permission check sees it. */
 export interface Viewer {
@@ -36,13 +36,15 @@ export type IdentityFailure =
 	| { reason: "untrusted"; message: string }
 	| { reason: "malformed"; message: string };
 
+const UNTRUSTED = "This request did not come through the portal's sign-in proxy, so its identity is not trusted.";
+
 /** What the portal accepts as a (lower-case) username, from the identity header or an import. */
 export const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
 
 /** Dependencies of {@link identify}. */
 export interface IdentifyDeps {
 	db: Db;
-	settings: Pick<Settings, "TRUSTED_PROXIES" | "ADMIN_USERNAMES">;
+	settings: ProxySettings & Pick<Settings, "ADMIN_USERNAMES">;
 	plugins: Plugins;
 	log: Pick<Loggers, "auth">;
 	clock: () => Date;
@@ -56,23 +58,32 @@ export async function identify(
 ): Promise<Viewer | IdentityFailure> {
 	const auth = deps.plugins.auth.functions;
 	const ctx = { ...deps.plugins.context, remoteAddress };
+	const pluginRefusal = auth.refuseAuthRequest(request, ctx);
+	if (pluginRefusal) {
+		deps.log.auth.warn("refused identity from {address}: {reason}", { address: remoteAddress, reason: pluginRefusal });
+		return { reason: "untrusted", message: UNTRUSTED };
+	}
 	const headerName = auth.getAuthHeader(ctx);
 	const headerValue = request.headers.get(headerName);
+	const proxy = proxyRefusal(deps.settings, remoteAddress, request.headers);
 	let raw: string | undefined;
 	if (headerValue !== null && headerValue !== "") {
-		if (!addressInRanges(remoteAddress, deps.settings.TRUSTED_PROXIES)) {
-			deps.log.auth.warn("refused identity header {header} from untrusted address {address}", {
+		if (proxy) {
+			deps.log.auth.warn("refused identity header {header} from {address}: {reason}", {
 				header: headerName,
 				address: remoteAddress,
+				reason: proxy,
 			});
-			return {
-				reason: "untrusted",
-				message: "This request did not come through the portal's sign-in proxy, so its identity is not trusted.",
-			};
+			return { reason: "untrusted", message: UNTRUSTED };
 		}
 		raw = headerValue;
 	} else {
 		raw = auth.anonymousAuthUser(request, ctx);
+		// With a proxy secret, every identity comes through the proxy, the development one too.
+		if (raw && deps.settings.PROXY_SECRET !== undefined && proxy) {
+			deps.log.auth.warn("refused identity from {address}: {reason}", { address: remoteAddress, reason: proxy });
+			return { reason: "untrusted", message: UNTRUSTED };
+		}
 	}
 	if (!raw) return { reason: "missing", message: "You are not signed in: no identity reached the portal." };
 	const username = auth.cleanAuthUsername(raw, ctx).trim().toLowerCase();
