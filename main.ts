@@ -8,6 +8,7 @@ import { closeLogging, configureLogging, getLoggers } from "./lib/log.ts";
 import { loadSettings, redactedSettings, redactUrls } from "./lib/settings.ts";
 import { registerJobs } from "./jobs/mod.ts";
 import { createApp } from "./routes/mod.ts";
+import { flushRateLimitSummaries } from "./routes/middleware/rate_limit.ts";
 
 async function start(): Promise<void> {
 	const settings = await loadSettings(Deno.env.toObject());
@@ -42,6 +43,7 @@ async function start(): Promise<void> {
 		jobs.abort();
 		await server.shutdown();
 		await deps.close();
+		flushRateLimitSummaries(deps);
 		log.web.info("stopped");
 		await closeLogging();
 		Deno.exit(0);

@@ -168,6 +168,8 @@ export const settingsSchema = z.object({
 	SYNC_STALE_MINUTES: wholeBetween(1, 24 * 60).default(15),
 	METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 	METRICS_ALLOWED_ADDRESSES: addressRanges.prefault(["127.0.0.1", "::1"]),
+	RATE_LIMIT_PER_SOURCE: wholeBetween(1, 10_000_000).default(300),
+	RATE_LIMIT_PER_INSTANCE: wholeBetween(1, 10_000_000).default(30),
 	DISPLAY_PUBLIC_IP: booleanLike.default(false),
 	RUN_JOBS: booleanLike.default(true),
 }).superRefine((settings, ctx) => {

@@ -12,6 +12,8 @@ interface AppVariables {
 	remoteAddress: string;
 	viewer: Viewer;
 	csrf: string;
+	/** Set when a rate limit refused the request: counted in a summary, so the access log skips it. */
+	rateLimited: boolean;
 }
 
 /** On Deno, hono's `c.env` is the serve handler info (the peer address). */

@@ -1,6 +1,6 @@
 /**
- * Routes that need no signed-in user: GET /health, GET /metrics (token or allowed address) and
- * GET /static/<file>. The other one, the instances' progress callback, is a seed URL (compat.tsx).
+ * Routes that need no signed-in user: GET /health, GET /metrics (token or allowed address), both
+ * rate-limited per source (they query the database and the registry), and GET /static/<file>. The other one, the instances' progress callback, is a seed URL (compat.tsx).
  */
 import { Hono } from "hono";
 import { compress } from "hono/compress";
@@ -10,13 +10,16 @@ import { syncStatus } from "../lib/sync/all.ts";
 import { addressInRanges } from "../lib/net.ts";
 import { STATIC_FILES, STATIC_VERSION } from "../static/mod.ts";
 import type { AppEnv } from "./context.ts";
+import { createLimiter } from "./middleware/rate_limit.ts";
 import { respondError } from "./respond.tsx";
 
 export function publicRoutes(deps: Deps): Hono<AppEnv> {
 	const startedAt = deps.clock();
 	const app = new Hono<AppEnv>();
+	const perSource = (endpoint: string) =>
+		createLimiter(deps, { endpoint, perSource: deps.settings.RATE_LIMIT_PER_SOURCE }).middleware;
 
-	app.get("/health", async (c) => {
+	app.get("/health", perSource("health"), async (c) => {
 		const now = deps.clock();
 		let database: "ok" | "error" = "ok";
 		let lastSync: Date | null = null;
@@ -46,7 +49,7 @@ export function publicRoutes(deps: Deps): Hono<AppEnv> {
 		}, healthy ? 200 : 503);
 	});
 
-	app.get("/metrics", async (c) => {
+	app.get("/metrics", perSource("metrics"), async (c) => {
 		const token = deps.settings.METRICS_TOKEN;
 		const bearer = c.req.header("Authorization")?.replace(/^Bearer\s+/i, "");
 		const byToken = !!token && bearer === token;

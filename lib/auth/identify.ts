@@ -30,13 +30,24 @@ export interface Viewer {
 	groupIds: number[];
 }
 
-/** Why a request has no identity; every case is a 401. */
-export type IdentityFailure =
-	| { reason: "missing"; message: string }
-	| { reason: "untrusted"; message: string }
-	| { reason: "malformed"; message: string };
+/**
+ * Why a request has no identity; every case is a 401. `log` is the auth.log line a refusal deserves:
+ * the caller writes it, unless a rate limit counts the request instead (forged identities are free
+ * to send, so one line each would let a flood fill the log).
+ */
+export interface IdentityFailure {
+	reason: "missing" | "untrusted" | "malformed";
+	message: string;
+	log?: { message: string; properties: Record<string, unknown> };
+}
 
-const UNTRUSTED = "This request did not come through the portal's sign-in proxy, so its identity is not trusted.";
+function untrusted(message: string, properties: Record<string, unknown>): IdentityFailure {
+	return {
+		reason: "untrusted",
+		message: "This request did not come through the portal's sign-in proxy, so its identity is not trusted.",
+		log: { message, properties },
+	};
+}
 
 /** What the portal accepts as a (lower-case) username, from the identity header or an import. */
 export const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
@@ -60,8 +71,7 @@ export async function identify(
 	const ctx = { ...deps.plugins.context, remoteAddress };
 	const pluginRefusal = auth.refuseAuthRequest(request, ctx);
 	if (pluginRefusal) {
-		deps.log.auth.warn("refused identity from {address}: {reason}", { address: remoteAddress, reason: pluginRefusal });
-		return { reason: "untrusted", message: UNTRUSTED };
+		return untrusted("refused identity from {address}: {reason}", { address: remoteAddress, reason: pluginRefusal });
 	}
 	const headerName = auth.getAuthHeader(ctx);
 	const headerValue = request.headers.get(headerName);
@@ -69,27 +79,28 @@ export async function identify(
 	let raw: string | undefined;
 	if (headerValue !== null && headerValue !== "") {
 		if (proxy) {
-			deps.log.auth.warn("refused identity header {header} from {address}: {reason}", {
+			return untrusted("refused identity header {header} from {address}: {reason}", {
 				header: headerName,
 				address: remoteAddress,
 				reason: proxy,
 			});
-			return { reason: "untrusted", message: UNTRUSTED };
 		}
 		raw = headerValue;
 	} else {
 		raw = auth.anonymousAuthUser(request, ctx);
 		// With a proxy secret, every identity comes through the proxy, the development one too.
 		if (raw && deps.settings.PROXY_SECRET !== undefined && proxy) {
-			deps.log.auth.warn("refused identity from {address}: {reason}", { address: remoteAddress, reason: proxy });
-			return { reason: "untrusted", message: UNTRUSTED };
+			return untrusted("refused identity from {address}: {reason}", { address: remoteAddress, reason: proxy });
 		}
 	}
 	if (!raw) return { reason: "missing", message: "You are not signed in: no identity reached the portal." };
 	const username = auth.cleanAuthUsername(raw, ctx).trim().toLowerCase();
 	if (!USERNAME.test(username)) {
-		deps.log.auth.warn("refused malformed username from {address}", { address: remoteAddress });
-		return { reason: "malformed", message: "Your sign-in name is not one the portal accepts." };
+		return {
+			reason: "malformed",
+			message: "Your sign-in name is not one the portal accepts.",
+			log: { message: "refused malformed username from {address}", properties: { address: remoteAddress } },
+		};
 	}
 
 	let { user, created } = await ensureUser(deps.db, { username });

@@ -1,6 +1,7 @@
 /**
  * The first middleware: the peer's address, the log context of the request id, the request metrics
- * and one access-log line per request (progress callbacks, the bulk of the traffic, as debug lines).
+ * and one access-log line per request (progress callbacks, the bulk of the traffic, as debug lines;
+ * calls a rate limit refused only in its summaries).
  */
 import type { MiddlewareHandler } from "hono";
 import { withContext } from "@logtape/logtape";
@@ -16,7 +17,7 @@ export function accessLog(deps: Pick<Deps, "log" | "metrics">): MiddlewareHandle
 		const route = c.req.routePath || "unmatched";
 		deps.metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
 		deps.metrics.httpDuration.observe({ route, method: c.req.method }, seconds);
-		if (route.startsWith("/static")) return;
+		if (route.startsWith("/static") || c.get("rateLimited")) return;
 		const quiet = route.startsWith("/ajax/progress") && c.res.status < 400;
 		deps.log.web[quiet ? "debug" : "info"]("{method} {path} {status} {ms} ms", {
 			method: c.req.method,

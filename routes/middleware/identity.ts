@@ -7,6 +7,7 @@ import { csrfRefusal, csrfToken } from "../../lib/auth/csrf.ts";
 import { identify, isIdentityFailure } from "../../lib/auth/identify.ts";
 import type { Deps } from "../../lib/deps.ts";
 import type { AppEnv } from "../context.ts";
+import { createLimiter } from "./rate_limit.ts";
 import { respondError } from "../respond.tsx";
 
 /** The `_csrf` field of a form body (parsed once; handlers get hono's cached copy). */
@@ -25,9 +26,17 @@ async function formToken(c: Context<AppEnv>): Promise<string | undefined> {
 
 /** Sets `viewer` and `csrf`, or answers 401 (nobody signed in) or 403 (a cross-site or tokenless change). */
 export function identity(deps: Deps): MiddlewareHandler<AppEnv> {
+	// Refused sign-ins are logged (auth.log) and may be forged at will: limited per source like
+	// the other calls that need no sign-in, so a flood of them is a count, not the log's content.
+	const refusals = createLimiter(deps, { endpoint: "sign-in", perSource: deps.settings.RATE_LIMIT_PER_SOURCE });
 	return async (c, next) => {
 		const result = await identify(deps, c.req.raw, c.get("remoteAddress"));
-		if (isIdentityFailure(result)) return respondError(c, 401, result.message);
+		if (isIdentityFailure(result)) {
+			const limited = refusals.check(c);
+			if (limited) return limited;
+			if (result.log) deps.log.auth.warn(result.log.message, result.log.properties);
+			return respondError(c, 401, result.message);
+		}
 		c.set("viewer", result);
 		c.set("csrf", await csrfToken(deps.secret, result));
 		if (!["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {
