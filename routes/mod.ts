@@ -11,7 +11,8 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { isDatabaseBusy } from "../lib/db/client.ts";
+import { isDatabaseBusy, noteUnwritable } from "../lib/db/client.ts";
+import { unwritableReason } from "../lib/db/errors.ts";
 import type { AppEnv } from "./context.ts";
 import { accessLog } from "./middleware/access_log.ts";
 import { requestBodyLimit } from "./middleware/body_limit.ts";
@@ -29,6 +30,10 @@ import { billingCsvRoutes, billingRoutes } from "./billing.tsx";
 import { profileRoutes } from "./profile.tsx";
 import { adminRoutes } from "./admin/mod.ts";
 import { clusterRoutes } from "./clusters.tsx";
+
+const CANNOT_SAVE =
+	"The portal cannot save right now: its database cannot be written (its disk is full or read-only). " +
+	"Your change was not saved. Try again later; if this goes on, tell an admin.";
 
 /** Builds the application for the given dependencies (tests build it with a temp database and moto). */
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -67,6 +72,18 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 			deps.log.web.warn("database busy on {method} {path}", { method: c.req.method, path: c.req.path });
 			c.header("Retry-After", "5");
 			return respondError(c, 503, "The portal's database is busy; try again in a few seconds.");
+		}
+		const unwritable = unwritableReason(error);
+		if (unwritable) {
+			noteUnwritable(deps.db, deps.clock());
+			deps.log.web.error("the database cannot be written ({reason}) on {method} {path}", {
+				reason: unwritable,
+				method: c.req.method,
+				path: c.req.path,
+				requestId: c.get("requestId"),
+			});
+			c.header("Retry-After", "60");
+			return respondError(c, 503, CANNOT_SAVE);
 		}
 		deps.log.web.error("unhandled error on {method} {path}: {message}", {
 			method: c.req.method,

@@ -4,7 +4,9 @@
  */
 import { Hono } from "hono";
 import { compress } from "hono/compress";
-import { pingDatabase } from "../lib/db/client.ts";
+import { probeWrite } from "../lib/db/app_state.ts";
+import { isDatabaseBusy, noteUnwritable, pingDatabase, recentlyUnwritable } from "../lib/db/client.ts";
+import { unwritableReason } from "../lib/db/errors.ts";
 import type { Deps } from "../lib/deps.ts";
 import { syncStatus } from "../lib/sync/all.ts";
 import { addressInRanges } from "../lib/net.ts";
@@ -21,7 +23,7 @@ export function publicRoutes(deps: Deps): Hono<AppEnv> {
 
 	app.get("/health", perSource("health"), async (c) => {
 		const now = deps.clock();
-		let database: "ok" | "error" = "ok";
+		let database: "ok" | "not writable" | "error" = "ok";
 		let lastSync: Date | null = null;
 		try {
 			await pingDatabase(deps.db);
@@ -33,6 +35,20 @@ export function publicRoutes(deps: Deps): Hono<AppEnv> {
 				message: (error as Error).message,
 			});
 		}
+		if (database === "ok") {
+			try {
+				await probeWrite(deps.db, now);
+			} catch (error) {
+				// Busy is another process writing: the database is fine. Anything else is not.
+				const unwritable = unwritableReason(error);
+				if (unwritable) noteUnwritable(deps.db, now);
+				if (!isDatabaseBusy(error)) database = unwritable ? "not writable" : "error";
+				deps.log.web.error("health check: the database cannot be written: {message}", {
+					message: (error as Error).message,
+				});
+			}
+		}
+		if (database === "ok" && recentlyUnwritable(deps.db, now)) database = "not writable";
 		const staleMs = deps.settings.SYNC_STALE_MINUTES * 60_000;
 		const syncAgeSeconds = lastSync ? Math.round((now.getTime() - lastSync.getTime()) / 1000) : null;
 		const inGrace = now.getTime() - startedAt.getTime() < staleMs;

@@ -3,7 +3,8 @@
  * loopback), turned into a portal user through the auth plugin. Users are created on first visit
  * and updated from the plugin on each request, writing only when something changed.
  */
-import type { Db } from "../db/client.ts";
+import { type Db, noteUnwritable } from "../db/client.ts";
+import { unwritableReason } from "../db/errors.ts";
 import type { Role } from "../db/schema.ts";
 import {
 	displayName,
@@ -117,7 +118,15 @@ export async function identify(
 	const info = auth.processAuthUserInfo(pluginUser(), request, ctx) ?? undefined;
 	const now = deps.clock();
 	const loginStale = !user.lastLoginAt || now.getTime() - user.lastLoginAt.getTime() > 15 * 60_000;
-	user = await applyInfo(deps.db, user, info, loginStale ? now : undefined);
+	try {
+		user = await applyInfo(deps.db, user, info, loginStale ? now : undefined);
+	} catch (error) {
+		if (!loginStale || !unwritableReason(error)) throw error;
+		// A full or read-only disk: pages can still be read, so only a change the directory made
+		// (a role, a name) must be saved before going on; the time of the sign-in can wait.
+		noteUnwritable(deps.db, now);
+		user = await applyInfo(deps.db, user, info);
+	}
 	if (loginStale) deps.log.auth.info("sign-in {username} from {address}", { username, address: remoteAddress });
 
 	const directoryGroups = auth.processAuthUserGroups(pluginUser(), request, ctx);

@@ -105,6 +105,23 @@ export function isDatabaseBusy(error: unknown): boolean {
 	return false;
 }
 
+const unwritableAt = new WeakMap<Db, number>();
+
+/** Remembers that a write failed because the database cannot be written (see unwritableReason). */
+export function noteUnwritable(db: Db, at: Date): void {
+	unwritableAt.set(db, at.getTime());
+}
+
+/**
+ * Whether a write failed that way within the last `withinMs`. /health reports it even when its
+ * own small probe succeeds: SQLite can still fit a one-row write into pages the WAL already has
+ * on a full disk, while the write a user asked for needs new ones.
+ */
+export function recentlyUnwritable(db: Db, now: Date, withinMs = 60_000): boolean {
+	const at = unwritableAt.get(db);
+	return at !== undefined && now.getTime() - at < withinMs;
+}
+
 /** Runs the cheapest query there is: resolves when the database answers, rejects when it cannot. */
 export async function pingDatabase(db: Db): Promise<void> {
 	await db.run(sql`SELECT 1`);
