@@ -9,7 +9,7 @@ import { instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
 import { progressToken } from "../lib/tokens.ts";
 import { tick } from "./_helpers/tick.ts";
-import { browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
+import { browserSettings, browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { moto } from "./_helpers/moto.ts";
 import { addConfig, addGroup, addInstance, addLaunch, addMember, seedWorld } from "./_helpers/world.ts";
@@ -40,7 +40,7 @@ async function setup() {
 	const deps = await createTestDeps({
 		awsEndpoint: moto!.url,
 		realClock: true,
-		settings: { LAUNCH_SUBNET_ID: await moto!.subnet("us-east-1a") },
+		settings: { LAUNCH_SUBNET_ID: await moto!.subnet("us-east-1a"), ...browserSettings() },
 	});
 	const world = await seedWorld(deps.db);
 	return { ...await running(deps, { poller: true }), world };
@@ -297,7 +297,7 @@ browserTest(
 	async () => {
 		// No AWS here: the rows are written to the database, and the dashboard's background refresh
 		// (refused by the test's AWS) changes nothing.
-		const deps = await createTestDeps({ settings: { DATABASE_BUSY_TIMEOUT_MS: 100 } });
+		const deps = await createTestDeps({ settings: { DATABASE_BUSY_TIMEOUT_MS: 100, ...browserSettings() } });
 		await using portal = await running(deps);
 		const { server, browser } = portal;
 		const world = await seedWorld(deps.db);
@@ -337,7 +337,7 @@ browserTest(
 
 browserTest("the launch page's live region stays in place while its polled content is swapped", async () => {
 	// No AWS here: the launch's step is written to the database as the poller would.
-	const deps = await createTestDeps();
+	const deps = await createTestDeps({ settings: browserSettings() });
 	await using portal = await running(deps);
 	const { server, browser } = portal;
 	const world = await seedWorld(deps.db);

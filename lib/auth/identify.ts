@@ -18,6 +18,7 @@ import {
 import type { Loggers } from "../log.ts";
 import type { AuthUserInfo, Plugins, PluginUser } from "../plugins/contract.ts";
 import type { Settings } from "../settings.ts";
+import { CSRF_GRACE_MS, type CsrfEpoch } from "./csrf.ts";
 import { proxyRefusal, type ProxySettings } from "./proxy.ts";
 
 /** The signed-in user as every route and permission check sees it. */
@@ -30,6 +31,9 @@ export interface Viewer {
 	role: Role;
 	groupIds: number[];
 }
+
+/** The viewer of a request, with the generation of their CSRF tokens. */
+export type SignedIn = Viewer & { csrfEpoch: CsrfEpoch };
 
 /**
  * Why a request has no identity; every case is a 401. `log` is the auth.log line a refusal deserves:
@@ -67,7 +71,7 @@ export async function identify(
 	deps: IdentifyDeps,
 	request: Request,
 	remoteAddress: string,
-): Promise<Viewer | IdentityFailure> {
+): Promise<SignedIn | IdentityFailure> {
 	const auth = deps.plugins.auth.functions;
 	const ctx = { ...deps.plugins.context, remoteAddress };
 	const pluginRefusal = auth.refuseAuthRequest(request, ctx);
@@ -140,7 +144,8 @@ export async function identify(
 			});
 		}
 	}
-	return toViewer(user, await groupIdsOf(deps.db, user.id), deps.settings.ADMIN_USERNAMES);
+	const viewer = toViewer(user, await groupIdsOf(deps.db, user.id), deps.settings.ADMIN_USERNAMES);
+	return { ...viewer, csrfEpoch: { epoch: user.csrfEpoch, previousUntil: user.csrfPreviousUntil } };
 }
 
 async function applyInfo(db: Db, user: User, info: AuthUserInfo | undefined, loginAt?: Date): Promise<User> {
@@ -149,7 +154,13 @@ async function applyInfo(db: Db, user: User, info: AuthUserInfo | undefined, log
 	if (info?.lastName !== undefined) changes.lastName = info.lastName.slice(0, 100);
 	if (info?.email !== undefined) changes.email = info.email.slice(0, 200);
 	if (info && "role" in info) changes.directoryRole = info.role ?? null;
-	if (loginAt) changes.lastLoginAt = loginAt;
+	if (loginAt) {
+		// A sign-in refresh: the CSRF tokens move on a generation, the previous one accepted a while
+		// longer. Two requests refreshing at once write the same next generation.
+		changes.lastLoginAt = loginAt;
+		changes.csrfEpoch = user.csrfEpoch + 1;
+		changes.csrfPreviousUntil = new Date(loginAt.getTime() + CSRF_GRACE_MS);
+	}
 	return await updateUserProfile(db, user, changes);
 }
 
@@ -167,6 +178,6 @@ export function toViewer(user: User, groupIds: number[], adminUsernames: readonl
 }
 
 /** Whether an identify() result is a failure. */
-export function isIdentityFailure(value: Viewer | IdentityFailure): value is IdentityFailure {
+export function isIdentityFailure(value: SignedIn | IdentityFailure): value is IdentityFailure {
 	return "reason" in value;
 }
