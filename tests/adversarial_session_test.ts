@@ -9,7 +9,7 @@ import { eq } from "drizzle-orm";
 import { auditEvents } from "../lib/db/schema.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { csrfFor, request } from "./_helpers/http.ts";
-import { seedWorld } from "./_helpers/world.ts";
+import { addInstance, seedWorld } from "./_helpers/world.ts";
 
 /** A state change that gets past CSRF to a 404 (no such instance), or is refused before with a 403. */
 const STOP = "/ajax/instance/i-0123456789abcdef0/stop";
@@ -204,5 +204,40 @@ Deno.test("cookies are Secure when PUBLIC_URL is https, and not over plain http"
 		const cleared = shown.headers.get("Set-Cookie")!;
 		assert.match(cleared, /mliy_flash=;.*Max-Age=0/);
 		assert.equal(/;\s*Secure/i.test(cleared), secure, `${url}: ${cleared}`);
+	}
+});
+
+Deno.test("the content security policy allows no inline style or script, and the pages need none", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	// A boot progress bar, whose width was the last inline style.
+	await addInstance(deps.db, {
+		id: "i-0123456789abcdef0",
+		ownerId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+		progressText: "installing",
+		progressPercent: 40,
+	});
+	const policy =
+		"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+	const pages: [string | undefined, string][] = [
+		["alice", "/"],
+		["alice", "/instances/i-0123456789abcdef0"],
+		["alice", "/team"],
+		["alice", `/launch/${world.science.id}/${world.config.id}`],
+		["alice", "/profile"],
+		["ada", "/admin/configs/new"],
+		["ada", `/admin/configs/${world.config.id}`],
+		[undefined, "/"],
+		["alice", "/nowhere"],
+		[undefined, "/health"],
+	];
+	for (const [user, path] of pages) {
+		const res = await request(deps.app, path, { user });
+		assert.equal(res.headers.get("Content-Security-Policy"), policy, path);
+		const html = await res.text();
+		assert.doesNotMatch(html, /\sstyle=|<style[\s>]/i, `${path} has no inline style`);
+		if (path === "/" && user) assert.match(html, /class="fill w40"/, "the bar's width is a class");
 	}
 });
