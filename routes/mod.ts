@@ -1,14 +1,14 @@
 /**
- * createApp(deps): the hono application. Middleware in order (routes/middleware/): request id, log
- * context, metrics and access log, security headers, the request body limit; then the public routes
- * (health, metrics, static files), the seed's URLs (compat.tsx: the progress callback needs no user,
- * the rest go through identity), then identity with CSRF protection and the signed-in sub-apps, each
- * mounted at its own prefix. One error handler turns every refusal into a 4xx in the form the client
- * wants; nothing else leaks out as a 500 page.
+ * createApp(deps): the hono application. Middleware in order (routes/middleware/): peer address and
+ * request id (a client's own only from the trusted proxy), log context, metrics and access log,
+ * security headers, the request body limit; then the public routes (health, metrics, static
+ * files), the seed's URLs (compat.tsx: the progress callback needs no user, the rest go through
+ * identity), then identity with CSRF protection and the signed-in sub-apps, each mounted at its own
+ * prefix. One error handler turns every refusal into a 4xx in the form the client wants; nothing
+ * else leaks out as a 500 page.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { isDatabaseBusy, noteUnwritable } from "../lib/db/client.ts";
@@ -17,6 +17,7 @@ import type { AppEnv } from "./context.ts";
 import { accessLog } from "./middleware/access_log.ts";
 import { requestBodyLimit } from "./middleware/body_limit.ts";
 import { identity } from "./middleware/identity.ts";
+import { requestIdentity } from "./middleware/request_id.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { respondError } from "./respond.tsx";
 import { publicRoutes } from "./public.ts";
@@ -39,7 +40,7 @@ const CANNOT_SAVE =
 export function createApp(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 
-	app.use(requestId({ headerName: "X-Request-Id" }));
+	app.use(requestIdentity(deps));
 	app.use(accessLog(deps));
 	app.use(securityHeaders);
 	app.use(requestBodyLimit);

@@ -274,3 +274,27 @@ Deno.test("the LDAP plugin with a manager group does not start without the proxy
 		await Deno.remove(dir, { recursive: true });
 	}
 });
+
+Deno.test("X-Request-Id is taken only from the trusted proxy (with its secret when set); anyone else's is replaced", async () => {
+	const id = async (app: Parameters<typeof request>[0], from: string, headers: Record<string, string>) => {
+		const res = await request(app, "/health", { from, headers });
+		await res.body?.cancel();
+		return res.headers.get("X-Request-Id")!;
+	};
+	const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+	await using deps = await createTestDeps({ settings: { TRUSTED_PROXIES: ["10.0.0.1"] } });
+	assert.equal(
+		await id(deps.app, "10.0.0.1", { "X-Request-Id": "0123456789abcdef0123456789abcdef" }),
+		"0123456789abcdef0123456789abcdef",
+	);
+	assert.match(await id(deps.app, "203.0.113.9", { "X-Request-Id": "planted-by-a-client" }), UUID);
+	for (const malformed of ["two words", "x".repeat(129), 'quote"d', "semi;colon"]) {
+		assert.match(await id(deps.app, "10.0.0.1", { "X-Request-Id": malformed }), UUID, malformed);
+	}
+	await using guarded = await createTestDeps({ settings: { PROXY_SECRET: SECRET } });
+	assert.match(await id(guarded.app, "127.0.0.1", { "X-Request-Id": "no-secret" }), UUID);
+	assert.equal(
+		await id(guarded.app, "127.0.0.1", { "X-Request-Id": "with-secret", "X-MLiy-Proxy-Secret": SECRET }),
+		"with-secret",
+	);
+});

@@ -2,13 +2,15 @@
  * The portal's own storage under attack or failure: a full disk (a small tmpfs, filled) and a
  * read-only database answer users with a 503 that says the portal cannot save right now, /health
  * reports the database as not writable, and pages can still be read; the parameter values of
- * failed queries never reach a log line.
+ * failed queries never reach a log line; the database, its journals, backups and logs are the
+ * portal's account's only.
  */
 import assert from "node:assert/strict";
 import { users } from "../lib/db/schema.ts";
-import { closeLogging, configureLogging } from "../lib/log.ts";
+import { closeLogging, configureLogging, LOG_FILES } from "../lib/log.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { csrfFor, request } from "./_helpers/http.ts";
+import { startPortal } from "./_helpers/portal_process.ts";
 import { addInstance, seedWorld } from "./_helpers/world.ts";
 
 const CANNOT_SAVE = /The portal cannot save right now/;
@@ -196,4 +198,62 @@ Deno.test("no log line records the parameter values of a failed query, however t
 	} finally {
 		await closeLogging();
 	}
+});
+
+Deno.test("the database, its journals, the logs and a backup are created owner-only, whatever the umask", async () => {
+	const dir = await Deno.makeTempDir({ prefix: "mliy-modes-" });
+	const env = { MLIY_DATABASE_URL: `file:${dir}/data/mliy.db`, MLIY_LOG_LOCATION: `${dir}/logs` };
+	const portal = await startPortal(env, { umask: "000" });
+	try {
+		// A first user: a write, so the WAL has content.
+		const home = await fetch(`${portal.url}/`, { headers: { REMOTE_USER: "alice" } });
+		assert.equal(home.status, 200);
+		await home.body?.cancel();
+		const modeOf = async (path: string) => ((await Deno.stat(path)).mode! & 0o777).toString(8);
+		const expected: Record<string, string> = {
+			data: "700",
+			"data/mliy.db": "600",
+			"data/mliy.db-wal": "600",
+			"data/mliy.db-shm": "600",
+			logs: "700",
+			...Object.fromEntries(Object.values(LOG_FILES).map((file) => [`logs/${file}`, "600"])),
+		};
+		const actual: Record<string, string> = {};
+		for (const path of Object.keys(expected)) actual[path] = await modeOf(`${dir}/${path}`);
+		assert.deepEqual(actual, expected);
+
+		// A backup, taken while the portal runs, with the same umask.
+		const backup = await new Deno.Command("sh", {
+			args: [
+				"-c",
+				'umask 000 && exec "$0" "$@"',
+				Deno.execPath(),
+				"run",
+				"-A",
+				"scripts/backup.ts",
+				`${dir}/backups/b.db`,
+			],
+			cwd: new URL("..", import.meta.url).pathname,
+			env,
+			stdout: "piped",
+			stderr: "piped",
+		}).output();
+		assert.ok(backup.success, new TextDecoder().decode(backup.stderr));
+		assert.deepEqual([await modeOf(`${dir}/backups`), await modeOf(`${dir}/backups/b.db`)], ["700", "600"]);
+		assert.ok((await Deno.stat(`${dir}/backups/b.db`)).size > 0, "VACUUM INTO filled the file it found");
+	} finally {
+		portal.kill();
+		await portal.finished();
+		await Deno.remove(dir, { recursive: true });
+	}
+});
+
+Deno.test("an existing database file readable by others is tightened when the portal opens it", async () => {
+	await using deps = await createTestDeps();
+	const path = `${deps.dir}/test.db`;
+	deps.database.close();
+	await Deno.chmod(path, 0o644);
+	await using again = await createTestDeps({ settings: { DATABASE_URL: `file:${path}` } });
+	assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+	assert.ok(again);
 });

@@ -1,5 +1,5 @@
 /**
- * The first middleware: the peer's address, the log context of the request id, the request metrics
+ * The second middleware (after request_id.ts): the log context of the request id, the request metrics
  * and one access-log line per request (progress callbacks, the bulk of the traffic, as debug lines;
  * calls a rate limit refused only in its summaries).
  */
@@ -10,7 +10,6 @@ import type { AppEnv } from "../context.ts";
 
 export function accessLog(deps: Pick<Deps, "log" | "metrics">): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
-		c.set("remoteAddress", c.env?.remoteAddr?.hostname ?? "unknown");
 		const started = performance.now();
 		await withContext({ requestId: c.get("requestId") }, () => next());
 		const seconds = (performance.now() - started) / 1000;
