@@ -86,6 +86,16 @@ export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): H
 		} catch (error) {
 			return await rerenderRefusal(c, error, (reason) => instanceFragment(deps, viewer, id, view, reason));
 		}
+		if (row.notice) {
+			// Sent, but AWS did not answer: accepted, being confirmed (the row or panel says so).
+			if (!c.req.header("HX-Request")) {
+				return c.json(
+					{ action, status: "sent", state: row.state, pendingAction: row.pendingAction, message: row.notice },
+					202,
+				);
+			}
+			return c.html(await instanceFragment(deps, viewer, id, view, row.notice), 202);
+		}
 		if (!c.req.header("HX-Request")) {
 			return c.json({ action, status: "ok", state: row.state, pendingAction: row.pendingAction });
 		}
@@ -111,6 +121,12 @@ export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): H
 			cluster = await controlMachine(deps, viewer, { kind: "cluster", id, action: "terminate" });
 		} catch (error) {
 			return await rerenderRefusal(c, error, (reason) => clusterFragment(deps, viewer, id, reason));
+		}
+		if (cluster.notice) {
+			if (!c.req.header("HX-Request")) {
+				return c.json({ action: "terminate", status: "sent", state: cluster.state, message: cluster.notice }, 202);
+			}
+			return c.html(await clusterFragment(deps, viewer, id, cluster.notice), 202);
 		}
 		if (!c.req.header("HX-Request")) return c.json({ action: "terminate", status: "ok", state: cluster.state });
 		if (cluster.archived) {

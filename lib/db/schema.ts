@@ -301,7 +301,8 @@ export const bills = sqliteTable("bills", {
 	index("bills_user_idx").on(t.userId),
 ]);
 
-export const AUDIT_OUTCOMES = ["ok", "refused", "error"] as const;
+/** "sent": the action was asked of AWS and its outcome is not known yet (written before the call). */
+export const AUDIT_OUTCOMES = ["ok", "refused", "error", "sent"] as const;
 export const auditEvents = sqliteTable("audit_events", {
 	id: integer("id").primaryKey({ autoIncrement: true }),
 	at: integer("at", { mode: "timestamp_ms" }).notNull(),

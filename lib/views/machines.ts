@@ -26,7 +26,8 @@ export interface AuditEntry {
 	at: Date;
 	actor: string;
 	action: string;
-	outcome: "ok" | "refused" | "error";
+	/** "sent": asked of AWS, the outcome not known yet (an action whose call timed out, being confirmed). */
+	outcome: "ok" | "refused" | "error" | "sent";
 	detail: string;
 }
 
