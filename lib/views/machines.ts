@@ -21,6 +21,13 @@ export interface WebLink {
 	label: string;
 }
 
+/**
+ * How long a machine's name (its Name tag, anyone's to write) may be on a page: a longer one is
+ * cut, so it cannot push a row's actions out of sight. Names are also kept without hidden
+ * characters (lib/text.ts), here for rows recorded before that rule.
+ */
+export const NAME_SHOWN = 100;
+
 /** One event of a machine's activity. */
 export interface AuditEntry {
 	at: Date;
