@@ -102,6 +102,10 @@ export async function createDeps(
 				aws,
 				log: log.web,
 				listen: { hostname: settings.HOST, port: settings.PORT },
+				proxy: {
+					secretRequired: settings.PROXY_SECRET !== undefined,
+					withoutSecretAccepted: settings.PROXY_SECRET_WAIVED,
+				},
 			},
 			{ shipped: SHIPPED_PLUGINS },
 		);

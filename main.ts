@@ -1,16 +1,24 @@
 /**
- * The entry point: settings → logging → dependencies (compose.ts: database and migrations, pricing,
+ * The entry point: settings → private files and logging → dependencies (compose.ts: database and migrations, pricing,
  * AWS, plugins) → app → jobs → serve, then graceful shutdown on SIGTERM/SIGINT. Any startup problem stops
  * the process with a message naming what is wrong, before anything listens.
  */
 import { createDeps } from "./compose.ts";
-import { closeLogging, configureLogging, getLoggers } from "./lib/log.ts";
+import process from "node:process";
+import { privateFile, privateFolder } from "./lib/files.ts";
+import { closeLogging, configureLogging, getLoggers, LOG_FILES } from "./lib/log.ts";
 import { loadSettings, redactedSettings, redactUrls } from "./lib/settings.ts";
 import { registerJobs } from "./jobs/mod.ts";
 import { createApp } from "./routes/mod.ts";
+import { flushRateLimitSummaries } from "./routes/middleware/rate_limit.ts";
 
 async function start(): Promise<void> {
+	// Whatever the portal creates is its own account's only: the database and its journals, the
+	// logs (also the files rotation opens later) and any folder for them. Also made explicit below.
+	process.umask(0o077);
 	const settings = await loadSettings(Deno.env.toObject());
+	await privateFolder(settings.LOG_LOCATION);
+	for (const file of Object.values(LOG_FILES)) await privateFile(`${settings.LOG_LOCATION}/${file}`);
 	await configureLogging(settings);
 	const log = getLoggers();
 	log.web.info("starting MLiy with settings {settings}", { settings: redactedSettings(settings) });
@@ -42,6 +50,7 @@ async function start(): Promise<void> {
 		jobs.abort();
 		await server.shutdown();
 		await deps.close();
+		flushRateLimitSummaries(deps);
 		log.web.info("stopped");
 		await closeLogging();
 		Deno.exit(0);

@@ -15,6 +15,7 @@ import {
 	reset,
 } from "@logtape/logtape";
 import { AsyncLocalStorage } from "node:async_hooks";
+import { withoutSqlParameters } from "./db/errors.ts";
 import type { LogLevelName, Settings } from "./settings.ts";
 
 /** The portal's loggers, one per log file. */
@@ -70,7 +71,7 @@ export async function configureLogging(
 	options: LoggingOptions = {},
 ): Promise<void> {
 	await Deno.mkdir(settings.LOG_LOCATION, { recursive: true });
-	const formatter = jsonLine;
+	const formatter = withoutSqlValues(jsonLine);
 	const file = (name: string) =>
 		getRotatingFileSink(`${settings.LOG_LOCATION}/${name}`, {
 			formatter,
@@ -88,7 +89,7 @@ export async function configureLogging(
 			auth: file(LOG_FILES.auth),
 			boto: file(LOG_FILES.boto),
 			launch: file(LOG_FILES.launch),
-			console: getConsoleSink({ formatter: getTextFormatter({ value: "bare" }) }),
+			console: getConsoleSink({ formatter: withoutSqlValues(getTextFormatter({ value: "bare" })) }),
 		},
 		loggers: [
 			{ category: ["mliy", "web"], sinks: withConsole("web"), lowestLevel: LEVELS[settings.WEB_LOG_LEVEL] },
@@ -124,6 +125,31 @@ function jsonLine(record: LogRecord): string {
 		logger: record.category.join("."),
 		message: renderMessage(record),
 	}, (_key, value) => typeof value === "bigint" ? value.toString() : value) + "\n";
+}
+
+/**
+ * A formatter that first takes the parameter values of failed queries out of the record: errors
+ * from the database quote them in their message and stack (see withoutSqlParameters), and drizzle's
+ * error object carries them as `params` when a whole error is logged.
+ */
+function withoutSqlValues(format: (record: LogRecord) => string): (record: LogRecord) => string {
+	return (record) => format({ ...record, message: record.message.map(scrub), properties: scrub(record.properties) });
+}
+
+function scrub<T>(value: T, depth = 0): T {
+	if (typeof value === "string") return withoutSqlParameters(value) as T;
+	if (typeof value !== "object" || value === null || depth > 4) return value;
+	if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1)) as T;
+	const prototype = Object.getPrototypeOf(value);
+	if (!(value instanceof Error) && prototype !== Object.prototype && prototype !== null) return value;
+	const entries = Object.entries(value).map(([key, item]) => [key, scrub(item, depth + 1)]);
+	if (value instanceof Error) {
+		// Errors serialise to their own enumerable fields only: keep what a reader needs.
+		entries.push(["name", value.name], ["message", withoutSqlParameters(value.message)]);
+	}
+	const scrubbed = Object.fromEntries(entries);
+	if ("query" in scrubbed && "params" in scrubbed) scrubbed.params = "[redacted]";
+	return scrubbed as T;
 }
 
 /** Flushes and closes the log files; later records go nowhere instead of to a closed file. */

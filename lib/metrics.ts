@@ -11,6 +11,8 @@ export interface Metrics {
 	awsCalls: Counter<"operation" | "outcome">;
 	awsDuration: Histogram<"operation">;
 	launches: Counter<"outcome">;
+	/** Calls refused by a rate limit (lib/rate_limit.ts), by endpoint. */
+	rateLimited: Counter<"endpoint">;
 }
 
 export function createMetrics(): Metrics {
@@ -61,6 +63,12 @@ export function createMetrics(): Metrics {
 			name: "mliy_launches_total",
 			help: "Launches by outcome (requested, complete, failed)",
 			labelNames: ["outcome"],
+			registers,
+		}),
+		rateLimited: new Counter({
+			name: "mliy_rate_limited_total",
+			help: "Calls answered 429 by a rate limit, by endpoint (progress, health, metrics, sign-in)",
+			labelNames: ["endpoint"],
 			registers,
 		}),
 	};

@@ -138,6 +138,11 @@ export const settingsSchema = z.object({
 	LAUNCH_AVAILABILITY_ZONE: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must look like us-east-1a")
 		.optional(),
 	TRUSTED_PROXIES: addressRanges.prefault(["127.0.0.1", "::1"]),
+	PROXY_SECRET_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be a header name of letters, digits and dashes")
+		.default("X-MLiy-Proxy-Secret"),
+	PROXY_SECRET: z.string().min(24, "must be at least 24 characters").max(512, "must be at most 512 characters")
+		.regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces (it is sent as a header value)").optional(),
+	PROXY_SECRET_WAIVED: booleanLike.default(false),
 	// Usernames are stored lower-case; lowering these once lets every comparison be exact.
 	ADMIN_USERNAMES: stringList.transform((names) => names.map((name) => name.toLowerCase())).default([]),
 	AWS_DISCOUNT: z.coerce.number({ error: "must be a number" }).min(0, "must be at least 0")
@@ -164,6 +169,8 @@ export const settingsSchema = z.object({
 	LEASE_SECONDS: wholeBetween(2, 300).default(30),
 	METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 	METRICS_ALLOWED_ADDRESSES: addressRanges.prefault(["127.0.0.1", "::1"]),
+	RATE_LIMIT_PER_SOURCE: wholeBetween(1, 10_000_000).default(300),
+	RATE_LIMIT_PER_INSTANCE: wholeBetween(1, 10_000_000).default(30),
 	DISPLAY_PUBLIC_IP: booleanLike.default(false),
 	RUN_JOBS: booleanLike.default(true),
 	SMTP_HOST: text(255).optional(),
@@ -190,7 +197,12 @@ export const settingsSchema = z.object({
 export type Settings = Readonly<z.infer<typeof settingsSchema>>;
 
 /** Keys whose values are secrets: never logged, shown redacted. */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(["DATABASE_AUTH_TOKEN", "METRICS_TOKEN", "SMTP_PASSWORD"]);
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set([
+	"DATABASE_AUTH_TOKEN",
+	"METRICS_TOKEN",
+	"PROXY_SECRET",
+	"SMTP_PASSWORD",
+]);
 
 /** Where a setting may come from, for error messages. */
 export interface SettingsSources {

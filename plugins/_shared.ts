@@ -14,7 +14,18 @@ export function settingReader<T extends Record<string, string>>(
 	return (ctx, name) => ctx.settings[name] ?? defaults[name];
 }
 
-/** Strips a Kerberos realm (`alice@EXAMPLE.COM`) or a Windows domain (`EXAMPLE\alice`). */
-export function stripRealmOrDomain(username: string): string {
-	return username.replace(/^[^\\]*\\/, "").replace(/@.*$/, "").trim();
+/**
+ * Strips a Kerberos realm (`alice@EXAMPLE.COM`) or a Windows domain (`EXAMPLE\alice`) when it is
+ * one of `realms` (a comma-separated list, compared without regard to case). Any other realm or
+ * domain stays: `breakglass@PARTNER.REALM` is someone of another realm, not the portal's
+ * `breakglass`, so it must never become that name (a domain's backslash then fails the username check).
+ */
+export function stripListedRealm(username: string, realms: string): string {
+	const listed = new Set(realms.split(",").map((realm) => realm.trim().toLowerCase()).filter(Boolean));
+	let name = username.trim();
+	const domain = /^([^\\@]+)\\(.*)$/.exec(name);
+	if (domain && listed.has(domain[1]!.toLowerCase())) name = domain[2]!;
+	const realm = /^([^@]*)@([^@]+)$/.exec(name);
+	if (realm && listed.has(realm[2]!.toLowerCase())) name = realm[1]!;
+	return name.trim();
 }

@@ -11,10 +11,21 @@ import type { Deps } from "../lib/deps.ts";
 import { noticeTime } from "../lib/policy/notices.ts";
 import { ACTIVITY_BODY_LIMIT, keepAliveFromInstance, recordActivity } from "../lib/policy/signals.ts";
 import type { AppContext, AppEnv } from "./context.ts";
+import { createLimiter } from "./middleware/rate_limit.ts";
 import { respondError } from "./respond.tsx";
 
 export function activityRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
+	// Each report is a write that needs no sign-in: limited as progress calls are.
+	const rate = createLimiter(deps, {
+		endpoint: "activity",
+		perSource: deps.settings.RATE_LIMIT_PER_SOURCE,
+		keys: [{
+			name: "instance",
+			perMinute: deps.settings.RATE_LIMIT_PER_INSTANCE,
+			of: (c) => c.req.param("instanceId"),
+		}],
+	}).middleware;
 	const limit = bodyLimit({
 		maxSize: ACTIVITY_BODY_LIMIT,
 		onError: (c) => respondError(c, 413, `A report is at most ${ACTIVITY_BODY_LIMIT} bytes.`),
@@ -25,13 +36,13 @@ export function activityRoutes(deps: Deps): Hono<AppEnv> {
 		body: await c.req.text(),
 	});
 
-	app.post("/:instanceId", limit, async (c) => {
+	app.post("/:instanceId", rate, limit, async (c) => {
 		const { active } = await recordActivity(deps, await call(c));
 		c.header("Cache-Control", "no-store");
 		return c.json({ status: "ok", active });
 	});
 
-	app.post("/:instanceId/keepalive", limit, async (c) => {
+	app.post("/:instanceId/keepalive", rate, limit, async (c) => {
 		const until = await keepAliveFromInstance(deps, await call(c));
 		c.header("Cache-Control", "no-store");
 		return c.json({

@@ -14,6 +14,7 @@ import { clusterPanelView } from "../lib/views/cluster.ts";
 import { instancePanelView, instanceRowView } from "../lib/views/instance.ts";
 import { checkMachineId } from "../lib/views/machines.ts";
 import type { AppEnv } from "./context.ts";
+import { createLimiter } from "./middleware/rate_limit.ts";
 import { methodNotAllowed, rerenderRefusal, respondError } from "./respond.tsx";
 import { ClusterPanel } from "./ui/ClusterPanel.tsx";
 import { InstanceTableRow } from "./ui/InstanceTable.tsx";
@@ -33,11 +34,28 @@ async function clusterFragment(deps: Deps, viewer: Viewer, id: string, error?: s
 	return renderFragment(<ClusterPanel panel={await clusterPanelView(deps, viewer, id)} error={error} />);
 }
 
+/**
+ * Progress calls need no sign-in, and each is a write: limited per source address and per instance
+ * id, so neither one flooding source nor many sources reporting for one id can take the database
+ * or the logs.
+ */
+function progressLimit(deps: Deps): MiddlewareHandler<AppEnv> {
+	return createLimiter(deps, {
+		endpoint: "progress",
+		perSource: deps.settings.RATE_LIMIT_PER_SOURCE,
+		keys: [{
+			name: "instance",
+			perMinute: deps.settings.RATE_LIMIT_PER_INSTANCE,
+			of: (c) => c.req.param("instanceId"),
+		}],
+	}).middleware;
+}
+
 /** The seed's URLs; `signedIn` (identity and CSRF) guards all but the progress callback. */
 export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 
-	app.on(["GET", "POST"], "/ajax/progress/:instanceId/:spec", async (c) => {
+	app.on(["GET", "POST"], "/ajax/progress/:instanceId/:spec", progressLimit(deps), async (c) => {
 		const text = await recordProgress(deps, {
 			instanceId: c.req.param("instanceId"),
 			spec: c.req.param("spec"),
@@ -68,6 +86,16 @@ export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): H
 		} catch (error) {
 			return await rerenderRefusal(c, error, (reason) => instanceFragment(deps, viewer, id, view, reason));
 		}
+		if (row.notice) {
+			// Sent, but AWS did not answer: accepted, being confirmed (the row or panel says so).
+			if (!c.req.header("HX-Request")) {
+				return c.json(
+					{ action, status: "sent", state: row.state, pendingAction: row.pendingAction, message: row.notice },
+					202,
+				);
+			}
+			return c.html(await instanceFragment(deps, viewer, id, view, row.notice), 202);
+		}
 		if (!c.req.header("HX-Request")) {
 			return c.json({ action, status: "ok", state: row.state, pendingAction: row.pendingAction });
 		}
@@ -93,6 +121,12 @@ export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): H
 			cluster = await controlMachine(deps, viewer, { kind: "cluster", id, action: "terminate" });
 		} catch (error) {
 			return await rerenderRefusal(c, error, (reason) => clusterFragment(deps, viewer, id, reason));
+		}
+		if (cluster.notice) {
+			if (!c.req.header("HX-Request")) {
+				return c.json({ action: "terminate", status: "sent", state: cluster.state, message: cluster.notice }, 202);
+			}
+			return c.html(await clusterFragment(deps, viewer, id, cluster.notice), 202);
 		}
 		if (!c.req.header("HX-Request")) return c.json({ action: "terminate", status: "ok", state: cluster.state });
 		if (cluster.archived) {

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Viewer } from "../lib/auth/identify.ts";
 import type { Deps } from "../lib/deps.ts";
+import { publicUrl } from "../lib/settings.ts";
 import { layoutView } from "../lib/views/layout.ts";
 import type { Flash, PageContext } from "./ui/Layout.tsx";
 
@@ -12,6 +13,8 @@ interface AppVariables {
 	remoteAddress: string;
 	viewer: Viewer;
 	csrf: string;
+	/** Set when a rate limit refused the request: counted in a summary, so the access log skips it. */
+	rateLimited: boolean;
 }
 
 /** On Deno, hono's `c.env` is the serve handler info (the peer address). */
@@ -30,14 +33,21 @@ export async function setFlash(c: AppContext, deps: Deps, flash: Flash): Promise
 		path: "/",
 		httpOnly: true,
 		sameSite: "Lax",
+		secure: secureCookies(deps),
 		maxAge: 60,
 	});
+}
+
+/** Cookies are `Secure` when the portal is reached over https (PUBLIC_URL): never sent in clear text. */
+function secureCookies(deps: Deps): boolean {
+	return publicUrl(deps.settings).startsWith("https://");
 }
 
 async function takeFlash(c: AppContext, deps: Deps): Promise<Flash | undefined> {
 	const raw = await getSignedCookie(c, deps.secret, FLASH_COOKIE);
 	if (raw === undefined) return undefined;
-	c.header("Set-Cookie", `${FLASH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`, { append: true });
+	const secure = secureCookies(deps) ? "; Secure" : "";
+	c.header("Set-Cookie", `${FLASH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure}`, { append: true });
 	try {
 		const flash = JSON.parse(raw || "null");
 		if (flash && typeof flash.text === "string") {

@@ -1,21 +1,23 @@
 /**
- * createApp(deps): the hono application. Middleware in order (routes/middleware/): request id, log
- * context, metrics and access log, security headers, the request body limit; then the public routes
- * (health, metrics, static files), the seed's URLs (compat.tsx: the progress callback needs no user,
- * the rest go through identity), then identity with CSRF protection and the signed-in sub-apps, each
- * mounted at its own prefix. One error handler turns every refusal into a 4xx in the form the client
- * wants; nothing else leaks out as a 500 page.
+ * createApp(deps): the hono application. Middleware in order (routes/middleware/): peer address and
+ * request id (a client's own only from the trusted proxy), log context, metrics and access log,
+ * security headers, the request body limit; then the public routes (health, metrics, static
+ * files), the seed's URLs (compat.tsx: the progress callback needs no user, the rest go through
+ * identity), then identity with CSRF protection and the signed-in sub-apps, each mounted at its own
+ * prefix. One error handler turns every refusal into a 4xx in the form the client wants; nothing
+ * else leaks out as a 500 page.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { isDatabaseBusy } from "../lib/db/client.ts";
+import { isDatabaseBusy, noteUnwritable } from "../lib/db/client.ts";
+import { unwritableReason } from "../lib/db/errors.ts";
 import type { AppEnv } from "./context.ts";
 import { accessLog } from "./middleware/access_log.ts";
 import { requestBodyLimit } from "./middleware/body_limit.ts";
 import { identity } from "./middleware/identity.ts";
+import { requestIdentity } from "./middleware/request_id.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { respondError } from "./respond.tsx";
 import { publicRoutes } from "./public.ts";
@@ -32,11 +34,15 @@ import { clusterRoutes } from "./clusters.tsx";
 import { activityRoutes } from "./activity.ts";
 import { extendRoutes } from "./extend.tsx";
 
+const CANNOT_SAVE =
+	"The portal cannot save right now: its database cannot be written (its disk is full or read-only). " +
+	"Your change was not saved. Try again later; if this goes on, tell an admin.";
+
 /** Builds the application for the given dependencies (tests build it with a temp database and moto). */
 export function createApp(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 
-	app.use(requestId({ headerName: "X-Request-Id" }));
+	app.use(requestIdentity(deps));
 	app.use(accessLog(deps));
 	app.use(securityHeaders);
 	app.use(requestBodyLimit);
@@ -71,6 +77,18 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 			deps.log.web.warn("database busy on {method} {path}", { method: c.req.method, path: c.req.path });
 			c.header("Retry-After", "5");
 			return respondError(c, 503, "The portal's database is busy; try again in a few seconds.");
+		}
+		const unwritable = unwritableReason(error);
+		if (unwritable) {
+			noteUnwritable(deps.db, deps.clock());
+			deps.log.web.error("the database cannot be written ({reason}) on {method} {path}", {
+				reason: unwritable,
+				method: c.req.method,
+				path: c.req.path,
+				requestId: c.get("requestId"),
+			});
+			c.header("Retry-After", "60");
+			return respondError(c, 503, CANNOT_SAVE);
 		}
 		deps.log.web.error("unhandled error on {method} {path}: {message}", {
 			method: c.req.method,

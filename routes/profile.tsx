@@ -1,8 +1,13 @@
-/** The profile, mounted at /profile: who the portal thinks you are — username, names, email, groups and role. */
+/**
+ * The profile, mounted at /profile: who the portal thinks you are — username, names, email, groups
+ * and role — and "sign out everywhere" (POST /profile/sign-out-everywhere), which revokes the
+ * security tokens of every page you have open.
+ */
 import { Hono } from "hono";
+import { revokeTokens } from "../lib/auth/csrf.ts";
 import type { Deps } from "../lib/deps.ts";
 import { profileView } from "../lib/views/profile.ts";
-import { type AppEnv, pageContext } from "./context.ts";
+import { type AppEnv, pageContext, setFlash } from "./context.ts";
 import { ProfilePage } from "./ui/ProfilePage.tsx";
 import { renderPage } from "./ui/render.tsx";
 
@@ -11,6 +16,15 @@ export function profileRoutes(deps: Deps): Hono<AppEnv> {
 	app.get("/", async (c) => {
 		const [ctx, profile] = await Promise.all([pageContext(c, deps), profileView(deps, c.get("viewer"))]);
 		return c.html(renderPage(<ProfilePage ctx={ctx} profile={profile} />));
+	});
+	app.post("/sign-out-everywhere", async (c) => {
+		const viewer = c.get("viewer");
+		c.set("csrf", await revokeTokens(deps, viewer, viewer));
+		await setFlash(c, deps, {
+			tone: "ok",
+			text: "Every page you had open is signed out of the portal: reload one to use it again.",
+		});
+		return c.redirect("/profile", 303);
 	});
 	return app;
 }

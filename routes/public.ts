@@ -1,25 +1,30 @@
 /**
- * Routes that need no signed-in user: GET /health, GET /metrics (token or allowed address) and
- * GET /static/<file>. The other one, the instances' progress callback, is a seed URL (compat.tsx).
+ * Routes that need no signed-in user: GET /health, GET /metrics (token or allowed address), both
+ * rate-limited per source (they query the database and the registry), and GET /static/<file>. The other one, the instances' progress callback, is a seed URL (compat.tsx).
  */
 import { Hono } from "hono";
 import { compress } from "hono/compress";
-import { pingDatabase } from "../lib/db/client.ts";
+import { probeWrite } from "../lib/db/app_state.ts";
+import { isDatabaseBusy, noteUnwritable, pingDatabase, recentlyUnwritable } from "../lib/db/client.ts";
+import { unwritableReason } from "../lib/db/errors.ts";
 import type { Deps } from "../lib/deps.ts";
 import { staleJobs } from "../lib/jobs.ts";
 import { syncStatus } from "../lib/sync/all.ts";
 import { addressInRanges } from "../lib/net.ts";
 import { STATIC_FILES, STATIC_VERSION } from "../static/mod.ts";
 import type { AppEnv } from "./context.ts";
+import { createLimiter } from "./middleware/rate_limit.ts";
 import { respondError } from "./respond.tsx";
 
 export function publicRoutes(deps: Deps): Hono<AppEnv> {
 	const startedAt = deps.clock();
 	const app = new Hono<AppEnv>();
+	const perSource = (endpoint: string) =>
+		createLimiter(deps, { endpoint, perSource: deps.settings.RATE_LIMIT_PER_SOURCE }).middleware;
 
-	app.get("/health", async (c) => {
+	app.get("/health", perSource("health"), async (c) => {
 		const now = deps.clock();
-		let database: "ok" | "error" = "ok";
+		let database: "ok" | "not writable" | "error" = "ok";
 		let lastSync: Date | null = null;
 		let stuckJobs: string[] = [];
 		try {
@@ -33,6 +38,20 @@ export function publicRoutes(deps: Deps): Hono<AppEnv> {
 				message: (error as Error).message,
 			});
 		}
+		if (database === "ok") {
+			try {
+				await probeWrite(deps.db, now);
+			} catch (error) {
+				// Busy is another process writing: the database is fine. Anything else is not.
+				const unwritable = unwritableReason(error);
+				if (unwritable) noteUnwritable(deps.db, now);
+				if (!isDatabaseBusy(error)) database = unwritable ? "not writable" : "error";
+				deps.log.web.error("health check: the database cannot be written: {message}", {
+					message: (error as Error).message,
+				});
+			}
+		}
+		if (database === "ok" && recentlyUnwritable(deps.db, now)) database = "not writable";
 		const staleMs = deps.settings.SYNC_STALE_MINUTES * 60_000;
 		const syncAgeSeconds = lastSync ? Math.round((now.getTime() - lastSync.getTime()) / 1000) : null;
 		const inGrace = now.getTime() - startedAt.getTime() < staleMs;
@@ -50,7 +69,7 @@ export function publicRoutes(deps: Deps): Hono<AppEnv> {
 		}, healthy ? 200 : 503);
 	});
 
-	app.get("/metrics", async (c) => {
+	app.get("/metrics", perSource("metrics"), async (c) => {
 		const token = deps.settings.METRICS_TOKEN;
 		const bearer = c.req.header("Authorization")?.replace(/^Bearer\s+/i, "");
 		const byToken = !!token && bearer === token;

@@ -5,6 +5,7 @@
  * settings as the portal (settings.json, MLIY_*), so it backs up the database the portal uses.
  */
 import { createClient } from "@libsql/client";
+import { privateFile, privateFolder } from "../lib/files.ts";
 import { loadSettings } from "../lib/settings.ts";
 
 const target = Deno.args[0];
@@ -24,8 +25,11 @@ try {
 } catch (error) {
 	if (!(error instanceof Deno.errors.NotFound)) throw error;
 }
+// The copy holds what the database does (the secret that signs every token): owner-only, whatever
+// the umask. VACUUM INTO writes into an empty file it finds, keeping its mode.
 const folder = target.includes("/") ? target.slice(0, target.lastIndexOf("/")) : "";
-if (folder) await Deno.mkdir(folder, { recursive: true });
+if (folder) await privateFolder(folder);
+await privateFile(target);
 const client = createClient({ url: settings.DATABASE_URL });
 const started = performance.now();
 await client.execute({ sql: "VACUUM INTO ?", args: [target] });

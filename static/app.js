@@ -9,6 +9,18 @@
 		var ctx = event.detail && event.detail.ctx;
 		if (ctx && ctx.request && ctx.request.headers) ctx.request.headers["X-CSRF-Token"] = csrf();
 	});
+	// The token moves on at each sign-in refresh: every answer names the current one, and the page
+	// (its meta tag and its forms' hidden fields) keeps it, so a page left open keeps working.
+	document.addEventListener("htmx:before:response", function (event) {
+		var ctx = event.detail && event.detail.ctx;
+		var token = ctx && ctx.response && ctx.response.headers && ctx.response.headers.get("X-CSRF-Token");
+		if (!token) return;
+		var meta = document.querySelector('meta[name="csrf-token"]');
+		if (meta) meta.setAttribute("content", token);
+		document.querySelectorAll('input[name="_csrf"]').forEach(function (input) {
+			input.value = token;
+		});
+	});
 	// Error answers land in the page's error region (the server retargets them there), so the row
 	// or panel that asked stays as it was. A request the portal never answered says so there too.
 	// The message goes away when the request that failed later succeeds (a poll, say).

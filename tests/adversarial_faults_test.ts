@@ -147,7 +147,9 @@ Deno.test("an instance action during an AWS outage answers 503 with advice, chan
 	];
 	let cases = 0;
 	for (const { action, from, shows } of actions) {
-		for (const kind of TRANSIENT) {
+		// A terminate whose call timed out may have happened: it is confirmed, not failed
+		// (tests/adversarial_control_test.ts).
+		for (const kind of TRANSIENT.filter((k) => action !== "terminate" || k !== "timeout")) {
 			await updateInstance(deps.db, id, { state: from, pendingAction: null, pendingSince: null });
 			const bills = (await billsOf(deps.db, id)).length;
 			aws.outage(kind);
@@ -165,7 +167,7 @@ Deno.test("an instance action during an AWS outage answers 503 with advice, chan
 		assert.equal(res.status, 200, `${action} after recovery: ${await res.clone().text()}`);
 		assert.equal((await getInstance(deps.db, id))!.state, shows);
 	}
-	assert.equal(cases, actions.length * TRANSIENT.length);
+	assert.equal(cases, actions.length * TRANSIENT.length - 1);
 	const refused = await request(deps.app, `/ajax/instance/${id}/restart`, { user: "alice", form: {}, htmx: true });
 	assert.equal(refused.status, 409, "htmx callers get a fragment with the reason too");
 	assert.match(await refused.text(), /role="alert"/);
@@ -190,7 +192,8 @@ Deno.test("terminating a cluster during an AWS outage answers 503 and keeps it r
 	await using deps = await createTestDeps({ aws });
 	const world = await seedClusterWorld(deps.db);
 	await addRunningCluster(deps, world, { stackId: STACK_ID });
-	for (const kind of TRANSIENT) {
+	// A timeout is confirmed instead (tests/adversarial_control_test.ts).
+	for (const kind of TRANSIENT.filter((k) => k !== "timeout")) {
 		aws.outage(kind);
 		const res = await request(deps.app, "/ajax/cluster/j-ABCDEF/terminate", { user: "alice", form: {} });
 		assert.equal(res.status, 503, `terminate during ${kind}`);

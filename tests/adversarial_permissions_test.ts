@@ -22,6 +22,7 @@ import {
 	addLaunch,
 	addMember,
 	addSecurityGroup,
+	addUser,
 	seedWorld,
 } from "./_helpers/world.ts";
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
@@ -76,6 +77,8 @@ interface World {
 	config(): Promise<number>;
 	type(): Promise<number>;
 	sg(): Promise<number>;
+	/** A user nobody signs in as, whose tokens may be revoked. */
+	user(): Promise<number>;
 }
 
 interface Case {
@@ -248,6 +251,11 @@ const MATRIX: Record<string, RouteSpec> = {
 	"GET /billing": { rule: "signedIn", build: () => ({ url: "/billing" }) },
 	"GET /billing.csv": { rule: "signedIn", build: () => ({ url: "/billing.csv" }) },
 	"GET /profile": { rule: "signedIn", build: () => ({ url: "/profile" }) },
+	// Revokes the persona's own tokens: the helper follows the new one the answer names.
+	"POST /profile/sign-out-everywhere": {
+		rule: "signedIn",
+		build: () => ({ url: "/profile/sign-out-everywhere", options: form() }),
+	},
 	"GET /clusters/:id": {
 		rule: "control",
 		owners: ["alice", "olga"],
@@ -394,6 +402,10 @@ Object.assign(
 			rule: "admin",
 			build: async (w: World) => ({ url: `/admin/params/${await w.param()}/delete`, options: form() }),
 		},
+		"POST /admin/users/:id/revoke": {
+			rule: "admin",
+			build: async (w: World) => ({ url: `/admin/users/${await w.user()}/revoke`, options: form() }),
+		},
 		"POST /admin/users/:id": {
 			rule: "admin",
 			build: (w: World) => ({
@@ -513,6 +525,9 @@ async function buildWorld(): Promise<World> {
 				lastSeenAt: at,
 			});
 			return id;
+		},
+		async user() {
+			return (await addUser(deps.db, `u${hex()}`)).id;
 		},
 		async launch(owner) {
 			const launch = await addLaunch(deps.db, {

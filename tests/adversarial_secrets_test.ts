@@ -27,6 +27,7 @@ const SECRET = {
 	databaseToken: "db-Xc6vBn3mMa1sSd4f",
 	password: "pw-Rt5yUi8oPa2sDf6g",
 	sessionCookie: "sc-Mn4bVc7xZl1kJh3g",
+	proxySecret: "ps-Tg7yHn2uJm5iKo9lPq3wEr6t",
 	memberOf: "CN=Quiet Team Wq2e,OU=Teams,DC=example,DC=com;CN=Other Er4t,OU=Teams,DC=example,DC=com",
 };
 
@@ -35,6 +36,7 @@ const identityHeaders = {
 	AUTHORIZE_MEMBEROF: SECRET.memberOf,
 	Authorization: `Basic ${btoa(`alice:${SECRET.password}`)}`,
 	Cookie: `session=${SECRET.sessionCookie}`,
+	"X-MLiy-Proxy-Secret": SECRET.proxySecret,
 };
 
 async function readAll(dir: string): Promise<string> {
@@ -188,6 +190,7 @@ Deno.test("the running portal's console and log files show secret settings redac
 		MLIY_REPLACEMENT_TOKENS: JSON.stringify([["DB_PASSWORD", SECRET.replacementToken]]),
 		MLIY_METRICS_TOKEN: SECRET.metricsToken,
 		MLIY_DATABASE_AUTH_TOKEN: SECRET.databaseToken,
+		MLIY_PROXY_SECRET: SECRET.proxySecret,
 	});
 	try {
 		const home = await fetch(`${portal.url}/`, { headers: { REMOTE_USER: "alice", ...identityHeaders } });
@@ -221,6 +224,7 @@ Deno.test("the running portal's console and log files show secret settings redac
 				password: SECRET.password,
 				sessionCookie: SECRET.sessionCookie,
 				memberOf: SECRET.memberOf,
+				proxySecret: SECRET.proxySecret,
 				basicCredentials: identityHeaders.Authorization.slice("Basic ".length),
 				csrfToken: csrf,
 			}, where);

@@ -27,11 +27,24 @@ Deno.test("a request without identity gets a 401 page, never a guess", async () 
 });
 
 Deno.test("users are created on first visit, case-normalised and cleaned by the plugin", async () => {
-	await using deps = await createTestDeps();
+	await using deps = await createTestDeps({ settings: { PLUGIN_SETTINGS: { REALMS: "EXAMPLE.COM" } } });
 	assert.equal((await request(deps.app, "/", { user: "Alice@EXAMPLE.COM" })).status, 200);
 	assert.equal((await request(deps.app, "/", { user: "alice" })).status, 200);
 	const rows = await deps.db.select().from(users);
 	assert.deepEqual(rows.map((u) => u.username), ["alice"]);
+});
+
+Deno.test("a realm that is not listed keeps its suffix: breakglass@PARTNER.REALM is not the break-glass admin", async () => {
+	await using deps = await createTestDeps({
+		settings: { ADMIN_USERNAMES: ["breakglass"], PLUGIN_SETTINGS: { REALMS: "EXAMPLE.COM,EXAMPLE" } },
+	});
+	const partner = await request(deps.app, "/admin", { user: "breakglass@PARTNER.REALM" });
+	assert.equal(partner.status, 403, "someone of another realm is a plain user");
+	assert.equal((await request(deps.app, "/", { user: "PARTNER\\breakglass" })).status, 401, "another domain");
+	assert.equal((await request(deps.app, "/admin", { user: "breakglass@EXAMPLE.COM" })).status, 200);
+	assert.equal((await request(deps.app, "/admin", { user: "EXAMPLE\\breakglass" })).status, 200);
+	const names = (await deps.db.select().from(users)).map((u) => u.username).sort();
+	assert.deepEqual(names, ["breakglass", "breakglass@partner.realm"]);
 });
 
 Deno.test("a username the portal cannot accept is refused", async () => {
@@ -46,6 +59,7 @@ Deno.test("the LDAP plugin maps memberOf DNs to groups, adding and removing memb
 		settings: {
 			AUTH_PLUGIN: "plugins/auth_ldap",
 			PLUGIN_SETTINGS: { LDAP_ADMIN_GROUP: "CN=Portal Admins,OU=Groups,DC=example,DC=com" },
+			PROXY_SECRET_WAIVED: true,
 		},
 	});
 	const science = await addGroup(deps.db, "science", { directoryName: "CN=Data Science,OU=Teams,DC=example,DC=com" });

@@ -9,10 +9,18 @@ import { instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
 import { progressToken } from "../lib/tokens.ts";
 import { tick } from "./_helpers/tick.ts";
-import { browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
+import { browserSettings, browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { moto } from "./_helpers/moto.ts";
-import { addConfig, addGroup, addInstance, addLaunch, addMember, seedWorld } from "./_helpers/world.ts";
+import {
+	addConfig,
+	addGroup,
+	addInstance,
+	addLaunch,
+	addMember,
+	seedClusterWorld,
+	seedWorld,
+} from "./_helpers/world.ts";
 import { holdWriteLock } from "./_helpers/db_lock.ts";
 import { instances, launches } from "../lib/db/schema.ts";
 import { eq } from "drizzle-orm";
@@ -40,7 +48,7 @@ async function setup() {
 	const deps = await createTestDeps({
 		awsEndpoint: moto!.url,
 		realClock: true,
-		settings: { LAUNCH_SUBNET_ID: await moto!.subnet("us-east-1a") },
+		settings: { LAUNCH_SUBNET_ID: await moto!.subnet("us-east-1a"), ...browserSettings() },
 	});
 	const world = await seedWorld(deps.db);
 	return { ...await running(deps, { poller: true }), world };
@@ -297,7 +305,7 @@ browserTest(
 	async () => {
 		// No AWS here: the rows are written to the database, and the dashboard's background refresh
 		// (refused by the test's AWS) changes nothing.
-		const deps = await createTestDeps({ settings: { DATABASE_BUSY_TIMEOUT_MS: 100 } });
+		const deps = await createTestDeps({ settings: { DATABASE_BUSY_TIMEOUT_MS: 100, ...browserSettings() } });
 		await using portal = await running(deps);
 		const { server, browser } = portal;
 		const world = await seedWorld(deps.db);
@@ -337,7 +345,7 @@ browserTest(
 
 browserTest("the launch page's live region stays in place while its polled content is swapped", async () => {
 	// No AWS here: the launch's step is written to the database as the poller would.
-	const deps = await createTestDeps();
+	const deps = await createTestDeps({ settings: browserSettings() });
 	await using portal = await running(deps);
 	const { server, browser } = portal;
 	const world = await seedWorld(deps.db);
@@ -358,3 +366,74 @@ browserTest("the launch page's live region stays in place while its polled conte
 	assert.equal(await page.locator('[aria-live="polite"][data-first-render] > #launch-status').count(), 1);
 	assert.deepEqual(errors, []);
 });
+
+browserTest(
+	"the content security policy allows no inline style or script, and no page, island or swap needs one",
+	async () => {
+		// No AWS here: the rows are in the database; the dashboard's refresh is refused and changes nothing.
+		const deps = await createTestDeps({ settings: browserSettings() });
+		await using portal = await running(deps);
+		const { server, browser } = portal;
+		const world = await seedClusterWorld(deps.db);
+		await addInstance(deps.db, {
+			id: "i-0000000000000000c",
+			ownerId: world.alice.id,
+			groupId: world.science.id,
+			configId: world.config.id,
+			state: "running",
+			progressText: "installing packages",
+			progressPercent: 40,
+		});
+		await addInstance(deps.db, { id: "i-0000000000000000d", ownerId: world.bob.id, groupId: world.science.id });
+		const res = await fetch(`${server.url}/`, { headers: { REMOTE_USER: "alice" } });
+		await res.body?.cancel();
+		const policy = res.headers.get("Content-Security-Policy")!;
+		assert.match(policy, /style-src 'self';/);
+		assert.doesNotMatch(policy, /unsafe-inline|unsafe-eval/);
+
+		const pages: [string, string][] = [
+			["alice", "/"],
+			["alice", "/team"],
+			["alice", `/launch/${world.science.id}/${world.config.id}`],
+			["alice", `/launch/${world.emrGroup.id}/${world.spark.id}`],
+			["alice", "/billing"],
+			["alice", "/profile"],
+			["ada", `/admin/configs/${world.config.id}`],
+			["ada", "/admin/users"],
+		];
+		const violations: string[] = [];
+		for (const [user, path] of pages) {
+			const { context, page, errors } = await signedIn(browser, user);
+			await page.addInitScript(() => {
+				document.addEventListener("securitypolicyviolation", (event) => {
+					(globalThis as unknown as { violations: string[] }).violations ??= [];
+					(globalThis as unknown as { violations: string[] }).violations.push(
+						`${event.effectiveDirective} ${event.blockedURI} ${event.sample}`,
+					);
+				});
+			});
+			await page.goto(`${server.url}${path}`);
+			await page.waitForLoadState("networkidle");
+			if (path === "/") {
+				// The bar draws its width from a class; an htmx swap of the row keeps to the policy too.
+				const fill = page.locator('tr[data-instance="i-0000000000000000c"] .progress .fill');
+				assert.equal(await fill.evaluate((el) => getComputedStyle(el).width !== "0px"), true);
+				assert.equal(
+					await fill.evaluate((el) =>
+						Math.round(el.getBoundingClientRect().width / el.parentElement!.getBoundingClientRect().width * 100)
+					),
+					40,
+				);
+				page.on("dialog", (dialog) => dialog.accept());
+				await page.getByRole("button", { name: "Stop i-0000000000000000c" }).click();
+				await page.waitForLoadState("networkidle");
+			}
+			if (path === "/team") await page.locator("canvas").first().waitFor();
+			const seen = await page.evaluate(() => (globalThis as unknown as { violations?: string[] }).violations ?? []);
+			violations.push(...seen.map((v) => `${path}: ${v}`));
+			violations.push(...errors.filter((e) => /Content Security Policy/i.test(e)).map((e) => `${path}: ${e}`));
+			await context.close();
+		}
+		assert.deepEqual(violations, []);
+	},
+);

@@ -7,11 +7,16 @@ import { getLoggers } from "../lib/log.ts";
 import { fakeAws } from "./_fakes/aws.ts";
 import { rejection } from "./_helpers/assert.ts";
 
-const context = (hostname = "127.0.0.1", settings: Record<string, string> = {}) => ({
+const context = (
+	hostname = "127.0.0.1",
+	settings: Record<string, string> = {},
+	proxy = { secretRequired: false, withoutSecretAccepted: false },
+) => ({
 	settings,
 	aws: fakeAws(),
 	log: getLoggers().web,
 	listen: { hostname, port: 8080 },
+	proxy,
 });
 
 async function withFolder(files: Record<string, string>, fn: (dir: string) => Promise<void>) {
@@ -119,9 +124,15 @@ Deno.test("the shipped auth plugins share the realm stripping, DN comparison and
 		const loaded = await loadPluginFolder<AuthPlugin>(folder, AUTH_DEFAULTS);
 		assert.equal(loaded.embedded, false, "read from disk, where plugins/_shared.ts sits beside the folder");
 		assert.match(loaded.sources.cleanAuthUsername, new RegExp(`^${folder}/\\w+_auth\\.ts$`));
-		for (const raw of ["EXAMPLE\\alice", "alice@EXAMPLE.COM", " alice "]) {
-			assert.equal(loaded.functions.cleanAuthUsername(raw, context()), "alice", `${folder}: ${raw}`);
+		const realms = context("127.0.0.1", { REALMS: "EXAMPLE.COM, example" });
+		for (const raw of ["EXAMPLE\\alice", "alice@EXAMPLE.COM", "alice@example.com", " alice "]) {
+			assert.equal(loaded.functions.cleanAuthUsername(raw, realms), "alice", `${folder}: ${raw}`);
 		}
+		// Only the listed realms and domains: anyone else's keeps its suffix (another person, or refused).
+		for (const raw of ["breakglass@PARTNER.REALM", "PARTNER\\breakglass", "breakglass@EXAMPLE.COM.PARTNER.REALM"]) {
+			assert.equal(loaded.functions.cleanAuthUsername(raw, realms), raw, `${folder}: ${raw}`);
+		}
+		assert.equal(loaded.functions.cleanAuthUsername("alice@EXAMPLE.COM", context()), "alice@EXAMPLE.COM");
 	}
 
 	const ldap = await loadPluginFolder<AuthPlugin>("plugins/auth_ldap", AUTH_DEFAULTS, { shipped: SHIPPED_PLUGINS });
@@ -135,11 +146,38 @@ Deno.test("the shipped auth plugins share the realm stripping, DN comparison and
 	const dev = await loadPluginFolder<AuthPlugin>("plugins/auth_dev", AUTH_DEFAULTS);
 	const anonymous = (remoteAddress: string) =>
 		dev.functions.anonymousAuthUser(new Request("http://portal/"), { ...context(), remoteAddress });
-	for (const address of ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "::ffff:127.0.0.1", "0:0:0:0:0:0:0:1"]) {
+	const refusal = (remoteAddress: string) =>
+		dev.functions.refuseAuthRequest(new Request("http://portal/"), { ...context(), remoteAddress });
+	for (const address of ["127.0.0.1", "::1", "[::1]", "::ffff:127.0.0.1", "0:0:0:0:0:0:0:1"]) {
 		assert.equal(anonymous(address), "developer", address);
+		assert.equal(refusal(address), undefined, address);
 	}
-	for (const address of ["10.0.0.1", "::ffff:10.0.0.1", "fe80::1", "localhost.example.com", ""]) {
+	// 127.0.0.1 and ::1 only: other loopback addresses can belong to other software on the machine.
+	for (
+		const address of ["127.8.9.10", "127.0.0.2", "10.0.0.1", "::ffff:10.0.0.1", "fe80::1", "localhost.example.com", ""]
+	) {
 		assert.equal(anonymous(address), undefined, address);
+		assert.match(refusal(address)!, /answers only 127\.0\.0\.1 and ::1/, address);
 	}
 	dev.functions.checkAuthStartup(context("LOCALHOST"));
+});
+
+Deno.test("the LDAP plugin refuses to start with an admin or manager group unless the proxy secret is set or the risk accepted", async () => {
+	const folders = { auth: "plugins/auth_ldap", dns: "plugins/dns_none" };
+	for (const name of ["LDAP_ADMIN_GROUP", "LDAP_MANAGER_GROUP"]) {
+		const settings = { [name]: "CN=Portal Admins,OU=Groups,DC=example,DC=com" };
+		const error = await rejection(loadPlugins(folders, context("127.0.0.1", settings), { shipped: SHIPPED_PLUGINS }));
+		assert.match(error.message, new RegExp(`${name} grant portal roles from the AUTHORIZE_MEMBEROF header`));
+		assert.match(error.message, /set PROXY_SECRET .* or set PROXY_SECRET_WAIVED=true/);
+		for (
+			const proxy of [{ secretRequired: true, withoutSecretAccepted: false }, {
+				secretRequired: false,
+				withoutSecretAccepted: true,
+			}]
+		) {
+			await loadPlugins(folders, context("127.0.0.1", settings, proxy), { shipped: SHIPPED_PLUGINS });
+		}
+	}
+	// Without role groups it grants nothing from headers beyond memberships, and starts as before.
+	await loadPlugins(folders, context(), { shipped: SHIPPED_PLUGINS });
 });

@@ -504,14 +504,12 @@ Deno.test("a generated 25 MB file of today's format loads, and a reload of it ho
 	assert.equal(run.reloaded, true);
 	assert.equal(pricing.index.types.size, second.types);
 	assert.deepEqual(pricing.onDemand(added, "us-east-1", "linux"), { known: true, hourly: 53.352 });
-	// Bounds: the reload pauses after every 8 ms of work (a step is ~1 ms, a garbage collection up to
-	// ~15 ms), so it holds the loop some 10-25 ms at a time; the old reload (one JSON.parse of the
-	// file) held it for 120-200 ms of its 150-230 ms, here. 100 ms leaves a slow CI machine four
-	// times the room and is still below the old hold; a third of the reload's own duration is the
-	// same test independent of the machine's speed (old: 0.7-0.9, new: 0.05-0.15).
+	// The reload pauses after every 8 ms of work, so requests and timers keep running while it reads;
+	// the old reload (one JSON.parse of the file) held the loop for 0.7-0.9 of its duration. The
+	// bound is relative to the reload's own duration, so a slow or busy machine does not change the
+	// verdict; the times themselves are measured in bench/ (pricing-load), not asserted here.
 	const summary = JSON.stringify(run);
 	assert.ok(run.samples >= 5 && run.requests >= 5, `lookups and requests ran during the reload: ${summary}`);
 	const longest = Math.max(run.longestRequest, run.longestGap);
-	assert.ok(longest < 100, `no request or timer waited 100 ms: ${summary}`);
 	assert.ok(longest < run.ms / 3, `the longest stall is under a third of the reload: ${summary}`);
 });

@@ -7,9 +7,13 @@ import { hmacToken, timingSafeEqual } from "../lib/tokens.ts";
 Deno.test("CSRF and progress tokens keep their values (HMAC-SHA-256 of a labelled value, base64url)", async () => {
 	assert.equal(await progressToken("s3cret-for-tests", "launch-1"), "ArpP2RSZD1cNFK_rhkAvyW8dvsO3Ky7PP6KzflPprZE");
 	assert.equal(
-		await csrfToken("s3cret-for-tests", { id: 7, username: "alice" }),
+		await csrfToken("s3cret-for-tests", { id: 7, username: "alice" }, 0),
 		"ETNuX8xzgwXu0ebaXbkBmo-wNmkF-9ZHAIr1F4etckc",
+		"generation 0 is the token pages had before there were generations",
 	);
+	const later = await csrfToken("s3cret-for-tests", { id: 7, username: "alice" }, 1);
+	assert.notEqual(later, await csrfToken("s3cret-for-tests", { id: 7, username: "alice" }, 0));
+	assert.notEqual(later, await csrfToken("s3cret-for-tests", { id: 7, username: "alice" }, 2));
 	assert.notEqual(
 		await hmacToken("another-secret-value", "progress:launch-1"),
 		await progressToken("s3cret-for-tests", "launch-1"),
@@ -27,7 +31,7 @@ Deno.test("hmacToken() imports the secret's key once, not on every token", async
 	try {
 		const secret = `secret-${crypto.randomUUID()}`;
 		const tokens = await Promise.all(
-			Array.from({ length: 20 }, (_, i) => csrfToken(secret, { id: i, username: `user${i}` })),
+			Array.from({ length: 20 }, (_, i) => csrfToken(secret, { id: i, username: `user${i}` }, 0)),
 		);
 		assert.equal(new Set(tokens).size, 20);
 		await progressToken(secret, "launch-1");

@@ -3,7 +3,8 @@
  * loopback), turned into a portal user through the auth plugin. Users are created on first visit
  * and updated from the plugin on each request, writing only when something changed.
  */
-import type { Db } from "../db/client.ts";
+import { type Db, noteUnwritable } from "../db/client.ts";
+import { unwritableReason } from "../db/errors.ts";
 import type { Role } from "../db/schema.ts";
 import {
 	displayName,
@@ -16,8 +17,9 @@ import {
 } from "../db/users.ts";
 import type { Loggers } from "../log.ts";
 import type { AuthUserInfo, Plugins, PluginUser } from "../plugins/contract.ts";
-import { addressInRanges } from "../net.ts";
 import type { Settings } from "../settings.ts";
+import { CSRF_GRACE_MS, type CsrfEpoch } from "./csrf.ts";
+import { proxyRefusal, type ProxySettings } from "./proxy.ts";
 
 /** The signed-in user as every route and permission check sees it. */
 export interface Viewer {
@@ -30,11 +32,27 @@ export interface Viewer {
 	groupIds: number[];
 }
 
-/** Why a request has no identity; every case is a 401. */
-export type IdentityFailure =
-	| { reason: "missing"; message: string }
-	| { reason: "untrusted"; message: string }
-	| { reason: "malformed"; message: string };
+/** The viewer of a request, with the generation of their CSRF tokens. */
+export type SignedIn = Viewer & { csrfEpoch: CsrfEpoch };
+
+/**
+ * Why a request has no identity; every case is a 401. `log` is the auth.log line a refusal deserves:
+ * the caller writes it, unless a rate limit counts the request instead (forged identities are free
+ * to send, so one line each would let a flood fill the log).
+ */
+export interface IdentityFailure {
+	reason: "missing" | "untrusted" | "malformed";
+	message: string;
+	log?: { message: string; properties: Record<string, unknown> };
+}
+
+function untrusted(message: string, properties: Record<string, unknown>): IdentityFailure {
+	return {
+		reason: "untrusted",
+		message: "This request did not come through the portal's sign-in proxy, so its identity is not trusted.",
+		log: { message, properties },
+	};
+}
 
 /** What the portal accepts as a (lower-case) username, from the identity header or an import. */
 export const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
@@ -42,7 +60,7 @@ export const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
 /** Dependencies of {@link identify}. */
 export interface IdentifyDeps {
 	db: Db;
-	settings: Pick<Settings, "TRUSTED_PROXIES" | "ADMIN_USERNAMES">;
+	settings: ProxySettings & Pick<Settings, "ADMIN_USERNAMES">;
 	plugins: Plugins;
 	log: Pick<Loggers, "auth">;
 	clock: () => Date;
@@ -53,32 +71,41 @@ export async function identify(
 	deps: IdentifyDeps,
 	request: Request,
 	remoteAddress: string,
-): Promise<Viewer | IdentityFailure> {
+): Promise<SignedIn | IdentityFailure> {
 	const auth = deps.plugins.auth.functions;
 	const ctx = { ...deps.plugins.context, remoteAddress };
+	const pluginRefusal = auth.refuseAuthRequest(request, ctx);
+	if (pluginRefusal) {
+		return untrusted("refused identity from {address}: {reason}", { address: remoteAddress, reason: pluginRefusal });
+	}
 	const headerName = auth.getAuthHeader(ctx);
 	const headerValue = request.headers.get(headerName);
+	const proxy = proxyRefusal(deps.settings, remoteAddress, request.headers);
 	let raw: string | undefined;
 	if (headerValue !== null && headerValue !== "") {
-		if (!addressInRanges(remoteAddress, deps.settings.TRUSTED_PROXIES)) {
-			deps.log.auth.warn("refused identity header {header} from untrusted address {address}", {
+		if (proxy) {
+			return untrusted("refused identity header {header} from {address}: {reason}", {
 				header: headerName,
 				address: remoteAddress,
+				reason: proxy,
 			});
-			return {
-				reason: "untrusted",
-				message: "This request did not come through the portal's sign-in proxy, so its identity is not trusted.",
-			};
 		}
 		raw = headerValue;
 	} else {
 		raw = auth.anonymousAuthUser(request, ctx);
+		// With a proxy secret, every identity comes through the proxy, the development one too.
+		if (raw && deps.settings.PROXY_SECRET !== undefined && proxy) {
+			return untrusted("refused identity from {address}: {reason}", { address: remoteAddress, reason: proxy });
+		}
 	}
 	if (!raw) return { reason: "missing", message: "You are not signed in: no identity reached the portal." };
 	const username = auth.cleanAuthUsername(raw, ctx).trim().toLowerCase();
 	if (!USERNAME.test(username)) {
-		deps.log.auth.warn("refused malformed username from {address}", { address: remoteAddress });
-		return { reason: "malformed", message: "Your sign-in name is not one the portal accepts." };
+		return {
+			reason: "malformed",
+			message: "Your sign-in name is not one the portal accepts.",
+			log: { message: "refused malformed username from {address}", properties: { address: remoteAddress } },
+		};
 	}
 
 	let { user, created } = await ensureUser(deps.db, { username });
@@ -95,7 +122,15 @@ export async function identify(
 	const info = auth.processAuthUserInfo(pluginUser(), request, ctx) ?? undefined;
 	const now = deps.clock();
 	const loginStale = !user.lastLoginAt || now.getTime() - user.lastLoginAt.getTime() > 15 * 60_000;
-	user = await applyInfo(deps.db, user, info, loginStale ? now : undefined);
+	try {
+		user = await applyInfo(deps.db, user, info, loginStale ? now : undefined);
+	} catch (error) {
+		if (!loginStale || !unwritableReason(error)) throw error;
+		// A full or read-only disk: pages can still be read, so only a change the directory made
+		// (a role, a name) must be saved before going on; the time of the sign-in can wait.
+		noteUnwritable(deps.db, now);
+		user = await applyInfo(deps.db, user, info);
+	}
 	if (loginStale) deps.log.auth.info("sign-in {username} from {address}", { username, address: remoteAddress });
 
 	const directoryGroups = auth.processAuthUserGroups(pluginUser(), request, ctx);
@@ -109,7 +144,8 @@ export async function identify(
 			});
 		}
 	}
-	return toViewer(user, await groupIdsOf(deps.db, user.id), deps.settings.ADMIN_USERNAMES);
+	const viewer = toViewer(user, await groupIdsOf(deps.db, user.id), deps.settings.ADMIN_USERNAMES);
+	return { ...viewer, csrfEpoch: { epoch: user.csrfEpoch, previousUntil: user.csrfPreviousUntil } };
 }
 
 async function applyInfo(db: Db, user: User, info: AuthUserInfo | undefined, loginAt?: Date): Promise<User> {
@@ -118,7 +154,13 @@ async function applyInfo(db: Db, user: User, info: AuthUserInfo | undefined, log
 	if (info?.lastName !== undefined) changes.lastName = info.lastName.slice(0, 100);
 	if (info?.email !== undefined) changes.email = info.email.slice(0, 200);
 	if (info && "role" in info) changes.directoryRole = info.role ?? null;
-	if (loginAt) changes.lastLoginAt = loginAt;
+	if (loginAt) {
+		// A sign-in refresh: the CSRF tokens move on a generation, the previous one accepted a while
+		// longer. Two requests refreshing at once write the same next generation.
+		changes.lastLoginAt = loginAt;
+		changes.csrfEpoch = user.csrfEpoch + 1;
+		changes.csrfPreviousUntil = new Date(loginAt.getTime() + CSRF_GRACE_MS);
+	}
 	return await updateUserProfile(db, user, changes);
 }
 
@@ -136,6 +178,6 @@ export function toViewer(user: User, groupIds: number[], adminUsernames: readonl
 }
 
 /** Whether an identify() result is a failure. */
-export function isIdentityFailure(value: Viewer | IdentityFailure): value is IdentityFailure {
+export function isIdentityFailure(value: SignedIn | IdentityFailure): value is IdentityFailure {
 	return "reason" in value;
 }

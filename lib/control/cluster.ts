@@ -5,6 +5,7 @@
  * "terminate" then removes its record from the lists (its stack is deleted if it still exists).
  */
 import type { Cluster } from "../db/clusters.ts";
+import { stackDeletionAsked } from "../machines/actions.ts";
 import { reconcileDns } from "../machines/dns.ts";
 import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
 import type { ActionRule, MachineControl } from "../machines/model.ts";
@@ -29,6 +30,15 @@ const TERMINATE: ActionRule<Cluster> = {
 	},
 	refresh: false,
 	done: (state) => CLUSTER_ENDED_STATES.includes(state),
+	async confirm(deps, row) {
+		if (row.stackId) return await stackDeletionAsked(deps, row.stackId);
+		try {
+			const seen = await deps.aws.emr.describeCluster(row.id);
+			return !seen || seen.state === "TERMINATING" || CLUSTER_ENDED_STATES.includes(seen.state);
+		} catch {
+			return undefined;
+		}
+	},
 };
 
 const REMOVE: ActionRule<Cluster> = {

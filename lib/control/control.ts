@@ -2,17 +2,18 @@
  * The one control path of every machine, whatever its kind: the actor may take the action, the
  * controls are not locked, the machine is in a state the action starts from, no other action is in
  * flight (double clicks, two tabs, two processes); then the kind's AWS call, the row's new state,
- * bill and DNS, the audit of every attempt and its outcome, and a refresh soon after.
+ * bill and DNS, the audit of every attempt (written before the call, completed after it) and a
+ * refresh soon after; a terminate whose call timed out is confirmed with AWS instead of failed.
  */
 import type { Viewer } from "../auth/identify.ts";
 import { canTerminate } from "../auth/permissions.ts";
 import type { ConfigKind } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { AwsError, UserError } from "../errors.ts";
-import { type Actor, actorName, authorizeAction, explainAwsError } from "../machines/actions.ts";
+import { type Actor, actorName, type AuditCompletion, authorizeAction, explainAwsError } from "../machines/actions.ts";
 import { machineKind } from "../machines/kinds.ts";
 import { ACTION_STALE_MS } from "../machines/lifecycle.ts";
-import type { MachineRow } from "../machines/model.ts";
+import type { ActionRule, MachineKind, MachineRow } from "../machines/model.ts";
 import { refreshMachines } from "../sync/observe.ts";
 
 /** An action asked for: which machine, of which kind, and what to do. */
@@ -45,11 +46,19 @@ export function availableActions(kind: ConfigKind, viewer: Viewer, row: MachineR
 }
 
 /**
+/**
  * Performs an action on a machine for `actor` (a user, or a policy); returns the row as the action
- * left it. Throws {@link UserError}: 403 (not allowed), 404 (unknown), 409 (locked, wrong state,
- * another action in flight, AWS refused), 503 (AWS unavailable).
+ * left it. The audit record is written before the AWS call and completed after it. When the call
+ * times out on an action AWS may still have carried out (a terminate), the row stays in flight and
+ * carries a `notice` for the user: sent, being confirmed. Throws {@link UserError}: 403 (not
+ * allowed), 404 (unknown), 409 (locked, wrong state, another action in flight, AWS refused), 503
+ * (AWS unavailable).
  */
-export async function controlMachine(deps: Deps, actor: Actor, request: ControlRequest): Promise<MachineRow> {
+export async function controlMachine(
+	deps: Deps,
+	actor: Actor,
+	request: ControlRequest,
+): Promise<MachineRow & { notice?: string }> {
 	const kind = machineKind(request.kind);
 	const { id, action } = request;
 	const now = deps.clock();
@@ -88,12 +97,29 @@ export async function controlMachine(deps: Deps, actor: Actor, request: ControlR
 		throw new UserError(409, message);
 	}
 
+	// Written before AWS is asked: a crash or a hung call still leaves the record that it was.
+	const complete = await audit.begin(`asking AWS to ${action}`);
 	try {
 		await rule.perform(deps, row);
 	} catch (error) {
+		if (error instanceof AwsError && error.kind === "timeout" && rule.confirm) {
+			// AWS may well have done it: keep it in flight, ask AWS shortly, tell the user so.
+			await complete("sent", "AWS did not answer in time; it may have been carried out: confirming");
+			deps.log.web.warn("{action} {id} by {user}: AWS did not answer in time; confirming", {
+				action,
+				id,
+				user: actorName(actor),
+			});
+			deps.background.run(`confirm ${action} ${id}`, () => confirmLater(deps, kind, rule, row, action, now, complete));
+			const current = (await kind.rows.get(deps, id))!;
+			return Object.assign(current, {
+				notice: `The ${action} request was sent to AWS, which did not answer in time. The portal is confirming ` +
+					`it with AWS; this ${kind.noun} shows the outcome in a moment.`,
+			});
+		}
 		await kind.rows.update(deps, id, { pendingAction: null, pendingSince: null });
 		const message = error instanceof AwsError ? explainAwsError(error) : "The action failed unexpectedly";
-		await audit("error", error instanceof Error ? error.message : String(error));
+		await complete("error", error instanceof Error ? error.message : String(error));
 		deps.log.web.warn("{action} {id} by {user} failed: {message}", {
 			action,
 			id,
@@ -105,14 +131,56 @@ export async function controlMachine(deps: Deps, actor: Actor, request: ControlR
 
 	const settled = await rule.settle(deps, row, now);
 	await kind.rows.update(deps, id, settled.changes);
-	await audit("ok", settled.detail);
+	await complete("ok", settled.detail);
 	deps.log.web.info("{action} {id} by {user}", { action, id, kind: kind.name, user: actorName(actor) });
 	if (rule.refresh) {
 		// Follow the change in the background so the page shows the real state soon.
 		deps.background.run(`refresh ${id}`, async () => {
-			await new Promise((resolve) => setTimeout(resolve, 2000));
+			await new Promise((resolve) => setTimeout(resolve, REFRESH_AFTER_MS));
 			await refreshMachines(deps, kind, [id]);
 		});
 	}
 	return (await kind.rows.get(deps, id))!;
+}
+
+/** How long after an action its machine is observed again (and a timed-out one confirmed). */
+const REFRESH_AFTER_MS = 2000;
+
+/**
+ * After an action's AWS call timed out: asks AWS whether it was carried out. Yes: it is settled as
+ * if the call had answered (billed until it was asked for) and audited as confirmed. No: it is
+ * released for another try. Cannot tell: it stays in flight, and the sync confirms it when it sees
+ * the machine end (or forgets it when it goes stale).
+ */
+async function confirmLater(
+	deps: Deps,
+	kind: MachineKind,
+	rule: ActionRule<MachineRow>,
+	row: MachineRow,
+	action: string,
+	asked: Date,
+	complete: AuditCompletion,
+): Promise<void> {
+	await new Promise((resolve) => setTimeout(resolve, REFRESH_AFTER_MS));
+	const confirmed = await rule.confirm!(deps, row);
+	const current = await kind.rows.get(deps, row.id);
+	if (current?.pendingAction !== action) {
+		// The sync saw it through already.
+		await complete("ok", "AWS did not answer in time; the sync saw it carried out");
+	} else if (confirmed === true) {
+		const settled = await rule.settle(deps, row, asked);
+		await kind.rows.update(deps, row.id, settled.changes);
+		await complete("ok", `confirmed after AWS did not answer in time${settled.detail ? `; ${settled.detail}` : ""}`);
+		if (rule.refresh) await refreshMachines(deps, kind, [row.id]);
+	} else if (confirmed === false) {
+		await kind.rows.update(deps, row.id, { pendingAction: null, pendingSince: null });
+		await complete("error", "AWS did not answer in time and did not carry it out; it may be asked again");
+	} else {
+		await complete("sent", "AWS did not answer in time and cannot be asked now; the sync confirms it");
+	}
+	deps.log.web.info("{action} {id} after a timeout: {outcome}", {
+		action,
+		id: row.id,
+		outcome: confirmed === undefined ? "unknown, left to the sync" : confirmed ? "carried out" : "not carried out",
+	});
 }

@@ -6,6 +6,7 @@
 import { instanceCharge } from "../billing/charges.ts";
 import { closeBillFor, openBillFor } from "../billing/periods.ts";
 import type { Instance } from "../db/instances.ts";
+import { stackDeletionAsked } from "../machines/actions.ts";
 import { reconcileDns } from "../machines/dns.ts";
 import type { ActionRule, MachineControl } from "../machines/model.ts";
 
@@ -78,6 +79,15 @@ const RULES: Record<InstanceAction, ActionRule<Instance>> = {
 		},
 		refresh: true,
 		done: (state) => state === "terminated" || state === "vanished",
+		async confirm(deps, row) {
+			if (row.stackId) return await stackDeletionAsked(deps, row.stackId);
+			try {
+				const [seen] = await deps.aws.ec2.describeInstances({ filters: { "instance-id": [row.id] } });
+				return !seen || ["shutting-down", "terminated"].includes(seen.state);
+			} catch {
+				return undefined;
+			}
+		},
 	},
 	archive: {
 		from: ["terminated", "vanished"],

@@ -13,3 +13,12 @@ export async function appSecret(db: Db): Promise<string> {
 	const row = await db.query.appState.findFirst({ where: eq(appState.key, "secret") });
 	return row!.value;
 }
+
+/** The smallest real write (one row, a new value each time): whether the database can be written now. */
+export async function probeWrite(db: Db, now: Date): Promise<void> {
+	const value = String(now.getTime());
+	await db.insert(appState).values({ key: "health_probe", value }).onConflictDoUpdate({
+		target: appState.key,
+		set: { value },
+	});
+}

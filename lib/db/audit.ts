@@ -6,8 +6,21 @@ import { auditEvents } from "./schema.ts";
 export type AuditEvent = typeof auditEvents.$inferSelect;
 export type NewAuditEvent = typeof auditEvents.$inferInsert;
 
-export async function recordAudit(db: Db, event: NewAuditEvent): Promise<void> {
-	await db.insert(auditEvents).values({ ...event, detail: event.detail?.slice(0, 1000) ?? "" });
+/** Records an event; returns its id (to complete it when its outcome is known). */
+export async function recordAudit(db: Db, event: NewAuditEvent): Promise<number> {
+	const [row] = await db.insert(auditEvents).values({ ...event, detail: event.detail?.slice(0, 1000) ?? "" })
+		.returning({ id: auditEvents.id });
+	return row!.id;
+}
+
+/** Completes an event recorded before its outcome was known ("sent"): how it ended. */
+export async function completeAudit(
+	db: Db,
+	id: number,
+	outcome: AuditEvent["outcome"],
+	detail: string,
+): Promise<void> {
+	await db.update(auditEvents).set({ outcome, detail: detail.slice(0, 1000) }).where(eq(auditEvents.id, id));
 }
 
 /** Recent events for a resource, newest first. */

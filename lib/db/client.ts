@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
 import { migrate } from "./migrate.ts";
+import { privateFile, privateFolder, tightenIfPresent } from "../files.ts";
 
 /** The drizzle database every query module takes as its first argument. */
 export type Db = LibSQLDatabase<typeof schema>;
@@ -33,15 +34,19 @@ export interface OpenDatabaseOptions {
 const POOL_SIZE = 8;
 
 /**
- * Opens the database, creating the parent folder of a `file:` database, switching an embedded
+ * Opens the database, creating the parent folder (0700) and file (0600) of a `file:` database, switching an embedded
  * database to WAL (readers never wait for the writer), and applying pending migrations.
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
 	const local = options.url.startsWith("file:");
+	const path = local ? options.url.slice("file:".length).replace(/^\/\/(localhost)?(?=\/)/, "") : "";
 	if (local) {
-		const path = options.url.slice("file:".length).replace(/^\/\/(localhost)?(?=\/)/, "");
+		// Owner-only, whatever the umask: the database holds the secret that signs every token.
+		// SQLite gives the -wal and -shm files the database file's own mode when it creates them.
 		const folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-		if (folder) await Deno.mkdir(folder, { recursive: true });
+		if (folder) await privateFolder(folder);
+		await privateFile(path);
+		for (const suffix of ["-wal", "-shm"]) await tightenIfPresent(`${path}${suffix}`);
 	}
 	const client = createClient(
 		{
@@ -103,6 +108,23 @@ export function isDatabaseBusy(error: unknown): boolean {
 		e = e.cause as typeof e;
 	}
 	return false;
+}
+
+const unwritableAt = new WeakMap<Db, number>();
+
+/** Remembers that a write failed because the database cannot be written (see unwritableReason). */
+export function noteUnwritable(db: Db, at: Date): void {
+	unwritableAt.set(db, at.getTime());
+}
+
+/**
+ * Whether a write failed that way within the last `withinMs`. /health reports it even when its
+ * own small probe succeeds: SQLite can still fit a one-row write into pages the WAL already has
+ * on a full disk, while the write a user asked for needs new ones.
+ */
+export function recentlyUnwritable(db: Db, now: Date, withinMs = 60_000): boolean {
+	const at = unwritableAt.get(db);
+	return at !== undefined && now.getTime() - at < withinMs;
 }
 
 /** Runs the cheapest query there is: resolves when the database answers, rejects when it cannot. */

@@ -25,6 +25,13 @@ export const users = sqliteTable("users", {
 	/** Role derived from the directory at the last login; revoked when the directory stops granting it. */
 	directoryRole: text("directory_role", { enum: ROLES }),
 	lastLoginAt: integer("last_login_at", { mode: "timestamp_ms" }),
+	/**
+	 * The generation of the user's CSRF tokens: a new one at each sign-in refresh, and at a revocation
+	 * (which also ends the previous one's grace). Tokens of the previous generation are accepted until
+	 * `csrfPreviousUntil`, so a page opened just before a refresh still submits.
+	 */
+	csrfEpoch: integer("csrf_epoch").notNull().default(0),
+	csrfPreviousUntil: integer("csrf_previous_until", { mode: "timestamp_ms" }),
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
 });
@@ -331,7 +338,8 @@ export const bills = sqliteTable("bills", {
 	index("bills_user_idx").on(t.userId),
 ]);
 
-export const AUDIT_OUTCOMES = ["ok", "refused", "error"] as const;
+/** "sent": the action was asked of AWS and its outcome is not known yet (written before the call). */
+export const AUDIT_OUTCOMES = ["ok", "refused", "error", "sent"] as const;
 /** Why a machine policy acts: the reason codes of its audit events and notices. */
 export const POLICY_REASONS = ["idle", "schedule", "lifetime", "dormancy"] as const;
 export type PolicyReason = (typeof POLICY_REASONS)[number];

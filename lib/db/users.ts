@@ -40,7 +40,12 @@ export async function ensureUser(
 export async function updateUserProfile(
 	db: Db,
 	user: User,
-	changes: Partial<Pick<User, "firstName" | "lastName" | "email" | "directoryRole" | "lastLoginAt" | "role">>,
+	changes: Partial<
+		Pick<
+			User,
+			"firstName" | "lastName" | "email" | "directoryRole" | "lastLoginAt" | "role" | "csrfEpoch" | "csrfPreviousUntil"
+		>
+	>,
 ): Promise<User> {
 	const differs = Object.entries(changes).some(([key, value]) => {
 		const current = user[key as keyof User];
@@ -52,6 +57,19 @@ export async function updateUserProfile(
 	const [updated] = await db.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, user.id))
 		.returning();
 	return updated ?? user;
+}
+
+/**
+ * Moves the user's CSRF tokens to a new generation and accepts none older: every page open
+ * anywhere must be reloaded before it can change anything. Returns the new generation.
+ */
+export async function revokeCsrfTokens(db: Db, userId: number): Promise<number> {
+	const [row] = await db.update(users).set({
+		csrfEpoch: sql`${users.csrfEpoch} + 1`,
+		csrfPreviousUntil: null,
+		updatedAt: new Date(),
+	}).where(eq(users.id, userId)).returning({ epoch: users.csrfEpoch });
+	return row?.epoch ?? 0;
 }
 
 /** The highest of the roles; `undefined` entries are ignored. */

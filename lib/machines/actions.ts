@@ -6,7 +6,7 @@
  */
 import type { Viewer } from "../auth/identify.ts";
 import { canTerminate, mayView } from "../auth/permissions.ts";
-import { recordAudit } from "../db/audit.ts";
+import { completeAudit, recordAudit } from "../db/audit.ts";
 import type { PolicyReason } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { type AwsError, UserError } from "../errors.ts";
@@ -30,8 +30,19 @@ export function actorName(actor: Actor): string {
 	return isPolicyActor(actor) ? "policy" : actor.username;
 }
 
-/** Records how an attempted action ended. */
-export type ActionAudit = (outcome: "ok" | "refused" | "error", detail: string) => Promise<void>;
+/** How an action's audit record ends: written once its outcome is known. */
+export type AuditCompletion = (outcome: "ok" | "error" | "sent", detail: string) => Promise<void>;
+
+/** The audit of an attempted action. */
+export interface ActionAudit {
+	/** Records an attempt that ended before AWS was asked (a refusal). */
+	(outcome: "refused", detail: string): Promise<void>;
+	/**
+	 * Records the attempt as sent before the AWS call, so that whatever happens to the process
+	 * during the call, the record says it was asked; returns how to complete the record afterwards.
+	 */
+	begin(detail: string): Promise<AuditCompletion>;
+}
 
 /**
  * Checks that the viewer may take the action on the machine. A refusal is audited and thrown as a
@@ -44,7 +55,8 @@ export async function authorizeAction(
 	action: { name: string; ownerOnly: boolean; verb: string },
 ): Promise<ActionAudit> {
 	const policy = isPolicyActor(actor) ? actor : undefined;
-	const audit: ActionAudit = (outcome, detail) =>
+	const withWhy = (detail: string) => policy ? [policy.why, detail].filter(Boolean).join("; ") : detail;
+	const record = (outcome: "refused" | "sent", detail: string) =>
 		recordAudit(deps.db, {
 			at: deps.clock(),
 			actorId: policy ? null : (actor as Viewer).id,
@@ -53,9 +65,17 @@ export async function authorizeAction(
 			resourceKind: machine.kind,
 			resourceId: machine.id,
 			outcome,
-			detail: policy ? [policy.why, detail].filter(Boolean).join("; ") : detail,
+			detail: withWhy(detail),
 			reason: policy?.policy ?? null,
 		});
+	const audit: ActionAudit = Object.assign(async (outcome: "refused", detail: string) => {
+		await record(outcome, detail);
+	}, {
+		async begin(detail: string): Promise<AuditCompletion> {
+			const id = await record("sent", detail);
+			return (outcome, detail) => completeAudit(deps.db, id, outcome, withWhy(detail));
+		},
+	});
 	if (policy) return audit;
 	const viewer = actor as Viewer;
 	if (!await mayView(deps.db, viewer, machine)) {
@@ -67,6 +87,19 @@ export async function authorizeAction(
 		throw new UserError(403, `Only the owner or an admin may ${action.verb} this ${machine.noun}.`);
 	}
 	return audit;
+}
+
+/**
+ * Whether AWS has the deletion of a stack: it is being or has been deleted (or is gone), or
+ * `undefined` when AWS cannot be asked. A terminate's confirmation after a timeout.
+ */
+export async function stackDeletionAsked(deps: Pick<Deps, "aws">, stackId: string): Promise<boolean | undefined> {
+	try {
+		const stack = await deps.aws.cloudFormation.describeStack(stackId);
+		return !stack || stack.status.startsWith("DELETE_");
+	} catch {
+		return undefined;
+	}
 }
 
 /** A message for the user about an AWS failure, without internals. */

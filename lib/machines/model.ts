@@ -200,6 +200,12 @@ export interface ActionRule<Row> {
 	refresh: boolean;
 	/** Whether a state the sync sees finishes the action in flight since `since`. */
 	done(state: string, since: Date | null, now: Date): boolean;
+	/**
+	 * For an action AWS may have carried out although its call timed out (a terminate): asks AWS
+	 * whether it did: true, false, or undefined when it cannot tell. With it, a timeout keeps the
+	 * action in flight and the user is told it is being confirmed, instead of "try again".
+	 */
+	confirm?(deps: Deps, row: Row): Promise<boolean | undefined>;
 }
 
 /** How a kind is controlled. */

@@ -7,7 +7,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { Aws } from "../aws/types.ts";
 
-export { isLoopback } from "../net.ts";
+export { isLoopback, sameAddress } from "../net.ts";
 
 /**
  * Normalises a directory name (DN or plain name) for comparison: the portal matches the names an
@@ -25,6 +25,12 @@ export interface PluginContext {
 	log: Logger;
 	/** Where the portal listens; the development auth plugin refuses non-loopback addresses. */
 	listen: { hostname: string; port: number };
+	/**
+	 * How identity headers are guarded: `secretRequired` when the proxy must also send PROXY_SECRET
+	 * (so an address in TRUSTED_PROXIES alone asserts nothing), `withoutSecretAccepted` when an
+	 * operator set PROXY_SECRET_WAIVED. A plugin granting roles from headers checks these.
+	 */
+	proxy: { secretRequired: boolean; withoutSecretAccepted: boolean };
 }
 
 /** Per-request context for auth functions. */
@@ -68,6 +74,8 @@ export interface AuthPlugin {
 	checkAuthStartup(ctx: PluginContext): void;
 	/** Extension: a username for requests without the identity header (development plugin only). */
 	anonymousAuthUser(request: Request, ctx: AuthRequestContext): string | undefined;
+	/** Extension: why this request may assert no identity at all (e.g. not from loopback), or nothing. */
+	refuseAuthRequest(request: Request, ctx: AuthRequestContext): string | undefined;
 }
 
 /** The DNS functions (the seed's names). `name` is the instance or cluster id. */
@@ -88,6 +96,7 @@ export const AUTH_DEFAULTS: AuthPlugin = {
 	configureAuthUser: () => {},
 	checkAuthStartup: () => {},
 	anonymousAuthUser: () => undefined,
+	refuseAuthRequest: () => undefined,
 };
 
 export const DNS_DEFAULTS: DnsPlugin = {

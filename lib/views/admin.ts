@@ -168,8 +168,8 @@ async function configWithLinks(db: Db, id: number): Promise<ConfigWithLinks | un
 	return { config, compatibleTypes, permittedGroups };
 }
 
-/** A user in the users table. */
-export interface UserRow extends User {
+/** A user in the users table (not their security tokens' generation: nothing an admin reads). */
+export interface UserRow extends Omit<User, "csrfEpoch" | "csrfPreviousUntil"> {
 	/** An admin through ADMIN_USERNAMES, whatever the role. */
 	adminBySettings: boolean;
 	/** Each group with the membership's source: "science (manual)". */

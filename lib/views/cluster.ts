@@ -10,7 +10,16 @@ import { availableActions } from "../control/control.ts";
 import { type ClusterRow, getClusterRow } from "../db/clusters.ts";
 import type { Deps } from "../deps.ts";
 import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
-import { activityOf, type AuditEntry, type Rate, uptimeMs, visibleMachine, type WebLink } from "./machines.ts";
+import {
+	activityOf,
+	type AuditEntry,
+	NAME_SHOWN,
+	type Rate,
+	uptimeMs,
+	visibleMachine,
+	type WebLink,
+} from "./machines.ts";
+import { AWS_TEXT, plainText } from "../text.ts";
 
 /** What a row and the panel both show. */
 interface ClusterFacts {
@@ -81,10 +90,10 @@ function host(row: ClusterRow): string | null {
 function facts(row: ClusterRow): ClusterFacts {
 	return {
 		id: row.id,
-		name: row.name,
+		name: plainText(row.name, NAME_SHOWN),
 		href: `/clusters/${row.id}`,
 		ownerName: row.ownerName,
-		purpose: row.purpose,
+		purpose: plainText(row.purpose, AWS_TEXT.tagValue),
 		state: row.state,
 		pendingAction: row.pendingAction,
 		market: row.market,
@@ -131,7 +140,7 @@ export async function clusterPanelView(deps: Deps, viewer: Viewer, id: string): 
 		ownerUsername: row.ownerUsername,
 		groupName: row.groupName,
 		bidPrice: row.bidPrice,
-		stateReason: row.stateReason,
+		stateReason: row.stateReason && plainText(row.stateReason, AWS_TEXT.reason),
 		host: row.masterIp ?? row.masterDns,
 		connection: connection && !ended(row) ? connection : null,
 		rate: estimateRate(estimate),

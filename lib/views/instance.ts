@@ -10,7 +10,16 @@ import type { InstanceAction } from "../control/instance.ts";
 import { getInstanceRow, type InstanceRow } from "../db/instances.ts";
 import { volumesOf } from "../db/volumes.ts";
 import type { Deps } from "../deps.ts";
-import { activityOf, type AuditEntry, type Rate, uptimeMs, visibleMachine, type WebLink } from "./machines.ts";
+import {
+	activityOf,
+	type AuditEntry,
+	NAME_SHOWN,
+	type Rate,
+	uptimeMs,
+	visibleMachine,
+	type WebLink,
+} from "./machines.ts";
+import { plainText } from "../text.ts";
 
 export type { InstanceAction };
 
@@ -114,7 +123,7 @@ function facts(
 	const actions = availableActions("instance", viewer, row, true) as InstanceAction[];
 	return {
 		id: row.id,
-		name: row.name,
+		name: plainText(row.name, NAME_SHOWN),
 		href: `/instances/${row.id}`,
 		ownerName: row.ownerName,
 		link: webLink(row, deps.settings.DISPLAY_PUBLIC_IP),

@@ -21,12 +21,20 @@ export interface WebLink {
 	label: string;
 }
 
+/**
+ * How long a machine's name (its Name tag, anyone's to write) may be on a page: a longer one is
+ * cut, so it cannot push a row's actions out of sight. Names are also kept without hidden
+ * characters (lib/text.ts), here for rows recorded before that rule.
+ */
+export const NAME_SHOWN = 100;
+
 /** One event of a machine's activity. */
 export interface AuditEntry {
 	at: Date;
 	actor: string;
 	action: string;
-	outcome: "ok" | "refused" | "error";
+	/** "sent": asked of AWS, the outcome not known yet (an action whose call timed out, being confirmed). */
+	outcome: "ok" | "refused" | "error" | "sent";
 	detail: string;
 }
 

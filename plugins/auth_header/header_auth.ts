@@ -3,12 +3,15 @@
  * username in REMOTE_USER (configurable). The portal trusts it only from TRUSTED_PROXIES.
  */
 import type { AuthUserInfo, PluginContext } from "../../lib/plugins/contract.ts";
-import { settingReader } from "../_shared.ts";
+import { settingReader, stripListedRealm } from "../_shared.ts";
 import * as defaults from "./plugin_settings.ts";
 
 const setting = settingReader(defaults);
 
-export { stripRealmOrDomain as cleanAuthUsername } from "../_shared.ts";
+/** The username without its realm or domain, when that is one of REALMS. */
+export function cleanAuthUsername(username: string, ctx: PluginContext): string {
+	return stripListedRealm(username, setting(ctx, "REALMS"));
+}
 
 export function getAuthHeader(ctx: PluginContext): string {
 	return setting(ctx, "AUTH_HEADER");

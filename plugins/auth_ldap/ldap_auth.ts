@@ -5,12 +5,31 @@
  * come from exact DN matches and are revoked when the directory stops granting them.
  */
 import { type AuthUserInfo, normaliseDirectoryName, type PluginContext } from "../../lib/plugins/contract.ts";
-import { settingReader } from "../_shared.ts";
+import { settingReader, stripListedRealm } from "../_shared.ts";
 import * as defaults from "./plugin_settings.ts";
 
-export { stripRealmOrDomain as cleanAuthUsername } from "../_shared.ts";
-
 const setting = settingReader(defaults);
+
+/** The username without its realm or domain, when that is one of REALMS. */
+export function cleanAuthUsername(username: string, ctx: PluginContext): string {
+	return stripListedRealm(username, setting(ctx, "REALMS"));
+}
+
+/**
+ * Refuses to grant roles from headers that only an address guards: with an admin or manager group,
+ * whoever can reach the portal from a TRUSTED_PROXIES address and send AUTHORIZE_MEMBEROF is an
+ * admin. The proxy must also prove itself with PROXY_SECRET, unless the operator accepted the risk.
+ */
+export function checkAuthStartup(ctx: PluginContext): void {
+	const roles = (["LDAP_ADMIN_GROUP", "LDAP_MANAGER_GROUP"] as const).filter((name) => setting(ctx, name));
+	if (roles.length === 0 || ctx.proxy.secretRequired || ctx.proxy.withoutSecretAccepted) return;
+	throw new Error(
+		`${roles.join(" and ")} grant portal roles from the ${setting(ctx, "MEMBER_OF_HEADER")} header, ` +
+			"which anything able to connect from a TRUSTED_PROXIES address could send: set PROXY_SECRET (and have the " +
+			"proxy send it in PROXY_SECRET_HEADER), or set PROXY_SECRET_WAIVED=true to accept that risk " +
+			'(docs/operations.md, "Reverse proxy, sign-in and TLS")',
+	);
+}
 
 function memberOf(request: Request, ctx: PluginContext): string[] {
 	const header = request.headers.get(setting(ctx, "MEMBER_OF_HEADER")) ?? "";

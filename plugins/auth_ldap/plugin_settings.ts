@@ -4,6 +4,12 @@
  */
 
 export const AUTH_HEADER = "REMOTE_USER";
+/**
+ * Kerberos realms (`alice@EXAMPLE.COM`) and Windows domains (`EXAMPLE\alice`) taken off usernames,
+ * comma-separated, in any case. A username of any other realm keeps it (it is someone else); one of
+ * another Windows domain is refused. Empty: nothing is stripped.
+ */
+export const REALMS = "";
 export const GIVEN_NAME_HEADER = "AUTHENTICATE_GIVENNAME";
 export const SURNAME_HEADER = "AUTHENTICATE_SN";
 export const EMAIL_HEADER = "AUTHENTICATE_MAIL";
@@ -11,7 +17,10 @@ export const EMAIL_HEADER = "AUTHENTICATE_MAIL";
 export const MEMBER_OF_HEADER = "AUTHORIZE_MEMBEROF";
 /** Separator between DNs in MEMBER_OF_HEADER (DNs themselves contain commas). */
 export const MEMBER_OF_SEPARATOR = ";";
-/** Full DN of the directory group whose members are portal admins; empty grants nobody. */
+/**
+ * Full DN of the directory group whose members are portal admins; empty grants nobody. With this or
+ * LDAP_MANAGER_GROUP set, the portal starts only with PROXY_SECRET or PROXY_SECRET_WAIVED.
+ */
 export const LDAP_ADMIN_GROUP = "";
 /** Full DN of the directory group whose members are managers (see every team); empty grants nobody. */
 export const LDAP_MANAGER_GROUP = "";

@@ -206,7 +206,7 @@ export function ConfigFormPage(
 			<DataForm
 				action={id === undefined ? `${LIST}/new` : `${LIST}/${id}`}
 				csrf={ctx.csrf}
-				style="max-width:960px"
+				class="wide"
 				items={configFields(props)}
 				values={values}
 				errors={props.errors}

@@ -1,15 +1,19 @@
-/** GET /admin/users, GET/POST /admin/users/:id: a user's portal role and manual group memberships. */
+/**
+ * GET /admin/users, GET/POST /admin/users/:id: a user's portal role and manual group memberships;
+ * POST /admin/users/:id/revoke: revoke the security tokens of every page they have open.
+ */
 import { Hono } from "hono";
 import { saveUser } from "../../lib/catalog/save.ts";
 import type { Deps } from "../../lib/deps.ts";
 import { UserError } from "../../lib/errors.ts";
 import { type Group, type User, userForm, type UserRow, userRows } from "../../lib/views/admin.ts";
-import { type AppContext, type AppEnv, pageContext } from "../context.ts";
+import { revokeTokens } from "../../lib/auth/csrf.ts";
+import { type AppContext, type AppEnv, pageContext, setFlash } from "../context.ts";
 import type { PageContext } from "../ui/Layout.tsx";
 import { listOf } from "../../lib/form_values.ts";
 import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { type Column, ItemTable } from "../ui/components.tsx";
+import { type Column, CsrfField, ItemTable } from "../ui/components.tsx";
 import { AdminPage, formValues, itemId, saving } from "./common.tsx";
 
 const LIST = "/admin/users";
@@ -91,6 +95,16 @@ export function UserFormPage(props: {
 				buttons={[{ label: "Save user", primary: true }]}
 				cancel={LIST}
 			/>
+			<form method="post" action={`${LIST}/${user.id}/revoke`} class="panel stack">
+				<CsrfField token={ctx.csrf} />
+				<p class="small muted">
+					Revoke the security tokens of every portal page {user.username}{" "}
+					has open (a lost laptop, a leaked token): each must be reloaded before it can change anything.
+				</p>
+				<div class="row">
+					<button type="submit" data-confirm={`Revoke ${user.username}'s open pages?`}>Sign out everywhere</button>
+				</div>
+			</form>
 		</AdminPage>
 	);
 }
@@ -131,6 +145,14 @@ export function userRoutes(deps: Deps): Hono<AppEnv> {
 	app.get("/:id", async (c) => {
 		const data = await load(itemId(c));
 		return await form(c, data, { role: data.user.role, groups: data.manualGroups.map(String) });
+	});
+	app.post("/:id/revoke", async (c) => {
+		const { user } = await load(itemId(c));
+		const viewer = c.get("viewer");
+		const token = await revokeTokens(deps, viewer, user);
+		if (user.id === viewer.id) c.set("csrf", token);
+		await setFlash(c, deps, { tone: "ok", text: `Every page ${user.username} had open is signed out of the portal.` });
+		return c.redirect(`${LIST}/${user.id}`, 303);
 	});
 	app.post("/:id", async (c) => {
 		const id = itemId(c);

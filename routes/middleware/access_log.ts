@@ -1,6 +1,7 @@
 /**
- * The first middleware: the peer's address, the log context of the request id, the request metrics
- * and one access-log line per request (the instances' progress and activity reports, the bulk of the traffic, as debug lines).
+ * The second middleware (after request_id.ts): the log context of the request id, the request
+ * metrics and one access-log line per request (the instances' progress and activity reports, the
+ * bulk of the traffic, as debug lines; calls a rate limit refused only in its summaries).
  */
 import type { MiddlewareHandler } from "hono";
 import { withContext } from "@logtape/logtape";
@@ -9,14 +10,13 @@ import type { AppEnv } from "../context.ts";
 
 export function accessLog(deps: Pick<Deps, "log" | "metrics">): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
-		c.set("remoteAddress", c.env?.remoteAddr?.hostname ?? "unknown");
 		const started = performance.now();
 		await withContext({ requestId: c.get("requestId") }, () => next());
 		const seconds = (performance.now() - started) / 1000;
 		const route = c.req.routePath || "unmatched";
 		deps.metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
 		deps.metrics.httpDuration.observe({ route, method: c.req.method }, seconds);
-		if (route.startsWith("/static")) return;
+		if (route.startsWith("/static") || c.get("rateLimited")) return;
 		const quiet = /^\/ajax\/(progress|activity)\//.test(route) && c.res.status < 400;
 		deps.log.web[quiet ? "debug" : "info"]("{method} {path} {status} {ms} ms", {
 			method: c.req.method,

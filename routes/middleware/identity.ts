@@ -1,12 +1,14 @@
 /**
  * Who is asking: the auth plugin's user (a 401 without one), then, for every request that may
- * change state, the CSRF check (same origin and the page's token; a 403 otherwise).
+ * change state, the CSRF check (the portal's own origin and the user's token; a 403 otherwise).
+ * Every answer to a signed-in user is `Cache-Control: no-store`.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { csrfRefusal, csrfToken } from "../../lib/auth/csrf.ts";
+import { acceptedCsrfTokens, csrfRefusal } from "../../lib/auth/csrf.ts";
 import { identify, isIdentityFailure } from "../../lib/auth/identify.ts";
 import type { Deps } from "../../lib/deps.ts";
 import type { AppEnv } from "../context.ts";
+import { createLimiter } from "./rate_limit.ts";
 import { respondError } from "../respond.tsx";
 
 /** The `_csrf` field of a form body (parsed once; handlers get hono's cached copy). */
@@ -25,22 +27,29 @@ async function formToken(c: Context<AppEnv>): Promise<string | undefined> {
 
 /** Sets `viewer` and `csrf`, or answers 401 (nobody signed in) or 403 (a cross-site or tokenless change). */
 export function identity(deps: Deps): MiddlewareHandler<AppEnv> {
+	// Refused sign-ins are logged (auth.log) and may be forged at will: limited per source like
+	// the other calls that need no sign-in, so a flood of them is a count, not the log's content.
+	const refusals = createLimiter(deps, { endpoint: "sign-in", perSource: deps.settings.RATE_LIMIT_PER_SOURCE });
 	return async (c, next) => {
 		const result = await identify(deps, c.req.raw, c.get("remoteAddress"));
-		if (isIdentityFailure(result)) return respondError(c, 401, result.message);
-		c.set("viewer", result);
-		c.set("csrf", await csrfToken(deps.secret, result));
+		if (isIdentityFailure(result)) {
+			const limited = refusals.check(c);
+			if (limited) return limited;
+			if (result.log) deps.log.auth.warn(result.log.message, result.log.properties);
+			return respondError(c, 401, result.message);
+		}
+		const { csrfEpoch, ...viewer } = result;
+		c.set("viewer", viewer);
+		const accepted = await acceptedCsrfTokens(deps.secret, viewer, csrfEpoch, deps.clock());
+		c.set("csrf", accepted[0]!);
 		if (!["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {
 			const refusal = csrfRefusal(
 				{
 					origin: c.req.header("Origin"),
 					secFetchSite: c.req.header("Sec-Fetch-Site"),
-					host: c.req.header("Host") ?? new URL(c.req.url).host,
-					forwardedHost: c.req.header("X-Forwarded-Host"),
-					remoteAddress: c.get("remoteAddress"),
 					token: c.req.header("X-CSRF-Token") ?? await formToken(c),
 				},
-				c.get("csrf"),
+				accepted,
 				deps.settings,
 			);
 			if (refusal) {
@@ -48,11 +57,16 @@ export function identity(deps: Deps): MiddlewareHandler<AppEnv> {
 					method: c.req.method,
 					path: c.req.path,
 					refusal,
-					user: result.username,
+					user: viewer.username,
 				});
 				return respondError(c, 403, refusal);
 			}
 		}
 		await next();
+		// What a signed-in user sees is theirs: no cache (the browser's, a proxy's) keeps a copy.
+		c.header("Cache-Control", "no-store");
+		// The page's token, for the page glue to keep open pages current across a sign-in refresh.
+		// (After a revocation this is the new generation's, for the page that asked for it.)
+		c.header("X-CSRF-Token", c.get("csrf"));
 	};
 }

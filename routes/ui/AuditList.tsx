@@ -3,7 +3,7 @@ import type { AuditEntry } from "../../lib/views/machines.ts";
 import { type Column, ItemTable } from "./components.tsx";
 import { formatTime } from "./format.ts";
 
-const OUTCOME_TONE: Record<AuditEntry["outcome"], string> = { ok: "ok", refused: "busy", error: "bad" };
+const OUTCOME_TONE: Record<AuditEntry["outcome"], string> = { ok: "ok", refused: "busy", error: "bad", sent: "busy" };
 
 function columns(timeZone: string): Column<AuditEntry>[] {
 	return [

@@ -132,7 +132,7 @@ export function ClusterForm(props: { form: ClusterFormProps; csrf: string }) {
 							min="0"
 							max="71"
 							value={v.autoTerminateHours}
-							style="width:6em"
+							class="narrow"
 						/>
 					</label>
 					<label class="small">
@@ -143,7 +143,7 @@ export function ClusterForm(props: { form: ClusterFormProps; csrf: string }) {
 							min="0"
 							max="59"
 							value={v.autoTerminateMinutes}
-							style="width:6em"
+							class="narrow"
 						/>
 					</label>
 				</div>

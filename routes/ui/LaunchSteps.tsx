@@ -24,7 +24,7 @@ export function LaunchSteps(props: { current: 1 | 2 | 3 | 4 } & Partial<WizardTa
 	return (
 		<ol class="tabs" aria-label="Launch steps">
 			{STEP_NAMES.map((name, i) => (
-				<li style="list-style:none">
+				<li class="plain">
 					<span class={`badge ${i + 1 < props.current ? "ok" : i + 1 === props.current ? "busy" : "off"}`}>
 						{i + 1}. {name}
 						{i === 0 && props.group ? `: ${props.group.name}` : ""}

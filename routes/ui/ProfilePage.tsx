@@ -1,6 +1,6 @@
 /** GET /profile: who the portal thinks you are — username, names, email, groups and role — and your recent launches. */
 import type { ProfileProps } from "../../lib/views/profile.ts";
-import { type Column, ItemTable } from "./components.tsx";
+import { type Column, CsrfField, ItemTable } from "./components.tsx";
 import { formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
 
@@ -61,6 +61,19 @@ export function ProfilePage(props: { ctx: PageContext; profile: ProfileProps }) 
 					</dd>
 				</dl>
 			</div>
+			<form method="post" action="/profile/sign-out-everywhere" class="panel stack">
+				<CsrfField token={props.ctx.csrf} />
+				<p class="small muted">
+					Pages of the portal you have open anywhere keep a security token that lets them make changes. Signing out
+					everywhere revokes them all: each must be reloaded before it can change anything. Your sign-in itself belongs
+					to your organisation's sign-in service.
+				</p>
+				<div class="row">
+					<button type="submit" data-confirm="Revoke the security tokens of every page you have open?">
+						Sign out everywhere
+					</button>
+				</div>
+			</form>
 			<h2>Recent launches</h2>
 			{profile.launches.length === 0
 				? <p class="muted">You have not launched anything yet.</p>

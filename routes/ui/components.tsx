@@ -38,7 +38,7 @@ export function StateBadge(props: { state: string; pendingAction?: string | null
 /** The boot progress the instance reports, or nothing once it is done. */
 export function ProgressBar(props: { text: string | null; percent: number | null }) {
 	if (props.percent === null || props.percent >= 100) return null;
-	const percent = Math.max(0, Math.min(100, props.percent));
+	const percent = Math.round(Math.max(0, Math.min(100, props.percent)));
 	return (
 		<div
 			class="progress"
@@ -49,7 +49,7 @@ export function ProgressBar(props: { text: string | null; percent: number | null
 			aria-label="Boot progress"
 		>
 			<div class="bar">
-				<div class="fill" style={`width:${percent}%`}></div>
+				<div class={`fill w${percent}`}></div>
 			</div>
 			<div class="label">{percent}% · {props.text ?? ""}</div>
 		</div>

@@ -244,7 +244,8 @@ export function DataForm(
 		/** Where "Cancel" goes; no cancel link without it. */
 		cancel?: string;
 		title?: string;
-		style?: string;
+		/** More classes for the form (e.g. `wide`). */
+		class?: string;
 		multipart?: boolean;
 	},
 ) {
@@ -252,9 +253,8 @@ export function DataForm(
 		<form
 			method="post"
 			action={props.action}
-			class="stack panel"
+			class={props.class ? `stack panel ${props.class}` : "stack panel"}
 			novalidate
-			style={props.style}
 			enctype={props.multipart ? "multipart/form-data" : undefined}
 		>
 			<CsrfField token={props.csrf} />

@@ -5,6 +5,7 @@
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import type { TestDeps } from "./deps.ts";
 import { moto } from "./moto.ts";
+import { freePort } from "../../scripts/local_servers.ts";
 
 const chromiumPath: string | undefined = Deno.env.get("TEST_CHROMIUM") ??
 	(await Deno.stat("/usr/bin/chromium").then(() => "/usr/bin/chromium", () => undefined));
@@ -18,10 +19,20 @@ if (!chromiumPath) {
 /** Where screenshots go (ignored by git). */
 export const SCREENSHOTS = new URL("../.output/screenshots/", import.meta.url).pathname;
 
-/** Serves the test app on a free loopback port. */
+/**
+ * Settings for a portal a browser opens: its PUBLIC_URL on a free loopback port, the only origin
+ * the portal accepts form posts from. {@link serve} listens there.
+ */
+export function browserSettings(): { PUBLIC_URL: string } {
+	return { PUBLIC_URL: `http://127.0.0.1:${freePort()}` };
+}
+
+/** Serves the test app on the port of its PUBLIC_URL ({@link browserSettings}), else on a free loopback port. */
 export function serve(deps: TestDeps): { url: string; close(): Promise<void> } {
+	const own = deps.settings.PUBLIC_URL ? new URL(deps.settings.PUBLIC_URL) : undefined;
+	const port = own?.hostname === "127.0.0.1" && own.port ? Number(own.port) : 0;
 	const server = Deno.serve(
-		{ hostname: "127.0.0.1", port: 0, onListen() {} },
+		{ hostname: "127.0.0.1", port, onListen() {} },
 		(request, info) => deps.app.fetch(request, info),
 	);
 	return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };

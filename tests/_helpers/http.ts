@@ -37,16 +37,29 @@ export async function request(app: Hono<AppEnv>, path: string, options: RequestO
 		headers.set("Content-Type", "application/x-www-form-urlencoded");
 		body = form.toString();
 	}
-	return await app.request(path, { method, headers, body }, {
+	const res = await app.request(path, { method, headers, body }, {
 		remoteAddr: { hostname: options.from ?? "127.0.0.1", port: 40000, transport: "tcp" },
 	});
+	// Every answer to a signed-in user names their current token: a token already fetched follows
+	// it, as the page glue keeps an open page's (a revocation or a sign-in refresh moves it on).
+	const current = res.headers.get("X-CSRF-Token");
+	const cache = tokenCache(app);
+	if (current && options.user && cache.has(tokenKey(options))) cache.set(tokenKey(options), current);
+	return res;
 }
+
+function tokenCache(app: Hono<AppEnv>): Map<string, string> {
+	const cache = tokens.get(app) ?? new Map<string, string>();
+	tokens.set(app, cache);
+	return cache;
+}
+
+const tokenKey = (options: RequestOptions) => `${options.user}|${options.header ?? ""}`;
 
 /** The CSRF token the pages give this user (read from the profile page's meta tag). */
 export async function csrfFor(app: Hono<AppEnv>, options: RequestOptions): Promise<string> {
-	const key = `${options.user}|${options.header ?? ""}`;
-	const cache = tokens.get(app) ?? new Map<string, string>();
-	tokens.set(app, cache);
+	const key = tokenKey(options);
+	const cache = tokenCache(app);
 	const known = cache.get(key);
 	if (known) return known;
 	const res = await request(app, "/", { user: options.user, header: options.header, from: options.from });

@@ -18,6 +18,8 @@ export interface PortalOptions {
 	cwd?: string;
 	/** Arguments to `deno`. @default ["run", "-A", "--unstable-cron", "<project root>/main.ts"] */
 	args?: string[];
+	/** The umask the process starts with (through `sh -c 'umask …'`), e.g. "000". @default inherited */
+	umask?: string;
 }
 
 /**
@@ -26,8 +28,12 @@ export interface PortalOptions {
  */
 export async function startPortal(env: Record<string, string>, options: PortalOptions = {}): Promise<PortalProcess> {
 	const port = freePort();
-	const child = new Deno.Command(Deno.execPath(), {
-		args: options.args ?? ["run", "-A", "--unstable-cron", `${projectRoot}main.ts`],
+	const args = options.args ?? ["run", "-A", "--unstable-cron", `${projectRoot}main.ts`];
+	const [command, commandArgs] = options.umask
+		? ["sh", ["-c", `umask ${options.umask} && exec "$0" "$@"`, Deno.execPath(), ...args]]
+		: [Deno.execPath(), args];
+	const child = new Deno.Command(command, {
+		args: commandArgs,
 		cwd: options.cwd ?? projectRoot,
 		env: {
 			MLIY_PORT: String(port),

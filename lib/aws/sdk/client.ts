@@ -4,6 +4,7 @@
  * out. {@link Sdk.call} sends every command: it logs the call to boto.log, times it, counts it in
  * the metrics and turns SDK errors into {@link AwsError}s.
  */
+import { AWS_TEXT, plainText } from "../../text.ts";
 import type { Logger } from "@logtape/logtape";
 import { AwsError, type AwsErrorKind } from "../../errors.ts";
 import type { AwsCredentials } from "../types.ts";
@@ -171,8 +172,16 @@ export async function unlessMissing<T>(
 /** AWS tags (a list of Key/Value pairs) as a record. */
 export function tagsToRecord(tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> {
 	const out: Record<string, string> = {};
-	for (const t of tags ?? []) if (t.Key) out[t.Key] = t.Value ?? "";
+	for (const t of tags ?? []) {
+		const key = t.Key && plainText(t.Key, AWS_TEXT.tagKey);
+		if (key) out[key] = plainText(t.Value ?? "", AWS_TEXT.tagValue);
+	}
 	return out;
+}
+
+/** Text AWS returns (a name, a reason) as the portal keeps it: see lib/text.ts. */
+export function awsText(value: string | undefined, max: number = AWS_TEXT.name): string | undefined {
+	return value === undefined ? undefined : plainText(value, max);
 }
 
 const THROTTLING = new Set([

@@ -2,7 +2,8 @@
 import type * as cfn from "@aws-sdk/client-cloudformation";
 import { AwsError } from "../../errors.ts";
 import type { CloudFormationApi, Stack } from "../types.ts";
-import { type Sdk, type SdkService, unlessMissing } from "./client.ts";
+import { AWS_TEXT, plainText } from "../../text.ts";
+import { awsText, type Sdk, type SdkService, unlessMissing } from "./client.ts";
 
 const CLOUDFORMATION: SdkService<typeof cfn> = {
 	load: () => import("@aws-sdk/client-cloudformation"),
@@ -43,7 +44,7 @@ export function cloudFormationApi(sdk: Sdk): CloudFormationApi {
 				type: r.ResourceType ?? "",
 				physicalId: r.PhysicalResourceId || undefined,
 				status: r.ResourceStatus ?? "",
-				statusReason: r.ResourceStatusReason || undefined,
+				statusReason: awsText(r.ResourceStatusReason || undefined, AWS_TEXT.reason),
 			}));
 		},
 		async describeStackEvents(nameOrId) {
@@ -54,7 +55,7 @@ export function cloudFormationApi(sdk: Sdk): CloudFormationApi {
 				logicalId: e.LogicalResourceId ?? "",
 				type: e.ResourceType ?? "",
 				status: e.ResourceStatus ?? "",
-				reason: e.ResourceStatusReason || undefined,
+				reason: awsText(e.ResourceStatusReason || undefined, AWS_TEXT.reason),
 				timestamp: e.Timestamp ?? new Date(0),
 			}));
 		},
@@ -66,12 +67,14 @@ export function cloudFormationApi(sdk: Sdk): CloudFormationApi {
 
 function toStack(s: cfn.Stack): Stack {
 	const outputs: Record<string, string> = {};
-	for (const o of s.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
+	for (const o of s.Outputs ?? []) {
+		if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = plainText(o.OutputValue, AWS_TEXT.output);
+	}
 	return {
 		stackId: s.StackId ?? "",
-		name: s.StackName ?? "",
+		name: awsText(s.StackName) ?? "",
 		status: s.StackStatus ?? "",
-		statusReason: s.StackStatusReason || undefined,
+		statusReason: awsText(s.StackStatusReason || undefined, AWS_TEXT.reason),
 		outputs,
 	};
 }

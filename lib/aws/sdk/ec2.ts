@@ -1,7 +1,8 @@
 /** EC2 over the SDK: list instances and volumes (every page, filters of any length), act on instances, spot prices. */
 import type * as ec2 from "@aws-sdk/client-ec2";
 import type { Ec2Api, Ec2Filters, Ec2Instance, Ec2Volume } from "../types.ts";
-import { type Sdk, type SdkService, tagsToRecord } from "./client.ts";
+import { AWS_TEXT } from "../../text.ts";
+import { awsText, type Sdk, type SdkService, tagsToRecord } from "./client.ts";
 
 const EC2: SdkService<typeof ec2> = {
 	load: () => import("@aws-sdk/client-ec2"),
@@ -118,7 +119,7 @@ function toInstance(i: ec2.Instance): Ec2Instance {
 		launchTime: i.LaunchTime,
 		availabilityZone: i.Placement?.AvailabilityZone,
 		tags: tagsToRecord(i.Tags),
-		stateTransitionReason: i.StateTransitionReason || undefined,
+		stateTransitionReason: awsText(i.StateTransitionReason || undefined, AWS_TEXT.reason),
 	};
 }
 

@@ -1,7 +1,8 @@
 /** EMR over the SDK: describe clusters, their instance groups, master node and steps; terminate them. */
 import type * as emr from "@aws-sdk/client-emr";
 import type { EmrApi, EmrCluster } from "../types.ts";
-import { type Sdk, type SdkService, tagsToRecord, unlessMissing } from "./client.ts";
+import { AWS_TEXT } from "../../text.ts";
+import { awsText, type Sdk, type SdkService, tagsToRecord, unlessMissing } from "./client.ts";
 
 const EMR: SdkService<typeof emr> = {
 	load: () => import("@aws-sdk/client-emr"),
@@ -40,9 +41,9 @@ export function emrApi(sdk: Sdk): EmrApi {
 			const out = await sdk.call(EMR, "ListSteps", { ClusterId: id }, { clusterId: id });
 			return (out.Steps ?? []).map((s) => ({
 				id: s.Id ?? "",
-				name: s.Name ?? "",
+				name: awsText(s.Name) ?? "",
 				state: s.Status?.State ?? "",
-				failureReason: s.Status?.FailureDetails?.Reason,
+				failureReason: awsText(s.Status?.FailureDetails?.Reason, AWS_TEXT.reason),
 			}));
 		},
 		async listClusters(query) {
@@ -68,9 +69,9 @@ export function emrApi(sdk: Sdk): EmrApi {
 function toCluster(c: emr.Cluster): EmrCluster {
 	return {
 		id: c.Id ?? "",
-		name: c.Name ?? "",
+		name: awsText(c.Name) ?? "",
 		state: c.Status?.State ?? "",
-		stateReason: c.Status?.StateChangeReason?.Message || undefined,
+		stateReason: awsText(c.Status?.StateChangeReason?.Message || undefined, AWS_TEXT.reason),
 		masterDns: c.MasterPublicDnsName || undefined,
 		createdAt: c.Status?.Timeline?.CreationDateTime,
 		readyAt: c.Status?.Timeline?.ReadyDateTime,
