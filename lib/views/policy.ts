@@ -2,7 +2,7 @@
  * The machine policies as the pages show them, plain values for components: a machine's effective
  * policy with its owner's choices and the next planned action ("stops at 19:00 unless extended",
  * "idle for 12 min; stops after 30"), for a list of rows at once (the dashboard) or one machine in
- * full (the detail page), the viewer's notices (the banner), and the policy savings (billing).
+ * full (the detail page), and the viewer's notices (the banner of every page).
  */
 import type { Viewer } from "../auth/identify.ts";
 import { catalogPolicies, type PolicyMachine, policyMachines } from "../db/policies.ts";
@@ -127,4 +127,40 @@ export async function machinePolicyView(
 		plans: views,
 		mayChange: viewer.id === machine.ownerId || viewer.role === "admin",
 	};
+}
+
+/** A notice as the banner of every page shows it: what will be done (or was, and why), with the way to postpone it. */
+export interface BannerNotice {
+	id: number;
+	phase: NoticeView["phase"];
+	/** "Instance i-… will be stopped at … by its idle policy: …", or what was done and why. */
+	message: string;
+	/** The machine's page. */
+	machineHref: string;
+	machineId: string;
+	/** "stop", "terminate", …: what the extend link postpones. */
+	action: string;
+	/** The viewer's extend page, while the action can still be postponed. */
+	extendPath?: string;
+}
+
+/** The machine page of a kind's machine. */
+export function machineHref(kind: string, id: string): string {
+	return `/${kind === "cluster" ? "clusters" : "instances"}/${id}`;
+}
+
+/** The viewer's notices for the banner (none when their banner channel is off). */
+export async function bannerNotices(
+	deps: Pick<Deps, "db" | "clock" | "settings" | "secret">,
+	viewer: Viewer,
+): Promise<BannerNotice[]> {
+	return (await activeNotices(deps, viewer)).map((n) => ({
+		id: n.id,
+		phase: n.phase,
+		message: n.message,
+		machineHref: machineHref(n.kind, n.machineId),
+		machineId: n.machineId,
+		action: n.action,
+		extendPath: n.extendPath,
+	}));
 }
