@@ -4,10 +4,15 @@
  * fields and confirmation, the profile's notice channels and the billing page's savings.
  */
 import assert from "node:assert/strict";
+import type { ClusterRowProps } from "../lib/views/cluster.ts";
+import type { InstanceRowProps } from "../lib/views/instance.ts";
 import type { BannerNotice } from "../lib/views/layout.ts";
+import type { NextAction } from "../lib/views/policy.ts";
+import { ClusterTable } from "../routes/ui/ClusterTable.tsx";
+import { InstanceTableRow } from "../routes/ui/InstanceTable.tsx";
 import type { PageContext } from "../routes/ui/Layout.tsx";
 import { Layout } from "../routes/ui/Layout.tsx";
-import { renderPage } from "../routes/ui/render.tsx";
+import { renderFragment, renderPage } from "../routes/ui/render.tsx";
 
 const NOW = new Date("2025-03-01T12:00:00Z");
 
@@ -72,4 +77,67 @@ Deno.test("the banner: each notice with its phase, the extend link while it can 
 	// The banner sits between the header and the page's content.
 	assert.ok(html.indexOf("policy-notices") > html.indexOf('<header class="top">'));
 	assert.ok(html.indexOf("policy-notices") < html.indexOf('<main id="main"'));
+});
+
+const schedule: NextAction = {
+	reason: "schedule",
+	action: "stop",
+	at: new Date("2025-03-01T19:00:00Z"),
+	noticeAt: new Date("2025-03-01T18:45:00Z"),
+	summary: "stops at 2025-03-01 19:00 UTC unless extended",
+	why: "working hours end at 2025-03-01 19:00 UTC",
+};
+
+const row: InstanceRowProps = {
+	id: "i-1",
+	name: "box",
+	href: "/instances/i-1",
+	ownerName: "Alice Ng",
+	link: null,
+	instanceType: "t2.micro",
+	cell: { state: "running", pendingAction: null, hasProgressBar: false, progressText: null, progressPercent: null },
+	rate: { known: true, hourly: 0.0116 },
+	configName: "Analyst",
+	actions: [],
+	pendingAction: null,
+	poll: null,
+	view: "dashboard",
+	uptimeMs: 60_000,
+};
+
+Deno.test("a row shows its next planned action under its state, why on hover; nothing when none is planned", () => {
+	const html = renderFragment(InstanceTableRow({ row: { ...row, next: schedule } }));
+	assert.match(
+		html,
+		/<td data-label="State"><span class="badge ok" data-state="running">running<\/span><div class="planned small stop" data-planned="schedule" title="Why: working hours end at 2025-03-01 19:00 UTC">stops at 2025-03-01 19:00 UTC unless extended<\/div><\/td>/,
+	);
+	assert.doesNotMatch(renderFragment(InstanceTableRow({ row })), /class="planned/);
+
+	const cluster: ClusterRowProps = {
+		id: "j-1",
+		name: "spark",
+		href: "/clusters/j-1",
+		ownerName: "Alice Ng",
+		purpose: "Churn",
+		state: "WAITING",
+		pendingAction: null,
+		market: "ON_DEMAND",
+		instanceType: "m4.large",
+		nodesRunning: 3,
+		nodesRequested: 3,
+		configName: "Spark",
+		link: null,
+		uptimeMs: null,
+		next: {
+			...schedule,
+			reason: "idle",
+			action: "terminate",
+			summary: "idle for 12 min; terminated after 30",
+			why: "no activity",
+		},
+	};
+	assert.match(
+		renderFragment(ClusterTable({ rows: [cluster], view: "dashboard" })),
+		/<div class="planned small terminate" data-planned="idle" title="Why: no activity">idle for 12 min; terminated after 30<\/div>/,
+	);
 });

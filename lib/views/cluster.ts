@@ -11,6 +11,7 @@ import { type ClusterRow, getClusterRow } from "../db/clusters.ts";
 import type { Deps } from "../deps.ts";
 import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
 import { activityOf, type AuditEntry, type Rate, uptimeMs, visibleMachine, type WebLink } from "./machines.ts";
+import type { NextAction } from "./policy.ts";
 
 /** What a row and the panel both show. */
 interface ClusterFacts {
@@ -35,6 +36,8 @@ export interface ClusterRowProps extends ClusterFacts {
 	link: WebLink | null;
 	/** How long it has been up; null when it has not started or has ended. */
 	uptimeMs: number | null;
+	/** What its policy will do next ("idle for 12 min; terminated after 30"); none when nothing is planned. */
+	next?: NextAction;
 }
 
 /** A cluster's detail panel. */
@@ -104,13 +107,14 @@ export function estimateRate(estimate: ClusterEstimate): Rate {
 	};
 }
 
-/** A cluster row of a table. */
-export function clusterRow(row: ClusterRow, now: Date): ClusterRowProps {
+/** A cluster row of a table, with its next planned action (from `nextActions`). */
+export function clusterRow(row: ClusterRow, now: Date, next?: NextAction): ClusterRowProps {
 	const address = host(row);
 	return {
 		...facts(row),
 		link: address && !ended(row) ? { href: `https://${address}/`, label: address } : null,
 		uptimeMs: uptimeMs(row.startedAt, !ended(row), now),
+		next,
 	};
 }
 

@@ -11,8 +11,9 @@ import { getInstanceRow, type InstanceRow } from "../db/instances.ts";
 import { volumesOf } from "../db/volumes.ts";
 import type { Deps } from "../deps.ts";
 import { activityOf, type AuditEntry, type Rate, uptimeMs, visibleMachine, type WebLink } from "./machines.ts";
+import { type NextAction, nextActions } from "./policy.ts";
 
-export type { InstanceAction };
+export type { InstanceAction, NextAction };
 
 /** Where an instance is shown; its actions ask for the same view back. */
 export type InstanceView = "dashboard" | "team" | "detail";
@@ -57,6 +58,8 @@ export interface InstanceRowProps extends InstanceFacts {
 	view: RowView;
 	/** How long it has been running; null when it is not. */
 	uptimeMs: number | null;
+	/** What its policy will do next ("stops at 19:00 unless extended"); none when nothing is planned. */
+	next?: NextAction;
 }
 
 /** A volume of an instance. */
@@ -135,17 +138,18 @@ function facts(
 	};
 }
 
-/** An instance row of a table, from a row the viewer may see. */
+/** An instance row of a table, from a row the viewer may see, with its next planned action (from {@link nextActions}). */
 export function instanceRow(
 	deps: Pick<Deps, "pricing" | "settings">,
 	viewer: Viewer,
 	row: InstanceRow,
-	shown: { view: RowView; now: Date },
+	shown: { view: RowView; now: Date; next?: NextAction },
 ): InstanceRowProps {
 	return {
 		...facts(deps, viewer, row, { view: shown.view, poll: `/instances/${row.id}/row?view=${shown.view}` }),
 		view: shown.view,
 		uptimeMs: uptimeMs(row.startedAt, row.state === "running", shown.now),
+		next: shown.next,
 	};
 }
 
@@ -161,7 +165,9 @@ export async function instanceRowView(
 	id: string,
 	view: RowView,
 ): Promise<InstanceRowProps> {
-	return instanceRow(deps, viewer, await visibleInstance(deps, viewer, id), { view, now: deps.clock() });
+	const row = await visibleInstance(deps, viewer, id);
+	const next = (await nextActions(deps, [row.id])).get(row.id);
+	return instanceRow(deps, viewer, row, { view, now: deps.clock(), next });
 }
 
 /** The detail panel of an instance the viewer may see, with its volumes and recent activity. */

@@ -32,13 +32,24 @@ export interface NextAction {
 
 const VERB: Record<string, string> = { stop: "stops", start: "starts", terminate: "is terminated" };
 
+/**
+ * The plan in a few words. An idle plan counts the idle minutes, unless a keep-alive holds it (it
+ * counts from the keep-alive's end) or an extend link postponed it (its new time is what matters).
+ */
 function summaryOf(plan: Plan, now: Date, timeZone: string): string {
 	const verb = VERB[plan.action] ?? plan.action;
+	const at = `${verb} at ${noticeTime(plan.deadline, timeZone)}`;
 	if (plan.reason === "idle") {
+		const bare = verb.replace("is ", "");
+		if (plan.since.getTime() > now.getTime()) {
+			return `kept running until ${noticeTime(plan.since, timeZone)}; then ${bare} after ${plan.limit} idle min`;
+		}
 		const idle = Math.max(0, Math.floor((now.getTime() - plan.since.getTime()) / 60_000));
-		return `idle for ${idle} min; ${verb.replace("is ", "")} after ${plan.limit}`;
+		const natural = plan.since.getTime() + (plan.limit ?? 0) * 60_000;
+		if (plan.deadline.getTime() > natural) return `idle for ${idle} min; postponed: ${at} unless extended`;
+		return `idle for ${idle} min; ${bare} after ${plan.limit}`;
 	}
-	return `${verb} at ${noticeTime(plan.deadline, timeZone)}${plan.action === "start" ? "" : " unless extended"}`;
+	return `${at}${plan.action === "start" ? "" : " unless extended"}`;
 }
 
 function nextOf(plans: Plan[], now: Date, timeZone: string): NextAction | undefined {
