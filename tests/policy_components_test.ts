@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import type { ClusterRowProps } from "../lib/views/cluster.ts";
 import type { InstanceRowProps } from "../lib/views/instance.ts";
 import type { BannerNotice } from "../lib/views/layout.ts";
-import type { NextAction } from "../lib/views/policy.ts";
+import type { NextAction, PolicyPanelProps } from "../lib/views/policy.ts";
+import { PolicyPanel } from "../routes/ui/PolicyPanel.tsx";
 import { ClusterTable } from "../routes/ui/ClusterTable.tsx";
 import { InstanceTableRow } from "../routes/ui/InstanceTable.tsx";
 import type { PageContext } from "../routes/ui/Layout.tsx";
@@ -140,4 +141,92 @@ Deno.test("a row shows its next planned action under its state, why on hover; no
 		renderFragment(ClusterTable({ rows: [cluster], view: "dashboard" })),
 		/<div class="planned small terminate" data-planned="idle" title="Why: no activity">idle for 12 min; terminated after 30<\/div>/,
 	);
+});
+
+function policyPanel(extra: Partial<PolicyPanelProps> = {}): PolicyPanelProps {
+	return {
+		kind: "instance",
+		id: "i-1",
+		rules: [
+			{ name: "Idle stop", text: "Stopped after 30 min without activity, with a notice 10 min before." },
+			{ name: "Postponing", text: "A notice's link or a keep-alive postpones an action by at most 8 h." },
+		],
+		activity: "Activity is CPU at or above 10%.",
+		signals: { at: new Date("2025-03-01T11:58:00Z"), activeAt: null, source: "its activity agent" },
+		keepAliveUntil: null,
+		plans: [{
+			...schedule,
+			reason: "idle",
+			summary: "idle for 12 min; stops after 30",
+			why: "no activity since 11:48",
+		}],
+		change: {
+			url: "/instances/i-1/policy",
+			fields: { idle: { min: 15, max: 60, default: 30, label: "Idle minutes before it stops" }, autoStart: true },
+			values: { idleMinutes: "30", autoStart: "off" },
+			errors: {},
+		},
+		keepAlive: {
+			url: "/instances/i-1/keep-alive",
+			choices: [{ value: "30m", label: "30 minutes" }, { value: "480m", label: "8 hours" }],
+			longest: "8 hours",
+			holds: "its idle stop",
+			active: false,
+			endConfirm: "End the keep-alive of i-1? Its idle stop applies again, after its notice.",
+			values: {},
+			errors: {},
+		},
+		timeZone: "UTC",
+		now: NOW,
+		...extra,
+	};
+}
+
+Deno.test("PolicyPanel: the rules, signals and plans; the forms post with htmx into the panel; errors and outcomes by their form", () => {
+	const html = renderFragment(PolicyPanel({ policy: policyPanel(), target: "#instance-panel" }));
+	assert.match(html, /<dt>Idle stop<\/dt><dd>Stopped after 30 min without activity/);
+	assert.match(html, /<dt>Last signal<\/dt><dd>2025-03-01 11:58 \(2 min ago\), from its activity agent<\/dd>/);
+	assert.match(
+		html,
+		/<li data-planned="idle"><strong>idle for 12 min; stops after 30<\/strong><div class="small muted">Because no activity since 11:48; notice at 2025-03-01 18:45.<\/div><\/li>/,
+	);
+	assert.match(
+		html,
+		/<form class="row" novalidate hx-post="\/instances\/i-1\/keep-alive" hx-target="#instance-panel" hx-swap="outerHTML">/,
+	);
+	assert.match(html, /Holds its idle stop. At most 8 hours ahead./);
+	assert.doesNotMatch(html, /End the keep-alive/, "nothing to end");
+	assert.match(html, /hx-post="\/instances\/i-1\/policy" hx-target="#instance-panel" hx-swap="outerHTML">/);
+	assert.doesNotMatch(html, /hx-confirm="Change/, "a stop only: nothing destroyed, nothing asked");
+	assert.match(html, /<input type="radio" name="autoStart" value="off" checked\/?> No/);
+	assert.match(html, /15 to 60 minutes.<\/small>/);
+
+	const refused = renderFragment(PolicyPanel({
+		policy: policyPanel({
+			change: { ...policyPanel().change!, errors: { idleMinutes: "Between 15 and 60 minutes" }, confirm: "Sure?" },
+			keepAlive: { ...policyPanel().keepAlive!, active: true },
+			keepAliveUntil: new Date("2025-03-01T14:00:00Z"),
+			result: { form: "change", tone: "error", text: "Please correct the marked fields." },
+		}),
+		target: "#cluster-panel",
+	}));
+	assert.match(
+		refused,
+		/hx-target="#cluster-panel" hx-swap="outerHTML" hx-confirm="Sure\?"><h3>Change its policy<\/h3><p class="flash error" role="alert" data-policy-result>Please correct/,
+	);
+	assert.match(refused, /<div class="error" id="f-idleMinutes-error" role="alert">Between 15 and 60 minutes<\/div>/);
+	assert.match(refused, /Kept running until 2025-03-01 14:00. At most 8 hours ahead./);
+	assert.match(
+		refused,
+		/hx-confirm="End the keep-alive of i-1\? Its idle stop applies again, after its notice."><input type="hidden" name="for" value="0"\/?>/,
+	);
+	assert.equal(refused.match(/data-policy-result/g)?.length, 1, "the outcome shows at its own form only");
+
+	const bare = renderFragment(PolicyPanel({
+		policy: policyPanel({ rules: [], activity: null, plans: [], change: null, keepAlive: null }),
+		target: "#instance-panel",
+	}));
+	assert.match(bare, /No machine policy applies: nothing stops or terminates it automatically./);
+	assert.match(bare, /Nothing is planned./);
+	assert.doesNotMatch(bare, /<form|data-signals/);
 });

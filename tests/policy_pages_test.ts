@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { toViewer } from "../lib/auth/identify.ts";
 import type { Db } from "../lib/db/client.ts";
-import { recordSignals } from "../lib/db/policies.ts";
+import { machinePolicyOf, recordSignals } from "../lib/db/policies.ts";
 import { groupIdsOf, type User } from "../lib/db/users.ts";
 import { keepMachineAlive } from "../lib/policy/signals.ts";
 import { createTestDeps, testClock, type TestDeps } from "./_helpers/deps.ts";
@@ -166,5 +166,202 @@ Deno.test("rows: working hours say when the machine stops; a keep-alive says how
 	assert.match(
 		plannedOf(await page(deps, "/", "alice"), "j-ABCDEF")!,
 		/^idle \| .* \| idle for 12 min; terminated after 30$/,
+	);
+});
+
+/** The policy panel's section of a page or fragment. */
+function policyPanelOf(html: string): string {
+	const panel = /<section class="panel policy-panel"[\s\S]*?<\/section>/.exec(html)?.[0];
+	assert.ok(panel, "the page has a policy panel");
+	return panel;
+}
+
+Deno.test("the instance page's policy panel: the rules that apply, the signals, the plans; the owner's form and everyone's keep-alive", async () => {
+	await using deps = await createTestDeps({ aws: fakeAws(ACTIONS_ACCEPTED) });
+	await idleWorld(deps, { idleMinMinutes: 15, idleMaxMinutes: 60, lifetimeHours: 48 });
+	await idleFor(deps, 12);
+	const panel = policyPanelOf(await page(deps, `/instances/${ID}`, "alice"));
+	assert.match(
+		panel,
+		/<dt>Idle stop<\/dt><dd>Stopped after 30 min without activity \(15 min to 1 h may be chosen\), with a notice 10 min before.<\/dd>/,
+	);
+	assert.match(
+		panel,
+		/<dt>Lifetime<\/dt><dd>Terminated 48 h after its launch \(at most 48 h; fewer may be chosen\)/,
+	);
+	assert.match(
+		panel,
+		/<dt>Postponing<\/dt><dd>A notice's link or a keep-alive postpones an action by at most 8 h.<\/dd>/,
+	);
+	assert.match(panel, /Activity is CPU at or above 10%, a GPU at or above 10%, network at or above 50 kB\/s/);
+	assert.match(panel, /<dt>Last signal<\/dt><dd>2025-03-01 12:12 \(0 s ago\), from its activity agent<\/dd>/);
+	assert.match(panel, /<dt>Last activity<\/dt><dd>none seen<\/dd>/);
+	assert.match(
+		panel,
+		/<li data-planned="idle"><strong>idle for 12 min; stops after 30<\/strong><div class="small muted">Because no activity above the thresholds since 2025-03-01 12:00 UTC; the idle stop comes after 30 minutes; notice at 2025-03-01 12:20./,
+	);
+	assert.match(panel, /<li data-planned="lifetime"><strong>is terminated at 2025-03-03 12:00 UTC unless extended/);
+	assert.match(
+		panel,
+		/<form class="stack change-policy" novalidate data-policy-form="true" hx-post="\/instances\/i-0123456789abcdef0\/policy" hx-target="#instance-panel" hx-swap="outerHTML" hx-confirm="Change the policy of i-0123456789abcdef0\? A shorter lifetime can terminate it sooner \(after its notice\).">/,
+	);
+	assert.match(
+		panel,
+		/<input id="f-idleMinutes" name="idleMinutes" type="number" inputmode="numeric" min="15" max="60" step="1" value="30"/,
+	);
+	assert.match(
+		panel,
+		/<input id="f-lifetimeHours" name="lifetimeHours" type="number" inputmode="numeric" min="1" max="48" step="1" value="48"/,
+	);
+	assert.match(panel, /<option value="480m"\s*>8 hours<\/option>/, "keep-alive choices up to the longest postponement");
+	assert.doesNotMatch(panel, /value="1440m"/);
+
+	const bob = policyPanelOf(await page(deps, `/instances/${ID}`, "bob"));
+	assert.match(bob, /data-keep-alive/, "a teammate may keep it running");
+	assert.doesNotMatch(bob, /data-policy-form/, "but not change its policy");
+	assert.equal((await request(deps.app, `/instances/${ID}`, { user: "olga" })).status, 403);
+
+	// The owner changes it with htmx: the panel comes back with the outcome and the new plan.
+	const saved = await request(deps.app, `/instances/${ID}/policy`, {
+		user: "alice",
+		htmx: true,
+		form: { idleMinutes: "45", lifetimeHours: "", autoStart: "" },
+	});
+	assert.equal(saved.status, 200);
+	const fragment = await saved.text();
+	assert.match(fragment, /^<section id="instance-panel"/, "the panel, as the panel's actions answer");
+	assert.match(
+		fragment,
+		/<p class="flash ok" role="status" data-policy-result>Policy saved: idle stop after 45 min, lifetime 48 h.<\/p>/,
+	);
+	assert.match(fragment, /<strong>idle for 12 min; stops after 45<\/strong>/);
+	assert.match(
+		fragment,
+		/<td >alice<\/td><td >policy<\/td><td ><span class="badge ok">ok<\/span><span class="small muted">idle stop after 45 min, lifetime 48 h</,
+		"audited",
+	);
+
+	// Outside the bounds: the panel again, at 422, the field marked and the value kept.
+	const refused = await request(deps.app, `/instances/${ID}/policy`, {
+		user: "alice",
+		htmx: true,
+		form: { idleMinutes: "5", lifetimeHours: "49" },
+	});
+	assert.equal(refused.status, 422);
+	const marked = policyPanelOf(await refused.text());
+	assert.match(marked, /<p class="flash error" role="alert" data-policy-result>Please correct the marked fields.<\/p>/);
+	assert.match(marked, /value="5"[^>]*aria-describedby="f-idleMinutes-hint f-idleMinutes-error" aria-invalid="true"/);
+	assert.match(marked, /<div class="error" id="f-idleMinutes-error" role="alert">Between 15 and 60 minutes<\/div>/);
+	assert.match(marked, /<div class="error" id="f-lifetimeHours-error" role="alert">At most 48 hours<\/div>/);
+	assert.equal((await machinePolicyOf(deps.db, ID))?.idleMinutes, 45, "nothing written");
+
+	// A teammate may not; the refusal goes to the error region.
+	const denied = await request(deps.app, `/instances/${ID}/policy`, {
+		user: "bob",
+		htmx: true,
+		form: { idleMinutes: "60" },
+	});
+	assert.equal(denied.status, 403);
+	assert.equal(denied.headers.get("HX-Retarget"), "#htmx-errors");
+	assert.match(await denied.text(), /Only the owner or an admin may change this instance's policy/);
+	assert.equal((await machinePolicyOf(deps.db, ID))?.idleMinutes, 45);
+
+	// Without htmx: a redirect to the page, which says what was done; a refusal is the page with the marks.
+	const plain = await request(deps.app, `/instances/${ID}/policy`, { user: "alice", form: { idleMinutes: "20" } });
+	assert.equal(plain.status, 303);
+	assert.equal(plain.headers.get("Location"), `/instances/${ID}`);
+	const cookie = plain.headers.get("Set-Cookie")!.split(";")[0]!;
+	const shown = await (await request(deps.app, `/instances/${ID}`, { user: "alice", headers: { Cookie: cookie } }))
+		.text();
+	assert.match(
+		shown,
+		/<div class="flash ok" role="status">Policy saved: idle stop after 20 min, lifetime 48 h.<\/div>/,
+	);
+	const plainRefused = await request(deps.app, `/instances/${ID}/policy`, {
+		user: "alice",
+		form: { idleMinutes: "x" },
+	});
+	assert.equal(plainRefused.status, 422);
+	assert.match(
+		await plainRefused.text(),
+		/<!DOCTYPE html>[\s\S]*f-idleMinutes-error" role="alert">A number of minutes</,
+	);
+});
+
+Deno.test("keep running until…: anyone who may control it, within the policy's longest postponement; it can be ended", async () => {
+	await using deps = await createTestDeps({ aws: fakeAws(ACTIONS_ACCEPTED) });
+	await idleWorld(deps);
+	await idleFor(deps, 12);
+	const keep = (user: string, form: Record<string, string>) =>
+		request(deps.app, `/instances/${ID}/keep-alive`, { user, htmx: true, form });
+
+	const kept = await keep("bob", { for: "120m" });
+	assert.equal(kept.status, 200);
+	const panel = policyPanelOf(await kept.text());
+	assert.match(panel, /data-policy-result>Kept running until 2025-03-01 14:12 UTC.<\/p>/);
+	assert.match(panel, /<dt>Kept running until<\/dt><dd>2025-03-01 14:12<\/dd>/);
+	assert.match(panel, /<strong>kept running until 2025-03-01 14:12 UTC; then stops after 30 idle min<\/strong>/);
+	assert.match(
+		panel,
+		/hx-confirm="End the keep-alive of i-0123456789abcdef0\? Its idle stop applies again, after its notice./,
+	);
+
+	const tooLong = await keep("alice", { until: "23:00" });
+	assert.equal(tooLong.status, 422);
+	const marked = policyPanelOf(await tooLong.text());
+	assert.match(marked, /data-policy-result>The policy keeps a machine running at most 8 h ahead<\/p>/);
+	assert.match(marked, /value="23:00" aria-invalid="true" aria-describedby="f-keep-until-error"/);
+	assert.match(marked, /<p class="inline-error" id="f-keep-until-error" role="alert">at most 8 h<\/p>/);
+	const empty = await keep("alice", { until: "" });
+	assert.equal(empty.status, 422);
+	assert.match(await empty.text(), /Choose how long to keep it running, or until when/);
+
+	const until = await keep("alice", { until: "18:00" });
+	assert.match(await until.text(), /Kept running until 2025-03-01 18:00 UTC/);
+	assert.equal((await keep("olga", { for: "1h" })).status, 403, "not someone outside the group");
+
+	const ended = await keep("alice", { for: "0" });
+	const after = policyPanelOf(await ended.text());
+	assert.match(after, /data-policy-result>The keep-alive is ended.<\/p>/);
+	assert.match(after, /<strong>idle for 12 min; stops after 30<\/strong>/);
+	assert.doesNotMatch(after, /End the keep-alive/);
+});
+
+Deno.test("the cluster page's policy panel: its idle rule terminates, so changing it asks first; an ended machine has no panel", async () => {
+	await using deps = await createTestDeps({ aws: fakeAws(ACTIONS_ACCEPTED) });
+	const world = await seedWorld(deps.db);
+	const emr = await addGroup(deps.db, "sparkers", { emrAccess: true });
+	await addMember(deps.db, world.alice.id, emr.id);
+	await setPolicy(deps.db, { group: emr.id }, {
+		idleMinutes: 30,
+		idleMinMinutes: 10,
+		idleMaxMinutes: 120,
+		dormancyDays: 7,
+		workDays: "mon,tue,wed,thu,fri",
+		workStart: "08:00",
+		workEnd: "19:00",
+	});
+	await addCluster(deps.db, { id: "j-ABCDEF", ownerId: world.alice.id, groupId: emr.id, startedAt: deps.clock() });
+	await recordSignals(deps.db, [{ machineId: "j-ABCDEF", source: "emr", at: deps.clock() }]);
+	const panel = policyPanelOf(await page(deps, "/clusters/j-ABCDEF", "alice"));
+	assert.match(panel, /<dt>Idle terminate<\/dt><dd>Terminated after 30 min without activity/);
+	assert.doesNotMatch(panel, /Working hours|Dormancy/, "a cluster is never stopped: neither applies");
+	assert.match(panel, /Activity is a running step, or EMR's IsIdle metric saying it is busy./);
+	assert.match(panel, /from EMR<\/dd>/);
+	assert.match(panel, /<label for="f-idleMinutes">Idle minutes before it is terminated<\/label>/);
+	assert.match(panel, /hx-confirm="Change the policy of j-ABCDEF\? A shorter idle limit can terminate it sooner/);
+	assert.match(panel, /Holds its idle termination. At most 8 hours ahead./);
+	const saved = await request(deps.app, "/clusters/j-ABCDEF/policy", {
+		user: "alice",
+		htmx: true,
+		form: { idleMinutes: "90" },
+	});
+	assert.match(await saved.text(), /^<section id="cluster-panel"[\s\S]*Policy saved: idle terminate after 1 h 30 min./);
+
+	await addCluster(deps.db, { id: "j-ENDED", ownerId: world.alice.id, groupId: emr.id, state: "TERMINATED" });
+	assert.doesNotMatch(await page(deps, "/clusters/j-ENDED", "alice"), /policy-panel/);
+	assert.equal(
+		(await request(deps.app, "/clusters/j-ENDED/keep-alive", { user: "alice", form: { for: "1h" } })).status,
+		404,
 	);
 });

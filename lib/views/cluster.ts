@@ -11,7 +11,7 @@ import { type ClusterRow, getClusterRow } from "../db/clusters.ts";
 import type { Deps } from "../deps.ts";
 import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
 import { activityOf, type AuditEntry, type Rate, uptimeMs, visibleMachine, type WebLink } from "./machines.ts";
-import type { NextAction } from "./policy.ts";
+import { type NextAction, type PolicyPanelProps, policyPanelView, type PolicySubmission } from "./policy.ts";
 
 /** What a row and the panel both show. */
 interface ClusterFacts {
@@ -59,6 +59,8 @@ export interface ClusterPanelProps extends ClusterFacts {
 	/** The viewer's terminate button; null when the viewer may not, or an action is in flight. */
 	terminate: { url: string; ended: boolean } | null;
 	events: AuditEntry[];
+	/** Its machine policy; none once it has ended. */
+	policy?: PolicyPanelProps | null;
 	/** The fragment URL polled while the cluster is changing; null when it is steady. */
 	poll: string | null;
 	timeZone: string;
@@ -118,10 +120,21 @@ export function clusterRow(row: ClusterRow, now: Date, next?: NextAction): Clust
 	};
 }
 
-/** The detail panel of a cluster the viewer may see, with its recent activity. */
-export async function clusterPanelView(deps: Deps, viewer: Viewer, id: string): Promise<ClusterPanelProps> {
+/**
+ * The detail panel of a cluster the viewer may see, with its recent activity and policy;
+ * `submitted` is a policy form's submission to show again.
+ */
+export async function clusterPanelView(
+	deps: Deps,
+	viewer: Viewer,
+	id: string,
+	submitted?: PolicySubmission,
+): Promise<ClusterPanelProps> {
 	const row = await visibleMachine(deps, viewer, { kind: "cluster", id, load: (id) => getClusterRow(deps.db, id) });
-	const events = await activityOf(deps, row.id, PANEL_EVENTS);
+	const [events, policy] = await Promise.all([
+		activityOf(deps, row.id, PANEL_EVENTS),
+		policyPanelView(deps, viewer, { kind: "cluster", id: row.id, state: row.state }, submitted),
+	]);
 	const estimate = clusterEstimate(deps, {
 		instanceType: row.instanceType,
 		coreNodes: row.coreNodes,
@@ -148,6 +161,7 @@ export async function clusterPanelView(deps: Deps, viewer: Viewer, id: string): 
 			? { url: `/ajax/cluster/${row.id}/terminate`, ended: ended(row) }
 			: null,
 		events,
+		policy,
 		poll: isLive(row) ? `/clusters/${row.id}/panel` : null,
 		timeZone: deps.settings.TIME_ZONE,
 	};

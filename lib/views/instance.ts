@@ -11,9 +11,15 @@ import { getInstanceRow, type InstanceRow } from "../db/instances.ts";
 import { volumesOf } from "../db/volumes.ts";
 import type { Deps } from "../deps.ts";
 import { activityOf, type AuditEntry, type Rate, uptimeMs, visibleMachine, type WebLink } from "./machines.ts";
-import { type NextAction, nextActions } from "./policy.ts";
+import {
+	type NextAction,
+	nextActions,
+	type PolicyPanelProps,
+	policyPanelView,
+	type PolicySubmission,
+} from "./policy.ts";
 
-export type { InstanceAction, NextAction };
+export type { InstanceAction, NextAction, PolicySubmission };
 
 /** Where an instance is shown; its actions ask for the same view back. */
 export type InstanceView = "dashboard" | "team" | "detail";
@@ -87,6 +93,8 @@ export interface InstancePanelProps extends InstanceFacts {
 	launchHref: string | null;
 	volumes: VolumeRow[];
 	events: AuditEntry[];
+	/** Its machine policy; none once it has ended. */
+	policy?: PolicyPanelProps | null;
 	timeZone: string;
 	now: Date;
 }
@@ -170,10 +178,22 @@ export async function instanceRowView(
 	return instanceRow(deps, viewer, row, { view, now: deps.clock(), next });
 }
 
-/** The detail panel of an instance the viewer may see, with its volumes and recent activity. */
-export async function instancePanelView(deps: Deps, viewer: Viewer, id: string): Promise<InstancePanelProps> {
+/**
+ * The detail panel of an instance the viewer may see, with its volumes, recent activity and
+ * policy; `submitted` is a policy form's submission to show again.
+ */
+export async function instancePanelView(
+	deps: Deps,
+	viewer: Viewer,
+	id: string,
+	submitted?: PolicySubmission,
+): Promise<InstancePanelProps> {
 	const row = await visibleInstance(deps, viewer, id);
-	const [volumes, events] = await Promise.all([volumesOf(deps.db, row.id), activityOf(deps, row.id, PANEL_EVENTS)]);
+	const [volumes, events, policy] = await Promise.all([
+		volumesOf(deps.db, row.id),
+		activityOf(deps, row.id, PANEL_EVENTS),
+		policyPanelView(deps, viewer, { kind: "instance", id: row.id, state: row.state }, submitted),
+	]);
 	return {
 		...facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel` }),
 		ownerUsername: row.ownerUsername,
@@ -195,6 +215,7 @@ export async function instancePanelView(deps: Deps, viewer: Viewer, id: string):
 			state: v.state,
 		})),
 		events,
+		policy,
 		timeZone: deps.settings.TIME_ZONE,
 		now: deps.clock(),
 	};
