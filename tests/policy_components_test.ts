@@ -9,6 +9,7 @@ import type { InstanceRowProps } from "../lib/views/instance.ts";
 import type { BannerNotice } from "../lib/views/layout.ts";
 import type { NextAction, PolicyPanelProps } from "../lib/views/policy.ts";
 import { PolicyPanel } from "../routes/ui/PolicyPanel.tsx";
+import { ConfirmedPolicyList, PolicyChoicesHidden, PolicyFieldset } from "../routes/ui/PolicyFields.tsx";
 import { ClusterTable } from "../routes/ui/ClusterTable.tsx";
 import { InstanceTableRow } from "../routes/ui/InstanceTable.tsx";
 import type { PageContext } from "../routes/ui/Layout.tsx";
@@ -229,4 +230,52 @@ Deno.test("PolicyPanel: the rules, signals and plans; the forms post with htmx i
 	assert.match(bare, /No machine policy applies: nothing stops or terminates it automatically./);
 	assert.match(bare, /Nothing is planned./);
 	assert.doesNotMatch(bare, /<form|data-signals/);
+});
+
+Deno.test("the wizard's policy: the rules, the choices with their bounds (empty: the policy's own), and the confirmation", () => {
+	const fieldset = renderFragment(PolicyFieldset({
+		policy: {
+			rules: [{ name: "Lifetime", text: "Terminated 48 h after its launch." }],
+			fields: { lifetime: { max: 48 }, autoStart: false },
+			activity: null,
+		},
+		values: { lifetimeHours: "60" },
+		errors: { lifetimeHours: "At most 48 hours" },
+	}));
+	assert.match(
+		fieldset,
+		/<legend><strong>Machine policy<\/strong><\/legend><dl class="facts policy-rules"><dt>Lifetime<\/dt>/,
+	);
+	assert.match(
+		fieldset,
+		/<div class="field invalid"><label for="f-lifetimeHours">Lifetime in hours \(it is terminated then\)<\/label>/,
+	);
+	assert.match(
+		fieldset,
+		/value="60" placeholder="48" aria-describedby="f-lifetimeHours-hint f-lifetimeHours-error" aria-invalid="true"/,
+	);
+	assert.match(fieldset, /At most 48 hours after its launch; empty: the policy's 48./);
+	assert.doesNotMatch(fieldset, /idleMinutes|autoStart/, "no field for a rule without a choice");
+
+	const none = renderFragment(PolicyFieldset({
+		policy: { rules: [], fields: { autoStart: false }, activity: null },
+		values: {},
+		errors: {},
+	}));
+	assert.match(none, /No machine policy applies to this group and configuration/);
+	assert.doesNotMatch(none, /<input|Leave a field empty/);
+
+	const confirmed = {
+		rules: [{ name: "Idle stop", text: "Stopped after 45 min without activity." }],
+		choices: [["idleMinutes", "45"], ["autoStart", "off"]] as [string, string][],
+	};
+	assert.equal(
+		renderFragment(ConfirmedPolicyList({ policy: confirmed })),
+		'<ul class="policy-list"><li><strong>Idle stop:</strong> Stopped after 45 min without activity.</li></ul>',
+	);
+	assert.match(
+		renderFragment(PolicyChoicesHidden({ policy: confirmed })),
+		/^<input type="hidden" name="idleMinutes" value="45"\/?><input type="hidden" name="autoStart" value="off"\/?>$/,
+	);
+	assert.equal(renderFragment(ConfirmedPolicyList({ policy: { rules: [], choices: [] } })), "none applies");
 });

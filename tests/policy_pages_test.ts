@@ -9,13 +9,14 @@ import assert from "node:assert/strict";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { toViewer } from "../lib/auth/identify.ts";
 import type { Db } from "../lib/db/client.ts";
+import { getLaunch } from "../lib/db/launches.ts";
 import { machinePolicyOf, recordSignals } from "../lib/db/policies.ts";
 import { groupIdsOf, type User } from "../lib/db/users.ts";
 import { keepMachineAlive } from "../lib/policy/signals.ts";
 import { createTestDeps, testClock, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { enforce, report, setPolicy } from "./_helpers/policies.ts";
-import { addCluster, addGroup, addLaunchedInstance, addMember, seedWorld } from "./_helpers/world.ts";
+import { addCluster, addGroup, addLaunchedInstance, addMember, seedClusterWorld, seedWorld } from "./_helpers/world.ts";
 
 const TOKEN = "the-launch-token";
 const ID = "i-0123456789abcdef0";
@@ -364,4 +365,113 @@ Deno.test("the cluster page's policy panel: its idle rule terminates, so changin
 		(await request(deps.app, "/clusters/j-ENDED/keep-alive", { user: "alice", form: { for: "1h" } })).status,
 		404,
 	);
+});
+
+Deno.test("the wizard asks for the policy choices within the bounds, marks bad ones on their fields, confirms them and launches with them", async () => {
+	await using deps = await createTestDeps({ aws: fakeAws(ACTIONS_ACCEPTED) });
+	const world = await seedWorld(deps.db);
+	await setPolicy(deps.db, { group: world.science.id }, {
+		idleMinutes: 60,
+		idleMinMinutes: 30,
+		idleMaxMinutes: 120,
+		lifetimeHours: 48,
+		workDays: "mon,tue,wed,thu,fri",
+		workStart: "08:00",
+		workEnd: "19:00",
+		workAutoStart: "on",
+	});
+	await setPolicy(deps.db, { config: world.config.id }, {
+		idleMinutes: 90,
+		idleMinMinutes: 15,
+		idleMaxMinutes: 90,
+		dormancyDays: 14,
+	});
+	const url = `/launch/${world.science.id}/${world.config.id}`;
+	const form =
+		/<fieldset class="field policy-choices" data-policy-choices>[\s\S]*?<\/fieldset>\s*<p class="small muted">/
+			.exec(await page(deps, url, "alice"))?.[0];
+	assert.ok(form, "the form has its policy section");
+	// The stricter of the group's and the configuration's, rule by rule.
+	assert.match(
+		form,
+		/<dt>Idle stop<\/dt><dd>Stopped after 1 h without activity \(30 min to 1 h 30 min may be chosen\)/,
+	);
+	assert.match(
+		form,
+		/<dt>Working hours<\/dt><dd>Mon–Fri 08:00–19:00 UTC: stopped when they end, started when they begin/,
+	);
+	assert.match(form, /<dt>Lifetime<\/dt><dd>Terminated 48 h after its launch/);
+	assert.match(form, /<dt>Dormancy<\/dt><dd>Terminated after 14 days stopped, with a notice 1 day before.<\/dd>/);
+	assert.match(form, /min="30" max="90" step="1" value placeholder="60"/);
+	assert.match(form, /30 to 90 minutes; empty: the policy's 60.<\/small>/);
+	assert.match(form, /max="48" step="1" value placeholder="48"/);
+	assert.match(form, /<input type="radio" name="autoStart" value="on" checked\/?> Yes/);
+
+	const refused = await request(deps.app, url, {
+		user: "alice",
+		form: { intent: "review", instanceType: "t2.micro", idleMinutes: "200", lifetimeHours: "0", autoStart: "off" },
+	});
+	assert.equal(refused.status, 422);
+	const marked = await refused.text();
+	assert.match(marked, /<div class="error" id="f-idleMinutes-error" role="alert">Between 30 and 90 minutes<\/div>/);
+	assert.match(
+		marked,
+		/<div class="error" id="f-lifetimeHours-error" role="alert">At least 1 hours<\/div>/,
+		"both at once",
+	);
+	assert.match(marked, /value="200"/, "the values are kept");
+	assert.match(marked, /<input type="radio" name="autoStart" value="off" checked\/?> No/);
+
+	const review = await request(deps.app, url, {
+		user: "alice",
+		form: { intent: "review", instanceType: "t2.micro", idleMinutes: "45", lifetimeHours: "12", autoStart: "off" },
+	});
+	assert.equal(review.status, 200);
+	const confirm = await review.text();
+	assert.match(confirm, /<dt>Machine policy<\/dt><dd data-confirmed-policy><ul class="policy-list">/);
+	assert.match(confirm, /<li><strong>Idle stop:<\/strong> Stopped after 45 min without activity/);
+	assert.match(
+		confirm,
+		/<li><strong>Working hours:<\/strong> Mon–Fri 08:00–19:00 UTC: stopped when they end, with a notice/,
+	);
+	assert.match(confirm, /<li><strong>Lifetime:<\/strong> Terminated 12 h after its launch/);
+	for (const [name, value] of [["idleMinutes", "45"], ["lifetimeHours", "12"], ["autoStart", "off"]]) {
+		assert.match(confirm, new RegExp(`<input type="hidden" name="${name}" value="${value}"`), name);
+	}
+	const launched = await request(deps.app, url, {
+		user: "alice",
+		form: { intent: "launch", instanceType: "t2.micro", idleMinutes: "45", lifetimeHours: "12", autoStart: "off" },
+	});
+	assert.equal(launched.status, 303);
+	const launch = await getLaunch(deps.db, launched.headers.get("Location")!.split("/").pop()!);
+	assert.deepEqual(launch!.options.policy, { idleMinutes: 45, lifetimeHours: 12, autoStart: false });
+});
+
+Deno.test("the cluster form asks for the cluster's policy too: its idle rule terminates; without a policy it says none applies", async () => {
+	await using deps = await createTestDeps({ aws: fakeAws(ACTIONS_ACCEPTED) });
+	const world = await seedClusterWorld(deps.db);
+	const url = `/launch/${world.emrGroup.id}/${world.spark.id}`;
+	assert.match(
+		await page(deps, url, "alice"),
+		/No machine policy applies to this group and configuration: nothing stops or terminates it automatically./,
+	);
+	await setPolicy(deps.db, { group: world.emrGroup.id }, { idleMinutes: 60, idleMinMinutes: 15, idleMaxMinutes: 240 });
+	const html = await page(deps, url, "alice");
+	assert.match(html, /<dt>Idle terminate<\/dt><dd>Terminated after 1 h without activity/);
+	assert.match(html, /<label for="f-idleMinutes">Idle minutes before it is terminated<\/label>/);
+	assert.doesNotMatch(html, /name="autoStart"/, "a cluster is not started by working hours");
+	const refused = await request(deps.app, url, {
+		user: "alice",
+		form: {
+			instanceType: "m4.large",
+			purpose: "Churn",
+			coreNodes: "2",
+			market: "ON_DEMAND",
+			autoTerminateHours: "1",
+			autoTerminateMinutes: "0",
+			idleMinutes: "5",
+		},
+	});
+	assert.equal(refused.status, 422);
+	assert.match(await refused.text(), /id="f-idleMinutes-error" role="alert">Between 15 and 240 minutes</);
 });

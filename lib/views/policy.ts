@@ -2,8 +2,8 @@
  * The machine policies as the pages show them, plain values for components: a machine's effective
  * policy with its owner's choices and the next planned action ("stops at 19:00 unless extended",
  * "idle for 12 min; stops after 30"), for a list of rows at once (the dashboard) or one machine in
- * full (the detail page's policy panel, with its forms, and the policy in words), and the viewer's
- * notices (the banner of every page).
+ * full (the detail page's policy panel, with its forms), the policy in words for the wizard and
+ * its confirmation, and the viewer's notices (the banner of every page).
  */
 import type { Viewer } from "../auth/identify.ts";
 import { catalogPolicies, type PolicyMachine, policyMachines } from "../db/policies.ts";
@@ -13,7 +13,13 @@ import { plansOf, type PolicyEntry, policyResolver } from "../policy/evaluate.ts
 import { activeNotices, noticeTime, type NoticeView } from "../policy/notices.ts";
 import { explainPlan, noticeAt, type Plan, signalFreshMs } from "../policy/plan.ts";
 import { machineUnderPolicy } from "../policy/signals.ts";
-import { type EffectivePolicy, resolveChoices, type ResolvedPolicy } from "../policy/spec.ts";
+import {
+	type EffectivePolicy,
+	effectivePolicy,
+	parseChoices,
+	resolveChoices,
+	type ResolvedPolicy,
+} from "../policy/spec.ts";
 import { machineKind } from "../machines/kinds.ts";
 
 export type { NoticeView };
@@ -308,6 +314,39 @@ export function policyTerms(
 			: kind === "cluster"
 			? "Activity is a running step, or EMR's IsIdle metric saying it is busy."
 			: `Activity is CPU at or above ${t.cpuPercent}%, a GPU at or above ${t.gpuPercent}%, network at or above ${t.networkKBps} kB/s, a busy notebook kernel or an active session.`,
+	};
+}
+
+/** The policy a launch into the group with the configuration falls under, for the wizard's form. */
+export function launchPolicyTerms(
+	target: { group: { policy: unknown }; config: { policy: unknown; kind: ConfigKind } },
+	timeZone: string,
+): PolicyTerms {
+	return policyTerms(effectivePolicy(target.group.policy, target.config.policy), target.config.kind, timeZone);
+}
+
+/** What the confirmation shows of a launch's policy, and the choices it posts again. */
+export interface ConfirmedPolicy {
+	rules: PolicyRule[];
+	/** The choices made, as the form's fields. */
+	choices: [name: string, value: string][];
+}
+
+/** The policy of a reviewed launch (its choices already checked), with the values that will apply. */
+export function confirmedPolicy(
+	target: { group: { policy: unknown }; config: { policy: unknown; kind: ConfigKind } },
+	raw: Record<string, unknown>,
+	timeZone: string,
+): ConfirmedPolicy {
+	const policy = effectivePolicy(target.group.policy, target.config.policy);
+	const made = parseChoices(policy, raw);
+	const choices: [string, string][] = [];
+	if (made.idleMinutes !== null) choices.push(["idleMinutes", String(made.idleMinutes)]);
+	if (made.lifetimeHours !== null) choices.push(["lifetimeHours", String(made.lifetimeHours)]);
+	if (made.autoStart !== null) choices.push(["autoStart", made.autoStart ? "on" : "off"]);
+	return {
+		rules: policyTerms(policy, target.config.kind, timeZone, resolveChoices(policy, made)).rules,
+		choices,
 	};
 }
 

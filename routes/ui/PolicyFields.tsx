@@ -2,7 +2,7 @@
  * A machine policy's rules in words and the fields of a user's choices within its bounds: the
  * wizard's form, its confirmation and the machine page's "change its policy" form share them.
  */
-import type { PolicyChoiceFields, PolicyRule } from "../../lib/views/policy.ts";
+import type { ConfirmedPolicy, PolicyChoiceFields, PolicyRule, PolicyTerms } from "../../lib/views/policy.ts";
 import { describedBy, Field } from "./components.tsx";
 import { type FormValues, textOf } from "./forms.tsx";
 
@@ -96,4 +96,53 @@ export function PolicyChoiceInputs(
 			)}
 		</>
 	);
+}
+
+/** The launch form's policy: what applies to the group and configuration, and the choices within its bounds. */
+export function PolicyFieldset(
+	props: { policy: PolicyTerms; values: FormValues; errors: Record<string, string> },
+) {
+	const { policy } = props;
+	const chooses = !!(policy.fields.idle || policy.fields.lifetime || policy.fields.autoStart);
+	return (
+		<fieldset class="field policy-choices" data-policy-choices>
+			<legend>
+				<strong>Machine policy</strong>
+			</legend>
+			<PolicyRules
+				rules={policy.rules}
+				empty="No machine policy applies to this group and configuration: nothing stops or terminates it automatically."
+			/>
+			{policy.activity && <small>{policy.activity}</small>}
+			{chooses && (
+				<>
+					<small>Leave a field empty for the policy's own value; you can change these later on its page.</small>
+					<PolicyChoiceInputs fields={policy.fields} values={props.values} errors={props.errors} blank />
+				</>
+			)}
+		</fieldset>
+	);
+}
+
+/** The confirmation's policy: the rules with the values chosen, and those choices as the fields posted again. */
+export function ConfirmedPolicyList(props: { policy: ConfirmedPolicy }) {
+	const { policy } = props;
+	return (
+		<>
+			{policy.rules.length === 0 ? "none applies" : (
+				<ul class="policy-list">
+					{policy.rules.map((rule) => (
+						<li>
+							<strong>{rule.name}:</strong> {rule.text}
+						</li>
+					))}
+				</ul>
+			)}
+		</>
+	);
+}
+
+/** The choices as hidden fields, for a form that posts them again. */
+export function PolicyChoicesHidden(props: { policy: ConfirmedPolicy }) {
+	return <>{props.policy.choices.map(([name, value]) => <input type="hidden" name={name} value={value} />)}</>;
 }
