@@ -1,8 +1,15 @@
-/** The profile, mounted at /profile: who the portal thinks you are — username, names, email, groups and role. */
+/**
+ * The profile, mounted at /profile: GET / (who the portal thinks you are — username, names, email,
+ * groups and role — your recent launches and your notice channels) and POST /notices (where the
+ * machine policies' notices reach you: a redirect back with a flash, or the page with the marked
+ * fields).
+ */
 import { Hono } from "hono";
 import type { Deps } from "../lib/deps.ts";
-import { profileView } from "../lib/views/profile.ts";
-import { type AppEnv, pageContext } from "./context.ts";
+import { UserError } from "../lib/errors.ts";
+import { setNoticeChannels } from "../lib/policy/notices.ts";
+import { channelsText, profileView } from "../lib/views/profile.ts";
+import { type AppEnv, pageContext, setFlash } from "./context.ts";
 import { ProfilePage } from "./ui/ProfilePage.tsx";
 import { renderPage } from "./ui/render.tsx";
 
@@ -11,6 +18,22 @@ export function profileRoutes(deps: Deps): Hono<AppEnv> {
 	app.get("/", async (c) => {
 		const [ctx, profile] = await Promise.all([pageContext(c, deps), profileView(deps, c.get("viewer"))]);
 		return c.html(renderPage(<ProfilePage ctx={ctx} profile={profile} />));
+	});
+	app.post("/notices", async (c) => {
+		const viewer = c.get("viewer");
+		let channels;
+		try {
+			channels = await setNoticeChannels(deps, viewer, await c.req.parseBody());
+		} catch (error) {
+			if (!(error instanceof UserError) || error.status !== 422) throw error;
+			const [ctx, profile] = await Promise.all([
+				pageContext(c, deps),
+				profileView(deps, viewer, { errors: { ...error.fields } }),
+			]);
+			return c.html(renderPage(<ProfilePage ctx={ctx} profile={profile} />), 422);
+		}
+		await setFlash(c, deps, { tone: "ok", text: channelsText(channels) });
+		return c.redirect("/profile", 303);
 	});
 	return app;
 }

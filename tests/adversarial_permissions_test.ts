@@ -270,6 +270,10 @@ const MATRIX: Record<string, RouteSpec> = {
 	"GET /billing": { rule: "signedIn", build: () => ({ url: "/billing" }) },
 	"GET /billing.csv": { rule: "signedIn", build: () => ({ url: "/billing.csv" }) },
 	"GET /profile": { rule: "signedIn", build: () => ({ url: "/profile" }) },
+	"POST /profile/notices": {
+		rule: "signedIn",
+		build: () => ({ url: "/profile/notices", options: form({ banner: "on", email: "on" }) }),
+	},
 	"GET /clusters/:id": {
 		rule: "control",
 		owners: ["alice", "olga"],

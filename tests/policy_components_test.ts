@@ -9,6 +9,7 @@ import type { InstanceRowProps } from "../lib/views/instance.ts";
 import type { BannerNotice } from "../lib/views/layout.ts";
 import type { NextAction, PolicyPanelProps } from "../lib/views/policy.ts";
 import { PolicyPanel } from "../routes/ui/PolicyPanel.tsx";
+import { NoticeChannels } from "../routes/ui/NoticeChannels.tsx";
 import { ConfirmedPolicyList, PolicyChoicesHidden, PolicyFieldset } from "../routes/ui/PolicyFields.tsx";
 import { ClusterTable } from "../routes/ui/ClusterTable.tsx";
 import { InstanceTableRow } from "../routes/ui/InstanceTable.tsx";
@@ -278,4 +279,29 @@ Deno.test("the wizard's policy: the rules, the choices with their bounds (empty:
 		/^<input type="hidden" name="idleMinutes" value="45"\/?><input type="hidden" name="autoStart" value="off"\/?>$/,
 	);
 	assert.equal(renderFragment(ConfirmedPolicyList({ policy: { rules: [], choices: [] } })), "none applies");
+});
+
+Deno.test("NoticeChannels: both channels as checkboxes with the page's token, why email does not reach, a refusal", () => {
+	const html = renderFragment(NoticeChannels({
+		channels: { action: "/profile/notices", banner: false, email: true, emailNote: "No address.", errors: {} },
+		csrf: "the-csrf-token",
+	}));
+	assert.match(
+		html,
+		/<form method="post" action="\/profile\/notices" class="stack" novalidate><input type="hidden" name="_csrf" value="the-csrf-token"\/?>/,
+	);
+	assert.match(html, /<input type="checkbox" name="banner"\s+value="on"\/?> On my pages/);
+	assert.match(
+		html,
+		/<input type="checkbox" name="email" checked value="on"\/?> By email<\/label><\/div><small>No address.<\/small>/,
+	);
+	assert.doesNotMatch(html, /error-box/);
+	const refused = renderFragment(NoticeChannels({
+		channels: { action: "/profile/notices", banner: true, email: true, errors: { email: "On or off" } },
+		csrf: "t",
+	}));
+	assert.match(
+		refused,
+		/<p class="error-box" role="alert">Please correct the marked fields: By email: On or off.<\/p>/,
+	);
 });

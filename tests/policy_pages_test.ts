@@ -11,7 +11,7 @@ import { toViewer } from "../lib/auth/identify.ts";
 import type { Db } from "../lib/db/client.ts";
 import { getLaunch } from "../lib/db/launches.ts";
 import { machinePolicyOf, recordSignals } from "../lib/db/policies.ts";
-import { groupIdsOf, type User } from "../lib/db/users.ts";
+import { groupIdsOf, updateUserProfile, type User } from "../lib/db/users.ts";
 import { keepMachineAlive } from "../lib/policy/signals.ts";
 import { createTestDeps, testClock, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
@@ -474,4 +474,45 @@ Deno.test("the cluster form asks for the cluster's policy too: its idle rule ter
 	});
 	assert.equal(refused.status, 422);
 	assert.match(await refused.text(), /id="f-idleMinutes-error" role="alert">Between 15 and 240 minutes</);
+});
+
+Deno.test("the profile: the notice channels as a form; saving says what was chosen, and the banner follows it", async () => {
+	await using deps = await createTestDeps({ aws: fakeAws(ACTIONS_ACCEPTED) });
+	const world = await idleWorld(deps);
+	await idleFor(deps, 20); // a notice is out
+	const channels = () =>
+		page(deps, "/profile", "alice").then((html) =>
+			/<section class="panel" aria-labelledby="notices-heading" data-notice-channels>[\s\S]*?<\/section>/.exec(html)![0]
+		);
+	const before = await channels();
+	assert.match(before, /<form method="post" action="\/profile\/notices" class="stack" novalidate>/);
+	assert.match(before, /<input type="checkbox" name="banner" checked value="on"\/?> On my pages/);
+	assert.match(before, /<input type="checkbox" name="email" checked value="on"\/?> By email/);
+	assert.match(before, /You have no email address on record, so no email can reach you./);
+
+	const saved = await request(deps.app, "/profile/notices", { user: "alice", form: { email: "on" } });
+	assert.equal(saved.status, 303);
+	assert.equal(saved.headers.get("Location"), "/profile");
+	const cookie = saved.headers.get("Set-Cookie")!.split(";")[0]!;
+	const shown = await (await request(deps.app, "/profile", { user: "alice", headers: { Cookie: cookie } })).text();
+	assert.match(shown, /<div class="flash ok" role="status">Notices saved: you get them by email.<\/div>/);
+	assert.match(shown, /<input type="checkbox" name="banner"\s+value="on"\/?>/, "the banner is off");
+	assert.equal(bannerOf(await page(deps, "/", "alice")), undefined, "and no page shows it");
+
+	const none = await request(deps.app, "/profile/notices", { user: "alice", form: {} });
+	assert.equal(none.status, 303);
+	const refused = await request(deps.app, "/profile/notices", { user: "alice", form: { banner: "maybe" } });
+	assert.equal(refused.status, 422);
+	assert.match(
+		await refused.text(),
+		/<p class="error-box" role="alert">Please correct the marked fields: On my pages: On or off.<\/p>/,
+	);
+
+	// With an address and a mail server, email reaches the user: no note.
+	await updateUserProfile(deps.db, world.bob, { email: "bob@example.com" });
+	await using mail = await createTestDeps({ settings: { SMTP_HOST: "127.0.0.1" } });
+	const mailWorld = await seedWorld(mail.db);
+	await updateUserProfile(mail.db, mailWorld.bob, { email: "bob@example.com" });
+	assert.doesNotMatch(await page(mail, "/profile", "bob"), /no email can reach you|not set up to send email/);
+	assert.match(await page(deps, "/profile", "bob"), /The portal is not set up to send email \(no SMTP server\)/);
 });

@@ -3,6 +3,7 @@ import type { ProfileProps } from "../../lib/views/profile.ts";
 import { type Column, ItemTable } from "./components.tsx";
 import { formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
+import { NoticeChannels } from "./NoticeChannels.tsx";
 
 const ROLE_MEANS: Record<ProfileProps["role"], string> = {
 	admin: " — you may administer the portal and terminate anyone's instances",
@@ -61,6 +62,7 @@ export function ProfilePage(props: { ctx: PageContext; profile: ProfileProps }) 
 					</dd>
 				</dl>
 			</div>
+			{profile.channels && <NoticeChannels channels={profile.channels} csrf={props.ctx.csrf} />}
 			<h2>Recent launches</h2>
 			{profile.launches.length === 0
 				? <p class="muted">You have not launched anything yet.</p>
