@@ -10,6 +10,8 @@ import type { BannerNotice } from "../lib/views/layout.ts";
 import type { NextAction, PolicyPanelProps } from "../lib/views/policy.ts";
 import { PolicyPanel } from "../routes/ui/PolicyPanel.tsx";
 import { NoticeChannels } from "../routes/ui/NoticeChannels.tsx";
+import { SavingsSection } from "../routes/ui/SavingsSection.tsx";
+import type { SavingsProps } from "../lib/views/billing.ts";
 import { ConfirmedPolicyList, PolicyChoicesHidden, PolicyFieldset } from "../routes/ui/PolicyFields.tsx";
 import { ClusterTable } from "../routes/ui/ClusterTable.tsx";
 import { InstanceTableRow } from "../routes/ui/InstanceTable.tsx";
@@ -304,4 +306,60 @@ Deno.test("NoticeChannels: both channels as checkboxes with the page's token, wh
 		refused,
 		/<p class="error-box" role="alert">Please correct the marked fields: By email: On or off.<\/p>/,
 	);
+});
+
+Deno.test("SavingsSection: a row per group and month with its actions, the total, and for admins the ranking and the chart", () => {
+	const none = { idle: 0, schedule: 0, lifetime: 0, dormancy: 0 };
+	const savings: SavingsProps = {
+		from: "2025-03",
+		to: "2025-03",
+		rows: [
+			{
+				month: "2025-03",
+				groupId: 1,
+				groupName: "science",
+				hours: 13,
+				dollars: 1.8,
+				actions: { ...none, idle: 1, schedule: 2 },
+			},
+		],
+		total: { hours: 13, dollars: 1.8, actions: 3 },
+		mostActive: null,
+		byReason: null,
+		groupOnly: false,
+	};
+	const user = renderFragment(SavingsSection({ savings }));
+	assert.match(user, /\(2025-03, whole months\)/);
+	assert.match(
+		user,
+		/<td data-label="Hours stopped" class="num">13.0<\/td><td data-label="Not spent" class="num">\$1.80<\/td><td data-label="Actions" class="small">Idle 1 · Working hours 2<\/td>/,
+	);
+	assert.match(user, /<td>3 actions<\/td>/);
+	assert.doesNotMatch(user, /Which policies acted most|data-island/);
+
+	const admin = renderFragment(SavingsSection({
+		savings: {
+			...savings,
+			mostActive: [{ groupName: "science", reason: "schedule", actions: 2 }, {
+				groupName: "science",
+				reason: "idle",
+				actions: 1,
+			}],
+			byReason: [["idle", 1], ["schedule", 2], ["lifetime", 0], ["dormancy", 0]],
+		},
+	}));
+	assert.match(
+		admin,
+		/<tbody><tr><td>science<\/td><td>Working hours<\/td><td class="num">2<\/td><\/tr><tr><td>science<\/td><td>Idle<\/td>/,
+	);
+	assert.match(
+		admin,
+		/&quot;labels&quot;:\[&quot;Idle&quot;,&quot;Working hours&quot;,&quot;Lifetime&quot;,&quot;Dormancy&quot;\],&quot;values&quot;:\[1,2,0,0\]/,
+	);
+
+	const empty = renderFragment(SavingsSection({
+		savings: { ...savings, rows: [], total: { hours: 0, dollars: 0, actions: 0 }, groupOnly: true },
+	}));
+	assert.match(empty, /No policy stopped or terminated anything in these months./);
+	assert.match(empty, /the user and cost-center filters do not narrow them/);
 });

@@ -10,7 +10,9 @@ import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { toViewer } from "../lib/auth/identify.ts";
 import type { Db } from "../lib/db/client.ts";
 import { getLaunch } from "../lib/db/launches.ts";
-import { machinePolicyOf, recordSignals } from "../lib/db/policies.ts";
+import { openBill } from "../lib/db/bills.ts";
+import { insertPolicyNotice, machinePolicyOf, recordSignals, updatePolicyAction } from "../lib/db/policies.ts";
+import type { PolicyReason } from "../lib/db/schema.ts";
 import { groupIdsOf, updateUserProfile, type User } from "../lib/db/users.ts";
 import { keepMachineAlive } from "../lib/policy/signals.ts";
 import { createTestDeps, testClock, type TestDeps } from "./_helpers/deps.ts";
@@ -515,4 +517,95 @@ Deno.test("the profile: the notice channels as a form; saving says what was chos
 	await updateUserProfile(mail.db, mailWorld.bob, { email: "bob@example.com" });
 	assert.doesNotMatch(await page(mail, "/profile", "bob"), /no email can reach you|not set up to send email/);
 	assert.match(await page(deps, "/profile", "bob"), /The portal is not set up to send email \(no SMTP server\)/);
+});
+
+Deno.test("billing: per group and month, the hours stopped by policy and what they would have cost, in the CSV too; admins see which policies acted most", async () => {
+	await using deps = await createTestDeps({ clock: testClock("2025-04-30T00:00:00Z") });
+	const world = await seedWorld(deps.db);
+	const acted = async (
+		machineId: string,
+		reason: PolicyReason,
+		action: string,
+		done: string,
+		rate: number | null,
+		owner = world.alice,
+		groupId = world.science.id,
+	) => {
+		const at = new Date(done);
+		const row = await insertPolicyNotice(deps.db, {
+			machineId,
+			kind: "instance",
+			ownerId: owner.id,
+			groupId,
+			reason,
+			action,
+			deadline: at,
+			actAt: at,
+			noticedAt: at,
+			stateAtNotice: "running",
+		});
+		await updatePolicyAction(deps.db, row!.id, { status: "done", endedAt: at, hourlyRate: rate });
+	};
+	// Stopped for idleness at 10:00 on 10 March, billed again at 18:00: 8 hours at $0.10; another on
+	// 20 March, never started again: 278 hours in March, and April to now (the 30th).
+	await acted("i-1", "idle", "stop", "2025-03-10T10:00:00Z", 0.1);
+	await openBill(deps.db, {
+		resourceKind: "instance",
+		resourceId: "i-1",
+		userId: world.alice.id,
+		costCenter: "CC",
+		description: "t2.micro",
+		hourlyRate: 0.1,
+		startedAt: new Date("2025-03-10T18:00:00Z"),
+		endedAt: new Date("2025-03-10T18:00:00Z"),
+	});
+	await acted("i-2", "idle", "stop", "2025-03-20T10:00:00Z", 0.1);
+	await acted("i-3", "lifetime", "terminate", "2025-04-20T00:00:00Z", 1, world.olga, world.ops.id);
+	const range = "from=2025-03-01&to=2025-04-29";
+
+	const alice = await page(deps, `/billing?${range}`, "alice");
+	const section = /<section aria-labelledby="savings-heading" data-savings>[\s\S]*?<\/section>/.exec(alice)![0];
+	assert.match(section, /\(2025-03 to 2025-04, whole months\)/);
+	assert.match(
+		section,
+		/<tr data-savings-row="2025-03 science"><td data-label="Month">2025-03<\/td><td data-label="Group">science<\/td><td data-label="Hours stopped" class="num">286.0<\/td><td data-label="Not spent" class="num">\$28.60<\/td><td data-label="Actions" class="small">Idle 2<\/td><\/tr>/,
+	);
+	assert.doesNotMatch(section, /ops/, "alice sees her team's savings only");
+	assert.doesNotMatch(section, /Which policies acted most/, "the ranking is for admins");
+
+	const ada = await page(deps, `/billing?${range}`, "ada");
+	assert.match(
+		ada,
+		/<tr data-savings-row="2025-04 ops">.*?240.0<\/td><td data-label="Not spent" class="num">\$240.00<\/td><td data-label="Actions" class="small">Lifetime 1<\/td>/,
+	);
+	assert.match(
+		ada,
+		/<h3>Which policies acted most<\/h3><table>.*?<tbody><tr><td>science<\/td><td>Idle<\/td><td class="num">2<\/td><\/tr><tr><td>ops<\/td><td>Lifetime<\/td><td class="num">1<\/td><\/tr><\/tbody>/,
+	);
+	assert.match(ada, /data-island="Chart" data-props="[^"]*Policy actions by reason[^"]*&quot;values&quot;:\[2,0,1,0\]/);
+	assert.match(
+		await page(deps, `/billing?${range}&group=${world.ops.id}`, "ada"),
+		/<td colspan="2">Total<\/td><td class="num">240.0<\/td><td class="num">\$240.00<\/td><td>1 action<\/td>/,
+		"the group filter narrows the savings",
+	);
+	assert.match(
+		await page(deps, `/billing?${range}&user=${world.alice.id}`, "ada"),
+		/the user and cost-center filters do not narrow them/,
+	);
+
+	const csv = await (await request(deps.app, `/billing.csv?${range}`, { user: "ada" })).text();
+	const [report, saved] = csv.split("\r\n\r\n");
+	assert.match(report!, /^resource,kind,owner/);
+	assert.equal(
+		saved,
+		[
+			"savings_month,group,hours_stopped_by_policy,usd_not_spent,idle_actions,schedule_actions,lifetime_actions,dormancy_actions",
+			"2025-03,science,286.0000,28.6000,2,0,0,0",
+			"2025-04,ops,240.0000,240.0000,0,0,1,0",
+			"2025-04,science,696.0000,69.6000,0,0,0,0",
+			"",
+		].join("\r\n"),
+	);
+	const none = await page(deps, "/billing?from=2025-01-01&to=2025-01-31", "alice");
+	assert.match(none, /No policy stopped or terminated anything in these months./);
 });
