@@ -13,10 +13,11 @@ import { getLaunch } from "../lib/db/launches.ts";
 import { openBill } from "../lib/db/bills.ts";
 import { insertPolicyNotice, machinePolicyOf, recordSignals, updatePolicyAction } from "../lib/db/policies.ts";
 import type { PolicyReason } from "../lib/db/schema.ts";
+import { sql } from "drizzle-orm";
 import { groupIdsOf, updateUserProfile, type User } from "../lib/db/users.ts";
 import { keepMachineAlive } from "../lib/policy/signals.ts";
 import { createTestDeps, testClock, type TestDeps } from "./_helpers/deps.ts";
-import { request } from "./_helpers/http.ts";
+import { csrfFor, request } from "./_helpers/http.ts";
 import { enforce, report, setPolicy } from "./_helpers/policies.ts";
 import { addCluster, addGroup, addLaunchedInstance, addMember, seedClusterWorld, seedWorld } from "./_helpers/world.ts";
 
@@ -47,6 +48,14 @@ async function idleFor(deps: TestDeps, minutes: number) {
 	deps.clock.advance(minutes * MINUTE);
 	await report(deps.app, ID, TOKEN, { cpu: 1 });
 	await enforce(deps);
+}
+
+/** Every machine's policy row, and every user's channels: what the policy forms write. */
+async function policyRows(deps: TestDeps): Promise<string> {
+	return JSON.stringify([
+		await deps.db.all(sql`SELECT * FROM machine_policies ORDER BY machine_id`),
+		await deps.db.all(sql`SELECT * FROM notice_channels ORDER BY user_id`),
+	]);
 }
 
 async function page(deps: TestDeps, path: string, user: string): Promise<string> {
@@ -608,4 +617,45 @@ Deno.test("billing: per group and month, the hours stopped by policy and what th
 	);
 	const none = await page(deps, "/billing?from=2025-01-01&to=2025-01-31", "alice");
 	assert.match(none, /No policy stopped or terminated anything in these months./);
+});
+
+Deno.test("CSRF: the policy forms take the page's token as htmx sends it (a header), not another user's, nor a cross-site post", async () => {
+	await using deps = await createTestDeps({ aws: fakeAws(ACTIONS_ACCEPTED) });
+	await idleWorld(deps);
+	await idleFor(deps, 5);
+	const [alice, bob] = [await csrfFor(deps.app, { user: "alice" }), await csrfFor(deps.app, { user: "bob" })];
+	const post = (path: string, form: Record<string, string>, headers: Record<string, string>) =>
+		deps.app.request(path, {
+			method: "POST",
+			headers: {
+				REMOTE_USER: "alice",
+				"HX-Request": "true",
+				"Content-Type": "application/x-www-form-urlencoded",
+				...headers,
+			},
+			body: new URLSearchParams(form).toString(),
+		}, { remoteAddr: { hostname: "127.0.0.1", port: 40000, transport: "tcp" } });
+	for (
+		const [path, form] of [
+			[`/instances/${ID}/policy`, { idleMinutes: "30" }],
+			[`/instances/${ID}/keep-alive`, { for: "60m" }],
+			["/profile/notices", { banner: "on" }],
+		] as const
+	) {
+		const before = await policyRows(deps);
+		const refused = [
+			await post(path, form, { "X-CSRF-Token": bob }),
+			await post(path, form, { "X-CSRF-Token": alice, "Sec-Fetch-Site": "cross-site" }),
+			await post(path, form, { "X-CSRF-Token": alice, Origin: "https://attacker.example" }),
+			await post(path, { ...form, _csrf: bob }, {}),
+		];
+		for (const res of refused) {
+			assert.equal(res.status, 403, path);
+			await res.body?.cancel();
+		}
+		assert.equal(await policyRows(deps), before, `${path}: nothing written`);
+		const accepted = await post(path, form, { "X-CSRF-Token": alice, Origin: "http://localhost" });
+		assert.ok(accepted.status === 200 || accepted.status === 303, `${path} → ${accepted.status}`);
+		await accepted.body?.cancel();
+	}
 });

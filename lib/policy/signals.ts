@@ -145,7 +145,7 @@ export async function recordActivity(
 /** A keep-alive as asked: for a duration (`3h`, `90m`, `2d`; `0` ends it) or until a time (`18:00` in TIME_ZONE, or ISO). */
 const keepAliveSchema = z.strictObject({
 	for: z.string().regex(/^\d{1,5}\s*[mhd]?$/i, "a duration like 90m, 3h or 2d").optional(),
-	until: z.string().max(40).optional(),
+	until: z.string().max(40, "a time like 18:00, or a date and time").optional(),
 }).refine((k) => (k.for === undefined) !== (k.until === undefined), "either for or until");
 
 /** The instant a keep-alive asks for; null ends the keep-alive. */
