@@ -120,12 +120,17 @@ Deno.test("rows: the dashboard, team and row fragment show the next planned acti
 	assert.equal(plannedOf(fragment, ID), `idle | ${why} | idle for 12 min; stops after 30`, "the polled row too");
 
 	await idleFor(deps, 8); // the notice; alice postpones it by an hour through the banner's link
+	assert.equal(
+		plannedOf(await page(deps, "/", "alice"), ID),
+		`idle | ${why} | idle for 20 min; stops at 2025-03-01 12:30 UTC unless extended`,
+		"once its notice is out, the row says when",
+	);
 	const link = /href="(\/extend\/[^"]+)"/.exec(bannerOf(await page(deps, "/", "alice"))!)![1]!;
 	const postponed = await request(deps.app, link, { user: "alice", form: { minutes: "60" } });
 	assert.equal(postponed.status, 303);
 	assert.match(
 		plannedOf(await page(deps, "/", "alice"), ID)!,
-		/ \| idle for 20 min; postponed: stops at 2025-03-01 13:30 UTC unless extended$/,
+		/ \| idle for 20 min; stops at 2025-03-01 13:30 UTC unless extended$/,
 	);
 
 	await keepMachineAlive(deps, await viewerOf(deps.db, world.bob), { kind: "instance", id: ID }, { for: "4h" });
@@ -168,6 +173,26 @@ Deno.test("rows: working hours say when the machine stops; a keep-alive says how
 		/^schedule \| .* \| stops at 2025-03-03 22:00 UTC unless extended$/,
 		"a keep-alive holds the working hours' stop",
 	);
+
+	// A machine started within the notice's lead time gets the whole lead time: its row says so.
+	deps.clock.set("2025-03-03T18:55:00Z"); // working hours' notice: 15 minutes, the default
+	const late = await addLaunchedInstance(deps.db, world, "another-token", {
+		id: "i-0fedcba9876543210",
+		groupId: world.science.id,
+		configId: world.config.id,
+		launchedAt: deps.clock(),
+		startedAt: deps.clock(),
+	});
+	assert.match(
+		plannedOf(await page(deps, "/", "alice"), late.id)!,
+		/ \| stops at 2025-03-03 19:00 UTC unless extended$/,
+	);
+	await enforce(deps); // 18:55: the notice goes out, for 19:10
+	assert.match(
+		plannedOf(await page(deps, "/", "alice"), late.id)!,
+		/^schedule \| Why: working hours end at 2025-03-03 19:00 UTC \| stops at 2025-03-03 19:10 UTC unless extended$/,
+	);
+	deps.clock.set("2025-03-03T18:00:00Z");
 
 	const emr = await addGroup(deps.db, "sparkers", { emrAccess: true });
 	await addMember(deps.db, world.alice.id, emr.id);
@@ -356,7 +381,7 @@ Deno.test("the cluster page's policy panel: its idle rule terminates, so changin
 	await addCluster(deps.db, { id: "j-ABCDEF", ownerId: world.alice.id, groupId: emr.id, startedAt: deps.clock() });
 	await recordSignals(deps.db, [{ machineId: "j-ABCDEF", source: "emr", at: deps.clock() }]);
 	const panel = policyPanelOf(await page(deps, "/clusters/j-ABCDEF", "alice"));
-	assert.match(panel, /<dt>Idle terminate<\/dt><dd>Terminated after 30 min without activity/);
+	assert.match(panel, /<dt>Idle termination<\/dt><dd>Terminated after 30 min without activity/);
 	assert.doesNotMatch(panel, /Working hours|Dormancy/, "a cluster is never stopped: neither applies");
 	assert.match(panel, /Activity is a running step, or EMR's IsIdle metric saying it is busy./);
 	assert.match(panel, /from EMR<\/dd>/);
@@ -368,7 +393,10 @@ Deno.test("the cluster page's policy panel: its idle rule terminates, so changin
 		htmx: true,
 		form: { idleMinutes: "90" },
 	});
-	assert.match(await saved.text(), /^<section id="cluster-panel"[\s\S]*Policy saved: idle terminate after 1 h 30 min./);
+	assert.match(
+		await saved.text(),
+		/^<section id="cluster-panel"[\s\S]*Policy saved: idle termination after 1 h 30 min./,
+	);
 
 	await addCluster(deps.db, { id: "j-ENDED", ownerId: world.alice.id, groupId: emr.id, state: "TERMINATED" });
 	assert.doesNotMatch(await page(deps, "/clusters/j-ENDED", "alice"), /policy-panel/);
@@ -468,7 +496,7 @@ Deno.test("the cluster form asks for the cluster's policy too: its idle rule ter
 	);
 	await setPolicy(deps.db, { group: world.emrGroup.id }, { idleMinutes: 60, idleMinMinutes: 15, idleMaxMinutes: 240 });
 	const html = await page(deps, url, "alice");
-	assert.match(html, /<dt>Idle terminate<\/dt><dd>Terminated after 1 h without activity/);
+	assert.match(html, /<dt>Idle termination<\/dt><dd>Terminated after 1 h without activity/);
 	assert.match(html, /<label for="f-idleMinutes">Idle minutes before it is terminated<\/label>/);
 	assert.doesNotMatch(html, /name="autoStart"/, "a cluster is not started by working hours");
 	const refused = await request(deps.app, url, {

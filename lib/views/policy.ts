@@ -6,7 +6,7 @@
  * its confirmation, and the viewer's notices (the banner of every page).
  */
 import type { Viewer } from "../auth/identify.ts";
-import { catalogPolicies, type PolicyMachine, policyMachines } from "../db/policies.ts";
+import { catalogPolicies, openPolicyActions, type PolicyMachine, policyMachines } from "../db/policies.ts";
 import type { ConfigKind } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { plansOf, type PolicyEntry, policyResolver } from "../policy/evaluate.ts";
@@ -41,12 +41,14 @@ export interface NextAction {
 const VERB: Record<string, string> = { stop: "stops", start: "starts", terminate: "is terminated" };
 
 /**
- * The plan in a few words. An idle plan counts the idle minutes, unless a keep-alive holds it (it
- * counts from the keep-alive's end) or an extend link postponed it (its new time is what matters).
+ * The plan in a few words, due `at`. An idle plan counts the idle minutes, unless a keep-alive
+ * holds it (it counts from the keep-alive's end), or its time is set (an extend link postponed it,
+ * or its notice is out): then the time is what matters.
  */
-function summaryOf(plan: Plan, now: Date, timeZone: string): string {
+function summaryOf(plan: Plan, at: Date, now: Date, timeZone: string, noticed: boolean): string {
 	const verb = VERB[plan.action] ?? plan.action;
-	const at = `${verb} at ${noticeTime(plan.deadline, timeZone)}`;
+	if (at.getTime() <= now.getTime()) return `${verb} now (due at ${noticeTime(at, timeZone)})`;
+	const when = `${verb} at ${noticeTime(at, timeZone)}`;
 	if (plan.reason === "idle") {
 		const bare = verb.replace("is ", "");
 		if (plan.since.getTime() > now.getTime()) {
@@ -54,22 +56,57 @@ function summaryOf(plan: Plan, now: Date, timeZone: string): string {
 		}
 		const idle = Math.max(0, Math.floor((now.getTime() - plan.since.getTime()) / 60_000));
 		const natural = plan.since.getTime() + (plan.limit ?? 0) * 60_000;
-		if (plan.deadline.getTime() > natural) return `idle for ${idle} min; postponed: ${at} unless extended`;
+		if (noticed || at.getTime() > natural) {
+			return `idle for ${idle} min; ${bare} at ${noticeTime(at, timeZone)} unless extended`;
+		}
 		return `idle for ${idle} min; ${bare} after ${plan.limit}`;
 	}
-	return `${at}${plan.action === "start" ? "" : " unless extended"}`;
+	return `${when}${plan.action === "start" ? "" : " unless extended"}`;
 }
 
-function nextOf(plans: Plan[], now: Date, timeZone: string): NextAction | undefined {
+/** Open notices' action times, by machine, reason, action and the deadline they were given for. */
+type NoticedTimes = Map<string, Date>;
+
+const noticedKey = (machineId: string, plan: Pick<Plan, "reason" | "action" | "deadline">) =>
+	`${machineId}|${plan.reason}|${plan.action}|${plan.deadline.getTime()}`;
+
+/**
+ * When the open notices of these machines act: a notice gives its whole lead time, so one that went
+ * out late (the machine was started within it, its policy changed) acts after its plan's deadline.
+ */
+async function noticedTimes(db: Deps["db"], ids: readonly string[]): Promise<NoticedTimes> {
+	const times: NoticedTimes = new Map();
+	for (const action of await openPolicyActions(db, ids)) {
+		times.set(
+			noticedKey(action.machineId, {
+				reason: action.reason,
+				action: action.action as Plan["action"],
+				deadline: action.deadline,
+			}),
+			action.actAt,
+		);
+	}
+	return times;
+}
+
+function nextOf(
+	machineId: string,
+	plans: Plan[],
+	now: Date,
+	timeZone: string,
+	noticed: NoticedTimes,
+): NextAction | undefined {
 	const plan = plans[0];
 	if (!plan) return undefined;
+	const actAt = noticed.get(noticedKey(machineId, plan));
+	const at = actAt && actAt > plan.deadline ? actAt : plan.deadline;
 	return {
 		reason: plan.reason,
 		action: plan.action,
-		at: plan.deadline,
+		at,
 		noticeAt: noticeAt(plan),
-		summary: summaryOf(plan, now, timeZone),
-		why: explainPlan(plan, (at) => noticeTime(at, timeZone)),
+		summary: summaryOf(plan, at, now, timeZone, actAt !== undefined),
+		why: explainPlan(plan, (t) => noticeTime(t, timeZone)),
 	};
 }
 
@@ -80,15 +117,21 @@ export async function nextActions(
 ): Promise<Map<string, NextAction>> {
 	if (ids.length === 0) return new Map();
 	const now = deps.clock();
-	const [machines, catalog] = await Promise.all([policyMachines(deps.db, ids), catalogPolicies(deps.db)]);
+	const [machines, catalog, noticed] = await Promise.all([
+		policyMachines(deps.db, ids),
+		catalogPolicies(deps.db),
+		noticedTimes(deps.db, ids),
+	]);
 	const resolve = policyResolver(catalog, deps.settings.TIME_ZONE, now);
 	const freshMs = signalFreshMs(deps.settings);
 	const found = new Map<string, NextAction>();
 	for (const machine of machines) {
 		const next = nextOf(
+			machine.id,
 			plansOf(machine, resolve(machine.groupId, machine.configId), now, freshMs),
 			now,
 			deps.settings.TIME_ZONE,
+			noticed,
 		);
 		if (next) found.set(machine.id, next);
 	}
@@ -132,7 +175,8 @@ export async function machinePolicyView(
 		now,
 	)(machine.groupId, machine.configId);
 	const plans = plansOf(machine as PolicyMachine, entry, now, signalFreshMs(deps.settings));
-	const views = plans.map((p) => nextOf([p], now, deps.settings.TIME_ZONE)!);
+	const noticed = await noticedTimes(deps.db, [machine.id]);
+	const views = plans.map((p) => nextOf(machine.id, [p], now, deps.settings.TIME_ZONE, noticed)!);
 	return {
 		policy: entry.policy,
 		applied: resolveChoices(entry.policy, {
@@ -255,7 +299,7 @@ export function policyTerms(
 			? ` (${minutesText(idle.minMinutes)} to ${minutesText(idle.maxMinutes)} may be chosen)`
 			: "";
 		rules.push({
-			name: canStop ? "Idle stop" : "Idle terminate",
+			name: canStop ? "Idle stop" : "Idle termination",
 			text: `${canStop ? "Stopped" : "Terminated"} after ${
 				minutesText(resolved.idleMinutes ?? idle.defaultMinutes)
 			} without activity${range}, with a notice ${minutesText(idle.noticeMinutes)} before.`,
@@ -507,7 +551,7 @@ export async function policyPanelView(
 
 /** What a saved change of a machine's choices says. */
 export function policySavedText(resolved: ResolvedPolicy, kind: ConfigKind): string {
-	const stops = machineKind(kind).policy.stop === "stop" ? "idle stop" : "idle terminate";
+	const stops = machineKind(kind).policy.stop === "stop" ? "idle stop" : "idle termination";
 	const parts = [
 		resolved.idleMinutes !== undefined ? `${stops} after ${minutesText(resolved.idleMinutes)}` : "",
 		resolved.lifetimeHours !== undefined ? `lifetime ${hoursText(resolved.lifetimeHours)}` : "",
