@@ -622,7 +622,7 @@ Deno.test("billing: per group and month, the hours stopped by policy and what th
 	assert.match(ada, /data-island="Chart" data-props="[^"]*Policy actions by reason[^"]*&quot;values&quot;:\[2,0,1,0\]/);
 	assert.match(
 		await page(deps, `/billing?${range}&group=${world.ops.id}`, "ada"),
-		/<td colspan="2">Total<\/td><td class="num">240.0<\/td><td class="num">\$240.00<\/td><td>1 action<\/td>/,
+		/<td colspan="2">Total<\/td><td data-label="Hours stopped" class="num">240.0<\/td><td data-label="Not spent" class="num">\$240.00<\/td><td data-label="Actions">1 action<\/td>/,
 		"the group filter narrows the savings",
 	);
 	assert.match(

@@ -63,9 +63,11 @@ export function SavingsSection(props: { savings: SavingsProps }) {
 							<tfoot>
 								<tr>
 									<td colSpan={2}>Total</td>
-									<td class="num">{formatHours(savings.total.hours)}</td>
-									<td class="num">${formatMoney(savings.total.dollars)}</td>
-									<td>{savings.total.actions} action{savings.total.actions === 1 ? "" : "s"}</td>
+									<td data-label="Hours stopped" class="num">{formatHours(savings.total.hours)}</td>
+									<td data-label="Not spent" class="num">${formatMoney(savings.total.dollars)}</td>
+									<td data-label="Actions">
+										{savings.total.actions} action{savings.total.actions === 1 ? "" : "s"}
+									</td>
 								</tr>
 							</tfoot>
 						</table>
