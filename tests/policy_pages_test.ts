@@ -96,6 +96,30 @@ Deno.test("the banner: every page of the owner announces the stop with its exten
 	assert.doesNotMatch(after, /\/extend\//, "nothing left to postpone");
 });
 
+Deno.test("the banner: a group's managers see the coming termination of its machines, with their own link; a teammate does not", async () => {
+	await using deps = await createTestDeps({ aws: fakeAws(ACTIONS_ACCEPTED) });
+	const world = await idleWorld(deps, { idleMinutes: "", lifetimeHours: 24, lifetimeNoticeMinutes: 60 });
+	await addMember(deps.db, world.mia.id, world.science.id);
+	deps.clock.advance(23 * 60 * MINUTE); // 2025-03-02 11:00: an hour before its lifetime ends
+	await enforce(deps);
+	const termination = /will be terminated at 2025-03-02 12:00 UTC by its lifetime policy/;
+	const owner = bannerOf(await page(deps, "/", "alice"));
+	assert.ok(owner);
+	assert.match(owner, termination);
+
+	const manager = bannerOf(await page(deps, "/", "mia"));
+	assert.ok(manager, "the manager of science has the banner");
+	assert.match(manager, termination);
+	assert.match(manager, /aria-label="Postpone the termination of i-0123456789abcdef0"/);
+	const link = /href="(\/extend\/[^"]+)"/.exec(manager)![1]!;
+	assert.notEqual(link, /href="(\/extend\/[^"]+)"/.exec(owner)![1], "a link of her own");
+	assert.match(await page(deps, link, "mia"), /Postpone an automated action/, "which she may use");
+	assert.equal((await request(deps.app, link, { user: "alice" })).status, 403, "and nobody else");
+
+	assert.equal(bannerOf(await page(deps, "/", "bob")), undefined, "a teammate is not told");
+	assert.equal(bannerOf(await page(deps, "/", "olga")), undefined, "nor anyone of another group");
+});
+
 /** The planned-action line of a machine's row in a page. */
 function plannedOf(html: string, id: string): string | undefined {
 	const row = new RegExp(`<tr[^>]*data-(?:instance|cluster)="${id}"[\\s\\S]*?</tr>`).exec(html)?.[0];
