@@ -74,7 +74,18 @@ export function Chart(props: ChartProps) {
 					tooltip: { callbacks: { label: (item) => `${item.label}: ${formatValue(Number(item.raw), props.unit)}` } },
 				},
 				...(props.kind === "bar"
-					? { scales: { y: { beginAtZero: true, ticks: { callback: (v) => formatValue(Number(v), props.unit) } } } }
+					? {
+						scales: {
+							y: {
+								beginAtZero: true,
+								// A count has whole ticks: 0.2 of an action means nothing.
+								ticks: {
+									precision: props.unit === "count" ? 0 : undefined,
+									callback: (v) => formatValue(Number(v), props.unit),
+								},
+							},
+						},
+					}
 					: {}),
 			},
 		});

@@ -60,7 +60,8 @@ async function takeFlash(c: AppContext, deps: Deps): Promise<Flash | undefined> 
 }
 
 /**
- * Builds the page context: navigation entitlements, the AWS freshness notice and any flash message.
+ * Builds the page context: navigation entitlements, the AWS freshness notice, the viewer's policy
+ * notices and any flash message.
  * A route that has already loaded the viewer's launchable groups passes them, saving the query.
  */
 export async function pageContext(
@@ -77,6 +78,7 @@ export async function pageContext(
 		path: new URL(c.req.url).pathname,
 		launchHref: layout.launchHref,
 		notice: layout.notice,
+		notices: layout.notices,
 		flash,
 		timeZone: deps.settings.TIME_ZONE,
 		now,

@@ -186,6 +186,28 @@ const MATRIX: Record<string, RouteSpec> = {
 		owners: ["alice", "olga"],
 		build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}/panel` }),
 	},
+	// The policy panel's forms: changing the choices is the owner's (or an admin's), keeping it
+	// running anyone's who may control it.
+	"POST /instances/:id/policy": {
+		rule: "ownerOrAdmin",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}/policy`, options: form() }),
+	},
+	"POST /instances/:id/keep-alive": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}/keep-alive`, options: form({ for: "1h" }) }),
+	},
+	"POST /clusters/:id/policy": {
+		rule: "ownerOrAdmin",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/clusters/${await w.cluster(o!)}/policy`, options: form() }),
+	},
+	"POST /clusters/:id/keep-alive": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/clusters/${await w.cluster(o!)}/keep-alive`, options: form({ for: "1h" }) }),
+	},
 	"POST /ajax/instance/:id/:action": {
 		rule: "control",
 		owners: ["alice", "olga"],
@@ -255,6 +277,10 @@ const MATRIX: Record<string, RouteSpec> = {
 	"POST /profile/sign-out-everywhere": {
 		rule: "signedIn",
 		build: () => ({ url: "/profile/sign-out-everywhere", options: form() }),
+	},
+	"POST /profile/notices": {
+		rule: "signedIn",
+		build: () => ({ url: "/profile/notices", options: form({ banner: "on", email: "on" }) }),
 	},
 	"GET /clusters/:id": {
 		rule: "control",

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import { openDatabase } from "../lib/db/client.ts";
-import { forgetFoundUnseen, getFound, markFoundSeen, saveFound } from "../lib/db/found.ts";
+import { forgetFound, forgetFoundUnseen, getFound, markFoundSeen, saveFound } from "../lib/db/found.ts";
 import { migrate } from "../lib/db/migrate.ts";
 import { MIGRATIONS } from "../lib/db/migrations.ts";
 import { bills, users } from "../lib/db/schema.ts";
 import { errorText, rejection } from "./_helpers/assert.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
+import { addInstance, seedWorld } from "./_helpers/world.ts";
 
 async function tempDb() {
 	const dir = await Deno.makeTempDir({ prefix: "mliy-db-" });
@@ -116,4 +117,23 @@ Deno.test("a found machine's last sighting never moves back: a run that listed i
 	assert.equal(row.state, "stopped", "what it showed is still recorded");
 	assert.equal(await forgetFoundUnseen(deps.db, "instance", at(10)), 0);
 	assert.equal(await forgetFoundUnseen(deps.db, "instance", at(11)), 1);
+});
+
+Deno.test("a found machine is not kept once the portal records it: a listing read before an adoption cannot bring it back", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const found = {
+		id: "i-0000000000000000e",
+		kind: "instance" as const,
+		state: "running",
+		reason: "it has no launch-id tag",
+		firstSeenAt: new Date("2025-03-01T12:00:00Z"),
+		lastSeenAt: new Date("2025-03-01T12:00:00Z"),
+	};
+	assert.equal(await saveFound(deps.db, found), true);
+	// Adopted (recorded, then forgotten as found) while a sync that listed it earlier still runs.
+	await addInstance(deps.db, { id: found.id, ownerId: world.olga.id });
+	await forgetFound(deps.db, found.id);
+	assert.equal(await saveFound(deps.db, found), false, "the late sync's record is not kept");
+	assert.equal(await getFound(deps.db, found.id), undefined);
 });

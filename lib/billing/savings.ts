@@ -7,6 +7,7 @@
  * nothing. Also counted: how many actions of each reason each group had, which policies acted most.
  */
 import { getGroup } from "../db/catalog.ts";
+import { csvField } from "./reports.ts";
 import { billingStarts, policyActionsDone } from "../db/policies.ts";
 import { POLICY_REASONS, type PolicyReason } from "../db/schema.ts";
 import type { TeamScope } from "../db/scope.ts";
@@ -96,4 +97,31 @@ export async function policySavings(
 		}
 	}
 	return [...rows.values()].sort((a, b) => a.month.localeCompare(b.month) || a.groupName.localeCompare(b.groupName));
+}
+
+/**
+ * The savings as a CSV section (RFC 4180 lines, with its own header), for after the billing
+ * report's: one line per group and month.
+ */
+export function savingsCsv(rows: readonly SavingsRow[]): string {
+	const header = [
+		"savings_month",
+		"group",
+		"hours_stopped_by_policy",
+		"usd_not_spent",
+		...POLICY_REASONS.map((reason) => `${reason}_actions`),
+	];
+	const lines = [header.join(",")];
+	for (const row of rows) {
+		lines.push(
+			[
+				row.month,
+				row.groupName,
+				row.hours.toFixed(4),
+				row.dollars.toFixed(4),
+				...POLICY_REASONS.map((reason) => String(row.actions[reason])),
+			].map(csvField).join(","),
+		);
+	}
+	return lines.join("\r\n") + "\r\n";
 }

@@ -4,7 +4,7 @@
  */
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { type ConfigKind, foundMachines } from "./schema.ts";
+import { clusters, type ConfigKind, foundMachines, instances } from "./schema.ts";
 
 export type FoundMachine = typeof foundMachines.$inferSelect;
 export type NewFoundMachine = typeof foundMachines.$inferInsert;
@@ -40,13 +40,22 @@ function laterSighting(at: SQL | Date): SQL<Date> {
 	return sql`max(${foundMachines.lastSeenAt}, ${at instanceof Date ? at.getTime() : at})`;
 }
 
-/** Records a found machine, or what AWS shows of it now; `firstSeenAt` is kept from its first sighting. */
-export async function saveFound(db: Db, machine: NewFoundMachine): Promise<void> {
+/**
+ * Records a found machine, or what AWS shows of it now; `firstSeenAt` is kept from its first
+ * sighting. A machine the portal records by then (adopted while the listing that found it was
+ * read: an adoption records the machine, then forgets the found one) is not kept: false then.
+ */
+export async function saveFound(db: Db, machine: NewFoundMachine): Promise<boolean> {
 	const { id: _id, firstSeenAt: _first, ...now } = machine;
 	await db.insert(foundMachines).values(machine).onConflictDoUpdate({
 		target: foundMachines.id,
 		set: { ...now, lastSeenAt: laterSighting(sql`excluded.last_seen_at`) },
 	});
+	const table = machine.kind === "cluster" ? clusters : instances;
+	const recorded = await db.delete(foundMachines).where(
+		and(eq(foundMachines.id, machine.id), sql`EXISTS (SELECT 1 FROM ${table} WHERE ${table.id} = ${machine.id})`),
+	).returning({ id: foundMachines.id });
+	return recorded.length === 0;
 }
 
 /** One write recording that AWS listed these found machines at `at`. */

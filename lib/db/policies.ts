@@ -261,9 +261,12 @@ export async function policyMachines(db: Db, ids?: readonly string[]): Promise<P
 	});
 }
 
-/** Actions still to happen (noticed, acting, failed), every machine's. */
-export async function openPolicyActions(db: Db): Promise<PolicyAction[]> {
-	return await db.select().from(policyActions).where(inArray(policyActions.status, [...OPEN_POLICY_ACTION_STATUSES]));
+/** Actions still to happen (noticed, acting, failed), every machine's; `ids` narrows it to some machines. */
+export async function openPolicyActions(db: Db, ids?: readonly string[]): Promise<PolicyAction[]> {
+	const open = inArray(policyActions.status, [...OPEN_POLICY_ACTION_STATUSES]);
+	return await db.select().from(policyActions).where(
+		ids ? and(open, inArray(policyActions.machineId, [...ids])) : open,
+	);
 }
 
 export async function getPolicyAction(db: Db, id: number): Promise<PolicyAction | undefined> {

@@ -165,9 +165,9 @@ export function explainPlan(plan: Plan, time: (at: Date) => string): string {
 	const limit = plan.limit ?? 0;
 	switch (plan.reason) {
 		case "idle":
-			return `no activity above the thresholds since ${time(plan.since)}; the idle ${plan.action} comes after ${
-				plural(limit, "minute")
-			}`;
+			return `no activity above the thresholds since ${time(plan.since)}; the idle ${
+				plan.action === "terminate" ? "termination" : plan.action
+			} comes after ${plural(limit, "minute")}`;
 		case "schedule":
 			return plan.action === "start"
 				? `working hours begin at ${time(plan.since)}`

@@ -97,8 +97,8 @@ function jsonBody(text: string): unknown {
 	}
 }
 
-/** Validates with a schema: a 422 naming every refused field. */
-function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
+/** Validates with a schema: a 422 naming every refused field of `what` (the report, the keep-alive). */
+function parsed<T>(schema: z.ZodType<T>, value: unknown, what = "report"): T {
 	const result = schema.safeParse(value);
 	if (result.success) return result.data;
 	const fields: Record<string, string> = {};
@@ -108,7 +108,7 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
 	}
 	throw new UserError(
 		422,
-		`The report is not valid: ${Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join("; ")}`,
+		`The ${what} is not valid: ${Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join("; ")}`,
 		{
 			fields,
 		},
@@ -145,7 +145,7 @@ export async function recordActivity(
 /** A keep-alive as asked: for a duration (`3h`, `90m`, `2d`; `0` ends it) or until a time (`18:00` in TIME_ZONE, or ISO). */
 const keepAliveSchema = z.strictObject({
 	for: z.string().regex(/^\d{1,5}\s*[mhd]?$/i, "a duration like 90m, 3h or 2d").optional(),
-	until: z.string().max(40).optional(),
+	until: z.string().max(40, "a time like 18:00, or a date and time").optional(),
 }).refine((k) => (k.for === undefined) !== (k.until === undefined), "either for or until");
 
 /** The instant a keep-alive asks for; null ends the keep-alive. */
@@ -182,7 +182,7 @@ async function keepAlive(
 	machine: { kind: ConfigKind; id: string; groupPolicy: unknown; configPolicy: unknown },
 	raw: unknown,
 ): Promise<Date | null> {
-	const ask = parsed(keepAliveSchema, raw);
+	const ask = parsed(keepAliveSchema, raw, "keep-alive");
 	const now = deps.clock();
 	const until = keepAliveUntil(ask, now, deps.settings.TIME_ZONE);
 	const { maxPostponeMinutes } = effectivePolicy(machine.groupPolicy, machine.configPolicy);
@@ -231,6 +231,11 @@ export async function keepMachineAlive(
 	const machine = await machineUnderPolicy(deps, viewer, target, false);
 	const ask: Record<string, unknown> = {};
 	for (const key of ["for", "until"]) if (typeof raw[key] === "string" && raw[key] !== "") ask[key] = raw[key];
+	if (Object.keys(ask).length === 0) {
+		throw new UserError(422, "Choose how long to keep it running, or until when.", {
+			fields: { until: "A time like 18:00" },
+		});
+	}
 	return await keepAlive(deps, machine, ask);
 }
 

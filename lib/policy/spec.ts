@@ -285,16 +285,18 @@ const choicesSchema = z.object({
 
 /**
  * Validates a user's choices against the machine's effective policy: a 422 naming each field
- * outside its bounds (or set for a rule the policy does not have).
+ * that is not a value of its kind, outside its bounds, or set for a rule the policy does not have
+ * (all of them at once: the fields that do read are checked against the bounds too).
  */
 export function parseChoices(policy: EffectivePolicy, raw: Record<string, unknown>): PolicyChoices {
 	const parsed = choicesSchema.safeParse(raw);
 	const fields: Record<string, string> = {};
 	if (!parsed.success) {
 		for (const issue of parsed.error.issues) fields[String(issue.path[0])] ??= issue.message;
-		throw new UserError(422, "Please correct the marked fields.", { fields });
 	}
-	const choices = parsed.data;
+	const readable = Object.fromEntries(Object.entries(raw).filter(([key]) => !(key in fields)));
+	const rest = parsed.success ? parsed : choicesSchema.safeParse(readable);
+	const choices: PolicyChoices = rest.success ? rest.data : { idleMinutes: null, lifetimeHours: null, autoStart: null };
 	const { idle, lifetime, schedule } = policy;
 	if (choices.idleMinutes !== null) {
 		if (!idle) fields.idleMinutes = "This machine has no idle stop to set";

@@ -325,8 +325,7 @@ async function adoptUnknown<Row extends MachineRow, Seen extends SeenMachine>(
 			unchanged.push(seen.id);
 			continue;
 		}
-		await saveFound(deps.db, found);
-		if (!before) await foundAudit(deps, kind, found, now);
+		if (await saveFound(deps.db, found) && !before) await foundAudit(deps, kind, found, now);
 	}
 	await markFoundSeen(deps.db, unchanged, now);
 	return adopted;

@@ -1,7 +1,8 @@
 /**
  * The billing report's data: the billed periods in a date range, filtered to users, groups and
  * cost centers the viewer may see (a 403 for anyone else's), with totals by user, group and cost
- * center, the month to date by group and the live burn rate; and the same report as CSV.
+ * center, the month to date by group, the live burn rate, and what the machine policies saved
+ * (per group and month; for admins, which policies acted most); and the same report as CSV.
  */
 import type { Viewer } from "../auth/identify.ts";
 import { seesEverything, viewerScope } from "../auth/permissions.ts";
@@ -14,7 +15,9 @@ import {
 	type ReportRow,
 	type Totals,
 } from "../billing/reports.ts";
+import { policySavings, savingsCsv, type SavingsRow } from "../billing/savings.ts";
 import { type BillFilters, costCentersInScope } from "../db/bills.ts";
+import { POLICY_REASONS, type PolicyReason } from "../db/schema.ts";
 import { listGroups } from "../db/catalog.ts";
 import { usersInScope } from "../db/instances.ts";
 import { teammateIds } from "../db/users.ts";
@@ -60,7 +63,24 @@ export interface BillingProps {
 	region: string;
 	/** The configured discount, as a fraction. */
 	discount: number;
+	/** What the machine policies saved in the range's months. */
+	savings?: SavingsProps;
 	timeZone: string;
+}
+
+/** The machine policies' savings of the report's months, per group and month. */
+export interface SavingsProps {
+	/** The whole months covered, `2025-03`. */
+	from: string;
+	to: string;
+	rows: SavingsRow[];
+	total: { hours: number; dollars: number; actions: number };
+	/** Admins only: the policies that acted most, by group and reason, the most first. */
+	mostActive: { groupName: string; reason: PolicyReason; actions: number }[] | null;
+	/** Admins only: the actions of each reason in all. */
+	byReason: [PolicyReason, number][] | null;
+	/** Whether a user or cost-center filter is set: savings are per group, those filters do not narrow them. */
+	groupOnly: boolean;
 }
 
 /** Refuses (403) a filter on a user or group the viewer may not see the bills of. */
@@ -88,6 +108,47 @@ async function report(deps: Deps, viewer: Viewer, query: BillingQuery): Promise<
 	});
 }
 
+/** The savings of the query's months in the viewer's scope (and group filter). */
+async function savings(deps: Deps, viewer: Viewer, query: BillingQuery): Promise<SavingsRow[]> {
+	const rows = await policySavings(deps, {
+		from: query.from.toPlainYearMonth().toString(),
+		to: query.to.toPlainYearMonth().toString(),
+		scope: viewerScope(viewer),
+	});
+	const groupId = query.filters.groupId;
+	return groupId === undefined ? rows : rows.filter((r) => r.groupId === groupId);
+}
+
+function savingsProps(viewer: Viewer, query: BillingQuery, rows: SavingsRow[]): SavingsProps {
+	const count = (r: SavingsRow) => POLICY_REASONS.reduce((n, reason) => n + r.actions[reason], 0);
+	const admin = viewer.role === "admin";
+	const acted = new Map<string, { groupName: string; reason: PolicyReason; actions: number }>();
+	for (const row of rows) {
+		for (const reason of POLICY_REASONS) {
+			if (row.actions[reason] === 0) continue;
+			const key = `${row.groupId}|${reason}`;
+			const entry = acted.get(key) ?? { groupName: row.groupName, reason, actions: 0 };
+			entry.actions += row.actions[reason];
+			acted.set(key, entry);
+		}
+	}
+	return {
+		from: query.from.toPlainYearMonth().toString(),
+		to: query.to.toPlainYearMonth().toString(),
+		rows,
+		total: {
+			hours: rows.reduce((n, r) => n + r.hours, 0),
+			dollars: rows.reduce((n, r) => n + r.dollars, 0),
+			actions: rows.reduce((n, r) => n + count(r), 0),
+		},
+		mostActive: admin
+			? [...acted.values()].sort((a, b) => b.actions - a.actions || a.groupName.localeCompare(b.groupName))
+			: null,
+		byReason: admin ? POLICY_REASONS.map((reason) => [reason, rows.reduce((n, r) => n + r.actions[reason], 0)]) : null,
+		groupOnly: query.filters.userId !== undefined || query.filters.costCenter !== undefined,
+	};
+}
+
 function mostFirst(map: Map<string, Totals>): [string, Totals][] {
 	return [...map.entries()].sort((a, b) => b[1].cost - a[1].cost);
 }
@@ -97,12 +158,13 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 	const scope = viewerScope(viewer);
 	const tz = deps.settings.TIME_ZONE;
 	const built = await report(deps, viewer, query);
-	const [mtd, burn, users, groups, costCenters] = await Promise.all([
+	const [mtd, burn, users, groups, costCenters, saved] = await Promise.all([
 		monthToDate(deps.db, scope, tz, deps.clock()),
 		burnRate(deps.db, scope),
 		usersInScope(deps.db, scope),
 		listGroups(deps.db),
 		costCentersInScope(deps.db, scope),
+		savings(deps, viewer, query),
 	]);
 	return {
 		from: query.from.toString(),
@@ -128,18 +190,20 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 		costCenters: costCenters.map((cc) => ({ value: cc, label: cc })),
 		region: deps.settings.AWS_REGION,
 		discount: deps.settings.AWS_DISCOUNT,
+		savings: savingsProps(viewer, query, saved),
 		timeZone: tz,
 	};
 }
 
-/** The same report as CSV, with the file name a download gets. */
+/** The same report as CSV, then (after an empty line) the policies' savings, with the file name a download gets. */
 export async function billingCsv(
 	deps: Deps,
 	viewer: Viewer,
 	query: BillingQuery,
 ): Promise<{ filename: string; body: string }> {
+	const built = await report(deps, viewer, query);
 	return {
 		filename: `mliy-billing-${query.from}-${query.to}.csv`,
-		body: reportCsv(await report(deps, viewer, query)),
+		body: `${reportCsv(built)}\r\n${savingsCsv(await savings(deps, viewer, query))}`,
 	};
 }

@@ -20,6 +20,7 @@ import {
 	type WebLink,
 } from "./machines.ts";
 import { AWS_TEXT, plainText } from "../text.ts";
+import { type NextAction, type PolicyPanelProps, policyPanelView, type PolicySubmission } from "./policy.ts";
 
 /** What a row and the panel both show. */
 interface ClusterFacts {
@@ -44,6 +45,8 @@ export interface ClusterRowProps extends ClusterFacts {
 	link: WebLink | null;
 	/** How long it has been up; null when it has not started or has ended. */
 	uptimeMs: number | null;
+	/** What its policy will do next ("idle for 12 min; terminated after 30"); none when nothing is planned. */
+	next?: NextAction;
 }
 
 /** A cluster's detail panel. */
@@ -65,6 +68,8 @@ export interface ClusterPanelProps extends ClusterFacts {
 	/** The viewer's terminate button; null when the viewer may not, or an action is in flight. */
 	terminate: { url: string; ended: boolean } | null;
 	events: AuditEntry[];
+	/** Its machine policy; none once it has ended. */
+	policy?: PolicyPanelProps | null;
 	/** The fragment URL polled while the cluster is changing; null when it is steady. */
 	poll: string | null;
 	timeZone: string;
@@ -113,20 +118,32 @@ export function estimateRate(estimate: ClusterEstimate): Rate {
 	};
 }
 
-/** A cluster row of a table. */
-export function clusterRow(row: ClusterRow, now: Date): ClusterRowProps {
+/** A cluster row of a table, with its next planned action (from `nextActions`). */
+export function clusterRow(row: ClusterRow, now: Date, next?: NextAction): ClusterRowProps {
 	const address = host(row);
 	return {
 		...facts(row),
 		link: address && !ended(row) ? { href: `https://${address}/`, label: address } : null,
 		uptimeMs: uptimeMs(row.startedAt, !ended(row), now),
+		next,
 	};
 }
 
-/** The detail panel of a cluster the viewer may see, with its recent activity. */
-export async function clusterPanelView(deps: Deps, viewer: Viewer, id: string): Promise<ClusterPanelProps> {
+/**
+ * The detail panel of a cluster the viewer may see, with its recent activity and policy;
+ * `submitted` is a policy form's submission to show again.
+ */
+export async function clusterPanelView(
+	deps: Deps,
+	viewer: Viewer,
+	id: string,
+	submitted?: PolicySubmission,
+): Promise<ClusterPanelProps> {
 	const row = await visibleMachine(deps, viewer, { kind: "cluster", id, load: (id) => getClusterRow(deps.db, id) });
-	const events = await activityOf(deps, row.id, PANEL_EVENTS);
+	const [events, policy] = await Promise.all([
+		activityOf(deps, row.id, PANEL_EVENTS),
+		policyPanelView(deps, viewer, { kind: "cluster", id: row.id, state: row.state }, submitted),
+	]);
 	const estimate = clusterEstimate(deps, {
 		instanceType: row.instanceType,
 		coreNodes: row.coreNodes,
@@ -153,6 +170,7 @@ export async function clusterPanelView(deps: Deps, viewer: Viewer, id: string): 
 			? { url: `/ajax/cluster/${row.id}/terminate`, ended: ended(row) }
 			: null,
 		events,
+		policy,
 		poll: isLive(row) ? `/clusters/${row.id}/panel` : null,
 		timeZone: deps.settings.TIME_ZONE,
 	};

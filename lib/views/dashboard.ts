@@ -1,7 +1,7 @@
 /**
  * The dashboard's data: the viewer's instances with their launches still on the way (the fragment
  * polls until none is left) and those that failed lately, so a failure is shown where the user
- * waits for the instance; then the viewer's clusters.
+ * waits for the instance; then the viewer's clusters. Each row carries its policy's next action.
  */
 import type { Viewer } from "../auth/identify.ts";
 import { ownedClusterRows } from "../db/clusters.ts";
@@ -12,6 +12,7 @@ import { clusterRow, type ClusterRowProps } from "./cluster.ts";
 import { instanceRow, type InstanceRowProps } from "./instance.ts";
 import { launchHref } from "./layout.ts";
 import { endedVisibleSince } from "./machines.ts";
+import { nextActions } from "./policy.ts";
 
 /** A launch shown above the instances: one on the way (its step), or one that failed (its reason). */
 export interface LaunchNote {
@@ -58,6 +59,7 @@ export async function myInstancesView(
 	const failed = recent.filter((l) =>
 		l.kind === "instance" && l.status === "failed" && (l.finishedAt ?? l.createdAt) > since
 	);
+	const next = await nextActions(deps, rows.map((r) => r.id));
 	const note = (l: (typeof recent)[number], text: string): LaunchNote => ({
 		id: l.id,
 		stackName: l.stackName,
@@ -65,7 +67,7 @@ export async function myInstancesView(
 		href: `/launches/${l.id}`,
 	});
 	return {
-		rows: rows.map((row) => instanceRow(deps, viewer, row, { view: "dashboard", now })),
+		rows: rows.map((row) => instanceRow(deps, viewer, row, { view: "dashboard", now, next: next.get(row.id) })),
 		waiting: waiting.map((l) => note(l, l.step)),
 		failed: failed.map((l) => note(l, l.reason ?? "the stack failed")),
 		launchHref: href,
@@ -80,9 +82,10 @@ export async function dashboardView(deps: Deps, viewer: Viewer, launchHref: stri
 		myInstancesView(deps, viewer, { launchHref }),
 		ownedClusterRows(deps.db, viewer.id, endedVisibleSince(now)),
 	]);
+	const next = await nextActions(deps, clusters.map((c) => c.id));
 	return {
 		instances,
-		clusters: clusters.map((row) => clusterRow(row, now)),
+		clusters: clusters.map((row) => clusterRow(row, now, next.get(row.id))),
 		discounted: deps.settings.AWS_DISCOUNT > 0,
 	};
 }

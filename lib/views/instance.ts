@@ -20,8 +20,15 @@ import {
 	type WebLink,
 } from "./machines.ts";
 import { plainText } from "../text.ts";
+import {
+	type NextAction,
+	nextActions,
+	type PolicyPanelProps,
+	policyPanelView,
+	type PolicySubmission,
+} from "./policy.ts";
 
-export type { InstanceAction };
+export type { InstanceAction, NextAction, PolicySubmission };
 
 /** Where an instance is shown; its actions ask for the same view back. */
 export type InstanceView = "dashboard" | "team" | "detail";
@@ -66,6 +73,8 @@ export interface InstanceRowProps extends InstanceFacts {
 	view: RowView;
 	/** How long it has been running; null when it is not. */
 	uptimeMs: number | null;
+	/** What its policy will do next ("stops at 19:00 unless extended"); none when nothing is planned. */
+	next?: NextAction;
 }
 
 /** A volume of an instance. */
@@ -93,6 +102,8 @@ export interface InstancePanelProps extends InstanceFacts {
 	launchHref: string | null;
 	volumes: VolumeRow[];
 	events: AuditEntry[];
+	/** Its machine policy; none once it has ended. */
+	policy?: PolicyPanelProps | null;
 	timeZone: string;
 	now: Date;
 }
@@ -144,17 +155,18 @@ function facts(
 	};
 }
 
-/** An instance row of a table, from a row the viewer may see. */
+/** An instance row of a table, from a row the viewer may see, with its next planned action (from {@link nextActions}). */
 export function instanceRow(
 	deps: Pick<Deps, "pricing" | "settings">,
 	viewer: Viewer,
 	row: InstanceRow,
-	shown: { view: RowView; now: Date },
+	shown: { view: RowView; now: Date; next?: NextAction },
 ): InstanceRowProps {
 	return {
 		...facts(deps, viewer, row, { view: shown.view, poll: `/instances/${row.id}/row?view=${shown.view}` }),
 		view: shown.view,
 		uptimeMs: uptimeMs(row.startedAt, row.state === "running", shown.now),
+		next: shown.next,
 	};
 }
 
@@ -170,13 +182,27 @@ export async function instanceRowView(
 	id: string,
 	view: RowView,
 ): Promise<InstanceRowProps> {
-	return instanceRow(deps, viewer, await visibleInstance(deps, viewer, id), { view, now: deps.clock() });
+	const row = await visibleInstance(deps, viewer, id);
+	const next = (await nextActions(deps, [row.id])).get(row.id);
+	return instanceRow(deps, viewer, row, { view, now: deps.clock(), next });
 }
 
-/** The detail panel of an instance the viewer may see, with its volumes and recent activity. */
-export async function instancePanelView(deps: Deps, viewer: Viewer, id: string): Promise<InstancePanelProps> {
+/**
+ * The detail panel of an instance the viewer may see, with its volumes, recent activity and
+ * policy; `submitted` is a policy form's submission to show again.
+ */
+export async function instancePanelView(
+	deps: Deps,
+	viewer: Viewer,
+	id: string,
+	submitted?: PolicySubmission,
+): Promise<InstancePanelProps> {
 	const row = await visibleInstance(deps, viewer, id);
-	const [volumes, events] = await Promise.all([volumesOf(deps.db, row.id), activityOf(deps, row.id, PANEL_EVENTS)]);
+	const [volumes, events, policy] = await Promise.all([
+		volumesOf(deps.db, row.id),
+		activityOf(deps, row.id, PANEL_EVENTS),
+		policyPanelView(deps, viewer, { kind: "instance", id: row.id, state: row.state }, submitted),
+	]);
 	return {
 		...facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel` }),
 		ownerUsername: row.ownerUsername,
@@ -198,6 +224,7 @@ export async function instancePanelView(deps: Deps, viewer: Viewer, id: string):
 			state: v.state,
 		})),
 		events,
+		policy,
 		timeZone: deps.settings.TIME_ZONE,
 		now: deps.clock(),
 	};

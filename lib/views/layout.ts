@@ -1,10 +1,15 @@
-/** What the page shell shows besides a page's content: where "Launch" goes, and how fresh the AWS data is. */
+/**
+ * What the page shell shows besides a page's content: where "Launch" goes, how fresh the AWS data
+ * is, and the viewer's machine policy notices (what will be done, with the way to postpone it, and
+ * what was done and why).
+ */
 import type { Viewer } from "../auth/identify.ts";
 import { launchableGroups } from "../db/catalog.ts";
 import type { Deps } from "../deps.ts";
 import { syncStatus } from "../sync/all.ts";
+import { type BannerNotice, bannerNotices } from "./policy.ts";
 
-export type { Viewer };
+export type { BannerNotice, Viewer };
 
 /** The shell's data for one viewer. */
 export interface LayoutView {
@@ -12,6 +17,8 @@ export interface LayoutView {
 	launchHref: string | null;
 	/** The banner when the data may be out of date. */
 	notice?: string;
+	/** The viewer's policy notices, newest first. */
+	notices: BannerNotice[];
 }
 
 /** Where "Launch" goes for a viewer who may launch into these groups; null when nowhere. */
@@ -30,14 +37,15 @@ export async function launchHref(deps: Pick<Deps, "db">, viewer: Viewer): Promis
  * passes them, saving the query.
  */
 export async function layoutView(
-	deps: Pick<Deps, "db" | "settings">,
+	deps: Pick<Deps, "db" | "settings" | "clock" | "secret">,
 	viewer: Viewer,
 	now: Date,
 	known: { launchable?: readonly { id: number }[] } = {},
 ): Promise<LayoutView> {
-	const [launchable, sync] = await Promise.all([
+	const [launchable, sync, notices] = await Promise.all([
 		known.launchable ?? launchableGroups(deps.db, viewer.groupIds),
 		syncStatus(deps, now),
+		bannerNotices(deps, viewer),
 	]);
-	return { launchHref: launchHrefFor(launchable), notice: sync.notice };
+	return { launchHref: launchHrefFor(launchable), notice: sync.notice, notices };
 }

@@ -15,6 +15,7 @@ import { clusterRow, type ClusterRowProps } from "./cluster.ts";
 import { instanceRow, type InstanceRowProps } from "./instance.ts";
 import type { Choice, PagerProps } from "./lists.ts";
 import { endedVisibleSince } from "./machines.ts";
+import { nextActions } from "./policy.ts";
 
 export type { TeamFilters };
 
@@ -78,8 +79,9 @@ export async function teamTableView(deps: Deps, viewer: Viewer, query: TeamQuery
 		endedVisibleSince(now),
 	);
 	const pages = Math.max(1, Math.ceil(total / TEAM_PAGE_SIZE));
+	const next = await nextActions(deps, rows.map((r) => r.id));
 	return {
-		rows: rows.map((row) => instanceRow(deps, viewer, row, { view: "team", now })),
+		rows: rows.map((row) => instanceRow(deps, viewer, row, { view: "team", now, next: next.get(row.id) })),
 		total,
 		filtered: !!(filters.state || filters.ownerId || filters.groupId || filters.search),
 		pager: {
@@ -115,6 +117,7 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 		listGroups(deps.db),
 		teamClusterRows(deps.db, scope, endedVisibleSince(now)),
 	]);
+	const next = await nextActions(deps, clusters.map((c) => c.id));
 	return {
 		everyone: scope.everyone,
 		role: viewer.role,
@@ -130,6 +133,6 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 		groups: (scope.everyone ? groups : groups.filter((g) => viewer.groupIds.includes(g.id)))
 			.map((g) => ({ value: g.id, label: g.name })),
 		table,
-		clusters: clusters.map((row) => clusterRow(row, now)),
+		clusters: clusters.map((row) => clusterRow(row, now, next.get(row.id))),
 	};
 }

@@ -1,7 +1,7 @@
 /**
  * The launch wizard's data, for every kind: the groups the viewer may launch into, a group's
- * configurations, the launch form of a configuration's kind (with its price panel and, for
- * clusters, the live estimate), and the confirmation of an instance launch. Each checks the viewer's
+ * configurations, the launch form of a configuration's kind (with its price panel, its machine
+ * policy and, for clusters, the live estimate), and the confirmation of an instance launch. Each checks the viewer's
  * entitlement first (lib/launch/entitlement.ts), so every step is refused as the launch would be.
  */
 import type { Viewer } from "../auth/identify.ts";
@@ -25,6 +25,7 @@ import { type LaunchIds, reviewLaunch } from "../launch/request.ts";
 import { sanitizeDescription } from "../sanitize.ts";
 import { estimateRate } from "./cluster.ts";
 import type { Rate } from "./machines.ts";
+import { type ConfirmedPolicy, confirmedPolicy, launchPolicyTerms, type PolicyTerms } from "./policy.ts";
 
 /** A form's fields as submitted, for re-rendering: single values as text, repeated ones as lists. */
 export type FormValues = Record<string, string | string[]>;
@@ -103,6 +104,8 @@ interface LaunchFormBase extends WizardTarget {
 	errors: Record<string, string>;
 	message?: string;
 	typeInfo: TypeInfoProps;
+	/** The machine policy of the group and configuration: its rules, and the choices within its bounds. */
+	policy?: PolicyTerms;
 }
 
 /** An instance's launch form: the type, the optional security groups, the extra volume. */
@@ -136,6 +139,8 @@ export interface ConfirmStepProps extends WizardTarget {
 	extraVolume: ExtraVolume | null;
 	/** The optional security groups chosen, posted again with the launch. */
 	chosenSecurityGroups: string[];
+	/** The machine policy with the values chosen, which are posted again with the launch. */
+	policy?: ConfirmedPolicy;
 }
 
 /** The kinds whose launch is confirmed before it is recorded (step 4); a cluster's form launches at once. */
@@ -273,6 +278,7 @@ export async function launchFormView(
 	const types = (await usableTypes(deps.db, config.id, group.id)).map((t) => t.name);
 	const base: Omit<LaunchFormBase, "values" | "typeInfo"> = {
 		...wizardTarget(target),
+		policy: launchPolicyTerms(target, deps.settings.TIME_ZONE),
 		action: `/launch/${group.id}/${config.id}`,
 		back: `/launch/${group.id}`,
 		intent: CONFIRMED_KINDS.includes(config.kind) ? "review" : "launch",
@@ -341,5 +347,6 @@ export async function confirmStepView(
 		securityGroupIds: listOf(planned.options.securityGroupIds),
 		extraVolume: extraVolume(config),
 		chosenSecurityGroups: listOf(raw.securityGroups),
+		policy: confirmedPolicy(reviewed, raw, deps.settings.TIME_ZONE),
 	};
 }

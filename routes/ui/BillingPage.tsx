@@ -3,6 +3,7 @@ import type { BillingProps, BillingRow, Totals } from "../../lib/views/billing.t
 import { ChartIsland, EmptyState, FilterSelect } from "./components.tsx";
 import { formatHours, formatMoney, formatRate, formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
+import { SavingsSection } from "./SavingsSection.tsx";
 
 function TotalsTable(props: { title: string; totals: [string, Totals][] }) {
 	return (
@@ -172,6 +173,7 @@ export function BillingPage(props: { ctx: PageContext; billing: BillingProps; cs
 					/>
 				</div>
 			</div>
+			{billing.savings && <SavingsSection savings={billing.savings} />}
 			<p class="muted small">
 				These costs are estimates: on-demand prices for {billing.region} from the pricing file
 				{billing.discount > 0 ? `, less the ${(billing.discount * 100).toFixed(1)}% discount` : ""}, times the exact

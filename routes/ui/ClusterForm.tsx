@@ -3,6 +3,7 @@ import type { ClusterFormProps } from "../../lib/views/wizard.ts";
 import { describedBy, Field, LiveRegion } from "./components.tsx";
 import { Estimate } from "./Estimate.tsx";
 import { LaunchForm } from "./LaunchForm.tsx";
+import { PolicyFieldset } from "./PolicyFields.tsx";
 import { TypeInfo } from "./TypeInfo.tsx";
 
 export function ClusterForm(props: { form: ClusterFormProps; csrf: string }) {
@@ -154,6 +155,7 @@ export function ClusterForm(props: { form: ClusterFormProps; csrf: string }) {
 					<div class="error" role="alert">{e.autoTerminateHours ?? e.autoTerminateMinutes}</div>
 				)}
 			</fieldset>
+			{form.policy && <PolicyFieldset policy={form.policy} values={form.values} errors={form.errors} />}
 		</LaunchForm>
 	);
 }

@@ -4,6 +4,7 @@ import { AuditList } from "./AuditList.tsx";
 import { polling, StateBadge } from "./components.tsx";
 import { formatDuration, formatRate, formatTime } from "./format.ts";
 import { MachinePage, type PageContext } from "./Layout.tsx";
+import { PolicyPanel } from "./PolicyPanel.tsx";
 
 function Terminate(props: { panel: ClusterPanelProps }) {
 	const { panel } = props;
@@ -91,6 +92,7 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
 				</div>
 			</div>
+			{panel.policy && <PolicyPanel policy={panel.policy} target="#cluster-panel" />}
 			<AuditList events={panel.events} timeZone={tz} />
 		</section>
 	);

@@ -2,6 +2,7 @@
 import type { ClusterRowProps } from "../../lib/views/cluster.ts";
 import { MachineName, StateBadge } from "./components.tsx";
 import { formatDuration } from "./format.ts";
+import { PlannedAction } from "./PlannedAction.tsx";
 
 export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard" | "team" }) {
 	return (
@@ -36,6 +37,7 @@ export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard"
 							<td data-label="Purpose">{row.purpose}</td>
 							<td data-label="State">
 								<StateBadge state={row.state} pendingAction={row.pendingAction} />
+								<PlannedAction next={row.next} />
 							</td>
 							<td data-label="Type" class="mono small">
 								{row.market === "SPOT" ? "SPOT" : "ON DEMAND"} | {row.instanceType}

@@ -3,6 +3,7 @@ import type { InstanceFormProps } from "../../lib/views/wizard.ts";
 import { listOf } from "../../lib/form_values.ts";
 import { describedBy, Field, LiveRegion } from "./components.tsx";
 import { LaunchForm } from "./LaunchForm.tsx";
+import { PolicyFieldset } from "./PolicyFields.tsx";
 import { textOf } from "./forms.tsx";
 import { TypeInfo } from "./TypeInfo.tsx";
 
@@ -60,6 +61,7 @@ export function InstanceForm(props: { form: InstanceFormProps; csrf: string }) {
 					{form.errors.securityGroups && <div class="error" role="alert">{form.errors.securityGroups}</div>}
 				</fieldset>
 			)}
+			{form.policy && <PolicyFieldset policy={form.policy} values={form.values} errors={form.errors} />}
 			<p class="small muted">
 				{form.extraVolume
 					? `An encrypted ${form.extraVolume.sizeGb} GiB volume is attached at ${form.extraVolume.device}.`

@@ -5,6 +5,7 @@ import { type Column, ItemTable, polling, StateBadge } from "./components.tsx";
 import { formatAgo, formatRate, formatTime } from "./format.ts";
 import { InstanceActions, InstanceState } from "./InstanceTable.tsx";
 import { MachinePage, type PageContext } from "./Layout.tsx";
+import { PolicyPanel } from "./PolicyPanel.tsx";
 
 const VOLUME_COLUMNS: Column<VolumeRow>[] = [
 	{ label: "Volume", class: "mono", cell: (v) => v.id },
@@ -93,6 +94,7 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
 				</div>
 			</div>
+			{panel.policy && <PolicyPanel policy={panel.policy} target="#instance-panel" />}
 			<h2>Volumes</h2>
 			{panel.volumes.length === 0
 				? <p class="muted">No extra volumes are recorded for this instance.</p>

@@ -8,6 +8,7 @@ import type {
 } from "../../lib/views/instance.ts";
 import { MachineName, polling, ProgressBar, StateBadge } from "./components.tsx";
 import { formatDuration, formatRate } from "./format.ts";
+import { PlannedAction } from "./PlannedAction.tsx";
 
 /** The state cell of rows and the detail panel: badge, boot progress, or the last progress text. */
 export function InstanceState(props: { cell: InstanceStateCell }) {
@@ -89,6 +90,7 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 			<td data-label="Type" class="mono">{row.instanceType}</td>
 			<td data-label="State">
 				<InstanceState cell={row.cell} />
+				<PlannedAction next={row.next} />
 			</td>
 			<td data-label="Hourly cost" class="num">{row.rate.known ? formatRate(row.rate.hourly) : "price unknown"}</td>
 			<td data-label="Configuration">{row.configName ?? <span class="muted">unknown</span>}</td>

@@ -16,6 +16,7 @@ import { CsrfField, EmptyState } from "./components.tsx";
 import { formatRate } from "./format.ts";
 import { InstanceForm } from "./InstanceForm.tsx";
 import { Layout, type PageContext } from "./Layout.tsx";
+import { ConfirmedPolicyList, PolicyChoicesHidden } from "./PolicyFields.tsx";
 
 const STEP_NAMES = ["Group", "Configuration", "Details", "Confirm"];
 
@@ -177,6 +178,14 @@ export function ConfirmStep(props: { ctx: PageContext; confirm: ConfirmStepProps
 					<dd class="mono small">{confirm.securityGroupIds.join(", ") || "none"}</dd>
 					<dt>Extra volume</dt>
 					<dd>{confirm.extraVolume ? `${confirm.extraVolume.sizeGb} GiB at ${confirm.extraVolume.device}` : "none"}</dd>
+					{confirm.policy && (
+						<>
+							<dt>Machine policy</dt>
+							<dd data-confirmed-policy>
+								<ConfirmedPolicyList policy={confirm.policy} />
+							</dd>
+						</>
+					)}
 				</dl>
 			</div>
 			<form method="post" action={confirm.action} class="row">
@@ -184,6 +193,7 @@ export function ConfirmStep(props: { ctx: PageContext; confirm: ConfirmStepProps
 				<input type="hidden" name="intent" value="launch" />
 				<input type="hidden" name="instanceType" value={confirm.instanceType} />
 				{confirm.chosenSecurityGroups.map((sg) => <input type="hidden" name="securityGroups" value={sg} />)}
+				{confirm.policy && <PolicyChoicesHidden policy={confirm.policy} />}
 				<button type="submit" class="primary">Launch now</button>
 				<a href={confirm.action}>Change</a>
 			</form>

@@ -1,7 +1,8 @@
 /** The page shell: header navigation, the signed-in user, notices, flash messages, scripts. */
 import type { ComponentChildren } from "preact";
-import type { Viewer } from "../../lib/views/layout.ts";
+import type { BannerNotice, Viewer } from "../../lib/views/layout.ts";
 import { STATIC_VERSION } from "../../static/mod.ts";
+import { PolicyNotices } from "./PolicyNotices.tsx";
 
 /** The id of the page's error region, where htmx requests' error answers are shown. */
 export const HTMX_ERRORS_ID = "htmx-errors";
@@ -20,6 +21,8 @@ export interface PageContext {
 	/** Where "Launch" goes; null when the viewer may launch nothing. */
 	launchHref: string | null;
 	notice?: string;
+	/** The viewer's machine policy notices (the banner under the header). */
+	notices?: BannerNotice[];
 	flash?: Flash;
 	timeZone: string;
 	now: Date;
@@ -87,6 +90,7 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 						{ctx.notice}
 					</div>
 				)}
+				<PolicyNotices notices={ctx.notices ?? []} />
 				<main id="main" class={props.wide ? "wide" : undefined}>
 					<div id={HTMX_ERRORS_ID} class="error-box" role="alert" data-errors></div>
 					{ctx.flash && (

@@ -3,6 +3,7 @@ import type { ProfileProps } from "../../lib/views/profile.ts";
 import { type Column, CsrfField, ItemTable } from "./components.tsx";
 import { formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
+import { NoticeChannels } from "./NoticeChannels.tsx";
 
 const ROLE_MEANS: Record<ProfileProps["role"], string> = {
 	admin: " — you may administer the portal and terminate anyone's instances",
@@ -61,6 +62,7 @@ export function ProfilePage(props: { ctx: PageContext; profile: ProfileProps }) 
 					</dd>
 				</dl>
 			</div>
+			{profile.channels && <NoticeChannels channels={profile.channels} csrf={props.ctx.csrf} />}
 			<form method="post" action="/profile/sign-out-everywhere" class="panel stack">
 				<CsrfField token={props.ctx.csrf} />
 				<p class="small muted">
