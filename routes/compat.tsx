@@ -1,6 +1,7 @@
 /**
  * The seed's URLs, kept as they were: the bootstrap's progress callback GET|POST
- * /ajax/progress/<id>/<stage>(<n>) (no signed-in user: the instance's token or address lets it in),
+ * /ajax/progress/<id>/<stage>(<n>) (no signed-in user: the instance's token, in the
+ * X-MLiy-Progress-Token header, or its address lets it in),
  * the control URLs POST /ajax/instance/:id/:action and POST /ajax/cluster/:id/terminate (JSON, or
  * for htmx the refreshed row or panel; other methods are a 405), and the old detail links
  * /dashboard/<instance or cluster id>, redirected to the machine's page.
@@ -41,7 +42,8 @@ export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): H
 		const text = await recordProgress(deps, {
 			instanceId: c.req.param("instanceId"),
 			spec: c.req.param("spec"),
-			token: c.req.header("X-MLiy-Progress-Token") ?? c.req.query("token") ?? null,
+			// The header only: a token in the query string would be written to every proxy's access log.
+			token: c.req.header("X-MLiy-Progress-Token") ?? null,
 			peer: c.get("remoteAddress"),
 			forwardedFor: c.req.header("X-Forwarded-For") ?? null,
 		});

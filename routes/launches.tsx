@@ -25,7 +25,11 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 		const status = await launchStatusView(deps, c.get("viewer"), launchId(c));
 		if (status.status === "complete" && c.req.header("HX-Request")) {
 			// htmx follows HX-Redirect without swapping, so there is nothing to render.
-			await setFlash(c, deps, { tone: "ok", text: `${status.configName ?? "Your launch"} is ready.` });
+			const outcome = status.outcome;
+			await setFlash(c, deps, {
+				tone: outcome?.tone === "bad" ? "error" : "ok",
+				text: outcome?.text ?? `${status.configName ?? "Your launch"} is complete.`,
+			});
 			c.header("HX-Redirect", "/");
 			return c.html("");
 		}

@@ -68,7 +68,11 @@ export function wizardRoutes(deps: Deps): Hono<AppEnv> {
 		return c.html(renderPage(<FormStep ctx={await pageContext(c, deps)} form={form} />), status);
 	};
 
-	app.get("/:groupId/:configId", (c) => showForm(c, { values: {}, errors: {} }));
+	// ?instanceType= preselects a type (the "launch again" link of an instance whose setup failed).
+	app.get("/:groupId/:configId", (c) => {
+		const type = c.req.query("instanceType");
+		return showForm(c, { values: type ? { instanceType: type.slice(0, 64) } : {}, errors: {} });
+	});
 
 	app.get("/:groupId/:configId/type-info", async (c) => {
 		const info = await typeInfoView(deps, c.get("viewer"), wizardIds(c), c.req.query("instanceType") ?? "");

@@ -41,13 +41,22 @@ function row(id: string, extra: Partial<InstanceRowProps> = {}): InstanceRowProp
 		ownerName: "Alice Ng",
 		link: { href: "https://alice-1.example.com/", label: "alice-1.example.com" },
 		instanceType: "t2.micro",
-		cell: { state: "running", pendingAction: null, hasProgressBar: false, progressText: null, progressPercent: null },
+		cell: {
+			state: "running",
+			pendingAction: null,
+			hasProgressBar: false,
+			progressText: null,
+			progressPercent: null,
+			setup: null,
+			timeZone: "UTC",
+		},
 		rate: { known: true, hourly: 0.0116 },
 		configName: "Analyst",
 		actions: [
 			{ action: "stop", url: `/ajax/instance/${id}/stop?view=dashboard` },
 			{ action: "terminate", url: `/ajax/instance/${id}/terminate?view=dashboard` },
 		],
+		launchAgain: null,
 		pendingAction: null,
 		poll: null,
 		view: "dashboard",
@@ -231,6 +240,7 @@ function panel(extra: Partial<InstancePanelProps> = {}): InstancePanelProps {
 		lastSeenAt: new Date("2025-03-01T11:55:00Z"),
 		stackName: "MLiyAnalyst-MLIY-1",
 		launchHref: "/launches/l-1",
+		console: null,
 		volumes: [],
 		events: [
 			{
@@ -480,6 +490,9 @@ function status(extra: Partial<LaunchStatusProps> = {}): LaunchStatusProps {
 	return {
 		id: "l-1",
 		status: "creating",
+		title: "Analyst",
+		createdAt: new Date("2025-03-01T11:58:00Z"),
+		timeZone: "UTC",
 		steps: [
 			{ text: "Request recorded", state: "done" },
 			{ text: "Stack s submitted to CloudFormation", state: "done" },
@@ -491,7 +504,7 @@ function status(extra: Partial<LaunchStatusProps> = {}): LaunchStatusProps {
 		kind: "instance",
 		configName: "Analyst",
 		made: null,
-		reportsProgress: false,
+		outcome: null,
 		poll: "/launches/l-1/status",
 		...extra,
 	};
@@ -500,7 +513,7 @@ function status(extra: Partial<LaunchStatusProps> = {}): LaunchStatusProps {
 Deno.test("the launch page follows the steps; a failed launch shows its reason, a finished one links to what it made", () => {
 	const page = renderPage(LaunchPage({
 		ctx,
-		launch: { title: "Analyst", createdAt: new Date("2025-03-01T11:58:00Z"), timeZone: "UTC", status: status() },
+		launch: { status: status() },
 	}));
 	assert.match(page, /<h1>Launching Analyst<\/h1>/);
 	assert.match(page, /Started 2025-03-01 11:58\./);
@@ -519,6 +532,8 @@ Deno.test("the launch page follows the steps; a failed launch shows its reason, 
 	assert.match(failed, /<li class="failed">Creating the instance<\/li>/);
 	assert.match(failed, /<strong>The launch failed\.<\/strong> The stack rolled back: the key pair does not exist/);
 	assert.doesNotMatch(failed, /hx-trigger|Waiting for the stack…/);
+	assert.match(failed, /<h1>The launch of Analyst failed<\/h1>/, "a failed launch's page says it failed");
+	assert.doesNotMatch(failed, /Launching|the launch goes on/);
 
 	const done = renderFragment(LaunchStatus({
 		status: status({
@@ -527,6 +542,7 @@ Deno.test("the launch page follows the steps; a failed launch shows its reason, 
 			kind: "cluster",
 			configName: null,
 			made: { id: "j-ABCDEF", href: "/clusters/j-ABCDEF" },
+			outcome: { tone: "ready", text: "The cluster is ready." },
 		}),
 	}));
 	assert.match(
@@ -534,6 +550,17 @@ Deno.test("the launch page follows the steps; a failed launch shows its reason, 
 		/The cluster is ready\. <a href="\/">Go to your dashboard<\/a> or <a href="\/clusters\/j-ABCDEF">open j-ABCDEF<\/a>\./,
 	);
 	assert.doesNotMatch(done, /keeps reporting its setup progress/);
+
+	const settingUp = renderFragment(LaunchStatus({
+		status: status({
+			status: "complete",
+			poll: null,
+			made: { id: "i-0001", href: "/instances/i-0001" },
+			outcome: { tone: "setup", text: "Analyst is running; its setup is still going (40%: installing)." },
+		}),
+	}));
+	assert.doesNotMatch(settingUp, /is ready/, "not ready while the setup goes on");
+	assert.match(settingUp, /keeps reporting its setup progress on your dashboard/);
 });
 
 const BILLED: BillingRow = {

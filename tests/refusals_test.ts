@@ -148,8 +148,9 @@ Deno.test("a forged progress call from another address (or with a wrong token) i
 			["/ajax/progress/i-0123456789abcdef0/bad-stage(10)", 400],
 			["/ajax/progress/i-0123456789abcdef0/stage(101)", 400],
 			["/ajax/progress/i-0123456789abcdef0/stage(-1)", 400],
-			["/ajax/progress/i-fffffffffffffffff/stage(10)", 404],
-			["/ajax/progress/not-an-id/stage(10)", 404],
+			// Unknown and malformed ids are answered as a forbidden report is: no id oracle.
+			["/ajax/progress/i-fffffffffffffffff/stage(10)", 403],
+			["/ajax/progress/not-an-id/stage(10)", 403],
 		] as const
 	) {
 		assert.equal((await request(deps.app, path, { from: "10.1.2.3" })).status, status, path);

@@ -109,6 +109,10 @@ export const configInput = z.object({
 	instanceName: optionalText(30),
 	descriptionHtml: z.string().max(10_000).default(""),
 	hasProgressBar: checkbox.default(false),
+	failureStages: optionalText(300).refine(
+		(v) => v.split(/[\s,]+/).filter(Boolean).every((stage) => /^\w{1,64}$/.test(stage)),
+		"Stage names as the script sends them (letters, digits, _), separated by commas",
+	),
 	os: z.enum(OPERATING_SYSTEMS, { error: "Choose an operating system from the pricing file" }).default("linux"),
 	volumeDevice: optionalText(32).refine(
 		(v) => v === "" || v === "No Volume" || /^\/dev\/[a-z0-9]{3,12}$/.test(v),

@@ -5,6 +5,7 @@ import m2 from "../../migrations/0002_emr_clusters.sql" with { type: "text" };
 import m3 from "../../migrations/0003_launch_claims.sql" with { type: "text" };
 import m4 from "../../migrations/0004_launch_id_indexes.sql" with { type: "text" };
 import m5 from "../../migrations/0005_job_lease_error_notice.sql" with { type: "text" };
+import m6 from "../../migrations/0006_setup_truth.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0003_launch_claims", when: 1795575458563, sql: m3 },
 	{ tag: "0004_launch_id_indexes", when: 1795581665972, sql: m4 },
 	{ tag: "0005_job_lease_error_notice", when: 1795582714453, sql: m5 },
+	{ tag: "0006_setup_truth", when: 1796177742555, sql: m6 },
 ];

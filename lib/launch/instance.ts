@@ -147,6 +147,7 @@ export function launchedInstanceFields(
 		progressText: config?.hasProgressBar ? "Initializing system" : null,
 		progressPercent: config?.hasProgressBar ? 0 : null,
 		progressUpdatedAt: config?.hasProgressBar ? now : null,
+		setupState: config?.hasProgressBar ? "running" : null,
 	};
 }
 

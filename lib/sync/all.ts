@@ -7,6 +7,7 @@ import type { ConfigKind } from "../db/schema.ts";
 import { getUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { MACHINE_KINDS, machineKind } from "../machines/kinds.ts";
+import { syncConsoleTails } from "./console.ts";
 import { syncMachines, type SyncResult } from "./observe.ts";
 
 /** The sync job's name: its lease row is where the pages read when AWS was last reached. */
@@ -21,14 +22,16 @@ export async function syncKind(deps: Deps, kind: ConfigKind, scope: { ownerId?: 
 
 /**
  * Every kind in turn (instances with their volumes, then clusters), all of them or one owner's for
- * the dashboard refresh. Each kind runs even when another fails (EC2 throttled must not freeze
- * cluster states); the failures are then thrown together so the job records them.
+ * the dashboard refresh; then, in a full sync, the console tails of setups that failed or are slow.
+ * Each kind runs even when another fails (EC2 throttled must not freeze cluster states); the
+ * failures are then thrown together so the job records them.
  */
 export async function syncAll(deps: Deps, scope: { ownerId?: number } = {}): Promise<void> {
 	const outcomes: (Error | undefined)[] = [];
 	for (const kind of Object.keys(MACHINE_KINDS) as ConfigKind[]) {
 		outcomes.push(await syncKind(deps, kind, scope).then(() => undefined, (error: Error) => error));
 	}
+	if (scope.ownerId === undefined) await syncConsoleTails(deps);
 	const failures = outcomes.filter((error) => error !== undefined);
 	if (failures.length === 1) throw failures[0];
 	if (failures.length > 1) throw new AggregateError(failures, failures.map((error) => error.message).join("; "));

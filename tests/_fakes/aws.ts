@@ -48,6 +48,7 @@ const OPERATIONS: { [S in Service]: Record<keyof Aws[S], true> } = {
 		rebootInstances: true,
 		terminateInstances: true,
 		describeVolumes: true,
+		getConsoleOutput: true,
 		latestSpotPrice: true,
 	},
 	route53: { findHostedZone: true, upsertARecord: true, deleteARecord: true },
@@ -98,7 +99,7 @@ export function fakeAws(overrides: AwsOverrides = {}): FakeAws {
 	const placement = overrides.placement ?? (() => Promise.resolve(undefined));
 	return {
 		calls,
-		changes: () => calls.filter((c) => !/\.(describe|list|find|latest|placement)/.test(c)),
+		changes: () => calls.filter((c) => !/\.(describe|list|find|latest|get|placement)/.test(c)),
 		outage(kind, only) {
 			outage = kind ? { kind, only } : undefined;
 			if (kind) return;
