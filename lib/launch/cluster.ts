@@ -141,7 +141,7 @@ export function clusterParameters(
 	return parameters;
 }
 
-/** The standard tags (named after the stack), plus the original's cluster tags for parity. */
+/** The standard tags (named after the stack, `UserGroup` among them), plus the original's cluster tags for parity. */
 export function clusterTags(
 	input: {
 		user: User;
@@ -156,7 +156,6 @@ export function clusterTags(
 	return stackTags({
 		...standardTags({ ...input, name: input.stackName }),
 		Purpose: input.options.purpose,
-		UserGroup: input.group.name,
 		Creator: input.user.username,
 		"Launched By": "MLiy",
 	});
