@@ -261,8 +261,6 @@ browserTest(
 			groups: [emr.id],
 		});
 		const { page, errors } = await signedIn(browser, "alice");
-		const dialogs: string[] = [];
-		acceptDialogs(page, dialogs);
 		await page.goto(`${server.url}/launch/${emr.id}`);
 		await page.getByRole("link", { name: "Launch Spark" }).click();
 		assert.equal(
@@ -277,13 +275,17 @@ browserTest(
 		// The shipped 2017 pricing file has no EMR prices: the estimate says so rather than showing $0.
 		await page.locator("#cluster-estimate").getByText("Price unknown").waitFor();
 		await page.getByLabel("Spot", { exact: true }).check();
-		await page.getByRole("button", { name: "Launch cluster" }).click();
+		await page.getByRole("button", { name: "Review launch" }).click();
 		await page.locator(".field.invalid").getByText("A spot cluster needs a bid price").waitFor();
 		await page.getByLabel("Spot bid price ($ per node-hour)").fill("0.05");
 		await page.screenshot({ path: `${SCREENSHOTS}cluster-form.png`, fullPage: true });
-		await page.getByRole("button", { name: "Launch cluster" }).click();
+		await page.getByRole("button", { name: "Review launch" }).click();
+		// The confirm step, as for instances: what will run and what it costs, then one launch.
+		await page.getByRole("heading", { name: "Confirm the launch" }).waitFor();
+		assert.match(await page.locator("dl.facts").textContent() ?? "", /5 core nodes and 1 master/);
+		await page.screenshot({ path: `${SCREENSHOTS}cluster-confirm.png`, fullPage: true });
+		await page.getByRole("button", { name: "Launch now" }).click();
 		await page.waitForURL(`${server.url}/`, { timeout: 30_000 });
-		assert.match(dialogs.at(-1)!, /Launch this cluster\?/);
 		const row = page.locator("#my-clusters tr[data-cluster]");
 		await row.waitFor();
 		assert.match(await row.textContent() ?? "", /Churn model/);

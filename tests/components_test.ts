@@ -438,7 +438,7 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 		kind: "cluster",
 		action: "/launch/1/8",
 		back: "/launch/1",
-		intent: "launch",
+		intent: "review",
 		types: ["m4.large"],
 		values: {
 			instanceType: "m4.large",
@@ -455,7 +455,8 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 		limits: { minCoreNodes: 2, maxCoreNodes: 240, purposeMax: 100 },
 	};
 	const cluster = renderPage(FormStep({ ctx, form: clusterForm }));
-	assert.match(cluster, /<input type="hidden" name="intent" value="launch"/, "a cluster launches from its form");
+	assert.match(cluster, /<input type="hidden" name="intent" value="review"/, "a cluster is confirmed first");
+	assert.match(cluster, /<button type="submit" class="primary">Review launch<\/button>/);
 	assert.match(cluster, /Choose a type and 2–240 core nodes\./);
 	assert.match(cluster, /\(EMR price \+ spot bid \(capped at on demand\)\)/);
 	assert.match(cluster, /value="SPOT" checked/);
@@ -466,13 +467,17 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 Deno.test("ConfirmStep lists what will be launched, with its cost, and posts the same choices again", () => {
 	const confirm: ConfirmStepProps = {
 		...target,
+		kind: "instance",
 		action: "/launch/1/7",
+		back: "/launch/1/7",
 		costCenter: "CC-1",
 		instanceType: "t2.micro",
+		launchKey: "key-1",
+		recent: null,
+		resubmit: [{ name: "instanceType", value: "t2.micro" }, { name: "securityGroups", value: "sg-b" }],
 		rate: { known: true, hourly: 0.0116 },
 		securityGroupIds: ["sg-a", "sg-b"],
 		extraVolume: { sizeGb: 20, device: "/dev/xvdz" },
-		chosenSecurityGroups: ["sg-b"],
 	};
 	const html = renderPage(ConfirmStep({ ctx, confirm }));
 	assert.match(html, /<span class="badge busy">4\. Confirm<\/span>/);
@@ -482,8 +487,52 @@ Deno.test("ConfirmStep lists what will be launched, with its cost, and posts the
 	assert.match(html, /<dt>Extra volume<\/dt><dd>20 GiB at \/dev\/xvdz<\/dd>/);
 	assert.match(html, /<input type="hidden" name="intent" value="launch"/);
 	assert.match(html, /<input type="hidden" name="securityGroups" value="sg-b"/);
+	assert.match(html, /<input type="hidden" name="launchKey" value="key-1"/, "a one-time launch key");
+	assert.doesNotMatch(html, /name="repeat"|data-recent-launch/);
+	assert.match(html, /<button type="submit" class="primary">Launch now<\/button>/);
 	const unpriced = renderPage(ConfirmStep({ ctx, confirm: { ...confirm, rate: { known: false, reason: "x" } } }));
 	assert.match(unpriced, /<dt>Estimated cost<\/dt><dd>price unknown<\/dd>/);
+
+	const again = renderPage(ConfirmStep({
+		ctx,
+		confirm: { ...confirm, recent: { href: "/launches/l-0", stackName: "MLiyAnalyst-MLIY-l0", secondsAgo: 42 } },
+	}));
+	assert.match(
+		again,
+		/You launched Analyst 42 s ago \(\s*<a href="\/launches\/l-0">MLiyAnalyst-MLIY-l0<\/a>\)\. Launch another instance\?/,
+	);
+	assert.match(again, /<input type="hidden" name="repeat" value="yes"/);
+	assert.match(again, /<button type="submit" class="primary">Launch another instance<\/button>/);
+
+	const cluster = renderPage(ConfirmStep({
+		ctx,
+		confirm: {
+			...target,
+			config: { id: 8, name: "Spark" },
+			kind: "cluster",
+			action: "/launch/1/8",
+			back: "/launch/1/8",
+			costCenter: "CC-1",
+			instanceType: "m4.large",
+			launchKey: "key-2",
+			recent: null,
+			resubmit: [{ name: "purpose", value: "Churn model" }, { name: "coreNodes", value: "4" }],
+			rate: { known: true, hourly: 0.6 },
+			purpose: "Churn model",
+			coreNodes: 4,
+			market: "SPOT",
+			bidPrice: 0.05,
+			idleSeconds: 5400,
+		},
+	}));
+	assert.match(cluster, /<dt>Nodes<\/dt><dd>4 core nodes and 1 master<\/dd>/);
+	assert.match(cluster, /<dt>Pricing<\/dt><dd>spot, bid \$0\.05 per node-hour<\/dd>/);
+	assert.match(cluster, /<dt>Auto-terminate<\/dt><dd>after 1 h 30 min idle<\/dd>/);
+	assert.match(
+		cluster,
+		/<dt>Estimated cost<\/dt><dd>\$0\.60\/h while running<\/dd>|<dt>Estimated cost<\/dt><dd>\$0\.6\d*\/h while running<\/dd>/,
+	);
+	assert.match(cluster, /<input type="hidden" name="purpose" value="Churn model"/);
 });
 
 function status(extra: Partial<LaunchStatusProps> = {}): LaunchStatusProps {
