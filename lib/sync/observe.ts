@@ -11,7 +11,7 @@ import { recordAudit } from "../db/audit.ts";
 import { openBillOf } from "../db/bills.ts";
 import { getConfig, getConfigByName, getGroup, getGroupByName } from "../db/catalog.ts";
 import { getLaunch, type Launch } from "../db/launches.ts";
-import { launchColumns } from "../launch/stacks.ts";
+import { launchColumns, recordedByLaunch } from "../launch/stacks.ts";
 import { ensureUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { reconcileDns } from "../machines/dns.ts";
@@ -222,6 +222,11 @@ async function adoptMachine<Row extends MachineRow, Seen extends SeenMachine>(
 	if (!from) return false;
 	if (!await kind.rows.insert(deps, kind.sync.adopted(seen, from.adoption, now))) return false;
 	await observeMachine(deps, kind, (await kind.rows.get(deps, seen.id))!, seen, now);
+	// One of the portal's own launches, which the sync saw first: recorded as the launcher records it.
+	if (from.adoption.launch) {
+		await recordedByLaunch(deps, from.adoption.launch, { kind: kind.name, id: seen.id });
+		return true;
+	}
 	await recordAudit(deps.db, {
 		at: now,
 		actor: "sync",
