@@ -242,7 +242,7 @@ browserTest(
 );
 
 browserTest(
-	"a user launches a cluster through the form, watches the estimate, and finds it on the dashboard",
+	"a user launches a cluster through the form and its confirmation; moto ends it at once, so it shows as failed",
 	async () => {
 		await using portal = await setup();
 		const { deps, world, server, browser } = portal;
@@ -285,11 +285,18 @@ browserTest(
 		assert.match(await page.locator("dl.facts").textContent() ?? "", /5 core nodes and 1 master/);
 		await page.screenshot({ path: `${SCREENSHOTS}cluster-confirm.png`, fullPage: true });
 		await page.getByRole("button", { name: "Launch now" }).click();
-		await page.waitForURL(`${server.url}/`, { timeout: 30_000 });
+		// moto ends the cluster as soon as it is created: the launch page says the launch failed, with why.
+		await page.getByRole("heading", { name: "The launch of Spark failed" }).waitFor({ timeout: 30_000 });
+		assert.match(
+			await page.locator("#launch-status .error-box").textContent() ?? "",
+			/The cluster ended right after it was ready/,
+		);
+		await page.goto(`${server.url}/`);
 		const row = page.locator("#my-clusters tr[data-cluster]");
 		await row.waitFor();
 		assert.match(await row.textContent() ?? "", /Churn model/);
 		assert.match(await row.textContent() ?? "", /SPOT \| m4.large/);
+		assert.match(await row.textContent() ?? "", /failed/);
 		assert.deepEqual(errors.filter((e) => !/status of 422/.test(e)), []);
 	},
 	{ needsMoto: true },

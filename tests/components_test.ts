@@ -78,8 +78,10 @@ const cluster: ClusterRowProps = {
 	nodesRunning: 3,
 	nodesRequested: 3,
 	configName: "Spark",
+	failed: null,
 	link: null,
 	uptimeMs: null,
+	rate: { known: true, hourly: 0.42 },
 };
 
 const noInstances: MyInstancesProps = { rows: [], waiting: [], failed: [], launchHref: null, poll: null };
@@ -116,7 +118,7 @@ Deno.test("DashboardPage shows each row's actions, its price or 'price unknown',
 				launchHref: "/launch/1",
 				poll: "/dashboard/instances",
 			},
-			clusters: [cluster],
+			clusters: { rows: [cluster], launchHref: "/launch/2" },
 			discounted: true,
 		},
 	}));
@@ -139,6 +141,11 @@ Deno.test("DashboardPage shows each row's actions, its price or 'price unknown',
 	assert.match(html, /hx-get="\/dashboard\/instances" hx-trigger="every 5s"/);
 	assert.match(html, /<h2>My clusters<\/h2>/);
 	assert.match(html, /<tr data-cluster="j-ABCDEF">[\s\S]*SPOT \| m4\.large[\s\S]*3\/3/);
+	assert.match(
+		html,
+		/<td data-label="Hourly cost" class="num">\$0\.42\/h<\/td>/,
+		"a cluster row shows its hourly cost",
+	);
 	assert.match(html, /Costs are estimates from on-demand prices after your discount\./);
 	assert.doesNotMatch(html, /<th scope="col">Owner<\/th>/, "the dashboard has no owner column");
 });
@@ -279,7 +286,7 @@ Deno.test("InstancePage shows the facts, 'price unknown' with its reason, the ac
 });
 
 function clusterPanel(extra: Partial<ClusterPanelProps> = {}): ClusterPanelProps {
-	const { link: _link, uptimeMs: _uptime, ...facts } = cluster;
+	const { link: _link, uptimeMs: _uptime, rate: _rate, ...facts } = cluster;
 	return {
 		...facts,
 		ownerUsername: "alice",

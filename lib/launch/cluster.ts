@@ -271,18 +271,22 @@ async function followCluster(
 			}. The cluster is still running; terminate it from its page if you do not need it.`,
 		);
 	}
-	if (seen.readyAt || READY_STATES.includes(seen.state)) return await completeLaunch(deps, launch, "Ready");
+	// Ended first: EMR may say a cluster was ready once when it has ended since (moto ends one at once).
 	if (CLUSTER_ENDED_STATES.includes(seen.state)) {
 		// A cluster that ends while its stack is being created takes the stack into a rollback: the
 		// stack decides, so that the rolled-back stack is deleted and its reason shown.
 		const stack = await followStack(deps, launch, { completeOnStack: false });
 		if (!stack || stack.status.endsWith("_IN_PROGRESS")) return;
+		const when = seen.readyAt ? "right after it was ready" : "before it was ready";
 		return await failLaunch(
 			deps,
 			launch,
-			`The cluster ended before it was ready (${seen.state}${seen.stateReason ? `: ${seen.stateReason}` : ""}).`,
+			`The cluster ended ${when} (${seen.state}: ${
+				seen.stateReason || "EMR gave no reason"
+			}). Its record stays on your dashboard until you remove it.`,
 		);
 	}
+	if (READY_STATES.includes(seen.state)) return await completeLaunch(deps, launch, "Ready");
 	if (launchTimedOut(deps, launch)) {
 		return await failLaunch(
 			deps,

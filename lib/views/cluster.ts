@@ -9,7 +9,7 @@ import { connectionString } from "../control/cluster.ts";
 import { availableActions } from "../control/control.ts";
 import { type ClusterRow, getClusterRow } from "../db/clusters.ts";
 import type { Deps } from "../deps.ts";
-import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
+import { CLUSTER_ENDED_STATES, VANISHED } from "../machines/lifecycle.ts";
 import { activityOf, type AuditEntry, type Rate, uptimeMs, visibleMachine, type WebLink } from "./machines.ts";
 
 /** What a row and the panel both show. */
@@ -27,6 +27,11 @@ interface ClusterFacts {
 	nodesRunning: number;
 	nodesRequested: number;
 	configName: string | null;
+	/**
+	 * A cluster that failed: ended with errors, or ended during its launch (which then failed); with
+	 * EMR's state-change reason. Null otherwise.
+	 */
+	failed: { reason: string } | null;
 }
 
 /** A cluster as a row of the dashboard or team table. */
@@ -35,6 +40,8 @@ export interface ClusterRowProps extends ClusterFacts {
 	link: WebLink | null;
 	/** How long it has been up; null when it has not started or has ended. */
 	uptimeMs: number | null;
+	/** The estimated hourly cost (or why it is unknown); null once the cluster has ended. */
+	rate: Rate | null;
 }
 
 /** A cluster's detail panel. */
@@ -47,7 +54,8 @@ export interface ClusterPanelProps extends ClusterFacts {
 	host: string | null;
 	/** How to connect (the configuration's format around the host); null when unknown or ended. */
 	connection: string | null;
-	rate: Rate;
+	/** The estimated hourly cost (or why it is unknown); null once the cluster has ended. */
+	rate: Rate | null;
 	idleSeconds: number;
 	startedAt: Date | null;
 	endedAt: Date | null;
@@ -78,6 +86,13 @@ function host(row: ClusterRow): string | null {
 	return row.dnsName || row.masterDns || row.masterIp;
 }
 
+/** Whether a cluster failed: EMR ended it with errors, or it ended while the portal was launching it. */
+function failure(row: ClusterRow): { reason: string } | null {
+	if (!ended(row) || row.state === VANISHED) return null;
+	if (row.state !== "TERMINATED_WITH_ERRORS" && row.launchStatus !== "failed") return null;
+	return { reason: row.stateReason || "EMR gave no reason" };
+}
+
 function facts(row: ClusterRow): ClusterFacts {
 	return {
 		id: row.id,
@@ -92,7 +107,18 @@ function facts(row: ClusterRow): ClusterFacts {
 		nodesRunning: row.nodesRunning,
 		nodesRequested: row.nodesRequested,
 		configName: row.configName,
+		failed: failure(row),
 	};
+}
+
+/** What a cluster is estimated to cost an hour, from its type, nodes and market. */
+function estimatedRate(deps: Pick<Deps, "pricing" | "settings">, row: ClusterRow): Rate {
+	return estimateRate(clusterEstimate(deps, {
+		instanceType: row.instanceType,
+		coreNodes: row.coreNodes,
+		market: row.market,
+		bidPrice: row.bidPrice ?? undefined,
+	}));
 }
 
 /** A cluster estimate's hourly rate, or which price (EC2 or the EMR surcharge) is unknown. */
@@ -105,12 +131,13 @@ export function estimateRate(estimate: ClusterEstimate): Rate {
 }
 
 /** A cluster row of a table. */
-export function clusterRow(row: ClusterRow, now: Date): ClusterRowProps {
+export function clusterRow(deps: Pick<Deps, "pricing" | "settings">, row: ClusterRow, now: Date): ClusterRowProps {
 	const address = host(row);
 	return {
 		...facts(row),
 		link: address && !ended(row) ? { href: `https://${address}/`, label: address } : null,
 		uptimeMs: uptimeMs(row.startedAt, !ended(row), now),
+		rate: ended(row) ? null : estimatedRate(deps, row),
 	};
 }
 
@@ -118,12 +145,6 @@ export function clusterRow(row: ClusterRow, now: Date): ClusterRowProps {
 export async function clusterPanelView(deps: Deps, viewer: Viewer, id: string): Promise<ClusterPanelProps> {
 	const row = await visibleMachine(deps, viewer, { kind: "cluster", id, load: (id) => getClusterRow(deps.db, id) });
 	const events = await activityOf(deps, row.id, PANEL_EVENTS);
-	const estimate = clusterEstimate(deps, {
-		instanceType: row.instanceType,
-		coreNodes: row.coreNodes,
-		market: row.market,
-		bidPrice: row.bidPrice ?? undefined,
-	});
 	const connection = connectionString(row.customUrlFormat, host(row));
 	const mayTerminate = availableActions("cluster", viewer, row, true).includes("terminate");
 	return {
@@ -134,7 +155,7 @@ export async function clusterPanelView(deps: Deps, viewer: Viewer, id: string): 
 		stateReason: row.stateReason,
 		host: row.masterIp ?? row.masterDns,
 		connection: connection && !ended(row) ? connection : null,
-		rate: estimateRate(estimate),
+		rate: ended(row) ? null : estimatedRate(deps, row),
 		idleSeconds: row.idleSeconds,
 		startedAt: row.startedAt,
 		endedAt: row.endedAt,

@@ -4,6 +4,7 @@
  * waits for the instance; then the viewer's clusters.
  */
 import type { Viewer } from "../auth/identify.ts";
+import { launchableGroups } from "../db/catalog.ts";
 import { ownedClusterRows } from "../db/clusters.ts";
 import { ownedInstanceRows } from "../db/instances.ts";
 import { activeLaunches, recentLaunches } from "../db/launches.ts";
@@ -32,10 +33,18 @@ export interface MyInstancesProps {
 	poll: string | null;
 }
 
+/** The dashboard's clusters: the viewer's, and where a cluster is launched (its empty state). */
+export interface MyClustersProps {
+	rows: ClusterRowProps[];
+	/** The wizard of a group that may launch clusters; null when the viewer may launch none. */
+	launchHref: string | null;
+}
+
 /** The dashboard. */
 export interface DashboardProps {
 	instances: MyInstancesProps;
-	clusters: ClusterRowProps[];
+	/** Null when the viewer has no clusters and may launch none: the section is left out. */
+	clusters: MyClustersProps | null;
 	/** Whether costs are shown after the configured discount. */
 	discounted: boolean;
 }
@@ -76,13 +85,17 @@ export async function myInstancesView(
 /** The viewer's dashboard; `launchHref` is the page's (its layout has loaded it). */
 export async function dashboardView(deps: Deps, viewer: Viewer, launchHref: string | null): Promise<DashboardProps> {
 	const now = deps.clock();
-	const [instances, clusters] = await Promise.all([
+	const [instances, clusters, groups] = await Promise.all([
 		myInstancesView(deps, viewer, { launchHref }),
 		ownedClusterRows(deps.db, viewer.id, endedVisibleSince(now)),
+		launchableGroups(deps.db, viewer.groupIds),
 	]);
+	const emr = groups.find((g) => g.emrAccess);
 	return {
 		instances,
-		clusters: clusters.map((row) => clusterRow(row, now)),
+		clusters: clusters.length > 0 || emr
+			? { rows: clusters.map((row) => clusterRow(deps, row, now)), launchHref: emr ? `/launch/${emr.id}` : null }
+			: null,
 		discounted: deps.settings.AWS_DISCOUNT > 0,
 	};
 }

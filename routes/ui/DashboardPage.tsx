@@ -56,11 +56,26 @@ export function DashboardPage(props: { ctx: PageContext; dashboard: DashboardPro
 			<LiveRegion>
 				<MyInstances instances={dashboard.instances} />
 			</LiveRegion>
-			{dashboard.clusters.length > 0 && (
+			{dashboard.clusters && (
 				<section id="my-clusters">
 					<h2>My clusters</h2>
-					<ClusterTable rows={dashboard.clusters} view="dashboard" />
-					<p class="muted small">Use a cluster's page to terminate it.</p>
+					{dashboard.clusters.rows.length > 0
+						? (
+							<>
+								<ClusterTable rows={dashboard.clusters.rows} view="dashboard" />
+								<p class="muted small">Use a cluster's page to terminate it.</p>
+							</>
+						)
+						: (
+							<EmptyState title="You do not have any clusters.">
+								{dashboard.clusters.launchHref && (
+									<>
+										<p>Launch a Spark cluster from a cluster configuration your team offers.</p>
+										<a class="btn" href={dashboard.clusters.launchHref}>Launch a cluster</a>
+									</>
+								)}
+							</EmptyState>
+						)}
 				</section>
 			)}
 			<p class="muted small">
