@@ -21,6 +21,10 @@ import { advanceLaunchesJob } from "./jobs/advance_launches.ts";
 /** Creates a {@link Background} that logs failures to `log`. */
 function createBackground(log: Loggers["web"]): Background {
 	const running = new Set<Promise<unknown>>();
+	const closing = new AbortController();
+	const idle = async () => {
+		while (running.size > 0) await Promise.allSettled([...running]);
+	};
 	return {
 		run(name, task) {
 			const promise = (async () => {
@@ -33,8 +37,25 @@ function createBackground(log: Loggers["web"]): Background {
 			running.add(promise);
 			promise.finally(() => running.delete(promise));
 		},
-		async idle() {
-			while (running.size > 0) await Promise.allSettled([...running]);
+		sleep(ms) {
+			const { signal } = closing;
+			if (signal.aborted) return Promise.resolve(false);
+			return new Promise((resolve) => {
+				const ended = () => {
+					clearTimeout(timer);
+					resolve(false);
+				};
+				const timer = setTimeout(() => {
+					signal.removeEventListener("abort", ended);
+					resolve(true);
+				}, ms);
+				signal.addEventListener("abort", ended, { once: true });
+			});
+		},
+		idle,
+		async close() {
+			closing.abort();
+			await idle();
 		},
 	};
 }
@@ -119,7 +140,7 @@ export async function createDeps(
 				bootstrapScript: SAMPLE_BOOTSTRAP,
 			},
 			async close() {
-				await background.idle();
+				await background.close();
 				sdk?.close();
 				database.close();
 			},

@@ -145,7 +145,7 @@ export function kickJob(deps: Deps, job: Job): void {
 	deps.background.run(`kick ${job.name}`, async () => {
 		for (let attempt = 0; attempt < 5; attempt++) {
 			if (await runJob(deps, job, { scheduled: false }) !== "skipped") return;
-			await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+			if (!await deps.background.sleep(1000 * (attempt + 1))) return;
 		}
 	});
 }

@@ -2,7 +2,8 @@
  * The one control path of every machine, whatever its kind: the actor may take the action, the
  * controls are not locked, the machine is in a state the action starts from, no other action is in
  * flight (double clicks, two tabs, two processes); then the kind's AWS call, the row's new state,
- * bill and DNS, the audit of every attempt and its outcome, and a refresh soon after.
+ * bill and DNS, the audit of every attempt and its outcome, and the machine followed for a short
+ * while until it settles.
  */
 import type { Viewer } from "../auth/identify.ts";
 import { canTerminate } from "../auth/permissions.ts";
@@ -12,7 +13,7 @@ import { AwsError, UserError } from "../errors.ts";
 import { authorizeAction, explainAwsError } from "../machines/actions.ts";
 import { machineKind } from "../machines/kinds.ts";
 import { ACTION_STALE_MS } from "../machines/lifecycle.ts";
-import type { MachineRow } from "../machines/model.ts";
+import type { MachineKind, MachineRow } from "../machines/model.ts";
 import { refreshMachines } from "../sync/observe.ts";
 
 /** An action asked for: which machine, of which kind, and what to do. */
@@ -30,6 +31,8 @@ export function isAction(kind: ConfigKind, action: string): boolean {
 /**
  * Which actions the viewer may take on the machine now (for showing buttons). `mayControl` is
  * whether the viewer may control it at all; lists pass true because their rows are already scoped.
+ * While an action is in flight only those that take over from it (terminate) are offered: any
+ * other would be refused as "already in progress".
  */
 export function availableActions(kind: ConfigKind, viewer: Viewer, row: MachineRow, mayControl: boolean): string[] {
 	if (row.archived || !mayControl) return [];
@@ -40,6 +43,7 @@ export function availableActions(kind: ConfigKind, viewer: Viewer, row: MachineR
 		if (!rule) return false;
 		if (rule.ownerOnly && !canTerminate(viewer, row.ownerId)) return false;
 		if (locked && !rule.ownerOnly) return false;
+		if (row.pendingAction && !rule.supersedes?.includes(row.pendingAction)) return false;
 		return rule.from.includes(row.state);
 	});
 }
@@ -107,12 +111,40 @@ export async function controlMachine(deps: Deps, actor: Viewer, request: Control
 	await kind.rows.update(deps, id, settled.changes);
 	await audit("ok", settled.detail);
 	deps.log.web.info("{action} {id} by {user}", { action, id, kind: kind.name, user: actor.username });
-	if (rule.refresh) {
-		// Follow the change in the background so the page shows the real state soon.
-		deps.background.run(`refresh ${id}`, async () => {
-			await new Promise((resolve) => setTimeout(resolve, 2000));
-			await refreshMachines(deps, kind, [id]);
-		});
-	}
+	if (rule.refresh) followAction(deps, kind, id, action);
 	return (await kind.rows.get(deps, id))!;
+}
+
+/**
+ * When the machine is looked at again after an action, in ms after the previous look: often at
+ * first, then less, about a minute and a half in all, longer than a stop, a start or a reboot takes.
+ */
+export const SETTLE_DELAYS_MS: readonly number[] = [
+	1000,
+	2000,
+	3000,
+	4000,
+	5000,
+	5000,
+	10_000,
+	10_000,
+	15_000,
+	15_000,
+	20_000,
+];
+
+/**
+ * Follows an action in the background until the machine settles (the kind's rule says the action
+ * is done, and the row's action in flight is cleared), so the page, which polls the row while an
+ * action is in flight, shows the real state within seconds instead of at the next sync. It stops
+ * early when AWS does not show the machine, or another action took over.
+ */
+function followAction(deps: Deps, kind: MachineKind, id: string, action: string): void {
+	deps.background.run(`settle ${action} ${id}`, async () => {
+		for (const delay of SETTLE_DELAYS_MS) {
+			if (!await deps.background.sleep(delay)) return;
+			const [refreshed] = await refreshMachines(deps, kind, [id]);
+			if (!refreshed?.seen || refreshed.row.pendingAction !== action) return;
+		}
+	});
 }

@@ -65,10 +65,11 @@ export function InstanceActions(
 		launchAgain?: string | null;
 	},
 ) {
-	if (props.pendingAction) return <span class="muted small">{props.pendingAction} in progress…</span>;
-	if (props.actions.length === 0 && !props.launchAgain) return <span class="muted small">—</span>;
+	const inFlight = props.pendingAction && <span class="muted small">{props.pendingAction} in progress…</span>;
+	if (props.actions.length === 0 && !props.launchAgain) return inFlight || <span class="muted small">—</span>;
 	return (
 		<div class="actions">
+			{inFlight}
 			{props.launchAgain && <a class="btn" href={props.launchAgain}>Launch again</a>}
 			{props.actions.map(({ action, url }) => {
 				const confirm = CONFIRM[action](props.id);
