@@ -12,11 +12,13 @@ import { controlMachine, isAction } from "../lib/control/control.ts";
 import type { Deps } from "../lib/deps.ts";
 import { recordProgress } from "../lib/progress.ts";
 import { clusterPanelView } from "../lib/views/cluster.ts";
+import { myInstancesView } from "../lib/views/dashboard.ts";
 import { instancePanelView, instanceRowView } from "../lib/views/instance.ts";
 import { checkMachineId } from "../lib/views/machines.ts";
 import type { AppEnv } from "./context.ts";
 import { methodNotAllowed, rerenderRefusal, respondError } from "./respond.tsx";
 import { ClusterPanel } from "./ui/ClusterPanel.tsx";
+import { MyInstances } from "./ui/DashboardPage.tsx";
 import { InstanceTableRow } from "./ui/InstanceTable.tsx";
 import { InstancePanel } from "./ui/InstancePanel.tsx";
 import { renderFragment } from "./ui/render.tsx";
@@ -74,8 +76,14 @@ export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): H
 			return c.json({ action, status: "ok", state: row.state, pendingAction: row.pendingAction });
 		}
 		if (action === "archive") {
-			// The record is gone from the lists: the row disappears, the detail page goes to the dashboard.
+			// The record is gone from the lists: the detail page goes to the dashboard; the dashboard's
+			// instances are drawn again (its empty state after the last one); a team row disappears.
 			if (view === "detail") c.header("HX-Redirect", "/");
+			if (view === "dashboard") {
+				c.header("HX-Retarget", "#my-instances");
+				c.header("HX-Reswap", "outerHTML");
+				return c.html(renderFragment(<MyInstances instances={await myInstancesView(deps, viewer)} />));
+			}
 			return c.html("");
 		}
 		return c.html(await instanceFragment(deps, viewer, id, view));

@@ -113,6 +113,7 @@ Deno.test("DashboardPage shows each row's actions, its price or 'price unknown',
 					stackName: "MLiyAnalyst-MLIY-wait",
 					text: "Waiting for the stack",
 					href: "/launches/l-1",
+					dismiss: null,
 				}],
 				failed: [],
 				launchHref: "/launch/1",
@@ -159,12 +160,18 @@ Deno.test("MyInstances: a failed launch shows its reason; the empty state offers
 				stackName: "MLiyAnalyst-MLIY-fail",
 				text: "The key pair does not exist",
 				href: "/launches/l-2",
+				dismiss: "/launches/l-2/dismiss",
 			}],
 		},
 	}));
 	assert.match(
 		failed,
 		/data-failed-launch="l-2"><span class="badge bad">launch failed<\/span> MLiyAnalyst-MLIY-fail: The key pair/,
+	);
+	assert.match(
+		failed,
+		/<button type="button" hx-post="\/launches\/l-2\/dismiss" hx-target="#my-instances" hx-swap="outerHTML"[^>]*>Dismiss<\/button>/,
+		"a failed launch's notice can be dismissed",
 	);
 	assert.doesNotMatch(failed, /You do not have any instances/);
 	assert.doesNotMatch(failed, /hx-trigger/);

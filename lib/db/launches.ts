@@ -61,6 +61,11 @@ export async function updateLaunch(
 	return row;
 }
 
+/** Hides a launch's failure notice from its owner's dashboard. */
+export async function dismissLaunch(db: Db, id: string, at: Date): Promise<void> {
+	await db.update(launches).set({ dismissedAt: at }).where(eq(launches.id, id));
+}
+
 /** A user's recent launches, newest first. */
 export async function recentLaunches(db: Db, userId: number, limit = 10): Promise<Launch[]> {
 	return await db.select().from(launches).where(eq(launches.userId, userId)).orderBy(desc(launches.createdAt)).limit(

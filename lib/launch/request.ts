@@ -8,7 +8,8 @@
  * shortly after a launch of the same configuration asks first.
  */
 import type { Viewer } from "../auth/identify.ts";
-import { getLaunch, insertLaunchOnce, latestLaunchOf, type Launch } from "../db/launches.ts";
+import { mayDismissLaunch, mayFollowLaunch } from "../auth/permissions.ts";
+import { dismissLaunch, getLaunch, insertLaunchOnce, latestLaunchOf, type Launch } from "../db/launches.ts";
 import { getUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
@@ -174,4 +175,19 @@ export async function requestLaunch(
 	});
 	deps.wakeLauncher();
 	return launch;
+}
+
+/**
+ * Dismisses the notice of a failed launch on its launcher's dashboard, for the launcher or an
+ * admin: 404 for a launch the viewer may not follow, 403 for one they may follow but not dismiss
+ * (a manager), 409 for one that has not failed (its notice is the launch's progress).
+ */
+export async function dismissLaunchNotice(deps: Pick<Deps, "db" | "clock">, viewer: Viewer, id: string): Promise<void> {
+	const launch = UUID.test(id) ? await getLaunch(deps.db, id) : undefined;
+	if (!launch || !mayFollowLaunch(viewer, launch)) throw new UserError(404, "No such launch");
+	if (!mayDismissLaunch(viewer, launch)) {
+		throw new UserError(403, "Only the user who launched it or an admin may dismiss this notice");
+	}
+	if (launch.status !== "failed") throw new UserError(409, "Only the notice of a failed launch can be dismissed");
+	await dismissLaunch(deps.db, launch.id, deps.clock());
 }

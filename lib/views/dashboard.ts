@@ -20,6 +20,8 @@ export interface LaunchNote {
 	stackName: string;
 	text: string;
 	href: string;
+	/** Where the notice of a failed launch is dismissed (POST); null for one on the way. */
+	dismiss: string | null;
 }
 
 /** The dashboard's instances fragment. */
@@ -65,18 +67,19 @@ export async function myInstancesView(
 	]);
 	const waiting = active.filter((l) => !rows.some((r) => r.launchId === l.id));
 	const failed = recent.filter((l) =>
-		l.kind === "instance" && l.status === "failed" && (l.finishedAt ?? l.createdAt) > since
+		l.kind === "instance" && l.status === "failed" && !l.dismissedAt && (l.finishedAt ?? l.createdAt) > since
 	);
-	const note = (l: (typeof recent)[number], text: string): LaunchNote => ({
+	const note = (l: (typeof recent)[number], text: string, dismiss: boolean): LaunchNote => ({
 		id: l.id,
 		stackName: l.stackName,
 		text,
 		href: `/launches/${l.id}`,
+		dismiss: dismiss ? `/launches/${l.id}/dismiss` : null,
 	});
 	return {
 		rows: rows.map((row) => instanceRow(deps, viewer, row, { view: "dashboard", now })),
-		waiting: waiting.map((l) => note(l, l.step)),
-		failed: failed.map((l) => note(l, l.reason ?? "the stack failed")),
+		waiting: waiting.map((l) => note(l, l.step, false)),
+		failed: failed.map((l) => note(l, l.reason ?? "the stack failed", true)),
 		launchHref: href,
 		poll: waiting.length ? "/dashboard/instances" : null,
 	};

@@ -23,6 +23,21 @@ export function MyInstances(props: { instances: MyInstancesProps }) {
 				<p class="panel" data-failed-launch={launch.id}>
 					<span class="badge bad">launch failed</span> {launch.stackName}: {launch.text}.{" "}
 					<a href={launch.href}>See the launch</a>
+					{launch.dismiss && (
+						<>
+							{" "}
+							<button
+								type="button"
+								hx-post={launch.dismiss}
+								hx-target="#my-instances"
+								hx-swap="outerHTML"
+								hx-disable="this"
+								aria-label={`Dismiss the notice of ${launch.stackName}`}
+							>
+								Dismiss
+							</button>
+						</>
+					)}
 				</p>
 			))}
 			{rows.length === 0 && waiting.length === 0 && failed.length === 0
