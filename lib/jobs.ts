@@ -6,6 +6,7 @@
  */
 import { acquireLease, releaseLease } from "./db/leases.ts";
 import type { Deps } from "./deps.ts";
+import { CREDENTIAL_CODES } from "./aws_failures.ts";
 import { AwsError } from "./errors.ts";
 
 /** A periodic job: a plain function plus its schedule. */
@@ -93,10 +94,6 @@ async function runInProcess(deps: Deps, job: Job): Promise<JobOutcome> {
 		deps.metrics.jobDuration.observe({ job: job.name }, (performance.now() - started) / 1000);
 	}
 }
-
-/** AWS error codes that mean the portal's own credentials were refused (not a missing permission). */
-const CREDENTIAL_CODES =
-	/Credential|AuthFailure|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch|ExpiredToken/i;
 
 /** What users are told of each class of failure, most serious first. */
 const NOTICES = {

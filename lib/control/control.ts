@@ -6,11 +6,12 @@
  * while until it settles.
  */
 import type { Viewer } from "../auth/identify.ts";
+import { explainActionFailure } from "../aws_failures.ts";
 import { canTerminate } from "../auth/permissions.ts";
 import type { ConfigKind } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { AwsError, UserError } from "../errors.ts";
-import { authorizeAction, explainAwsError } from "../machines/actions.ts";
+import { authorizeAction } from "../machines/actions.ts";
 import { machineKind } from "../machines/kinds.ts";
 import { ACTION_STALE_MS } from "../machines/lifecycle.ts";
 import type { MachineKind, MachineRow } from "../machines/model.ts";
@@ -96,8 +97,11 @@ export async function controlMachine(deps: Deps, actor: Viewer, request: Control
 		await rule.perform(deps, row);
 	} catch (error) {
 		await kind.rows.update(deps, id, { pendingAction: null, pendingSince: null });
-		const message = error instanceof AwsError ? explainAwsError(error) : "The action failed unexpectedly";
-		await audit("error", error instanceof Error ? error.message : String(error));
+		// The user and the activity get plain words; the log gets what AWS (or the network) said.
+		const message = error instanceof AwsError
+			? explainActionFailure(error)
+			: "The action failed on the portal's side; the portal's log has the details.";
+		await audit("error", message);
 		deps.log.web.warn("{action} {id} by {user} failed: {message}", {
 			action,
 			id,

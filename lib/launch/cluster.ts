@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { EmrCluster, EmrInstanceGroup, Stack } from "../aws/types.ts";
+import { cleanAwsText } from "../aws_failures.ts";
 import { autoTerminateMinutes } from "../catalog/group_settings.ts";
 import { parseTemplate } from "../cfn.ts";
 import type { Group, SoftwareConfig } from "../db/catalog.ts";
@@ -267,7 +268,7 @@ async function followCluster(
 			deps,
 			launch,
 			`Step "${failedStep.name}" ${failedStep.state.toLowerCase()}${
-				failedStep.failureReason ? `: ${failedStep.failureReason}` : ""
+				failedStep.failureReason ? `: ${cleanAwsText(failedStep.failureReason)}` : ""
 			}. The cluster is still running; terminate it from its page if you do not need it.`,
 		);
 	}
@@ -282,7 +283,7 @@ async function followCluster(
 			deps,
 			launch,
 			`The cluster ended ${when} (${seen.state}: ${
-				seen.stateReason || "EMR gave no reason"
+				seen.stateReason ? cleanAwsText(seen.stateReason) : "EMR gave no reason"
 			}). Its record stays on your dashboard until you remove it.`,
 		);
 	}

@@ -1,13 +1,13 @@
 /**
  * What every action on a machine starts and ends with, whatever its kind: the viewer may control
  * the machine (owner, teammate, manager or admin) and, for an owner-only action, is its owner or an
- * admin; every attempt and its outcome is audited; AWS failures are told in the user's words.
+ * admin; every attempt and its outcome is audited.
  */
 import type { Viewer } from "../auth/identify.ts";
 import { canTerminate, mayView } from "../auth/permissions.ts";
 import { recordAudit } from "../db/audit.ts";
 import type { Deps } from "../deps.ts";
-import { type AwsError, UserError } from "../errors.ts";
+import { UserError } from "../errors.ts";
 
 /** Records how an attempted action ended. */
 export type ActionAudit = (outcome: "ok" | "refused" | "error", detail: string) => Promise<void>;
@@ -42,21 +42,4 @@ export async function authorizeAction(
 		throw new UserError(403, `Only the owner or an admin may ${action.verb} this ${machine.noun}.`);
 	}
 	return audit;
-}
-
-/** A message for the user about an AWS failure, without internals. */
-export function explainAwsError(error: AwsError): string {
-	switch (error.kind) {
-		case "throttled":
-			return "AWS is throttling requests right now; try again in a minute.";
-		case "unavailable":
-		case "timeout":
-			return "AWS did not answer; try again in a minute.";
-		case "denied":
-			return "AWS refused the portal's credentials for this action; tell an admin.";
-		case "not_found":
-			return "AWS no longer knows this resource; the next sync will update its state.";
-		default:
-			return `AWS refused the action: ${error.message.replace(/^\w+: /, "").slice(0, 300)}`;
-	}
 }

@@ -4,6 +4,7 @@
  * the viewer may terminate it (or remove the record of an ended one).
  */
 import type { Viewer } from "../auth/identify.ts";
+import { cleanAwsText } from "../aws_failures.ts";
 import { type ClusterEstimate, clusterEstimate } from "../billing/rates.ts";
 import { connectionString } from "../control/cluster.ts";
 import { availableActions } from "../control/control.ts";
@@ -90,7 +91,7 @@ function host(row: ClusterRow): string | null {
 function failure(row: ClusterRow): { reason: string } | null {
 	if (!ended(row) || row.state === VANISHED) return null;
 	if (row.state !== "TERMINATED_WITH_ERRORS" && row.launchStatus !== "failed") return null;
-	return { reason: row.stateReason || "EMR gave no reason" };
+	return { reason: row.stateReason ? cleanAwsText(row.stateReason) : "EMR gave no reason" };
 }
 
 function facts(row: ClusterRow): ClusterFacts {
