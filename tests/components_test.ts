@@ -166,7 +166,7 @@ Deno.test("MyInstances: a failed launch shows its reason; the empty state offers
 	}));
 	assert.match(
 		failed,
-		/data-failed-launch="l-2"><span class="badge bad">launch failed<\/span> MLiyAnalyst-MLIY-fail: The key pair/,
+		/data-failed-launch="l-2"><p><span class="badge bad">launch failed<\/span> MLiyAnalyst-MLIY-fail: The key pair/,
 	);
 	assert.match(
 		failed,

@@ -20,12 +20,13 @@ export function MyInstances(props: { instances: MyInstancesProps }) {
 				</p>
 			))}
 			{failed.map((launch) => (
-				<p class="panel" data-failed-launch={launch.id}>
-					<span class="badge bad">launch failed</span> {launch.stackName}: {launch.text}.{" "}
-					<a href={launch.href}>See the launch</a>
+				<div class="panel notice-line" data-failed-launch={launch.id}>
+					<p>
+						<span class="badge bad">launch failed</span> {launch.stackName}: {launch.text}.{" "}
+						<a href={launch.href}>See the launch</a>
+					</p>
 					{launch.dismiss && (
-						<>
-							{" "}
+						<div class="actions">
 							<button
 								type="button"
 								hx-post={launch.dismiss}
@@ -36,9 +37,9 @@ export function MyInstances(props: { instances: MyInstancesProps }) {
 							>
 								Dismiss
 							</button>
-						</>
+						</div>
 					)}
-				</p>
+				</div>
 			))}
 			{rows.length === 0 && waiting.length === 0 && failed.length === 0
 				? (

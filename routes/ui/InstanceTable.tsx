@@ -13,8 +13,9 @@ import { formatDuration, formatRate, formatTime } from "./format.ts";
 export function InstanceState(props: { cell: InstanceStateCell }) {
 	const { cell } = props;
 	const { setup } = cell;
+	// One block, so a narrow screen's label/value cell keeps the badge and what follows it together.
 	return (
-		<>
+		<div class="state-cell">
 			<StateBadge state={cell.state} pendingAction={cell.pendingAction} />
 			{setup?.condition === "failed" && (
 				<div class="small" data-setup="failed">
@@ -31,7 +32,7 @@ export function InstanceState(props: { cell: InstanceStateCell }) {
 			{!setup && cell.progressPercent === null && cell.progressText && (
 				<div class="small muted">{cell.progressText}</div>
 			)}
-		</>
+		</div>
 	);
 }
 
