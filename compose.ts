@@ -28,6 +28,10 @@ import { advanceLaunchesJob } from "./jobs/advance_launches.ts";
 /** Creates a {@link Background} that logs failures to `log`. */
 function createBackground(log: Loggers["web"]): Background {
 	const running = new Set<Promise<unknown>>();
+	const closing = new AbortController();
+	const idle = async () => {
+		while (running.size > 0) await Promise.allSettled([...running]);
+	};
 	return {
 		run(name, task) {
 			const promise = (async () => {
@@ -40,8 +44,25 @@ function createBackground(log: Loggers["web"]): Background {
 			running.add(promise);
 			promise.finally(() => running.delete(promise));
 		},
-		async idle() {
-			while (running.size > 0) await Promise.allSettled([...running]);
+		sleep(ms) {
+			const { signal } = closing;
+			if (signal.aborted) return Promise.resolve(false);
+			return new Promise((resolve) => {
+				const ended = () => {
+					clearTimeout(timer);
+					resolve(false);
+				};
+				const timer = setTimeout(() => {
+					signal.removeEventListener("abort", ended);
+					resolve(true);
+				}, ms);
+				signal.addEventListener("abort", ended, { once: true });
+			});
+		},
+		idle,
+		async close() {
+			closing.abort();
+			await idle();
 		},
 	};
 }
@@ -132,7 +153,7 @@ export async function createDeps(
 				keepAliveCommand: KEEPALIVE_COMMAND,
 			},
 			async close() {
-				await background.idle();
+				await background.close();
 				sdk?.close();
 				database.close();
 			},

@@ -14,6 +14,8 @@ export interface TemplateParameter {
 	maxLength?: number;
 	minValue?: number;
 	maxValue?: number;
+	/** CloudFormation masks the value in its console and API (a secret). */
+	noEcho?: boolean;
 }
 
 /** A template's declared parameters and outputs, or why it could not be read. */
@@ -101,6 +103,7 @@ export function parseTemplate(body: string): ParsedTemplate {
 				maxLength: numberOrUndefined(s.MaxLength),
 				minValue: numberOrUndefined(s.MinValue),
 				maxValue: numberOrUndefined(s.MaxValue),
+				...(s.NoEcho === true || s.NoEcho === "true" ? { noEcho: true } : {}),
 			};
 		}
 	}

@@ -11,8 +11,15 @@ import type { Settings } from "./settings.ts";
 export interface Background {
 	/** Starts `task` without waiting; errors are logged, never thrown. */
 	run(name: string, task: () => Promise<unknown>): void;
+	/**
+	 * Waits `ms` inside a task; resolves true when the time has passed, or false at once when the
+	 * process is closing (the task should stop, so shutdown does not wait on a long follow-up).
+	 */
+	sleep(ms: number): Promise<boolean>;
 	/** Resolves when every started task has finished. */
 	idle(): Promise<void>;
+	/** Ends the waits of {@link sleep} and resolves when every started task has finished. */
+	close(): Promise<void>;
 }
 
 export interface Deps {

@@ -9,6 +9,7 @@
  */
 import { acquireLease, releaseLease, renewLease, staleLeases } from "./db/leases.ts";
 import type { Deps } from "./deps.ts";
+import { CREDENTIAL_CODES } from "./aws_failures.ts";
 import { AwsError } from "./errors.ts";
 import type { Settings } from "./settings.ts";
 
@@ -146,10 +147,6 @@ async function runInProcess(deps: Deps, job: Job): Promise<JobOutcome> {
 	}
 }
 
-/** AWS error codes that mean the portal's own credentials were refused (not a missing permission). */
-const CREDENTIAL_CODES =
-	/Credential|AuthFailure|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch|ExpiredToken/i;
-
 /** What users are told of each class of failure, most serious first. */
 const NOTICES = {
 	credentials: "AWS refused the portal's credentials (an admin must configure them)",
@@ -197,7 +194,7 @@ export function kickJob(deps: Deps, job: Job): void {
 	deps.background.run(`kick ${job.name}`, async () => {
 		for (let attempt = 0; attempt < 5; attempt++) {
 			if (await runJob(deps, job, { scheduled: false }) !== "skipped") return;
-			await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+			if (!await deps.background.sleep(1000 * (attempt + 1))) return;
 		}
 	});
 }

@@ -1,7 +1,9 @@
 /**
  * Logging: the seed's four files in LOG_LOCATION (auth.log, boto.log, mliyweb.log,
  * mliylaunch.log) as JSON lines, plus the console. A request id set with `withContext` ties a
- * request's lines together.
+ * request's lines together. Every line is in its file within {@link FLUSH_MS}: the file sinks
+ * buffer lines and write them out on a timer, so a crash (kill -9) loses at most the last second,
+ * and no request waits for a disk write.
  */
 import { getRotatingFileSink } from "@logtape/file";
 import {
@@ -48,6 +50,14 @@ export function getLoggers(): Loggers {
 	};
 }
 
+/**
+ * The longest a line waits in memory before it is written to its file. LogTape's blocking sink
+ * checks its interval only when the next line comes, so a quiet portal kept a sign-in in memory
+ * until shutdown; the non-blocking sink writes on a timer of this period (and at once after a
+ * quiet period, or when 8 KiB are waiting).
+ */
+export const FLUSH_MS = 1000;
+
 const LEVELS: Record<LogLevelName, LogLevel> = {
 	DEBUG: "debug",
 	INFO: "info",
@@ -77,7 +87,8 @@ export async function configureLogging(
 			formatter,
 			maxSize: 5 * 1024 * 1024,
 			maxFiles: 5,
-			flushInterval: 1000,
+			nonBlocking: true,
+			flushInterval: FLUSH_MS,
 		});
 	const useConsole = options.console ?? true;
 	const withConsole = (sink: string) => useConsole ? [sink, "console"] : [sink];

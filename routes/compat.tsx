@@ -1,6 +1,7 @@
 /**
  * The seed's URLs, kept as they were: the bootstrap's progress callback GET|POST
- * /ajax/progress/<id>/<stage>(<n>) (no signed-in user: the instance's token or address lets it in),
+ * /ajax/progress/<id>/<stage>(<n>) (no signed-in user: the instance's token, in the
+ * X-MLiy-Progress-Token header, or its address lets it in),
  * the control URLs POST /ajax/instance/:id/:action and POST /ajax/cluster/:id/terminate (JSON, or
  * for htmx the refreshed row or panel; other methods are a 405), and the old detail links
  * /dashboard/<instance or cluster id>, redirected to the machine's page.
@@ -11,12 +12,14 @@ import { controlMachine, isAction } from "../lib/control/control.ts";
 import type { Deps } from "../lib/deps.ts";
 import { recordProgress } from "../lib/progress.ts";
 import { clusterPanelView } from "../lib/views/cluster.ts";
+import { myInstancesView } from "../lib/views/dashboard.ts";
 import { instancePanelView, instanceRowView } from "../lib/views/instance.ts";
 import { checkMachineId } from "../lib/views/machines.ts";
 import type { AppEnv } from "./context.ts";
 import { createLimiter } from "./middleware/rate_limit.ts";
 import { methodNotAllowed, rerenderRefusal, respondError } from "./respond.tsx";
 import { ClusterPanel } from "./ui/ClusterPanel.tsx";
+import { MyInstances } from "./ui/DashboardPage.tsx";
 import { InstanceTableRow } from "./ui/InstanceTable.tsx";
 import { InstancePanel } from "./ui/InstancePanel.tsx";
 import { renderFragment } from "./ui/render.tsx";
@@ -59,7 +62,8 @@ export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): H
 		const text = await recordProgress(deps, {
 			instanceId: c.req.param("instanceId"),
 			spec: c.req.param("spec"),
-			token: c.req.header("X-MLiy-Progress-Token") ?? c.req.query("token") ?? null,
+			// The header only: a token in the query string would be written to every proxy's access log.
+			token: c.req.header("X-MLiy-Progress-Token") ?? null,
 			peer: c.get("remoteAddress"),
 			forwardedFor: c.req.header("X-Forwarded-For") ?? null,
 		});
@@ -100,8 +104,14 @@ export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): H
 			return c.json({ action, status: "ok", state: row.state, pendingAction: row.pendingAction });
 		}
 		if (action === "archive") {
-			// The record is gone from the lists: the row disappears, the detail page goes to the dashboard.
+			// The record is gone from the lists: the detail page goes to the dashboard; the dashboard's
+			// instances are drawn again (its empty state after the last one); a team row disappears.
 			if (view === "detail") c.header("HX-Redirect", "/");
+			if (view === "dashboard") {
+				c.header("HX-Retarget", "#my-instances");
+				c.header("HX-Reswap", "outerHTML");
+				return c.html(renderFragment(<MyInstances instances={await myInstancesView(deps, viewer)} />));
+			}
 			return c.html("");
 		}
 		return c.html(await instanceFragment(deps, viewer, id, view));

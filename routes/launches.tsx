@@ -1,11 +1,15 @@
 /**
  * A launch's page, mounted at /launches: GET /:id (its steps), polling GET /:id/status until the
- * launch is done or failed; when it is done the poll sends the browser to the dashboard.
+ * launch is done or failed; when it is done the poll sends the browser to the dashboard. POST
+ * /:id/dismiss hides a failed launch's notice from its owner's dashboard.
  */
 import { Hono } from "hono";
 import type { Deps } from "../lib/deps.ts";
+import { dismissLaunchNotice } from "../lib/launch/request.ts";
+import { myInstancesView } from "../lib/views/dashboard.ts";
 import { launchPageView, launchStatusView } from "../lib/views/launches.ts";
 import { type AppContext, type AppEnv, pageContext, setFlash } from "./context.ts";
+import { MyInstances } from "./ui/DashboardPage.tsx";
 import { LaunchPage, LaunchStatus } from "./ui/LaunchStatus.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 
@@ -25,11 +29,23 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 		const status = await launchStatusView(deps, c.get("viewer"), launchId(c));
 		if (status.status === "complete" && c.req.header("HX-Request")) {
 			// htmx follows HX-Redirect without swapping, so there is nothing to render.
-			await setFlash(c, deps, { tone: "ok", text: `${status.configName ?? "Your launch"} is ready.` });
+			const outcome = status.outcome;
+			await setFlash(c, deps, {
+				tone: outcome?.tone === "bad" ? "error" : "ok",
+				text: outcome?.text ?? `${status.configName ?? "Your launch"} is complete.`,
+			});
 			c.header("HX-Redirect", "/");
 			return c.html("");
 		}
 		return c.html(renderFragment(<LaunchStatus status={status} />));
+	});
+	// The dashboard's notice of a failed launch, dismissed by its owner: htmx gets the dashboard's
+	// instances fragment again (its empty state, when the notice was all it showed).
+	app.post("/:id/dismiss", async (c) => {
+		const viewer = c.get("viewer");
+		await dismissLaunchNotice(deps, viewer, launchId(c));
+		if (!c.req.header("HX-Request")) return c.redirect("/", 303);
+		return c.html(renderFragment(<MyInstances instances={await myInstancesView(deps, viewer)} />));
 	});
 	return app;
 }

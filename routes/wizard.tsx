@@ -1,14 +1,14 @@
 /**
  * The launch wizard, for every kind, mounted at /launch: GET / (pick a group) → GET /:groupId (pick a
  * configuration) → GET /:groupId/:configId (the kind's form, with the fragments /type-info and
- * /estimate) → POST /:groupId/:configId, the one launch handler: intent=review confirms (a kind
- * without a confirmation launches), intent=launch records the launch and goes to its page.
+ * /estimate) → POST /:groupId/:configId, the one launch handler: intent=review confirms,
+ * intent=launch records the launch (once per confirmation) and goes to its page.
  * Every step re-checks entitlement on the server.
  */
 import { Hono } from "hono";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { type LaunchIds, requestLaunch } from "../lib/launch/request.ts";
+import { type LaunchIds, RepeatLaunch, requestLaunch } from "../lib/launch/request.ts";
 import {
 	configsStepView,
 	confirmStepView,
@@ -68,7 +68,11 @@ export function wizardRoutes(deps: Deps): Hono<AppEnv> {
 		return c.html(renderPage(<FormStep ctx={await pageContext(c, deps)} form={form} />), status);
 	};
 
-	app.get("/:groupId/:configId", (c) => showForm(c, { values: {}, errors: {} }));
+	// ?instanceType= preselects a type (the "launch again" link of an instance whose setup failed).
+	app.get("/:groupId/:configId", (c) => {
+		const type = c.req.query("instanceType");
+		return showForm(c, { values: type ? { instanceType: type.slice(0, 64) } : {}, errors: {} });
+	});
 
 	app.get("/:groupId/:configId/type-info", async (c) => {
 		const info = await typeInfoView(deps, c.get("viewer"), wizardIds(c), c.req.query("instanceType") ?? "");
@@ -84,22 +88,30 @@ export function wizardRoutes(deps: Deps): Hono<AppEnv> {
 	});
 
 	/**
-	 * The launch form of every kind: intent=launch records the launch and goes to its page; any
-	 * other intent checks everything and shows the kind's confirmation (a kind without one launches).
-	 * A refusal of the form re-renders it with the marked fields (422).
+	 * The launch form of every kind: intent=launch records the launch and goes to its page (the
+	 * launch its key already made, when the confirmation is posted again); any other intent checks
+	 * everything and shows the kind's confirmation (a kind without one launches). A new confirmation
+	 * shortly after a launch of the same configuration is asked again first (409, the confirmation
+	 * with the question). A refusal of the form re-renders it with the marked fields (422).
 	 */
 	app.post("/:groupId/:configId", async (c) => {
 		const viewer = c.get("viewer");
 		const ids = wizardIds(c);
 		const body = await c.req.parseBody({ all: true });
+		const confirmation = async (status: 200 | 409) => {
+			const confirm = await confirmStepView(deps, viewer, ids, body);
+			if (!confirm) return undefined;
+			return c.html(renderPage(<ConfirmStep ctx={await pageContext(c, deps)} confirm={confirm} />), status);
+		};
 		try {
 			if (body.intent !== "launch") {
-				const confirm = await confirmStepView(deps, viewer, ids, body);
-				if (confirm) return c.html(renderPage(<ConfirmStep ctx={await pageContext(c, deps)} confirm={confirm} />));
+				const page = await confirmation(200);
+				if (page) return page;
 			}
 			const launch = await requestLaunch(deps, viewer, ids, body);
 			return c.redirect(`/launches/${launch.id}`, 303);
 		} catch (error) {
+			if (error instanceof RepeatLaunch) return (await confirmation(409))!;
 			if (error instanceof UserError && error.status === 422) {
 				return await showForm(
 					c,

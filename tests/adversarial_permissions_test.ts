@@ -269,6 +269,11 @@ const MATRIX: Record<string, RouteSpec> = {
 		owners: ["alice", "olga"],
 		build: async (w, o) => ({ url: `/launches/${await w.launch(o!)}/status` }),
 	},
+	"POST /launches/:id/dismiss": {
+		rule: "ownerOrAdmin",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/launches/${await w.launch(o!)}/dismiss`, options: form() }),
+	},
 	"GET /team": { rule: "signedIn", build: () => ({ url: "/team" }) },
 	"GET /billing": { rule: "signedIn", build: () => ({ url: "/billing" }) },
 	"GET /billing.csv": { rule: "signedIn", build: () => ({ url: "/billing.csv" }) },

@@ -18,7 +18,7 @@ import { emrCluster, fakeAws, stack } from "./_fakes/aws.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
-import { addClusterLaunch, addConfig, seedClusterWorld } from "./_helpers/world.ts";
+import { addCluster, addClusterLaunch, addConfig, seedClusterWorld } from "./_helpers/world.ts";
 import { tick } from "./_helpers/tick.ts";
 
 /** A pricing file with EMR surcharges (the shipped 2017 file has none). */
@@ -53,7 +53,7 @@ const goodForm = {
 };
 
 motoTest(
-	"a cluster goes from the form to recorded, ends on its own (moto), is billed until EMR's end time, and is removed",
+	"a cluster moto ends at once is recorded, shown as failed (not ready), billed until EMR's end time, and removed",
 	async (moto) => {
 		const dir = await Deno.makeTempDir();
 		await using deps = await createTestDeps({
@@ -70,7 +70,9 @@ motoTest(
 		const launchId = res.headers.get("Location")!.split("/").pop()!;
 		await tick(deps);
 		const launch = (await getLaunch(deps.db, launchId))!;
-		assert.equal(launch.status, "complete", launch.reason ?? launch.step);
+		// moto says the cluster was ready (ReadyDateTime) and has TERMINATED since: that is no ready cluster.
+		assert.equal(launch.status, "failed", launch.step);
+		assert.match(launch.reason!, /^The cluster ended right after it was ready \(TERMINATED: /);
 		assert.equal(launch.progressTokenHash, "", "a cluster reports no progress, so no token is made for it");
 		const [cluster] = await clustersOfLaunch(deps.db, launchId);
 		assert.ok(cluster?.id.startsWith("j-"));
@@ -83,11 +85,16 @@ motoTest(
 		assert.ok(Math.abs(bill.hourlyRate! - (0.10 + 0.03) * 4) < 1e-9, `(EC2 + EMR) × 4 nodes: ${bill.hourlyRate}`);
 		assert.equal(bill.description, "ON DEMAND m4.large × 4");
 
-		// It shows on the dashboard; the teammate may not terminate it; the owner removes the record.
+		// It shows on the dashboard as failed; the teammate may not terminate it; the owner removes the record.
+		const dashboard = await (await request(deps.app, "/", { user: "alice" })).text();
 		assert.match(
-			await (await request(deps.app, "/", { user: "alice" })).text(),
-			new RegExp(`data-cluster="${cluster.id}"`),
+			dashboard,
+			new RegExp(`data-cluster="${cluster.id}"[\\s\\S]*data-cluster-failed><span class="badge bad">failed</span>`),
 		);
+		assert.doesNotMatch(dashboard, /is ready/);
+		const launchPage = await (await request(deps.app, `/launches/${launchId}`, { user: "alice" })).text();
+		assert.match(launchPage, /<h1>The launch of Spark failed<\/h1>/);
+		assert.doesNotMatch(launchPage, /is ready/);
 		assert.match(
 			await (await request(deps.app, "/team", { user: "bob" })).text(),
 			new RegExp(`data-cluster="${cluster.id}"`),
@@ -464,5 +471,40 @@ Deno.test("clusterEstimate(): (EC2 + EMR) × (core + 1), spot at the bid capped 
 		true,
 	);
 	assert.match(clusterStackName("MLiy Spark", "ON_DEMAND", "0123abcd-4567"), /^MLiy-Spark-OD-0123abcd4567$/);
+	await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the dashboard's clusters: hourly cost while up, failed with EMR's reason, an empty state, none without EMR", async () => {
+	const dir = await Deno.makeTempDir();
+	await using deps = await createTestDeps({ settings: { PRICING_FILE: await pricingWithEmr(dir) } });
+	const world = await seedClusterWorld(deps.db);
+	const dashboard = async (user: string) => await (await request(deps.app, "/", { user })).text();
+
+	const empty = await dashboard("alice");
+	assert.match(empty, /<h2>My clusters<\/h2>[\s\S]*You do not have any clusters\./);
+	assert.match(empty, new RegExp(`<a class="btn" href="/launch/${world.emrGroup.id}">Launch a cluster</a>`));
+	assert.doesNotMatch(await dashboard("olga"), /My clusters/, "no EMR access and no clusters: no section");
+
+	const launch = await addClusterLaunch(deps.db, world, { submittedAt: deps.clock(), status: "complete" });
+	await addCluster(deps.db, { id: "j-UP", ownerId: world.alice.id, launchId: launch.id, coreNodes: 3 });
+	await addCluster(deps.db, {
+		id: "j-BROKE",
+		ownerId: world.alice.id,
+		launchId: launch.id,
+		state: "TERMINATED_WITH_ERRORS",
+		stateReason: "Master instance failed to bootstrap",
+		endedAt: deps.clock(),
+	});
+	await addCluster(deps.db, { id: "j-DONE", ownerId: world.alice.id, state: "TERMINATED", endedAt: deps.clock() });
+	const html = await dashboard("alice");
+	const row = (id: string) => html.match(new RegExp(`<tr data-cluster="${id}">[\\s\\S]*?</tr>`))?.[0] ?? "";
+	// (0.10 EC2 + 0.03 EMR) × (3 core + 1 master)
+	assert.match(row("j-UP"), /<td data-label="Hourly cost" class="num">\$0\.52\/h<\/td>/);
+	assert.doesNotMatch(row("j-UP"), /data-cluster-failed/);
+	assert.match(row("j-BROKE"), /<span class="badge bad">failed<\/span> Master instance failed to bootstrap/);
+	assert.match(row("j-BROKE"), /<td data-label="Hourly cost" class="num">—<\/td>/, "an ended cluster costs nothing");
+	assert.doesNotMatch(row("j-DONE"), /data-cluster-failed/, "a cluster that ended normally did not fail");
+	const panel = await (await request(deps.app, "/clusters/j-BROKE", { user: "alice" })).text();
+	assert.match(panel, /<span class="badge bad">failed<\/span> Master instance failed to bootstrap/);
 	await Deno.remove(dir, { recursive: true });
 });

@@ -41,13 +41,22 @@ function row(id: string, extra: Partial<InstanceRowProps> = {}): InstanceRowProp
 		ownerName: "Alice Ng",
 		link: { href: "https://alice-1.example.com/", label: "alice-1.example.com" },
 		instanceType: "t2.micro",
-		cell: { state: "running", pendingAction: null, hasProgressBar: false, progressText: null, progressPercent: null },
+		cell: {
+			state: "running",
+			pendingAction: null,
+			hasProgressBar: false,
+			progressText: null,
+			progressPercent: null,
+			setup: null,
+			timeZone: "UTC",
+		},
 		rate: { known: true, hourly: 0.0116 },
 		configName: "Analyst",
 		actions: [
 			{ action: "stop", url: `/ajax/instance/${id}/stop?view=dashboard` },
 			{ action: "terminate", url: `/ajax/instance/${id}/terminate?view=dashboard` },
 		],
+		launchAgain: null,
 		pendingAction: null,
 		poll: null,
 		view: "dashboard",
@@ -69,8 +78,10 @@ const cluster: ClusterRowProps = {
 	nodesRunning: 3,
 	nodesRequested: 3,
 	configName: "Spark",
+	failed: null,
 	link: null,
 	uptimeMs: null,
+	rate: { known: true, hourly: 0.42 },
 };
 
 const noInstances: MyInstancesProps = { rows: [], waiting: [], failed: [], launchHref: null, poll: null };
@@ -102,12 +113,13 @@ Deno.test("DashboardPage shows each row's actions, its price or 'price unknown',
 					stackName: "MLiyAnalyst-MLIY-wait",
 					text: "Waiting for the stack",
 					href: "/launches/l-1",
+					dismiss: null,
 				}],
 				failed: [],
 				launchHref: "/launch/1",
 				poll: "/dashboard/instances",
 			},
-			clusters: [cluster],
+			clusters: { rows: [cluster], launchHref: "/launch/2" },
 			discounted: true,
 		},
 	}));
@@ -130,6 +142,11 @@ Deno.test("DashboardPage shows each row's actions, its price or 'price unknown',
 	assert.match(html, /hx-get="\/dashboard\/instances" hx-trigger="every 5s"/);
 	assert.match(html, /<h2>My clusters<\/h2>/);
 	assert.match(html, /<tr data-cluster="j-ABCDEF">[\s\S]*SPOT \| m4\.large[\s\S]*3\/3/);
+	assert.match(
+		html,
+		/<td data-label="Hourly cost" class="num">\$0\.42\/h<\/td>/,
+		"a cluster row shows its hourly cost",
+	);
 	assert.match(html, /Costs are estimates from on-demand prices after your discount\./);
 	assert.doesNotMatch(html, /<th scope="col">Owner<\/th>/, "the dashboard has no owner column");
 });
@@ -143,12 +160,18 @@ Deno.test("MyInstances: a failed launch shows its reason; the empty state offers
 				stackName: "MLiyAnalyst-MLIY-fail",
 				text: "The key pair does not exist",
 				href: "/launches/l-2",
+				dismiss: "/launches/l-2/dismiss",
 			}],
 		},
 	}));
 	assert.match(
 		failed,
-		/data-failed-launch="l-2"><span class="badge bad">launch failed<\/span> MLiyAnalyst-MLIY-fail: The key pair/,
+		/data-failed-launch="l-2"><p><span class="badge bad">launch failed<\/span> MLiyAnalyst-MLIY-fail: The key pair/,
+	);
+	assert.match(
+		failed,
+		/<button type="button" hx-post="\/launches\/l-2\/dismiss" hx-target="#my-instances" hx-swap="outerHTML"[^>]*>Dismiss<\/button>/,
+		"a failed launch's notice can be dismissed",
 	);
 	assert.doesNotMatch(failed, /You do not have any instances/);
 	assert.doesNotMatch(failed, /hx-trigger/);
@@ -231,6 +254,7 @@ function panel(extra: Partial<InstancePanelProps> = {}): InstancePanelProps {
 		lastSeenAt: new Date("2025-03-01T11:55:00Z"),
 		stackName: "MLiyAnalyst-MLIY-1",
 		launchHref: "/launches/l-1",
+		console: null,
 		volumes: [],
 		events: [
 			{
@@ -269,7 +293,7 @@ Deno.test("InstancePage shows the facts, 'price unknown' with its reason, the ac
 });
 
 function clusterPanel(extra: Partial<ClusterPanelProps> = {}): ClusterPanelProps {
-	const { link: _link, uptimeMs: _uptime, ...facts } = cluster;
+	const { link: _link, uptimeMs: _uptime, rate: _rate, ...facts } = cluster;
 	return {
 		...facts,
 		ownerUsername: "alice",
@@ -428,7 +452,7 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 		kind: "cluster",
 		action: "/launch/1/8",
 		back: "/launch/1",
-		intent: "launch",
+		intent: "review",
 		types: ["m4.large"],
 		values: {
 			instanceType: "m4.large",
@@ -445,7 +469,8 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 		limits: { minCoreNodes: 2, maxCoreNodes: 240, purposeMax: 100 },
 	};
 	const cluster = renderPage(FormStep({ ctx, form: clusterForm }));
-	assert.match(cluster, /<input type="hidden" name="intent" value="launch"/, "a cluster launches from its form");
+	assert.match(cluster, /<input type="hidden" name="intent" value="review"/, "a cluster is confirmed first");
+	assert.match(cluster, /<button type="submit" class="primary">Review launch<\/button>/);
 	assert.match(cluster, /Choose a type and 2–240 core nodes\./);
 	assert.match(cluster, /\(EMR price \+ spot bid \(capped at on demand\)\)/);
 	assert.match(cluster, /value="SPOT" checked/);
@@ -456,13 +481,17 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 Deno.test("ConfirmStep lists what will be launched, with its cost, and posts the same choices again", () => {
 	const confirm: ConfirmStepProps = {
 		...target,
+		kind: "instance",
 		action: "/launch/1/7",
+		back: "/launch/1/7",
 		costCenter: "CC-1",
 		instanceType: "t2.micro",
+		launchKey: "key-1",
+		recent: null,
+		resubmit: [{ name: "instanceType", value: "t2.micro" }, { name: "securityGroups", value: "sg-b" }],
 		rate: { known: true, hourly: 0.0116 },
 		securityGroupIds: ["sg-a", "sg-b"],
 		extraVolume: { sizeGb: 20, device: "/dev/xvdz" },
-		chosenSecurityGroups: ["sg-b"],
 	};
 	const html = renderPage(ConfirmStep({ ctx, confirm }));
 	assert.match(html, /<span class="badge busy">4\. Confirm<\/span>/);
@@ -472,14 +501,61 @@ Deno.test("ConfirmStep lists what will be launched, with its cost, and posts the
 	assert.match(html, /<dt>Extra volume<\/dt><dd>20 GiB at \/dev\/xvdz<\/dd>/);
 	assert.match(html, /<input type="hidden" name="intent" value="launch"/);
 	assert.match(html, /<input type="hidden" name="securityGroups" value="sg-b"/);
+	assert.match(html, /<input type="hidden" name="launchKey" value="key-1"/, "a one-time launch key");
+	assert.doesNotMatch(html, /name="repeat"|data-recent-launch/);
+	assert.match(html, /<button type="submit" class="primary">Launch now<\/button>/);
 	const unpriced = renderPage(ConfirmStep({ ctx, confirm: { ...confirm, rate: { known: false, reason: "x" } } }));
 	assert.match(unpriced, /<dt>Estimated cost<\/dt><dd>price unknown<\/dd>/);
+
+	const again = renderPage(ConfirmStep({
+		ctx,
+		confirm: { ...confirm, recent: { href: "/launches/l-0", stackName: "MLiyAnalyst-MLIY-l0", secondsAgo: 42 } },
+	}));
+	assert.match(
+		again,
+		/You launched Analyst 42 s ago \(\s*<a href="\/launches\/l-0">MLiyAnalyst-MLIY-l0<\/a>\)\. Launch another instance\?/,
+	);
+	assert.match(again, /<input type="hidden" name="repeat" value="yes"/);
+	assert.match(again, /<button type="submit" class="primary">Launch another instance<\/button>/);
+
+	const cluster = renderPage(ConfirmStep({
+		ctx,
+		confirm: {
+			...target,
+			config: { id: 8, name: "Spark" },
+			kind: "cluster",
+			action: "/launch/1/8",
+			back: "/launch/1/8",
+			costCenter: "CC-1",
+			instanceType: "m4.large",
+			launchKey: "key-2",
+			recent: null,
+			resubmit: [{ name: "purpose", value: "Churn model" }, { name: "coreNodes", value: "4" }],
+			rate: { known: true, hourly: 0.6 },
+			purpose: "Churn model",
+			coreNodes: 4,
+			market: "SPOT",
+			bidPrice: 0.05,
+			idleSeconds: 5400,
+		},
+	}));
+	assert.match(cluster, /<dt>Nodes<\/dt><dd>4 core nodes and 1 master<\/dd>/);
+	assert.match(cluster, /<dt>Pricing<\/dt><dd>spot, bid \$0\.05 per node-hour<\/dd>/);
+	assert.match(cluster, /<dt>Auto-terminate<\/dt><dd>after 1 h 30 min idle<\/dd>/);
+	assert.match(
+		cluster,
+		/<dt>Estimated cost<\/dt><dd>\$0\.60\/h while running<\/dd>|<dt>Estimated cost<\/dt><dd>\$0\.6\d*\/h while running<\/dd>/,
+	);
+	assert.match(cluster, /<input type="hidden" name="purpose" value="Churn model"/);
 });
 
 function status(extra: Partial<LaunchStatusProps> = {}): LaunchStatusProps {
 	return {
 		id: "l-1",
 		status: "creating",
+		title: "Analyst",
+		createdAt: new Date("2025-03-01T11:58:00Z"),
+		timeZone: "UTC",
 		steps: [
 			{ text: "Request recorded", state: "done" },
 			{ text: "Stack s submitted to CloudFormation", state: "done" },
@@ -491,7 +567,7 @@ function status(extra: Partial<LaunchStatusProps> = {}): LaunchStatusProps {
 		kind: "instance",
 		configName: "Analyst",
 		made: null,
-		reportsProgress: false,
+		outcome: null,
 		poll: "/launches/l-1/status",
 		...extra,
 	};
@@ -500,7 +576,7 @@ function status(extra: Partial<LaunchStatusProps> = {}): LaunchStatusProps {
 Deno.test("the launch page follows the steps; a failed launch shows its reason, a finished one links to what it made", () => {
 	const page = renderPage(LaunchPage({
 		ctx,
-		launch: { title: "Analyst", createdAt: new Date("2025-03-01T11:58:00Z"), timeZone: "UTC", status: status() },
+		launch: { status: status() },
 	}));
 	assert.match(page, /<h1>Launching Analyst<\/h1>/);
 	assert.match(page, /Started 2025-03-01 11:58\./);
@@ -519,6 +595,8 @@ Deno.test("the launch page follows the steps; a failed launch shows its reason, 
 	assert.match(failed, /<li class="failed">Creating the instance<\/li>/);
 	assert.match(failed, /<strong>The launch failed\.<\/strong> The stack rolled back: the key pair does not exist/);
 	assert.doesNotMatch(failed, /hx-trigger|Waiting for the stack…/);
+	assert.match(failed, /<h1>The launch of Analyst failed<\/h1>/, "a failed launch's page says it failed");
+	assert.doesNotMatch(failed, /Launching|the launch goes on/);
 
 	const done = renderFragment(LaunchStatus({
 		status: status({
@@ -527,6 +605,7 @@ Deno.test("the launch page follows the steps; a failed launch shows its reason, 
 			kind: "cluster",
 			configName: null,
 			made: { id: "j-ABCDEF", href: "/clusters/j-ABCDEF" },
+			outcome: { tone: "ready", text: "The cluster is ready." },
 		}),
 	}));
 	assert.match(
@@ -534,6 +613,17 @@ Deno.test("the launch page follows the steps; a failed launch shows its reason, 
 		/The cluster is ready\. <a href="\/">Go to your dashboard<\/a> or <a href="\/clusters\/j-ABCDEF">open j-ABCDEF<\/a>\./,
 	);
 	assert.doesNotMatch(done, /keeps reporting its setup progress/);
+
+	const settingUp = renderFragment(LaunchStatus({
+		status: status({
+			status: "complete",
+			poll: null,
+			made: { id: "i-0001", href: "/instances/i-0001" },
+			outcome: { tone: "setup", text: "Analyst is running; its setup is still going (40%: installing)." },
+		}),
+	}));
+	assert.doesNotMatch(settingUp, /is ready/, "not ready while the setup goes on");
+	assert.match(settingUp, /keeps reporting its setup progress on your dashboard/);
 });
 
 const BILLED: BillingRow = {

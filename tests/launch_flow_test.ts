@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
+import { auditFor } from "../lib/db/audit.ts";
 import { billsOf } from "../lib/db/bills.ts";
 import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
@@ -217,6 +218,11 @@ motoTest(
 		assert.equal(instance.ownerId, world.alice.id);
 		assert.equal(instance.configId, world.config.id);
 		assert.equal(instance.progressPercent, 0, "the configuration's progress bar starts");
+		// Recorded as the portal's own launch, not as something the sync found: the launch's audit, once.
+		assert.deepEqual(
+			(await auditFor(deps.db, instance.id, 5)).map((e) => [e.actor, e.action, e.detail]),
+			[["launcher", "launch", `created by stack ${(await getLaunch(deps.db, launchId))!.stackName}`]],
+		);
 
 		await tick(deps);
 		assert.equal((await getLaunch(deps.db, launchId))!.status, "complete");
@@ -229,6 +235,7 @@ motoTest(
 		assert.equal((await getInstance(deps.db, instance!.id))!.progressPercent, 40);
 		const page = await (await request(deps.app, `/launches/${launchId}`, { user: "alice" })).text();
 		assert.match(page, new RegExp(instance!.id));
+		assert.equal((await auditFor(deps.db, instance!.id, 5)).filter((e) => e.action === "launch").length, 1);
 	},
 );
 

@@ -1,6 +1,6 @@
 /** The launch wizard's pages and the launch page, as they render from the database. */
 import assert from "node:assert/strict";
-import { insertCluster } from "../lib/db/clusters.ts";
+import { insertCluster, updateCluster } from "../lib/db/clusters.ts";
 import { updateLaunch } from "../lib/db/launches.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
@@ -61,9 +61,11 @@ Deno.test("a cluster launch's page follows the cluster and links to it when it i
 	assert.match(creating, /<li class="now">Waiting for EMR to report the cluster ready<\/li>/);
 	assert.doesNotMatch(creating, /instance/i);
 
+	// The launcher completes a cluster launch when EMR says the cluster is up.
+	await updateCluster(deps.db, "j-0123456789ABC", { state: "WAITING" });
 	await updateLaunch(deps.db, launch.id, "creating", { status: "complete", finishedAt: deps.clock() });
 	const page = await (await request(deps.app, `/launches/${launch.id}`, { user: "alice" })).text();
-	assert.match(page, /<h1>Launching Spark<\/h1>/);
+	assert.match(page, /<h1>Launched Spark<\/h1>/);
 	assert.match(
 		page,
 		/Spark is ready\. <a href="\/">Go to your dashboard<\/a> or <a href="\/clusters\/j-0123456789ABC">/,

@@ -16,6 +16,7 @@ import { seedWorld } from "./_helpers/world.ts";
 import { AwsError } from "../lib/errors.ts";
 import { launches } from "../lib/db/schema.ts";
 import { eq, sql } from "drizzle-orm";
+import { INSTANCE_TEMPLATE } from "../fixtures/mod.ts";
 
 const group = {
 	id: 1,
@@ -39,7 +40,9 @@ const config = {
 	instanceName: "MLiyAnalyst",
 	volumeDevice: "/dev/xvdz",
 	volumeSizeGb: 100,
+	volumeType: "gp3",
 	volumeKmsKey: "",
+	templateBody: INSTANCE_TEMPLATE,
 	params: { A: "from-config", PROGRESS_TOKEN: "overridden?" },
 } as unknown as SoftwareConfig;
 const settings = {
@@ -76,7 +79,7 @@ Deno.test("buildUserData(): portal tokens first, then config params, global para
 	assert.match(text, /X=\{\{\{UNKNOWN\}\}\}/);
 });
 
-Deno.test("buildInstanceParameters(): exactly the seed's parameters; KmsKeyId only when set; user data in base64", () => {
+Deno.test("buildInstanceParameters(): the seed's parameters and the volume type; KmsKeyId only when set; user data in base64", () => {
 	const input = {
 		settings,
 		group,
@@ -101,7 +104,9 @@ Deno.test("buildInstanceParameters(): exactly the seed's parameters; KmsKeyId on
 		"SubnetId",
 		"UserData",
 		"VolumeSize",
+		"VolumeType",
 	]);
+	assert.equal(parameters.VolumeType, "gp3", "the configuration's volume type reaches CloudFormation");
 	assert.equal(parameters.SecurityGroupIds, "sg-1,sg-2");
 	assert.equal(parameters.VolumeSize, "100");
 	assert.equal(
@@ -148,6 +153,8 @@ Deno.test("standardTags() carries the original's tags and leaves out empty ones"
 		LaunchedBy: "MLIY",
 		"Software Config": "Analyst",
 		Group: "science",
+		GroupConfig: "science",
+		UserGroup: "science",
 		"Cost Center": "CC-1",
 		AGS: "MLIY",
 		"mliy:launch-id": "L1",

@@ -246,7 +246,9 @@ for (const k of KINDS) {
 			cloudFormation: {
 				createStack: () =>
 					Promise.reject(
-						new AwsError("CreateStack", "invalid", "CreateStack: Parameters: [Bogus] do not exist in the template"),
+						new AwsError("CreateStack", "invalid", "CreateStack: Parameters: [Bogus] do not exist in the template", {
+							code: "ValidationError",
+						}),
 					),
 			},
 		});

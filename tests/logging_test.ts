@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { closeLogging, configureLogging, getLoggers, LOG_FILES } from "../lib/log.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
+import { startPortal } from "./_helpers/portal_process.ts";
 
 async function lines(path: string): Promise<Record<string, unknown>[]> {
 	const text = await Deno.readTextFile(path).catch(() => "");
@@ -74,4 +75,65 @@ Deno.test("request lines carry the request id that the response returns", async 
 	const tagged = [...auth, ...web].filter((e) => JSON.stringify(e).includes(requestId!));
 	assert.ok(tagged.some((e) => String(e.message).includes("created user")), "auth lines of the request carry its id");
 	assert.ok(tagged.some((e) => String(e.message).includes("GET")), "the access line carries its id");
+});
+
+/** Waits up to `ms` for a line of the file to match; returns how long it took, or null. */
+async function lineWithin(path: string, pattern: RegExp, ms: number): Promise<number | null> {
+	const started = performance.now();
+	for (;;) {
+		const found = (await lines(path)).some((e) => pattern.test(String(e.message)));
+		const took = performance.now() - started;
+		if (found) return took;
+		if (took > ms) return null;
+		await new Promise((r) => setTimeout(r, 25));
+	}
+}
+
+Deno.test("a sign-in is in auth.log within a second, while the portal goes on (no flush at shutdown needed)", async () => {
+	await using deps = await createTestDeps();
+	const dir = `${deps.dir}/logs`;
+	await configureLogging({ LOG_LOCATION: dir, WEB_LOG_LEVEL: "INFO", LAUNCH_LOG_LEVEL: "INFO" }, { console: false });
+	try {
+		const res = await request(deps.app, "/", { user: "newcomer" });
+		assert.equal(res.status, 200);
+		await res.body?.cancel();
+		const took = await lineWithin(`${dir}/${LOG_FILES.auth}`, /^sign-in newcomer from /, 1000);
+		assert.ok(took !== null, "the sign-in reached auth.log within a second");
+		const quiet = getLoggers();
+		quiet.launch.info("one line on a quiet log");
+		assert.ok(
+			await lineWithin(`${dir}/${LOG_FILES.launch}`, /^one line on a quiet log$/, 1000) !== null,
+			"a lone line is written too, not kept until the next one",
+		);
+	} finally {
+		await closeLogging();
+	}
+});
+
+Deno.test({
+	name: "after kill -9 the portal's start-up and sign-in lines are in its files",
+	sanitizeOps: false,
+	sanitizeResources: false,
+	fn: async () => {
+		const dir = await Deno.makeTempDir({ prefix: "mliy-logs-" });
+		const portal = await startPortal({
+			MLIY_DATABASE_URL: `file:${dir}/mliy.db`,
+			MLIY_LOG_LOCATION: `${dir}/logs`,
+		});
+		try {
+			const res = await fetch(`${portal.url}/`, { headers: { REMOTE_USER: "alice" } });
+			assert.equal(res.status, 200);
+			await res.body?.cancel();
+			const took = await lineWithin(`${dir}/logs/${LOG_FILES.auth}`, /^sign-in alice from /, 1000);
+			assert.ok(took !== null, "the sign-in reached auth.log within a second");
+		} finally {
+			portal.kill();
+			await portal.finished();
+		}
+		const web = (await lines(`${dir}/logs/${LOG_FILES.web}`)).map((e) => String(e.message));
+		assert.ok(web.some((m) => m.startsWith("starting MLiy")), "the start-up line survived kill -9");
+		assert.ok(web.some((m) => m.startsWith("listening on http://")));
+		assert.ok(web.some((m) => /^GET \/ 200/.test(m)), "and the request's line");
+		await Deno.remove(dir, { recursive: true });
+	},
 });

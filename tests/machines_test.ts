@@ -287,7 +287,7 @@ for (const k of KINDS) {
 		assert.equal(row.launchId, launch.id);
 		assert.equal(row.groupId, launch.groupId);
 		assert.equal(row.state, k.alive);
-		assert.equal((await auditFor(deps.db, launched, 5))[0]?.action, "adopt");
+		assert.equal((await auditFor(deps.db, launched, 5))[0]?.action, "launch", "recorded as its launch records it");
 		assert.equal(await getUserByUsername(deps.db, "erin"), undefined, "no user is made from a tag");
 		assert.equal(
 			await machineKind(k.kind).rows.get(deps, tagged),

@@ -100,7 +100,15 @@ const row: InstanceRowProps = {
 	ownerName: "Alice Ng",
 	link: null,
 	instanceType: "t2.micro",
-	cell: { state: "running", pendingAction: null, hasProgressBar: false, progressText: null, progressPercent: null },
+	cell: {
+		state: "running",
+		pendingAction: null,
+		hasProgressBar: false,
+		progressText: null,
+		progressPercent: null,
+		setup: null,
+		timeZone: "UTC",
+	},
 	rate: { known: true, hourly: 0.0116 },
 	configName: "Analyst",
 	actions: [],
@@ -108,13 +116,14 @@ const row: InstanceRowProps = {
 	poll: null,
 	view: "dashboard",
 	uptimeMs: 60_000,
+	launchAgain: null,
 };
 
 Deno.test("a row shows its next planned action under its state, why on hover; nothing when none is planned", () => {
 	const html = renderFragment(InstanceTableRow({ row: { ...row, next: schedule } }));
 	assert.match(
 		html,
-		/<td data-label="State"><span class="badge ok" data-state="running">running<\/span><div class="planned small stop" data-planned="schedule" title="Why: working hours end at 2025-03-01 19:00 UTC">stops at 2025-03-01 19:00 UTC unless extended<\/div><\/td>/,
+		/<td data-label="State"><div class="state-cell"><span class="badge ok" data-state="running">running<\/span><\/div><div class="planned small stop" data-planned="schedule" title="Why: working hours end at 2025-03-01 19:00 UTC">stops at 2025-03-01 19:00 UTC unless extended<\/div><\/td>/,
 	);
 	assert.doesNotMatch(renderFragment(InstanceTableRow({ row })), /class="planned/);
 
@@ -133,6 +142,8 @@ Deno.test("a row shows its next planned action under its state, why on hover; no
 		configName: "Spark",
 		link: null,
 		uptimeMs: null,
+		rate: { known: true, hourly: 0.3 },
+		failed: null,
 		next: {
 			...schedule,
 			reason: "idle",

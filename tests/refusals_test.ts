@@ -148,8 +148,9 @@ Deno.test("a forged progress call from another address (or with a wrong token) i
 			["/ajax/progress/i-0123456789abcdef0/bad-stage(10)", 400],
 			["/ajax/progress/i-0123456789abcdef0/stage(101)", 400],
 			["/ajax/progress/i-0123456789abcdef0/stage(-1)", 400],
-			["/ajax/progress/i-fffffffffffffffff/stage(10)", 404],
-			["/ajax/progress/not-an-id/stage(10)", 404],
+			// Unknown and malformed ids are answered as a forbidden report is: no id oracle.
+			["/ajax/progress/i-fffffffffffffffff/stage(10)", 403],
+			["/ajax/progress/not-an-id/stage(10)", 403],
 		] as const
 	) {
 		assert.equal((await request(deps.app, path, { from: "10.1.2.3" })).status, status, path);
@@ -244,7 +245,11 @@ Deno.test("an ended instance can be removed from the lists by its owner (not a t
 		form: {},
 	});
 	assert.equal(res.status, 200);
-	assert.equal(await res.text(), "", "the row is removed");
+	// The dashboard's instances are drawn again without it (so the last one leaves the empty state).
+	assert.equal(res.headers.get("HX-Retarget"), "#my-instances");
+	const fragment = await res.text();
+	assert.doesNotMatch(fragment, /i-00000000000000006/, "the row is removed");
+	assert.match(fragment, /id="row-i-00000000000000007"/);
 	assert.equal((await getInstance(deps.db, "i-00000000000000006"))!.archived, true);
 	assert.deepEqual(aws.changes(), []);
 	assert.equal((await request(deps.app, "/instances/i-00000000000000006", { user: "alice" })).status, 404);

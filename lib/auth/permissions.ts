@@ -37,6 +37,11 @@ export function mayFollowLaunch(viewer: Viewer, launch: Pick<Launch, "userId">):
 	return launch.userId === viewer.id || seesEverything(viewer);
 }
 
+/** Whether the viewer may dismiss a failed launch's notice: the launcher or an admin (not a manager). */
+export function mayDismissLaunch(viewer: Viewer, launch: Pick<Launch, "userId">): boolean {
+	return canTerminate(viewer, launch.userId);
+}
+
 /** Terminate (and remove records): the owner or an admin only. */
 export function canTerminate(viewer: Viewer, ownerId: number): boolean {
 	return viewer.id === ownerId || isAdmin(viewer);

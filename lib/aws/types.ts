@@ -95,6 +95,11 @@ export interface Ec2Api {
 	terminateInstances(ids: string[]): Promise<void>;
 	/** Every matching volume, as {@link describeInstances} does. */
 	describeVolumes(query: { filters?: Ec2Filters }): Promise<Ec2Volume[]>;
+	/**
+	 * The instance's console output (the serial console EC2 keeps, updated every few minutes),
+	 * decoded as UTF-8; `undefined` when EC2 has none yet.
+	 */
+	getConsoleOutput(id: string): Promise<string | undefined>;
 	/** Latest spot price for a type in an availability zone, or `undefined` when AWS has none. */
 	latestSpotPrice(instanceType: string, availabilityZone: string): Promise<number | undefined>;
 }

@@ -122,6 +122,10 @@ export const configInput = z.object({
 	instanceName: optionalText(30),
 	descriptionHtml: z.string().max(10_000).default(""),
 	hasProgressBar: checkbox.default(false),
+	failureStages: optionalText(300).refine(
+		(v) => v.split(/[\s,]+/).filter(Boolean).every((stage) => /^\w{1,64}$/.test(stage)),
+		"Stage names as the script sends them (letters, digits, _), separated by commas",
+	),
 	os: z.enum(OPERATING_SYSTEMS, { error: "Choose an operating system from the pricing file" }).default("linux"),
 	volumeDevice: optionalText(32).refine(
 		(v) => v === "" || v === "No Volume" || /^\/dev\/[a-z0-9]{3,12}$/.test(v),
@@ -155,6 +159,29 @@ export const configInput = z.object({
 	}
 	if (c.kind === "instance") {
 		if (!c.amiId) ctx.addIssue({ code: "custom", path: ["amiId"], message: "An instance configuration needs an AMI" });
+		// What the template cannot take would never reach AWS: refused here, as the launch refuses it.
+		const volume = c.volumeDevice !== "" && c.volumeDevice !== "No Volume";
+		if (volume && c.volumeType !== "gp2" && !("VolumeType" in parsed.parameters)) {
+			ctx.addIssue({
+				code: "custom",
+				path: ["volumeType"],
+				message: "The template takes no VolumeType parameter, so this type would not reach AWS",
+			});
+		}
+		const snapshot = c.params.SNAPSHOT_ID;
+		if (snapshot && !/^snap-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(snapshot)) {
+			ctx.addIssue({
+				code: "custom",
+				path: ["params"],
+				message: "SNAPSHOT_ID must be a snapshot id like snap-0123456789abcdef0",
+			});
+		} else if (snapshot && !("SnapshotId" in parsed.parameters)) {
+			ctx.addIssue({
+				code: "custom",
+				path: ["params"],
+				message: "SNAPSHOT_ID names a snapshot, but the template takes no SnapshotId parameter",
+			});
+		}
 		const missing = INSTANCE_TEMPLATE_PARAMETERS.filter((p) => !(p in parsed.parameters));
 		if (missing.length) {
 			ctx.addIssue({

@@ -2,15 +2,17 @@
  * The one control path of every machine, whatever its kind: the actor may take the action, the
  * controls are not locked, the machine is in a state the action starts from, no other action is in
  * flight (double clicks, two tabs, two processes); then the kind's AWS call, the row's new state,
- * bill and DNS, the audit of every attempt (written before the call, completed after it) and a
- * refresh soon after; a terminate whose call timed out is confirmed with AWS instead of failed.
+ * bill and DNS, the audit of every attempt (written before the call, completed after it), and the
+ * machine followed for a short while until it settles; a terminate whose call timed out is
+ * confirmed with AWS instead of failed.
  */
 import type { Viewer } from "../auth/identify.ts";
+import { explainActionFailure } from "../aws_failures.ts";
 import { canTerminate } from "../auth/permissions.ts";
 import type { ConfigKind } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { AwsError, UserError } from "../errors.ts";
-import { type Actor, actorName, type AuditCompletion, authorizeAction, explainAwsError } from "../machines/actions.ts";
+import { type Actor, actorName, type AuditCompletion, authorizeAction } from "../machines/actions.ts";
 import { machineKind } from "../machines/kinds.ts";
 import { ACTION_STALE_MS } from "../machines/lifecycle.ts";
 import type { ActionRule, MachineKind, MachineRow } from "../machines/model.ts";
@@ -31,6 +33,8 @@ export function isAction(kind: ConfigKind, action: string): boolean {
 /**
  * Which actions the viewer may take on the machine now (for showing buttons). `mayControl` is
  * whether the viewer may control it at all; lists pass true because their rows are already scoped.
+ * While an action is in flight only those that take over from it (terminate) are offered: any
+ * other would be refused as "already in progress".
  */
 export function availableActions(kind: ConfigKind, viewer: Viewer, row: MachineRow, mayControl: boolean): string[] {
 	if (row.archived || !mayControl) return [];
@@ -41,6 +45,7 @@ export function availableActions(kind: ConfigKind, viewer: Viewer, row: MachineR
 		if (!rule) return false;
 		if (rule.ownerOnly && !canTerminate(viewer, row.ownerId)) return false;
 		if (locked && !rule.ownerOnly) return false;
+		if (row.pendingAction && !rule.supersedes?.includes(row.pendingAction)) return false;
 		return rule.from.includes(row.state);
 	});
 }
@@ -118,8 +123,11 @@ export async function controlMachine(
 			});
 		}
 		await kind.rows.update(deps, id, { pendingAction: null, pendingSince: null });
-		const message = error instanceof AwsError ? explainAwsError(error) : "The action failed unexpectedly";
-		await complete("error", error instanceof Error ? error.message : String(error));
+		// The user and the activity get plain words; the log gets what AWS (or the network) said.
+		const message = error instanceof AwsError
+			? explainActionFailure(error)
+			: "The action failed on the portal's side; the portal's log has the details.";
+		await complete("error", message);
 		deps.log.web.warn("{action} {id} by {user} failed: {message}", {
 			action,
 			id,
@@ -133,13 +141,7 @@ export async function controlMachine(
 	await kind.rows.update(deps, id, settled.changes);
 	await complete("ok", settled.detail);
 	deps.log.web.info("{action} {id} by {user}", { action, id, kind: kind.name, user: actorName(actor) });
-	if (rule.refresh) {
-		// Follow the change in the background so the page shows the real state soon.
-		deps.background.run(`refresh ${id}`, async () => {
-			await new Promise((resolve) => setTimeout(resolve, REFRESH_AFTER_MS));
-			await refreshMachines(deps, kind, [id]);
-		});
-	}
+	if (rule.refresh) followAction(deps, kind, id, action);
 	return (await kind.rows.get(deps, id))!;
 }
 
@@ -161,7 +163,8 @@ async function confirmLater(
 	asked: Date,
 	complete: AuditCompletion,
 ): Promise<void> {
-	await new Promise((resolve) => setTimeout(resolve, REFRESH_AFTER_MS));
+	// At shutdown the record stays "sent" and the sync confirms it.
+	if (!await deps.background.sleep(REFRESH_AFTER_MS)) return;
 	const confirmed = await rule.confirm!(deps, row);
 	const current = await kind.rows.get(deps, row.id);
 	if (current?.pendingAction !== action) {
@@ -182,5 +185,39 @@ async function confirmLater(
 		action,
 		id: row.id,
 		outcome: confirmed === undefined ? "unknown, left to the sync" : confirmed ? "carried out" : "not carried out",
+	});
+}
+
+/**
+ * When the machine is looked at again after an action, in ms after the previous look: often at
+ * first, then less, about a minute and a half in all, longer than a stop, a start or a reboot takes.
+ */
+export const SETTLE_DELAYS_MS: readonly number[] = [
+	1000,
+	2000,
+	3000,
+	4000,
+	5000,
+	5000,
+	10_000,
+	10_000,
+	15_000,
+	15_000,
+	20_000,
+];
+
+/**
+ * Follows an action in the background until the machine settles (the kind's rule says the action
+ * is done, and the row's action in flight is cleared), so the page, which polls the row while an
+ * action is in flight, shows the real state within seconds instead of at the next sync. It stops
+ * early when AWS does not show the machine, or another action took over.
+ */
+function followAction(deps: Deps, kind: MachineKind, id: string, action: string): void {
+	deps.background.run(`settle ${action} ${id}`, async () => {
+		for (const delay of SETTLE_DELAYS_MS) {
+			if (!await deps.background.sleep(delay)) return;
+			const [refreshed] = await refreshMachines(deps, kind, [id]);
+			if (!refreshed?.seen || refreshed.row.pendingAction !== action) return;
+		}
 	});
 }

@@ -2,7 +2,7 @@
 import { aliasedTable, and, desc, eq, notInArray } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { billedFlag, listable } from "./machines.ts";
-import { clusters, groups, softwareConfigs, users } from "./schema.ts";
+import { clusters, groups, launches, type LaunchStatus, softwareConfigs, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
 import { displayName, personColumns } from "./users.ts";
 import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
@@ -42,13 +42,15 @@ export async function clustersOfLaunch(db: Db, launchId: string): Promise<Cluste
 	return await db.select().from(clusters).where(eq(clusters.launchId, launchId));
 }
 
-/** A cluster with its owner's, configuration's and group's names. */
+/** A cluster with its owner's, configuration's and group's names, and how its launch ended. */
 export interface ClusterRow extends Cluster {
 	ownerUsername: string;
 	ownerName: string;
 	configName: string | null;
 	customUrlFormat: string | null;
 	groupName: string | null;
+	/** The status of the launch that made it; null for a cluster the sync adopted. */
+	launchStatus: LaunchStatus | null;
 }
 
 const owner = aliasedTable(users, "cluster_owner");
@@ -60,10 +62,12 @@ function rowSelect(db: Db) {
 		configName: softwareConfigs.name,
 		customUrlFormat: softwareConfigs.customUrlFormat,
 		groupName: groups.name,
+		launchStatus: launches.status,
 	}).from(clusters)
 		.innerJoin(owner, eq(owner.id, clusters.ownerId))
 		.leftJoin(softwareConfigs, eq(softwareConfigs.id, clusters.configId))
-		.leftJoin(groups, eq(groups.id, clusters.groupId));
+		.leftJoin(groups, eq(groups.id, clusters.groupId))
+		.leftJoin(launches, eq(launches.id, clusters.launchId));
 }
 
 function toRow(r: Awaited<ReturnType<ReturnType<typeof rowSelect>["execute"]>>[number]): ClusterRow {
@@ -74,6 +78,7 @@ function toRow(r: Awaited<ReturnType<ReturnType<typeof rowSelect>["execute"]>>[n
 		configName: r.configName,
 		customUrlFormat: r.customUrlFormat,
 		groupName: r.groupName,
+		launchStatus: r.launchStatus,
 	};
 }
 

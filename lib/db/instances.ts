@@ -1,9 +1,9 @@
 /** Queries and writes for `instances`, including the joined rows the pages show. */
-import { aliasedTable, and, asc, desc, eq, inArray, isNull, notInArray, or, type SQL, sql } from "drizzle-orm";
+import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type Db, preparedFor } from "./client.ts";
 import { billedFlag, listable } from "./machines.ts";
-import { groups, instances, launches, softwareConfigs, users } from "./schema.ts";
+import { groups, instances, launches, type SetupState, softwareConfigs, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
 import { displayName, personColumns } from "./users.ts";
 import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
@@ -42,6 +42,8 @@ export async function recordLaunchedInstance(
 			progressText: keep(instances.progressText, "progress_text"),
 			progressPercent: keep(instances.progressPercent, "progress_percent"),
 			progressUpdatedAt: keep(instances.progressUpdatedAt, "progress_updated_at"),
+			setupState: keep(instances.setupState, "setup_state"),
+			setupEndedAt: keep(instances.setupEndedAt, "setup_ended_at"),
 			updatedAt: new Date(),
 		},
 		where: isNull(instances.launchId),
@@ -214,30 +216,96 @@ const progressStatements = preparedFor((db) => ({
 		privateIp: instances.privateIp,
 		publicIp: instances.publicIp,
 		tokenHash: launches.progressTokenHash,
-	}).from(instances).leftJoin(launches, eq(launches.id, instances.launchId)).where(
-		eq(instances.id, sql.placeholder("id")),
-	).prepare(),
+		ownerId: instances.ownerId,
+		state: instances.state,
+		archived: instances.archived,
+		setupState: instances.setupState,
+		progressText: instances.progressText,
+		progressUpdatedAt: instances.progressUpdatedAt,
+		launchedAt: instances.launchedAt,
+		createdAt: instances.createdAt,
+		failureStages: softwareConfigs.failureStages,
+	}).from(instances)
+		.leftJoin(launches, eq(launches.id, instances.launchId))
+		.leftJoin(softwareConfigs, eq(softwareConfigs.id, instances.configId))
+		.where(eq(instances.id, sql.placeholder("id"))).prepare(),
+	// Only a setup that may still report is written: a report racing the end of the setup or of the
+	// instance changes nothing.
 	update: db.update(instances).set({
 		progressText: sql.placeholder("text") as unknown as string,
 		progressPercent: sql.placeholder("percent") as unknown as number,
 		progressUpdatedAt: sql.placeholder("at") as unknown as Date,
-	}).where(eq(instances.id, sql.placeholder("id"))).prepare(),
+		setupState: sql.placeholder("setupState") as unknown as SetupState,
+		// Raw, not through the column's Date mapping, which cannot take the null of a setup still running.
+		setupEndedAt: sql`${sql.placeholder("endedAtMs")}`,
+	}).where(and(
+		eq(instances.id, sql.placeholder("id")),
+		eq(instances.archived, false),
+		notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
+		or(isNull(instances.setupState), eq(instances.setupState, "running")),
+	)).returning({ id: instances.id }).prepare(),
 }));
 
-/** An instance with its launch's progress-token hash, for the progress endpoint. */
-export async function instanceForProgress(
-	db: Db,
-	id: string,
-): Promise<
-	| (Pick<Instance, "privateIp" | "publicIp"> & { tokenHash: string | null })
-	| undefined
-> {
+/** An instance as the progress endpoint checks a report against it. */
+export type ProgressTarget =
+	& Pick<
+		Instance,
+		| "privateIp"
+		| "publicIp"
+		| "ownerId"
+		| "state"
+		| "archived"
+		| "setupState"
+		| "progressText"
+		| "progressUpdatedAt"
+		| "launchedAt"
+		| "createdAt"
+	>
+	& { tokenHash: string | null; failureStages: string | null };
+
+/** An instance with its launch's progress-token hash and its configuration's failure stages, for the progress endpoint. */
+export async function instanceForProgress(db: Db, id: string): Promise<ProgressTarget | undefined> {
 	return await progressStatements(db).select.get({ id });
 }
 
-/** Records a progress report (the hottest write: a prepared statement, nothing read back). */
-export async function setProgress(db: Db, id: string, text: string, percent: number, at: Date): Promise<void> {
-	await progressStatements(db).update.run({ id, text, percent, at });
+/**
+ * Records a progress report (the hottest write: a prepared statement) while the setup may still
+ * report; returns whether it was written.
+ */
+export async function setProgress(
+	db: Db,
+	id: string,
+	report: { text: string; percent: number; at: Date; setupState: SetupState; endedAt: Date | null },
+): Promise<boolean> {
+	const { endedAt, ...rest } = report;
+	const rows = await progressStatements(db).update.all({ id, ...rest, endedAtMs: endedAt?.getTime() ?? null });
+	return rows.length > 0;
+}
+
+/**
+ * Instances whose console tail the sync should fetch: alive, their setup failed, stalled or silent
+ * since `slowBefore`; never fetched, or last fetched before `staleBefore` while their setup goes on
+ * or ended after `endedSince`.
+ */
+export async function instancesNeedingConsole(
+	db: Db,
+	query: { slowBefore: Date; staleBefore: Date; endedSince: Date; limit: number },
+): Promise<Pick<Instance, "id">[]> {
+	return await db.select({ id: instances.id }).from(instances).where(and(
+		eq(instances.archived, false),
+		notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
+		or(
+			inArray(instances.setupState, ["failed", "stalled"]),
+			and(eq(instances.setupState, "running"), lt(instances.progressUpdatedAt, query.slowBefore)),
+		),
+		or(
+			isNull(instances.consoleTailAt),
+			and(
+				lt(instances.consoleTailAt, query.staleBefore),
+				or(isNull(instances.setupEndedAt), gt(instances.setupEndedAt, query.endedSince)),
+			),
+		),
+	)).orderBy(asc(instances.progressUpdatedAt)).limit(query.limit);
 }
 
 /** Instances of one launch. */

@@ -1,5 +1,5 @@
 /** Queries and writes for `launches`: the durable record that lets a launch survive a restart. */
-import { and, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type ConfigKind, launches, type LaunchStatus } from "./schema.ts";
 
@@ -9,6 +9,25 @@ export type NewLaunch = typeof launches.$inferInsert;
 export async function insertLaunch(db: Db, launch: NewLaunch): Promise<Launch> {
 	const [row] = await db.insert(launches).values(launch).returning();
 	return row!;
+}
+
+/** Inserts the launch unless one with its id exists (a second submission of one confirmation); returns it when new. */
+export async function insertLaunchOnce(db: Db, launch: NewLaunch): Promise<Launch | undefined> {
+	const [row] = await db.insert(launches).values(launch).onConflictDoNothing().returning();
+	return row;
+}
+
+/** The user's latest launch of a configuration made since `since`, if any. */
+export async function latestLaunchOf(
+	db: Db,
+	query: { userId: number; configId: number; since: Date },
+): Promise<Launch | undefined> {
+	const [row] = await db.select().from(launches).where(and(
+		eq(launches.userId, query.userId),
+		eq(launches.configId, query.configId),
+		gte(launches.createdAt, query.since),
+	)).orderBy(desc(launches.createdAt)).limit(1);
+	return row;
 }
 
 export async function getLaunch(db: Db, id: string): Promise<Launch | undefined> {
@@ -40,6 +59,11 @@ export async function updateLaunch(
 	const [row] = await db.update(launches).set({ ...changes, updatedAt: new Date() })
 		.where(and(eq(launches.id, id), eq(launches.status, expectedStatus))).returning();
 	return row;
+}
+
+/** Hides a launch's failure notice from its owner's dashboard. */
+export async function dismissLaunch(db: Db, id: string, at: Date): Promise<void> {
+	await db.update(launches).set({ dismissedAt: at }).where(eq(launches.id, id));
 }
 
 /** A user's recent launches, newest first. */

@@ -109,6 +109,11 @@ export const softwareConfigs = sqliteTable("software_configs", {
 	/** Sanitized when saved; rendered as HTML. */
 	descriptionHtml: text("description_html").notNull().default(""),
 	hasProgressBar: integer("has_progress_bar", { mode: "boolean" }).notNull().default(false),
+	/**
+	 * Progress stages, besides `failed` and `error`, that mean the bootstrap failed (comma-separated,
+	 * as the script sends them, e.g. `mount_failed, no_license`).
+	 */
+	failureStages: text("failure_stages").notNull().default(""),
 	/** Operating system key in the pricing file: linux, rhel, sles, mswin, ... */
 	os: text("os").notNull().default("linux"),
 	volumeDevice: text("volume_device").notNull().default(""),
@@ -183,7 +188,17 @@ export const launches = sqliteTable("launches", {
 	updatedAt: updatedAt(),
 	submittedAt: integer("submitted_at", { mode: "timestamp_ms" }),
 	finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
+	/** When the owner dismissed the failed launch's notice on the dashboard. */
+	dismissedAt: integer("dismissed_at", { mode: "timestamp_ms" }),
 }, (t) => [index("launches_status_idx").on(t.status), index("launches_user_idx").on(t.userId)]);
+
+/**
+ * Where the bootstrap's setup is, as its progress reports say: `running` while it reports, `done`
+ * after a report at 100, `failed` after a failure stage, `stalled` after no report for
+ * PROGRESS_TIMEOUT_MINUTES. Null while nothing says (no progress bar, no report yet).
+ */
+export const SETUP_STATES = ["running", "done", "failed", "stalled"] as const;
+export type SetupState = (typeof SETUP_STATES)[number];
 
 export const instances = sqliteTable("instances", {
 	id: text("id").primaryKey(),
@@ -207,6 +222,15 @@ export const instances = sqliteTable("instances", {
 	progressText: text("progress_text"),
 	progressPercent: integer("progress_percent"),
 	progressUpdatedAt: integer("progress_updated_at", { mode: "timestamp_ms" }),
+	setupState: text("setup_state", { enum: SETUP_STATES }),
+	/** When the setup ended (done, failed or stalled). */
+	setupEndedAt: integer("setup_ended_at", { mode: "timestamp_ms" }),
+	/**
+	 * The last lines of the instance's console output (decoded, bounded, sanitised), fetched by the
+	 * sync or a background job when the setup failed or is slow, never on a page request.
+	 */
+	consoleTail: text("console_tail"),
+	consoleTailAt: integer("console_tail_at", { mode: "timestamp_ms" }),
 	/** The control action in flight (start, stop, restart, terminate), cleared when AWS shows its effect. */
 	pendingAction: text("pending_action"),
 	pendingSince: integer("pending_since", { mode: "timestamp_ms" }),

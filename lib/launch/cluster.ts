@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { EmrCluster, EmrInstanceGroup, Stack } from "../aws/types.ts";
+import { cleanAwsText } from "../aws_failures.ts";
 import { autoTerminateMinutes } from "../catalog/group_settings.ts";
 import { parseTemplate } from "../cfn.ts";
 import type { Group, SoftwareConfig } from "../db/catalog.ts";
@@ -141,7 +142,7 @@ export function clusterParameters(
 	return parameters;
 }
 
-/** The standard tags (named after the stack), plus the original's cluster tags for parity. */
+/** The standard tags (named after the stack, `UserGroup` among them), plus the original's cluster tags for parity. */
 export function clusterTags(
 	input: {
 		user: User;
@@ -156,7 +157,6 @@ export function clusterTags(
 	return stackTags({
 		...standardTags({ ...input, name: input.stackName }),
 		Purpose: input.options.purpose,
-		UserGroup: input.group.name,
 		Creator: input.user.username,
 		"Launched By": "MLiy",
 	});
@@ -268,22 +268,26 @@ async function followCluster(
 			deps,
 			launch,
 			`Step "${failedStep.name}" ${failedStep.state.toLowerCase()}${
-				failedStep.failureReason ? `: ${failedStep.failureReason}` : ""
+				failedStep.failureReason ? `: ${cleanAwsText(failedStep.failureReason)}` : ""
 			}. The cluster is still running; terminate it from its page if you do not need it.`,
 		);
 	}
-	if (seen.readyAt || READY_STATES.includes(seen.state)) return await completeLaunch(deps, launch, "Ready");
+	// Ended first: EMR may say a cluster was ready once when it has ended since (moto ends one at once).
 	if (CLUSTER_ENDED_STATES.includes(seen.state)) {
 		// A cluster that ends while its stack is being created takes the stack into a rollback: the
 		// stack decides, so that the rolled-back stack is deleted and its reason shown.
 		const stack = await followStack(deps, launch, { completeOnStack: false });
 		if (!stack || stack.status.endsWith("_IN_PROGRESS")) return;
+		const when = seen.readyAt ? "right after it was ready" : "before it was ready";
 		return await failLaunch(
 			deps,
 			launch,
-			`The cluster ended before it was ready (${seen.state}${seen.stateReason ? `: ${seen.stateReason}` : ""}).`,
+			`The cluster ended ${when} (${seen.state}: ${
+				seen.stateReason ? cleanAwsText(seen.stateReason) : "EMR gave no reason"
+			}). Its record stays on your dashboard until you remove it.`,
 		);
 	}
+	if (READY_STATES.includes(seen.state)) return await completeLaunch(deps, launch, "Ready");
 	if (launchTimedOut(deps, launch)) {
 		return await failLaunch(
 			deps,

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import type { Ec2Instance, StackResource } from "../aws/types.ts";
-import { type Group, groupSecurityGroupsOf, paramsMap, type SoftwareConfig } from "../db/catalog.ts";
+import { parseTemplate } from "../cfn.ts";
+import { type Group, groupSecurityGroupsOf, hasExtraVolume, paramsMap, type SoftwareConfig } from "../db/catalog.ts";
 import { type Instance, instancesOfLaunch, type NewInstance, recordLaunchedInstance } from "../db/instances.ts";
 import type { Launch } from "../db/launches.ts";
 import { insertVolume } from "../db/volumes.ts";
@@ -33,16 +34,32 @@ const instanceFormSchema = z.object({
 });
 export type InstanceForm = z.infer<typeof instanceFormSchema>;
 
-/** Replaces `{{{token}}}` from each source in order; the first source to define a token wins, unknown tokens stay. */
-export function substituteTokens(text: string, sources: readonly (readonly (readonly [string, string])[])[]): string {
+/** Where token values come from, in order of precedence. */
+type TokenSources = readonly (readonly (readonly [string, string])[])[];
+
+/**
+ * Replaces `{{{token}}}` from each source in order; the first source to define a token wins. A
+ * source whose value is empty does not define the token, wherever it comes from (the portal's own
+ * tokens, the group, params, REPLACEMENT_TOKENS): a later source may, else the token stays literal
+ * like an unknown one, so a script tests one thing (`[[ "$X" != *X* ]]`) whatever left it unset.
+ */
+export function substituteTokens(text: string, sources: TokenSources): string {
 	let out = text;
 	for (const source of sources) {
 		for (const [token, replacement] of source) {
-			if (!token) continue;
+			if (!token || replacement === "") continue;
 			out = out.replaceAll(`{{{${token}}}}`, () => replacement);
 		}
 	}
 	return out;
+}
+
+/** The value a token gets from the sources, as {@link substituteTokens} would put it in; undefined when unset. */
+function tokenValue(sources: TokenSources, token: string): string | undefined {
+	for (const source of sources) {
+		for (const [name, replacement] of source) if (name === token && replacement !== "") return replacement;
+	}
+	return undefined;
 }
 
 /** Base64 of UTF-8 text (CloudFormation's UserData parameter). */
@@ -67,18 +84,16 @@ export interface InstanceStackInput {
 	placement: { subnetId: string; availabilityZone: string };
 }
 
-/** Builds the user data: built-in, config, global and settings tokens, in that order of precedence. */
-export function buildUserData(
-	input: Omit<InstanceStackInput, "placement" | "securityGroupIds" | "instanceType">,
-): string {
+type UserDataInput = Omit<InstanceStackInput, "placement" | "securityGroupIds" | "instanceType">;
+
+/** The user data's token sources: built-in, group, config, global and settings tokens, in that order of precedence. */
+function tokenSources(input: UserDataInput): TokenSources {
 	const base = publicUrl(input.settings);
-	const group: [string, string][] = [["GROUP_NAME", input.group.name]];
-	if (input.group.directoryName) group.push(["GROUP_DIRECTORY_NAME", input.group.directoryName]);
+	const directory = input.group.directoryName ?? "";
+	const group: [string, string][] = [["GROUP_NAME", input.group.name], ["GROUP_DIRECTORY_NAME", directory]];
 	// The original's parameter plugin: the team's directory group for on-box authorization.
-	if (input.group.directoryName && /CN/i.test(input.group.directoryName)) {
-		group.push(["LDAP_AUTHZ_GROUP", input.group.directoryName]);
-	}
-	return substituteTokens(input.config.userDataBody, [
+	if (/CN/i.test(directory)) group.push(["LDAP_AUTHZ_GROUP", directory]);
+	return [
 		[["PROGRESS_TOKEN", input.token], ["LAUNCH_ID", input.launchId]],
 		group,
 		Object.entries(input.config.params),
@@ -90,12 +105,56 @@ export function buildUserData(
 			["MANAGER_HOSTNAME", new URL(base).host],
 			["STACK_NAME", input.stackName],
 			["AWS_REGION", input.settings.AWS_REGION],
-			["EBS_DEVICE", input.config.volumeDevice],
+			["EBS_DEVICE", hasExtraVolume(input.config) ? input.config.volumeDevice : ""],
 		],
-	]);
+	];
 }
 
-/** The seed's CloudFormation parameters, exactly, for an instance launch. */
+/** Builds the user data: every `{{{token}}}` the sources define, replaced. */
+export function buildUserData(input: UserDataInput): string {
+	return substituteTokens(input.config.userDataBody, tokenSources(input));
+}
+
+/** EBS snapshot ids (the old 8-digit and today's 17-digit form). */
+const SNAPSHOT_ID = /^snap-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/**
+ * The volume parameters the configuration's template takes: `VolumeType`, and `SnapshotId` when the
+ * configuration names a snapshot (the original's special SNAPSHOT_ID param, from the same sources
+ * as the bootstrap's tokens). What the template cannot take is refused (422) rather than dropped, so
+ * an admin's choice never silently fails to reach AWS: a type other than gp2 (what the templates
+ * before VolumeType hard-coded) or a snapshot for a template without the parameter.
+ */
+function volumeParameters(input: UserDataInput): Record<string, string> {
+	const { config } = input;
+	const template = parseTemplate(config.templateBody);
+	if (!template.ok) throw new UserError(422, `The configuration's template cannot be read: ${template.error}`);
+	const declared = template.parameters;
+	const parameters: Record<string, string> = {};
+	if ("VolumeType" in declared) parameters.VolumeType = config.volumeType;
+	else if (hasExtraVolume(config) && config.volumeType !== "gp2") {
+		throw new UserError(
+			422,
+			`The configuration's extra volume is ${config.volumeType}, but its template takes no VolumeType parameter, so that type would not reach AWS. Ask an admin to add a VolumeType parameter to the template (the shipped template has one).`,
+		);
+	}
+	const snapshot = tokenValue(tokenSources(input), "SNAPSHOT_ID");
+	if (snapshot !== undefined) {
+		if (!SNAPSHOT_ID.test(snapshot)) {
+			throw new UserError(422, `The configuration's SNAPSHOT_ID "${snapshot.slice(0, 40)}" is not an EBS snapshot id.`);
+		}
+		if (!("SnapshotId" in declared)) {
+			throw new UserError(
+				422,
+				"The configuration names a snapshot (SNAPSHOT_ID), but its template takes no SnapshotId parameter, so the volume would not be restored from it.",
+			);
+		}
+		parameters.SnapshotId = snapshot;
+	}
+	return parameters;
+}
+
+/** The seed's CloudFormation parameters for an instance launch, with the volume's type and snapshot. */
 export function buildInstanceParameters(input: InstanceStackInput): Record<string, string> {
 	const { group, config } = input;
 	const parameters: Record<string, string> = {
@@ -108,6 +167,7 @@ export function buildInstanceParameters(input: InstanceStackInput): Record<strin
 		AvailabilityZone: input.placement.availabilityZone,
 		EBSVolumeDeviceName: config.volumeDevice,
 		VolumeSize: String(config.volumeSizeGb),
+		...volumeParameters(input),
 		UserData: base64Utf8(buildUserData(input)),
 	};
 	if (config.volumeKmsKey) parameters.KmsKeyId = config.volumeKmsKey;
@@ -147,6 +207,7 @@ export function launchedInstanceFields(
 		progressText: config?.hasProgressBar ? "Initializing system" : null,
 		progressPercent: config?.hasProgressBar ? 0 : null,
 		progressUpdatedAt: config?.hasProgressBar ? now : null,
+		setupState: config?.hasProgressBar ? "running" : null,
 	};
 }
 

@@ -1,16 +1,83 @@
 /**
  * A launch request, for every kind: the entitlement check, the kind's form and its own checks, then
  * the `launches` row, recorded before any AWS call, and a wake-up of the launcher that submits it.
+ *
+ * One confirmation makes one launch: the confirmation carries a launch key (the launch's id, signed
+ * for the viewer), so a second POST of it (a double click, a retry, Back and "Launch now" again)
+ * answers with the launch it made, even when the two arrive at once. A confirmation with a new key
+ * shortly after a launch of the same configuration asks first.
  */
 import type { Viewer } from "../auth/identify.ts";
-import { insertLaunch, type Launch } from "../db/launches.ts";
+import { mayDismissLaunch, mayFollowLaunch } from "../auth/permissions.ts";
+import { dismissLaunch, getLaunch, insertLaunchOnce, latestLaunchOf, type Launch } from "../db/launches.ts";
 import { getUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { machineKind } from "../machines/kinds.ts";
 import type { PlannedLaunch } from "../machines/model.ts";
 import { effectivePolicy, parseChoices, type PolicyChoices } from "../policy/spec.ts";
+import { hmacToken, timingSafeEqual } from "../tokens.ts";
 import { checkInstanceType, type LaunchTarget, launchTarget } from "./entitlement.ts";
+
+/** How long after a launch another launch of the same configuration asks first. */
+export const REPEAT_WINDOW_MS = 10 * 60_000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+async function keySignature(deps: Pick<Deps, "secret">, viewerId: number, launchId: string): Promise<string> {
+	return await hmacToken(deps.secret, `launch-key:${viewerId}:${launchId}`);
+}
+
+/** A new launch key for the viewer's confirmation: the id the launch will have, signed for the viewer. */
+export async function newLaunchKey(deps: Pick<Deps, "secret">, viewer: Viewer): Promise<string> {
+	const launchId = crypto.randomUUID();
+	return `${launchId}.${await keySignature(deps, viewer.id, launchId)}`;
+}
+
+/**
+ * The launch id a key stands for; undefined when none was sent. A key the portal did not give this
+ * viewer is refused (400), so nobody can choose a launch id, or claim another user's.
+ */
+export async function launchIdOfKey(
+	deps: Pick<Deps, "secret">,
+	viewer: Viewer,
+	key: unknown,
+): Promise<string | undefined> {
+	if (key === undefined || key === "") return undefined;
+	const [launchId, signature] = typeof key === "string" ? key.split(".") : [];
+	if (
+		!launchId || !signature || !UUID.test(launchId) ||
+		!timingSafeEqual(signature, await keySignature(deps, viewer.id, launchId))
+	) {
+		throw new UserError(400, "This confirmation is not valid here; review the launch again.");
+	}
+	return launchId;
+}
+
+/** The viewer's launch of the configuration within {@link REPEAT_WINDOW_MS}, other than `except`. */
+export async function recentLaunchOf(
+	deps: Pick<Deps, "db" | "clock">,
+	viewer: Viewer,
+	configId: number,
+	except?: string,
+): Promise<Launch | undefined> {
+	const since = new Date(deps.clock().getTime() - REPEAT_WINDOW_MS);
+	const latest = await latestLaunchOf(deps.db, { userId: viewer.id, configId, since });
+	return latest && latest.id !== except ? latest : undefined;
+}
+
+/**
+ * A confirmation with a new key shortly after a launch of the same configuration, not yet
+ * confirmed as a repeat (`repeat=yes`): the route asks the question on the confirmation.
+ */
+export class RepeatLaunch extends Error {
+	readonly previous: Launch;
+	constructor(previous: Launch) {
+		super(`A launch of the same configuration was made at ${previous.createdAt.toISOString()}`);
+		this.name = "RepeatLaunch";
+		this.previous = previous;
+	}
+}
 
 /** The group and configuration of a launch, as the wizard's URL names them. */
 export interface LaunchIds {
@@ -33,6 +100,7 @@ async function checkLaunch(
 	viewer: Viewer,
 	ids: LaunchIds,
 	raw: Record<string, unknown>,
+	launchId: string,
 ): Promise<CheckedLaunch> {
 	const target = await launchTarget(deps, viewer, ids);
 	const kind = machineKind(target.config.kind);
@@ -43,7 +111,6 @@ async function checkLaunch(
 	await checkInstanceType(deps, target, form.instanceType);
 	const user = await getUser(deps.db, viewer.id);
 	if (!user) throw new UserError(401, "Your user record is missing; sign in again.");
-	const launchId = crypto.randomUUID();
 	const planned = await kind.launch.plan(deps, { ...target, user, form, launchId });
 	return { ...target, launchId, planned: { ...planned, options: { ...planned.options, ...policyOption(choices) } } };
 }
@@ -84,19 +151,33 @@ export async function reviewLaunch(
 	ids: LaunchIds,
 	raw: Record<string, unknown>,
 ): Promise<ReviewedLaunch> {
-	const { group, config, planned } = await checkLaunch(deps, viewer, ids, raw);
+	const { group, config, planned } = await checkLaunch(deps, viewer, ids, raw, crypto.randomUUID());
 	return { group, config, planned };
 }
 
-/** Records a launch after its checks and wakes the launcher to submit it; returns the launch. */
+/**
+ * Records a launch after its checks and wakes the launcher to submit it; returns the launch. With
+ * a launch key (`raw.launchKey`) it is idempotent: the key's launch, once made, is returned again
+ * (`existing`), and a new key shortly after a launch of the same configuration throws
+ * {@link RepeatLaunch} unless `raw.repeat` is "yes". Without one (API clients), every call launches.
+ */
 export async function requestLaunch(
 	deps: Deps,
 	viewer: Viewer,
 	ids: LaunchIds,
 	raw: Record<string, unknown>,
-): Promise<Launch> {
-	const { group, config, launchId, planned } = await checkLaunch(deps, viewer, ids, raw);
-	const launch = await insertLaunch(deps.db, {
+): Promise<Launch & { existing?: true }> {
+	const keyed = await launchIdOfKey(deps, viewer, raw.launchKey);
+	if (keyed) {
+		const made = await getLaunch(deps.db, keyed);
+		if (made) return { ...made, existing: true };
+	}
+	const { group, config, launchId, planned } = await checkLaunch(deps, viewer, ids, raw, keyed ?? crypto.randomUUID());
+	if (keyed && raw.repeat !== "yes") {
+		const previous = await recentLaunchOf(deps, viewer, config.id, keyed);
+		if (previous) throw new RepeatLaunch(previous);
+	}
+	const launch = await insertLaunchOnce(deps.db, {
 		id: launchId,
 		userId: viewer.id,
 		groupId: group.id,
@@ -108,7 +189,12 @@ export async function requestLaunch(
 		status: "queued",
 		step: "Queued: sending the request to CloudFormation",
 		progressTokenHash: planned.progressTokenHash,
+		createdAt: deps.clock(),
 	});
+	if (!launch) {
+		// The same confirmation, submitted again while this one was being checked: one launch.
+		return { ...(await getLaunch(deps.db, launchId))!, existing: true };
+	}
 	deps.metrics.launches.inc({ outcome: "requested" });
 	deps.log.launch.info("{kind} launch {launchId} requested by {user}: {config} ({type}) in {group}", {
 		kind: launch.kind,
@@ -120,4 +206,19 @@ export async function requestLaunch(
 	});
 	deps.wakeLauncher();
 	return launch;
+}
+
+/**
+ * Dismisses the notice of a failed launch on its launcher's dashboard, for the launcher or an
+ * admin: 404 for a launch the viewer may not follow, 403 for one they may follow but not dismiss
+ * (a manager), 409 for one that has not failed (its notice is the launch's progress).
+ */
+export async function dismissLaunchNotice(deps: Pick<Deps, "db" | "clock">, viewer: Viewer, id: string): Promise<void> {
+	const launch = UUID.test(id) ? await getLaunch(deps.db, id) : undefined;
+	if (!launch || !mayFollowLaunch(viewer, launch)) throw new UserError(404, "No such launch");
+	if (!mayDismissLaunch(viewer, launch)) {
+		throw new UserError(403, "Only the user who launched it or an admin may dismiss this notice");
+	}
+	if (launch.status !== "failed") throw new UserError(409, "Only the notice of a failed launch can be dismissed");
+	await dismissLaunch(deps.db, launch.id, deps.clock());
 }

@@ -5,6 +5,7 @@
  * the end of a launch; CloudFormation's parameter limit.
  */
 import type { Placement, Stack, StackEvent, StackResource } from "../aws/types.ts";
+import { cleanAwsText, explainStackRefusal } from "../aws_failures.ts";
 import { recordAudit } from "../db/audit.ts";
 import { getConfig, getGroup, type Group, type SoftwareConfig } from "../db/catalog.ts";
 import { forgetFound } from "../db/found.ts";
@@ -202,13 +203,19 @@ export async function submitStack(
 			if (existing) return await markSubmitted(deps, launch, existing.stackId);
 		}
 		if (error.transient) {
+			const why = error.kind === "throttled" ? "AWS is throttling requests" : "AWS is not answering";
 			return await retryLater(deps, launch, {
-				why: `AWS is ${error.kind === "throttled" ? "throttling requests" : "not answering"}`,
-				reason: `AWS stayed unavailable for ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes (${error.message})`,
+				why,
+				reason: `Gave up after ${deps.settings.LAUNCH_TIMEOUT_MINUTES} minutes: ${why}.`,
 				detail: `CreateStack ${error.kind}`,
+				cause: error.message,
 			});
 		}
-		await failLaunch(deps, launch, `CloudFormation refused the stack: ${error.message.replace(/^CreateStack: /, "")}`);
+		deps.log.launch.warn("launch {launchId}: CreateStack refused: {message}", {
+			launchId: launch.id,
+			message: error.message,
+		});
+		await failLaunch(deps, launch, explainStackRefusal(error));
 	}
 }
 
@@ -233,14 +240,19 @@ async function resolvePlacement(deps: Deps): Promise<Placement | undefined> {
 async function retryLater(
 	deps: Deps,
 	launch: Launch,
-	outcome: { why: string; reason: string; detail: string },
+	outcome: { why: string; reason: string; detail: string; cause?: string },
 ): Promise<void> {
-	if (launchTimedOut(deps, launch)) return await failLaunch(deps, launch, outcome.reason);
+	// The user reads `why` and `reason`; what AWS or the network said goes to the log only.
+	const logged = { launchId: launch.id, detail: outcome.detail, cause: outcome.cause ? `: ${outcome.cause}` : "" };
+	if (launchTimedOut(deps, launch)) {
+		deps.log.launch.warn("launch {launchId}: {detail}, giving up{cause}", logged);
+		return await failLaunch(deps, launch, outcome.reason);
+	}
 	await updateLaunch(deps.db, launch.id, "queued", {
 		attempts: launch.attempts + 1,
 		step: `Waiting to retry: ${outcome.why}`,
 	});
-	deps.log.launch.warn("launch {launchId}: {detail}, will retry", { launchId: launch.id, detail: outcome.detail });
+	deps.log.launch.warn("launch {launchId}: {detail}, will retry{cause}", logged);
 }
 
 async function markSubmitted(deps: Deps, launch: Launch, stackId: string): Promise<void> {
@@ -265,8 +277,8 @@ export function failureReason(stack: Stack, events: readonly StackEvent[]): stri
 		!/Resource creation cancelled|following resource\(s\) failed/i.test(e.reason)
 	);
 	const first = failures[0];
-	if (first) return `${first.logicalId} (${first.type}): ${first.reason}`;
-	if (stack.statusReason) return stack.statusReason;
+	if (first) return `${first.logicalId} (${first.type}): ${cleanAwsText(first.reason!)}`;
+	if (stack.statusReason) return cleanAwsText(stack.statusReason);
 	return `CloudFormation reported ${stack.status}`;
 }
 

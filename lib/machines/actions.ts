@@ -2,14 +2,14 @@
  * What every action on a machine starts and ends with, whatever its kind: the viewer may control
  * the machine (owner, teammate, manager or admin) and, for an owner-only action, is its owner or an
  * admin; a machine policy may take any action (it is no user: the audit names the policy and its
- * reason code); every attempt and its outcome is audited; AWS failures are told in the user's words.
+ * reason code); every attempt and its outcome is audited.
  */
 import type { Viewer } from "../auth/identify.ts";
 import { canTerminate, mayView } from "../auth/permissions.ts";
 import { completeAudit, recordAudit } from "../db/audit.ts";
 import type { PolicyReason } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
-import { type AwsError, UserError } from "../errors.ts";
+import { UserError } from "../errors.ts";
 
 /** A machine policy acting on its own (idle, working hours, lifetime, dormancy), with why. */
 export interface PolicyActor {
@@ -99,22 +99,5 @@ export async function stackDeletionAsked(deps: Pick<Deps, "aws">, stackId: strin
 		return !stack || stack.status.startsWith("DELETE_");
 	} catch {
 		return undefined;
-	}
-}
-
-/** A message for the user about an AWS failure, without internals. */
-export function explainAwsError(error: AwsError): string {
-	switch (error.kind) {
-		case "throttled":
-			return "AWS is throttling requests right now; try again in a minute.";
-		case "unavailable":
-		case "timeout":
-			return "AWS did not answer; try again in a minute.";
-		case "denied":
-			return "AWS refused the portal's credentials for this action; tell an admin.";
-		case "not_found":
-			return "AWS no longer knows this resource; the next sync will update its state.";
-		default:
-			return `AWS refused the action: ${error.message.replace(/^\w+: /, "").slice(0, 300)}`;
 	}
 }

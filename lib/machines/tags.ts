@@ -1,9 +1,10 @@
 /**
  * The one tag vocabulary of what the portal launches, and the stack names that carry the launch
  * id. Every portal stack (and so everything CloudFormation creates from it) carries the original's
- * `LaunchedBy: MLIY`, the owner, group and configuration, the launch id and the portal's signature
- * of it. Tags describe, they never grant: the sync finds every kind by `LaunchedBy`, and a machine
- * belongs to someone only when a portal launch is proven to have made it (lib/sync/observe.ts).
+ * `LaunchedBy: MLIY`, the owner, group (under the portal's and the original's tag names) and
+ * configuration, the launch id and the portal's signature of it. Tags describe, they never grant:
+ * the sync finds every kind by `LaunchedBy`, and a machine belongs to someone only when a portal
+ * launch is proven to have made it (lib/sync/observe.ts).
  */
 import type { Group, SoftwareConfig } from "../db/catalog.ts";
 import { displayName, type User } from "../db/users.ts";
@@ -21,8 +22,11 @@ export const LAUNCH_PROOF_TAG = "mliy:launch-proof";
 
 /** The owner's username (the original's name for it): a description for people and cost reports, never the owner. */
 export const OWNER_TAG = "userid";
-/** The group's name; the original's clusters call it `UserGroup`. */
-export const GROUP_TAGS = ["Group", "UserGroup"] as const;
+/**
+ * The group's name: the portal's `Group`, and the original's `GroupConfig` (its group
+ * configuration) and `UserGroup` (the team it belongs to), which are one thing here.
+ */
+export const GROUP_TAGS = ["Group", "GroupConfig", "UserGroup"] as const;
 /** The software configuration's name. */
 export const CONFIG_TAG = "Software Config";
 
@@ -69,7 +73,7 @@ export function standardTags(
 		[OWNER_TAG]: user.username,
 		[LAUNCHED_BY_TAG]: LAUNCHED_BY_VALUE,
 		[CONFIG_TAG]: config.name,
-		[GROUP_TAGS[0]]: group.name,
+		...Object.fromEntries(GROUP_TAGS.map((tag) => [tag, group.name])),
 		"Cost Center": costCenterOf(group, input.defaultChargeCode),
 		AGS: group.ags,
 		SDLC: group.sdlc,

@@ -8,6 +8,7 @@ import { getUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { MACHINE_KINDS, machineKind } from "../machines/kinds.ts";
 import { syncSignals } from "../policy/signals.ts";
+import { syncConsoleTails } from "./console.ts";
 import { syncMachines, type SyncResult } from "./observe.ts";
 
 /** The sync job's name: its lease row is where the pages read when AWS was last reached. */
@@ -22,7 +23,8 @@ export async function syncKind(deps: Deps, kind: ConfigKind, scope: { ownerId?: 
 
 /**
  * Every kind in turn (instances with their volumes, then clusters), all of them or one owner's for
- * the dashboard refresh. Each kind runs even when another fails (EC2 throttled must not freeze
+ * the dashboard refresh; then, in a full sync, the workload signals and the console tails of setups
+ * that failed or are slow. Each kind runs even when another fails (EC2 throttled must not freeze
  * cluster states); the failures are then thrown together so the job records them. A run whose
  * `signal` is aborted (its lease was taken over) stops before the next kind.
  */
@@ -32,7 +34,10 @@ export async function syncAll(deps: Deps, scope: { ownerId?: number } = {}, sign
 		if (signal?.aborted) break;
 		outcomes.push(await syncKind(deps, kind, scope).then(() => undefined, (error: Error) => error));
 	}
-	if (scope.ownerId === undefined) await syncSignalsLogged(deps);
+	if (scope.ownerId === undefined) {
+		await syncSignalsLogged(deps);
+		await syncConsoleTails(deps);
+	}
 	const failures = outcomes.filter((error) => error !== undefined);
 	if (failures.length === 1) throw failures[0];
 	if (failures.length > 1) throw new AggregateError(failures, failures.map((error) => error.message).join("; "));

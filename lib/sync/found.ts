@@ -11,7 +11,7 @@ import { forgetFound, getFound } from "../db/found.ts";
 import { getUserByUsername } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { AwsError, UserError } from "../errors.ts";
-import { explainAwsError } from "../machines/actions.ts";
+import { explainActionFailure } from "../aws_failures.ts";
 import { machineKind } from "../machines/kinds.ts";
 import type { MachineRow } from "../machines/model.ts";
 import { observeMachine } from "./observe.ts";
@@ -73,7 +73,7 @@ export async function adoptFound(deps: Deps, admin: Viewer, request: AdoptionReq
 	} catch (error) {
 		if (!(error instanceof AwsError)) throw error;
 		await audit("error", error.message);
-		throw new UserError(error.transient ? 503 : 409, explainAwsError(error), { cause: error });
+		throw new UserError(error.transient ? 503 : 409, explainActionFailure(error), { cause: error });
 	}
 	if (!seen || kind.endedStates.includes(seen.state)) {
 		await forgetFound(deps.db, found.id);

@@ -57,13 +57,15 @@ function observeInstance(
 		fields.stoppedAt = changedAt;
 	}
 
-	// A bootstrap that stopped reporting does not leave a progress bar forever.
+	// A bootstrap that stopped reporting does not leave a progress bar forever: its setup stalled.
 	if (
-		row.progressPercent !== null && row.progressPercent < 100 && row.progressUpdatedAt &&
+		row.setupState === "running" && row.progressUpdatedAt &&
 		now.getTime() - row.progressUpdatedAt.getTime() > deps.settings.PROGRESS_TIMEOUT_MINUTES * 60_000
 	) {
 		fields.progressText = `no progress report since ${row.progressUpdatedAt.toISOString().slice(0, 16)}Z`;
 		fields.progressPercent = null;
+		fields.setupState = "stalled";
+		fields.setupEndedAt = now;
 	}
 
 	const ip = (deps.settings.DISPLAY_PUBLIC_IP ? seen?.publicIp : seen?.privateIp) ?? null;

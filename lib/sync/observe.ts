@@ -21,7 +21,7 @@ import {
 	saveFound,
 } from "../db/found.ts";
 import { getLaunch, type Launch } from "../db/launches.ts";
-import { launchColumns } from "../launch/stacks.ts";
+import { launchColumns, recordedByLaunch } from "../launch/stacks.ts";
 import type { Deps } from "../deps.ts";
 import { reconcileDns } from "../machines/dns.ts";
 import { actionStale, withinVanishGrace } from "../machines/lifecycle.ts";
@@ -331,7 +331,7 @@ async function adoptUnknown<Row extends MachineRow, Seen extends SeenMachine>(
 	return adopted;
 }
 
-/** Records an adopted machine, observes it, audits and logs it; false when another process recorded it first. */
+/** Records a proven launch's machine the sync saw first, observes it and audits it as its launch does; false when another process recorded it first. */
 async function adoptMachine<Row extends MachineRow, Seen extends SeenMachine>(
 	deps: Deps,
 	kind: MachineKind<Row, Seen>,
@@ -342,18 +342,14 @@ async function adoptMachine<Row extends MachineRow, Seen extends SeenMachine>(
 	if (!await kind.rows.insert(deps, kind.sync.adopted(seen, outcome.adoption, now))) return false;
 	await forgetFound(deps.db, seen.id);
 	await observeMachine(deps, kind, (await kind.rows.get(deps, seen.id))!, seen, now);
-	const launchId = outcome.adoption.launch!.id;
-	await recordAudit(deps.db, {
-		at: now,
-		actorId: outcome.adoption.row.ownerId,
-		actor: "sync",
-		action: "adopt",
-		resourceKind: kind.name,
-		resourceId: seen.id,
-		outcome: "ok",
-		detail: `found in AWS before the launcher recorded it; launch ${launchId}, proven by ${outcome.proof}`,
+	// One of the portal's own launches, which the sync saw first: recorded as the launcher records it.
+	await recordedByLaunch(deps, outcome.adoption.launch!, { kind: kind.name, id: seen.id });
+	deps.log.web.debug("recorded {kind} {id} of launch {launchId} before the launcher did, proven by {proof}", {
+		kind: kind.name,
+		id: seen.id,
+		launchId: outcome.adoption.launch!.id,
+		proof: outcome.proof,
 	});
-	deps.log.web.info("adopted {kind} {id} for launch {launchId}", { kind: kind.name, id: seen.id, launchId });
 	return true;
 }
 

@@ -4,12 +4,13 @@
  * the viewer may terminate it (or remove the record of an ended one).
  */
 import type { Viewer } from "../auth/identify.ts";
+import { cleanAwsText } from "../aws_failures.ts";
 import { type ClusterEstimate, clusterEstimate } from "../billing/rates.ts";
 import { connectionString } from "../control/cluster.ts";
 import { availableActions } from "../control/control.ts";
 import { type ClusterRow, getClusterRow } from "../db/clusters.ts";
 import type { Deps } from "../deps.ts";
-import { CLUSTER_ENDED_STATES } from "../machines/lifecycle.ts";
+import { CLUSTER_ENDED_STATES, VANISHED } from "../machines/lifecycle.ts";
 import {
 	activityOf,
 	type AuditEntry,
@@ -37,6 +38,11 @@ interface ClusterFacts {
 	nodesRunning: number;
 	nodesRequested: number;
 	configName: string | null;
+	/**
+	 * A cluster that failed: ended with errors, or ended during its launch (which then failed); with
+	 * EMR's state-change reason. Null otherwise.
+	 */
+	failed: { reason: string } | null;
 }
 
 /** A cluster as a row of the dashboard or team table. */
@@ -47,6 +53,8 @@ export interface ClusterRowProps extends ClusterFacts {
 	uptimeMs: number | null;
 	/** What its policy will do next ("idle for 12 min; terminated after 30"); none when nothing is planned. */
 	next?: NextAction;
+	/** The estimated hourly cost (or why it is unknown); null once the cluster has ended. */
+	rate: Rate | null;
 }
 
 /** A cluster's detail panel. */
@@ -59,7 +67,8 @@ export interface ClusterPanelProps extends ClusterFacts {
 	host: string | null;
 	/** How to connect (the configuration's format around the host); null when unknown or ended. */
 	connection: string | null;
-	rate: Rate;
+	/** The estimated hourly cost (or why it is unknown); null once the cluster has ended. */
+	rate: Rate | null;
 	idleSeconds: number;
 	startedAt: Date | null;
 	endedAt: Date | null;
@@ -92,6 +101,13 @@ function host(row: ClusterRow): string | null {
 	return row.dnsName || row.masterDns || row.masterIp;
 }
 
+/** Whether a cluster failed: EMR ended it with errors, or it ended while the portal was launching it. */
+function failure(row: ClusterRow): { reason: string } | null {
+	if (!ended(row) || row.state === VANISHED) return null;
+	if (row.state !== "TERMINATED_WITH_ERRORS" && row.launchStatus !== "failed") return null;
+	return { reason: row.stateReason ? cleanAwsText(row.stateReason) : "EMR gave no reason" };
+}
+
 function facts(row: ClusterRow): ClusterFacts {
 	return {
 		id: row.id,
@@ -106,7 +122,18 @@ function facts(row: ClusterRow): ClusterFacts {
 		nodesRunning: row.nodesRunning,
 		nodesRequested: row.nodesRequested,
 		configName: row.configName,
+		failed: failure(row),
 	};
+}
+
+/** What a cluster is estimated to cost an hour, from its type, nodes and market. */
+function estimatedRate(deps: Pick<Deps, "pricing" | "settings">, row: ClusterRow): Rate {
+	return estimateRate(clusterEstimate(deps, {
+		instanceType: row.instanceType,
+		coreNodes: row.coreNodes,
+		market: row.market,
+		bidPrice: row.bidPrice ?? undefined,
+	}));
 }
 
 /** A cluster estimate's hourly rate, or which price (EC2 or the EMR surcharge) is unknown. */
@@ -119,13 +146,19 @@ export function estimateRate(estimate: ClusterEstimate): Rate {
 }
 
 /** A cluster row of a table, with its next planned action (from `nextActions`). */
-export function clusterRow(row: ClusterRow, now: Date, next?: NextAction): ClusterRowProps {
+export function clusterRow(
+	deps: Pick<Deps, "pricing" | "settings">,
+	row: ClusterRow,
+	now: Date,
+	next?: NextAction,
+): ClusterRowProps {
 	const address = host(row);
 	return {
 		...facts(row),
 		link: address && !ended(row) ? { href: `https://${address}/`, label: address } : null,
 		uptimeMs: uptimeMs(row.startedAt, !ended(row), now),
 		next,
+		rate: ended(row) ? null : estimatedRate(deps, row),
 	};
 }
 
@@ -144,12 +177,6 @@ export async function clusterPanelView(
 		activityOf(deps, row.id, PANEL_EVENTS),
 		policyPanelView(deps, viewer, { kind: "cluster", id: row.id, state: row.state }, submitted),
 	]);
-	const estimate = clusterEstimate(deps, {
-		instanceType: row.instanceType,
-		coreNodes: row.coreNodes,
-		market: row.market,
-		bidPrice: row.bidPrice ?? undefined,
-	});
 	const connection = connectionString(row.customUrlFormat, host(row));
 	const mayTerminate = availableActions("cluster", viewer, row, true).includes("terminate");
 	return {
@@ -160,7 +187,7 @@ export async function clusterPanelView(
 		stateReason: row.stateReason && plainText(row.stateReason, AWS_TEXT.reason),
 		host: row.masterIp ?? row.masterDns,
 		connection: connection && !ended(row) ? connection : null,
-		rate: estimateRate(estimate),
+		rate: ended(row) ? null : estimatedRate(deps, row),
 		idleSeconds: row.idleSeconds,
 		startedAt: row.startedAt,
 		endedAt: row.endedAt,

@@ -4,6 +4,7 @@
  * waits for the instance; then the viewer's clusters. Each row carries its policy's next action.
  */
 import type { Viewer } from "../auth/identify.ts";
+import { launchableGroups } from "../db/catalog.ts";
 import { ownedClusterRows } from "../db/clusters.ts";
 import { ownedInstanceRows } from "../db/instances.ts";
 import { activeLaunches, recentLaunches } from "../db/launches.ts";
@@ -20,6 +21,8 @@ export interface LaunchNote {
 	stackName: string;
 	text: string;
 	href: string;
+	/** Where the notice of a failed launch is dismissed (POST); null for one on the way. */
+	dismiss: string | null;
 }
 
 /** The dashboard's instances fragment. */
@@ -33,10 +36,18 @@ export interface MyInstancesProps {
 	poll: string | null;
 }
 
+/** The dashboard's clusters: the viewer's, and where a cluster is launched (its empty state). */
+export interface MyClustersProps {
+	rows: ClusterRowProps[];
+	/** The wizard of a group that may launch clusters; null when the viewer may launch none. */
+	launchHref: string | null;
+}
+
 /** The dashboard. */
 export interface DashboardProps {
 	instances: MyInstancesProps;
-	clusters: ClusterRowProps[];
+	/** Null when the viewer has no clusters and may launch none: the section is left out. */
+	clusters: MyClustersProps | null;
 	/** Whether costs are shown after the configured discount. */
 	discounted: boolean;
 }
@@ -57,19 +68,20 @@ export async function myInstancesView(
 	]);
 	const waiting = active.filter((l) => !rows.some((r) => r.launchId === l.id));
 	const failed = recent.filter((l) =>
-		l.kind === "instance" && l.status === "failed" && (l.finishedAt ?? l.createdAt) > since
+		l.kind === "instance" && l.status === "failed" && !l.dismissedAt && (l.finishedAt ?? l.createdAt) > since
 	);
 	const next = await nextActions(deps, rows.map((r) => r.id));
-	const note = (l: (typeof recent)[number], text: string): LaunchNote => ({
+	const note = (l: (typeof recent)[number], text: string, dismiss: boolean): LaunchNote => ({
 		id: l.id,
 		stackName: l.stackName,
 		text,
 		href: `/launches/${l.id}`,
+		dismiss: dismiss ? `/launches/${l.id}/dismiss` : null,
 	});
 	return {
 		rows: rows.map((row) => instanceRow(deps, viewer, row, { view: "dashboard", now, next: next.get(row.id) })),
-		waiting: waiting.map((l) => note(l, l.step)),
-		failed: failed.map((l) => note(l, l.reason ?? "the stack failed")),
+		waiting: waiting.map((l) => note(l, l.step, false)),
+		failed: failed.map((l) => note(l, l.reason ?? "the stack failed", true)),
 		launchHref: href,
 		poll: waiting.length ? "/dashboard/instances" : null,
 	};
@@ -78,14 +90,21 @@ export async function myInstancesView(
 /** The viewer's dashboard; `launchHref` is the page's (its layout has loaded it). */
 export async function dashboardView(deps: Deps, viewer: Viewer, launchHref: string | null): Promise<DashboardProps> {
 	const now = deps.clock();
-	const [instances, clusters] = await Promise.all([
+	const [instances, clusters, groups] = await Promise.all([
 		myInstancesView(deps, viewer, { launchHref }),
 		ownedClusterRows(deps.db, viewer.id, endedVisibleSince(now)),
+		launchableGroups(deps.db, viewer.groupIds),
 	]);
 	const next = await nextActions(deps, clusters.map((c) => c.id));
+	const emr = groups.find((g) => g.emrAccess);
 	return {
 		instances,
-		clusters: clusters.map((row) => clusterRow(row, now, next.get(row.id))),
+		clusters: clusters.length > 0 || emr
+			? {
+				rows: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id))),
+				launchHref: emr ? `/launch/${emr.id}` : null,
+			}
+			: null,
 		discounted: deps.settings.AWS_DISCOUNT > 0,
 	};
 }

@@ -4,10 +4,12 @@
  * unknown), its links, and the fragment URL it polls while something is changing.
  */
 import type { Viewer } from "../auth/identify.ts";
+import { mayFollowLaunch } from "../auth/permissions.ts";
 import { instanceRate } from "../billing/rates.ts";
 import { availableActions } from "../control/control.ts";
 import type { InstanceAction } from "../control/instance.ts";
 import { getInstanceRow, type InstanceRow } from "../db/instances.ts";
+import { getLaunch } from "../db/launches.ts";
 import { volumesOf } from "../db/volumes.ts";
 import type { Deps } from "../deps.ts";
 import {
@@ -27,6 +29,9 @@ import {
 	policyPanelView,
 	type PolicySubmission,
 } from "./policy.ts";
+import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
+import type { Settings } from "../settings.ts";
+import { SETUP_SLOW_MS } from "../sync/console.ts";
 
 export type { InstanceAction, NextAction, PolicySubmission };
 
@@ -35,13 +40,24 @@ export type InstanceView = "dashboard" | "team" | "detail";
 /** The tables an instance row is shown in. */
 export type RowView = Exclude<InstanceView, "detail">;
 
-/** What the state cell shows: the state badge, the action in flight and the boot progress. */
+/** A setup that ended badly: the stage it failed at (or the last one it reported) and when. */
+export interface SetupEnd {
+	/** `failed`: a failure stage was reported; `stalled`: no report for PROGRESS_TIMEOUT_MINUTES. */
+	condition: "failed" | "stalled";
+	stage: string;
+	at: Date;
+}
+
+/** What the state cell shows: the state badge, the action in flight, the boot progress or how the setup ended. */
 export interface InstanceStateCell {
 	state: string;
 	pendingAction: string | null;
 	hasProgressBar: boolean;
+	/** The last progress text; null once the instance has ended (it would only be stale). */
 	progressText: string | null;
 	progressPercent: number | null;
+	setup: SetupEnd | null;
+	timeZone: string;
 }
 
 /** An action the viewer may take now, and the URL it is posted to. */
@@ -60,9 +76,12 @@ interface InstanceFacts {
 	link: WebLink | null;
 	instanceType: string;
 	cell: InstanceStateCell;
-	rate: Rate;
+	/** The hourly rate (or why it is unknown); null once the instance has ended. */
+	rate: Rate | null;
 	configName: string | null;
 	actions: InstanceActionButton[];
+	/** The wizard with the same group, configuration and type, for the owner of an instance whose setup failed. */
+	launchAgain: string | null;
 	pendingAction: string | null;
 	/** The fragment URL polled while something is changing; null when nothing is. */
 	poll: string | null;
@@ -98,8 +117,10 @@ export interface InstancePanelProps extends InstanceFacts {
 	stoppedAt: Date | null;
 	lastSeenAt: Date | null;
 	stackName: string | null;
-	/** The page of the launch that made it. */
+	/** The page of the launch that made it, for a viewer who may follow that launch. */
 	launchHref: string | null;
+	/** The tail of the console output, when the sync fetched it (setup failed or slow). */
+	console: { text: string; at: Date } | null;
 	volumes: VolumeRow[];
 	events: AuditEntry[];
 	/** Its machine policy; none once it has ended. */
@@ -111,10 +132,53 @@ export interface InstancePanelProps extends InstanceFacts {
 /** How many events the panel shows. */
 const PANEL_EVENTS = 15;
 
-/** States in which an instance's row and panel keep refreshing themselves. */
-function isTransitional(row: Pick<InstanceRow, "state" | "pendingAction" | "progressPercent">): boolean {
+function ended(row: Pick<InstanceRow, "state">): boolean {
+	return INSTANCE_ENDED_STATES.includes(row.state);
+}
+
+/**
+ * Whether the setup may still report, as the progress endpoint accepts it: it is running, the
+ * instance has not ended, and its last report is within PROGRESS_TIMEOUT_MINUTES.
+ */
+function setupReporting(
+	settings: Pick<Settings, "PROGRESS_TIMEOUT_MINUTES">,
+	row: Pick<InstanceRow, "state" | "setupState" | "progressUpdatedAt" | "createdAt">,
+	now: Date,
+): boolean {
+	const last = row.progressUpdatedAt ?? row.createdAt;
+	return row.setupState === "running" && !ended(row) &&
+		now.getTime() - last.getTime() <= settings.PROGRESS_TIMEOUT_MINUTES * 60_000;
+}
+
+/**
+ * States in which an instance's row and panel keep refreshing themselves: a state or action on its
+ * way, and a setup that may still report (so every report it makes shows without a reload).
+ */
+function isTransitional(
+	settings: Pick<Settings, "PROGRESS_TIMEOUT_MINUTES">,
+	row: InstanceRow,
+	now: Date,
+): boolean {
 	return ["pending", "stopping", "shutting-down"].includes(row.state) || !!row.pendingAction ||
-		(row.progressPercent !== null && row.progressPercent < 100 && row.state === "running");
+		setupReporting(settings, row, now);
+}
+
+/** Whether the setup failed, stalled or is slow (no report for a while) on an instance that still exists. */
+function setupTroubled(row: InstanceRow, now: Date): boolean {
+	if (ended(row)) return false;
+	if (row.setupState === "failed" || row.setupState === "stalled") return true;
+	const last = row.progressUpdatedAt ?? row.createdAt;
+	return row.setupState === "running" && now.getTime() - last.getTime() > SETUP_SLOW_MS;
+}
+
+/** How the setup ended, when it failed or stalled and the instance still exists. */
+function setupEnd(row: InstanceRow): SetupEnd | null {
+	if (ended(row) || (row.setupState !== "failed" && row.setupState !== "stalled")) return null;
+	return {
+		condition: row.setupState,
+		stage: row.progressText ?? "unknown stage",
+		at: row.setupEndedAt ?? row.progressUpdatedAt ?? row.createdAt,
+	};
 }
 
 /** The https link to an instance: its DNS name when it has one, else its IP. */
@@ -128,10 +192,14 @@ function facts(
 	deps: Pick<Deps, "pricing" | "settings">,
 	viewer: Viewer,
 	row: InstanceRow,
-	where: { view: InstanceView; poll: string },
+	where: { view: InstanceView; poll: string; now: Date },
 ): InstanceFacts {
 	// Rows are scoped to what the viewer may see (in SQL for lists), so each one may be controlled.
-	const actions = availableActions("instance", viewer, row, true) as InstanceAction[];
+	const available = availableActions("instance", viewer, row, true) as InstanceAction[];
+	const failed = row.setupState === "failed" && !ended(row);
+	// A failed setup leaves nothing to start, stop or restart: it can be terminated, or launched again.
+	const actions = failed ? available.filter((a) => a === "terminate") : available;
+	const gone = ended(row);
 	return {
 		id: row.id,
 		name: plainText(row.name, NAME_SHOWN),
@@ -142,16 +210,21 @@ function facts(
 		cell: {
 			state: row.state,
 			pendingAction: row.pendingAction,
-			hasProgressBar: row.hasProgressBar,
-			progressText: row.progressText,
-			progressPercent: row.progressPercent,
+			hasProgressBar: row.hasProgressBar && !gone,
+			progressText: gone ? null : row.progressText,
+			progressPercent: gone ? null : row.progressPercent,
+			setup: setupEnd(row),
+			timeZone: deps.settings.TIME_ZONE,
 		},
 		// A configuration without an OS (or none) prices as Linux.
-		rate: instanceRate(deps, { type: row.instanceType, os: row.configOs }),
+		rate: gone ? null : instanceRate(deps, { type: row.instanceType, os: row.configOs }),
 		configName: row.configName,
 		actions: actions.map((action) => ({ action, url: `/ajax/instance/${row.id}/${action}?view=${where.view}` })),
+		launchAgain: failed && viewer.id === row.ownerId && row.groupId !== null && row.configId !== null
+			? `/launch/${row.groupId}/${row.configId}?instanceType=${encodeURIComponent(row.instanceType)}`
+			: null,
 		pendingAction: row.pendingAction,
-		poll: isTransitional(row) ? where.poll : null,
+		poll: isTransitional(deps.settings, row, where.now) ? where.poll : null,
 	};
 }
 
@@ -163,7 +236,11 @@ export function instanceRow(
 	shown: { view: RowView; now: Date; next?: NextAction },
 ): InstanceRowProps {
 	return {
-		...facts(deps, viewer, row, { view: shown.view, poll: `/instances/${row.id}/row?view=${shown.view}` }),
+		...facts(deps, viewer, row, {
+			view: shown.view,
+			poll: `/instances/${row.id}/row?view=${shown.view}`,
+			now: shown.now,
+		}),
 		view: shown.view,
 		uptimeMs: uptimeMs(row.startedAt, row.state === "running", shown.now),
 		next: shown.next,
@@ -198,13 +275,15 @@ export async function instancePanelView(
 	submitted?: PolicySubmission,
 ): Promise<InstancePanelProps> {
 	const row = await visibleInstance(deps, viewer, id);
-	const [volumes, events, policy] = await Promise.all([
+	const [volumes, events, launch, policy] = await Promise.all([
 		volumesOf(deps.db, row.id),
 		activityOf(deps, row.id, PANEL_EVENTS),
+		row.launchId ? getLaunch(deps.db, row.launchId) : undefined,
 		policyPanelView(deps, viewer, { kind: "instance", id: row.id, state: row.state }, submitted),
 	]);
+	const now = deps.clock();
 	return {
-		...facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel` }),
+		...facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel`, now }),
 		ownerUsername: row.ownerUsername,
 		groupName: row.groupName,
 		amiId: row.amiId,
@@ -215,7 +294,10 @@ export async function instancePanelView(
 		stoppedAt: row.stoppedAt,
 		lastSeenAt: row.lastSeenAt,
 		stackName: row.stackName,
-		launchHref: row.launchId ? `/launches/${row.launchId}` : null,
+		launchHref: launch && mayFollowLaunch(viewer, launch) ? `/launches/${launch.id}` : null,
+		console: row.consoleTail !== null && row.consoleTailAt && setupTroubled(row, now)
+			? { text: row.consoleTail, at: row.consoleTailAt }
+			: null,
 		volumes: volumes.map((v) => ({
 			id: v.id,
 			device: v.device,
@@ -226,6 +308,6 @@ export async function instancePanelView(
 		events,
 		policy,
 		timeZone: deps.settings.TIME_ZONE,
-		now: deps.clock(),
+		now,
 	};
 }

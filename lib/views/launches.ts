@@ -16,10 +16,24 @@ import { machineKind } from "../machines/kinds.ts";
 /** How far a step has come. */
 export type StepState = "done" | "now" | "failed" | "";
 
+/**
+ * What a finished launch made, in words: `ready` only when the machine is up and its setup reported
+ * done (or it has no progress bar); `setup` while the setup still runs; `bad` when the setup failed
+ * or the machine is no longer up.
+ */
+export interface LaunchOutcome {
+	tone: "ready" | "setup" | "bad";
+	text: string;
+}
+
 /** The status fragment, polled while the launch is on its way. */
 export interface LaunchStatusProps {
 	id: string;
 	status: Status;
+	/** What is being launched: the configuration's name, or "an instance" / "a cluster" when it is gone. */
+	title: string;
+	createdAt: Date;
+	timeZone: string;
 	steps: { text: string; state: StepState }[];
 	/** The launcher's current step. */
 	step: string;
@@ -30,18 +44,14 @@ export interface LaunchStatusProps {
 	configName: string | null;
 	/** The first machine it made, with its page. */
 	made: { id: string; href: string } | null;
-	/** Whether the instance keeps reporting its setup progress on the dashboard after the stack is done. */
-	reportsProgress: boolean;
+	/** What the complete launch made, as it is now; null while the launch is on its way or failed. */
+	outcome: LaunchOutcome | null;
 	/** The fragment URL polled while the launch is on its way; null once it is done or failed. */
 	poll: string | null;
 }
 
 /** The launch page. */
 export interface LaunchPageProps {
-	/** What is being launched: the configuration's name, or "a cluster" when it is gone. */
-	title: string;
-	createdAt: Date;
-	timeZone: string;
 	status: LaunchStatusProps;
 }
 
@@ -68,6 +78,37 @@ async function followedLaunch(deps: Pick<Deps, "db">, viewer: Viewer, id: string
 	return launch;
 }
 
+/** What a complete launch's machine is now: ready, still setting up, or not what the user waits for. */
+function outcomeOf(
+	launch: Launch,
+	name: string,
+	first: { state: string; setupState?: string | null; progressText?: string | null; progressPercent?: number | null },
+	progressBar: boolean,
+): LaunchOutcome {
+	if (launch.kind === "cluster") {
+		return ["WAITING", "RUNNING"].includes(first.state)
+			? { tone: "ready", text: `${name} is ready.` }
+			: { tone: "bad", text: `${name} is ${first.state}.` };
+	}
+	if (first.state !== "running") return { tone: "bad", text: `${name} is ${first.state}, not running.` };
+	if (first.setupState === "failed") {
+		return {
+			tone: "bad",
+			text: `${name} is running, but its setup failed at "${first.progressText ?? "a failure stage"}".`,
+		};
+	}
+	if (first.setupState === "stalled") {
+		return { tone: "bad", text: `${name} is running, but its setup stopped reporting.` };
+	}
+	if (first.setupState === "done" || (!progressBar && first.setupState !== "running")) {
+		return { tone: "ready", text: `${name} is ready.` };
+	}
+	const at = first.progressPercent === null || first.progressPercent === undefined
+		? ""
+		: ` (${first.progressPercent}%${first.progressText ? `: ${first.progressText}` : ""})`;
+	return { tone: "setup", text: `${name} is running; its setup is still going${at}.` };
+}
+
 async function statusOf(deps: Deps, launch: Launch, configName: string | undefined, progressBar: boolean) {
 	const machines = await machineKind(launch.kind).rows.ofLaunch(deps, launch.id);
 	const noun = launch.kind;
@@ -80,9 +121,13 @@ async function statusOf(deps: Deps, launch: Launch, configName: string | undefin
 	const state = (done: boolean, active: boolean): StepState =>
 		done ? "done" : failed && active ? "failed" : active ? "now" : "";
 	const first = machines[0];
+	const name = configName ?? `The ${noun}`;
 	const status: LaunchStatusProps = {
 		id: launch.id,
 		status: launch.status,
+		title: configName ?? words.article,
+		createdAt: launch.createdAt,
+		timeZone: deps.settings.TIME_ZONE,
 		steps: [
 			{ text: "Request recorded", state: "done" },
 			{
@@ -104,7 +149,7 @@ async function statusOf(deps: Deps, launch: Launch, configName: string | undefin
 		kind: noun,
 		configName: configName ?? null,
 		made: first ? { id: first.id, href: `/${noun}s/${first.id}` } : null,
-		reportsProgress: complete && noun === "instance" && !!first && progressBar,
+		outcome: complete && first ? outcomeOf(launch, name, first, progressBar) : null,
 		poll: live ? `/launches/${launch.id}/status` : null,
 	};
 	return status;
@@ -121,10 +166,5 @@ export async function launchStatusView(deps: Deps, viewer: Viewer, id: string): 
 export async function launchPageView(deps: Deps, viewer: Viewer, id: string): Promise<LaunchPageProps> {
 	const launch = await followedLaunch(deps, viewer, id);
 	const config = await getConfig(deps.db, launch.configId);
-	return {
-		title: config?.name ?? KIND_WORDS[launch.kind].article,
-		createdAt: launch.createdAt,
-		timeZone: deps.settings.TIME_ZONE,
-		status: await statusOf(deps, launch, config?.name, config?.hasProgressBar ?? false),
-	};
+	return { status: await statusOf(deps, launch, config?.name, config?.hasProgressBar ?? false) };
 }

@@ -133,6 +133,6 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 		groups: (scope.everyone ? groups : groups.filter((g) => viewer.groupIds.includes(g.id)))
 			.map((g) => ({ value: g.id, label: g.name })),
 		table,
-		clusters: clusters.map((row) => clusterRow(row, now, next.get(row.id))),
+		clusters: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id))),
 	};
 }

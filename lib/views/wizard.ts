@@ -1,7 +1,7 @@
 /**
  * The launch wizard's data, for every kind: the groups the viewer may launch into, a group's
  * configurations, the launch form of a configuration's kind (with its price panel, its machine
- * policy and, for clusters, the live estimate), and the confirmation of an instance launch. Each checks the viewer's
+ * policy and, for clusters, the live estimate), and the confirmation of every kind's launch. Each checks the viewer's
  * entitlement first (lib/launch/entitlement.ts), so every step is refused as the launch would be.
  */
 import type { Viewer } from "../auth/identify.ts";
@@ -17,11 +17,11 @@ import {
 import type { ConfigKind } from "../db/schema.ts";
 import { displayName, listUsers } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
-import { defaultIdle, MAX_CORE_NODES, MIN_CORE_NODES, PURPOSE_MAX } from "../launch/cluster.ts";
+import { type ClusterOptions, defaultIdle, MAX_CORE_NODES, MIN_CORE_NODES, PURPOSE_MAX } from "../launch/cluster.ts";
 import { checkInstanceType, type LaunchTarget, launchTarget } from "../launch/entitlement.ts";
 import { listOf } from "../form_values.ts";
 import { MAX_SECURITY_GROUPS } from "../launch/instance.ts";
-import { type LaunchIds, reviewLaunch } from "../launch/request.ts";
+import { launchIdOfKey, type LaunchIds, newLaunchKey, recentLaunchOf, reviewLaunch } from "../launch/request.ts";
 import { sanitizeDescription } from "../sanitize.ts";
 import { estimateRate } from "./cluster.ts";
 import type { Rate } from "./machines.ts";
@@ -129,22 +129,54 @@ export interface ClusterFormProps extends LaunchFormBase {
 /** Step 3, of the configuration's kind. */
 export type LaunchFormProps = InstanceFormProps | ClusterFormProps;
 
-/** Step 4 for instances: what will be launched, with its cost, before it is recorded. */
-export interface ConfirmStepProps extends WizardTarget {
+/** The viewer's launch of the same configuration a moment ago, which the confirmation asks about. */
+export interface RecentLaunch {
+	href: string;
+	stackName: string;
+	secondsAgo: number;
+}
+
+/** What a confirmation of every kind shows and posts. */
+interface ConfirmBase extends WizardTarget {
 	action: string;
+	/** The form again, to change something. */
+	back: string;
 	costCenter: string;
 	instanceType: string;
-	rate: Rate;
-	securityGroupIds: string[];
-	extraVolume: ExtraVolume | null;
-	/** The optional security groups chosen, posted again with the launch. */
-	chosenSecurityGroups: string[];
+	/** The one-time key of this confirmation: posting it again returns the launch it made. */
+	launchKey: string;
+	/** The launch of the same configuration the viewer made within the repeat window, if any. */
+	recent: RecentLaunch | null;
+	/** The form's values, posted again with the launch. */
+	resubmit: { name: string; value: string }[];
 	/** The machine policy with the values chosen, which are posted again with the launch. */
 	policy?: ConfirmedPolicy;
 }
 
-/** The kinds whose launch is confirmed before it is recorded (step 4); a cluster's form launches at once. */
-const CONFIRMED_KINDS: readonly ConfigKind[] = ["instance"];
+/** Step 4 for instances: what will be launched, with its cost, before it is recorded. */
+export interface InstanceConfirmProps extends ConfirmBase {
+	kind: "instance";
+	rate: Rate;
+	securityGroupIds: string[];
+	extraVolume: ExtraVolume | null;
+}
+
+/** Step 4 for clusters: the cluster, its nodes, pricing and idle time, with its estimate. */
+export interface ClusterConfirmProps extends ConfirmBase {
+	kind: "cluster";
+	rate: Rate;
+	purpose: string;
+	coreNodes: number;
+	market: "ON_DEMAND" | "SPOT";
+	bidPrice: number | null;
+	idleSeconds: number;
+}
+
+/** Step 4, of the configuration's kind. */
+export type ConfirmStepProps = InstanceConfirmProps | ClusterConfirmProps;
+
+/** The kinds whose launch is confirmed before it is recorded (step 4). */
+const CONFIRMED_KINDS: readonly ConfigKind[] = ["instance", "cluster"];
 
 /** Who to ask when the viewer cannot launch: up to five admins, with their email. */
 async function adminContacts(deps: Pick<Deps, "db" | "settings">): Promise<string> {
@@ -325,9 +357,25 @@ export async function launchFormView(
 	};
 }
 
+/** The form fields of each kind that the confirmation posts again. */
+const RESUBMITTED: Record<ConfigKind, readonly string[]> = {
+	instance: ["instanceType", "securityGroups"],
+	cluster: [
+		"instanceType",
+		"purpose",
+		"coreNodes",
+		"market",
+		"bidPrice",
+		"autoTerminateHours",
+		"autoTerminateMinutes",
+	],
+};
+
 /**
- * Step 4: checks the launch as it would be recorded and returns its confirmation; undefined for a
- * kind that launches without one. Throws as the launch would (403, 404, 422 with field messages).
+ * Step 4: checks the launch as it would be recorded and returns its confirmation, with its launch
+ * key (the one posted, when it is still unused, else a new one) and the viewer's launch of the same
+ * configuration a moment ago, if any; undefined for a kind that launches without one. Throws as the
+ * launch would (400 for a key not given to the viewer, 403, 404, 422 with field messages).
  */
 export async function confirmStepView(
 	deps: Deps,
@@ -338,15 +386,52 @@ export async function confirmStepView(
 	const reviewed = await reviewLaunch(deps, viewer, ids, raw);
 	const { group, config, planned } = reviewed;
 	if (!CONFIRMED_KINDS.includes(config.kind)) return undefined;
-	return {
+	const posted = await launchIdOfKey(deps, viewer, raw.launchKey);
+	const launchKey = posted && typeof raw.launchKey === "string" ? raw.launchKey : await newLaunchKey(deps, viewer);
+	const previous = await recentLaunchOf(deps, viewer, config.id, posted);
+	const now = deps.clock().getTime();
+	const base: ConfirmBase = {
 		...wizardTarget(reviewed),
 		action: `/launch/${group.id}/${config.id}`,
+		back: `/launch/${group.id}/${config.id}`,
 		costCenter: costCenterOf(group, deps.settings.DEFAULT_CHARGE_CODE),
 		instanceType: planned.instanceType,
+		launchKey,
+		recent: previous
+			? {
+				href: `/launches/${previous.id}`,
+				stackName: previous.stackName,
+				secondsAgo: Math.max(0, Math.round((now - previous.createdAt.getTime()) / 1000)),
+			}
+			: null,
+		resubmit: RESUBMITTED[config.kind].flatMap((name) =>
+			listOf(raw[name]).map((value) => ({ name, value: value.slice(0, 300) }))
+		),
+		policy: confirmedPolicy(reviewed, raw, deps.settings.TIME_ZONE),
+	};
+	if (config.kind === "cluster") {
+		const options = planned.options as unknown as ClusterOptions;
+		return {
+			...base,
+			kind: "cluster",
+			rate: estimateRate(clusterEstimate(deps, {
+				instanceType: planned.instanceType,
+				coreNodes: options.coreNodes,
+				market: options.market,
+				bidPrice: options.bidPrice ?? undefined,
+			})),
+			purpose: options.purpose,
+			coreNodes: options.coreNodes,
+			market: options.market,
+			bidPrice: options.bidPrice,
+			idleSeconds: options.idleSeconds,
+		};
+	}
+	return {
+		...base,
+		kind: "instance",
 		rate: instanceRate(deps, { type: planned.instanceType, os: config.os }),
 		securityGroupIds: listOf(planned.options.securityGroupIds),
 		extraVolume: extraVolume(config),
-		chosenSecurityGroups: listOf(raw.securityGroups),
-		policy: confirmedPolicy(reviewed, raw, deps.settings.TIME_ZONE),
 	};
 }

@@ -137,6 +137,13 @@ function configFields(choices: ConfigChoices): FormItem[] {
 			label: "The bootstrap script reports progress (show a progress bar)",
 		},
 		{
+			control: "text",
+			name: "failureStages",
+			label: "Failure stages",
+			hint:
+				"Progress stages that mean the setup failed, comma-separated (failed and error always do), e.g. mount_failed",
+		},
+		{
 			grid: [
 				{
 					control: "text",

@@ -22,15 +22,7 @@ export function ClusterForm(props: { form: ClusterFormProps; csrf: string }) {
 		<LaunchForm
 			form={form}
 			csrf={props.csrf}
-			submit={
-				<button
-					type="submit"
-					class="primary"
-					data-confirm="Launch this cluster? It is billed from now until it terminates."
-				>
-					Launch cluster
-				</button>
-			}
+			submit={<button type="submit" class="primary">Review launch</button>}
 			aside={
 				<div>
 					<LiveRegion>

@@ -1,7 +1,8 @@
 /** One cluster's page and its detail panel: facts, connection string, cost, terminate, recent activity. */
 import type { ClusterPanelProps } from "../../lib/views/cluster.ts";
 import { AuditList } from "./AuditList.tsx";
-import { polling, StateBadge } from "./components.tsx";
+import { ClusterState } from "./ClusterTable.tsx";
+import { polling } from "./components.tsx";
 import { formatDuration, formatRate, formatTime } from "./format.ts";
 import { MachinePage, type PageContext } from "./Layout.tsx";
 import { PolicyPanel } from "./PolicyPanel.tsx";
@@ -61,8 +62,8 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 						<dd>{panel.nodesRunning} provisioned out of {panel.nodesRequested}</dd>
 						<dt>State</dt>
 						<dd>
-							<StateBadge state={panel.state} pendingAction={panel.pendingAction} />
-							{panel.stateReason && <div class="small muted">{panel.stateReason}</div>}
+							<ClusterState state={panel.state} pendingAction={panel.pendingAction} failed={panel.failed} />
+							{!panel.failed && panel.stateReason && <div class="small muted">{panel.stateReason}</div>}
 						</dd>
 						<dt>Host</dt>
 						<dd class="mono">{panel.host ?? "not yet known"}</dd>
@@ -75,7 +76,7 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 						<dt>Configuration</dt>
 						<dd>{panel.configName ?? "—"}</dd>
 						<dt>Estimated cost</dt>
-						<dd>{panel.rate.known ? formatRate(panel.rate.hourly) : "price unknown"}</dd>
+						<dd>{panel.rate === null ? "—" : panel.rate.known ? formatRate(panel.rate.hourly) : "price unknown"}</dd>
 						<dt>Auto-terminate</dt>
 						<dd>{panel.idleSeconds ? `after ${formatDuration(panel.idleSeconds * 1000)} idle` : "off"}</dd>
 						<dt>Started</dt>

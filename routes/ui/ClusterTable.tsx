@@ -1,8 +1,24 @@
-/** The clusters table of the dashboard and the team view. */
+/** The clusters table of the dashboard and the team view, and the state cell the cluster's page shares. */
 import type { ClusterRowProps } from "../../lib/views/cluster.ts";
 import { MachineName, StateBadge } from "./components.tsx";
-import { formatDuration } from "./format.ts";
+import { formatDuration, formatRate } from "./format.ts";
 import { PlannedAction } from "./PlannedAction.tsx";
+
+/** A cluster's state, and when it failed, that it did with EMR's reason. */
+export function ClusterState(
+	props: { state: string; pendingAction: string | null; failed: { reason: string } | null },
+) {
+	return (
+		<>
+			<StateBadge state={props.state} pendingAction={props.pendingAction} />
+			{props.failed && (
+				<div class="small" data-cluster-failed>
+					<span class="badge bad">failed</span> {props.failed.reason}
+				</div>
+			)}
+		</>
+	);
+}
 
 export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard" | "team" }) {
 	return (
@@ -18,6 +34,7 @@ export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard"
 						<th scope="col">State</th>
 						<th scope="col">Type</th>
 						<th scope="col" class="num">Nodes</th>
+						<th scope="col" class="num">Hourly cost</th>
 						<th scope="col">Configuration</th>
 						<th scope="col" class="num">Uptime</th>
 					</tr>
@@ -36,13 +53,16 @@ export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard"
 							</td>
 							<td data-label="Purpose">{row.purpose}</td>
 							<td data-label="State">
-								<StateBadge state={row.state} pendingAction={row.pendingAction} />
+								<ClusterState state={row.state} pendingAction={row.pendingAction} failed={row.failed} />
 								<PlannedAction next={row.next} />
 							</td>
 							<td data-label="Type" class="mono small">
 								{row.market === "SPOT" ? "SPOT" : "ON DEMAND"} | {row.instanceType}
 							</td>
 							<td data-label="Nodes" class="num">{row.nodesRunning}/{row.nodesRequested}</td>
+							<td data-label="Hourly cost" class="num">
+								{row.rate === null ? "—" : row.rate.known ? formatRate(row.rate.hourly) : "price unknown"}
+							</td>
 							<td data-label="Configuration">{row.configName ?? "—"}</td>
 							<td data-label="Uptime" class="num">{row.uptimeMs === null ? "—" : formatDuration(row.uptimeMs)}</td>
 						</tr>

@@ -20,10 +20,26 @@ export function MyInstances(props: { instances: MyInstancesProps }) {
 				</p>
 			))}
 			{failed.map((launch) => (
-				<p class="panel" data-failed-launch={launch.id}>
-					<span class="badge bad">launch failed</span> {launch.stackName}: {launch.text}.{" "}
-					<a href={launch.href}>See the launch</a>
-				</p>
+				<div class="panel notice-line" data-failed-launch={launch.id}>
+					<p>
+						<span class="badge bad">launch failed</span> {launch.stackName}: {launch.text}.{" "}
+						<a href={launch.href}>See the launch</a>
+					</p>
+					{launch.dismiss && (
+						<div class="actions">
+							<button
+								type="button"
+								hx-post={launch.dismiss}
+								hx-target="#my-instances"
+								hx-swap="outerHTML"
+								hx-disable="this"
+								aria-label={`Dismiss the notice of ${launch.stackName}`}
+							>
+								Dismiss
+							</button>
+						</div>
+					)}
+				</div>
 			))}
 			{rows.length === 0 && waiting.length === 0 && failed.length === 0
 				? (
@@ -56,11 +72,26 @@ export function DashboardPage(props: { ctx: PageContext; dashboard: DashboardPro
 			<LiveRegion>
 				<MyInstances instances={dashboard.instances} />
 			</LiveRegion>
-			{dashboard.clusters.length > 0 && (
+			{dashboard.clusters && (
 				<section id="my-clusters">
 					<h2>My clusters</h2>
-					<ClusterTable rows={dashboard.clusters} view="dashboard" />
-					<p class="muted small">Use a cluster's page to terminate it.</p>
+					{dashboard.clusters.rows.length > 0
+						? (
+							<>
+								<ClusterTable rows={dashboard.clusters.rows} view="dashboard" />
+								<p class="muted small">Use a cluster's page to terminate it.</p>
+							</>
+						)
+						: (
+							<EmptyState title="You do not have any clusters.">
+								{dashboard.clusters.launchHref && (
+									<>
+										<p>Launch a Spark cluster from a cluster configuration your team offers.</p>
+										<a class="btn" href={dashboard.clusters.launchHref}>Launch a cluster</a>
+									</>
+								)}
+							</EmptyState>
+						)}
 				</section>
 			)}
 			<p class="muted small">

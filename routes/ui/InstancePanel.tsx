@@ -56,7 +56,13 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 							)}
 						</dd>
 						<dt>Hourly cost</dt>
-						<dd>{panel.rate.known ? formatRate(panel.rate.hourly) : `price unknown (${panel.rate.reason})`}</dd>
+						<dd>
+							{panel.rate === null
+								? "—"
+								: panel.rate.known
+								? formatRate(panel.rate.hourly)
+								: `price unknown (${panel.rate.reason})`}
+						</dd>
 					</dl>
 				</div>
 				<div class="panel">
@@ -90,10 +96,23 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 						actions={panel.actions}
 						pendingAction={panel.pendingAction}
 						target="#instance-panel"
+						launchAgain={panel.launchAgain}
 					/>
 					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
 				</div>
 			</div>
+			{panel.console && (
+				<section id="console-tail">
+					<h2>Console output</h2>
+					<p class="muted small">
+						The last lines of the instance's console, as EC2 had them at {formatTime(panel.console.at, tz)}{" "}
+						(EC2 updates them every few minutes).
+					</p>
+					{panel.console.text
+						? <pre class="console" data-console>{panel.console.text}</pre>
+						: <p class="muted">EC2 has no console output for this instance yet.</p>}
+				</section>
+			)}
 			{panel.policy && <PolicyPanel policy={panel.policy} target="#instance-panel" />}
 			<h2>Volumes</h2>
 			{panel.volumes.length === 0

@@ -7,18 +7,33 @@ import type {
 	RowView,
 } from "../../lib/views/instance.ts";
 import { MachineName, polling, ProgressBar, StateBadge } from "./components.tsx";
-import { formatDuration, formatRate } from "./format.ts";
+import { formatDuration, formatRate, formatTime } from "./format.ts";
 import { PlannedAction } from "./PlannedAction.tsx";
 
-/** The state cell of rows and the detail panel: badge, boot progress, or the last progress text. */
+/** The state cell of rows and the detail panel: badge, boot progress, how the setup ended, or the last progress text. */
 export function InstanceState(props: { cell: InstanceStateCell }) {
 	const { cell } = props;
+	const { setup } = cell;
+	// One block, so a narrow screen's label/value cell keeps the badge and what follows it together.
 	return (
-		<>
+		<div class="state-cell">
 			<StateBadge state={cell.state} pendingAction={cell.pendingAction} />
-			{cell.hasProgressBar && <ProgressBar text={cell.progressText} percent={cell.progressPercent} />}
-			{cell.progressPercent === null && cell.progressText && <div class="small muted">{cell.progressText}</div>}
-		</>
+			{setup?.condition === "failed" && (
+				<div class="small" data-setup="failed">
+					<span class="badge bad">setup failed</span> at <strong>{setup.stage}</strong>,{" "}
+					{formatTime(setup.at, cell.timeZone)}
+				</div>
+			)}
+			{setup?.condition === "stalled" && (
+				<div class="small" data-setup="stalled">
+					<span class="badge busy">setup stalled</span> {setup.stage}
+				</div>
+			)}
+			{!setup && cell.hasProgressBar && <ProgressBar text={cell.progressText} percent={cell.progressPercent} />}
+			{!setup && cell.progressPercent === null && cell.progressText && (
+				<div class="small muted">{cell.progressText}</div>
+			)}
+		</div>
 	);
 }
 
@@ -39,14 +54,25 @@ const LABEL: Record<InstanceAction, string> = {
 	archive: "Remove",
 };
 
-/** The action buttons; each posts to its URL and swaps `target` with the answer. */
+/**
+ * The action buttons; each posts to its URL and swaps `target` with the answer. `launchAgain` is
+ * the wizard's link for an instance whose setup failed.
+ */
 export function InstanceActions(
-	props: { id: string; actions: InstanceActionButton[]; pendingAction: string | null; target: string },
+	props: {
+		id: string;
+		actions: InstanceActionButton[];
+		pendingAction: string | null;
+		target: string;
+		launchAgain?: string | null;
+	},
 ) {
-	if (props.pendingAction) return <span class="muted small">{props.pendingAction} in progress…</span>;
-	if (props.actions.length === 0) return <span class="muted small">—</span>;
+	const inFlight = props.pendingAction && <span class="muted small">{props.pendingAction} in progress…</span>;
+	if (props.actions.length === 0 && !props.launchAgain) return inFlight || <span class="muted small">—</span>;
 	return (
 		<div class="actions">
+			{inFlight}
+			{props.launchAgain && <a class="btn" href={props.launchAgain}>Launch again</a>}
 			{props.actions.map(({ action, url }) => {
 				const confirm = CONFIRM[action](props.id);
 				return (
@@ -92,7 +118,9 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 				<InstanceState cell={row.cell} />
 				<PlannedAction next={row.next} />
 			</td>
-			<td data-label="Hourly cost" class="num">{row.rate.known ? formatRate(row.rate.hourly) : "price unknown"}</td>
+			<td data-label="Hourly cost" class="num">
+				{row.rate === null ? "—" : row.rate.known ? formatRate(row.rate.hourly) : "price unknown"}
+			</td>
 			<td data-label="Configuration">{row.configName ?? <span class="muted">unknown</span>}</td>
 			<td data-label="Uptime" class="num">{row.uptimeMs === null ? "—" : formatDuration(row.uptimeMs)}</td>
 			<td data-label="Actions">
@@ -101,6 +129,7 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 					actions={row.actions}
 					pendingAction={row.pendingAction}
 					target={`#row-${row.id}`}
+					launchAgain={row.launchAgain}
 				/>
 				{props.error && <div class="inline-error" role="alert">{props.error}</div>}
 			</td>

@@ -1,18 +1,52 @@
-/** A launch's page (GET /launches/:id) and its status fragment, polled until the launch is done or failed. */
+/**
+ * A launch's page (GET /launches/:id) and its status fragment, polled until the launch is done or
+ * failed. The fragment carries the heading, so a launch that fails while the page is open says so
+ * at the top too.
+ */
 import type { LaunchPageProps, LaunchStatusProps } from "../../lib/views/launches.ts";
 import { LiveRegion, polling } from "./components.tsx";
 import { formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
 
+function Heading(props: { status: LaunchStatusProps }) {
+	const { status } = props;
+	const started = formatTime(status.createdAt, status.timeZone);
+	if (status.status === "failed") {
+		return (
+			<>
+				<h1>The launch of {status.title} failed</h1>
+				<p class="lead">Started {started}. Nothing more will happen for this launch; the reason is below.</p>
+			</>
+		);
+	}
+	if (status.status === "complete") {
+		return (
+			<>
+				<h1>Launched {status.title}</h1>
+				<p class="lead">Started {started}.</p>
+			</>
+		);
+	}
+	return (
+		<>
+			<h1>Launching {status.title}</h1>
+			<p class="lead">
+				Started {started}. You can close this page: the launch goes on, and your dashboard shows it.
+			</p>
+		</>
+	);
+}
+
 export function LaunchStatus(props: { status: LaunchStatusProps }) {
 	const { status } = props;
-	const complete = status.status === "complete";
+	const { outcome } = status;
 	return (
 		<section
 			id="launch-status"
 			{...polling(status.poll, 2)}
 			data-status={status.status}
 		>
+			<Heading status={status} />
 			<ol class="steps">
 				{status.steps.map((s) => <li class={s.state}>{s.text}</li>)}
 			</ol>
@@ -22,9 +56,9 @@ export function LaunchStatus(props: { status: LaunchStatusProps }) {
 					<strong>The launch failed.</strong> {status.reason}
 				</div>
 			)}
-			{complete && (
-				<p class="flash ok">
-					{status.configName ?? `The ${status.kind}`} is ready. <a href="/">Go to your dashboard</a>
+			{outcome && (
+				<p class={outcome.tone === "bad" ? "error-box" : "flash ok"} data-outcome={outcome.tone}>
+					{outcome.text} <a href="/">Go to your dashboard</a>
 					{status.made && (
 						<>
 							{" "}or <a href={status.made.href}>open {status.made.id}</a>
@@ -32,7 +66,7 @@ export function LaunchStatus(props: { status: LaunchStatusProps }) {
 					)}.
 				</p>
 			)}
-			{status.reportsProgress && (
+			{outcome?.tone === "setup" && (
 				<p class="muted small">The instance keeps reporting its setup progress on your dashboard.</p>
 			)}
 		</section>
@@ -40,17 +74,10 @@ export function LaunchStatus(props: { status: LaunchStatusProps }) {
 }
 
 export function LaunchPage(props: { ctx: PageContext; launch: LaunchPageProps }) {
-	const { launch } = props;
 	return (
 		<Layout ctx={props.ctx} title="Launch progress">
-			<h1>Launching {launch.title}</h1>
-			<p class="lead">
-				Started{" "}
-				{formatTime(launch.createdAt, launch.timeZone)}. You can close this page: the launch goes on, and your dashboard
-				shows it.
-			</p>
 			<LiveRegion>
-				<LaunchStatus status={launch.status} />
+				<LaunchStatus status={props.launch.status} />
 			</LiveRegion>
 		</Layout>
 	);

@@ -1,6 +1,6 @@
 /**
  * The launch wizard's pages: the step bar, then group (step 1), configuration (2), the kind's form
- * (3) and, for instances, the confirmation (4).
+ * (3) and the confirmation (4).
  */
 import type {
 	ConfigCard,
@@ -13,7 +13,7 @@ import type {
 import type { ComponentChildren } from "preact";
 import { ClusterForm } from "./ClusterForm.tsx";
 import { CsrfField, EmptyState } from "./components.tsx";
-import { formatRate } from "./format.ts";
+import { formatDuration, formatRate } from "./format.ts";
 import { InstanceForm } from "./InstanceForm.tsx";
 import { Layout, type PageContext } from "./Layout.tsx";
 import { ConfirmedPolicyList, PolicyChoicesHidden } from "./PolicyFields.tsx";
@@ -152,9 +152,74 @@ export function FormStep(props: { ctx: PageContext; form: LaunchFormProps }) {
 	);
 }
 
-/** Step 4 for instances: POST /launch/:groupId/:configId with intent=review. */
+/** What a confirmation says of the launch: the kind's facts. */
+function ConfirmFacts(props: { confirm: ConfirmStepProps }) {
+	const { confirm } = props;
+	const cost = confirm.rate.known ? `${formatRate(confirm.rate.hourly)} while running` : "price unknown";
+	if (confirm.kind === "cluster") {
+		return (
+			<dl class="facts">
+				<dt>Configuration</dt>
+				<dd>{confirm.config.name}</dd>
+				<dt>Group</dt>
+				<dd>{confirm.group.name} (cost center {confirm.costCenter})</dd>
+				<dt>Purpose</dt>
+				<dd>{confirm.purpose}</dd>
+				<dt>Instance type</dt>
+				<dd class="mono">{confirm.instanceType}</dd>
+				<dt>Nodes</dt>
+				<dd>{confirm.coreNodes} core nodes and 1 master</dd>
+				<dt>Pricing</dt>
+				<dd>{confirm.market === "SPOT" ? `spot, bid $${confirm.bidPrice} per node-hour` : "on demand"}</dd>
+				<dt>Auto-terminate</dt>
+				<dd>{confirm.idleSeconds ? `after ${formatDuration(confirm.idleSeconds * 1000)} idle` : "off"}</dd>
+				<dt>Estimated cost</dt>
+				<dd>{cost}</dd>
+				{confirm.policy && (
+					<>
+						<dt>Machine policy</dt>
+						<dd data-confirmed-policy>
+							<ConfirmedPolicyList policy={confirm.policy} />
+						</dd>
+					</>
+				)}
+			</dl>
+		);
+	}
+	return (
+		<dl class="facts">
+			<dt>Configuration</dt>
+			<dd>{confirm.config.name}</dd>
+			<dt>Group</dt>
+			<dd>{confirm.group.name} (cost center {confirm.costCenter})</dd>
+			<dt>Instance type</dt>
+			<dd class="mono">{confirm.instanceType}</dd>
+			<dt>Estimated cost</dt>
+			<dd>{cost}</dd>
+			<dt>Security groups</dt>
+			<dd class="mono small">{confirm.securityGroupIds.join(", ") || "none"}</dd>
+			<dt>Extra volume</dt>
+			<dd>{confirm.extraVolume ? `${confirm.extraVolume.sizeGb} GiB at ${confirm.extraVolume.device}` : "none"}</dd>
+			{confirm.policy && (
+				<>
+					<dt>Machine policy</dt>
+					<dd data-confirmed-policy>
+						<ConfirmedPolicyList policy={confirm.policy} />
+					</dd>
+				</>
+			)}
+		</dl>
+	);
+}
+
+/**
+ * Step 4: POST /launch/:groupId/:configId with intent=review. It posts the form again with its
+ * one-time launch key; when the viewer launched the same configuration a moment ago it asks first.
+ */
 export function ConfirmStep(props: { ctx: PageContext; confirm: ConfirmStepProps }) {
 	const { ctx, confirm } = props;
+	const { recent } = confirm;
+	const noun = confirm.kind === "cluster" ? "cluster" : "instance";
 	return (
 		<WizardPage
 			ctx={ctx}
@@ -164,38 +229,27 @@ export function ConfirmStep(props: { ctx: PageContext; confirm: ConfirmStepProps
 			config={confirm.config}
 			heading="Confirm the launch"
 		>
+			{recent && (
+				<div class="error-box" role="alert" data-recent-launch>
+					You launched {confirm.config.name} {formatDuration(recent.secondsAgo * 1000)} ago (
+					<a href={recent.href}>{recent.stackName}</a>). Launch another {noun}?
+				</div>
+			)}
 			<div class="panel">
-				<dl class="facts">
-					<dt>Configuration</dt>
-					<dd>{confirm.config.name}</dd>
-					<dt>Group</dt>
-					<dd>{confirm.group.name} (cost center {confirm.costCenter})</dd>
-					<dt>Instance type</dt>
-					<dd class="mono">{confirm.instanceType}</dd>
-					<dt>Estimated cost</dt>
-					<dd>{confirm.rate.known ? `${formatRate(confirm.rate.hourly)} while running` : "price unknown"}</dd>
-					<dt>Security groups</dt>
-					<dd class="mono small">{confirm.securityGroupIds.join(", ") || "none"}</dd>
-					<dt>Extra volume</dt>
-					<dd>{confirm.extraVolume ? `${confirm.extraVolume.sizeGb} GiB at ${confirm.extraVolume.device}` : "none"}</dd>
-					{confirm.policy && (
-						<>
-							<dt>Machine policy</dt>
-							<dd data-confirmed-policy>
-								<ConfirmedPolicyList policy={confirm.policy} />
-							</dd>
-						</>
-					)}
-				</dl>
+				<ConfirmFacts confirm={confirm} />
+				{confirm.kind === "cluster" && (
+					<p class="muted small">The cluster is billed from its launch until it terminates.</p>
+				)}
 			</div>
 			<form method="post" action={confirm.action} class="row">
 				<CsrfField token={ctx.csrf} />
 				<input type="hidden" name="intent" value="launch" />
-				<input type="hidden" name="instanceType" value={confirm.instanceType} />
-				{confirm.chosenSecurityGroups.map((sg) => <input type="hidden" name="securityGroups" value={sg} />)}
+				<input type="hidden" name="launchKey" value={confirm.launchKey} />
+				{recent && <input type="hidden" name="repeat" value="yes" />}
 				{confirm.policy && <PolicyChoicesHidden policy={confirm.policy} />}
-				<button type="submit" class="primary">Launch now</button>
-				<a href={confirm.action}>Change</a>
+				{confirm.resubmit.map((field) => <input type="hidden" name={field.name} value={field.value} />)}
+				<button type="submit" class="primary">{recent ? `Launch another ${noun}` : "Launch now"}</button>
+				<a href={confirm.back}>Change</a>
 			</form>
 		</WizardPage>
 	);

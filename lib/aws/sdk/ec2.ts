@@ -1,4 +1,7 @@
-/** EC2 over the SDK: list instances and volumes (every page, filters of any length), act on instances, spot prices. */
+/**
+ * EC2 over the SDK: list instances and volumes (every page, filters of any length), act on
+ * instances, their console output, spot prices.
+ */
 import type * as ec2 from "@aws-sdk/client-ec2";
 import type { Ec2Api, Ec2Filters, Ec2Instance, Ec2Volume } from "../types.ts";
 import { AWS_TEXT } from "../../text.ts";
@@ -37,6 +40,10 @@ export function ec2Api(sdk: Sdk): Ec2Api {
 				return { items: (out.Volumes ?? []).map(toVolume), nextToken: out.NextToken };
 			});
 		},
+		async getConsoleOutput(id) {
+			const out = await sdk.call(EC2, "GetConsoleOutput", { InstanceId: id }, { id });
+			return out.Output ? decodeBase64Utf8(out.Output) : undefined;
+		},
 		async latestSpotPrice(instanceType, availabilityZone) {
 			const out = await sdk.call(EC2, "DescribeSpotPriceHistory", {
 				InstanceTypes: [instanceType as ec2._InstanceType],
@@ -52,6 +59,12 @@ export function ec2Api(sdk: Sdk): Ec2Api {
 			return Number.isFinite(value) ? value : undefined;
 		},
 	};
+}
+
+/** Base64 to text; bytes that are not UTF-8 become U+FFFD (a console carries whatever the boot printed). */
+function decodeBase64Utf8(base64: string): string {
+	const binary = atob(base64.replace(/\s+/g, ""));
+	return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }
 
 /** One page's request: the filters of one chunk and where the previous page ended. */
