@@ -400,7 +400,7 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 		action: "/launch/1/7",
 		back: "/launch/1",
 		intent: "review",
-		types: ["t2.micro", "x9.mega"],
+		types: [{ name: "t2.micro", description: "" }, { name: "x9.mega", description: "A made-up type" }],
 		values: { instanceType: "x9.mega", securityGroups: ["sg-b"] },
 		errors: { securityGroups: "Choose only security groups your group offers" },
 		message: "Please correct the marked fields.",
@@ -413,7 +413,8 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 	const form = renderPage(FormStep({ ctx, form: instance }));
 	assert.match(form, /<h1>Launch Analyst<\/h1>/);
 	assert.match(form, /name="_csrf" value="the-csrf-token"/);
-	assert.match(form, /<option value="x9.mega" selected>x9.mega<\/option>/);
+	assert.match(form, /<option value="x9.mega" selected>x9.mega — A made-up type<\/option>/, "the admin's description");
+	assert.match(form, /<option value="t2.micro"\s*>t2.micro<\/option>/, "no description, the bare name");
 	assert.match(form, /value="sg-b" checked\s*\/?>jupyter/);
 	assert.match(form, /value="sg-a"\s*\/?>ssh/);
 	assert.match(form, /Your group always adds 1 default group; AWS allows 5 in all\./);
@@ -429,7 +430,7 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 		action: "/launch/1/8",
 		back: "/launch/1",
 		intent: "launch",
-		types: ["m4.large"],
+		types: [{ name: "m4.large", description: "" }],
 		values: {
 			instanceType: "m4.large",
 			coreNodes: "1",

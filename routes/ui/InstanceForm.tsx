@@ -5,6 +5,7 @@ import { describedBy, Field, LiveRegion } from "./components.tsx";
 import { LaunchForm } from "./LaunchForm.tsx";
 import { textOf } from "./forms.tsx";
 import { TypeInfo } from "./TypeInfo.tsx";
+import { TypeOptions } from "./TypeOptions.tsx";
 
 export function InstanceForm(props: { form: InstanceFormProps; csrf: string }) {
 	const { form } = props;
@@ -37,7 +38,7 @@ export function InstanceForm(props: { form: InstanceFormProps; csrf: string }) {
 					hx-swap="outerHTML"
 					{...describedBy("instanceType", true, form.errors.instanceType)}
 				>
-					{form.types.map((t) => <option value={t} selected={t === selected}>{t}</option>)}
+					<TypeOptions types={form.types} selected={selected} />
 				</select>
 			</Field>
 			{form.optionalSecurityGroups.length > 0 && (
