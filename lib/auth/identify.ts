@@ -74,7 +74,7 @@ export async function identify(
 	} else {
 		raw = auth.anonymousAuthUser(request, ctx);
 	}
-	if (!raw) return { reason: "missing", message: "You are not signed in: no identity reached the portal." };
+	if (!raw) return { reason: "missing", message: "No identity reached the portal with this request." };
 	const username = auth.cleanAuthUsername(raw, ctx).trim().toLowerCase();
 	if (!USERNAME.test(username)) {
 		deps.log.auth.warn("refused malformed username from {address}", { address: remoteAddress });
