@@ -264,7 +264,7 @@ Deno.test("InstancePage shows the facts, 'price unknown' with its reason, the ac
 	assert.match(html, /No extra volumes are recorded for this instance\./);
 	assert.match(
 		html,
-		/<h2>Recent activity<\/h2><div class="table-wrap"><table>[\s\S]*<td ?>2025-03-01 10:00<\/td><td ?>alice<\/td><td ?>stop<\/td><td ?><span class="badge busy">refused<\/span><span class="small muted">controls locked<\/span>/,
+		/<h2>Recent activity<\/h2><div class="table-wrap"><table class="responsive">[\s\S]*<td +data-label="When">2025-03-01 10:00<\/td><td +data-label="Who">alice<\/td><td +data-label="What">stop<\/td><td +data-label="Outcome"><span class="badge busy">refused<\/span><span class="small muted">controls locked<\/span>/,
 	);
 });
 
@@ -315,7 +315,7 @@ Deno.test("ClusterPage shows the connection, 'price unknown', who may terminate,
 	assert.match(ended, /hx-confirm="Remove the record of j-ABCDEF\?[^"]*"[^>]*>Remove this record</);
 	assert.match(
 		ended,
-		/<td ?>terminate<\/td><td ?><span class="badge ok">ok<\/span>/,
+		/<td +data-label="What">terminate<\/td><td +data-label="Outcome"><span class="badge ok">ok<\/span>/,
 		"clusters' activity is the instances' table",
 	);
 

@@ -128,6 +128,7 @@ browserTest("at 390 px no main page scrolls sideways; every page is shot at 390 
 		{ name: "403-no-admin", user: "alice", path: "/admin", on: fresh.url },
 	];
 	const overflowing: string[] = [];
+	const tablesScrolling: string[] = [];
 	try {
 		for (const width of [390, 1280]) {
 			for (const spec of pages) {
@@ -141,6 +142,11 @@ browserTest("at 390 px no main page scrolls sideways; every page is shot at 390 
 				if (spec.then) await spec.then(page);
 				await page.waitForLoadState("networkidle");
 				const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+				// A table may scroll inside its frame; say which do, to see whether a phone must scroll them.
+				const scrolledTables = await page.evaluate(() =>
+					[...document.querySelectorAll(".table-wrap")].filter((el) => el.scrollWidth > el.clientWidth + 1).length
+				);
+				if (width === 390 && scrolledTables) tablesScrolling.push(`${spec.name}: ${scrolledTables}`);
 				if (width === 390 && scrollWidth > 390) {
 					// Name the widest elements, to say what overflows.
 					const wide = await page.evaluate(() =>
@@ -163,4 +169,5 @@ browserTest("at 390 px no main page scrolls sideways; every page is shot at 390 
 		await fresh.close();
 	}
 	assert.deepEqual(overflowing, [], "pages wider than a 390 px phone");
+	assert.deepEqual(tablesScrolling, [], "tables that scroll sideways inside their frame at 390 px");
 });
