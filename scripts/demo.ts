@@ -112,10 +112,12 @@ const timer = moto
 	}, 3000)
 	: undefined;
 
-/** Resolves on Ctrl-C or SIGTERM: the demo then stops the portal, moto and itself. */
+/** Ctrl-C or SIGTERM: the demo stops the portal, then moto and itself. */
 let portal: Deno.ChildProcess | undefined;
+let stopping = false;
 const { promise: stopped, resolve: stopDemo } = Promise.withResolvers<"stop">();
 const stop = () => {
+	stopping = true;
 	stopDemo("stop");
 	try {
 		portal?.kill("SIGTERM");
@@ -124,7 +126,7 @@ const stop = () => {
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
 
-/** Each line typed on the demo's terminal (the Enter that restarts the portal); none once its input ends. */
+/** The demo's terminal, where Enter restarts a portal that died. */
 const input = Deno.stdin.readable.getReader();
 async function enterPressed(): Promise<"enter" | "closed"> {
 	for (;;) {
@@ -137,18 +139,19 @@ async function enterPressed(): Promise<"enter" | "closed"> {
 let code = 0;
 for (;;) {
 	portal = startPortal();
-	const status = await Promise.race([portal.status, stopped.then(() => portal!.status)]);
+	const status = await portal.status;
 	code = status.code;
-	if (await Promise.race([stopped, Promise.resolve("running")]) === "stop") break;
+	if (stopping) break;
 	const how = status.signal ? `killed by ${status.signal}` : `exit code ${status.code}`;
 	console.error(
 		`demo: the portal stopped (${how}). ` +
 			(moto ? `The fake AWS keeps running on ${moto.url}, with everything launched so far. ` : "") +
 			"Press Enter to start the portal again, or Ctrl-C to stop the demo.",
 	);
-	// Input that has ended (the demo run without a terminal) cannot restart it: wait for Ctrl-C.
-	const next = await Promise.race([enterPressed().then((r) => r === "closed" ? stopped : r), stopped]);
-	if (next === "stop") break;
+	// Input that has ended (the demo run without a terminal) cannot restart it: Ctrl-C is left.
+	const next = await Promise.race([enterPressed(), stopped]);
+	if (next === "closed") await stopped;
+	if (stopping) break;
 	console.log("demo: starting the portal again");
 }
 await moto?.stop();
