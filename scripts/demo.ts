@@ -5,6 +5,10 @@
  * moto_server on 127.0.0.1 when it is installed (so launches really go through CloudFormation),
  * and runs the portal with the development auth plugin on loopback. With moto, instances never run
  * their bootstrap, so the demo plays the bootstrap's progress calls for new instances.
+ *
+ * moto keeps the fake AWS in memory only, so the demo holds on to it when the portal process dies
+ * (a crash, `kill -9`): it says so and starts the portal again when Enter is pressed; Ctrl-C stops
+ * both. The database and logs are in the working directory's data/ and logs/.
  */
 import { openDatabase } from "../lib/db/client.ts";
 import { appSecret } from "../lib/db/app_state.ts";
@@ -13,6 +17,8 @@ import { progressToken } from "../lib/tokens.ts";
 import { seedDemo } from "./demo_data.ts";
 import { type MotoServer, onPath, startMotoServer } from "./local_servers.ts";
 
+/** The project's folder: the portal's main.ts and deno.json, wherever the demo is run from. */
+const root = new URL("../", import.meta.url).pathname;
 const port = Number(Deno.env.get("MLIY_PORT") ?? 8080);
 const database = `file:${Deno.cwd()}/data/demo.db`;
 const db = await openDatabase({ url: database });
@@ -65,15 +71,20 @@ if (await onPath("moto_server")) {
 	console.log("demo: moto_server is not installed; the portal runs without AWS (launches will wait for AWS)");
 }
 
-const portal = new Deno.Command(Deno.execPath(), {
-	args: ["run", "-P", "main.ts"],
-	env,
-	stdout: "inherit",
-	stderr: "inherit",
-}).spawn();
-console.log(
-	`demo: open http://127.0.0.1:${port}/ (you are "developer", an admin; add header X-Dev-User: bob to be Bob)`,
-);
+/** Starts the portal as its own process (so the fake AWS outlives it when it dies). */
+function startPortal(): Deno.ChildProcess {
+	const child = new Deno.Command(Deno.execPath(), {
+		args: ["run", "-P", "--config", `${root}deno.json`, `${root}main.ts`],
+		env,
+		stdin: "null",
+		stdout: "inherit",
+		stderr: "inherit",
+	}).spawn();
+	console.log(
+		`demo: open http://127.0.0.1:${port}/ (you are "developer", an admin; add header X-Dev-User: bob to be Bob)`,
+	);
+	return child;
+}
 
 // Play the bootstrap: every few seconds, move each new instance's progress bar one stage.
 const stages = [
@@ -101,16 +112,49 @@ const timer = moto
 	}, 3000)
 	: undefined;
 
+/** Ctrl-C or SIGTERM: the demo stops the portal, then moto and itself. */
+let portal: Deno.ChildProcess | undefined;
+let stopping = false;
+const { promise: stopped, resolve: stopDemo } = Promise.withResolvers<"stop">();
 const stop = () => {
-	clearInterval(timer);
+	stopping = true;
+	stopDemo("stop");
 	try {
-		portal.kill("SIGTERM");
+		portal?.kill("SIGTERM");
 	} catch { /* gone */ }
 };
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
-const status = await portal.status;
+
+/** The demo's terminal, where Enter restarts a portal that died. */
+const input = Deno.stdin.readable.getReader();
+async function enterPressed(): Promise<"enter" | "closed"> {
+	for (;;) {
+		const { value, done } = await input.read();
+		if (done) return "closed";
+		if (value.includes(10)) return "enter";
+	}
+}
+
+let code = 0;
+for (;;) {
+	portal = startPortal();
+	const status = await portal.status;
+	code = status.code;
+	if (stopping) break;
+	const how = status.signal ? `killed by ${status.signal}` : `exit code ${status.code}`;
+	console.error(
+		`demo: the portal stopped (${how}). ` +
+			(moto ? `The fake AWS keeps running on ${moto.url}, with everything launched so far. ` : "") +
+			"Press Enter to start the portal again, or Ctrl-C to stop the demo.",
+	);
+	// Input that has ended (the demo run without a terminal) cannot restart it: Ctrl-C is left.
+	const next = await Promise.race([enterPressed(), stopped]);
+	if (next === "closed") await stopped;
+	if (stopping) break;
+	console.log("demo: starting the portal again");
+}
 await moto?.stop();
 clearInterval(timer);
 db.close();
-Deno.exit(status.code);
+Deno.exit(code);

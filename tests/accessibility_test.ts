@@ -22,7 +22,8 @@ Deno.test("the navigation marks only the item whose path segments match", async 
 	const cases: [string, string[]][] = [
 		["/", ["My dashboard"]],
 		["/dashboard", ["My dashboard"]],
-		[`/launches/${launch.id}`, ["My dashboard"]],
+		// A launch's page is part of launching (issue 14: it marked My dashboard).
+		[`/launches/${launch.id}`, ["Launch"]],
 		[`/launch/${world.science.id}/${world.config.id}`, ["Launch"]],
 		["/team", ["Team"]],
 		["/billing", ["Billing"]],

@@ -288,7 +288,7 @@ Deno.test("InstancePage shows the facts, 'price unknown' with its reason, the ac
 	assert.match(html, /No extra volumes are recorded for this instance\./);
 	assert.match(
 		html,
-		/<h2>Recent activity<\/h2><div class="table-wrap"><table>[\s\S]*<td ?>2025-03-01 10:00<\/td><td ?>alice<\/td><td ?>stop<\/td><td ?><span class="badge busy">refused<\/span><span class="small muted">controls locked<\/span>/,
+		/<h2>Recent activity<\/h2><div class="table-wrap"><table class="responsive">[\s\S]*<td +data-label="When">2025-03-01 10:00<\/td><td +data-label="Who">alice<\/td><td +data-label="What">stop<\/td><td +data-label="Outcome"><span class="badge busy">refused<\/span><span class="small muted">controls locked<\/span>/,
 	);
 });
 
@@ -339,7 +339,7 @@ Deno.test("ClusterPage shows the connection, 'price unknown', who may terminate,
 	assert.match(ended, /hx-confirm="Remove the record of j-ABCDEF\?[^"]*"[^>]*>Remove this record</);
 	assert.match(
 		ended,
-		/<td ?>terminate<\/td><td ?><span class="badge ok">ok<\/span>/,
+		/<td +data-label="What">terminate<\/td><td +data-label="Outcome"><span class="badge ok">ok<\/span>/,
 		"clusters' activity is the instances' table",
 	);
 
@@ -424,7 +424,7 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 		action: "/launch/1/7",
 		back: "/launch/1",
 		intent: "review",
-		types: ["t2.micro", "x9.mega"],
+		types: [{ name: "t2.micro", description: "" }, { name: "x9.mega", description: "A made-up type" }],
 		values: { instanceType: "x9.mega", securityGroups: ["sg-b"] },
 		errors: { securityGroups: "Choose only security groups your group offers" },
 		message: "Please correct the marked fields.",
@@ -437,7 +437,8 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 	const form = renderPage(FormStep({ ctx, form: instance }));
 	assert.match(form, /<h1>Launch Analyst<\/h1>/);
 	assert.match(form, /name="_csrf" value="the-csrf-token"/);
-	assert.match(form, /<option value="x9.mega" selected>x9.mega<\/option>/);
+	assert.match(form, /<option value="x9.mega" selected>x9.mega — A made-up type<\/option>/, "the admin's description");
+	assert.match(form, /<option value="t2.micro"\s*>t2.micro<\/option>/, "no description, the bare name");
 	assert.match(form, /value="sg-b" checked\s*\/?>jupyter/);
 	assert.match(form, /value="sg-a"\s*\/?>ssh/);
 	assert.match(form, /Your group always adds 1 default group; AWS allows 5 in all\./);
@@ -453,7 +454,7 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 		action: "/launch/1/8",
 		back: "/launch/1",
 		intent: "review",
-		types: ["m4.large"],
+		types: [{ name: "m4.large", description: "" }],
 		values: {
 			instanceType: "m4.large",
 			coreNodes: "1",

@@ -98,7 +98,7 @@ export async function identify(
 			return untrusted("refused identity from {address}: {reason}", { address: remoteAddress, reason: proxy });
 		}
 	}
-	if (!raw) return { reason: "missing", message: "You are not signed in: no identity reached the portal." };
+	if (!raw) return { reason: "missing", message: "No identity reached the portal with this request." };
 	const username = auth.cleanAuthUsername(raw, ctx).trim().toLowerCase();
 	if (!USERNAME.test(username)) {
 		return {

@@ -5,7 +5,8 @@
 import type { Db } from "../db/client.ts";
 import type { Launch } from "../db/launches.ts";
 import type { TeamScope } from "../db/scope.ts";
-import { groupIdsOf } from "../db/users.ts";
+import { anyAdminUser, groupIdsOf } from "../db/users.ts";
+import type { Settings } from "../settings.ts";
 import type { Viewer } from "./identify.ts";
 
 /** Managers and admins see and control every team's resources. */
@@ -15,6 +16,21 @@ export function seesEverything(viewer: Viewer): boolean {
 
 function isAdmin(viewer: Viewer): boolean {
 	return viewer.role === "admin";
+}
+
+/**
+ * Why the viewer may not use the admin pages (a 403). On a portal that has no admin at all yet (a
+ * fresh start: nobody is listed in ADMIN_USERNAMES or has the role), it says how to make the first.
+ */
+export async function adminPagesRefusal(
+	deps: { db: Db; settings: Pick<Settings, "ADMIN_USERNAMES"> },
+	viewer: Viewer,
+): Promise<string> {
+	const refusal = "Only admins may use the admin pages.";
+	if (deps.settings.ADMIN_USERNAMES.length > 0 || await anyAdminUser(deps.db)) return refusal;
+	return `${refusal} This portal has no admin yet: list the first admins' usernames in the setting ADMIN_USERNAMES ` +
+		`and restart the portal, e.g. MLIY_ADMIN_USERNAMES=${viewer.username} ./mliy start (see "Settings" in the README). ` +
+		"An admin can then give others the admin role under Admin → Users.";
 }
 
 /** Whether the viewer shares a group with an owner whose group ids are given. */

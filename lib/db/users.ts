@@ -1,5 +1,5 @@
 /** Queries and writes for users and their group memberships. */
-import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
 import { type Db, preparedFor } from "./client.ts";
 import { normaliseDirectoryName } from "../plugins/contract.ts";
 import { groups, memberships, type Role, ROLES, users } from "./schema.ts";
@@ -136,6 +136,13 @@ export async function syncDirectoryMemberships(
 		);
 	}
 	return { added, removed };
+}
+
+/** Whether any user holds the admin role, given by an admin or by the directory. */
+export async function anyAdminUser(db: Db): Promise<boolean> {
+	const found = await db.select({ id: users.id }).from(users)
+		.where(or(eq(users.role, "admin"), eq(users.directoryRole, "admin"))).limit(1);
+	return found.length > 0;
 }
 
 /** Every user, by username. */

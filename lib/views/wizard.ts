@@ -19,6 +19,8 @@ import { displayName, listUsers } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { type ClusterOptions, defaultIdle, MAX_CORE_NODES, MIN_CORE_NODES, PURPOSE_MAX } from "../launch/cluster.ts";
 import { checkInstanceType, type LaunchTarget, launchTarget } from "../launch/entitlement.ts";
+import { defaultInstanceType } from "../launch/forms.ts";
+import { sortInstanceTypes } from "../catalog/instance_types.ts";
 import { listOf } from "../form_values.ts";
 import { MAX_SECURITY_GROUPS } from "../launch/instance.ts";
 import { launchIdOfKey, type LaunchIds, newLaunchKey, recentLaunchOf, reviewLaunch } from "../launch/request.ts";
@@ -90,6 +92,13 @@ export interface ExtraVolume {
 	device: string;
 }
 
+/** An instance type a launch form offers. */
+export interface OfferedType {
+	name: string;
+	/** The admin's description of the type; empty when there is none. */
+	description: string;
+}
+
 /** What the launch form of every kind is rendered from. */
 interface LaunchFormBase extends WizardTarget {
 	/** Where the form posts. */
@@ -98,8 +107,8 @@ interface LaunchFormBase extends WizardTarget {
 	back: string;
 	/** What submitting asks for: a review when the kind is confirmed first, else the launch itself. */
 	intent: "review" | "launch";
-	/** The instance types offered. */
-	types: string[];
+	/** The instance types offered, by family and size, with the admin's descriptions. */
+	types: OfferedType[];
 	values: FormValues;
 	errors: Record<string, string>;
 	message?: string;
@@ -307,7 +316,11 @@ export async function launchFormView(
 ): Promise<LaunchFormProps> {
 	const target = await launchTarget(deps, viewer, ids);
 	const { group, config } = target;
-	const types = (await usableTypes(deps.db, config.id, group.id)).map((t) => t.name);
+	const types = sortInstanceTypes(await usableTypes(deps.db, config.id, group.id))
+		.map((t) => ({ name: t.name, description: t.description }));
+	// Preselected: the configuration's default type when it is offered, else the first.
+	const preferred = defaultInstanceType(config);
+	const preselected = types.find((t) => t.name === preferred)?.name ?? types[0]?.name ?? "";
 	const base: Omit<LaunchFormBase, "values" | "typeInfo"> = {
 		...wizardTarget(target),
 		policy: launchPolicyTerms(target, deps.settings.TIME_ZONE),
@@ -321,7 +334,7 @@ export async function launchFormView(
 	if (config.kind === "cluster") {
 		const idle = defaultIdle(group);
 		const values = {
-			instanceType: types[0] ?? "",
+			instanceType: preselected,
 			coreNodes: "2",
 			market: "ON_DEMAND",
 			bidPrice: "",
@@ -344,7 +357,7 @@ export async function launchFormView(
 		groupSecurityGroupsOf(deps.db, group.id, "default"),
 	]);
 	const chosen = form.values.instanceType;
-	const selected = (typeof chosen === "string" ? chosen : undefined) ?? types[0] ?? "";
+	const selected = (typeof chosen === "string" ? chosen : undefined) ?? preselected;
 	return {
 		...base,
 		kind: "instance",

@@ -39,7 +39,11 @@ export function anonymousAuthUser(_request: Request, ctx: AuthRequestContext): s
 	return fromThisMachine(ctx) ? setting(ctx, "DEV_USER") : undefined;
 }
 
+/**
+ * The username, capitalised, as the user's name ("developer" is Developer). No surname: pages that
+ * show a name with its username would read "Developer (dev) (developer)".
+ */
 export function processAuthUserInfo(user: { username: string }): { firstName: string; lastName: string } {
 	const name = user.username.charAt(0).toUpperCase() + user.username.slice(1);
-	return { firstName: name, lastName: "(dev)" };
+	return { firstName: name, lastName: "" };
 }

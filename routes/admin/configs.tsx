@@ -24,6 +24,7 @@ import { renderPage } from "../ui/render.tsx";
 import { AdminPage, DeleteButton, type ItemFormProps, itemRoutes } from "./common.tsx";
 import { policyFormValues, policyFromForm } from "../../lib/policy/spec.ts";
 import { policyFields } from "./policy_fields.ts";
+import { sortInstanceTypes } from "../../lib/catalog/instance_types.ts";
 
 const LIST = "/admin/configs";
 
@@ -118,7 +119,7 @@ function configFields(choices: ConfigChoices): FormItem[] {
 			control: "checks",
 			name: "compatibleTypes",
 			label: "Compatible instance types",
-			options: choices.instanceTypes.map((t) => ({ value: String(t.id), label: t.name })),
+			options: sortInstanceTypes(choices.instanceTypes).map((t) => ({ value: String(t.id), label: t.name })),
 			hint: choices.unpricedTypes.length
 				? `No price in the pricing file for: ${choices.unpricedTypes.join(", ")}`
 				: undefined,

@@ -20,6 +20,7 @@ import { renderPage } from "../ui/render.tsx";
 import { AdminPage, DeleteButton, type ItemFormProps, itemRoutes } from "./common.tsx";
 import { policyFormValues, policyFromForm } from "../../lib/policy/spec.ts";
 import { policyFields } from "./policy_fields.ts";
+import { sortInstanceTypes } from "../../lib/catalog/instance_types.ts";
 
 const LIST = "/admin/groups";
 
@@ -91,7 +92,7 @@ function groupFields(securityGroups: SecurityGroup[], instanceTypes: InstanceTyp
 			control: "checks",
 			name: "excludedTypes",
 			label: "Excluded instance types",
-			options: instanceTypes.map((t) => ({ value: String(t.id), label: t.name })),
+			options: sortInstanceTypes(instanceTypes).map((t) => ({ value: String(t.id), label: t.name })),
 		},
 		{ control: "checkbox", name: "emrAccess", label: "May launch EMR clusters" },
 		{

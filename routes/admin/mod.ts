@@ -6,6 +6,7 @@
  * refused deletes say why.
  */
 import { Hono } from "hono";
+import { adminPagesRefusal } from "../../lib/auth/permissions.ts";
 import type { Deps } from "../../lib/deps.ts";
 import type { AppEnv } from "../context.ts";
 import { respondError } from "../respond.tsx";
@@ -21,7 +22,8 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 	// Checked on the server for every admin URL, known or not, before anything else runs.
 	app.use("*", async (c, next) => {
-		if (c.get("viewer").role !== "admin") return respondError(c, 403, "Only admins may use the admin pages.");
+		const viewer = c.get("viewer");
+		if (viewer.role !== "admin") return respondError(c, 403, await adminPagesRefusal(deps, viewer));
 		await next();
 	});
 	app.route("/", overviewRoutes(deps));

@@ -5,6 +5,7 @@ import { Estimate } from "./Estimate.tsx";
 import { LaunchForm } from "./LaunchForm.tsx";
 import { PolicyFieldset } from "./PolicyFields.tsx";
 import { TypeInfo } from "./TypeInfo.tsx";
+import { TypeOptions } from "./TypeOptions.tsx";
 
 export function ClusterForm(props: { form: ClusterFormProps; csrf: string }) {
 	const { form } = props;
@@ -41,7 +42,7 @@ export function ClusterForm(props: { form: ClusterFormProps; csrf: string }) {
 					{...estimateAttrs}
 					{...describedBy("instanceType", false, e.instanceType)}
 				>
-					{form.types.map((t) => <option value={t} selected={t === v.instanceType}>{t}</option>)}
+					<TypeOptions types={form.types} selected={v.instanceType} />
 				</select>
 			</Field>
 			<Field

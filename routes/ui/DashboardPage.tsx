@@ -2,6 +2,7 @@
 import type { DashboardProps, MyInstancesProps } from "../../lib/views/dashboard.ts";
 import { ClusterTable } from "./ClusterTable.tsx";
 import { EmptyState, LiveRegion, polling } from "./components.tsx";
+import { sentence } from "./format.ts";
 import { InstanceTable } from "./InstanceTable.tsx";
 import { Layout, type PageContext } from "./Layout.tsx";
 
@@ -15,14 +16,14 @@ export function MyInstances(props: { instances: MyInstancesProps }) {
 		>
 			{waiting.map((launch) => (
 				<p class="panel">
-					<span class="badge busy">launching</span> {launch.stackName}: {launch.text}.{" "}
+					<span class="badge busy">launching</span> {launch.stackName}: {sentence(launch.text)}{" "}
 					<a href={launch.href}>Follow the launch</a>
 				</p>
 			))}
 			{failed.map((launch) => (
 				<div class="panel notice-line" data-failed-launch={launch.id}>
 					<p>
-						<span class="badge bad">launch failed</span> {launch.stackName}: {launch.text}.{" "}
+						<span class="badge bad">launch failed</span> {launch.stackName}: {sentence(launch.text)}{" "}
 						<a href={launch.href}>See the launch</a>
 					</p>
 					{launch.dismiss && (

@@ -6,6 +6,7 @@ import { LaunchForm } from "./LaunchForm.tsx";
 import { PolicyFieldset } from "./PolicyFields.tsx";
 import { textOf } from "./forms.tsx";
 import { TypeInfo } from "./TypeInfo.tsx";
+import { TypeOptions } from "./TypeOptions.tsx";
 
 export function InstanceForm(props: { form: InstanceFormProps; csrf: string }) {
 	const { form } = props;
@@ -38,7 +39,7 @@ export function InstanceForm(props: { form: InstanceFormProps; csrf: string }) {
 					hx-swap="outerHTML"
 					{...describedBy("instanceType", true, form.errors.instanceType)}
 				>
-					{form.types.map((t) => <option value={t} selected={t === selected}>{t}</option>)}
+					<TypeOptions types={form.types} selected={selected} />
 				</select>
 			</Field>
 			{form.optionalSecurityGroups.length > 0 && (

@@ -38,10 +38,11 @@ interface NavItem {
 export function Layout(props: { ctx: PageContext; title: string; children: ComponentChildren; wide?: boolean }) {
 	const { ctx } = props;
 	const items: NavItem[] = [
-		{ href: "/", label: "My dashboard", match: ["/", "/dashboard", "/instances", "/clusters", "/launches"] },
+		{ href: "/", label: "My dashboard", match: ["/", "/dashboard", "/instances", "/clusters"] },
 		{ href: "/team", label: "Team", match: ["/team"] },
+		// A launch's own page is part of launching. Without a group to launch into, /launch says why.
+		{ href: ctx.launchHref ?? "/launch", label: "Launch", match: ["/launch", "/launches"] },
 	];
-	if (ctx.launchHref) items.push({ href: ctx.launchHref, label: "Launch", match: ["/launch"] });
 	items.push({ href: "/billing", label: "Billing", match: ["/billing"] });
 	if (ctx.viewer.role === "admin") items.push({ href: "/admin", label: "Admin", match: ["/admin"] });
 	const current = (item: NavItem) =>
@@ -71,13 +72,6 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 									<a href={item.href} aria-current={current(item) ? "page" : undefined}>{item.label}</a>
 								</li>
 							))}
-							{!ctx.launchHref && (
-								<li>
-									<a href="/launch" class="muted" title="You are not in a group that can launch anything">
-										No launches authorized
-									</a>
-								</li>
-							)}
 						</ul>
 					</nav>
 					<a class="who" href="/profile" aria-current={ctx.path === "/profile" ? "page" : undefined}>

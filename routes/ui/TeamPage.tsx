@@ -133,7 +133,7 @@ export function TeamPage(props: { ctx: PageContext; team: TeamProps }) {
 			</div>
 			<p class="lead">
 				{team.everyone
-					? "As a " + team.role + " you see every team's instances."
+					? `As ${team.role === "admin" ? "an admin" : "a manager"} you see every team's instances.`
 					: "Instances of everyone who shares a group with you."}
 			</p>
 			<TeamCharts team={team} />

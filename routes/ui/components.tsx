@@ -203,18 +203,24 @@ export interface Column<Row> {
 	cell(row: Row): ComponentChildren;
 }
 
-/** A table of items declared as columns. */
+/** A table of items declared as columns; on a phone each row stacks, each cell named by its column. */
 export function ItemTable<Row>(props: { columns: readonly Column<Row>[]; rows: readonly Row[] }) {
 	return (
 		<div class="table-wrap">
-			<table>
+			<table class="responsive">
 				<thead>
 					<tr>
 						{props.columns.map((c) => <th scope="col" class={c.class === "num" ? "num" : undefined}>{c.label}</th>)}
 					</tr>
 				</thead>
 				<tbody>
-					{props.rows.map((row) => <tr>{props.columns.map((c) => <td class={c.class}>{c.cell(row)}</td>)}</tr>)}
+					{props.rows.map((row) => (
+						<tr>
+							{props.columns.map((c) => (
+								<td class={c.class} data-label={typeof c.label === "string" ? c.label : undefined}>{c.cell(row)}</td>
+							))}
+						</tr>
+					))}
 				</tbody>
 			</table>
 		</div>

@@ -50,3 +50,8 @@ export function stateTone(state: string): "ok" | "off" | "busy" | "gone" | "bad"
 export function formatHours(hours: number): string {
 	return hours.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 }
+
+/** `text` ended as a sentence: a full stop added unless it already ends with one (or with ? ! …). */
+export function sentence(text: string): string {
+	return /[.?!…]$/.test(text.trimEnd()) ? text.trimEnd() : `${text.trimEnd()}.`;
+}
