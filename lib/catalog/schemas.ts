@@ -8,7 +8,7 @@ import { parseTemplate } from "../cfn.ts";
 import { CONFIG_KINDS, ROLES } from "../db/schema.ts";
 import { UserError } from "../errors.ts";
 import { policySpecSchema, storedPolicy } from "../policy/spec.ts";
-import { DEFAULT_EBS_PRICE_PER_GB_MONTH, type VolumeType } from "../settings.ts";
+import { VOLUME_TYPES } from "../billing/ebs.ts";
 import { parseKeyValueLines } from "./group_settings.ts";
 
 /** The CloudFormation parameters every instance template must declare (the seed's list, less the optional KmsKeyId). */
@@ -35,8 +35,8 @@ export const OPERATING_SYSTEMS = [
 	"mswinSQLWeb",
 	"mswinSQLEnterprise",
 ] as const;
-/** The volume types a configuration may use: those the portal has a default EBS price for. */
-export const VOLUME_TYPES = Object.keys(DEFAULT_EBS_PRICE_PER_GB_MONTH) as [VolumeType, ...VolumeType[]];
+/** The volume types a configuration may use: those the EBS price table covers. */
+export { VOLUME_TYPES };
 
 /** The message above a form whose fields are marked. */
 export const CORRECT_THE_FIELDS = "Please correct the marked fields.";
