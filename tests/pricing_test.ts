@@ -197,6 +197,9 @@ Deno.test("missing and N/A prices are 'price unknown' with a reason, never 0", (
 	assert.match(reason(index.onDemand("z9.large", "us-east-1", "beos")), /no prices for operating system "beos"/);
 	assert.deepEqual(index.emrSurcharge("z9.large", "us-east-1"), { known: true, hourly: 0.063 });
 	assert.equal(index.emrSurcharge("z9.large", "eu-west-1").known, false);
+	// mswin is in the file but never priced ("N/A"): not an operating system a configuration can be priced as.
+	assert.deepEqual(index.systems, ["linux", "mswin"]);
+	assert.deepEqual(index.platforms, ["linux"]);
 });
 
 Deno.test("a malformed file is rejected with a clear message", async () => {

@@ -26,15 +26,6 @@ const INSTANCE_TEMPLATE_PARAMETERS = [
 	"UserData",
 ] as const;
 
-export const OPERATING_SYSTEMS = [
-	"linux",
-	"rhel",
-	"sles",
-	"mswin",
-	"mswinSQL",
-	"mswinSQLWeb",
-	"mswinSQLEnterprise",
-] as const;
 /** The volume types a configuration may use: those the EBS price table covers. */
 export { VOLUME_TYPES };
 
@@ -122,7 +113,10 @@ export const configInput = z.object({
 	instanceName: optionalText(30),
 	descriptionHtml: z.string().max(10_000).default(""),
 	hasProgressBar: checkbox.default(false),
-	os: z.enum(OPERATING_SYSTEMS, { error: "Choose an operating system from the pricing file" }).default("linux"),
+	// Which names the pricing file has is saveConfig's to check (the file can change while the portal runs).
+	os: z.string().trim().regex(/^[A-Za-z0-9]{1,40}$/, "Choose an operating system from the pricing file").default(
+		"linux",
+	),
 	volumeDevice: optionalText(32).refine(
 		(v) => v === "" || v === "No Volume" || /^\/dev\/[a-z0-9]{3,12}$/.test(v),
 		"Like /dev/xvdz, or No Volume",
