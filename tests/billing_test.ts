@@ -496,7 +496,7 @@ Deno.test("/billing never says 'Nothing is running' while a price-unknown machin
 	// The report's totals are $0.00 of what is known, and say what they leave out.
 	assert.match(
 		page,
-		/<td class="num">\$0\.00<div class="muted small">excludes 1 period at price unknown<\/div><\/td><\/tr><\/tfoot>/,
+		/<td class="num">\$0\.00<div class="muted small excluded" title="Periods whose price is unknown are not counted in this sum">excludes 1 price unknown<\/div><\/td><\/tr><\/tfoot>/,
 	);
 	// The team page's burn chart says the same.
 	const team = await (await request(deps.app, "/team", { user: "alice" })).text();

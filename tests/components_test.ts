@@ -581,7 +581,7 @@ Deno.test("BillingPage links running resources, says 'price unknown' for a perio
 	assert.match(html, /<span class="mono">i-0005<\/span>[\s\S]*?<td data-label="Cost" class="num">price unknown<\/td>/);
 	assert.match(
 		html,
-		/<td class="num">\$0\.0348<div class="muted small">excludes 1 period at price unknown<\/div><\/td><\/tr><\/tfoot>/,
+		/<td class="num">\$0\.0348<div class="muted small excluded" title="Periods whose price is unknown are not counted in this sum">excludes 1 price unknown<\/div><\/td><\/tr><\/tfoot>/,
 	);
 	assert.match(html, /<a class="btn" href="\/billing.csv\?from=2025-03-01" download>/);
 	assert.doesNotMatch(html, /name="user"/, "one user: no user filter");

@@ -8,8 +8,8 @@ import { Layout, type PageContext } from "./Layout.tsx";
 function Excluded(props: { count: number }) {
 	if (!props.count) return null;
 	return (
-		<div class="muted small">
-			excludes {props.count} {props.count === 1 ? "period" : "periods"} at price unknown
+		<div class="muted small excluded" title="Periods whose price is unknown are not counted in this sum">
+			excludes {props.count} price unknown
 		</div>
 	);
 }
