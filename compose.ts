@@ -67,6 +67,13 @@ function createBackground(log: Loggers["web"]): Background {
 	};
 }
 
+/**
+ * Whether this is the compiled binary (`deno compile`) or the one-file bundle (`deno bundle`,
+ * where this module's URL is the bundle's): the programs that carry their files inside them. Run
+ * from the source tree, the program reads its files from disk like any other.
+ */
+const PACKAGED = Deno.build.standalone || !import.meta.url.endsWith("/compose.ts");
+
 /** What a test or benchmark may replace when building dependencies. */
 export interface DepsOverrides {
 	aws?: Aws;
@@ -111,9 +118,10 @@ export async function createDeps(
 		const aws = overrides.aws ?? sdk!;
 		const pricing = await createPricing({
 			path: settings.PRICING_FILE,
-			// Only the default path falls back to the embedded copy (the compiled binary run without
-			// the file); a PRICING_FILE that was set and is missing stops startup (README "Prices").
-			embedded: settings.PRICING_FILE === DEFAULT_PRICING_FILE ? () => EMBEDDED_PRICING : undefined,
+			// Only the packaged program, with the default path, falls back to the embedded copy (run
+			// where that file is absent); a PRICING_FILE that was set, or a source run missing the
+			// file, stops startup (README "Prices").
+			embedded: PACKAGED && settings.PRICING_FILE === DEFAULT_PRICING_FILE ? () => EMBEDDED_PRICING : undefined,
 			log: log.web,
 		});
 		const plugins = await loadPlugins(

@@ -11,6 +11,7 @@ import {
 	LinearScale,
 	Tooltip,
 } from "chart.js";
+import { formatMoney, formatRate } from "../lib/format.ts";
 
 ChartJs.register(
 	ArcElement,
@@ -47,11 +48,11 @@ const PALETTE = [
 	"#3d7a1f",
 ];
 
-function formatValue(value: number, unit: ChartProps["unit"]): string {
+/** How a value reads in a tooltip or on an axis: the pages' own money formatting. */
+export function formatValue(value: number, unit: ChartProps["unit"]): string {
 	if (unit === "count") return String(value);
-	// Small rates need four decimals ($0.0116/h); trailing zeros beyond two go ($0.0800 → $0.08).
-	const text = (value < 0.1 && value !== 0 ? value.toFixed(4) : value.toFixed(2)).replace(/(\.\d\d\d*?)0+$/, "$1");
-	return unit === "usd-per-hour" ? `$${text}/h` : `$${text}`;
+	// The pages' own formatting, so a tooltip reads like the table beside it.
+	return unit === "usd-per-hour" ? formatRate(value) : `$${formatMoney(value)}`;
 }
 
 export function Chart(props: ChartProps) {

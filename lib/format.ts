@@ -1,13 +1,23 @@
-/** Money as the pages and reports show it. */
+/**
+ * Money as every page, chart and export shows it: one function for rates, one for amounts, so a
+ * rate reads the same on the dashboard, the billing page, its charts and the launch form.
+ */
 
-/** Formats $/hour: sub-cent rates keep their digits ($0.0058/h), larger ones two decimals. */
+/**
+ * Formats $/hour to the precision price lists use: up to four decimals, at least two, trailing
+ * zeros dropped ($0.108/h, $0.0058/h, $26.676/h, $1.50/h); rounding to cents would show the
+ * $0.108 m4.large as $0.11.
+ */
 export function formatRate(hourly: number | null | undefined): string {
 	if (hourly === null || hourly === undefined) return "price unknown";
-	return `$${formatMoney(hourly)}/h`;
+	return `$${decimals(hourly, 4)}/h`;
 }
 
-/** Formats dollars with enough digits that sub-cent amounts are not shown as 0.00. */
+/** Formats dollars: cents, or four decimals for sub-dime amounts so they are not shown as 0.00. */
 export function formatMoney(amount: number): string {
-	if (amount !== 0 && Math.abs(amount) < 0.1) return amount.toFixed(4).replace(/0+$/, "").replace(/\.$/, ".00");
-	return amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+	return decimals(amount, amount !== 0 && Math.abs(amount) < 0.1 ? 4 : 2);
+}
+
+function decimals(amount: number, most: number): string {
+	return amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: most });
 }

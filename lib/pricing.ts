@@ -162,6 +162,26 @@ export class PricingIndex {
 	typeInfo(type: string): TypeInfo | undefined {
 		return this.types.get(type)?.info;
 	}
+
+	#platforms: string[] | undefined;
+
+	/**
+	 * The EC2 operating systems (price keys such as `linux`, `rhel`, `mswinSQLWeb`, `ubuntu`) that
+	 * have at least one usable on-demand price in the file: what a configuration may be priced as.
+	 * Linux first, the rest by name.
+	 */
+	get platforms(): string[] {
+		if (this.#platforms) return this.#platforms;
+		const width = this.systems.length;
+		const priced = new Set<number>();
+		for (const { row } of this.types.values()) {
+			for (let k = 0; k < row.length && priced.size < width; k++) if (row[k]! > 0) priced.add(k % width);
+		}
+		this.#platforms = this.systems
+			.filter((os, s) => priced.has(s) && EC2_PLATFORM.test(os))
+			.sort((a, b) => Number(b === "linux") - Number(a === "linux") || a.localeCompare(b));
+		return this.#platforms;
+	}
 }
 
 /**
@@ -444,6 +464,8 @@ export interface Pricing {
 	onDemand(type: string, region: string, os: string): Price;
 	emrSurcharge(type: string, region: string): Price;
 	typeInfo(type: string): TypeInfo | undefined;
+	/** The EC2 operating systems the current file prices ({@link PricingIndex.platforms}). */
+	platforms(): string[];
 	/**
 	 * Re-indexes when the file changed on disk and swaps the new index in when it is complete;
 	 * keeps the previous index (and logs an error naming the file) when the new file is missing or
@@ -570,6 +592,7 @@ export async function createPricing(options: PricingOptions): Promise<Pricing> {
 		onDemand: (type, region, os) => remember(index.onDemand(type, region, os), `${type}|${region}|${os}`),
 		emrSurcharge: (type, region) => remember(index.emrSurcharge(type, region), `${type}|${region}|emr`),
 		typeInfo: (type) => index.typeInfo(type),
+		platforms: () => index.platforms,
 		reloadIfChanged() {
 			reloading ??= reload().finally(() => reloading = undefined);
 			return reloading;

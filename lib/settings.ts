@@ -88,17 +88,8 @@ const timeZone = z.string().refine((value) => {
 	}
 }, { error: (issue) => `"${issue.input}" is not an IANA time zone` });
 
-/** EBS list prices in us-east-1, $ per GB-month; also the volume types admins may choose. */
-export const DEFAULT_EBS_PRICE_PER_GB_MONTH = {
-	gp2: 0.1,
-	gp3: 0.08,
-	io1: 0.125,
-	io2: 0.125,
-	st1: 0.045,
-	sc1: 0.015,
-	standard: 0.05,
-} as const;
-export type VolumeType = keyof typeof DEFAULT_EBS_PRICE_PER_GB_MONTH;
+const REGION_NAME = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const ebsPrice = z.number({ error: "must map volume types to numbers" }).min(0, "prices must be at least 0");
 
 /**
  * Intervals of the sync job: its ticks count from the epoch, and only divisors of 60 start them at
@@ -130,7 +121,7 @@ export const settingsSchema = z.object({
 	LOG_LOCATION: text().default("./logs"),
 	WEB_LOG_LEVEL: logLevel.default("INFO"),
 	LAUNCH_LOG_LEVEL: logLevel.default("INFO"),
-	AWS_REGION: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must look like us-east-1").default("us-east-1"),
+	AWS_REGION: z.string().regex(REGION_NAME, "must look like us-east-1").default("us-east-1"),
 	AWS_ENDPOINT_URL: httpUrl.optional(),
 	AWS_MAX_ATTEMPTS: wholeBetween(1, 20).default(5),
 	AWS_TIMEOUT_SECONDS: numberBetween(1, 300, { whole: false }).default(20),
@@ -149,14 +140,27 @@ export const settingsSchema = z.object({
 		.lt(1, "must be below 1 (a fraction)").default(0),
 	DEFAULT_CHARGE_CODE: text(60).default("CHANGEME"),
 	PRICING_FILE: text().default("fixtures/instances.json"),
-	// An override names only the prices it changes; the other types keep theirs.
+	// Overrides of the per-region EBS table (lib/billing/ebs.ts): a type's price for every region,
+	// or a region's own prices; what it does not name keeps the table's price.
 	EBS_PRICE_PER_GB_MONTH: z.preprocess(
 		jsonWhenString,
-		z.record(z.string(), z.number({ error: "must map volume types to numbers" }).min(0, "prices must be at least 0"), {
-			error: 'must be a JSON object of volume types to $ per GB-month, like {"gp3": 0.08}',
+		z.record(
+			z.string(),
+			z.union([ebsPrice, z.record(z.string(), ebsPrice, { error: "must map volume types to numbers" })], {
+				error: "must map volume types to numbers, or regions to objects of volume types to numbers",
+			}),
+			{ error: 'must be a JSON object of volume types to $ per GB-month, like {"gp3": 0.08}' },
+		).superRefine((prices, ctx) => {
+			for (const [key, value] of Object.entries(prices)) {
+				if (typeof value === "object" && !REGION_NAME.test(key)) {
+					ctx.addIssue({
+						code: "custom",
+						message: `"${key}" is not a region like eu-west-1 (only regions take objects)`,
+					});
+				}
+			}
 		}),
-	).transform((prices): Record<string, number> => ({ ...DEFAULT_EBS_PRICE_PER_GB_MONTH, ...prices }))
-		.prefault({}),
+	).optional(),
 	TIME_ZONE: timeZone.default("UTC"),
 	SYNC_INTERVAL_MINUTES: wholeBetween(1, 30).refine((n) => SYNC_INTERVALS.includes(n), {
 		error: `must divide an hour evenly: one of ${SYNC_INTERVALS.join(", ")}`,

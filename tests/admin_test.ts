@@ -20,6 +20,7 @@ import { renderPage } from "../routes/ui/render.tsx";
 import { seedDemo } from "../scripts/demo_data.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
+import { PRICING_FILES } from "./_helpers/pricing_file.ts";
 import { addCluster, addConfig, addGroup, addInstance, seedWorld } from "./_helpers/world.ts";
 
 Deno.test("admin pages are for admins only, checked on the server for every route", async () => {
@@ -356,4 +357,68 @@ Deno.test("the demo's catalogue document goes in through the catalogue import, o
 		{ username: "developer", role: "admin", groups: ["data-science"] },
 	]);
 	assert.equal(await seedDemo(deps.db), false, "a second run leaves the database as it is");
+});
+
+/** The options of the configuration form's operating-system select. */
+function osOptions(page: string): string[] {
+	const select = page.match(/<select[^>]*name="os"[^>]*>(.*?)<\/select>/s)?.[1] ?? "";
+	return [...select.matchAll(/<option value="([^"]*)"/g)].map((m) => m[1]!);
+}
+
+Deno.test("the configuration form's operating systems are the platforms of the loaded pricing file, and only those save", async () => {
+	const cases: [string, string[]][] = [
+		// The 2016 file prices Linux and Windows (with SQL Server Standard and Web) only.
+		[PRICING_FILES.y2016, ["linux", "mswin", "mswinSQL", "mswinSQLWeb"]],
+		// Today's format: dedicated, ubuntu, SUSE, RHEL and Linux with SQL Server.
+		[PRICING_FILES.y2026, [
+			"linux",
+			"dedicated",
+			"linuxSQL",
+			"linuxSQLEnterprise",
+			"linuxSQLWeb",
+			"mswin",
+			"mswinSQL",
+			"mswinSQLEnterprise",
+			"mswinSQLWeb",
+			"rhel",
+			"rhelSQL",
+			"rhelSQLEnterprise",
+			"rhelSQLWeb",
+			"sles",
+			"ubuntu",
+		]],
+	];
+	for (const [file, expected] of cases) {
+		await using deps = await createTestDeps({ settings: { PRICING_FILE: file } });
+		const world = await seedWorld(deps.db);
+		const form = await (await request(deps.app, "/admin/configs/new", { user: "ada" })).text();
+		assert.deepEqual(osOptions(form), expected, file);
+		const base = {
+			name: "Priced",
+			kind: "instance",
+			amiId: "ami-0123456789abcdef0",
+			templateBody: INSTANCE_TEMPLATE,
+			compatibleTypes: [String(world.types["t2.micro"]!.id)],
+			permittedGroups: [String(world.science.id)],
+		};
+		const refused = await request(deps.app, "/admin/configs/new", { user: "ada", form: { ...base, os: "beos" } });
+		assert.equal(refused.status, 422);
+		assert.match(await refused.text(), /The pricing file has no prices for &quot;beos&quot;/);
+		assert.equal(await getConfigByName(deps.db, "Priced"), undefined, "nothing saved");
+		const last = expected.at(-1)!;
+		const ok = await request(deps.app, "/admin/configs/new", { user: "ada", form: { ...base, os: last } });
+		assert.equal(ok.status, 303, await ok.clone().text());
+		assert.equal((await getConfigByName(deps.db, "Priced"))?.os, last);
+	}
+	// A configuration whose OS the file does not price (saved under another file) keeps it, marked.
+	await using deps = await createTestDeps({ settings: { PRICING_FILE: PRICING_FILES.y2016 } });
+	const world = await seedWorld(deps.db);
+	const rhel = await addConfig(deps.db, "RHEL", {
+		types: [world.types["t2.micro"]!.id],
+		groups: [world.science.id],
+		os: "rhel",
+	});
+	const form = await (await request(deps.app, `/admin/configs/${rhel.id}`, { user: "ada" })).text();
+	assert.deepEqual(osOptions(form), ["linux", "mswin", "mswinSQL", "mswinSQLWeb", "rhel"]);
+	assert.match(form, /<option value="rhel" selected>rhel \(not in the pricing file\)<\/option>/);
 });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { instanceCharge } from "../lib/billing/charges.ts";
 import { openBillFor } from "../lib/billing/periods.ts";
-import { clusterEstimate, discounted, HOURS_PER_MONTH, instanceRate, volumeRate } from "../lib/billing/rates.ts";
+import { clusterEstimate, discounted, instanceRate, volumeRate } from "../lib/billing/rates.ts";
 import { buildReport, burnRate, overlapHours, rangeInstants, reportCsv, summarise } from "../lib/billing/reports.ts";
 import { billsOf, openBill, openBillOf } from "../lib/db/bills.ts";
 import { getInstance, type Instance } from "../lib/db/instances.ts";
@@ -16,6 +16,9 @@ import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { request } from "./_helpers/http.ts";
 import { addGroup, addInstance, addMember, addUser, seedWorld } from "./_helpers/world.ts";
 import type { Pricing } from "../lib/pricing.ts";
+import { resolveSettings } from "../lib/settings.ts";
+import { formatRate } from "../lib/format.ts";
+import { formatValue } from "../islands/Chart.tsx";
 
 const day = (s: string) => Temporal.PlainDate.from(s);
 /** Opens the instance's period at `at`, as a start (or the sync seeing it running) does. */
@@ -90,33 +93,167 @@ Deno.test("the discount applies to the stored rate, kept at full precision", asy
 	assert.equal(bill.description, "t2.nano");
 });
 
-Deno.test("EBS volumes cost their GB-month price for the hours they exist: a partial month", () => {
-	const settings = { AWS_REGION: "us-east-1", AWS_DISCOUNT: 0, EBS_PRICE_PER_GB_MONTH: { gp2: 0.1 } };
-	const rate = volumeRate(settings, "gp2", 100);
-	assert.ok(rate.known);
-	close(rate.hourly, 10 / HOURS_PER_MONTH, "hourly");
-	// 10 days of a 100 GiB gp2 volume: 100 × $0.10 × 240 / 730 = $3.2876712...
-	const report = summarise(
-		[{
-			id: 1,
-			resourceKind: "volume",
-			resourceId: "vol-1",
-			userId: 1,
-			groupId: null,
-			costCenter: "CC",
-			description: "gp2 100 GiB",
-			hourlyRate: rate.hourly,
-			startedAt: at("2025-04-01T00:00:00Z"),
-			endedAt: at("2025-04-11T00:00:00Z"),
-			username: "alice",
-			userName: "Alice",
-			groupName: null,
-		}],
-		rangeInstants({ from: day("2025-04-01"), to: day("2025-04-30") }, "UTC", at("2025-06-01T00:00:00Z")),
-		at("2025-06-01T00:00:00Z"),
+/** A volume's billed period as the report reads it. */
+function volumeBill(monthlyRate: number, startedAt: string, endedAt: string | null, id = "vol-1") {
+	return {
+		id: 1,
+		resourceKind: "volume" as const,
+		resourceId: id,
+		userId: 1,
+		groupId: null,
+		costCenter: "CC",
+		description: "gp3 100 GiB",
+		hourlyRate: monthlyRate / 672,
+		monthlyRate,
+		startedAt: at(startedAt),
+		endedAt: endedAt === null ? null : at(endedAt),
+		username: "alice",
+		userName: "Alice",
+		groupName: null,
+	};
+}
+
+const ebsSettings = (region: string, more: Record<string, unknown> = {}) =>
+	resolveSettings({ file: { AWS_REGION: region, ...more } });
+const monthlyOf = (settings: ReturnType<typeof ebsSettings>, volume: Parameters<typeof volumeRate>[1]) => {
+	const { monthly } = volumeRate(settings, volume, at("2026-02-10T00:00:00Z"));
+	assert.ok(monthly !== null, `${JSON.stringify(volume)} has a price`);
+	return monthly;
+};
+
+Deno.test("EBS: each calendar month's share by its own length: half of February (28 days) and half of July (31) cost the same", () => {
+	// 100 GiB gp3 in us-east-1 at $0.08/GB-month: $8.00 a month, whatever the month's length.
+	const monthly = monthlyOf(ebsSettings("us-east-1"), { volumeType: "gp3", sizeGb: 100 });
+	close(monthly, 8, "monthly");
+	const range = (from: string, to: string) =>
+		rangeInstants({ from: day(from), to: day(to) }, "UTC", at("2027-01-01T00:00:00Z"));
+	const now = at("2027-01-01T00:00:00Z");
+	// 14 of February 2026's 28 days: $4.00 (730 h would say 336 / 730 × 8 = $3.68).
+	const february = summarise(
+		[volumeBill(monthly, "2026-02-01T00:00:00Z", "2026-02-15T00:00:00Z")],
+		range("2026-02-01", "2026-02-28"),
+		now,
 	);
-	close(report.rows[0]!.cost!, 100 * 0.1 * 240 / 730, "volume cost");
-	assert.equal(volumeRate(settings, "io9", 100).known, false);
+	close(february.rows[0]!.cost!, 4, "half of February");
+	// 15.5 of July's 31 days: $4.00 (730 h: 372 / 730 × 8 = $4.08).
+	const july = summarise(
+		[volumeBill(monthly, "2026-07-01T00:00:00Z", "2026-07-16T12:00:00Z")],
+		range("2026-07-01", "2026-07-31"),
+		now,
+	);
+	close(july.rows[0]!.cost!, 4, "half of July");
+	// One period from mid-February to mid-July: half of February + March-June whole + half of July
+	// = 5 months = $40.00 (730 h: 3,636 h / 730 × 8 = $39.85).
+	const across = [volumeBill(monthly, "2026-02-15T00:00:00Z", "2026-07-16T12:00:00Z")];
+	close(summarise(across, range("2026-01-01", "2026-12-31"), now).rows[0]!.cost!, 40, "February to July");
+	// Clipped to a report of February alone: its second half, $4.00.
+	close(summarise(across, range("2026-02-01", "2026-02-28"), now).rows[0]!.cost!, 4, "February's share");
+	// An hour in February costs 8 / 672; in July 8 / 744.
+	const hour = (start: string) =>
+		summarise(
+			[volumeBill(monthly, start, new Date(at(start).getTime() + 3_600_000).toISOString())],
+			range("2026-01-01", "2026-12-31"),
+			now,
+		).rows[0]!.cost!;
+	close(hour("2026-02-10T00:00:00Z"), 8 / 672, "an hour of February");
+	close(hour("2026-07-10T00:00:00Z"), 8 / 744, "an hour of July");
+	// An hour across midnight of 28 February: half at February's rate, half at March's.
+	close(hour("2026-02-28T23:30:00Z"), 4 / 672 + 4 / 744, "across the month boundary");
+});
+
+Deno.test("EBS: eu-west-1's own prices, io1/io2 provisioned IOPS, gp3 beyond its free 3,000 IOPS and 125 MB/s", () => {
+	const ireland = ebsSettings("eu-west-1");
+	// gp3 in eu-west-1 is $0.088/GB-month (us-east-1: $0.08): 100 GiB for all of February 2026 = $8.80.
+	const gp3 = monthlyOf(ireland, { volumeType: "gp3", sizeGb: 100 });
+	close(gp3, 8.8, "gp3 in eu-west-1");
+	const now = at("2027-01-01T00:00:00Z");
+	const february = rangeInstants({ from: day("2026-02-01"), to: day("2026-02-28") }, "UTC", now);
+	close(
+		summarise([volumeBill(gp3, "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z")], february, now).total.cost,
+		8.8,
+		"February",
+	);
+	close(monthlyOf(ireland, { volumeType: "gp2", sizeGb: 100 }), 11, "gp2: 100 × $0.11");
+	// io1: 500 GiB × $0.138 + 4,000 IOPS × $0.072 = 69 + 288 = $357.00 a month.
+	close(monthlyOf(ireland, { volumeType: "io1", sizeGb: 500, iops: 4000 }), 357, "io1 with IOPS");
+	close(monthlyOf(ireland, { volumeType: "io1", sizeGb: 500 }), 69, "io1 whose IOPS are not recorded: storage only");
+	// io2 in us-east-1, tiered: 100 GiB × $0.125 + 32,000 × $0.065 + 8,000 × $0.0455 = 12.5 + 2,080 + 364.
+	close(monthlyOf(ebsSettings("us-east-1"), { volumeType: "io2", sizeGb: 100, iops: 40_000 }), 2456.5, "io2 tiers");
+	// gp3 in us-east-1 with 6,000 IOPS and 250 MB/s: 100 × 0.08 + 3,000 × 0.005 + 125 × 0.04 = 8 + 15 + 5.
+	close(
+		monthlyOf(ebsSettings("us-east-1"), { volumeType: "gp3", sizeGb: 100, iops: 6000, throughput: 250 }),
+		28,
+		"gp3 extra",
+	);
+	close(
+		monthlyOf(ebsSettings("us-east-1"), { volumeType: "gp3", sizeGb: 100, iops: 3000, throughput: 125 }),
+		8,
+		"baseline is free",
+	);
+	// Each listed region has its own table; the other three US-priced ones match us-east-1.
+	for (const region of ["us-east-2", "us-west-2"]) {
+		close(monthlyOf(ebsSettings(region), { volumeType: "gp3", sizeGb: 100 }), 8, region);
+	}
+	close(monthlyOf(ebsSettings("eu-central-1"), { volumeType: "gp3", sizeGb: 100 }), 9.52, "eu-central-1");
+	close(monthlyOf(ebsSettings("ap-southeast-2"), { volumeType: "gp3", sizeGb: 100 }), 9.6, "ap-southeast-2");
+	// An hourly rate is the month's: February's hour costs more than July's.
+	const feb = volumeRate(ireland, { volumeType: "gp3", sizeGb: 100 }, at("2026-02-10T00:00:00Z")).rate;
+	const jul = volumeRate(ireland, { volumeType: "gp3", sizeGb: 100 }, at("2026-07-10T00:00:00Z")).rate;
+	assert.ok(feb.known && jul.known);
+	close(feb.hourly, 8.8 / 672, "February hour");
+	close(jul.hourly, 8.8 / 744, "July hour");
+});
+
+Deno.test("EBS: EBS_PRICE_PER_GB_MONTH overrides a type everywhere or one region's own; a region without prices is unknown", () => {
+	const everywhere = ebsSettings("eu-west-1", { EBS_PRICE_PER_GB_MONTH: { gp3: 0.07 } });
+	close(monthlyOf(everywhere, { volumeType: "gp3", sizeGb: 100 }), 7, "a type for every region");
+	close(monthlyOf(everywhere, { volumeType: "gp2", sizeGb: 100 }), 11, "other types keep eu-west-1's table");
+	const regional = ebsSettings("eu-west-1", {
+		EBS_PRICE_PER_GB_MONTH: { gp3: 0.07, "eu-west-1": { gp3: 0.09 }, "us-east-1": { gp3: 0.01 } },
+	});
+	close(monthlyOf(regional, { volumeType: "gp3", sizeGb: 100 }), 9, "the region's own override wins");
+	const mars = volumeRate(ebsSettings("sa-east-1"), { volumeType: "gp3", sizeGb: 100 }, at("2026-02-10T00:00:00Z"));
+	assert.deepEqual(mars, {
+		rate: { known: false, reason: "no EBS prices are known for region sa-east-1 (set EBS_PRICE_PER_GB_MONTH)" },
+		monthly: null,
+	});
+	close(
+		monthlyOf(ebsSettings("sa-east-1", { EBS_PRICE_PER_GB_MONTH: { "sa-east-1": { gp3: 0.152 } } }), {
+			volumeType: "gp3",
+			sizeGb: 100,
+		}),
+		15.2,
+		"an unlisted region priced by the setting",
+	);
+	assert.equal(
+		volumeRate(ebsSettings("us-east-1"), { volumeType: "io9", sizeGb: 1 }, at("2026-02-10T00:00:00Z")).monthly,
+		null,
+	);
+	// The discount applies to the monthly rate too.
+	close(
+		monthlyOf(ebsSettings("us-east-1", { AWS_DISCOUNT: 0.25 }), { volumeType: "gp3", sizeGb: 100 }),
+		6,
+		"discounted",
+	);
+});
+
+Deno.test("EBS: an open volume period burns the hourly rate of the current month", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	await openBill(deps.db, {
+		resourceKind: "volume",
+		resourceId: "vol-open",
+		userId: world.alice.id,
+		groupId: world.science.id,
+		costCenter: "CC",
+		description: "gp3 100 GiB",
+		hourlyRate: 8.8 / 672,
+		monthlyRate: 8.8,
+		startedAt: at("2026-02-01T00:00:00Z"),
+	});
+	const scope = { everyone: true, viewerId: 0, groupIds: [] };
+	close((await burnRate(deps.db, scope, at("2026-02-10T00:00:00Z"))).total, 8.8 / 672, "burn in February");
+	close((await burnRate(deps.db, scope, at("2026-07-10T00:00:00Z"))).total, 8.8 / 744, "burn in July");
 });
 
 Deno.test("a price-unknown type is billed with an unknown rate: shown as unknown, never as $0", async () => {
@@ -142,7 +279,7 @@ Deno.test("a price-unknown type is billed with an unknown rate: shown as unknown
 	assert.match(reportCsv(report), /i-odd,instance,alice,science,CC-science,q9.huge,1,1.0000,unknown,yes/);
 	const page = await (await request(deps.app, "/billing?from=2025-03-01&to=2025-03-01", { user: "ada" })).text();
 	assert.match(page, /price unknown/);
-	assert.equal((await burnRate(deps.db, { everyone: true, viewerId: 0, groupIds: [] })).unknown, 1);
+	assert.equal((await burnRate(deps.db, { everyone: true, viewerId: 0, groupIds: [] }, deps.clock())).unknown, 1);
 });
 
 Deno.test("an out-of-band stop observed by the sync closes the period at the time EC2 reports", async () => {
@@ -302,7 +439,7 @@ Deno.test("the burn rate keeps two users with the same display name apart, label
 	await openBill(deps.db, { ...common, resourceId: "i-1", userId: first.id, hourlyRate: 0.5, startedAt });
 	await openBill(deps.db, { ...common, resourceId: "i-2", userId: second.id, hourlyRate: 0.25, startedAt });
 	await openBill(deps.db, { ...common, resourceId: "i-3", userId: second.id, hourlyRate: 0.125, startedAt });
-	const burn = await burnRate(deps.db, { everyone: true, viewerId: 0, groupIds: [] });
+	const burn = await burnRate(deps.db, { everyone: true, viewerId: 0, groupIds: [] }, deps.clock());
 	assert.deepEqual(Object.fromEntries(burn.byUser), {
 		jsmith: { name: "John Smith (jsmith)", hourly: 0.5 },
 		jsmith2: { name: "John Smith (jsmith2)", hourly: 0.375 },
@@ -329,7 +466,72 @@ Deno.test("discounted() is the one discount of instance, volume and cluster rate
 		market: "ON_DEMAND",
 	});
 	close(estimate.perHour!, (0.2 + 0.05) * 3 * 0.75, "cluster estimate");
-	const volume = volumeRate(deps.settings, "gp2", 730);
-	assert.ok(volume.known);
-	close(volume.hourly, 0.1 * 0.75, "volume");
+	const volume = volumeRate(deps.settings, { volumeType: "gp2", sizeGb: 100 }, at("2026-02-10T00:00:00Z"));
+	close(volume.monthly!, 100 * 0.1 * 0.75, "volume");
+});
+
+Deno.test("/billing never says 'Nothing is running' while a price-unknown machine runs: it lists it as price unknown, and the sums say they exclude it", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const instance = await addInstance(deps.db, {
+		id: "i-0dd",
+		ownerId: world.alice.id,
+		groupId: world.science.id,
+		instanceType: "q9.huge",
+	});
+	await openInstanceBill(deps, instance, deps.clock());
+	deps.clock.advance(3_600_000);
+	const page = await (await request(deps.app, "/billing", { user: "alice" })).text();
+	assert.doesNotMatch(page, /Nothing is running/);
+	const burning = page.slice(page.indexOf("<h2>Burning now</h2>"));
+	assert.match(
+		burning,
+		/\$0\.00\/h<\/span><span class="muted"> for what has a known price; it excludes 1 running at price unknown:/,
+	);
+	assert.match(
+		burning,
+		/<li><a href="\/instances\/i-0dd">i-0dd<\/a> <span class="mono small">q9.huge<\/span> <span class="muted small">\(Alice Ng\)<\/span>: <strong>price unknown<\/strong><\/li>/,
+	);
+	assert.match(burning, /Nothing with a known price is running\./);
+	// The report's totals are $0.00 of what is known, and say what they leave out.
+	assert.match(
+		page,
+		/<td class="num">\$0\.00<div class="muted small excluded" title="Periods whose price is unknown are not counted in this sum">excludes 1 price unknown<\/div><\/td><\/tr><\/tfoot>/,
+	);
+	// The team page's burn chart says the same.
+	const team = await (await request(deps.app, "/team", { user: "alice" })).text();
+	assert.doesNotMatch(team, /Nothing is running/);
+	assert.match(team, /plus 1 with an unknown price/);
+});
+
+Deno.test("rates read to the price list's precision on every page and chart: $0.133/h, not $0.13/h", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	// m3.large is $0.133/h in us-east-1 (the shipped 2017 file).
+	const instance = await addInstance(deps.db, {
+		id: "i-m3",
+		ownerId: world.alice.id,
+		groupId: world.science.id,
+		configId: world.config.id,
+		instanceType: "m3.large",
+	});
+	await openInstanceBill(deps, instance, deps.clock());
+	const pages = {
+		dashboard: await (await request(deps.app, "/", { user: "alice" })).text(),
+		detail: await (await request(deps.app, "/instances/i-m3", { user: "alice" })).text(),
+		billing: await (await request(deps.app, "/billing", { user: "alice" })).text(),
+		team: await (await request(deps.app, "/team", { user: "alice" })).text(),
+	};
+	for (const [name, page] of Object.entries(pages)) {
+		assert.match(page, /\$0\.133\/h/, name);
+		assert.doesNotMatch(page, /\$0\.13\/h/, name);
+	}
+	// The charts' tooltips and axes (islands/Chart.tsx) format with the same function.
+	assert.equal(formatValue(0.133, "usd-per-hour"), "$0.133/h");
+	assert.equal(formatValue(0.0058, "usd-per-hour"), "$0.0058/h");
+	assert.equal(formatValue(26.676, "usd-per-hour"), "$26.676/h");
+	assert.equal(formatValue(1.5, "usd-per-hour"), "$1.50/h");
+	assert.equal(formatValue(1234.5, "usd"), "$1,234.50");
+	assert.equal(formatRate(0.133), "$0.133/h");
+	assert.equal(formatRate(0.10000000001), "$0.10/h");
 });

@@ -98,7 +98,7 @@ browserTest("a user launches through the wizard, watches the progress bar, stops
 	await page.goto(`${server.url}/launch`);
 	await page.getByRole("link", { name: "Launch Analyst" }).click();
 	await page.getByLabel("Instance type").selectOption("r4.4xlarge");
-	await page.locator("#type-info").getByText("$1.06/h").waitFor();
+	await page.locator("#type-info").getByText("$1.064/h").waitFor();
 	await page.screenshot({ path: `${SCREENSHOTS}wizard.png`, fullPage: true });
 	await page.getByLabel("Instance type").selectOption("t2.micro");
 	await page.locator("#type-info").getByText("$0.0116/h").waitFor();

@@ -659,7 +659,7 @@ Deno.test("BillingPage links running resources, says 'price unknown' for a perio
 		byGroup: [["science", totals]],
 		byCostCenter: [["CC-1", totals]],
 		monthToDate: [],
-		burn: { total: 0.0116, byGroup: [["science", 0.0116]] },
+		burn: { total: 0.0116, byGroup: [["science", 0.0116]], unpriced: [] },
 		users: [{ value: 1, label: "alice" }],
 		groups: [],
 		costCenters: [],
@@ -670,7 +670,10 @@ Deno.test("BillingPage links running resources, says 'price unknown' for a perio
 	const html = renderPage(BillingPage({ ctx, billing, csvHref: "/billing.csv?from=2025-03-01" }));
 	assert.match(html, /<a href="\/instances\/i-0001">i-0001<\/a><div class="muted small">instance · running<\/div>/);
 	assert.match(html, /<span class="mono">i-0005<\/span>[\s\S]*?<td data-label="Cost" class="num">price unknown<\/td>/);
-	assert.match(html, /<td class="num">\$0\.0348<span class="small">\+ 1 unknown<\/span><\/td><\/tr><\/tfoot>/);
+	assert.match(
+		html,
+		/<td class="num">\$0\.0348<div class="muted small excluded" title="Periods whose price is unknown are not counted in this sum">excludes 1 price unknown<\/div><\/td><\/tr><\/tfoot>/,
+	);
 	assert.match(html, /<a class="btn" href="\/billing.csv\?from=2025-03-01" download>/);
 	assert.doesNotMatch(html, /name="user"/, "one user: no user filter");
 	assert.match(html, /less the 10\.0% discount/);

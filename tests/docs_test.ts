@@ -54,14 +54,6 @@ Deno.test("each default in the README's settings table is the one the portal app
 				wrong.push(`${key}: documented as ${written}, is ${actual ?? publicUrl(resolveSettings({}))}`);
 			}
 			continue;
-		} else if (key === "EBS_PRICE_PER_GB_MONTH") {
-			// Prose: "gp2 0.10, io1/io2 0.125, …".
-			documented = Object.fromEntries(
-				written.split(", ").flatMap((part) => {
-					const [types, price] = part.split(" ");
-					return types!.split("/").map((type) => [type, Number(price)]);
-				}),
-			);
 		} else {
 			// Written as one would set it: read it the way the portal reads an MLIY_ variable.
 			assert.match(written, /^`[^`]*`$/, `${key}'s default is written in backticks`);

@@ -197,6 +197,9 @@ Deno.test("missing and N/A prices are 'price unknown' with a reason, never 0", (
 	assert.match(reason(index.onDemand("z9.large", "us-east-1", "beos")), /no prices for operating system "beos"/);
 	assert.deepEqual(index.emrSurcharge("z9.large", "us-east-1"), { known: true, hourly: 0.063 });
 	assert.equal(index.emrSurcharge("z9.large", "eu-west-1").known, false);
+	// mswin is in the file but never priced ("N/A"): not an operating system a configuration can be priced as.
+	assert.deepEqual(index.systems, ["linux", "mswin"]);
+	assert.deepEqual(index.platforms, ["linux"]);
 });
 
 Deno.test("a malformed file is rejected with a clear message", async () => {
@@ -288,12 +291,15 @@ Deno.test("files that are not usable EC2 pricing files are refused, saying what 
 	);
 });
 
-/** Runs main.ts until it exits (it must not start) with `env`; its exit code and console output. */
-async function mainExit(env: Record<string, string>): Promise<{ code: number; output: string }> {
+/**
+ * Runs main.ts from the source tree until it exits (it must not start) with `env`, in `cwd` (the
+ * source tree by default); its exit code and console output.
+ */
+async function mainExit(env: Record<string, string>, cwd = root): Promise<{ code: number; output: string }> {
 	await using dir = await tempDir();
 	const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-		args: ["run", "-A", "--unstable-cron", `${root}main.ts`],
-		cwd: root,
+		args: ["run", "-A", "--unstable-cron", "--config", `${root}deno.json`, `${root}main.ts`],
+		cwd,
 		env: {
 			MLIY_RUN_JOBS: "false",
 			MLIY_PORT: "0",
@@ -332,6 +338,17 @@ Deno.test("the portal does not start on the 2014 file, an RDS file, unreadable J
 		assert.match(run.output, new RegExp(`MLiy cannot start: ${expected}`));
 		assert.doesNotMatch(run.output, /listening on|embedded copy/);
 	}
+});
+
+Deno.test("the source tree never uses the embedded copy: run from a folder without fixtures/instances.json, the portal does not start", async () => {
+	await using elsewhere = await tempDir();
+	const run = await mainExit({}, elsewhere.path);
+	assert.equal(run.code, 1, run.output);
+	assert.match(
+		run.output,
+		/MLiy cannot start: the pricing file "fixtures\/instances\.json" \(setting PRICING_FILE\) does not exist/,
+	);
+	assert.doesNotMatch(run.output, /embedded copy|listening on/);
 });
 
 Deno.test("the embedded copy stands in only for the default PRICING_FILE: a missing file that was set stops startup", async () => {

@@ -112,16 +112,22 @@ Deno.test("resolveSettings() says what is wrong with a number in the settings' o
 	assert.doesNotMatch(error.message, /Too big|Too small|Invalid input|expected/);
 });
 
-Deno.test("resolveSettings() merges a partial EBS price override with the default prices", () => {
-	const s = resolveSettings({ env: { MLIY_EBS_PRICE_PER_GB_MONTH: '{"gp3": 0.09, "io3": 0.2}' } });
-	assert.equal(s.EBS_PRICE_PER_GB_MONTH.gp3, 0.09);
-	assert.equal(s.EBS_PRICE_PER_GB_MONTH.gp2, 0.1, "gp2 keeps its default price");
-	assert.equal(s.EBS_PRICE_PER_GB_MONTH.io3, 0.2);
-	assert.ok(volumeRate(s, "gp2", 100).known, "a gp2 volume is not billed as price unknown");
-	assert.deepEqual(
-		Object.keys(resolveSettings().EBS_PRICE_PER_GB_MONTH),
-		VOLUME_TYPES,
-		"the types admins may choose are the types with a default price",
+Deno.test("resolveSettings() reads EBS price overrides for every region or per region, and refuses a bad one", () => {
+	const s = resolveSettings({ env: { MLIY_EBS_PRICE_PER_GB_MONTH: '{"gp3": 0.09, "eu-west-1": {"gp2": 0.2}}' } });
+	assert.deepEqual(s.EBS_PRICE_PER_GB_MONTH, { gp3: 0.09, "eu-west-1": { gp2: 0.2 } });
+	assert.equal(resolveSettings().EBS_PRICE_PER_GB_MONTH, undefined, "none by default: the region's table applies");
+	const at = new Date("2026-02-10T00:00:00Z");
+	assert.ok(volumeRate(resolveSettings(), { volumeType: "gp2", sizeGb: 100 }, at).rate.known, "gp2 has a table price");
+	for (const type of VOLUME_TYPES) {
+		assert.ok(volumeRate(resolveSettings(), { volumeType: type, sizeGb: 1 }, at).rate.known, `${type} is priced`);
+	}
+	assert.throws(
+		() => resolveSettings({ env: { MLIY_EBS_PRICE_PER_GB_MONTH: '{"gp3x": {"gp3": 0.1}}' } }),
+		/"gp3x" is not a region like eu-west-1 \(only regions take objects\)/,
+	);
+	assert.throws(
+		() => resolveSettings({ env: { MLIY_EBS_PRICE_PER_GB_MONTH: '{"eu-west-1": {"gp3": -1}}' } }),
+		/EBS_PRICE_PER_GB_MONTH/,
 	);
 });
 

@@ -74,6 +74,9 @@ export interface Ec2Volume {
 	state: string;
 	sizeGb: number;
 	volumeType: string;
+	/** Provisioned IOPS and throughput (MB/s), when EC2 reports them (io1, io2, gp3). */
+	iops?: number;
+	throughput?: number;
 	attachedTo?: string;
 	device?: string;
 	tags: Record<string, string>;

@@ -33,10 +33,23 @@ export async function clusterCharge(
 	};
 }
 
-/** A volume: its type and size at the configured EBS price. */
-export function volumeCharge(deps: Pick<Deps, "settings">, volume: Pick<Volume, "volumeType" | "sizeGb">): Charge {
+/**
+ * A volume: its type, size and provisioned performance, at its region's price per month (its
+ * hourly rate is the one of the month holding `at`, for the burn rate).
+ */
+export function volumeCharge(
+	deps: Pick<Deps, "settings">,
+	volume: Pick<Volume, "volumeType" | "sizeGb" | "iops" | "throughput">,
+	at: Date,
+): Charge {
+	const { rate, monthly } = volumeRate(deps.settings, volume, at);
+	const performance = [
+		volume.iops && ["io1", "io2", "gp3"].includes(volume.volumeType) ? `${volume.iops} IOPS` : "",
+		volume.throughput && volume.volumeType === "gp3" ? `${volume.throughput} MB/s` : "",
+	].filter(Boolean);
 	return {
-		description: `${volume.volumeType} ${volume.sizeGb} GiB`,
-		rate: volumeRate(deps.settings, volume.volumeType, volume.sizeGb),
+		description: `${volume.volumeType} ${volume.sizeGb} GiB${performance.length ? `, ${performance.join(", ")}` : ""}`,
+		rate,
+		monthlyRate: monthly,
 	};
 }

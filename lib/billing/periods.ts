@@ -22,6 +22,8 @@ export interface Billable {
 export interface Charge {
 	description: string;
 	rate: Price;
+	/** USD per calendar month, for what AWS prices by the month (volumes); reports prorate it by month. */
+	monthlyRate?: number | null;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function openBillFor(
 		costCenter: costCenterOf(group, deps.settings.DEFAULT_CHARGE_CODE),
 		description: charge.description,
 		hourlyRate: charge.rate.known ? charge.rate.hourly : null,
+		monthlyRate: charge.rate.known ? charge.monthlyRate ?? null : null,
 		startedAt: at,
 	});
 	if (opened) {

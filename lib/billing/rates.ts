@@ -1,15 +1,14 @@
 /**
- * What machines cost per hour: instances and volumes from the pricing file and the EBS prices in
- * settings, clusters as (EC2 + EMR surcharge) × nodes, all less the one configured discount.
+ * What machines cost: instances per hour from the pricing file, volumes per month from the
+ * region's EBS prices (lib/billing/ebs.ts), clusters as (EC2 + EMR surcharge) × nodes per hour,
+ * all less the one configured discount.
  */
 import type { Cluster } from "../db/clusters.ts";
 import type { Group } from "../db/catalog.ts";
 import type { Deps } from "../deps.ts";
 import type { Price, Pricing } from "../pricing.ts";
 import type { Settings } from "../settings.ts";
-
-/** AWS's convention for turning a per-GB-month price into an hourly one. */
-export const HOURS_PER_MONTH = 730;
+import { hoursInMonth, volumeMonthlyPrice, type VolumeSpec } from "./ebs.ts";
 
 type RateSettings = Pick<Settings, "AWS_REGION" | "AWS_DISCOUNT" | "EBS_PRICE_PER_GB_MONTH">;
 
@@ -27,13 +26,19 @@ export function instanceRate(
 	return price.known ? { known: true, hourly: discounted(price.hourly, deps.settings) } : price;
 }
 
-/** The discounted $/hour of an EBS volume of `sizeGb` of a volume type. */
-export function volumeRate(settings: RateSettings, volumeType: string, sizeGb: number): Price {
-	const perGbMonth = settings.EBS_PRICE_PER_GB_MONTH[volumeType];
-	if (perGbMonth === undefined) {
-		return { known: false, reason: `no EBS price is configured for volume type "${volumeType}"` };
-	}
-	return { known: true, hourly: discounted(perGbMonth * sizeGb / HOURS_PER_MONTH, settings) };
+/**
+ * What an EBS volume costs in the configured region, less the discount: per calendar month, and
+ * per hour in the month holding `at` (that month's price over that month's hours).
+ */
+export function volumeRate(
+	settings: RateSettings,
+	volume: VolumeSpec,
+	at: Date,
+): { rate: Price; monthly: number | null } {
+	const price = volumeMonthlyPrice(settings, settings.AWS_REGION, volume);
+	if (!price.known) return { rate: price, monthly: null };
+	const monthly = discounted(price.monthly, settings);
+	return { rate: { known: true, hourly: monthly / hoursInMonth(at) }, monthly };
 }
 
 /** The cost center bills are charged to: the group's, else the default charge code. */

@@ -1,11 +1,13 @@
 /**
- * Billing reports: cost is the stored hourly rate of each billed period times the exact time inside
- * the report's range (no rounding up to whole hours), summed per resource, user, group and cost
- * center; the live burn rate; month to date; CSV.
+ * Billing reports: cost is the stored rate of each billed period times the exact time inside the
+ * report's range (no rounding up to whole hours): the hourly rate, or for what is priced by the
+ * month (volumes) each calendar month's share of the monthly rate; summed per resource, user,
+ * group and cost center; the live burn rate; month to date; CSV.
  */
 import type { Db } from "../db/client.ts";
-import { type BillFilters, type BillRow, billsOverlapping, openBills } from "../db/bills.ts";
+import { type Bill, type BillFilters, type BillRow, billsOverlapping, openBills } from "../db/bills.ts";
 import type { TeamScope } from "../db/scope.ts";
+import { hoursInMonth, proratedCost } from "./ebs.ts";
 
 /** A report's date range: whole days in the configured time zone, `to` inclusive. */
 export interface ReportRange {
@@ -20,15 +22,47 @@ export function rangeInstants(range: ReportRange, timeZone: string, now: Date): 
 	return { start, end: endOfTo.getTime() > now.getTime() ? now : endOfTo };
 }
 
+/** The part of a period inside [start, end), an open period running until `now`; null when none. */
+function overlap(
+	period: { startedAt: Date; endedAt: Date | null },
+	range: { start: Date; end: Date },
+	now: Date,
+): { from: Date; to: Date } | null {
+	const from = Math.max(period.startedAt.getTime(), range.start.getTime());
+	const to = Math.min((period.endedAt ?? now).getTime(), range.end.getTime(), now.getTime());
+	return to > from ? { from: new Date(from), to: new Date(to) } : null;
+}
+
 /** Hours of a period that fall inside [start, end); an open period runs until `now`. */
 export function overlapHours(
 	period: { startedAt: Date; endedAt: Date | null },
 	range: { start: Date; end: Date },
 	now: Date,
 ): number {
-	const from = Math.max(period.startedAt.getTime(), range.start.getTime());
-	const to = Math.min((period.endedAt ?? now).getTime(), range.end.getTime(), now.getTime());
-	return Math.max(0, to - from) / 3_600_000;
+	const part = overlap(period, range, now);
+	return part ? (part.to.getTime() - part.from.getTime()) / 3_600_000 : 0;
+}
+
+/**
+ * What a period costs inside the range: its monthly rate prorated over each calendar month's own
+ * length, else its hourly rate × the hours; null when its price is unknown.
+ */
+export function periodCost(
+	bill: Pick<Bill, "startedAt" | "endedAt" | "hourlyRate" | "monthlyRate">,
+	range: { start: Date; end: Date },
+	now: Date,
+): number | null {
+	if (bill.hourlyRate === null) return null;
+	const part = overlap(bill, range, now);
+	if (!part) return 0;
+	if (bill.monthlyRate !== null) return proratedCost(bill.monthlyRate, part.from, part.to);
+	return bill.hourlyRate * (part.to.getTime() - part.from.getTime()) / 3_600_000;
+}
+
+/** What an open period burns per hour now: a monthly rate over the hours of the current month. */
+function hourlyNow(bill: Pick<Bill, "hourlyRate" | "monthlyRate">, now: Date): number | null {
+	if (bill.hourlyRate === null) return null;
+	return bill.monthlyRate !== null ? bill.monthlyRate / hoursInMonth(now) : bill.hourlyRate;
 }
 
 /** One resource in a report, all its periods in the range summed. */
@@ -98,7 +132,7 @@ export function summarise(bills: readonly BillRow[], range: { start: Date; end: 
 	};
 	for (const bill of bills) {
 		const hours = overlapHours(bill, range, now);
-		const cost = bill.hourlyRate === null ? null : bill.hourlyRate * hours;
+		const cost = periodCost(bill, range, now);
 		const row = rows.get(bill.resourceId) ?? {
 			resourceId: bill.resourceId,
 			resourceKind: bill.resourceKind,
@@ -129,8 +163,17 @@ export function summarise(bills: readonly BillRow[], range: { start: Date; end: 
 	return report;
 }
 
+/** A resource billed now whose price is unknown: not in the burn's sums. */
+export interface UnpricedResource {
+	resourceId: string;
+	resourceKind: string;
+	description: string;
+	userName: string;
+}
+
 /** Live burn: $/hour of what runs now, per user and per group. */
 export interface BurnRate {
+	/** $/hour of what runs now with a known price. */
 	total: number;
 	/**
 	 * By username (display names are not unique); `name` is the label, the display name, with the
@@ -138,22 +181,32 @@ export interface BurnRate {
 	 */
 	byUser: Map<string, { name: string; hourly: number }>;
 	byGroup: Map<string, number>;
+	/** What runs now at an unknown price: counted here, never as $0 in the sums. */
 	unknown: number;
+	unpriced: UnpricedResource[];
 }
 
-export async function burnRate(db: Db, scope: TeamScope): Promise<BurnRate> {
-	const burn: BurnRate = { total: 0, byUser: new Map(), byGroup: new Map(), unknown: 0 };
+/** The burn rate of the periods open at `now` within the scope. */
+export async function burnRate(db: Db, scope: TeamScope, now: Date): Promise<BurnRate> {
+	const burn: BurnRate = { total: 0, byUser: new Map(), byGroup: new Map(), unknown: 0, unpriced: [] };
 	for (const bill of await openBills(db, scope)) {
-		if (bill.hourlyRate === null) {
+		const hourly = hourlyNow(bill, now);
+		if (hourly === null) {
 			burn.unknown += 1;
+			burn.unpriced.push({
+				resourceId: bill.resourceId,
+				resourceKind: bill.resourceKind,
+				description: bill.description,
+				userName: bill.userName,
+			});
 			continue;
 		}
-		burn.total += bill.hourlyRate;
+		burn.total += hourly;
 		const user = burn.byUser.get(bill.username) ?? { name: bill.userName, hourly: 0 };
-		user.hourly += bill.hourlyRate;
+		user.hourly += hourly;
 		burn.byUser.set(bill.username, user);
 		const group = bill.groupName ?? "(no group)";
-		burn.byGroup.set(group, (burn.byGroup.get(group) ?? 0) + bill.hourlyRate);
+		burn.byGroup.set(group, (burn.byGroup.get(group) ?? 0) + hourly);
 	}
 	const named = new Map<string, number>();
 	for (const user of burn.byUser.values()) named.set(user.name, (named.get(user.name) ?? 0) + 1);

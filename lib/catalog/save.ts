@@ -4,7 +4,15 @@
  * 404 when the item being edited is gone.
  */
 import type { Db } from "../db/client.ts";
-import { allExist, brokenConstraint, upsertById, writeConfig, writeGroup, writeUserAccess } from "../db/catalog.ts";
+import {
+	allExist,
+	brokenConstraint,
+	getConfig,
+	upsertById,
+	writeConfig,
+	writeGroup,
+	writeUserAccess,
+} from "../db/catalog.ts";
 import { UserError } from "../errors.ts";
 import { sanitizeDescription } from "../sanitize.ts";
 import {
@@ -62,9 +70,26 @@ export async function saveGroup(db: Db, id: number | undefined, raw: unknown): P
 	);
 }
 
-/** Creates or updates a software configuration; its description is sanitized before it is stored. */
-export async function saveConfig(db: Db, id: number | undefined, raw: unknown): Promise<number> {
+/**
+ * Creates or updates a software configuration; its description is sanitized before it is stored.
+ * With `operatingSystems` (the admin form: the platforms of the loaded pricing file), its OS must
+ * be one of them, or the one it already has; a catalogue import keeps what the document says.
+ */
+export async function saveConfig(
+	db: Db,
+	id: number | undefined,
+	raw: unknown,
+	options: { operatingSystems?: readonly string[] } = {},
+): Promise<number> {
 	const input = parseOr422(configInput, raw);
+	if (
+		options.operatingSystems && !options.operatingSystems.includes(input.os) &&
+		(id === undefined || input.os !== (await getConfig(db, id))?.os)
+	) {
+		throw new UserError(422, CORRECT_THE_FIELDS, {
+			fields: { os: `The pricing file has no prices for "${input.os}": choose one of its operating systems` },
+		});
+	}
 	await checkIds(db, "instanceTypes", input.compatibleTypes, "compatibleTypes");
 	await checkIds(db, "groups", input.permittedGroups, "permittedGroups");
 	const { compatibleTypes, permittedGroups, ...values } = input;

@@ -8,7 +8,7 @@ import { parseTemplate } from "../cfn.ts";
 import { CONFIG_KINDS, ROLES } from "../db/schema.ts";
 import { UserError } from "../errors.ts";
 import { policySpecSchema, storedPolicy } from "../policy/spec.ts";
-import { DEFAULT_EBS_PRICE_PER_GB_MONTH, type VolumeType } from "../settings.ts";
+import { VOLUME_TYPES } from "../billing/ebs.ts";
 import { parseKeyValueLines } from "./group_settings.ts";
 
 /** The CloudFormation parameters every instance template must declare (the seed's list, less the optional KmsKeyId). */
@@ -26,17 +26,8 @@ const INSTANCE_TEMPLATE_PARAMETERS = [
 	"UserData",
 ] as const;
 
-export const OPERATING_SYSTEMS = [
-	"linux",
-	"rhel",
-	"sles",
-	"mswin",
-	"mswinSQL",
-	"mswinSQLWeb",
-	"mswinSQLEnterprise",
-] as const;
-/** The volume types a configuration may use: those the portal has a default EBS price for. */
-export const VOLUME_TYPES = Object.keys(DEFAULT_EBS_PRICE_PER_GB_MONTH) as [VolumeType, ...VolumeType[]];
+/** The volume types a configuration may use: those the EBS price table covers. */
+export { VOLUME_TYPES };
 
 /** The message above a form whose fields are marked. */
 export const CORRECT_THE_FIELDS = "Please correct the marked fields.";
@@ -126,7 +117,10 @@ export const configInput = z.object({
 		(v) => v.split(/[\s,]+/).filter(Boolean).every((stage) => /^\w{1,64}$/.test(stage)),
 		"Stage names as the script sends them (letters, digits, _), separated by commas",
 	),
-	os: z.enum(OPERATING_SYSTEMS, { error: "Choose an operating system from the pricing file" }).default("linux"),
+	// Which names the pricing file has is saveConfig's to check (the file can change while the portal runs).
+	os: z.string().trim().regex(/^[A-Za-z0-9]{1,40}$/, "Choose an operating system from the pricing file").default(
+		"linux",
+	),
 	volumeDevice: optionalText(32).refine(
 		(v) => v === "" || v === "No Volume" || /^\/dev\/[a-z0-9]{3,12}$/.test(v),
 		"Like /dev/xvdz, or No Volume",

@@ -260,6 +260,9 @@ export const volumes = sqliteTable("volumes", {
 	sizeGb: integer("size_gb").notNull().default(0),
 	device: text("device").notNull().default(""),
 	volumeType: text("volume_type").notNull().default("gp2"),
+	/** Provisioned IOPS and throughput (MB/s) as AWS reports them (io1/io2/gp3), priced on top of the size. */
+	iops: integer("iops"),
+	throughput: integer("throughput"),
 	/** AWS volume state (creating, available, in-use, deleting, deleted) or `vanished`. */
 	state: text("state").notNull().default("creating"),
 	lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }),
@@ -352,8 +355,16 @@ export const bills = sqliteTable("bills", {
 	costCenter: text("cost_center").notNull(),
 	/** What is billed: an instance type, `gp2 100 GiB`, or `SPOT r4.xlarge x 11`. */
 	description: text("description").notNull(),
-	/** USD per hour after discount, full double precision; null when the price is unknown. */
+	/**
+	 * USD per hour after discount, full double precision; null when the price is unknown. For what
+	 * AWS prices by the month (volumes), the rate in the month the period opened.
+	 */
 	hourlyRate: real("hourly_rate"),
+	/**
+	 * USD per calendar month after discount, for what AWS prices by the month (EBS volumes): the
+	 * period's cost is each month's share by that month's length (lib/billing/ebs.ts proratedCost).
+	 */
+	monthlyRate: real("monthly_rate"),
 	startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
 	endedAt: integer("ended_at", { mode: "timestamp_ms" }),
 }, (t) => [

@@ -20,6 +20,8 @@ async function observeVolume(deps: Deps, row: Volume, seen: Ec2Volume | undefine
 		next.lastSeenAt = now;
 		if (seen.sizeGb) next.sizeGb = seen.sizeGb;
 		if (seen.volumeType) next.volumeType = seen.volumeType;
+		if (seen.iops !== undefined) next.iops = seen.iops;
+		if (seen.throughput !== undefined) next.throughput = seen.throughput;
 		if (seen.attachedTo) next.instanceId = seen.attachedTo;
 		if (seen.device) next.device = seen.device;
 	}
@@ -29,7 +31,8 @@ async function observeVolume(deps: Deps, row: Volume, seen: Ec2Volume | undefine
 		// A vanished volume (deleted volumes nearly always end so) is billed until it was last seen.
 		await closeBillFor(deps, volume, seen ? now : clampToPast(row.lastSeenAt ?? undefined, undefined, now), state);
 	} else if (state !== "creating" && !await openBillOf(deps.db, row.id)) {
-		await openBillFor(deps, volume, volumeCharge(deps, volume), clampToPast(seen?.createTime, undefined, now));
+		const from = clampToPast(seen?.createTime, undefined, now);
+		await openBillFor(deps, volume, volumeCharge(deps, volume, from), from);
 	}
 	if (Object.keys(changes).length > 0) await updateVolume(deps.db, row.id, changes);
 }

@@ -147,6 +147,11 @@ export async function configForm(deps: Pick<Deps, "db" | "pricing">, id?: number
 	instanceTypes: InstanceType[];
 	groups: Group[];
 	unpricedTypes: string[];
+	/**
+	 * The operating systems the loaded pricing file prices, and the configuration's own when the
+	 * file no longer has it (so that editing something else does not change it).
+	 */
+	operatingSystems: { value: string; label: string }[];
 	stored?: ConfigWithLinks;
 }> {
 	const [instanceTypes, groups, stored] = await Promise.all([
@@ -155,7 +160,15 @@ export async function configForm(deps: Pick<Deps, "db" | "pricing">, id?: number
 		id === undefined ? undefined : configWithLinks(deps.db, id),
 	]);
 	const unpricedTypes = instanceTypes.filter((t) => !deps.pricing.typeInfo(t.name)).map((t) => t.name);
-	return { instanceTypes, groups, unpricedTypes, stored };
+	const platforms = deps.pricing.platforms();
+	const current = stored?.config.os;
+	const operatingSystems = [
+		...platforms.map((os) => ({ value: os, label: os })),
+		...(current && !platforms.includes(current)
+			? [{ value: current, label: `${current} (not in the pricing file)` }]
+			: []),
+	];
+	return { instanceTypes, groups, unpricedTypes, operatingSystems, stored };
 }
 
 async function configWithLinks(db: Db, id: number): Promise<ConfigWithLinks | undefined> {

@@ -14,6 +14,7 @@ import {
 	reportCsv,
 	type ReportRow,
 	type Totals,
+	type UnpricedResource,
 } from "../billing/reports.ts";
 import { policySavings, savingsCsv, type SavingsRow } from "../billing/savings.ts";
 import { type BillFilters, costCentersInScope } from "../db/bills.ts";
@@ -55,7 +56,11 @@ export interface BillingProps {
 	byCostCenter: [string, Totals][];
 	/** This month's spend per group, the most first. */
 	monthToDate: [string, Totals][];
-	burn: { total: number; byGroup: [string, number][] };
+	/**
+	 * $/hour of what runs now with a known price, per group; `unpriced` is what runs at an unknown
+	 * price (not in the sums), each with its page when it has one.
+	 */
+	burn: { total: number; byGroup: [string, number][]; unpriced: (UnpricedResource & { href: string | null })[] };
 	/** What the filters offer (each shown only when there is a choice). */
 	users: Choice[];
 	groups: Choice[];
@@ -153,6 +158,12 @@ function mostFirst(map: Map<string, Totals>): [string, Totals][] {
 	return [...map.entries()].sort((a, b) => b[1].cost - a[1].cost);
 }
 
+/** The page of a billed machine (volumes have none). */
+function pageOf(resource: { resourceKind: string; resourceId: string }): string | null {
+	if (resource.resourceKind === "volume") return null;
+	return `/${resource.resourceKind === "cluster" ? "clusters" : "instances"}/${resource.resourceId}`;
+}
+
 /** The billing page for the query. */
 export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuery): Promise<BillingProps> {
 	const scope = viewerScope(viewer);
@@ -160,7 +171,7 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 	const built = await report(deps, viewer, query);
 	const [mtd, burn, users, groups, costCenters, saved] = await Promise.all([
 		monthToDate(deps.db, scope, tz, deps.clock()),
-		burnRate(deps.db, scope),
+		burnRate(deps.db, scope, deps.clock()),
 		usersInScope(deps.db, scope),
 		listGroups(deps.db),
 		costCentersInScope(deps.db, scope),
@@ -172,18 +183,17 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 		filters: query.filters,
 		start: built.start,
 		end: built.end,
-		rows: built.rows.map((r) => ({
-			...r,
-			href: r.active && r.resourceKind !== "volume"
-				? `/${r.resourceKind === "cluster" ? "clusters" : "instances"}/${r.resourceId}`
-				: null,
-		})),
+		rows: built.rows.map((r) => ({ ...r, href: r.active ? pageOf(r) : null })),
 		total: built.total,
 		byUser: mostFirst(built.byUser),
 		byGroup: mostFirst(built.byGroup),
 		byCostCenter: mostFirst(built.byCostCenter),
 		monthToDate: mostFirst(mtd),
-		burn: { total: burn.total, byGroup: [...burn.byGroup.entries()].sort((a, b) => b[1] - a[1]) },
+		burn: {
+			total: burn.total,
+			byGroup: [...burn.byGroup.entries()].sort((a, b) => b[1] - a[1]),
+			unpriced: burn.unpriced.map((r) => ({ ...r, href: pageOf(r) })),
+		},
 		users: users.map((u) => ({ value: u.id, label: u.username })),
 		groups: (scope.everyone ? groups : groups.filter((g) => viewer.groupIds.includes(g.id)))
 			.map((g) => ({ value: g.id, label: g.name })),

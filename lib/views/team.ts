@@ -112,7 +112,7 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 		stateCounts(deps.db, scope),
 		// A manager's scope is already everything; count once.
 		scope.everyone ? undefined : stateCounts(deps.db, { everyone: true, viewerId: viewer.id, groupIds: [] }),
-		burnRate(deps.db, scope),
+		burnRate(deps.db, scope, now),
 		usersInScope(deps.db, scope),
 		listGroups(deps.db),
 		teamClusterRows(deps.db, scope, endedVisibleSince(now)),

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { deleteConfig } from "../../lib/catalog/delete_guards.ts";
 import { saveConfig } from "../../lib/catalog/save.ts";
-import { OPERATING_SYSTEMS, VOLUME_TYPES } from "../../lib/catalog/schemas.ts";
+import { VOLUME_TYPES } from "../../lib/catalog/schemas.ts";
 import type { Deps, Samples } from "../../lib/deps.ts";
 import {
 	configForm,
@@ -76,6 +76,8 @@ interface ConfigChoices {
 	groups: Group[];
 	/** Instance types the pricing file has no price for. */
 	unpricedTypes: string[];
+	/** The operating systems of the loaded pricing file. */
+	operatingSystems: { value: string; label: string }[];
 }
 
 function configFields(choices: ConfigChoices): FormItem[] {
@@ -103,7 +105,8 @@ function configFields(choices: ConfigChoices): FormItem[] {
 					name: "os",
 					label: "Operating system (for prices)",
 					fallback: "linux",
-					options: options(OPERATING_SYSTEMS),
+					options: choices.operatingSystems,
+					hint: "The operating systems the pricing file has prices for",
 				},
 			],
 		},
@@ -264,7 +267,7 @@ export function configRoutes(deps: Deps): Hono<AppEnv> {
 					policy: policyFromForm(values),
 					compatibleTypes: listOf(values.compatibleTypes),
 					permittedGroups: listOf(values.permittedGroups),
-				});
+				}, { operatingSystems: deps.pricing.platforms() });
 				return { id: saved, done: saveAs ? "Configuration saved as a new configuration." : "Configuration saved." };
 			},
 			remove: (id) => deleteConfig(deps.db, id),

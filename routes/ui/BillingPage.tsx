@@ -5,6 +5,32 @@ import { formatHours, formatMoney, formatRate, formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
 import { SavingsSection } from "./SavingsSection.tsx";
 
+/** What a sum leaves out: periods whose price is unknown are never counted as $0. */
+function Excluded(props: { count: number }) {
+	if (!props.count) return null;
+	return (
+		<div class="muted small excluded" title="Periods whose price is unknown are not counted in this sum">
+			excludes {props.count} price unknown
+		</div>
+	);
+}
+
+/** What runs now at an unknown price: listed, never counted as $0 or hidden behind "Nothing is running". */
+function Unpriced(props: { unpriced: BillingProps["burn"]["unpriced"] }) {
+	if (props.unpriced.length === 0) return null;
+	return (
+		<ul class="unpriced">
+			{props.unpriced.map((r) => (
+				<li>
+					{r.href ? <a href={r.href}>{r.resourceId}</a> : <span class="mono">{r.resourceId}</span>}{" "}
+					<span class="mono small">{r.description}</span> <span class="muted small">({r.userName})</span>:{" "}
+					<strong>price unknown</strong>
+				</li>
+			))}
+		</ul>
+	);
+}
+
 function TotalsTable(props: { title: string; totals: [string, Totals][] }) {
 	return (
 		<div class="panel">
@@ -24,7 +50,7 @@ function TotalsTable(props: { title: string; totals: [string, Totals][] }) {
 							<td class="num">{formatHours(t.hours)}</td>
 							<td class="num">
 								${formatMoney(t.cost)}
-								{t.unknown ? <span class="muted small">+ {t.unknown} unknown</span> : null}
+								<Excluded count={t.unknown} />
 							</td>
 						</tr>
 					))}
@@ -75,7 +101,7 @@ function ReportTable(props: { rows: BillingRow[]; total: Totals }) {
 						<td class="num">{formatHours(total.hours)}</td>
 						<td class="num">
 							${formatMoney(total.cost)}
-							{total.unknown ? <span class="small">+ {total.unknown} unknown</span> : null}
+							<Excluded count={total.unknown} />
 						</td>
 					</tr>
 				</tfoot>
@@ -161,7 +187,15 @@ export function BillingPage(props: { ctx: PageContext; billing: BillingProps; cs
 					<h2>Burning now</h2>
 					<p>
 						<span class="stat">{formatRate(billing.burn.total)}</span>
+						{billing.burn.unpriced.length > 0
+							? (
+								<span class="muted">
+									{` for what has a known price; it excludes ${billing.burn.unpriced.length} running at price unknown:`}
+								</span>
+							)
+							: null}
 					</p>
+					<Unpriced unpriced={billing.burn.unpriced} />
 					<ChartIsland
 						kind="doughnut"
 						title="Hourly burn per group"
@@ -169,7 +203,7 @@ export function BillingPage(props: { ctx: PageContext; billing: BillingProps; cs
 						values={billing.burn.byGroup.map(([, v]) => v)}
 						unit="usd-per-hour"
 						format={(v) => formatRate(v)}
-						empty="Nothing is running."
+						empty={billing.burn.unpriced.length > 0 ? "Nothing with a known price is running." : "Nothing is running."}
 					/>
 				</div>
 			</div>
@@ -177,8 +211,9 @@ export function BillingPage(props: { ctx: PageContext; billing: BillingProps; cs
 			<p class="muted small">
 				These costs are estimates: on-demand prices for {billing.region} from the pricing file
 				{billing.discount > 0 ? `, less the ${(billing.discount * 100).toFixed(1)}% discount` : ""}, times the exact
-				time each resource ran; volumes at the configured price per GB-month; spot clusters at the spot price seen when
-				they started. Your AWS bill is the authority.
+				time each resource ran; volumes at{" "}
+				{billing.region}'s EBS prices per GB-month (and provisioned IOPS), each calendar month's share by its own
+				length; spot clusters at the spot price seen when they started. Your AWS bill is the authority.
 			</p>
 		</Layout>
 	);

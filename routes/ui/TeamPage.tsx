@@ -67,7 +67,7 @@ function TeamCharts(props: { team: TeamProps }) {
 					values={team.burn.owners.map((o) => o.hourly)}
 					unit="usd-per-hour"
 					format={(v) => formatRate(v)}
-					empty="Nothing is running."
+					empty={team.burn.unknown ? "Nothing with a known price is running." : "Nothing is running."}
 				/>
 			</div>
 			<div class="panel">

@@ -143,6 +143,8 @@ function toVolume(v: ec2.Volume): Ec2Volume {
 		state: v.State ?? "unknown",
 		sizeGb: v.Size ?? 0,
 		volumeType: v.VolumeType ?? "gp2",
+		iops: v.Iops,
+		throughput: v.Throughput,
 		attachedTo: attachment?.InstanceId,
 		device: attachment?.Device,
 		tags: tagsToRecord(v.Tags),
