@@ -60,6 +60,7 @@ const OPERATIONS: { [S in Service]: Record<keyof Aws[S], true> } = {
 		terminateJobFlows: true,
 	},
 	cloudWatch: { getMetricData: true },
+	costExplorer: { dailyCostByTags: true },
 };
 
 /**
@@ -111,6 +112,7 @@ export function fakeAws(overrides: AwsOverrides = {}): FakeAws {
 		route53: api("route53"),
 		emr: api("emr"),
 		cloudWatch: api("cloudWatch"),
+		costExplorer: api("costExplorer"),
 		placement: () => unlessDown("placement", placement),
 	};
 }
