@@ -7,6 +7,7 @@ import m4 from "../../migrations/0004_launch_id_indexes.sql" with { type: "text"
 import m5 from "../../migrations/0005_job_lease_error_notice.sql" with { type: "text" };
 import m6 from "../../migrations/0006_machine_policies.sql" with { type: "text" };
 import m7 from "../../migrations/0007_found_machines_and_claim_holders.sql" with { type: "text" };
+import m8 from "../../migrations/0008_budgets_approvals_costs.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0005_job_lease_error_notice", when: 1795582714453, sql: m5 },
 	{ tag: "0006_machine_policies", when: 1796174478462, sql: m6 },
 	{ tag: "0007_found_machines_and_claim_holders", when: 1796178001054, sql: m7 },
+	{ tag: "0008_budgets_approvals_costs", when: 1796179114440, sql: m8 },
 ];
