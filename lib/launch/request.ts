@@ -1,15 +1,19 @@
 /**
- * A launch request, for every kind: the entitlement check, the kind's form and its own checks, then
- * the `launches` row, recorded before any AWS call, and a wake-up of the launcher that submits it.
+ * A launch request, for every kind: the entitlement check, the kind's form and its own checks, what
+ * it needs an approval for (refused unless an approved request covers it), then the `launches`
+ * row, recorded before any AWS call, and a wake-up of the launcher that submits it.
  */
+import { ApprovalRequired, type Need } from "../approvals/needs.ts";
+import { launchNeeds } from "../approvals/needs.ts";
 import type { Viewer } from "../auth/identify.ts";
+import type { Approval } from "../db/approvals.ts";
 import { insertLaunch, type Launch } from "../db/launches.ts";
 import { getUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { machineKind } from "../machines/kinds.ts";
 import type { PlannedLaunch } from "../machines/model.ts";
-import { effectivePolicy, parseChoices, type PolicyChoices } from "../policy/spec.ts";
+import { type EffectivePolicy, effectivePolicy, parseChoices, type PolicyChoices } from "../policy/spec.ts";
 import { checkInstanceType, type LaunchTarget, launchTarget } from "./entitlement.ts";
 
 /** The group and configuration of a launch, as the wizard's URL names them. */
@@ -25,27 +29,76 @@ export interface ReviewedLaunch extends LaunchTarget {
 
 interface CheckedLaunch extends ReviewedLaunch {
 	launchId: string;
+	/** What it needs an approval for (empty: nothing). */
+	needs: Need[];
 }
 
-/** Every check of a launch request, in order: entitlement, the kind's form, the type, the kind's own. */
+/** A lifetime asked for beyond the policy's maximum (a request, not a typo), or undefined. */
+function lifetimeBeyondMax(policy: EffectivePolicy, raw: Record<string, unknown>): number | undefined {
+	const asked = typeof raw.lifetimeHours === "string" && /^\d{1,6}$/.test(raw.lifetimeHours.trim())
+		? Number(raw.lifetimeHours)
+		: undefined;
+	return policy.lifetime && asked !== undefined && asked > policy.lifetime.maxHours ? asked : undefined;
+}
+
+/**
+ * Every check of a launch request, in order: entitlement, the kind's form, the type, the kind's
+ * own; then what it needs an approval for. An approved request's launch carries its grant.
+ */
 async function checkLaunch(
 	deps: Deps,
 	viewer: Viewer,
 	ids: LaunchIds,
 	raw: Record<string, unknown>,
+	approved?: Approval,
 ): Promise<CheckedLaunch> {
 	const target = await launchTarget(deps, viewer, ids);
 	const kind = machineKind(target.config.kind);
-	const [form, choices] = parsedTogether(
-		() => kind.launch.parseForm(raw),
-		() => parseChoices(effectivePolicy(target.group.policy, target.config.policy), raw),
-	);
+	const policy = effectivePolicy(target.group.policy, target.config.policy);
+	const parse = (fields: Record<string, unknown>) =>
+		parsedTogether(() => kind.launch.parseForm(fields), () => parseChoices(policy, fields));
+	// A lifetime beyond the policy's maximum in a form that is right otherwise is asked for, not a typo.
+	let lifetime: number | undefined;
+	let parsed: ReturnType<typeof parse>;
+	try {
+		parsed = parse(raw);
+	} catch (error) {
+		lifetime = lifetimeBeyondMax(policy, raw);
+		const only = error instanceof UserError && Object.keys(error.fields).join() === "lifetimeHours";
+		if (lifetime === undefined || !only) throw error;
+		parsed = parse({ ...raw, lifetimeHours: String(policy.lifetime!.maxHours) });
+	}
+	const [form, choices] = parsed;
 	await checkInstanceType(deps, target, form.instanceType);
 	const user = await getUser(deps.db, viewer.id);
 	if (!user) throw new UserError(401, "Your user record is missing; sign in again.");
+	const { needs } = await launchNeeds(deps, { ...target, instanceType: form.instanceType, userId: viewer.id });
+	if (lifetime !== undefined) {
+		needs.push({
+			code: "lifetime",
+			text: `A lifetime of ${lifetime} hours is beyond the policy's maximum of ${policy.lifetime!.maxHours} hours.`,
+		});
+	}
 	const launchId = crypto.randomUUID();
 	const planned = await kind.launch.plan(deps, { ...target, user, form, launchId });
-	return { ...target, launchId, planned: { ...planned, options: { ...planned.options, ...policyOption(choices) } } };
+	const grant = approved
+		? {
+			approval: approved.id,
+			...(lifetime !== undefined && approved.grantUntil ? { lifetimeUntil: approved.grantUntil.getTime() } : {}),
+		}
+		: {};
+	return {
+		...target,
+		launchId,
+		needs,
+		planned: { ...planned, options: { ...planned.options, ...policyOption(choices), ...grant } },
+	};
+}
+
+/** Refuses a launch that needs an approval the approved request (if any) does not give. */
+function refuseUnapproved(needs: readonly Need[], approved?: Approval): void {
+	const open = needs.filter((need) => !approved?.needs.includes(need.code));
+	if (open.length) throw new ApprovalRequired(open);
 }
 
 /** Runs both parses of a form, so one 422 marks the fields both refused. */
@@ -84,18 +137,39 @@ export async function reviewLaunch(
 	ids: LaunchIds,
 	raw: Record<string, unknown>,
 ): Promise<ReviewedLaunch> {
-	const { group, config, planned } = await checkLaunch(deps, viewer, ids, raw);
+	const { group, config, planned, needs } = await checkLaunch(deps, viewer, ids, raw);
+	refuseUnapproved(needs);
 	return { group, config, planned };
 }
 
-/** Records a launch after its checks and wakes the launcher to submit it; returns the launch. */
+/**
+ * What a launch request needs an approval for, after all its other checks (which throw as the
+ * launch would): the reasons a request for an exception names.
+ */
+export async function launchApprovalNeeds(
+	deps: Deps,
+	viewer: Viewer,
+	ids: LaunchIds,
+	raw: Record<string, unknown>,
+): Promise<LaunchTarget & { needs: Need[]; instanceType: string }> {
+	const { group, config, planned, needs } = await checkLaunch(deps, viewer, ids, raw);
+	return { group, config, needs, instanceType: planned.instanceType };
+}
+
+/**
+ * Records a launch after its checks and wakes the launcher to submit it; returns the launch. A
+ * launch needing an approval is refused (403) unless `approved`, the request approved for it,
+ * covers every reason.
+ */
 export async function requestLaunch(
 	deps: Deps,
 	viewer: Viewer,
 	ids: LaunchIds,
 	raw: Record<string, unknown>,
+	approved?: Approval,
 ): Promise<Launch> {
-	const { group, config, launchId, planned } = await checkLaunch(deps, viewer, ids, raw);
+	const { group, config, launchId, planned, needs } = await checkLaunch(deps, viewer, ids, raw, approved);
+	refuseUnapproved(needs, approved);
 	const launch = await insertLaunch(deps.db, {
 		id: launchId,
 		userId: viewer.id,
@@ -111,6 +185,7 @@ export async function requestLaunch(
 	});
 	deps.metrics.launches.inc({ outcome: "requested" });
 	deps.log.launch.info("{kind} launch {launchId} requested by {user}: {config} ({type}) in {group}", {
+		approval: approved?.id,
 		kind: launch.kind,
 		launchId: launch.id,
 		user: viewer.username,
