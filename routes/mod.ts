@@ -31,6 +31,8 @@ import { adminRoutes } from "./admin/mod.ts";
 import { clusterRoutes } from "./clusters.tsx";
 import { activityRoutes } from "./activity.ts";
 import { extendRoutes } from "./extend.tsx";
+import { budgetRoutes } from "./budgets.tsx";
+import { approvalRoutes } from "./approvals.tsx";
 
 /** Builds the application for the given dependencies (tests build it with a temp database and moto). */
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -60,6 +62,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.route("/profile", profileRoutes(deps));
 	app.route("/admin", adminRoutes(deps));
 	app.route("/extend", extendRoutes(deps));
+	app.route("/budgets", budgetRoutes(deps));
+	app.route("/approvals", approvalRoutes(deps));
 
 	app.notFound((c) => respondError(c, 404, `Nothing is at ${c.req.path.slice(0, 200)}`));
 	app.onError((error, c) => {

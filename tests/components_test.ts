@@ -108,6 +108,7 @@ Deno.test("DashboardPage shows each row's actions, its price or 'price unknown',
 				poll: "/dashboard/instances",
 			},
 			clusters: [cluster],
+			budgets: NO_BUDGETS,
 			discounted: true,
 		},
 	}));
@@ -160,6 +161,9 @@ Deno.test("MyInstances: a failed launch shows its reason; the empty state offers
 	assert.match(can, /<a class="btn primary" href="\/launch">Launch an instance<\/a>/);
 });
 
+/** A page's budget bars when no budget covers the viewer (the section is left out). */
+const NO_BUDGETS = { bars: [], href: "/budgets" };
+
 function team(extra: Partial<TeamProps> = {}): TeamProps {
 	return {
 		everyone: false,
@@ -179,6 +183,7 @@ function team(extra: Partial<TeamProps> = {}): TeamProps {
 			pager: { page: 2, pages: 2, total: 30, previous: "/team?state=running", next: null },
 		},
 		clusters: [],
+		budgets: NO_BUDGETS,
 		...extra,
 	};
 }
@@ -463,6 +468,7 @@ Deno.test("ConfirmStep lists what will be launched, with its cost, and posts the
 		securityGroupIds: ["sg-a", "sg-b"],
 		extraVolume: { sizeGb: 20, device: "/dev/xvdz" },
 		chosenSecurityGroups: ["sg-b"],
+		budgetEffects: [],
 	};
 	const html = renderPage(ConfirmStep({ ctx, confirm }));
 	assert.match(html, /<span class="badge busy">4\. Confirm<\/span>/);
@@ -572,6 +578,7 @@ Deno.test("BillingPage links running resources, says 'price unknown' for a perio
 		users: [{ value: 1, label: "alice" }],
 		groups: [],
 		costCenters: [],
+		budgets: NO_BUDGETS,
 		region: "us-east-1",
 		discount: 0.1,
 		timeZone: "UTC",

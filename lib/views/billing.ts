@@ -21,6 +21,7 @@ import { teammateIds } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import type { Choice } from "./lists.ts";
+import { type BudgetBarsProps, teamBudgetBars } from "./budgets.ts";
 
 export type { BillFilters, Totals };
 
@@ -57,6 +58,8 @@ export interface BillingProps {
 	users: Choice[];
 	groups: Choice[];
 	costCenters: Choice[];
+	/** The budgets of the groups (and their cost centers) the viewer sees. */
+	budgets: BudgetBarsProps;
 	region: string;
 	/** The configured discount, as a fraction. */
 	discount: number;
@@ -97,12 +100,13 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 	const scope = viewerScope(viewer);
 	const tz = deps.settings.TIME_ZONE;
 	const built = await report(deps, viewer, query);
-	const [mtd, burn, users, groups, costCenters] = await Promise.all([
+	const [mtd, burn, users, groups, costCenters, budgets] = await Promise.all([
 		monthToDate(deps.db, scope, tz, deps.clock()),
 		burnRate(deps.db, scope),
 		usersInScope(deps.db, scope),
 		listGroups(deps.db),
 		costCentersInScope(deps.db, scope),
+		teamBudgetBars(deps, viewer),
 	]);
 	return {
 		from: query.from.toString(),
@@ -126,6 +130,7 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 		groups: (scope.everyone ? groups : groups.filter((g) => viewer.groupIds.includes(g.id)))
 			.map((g) => ({ value: g.id, label: g.name })),
 		costCenters: costCenters.map((cc) => ({ value: cc, label: cc })),
+		budgets,
 		region: deps.settings.AWS_REGION,
 		discount: deps.settings.AWS_DISCOUNT,
 		timeZone: tz,

@@ -12,6 +12,7 @@ import { clusterRow, type ClusterRowProps } from "./cluster.ts";
 import { instanceRow, type InstanceRowProps } from "./instance.ts";
 import { launchHref } from "./layout.ts";
 import { endedVisibleSince } from "./machines.ts";
+import { type BudgetBarsProps, myBudgetBars } from "./budgets.ts";
 
 /** A launch shown above the instances: one on the way (its step), or one that failed (its reason). */
 export interface LaunchNote {
@@ -36,6 +37,8 @@ export interface MyInstancesProps {
 export interface DashboardProps {
 	instances: MyInstancesProps;
 	clusters: ClusterRowProps[];
+	/** The budgets over the viewer: their own, their groups' and their cost centers'. */
+	budgets: BudgetBarsProps;
 	/** Whether costs are shown after the configured discount. */
 	discounted: boolean;
 }
@@ -76,13 +79,15 @@ export async function myInstancesView(
 /** The viewer's dashboard; `launchHref` is the page's (its layout has loaded it). */
 export async function dashboardView(deps: Deps, viewer: Viewer, launchHref: string | null): Promise<DashboardProps> {
 	const now = deps.clock();
-	const [instances, clusters] = await Promise.all([
+	const [instances, clusters, budgets] = await Promise.all([
 		myInstancesView(deps, viewer, { launchHref }),
 		ownedClusterRows(deps.db, viewer.id, endedVisibleSince(now)),
+		myBudgetBars(deps, viewer),
 	]);
 	return {
 		instances,
 		clusters: clusters.map((row) => clusterRow(row, now)),
+		budgets,
 		discounted: deps.settings.AWS_DISCOUNT > 0,
 	};
 }

@@ -15,6 +15,7 @@ import { clusterRow, type ClusterRowProps } from "./cluster.ts";
 import { instanceRow, type InstanceRowProps } from "./instance.ts";
 import type { Choice, PagerProps } from "./lists.ts";
 import { endedVisibleSince } from "./machines.ts";
+import { type BudgetBarsProps, teamBudgetBars } from "./budgets.ts";
 
 export type { TeamFilters };
 
@@ -52,6 +53,8 @@ export interface TeamProps {
 	groups: Choice[];
 	table: TeamTableProps;
 	clusters: ClusterRowProps[];
+	/** The budgets of the groups (and their cost centers) the viewer sees. */
+	budgets: BudgetBarsProps;
 }
 
 /** The team view's URL for the filters and page. */
@@ -105,6 +108,7 @@ function buckets(counts: Record<string, number>): StateBuckets {
 export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Promise<TeamProps> {
 	const scope = viewerScope(viewer);
 	const now = deps.clock();
+	const budgets = teamBudgetBars(deps, viewer);
 	const [table, counts, everyoneCounts, burn, owners, groups, clusters] = await Promise.all([
 		teamTableView(deps, viewer, query),
 		stateCounts(deps.db, scope),
@@ -131,5 +135,6 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 			.map((g) => ({ value: g.id, label: g.name })),
 		table,
 		clusters: clusters.map((row) => clusterRow(row, now)),
+		budgets: await budgets,
 	};
 }

@@ -5,7 +5,7 @@
  * entitlement first (lib/launch/entitlement.ts), so every step is refused as the launch would be.
  */
 import type { Viewer } from "../auth/identify.ts";
-import { clusterEstimate, costCenterOf, instanceRate } from "../billing/rates.ts";
+import { clusterEstimate, costCenterOf, instanceRate, volumeRate } from "../billing/rates.ts";
 import {
 	groupSecurityGroupsOf,
 	hasExtraVolume,
@@ -25,6 +25,10 @@ import { type LaunchIds, reviewLaunch } from "../launch/request.ts";
 import { sanitizeDescription } from "../sanitize.ts";
 import { estimateRate } from "./cluster.ts";
 import type { Rate } from "./machines.ts";
+import type { ApprovalRequired } from "../approvals/needs.ts";
+import { launchFields } from "../approvals/requests.ts";
+import { coveringStatuses } from "../budgets/status.ts";
+import { budgetBar, type BudgetBarProps, type BudgetEffect, launchBudgetEffects } from "./budgets.ts";
 
 /** A form's fields as submitted, for re-rendering: single values as text, repeated ones as lists. */
 export type FormValues = Record<string, string | string[]>;
@@ -136,6 +140,22 @@ export interface ConfirmStepProps extends WizardTarget {
 	extraVolume: ExtraVolume | null;
 	/** The optional security groups chosen, posted again with the launch. */
 	chosenSecurityGroups: string[];
+	/** What the launch does to each budget over it, the soonest to run out first. */
+	budgetEffects: BudgetEffect[];
+}
+
+/**
+ * A launch refused until someone approves it: why (with a budget's figures), the budgets over it,
+ * and the request form, which posts the launch's fields again.
+ */
+export interface ApprovalNeededProps extends WizardTarget {
+	reasons: string[];
+	budgets: BudgetBarProps[];
+	/** The launch's fields as submitted, posted with the request as `launch.<name>`. */
+	fields: Record<string, string | string[]>;
+	/** The earliest day a time box may end (today), and the one the form suggests (the end of the month). */
+	today: string;
+	until: string;
 }
 
 /** The kinds whose launch is confirmed before it is recorded (step 4); a cluster's form launches at once. */
@@ -332,14 +352,54 @@ export async function confirmStepView(
 	const reviewed = await reviewLaunch(deps, viewer, ids, raw);
 	const { group, config, planned } = reviewed;
 	if (!CONFIRMED_KINDS.includes(config.kind)) return undefined;
+	const rate = instanceRate(deps, { type: planned.instanceType, os: config.os });
+	const volume = extraVolume(config);
+	const volumeHourlyRate = volume ? volumeHourly(deps, config) : 0;
 	return {
 		...wizardTarget(reviewed),
 		action: `/launch/${group.id}/${config.id}`,
 		costCenter: costCenterOf(group, deps.settings.DEFAULT_CHARGE_CODE),
 		instanceType: planned.instanceType,
-		rate: instanceRate(deps, { type: planned.instanceType, os: config.os }),
+		rate,
 		securityGroupIds: listOf(planned.options.securityGroupIds),
-		extraVolume: extraVolume(config),
+		extraVolume: volume,
 		chosenSecurityGroups: listOf(raw.securityGroups),
+		budgetEffects: await launchBudgetEffects(deps, {
+			group,
+			userId: viewer.id,
+			hourly: rate.known && volumeHourlyRate !== null ? rate.hourly + volumeHourlyRate : null,
+		}),
+	};
+}
+
+/** The extra volume's $/hour, or null when its price is unknown. */
+function volumeHourly(deps: Pick<Deps, "settings">, config: SoftwareConfig): number | null {
+	const price = volumeRate(deps.settings, config.volumeType, config.volumeSizeGb);
+	return price.known ? price.hourly : null;
+}
+
+/** The refusal of a launch that needs an approval, with what the request form posts again. */
+export async function approvalNeededView(
+	deps: Deps,
+	viewer: Viewer,
+	ids: LaunchIds,
+	refusal: ApprovalRequired,
+	raw: Record<string, unknown>,
+): Promise<ApprovalNeededProps> {
+	const target = await launchTarget(deps, viewer, ids);
+	const tz = deps.settings.TIME_ZONE;
+	const today = Temporal.Instant.fromEpochMilliseconds(deps.clock().getTime()).toZonedDateTimeISO(tz).toPlainDate();
+	const statuses = await coveringStatuses(deps, {
+		groupId: target.group.id,
+		userId: viewer.id,
+		costCenter: costCenterOf(target.group, deps.settings.DEFAULT_CHARGE_CODE),
+	});
+	return {
+		...wizardTarget(target),
+		reasons: refusal.needs.map((n) => n.text),
+		budgets: statuses.map((s) => budgetBar(s, tz)),
+		fields: launchFields(raw),
+		today: today.toString(),
+		until: today.with({ day: today.daysInMonth }).toString(),
 	};
 }

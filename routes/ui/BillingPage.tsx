@@ -1,5 +1,6 @@
 /** The billing report (GET /billing): filters, billed resources, totals, month to date and live burn. */
 import type { BillingProps, BillingRow, Totals } from "../../lib/views/billing.ts";
+import { BudgetBars } from "./BudgetBars.tsx";
 import { ChartIsland, EmptyState, FilterSelect } from "./components.tsx";
 import { formatHours, formatMoney, formatRate, formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
@@ -127,6 +128,7 @@ export function BillingPage(props: { ctx: PageContext; billing: BillingProps; cs
 	return (
 		<Layout ctx={props.ctx} title="Billing" wide>
 			<h1>Billing report</h1>
+			<BudgetBars budgets={billing.budgets} title="Budgets this month" />
 			<BillingFilters billing={billing} csvHref={props.csvHref} />
 			<p class="muted small">
 				From {formatTime(billing.start, tz)} to {formatTime(billing.end, tz)} ({tz}).

@@ -39,7 +39,8 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 		{ href: "/team", label: "Team", match: ["/team"] },
 	];
 	if (ctx.launchHref) items.push({ href: ctx.launchHref, label: "Launch", match: ["/launch"] });
-	items.push({ href: "/billing", label: "Billing", match: ["/billing"] });
+	items.push({ href: "/billing", label: "Billing", match: ["/billing", "/budgets"] });
+	items.push({ href: "/approvals", label: "Approvals", match: ["/approvals"] });
 	if (ctx.viewer.role === "admin") items.push({ href: "/admin", label: "Admin", match: ["/admin"] });
 	const current = (item: NavItem) =>
 		item.match.some((m) => m === "/" ? ctx.path === "/" : ctx.path === m || ctx.path.startsWith(`${m}/`));
