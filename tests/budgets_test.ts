@@ -19,7 +19,10 @@ import { request } from "./_helpers/http.ts";
 import { type Moto, motoTest } from "./_helpers/moto.ts";
 import { smtpServer } from "./_helpers/policies.ts";
 import { billedInstances, minutesPass, setBudget } from "./_helpers/budgets.ts";
-import { addMember, seedWorld } from "./_helpers/world.ts";
+import { addCluster, addMember, seedClusterWorld, seedWorld } from "./_helpers/world.ts";
+import { syncAll } from "../lib/sync/all.ts";
+import { EMRClient, RunJobFlowCommand } from "@aws-sdk/client-emr";
+import { TEST_CREDENTIALS } from "./_fakes/endpoint.ts";
 
 const HOUR = 3_600_000;
 
@@ -210,5 +213,71 @@ motoTest(
 		} finally {
 			await smtp.close();
 		}
+	},
+);
+
+motoTest(
+	"at the hard limit a cluster in the scope is terminated (a cluster cannot be stopped) before a cheaper instance, through the same path",
+	async (moto) => {
+		await using deps = await createTestDeps({ awsEndpoint: moto.url });
+		// The shipped pricing file has no EMR surcharges (a cluster's price would be unknown, so not
+		// counted): AWS's published $0.03/hour for m4.large stands in for it.
+		deps.pricing = { ...deps.pricing, emrSurcharge: () => ({ known: true, hourly: 0.03 }) };
+		const world = await seedClusterWorld(deps.db);
+		const emr = new EMRClient({ region: "us-east-1", endpoint: moto.url, credentials: TEST_CREDENTIALS });
+		const { JobFlowId: clusterId } = await emr.send(
+			new RunJobFlowCommand({
+				Name: "MLiySpark",
+				ReleaseLabel: "emr-6.15.0",
+				Instances: {
+					MasterInstanceType: "m4.large",
+					SlaveInstanceType: "m4.large",
+					InstanceCount: 3,
+					KeepJobFlowAliveWhenNoSteps: true,
+				},
+				JobFlowRole: "EMR_EC2_DefaultRole",
+				ServiceRole: "EMR_DefaultRole",
+				Tags: [{ Key: "LaunchedBy", Value: "MLIY" }],
+			}),
+		);
+		emr.destroy();
+		await addCluster(deps.db, {
+			id: clusterId!,
+			ownerId: world.alice.id,
+			groupId: world.emrGroup.id,
+			configId: world.spark.id,
+			state: "WAITING",
+			startedAt: deps.clock(),
+			lastSeenAt: deps.clock(),
+		});
+		// Alice's own budget covers her machines in both groups: a cluster in sparkers, an instance in science.
+		await setBudget(deps, "ada", {
+			scope: "user",
+			username: "alice",
+			amount: "0.20",
+			hardAmount: "0.25",
+			noticeMinutes: "10",
+		});
+		const [micro] = await billedInstances(deps, moto, world, ["t2.micro"]);
+		const bills = await deps.db.query.bills.findMany();
+		const clusterRate = bills.find((b) => b.resourceId === clusterId)?.hourlyRate;
+		const microRate = bills.find((b) => b.resourceId === micro)?.hourlyRate;
+		assert.ok(clusterRate && microRate && clusterRate > microRate, "the sync bills both, the cluster dearer");
+		const hoursToHard = 0.25 / (clusterRate + microRate);
+		await minutesPass(deps, Math.ceil(hoursToHard * 60) + 1, 5);
+
+		const planned = await deps.db.select().from(policyActions);
+		assert.deepEqual(
+			planned.map((a) => [a.machineId, a.kind, a.action, a.reason]).sort(),
+			[[clusterId, "cluster", "terminate", "budget"], [micro, "instance", "stop", "budget"]].sort(),
+		);
+		await minutesPass(deps, 10, 5);
+		await syncAll(deps);
+		assert.match((await deps.aws.emr.describeCluster(clusterId!))!.state, /^TERMINAT/);
+		assert.equal(await awsState(moto, micro!), "stopped");
+		const acts = (await Promise.all([clusterId!, micro!].map((id) => auditFor(deps.db, id)))).flat()
+			.filter((e) => e.action === "terminate" || e.action === "stop").sort((a, b) => a.id - b.id);
+		assert.deepEqual(acts.map((e) => [e.resourceId, e.action]), [[clusterId, "terminate"], [micro, "stop"]]);
+		assert.ok(acts.every((e) => e.actor === "budget" && e.reason === "budget" && e.outcome === "ok"));
 	},
 );
