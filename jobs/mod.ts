@@ -4,6 +4,7 @@ import { CHECK_SCHEDULE, type Job, runJob } from "../lib/jobs.ts";
 import { advanceLaunchesJob } from "./advance_launches.ts";
 import { enforceBudgetsJob } from "./enforce_budgets.ts";
 import { enforcePoliciesJob } from "./enforce_policies.ts";
+import { readActualCostsJob } from "./read_actual_costs.ts";
 import { reindexPricingJob } from "./reindex_pricing.ts";
 import { syncAwsJob } from "./sync_aws.ts";
 
@@ -15,6 +16,7 @@ function allJobs(deps: Pick<Deps, "settings">): Job[] {
 		reindexPricingJob,
 		enforcePoliciesJob,
 		enforceBudgetsJob,
+		readActualCostsJob,
 	];
 }
 

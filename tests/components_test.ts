@@ -579,6 +579,14 @@ Deno.test("BillingPage links running resources, says 'price unknown' for a perio
 		groups: [],
 		costCenters: [],
 		budgets: NO_BUDGETS,
+		comparison: {
+			state: "unread",
+			message: "What AWS billed has not been read yet: a daily job reads AWS Cost Explorer.",
+			readAt: null,
+			thresholdPercent: 10,
+			months: [],
+		},
+		userFiltered: false,
 		region: "us-east-1",
 		discount: 0.1,
 		timeZone: "UTC",
@@ -590,6 +598,8 @@ Deno.test("BillingPage links running resources, says 'price unknown' for a perio
 	assert.match(html, /<a class="btn" href="\/billing.csv\?from=2025-03-01" download>/);
 	assert.doesNotMatch(html, /name="user"/, "one user: no user filter");
 	assert.match(html, /less the 10\.0% discount/);
+	assert.match(html, /<p class="notice" data-cost-explorer="unread">What AWS billed has not been read yet/);
+	assert.doesNotMatch(html, /data-cost-comparison/, "no figures: no table of zeros");
 	const empty = renderPage(BillingPage({ ctx, billing: { ...billing, rows: [] }, csvHref: "/billing.csv" }));
 	assert.match(empty, /Nothing was billed in this range\./);
 });

@@ -22,8 +22,9 @@ import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import type { Choice } from "./lists.ts";
 import { type BudgetBarsProps, teamBudgetBars } from "./budgets.ts";
+import { type CostComparison, costComparison, type DayComparison } from "../billing/actuals.ts";
 
-export type { BillFilters, Totals };
+export type { BillFilters, CostComparison, DayComparison, Totals };
 
 /** A report's query, as its route reads it: whole days in the portal's time zone, `to` inclusive. */
 export interface BillingQuery {
@@ -60,6 +61,10 @@ export interface BillingProps {
 	costCenters: Choice[];
 	/** The budgets of the groups (and their cost centers) the viewer sees. */
 	budgets: BudgetBarsProps;
+	/** The estimate against what AWS billed (Cost Explorer), per month of the range, for the groups the viewer sees. */
+	comparison: CostComparison;
+	/** Whether a user filter is on: what AWS billed is known per group and cost center, not per user. */
+	userFiltered: boolean;
 	region: string;
 	/** The configured discount, as a fraction. */
 	discount: number;
@@ -100,13 +105,18 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 	const scope = viewerScope(viewer);
 	const tz = deps.settings.TIME_ZONE;
 	const built = await report(deps, viewer, query);
-	const [mtd, burn, users, groups, costCenters, budgets] = await Promise.all([
+	const costScope = {
+		groupIds: query.filters.groupId !== undefined ? [query.filters.groupId] : scope.everyone ? null : viewer.groupIds,
+		costCenter: query.filters.costCenter,
+	};
+	const [mtd, burn, users, groups, costCenters, budgets, comparison] = await Promise.all([
 		monthToDate(deps.db, scope, tz, deps.clock()),
 		burnRate(deps.db, scope),
 		usersInScope(deps.db, scope),
 		listGroups(deps.db),
 		costCentersInScope(deps.db, scope),
 		teamBudgetBars(deps, viewer),
+		costComparison(deps, costScope, { fromDay: query.from.toString(), toDay: query.to.toString() }),
 	]);
 	return {
 		from: query.from.toString(),
@@ -131,6 +141,8 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 			.map((g) => ({ value: g.id, label: g.name })),
 		costCenters: costCenters.map((cc) => ({ value: cc, label: cc })),
 		budgets,
+		comparison,
+		userFiltered: query.filters.userId !== undefined,
 		region: deps.settings.AWS_REGION,
 		discount: deps.settings.AWS_DISCOUNT,
 		timeZone: tz,

@@ -2,6 +2,7 @@
 import type { BillingProps, BillingRow, Totals } from "../../lib/views/billing.ts";
 import { BudgetBars } from "./BudgetBars.tsx";
 import { ChartIsland, EmptyState, FilterSelect } from "./components.tsx";
+import { CostComparison } from "./CostComparison.tsx";
 import { formatHours, formatMoney, formatRate, formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
 
@@ -174,6 +175,7 @@ export function BillingPage(props: { ctx: PageContext; billing: BillingProps; cs
 					/>
 				</div>
 			</div>
+			<CostComparison comparison={billing.comparison} userFiltered={billing.userFiltered} />
 			<p class="muted small">
 				These costs are estimates: on-demand prices for {billing.region} from the pricing file
 				{billing.discount > 0 ? `, less the ${(billing.discount * 100).toFixed(1)}% discount` : ""}, times the exact
