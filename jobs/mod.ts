@@ -7,6 +7,7 @@ import { enforcePoliciesJob } from "./enforce_policies.ts";
 import { readActualCostsJob } from "./read_actual_costs.ts";
 import { reindexPricingJob } from "./reindex_pricing.ts";
 import { syncAwsJob } from "./sync_aws.ts";
+import { writeChargebacksJob } from "./write_chargebacks.ts";
 
 /** Every periodic job for these settings. */
 function allJobs(deps: Pick<Deps, "settings">): Job[] {
@@ -17,6 +18,7 @@ function allJobs(deps: Pick<Deps, "settings">): Job[] {
 		enforcePoliciesJob,
 		enforceBudgetsJob,
 		readActualCostsJob,
+		writeChargebacksJob,
 	];
 }
 

@@ -66,6 +66,8 @@ const RULES = {
 	requestSeen: (p: Persona, o?: Owner) => p === o || p === "mia" || p === "ada" ? "allow" : "deny",
 	/** Deciding a request: the group's managers and admins, never the requester. */
 	decider: (p: Persona, o?: Owner) => p !== o && (p === "mia" || p === "ada") ? "allow" : "deny",
+	/** Every cost center's figures (chargeback): managers and admins. */
+	staff: (p: Persona) => p === "mia" || p === "ada" ? "allow" : "deny",
 	/** Withdrawing a request: its requester only. */
 	requester: (p: Persona, o?: Owner) => p === o ? "allow" : "deny",
 } satisfies Record<string, (p: Persona, o?: Owner) => Expect | string>;
@@ -265,6 +267,10 @@ const MATRIX: Record<string, RouteSpec> = {
 	"GET /team": { rule: "signedIn", build: () => ({ url: "/team" }) },
 	"GET /billing": { rule: "signedIn", build: () => ({ url: "/billing" }) },
 	"GET /billing.csv": { rule: "signedIn", build: () => ({ url: "/billing.csv" }) },
+	"GET /billing/chargeback": {
+		rule: "staff",
+		build: () => ({ url: "/billing/chargeback?month=2025-02&costCenter=CC-science&format=json" }),
+	},
 	"GET /budgets": { rule: "signedIn", build: () => ({ url: "/budgets" }) },
 	"POST /budgets": {
 		rule: "userBudget",

@@ -587,6 +587,7 @@ Deno.test("BillingPage links running resources, says 'price unknown' for a perio
 			months: [],
 		},
 		userFiltered: false,
+		chargeback: null,
 		region: "us-east-1",
 		discount: 0.1,
 		timeZone: "UTC",

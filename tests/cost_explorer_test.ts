@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { readActualCostsJob } from "../jobs/read_actual_costs.ts";
+import { writeChargebacksJob } from "../jobs/write_chargebacks.ts";
 import { instanceRate } from "../lib/billing/rates.ts";
 import { runJob } from "../lib/jobs.ts";
 import { actualCosts } from "../lib/db/schema.ts";
@@ -175,5 +176,63 @@ motoTest(
 			/<p class="notice" data-cost-explorer="disabled">AWS Cost Explorer is not enabled for this account \(or the portal's role may not call ce:GetCostAndUsage\), so what AWS billed cannot be shown\.<\/p>/,
 		);
 		assert.doesNotMatch(section, /data-cost-comparison|\$0\.00/);
+	},
+);
+
+motoTest(
+	"chargeback: a month's report of a cost center, every machine's hours, estimate and billed cost, downloaded as CSV and JSON and written by the job",
+	async (moto) => {
+		const dir = await Deno.makeTempDir({ prefix: "mliy-chargeback-" });
+		try {
+			await using deps = await createTestDeps({ awsEndpoint: moto.url, settings: { CHARGEBACK_DIR: dir } });
+			const world = await seedWorld(deps.db);
+			const [id] = await billedInstances(deps, moto, world, ["r4.4xlarge"]);
+			const launchId = (await deps.db.query.instances.findFirst({ where: (i, { eq }) => eq(i.id, id!) }))!.launchId!;
+			deps.clock.advance(42 * HOUR); // 2025-03-03 06:00 UTC
+			await moto.queueCostAndUsage([{
+				ResultsByTime: [
+					day("2025-03-01", "2025-03-02", [group("CC-science", launchId, "13.00")]),
+					day("2025-03-02", "2025-03-03", [group("CC-science", launchId, "30.00"), group("CC-science", "", "0.75")]),
+				],
+			}]);
+			await readActuals(deps);
+
+			const url = "/billing/chargeback?month=2025-03&costCenter=CC-science";
+			assert.equal((await request(deps.app, `${url}&format=csv`, { user: "alice" })).status, 403, "users do not");
+			const csv = await request(deps.app, `${url}&format=csv`, { user: "mia" });
+			assert.equal(csv.status, 200);
+			assert.match(csv.headers.get("Content-Disposition") ?? "", /filename="chargeback-2025-03-CC-science\.csv"/);
+			// By hand: 42 hours at $1.064 = $44.688 estimated; AWS billed $13.00 + $30.00 for the launch, $0.75 unclaimed.
+			const lines = (await csv.text()).trim().split("\r\n");
+			assert.equal(
+				lines[0],
+				"month,cost_center,resource,kind,owner,group,launch_id,description,hours,estimated_usd,actual_usd",
+			);
+			assert.match(
+				lines[1]!,
+				new RegExp(`^2025-03,CC-science,${id},instance,alice,science,${launchId},[^,]*,42\\.0000,44\\.6880,43\\.0000$`),
+			);
+			assert.equal(lines[2], "2025-03,CC-science,UNCLAIMED,,,,,,,,0.7500");
+			assert.equal(lines[3], "2025-03,CC-science,TOTAL,,,,,,42.0000,44.6880,43.7500");
+			const json = await (await request(deps.app, `${url}&format=json`, { user: "ada" })).json();
+			assert.equal(json.actualsKnown, true);
+			assert.deepEqual(json.totals, { hours: 42, estimated: 44.688, unknownEstimates: 0, actual: 43.75 });
+			assert.equal(
+				(await request(deps.app, "/billing/chargeback?month=2025-13&costCenter=x", { user: "ada" })).status,
+				400,
+			);
+
+			// In April the job writes March's files; Cost Explorer was not read for March's last days: "unknown".
+			deps.clock.advance(30 * 24 * HOUR); // 2025-04-02 06:00 UTC
+			assert.equal(await runJob(deps, writeChargebacksJob, { scheduled: false }), "ok");
+			const written = (await Deno.readTextFile(`${dir}/chargeback-2025-03-CC-science.csv`)).trim().split("\r\n");
+			assert.match(written[1]!, new RegExp(`^2025-03,CC-science,${id},instance,.*,732\\.0000,778\\.8480,unknown$`));
+			assert.equal(written.at(-1), "2025-03,CC-science,TOTAL,,,,,,732.0000,778.8480,unknown");
+			const report = JSON.parse(await Deno.readTextFile(`${dir}/chargeback-2025-03-CC-science.json`));
+			assert.equal(report.actualsKnown, false);
+			assert.equal(report.machines[0].actual, null);
+		} finally {
+			await Deno.remove(dir, { recursive: true });
+		}
 	},
 );

@@ -5,7 +5,7 @@
  */
 import { and, eq, gt, gte, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { actualCosts, appState, bills, launches } from "./schema.ts";
+import { actualCosts, appState, bills, launches, volumes } from "./schema.ts";
 
 export type ActualCost = typeof actualCosts.$inferSelect;
 export type NewActualCost = typeof actualCosts.$inferInsert;
@@ -113,4 +113,40 @@ export async function saveCostExplorerStatus(db: Db, status: CostExplorerStatus)
 		target: appState.key,
 		set: { value },
 	});
+}
+
+/** What AWS billed per launch of one cost center in the UTC days [fromDay, toDay); "" for its cost no launch claims. */
+export async function actualByLaunch(
+	db: Db,
+	costCenter: string,
+	fromDay: string,
+	toDay: string,
+): Promise<Map<string, number>> {
+	const rows = await db.select({ launchId: actualCosts.launchId, amount: sql<number>`sum(${actualCosts.amount})` })
+		.from(actualCosts).where(and(
+			eq(actualCosts.costCenter, costCenter),
+			gte(actualCosts.day, fromDay),
+			lt(actualCosts.day, toDay),
+		)).groupBy(actualCosts.launchId);
+	return new Map(rows.map((r) => [r.launchId, Number(r.amount)]));
+}
+
+/** The instance each of these volumes is attached to (a volume on its own is left out). */
+export async function instancesOfVolumes(db: Db, volumeIds: readonly string[]): Promise<Map<string, string>> {
+	const found = new Map<string, string>();
+	for (let i = 0; i < volumeIds.length; i += 500) {
+		const rows = await db.select({ id: volumes.id, instanceId: volumes.instanceId }).from(volumes)
+			.where(inArray(volumes.id, volumeIds.slice(i, i + 500)));
+		for (const r of rows) if (r.instanceId) found.set(r.id, r.instanceId);
+	}
+	return found;
+}
+
+/** The cost centers billed in [start, end). */
+export async function costCentersBilled(db: Db, range: { start: Date; end: Date }): Promise<string[]> {
+	const rows = await db.selectDistinct({ costCenter: bills.costCenter }).from(bills).where(and(
+		lt(bills.startedAt, range.end),
+		or(isNull(bills.endedAt), gt(bills.endedAt, range.start)),
+	)).orderBy(bills.costCenter);
+	return rows.map((r) => r.costCenter);
 }

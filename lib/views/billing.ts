@@ -23,6 +23,7 @@ import { UserError } from "../errors.ts";
 import type { Choice } from "./lists.ts";
 import { type BudgetBarsProps, teamBudgetBars } from "./budgets.ts";
 import { type CostComparison, costComparison, type DayComparison } from "../billing/actuals.ts";
+import { chargebackCsv, chargebackReport, fileSafe, parseMonth } from "../billing/chargeback.ts";
 
 export type { BillFilters, CostComparison, DayComparison, Totals };
 
@@ -65,6 +66,8 @@ export interface BillingProps {
 	comparison: CostComparison;
 	/** Whether a user filter is on: what AWS billed is known per group and cost center, not per user. */
 	userFiltered: boolean;
+	/** The chargeback download form, for those who may download it. */
+	chargeback: ChargebackFormProps | null;
 	region: string;
 	/** The configured discount, as a fraction. */
 	discount: number;
@@ -109,7 +112,7 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 		groupIds: query.filters.groupId !== undefined ? [query.filters.groupId] : scope.everyone ? null : viewer.groupIds,
 		costCenter: query.filters.costCenter,
 	};
-	const [mtd, burn, users, groups, costCenters, budgets, comparison] = await Promise.all([
+	const [mtd, burn, users, groups, costCenters, budgets, comparison, chargeback] = await Promise.all([
 		monthToDate(deps.db, scope, tz, deps.clock()),
 		burnRate(deps.db, scope),
 		usersInScope(deps.db, scope),
@@ -117,6 +120,7 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 		costCentersInScope(deps.db, scope),
 		teamBudgetBars(deps, viewer),
 		costComparison(deps, costScope, { fromDay: query.from.toString(), toDay: query.to.toString() }),
+		chargebackForm(deps, viewer),
 	]);
 	return {
 		from: query.from.toString(),
@@ -143,6 +147,7 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 		budgets,
 		comparison,
 		userFiltered: query.filters.userId !== undefined,
+		chargeback,
 		region: deps.settings.AWS_REGION,
 		discount: deps.settings.AWS_DISCOUNT,
 		timeZone: tz,
@@ -159,4 +164,44 @@ export async function billingCsv(
 		filename: `mliy-billing-${query.from}-${query.to}.csv`,
 		body: reportCsv(await report(deps, viewer, query)),
 	};
+}
+
+/** Who downloads chargeback reports (every cost center's machines): managers and admins. */
+function mayChargeback(viewer: Viewer): boolean {
+	return seesEverything(viewer);
+}
+
+/** The chargeback form of the billing page: the cost centers and the month it suggests (the last one). */
+export interface ChargebackFormProps {
+	costCenters: Choice[];
+	month: string;
+}
+
+async function chargebackForm(deps: Deps, viewer: Viewer): Promise<ChargebackFormProps | null> {
+	if (!mayChargeback(viewer)) return null;
+	const centers = await costCentersInScope(deps.db, viewerScope(viewer));
+	const thisMonth = Temporal.PlainYearMonth.from(deps.clock().toISOString().slice(0, 7));
+	return {
+		costCenters: centers.map((cc) => ({ value: cc, label: cc })),
+		month: thisMonth.subtract({ months: 1 }).toString(),
+	};
+}
+
+/** A chargeback report to download: `month` (UTC), `costCenter`, `format` csv or json; managers and admins only. */
+export async function chargebackDownload(
+	deps: Deps,
+	viewer: Viewer,
+	query: Record<string, string>,
+): Promise<{ filename: string; contentType: string; body: string }> {
+	if (!mayChargeback(viewer)) throw new UserError(403, "Only managers and admins download chargeback reports.");
+	const month = parseMonth(query.month);
+	const costCenter = (query.costCenter ?? "").trim();
+	if (!costCenter || costCenter.length > 60) throw new UserError(400, "Choose a cost center");
+	const format = query.format || "csv";
+	if (format !== "csv" && format !== "json") throw new UserError(400, "The format is csv or json");
+	const report = await chargebackReport(deps, month, costCenter);
+	const filename = `chargeback-${report.month}-${fileSafe(costCenter)}.${format}`;
+	return format === "csv"
+		? { filename, contentType: "text/csv; charset=utf-8", body: chargebackCsv(report) }
+		: { filename, contentType: "application/json", body: JSON.stringify(report, null, "\t") + "\n" };
 }
