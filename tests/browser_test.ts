@@ -8,6 +8,8 @@ import type { Page } from "playwright-core";
 import { instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
 import { closeBill, openBill } from "../lib/db/bills.ts";
+import { runJob } from "../lib/jobs.ts";
+import { readActualCostsJob } from "../jobs/read_actual_costs.ts";
 import { progressToken } from "../lib/tokens.ts";
 import { tick } from "./_helpers/tick.ts";
 import { browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
@@ -466,6 +468,60 @@ browserTest(
 		// The refusal is a 403 page, which Chromium logs as a failed load; nothing else went wrong.
 		assert.deepEqual(alice.errors, ["Failed to load resource: the server responded with a status of 403 (Forbidden)"]);
 		await alice.context.close();
+	},
+	{ needsMoto: true },
+);
+
+browserTest(
+	"the billing page sets what AWS billed beside the estimate, flags a day off by more than the threshold, and offers the chargeback",
+	async () => {
+		await using portal = await setup();
+		const { deps, server, browser, world } = portal;
+		// Ten hours of alice's r4.4xlarge yesterday (UTC), and what Cost Explorer says AWS billed for its launch.
+		const today = new Date().toISOString().slice(0, 10);
+		const yesterday = new Date(Date.parse(`${today}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+		const launch = await addLaunch(deps.db, {
+			userId: world.alice.id,
+			groupId: world.science.id,
+			configId: world.config.id,
+			instanceType: "r4.4xlarge",
+			status: "complete",
+		});
+		await openBill(deps.db, {
+			resourceKind: "instance",
+			resourceId: "i-0a0a0a0a0a0a0a0a0",
+			userId: world.alice.id,
+			groupId: world.science.id,
+			costCenter: "CC-science",
+			description: "r4.4xlarge",
+			hourlyRate: 1.064,
+			startedAt: new Date(`${yesterday}T10:00:00Z`),
+		});
+		await closeBill(deps.db, "i-0a0a0a0a0a0a0a0a0", new Date(`${yesterday}T20:00:00Z`));
+		await moto!.queueCostAndUsage([{
+			ResultsByTime: [{
+				TimePeriod: { Start: yesterday, End: today },
+				Groups: [{
+					Keys: ["Cost Center$CC-science", `mliy:launch-id$${launch.id}`],
+					Metrics: { NetUnblendedCost: { Amount: "12.00", Unit: "USD" } },
+				}],
+				Estimated: true,
+			}],
+		}]);
+		assert.equal(await runJob(deps, readActualCostsJob, { scheduled: false }), "ok");
+
+		const ada = await signedIn(browser, "ada");
+		await ada.page.goto(`${server.url}/billing?from=${yesterday}&to=${today}`);
+		const section = ada.page.getByRole("region", { name: "Estimates against the bill" });
+		// $10.64 estimated, $12.00 billed: +$1.36, +12.8 %, above the 10 % threshold.
+		const flaggedDay = section.locator(`[data-flagged-day="${yesterday}"]`);
+		await flaggedDay.waitFor();
+		assert.match((await flaggedDay.textContent())!, /\$10\.64\s*\$12\.00\s*\+\$1\.36\s*\+12\.8 %/);
+		await ada.page.getByRole("region", { name: "Chargeback" }).getByRole("button", { name: "Download JSON" })
+			.waitFor();
+		await shootBoth(ada.page, "billing-estimates");
+		assert.deepEqual(ada.errors, [], "no console errors");
+		await ada.context.close();
 	},
 	{ needsMoto: true },
 );
