@@ -281,3 +281,30 @@ motoTest(
 		assert.ok(acts.every((e) => e.actor === "budget" && e.reason === "budget" && e.outcome === "ok"));
 	},
 );
+
+motoTest(
+	"budget bars: the viewer's own and their group's on the dashboard, the group's on the team view and the billing page, nobody else's",
+	async (moto) => {
+		await using deps = await createTestDeps({ awsEndpoint: moto.url });
+		const world = await budgetWorld(deps);
+		const science = await setBudget(deps, "ada", { scope: "group", groupId: String(world.science.id), amount: "100" });
+		const alices = await setBudget(deps, "ada", { scope: "user", username: "alice", amount: "40" });
+		const ops = await setBudget(deps, "ada", { scope: "group", groupId: String(world.ops.id), amount: "70" });
+		await billedInstances(deps, moto, world, ["r4.4xlarge"]);
+		deps.clock.advance(10 * HOUR); // $10.64 of alice's r4.4xlarge: hers and science's
+		const barsOn = async (path: string, user: string) => {
+			const res = await request(deps.app, path, { user });
+			assert.equal(res.status, 200, `${path} as ${user}`);
+			return [...(await res.text()).matchAll(/data-budget="(\d+)" data-level="(\w+)"/g)].map((m) => Number(m[1]));
+		};
+		assert.deepEqual((await barsOn("/", "alice")).sort(), [science, alices].sort(), "alice's own and science's");
+		assert.deepEqual(await barsOn("/team", "alice"), [science], "the team view: the group's, not a user's");
+		assert.deepEqual(await barsOn("/billing", "alice"), [science]);
+		assert.deepEqual(await barsOn("/", "olga"), [ops], "olga in ops sees ops's only");
+		assert.deepEqual((await barsOn("/team", "mia")).sort(), [science, ops].sort(), "a manager sees every group's");
+		const page = await (await request(deps.app, "/", { user: "alice" })).text();
+		// $10.64 of $40 (26 %) and of $100 (10 %).
+		assert.match(page, /aria-label="[^"]*alice: 26 % of the budget spent in 2025-03"/);
+		assert.match(page, /aria-label="[^"]*science: 10 % of the budget spent in 2025-03"/);
+	},
+);

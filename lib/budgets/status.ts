@@ -6,10 +6,9 @@
  * machines are stopped). Budget increases granted and still in force raise the limit.
  */
 import { activeGrants } from "../db/approvals.ts";
-import { type Budget, budgetsCovering, spendBy } from "../db/budgets.ts";
+import { type Budget, budgetsCovering, recipientsByIds, spendBy } from "../db/budgets.ts";
 import { listGroups } from "../db/catalog.ts";
 import type { BudgetScope } from "../db/schema.ts";
-import { recipientsByIds } from "../db/budgets.ts";
 import type { Deps } from "../deps.ts";
 import { formatMoney } from "../format.ts";
 

@@ -3,8 +3,7 @@
  * it needs an approval for (refused unless an approved request covers it), then the `launches`
  * row, recorded before any AWS call, and a wake-up of the launcher that submits it.
  */
-import { ApprovalRequired, type Need } from "../approvals/needs.ts";
-import { launchNeeds } from "../approvals/needs.ts";
+import { ApprovalRequired, launchNeeds, type Need } from "../approvals/needs.ts";
 import type { Viewer } from "../auth/identify.ts";
 import type { Approval } from "../db/approvals.ts";
 import { insertLaunch, type Launch } from "../db/launches.ts";
