@@ -18,7 +18,8 @@ import { tick } from "./_helpers/tick.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { type Moto, motoTest } from "./_helpers/moto.ts";
-import { smtpServer } from "./_helpers/policies.ts";
+import { enforce, setPolicy, smtpServer } from "./_helpers/policies.ts";
+import { syncAll } from "../lib/sync/all.ts";
 import { billedInstances, enforceBudgets, setBudget } from "./_helpers/budgets.ts";
 import { addMember, seedWorld } from "./_helpers/world.ts";
 
@@ -316,3 +317,47 @@ motoTest("a budget increase granted until a day lifts the refusal until then", a
 		await smtp.close();
 	}
 });
+
+motoTest(
+	"a lifetime beyond the policy's maximum is a request: refused, approved until a day, and the machine's lifetime lasts until the grant ends",
+	async (moto) => {
+		const smtp = await smtpServer();
+		await using deps = await portal(moto, smtp.port);
+		try {
+			const world = await approvalsWorld(deps);
+			await setPolicy(deps.db, { group: world.science.id }, { lifetimeHours: 24, lifetimeNoticeMinutes: 60 });
+			const refused = await launchAs(deps, world, "alice", { lifetimeHours: "96" });
+			assert.equal(refused.status, 403);
+			assert.match(await refused.text(), /A lifetime of 96 hours is beyond the policy's maximum of 24 hours\./);
+			assert.equal((await launchAs(deps, world, "alice", { lifetimeHours: "abc" })).status, 422, "a typo stays a typo");
+
+			const id = await askFor(deps, world, "alice", { instanceType: "t2.micro", lifetimeHours: "96" }, "2025-03-04");
+			assert.deepEqual((await getApproval(deps.db, id))!.needs, ["lifetime"]);
+			assert.equal((await decide(deps, "mia", id, { decision: "approve", comment: "for the long run" })).status, 303);
+			const approval = (await getApproval(deps.db, id))!;
+			assert.equal(approval.grantUntil!.toISOString(), "2025-03-05T00:00:00.000Z");
+			const launch = (await getLaunch(deps.db, approval.launchId!))!;
+			assert.equal(launch.options.lifetimeUntil, approval.grantUntil!.getTime(), "the launch carries its grant");
+			await tick(deps);
+			const [machine] = await instancesOfLaunch(deps.db, launch.id);
+			assert.equal(machine?.state, "running");
+
+			// A day and a half later, past the policy's 24 hours: no lifetime action, the grant holds.
+			deps.clock.set("2025-03-02T23:00:00Z");
+			await syncAll(deps);
+			await enforce(deps);
+			assert.equal((await deps.db.select().from(policyActions)).length, 0, "within the approved lifetime");
+			// 55 minutes before the grant ends, the lifetime's notice goes out for its end, with its full hour's notice.
+			deps.clock.set("2025-03-04T23:05:00Z");
+			await syncAll(deps);
+			await enforce(deps);
+			const [notice] = await deps.db.select().from(policyActions);
+			assert.equal(notice?.machineId, machine!.id);
+			assert.equal(notice?.reason, "lifetime");
+			assert.equal(notice?.deadline.toISOString(), "2025-03-05T00:00:00.000Z", "due when the grant ends");
+			assert.equal(notice?.actAt.toISOString(), "2025-03-05T00:05:00.000Z");
+		} finally {
+			await smtp.close();
+		}
+	},
+);
