@@ -361,3 +361,44 @@ motoTest(
 		}
 	},
 );
+
+motoTest(
+	"the approvals page filters by status, kind, group and 'only mine', shows each viewer what they may see, and refuses unknown filters",
+	async (moto) => {
+		const smtp = await smtpServer();
+		await using deps = await portal(moto, smtp.port);
+		try {
+			const world = await approvalsWorld(deps);
+			await addMember(deps.db, world.olga.id, world.science.id);
+			const budget = await setBudget(deps, "ada", { scope: "group", groupId: String(world.science.id), amount: "1" });
+			await billedInstances(deps, moto, world, ["r4.4xlarge"], world.bob);
+			deps.clock.advance(HOUR);
+			const alices = await askFor(deps, world, "alice", { instanceType: "t2.micro" }, "2025-03-02");
+			const olgas = await askFor(deps, world, "olga", { instanceType: "t2.micro" }, "2025-03-02");
+			const more = await request(deps.app, "/approvals", {
+				user: "bob",
+				form: { kind: "budget", budgetId: String(budget), amount: "50", until: "2025-03-10" },
+			});
+			assert.equal(more.status, 303);
+			const bobs = Number(/(\d+)$/.exec(more.headers.get("Location")!)![1]);
+			assert.equal((await decide(deps, "mia", olgas, { decision: "deny", comment: "not now" })).status, 303);
+
+			const listed = async (user: string, query = "") => {
+				const res = await request(deps.app, `/approvals${query}`, { user });
+				assert.equal(res.status, 200);
+				return [...(await res.text()).matchAll(/data-request="(\d+)"/g)].map((m) => Number(m[1])).sort();
+			};
+			assert.deepEqual(await listed("mia"), [alices, olgas, bobs].sort(), "a manager: every request of the group");
+			assert.deepEqual(await listed("mia", "?status=pending"), [alices, bobs].sort());
+			assert.deepEqual(await listed("mia", "?status=pending&kind=budget"), [bobs]);
+			assert.deepEqual(await listed("mia", `?group=${world.science.id}&status=denied`), [olgas]);
+			assert.deepEqual(await listed("mia", `?group=${world.ops.id}`), []);
+			assert.deepEqual(await listed("alice"), [alices], "a user: their own only");
+			assert.deepEqual(await listed("bob", "?mine=on"), [bobs]);
+			assert.equal((await request(deps.app, "/approvals?status=maybe", { user: "mia" })).status, 400);
+			assert.equal((await request(deps.app, "/approvals?kind=gift", { user: "mia" })).status, 400);
+		} finally {
+			await smtp.close();
+		}
+	},
+);
