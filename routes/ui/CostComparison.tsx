@@ -25,11 +25,11 @@ function DayRows(props: { days: DayComparison[] }) {
 		<>
 			{props.days.map((d) => (
 				<tr data-flagged-day={d.day}>
-					<td>{d.day}</td>
-					<td class="num">${formatMoney(d.estimate)}</td>
-					<td class="num">${formatMoney(d.actual)}</td>
-					<td class="num">{signedMoney(d.gap)}</td>
-					<td class="num">{signedPercent(d.gapPercent)}</td>
+					<td data-label="Day">{d.day}</td>
+					<td data-label="Estimate" class="num">${formatMoney(d.estimate)}</td>
+					<td data-label="Billed" class="num">${formatMoney(d.actual)}</td>
+					<td data-label="Gap" class="num">{signedMoney(d.gap)}</td>
+					<td data-label="Gap %" class="num">{signedPercent(d.gapPercent)}</td>
 				</tr>
 			))}
 		</>
@@ -54,7 +54,7 @@ export function CostComparison(props: { comparison: Comparison; userFiltered: bo
 			{note}
 			{comparison.months.length === 0 ? null : (
 				<div class="table-wrap">
-					<table data-cost-comparison>
+					<table class="responsive" data-cost-comparison>
 						<thead>
 							<tr>
 								<th scope="col">Month (UTC days)</th>
@@ -67,16 +67,16 @@ export function CostComparison(props: { comparison: Comparison; userFiltered: bo
 						<tbody>
 							{comparison.months.map((m) => (
 								<tr data-month={m.month}>
-									<td>
+									<td data-label="Month">
 										{m.month} <span class="muted small">({m.fromDay} to {m.toDay}, not included)</span>
 										{m.unknown
 											? <span class="muted small">; {m.unknown} period(s) of unknown price left out</span>
 											: null}
 									</td>
-									<td class="num">${formatMoney(m.estimate)}</td>
-									<td class="num">${formatMoney(m.actual)}</td>
-									<td class="num">{signedMoney(m.gap)}</td>
-									<td class="num">{signedPercent(m.gapPercent)}</td>
+									<td data-label="Estimate" class="num">${formatMoney(m.estimate)}</td>
+									<td data-label="Billed" class="num">${formatMoney(m.actual)}</td>
+									<td data-label="Gap" class="num">{signedMoney(m.gap)}</td>
+									<td data-label="Gap %" class="num">{signedPercent(m.gapPercent)}</td>
 								</tr>
 							))}
 						</tbody>
@@ -87,7 +87,7 @@ export function CostComparison(props: { comparison: Comparison; userFiltered: bo
 				<>
 					<h3>Days off by more than {comparison.thresholdPercent} %</h3>
 					<div class="table-wrap">
-						<table data-flagged-days>
+						<table class="responsive" data-flagged-days>
 							<thead>
 								<tr>
 									<th scope="col">Day (UTC)</th>
