@@ -402,3 +402,53 @@ motoTest(
 		}
 	},
 );
+
+motoTest(
+	"a configuration or a volume size marked as needing approval is refused with its note; removing the mark lifts it; only admins mark",
+	async (moto) => {
+		const smtp = await smtpServer();
+		await using deps = await portal(moto, smtp.port);
+		try {
+			const world = await approvalsWorld(deps);
+			const mark = (user: string, form: Record<string, string>) =>
+				request(deps.app, "/approvals/rules", { user, form });
+			assert.equal((await mark("mia", { subject: "config", value: String(world.config.id) })).status, 403);
+			assert.equal((await mark("ada", { subject: "volume", value: "lots" })).status, 422, "a size in GiB");
+			assert.equal((await mark("ada", { subject: "config", value: "999" })).status, 422, "an existing configuration");
+
+			// Analyst's extra volume is 20 GiB: volumes from 20 GiB need approval.
+			assert.equal((await mark("ada", { subject: "volume", value: "20", note: "big disks cost" })).status, 303);
+			let refused = await launchAs(deps, world, "alice", {});
+			assert.equal(refused.status, 403);
+			assert.match(
+				await refused.text(),
+				/Its 20 GiB volume needs approval \(volumes of 20 GiB and more\) \(big disks cost\)\./,
+			);
+			assert.equal((await mark("ada", { subject: "volume", value: "20" })).status, 422, "marked already");
+
+			assert.equal((await mark("ada", { subject: "config", value: String(world.config.id) })).status, 303);
+			refused = await launchAs(deps, world, "alice", {});
+			assert.match(await refused.text(), /The configuration Analyst needs approval\./);
+			const id = await askFor(deps, world, "alice", { instanceType: "t2.micro" }, "2025-03-02");
+			assert.deepEqual((await getApproval(deps.db, id))!.needs.sort(), ["config", "volume"]);
+
+			// Both marks removed: the launch goes ahead without a request.
+			for (const rule of await deps.db.query.approvalRules.findMany()) {
+				assert.equal(
+					(await request(deps.app, `/approvals/rules/${rule.id}/delete`, { user: "ada", form: {} })).status,
+					303,
+				);
+			}
+			assert.equal((await launchAs(deps, world, "alice", {})).status, 303);
+			const audit = (await deps.db.query.auditEvents.findMany()).filter((e) => e.resourceKind === "approval-rule");
+			assert.deepEqual(audit.map((e) => e.action), [
+				"add-approval-rule",
+				"add-approval-rule",
+				"remove-approval-rule",
+				"remove-approval-rule",
+			]);
+		} finally {
+			await smtp.close();
+		}
+	},
+);
