@@ -2,13 +2,24 @@
 import type { Deps } from "../lib/deps.ts";
 import { CHECK_SCHEDULE, type Job, runJob } from "../lib/jobs.ts";
 import { advanceLaunchesJob } from "./advance_launches.ts";
+import { enforceBudgetsJob } from "./enforce_budgets.ts";
 import { enforcePoliciesJob } from "./enforce_policies.ts";
+import { readActualCostsJob } from "./read_actual_costs.ts";
 import { reindexPricingJob } from "./reindex_pricing.ts";
 import { syncAwsJob } from "./sync_aws.ts";
+import { writeChargebacksJob } from "./write_chargebacks.ts";
 
 /** Every periodic job for these settings. */
 function allJobs(deps: Pick<Deps, "settings">): Job[] {
-	return [advanceLaunchesJob, syncAwsJob(deps.settings.SYNC_INTERVAL_MINUTES), reindexPricingJob, enforcePoliciesJob];
+	return [
+		advanceLaunchesJob,
+		syncAwsJob(deps.settings.SYNC_INTERVAL_MINUTES),
+		reindexPricingJob,
+		enforcePoliciesJob,
+		enforceBudgetsJob,
+		readActualCostsJob,
+		writeChargebacksJob,
+	];
 }
 
 /**

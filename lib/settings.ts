@@ -169,6 +169,10 @@ export const settingsSchema = z.object({
 	PROGRESS_TIMEOUT_MINUTES: wholeBetween(5, 7 * 24 * 60).default(240),
 	USER_REFRESH_SECONDS: wholeBetween(5, 3600).default(60),
 	SYNC_STALE_MINUTES: wholeBetween(1, 24 * 60).default(15),
+	// A day whose billed cost differs from the estimate by more than this percentage is flagged.
+	// Where the daily job writes last month's chargeback files; unset: no files (the billing page still offers them).
+	CHARGEBACK_DIR: text().optional(),
+	COST_GAP_PERCENT: numberBetween(0, 1000, { whole: false }).default(10),
 	// A holder renews its lease every third of this while it works, so only a dead holder's lapses.
 	LEASE_SECONDS: wholeBetween(2, 300).default(30),
 	METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),

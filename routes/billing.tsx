@@ -1,5 +1,6 @@
 /**
- * The billing report, mounted at /billing (the page), and the same report as CSV, mounted at
+ * The billing report, mounted at /billing (the page; /billing/chargeback, a month's chargeback report
+ * of a cost center as CSV or JSON), and the same report as CSV, mounted at
  * /billing.csv: a sibling URL, not under /billing/, so it is a sub-app of its own. The date
  * range is read in the portal's time zone; which users and groups the viewer may filter on is
  * lib/views/billing.ts's to check.
@@ -7,7 +8,7 @@
 import { Hono } from "hono";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { billingCsv, type BillingQuery, billingView } from "../lib/views/billing.ts";
+import { billingCsv, type BillingQuery, billingView, chargebackDownload } from "../lib/views/billing.ts";
 import { type AppEnv, pageContext } from "./context.ts";
 import { idFilter } from "./params.ts";
 import { BillingPage } from "./ui/BillingPage.tsx";
@@ -50,6 +51,12 @@ export function billingRoutes(deps: Deps): Hono<AppEnv> {
 		const search = new URLSearchParams(c.req.query()).toString();
 		const csvHref = `/billing.csv${search ? `?${search}` : ""}`;
 		return c.html(renderPage(<BillingPage ctx={await pageContext(c, deps)} billing={billing} csvHref={csvHref} />));
+	}).get("/chargeback", async (c) => {
+		const file = await chargebackDownload(deps, c.get("viewer"), c.req.query());
+		c.header("Content-Type", file.contentType);
+		c.header("Content-Disposition", `attachment; filename="${file.filename}"`);
+		c.header("Cache-Control", "no-store");
+		return c.body(file.body);
 	});
 }
 

@@ -33,6 +33,8 @@ import { adminRoutes } from "./admin/mod.ts";
 import { clusterRoutes } from "./clusters.tsx";
 import { activityRoutes } from "./activity.ts";
 import { extendRoutes } from "./extend.tsx";
+import { budgetRoutes } from "./budgets.tsx";
+import { approvalRoutes } from "./approvals.tsx";
 
 const CANNOT_SAVE =
 	"The portal cannot save right now: its database cannot be written (its disk is full or read-only). " +
@@ -66,6 +68,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.route("/profile", profileRoutes(deps));
 	app.route("/admin", adminRoutes(deps));
 	app.route("/extend", extendRoutes(deps));
+	app.route("/budgets", budgetRoutes(deps));
+	app.route("/approvals", approvalRoutes(deps));
 
 	app.notFound((c) => respondError(c, 404, `Nothing is at ${c.req.path.slice(0, 200)}`));
 	app.onError((error, c) => {

@@ -9,7 +9,9 @@ import { Hono } from "hono";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
 import { type LaunchIds, RepeatLaunch, requestLaunch } from "../lib/launch/request.ts";
+import { ApprovalRequired } from "../lib/approvals/needs.ts";
 import {
+	approvalNeededView,
 	configsStepView,
 	confirmStepView,
 	estimateView,
@@ -22,7 +24,7 @@ import { type AppContext, type AppEnv, pageContext } from "./context.ts";
 import { listOf } from "../lib/form_values.ts";
 import { parseId } from "./params.ts";
 import { Estimate } from "./ui/Estimate.tsx";
-import { ConfigsStep, ConfirmStep, FormStep, GroupsStep } from "./ui/LaunchSteps.tsx";
+import { ApprovalNeeded, ConfigsStep, ConfirmStep, FormStep, GroupsStep } from "./ui/LaunchSteps.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 import { TypeInfo } from "./ui/TypeInfo.tsx";
 
@@ -39,6 +41,11 @@ function formValues(body: Record<string, unknown>): FormValues {
 		else if (Array.isArray(value)) values[key] = listOf(value).map((v) => v.slice(0, 300)).slice(0, 50);
 	}
 	return values;
+}
+
+/** Whether the client reads pages (a browser's form post), not JSON. */
+function wantsPage(c: AppContext): boolean {
+	return !(c.req.header("Accept") ?? "").includes("application/json");
 }
 
 /** The fields the cluster estimate depends on, from the form's query string. */
@@ -92,7 +99,9 @@ export function wizardRoutes(deps: Deps): Hono<AppEnv> {
 	 * launch its key already made, when the confirmation is posted again); any other intent checks
 	 * everything and shows the kind's confirmation (a kind without one launches). A new confirmation
 	 * shortly after a launch of the same configuration is asked again first (409, the confirmation
-	 * with the question). A refusal of the form re-renders it with the marked fields (422).
+	 * with the question). A refusal of the form re-renders it with the marked fields (422); a launch
+	 * that needs an approval is refused (403) with why and the request form (a page; other clients
+	 * get the reasons).
 	 */
 	app.post("/:groupId/:configId", async (c) => {
 		const viewer = c.get("viewer");
@@ -112,6 +121,10 @@ export function wizardRoutes(deps: Deps): Hono<AppEnv> {
 			return c.redirect(`/launches/${launch.id}`, 303);
 		} catch (error) {
 			if (error instanceof RepeatLaunch) return (await confirmation(409))!;
+			if (error instanceof ApprovalRequired && !c.req.header("HX-Request") && wantsPage(c)) {
+				const refusal = await approvalNeededView(deps, viewer, ids, error, body);
+				return c.html(renderPage(<ApprovalNeeded ctx={await pageContext(c, deps)} refusal={refusal} />), 403);
+			}
 			if (error instanceof UserError && error.status === 422) {
 				return await showForm(
 					c,

@@ -78,6 +78,14 @@ const OPERATIONS: Record<string, (aws: Aws) => Promise<unknown>> = {
 			stat: "Maximum",
 			periodSeconds: 300,
 		}], { start: new Date(Date.now() - 600_000), end: new Date() }),
+	"costExplorer.dailyCostByTags": (aws) =>
+		aws.costExplorer.dailyCostByTags({
+			fromDay: "2025-03-01",
+			toDay: "2025-03-02",
+			metric: "NetUnblendedCost",
+			filterTag: { key: "LaunchedBy", values: ["MLIY"] },
+			groupByTags: ["Cost Center", "mliy:launch-id"],
+		}),
 };
 
 const EXPECTED_KIND: Record<Fault, AwsErrorKind[]> = {
@@ -90,7 +98,7 @@ const EXPECTED_KIND: Record<Fault, AwsErrorKind[]> = {
 Deno.test("every AWS operation: throttling, 5xx, timeouts and refused connections are retried, then end in a transient AwsError", async () => {
 	// The table covers the whole interface: an operation added later must be added here.
 	const probe = sdkAgainst(faultyEndpoint("refused").url, { maxAttempts: 1 });
-	const interfaceOps = (["cloudFormation", "ec2", "route53", "emr", "cloudWatch"] as const)
+	const interfaceOps = (["cloudFormation", "ec2", "route53", "emr", "cloudWatch", "costExplorer"] as const)
 		.flatMap((service) => Object.keys(probe[service]).map((name) => `${service}.${name}`)).sort();
 	probe.close();
 	assert.deepEqual(Object.keys(OPERATIONS).sort(), interfaceOps);

@@ -28,6 +28,8 @@ import {
 import { CLUSTER_TEMPLATE } from "../fixtures/mod.ts";
 import { insertPolicyNotice } from "../lib/db/policies.ts";
 import { extendPath, extendToken } from "../lib/policy/links.ts";
+import { insertApproval, insertApprovalRule } from "../lib/db/approvals.ts";
+import { budgetTarget, saveBudget } from "../lib/db/budgets.ts";
 
 type Persona = "anonymous" | "alice" | "bob" | "olga" | "mia" | "ada";
 const PERSONAS: Persona[] = ["anonymous", "alice", "bob", "olga", "mia", "ada"];
@@ -56,6 +58,19 @@ const RULES = {
 	refusedMethod: () => "deny" as Expect,
 	/** A notice's extend link: the user it was sent to (the owner) only, not even an admin. */
 	linkHolder: (p: Persona, o?: Owner) => p === o ? "allow" : "deny",
+	/**
+	 * A user's budget (olga's, in ops): an admin, or a manager of one of the user's groups (today a
+	 * manager manages every group; lib/auth's managesGroup narrows it when managers get their groups).
+	 */
+	userBudget: (p: Persona) => p === "ada" || p === "mia" ? "allow" : "deny",
+	/** A request for an exception: seen by its requester and by whoever decides it (the group's managers, admins). */
+	requestSeen: (p: Persona, o?: Owner) => p === o || p === "mia" || p === "ada" ? "allow" : "deny",
+	/** Deciding a request: the group's managers and admins, never the requester. */
+	decider: (p: Persona, o?: Owner) => p !== o && (p === "mia" || p === "ada") ? "allow" : "deny",
+	/** Every cost center's figures (chargeback): managers and admins. */
+	staff: (p: Persona) => p === "mia" || p === "ada" ? "allow" : "deny",
+	/** Withdrawing a request: its requester only. */
+	requester: (p: Persona, o?: Owner) => p === o ? "allow" : "deny",
 } satisfies Record<string, (p: Persona, o?: Owner) => Expect | string>;
 
 interface World {
@@ -71,6 +86,11 @@ interface World {
 	launch(owner: Owner): Promise<string>;
 	/** A machine found in AWS with the portal's tags that nobody owns. */
 	found(): Promise<string>;
+	/** A fresh pending request for an exception by the owner, to their group's managers. */
+	approval(owner: Owner): Promise<number>;
+	/** A fresh budget of olga's (a user in ops), and a fresh approval rule. */
+	budget(): Promise<number>;
+	rule(): Promise<number>;
 	/** Fresh catalog items nothing refers to, for the delete routes (so no case depends on another's). */
 	param(): Promise<number>;
 	group(): Promise<number>;
@@ -277,6 +297,60 @@ const MATRIX: Record<string, RouteSpec> = {
 	"GET /team": { rule: "signedIn", build: () => ({ url: "/team" }) },
 	"GET /billing": { rule: "signedIn", build: () => ({ url: "/billing" }) },
 	"GET /billing.csv": { rule: "signedIn", build: () => ({ url: "/billing.csv" }) },
+	"GET /billing/chargeback": {
+		rule: "staff",
+		build: () => ({ url: "/billing/chargeback?month=2025-02&costCenter=CC-science&format=json" }),
+	},
+	"GET /budgets": { rule: "signedIn", build: () => ({ url: "/budgets" }) },
+	"POST /budgets": {
+		rule: "userBudget",
+		build: () => ({ url: "/budgets", options: form({ scope: "user", username: "olga", amount: "50" }) }),
+	},
+	"POST /budgets/:id/delete": {
+		rule: "userBudget",
+		build: async (w) => ({ url: `/budgets/${await w.budget()}/delete`, options: form() }),
+	},
+	"GET /approvals": { rule: "signedIn", build: () => ({ url: "/approvals" }) },
+	// Members of science may ask; this launch needs no approval, so they are told to launch it (409).
+	"POST /approvals": {
+		rule: "member",
+		build: (w) => ({
+			url: "/approvals",
+			options: form({
+				kind: "launch",
+				groupId: String(w.ids.science),
+				configId: String(w.ids.config),
+				"launch.instanceType": "t2.micro",
+				until: "2025-03-05",
+			}),
+		}),
+	},
+	"GET /approvals/:id": {
+		rule: "requestSeen",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/approvals/${await w.approval(o!)}` }),
+	},
+	"POST /approvals/:id/decide": {
+		rule: "decider",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({
+			url: `/approvals/${await w.approval(o!)}/decide`,
+			options: form({ decision: "deny", comment: "not this month" }),
+		}),
+	},
+	"POST /approvals/:id/cancel": {
+		rule: "requester",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/approvals/${await w.approval(o!)}/cancel`, options: form() }),
+	},
+	"POST /approvals/rules": {
+		rule: "admin",
+		build: () => ({ url: "/approvals/rules", options: form({ subject: "volume", value: String(++counter) }) }),
+	},
+	"POST /approvals/rules/:id/delete": {
+		rule: "admin",
+		build: async (w) => ({ url: `/approvals/rules/${await w.rule()}/delete`, options: form() }),
+	},
 	"GET /profile": { rule: "signedIn", build: () => ({ url: "/profile" }) },
 	// Revokes the persona's own tokens: the helper follows the new one the answer names.
 	"POST /profile/sign-out-everywhere": {
@@ -559,6 +633,29 @@ async function buildWorld(): Promise<World> {
 		},
 		async user() {
 			return (await addUser(deps.db, `u${hex()}`)).id;
+		},
+		async approval(owner) {
+			const request = await insertApproval(deps.db, {
+				kind: "launch",
+				requesterId: owners[owner].id,
+				groupId: groupOf[owner],
+				reasons: ["The instance type r4.4xlarge needs approval."],
+				needs: ["type"],
+				launch: { groupId: groupOf[owner], configId: w.config.id, form: { instanceType: "r4.4xlarge" } },
+				until: new Date(deps.clock().getTime() + 86_400_000),
+			});
+			return request.id;
+		},
+		async budget() {
+			return await saveBudget(deps.db, {
+				scope: "user",
+				target: budgetTarget("user", { userId: w.olga.id }),
+				userId: w.olga.id,
+				amount: 10 + ++counter,
+			});
+		},
+		async rule() {
+			return await insertApprovalRule(deps.db, { subject: "volume", minVolumeGb: 1000 + ++counter });
 		},
 		async launch(owner) {
 			const launch = await addLaunch(deps.db, {

@@ -234,3 +234,86 @@ motoTest(
 		client.close();
 	},
 );
+
+motoTest(
+	"dailyCostByTags() reads every page of GetCostAndUsage and gives each day's figure with its tags' values (moto)",
+	async (moto) => {
+		const group = (center: string, launch: string, amount: string) => ({
+			Keys: [`Cost Center$${center}`, `mliy:launch-id$${launch}`],
+			Metrics: { NetUnblendedCost: { Amount: amount, Unit: "USD" } },
+		});
+		await moto.queueCostAndUsage([
+			{
+				ResultsByTime: [{
+					TimePeriod: { Start: "2025-03-01", End: "2025-03-02" },
+					Groups: [group("CC-1", "l-1", "1.25"), group("", "", "0.5")],
+					Estimated: false,
+				}],
+				NextPageToken: "page-2",
+			},
+			{
+				ResultsByTime: [{
+					TimePeriod: { Start: "2025-03-02", End: "2025-03-03" },
+					Groups: [group("CC-1", "l-1", "2")],
+					Estimated: true,
+				}],
+			},
+		]);
+		const calls: string[] = [];
+		const client = sdkAgainst(moto.url, { maxAttempts: 1, calls });
+		const rows = await client.costExplorer.dailyCostByTags({
+			fromDay: "2025-03-01",
+			toDay: "2025-03-03",
+			metric: "NetUnblendedCost",
+			filterTag: { key: "LaunchedBy", values: ["MLIY"] },
+			groupByTags: ["Cost Center", "mliy:launch-id"],
+		});
+		assert.deepEqual(rows, [
+			{
+				day: "2025-03-01",
+				tags: { "Cost Center": "CC-1", "mliy:launch-id": "l-1" },
+				amount: 1.25,
+				unit: "USD",
+				estimated: false,
+			},
+			{
+				day: "2025-03-01",
+				tags: { "Cost Center": "", "mliy:launch-id": "" },
+				amount: 0.5,
+				unit: "USD",
+				estimated: false,
+			},
+			{
+				day: "2025-03-02",
+				tags: { "Cost Center": "CC-1", "mliy:launch-id": "l-1" },
+				amount: 2,
+				unit: "USD",
+				estimated: true,
+			},
+		]);
+		assert.deepEqual(calls, ["GetCostAndUsage:ok", "GetCostAndUsage:ok"], "two pages, two requests");
+		client.close();
+	},
+);
+
+Deno.test("Cost Explorer not enabled for the account is a denied AwsError naming it", async () => {
+	await using endpoint = scriptedEndpoint(() =>
+		Response.json({ __type: "AccessDeniedException", Message: "User not enabled for cost explorer access" }, {
+			status: 400,
+			headers: { "x-amzn-errortype": "AccessDeniedException" },
+		})
+	);
+	const client = sdkAgainst(endpoint.url, { maxAttempts: 1 });
+	const error = await rejection(client.costExplorer.dailyCostByTags({
+		fromDay: "2025-03-01",
+		toDay: "2025-03-02",
+		metric: "NetUnblendedCost",
+		filterTag: { key: "LaunchedBy", values: ["MLIY"] },
+		groupByTags: ["Cost Center"],
+	}));
+	assert.ok(error instanceof AwsError);
+	assert.equal(error.kind, "denied");
+	assert.match(error.message, /not enabled for cost explorer/i);
+	assert.deepEqual(endpoint.operations(), ["GetCostAndUsage"]);
+	client.close();
+});

@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
+import { closeBill, openBill } from "../lib/db/bills.ts";
+import { runJob } from "../lib/jobs.ts";
+import { readActualCostsJob } from "../jobs/read_actual_costs.ts";
 import { progressToken } from "../lib/tokens.ts";
 import { tick } from "./_helpers/tick.ts";
 import { browserSettings, browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
@@ -446,4 +449,168 @@ browserTest(
 		}
 		assert.deepEqual(violations, []);
 	},
+);
+
+/** Where this branch's screenshots are kept for review (besides tests/.output). */
+const REVIEW_SHOTS = Deno.env.get("REVIEW_SHOTS_DIR");
+
+/** A full-page screenshot at 1280 px, and one at 390 px (a phone), of the page as it is. */
+async function shootBoth(page: Page, name: string) {
+	const size = page.viewportSize()!;
+	for (const width of [1280, 390]) {
+		await page.setViewportSize({ width, height: 900 });
+		const path = `${SCREENSHOTS}${name}-${width}.png`;
+		await page.screenshot({ path, fullPage: true });
+		if (REVIEW_SHOTS) await Deno.copyFile(path, `${REVIEW_SHOTS}/${name}-${width}.png`);
+	}
+	await page.setViewportSize(size);
+}
+
+browserTest(
+	"a used-up budget: its bar on the dashboard, the wizard's refusal with a request, a manager approving, the launch going on",
+	async () => {
+		await using portal = await setup();
+		const { deps, server, browser, world } = portal;
+		await addMember(deps.db, world.mia.id, world.science.id);
+		// Science's budget of $1.00, used up by twenty minutes of bob's r4.4xlarge earlier today (a machine since gone).
+		const now = Date.now();
+		const monthStart = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 1);
+		const startedAt = new Date(Math.max(now - 25 * 60_000, monthStart));
+		await openBill(deps.db, {
+			resourceKind: "instance",
+			resourceId: "i-0b0b0b0b0b0b0b0b0",
+			userId: world.bob.id,
+			groupId: world.science.id,
+			costCenter: "CC-science",
+			description: "r4.4xlarge",
+			hourlyRate: 3.2,
+			startedAt,
+		});
+		await closeBill(deps.db, "i-0b0b0b0b0b0b0b0b0", new Date(Math.min(startedAt.getTime() + 20 * 60_000, now)));
+		const ada = await signedIn(browser, "ada");
+		await ada.page.goto(`${server.url}/budgets`);
+		await ada.page.getByLabel("Budget of").selectOption("group");
+		await ada.page.getByLabel("Group", { exact: true }).selectOption(String(world.science.id));
+		await ada.page.getByLabel("Dollars a month").fill("1");
+		await ada.page.getByRole("button", { name: "Set the budget" }).click();
+		await ada.page.locator('.budget[data-level="exhausted"]').first().waitFor();
+		await shootBoth(ada.page, "budgets");
+		await ada.context.close();
+
+		// Alice's dashboard shows the group's budget as a bar, used up.
+		const alice = await signedIn(browser, "alice");
+		await alice.page.goto(`${server.url}/`);
+		const bar = alice.page.getByRole("region", { name: "My budgets" }).locator(".budget");
+		await bar.locator(".badge", { hasText: "used up" }).waitFor();
+		assert.match(await bar.textContent() ?? "", /science/);
+		assert.match(await bar.locator("meter").getAttribute("aria-label") ?? "", /1\d\d % of the budget spent/);
+		await shootBoth(alice.page, "dashboard-budget");
+
+		// The wizard refuses the launch with the figures and offers the request.
+		await alice.page.goto(`${server.url}/launch`);
+		await alice.page.getByRole("link", { name: "Launch Analyst" }).click();
+		await alice.page.getByLabel("Instance type").selectOption("t2.micro");
+		await alice.page.getByRole("button", { name: "Review launch" }).click();
+		await alice.page.getByRole("heading", { name: "This launch needs an approval" }).waitFor();
+		assert.match(
+			await alice.page.locator("[data-approval-needed]").textContent() ?? "",
+			/The group science's budget is used up: \$1\.0\d of \$1\.00 spent in \d{4}-\d\d \(10\d %\)/,
+		);
+		await shootBoth(alice.page, "wizard-refusal");
+		await alice.page.getByLabel("Why").fill("The quarterly report is due on Friday.");
+		await alice.page.getByRole("button", { name: "Request an exception" }).click();
+		await alice.page.locator(".flash.ok").getByText(/Request #\d+ was sent/).waitFor();
+		const requestId = Number(/\/approvals\/(\d+)$/.exec(alice.page.url())?.[1]);
+		assert.ok(requestId > 0);
+		assert.equal((await deps.db.query.launches.findMany()).length, 0, "nothing launched before the approval");
+
+		// Mia, a manager in science, sees it on the approvals page and approves it with a comment.
+		const mia = await signedIn(browser, "mia");
+		await mia.page.goto(`${server.url}/approvals?status=pending`);
+		const request = mia.page.locator(`[data-request="${requestId}"]`);
+		await request.waitFor();
+		assert.match(await request.textContent() ?? "", /The quarterly report is due on Friday\./);
+		await shootBoth(mia.page, "approvals");
+		await request.getByLabel(/Comment/).fill("Fine for the report.");
+		await request.getByRole("button", { name: "Approve" }).click();
+		await mia.page.locator(".flash.ok").getByText(`Request #${requestId} was approved: its launch is on its way.`)
+			.waitFor();
+		await mia.context.close();
+
+		// The launch goes on by itself: the poller submits it and alice's dashboard shows her instance running.
+		const approval = (await deps.db.query.approvals.findFirst({ where: (a, { eq }) => eq(a.id, requestId) }))!;
+		assert.equal(approval.status, "approved");
+		assert.ok(approval.launchId);
+		const deadline = Date.now() + 30_000;
+		while ((await getLaunch(deps.db, approval.launchId))!.status !== "complete") {
+			assert.ok(Date.now() < deadline, "the approved launch completes");
+			await new Promise((r) => setTimeout(r, 250));
+		}
+		const [instance] = await instancesOfLaunch(deps.db, approval.launchId);
+		await alice.page.goto(`${server.url}/`);
+		await waitForState(alice.page, instance!.id, "running");
+		await alice.page.goto(`${server.url}/approvals/${requestId}`);
+		assert.match(
+			await alice.page.locator(`[data-request="${requestId}"]`).getAttribute("data-status") ?? "",
+			/approved/,
+		);
+		// The refusal is a 403 page, which Chromium logs as a failed load; nothing else went wrong.
+		assert.deepEqual(alice.errors, ["Failed to load resource: the server responded with a status of 403 (Forbidden)"]);
+		await alice.context.close();
+	},
+	{ needsMoto: true },
+);
+
+browserTest(
+	"the billing page sets what AWS billed beside the estimate, flags a day off by more than the threshold, and offers the chargeback",
+	async () => {
+		await using portal = await setup();
+		const { deps, server, browser, world } = portal;
+		// Ten hours of alice's r4.4xlarge yesterday (UTC), and what Cost Explorer says AWS billed for its launch.
+		const today = new Date().toISOString().slice(0, 10);
+		const yesterday = new Date(Date.parse(`${today}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+		const launch = await addLaunch(deps.db, {
+			userId: world.alice.id,
+			groupId: world.science.id,
+			configId: world.config.id,
+			instanceType: "r4.4xlarge",
+			status: "complete",
+		});
+		await openBill(deps.db, {
+			resourceKind: "instance",
+			resourceId: "i-0a0a0a0a0a0a0a0a0",
+			userId: world.alice.id,
+			groupId: world.science.id,
+			costCenter: "CC-science",
+			description: "r4.4xlarge",
+			hourlyRate: 1.064,
+			startedAt: new Date(`${yesterday}T10:00:00Z`),
+		});
+		await closeBill(deps.db, "i-0a0a0a0a0a0a0a0a0", new Date(`${yesterday}T20:00:00Z`));
+		await moto!.queueCostAndUsage([{
+			ResultsByTime: [{
+				TimePeriod: { Start: yesterday, End: today },
+				Groups: [{
+					Keys: ["Cost Center$CC-science", `mliy:launch-id$${launch.id}`],
+					Metrics: { NetUnblendedCost: { Amount: "12.00", Unit: "USD" } },
+				}],
+				Estimated: true,
+			}],
+		}]);
+		assert.equal(await runJob(deps, readActualCostsJob, { scheduled: false }), "ok");
+
+		const ada = await signedIn(browser, "ada");
+		await ada.page.goto(`${server.url}/billing?from=${yesterday}&to=${today}`);
+		const section = ada.page.getByRole("region", { name: "Estimates against the bill" });
+		// $10.64 estimated, $12.00 billed: +$1.36, +12.8 %, above the 10 % threshold.
+		const flaggedDay = section.locator(`[data-flagged-day="${yesterday}"]`);
+		await flaggedDay.waitFor();
+		assert.match((await flaggedDay.textContent())!, /\$10\.64\s*\$12\.00\s*\+\$1\.36\s*\+12\.8 %/);
+		await ada.page.getByRole("region", { name: "Chargeback" }).getByRole("button", { name: "Download JSON" })
+			.waitFor();
+		await shootBoth(ada.page, "billing-estimates");
+		assert.deepEqual(ada.errors, [], "no console errors");
+		await ada.context.close();
+	},
+	{ needsMoto: true },
 );

@@ -120,6 +120,7 @@ Deno.test("DashboardPage shows each row's actions, its price or 'price unknown',
 				poll: "/dashboard/instances",
 			},
 			clusters: { rows: [cluster], launchHref: "/launch/2" },
+			budgets: NO_BUDGETS,
 			discounted: true,
 		},
 	}));
@@ -183,6 +184,9 @@ Deno.test("MyInstances: a failed launch shows its reason; the empty state offers
 	assert.match(can, /<a class="btn primary" href="\/launch">Launch an instance<\/a>/);
 });
 
+/** A page's budget bars when no budget covers the viewer (the section is left out). */
+const NO_BUDGETS = { bars: [], href: "/budgets" };
+
 function team(extra: Partial<TeamProps> = {}): TeamProps {
 	return {
 		everyone: false,
@@ -202,6 +206,7 @@ function team(extra: Partial<TeamProps> = {}): TeamProps {
 			pager: { page: 2, pages: 2, total: 30, previous: "/team?state=running", next: null },
 		},
 		clusters: [],
+		budgets: NO_BUDGETS,
 		...extra,
 	};
 }
@@ -493,6 +498,7 @@ Deno.test("ConfirmStep lists what will be launched, with its cost, and posts the
 		rate: { known: true, hourly: 0.0116 },
 		securityGroupIds: ["sg-a", "sg-b"],
 		extraVolume: { sizeGb: 20, device: "/dev/xvdz" },
+		budgetEffects: [],
 	};
 	const html = renderPage(ConfirmStep({ ctx, confirm }));
 	assert.match(html, /<span class="badge busy">4\. Confirm<\/span>/);
@@ -538,6 +544,7 @@ Deno.test("ConfirmStep lists what will be launched, with its cost, and posts the
 			market: "SPOT",
 			bidPrice: 0.05,
 			idleSeconds: 5400,
+			budgetEffects: [],
 		},
 	}));
 	assert.match(cluster, /<dt>Nodes<\/dt><dd>4 core nodes and 1 master<\/dd>/);
@@ -663,6 +670,16 @@ Deno.test("BillingPage links running resources, says 'price unknown' for a perio
 		users: [{ value: 1, label: "alice" }],
 		groups: [],
 		costCenters: [],
+		budgets: NO_BUDGETS,
+		comparison: {
+			state: "unread",
+			message: "What AWS billed has not been read yet: a daily job reads AWS Cost Explorer.",
+			readAt: null,
+			thresholdPercent: 10,
+			months: [],
+		},
+		userFiltered: false,
+		chargeback: null,
 		region: "us-east-1",
 		discount: 0.1,
 		timeZone: "UTC",
@@ -677,6 +694,8 @@ Deno.test("BillingPage links running resources, says 'price unknown' for a perio
 	assert.match(html, /<a class="btn" href="\/billing.csv\?from=2025-03-01" download>/);
 	assert.doesNotMatch(html, /name="user"/, "one user: no user filter");
 	assert.match(html, /less the 10\.0% discount/);
+	assert.match(html, /<p class="notice" data-cost-explorer="unread">What AWS billed has not been read yet/);
+	assert.doesNotMatch(html, /data-cost-comparison/, "no figures: no table of zeros");
 	const empty = renderPage(BillingPage({ ctx, billing: { ...billing, rows: [] }, csvHref: "/billing.csv" }));
 	assert.match(empty, /Nothing was billed in this range\./);
 });

@@ -67,3 +67,53 @@ export function canTerminate(viewer: Viewer, ownerId: number): boolean {
 export function viewerScope(viewer: Viewer): TeamScope {
 	return { everyone: seesEverything(viewer), viewerId: viewer.id, groupIds: viewer.groupIds };
 }
+
+/**
+ * Whether the viewer manages a group: an admin, or a manager of it. Today a manager manages every
+ * group, as they see every team ({@link seesEverything}); scoping managers to their own groups
+ * there narrows this with it.
+ */
+export function managesGroup(viewer: Viewer, groupId: number | null): boolean {
+	if (isAdmin(viewer)) return true;
+	if (viewer.role !== "manager") return false;
+	return groupId !== null && (seesEverything(viewer) || viewer.groupIds.includes(groupId));
+}
+
+/** The groups the viewer manages: every group (`all`), or these. */
+export function managedGroups(viewer: Viewer): { all: boolean; groupIds: readonly number[] } {
+	if (isAdmin(viewer)) return { all: true, groupIds: [] };
+	if (viewer.role !== "manager") return { all: false, groupIds: [] };
+	return seesEverything(viewer) ? { all: true, groupIds: [] } : { all: false, groupIds: viewer.groupIds };
+}
+
+/**
+ * Who may set a budget: a group's or a cost center's, an admin; a user's, an admin or a manager of
+ * one of the user's groups (`userGroupIds`).
+ */
+export function maySetBudget(
+	viewer: Viewer,
+	target: { scope: "group" | "user" | "cost_center"; userGroupIds?: readonly number[] },
+): boolean {
+	if (isAdmin(viewer)) return true;
+	if (target.scope !== "user") return false;
+	return (target.userGroupIds ?? []).some((groupId) => managesGroup(viewer, groupId));
+}
+
+/**
+ * Who decides a request: an admin, or a manager of its group (the admins alone when it has none),
+ * never its own requester: an exception needs someone else's consent.
+ */
+export function mayDecide(viewer: Viewer, request: { requesterId: number; groupId: number | null }): boolean {
+	if (viewer.id === request.requesterId) return false;
+	return request.groupId === null ? isAdmin(viewer) : managesGroup(viewer, request.groupId);
+}
+
+/** Who sees a request: its requester and whoever may decide it. */
+export function maySeeRequest(viewer: Viewer, request: { requesterId: number; groupId: number | null }): boolean {
+	return viewer.id === request.requesterId || mayDecide(viewer, request);
+}
+
+/** Who marks types, configurations and volume sizes as needing approval: the admins. */
+export function maySetApprovalRules(viewer: Viewer): boolean {
+	return isAdmin(viewer);
+}

@@ -196,6 +196,32 @@ export interface CloudWatchApi {
 	getMetricData(queries: readonly MetricQuery[], range: { start: Date; end: Date }): Promise<MetricPoint[][]>;
 }
 
+/** One figure of Cost Explorer: the cost of a day for one combination of tag values. */
+export interface CostRow {
+	/** The UTC day, `2025-03-01`. */
+	day: string;
+	/** The grouping tags' values by key; "" for cost without the tag (or with it inactive). */
+	tags: Record<string, string>;
+	amount: number;
+	unit: string;
+	/** Whether AWS still calls the figure an estimate (the last days). */
+	estimated: boolean;
+}
+
+export interface CostExplorerApi {
+	/**
+	 * Daily cost of the days in [fromDay, toDay) (`2025-03-01`, UTC) of what carries `filterTag`
+	 * with one of its values, grouped by up to two tag keys (GetCostAndUsage, NextPageToken followed).
+	 */
+	dailyCostByTags(query: {
+		fromDay: string;
+		toDay: string;
+		metric: string;
+		filterTag: { key: string; values: string[] };
+		groupByTags: string[];
+	}): Promise<CostRow[]>;
+}
+
 /** Where the portal runs, read from the instance metadata service. */
 export interface Placement {
 	subnetId: string;
@@ -216,6 +242,7 @@ export interface Aws {
 	route53: Route53Api;
 	emr: EmrApi;
 	cloudWatch: CloudWatchApi;
+	costExplorer: CostExplorerApi;
 	/** The server's own subnet and AZ (instance metadata, IMDSv2), or `undefined` off EC2. */
 	placement(): Promise<Placement | undefined>;
 }

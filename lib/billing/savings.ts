@@ -80,6 +80,8 @@ export async function policySavings(
 		return row;
 	};
 	for (const action of actions) {
+		// A budget's stops are the budget's to report, not the machine policies'.
+		if (action.reason === "budget") continue;
 		const stoppedAt = action.endedAt!.getTime();
 		const resumed = action.action === "stop"
 			? starts.get(action.machineId)?.find((at) => at.getTime() >= stoppedAt)?.getTime()
@@ -93,7 +95,7 @@ export async function policySavings(
 			const row = await rowOf(month.name, action.groupId);
 			row.hours += hours;
 			row.dollars += hours * (action.hourlyRate ?? 0);
-			if (actedThen) row.actions[action.reason] += 1;
+			if (actedThen) row.actions[action.reason as PolicyReason] += 1;
 		}
 	}
 	return [...rows.values()].sort((a, b) => a.month.localeCompare(b.month) || a.groupName.localeCompare(b.groupName));

@@ -6,6 +6,7 @@
 import { and, desc, eq, gte, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import {
+	type ActionReason,
 	type ActivitySource,
 	bills,
 	type ConfigKind,
@@ -183,13 +184,15 @@ const machineColumns = (t: "i" | "c") =>
 	coalesce(p.idle_minutes, json_extract(l.options, '$.policy.idleMinutes')),
 	coalesce(p.lifetime_hours, json_extract(l.options, '$.policy.lifetimeHours')),
 	coalesce(p.auto_start, json_extract(l.options, '$.policy.autoStart')),
-	p.keep_alive_until, p.idle_postponed_until, p.schedule_postponed_until, p.lifetime_postponed_until,
+	p.keep_alive_until, p.idle_postponed_until, p.schedule_postponed_until,
+	coalesce(p.lifetime_postponed_until, json_extract(l.options, '$.lifetimeUntil')),
 	p.dormancy_postponed_until, p.schedule_stopped_at, a.signal_at, a.active_at, a.reported_at`);
 
 /**
  * What {@link policyMachines} reads of each machine, in order. A choice made since the launch
  * (machine_policies) wins over the one made at launch (the launch's options); neither means the
- * policy's own value.
+ * policy's own value. A lifetime beyond the policy's maximum that an approval granted is the
+ * launch's `lifetimeUntil`, read as the lifetime's postponement.
  */
 const MACHINE_FIELDS = [
 	"kind",
@@ -261,12 +264,19 @@ export async function policyMachines(db: Db, ids?: readonly string[]): Promise<P
 	});
 }
 
-/** Actions still to happen (noticed, acting, failed), every machine's; `ids` narrows it to some machines. */
-export async function openPolicyActions(db: Db, ids?: readonly string[]): Promise<PolicyAction[]> {
-	const open = inArray(policyActions.status, [...OPEN_POLICY_ACTION_STATUSES]);
-	return await db.select().from(policyActions).where(
-		ids ? and(open, inArray(policyActions.machineId, [...ids])) : open,
-	);
+/**
+ * Actions still to happen (noticed, acting, failed), every machine's; `only` narrows them to some
+ * reasons (the policies' or the budgets') and to some machines.
+ */
+export async function openPolicyActions(
+	db: Db,
+	only: { reasons?: readonly ActionReason[]; ids?: readonly string[] } = {},
+): Promise<PolicyAction[]> {
+	return await db.select().from(policyActions).where(and(
+		inArray(policyActions.status, [...OPEN_POLICY_ACTION_STATUSES]),
+		only.reasons ? inArray(policyActions.reason, [...only.reasons]) : undefined,
+		only.ids ? inArray(policyActions.machineId, [...only.ids]) : undefined,
+	));
 }
 
 export async function getPolicyAction(db: Db, id: number): Promise<PolicyAction | undefined> {

@@ -378,6 +378,9 @@ export const AUDIT_OUTCOMES = ["ok", "refused", "error", "sent"] as const;
 /** Why a machine policy acts: the reason codes of its audit events and notices. */
 export const POLICY_REASONS = ["idle", "schedule", "lifetime", "dormancy"] as const;
 export type PolicyReason = (typeof POLICY_REASONS)[number];
+/** Why an automated actor acts: a machine policy's reason, or a budget at its hard limit. */
+export const ACTION_REASONS = [...POLICY_REASONS, "budget"] as const;
+export type ActionReason = (typeof ACTION_REASONS)[number];
 export const auditEvents = sqliteTable("audit_events", {
 	id: integer("id").primaryKey({ autoIncrement: true }),
 	at: integer("at", { mode: "timestamp_ms" }).notNull(),
@@ -389,8 +392,8 @@ export const auditEvents = sqliteTable("audit_events", {
 	resourceId: text("resource_id").notNull(),
 	outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull(),
 	detail: text("detail").notNull().default(""),
-	/** Why a policy acted (idle, schedule, lifetime, dormancy); null for what a person or the sync did. */
-	reason: text("reason", { enum: POLICY_REASONS }),
+	/** Why a policy or a budget acted (idle, schedule, lifetime, dormancy, budget); null for what a person or the sync did. */
+	reason: text("reason", { enum: ACTION_REASONS }),
 }, (t) => [index("audit_resource_idx").on(t.resourceId, t.at)]);
 
 export const jobLeases = sqliteTable("job_leases", {
@@ -473,7 +476,8 @@ export const OPEN_POLICY_ACTION_STATUSES = ["noticed", "acting", "failed"] as co
  * The automated actions of the policies, each from its notice to its outcome: noticed (the owner
  * was told), acting (one process claimed it), done, failed (retried), cancelled (re-evaluated: no
  * longer due) or postponed (an extend link). The notice banner, the extend links, exactly-once
- * acting and the savings report all read it.
+ * acting and the savings report all read it. A budget at its hard limit stops machines through the
+ * same rows (reason `budget`), planned by the budget job instead of the policies.
  */
 export const policyActions = sqliteTable("policy_actions", {
 	id: integer("id").primaryKey({ autoIncrement: true }),
@@ -481,7 +485,7 @@ export const policyActions = sqliteTable("policy_actions", {
 	kind: text("kind", { enum: CONFIG_KINDS }).notNull(),
 	ownerId: integer("owner_id").notNull().references(() => users.id),
 	groupId: integer("group_id").references(() => groups.id),
-	reason: text("reason", { enum: POLICY_REASONS }).notNull(),
+	reason: text("reason", { enum: ACTION_REASONS }).notNull(),
 	/** The control action taken: stop, start or terminate. */
 	action: text("action").notNull(),
 	/** When the policy makes the action due. */
@@ -519,3 +523,133 @@ export const noticeChannels = sqliteTable("notice_channels", {
 	email: integer("email", { mode: "boolean" }).notNull().default(true),
 	updatedAt: updatedAt(),
 });
+
+export const BUDGET_SCOPES = ["group", "user", "cost_center"] as const;
+export type BudgetScope = (typeof BUDGET_SCOPES)[number];
+
+/**
+ * Monthly budgets (months in TIME_ZONE), in dollars, of a group, a user or a cost center: what the
+ * billed periods of its scope may cost, with its graded ladder (a warning share, refusal of new
+ * launches at 100 %, a hard limit that stops the scope's machines after a notice).
+ */
+export const budgets = sqliteTable("budgets", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	scope: text("scope", { enum: BUDGET_SCOPES }).notNull(),
+	/** What it limits, `group:3`, `user:5` or `cost_center:CC-1`: one budget per group, user or cost center. */
+	target: text("target").notNull().unique(),
+	groupId: integer("group_id").references(() => groups.id, { onDelete: "cascade" }),
+	userId: integer("user_id").references(() => users.id, { onDelete: "cascade" }),
+	costCenter: text("cost_center"),
+	/** Dollars a month. */
+	amount: real("amount").notNull(),
+	/** The share of the budget spent when the warning notice goes out (0.8: at 80 %). */
+	warnShare: real("warn_share").notNull().default(0.8),
+	/** The hard limit, a share above 1 (1.2: at 120 %) or an amount in dollars; neither: no hard limit. */
+	hardShare: real("hard_share"),
+	hardAmount: real("hard_amount"),
+	/** How long before the hard limit's stops their notice goes out. */
+	noticeMinutes: integer("notice_minutes").notNull().default(60),
+	createdBy: integer("created_by").references(() => users.id),
+	createdAt: createdAt(),
+	updatedAt: updatedAt(),
+});
+
+export const APPROVAL_SUBJECTS = ["instance_type", "config", "volume"] as const;
+export type ApprovalSubject = (typeof APPROVAL_SUBJECTS)[number];
+
+/** What admins marked as needing approval: an instance type, a configuration, or extra volumes from a size up. */
+export const approvalRules = sqliteTable("approval_rules", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	subject: text("subject", { enum: APPROVAL_SUBJECTS }).notNull(),
+	instanceType: text("instance_type"),
+	configId: integer("config_id").references(() => softwareConfigs.id, { onDelete: "cascade" }),
+	minVolumeGb: integer("min_volume_gb"),
+	/** Why, for the people it refuses ("GPU types: ask your manager"). */
+	note: text("note").notNull().default(""),
+	createdAt: createdAt(),
+});
+
+export const APPROVAL_KINDS = ["launch", "budget"] as const;
+export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
+export const APPROVAL_STATUSES = ["pending", "approved", "denied", "cancelled", "expired"] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+/**
+ * Requests for an exception and the grants they become: a launch the portal refused (a type,
+ * configuration or volume needing approval, an exhausted budget, a lifetime beyond the policy's
+ * maximum), recorded on its own once approved; or a budget increase. A grant is time-boxed: it
+ * holds until `grantUntil`, then the request is expired.
+ */
+export const approvals = sqliteTable("approvals", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	kind: text("kind", { enum: APPROVAL_KINDS }).notNull(),
+	status: text("status", { enum: APPROVAL_STATUSES }).notNull().default("pending"),
+	requesterId: integer("requester_id").notNull().references(() => users.id),
+	/** The group whose managers decide; null: the admins (a cost center's or a user's budget outside any group). */
+	groupId: integer("group_id").references(() => groups.id, { onDelete: "set null" }),
+	budgetId: integer("budget_id").references(() => budgets.id, { onDelete: "set null" }),
+	/** Why the portal refused, as the requester was told: one line per rule. */
+	reasons: text("reasons", { mode: "json" }).$type<string[]>().notNull().default([]),
+	/** What each reason is: type, config, volume, budget, lifetime. */
+	needs: text("needs", { mode: "json" }).$type<string[]>().notNull().default([]),
+	/** The launch asked for: its group, configuration and form, recorded as it is once approved. */
+	launch: text("launch", { mode: "json" }).$type<
+		{ groupId: number; configId: number; form: Record<string, string | string[]> }
+	>(),
+	/** A budget increase: the dollars asked for. */
+	amount: real("amount"),
+	/** Until when the requester asks for it. */
+	until: integer("until", { mode: "timestamp_ms" }).notNull(),
+	note: text("note").notNull().default(""),
+	decidedBy: integer("decided_by").references(() => users.id),
+	decidedAt: integer("decided_at", { mode: "timestamp_ms" }),
+	comment: text("comment").notNull().default(""),
+	/** What was granted: dollars (a budget increase) and until when. */
+	grantAmount: real("grant_amount"),
+	grantUntil: integer("grant_until", { mode: "timestamp_ms" }),
+	/** The launch recorded when it was approved. */
+	launchId: text("launch_id").references(() => launches.id),
+	/** What became of an approved launch when it could not be recorded, in the requester's words. */
+	outcome: text("outcome"),
+	createdAt: createdAt(),
+	updatedAt: updatedAt(),
+}, (t) => [
+	index("approvals_status_idx").on(t.status, t.grantUntil),
+	index("approvals_requester_idx").on(t.requesterId, t.createdAt),
+	index("approvals_launch_idx").on(t.launchId),
+]);
+
+export const NOTICE_TOPICS = ["budget", "approval"] as const;
+
+/**
+ * Notices to one user about a budget or a request (the banner's, besides the policies' actions):
+ * each event once per recipient, whatever reads it again: the key names it (`budget:3:2025-03:warning`).
+ */
+export const userNotices = sqliteTable("user_notices", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+	topic: text("topic", { enum: NOTICE_TOPICS }).notNull(),
+	key: text("key").notNull(),
+	message: text("message").notNull(),
+	/** Where the notice leads (the request, the budgets), a path of the portal. */
+	href: text("href").notNull().default(""),
+	at: integer("at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [uniqueIndex("user_notices_once").on(t.userId, t.key), index("user_notices_user_idx").on(t.userId, t.at)]);
+
+/**
+ * What AWS billed, from Cost Explorer: per UTC day, cost center and launch (the cost allocation
+ * tags `Cost Center` and `mliy:launch-id`), with the group of that launch. Replaced day by day
+ * as the daily job reads them again (AWS revises recent days).
+ */
+export const actualCosts = sqliteTable("actual_costs", {
+	/** `2025-03-01`: Cost Explorer's days are UTC days. */
+	day: text("day").notNull(),
+	costCenter: text("cost_center").notNull(),
+	/** Empty for portal-tagged cost without a launch id (tags not activated, or not on that resource). */
+	launchId: text("launch_id").notNull(),
+	groupId: integer("group_id").references(() => groups.id, { onDelete: "set null" }),
+	amount: real("amount").notNull(),
+	/** Whether AWS still calls the day's figure an estimate. */
+	estimated: integer("estimated", { mode: "boolean" }).notNull().default(false),
+	fetchedAt: integer("fetched_at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [primaryKey({ columns: [t.day, t.costCenter, t.launchId] }), index("actual_costs_group_idx").on(t.groupId)]);

@@ -1,21 +1,24 @@
 /**
- * A launch request, for every kind: the entitlement check, the kind's form and its own checks, then
- * the `launches` row, recorded before any AWS call, and a wake-up of the launcher that submits it.
+ * A launch request, for every kind: the entitlement check, the kind's form and its own checks, what
+ * it needs an approval for (refused unless an approved request covers it), then the `launches`
+ * row, recorded before any AWS call, and a wake-up of the launcher that submits it.
  *
  * One confirmation makes one launch: the confirmation carries a launch key (the launch's id, signed
  * for the viewer), so a second POST of it (a double click, a retry, Back and "Launch now" again)
  * answers with the launch it made, even when the two arrive at once. A confirmation with a new key
  * shortly after a launch of the same configuration asks first.
  */
+import { ApprovalRequired, launchNeeds, type Need } from "../approvals/needs.ts";
 import type { Viewer } from "../auth/identify.ts";
 import { mayDismissLaunch, mayFollowLaunch } from "../auth/permissions.ts";
+import type { Approval } from "../db/approvals.ts";
 import { dismissLaunch, getLaunch, insertLaunchOnce, latestLaunchOf, type Launch } from "../db/launches.ts";
 import { getUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { machineKind } from "../machines/kinds.ts";
 import type { PlannedLaunch } from "../machines/model.ts";
-import { effectivePolicy, parseChoices, type PolicyChoices } from "../policy/spec.ts";
+import { type EffectivePolicy, effectivePolicy, parseChoices, type PolicyChoices } from "../policy/spec.ts";
 import { hmacToken, timingSafeEqual } from "../tokens.ts";
 import { checkInstanceType, type LaunchTarget, launchTarget } from "./entitlement.ts";
 
@@ -92,27 +95,76 @@ export interface ReviewedLaunch extends LaunchTarget {
 
 interface CheckedLaunch extends ReviewedLaunch {
 	launchId: string;
+	/** What it needs an approval for (empty: nothing). */
+	needs: Need[];
 }
 
-/** Every check of a launch request, in order: entitlement, the kind's form, the type, the kind's own. */
+/** A lifetime asked for beyond the policy's maximum (a request, not a typo), or undefined. */
+function lifetimeBeyondMax(policy: EffectivePolicy, raw: Record<string, unknown>): number | undefined {
+	const asked = typeof raw.lifetimeHours === "string" && /^\d{1,6}$/.test(raw.lifetimeHours.trim())
+		? Number(raw.lifetimeHours)
+		: undefined;
+	return policy.lifetime && asked !== undefined && asked > policy.lifetime.maxHours ? asked : undefined;
+}
+
+/**
+ * Every check of a launch request, in order: entitlement, the kind's form, the type, the kind's
+ * own; then what it needs an approval for. An approved request's launch carries its grant.
+ */
 async function checkLaunch(
 	deps: Deps,
 	viewer: Viewer,
 	ids: LaunchIds,
 	raw: Record<string, unknown>,
 	launchId: string,
+	approved?: Approval,
 ): Promise<CheckedLaunch> {
 	const target = await launchTarget(deps, viewer, ids);
 	const kind = machineKind(target.config.kind);
-	const [form, choices] = parsedTogether(
-		() => kind.launch.parseForm(raw),
-		() => parseChoices(effectivePolicy(target.group.policy, target.config.policy), raw),
-	);
+	const policy = effectivePolicy(target.group.policy, target.config.policy);
+	const parse = (fields: Record<string, unknown>) =>
+		parsedTogether(() => kind.launch.parseForm(fields), () => parseChoices(policy, fields));
+	// A lifetime beyond the policy's maximum in a form that is right otherwise is asked for, not a typo.
+	let lifetime: number | undefined;
+	let parsed: ReturnType<typeof parse>;
+	try {
+		parsed = parse(raw);
+	} catch (error) {
+		lifetime = lifetimeBeyondMax(policy, raw);
+		const only = error instanceof UserError && Object.keys(error.fields).join() === "lifetimeHours";
+		if (lifetime === undefined || !only) throw error;
+		parsed = parse({ ...raw, lifetimeHours: String(policy.lifetime!.maxHours) });
+	}
+	const [form, choices] = parsed;
 	await checkInstanceType(deps, target, form.instanceType);
 	const user = await getUser(deps.db, viewer.id);
 	if (!user) throw new UserError(401, "Your user record is missing; sign in again.");
+	const { needs } = await launchNeeds(deps, { ...target, instanceType: form.instanceType, userId: viewer.id });
+	if (lifetime !== undefined) {
+		needs.push({
+			code: "lifetime",
+			text: `A lifetime of ${lifetime} hours is beyond the policy's maximum of ${policy.lifetime!.maxHours} hours.`,
+		});
+	}
 	const planned = await kind.launch.plan(deps, { ...target, user, form, launchId });
-	return { ...target, launchId, planned: { ...planned, options: { ...planned.options, ...policyOption(choices) } } };
+	const grant = approved
+		? {
+			approval: approved.id,
+			...(lifetime !== undefined && approved.grantUntil ? { lifetimeUntil: approved.grantUntil.getTime() } : {}),
+		}
+		: {};
+	return {
+		...target,
+		launchId,
+		needs,
+		planned: { ...planned, options: { ...planned.options, ...policyOption(choices), ...grant } },
+	};
+}
+
+/** Refuses a launch that needs an approval the approved request (if any) does not give. */
+function refuseUnapproved(needs: readonly Need[], approved?: Approval): void {
+	const open = needs.filter((need) => !approved?.needs.includes(need.code));
+	if (open.length) throw new ApprovalRequired(open);
 }
 
 /** Runs both parses of a form, so one 422 marks the fields both refused. */
@@ -151,8 +203,23 @@ export async function reviewLaunch(
 	ids: LaunchIds,
 	raw: Record<string, unknown>,
 ): Promise<ReviewedLaunch> {
-	const { group, config, planned } = await checkLaunch(deps, viewer, ids, raw, crypto.randomUUID());
+	const { group, config, planned, needs } = await checkLaunch(deps, viewer, ids, raw, crypto.randomUUID());
+	refuseUnapproved(needs);
 	return { group, config, planned };
+}
+
+/**
+ * What a launch request needs an approval for, after all its other checks (which throw as the
+ * launch would): the reasons a request for an exception names.
+ */
+export async function launchApprovalNeeds(
+	deps: Deps,
+	viewer: Viewer,
+	ids: LaunchIds,
+	raw: Record<string, unknown>,
+): Promise<LaunchTarget & { needs: Need[]; instanceType: string }> {
+	const { group, config, planned, needs } = await checkLaunch(deps, viewer, ids, raw, crypto.randomUUID());
+	return { group, config, needs, instanceType: planned.instanceType };
 }
 
 /**
@@ -160,19 +227,30 @@ export async function reviewLaunch(
  * a launch key (`raw.launchKey`) it is idempotent: the key's launch, once made, is returned again
  * (`existing`), and a new key shortly after a launch of the same configuration throws
  * {@link RepeatLaunch} unless `raw.repeat` is "yes". Without one (API clients), every call launches.
+ * A launch needing an approval is refused (403) unless `approved`, the request approved for it,
+ * covers every reason.
  */
 export async function requestLaunch(
 	deps: Deps,
 	viewer: Viewer,
 	ids: LaunchIds,
 	raw: Record<string, unknown>,
+	approved?: Approval,
 ): Promise<Launch & { existing?: true }> {
 	const keyed = await launchIdOfKey(deps, viewer, raw.launchKey);
 	if (keyed) {
 		const made = await getLaunch(deps.db, keyed);
 		if (made) return { ...made, existing: true };
 	}
-	const { group, config, launchId, planned } = await checkLaunch(deps, viewer, ids, raw, keyed ?? crypto.randomUUID());
+	const { group, config, launchId, planned, needs } = await checkLaunch(
+		deps,
+		viewer,
+		ids,
+		raw,
+		keyed ?? crypto.randomUUID(),
+		approved,
+	);
+	refuseUnapproved(needs, approved);
 	if (keyed && raw.repeat !== "yes") {
 		const previous = await recentLaunchOf(deps, viewer, config.id, keyed);
 		if (previous) throw new RepeatLaunch(previous);
@@ -197,6 +275,7 @@ export async function requestLaunch(
 	}
 	deps.metrics.launches.inc({ outcome: "requested" });
 	deps.log.launch.info("{kind} launch {launchId} requested by {user}: {config} ({type}) in {group}", {
+		approval: approved?.id,
 		kind: launch.kind,
 		launchId: launch.id,
 		user: viewer.username,

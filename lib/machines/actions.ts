@@ -7,13 +7,13 @@
 import type { Viewer } from "../auth/identify.ts";
 import { canTerminate, mayView } from "../auth/permissions.ts";
 import { completeAudit, recordAudit } from "../db/audit.ts";
-import type { PolicyReason } from "../db/schema.ts";
+import type { ActionReason } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 
-/** A machine policy acting on its own (idle, working hours, lifetime, dormancy), with why. */
+/** A machine policy acting on its own (idle, working hours, lifetime, dormancy) or a budget at its hard limit, with why. */
 export interface PolicyActor {
-	policy: PolicyReason;
+	policy: ActionReason;
 	/** Why, in the owner's words: recorded with the audit event. */
 	why: string;
 }
@@ -25,9 +25,9 @@ export function isPolicyActor(actor: Actor): actor is PolicyActor {
 	return "policy" in actor;
 }
 
-/** The actor as logs and the audit name it: the username, or "policy". */
+/** The actor as logs and the audit name it: the username, "policy", or "budget". */
 export function actorName(actor: Actor): string {
-	return isPolicyActor(actor) ? "policy" : actor.username;
+	return isPolicyActor(actor) ? (actor.policy === "budget" ? "budget" : "policy") : actor.username;
 }
 
 /** How an action's audit record ends: written once its outcome is known. */

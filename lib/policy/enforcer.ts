@@ -22,6 +22,7 @@ import {
 	setMachinePolicy,
 	updatePolicyAction,
 } from "../db/policies.ts";
+import { POLICY_REASONS } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { AwsError, UserError } from "../errors.ts";
 import { controlMachine } from "../control/control.ts";
@@ -54,7 +55,8 @@ export async function enforcePolicies(deps: Deps): Promise<EnforceResult> {
 	const [machines, catalog, open] = await Promise.all([
 		policyMachines(deps.db),
 		catalogPolicies(deps.db),
-		openPolicyActions(deps.db),
+		// A budget's stops are the budget job's (lib/budgets/enforce.ts).
+		openPolicyActions(deps.db, { reasons: POLICY_REASONS }),
 	]);
 	const result: EnforceResult = {
 		machines: machines.length,

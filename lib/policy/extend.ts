@@ -59,6 +59,7 @@ function closedBecause(action: PolicyAction, now: Date, timeZone: string): strin
 	if (action.status === "cancelled") return "The action is no longer planned: nothing needs postponing.";
 	if (action.status === "acting") return "The action is being taken right now.";
 	if (action.action === "start") return "Starts are not postponed.";
+	if (action.reason === "budget") return "A budget's stops are not postponed: ask for an exception instead.";
 	if (action.actAt.getTime() <= now.getTime()) return "This link has expired: the action was due already.";
 	return undefined;
 }
@@ -137,6 +138,7 @@ export async function postponeAction(
 		throw new UserError(409, "This link was already used, or the action was taken meanwhile.");
 	}
 	const until = new Date(action.actAt.getTime() + minutes * 60_000);
+	if (action.reason === "budget") throw new UserError(409, "A budget's stops are not postponed.");
 	await setMachinePolicy(deps.db, { kind: action.kind, id: action.machineId }, {
 		[POSTPONED_COLUMNS[action.reason]]: until,
 	}, now);

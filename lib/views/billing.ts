@@ -25,8 +25,11 @@ import { teammateIds } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import type { Choice } from "./lists.ts";
+import { type BudgetBarsProps, teamBudgetBars } from "./budgets.ts";
+import { type CostComparison, costComparison, type DayComparison } from "../billing/actuals.ts";
+import { chargebackCsv, chargebackReport, fileSafe, parseMonth } from "../billing/chargeback.ts";
 
-export type { BillFilters, Totals };
+export type { BillFilters, CostComparison, DayComparison, Totals };
 
 /** A report's query, as its route reads it: whole days in the portal's time zone, `to` inclusive. */
 export interface BillingQuery {
@@ -65,6 +68,14 @@ export interface BillingProps {
 	users: Choice[];
 	groups: Choice[];
 	costCenters: Choice[];
+	/** The budgets of the groups (and their cost centers) the viewer sees. */
+	budgets: BudgetBarsProps;
+	/** The estimate against what AWS billed (Cost Explorer), per month of the range, for the groups the viewer sees. */
+	comparison: CostComparison;
+	/** Whether a user filter is on: what AWS billed is known per group and cost center, not per user. */
+	userFiltered: boolean;
+	/** The chargeback download form, for those who may download it. */
+	chargeback: ChargebackFormProps | null;
 	region: string;
 	/** The configured discount, as a fraction. */
 	discount: number;
@@ -169,12 +180,19 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 	const scope = viewerScope(viewer);
 	const tz = deps.settings.TIME_ZONE;
 	const built = await report(deps, viewer, query);
-	const [mtd, burn, users, groups, costCenters, saved] = await Promise.all([
+	const costScope = {
+		groupIds: query.filters.groupId !== undefined ? [query.filters.groupId] : scope.everyone ? null : viewer.groupIds,
+		costCenter: query.filters.costCenter,
+	};
+	const [mtd, burn, users, groups, costCenters, budgets, comparison, chargeback, saved] = await Promise.all([
 		monthToDate(deps.db, scope, tz, deps.clock()),
 		burnRate(deps.db, scope, deps.clock()),
 		usersInScope(deps.db, scope),
 		listGroups(deps.db),
 		costCentersInScope(deps.db, scope),
+		teamBudgetBars(deps, viewer),
+		costComparison(deps, costScope, { fromDay: query.from.toString(), toDay: query.to.toString() }),
+		chargebackForm(deps, viewer),
 		savings(deps, viewer, query),
 	]);
 	return {
@@ -198,6 +216,10 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 		groups: (scope.everyone ? groups : groups.filter((g) => viewer.groupIds.includes(g.id)))
 			.map((g) => ({ value: g.id, label: g.name })),
 		costCenters: costCenters.map((cc) => ({ value: cc, label: cc })),
+		budgets,
+		comparison,
+		userFiltered: query.filters.userId !== undefined,
+		chargeback,
 		region: deps.settings.AWS_REGION,
 		discount: deps.settings.AWS_DISCOUNT,
 		savings: savingsProps(viewer, query, saved),
@@ -216,4 +238,44 @@ export async function billingCsv(
 		filename: `mliy-billing-${query.from}-${query.to}.csv`,
 		body: `${reportCsv(built)}\r\n${savingsCsv(await savings(deps, viewer, query))}`,
 	};
+}
+
+/** Who downloads chargeback reports (every cost center's machines): managers and admins. */
+function mayChargeback(viewer: Viewer): boolean {
+	return seesEverything(viewer);
+}
+
+/** The chargeback form of the billing page: the cost centers and the month it suggests (the last one). */
+export interface ChargebackFormProps {
+	costCenters: Choice[];
+	month: string;
+}
+
+async function chargebackForm(deps: Deps, viewer: Viewer): Promise<ChargebackFormProps | null> {
+	if (!mayChargeback(viewer)) return null;
+	const centers = await costCentersInScope(deps.db, viewerScope(viewer));
+	const thisMonth = Temporal.PlainYearMonth.from(deps.clock().toISOString().slice(0, 7));
+	return {
+		costCenters: centers.map((cc) => ({ value: cc, label: cc })),
+		month: thisMonth.subtract({ months: 1 }).toString(),
+	};
+}
+
+/** A chargeback report to download: `month` (UTC), `costCenter`, `format` csv or json; managers and admins only. */
+export async function chargebackDownload(
+	deps: Deps,
+	viewer: Viewer,
+	query: Record<string, string>,
+): Promise<{ filename: string; contentType: string; body: string }> {
+	if (!mayChargeback(viewer)) throw new UserError(403, "Only managers and admins download chargeback reports.");
+	const month = parseMonth(query.month);
+	const costCenter = (query.costCenter ?? "").trim();
+	if (!costCenter || costCenter.length > 60) throw new UserError(400, "Choose a cost center");
+	const format = query.format || "csv";
+	if (format !== "csv" && format !== "json") throw new UserError(400, "The format is csv or json");
+	const report = await chargebackReport(deps, month, costCenter);
+	const filename = `chargeback-${report.month}-${fileSafe(costCenter)}.${format}`;
+	return format === "csv"
+		? { filename, contentType: "text/csv; charset=utf-8", body: chargebackCsv(report) }
+		: { filename, contentType: "application/json", body: JSON.stringify(report, null, "\t") + "\n" };
 }

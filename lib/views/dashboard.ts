@@ -14,6 +14,7 @@ import { instanceRow, type InstanceRowProps } from "./instance.ts";
 import { launchHref } from "./layout.ts";
 import { endedVisibleSince } from "./machines.ts";
 import { nextActions } from "./policy.ts";
+import { type BudgetBarsProps, myBudgetBars } from "./budgets.ts";
 
 /** A launch shown above the instances: one on the way (its step), or one that failed (its reason). */
 export interface LaunchNote {
@@ -48,6 +49,8 @@ export interface DashboardProps {
 	instances: MyInstancesProps;
 	/** Null when the viewer has no clusters and may launch none: the section is left out. */
 	clusters: MyClustersProps | null;
+	/** The budgets over the viewer: their own, their groups' and their cost centers'. */
+	budgets: BudgetBarsProps;
 	/** Whether costs are shown after the configured discount. */
 	discounted: boolean;
 }
@@ -90,10 +93,11 @@ export async function myInstancesView(
 /** The viewer's dashboard; `launchHref` is the page's (its layout has loaded it). */
 export async function dashboardView(deps: Deps, viewer: Viewer, launchHref: string | null): Promise<DashboardProps> {
 	const now = deps.clock();
-	const [instances, clusters, groups] = await Promise.all([
+	const [instances, clusters, groups, budgets] = await Promise.all([
 		myInstancesView(deps, viewer, { launchHref }),
 		ownedClusterRows(deps.db, viewer.id, endedVisibleSince(now)),
 		launchableGroups(deps.db, viewer.groupIds),
+		myBudgetBars(deps, viewer),
 	]);
 	const next = await nextActions(deps, clusters.map((c) => c.id));
 	const emr = groups.find((g) => g.emrAccess);
@@ -105,6 +109,7 @@ export async function dashboardView(deps: Deps, viewer: Viewer, launchHref: stri
 				launchHref: emr ? `/launch/${emr.id}` : null,
 			}
 			: null,
+		budgets,
 		discounted: deps.settings.AWS_DISCOUNT > 0,
 	};
 }

@@ -7,7 +7,7 @@
  */
 import type { Viewer } from "../auth/identify.ts";
 import { catalogPolicies, openPolicyActions, type PolicyMachine, policyMachines } from "../db/policies.ts";
-import type { ConfigKind } from "../db/schema.ts";
+import { type ConfigKind, POLICY_REASONS } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { plansOf, type PolicyEntry, policyResolver } from "../policy/evaluate.ts";
 import { activeNotices, noticeTime, type NoticeView } from "../policy/notices.ts";
@@ -67,7 +67,7 @@ function summaryOf(plan: Plan, at: Date, now: Date, timeZone: string, noticed: b
 /** Open notices' action times, by machine, reason, action and the deadline they were given for. */
 type NoticedTimes = Map<string, Date>;
 
-const noticedKey = (machineId: string, plan: Pick<Plan, "reason" | "action" | "deadline">) =>
+const noticedKey = (machineId: string, plan: { reason: string; action: string; deadline: Date }) =>
 	`${machineId}|${plan.reason}|${plan.action}|${plan.deadline.getTime()}`;
 
 /**
@@ -76,7 +76,7 @@ const noticedKey = (machineId: string, plan: Pick<Plan, "reason" | "action" | "d
  */
 async function noticedTimes(db: Deps["db"], ids: readonly string[]): Promise<NoticedTimes> {
 	const times: NoticedTimes = new Map();
-	for (const action of await openPolicyActions(db, ids)) {
+	for (const action of await openPolicyActions(db, { ids, reasons: POLICY_REASONS })) {
 		times.set(
 			noticedKey(action.machineId, {
 				reason: action.reason,

@@ -16,6 +16,7 @@ import { instanceRow, type InstanceRowProps } from "./instance.ts";
 import type { Choice, PagerProps } from "./lists.ts";
 import { endedVisibleSince } from "./machines.ts";
 import { nextActions } from "./policy.ts";
+import { type BudgetBarsProps, teamBudgetBars } from "./budgets.ts";
 
 export type { TeamFilters };
 
@@ -53,6 +54,8 @@ export interface TeamProps {
 	groups: Choice[];
 	table: TeamTableProps;
 	clusters: ClusterRowProps[];
+	/** The budgets of the groups (and their cost centers) the viewer sees. */
+	budgets: BudgetBarsProps;
 }
 
 /** The team view's URL for the filters and page. */
@@ -107,6 +110,7 @@ function buckets(counts: Record<string, number>): StateBuckets {
 export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Promise<TeamProps> {
 	const scope = viewerScope(viewer);
 	const now = deps.clock();
+	const budgets = teamBudgetBars(deps, viewer);
 	const [table, counts, everyoneCounts, burn, owners, groups, clusters] = await Promise.all([
 		teamTableView(deps, viewer, query),
 		stateCounts(deps.db, scope),
@@ -134,5 +138,6 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 			.map((g) => ({ value: g.id, label: g.name })),
 		table,
 		clusters: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id))),
+		budgets: await budgets,
 	};
 }

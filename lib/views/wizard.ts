@@ -5,7 +5,7 @@
  * entitlement first (lib/launch/entitlement.ts), so every step is refused as the launch would be.
  */
 import type { Viewer } from "../auth/identify.ts";
-import { clusterEstimate, costCenterOf, instanceRate } from "../billing/rates.ts";
+import { clusterEstimate, costCenterOf, instanceRate, volumeRate } from "../billing/rates.ts";
 import {
 	groupSecurityGroupsOf,
 	hasExtraVolume,
@@ -28,6 +28,10 @@ import { sanitizeDescription } from "../sanitize.ts";
 import { estimateRate } from "./cluster.ts";
 import type { Rate } from "./machines.ts";
 import { type ConfirmedPolicy, confirmedPolicy, launchPolicyTerms, type PolicyTerms } from "./policy.ts";
+import type { ApprovalRequired } from "../approvals/needs.ts";
+import { launchFields } from "../approvals/requests.ts";
+import { coveringStatuses } from "../budgets/status.ts";
+import { budgetBar, type BudgetBarProps, type BudgetEffect, launchBudgetEffects } from "./budgets.ts";
 
 /** A form's fields as submitted, for re-rendering: single values as text, repeated ones as lists. */
 export type FormValues = Record<string, string | string[]>;
@@ -160,6 +164,8 @@ interface ConfirmBase extends WizardTarget {
 	resubmit: { name: string; value: string }[];
 	/** The machine policy with the values chosen, which are posted again with the launch. */
 	policy?: ConfirmedPolicy;
+	/** What the launch does to each budget over it, the soonest to run out first. */
+	budgetEffects: BudgetEffect[];
 }
 
 /** Step 4 for instances: what will be launched, with its cost, before it is recorded. */
@@ -168,6 +174,20 @@ export interface InstanceConfirmProps extends ConfirmBase {
 	rate: Rate;
 	securityGroupIds: string[];
 	extraVolume: ExtraVolume | null;
+}
+
+/**
+ * A launch refused until someone approves it: why (with a budget's figures), the budgets over it,
+ * and the request form, which posts the launch's fields again.
+ */
+export interface ApprovalNeededProps extends WizardTarget {
+	reasons: string[];
+	budgets: BudgetBarProps[];
+	/** The launch's fields as submitted, posted with the request as `launch.<name>`. */
+	fields: Record<string, string | string[]>;
+	/** The earliest day a time box may end (today), and the one the form suggests (the end of the month). */
+	today: string;
+	until: string;
 }
 
 /** Step 4 for clusters: the cluster, its nodes, pricing and idle time, with its estimate. */
@@ -403,7 +423,7 @@ export async function confirmStepView(
 	const launchKey = posted && typeof raw.launchKey === "string" ? raw.launchKey : await newLaunchKey(deps, viewer);
 	const previous = await recentLaunchOf(deps, viewer, config.id, posted);
 	const now = deps.clock().getTime();
-	const base: ConfirmBase = {
+	const base: Omit<ConfirmBase, "budgetEffects"> = {
 		...wizardTarget(reviewed),
 		action: `/launch/${group.id}/${config.id}`,
 		back: `/launch/${group.id}/${config.id}`,
@@ -422,17 +442,20 @@ export async function confirmStepView(
 		),
 		policy: confirmedPolicy(reviewed, raw, deps.settings.TIME_ZONE),
 	};
+	const effects = (hourly: number | null) => launchBudgetEffects(deps, { group, userId: viewer.id, hourly });
 	if (config.kind === "cluster") {
 		const options = planned.options as unknown as ClusterOptions;
+		const rate = estimateRate(clusterEstimate(deps, {
+			instanceType: planned.instanceType,
+			coreNodes: options.coreNodes,
+			market: options.market,
+			bidPrice: options.bidPrice ?? undefined,
+		}));
 		return {
 			...base,
 			kind: "cluster",
-			rate: estimateRate(clusterEstimate(deps, {
-				instanceType: planned.instanceType,
-				coreNodes: options.coreNodes,
-				market: options.market,
-				bidPrice: options.bidPrice ?? undefined,
-			})),
+			rate,
+			budgetEffects: await effects(rate.known ? rate.hourly : null),
 			purpose: options.purpose,
 			coreNodes: options.coreNodes,
 			market: options.market,
@@ -440,11 +463,48 @@ export async function confirmStepView(
 			idleSeconds: options.idleSeconds,
 		};
 	}
+	const rate = instanceRate(deps, { type: planned.instanceType, os: config.os });
+	const volume = extraVolume(config);
+	const volumeHourlyRate = volume ? volumeHourly(deps, config) : 0;
 	return {
 		...base,
 		kind: "instance",
-		rate: instanceRate(deps, { type: planned.instanceType, os: config.os }),
+		rate,
 		securityGroupIds: listOf(planned.options.securityGroupIds),
-		extraVolume: extraVolume(config),
+		extraVolume: volume,
+		budgetEffects: await effects(rate.known && volumeHourlyRate !== null ? rate.hourly + volumeHourlyRate : null),
+	};
+}
+
+/** The extra volume's $/hour, or null when its price is unknown. */
+function volumeHourly(deps: Pick<Deps, "settings" | "clock">, config: SoftwareConfig): number | null {
+	const volume = { volumeType: config.volumeType, sizeGb: config.volumeSizeGb };
+	const { rate } = volumeRate(deps.settings, volume, deps.clock());
+	return rate.known ? rate.hourly : null;
+}
+
+/** The refusal of a launch that needs an approval, with what the request form posts again. */
+export async function approvalNeededView(
+	deps: Deps,
+	viewer: Viewer,
+	ids: LaunchIds,
+	refusal: ApprovalRequired,
+	raw: Record<string, unknown>,
+): Promise<ApprovalNeededProps> {
+	const target = await launchTarget(deps, viewer, ids);
+	const tz = deps.settings.TIME_ZONE;
+	const today = Temporal.Instant.fromEpochMilliseconds(deps.clock().getTime()).toZonedDateTimeISO(tz).toPlainDate();
+	const statuses = await coveringStatuses(deps, {
+		groupId: target.group.id,
+		userId: viewer.id,
+		costCenter: costCenterOf(target.group, deps.settings.DEFAULT_CHARGE_CODE),
+	});
+	return {
+		...wizardTarget(target),
+		reasons: refusal.needs.map((n) => n.text),
+		budgets: statuses.map((s) => budgetBar(s, tz)),
+		fields: launchFields(raw),
+		today: today.toString(),
+		until: today.with({ day: today.daysInMonth }).toString(),
 	};
 }

@@ -1,6 +1,8 @@
 /** The billing report (GET /billing): filters, billed resources, totals, month to date and live burn. */
 import type { BillingProps, BillingRow, Totals } from "../../lib/views/billing.ts";
+import { BudgetBars } from "./BudgetBars.tsx";
 import { ChartIsland, EmptyState, FilterSelect } from "./components.tsx";
+import { CostComparison } from "./CostComparison.tsx";
 import { formatHours, formatMoney, formatRate, formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
 import { SavingsSection } from "./SavingsSection.tsx";
@@ -147,6 +149,33 @@ function BillingFilters(props: { billing: BillingProps; csvHref: string }) {
 	);
 }
 
+/** A month's chargeback report of a cost center, as CSV or JSON (managers and admins). */
+function ChargebackForm(props: { form: NonNullable<BillingProps["chargeback"]> }) {
+	const { form } = props;
+	return (
+		<section class="panel" aria-labelledby="h-chargeback">
+			<h2 id="h-chargeback">Chargeback</h2>
+			<p class="muted small">
+				Every machine of a cost center in a month (UTC): its hours, the estimate and what AWS billed for its launch.
+			</p>
+			<form class="filters" method="get" action="/billing/chargeback">
+				<div class="field">
+					<label for="f-cb-month">Month</label>
+					<input id="f-cb-month" type="month" name="month" value={form.month} required />
+				</div>
+				<div class="field">
+					<label for="f-cb-cc">Cost center</label>
+					<select id="f-cb-cc" name="costCenter" required>
+						{form.costCenters.map((cc) => <option value={String(cc.value)}>{cc.label}</option>)}
+					</select>
+				</div>
+				<button type="submit" name="format" value="csv" class="primary">Download CSV</button>
+				<button type="submit" name="format" value="json">Download JSON</button>
+			</form>
+		</section>
+	);
+}
+
 /** The page; `csvHref` is the same report's CSV. */
 export function BillingPage(props: { ctx: PageContext; billing: BillingProps; csvHref: string }) {
 	const { billing } = props;
@@ -154,6 +183,7 @@ export function BillingPage(props: { ctx: PageContext; billing: BillingProps; cs
 	return (
 		<Layout ctx={props.ctx} title="Billing" wide>
 			<h1>Billing report</h1>
+			<BudgetBars budgets={billing.budgets} title="Budgets this month" />
 			<BillingFilters billing={billing} csvHref={props.csvHref} />
 			<p class="muted small">
 				From {formatTime(billing.start, tz)} to {formatTime(billing.end, tz)} ({tz}).
@@ -207,6 +237,8 @@ export function BillingPage(props: { ctx: PageContext; billing: BillingProps; cs
 					/>
 				</div>
 			</div>
+			<CostComparison comparison={billing.comparison} userFiltered={billing.userFiltered} />
+			{billing.chargeback && billing.chargeback.costCenters.length > 0 && <ChargebackForm form={billing.chargeback} />}
 			{billing.savings && <SavingsSection savings={billing.savings} />}
 			<p class="muted small">
 				These costs are estimates: on-demand prices for {billing.region} from the pricing file

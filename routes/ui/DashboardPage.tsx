@@ -1,6 +1,7 @@
 /** My dashboard (GET /) and its instances fragment (GET /dashboard/instances). */
 import type { DashboardProps, MyInstancesProps } from "../../lib/views/dashboard.ts";
 import { ClusterTable } from "./ClusterTable.tsx";
+import { BudgetBars } from "./BudgetBars.tsx";
 import { EmptyState, LiveRegion, polling } from "./components.tsx";
 import { sentence } from "./format.ts";
 import { InstanceTable } from "./InstanceTable.tsx";
@@ -69,6 +70,7 @@ export function DashboardPage(props: { ctx: PageContext; dashboard: DashboardPro
 				<span class="spacer"></span>
 				{ctx.launchHref && <a class="btn primary" href={ctx.launchHref}>Launch</a>}
 			</div>
+			<BudgetBars budgets={dashboard.budgets} title="My budgets" />
 			<h2>My instances</h2>
 			<LiveRegion>
 				<MyInstances instances={dashboard.instances} />

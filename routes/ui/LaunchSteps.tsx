@@ -3,6 +3,7 @@
  * (3) and the confirmation (4).
  */
 import type {
+	ApprovalNeededProps,
 	ConfigCard,
 	ConfigsStepProps,
 	ConfirmStepProps,
@@ -11,6 +12,7 @@ import type {
 	WizardTarget,
 } from "../../lib/views/wizard.ts";
 import type { ComponentChildren } from "preact";
+import { BudgetBar } from "./BudgetBars.tsx";
 import { ClusterForm } from "./ClusterForm.tsx";
 import { CsrfField, EmptyState } from "./components.tsx";
 import { formatDuration, formatRate } from "./format.ts";
@@ -240,6 +242,11 @@ export function ConfirmStep(props: { ctx: PageContext; confirm: ConfirmStepProps
 				{confirm.kind === "cluster" && (
 					<p class="muted small">The cluster is billed from its launch until it terminates.</p>
 				)}
+				{confirm.budgetEffects.map((effect) => (
+					<p class={`budget-effect ${effect.level}`} data-budget-effect>
+						{effect.text}
+					</p>
+				))}
 			</div>
 			<form method="post" action={confirm.action} class="row">
 				<CsrfField token={ctx.csrf} />
@@ -250,6 +257,62 @@ export function ConfirmStep(props: { ctx: PageContext; confirm: ConfirmStepProps
 				{confirm.resubmit.map((field) => <input type="hidden" name={field.name} value={field.value} />)}
 				<button type="submit" class="primary">{recent ? `Launch another ${noun}` : "Launch now"}</button>
 				<a href={confirm.back}>Change</a>
+			</form>
+		</WizardPage>
+	);
+}
+
+/**
+ * A launch refused until someone approves it (the review or the launch itself): why, with the
+ * budgets' figures, and the form asking the group's managers for an exception, which posts the
+ * launch as it was filled in.
+ */
+export function ApprovalNeeded(props: { ctx: PageContext; refusal: ApprovalNeededProps }) {
+	const { ctx, refusal } = props;
+	const hidden = Object.entries(refusal.fields).flatMap(([name, value]) =>
+		(Array.isArray(value) ? value : [value]).map((v) => <input type="hidden" name={`launch.${name}`} value={v} />)
+	);
+	return (
+		<WizardPage
+			ctx={ctx}
+			title="Approval needed"
+			current={4}
+			group={refusal.group}
+			config={refusal.config}
+			heading="This launch needs an approval"
+		>
+			<div class="error-box" role="alert" data-approval-needed>
+				<ul class="reasons">
+					{refusal.reasons.map((reason) => <li>{reason}</li>)}
+				</ul>
+			</div>
+			{refusal.budgets.map((bar) => (
+				<div class="panel">
+					<BudgetBar bar={bar} />
+				</div>
+			))}
+			<form method="post" action="/approvals" class="stack panel">
+				<CsrfField token={ctx.csrf} />
+				<h2>Request an exception</h2>
+				<p class="muted">
+					The group's managers are told; once one approves it, the launch goes ahead on its own and you are told.
+				</p>
+				<input type="hidden" name="kind" value="launch" />
+				<input type="hidden" name="groupId" value={String(refusal.group.id)} />
+				<input type="hidden" name="configId" value={String(refusal.config.id)} />
+				{hidden}
+				<div class="field">
+					<label for="f-until">Needed until (end of the day)</label>
+					<input id="f-until" name="until" type="date" min={refusal.today} value={refusal.until} required />
+				</div>
+				<div class="field">
+					<label for="f-note">Why</label>
+					<textarea id="f-note" name="note" rows={3} class="prose" maxLength={500}></textarea>
+				</div>
+				<div class="row">
+					<button type="submit" class="primary">Request an exception</button>
+					<a href={`/launch/${refusal.group.id}/${refusal.config.id}`}>Change the launch</a>
+				</div>
 			</form>
 		</WizardPage>
 	);

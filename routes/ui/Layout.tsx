@@ -43,7 +43,8 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 		// A launch's own page is part of launching. Without a group to launch into, /launch says why.
 		{ href: ctx.launchHref ?? "/launch", label: "Launch", match: ["/launch", "/launches"] },
 	];
-	items.push({ href: "/billing", label: "Billing", match: ["/billing"] });
+	items.push({ href: "/billing", label: "Billing", match: ["/billing", "/budgets"] });
+	items.push({ href: "/approvals", label: "Approvals", match: ["/approvals"] });
 	if (ctx.viewer.role === "admin") items.push({ href: "/admin", label: "Admin", match: ["/admin"] });
 	const current = (item: NavItem) =>
 		item.match.some((m) => m === "/" ? ctx.path === "/" : ctx.path === m || ctx.path.startsWith(`${m}/`));

@@ -1,5 +1,6 @@
 /** The team view (GET /team) and its filtered, paged table (the same URL with HX-Request). */
 import type { TeamProps, TeamTableProps } from "../../lib/views/team.ts";
+import { BudgetBars } from "./BudgetBars.tsx";
 import { ClusterTable } from "./ClusterTable.tsx";
 import { ChartIsland, EmptyState, FilterSelect, LiveRegion, Pager, STATE_COLORS } from "./components.tsx";
 import { formatRate } from "./format.ts";
@@ -136,6 +137,7 @@ export function TeamPage(props: { ctx: PageContext; team: TeamProps }) {
 					? `As ${team.role === "admin" ? "an admin" : "a manager"} you see every team's instances.`
 					: "Instances of everyone who shares a group with you."}
 			</p>
+			<BudgetBars budgets={team.budgets} title="Budgets" />
 			<TeamCharts team={team} />
 			<h2>Instances</h2>
 			<TeamFilters team={team} />

@@ -61,6 +61,7 @@ const OPERATIONS: { [S in Service]: Record<keyof Aws[S], true> } = {
 		terminateJobFlows: true,
 	},
 	cloudWatch: { getMetricData: true },
+	costExplorer: { dailyCostByTags: true },
 };
 
 /**
@@ -112,6 +113,7 @@ export function fakeAws(overrides: AwsOverrides = {}): FakeAws {
 		route53: api("route53"),
 		emr: api("emr"),
 		cloudWatch: api("cloudWatch"),
+		costExplorer: api("costExplorer"),
 		placement: () => unlessDown("placement", placement),
 	};
 }

@@ -36,6 +36,11 @@ export interface Moto {
 	tagInstance(id: string, tags: Record<string, string>): Promise<void>;
 	/** Starts an EMR cluster outside the portal (RunJobFlow, kept alive: WAITING in moto), with tags; returns its id. */
 	runJobFlow(tags: Record<string, string>, type?: string): Promise<string>;
+	/**
+	 * Queues Cost Explorer answers (moto's results API): each GetCostAndUsage request with a body not
+	 * seen before takes the next one, and the same request gets the same answer again.
+	 */
+	queueCostAndUsage(results: readonly unknown[]): Promise<void>;
 }
 
 async function findOrStart(): Promise<string | undefined> {
@@ -135,6 +140,15 @@ function connect(url: string): Moto {
 					Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
 				}),
 			);
+		},
+		async queueCostAndUsage(results) {
+			const res = await fetch(`${url}/moto-api/static/ce/cost-and-usage-results`, {
+				method: "POST",
+				headers: { "Content-Type": "application/json" },
+				body: JSON.stringify({ results }),
+			});
+			await res.body?.cancel();
+			if (res.status !== 201) throw new Error(`moto refused the Cost Explorer results: ${res.status}`);
 		},
 		async runJobFlow(tags, type = "m4.large") {
 			const out = await emr.send(

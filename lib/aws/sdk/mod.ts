@@ -7,6 +7,7 @@ import type { Aws } from "../types.ts";
 import { type AwsOptions, createSdk } from "./client.ts";
 import { cloudFormationApi } from "./cloudformation.ts";
 import { cloudWatchApi } from "./cloudwatch.ts";
+import { costExplorerApi } from "./cost_explorer.ts";
 import { ec2Api } from "./ec2.ts";
 import { emrApi } from "./emr.ts";
 import { metadataPlacement } from "./metadata.ts";
@@ -21,6 +22,7 @@ export function createAws(options: AwsOptions): Aws & { close(): void } {
 		route53: route53Api(sdk),
 		emr: emrApi(sdk),
 		cloudWatch: cloudWatchApi(sdk),
+		costExplorer: costExplorerApi(sdk),
 		placement: metadataPlacement({ url: options.metadataUrl, log: options.log }),
 		close: () => sdk.close(),
 	};
