@@ -2,6 +2,7 @@
 import type { ComponentChildren } from "preact";
 import type { Viewer } from "../../lib/views/layout.ts";
 import { STATIC_VERSION } from "../../static/mod.ts";
+import { formatTime } from "./format.ts";
 
 /** The id of the page's error region, where htmx requests' error answers are shown. */
 export const HTMX_ERRORS_ID = "htmx-errors";
@@ -20,6 +21,8 @@ export interface PageContext {
 	/** Where "Launch" goes; null when the viewer may launch nothing. */
 	launchHref: string | null;
 	notice?: string;
+	/** When the viewer signed in with a break-glass password: the end of that session. */
+	breakGlassUntil?: Date;
 	flash?: Flash;
 	timeZone: string;
 	now: Date;
@@ -82,6 +85,19 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 						{ctx.viewer.role !== "user" && <span class="role">{ctx.viewer.role}</span>}
 					</a>
 				</header>
+				{ctx.breakGlassUntil && (
+					<form
+						method="post"
+						action="/break-glass/sign-out"
+						class="notice break-glass"
+						aria-label="Break-glass session"
+					>
+						<input type="hidden" name="_csrf" value={ctx.csrf} />
+						Break-glass session: signed in with a local password until {formatTime(ctx.breakGlassUntil, ctx.timeZone)}.
+						{" "}
+						<button type="submit">Sign out</button>
+					</form>
+				)}
 				{ctx.notice && (
 					<div class="notice" role="status">
 						{ctx.notice}
