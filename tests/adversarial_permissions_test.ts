@@ -416,6 +416,9 @@ Object.assign(
 			rule: "admin",
 			build: async (w: World) => ({ url: `/admin/params/${await w.param()}/delete`, options: form() }),
 		},
+		// The audit trail: admins only (it names every user's machines and actions).
+		"GET /admin/audit": { rule: "admin", build: () => ({ url: "/admin/audit?outcome=ok" }) },
+		"GET /admin/audit.csv": { rule: "admin", build: () => ({ url: "/admin/audit.csv?outcome=ok" }) },
 		"POST /admin/users/:id/revoke": {
 			rule: "admin",
 			build: async (w: World) => ({ url: `/admin/users/${await w.user()}/revoke`, options: form() }),

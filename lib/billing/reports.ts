@@ -216,7 +216,7 @@ export function reportCsv(report: Report): string {
 }
 
 /** Quotes a CSV field, and defuses spreadsheet formulas (a leading =, +, - or @). */
-function csvField(value: string): string {
+export function csvField(value: string): string {
 	const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 	return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

@@ -65,6 +65,8 @@ export interface ClusterPanelProps extends ClusterFacts {
 	/** The viewer's terminate button; null when the viewer may not, or an action is in flight. */
 	terminate: { url: string; ended: boolean } | null;
 	events: AuditEntry[];
+	/** The machine's whole part of the audit trail (admins only: the audit view is theirs). */
+	auditHref?: string;
 	/** The fragment URL polled while the cluster is changing; null when it is steady. */
 	poll: string | null;
 	timeZone: string;
@@ -153,6 +155,7 @@ export async function clusterPanelView(deps: Deps, viewer: Viewer, id: string): 
 			? { url: `/ajax/cluster/${row.id}/terminate`, ended: ended(row) }
 			: null,
 		events,
+		auditHref: viewer.role === "admin" ? `/admin/audit?machine=${encodeURIComponent(row.id)}` : undefined,
 		poll: isLive(row) ? `/clusters/${row.id}/panel` : null,
 		timeZone: deps.settings.TIME_ZONE,
 	};

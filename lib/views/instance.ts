@@ -93,6 +93,8 @@ export interface InstancePanelProps extends InstanceFacts {
 	launchHref: string | null;
 	volumes: VolumeRow[];
 	events: AuditEntry[];
+	/** The machine's whole part of the audit trail (admins only: the audit view is theirs). */
+	auditHref?: string;
 	timeZone: string;
 	now: Date;
 }
@@ -198,6 +200,7 @@ export async function instancePanelView(deps: Deps, viewer: Viewer, id: string):
 			state: v.state,
 		})),
 		events,
+		auditHref: viewer.role === "admin" ? `/admin/audit?machine=${encodeURIComponent(row.id)}` : undefined,
 		timeZone: deps.settings.TIME_ZONE,
 		now: deps.clock(),
 	};

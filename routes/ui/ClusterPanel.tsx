@@ -91,7 +91,7 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
 				</div>
 			</div>
-			<AuditList events={panel.events} timeZone={tz} />
+			<AuditList events={panel.events} timeZone={tz} allHref={panel.auditHref} />
 		</section>
 	);
 }
