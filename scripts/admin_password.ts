@@ -17,11 +17,12 @@ import { loadSettings } from "../lib/settings.ts";
 /** Reads one line from the terminal with echo off; Ctrl-C or Ctrl-D gives up. */
 async function readHidden(prompt: string): Promise<string | undefined> {
 	const encoder = new TextEncoder();
-	await Deno.stderr.write(encoder.encode(prompt));
-	Deno.stdin.setRaw(true);
 	const typed: number[] = [];
 	const buffer = new Uint8Array(64);
 	try {
+		// Echo goes off before the prompt shows, so nothing typed in answer to it is ever echoed.
+		Deno.stdin.setRaw(true);
+		await Deno.stderr.write(encoder.encode(prompt));
 		for (;;) {
 			const n = await Deno.stdin.read(buffer);
 			if (n === null) return undefined;

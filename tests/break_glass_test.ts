@@ -347,3 +347,57 @@ Deno.test("./mliy admin:password sets the password of an admin in ADMIN_USERNAME
 	assert.equal(usage.code, 2);
 	assert.match(usage.stderr, /usage: \.\/mliy admin:password <username>/);
 });
+
+/**
+ * Runs `./mliy admin:password` on a terminal (util-linux's `script` gives it one): answers each
+ * prompt with the next of `answers` once it shows, and returns everything the terminal showed.
+ */
+async function adminPasswordOnTerminal(deps: TestDeps, answers: string[]): Promise<{ code: number; screen: string }> {
+	const command = `${Deno.execPath()} run -P scripts/admin_password.ts root`;
+	const child = new Deno.Command("script", {
+		args: ["-qfec", command, "/dev/null"],
+		cwd: new URL("..", import.meta.url).pathname,
+		env: {
+			MLIY_DATABASE_URL: `file:${deps.dir}/test.db`,
+			MLIY_LOG_LOCATION: `${deps.dir}/logs`,
+			MLIY_ADMIN_USERNAMES: "root",
+		},
+		stdin: "piped",
+		stdout: "piped",
+		stderr: "piped",
+	}).spawn();
+	const writer = child.stdin.getWriter();
+	const reader = child.stdout.getReader();
+	let screen = "";
+	let prompts = 0;
+	for (;;) {
+		const { value, done } = await reader.read();
+		if (done) break;
+		screen += new TextDecoder().decode(value);
+		const shown = screen.match(/password( again)?: /g)?.length ?? 0;
+		while (prompts < shown && prompts < answers.length) {
+			await writer.write(new TextEncoder().encode(`${answers[prompts]}\r`));
+			prompts += 1;
+		}
+	}
+	await writer.close().catch(() => {});
+	const { code } = await child.status;
+	await child.stderr.cancel();
+	return { code, screen };
+}
+
+Deno.test("./mliy admin:password on a terminal asks twice without echoing the password", async () => {
+	await using deps = await createTestDeps({ settings: ON });
+	const typed = "typed on a terminal 42";
+	const set = await adminPasswordOnTerminal(deps, [typed, typed]);
+	assert.equal(set.code, 0, set.screen);
+	assert.match(set.screen, /Break-glass password: [\s\S]*The same password again: /);
+	assert.match(set.screen, /the break-glass password of root is set/);
+	assert.ok(!set.screen.includes(typed), "nothing typed was shown");
+	assert.equal((await new Browser(deps).signIn("root", typed)).status, 303);
+
+	const differ = await adminPasswordOnTerminal(deps, ["one password here", "another password"]);
+	assert.equal(differ.code, 1);
+	assert.match(differ.screen, /the two passwords differ; nothing was changed/);
+	assert.equal((await new Browser(deps).signIn("root", typed)).status, 303, "the first one still opens");
+});
