@@ -136,6 +136,10 @@ export const settingsSchema = z.object({
 	PROXY_SECRET_WAIVED: booleanLike.default(false),
 	// Usernames are stored lower-case; lowering these once lets every comparison be exact.
 	ADMIN_USERNAMES: stringList.transform((names) => names.map((name) => name.toLowerCase())).default([]),
+	// Break-glass sign-in (lib/auth/break_glass.ts): off unless an operator turns it on.
+	BREAK_GLASS: booleanLike.default(false),
+	BREAK_GLASS_MINUTES: wholeBetween(5, 8 * 60).default(30),
+	BREAK_GLASS_PER_MINUTE: wholeBetween(1, 100).default(5),
 	AWS_DISCOUNT: z.coerce.number({ error: "must be a number" }).min(0, "must be at least 0")
 		.lt(1, "must be below 1 (a fraction)").default(0),
 	DEFAULT_CHARGE_CODE: text(60).default("CHANGEME"),

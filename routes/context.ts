@@ -13,6 +13,8 @@ interface AppVariables {
 	remoteAddress: string;
 	viewer: Viewer;
 	csrf: string;
+	/** When the viewer signed in with a break-glass password: the end of that session. */
+	breakGlassUntil?: Date;
 	/** Set when a rate limit refused the request: counted in a summary, so the access log skips it. */
 	rateLimited: boolean;
 }
@@ -39,7 +41,7 @@ export async function setFlash(c: AppContext, deps: Deps, flash: Flash): Promise
 }
 
 /** Cookies are `Secure` when the portal is reached over https (PUBLIC_URL): never sent in clear text. */
-function secureCookies(deps: Deps): boolean {
+export function secureCookies(deps: Deps): boolean {
 	return publicUrl(deps.settings).startsWith("https://");
 }
 
@@ -79,6 +81,7 @@ export async function pageContext(
 		launchHref: layout.launchHref,
 		notice: layout.notice,
 		notices: layout.notices,
+		breakGlassUntil: c.get("breakGlassUntil"),
 		flash,
 		timeZone: deps.settings.TIME_ZONE,
 		now,

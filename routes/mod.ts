@@ -35,6 +35,7 @@ import { activityRoutes } from "./activity.ts";
 import { extendRoutes } from "./extend.tsx";
 import { budgetRoutes } from "./budgets.tsx";
 import { approvalRoutes } from "./approvals.tsx";
+import { breakGlassRoutes } from "./break_glass.tsx";
 
 const CANNOT_SAVE =
 	"The portal cannot save right now: its database cannot be written (its disk is full or read-only). " +
@@ -53,6 +54,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.route("/", publicRoutes(deps));
 	app.route("/", compatRoutes(deps, signedIn));
 	app.route("/ajax/activity", activityRoutes(deps));
+	app.route("/break-glass", breakGlassRoutes(deps, signedIn));
 
 	// Everything below needs a signed-in user.
 	app.use(signedIn);

@@ -353,6 +353,20 @@ const MATRIX: Record<string, RouteSpec> = {
 	},
 	"GET /profile": { rule: "signedIn", build: () => ({ url: "/profile" }) },
 	// Revokes the persona's own tokens: the helper follows the new one the answer names.
+	// Break-glass sign-in: the form is anyone's; its POST wants the form's own token (bound to a
+	// cookie the form sets), which no persona here has: refused before any password is looked at.
+	"ALL /break-glass/*": { rule: "middleware" },
+	"GET /break-glass": { rule: "public", status: 200, build: () => ({ url: "/break-glass" }) },
+	"POST /break-glass": {
+		rule: "public",
+		status: 403,
+		build: () => ({ url: "/break-glass", options: form({ username: "ada", password: "a wrong password" }) }),
+	},
+	// Signing out of a break-glass session: a signed-in form (without one it only clears the cookie).
+	"POST /break-glass/sign-out": {
+		rule: "signedIn",
+		build: () => ({ url: "/break-glass/sign-out", options: form() }),
+	},
 	"POST /profile/sign-out-everywhere": {
 		rule: "signedIn",
 		build: () => ({ url: "/profile/sign-out-everywhere", options: form() }),
@@ -507,6 +521,9 @@ Object.assign(
 			rule: "admin",
 			build: async (w: World) => ({ url: `/admin/params/${await w.param()}/delete`, options: form() }),
 		},
+		// The audit trail: admins only (it names every user's machines and actions).
+		"GET /admin/audit": { rule: "admin", build: () => ({ url: "/admin/audit?outcome=ok" }) },
+		"GET /admin/audit.csv": { rule: "admin", build: () => ({ url: "/admin/audit.csv?outcome=ok" }) },
 		"POST /admin/users/:id/revoke": {
 			rule: "admin",
 			build: async (w: World) => ({ url: `/admin/users/${await w.user()}/revoke`, options: form() }),
@@ -527,7 +544,8 @@ Object.assign(
 
 async function buildWorld(): Promise<World> {
 	const aws = fakeAws(ACTIONS_ACCEPTED);
-	const deps = await createTestDeps({ aws });
+	// Break-glass sign-in on, so its routes answer as they do when an operator turns it on.
+	const deps = await createTestDeps({ aws, settings: { BREAK_GLASS: true, BREAK_GLASS_PER_MINUTE: 100 } });
 	const w = await seedWorld(deps.db);
 	const sparkers = await addGroup(deps.db, "sparkers", { emrAccess: true });
 	await addMember(deps.db, w.alice.id, sparkers.id);

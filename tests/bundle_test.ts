@@ -36,13 +36,24 @@ Deno.test({
 		const dir = await Deno.makeTempDir({ prefix: "mliy-bundle-" });
 		try {
 			const bundle = await new Deno.Command(Deno.execPath(), {
-				args: ["bundle", "--platform", "deno", "--external", "libsql", "-o", `${dir}/mliy.js`, `${root}main.ts`],
+				args: [
+					"bundle",
+					"--platform",
+					"deno",
+					"--external",
+					"libsql",
+					"--external",
+					"@node-rs/argon2",
+					"-o",
+					`${dir}/mliy.js`,
+					`${root}main.ts`,
+				],
 				cwd: root,
 				stdout: "piped",
 				stderr: "piped",
 			}).output();
 			assert.ok(bundle.success, new TextDecoder().decode(bundle.stderr));
-			// Only the native database module goes beside the bundle.
+			// Only the native modules go beside the bundle: the database's and argon2's (break-glass passwords).
 			await copyDir(await packageDir("libsql@", "libsql"), `${dir}/node_modules/libsql`);
 			await copyDir(
 				await packageDir("@libsql+linux-x64-gnu@", "@libsql/linux-x64-gnu"),
@@ -50,7 +61,15 @@ Deno.test({
 			);
 			await copyDir(await packageDir("@neon-rs+load@", "@neon-rs/load"), `${dir}/node_modules/@neon-rs/load`);
 			await copyDir(await packageDir("detect-libc@", "detect-libc"), `${dir}/node_modules/detect-libc`);
-			await Deno.writeTextFile(`${dir}/package.json`, JSON.stringify({ dependencies: { libsql: "0.5.29" } }));
+			await copyDir(await packageDir("@node-rs+argon2@", "@node-rs/argon2"), `${dir}/node_modules/@node-rs/argon2`);
+			await copyDir(
+				await packageDir("@node-rs+argon2-linux-x64-gnu@", "@node-rs/argon2-linux-x64-gnu"),
+				`${dir}/node_modules/@node-rs/argon2-linux-x64-gnu`,
+			);
+			await Deno.writeTextFile(
+				`${dir}/package.json`,
+				JSON.stringify({ dependencies: { libsql: "0.5.29", "@node-rs/argon2": "2.2.1" } }),
+			);
 			const listing = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 			assert.deepEqual(listing, ["mliy.js", "node_modules", "package.json"], "nothing else is beside the bundle");
 
@@ -59,6 +78,7 @@ Deno.test({
 				MLIY_AUTH_PLUGIN: "plugins/auth_dev",
 				MLIY_ADMIN_USERNAMES: "developer",
 				MLIY_AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+				MLIY_BREAK_GLASS: "true",
 			}, { cwd: dir, args: ["run", "-A", "--unstable-cron", "--node-modules-dir=manual", "mliy.js"] });
 			const url = portal.url;
 			try {
@@ -103,6 +123,17 @@ Deno.test({
 				const info = await get("/launch/1/1/type-info?instanceType=t2.micro");
 				assert.equal(info.status, 200);
 				assert.match(info.body, /\$0\.0116\/h/);
+				// argon2's native module loads beside the bundle: a break-glass attempt is checked (and refused).
+				const form = await fetch(`${url}/break-glass`);
+				const nonce = form.headers.getSetCookie()[0]!.split(";")[0]!;
+				const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+				const attempt = await fetch(`${url}/break-glass`, {
+					method: "POST",
+					headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: nonce },
+					body: new URLSearchParams({ _csrf: token, username: "developer", password: "not set" }),
+				});
+				assert.equal(attempt.status, 401);
+				assert.match(await attempt.text(), /do not open a break-glass session/);
 			} finally {
 				portal.child.kill("SIGTERM");
 				const { code, output } = await portal.finished();

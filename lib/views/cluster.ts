@@ -79,6 +79,8 @@ export interface ClusterPanelProps extends ClusterFacts {
 	events: AuditEntry[];
 	/** Its machine policy; none once it has ended. */
 	policy?: PolicyPanelProps | null;
+	/** The machine's whole part of the audit trail (admins only: the audit view is theirs). */
+	auditHref?: string;
 	/** The fragment URL polled while the cluster is changing; null when it is steady. */
 	poll: string | null;
 	timeZone: string;
@@ -198,6 +200,7 @@ export async function clusterPanelView(
 			: null,
 		events,
 		policy,
+		auditHref: viewer.role === "admin" ? `/admin/audit?machine=${encodeURIComponent(row.id)}` : undefined,
 		poll: isLive(row) ? `/clusters/${row.id}/panel` : null,
 		timeZone: deps.settings.TIME_ZONE,
 	};

@@ -125,6 +125,8 @@ export interface InstancePanelProps extends InstanceFacts {
 	events: AuditEntry[];
 	/** Its machine policy; none once it has ended. */
 	policy?: PolicyPanelProps | null;
+	/** The machine's whole part of the audit trail (admins only: the audit view is theirs). */
+	auditHref?: string;
 	timeZone: string;
 	now: Date;
 }
@@ -307,6 +309,7 @@ export async function instancePanelView(
 		})),
 		events,
 		policy,
+		auditHref: viewer.role === "admin" ? `/admin/audit?machine=${encodeURIComponent(row.id)}` : undefined,
 		timeZone: deps.settings.TIME_ZONE,
 		now,
 	};

@@ -22,6 +22,7 @@ export const TABS: readonly { href: string; label: string; counts?: keyof AdminC
 	{ href: "/admin/users", label: "Users", counts: "users" },
 	{ href: "/admin/found", label: "Found in AWS" },
 	{ href: "/admin/catalog", label: "Import / export" },
+	{ href: "/admin/audit", label: "Audit trail" },
 ];
 
 function AdminTabs(props: { path: string }) {

@@ -2,7 +2,7 @@
  * The admin pages (admins only), mounted at /admin: the overview, groups, software configurations
  * (with their template and bootstrap script, and "save as"), the simple lists (instance types,
  * security groups, params), users' roles and manual memberships, and the whole catalogue as one
- * JSON/YAML document. Every form is validated on the server and re-rendered with field errors;
+ * JSON/YAML document, and the audit trail. Every form is validated on the server and re-rendered with field errors;
  * refused deletes say why.
  */
 import { Hono } from "hono";
@@ -10,6 +10,7 @@ import { adminPagesRefusal } from "../../lib/auth/permissions.ts";
 import type { Deps } from "../../lib/deps.ts";
 import type { AppEnv } from "../context.ts";
 import { respondError } from "../respond.tsx";
+import { auditRoutes } from "./audit.tsx";
 import { catalogRoutes } from "./catalog.tsx";
 import { configRoutes } from "./configs.tsx";
 import { foundRoutes } from "./found.tsx";
@@ -33,5 +34,6 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 	app.route("/users", userRoutes(deps));
 	app.route("/found", foundRoutes(deps));
 	app.route("/", catalogRoutes(deps));
+	app.route("/", auditRoutes(deps));
 	return app;
 }

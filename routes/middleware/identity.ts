@@ -1,9 +1,12 @@
 /**
- * Who is asking: the auth plugin's user (a 401 without one), then, for every request that may
+ * Who is asking: the admin of a break-glass session on a request without an identity header, else
+ * the auth plugin's user (a 401 without one), then, for every request that may
  * change state, the CSRF check (the portal's own origin and the user's token; a 403 otherwise).
  * Every answer to a signed-in user is `Cache-Control: no-store`.
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { BREAK_GLASS_COOKIE, breakGlassIdentity } from "../../lib/auth/break_glass.ts";
 import { acceptedCsrfTokens, csrfRefusal } from "../../lib/auth/csrf.ts";
 import { identify, isIdentityFailure } from "../../lib/auth/identify.ts";
 import type { Deps } from "../../lib/deps.ts";
@@ -31,7 +34,14 @@ export function identity(deps: Deps): MiddlewareHandler<AppEnv> {
 	// the other calls that need no sign-in, so a flood of them is a count, not the log's content.
 	const refusals = createLimiter(deps, { endpoint: "sign-in", perSource: deps.settings.RATE_LIMIT_PER_SOURCE });
 	return async (c, next) => {
-		const result = await identify(deps, c.req.raw, c.get("remoteAddress"));
+		// A break-glass session counts only on a request without an identity header (see lib/auth/break_glass.ts).
+		const breakGlass = await breakGlassIdentity(
+			deps,
+			c.req.raw,
+			getCookie(c, BREAK_GLASS_COOKIE),
+			c.get("remoteAddress"),
+		);
+		const result = breakGlass?.signedIn ?? await identify(deps, c.req.raw, c.get("remoteAddress"));
 		if (isIdentityFailure(result)) {
 			const limited = refusals.check(c);
 			if (limited) return limited;
@@ -40,6 +50,7 @@ export function identity(deps: Deps): MiddlewareHandler<AppEnv> {
 		}
 		const { csrfEpoch, ...viewer } = result;
 		c.set("viewer", viewer);
+		if (breakGlass) c.set("breakGlassUntil", breakGlass.until);
 		const accepted = await acceptedCsrfTokens(deps.secret, viewer, csrfEpoch, deps.clock());
 		c.set("csrf", accepted[0]!);
 		if (!["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {

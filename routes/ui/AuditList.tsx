@@ -22,13 +22,18 @@ function columns(timeZone: string): Column<AuditEntry>[] {
 	];
 }
 
-export function AuditList(props: { events: AuditEntry[]; timeZone: string }) {
+export function AuditList(props: { events: AuditEntry[]; timeZone: string; allHref?: string }) {
 	return (
 		<>
 			<h2>Recent activity</h2>
 			{props.events.length === 0
 				? <p class="muted">Nothing recorded yet.</p>
 				: <ItemTable columns={columns(props.timeZone)} rows={props.events} />}
+			{props.allHref && (
+				<p class="small">
+					<a href={props.allHref}>All of its audit trail →</a>
+				</p>
+			)}
 		</>
 	);
 }

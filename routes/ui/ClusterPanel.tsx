@@ -94,7 +94,7 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 				</div>
 			</div>
 			{panel.policy && <PolicyPanel policy={panel.policy} target="#cluster-panel" />}
-			<AuditList events={panel.events} timeZone={tz} />
+			<AuditList events={panel.events} timeZone={tz} allHref={panel.auditHref} />
 		</section>
 	);
 }

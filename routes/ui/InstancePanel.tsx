@@ -118,7 +118,7 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 			{panel.volumes.length === 0
 				? <p class="muted">No extra volumes are recorded for this instance.</p>
 				: <ItemTable columns={VOLUME_COLUMNS} rows={panel.volumes} />}
-			<AuditList events={panel.events} timeZone={tz} />
+			<AuditList events={panel.events} timeZone={tz} allHref={panel.auditHref} />
 		</section>
 	);
 }

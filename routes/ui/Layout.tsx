@@ -3,6 +3,7 @@ import type { ComponentChildren } from "preact";
 import type { BannerNotice, Viewer } from "../../lib/views/layout.ts";
 import { STATIC_VERSION } from "../../static/mod.ts";
 import { PolicyNotices } from "./PolicyNotices.tsx";
+import { formatTime } from "./format.ts";
 
 /** The id of the page's error region, where htmx requests' error answers are shown. */
 export const HTMX_ERRORS_ID = "htmx-errors";
@@ -23,6 +24,8 @@ export interface PageContext {
 	notice?: string;
 	/** The viewer's machine policy notices (the banner under the header). */
 	notices?: BannerNotice[];
+	/** When the viewer signed in with a break-glass password: the end of that session. */
+	breakGlassUntil?: Date;
 	flash?: Flash;
 	timeZone: string;
 	now: Date;
@@ -80,6 +83,19 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 						{ctx.viewer.role !== "user" && <span class="role">{ctx.viewer.role}</span>}
 					</a>
 				</header>
+				{ctx.breakGlassUntil && (
+					<form
+						method="post"
+						action="/break-glass/sign-out"
+						class="notice break-glass"
+						aria-label="Break-glass session"
+					>
+						<input type="hidden" name="_csrf" value={ctx.csrf} />
+						Break-glass session: signed in with a local password until {formatTime(ctx.breakGlassUntil, ctx.timeZone)}.
+						{" "}
+						<button type="submit">Sign out</button>
+					</form>
+				)}
 				{ctx.notice && (
 					<div class="notice" role="status">
 						{ctx.notice}
