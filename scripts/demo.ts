@@ -34,6 +34,8 @@ const env: Record<string, string> = {
 	MLIY_ADMIN_USERNAMES: "developer",
 	MLIY_LOG_LOCATION: "./logs",
 	MLIY_SYNC_INTERVAL_MINUTES: "1",
+	// The project's own price list, wherever the demo is run from (the source tree has no embedded copy).
+	MLIY_PRICING_FILE: Deno.env.get("MLIY_PRICING_FILE") ?? `${root}fixtures/instances.json`,
 };
 let moto: MotoServer | undefined;
 if (await onPath("moto_server")) {
