@@ -11,21 +11,12 @@ import type { Deps } from "../lib/deps.ts";
 import { noticeTime } from "../lib/policy/notices.ts";
 import { ACTIVITY_BODY_LIMIT, keepAliveFromInstance, recordActivity } from "../lib/policy/signals.ts";
 import type { AppContext, AppEnv } from "./context.ts";
-import { createLimiter } from "./middleware/rate_limit.ts";
+import { instanceCallbackLimit } from "./middleware/rate_limit.ts";
 import { respondError } from "./respond.tsx";
 
 export function activityRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
-	// Each report is a write that needs no sign-in: limited as progress calls are.
-	const rate = createLimiter(deps, {
-		endpoint: "activity",
-		perSource: deps.settings.RATE_LIMIT_PER_SOURCE,
-		keys: [{
-			name: "instance",
-			perMinute: deps.settings.RATE_LIMIT_PER_INSTANCE,
-			of: (c) => c.req.param("instanceId"),
-		}],
-	}).middleware;
+	const rate = instanceCallbackLimit(deps, "activity");
 	const limit = bodyLimit({
 		maxSize: ACTIVITY_BODY_LIMIT,
 		onError: (c) => respondError(c, 413, `A report is at most ${ACTIVITY_BODY_LIMIT} bytes.`),

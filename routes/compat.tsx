@@ -16,7 +16,7 @@ import { myInstancesView } from "../lib/views/dashboard.ts";
 import { instancePanelView, instanceRowView } from "../lib/views/instance.ts";
 import { checkMachineId } from "../lib/views/machines.ts";
 import type { AppEnv } from "./context.ts";
-import { createLimiter } from "./middleware/rate_limit.ts";
+import { instanceCallbackLimit } from "./middleware/rate_limit.ts";
 import { methodNotAllowed, rerenderRefusal, respondError } from "./respond.tsx";
 import { ClusterPanel } from "./ui/ClusterPanel.tsx";
 import { MyInstances } from "./ui/DashboardPage.tsx";
@@ -37,28 +37,11 @@ async function clusterFragment(deps: Deps, viewer: Viewer, id: string, error?: s
 	return renderFragment(<ClusterPanel panel={await clusterPanelView(deps, viewer, id)} error={error} />);
 }
 
-/**
- * Progress calls need no sign-in, and each is a write: limited per source address and per instance
- * id, so neither one flooding source nor many sources reporting for one id can take the database
- * or the logs.
- */
-function progressLimit(deps: Deps): MiddlewareHandler<AppEnv> {
-	return createLimiter(deps, {
-		endpoint: "progress",
-		perSource: deps.settings.RATE_LIMIT_PER_SOURCE,
-		keys: [{
-			name: "instance",
-			perMinute: deps.settings.RATE_LIMIT_PER_INSTANCE,
-			of: (c) => c.req.param("instanceId"),
-		}],
-	}).middleware;
-}
-
 /** The seed's URLs; `signedIn` (identity and CSRF) guards all but the progress callback. */
 export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 
-	app.on(["GET", "POST"], "/ajax/progress/:instanceId/:spec", progressLimit(deps), async (c) => {
+	app.on(["GET", "POST"], "/ajax/progress/:instanceId/:spec", instanceCallbackLimit(deps, "progress"), async (c) => {
 		const text = await recordProgress(deps, {
 			instanceId: c.req.param("instanceId"),
 			spec: c.req.param("spec"),

@@ -21,8 +21,6 @@ import { smtpServer } from "./_helpers/policies.ts";
 import { billedInstances, minutesPass, setBudget } from "./_helpers/budgets.ts";
 import { addCluster, addMember, seedClusterWorld, seedWorld } from "./_helpers/world.ts";
 import { syncAll } from "../lib/sync/all.ts";
-import { EMRClient, RunJobFlowCommand } from "@aws-sdk/client-emr";
-import { TEST_CREDENTIALS } from "./_fakes/endpoint.ts";
 
 const HOUR = 3_600_000;
 
@@ -224,25 +222,9 @@ motoTest(
 		// counted): AWS's published $0.03/hour for m4.large stands in for it.
 		deps.pricing = { ...deps.pricing, emrSurcharge: () => ({ known: true, hourly: 0.03 }) };
 		const world = await seedClusterWorld(deps.db);
-		const emr = new EMRClient({ region: "us-east-1", endpoint: moto.url, credentials: TEST_CREDENTIALS });
-		const { JobFlowId: clusterId } = await emr.send(
-			new RunJobFlowCommand({
-				Name: "MLiySpark",
-				ReleaseLabel: "emr-6.15.0",
-				Instances: {
-					MasterInstanceType: "m4.large",
-					SlaveInstanceType: "m4.large",
-					InstanceCount: 3,
-					KeepJobFlowAliveWhenNoSteps: true,
-				},
-				JobFlowRole: "EMR_EC2_DefaultRole",
-				ServiceRole: "EMR_DefaultRole",
-				Tags: [{ Key: "LaunchedBy", Value: "MLIY" }],
-			}),
-		);
-		emr.destroy();
+		const clusterId = await moto.runJobFlow({ Name: "MLiySpark", LaunchedBy: "MLIY" });
 		await addCluster(deps.db, {
-			id: clusterId!,
+			id: clusterId,
 			ownerId: world.alice.id,
 			groupId: world.emrGroup.id,
 			configId: world.spark.id,

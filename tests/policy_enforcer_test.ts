@@ -5,7 +5,6 @@
  * terminated. Notices go to a real SMTP server and a webhook listener on loopback.
  */
 import assert from "node:assert/strict";
-import { EMRClient, RunJobFlowCommand } from "@aws-sdk/client-emr";
 import { StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { auditFor } from "../lib/db/audit.ts";
 import { getCluster } from "../lib/db/clusters.ts";
@@ -17,7 +16,6 @@ import { runJob } from "../lib/jobs.ts";
 import { enforcePolicies } from "../lib/policy/enforcer.ts";
 import { syncAll } from "../lib/sync/all.ts";
 import { enforcePoliciesJob } from "../jobs/enforce_policies.ts";
-import { TEST_CREDENTIALS } from "./_fakes/endpoint.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { type Moto, motoTest } from "./_helpers/moto.ts";
 import {
@@ -345,25 +343,9 @@ motoTest("a cluster's idle policy (no running steps in EMR) terminates it after 
 	await using deps = await createTestDeps({ awsEndpoint: moto.url });
 	const world = await seedClusterWorld(deps.db);
 	await setPolicy(deps.db, { group: world.emrGroup.id }, { idleMinutes: 30, idleNoticeMinutes: 10 });
-	const emr = new EMRClient({ region: "us-east-1", endpoint: moto.url, credentials: TEST_CREDENTIALS });
-	const { JobFlowId: clusterId } = await emr.send(
-		new RunJobFlowCommand({
-			Name: "MLiySpark",
-			ReleaseLabel: "emr-6.15.0",
-			Instances: {
-				MasterInstanceType: "m4.large",
-				SlaveInstanceType: "m4.large",
-				InstanceCount: 3,
-				KeepJobFlowAliveWhenNoSteps: true,
-			},
-			JobFlowRole: "EMR_EC2_DefaultRole",
-			ServiceRole: "EMR_DefaultRole",
-			Tags: [{ Key: "LaunchedBy", Value: "MLIY" }],
-		}),
-	);
-	emr.destroy();
+	const clusterId = await moto.runJobFlow({ Name: "MLiySpark", LaunchedBy: "MLIY" });
 	await addCluster(deps.db, {
-		id: clusterId!,
+		id: clusterId,
 		ownerId: world.alice.id,
 		groupId: world.emrGroup.id,
 		configId: world.spark.id,

@@ -26,27 +26,20 @@ import {
 import { groupIdsOf } from "../db/users.ts";
 import {
 	cancelPolicyActions,
-	claimPolicyAction,
 	insertPolicyNotice,
 	openPolicyActions,
-	type PolicyAction,
 	type PolicyMachine,
 	policyMachines,
-	updatePolicyAction,
 } from "../db/policies.ts";
 import type { Deps } from "../deps.ts";
-import { AwsError, UserError } from "../errors.ts";
-import { controlMachine } from "../control/control.ts";
 import { formatMoney } from "../format.ts";
 import { machineKind } from "../machines/kinds.ts";
+import { takePlannedAction } from "../policy/act.ts";
 import { deliverNotice, noticeTime, notifyUsers } from "../policy/notices.ts";
 import { type BudgetStatus, budgetStatuses, figures } from "./status.ts";
 
 /** The job's name (its lease). */
 export const BUDGET_JOB_NAME = "enforce-budgets";
-
-/** How long a process holds a stop it is taking before another may assume it crashed. */
-const ACT_CLAIM_MS = 10 * 60_000;
 
 /** What one tick did. */
 export interface BudgetTickResult {
@@ -216,7 +209,13 @@ export async function enforceBudgets(deps: Deps): Promise<BudgetTickResult> {
 	const rates = await openRates(deps.db, due.map((a) => a.machineId));
 	due.sort((a, b) => (rates.get(b.machineId) ?? 0) - (rates.get(a.machineId) ?? 0) || a.id - b.id);
 	for (const action of due) {
-		const outcome = await stop(deps, stops.get(action.machineId)!.machine, action, rates.get(action.machineId));
+		const outcome = await takePlannedAction(
+			deps,
+			stops.get(action.machineId)!.machine,
+			action,
+			deps.clock(),
+			rates.get(action.machineId),
+		);
 		if (outcome === "done") result.stopped += 1;
 		else if (outcome === "failed") result.failed += 1;
 		else if (outcome === "cancelled") result.cancelled += 1;
@@ -226,49 +225,4 @@ export async function enforceBudgets(deps: Deps): Promise<BudgetTickResult> {
 
 function capitalised(text: string): string {
 	return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** Takes one due stop for its budget, unless another process claimed it first. */
-async function stop(
-	deps: Deps,
-	machine: PolicyMachine,
-	action: PolicyAction,
-	rate: number | undefined,
-): Promise<"done" | "failed" | "cancelled" | "skipped"> {
-	const now = deps.clock();
-	if (!await claimPolicyAction(deps.db, action.id, now, new Date(now.getTime() + ACT_CLAIM_MS))) return "skipped";
-	try {
-		await controlMachine(deps, { policy: "budget", why: `budget: ${action.detail}` }, {
-			kind: machine.kind,
-			id: machine.id,
-			action: action.action,
-		});
-	} catch (error) {
-		if (error instanceof UserError && error.status === 409 && !(error.cause instanceof AwsError)) {
-			await updatePolicyAction(deps.db, action.id, { status: "cancelled", endedAt: now, lastError: error.message });
-			return "cancelled";
-		}
-		const attempts = action.attempts + 1;
-		const message = error instanceof UserError ? error.message : "the portal hit an unexpected error";
-		const nextAttemptAt = new Date(now.getTime() + Math.min(attempts, 15) * 60_000);
-		await updatePolicyAction(deps.db, action.id, { status: "failed", lastError: message, nextAttemptAt });
-		deps.log.web.error("budget stop of {id} failed (attempt {attempts}): {message}", {
-			id: machine.id,
-			attempts,
-			message: (error as Error).message,
-		});
-		if (attempts === 1) {
-			deliverNotice(deps, { ...action, status: "failed", attempts, lastError: message, nextAttemptAt }, machine);
-		}
-		return "failed";
-	}
-	await updatePolicyAction(deps.db, action.id, {
-		status: "done",
-		endedAt: now,
-		hourlyRate: rate ?? null,
-		nextAttemptAt: null,
-	});
-	deps.log.web.info("budget stop of {id} done", { id: machine.id, rate });
-	deliverNotice(deps, { ...action, status: "done", endedAt: now, hourlyRate: rate ?? null }, machine);
-	return "done";
 }

@@ -13,19 +13,16 @@ import { openBillOf } from "../db/bills.ts";
 import {
 	cancelPolicyActions,
 	catalogPolicies,
-	claimPolicyAction,
 	insertPolicyNotice,
 	openPolicyActions,
 	type PolicyAction,
 	type PolicyMachine,
 	policyMachines,
 	setMachinePolicy,
-	updatePolicyAction,
 } from "../db/policies.ts";
 import { POLICY_REASONS } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
-import { AwsError, UserError } from "../errors.ts";
-import { controlMachine } from "../control/control.ts";
+import { type ActOutcome, takePlannedAction } from "./act.ts";
 import { plansOf, policyResolver } from "./evaluate.ts";
 import { deliverNotice, noticeTime } from "./notices.ts";
 import { explainPlan, noticeAt, type Plan, signalFreshMs } from "./plan.ts";
@@ -33,8 +30,6 @@ import { explainPlan, noticeAt, type Plan, signalFreshMs } from "./plan.ts";
 /** The job's name (its lease). */
 export const ENFORCER_JOB_NAME = "enforce-policies";
 
-/** How long a process holds an action it is taking before another may assume it crashed. */
-const ACT_CLAIM_MS = 10 * 60_000;
 /** Actions taken at once: AWS calls overlap, a tick with many due actions (the end of working hours) stays short. */
 const ACT_CONCURRENCY = 4;
 
@@ -147,68 +142,12 @@ export async function enforcePolicies(deps: Deps): Promise<EnforceResult> {
 	return result;
 }
 
-/** Takes one due action as its policy, unless another process claimed it first. */
-async function act(
-	deps: Deps,
-	machine: PolicyMachine,
-	action: PolicyAction,
-	now: Date,
-): Promise<"done" | "failed" | "cancelled" | "skipped"> {
-	if (!await claimPolicyAction(deps.db, action.id, now, new Date(now.getTime() + ACT_CLAIM_MS))) return "skipped";
+/** Takes one due action as its policy; a schedule's stop is remembered, so working hours start it again. */
+async function act(deps: Deps, machine: PolicyMachine, action: PolicyAction, now: Date): Promise<ActOutcome> {
 	const rate = action.action === "start" ? undefined : (await openBillOf(deps.db, machine.id))?.hourlyRate;
-	try {
-		await controlMachine(deps, { policy: action.reason, why: `${action.reason}: ${action.detail}` }, {
-			kind: machine.kind,
-			id: machine.id,
-			action: action.action,
-		});
-	} catch (error) {
-		// Refused for what the machine is now (stopped by hand, another action in flight): it is
-		// planned again on the next tick from its new state.
-		if (error instanceof UserError && error.status === 409 && !(error.cause instanceof AwsError)) {
-			await updatePolicyAction(deps.db, action.id, { status: "cancelled", endedAt: now, lastError: error.message });
-			deps.log.web.info("policy {reason} {action} of {id} not taken: {message}", {
-				reason: action.reason,
-				action: action.action,
-				id: machine.id,
-				message: error.message,
-			});
-			return "cancelled";
-		}
-		const attempts = action.attempts + 1;
-		const message = error instanceof UserError ? error.message : "the portal hit an unexpected error";
-		const failed = {
-			...action,
-			status: "failed" as const,
-			attempts,
-			lastError: message,
-			nextAttemptAt: new Date(now.getTime() + Math.min(attempts, 15) * 60_000),
-		};
-		await updatePolicyAction(deps.db, action.id, {
-			status: "failed",
-			lastError: message,
-			nextAttemptAt: failed.nextAttemptAt,
-		});
-		deps.log.web.error("policy {reason} {action} of {id} failed (attempt {attempts}): {message}", {
-			reason: action.reason,
-			action: action.action,
-			id: machine.id,
-			attempts,
-			message: (error as Error).message,
-		});
-		if (attempts === 1) deliverNotice(deps, failed, machine);
-		return "failed";
-	}
-	const done = { ...action, status: "done" as const, endedAt: now, hourlyRate: rate ?? null };
-	await updatePolicyAction(deps.db, action.id, {
-		status: "done",
-		endedAt: now,
-		hourlyRate: rate ?? null,
-		nextAttemptAt: null,
-	});
-	if (action.reason === "schedule" && action.action === "stop") {
+	const outcome = await takePlannedAction(deps, machine, action, now, rate);
+	if (outcome === "done" && action.reason === "schedule" && action.action === "stop") {
 		await setMachinePolicy(deps.db, machine, { scheduleStoppedAt: now }, now);
 	}
-	deliverNotice(deps, done, machine);
-	return "done";
+	return outcome;
 }

@@ -85,3 +85,20 @@ export function createLimiter(deps: Deps, spec: LimitSpec): Limiter {
 		},
 	};
 }
+
+/**
+ * The limit of an instance's callbacks (progress, activity): they need no sign-in and each is a
+ * write, so they are limited per source address and per instance id, and neither one flooding
+ * source nor many sources reporting for one id can take the database or the logs.
+ */
+export function instanceCallbackLimit(deps: Deps, endpoint: string): MiddlewareHandler<AppEnv> {
+	return createLimiter(deps, {
+		endpoint,
+		perSource: deps.settings.RATE_LIMIT_PER_SOURCE,
+		keys: [{
+			name: "instance",
+			perMinute: deps.settings.RATE_LIMIT_PER_INSTANCE,
+			of: (c) => c.req.param("instanceId"),
+		}],
+	}).middleware;
+}

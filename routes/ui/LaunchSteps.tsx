@@ -154,54 +154,44 @@ export function FormStep(props: { ctx: PageContext; form: LaunchFormProps }) {
 	);
 }
 
-/** What a confirmation says of the launch: the kind's facts. */
+/** What a confirmation says of the launch: what every kind has, around the kind's own facts. */
 function ConfirmFacts(props: { confirm: ConfirmStepProps }) {
 	const { confirm } = props;
 	const cost = confirm.rate.known ? `${formatRate(confirm.rate.hourly)} while running` : "price unknown";
-	if (confirm.kind === "cluster") {
-		return (
-			<dl class="facts">
-				<dt>Configuration</dt>
-				<dd>{confirm.config.name}</dd>
-				<dt>Group</dt>
-				<dd>{confirm.group.name} (cost center {confirm.costCenter})</dd>
-				<dt>Purpose</dt>
-				<dd>{confirm.purpose}</dd>
-				<dt>Instance type</dt>
-				<dd class="mono">{confirm.instanceType}</dd>
-				<dt>Nodes</dt>
-				<dd>{confirm.coreNodes} core nodes and 1 master</dd>
-				<dt>Pricing</dt>
-				<dd>{confirm.market === "SPOT" ? `spot, bid $${confirm.bidPrice} per node-hour` : "on demand"}</dd>
-				<dt>Auto-terminate</dt>
-				<dd>{confirm.idleSeconds ? `after ${formatDuration(confirm.idleSeconds * 1000)} idle` : "off"}</dd>
-				<dt>Estimated cost</dt>
-				<dd>{cost}</dd>
-				{confirm.policy && (
-					<>
-						<dt>Machine policy</dt>
-						<dd data-confirmed-policy>
-							<ConfirmedPolicyList policy={confirm.policy} />
-						</dd>
-					</>
-				)}
-			</dl>
-		);
-	}
 	return (
 		<dl class="facts">
 			<dt>Configuration</dt>
 			<dd>{confirm.config.name}</dd>
 			<dt>Group</dt>
 			<dd>{confirm.group.name} (cost center {confirm.costCenter})</dd>
+			{confirm.kind === "cluster" && (
+				<>
+					<dt>Purpose</dt>
+					<dd>{confirm.purpose}</dd>
+				</>
+			)}
 			<dt>Instance type</dt>
 			<dd class="mono">{confirm.instanceType}</dd>
+			{confirm.kind === "cluster" && (
+				<>
+					<dt>Nodes</dt>
+					<dd>{confirm.coreNodes} core nodes and 1 master</dd>
+					<dt>Pricing</dt>
+					<dd>{confirm.market === "SPOT" ? `spot, bid $${confirm.bidPrice} per node-hour` : "on demand"}</dd>
+					<dt>Auto-terminate</dt>
+					<dd>{confirm.idleSeconds ? `after ${formatDuration(confirm.idleSeconds * 1000)} idle` : "off"}</dd>
+				</>
+			)}
 			<dt>Estimated cost</dt>
 			<dd>{cost}</dd>
-			<dt>Security groups</dt>
-			<dd class="mono small">{confirm.securityGroupIds.join(", ") || "none"}</dd>
-			<dt>Extra volume</dt>
-			<dd>{confirm.extraVolume ? `${confirm.extraVolume.sizeGb} GiB at ${confirm.extraVolume.device}` : "none"}</dd>
+			{confirm.kind === "instance" && (
+				<>
+					<dt>Security groups</dt>
+					<dd class="mono small">{confirm.securityGroupIds.join(", ") || "none"}</dd>
+					<dt>Extra volume</dt>
+					<dd>{confirm.extraVolume ? `${confirm.extraVolume.sizeGb} GiB at ${confirm.extraVolume.device}` : "none"}</dd>
+				</>
+			)}
 			{confirm.policy && (
 				<>
 					<dt>Machine policy</dt>
