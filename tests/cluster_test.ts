@@ -328,7 +328,11 @@ Deno.test("cluster refusals: no EMR access, config not permitted, non-owner term
 	const world = await seedClusterWorld(deps.db);
 	const post = (user: string, groupId: number, form: Record<string, string>) =>
 		request(deps.app, `/launch/${groupId}/${world.spark.id}`, { user, form: { ...goodForm, ...form } });
-	assert.equal((await post("alice", world.science.id, {})).status, 403, "science has no EMR access");
+	assert.equal(
+		(await post("alice", world.science.id, {})).status,
+		404,
+		"science has no EMR access: not in its catalogue",
+	);
 	const other = await addConfig(deps.db, "Other spark", {
 		kind: "cluster",
 		templateBody: CLUSTER_TEMPLATE,
@@ -337,7 +341,7 @@ Deno.test("cluster refusals: no EMR access, config not permitted, non-owner term
 	});
 	assert.equal(
 		(await request(deps.app, `/launch/${world.emrGroup.id}/${other.id}`, { user: "alice", form: goodForm })).status,
-		403,
+		404,
 	);
 	for (
 		const [form, message] of [
