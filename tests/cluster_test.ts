@@ -423,7 +423,8 @@ Deno.test("clusterParameters(): only what the template declares; portal values b
 		options: { purpose: "p", coreNodes: 3, market: "ON_DEMAND", bidPrice: null, idleSeconds: 5400 },
 	});
 	assert.equal(od.paramCoreInstanceCount, "3");
-	assert.equal(od.paramIdleSeconds, "5400");
+	assert.equal(od.paramIdleTimeoutSeconds, "5400", "EMR's own AutoTerminationPolicy gets the idle time");
+	assert.equal(od.paramIdleSeconds, "0", "and the on-cluster check none");
 	assert.equal(od.paramJobFlowRole, "EMR_EC2_DefaultRole", "the group's profile, not the config's param");
 	assert.equal(od.paramReleaseLabel, "emr-6.15.0", "a declared param from the configuration");
 	assert.equal(od.paramLdapGroup, "CN=Sparkers,OU=Teams,DC=example,DC=com");
