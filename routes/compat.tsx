@@ -3,8 +3,11 @@
  * /ajax/progress/<id>/<stage>(<n>) (no signed-in user: the instance's token, in the
  * X-MLiy-Progress-Token header, or its address lets it in),
  * the control URLs POST /ajax/instance/:id/:action and POST /ajax/cluster/:id/terminate (JSON, or
- * for htmx the refreshed row or panel; other methods are a 405), and the old detail links
- * /dashboard/<instance or cluster id>, redirected to the machine's page.
+ * for htmx the refreshed row or panel; other methods are a 405), the old detail links
+ * /dashboard/<instance or cluster id>, redirected to the machine's page, the old pages' addresses
+ * (/pay, /dashboard/new…, /launching/<id>) redirected to their new homes, and the seed's JSON views
+ * (/ajax/user-instances, /ajax/instances, /ajax/instance-states, /ajax/instance-burn answer from the
+ * database; /ajax/user-payroll is gone, 410, naming /billing.csv). The README lists them all.
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import type { Viewer } from "../lib/auth/identify.ts";
@@ -23,6 +26,14 @@ import { MyInstances } from "./ui/DashboardPage.tsx";
 import { InstanceTableRow } from "./ui/InstanceTable.tsx";
 import { InstancePanel } from "./ui/InstancePanel.tsx";
 import { renderFragment } from "./ui/render.tsx";
+import {
+	instanceBurnJson,
+	instanceStatesJson,
+	myInstancesJson,
+	payrollReplacement,
+	teamInstancesJson,
+} from "../lib/views/seed_json.ts";
+import { parseTeamQuery } from "./team.tsx";
 
 /** What the control URLs answer with for htmx: the row (view=dashboard|team) or panel (view=detail) that asked. */
 async function instanceFragment(deps: Deps, viewer: Viewer, id: string, view: string | undefined, error?: string) {
@@ -136,5 +147,34 @@ export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): H
 
 	app.get("/dashboard/:id{i-[0-9a-zA-Z]+}", signedIn, (c) => c.redirect(`/instances/${c.req.param("id")}`, 301));
 	app.get("/dashboard/:id{j-[0-9A-Za-z]+}", signedIn, (c) => c.redirect(`/clusters/${c.req.param("id")}`, 301));
+
+	// The original's pages, moved for good (301: browsers and bookmarks update). Each target is a
+	// fixed path of ours, or one built from an id the pattern bounds, so none can send a browser
+	// off the portal. No old page read a query string, so none is carried over.
+	app.get("/pay", signedIn, (c) => c.redirect("/billing", 301));
+	// The old wizard's steps (group, configuration, the instance and cluster forms, "creating your
+	// cluster"): their group and configuration ids are the old database's, so all go to the wizard's start.
+	app.get("/dashboard/new", signedIn, (c) => c.redirect("/launch", 301));
+	app.get("/dashboard/new/*", signedIn, (c) => c.redirect("/launch", 301));
+	app.get("/launching/:id{[0-9A-Za-z_-]{1,64}}", signedIn, (c) => c.redirect(`/launches/${c.req.param("id")}`, 301));
+
+	// The original's JSON views, for scripts: read from the database, scoped as the pages they fed.
+	app.get("/ajax/user-instances", signedIn, async (c) => c.json(await myInstancesJson(deps, c.get("viewer"))));
+	app.get("/ajax/instances", signedIn, async (c) => {
+		return c.json(await teamInstancesJson(deps, c.get("viewer"), parseTeamQuery(c.req.query())));
+	});
+	app.get("/ajax/instance-states", signedIn, async (c) => c.json(await instanceStatesJson(deps, c.get("viewer"))));
+	app.get("/ajax/instance-burn", signedIn, async (c) => c.json(await instanceBurnJson(deps, c.get("viewer"))));
+	app.get("/ajax/user-payroll", signedIn, (c) => {
+		const replacement = payrollReplacement(c.req.query());
+		c.header("Cache-Control", "no-store");
+		c.header("Link", `<${replacement}>; rel="successor-version"`);
+		return c.json({
+			status: "gone",
+			error: `This report is gone: ask ${replacement} for the billing report as CSV ` +
+				"(from and to as YYYY-MM-DD; the user and group filters are ids, chosen on /billing).",
+			replacement,
+		}, 410);
+	});
 	return app;
 }

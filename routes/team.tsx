@@ -15,7 +15,7 @@ import { TeamPage, TeamTable } from "./ui/TeamPage.tsx";
 const STATE_FILTERS = ["", "running", "stopped", "transitioning", "ended"] as const;
 
 /** The team filters from the query string; anything malformed is a 400 with what is wrong. */
-function parseTeamQuery(query: Record<string, string>): TeamQuery {
+export function parseTeamQuery(query: Record<string, string>): TeamQuery {
 	const state = query.state ?? "";
 	if (!(STATE_FILTERS as readonly string[]).includes(state)) {
 		throw new UserError(

@@ -191,6 +191,21 @@ const MATRIX: Record<string, RouteSpec> = {
 		rule: "signedIn",
 		build: async (w) => ({ url: `/dashboard/${await w.cluster("alice")}` }),
 	},
+	// The original's old page URLs: redirects for any signed-in user (the new home checks the rest).
+	"GET /pay": { rule: "signedIn", build: () => ({ url: "/pay" }) },
+	"GET /dashboard/new": { rule: "signedIn", build: () => ({ url: "/dashboard/new" }) },
+	"GET /dashboard/new/*": { rule: "signedIn", build: (w) => ({ url: `/dashboard/new/${w.ids.science}` }) },
+	"GET /launching/:id{[0-9A-Za-z_-]{1,64}}": {
+		rule: "signedIn",
+		build: async (w) => ({ url: `/launching/${await w.launch("olga")}` }),
+	},
+	// The original's JSON views: any signed-in user, each answering only what the viewer's pages show
+	// (tests/seed_urls_test.ts checks the scope); the billing view answers 410 to everyone.
+	"GET /ajax/user-instances": { rule: "signedIn", build: () => ({ url: "/ajax/user-instances" }) },
+	"GET /ajax/instances": { rule: "signedIn", build: () => ({ url: "/ajax/instances" }) },
+	"GET /ajax/instance-states": { rule: "signedIn", build: () => ({ url: "/ajax/instance-states" }) },
+	"GET /ajax/instance-burn": { rule: "signedIn", build: () => ({ url: "/ajax/instance-burn" }) },
+	"GET /ajax/user-payroll": { rule: "signedIn", build: () => ({ url: "/ajax/user-payroll" }) },
 	"GET /instances/:id": {
 		rule: "control",
 		owners: ["alice", "olga"],

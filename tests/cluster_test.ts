@@ -328,7 +328,11 @@ Deno.test("cluster refusals: no EMR access, config not permitted, non-owner term
 	const world = await seedClusterWorld(deps.db);
 	const post = (user: string, groupId: number, form: Record<string, string>) =>
 		request(deps.app, `/launch/${groupId}/${world.spark.id}`, { user, form: { ...goodForm, ...form } });
-	assert.equal((await post("alice", world.science.id, {})).status, 403, "science has no EMR access");
+	assert.equal(
+		(await post("alice", world.science.id, {})).status,
+		404,
+		"science has no EMR access: not in its catalogue",
+	);
 	const other = await addConfig(deps.db, "Other spark", {
 		kind: "cluster",
 		templateBody: CLUSTER_TEMPLATE,
@@ -337,7 +341,7 @@ Deno.test("cluster refusals: no EMR access, config not permitted, non-owner term
 	});
 	assert.equal(
 		(await request(deps.app, `/launch/${world.emrGroup.id}/${other.id}`, { user: "alice", form: goodForm })).status,
-		403,
+		404,
 	);
 	for (
 		const [form, message] of [
@@ -419,7 +423,8 @@ Deno.test("clusterParameters(): only what the template declares; portal values b
 		options: { purpose: "p", coreNodes: 3, market: "ON_DEMAND", bidPrice: null, idleSeconds: 5400 },
 	});
 	assert.equal(od.paramCoreInstanceCount, "3");
-	assert.equal(od.paramIdleSeconds, "5400");
+	assert.equal(od.paramIdleTimeoutSeconds, "5400", "EMR's own AutoTerminationPolicy gets the idle time");
+	assert.equal(od.paramIdleSeconds, "0", "and the on-cluster check none");
 	assert.equal(od.paramJobFlowRole, "EMR_EC2_DefaultRole", "the group's profile, not the config's param");
 	assert.equal(od.paramReleaseLabel, "emr-6.15.0", "a declared param from the configuration");
 	assert.equal(od.paramLdapGroup, "CN=Sparkers,OU=Teams,DC=example,DC=com");

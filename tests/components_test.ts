@@ -365,6 +365,8 @@ const typeInfo: TypeInfoProps = {
 	vcpu: null,
 	memoryGib: null,
 	gpus: null,
+	ecu: null,
+	ebsOptimized: null,
 	rate: { known: false, reason: "no price for x9.mega in us-east-1" },
 	region: "us-east-1",
 	os: "linux",

@@ -41,7 +41,7 @@ Deno.test("launching with a group the user is not in is refused with 403", async
 	assert.equal((await request(deps.app, `/launch/${world.science.id}`, { user: "olga" })).status, 403);
 });
 
-Deno.test("launching a configuration not permitted to the group is refused with 403", async () => {
+Deno.test("launching a configuration not permitted to the group is refused with 404: it is not in the group's catalogue", async () => {
 	const { deps, world } = await setup();
 	await using _ = deps;
 	const opsOnly = await addConfig(deps.db, "Ops tool", {
@@ -52,7 +52,8 @@ Deno.test("launching a configuration not permitted to the group is refused with 
 		user: "alice",
 		form: { intent: "launch", instanceType: "t2.micro" },
 	});
-	assert.equal(res.status, 403);
+	assert.equal(res.status, 404);
+	assert.match(await res.text(), /no such configuration in the catalogue of &quot;science&quot;/);
 	assert.equal(await launchCount(deps), 0);
 });
 

@@ -143,8 +143,9 @@ export async function paramsMap(db: Db): Promise<Record<string, string>> {
 }
 
 /**
- * The groups among `groupIds` that have at least one configuration with a usable instance type,
- * by name, in one query.
+ * The groups among `groupIds` that have at least one configuration they may launch: one with a
+ * usable instance type, and a cluster configuration only for a group with EMR access; by name, in
+ * one query.
  */
 export async function launchableGroups(db: Db, groupIds: readonly number[]): Promise<Group[]> {
 	if (groupIds.length === 0) return [];
@@ -153,7 +154,9 @@ export async function launchableGroups(db: Db, groupIds: readonly number[]): Pro
 		inArray(groups.id, [...groupIds]),
 		sql`EXISTS (SELECT 1 FROM config_groups cg
 			JOIN config_instance_types cit ON cit.config_id = cg.config_id
+			JOIN software_configs sc ON sc.id = cg.config_id
 			WHERE cg.group_id = "groups"."id"
+			AND (sc.kind <> 'cluster' OR "groups"."emr_access" = 1)
 			AND cit.instance_type_id NOT IN (
 				SELECT instance_type_id FROM group_excluded_types WHERE group_id = cg.group_id
 			))`,

@@ -63,12 +63,12 @@ const clusterFormSchema = z.object({
 		.int("A whole number of hours")
 		.min(0, "0 to 71 hours")
 		.max(71, "0 to 71 hours")
-		.default(0),
+		.optional(),
 	autoTerminateMinutes: z.coerce.number({ error: "A number of minutes" })
 		.int("A whole number of minutes")
 		.min(0, "0 to 59 minutes")
 		.max(59, "0 to 59 minutes")
-		.default(0),
+		.optional(),
 }).superRefine((form, ctx) => {
 	if (form.market === "SPOT" && form.bidPrice === undefined) {
 		ctx.addIssue({ code: "custom", path: ["bidPrice"], message: "A spot cluster needs a bid price" });
@@ -90,6 +90,27 @@ export function defaultIdle(group: Pick<Group, "settings">): { hours: number; mi
 	const total = autoTerminateMinutes(group.settings);
 	return { hours: Math.min(71, Math.floor(total / 60)), minutes: total % 60 };
 }
+
+/**
+ * The idle time of a launch: the form's hours and minutes, or the group's default
+ * (`cluster_auto_termination_minutes`, as the form is prefilled) when a client sends neither.
+ */
+export function idleSecondsOf(
+	group: Pick<Group, "settings">,
+	form: Pick<ClusterForm, "autoTerminateHours" | "autoTerminateMinutes">,
+): number {
+	if (form.autoTerminateHours === undefined && form.autoTerminateMinutes === undefined) {
+		const idle = defaultIdle(group);
+		return idle.hours * 3600 + idle.minutes * 60;
+	}
+	return (form.autoTerminateHours ?? 0) * 3600 + (form.autoTerminateMinutes ?? 0) * 60;
+}
+
+/**
+ * The template parameter that feeds the cluster's AutoTerminationPolicy IdleTimeout (seconds; 0
+ * for none), as the shipped template declares it.
+ */
+export const IDLE_TIMEOUT_PARAMETER = "paramIdleTimeoutSeconds";
 
 /**
  * The stack parameters: the portal's values for the parameters the template declares (the
@@ -124,8 +145,15 @@ export function clusterParameters(
 		paramEMRManagedSlaveSecurityGroup: config.emrSlaveSecurityGroup,
 		paramAdditionalMasterSecurityGroups: config.emrAdditionalMasterSecurityGroups,
 		paramAdditionalSlaveSecurityGroups: config.emrAdditionalSlaveSecurityGroups,
-		paramIdleSeconds: String(options.idleSeconds),
 	};
+	// Idle auto-termination by EMR itself (AutoTerminationPolicy) when the template takes it; else
+	// the original's parameter for the on-cluster check, which is then the only one to get the time.
+	if (IDLE_TIMEOUT_PARAMETER in template.parameters) {
+		portal[IDLE_TIMEOUT_PARAMETER] = String(options.idleSeconds);
+		portal.paramIdleSeconds = "0";
+	} else {
+		portal.paramIdleSeconds = String(options.idleSeconds);
+	}
 	// Only spot clusters bid (the original sent a second, conflicting paramBidPrice for on-demand).
 	if (options.market === "SPOT" && options.bidPrice !== null) portal.paramBidPrice = options.bidPrice.toFixed(3);
 	if (group.iamInstanceProfile) portal.paramJobFlowRole = group.iamInstanceProfile;
@@ -315,7 +343,7 @@ export const clusterLaunch: MachineLaunch<Cluster, SeenCluster, ClusterForm> = {
 			coreNodes: form.coreNodes,
 			market: form.market,
 			bidPrice: form.market === "SPOT" ? form.bidPrice ?? null : null,
-			idleSeconds: form.autoTerminateHours * 3600 + form.autoTerminateMinutes * 60,
+			idleSeconds: idleSecondsOf(group, form),
 		};
 		const stackName = clusterStackName(instanceNameFor(group, config), form.market, launchId);
 		// Built now with a placeholder subnet, so a template or size problem is a 4xx before anything is recorded.

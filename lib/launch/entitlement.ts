@@ -18,8 +18,9 @@ export interface LaunchTarget {
 
 /**
  * The group (and configuration) a viewer may launch with: 404 for an unknown group, 403 when the
- * viewer is not a member, the configuration is not permitted to the group, or the group may not
- * launch its kind.
+ * viewer is not a member; 404 for a configuration the group's catalogue does not show (unknown, not
+ * permitted to the group, of a kind the group may not launch, or with none of its instance types
+ * offered to the group), so no URL opens what the catalogue hides.
  */
 export async function launchTarget(
 	deps: Pick<Deps, "db">,
@@ -43,11 +44,16 @@ export async function launchTarget(
 	}
 	if (!("configId" in ids)) return { group };
 	const config = ids.configId === undefined ? undefined : await getConfig(deps.db, ids.configId);
+	// Exactly what the group's catalogue (step 2) offers: anything it hides is not there, by URL either.
+	const notInCatalogue = `There is no such configuration in the catalogue of "${group.name}".`;
 	if (!config || !(await permittedGroupIds(deps.db, config.id)).includes(group.id)) {
-		throw new UserError(403, `That software configuration is not available to "${group.name}".`);
+		throw new UserError(404, notInCatalogue);
 	}
 	const refusal = machineKind(config.kind).launch.refusal(group);
-	if (refusal) throw new UserError(403, refusal);
+	if (refusal) throw new UserError(404, `${notInCatalogue} ${refusal}`);
+	if ((await usableTypes(deps.db, config.id, group.id)).length === 0) {
+		throw new UserError(404, `${notInCatalogue} None of its instance types is offered to the group.`);
+	}
 	return { group, config };
 }
 

@@ -97,7 +97,8 @@ export async function teamTableView(deps: Deps, viewer: Viewer, query: TeamQuery
 	};
 }
 
-function buckets(counts: Record<string, number>): StateBuckets {
+/** Counts by state as the team chart buckets them. */
+export function stateBuckets(counts: Record<string, number>): StateBuckets {
 	const running = counts.running ?? 0;
 	const stopped = counts.stopped ?? 0;
 	const changing = Object.entries(counts)
@@ -125,8 +126,8 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 	return {
 		everyone: scope.everyone,
 		role: viewer.role,
-		counts: buckets(counts),
-		everyoneCounts: buckets(everyoneCounts ?? counts),
+		counts: stateBuckets(counts),
+		everyoneCounts: stateBuckets(everyoneCounts ?? counts),
 		burn: {
 			total: burn.total,
 			unknown: burn.unknown,

@@ -75,6 +75,10 @@ export interface TypeInfoProps {
 	vcpu: number | null;
 	memoryGib: number | null;
 	gpus: number | null;
+	/** EC2 compute units: a number, or the file's word for burstable types ("variable"); null when the file lacks it. */
+	ecu: number | string | null;
+	/** Whether the type is EBS-optimised (the original's "EBS Optimized"); null when the file does not say. */
+	ebsOptimized: boolean | null;
 	rate: Rate;
 	region: string;
 	os: string;
@@ -276,6 +280,8 @@ function typeInfo(deps: Pick<Deps, "pricing" | "settings">, type: string, os: st
 		vcpu: info?.vcpu ?? null,
 		memoryGib: info?.memoryGib ?? null,
 		gpus: info?.gpus ?? null,
+		ecu: info?.ecu ?? null,
+		ebsOptimized: info?.ebsOptimized ?? null,
 		rate: instanceRate(deps, { type, os }),
 		region,
 		os,

@@ -1,4 +1,7 @@
-/** The instance-type panel of the launch forms: vCPU, memory and the hourly price in the configured region. */
+/**
+ * The instance-type panel of the launch forms: vCPU, memory, ECU, EBS optimisation and the hourly
+ * price in the configured region; what the pricing file does not say reads "unknown".
+ */
 import type { TypeInfoProps } from "../../lib/views/wizard.ts";
 import { formatRate } from "./format.ts";
 import type { Rate } from "../../lib/views/machines.ts";
@@ -20,6 +23,12 @@ export function TypeInfo(props: { info: TypeInfoProps }) {
 				<dd>{info.vcpu ?? "unknown"}</dd>
 				<dt>Memory</dt>
 				<dd>{info.memoryGib !== null ? `${info.memoryGib} GiB` : "unknown"}</dd>
+				<dt>
+					<abbr title="EC2 compute units">ECU</abbr>
+				</dt>
+				<dd>{info.ecu ?? "unknown"}</dd>
+				<dt>EBS-optimised</dt>
+				<dd>{info.ebsOptimized === null ? "unknown" : info.ebsOptimized ? "yes" : "no"}</dd>
 				{info.gpus
 					? (
 						<>
