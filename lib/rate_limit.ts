@@ -126,15 +126,24 @@ export class RefusalLog {
 		let bySource = this.#counts.get(endpoint);
 		if (!bySource) this.#counts.set(endpoint, bySource = new Map());
 		bySource.set(source, (bySource.get(source) ?? 0) + 1);
-		// A flood that stops still gets its summary, within an interval (on the real clock).
-		if (this.#timer === undefined) {
-			const timer = setTimeout(() => {
-				this.#timer = undefined;
-				this.flush();
-			}, this.#options.intervalMs);
-			Deno.unrefTimer(timer);
-			this.#timer = timer;
-		}
+		// A flood that stops still gets its summary, within an interval.
+		if (this.#timer === undefined) this.#arm(this.#options.intervalMs);
+	}
+
+	/**
+	 * Writes the summary once the interval is over by the portal's clock, which the timer's wait only
+	 * approximates (a slow machine, a test's clock): until then it waits for the rest of it.
+	 */
+	#arm(waitMs: number): void {
+		const timer = setTimeout(() => {
+			this.#timer = undefined;
+			if (this.#since === undefined) return;
+			const left = this.#options.intervalMs - (this.#options.clock().getTime() - this.#since);
+			if (left > 0) this.#arm(left);
+			else this.flush();
+		}, waitMs);
+		Deno.unrefTimer(timer);
+		this.#timer = timer;
 	}
 
 	/** Writes the summary of what was counted since the last one (nothing when nothing was). */

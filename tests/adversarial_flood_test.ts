@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { closeLogging, configureLogging } from "../lib/log.ts";
 import { redactedSettings } from "../lib/settings.ts";
-import { TokenBuckets } from "../lib/rate_limit.ts";
+import { RefusalLog, TokenBuckets } from "../lib/rate_limit.ts";
 import { flushRateLimitSummaries } from "../routes/middleware/rate_limit.ts";
 import { createTestDeps, testClock, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
@@ -204,6 +204,33 @@ Deno.test("token buckets refill over the minute, name the wait, and stay bounded
 	slow.take("b");
 	slow.take("b");
 	assert.equal(slow.take("b"), 30, "two a minute: the next in 30 s");
+});
+
+Deno.test("a summary waits for the interval to end by the portal's clock, however slowly the machine runs", async () => {
+	const lines: string[] = [];
+	let now = Date.parse("2025-03-03T12:00:00Z");
+	const refusals = new RefusalLog({
+		// Only the calls the summary makes are used: the logger's warn and the metric's inc.
+		log: {
+			warn: (message: string, props: Record<string, unknown>) => lines.push(`${message} ${props.count}`),
+		} as never,
+		metric: { inc: () => {} } as never,
+		clock: () => new Date(now),
+		intervalMs: 40,
+	});
+	try {
+		refusals.note("progress", "203.0.113.9");
+		// The timer's wait passes on the real clock, but the portal's clock has not reached the interval's end.
+		await new Promise((r) => setTimeout(r, 120));
+		refusals.note("progress", "203.0.113.9");
+		assert.deepEqual(lines, [], "no summary before the interval is over");
+		now += 40;
+		await new Promise((r) => setTimeout(r, 120));
+		assert.equal(lines.length, 1, "one summary for the interval, with both calls");
+		assert.match(lines[0]!, / 2$/);
+	} finally {
+		refusals.close();
+	}
 });
 
 Deno.test("a real portal flooded on the real clock answers 429s and keeps its start-up line", async () => {
