@@ -191,6 +191,7 @@ function team(extra: Partial<TeamProps> = {}): TeamProps {
 	return {
 		everyone: false,
 		role: "user",
+		managedGroups: [],
 		counts: [1, 0, 0],
 		everyoneCounts: [3, 1, 1],
 		burn: { total: 0.0116, unknown: 1, owners: [{ name: "Alice Ng", hourly: 0.0116 }] },

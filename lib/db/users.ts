@@ -169,43 +169,6 @@ export async function managedGroupIdsOf(db: Db, userId: number): Promise<number[
 	return (await userStatements(db).managedGroupIds.all({ userId })).map((r) => r.groupId);
 }
 
-/** The users an admin assigned to manage a group, by username. */
-export async function manualManagersOf(db: Db, groupId: number): Promise<{ id: number; username: string }[]> {
-	return await db.select({ id: users.id, username: users.username }).from(groupManagers)
-		.innerJoin(users, eq(users.id, groupManagers.userId))
-		.where(and(eq(groupManagers.groupId, groupId), eq(groupManagers.source, "manual")))
-		.orderBy(asc(users.username));
-}
-
-/**
- * Makes the admin-assigned managers of a group exactly `userIds`; returns who was added and who
- * removed, for the audit trail. The directory's assignments are untouched.
- */
-export async function setManualManagers(
-	db: Db,
-	groupId: number,
-	userIds: readonly number[],
-): Promise<{ added: number[]; removed: number[] }> {
-	const current = new Set((await manualManagersOf(db, groupId)).map((m) => m.id));
-	const wanted = new Set(userIds);
-	const added = [...wanted].filter((id) => !current.has(id));
-	const removed = [...current].filter((id) => !wanted.has(id));
-	if (added.length > 0) {
-		await db.insert(groupManagers).values(added.map((userId) => ({ userId, groupId, source: "manual" as const })))
-			.onConflictDoNothing();
-	}
-	if (removed.length > 0) {
-		await db.delete(groupManagers).where(
-			and(
-				eq(groupManagers.groupId, groupId),
-				eq(groupManagers.source, "manual"),
-				inArray(groupManagers.userId, removed),
-			),
-		);
-	}
-	return { added, removed };
-}
-
 /** Whether any user holds the admin role, given by an admin or by the directory. */
 export async function anyAdminUser(db: Db): Promise<boolean> {
 	const found = await db.select({ id: users.id }).from(users)
