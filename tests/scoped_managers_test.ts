@@ -176,4 +176,6 @@ Deno.test("an admin assigns a user groups to manage on the user form: audited, b
 	assert.match(form, new RegExp(`name="managedGroups" value="${world.science.id}" checked`));
 	const team = await request(deps.app, "/team", { user: "sam" });
 	assert.match(await team.text(), /belongs to a group you manage \(science\)/);
+	const profile = await (await request(deps.app, "/profile", { user: "sam" })).text();
+	assert.match(profile, /<dt>Manages<\/dt><dd><ul><li>science<\/li><\/ul>/);
 });
