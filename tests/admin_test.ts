@@ -287,7 +287,7 @@ Deno.test("the instance type, security group and param forms answer a refused sa
 
 Deno.test("admin page components render from plain props, without a database", () => {
 	const ctx: PageContext = {
-		viewer: { id: 1, username: "ada", name: "Ada", email: "", role: "admin", groupIds: [] },
+		viewer: { id: 1, username: "ada", name: "Ada", email: "", role: "admin", groupIds: [], managedGroupIds: [] },
 		csrf: "the-csrf-token",
 		path: "/admin/groups/new",
 		launchHref: null,

@@ -1,6 +1,7 @@
 /**
  * The permission matrix: every route the app registers, for anonymous, the owner, a teammate, a user
- * of another group, a manager and an admin, on resources owned by users of two groups. A route that
+ * of another group, a manager of every group, a manager of one group and an admin, on resources
+ * owned by users of two groups. A route that
  * is not in the matrix fails the test, so a new route cannot skip it. Also: every state-changing
  * route refuses a cross-site request.
  *
@@ -20,6 +21,7 @@ import {
 	addGroup,
 	addInstance,
 	addLaunch,
+	addManager,
 	addMember,
 	addSecurityGroup,
 	addUser,
@@ -31,9 +33,12 @@ import { extendPath, extendToken } from "../lib/policy/links.ts";
 import { insertApproval, insertApprovalRule } from "../lib/db/approvals.ts";
 import { budgetTarget, saveBudget } from "../lib/db/budgets.ts";
 
-type Persona = "anonymous" | "alice" | "bob" | "olga" | "mia" | "ada";
-const PERSONAS: Persona[] = ["anonymous", "alice", "bob", "olga", "mia", "ada"];
-/** alice and bob share "science"; olga is in "ops"; mia is a manager; ada an admin; mia and ada are in no group. */
+type Persona = "anonymous" | "alice" | "bob" | "olga" | "mia" | "sam" | "ada";
+const PERSONAS: Persona[] = ["anonymous", "alice", "bob", "olga", "mia", "sam", "ada"];
+/**
+ * alice and bob share "science"; olga is in "ops"; mia has the manager role (every group); sam
+ * manages "science" only (assigned, with the user role); ada is an admin; mia, sam and ada belong to no group.
+ */
 type Owner = "alice" | "olga";
 
 type Expect = "allow" | "deny" | "public";
@@ -43,14 +48,15 @@ const RULES = {
 	public: () => "public" as Expect,
 	signedIn: () => "allow" as Expect,
 	admin: (p: Persona) => p === "ada" ? "allow" : "deny",
-	/** View, start, stop, restart: owner, teammate, manager, admin. */
+	/** View, start, stop, restart: owner, teammate, a manager of the owner's group (sam: alice's only), admin. */
 	control: (p: Persona, o?: Owner) =>
-		p === o || p === "mia" || p === "ada" || (o === "alice" && p === "bob") ? "allow" : "deny",
-	/** Terminate, archive: owner or admin. */
+		p === o || p === "mia" || p === "ada" || (o === "alice" && (p === "bob" || p === "sam")) ? "allow" : "deny",
+	/** Terminate, archive: owner or admin (no manager, of every group or of one). */
 	ownerOrAdmin: (p: Persona, o?: Owner) => p === o || p === "ada" ? "allow" : "deny",
-	/** A launch's page: the launcher, a manager or an admin. */
-	launcher: (p: Persona, o?: Owner) => p === o || p === "mia" || p === "ada" ? "allow" : "deny",
-	/** Launching into "science": its members only. */
+	/** A launch's page: the launcher, a manager of its group (sam: alice's, in science) or an admin. */
+	launcher: (p: Persona, o?: Owner) =>
+		p === o || p === "mia" || p === "ada" || (o === "alice" && p === "sam") ? "allow" : "deny",
+	/** Launching into "science": its members only (managing it is not belonging to it: sam may not). */
 	member: (p: Persona) => p === "alice" || p === "bob" ? "allow" : "deny",
 	/** Launching a cluster into "sparkers": alice only. */
 	sparker: (p: Persona) => p === "alice" ? "allow" : "deny",
@@ -58,16 +64,15 @@ const RULES = {
 	refusedMethod: () => "deny" as Expect,
 	/** A notice's extend link: the user it was sent to (the owner) only, not even an admin. */
 	linkHolder: (p: Persona, o?: Owner) => p === o ? "allow" : "deny",
-	/**
-	 * A user's budget (olga's, in ops): an admin, or a manager of one of the user's groups (today a
-	 * manager manages every group; lib/auth's managesGroup narrows it when managers get their groups).
-	 */
+	/** A user's budget (olga's, in ops): an admin, or a manager of one of the user's groups (mia; not sam, of science). */
 	userBudget: (p: Persona) => p === "ada" || p === "mia" ? "allow" : "deny",
 	/** A request for an exception: seen by its requester and by whoever decides it (the group's managers, admins). */
-	requestSeen: (p: Persona, o?: Owner) => p === o || p === "mia" || p === "ada" ? "allow" : "deny",
-	/** Deciding a request: the group's managers and admins, never the requester. */
-	decider: (p: Persona, o?: Owner) => p !== o && (p === "mia" || p === "ada") ? "allow" : "deny",
-	/** Every cost center's figures (chargeback): managers and admins. */
+	requestSeen: (p: Persona, o?: Owner) =>
+		p === o || p === "mia" || p === "ada" || (o === "alice" && p === "sam") ? "allow" : "deny",
+	/** Deciding a request: the group's managers (sam: science's, so alice's) and admins, never the requester. */
+	decider: (p: Persona, o?: Owner) =>
+		p !== o && (p === "mia" || p === "ada" || (o === "alice" && p === "sam")) ? "allow" : "deny",
+	/** Every cost center's figures (chargeback): managers of every group and admins (not sam: a cost center spans groups). */
 	staff: (p: Persona) => p === "mia" || p === "ada" ? "allow" : "deny",
 	/** Withdrawing a request: its requester only. */
 	requester: (p: Persona, o?: Owner) => p === o ? "allow" : "deny",
@@ -571,6 +576,8 @@ async function buildWorld(): Promise<World> {
 		groups: [sparkers.id],
 	});
 	const param = await deps.db.insert(params).values({ token: "SECRET", value: "x" }).returning();
+	const sam = await addUser(deps.db, "sam", { firstName: "Sam" });
+	await addManager(deps.db, sam.id, w.science.id);
 	const owners = { alice: w.alice, olga: w.olga };
 	const groupOf = { alice: w.science.id, olga: w.ops.id };
 	return {

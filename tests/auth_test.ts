@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
-import { memberships, users } from "../lib/db/schema.ts";
+import { groupManagers, memberships, users } from "../lib/db/schema.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
-import { addGroup, addMember, addUser } from "./_helpers/world.ts";
+import { addGroup, addInstance, addManager, addMember, addUser } from "./_helpers/world.ts";
 
 Deno.test("a forged identity header from an address that is not a trusted proxy is refused", async () => {
 	await using deps = await createTestDeps({ settings: { TRUSTED_PROXIES: ["10.0.0.1"] } });
@@ -127,4 +127,56 @@ Deno.test("ADMIN_USERNAMES in any case make the user an admin and the launch pag
 	assert.match(await home.text(), /<span class="role">admin<\/span>/);
 	const launch = await request(deps.app, "/launch", { user: "newcomer" });
 	assert.match(await launch.text(), /You are not a member of any group\. Ask Rita Root/);
+});
+
+Deno.test("the LDAP plugin makes the members of a group's manager directory group its managers, and the directory revokes it", async () => {
+	await using deps = await createTestDeps({
+		settings: {
+			AUTH_PLUGIN: "plugins/auth_ldap",
+			PLUGIN_SETTINGS: { LDAP_MANAGER_GROUP: "CN=Portal Managers,OU=Groups,DC=example,DC=com" },
+			PROXY_SECRET_WAIVED: true,
+		},
+	});
+	const science = await addGroup(deps.db, "science", {
+		directoryName: "CN=Data Science,OU=Teams,DC=example,DC=com",
+		managerDirectoryName: "CN=Science Leads,OU=Groups,DC=example,DC=com",
+	});
+	const ops = await addGroup(deps.db, "ops", { managerDirectoryName: "Ops Leads" });
+	const alice = await addUser(deps.db, "alice");
+	const olga = await addUser(deps.db, "olga");
+	await addMember(deps.db, alice.id, science.id);
+	await addMember(deps.db, olga.id, ops.id);
+	await addInstance(deps.db, { id: "i-0000000000000a11c", ownerId: alice.id, groupId: science.id });
+	await addInstance(deps.db, { id: "i-00000000000000196", ownerId: olga.id, groupId: ops.id });
+	const as = (memberOf: string, url = "/team") =>
+		request(deps.app, url, { user: "carol", headers: { AUTHORIZE_MEMBEROF: memberOf } });
+	const managed = async () =>
+		(await deps.db.select().from(groupManagers)).map((m) => `${m.groupId}:${m.source}`).sort();
+
+	// Leading science (by its full DN): carol manages science, and only science; she is no member and keeps the user role.
+	const leading = await (await as("CN=Science Leads,OU=Groups,DC=example,DC=com")).text();
+	assert.ok(leading.includes("i-0000000000000a11c") && !leading.includes("i-00000000000000196"));
+	assert.deepEqual(await managed(), [`${science.id}:directory`]);
+	const carol = (await deps.db.select().from(users).where(eq(users.username, "carol")))[0]!;
+	assert.equal(carol.directoryRole, "user");
+	assert.equal((await deps.db.select().from(memberships).where(eq(memberships.userId, carol.id))).length, 0);
+	assert.equal(
+		(await as("CN=Science Leads,OU=Groups,DC=example,DC=com", "/instances/i-00000000000000196")).status,
+		403,
+	);
+
+	// An admin also has her manage ops; the directory then moves her from science to ops' leads by CN.
+	await addManager(deps.db, carol.id, ops.id, "manual");
+	const moved = await (await as("CN=Ops Leads,OU=Elsewhere,DC=example,DC=com")).text();
+	assert.deepEqual(await managed(), [`${ops.id}:directory`, `${ops.id}:manual`].sort());
+	assert.ok(!moved.includes("i-0000000000000a11c") && moved.includes("i-00000000000000196"));
+
+	// Dropped from every leads group: the admin's assignment stays, the directory's goes.
+	await as("");
+	assert.deepEqual(await managed(), [`${ops.id}:manual`]);
+
+	// The global manager group still manages every group.
+	const global = await (await as("CN=Portal Managers,OU=Groups,DC=example,DC=com")).text();
+	assert.ok(global.includes("i-0000000000000a11c") && global.includes("i-00000000000000196"));
+	assert.match(global, /As a manager you see every team/);
 });

@@ -228,7 +228,7 @@ browserTest(
 
 		// Alice is added to the new group; she now picks between two groups.
 		await page.goto(`${server.url}/admin/users/${world.alice.id}`);
-		await page.getByLabel("research").check();
+		await page.getByRole("group", { name: "Manual group memberships" }).getByLabel("research").check();
 		await page.getByRole("button", { name: "Save user" }).click();
 		await page.getByText("User saved.").waitFor();
 		assert.deepEqual(

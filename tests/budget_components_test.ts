@@ -17,7 +17,7 @@ import { renderFragment, renderPage } from "../routes/ui/render.tsx";
 
 const NOW = new Date("2025-03-10T12:00:00Z");
 const ctx: PageContext = {
-	viewer: { id: 1, username: "alice", name: "Alice Ng", email: "", role: "user", groupIds: [1] },
+	viewer: { id: 1, username: "alice", name: "Alice Ng", email: "", role: "user", groupIds: [1], managedGroupIds: [] },
 	csrf: "the-csrf-token",
 	path: "/budgets",
 	launchHref: "/launch/1",

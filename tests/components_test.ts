@@ -25,7 +25,7 @@ import { TeamPage, TeamTable } from "../routes/ui/TeamPage.tsx";
 const NOW = new Date("2025-03-01T12:00:00Z");
 
 const ctx: PageContext = {
-	viewer: { id: 1, username: "alice", name: "Alice Ng", email: "", role: "user", groupIds: [1] },
+	viewer: { id: 1, username: "alice", name: "Alice Ng", email: "", role: "user", groupIds: [1], managedGroupIds: [] },
 	csrf: "the-csrf-token",
 	path: "/",
 	launchHref: "/launch/1",
@@ -191,6 +191,7 @@ function team(extra: Partial<TeamProps> = {}): TeamProps {
 	return {
 		everyone: false,
 		role: "user",
+		managedGroups: [],
 		counts: [1, 0, 0],
 		everyoneCounts: [3, 1, 1],
 		burn: { total: 0.0116, unknown: 1, owners: [{ name: "Alice Ng", hourly: 0.0116 }] },

@@ -22,7 +22,7 @@ import { renderFragment, renderPage } from "../routes/ui/render.tsx";
 const NOW = new Date("2025-03-01T12:00:00Z");
 
 const ctx: PageContext = {
-	viewer: { id: 1, username: "alice", name: "Alice Ng", email: "", role: "user", groupIds: [1] },
+	viewer: { id: 1, username: "alice", name: "Alice Ng", email: "", role: "user", groupIds: [1], managedGroupIds: [] },
 	csrf: "the-csrf-token",
 	path: "/",
 	launchHref: "/launch/1",

@@ -6,7 +6,7 @@
  * requester is told of each decision, and every step is audited (resource kind `approval`).
  */
 import type { Viewer } from "../auth/identify.ts";
-import { toViewer } from "../auth/identify.ts";
+import { viewerOf } from "../auth/identify.ts";
 import { mayDecide, maySeeRequest, maySetBudget } from "../auth/permissions.ts";
 import {
 	type Approval,
@@ -345,7 +345,7 @@ async function launchApproved(deps: Deps, approval: Approval, comment: string, u
 	const form = approval.launch!;
 	try {
 		if (!user) throw new UserError(404, "the requester is no longer known to the portal");
-		const requester = toViewer(user, await groupIdsOf(deps.db, user.id), deps.settings.ADMIN_USERNAMES);
+		const requester = await viewerOf(deps.db, user, deps.settings.ADMIN_USERNAMES);
 		const launch = await requestLaunch(
 			deps,
 			requester,

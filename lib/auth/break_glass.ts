@@ -27,13 +27,13 @@ import {
 	storeBreakGlassSession,
 } from "../db/break_glass.ts";
 import type { Db } from "../db/client.ts";
-import { ensureUser, getUserByUsername, groupIdsOf } from "../db/users.ts";
+import { ensureUser, getUserByUsername } from "../db/users.ts";
 import { UserError } from "../errors.ts";
 import type { Loggers } from "../log.ts";
 import type { Plugins } from "../plugins/contract.ts";
 import type { Settings } from "../settings.ts";
 import { hmacToken, sha256Hex, timingSafeEqual } from "../tokens.ts";
-import { type SignedIn, toViewer, USERNAME } from "./identify.ts";
+import { type SignedIn, USERNAME, viewerOf } from "./identify.ts";
 
 /** The cookie of a break-glass session. */
 export const BREAK_GLASS_COOKIE = "mliy_break_glass";
@@ -238,7 +238,7 @@ export async function breakGlassIdentity(
 	const session = await breakGlassSessionOf(deps, cookie);
 	if (!session) return undefined;
 	const { user } = await ensureUser(deps.db, { username: session.username });
-	const viewer = toViewer(user, await groupIdsOf(deps.db, user.id), deps.settings.ADMIN_USERNAMES);
+	const viewer = await viewerOf(deps.db, user, deps.settings.ADMIN_USERNAMES);
 	const csrfEpoch = { epoch: user.csrfEpoch, previousUntil: user.csrfPreviousUntil };
 	return { signedIn: { ...viewer, csrfEpoch }, until: session.expiresAt };
 }

@@ -11,6 +11,8 @@ import {
 	ensureUser,
 	groupIdsOf,
 	highestRole,
+	managedGroupIdsOf,
+	syncDirectoryManagement,
 	syncDirectoryMemberships,
 	updateUserProfile,
 	type User,
@@ -30,6 +32,11 @@ export interface Viewer {
 	/** Effective role: the highest of the admin-given role, the directory role and ADMIN_USERNAMES. */
 	role: Role;
 	groupIds: number[];
+	/**
+	 * The groups the viewer manages by assignment (the directory's per-group manager group, or an
+	 * admin), whether or not they belong to them. A global manager (the role) manages every group.
+	 */
+	managedGroupIds: number[];
 }
 
 /** The viewer of a request, with the generation of their CSRF tokens. */
@@ -143,8 +150,16 @@ export async function identify(
 				removed,
 			});
 		}
+		const managed = await syncDirectoryManagement(deps.db, user.id, directoryGroups.map(String));
+		if (managed.added.length || managed.removed.length) {
+			deps.log.auth.info("directory manages for {username}: added {added}, removed {removed}", {
+				username,
+				added: managed.added,
+				removed: managed.removed,
+			});
+		}
 	}
-	const viewer = toViewer(user, await groupIdsOf(deps.db, user.id), deps.settings.ADMIN_USERNAMES);
+	const viewer = await viewerOf(deps.db, user, deps.settings.ADMIN_USERNAMES);
 	return { ...viewer, csrfEpoch: { epoch: user.csrfEpoch, previousUntil: user.csrfPreviousUntil } };
 }
 
@@ -164,8 +179,16 @@ async function applyInfo(db: Db, user: User, info: AuthUserInfo | undefined, log
 	return await updateUserProfile(db, user, changes);
 }
 
-/** Builds the viewer from a user row and their group ids; `adminUsernames` as settings give them (lower-case). */
-export function toViewer(user: User, groupIds: number[], adminUsernames: readonly string[]): Viewer {
+/**
+ * Builds the viewer from a user row, their group ids and the groups they manage by assignment;
+ * `adminUsernames` as settings give them (lower-case).
+ */
+export function toViewer(
+	user: User,
+	groupIds: number[],
+	adminUsernames: readonly string[],
+	managedGroupIds: number[] = [],
+): Viewer {
 	const listedAdmin = adminUsernames.includes(user.username);
 	return {
 		id: user.id,
@@ -174,7 +197,14 @@ export function toViewer(user: User, groupIds: number[], adminUsernames: readonl
 		email: user.email,
 		role: highestRole(user.role, user.directoryRole, listedAdmin ? "admin" : undefined),
 		groupIds,
+		managedGroupIds,
 	};
+}
+
+/** The viewer a stored user is now: their groups and the groups they manage read from the database. */
+export async function viewerOf(db: Db, user: User, adminUsernames: readonly string[]): Promise<Viewer> {
+	const [groupIds, managed] = await Promise.all([groupIdsOf(db, user.id), managedGroupIdsOf(db, user.id)]);
+	return toViewer(user, groupIds, adminUsernames, managed);
 }
 
 /** Whether an identify() result is a failure. */

@@ -1,6 +1,13 @@
 /**
  * Who may see and do what. Checked on the server for every request; hidden buttons are only a
  * courtesy. "Teammate" means sharing at least one group with the resource's owner.
+ *
+ * Managers come in two kinds. The global manager role (given by an admin or the directory's
+ * LDAP_MANAGER_GROUP) manages every group, as it always has: it is the role for whoever oversees the
+ * whole portal. A scoped manager is assigned groups (`Viewer.managedGroupIds`: by the group's manager
+ * directory group at sign-in, or by an admin) and manages only those: their team view, actions on
+ * their members' machines, bills, user budgets and approvals. Neither kind may terminate someone
+ * else's machine: that stays with the owner and the admins.
  */
 import type { Db } from "../db/client.ts";
 import type { Launch } from "../db/launches.ts";
@@ -9,7 +16,7 @@ import { anyAdminUser, groupIdsOf } from "../db/users.ts";
 import type { Settings } from "../settings.ts";
 import type { Viewer } from "./identify.ts";
 
-/** Managers and admins see and control every team's resources. */
+/** Global managers and admins see and control every team's resources. */
 export function seesEverything(viewer: Viewer): boolean {
 	return viewer.role === "manager" || viewer.role === "admin";
 }
@@ -38,9 +45,15 @@ export function isTeammate(viewer: Viewer, ownerGroupIds: readonly number[]): bo
 	return ownerGroupIds.some((id) => viewer.groupIds.includes(id));
 }
 
-/** View, start, stop and restart: the owner, a teammate, a manager or an admin. */
+/** The groups whose members' machines and bills the viewer sees: their own and those they manage. */
+export function scopeGroupIds(viewer: Viewer): number[] {
+	return [...new Set([...viewer.groupIds, ...viewer.managedGroupIds])];
+}
+
+/** View, start, stop and restart: the owner, a teammate, a manager of one of the owner's groups, or an admin. */
 export function canControl(viewer: Viewer, ownerId: number, ownerGroupIds: readonly number[]): boolean {
-	return viewer.id === ownerId || seesEverything(viewer) || isTeammate(viewer, ownerGroupIds);
+	return viewer.id === ownerId || seesEverything(viewer) || isTeammate(viewer, ownerGroupIds) ||
+		ownerGroupIds.some((id) => viewer.managedGroupIds.includes(id));
 }
 
 /** Whether the viewer may see (and so control) a machine: {@link canControl}, with its owner's groups. */
@@ -48,9 +61,9 @@ export async function mayView(db: Db, viewer: Viewer, machine: { ownerId: number
 	return canControl(viewer, machine.ownerId, await groupIdsOf(db, machine.ownerId));
 }
 
-/** Whether the viewer may follow a launch: the launcher, a manager or an admin. */
-export function mayFollowLaunch(viewer: Viewer, launch: Pick<Launch, "userId">): boolean {
-	return launch.userId === viewer.id || seesEverything(viewer);
+/** Whether the viewer may follow a launch: the launcher, a manager of its group or an admin. */
+export function mayFollowLaunch(viewer: Viewer, launch: Pick<Launch, "userId" | "groupId">): boolean {
+	return launch.userId === viewer.id || managesGroup(viewer, launch.groupId);
 }
 
 /** Whether the viewer may dismiss a failed launch's notice: the launcher or an admin (not a manager). */
@@ -65,25 +78,25 @@ export function canTerminate(viewer: Viewer, ownerId: number): boolean {
 
 /** Whose resources and bills the viewer's team and billing pages cover. */
 export function viewerScope(viewer: Viewer): TeamScope {
-	return { everyone: seesEverything(viewer), viewerId: viewer.id, groupIds: viewer.groupIds };
+	return { everyone: seesEverything(viewer), viewerId: viewer.id, groupIds: scopeGroupIds(viewer) };
 }
 
-/**
- * Whether the viewer manages a group: an admin, or a manager of it. Today a manager manages every
- * group, as they see every team ({@link seesEverything}); scoping managers to their own groups
- * there narrows this with it.
- */
+/** Whether the viewer manages a group: an admin, a global manager, or a manager assigned to it. */
 export function managesGroup(viewer: Viewer, groupId: number | null): boolean {
 	if (isAdmin(viewer)) return true;
-	if (viewer.role !== "manager") return false;
-	return groupId !== null && (seesEverything(viewer) || viewer.groupIds.includes(groupId));
+	if (groupId === null) return false;
+	return viewer.role === "manager" || viewer.managedGroupIds.includes(groupId);
 }
 
 /** The groups the viewer manages: every group (`all`), or these. */
 export function managedGroups(viewer: Viewer): { all: boolean; groupIds: readonly number[] } {
-	if (isAdmin(viewer)) return { all: true, groupIds: [] };
-	if (viewer.role !== "manager") return { all: false, groupIds: [] };
-	return seesEverything(viewer) ? { all: true, groupIds: [] } : { all: false, groupIds: viewer.groupIds };
+	if (seesEverything(viewer)) return { all: true, groupIds: [] };
+	return { all: false, groupIds: viewer.managedGroupIds };
+}
+
+/** Whether the viewer manages any group at all (a global or a scoped manager, or an admin). */
+export function managesAnyGroup(viewer: Viewer): boolean {
+	return seesEverything(viewer) || viewer.managedGroupIds.length > 0;
 }
 
 /**

@@ -26,6 +26,7 @@ const documentSchema = z.object({
 	groups: z.array(z.object({
 		name: z.string(),
 		directoryName: z.string().optional(),
+		managerDirectoryName: z.string().optional(),
 		keyName: z.string().optional(),
 		iamInstanceProfile: z.string().optional(),
 		nameOverride: z.string().optional(),
@@ -74,6 +75,7 @@ export async function exportCatalog(db: Db): Promise<CatalogDocument> {
 		groups: all.groups.map((g) => ({
 			name: g.name,
 			directoryName: g.directoryName ?? "",
+			managerDirectoryName: g.managerDirectoryName ?? "",
 			keyName: g.keyName,
 			iamInstanceProfile: g.iamInstanceProfile,
 			nameOverride: g.nameOverride,

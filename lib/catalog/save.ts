@@ -8,11 +8,16 @@ import {
 	allExist,
 	brokenConstraint,
 	getConfig,
+	linkedIds,
+	listGroups,
 	upsertById,
 	writeConfig,
 	writeGroup,
 	writeUserAccess,
 } from "../db/catalog.ts";
+import type { Viewer } from "../auth/identify.ts";
+import { recordAudit } from "../db/audit.ts";
+import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { sanitizeDescription } from "../sanitize.ts";
 import {
@@ -62,7 +67,11 @@ export async function saveGroup(db: Db, id: number | undefined, raw: unknown): P
 	);
 	await checkIds(db, "instanceTypes", input.excludedTypes, "excludedTypes");
 	const { defaultSecurityGroups, optionalSecurityGroups, excludedTypes, ...values } = input;
-	const row = { ...values, directoryName: values.directoryName || null };
+	const row = {
+		...values,
+		directoryName: values.directoryName || null,
+		managerDirectoryName: values.managerDirectoryName || null,
+	};
 	return await stored(
 		"group",
 		"name",
@@ -112,9 +121,47 @@ export async function saveParam(db: Db, id: number | undefined, raw: unknown): P
 	return await stored("param", "token", () => upsertById(db, "params", id, row));
 }
 
-/** Sets a user's portal role and manual group memberships (directory memberships are the directory's). */
+/**
+ * Sets a user's portal role, manual group memberships and the groups an admin has them manage
+ * (directory memberships and management are the directory's).
+ */
 export async function saveUser(db: Db, id: number, raw: unknown): Promise<void> {
 	const input = parseOr422(userInput, raw);
 	await checkIds(db, "groups", input.groups, "groups");
+	if (input.managedGroups) await checkIds(db, "groups", input.managedGroups, "managedGroups");
 	if (!await writeUserAccess(db, id, input)) throw new UserError(404, "No such user");
+}
+
+/**
+ * The admin user form's save: {@link saveUser}, with a change to the groups the user manages
+ * recorded in the audit trail (who gave whom which groups), as it widens what they see and control.
+ */
+export async function saveUserAccess(
+	deps: Pick<Deps, "db" | "clock">,
+	actor: Viewer,
+	user: { id: number; username: string },
+	raw: unknown,
+): Promise<void> {
+	const before = new Set(await linkedIds(deps.db, "manualManagement", user.id));
+	await saveUser(deps.db, user.id, raw);
+	const after = new Set(await linkedIds(deps.db, "manualManagement", user.id));
+	const added = [...after].filter((id) => !before.has(id));
+	const removed = [...before].filter((id) => !after.has(id));
+	if (added.length === 0 && removed.length === 0) return;
+	const names = new Map((await listGroups(deps.db)).map((g) => [g.id, g.name]));
+	const named = (ids: number[]) => ids.map((id) => names.get(id) ?? `#${id}`).join(", ");
+	await recordAudit(deps.db, {
+		at: deps.clock(),
+		actorId: actor.id,
+		actor: actor.username,
+		action: "manage-groups",
+		resourceKind: "user",
+		resourceId: user.username,
+		outcome: "ok",
+		detail: [
+			added.length ? `now manages ${named(added)}` : "",
+			removed.length ? `no longer manages ${named(removed)}` : "",
+		]
+			.filter(Boolean).join("; "),
+	});
 }

@@ -10,6 +10,7 @@ import { UserError } from "../errors.ts";
 import { policySpecSchema, storedPolicy } from "../policy/spec.ts";
 import { VOLUME_TYPES } from "../billing/ebs.ts";
 import { parseKeyValueLines } from "./group_settings.ts";
+import { normaliseDirectoryName } from "../plugins/contract.ts";
 
 /** The CloudFormation parameters every instance template must declare (the seed's list, less the optional KmsKeyId). */
 const INSTANCE_TEMPLATE_PARAMETERS = [
@@ -62,9 +63,16 @@ const idList = z.array(
 const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true" || v === "1", z.boolean());
 const SG_ID = /^sg-[0-9a-f]{8,17}$/;
 
+/** A directory group as a group's form names it: one DN or name (the directory header separates them by ";"). */
+const directoryGroupName = optionalText(500).refine(
+	(v) => !/[;\p{Cc}]/u.test(v),
+	"One directory group only: no ; (it separates groups in the directory's header) and no control characters",
+);
+
 export const groupInput = z.object({
 	name: name(60),
-	directoryName: optionalText(500),
+	directoryName: directoryGroupName,
+	managerDirectoryName: directoryGroupName,
 	keyName: optionalText(255).refine((v) => /^[\x20-\x7e]*$/.test(v), "Printable ASCII only"),
 	iamInstanceProfile: optionalText(128).refine((v) => /^[\w+=,.@-]*$/.test(v), "Letters, digits and +=,.@_- only"),
 	nameOverride: optionalText(45),
@@ -89,6 +97,15 @@ export const groupInput = z.object({
 	optionalSecurityGroups: idList,
 	excludedTypes: idList,
 }).superRefine((g, ctx) => {
+	if (
+		g.managerDirectoryName && normaliseDirectoryName(g.managerDirectoryName) === normaliseDirectoryName(g.directoryName)
+	) {
+		ctx.addIssue({
+			code: "custom",
+			path: ["managerDirectoryName"],
+			message: "This is the group's own directory group: every member would manage it. Name the managers' group",
+		});
+	}
 	if (g.defaultSecurityGroups.length > 5) {
 		ctx.addIssue({ code: "custom", path: ["defaultSecurityGroups"], message: "AWS allows at most 5 security groups" });
 	}
@@ -218,4 +235,6 @@ export const paramInput = z.object({
 export const userInput = z.object({
 	role: z.enum(ROLES, { error: "Choose user, manager or admin" }),
 	groups: idList,
+	/** The groups an admin has the user manage; absent (a catalogue import): left as they are. */
+	managedGroups: z.array(z.coerce.number({ error: pickFromList }).int(pickFromList).positive(pickFromList)).optional(),
 });

@@ -5,7 +5,17 @@
  */
 import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { bills, budgets, type BudgetScope, clusters, groups, instances, memberships, users } from "./schema.ts";
+import {
+	bills,
+	budgets,
+	type BudgetScope,
+	clusters,
+	groupManagers,
+	groups,
+	instances,
+	memberships,
+	users,
+} from "./schema.ts";
 
 export type Budget = typeof budgets.$inferSelect;
 export type NewBudget = typeof budgets.$inferInsert;
@@ -142,13 +152,26 @@ const recipientColumns = { id: users.id, username: users.username, email: users.
 const isManager = or(eq(users.role, "manager"), eq(users.directoryRole, "manager"));
 const isAdmin = or(eq(users.role, "admin"), eq(users.directoryRole, "admin"));
 
-/** The managers among the members of these groups (as the policies' notices find them). */
+/**
+ * The managers of these groups (as the policies' notices find them): the global managers among
+ * their members, and the users assigned to manage them.
+ */
 export async function managersOf(db: Db, groupIds: readonly number[]): Promise<Recipient[]> {
 	if (groupIds.length === 0) return [];
-	return await db.selectDistinct(recipientColumns).from(users).innerJoin(
-		memberships,
-		eq(memberships.userId, users.id),
-	).where(and(inArray(memberships.groupId, [...groupIds]), isManager));
+	const ids = [...groupIds];
+	return await db.selectDistinct(recipientColumns).from(users).where(or(
+		and(
+			isManager,
+			inArray(
+				users.id,
+				db.select({ id: memberships.userId }).from(memberships).where(inArray(memberships.groupId, ids)),
+			),
+		),
+		inArray(
+			users.id,
+			db.select({ id: groupManagers.userId }).from(groupManagers).where(inArray(groupManagers.groupId, ids)),
+		),
+	));
 }
 
 /** Every member of these groups. */

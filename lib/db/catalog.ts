@@ -11,6 +11,7 @@ import {
 	configGroups,
 	configInstanceTypes,
 	groupExcludedTypes,
+	groupManagers,
 	groups,
 	groupSecurityGroups,
 	instances,
@@ -252,6 +253,8 @@ const LINKS = {
 	permittedGroups: { table: configGroups, owner: "configId", target: "groupId", fixed: {} },
 	manualMemberships: { table: memberships, owner: "userId", target: "groupId", fixed: { source: "manual" } },
 	directoryMemberships: { table: memberships, owner: "userId", target: "groupId", fixed: { source: "directory" } },
+	manualManagement: { table: groupManagers, owner: "userId", target: "groupId", fixed: { source: "manual" } },
+	directoryManagement: { table: groupManagers, owner: "userId", target: "groupId", fixed: { source: "directory" } },
 } as const satisfies Record<string, { table: SQLiteTable; owner: string; target: string; fixed: object }>;
 export type CatalogLink = keyof typeof LINKS;
 
@@ -328,17 +331,21 @@ async function writeWithLinks<T extends CatalogTable>(
 	});
 }
 
-/** Sets a user's portal role and manual memberships in one transaction; false when no user has the id. */
+/**
+ * Sets a user's portal role, manual memberships and (when given) the groups an admin has them manage, in
+ * one transaction; false when no user has the id.
+ */
 export async function writeUserAccess(
 	db: Db,
 	id: number,
-	access: { role: Role; groups: readonly number[] },
+	access: { role: Role; groups: readonly number[]; managedGroups?: readonly number[] },
 ): Promise<boolean> {
 	return await inTransaction(db, async (tx) => {
 		const updated = await tx.update(users).set({ role: access.role, updatedAt: new Date() }).where(eq(users.id, id))
 			.returning({ id: users.id });
 		if (!updated[0]) return false;
 		await setLinks(tx, "manualMemberships", id, access.groups);
+		if (access.managedGroups) await setLinks(tx, "manualManagement", id, access.managedGroups);
 		return true;
 	});
 }

@@ -10,6 +10,7 @@ import {
 	type ActivitySource,
 	bills,
 	type ConfigKind,
+	groupManagers,
 	groups,
 	instances,
 	launches,
@@ -389,7 +390,10 @@ export async function setChannels(db: Db, userId: number, channels: { banner: bo
 	});
 }
 
-/** Who gets a machine's notices by email: the owner and, for a termination, the managers in its group. */
+/**
+ * Who gets a machine's notices by email: the owner and, for a termination, the managers of its group
+ * (the global managers among its members and the users assigned to manage it).
+ */
 export async function noticeRecipients(
 	db: Db,
 	machine: { ownerId: number; groupId: number | null },
@@ -408,6 +412,12 @@ export async function noticeRecipients(
 			? or(
 				eq(users.id, machine.ownerId),
 				and(inArray(users.id, managerIds), or(eq(users.role, "manager"), eq(users.directoryRole, "manager"))),
+				inArray(
+					users.id,
+					db.select({ id: groupManagers.userId }).from(groupManagers).where(
+						eq(groupManagers.groupId, machine.groupId!),
+					),
+				),
 			)
 			: eq(users.id, machine.ownerId),
 	);

@@ -41,6 +41,11 @@ export const groups = sqliteTable("groups", {
 	name: text("name").notNull().unique(),
 	/** Directory group (e.g. a memberOf DN or CN) whose members join this group automatically. */
 	directoryName: text("directory_name"),
+	/**
+	 * Directory group (a DN or CN) whose members manage this group (team view, actions, bills, budgets
+	 * and approvals of its members) without the global manager role; assigned at each sign-in.
+	 */
+	managerDirectoryName: text("manager_directory_name"),
 	keyName: text("key_name").notNull().default(""),
 	iamInstanceProfile: text("iam_instance_profile").notNull().default(""),
 	nameOverride: text("name_override").notNull().default(""),
@@ -65,6 +70,17 @@ export const memberships = sqliteTable("memberships", {
 	source: text("source", { enum: MEMBERSHIP_SOURCES }).notNull(),
 	createdAt: createdAt(),
 }, (t) => [primaryKey({ columns: [t.userId, t.groupId, t.source] }), index("memberships_group_idx").on(t.groupId)]);
+
+/**
+ * Who manages which group besides the global managers: assigned by the directory (the group's
+ * manager directory group, synced at each sign-in) or by an admin (`manual`, audited).
+ */
+export const groupManagers = sqliteTable("group_managers", {
+	userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+	groupId: integer("group_id").notNull().references(() => groups.id, { onDelete: "cascade" }),
+	source: text("source", { enum: MEMBERSHIP_SOURCES }).notNull(),
+	createdAt: createdAt(),
+}, (t) => [primaryKey({ columns: [t.userId, t.groupId, t.source] }), index("group_managers_group_idx").on(t.groupId)]);
 
 export const instanceTypes = sqliteTable("instance_types", {
 	id: integer("id").primaryKey({ autoIncrement: true }),

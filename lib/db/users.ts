@@ -2,7 +2,7 @@
 import { and, asc, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
 import { type Db, preparedFor } from "./client.ts";
 import { normaliseDirectoryName } from "../plugins/contract.ts";
-import { groups, memberships, type Role, ROLES, users } from "./schema.ts";
+import { groupManagers, groups, memberships, type Role, ROLES, users } from "./schema.ts";
 
 export type User = typeof users.$inferSelect;
 export type Membership = typeof memberships.$inferSelect;
@@ -11,6 +11,9 @@ const userStatements = preparedFor((db) => ({
 	byUsername: db.select().from(users).where(eq(users.username, sql.placeholder("username"))).prepare(),
 	groupIds: db.selectDistinct({ groupId: memberships.groupId }).from(memberships).where(
 		eq(memberships.userId, sql.placeholder("userId")),
+	).prepare(),
+	managedGroupIds: db.selectDistinct({ groupId: groupManagers.groupId }).from(groupManagers).where(
+		eq(groupManagers.userId, sql.placeholder("userId")),
 	).prepare(),
 }));
 
@@ -111,8 +114,31 @@ export async function syncDirectoryMemberships(
 	userId: number,
 	directoryEntries: readonly string[],
 ): Promise<{ added: number[]; removed: number[] }> {
-	const candidates = await db.select({ id: groups.id, directoryName: groups.directoryName }).from(groups).where(
-		isNotNull(groups.directoryName),
+	return await syncDirectoryRows(db, memberships, groups.directoryName, userId, directoryEntries);
+}
+
+/**
+ * Makes the groups the directory has the user manage equal to those whose manager directory group
+ * matches one of `directoryEntries`, as {@link syncDirectoryMemberships} does for memberships.
+ * Assignments an admin made are untouched.
+ */
+export async function syncDirectoryManagement(
+	db: Db,
+	userId: number,
+	directoryEntries: readonly string[],
+): Promise<{ added: number[]; removed: number[] }> {
+	return await syncDirectoryRows(db, groupManagers, groups.managerDirectoryName, userId, directoryEntries);
+}
+
+async function syncDirectoryRows(
+	db: Db,
+	table: typeof memberships | typeof groupManagers,
+	directoryColumn: typeof groups.directoryName | typeof groups.managerDirectoryName,
+	userId: number,
+	directoryEntries: readonly string[],
+): Promise<{ added: number[]; removed: number[] }> {
+	const candidates = await db.select({ id: groups.id, directoryName: directoryColumn }).from(groups).where(
+		isNotNull(directoryColumn),
 	);
 	const wanted = new Set(
 		candidates.filter((g) => directoryEntries.some((entry) => directoryNameMatches(g.directoryName!, entry))).map((g) =>
@@ -120,22 +146,27 @@ export async function syncDirectoryMemberships(
 		),
 	);
 	const current = new Set(
-		(await db.select({ groupId: memberships.groupId }).from(memberships).where(
-			and(eq(memberships.userId, userId), eq(memberships.source, "directory")),
+		(await db.select({ groupId: table.groupId }).from(table).where(
+			and(eq(table.userId, userId), eq(table.source, "directory")),
 		)).map((r) => r.groupId),
 	);
 	const added = [...wanted].filter((id) => !current.has(id));
 	const removed = [...current].filter((id) => !wanted.has(id));
 	if (added.length > 0) {
-		await db.insert(memberships).values(added.map((groupId) => ({ userId, groupId, source: "directory" as const })))
+		await db.insert(table).values(added.map((groupId) => ({ userId, groupId, source: "directory" as const })))
 			.onConflictDoNothing();
 	}
 	if (removed.length > 0) {
-		await db.delete(memberships).where(
-			and(eq(memberships.userId, userId), eq(memberships.source, "directory"), inArray(memberships.groupId, removed)),
+		await db.delete(table).where(
+			and(eq(table.userId, userId), eq(table.source, "directory"), inArray(table.groupId, removed)),
 		);
 	}
 	return { added, removed };
+}
+
+/** Ids of the groups a user manages by assignment (directory or admin), not by the global manager role. */
+export async function managedGroupIdsOf(db: Db, userId: number): Promise<number[]> {
+	return (await userStatements(db).managedGroupIds.all({ userId })).map((r) => r.groupId);
 }
 
 /** Whether any user holds the admin role, given by an admin or by the directory. */

@@ -6,6 +6,7 @@
  * outcome. A delivery that fails is logged; the banner still shows the notice.
  */
 import type { Viewer } from "../auth/identify.ts";
+import { scopeGroupIds } from "../auth/permissions.ts";
 import { getGroup } from "../db/catalog.ts";
 import { insertUserNotices, userNoticesFor } from "../db/approvals.ts";
 import { channelsOf, noticeRecipients, noticesFor, type PolicyAction, setChannels } from "../db/policies.ts";
@@ -99,10 +100,11 @@ export async function activeNotices(deps: Pick<Deps, "db" | "clock" | "settings"
 	const channels = (await channelsOf(deps.db, [viewer.id])).get(viewer.id)!;
 	if (!channels.banner) return [];
 	const now = deps.clock();
+	// A global manager hears of the terminations in the groups they belong to, a scoped one of those in the groups they manage.
 	const actions = await noticesFor(deps.db, {
 		id: viewer.id,
-		manager: viewer.role === "manager",
-		groupIds: viewer.groupIds,
+		manager: viewer.role === "manager" || viewer.managedGroupIds.length > 0,
+		groupIds: viewer.role === "manager" ? scopeGroupIds(viewer) : viewer.managedGroupIds,
 	}, new Date(now.getTime() - DONE_NOTICE_MS));
 	const views: NoticeView[] = [];
 	for (const action of actions) {

@@ -205,15 +205,34 @@ export async function userRows(deps: Pick<Deps, "db" | "settings">): Promise<Use
 
 /** A user's form: the user, the groups to choose from, the manual and the directory's memberships. */
 export async function userForm(db: Db, id: number): Promise<
-	{ user: User; groups: Group[]; manualGroups: number[]; directoryGroups: string[] } | undefined
+	| {
+		user: User;
+		groups: Group[];
+		manualGroups: number[];
+		directoryGroups: string[];
+		/** The groups an admin has the user manage. */
+		managedGroups: number[];
+		/** The names of the groups the directory has the user manage (not editable here). */
+		directoryManaged: string[];
+	}
+	| undefined
 > {
 	const user = await getUser(db, id);
 	if (!user) return undefined;
-	const [groups, manualGroups, directory] = await Promise.all([
+	const [groups, manualGroups, directory, managedGroups, directoryManagedIds] = await Promise.all([
 		listGroups(db),
 		linkedIds(db, "manualMemberships", id),
 		linkedIds(db, "directoryMemberships", id),
+		linkedIds(db, "manualManagement", id),
+		linkedIds(db, "directoryManagement", id),
 	]);
-	const directoryGroups = directory.map((groupId) => groups.find((g) => g.id === groupId)?.name ?? "");
-	return { user, groups, manualGroups, directoryGroups };
+	const nameOf = (groupId: number) => groups.find((g) => g.id === groupId)?.name ?? "";
+	return {
+		user,
+		groups,
+		manualGroups,
+		directoryGroups: directory.map(nameOf),
+		managedGroups,
+		directoryManaged: directoryManagedIds.map(nameOf),
+	};
 }

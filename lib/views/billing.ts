@@ -5,7 +5,7 @@
  * (per group and month; for admins, which policies acted most); and the same report as CSV.
  */
 import type { Viewer } from "../auth/identify.ts";
-import { seesEverything, viewerScope } from "../auth/permissions.ts";
+import { scopeGroupIds, seesEverything, viewerScope } from "../auth/permissions.ts";
 import {
 	buildReport,
 	burnRate,
@@ -102,13 +102,17 @@ export interface SavingsProps {
 /** Refuses (403) a filter on a user or group the viewer may not see the bills of. */
 async function checkFilters(deps: Pick<Deps, "db">, viewer: Viewer, filters: BillFilters): Promise<void> {
 	if (seesEverything(viewer)) return;
-	if (filters.groupId !== undefined && !viewer.groupIds.includes(filters.groupId)) {
-		throw new UserError(403, "You may only see the bills of your own groups.");
+	const groupIds = scopeGroupIds(viewer);
+	if (filters.groupId !== undefined && !groupIds.includes(filters.groupId)) {
+		throw new UserError(403, "You may only see the bills of your own groups and the groups you manage.");
 	}
 	if (filters.userId !== undefined && filters.userId !== viewer.id) {
-		const team = await teammateIds(deps.db, viewer.groupIds);
+		const team = await teammateIds(deps.db, groupIds);
 		if (!team.includes(filters.userId)) {
-			throw new UserError(403, "You may only see your own and your teammates' bills.");
+			throw new UserError(
+				403,
+				"You may only see your own bills and those of your teammates and the groups you manage.",
+			);
 		}
 	}
 }
@@ -240,7 +244,10 @@ export async function billingCsv(
 	};
 }
 
-/** Who downloads chargeback reports (every cost center's machines): managers and admins. */
+/**
+ * Who downloads chargeback reports: global managers and admins. A cost center's report covers every
+ * machine charged to it, whichever group, so a manager of some groups does not get it.
+ */
 function mayChargeback(viewer: Viewer): boolean {
 	return seesEverything(viewer);
 }

@@ -5,7 +5,7 @@
  * launch confirmation's "this adds about $X/day; the group's budget runs out on the 23rd").
  */
 import type { Viewer } from "../auth/identify.ts";
-import { managesGroup, maySetBudget, seesEverything } from "../auth/permissions.ts";
+import { managesGroup, maySetBudget, scopeGroupIds, seesEverything } from "../auth/permissions.ts";
 import { type Budget, listBudgets } from "../db/budgets.ts";
 import { listGroups } from "../db/catalog.ts";
 import type { BudgetScope } from "../db/schema.ts";
@@ -112,9 +112,10 @@ export async function myBudgetBars(deps: Deps, viewer: Viewer): Promise<BudgetBa
 export async function teamBudgetBars(deps: Deps, viewer: Viewer): Promise<BudgetBarsProps> {
 	const budgets = (await listBudgets(deps.db)).filter((b) => b.scope !== "user");
 	if (seesEverything(viewer)) return { bars: await bars(deps, budgets), href: "/budgets" };
-	const centers = costCentersOf(await listGroups(deps.db), viewer.groupIds, deps.settings.DEFAULT_CHARGE_CODE);
+	const groupIds = scopeGroupIds(viewer);
+	const centers = costCentersOf(await listGroups(deps.db), groupIds, deps.settings.DEFAULT_CHARGE_CODE);
 	const seen = budgets.filter((b) =>
-		(b.groupId !== null && viewer.groupIds.includes(b.groupId)) || (b.costCenter !== null && centers.has(b.costCenter))
+		(b.groupId !== null && groupIds.includes(b.groupId)) || (b.costCenter !== null && centers.has(b.costCenter))
 	);
 	return { bars: await bars(deps, seen), href: "/budgets" };
 }
@@ -174,11 +175,14 @@ export async function budgetsPageView(
 		listMemberships(deps.db),
 	]);
 	const fallback = deps.settings.DEFAULT_CHARGE_CODE;
-	const centers = costCentersOf(groups, viewer.groupIds, fallback);
-	const covers = (b: Budget) =>
-		b.userId === viewer.id || (b.groupId !== null && viewer.groupIds.includes(b.groupId)) ||
-		(b.costCenter !== null && centers.has(b.costCenter));
+	// A scoped manager sees the budgets of the groups they manage as a member sees their own groups'.
+	const groupIds = scopeGroupIds(viewer);
+	const centers = costCentersOf(groups, groupIds, fallback);
 	const groupsOfUser = (userId: number) => memberships.filter((m) => m.userId === userId).map((m) => m.groupId);
+	const covers = (b: Budget) =>
+		b.userId === viewer.id || (b.groupId !== null && groupIds.includes(b.groupId)) ||
+		(b.costCenter !== null && centers.has(b.costCenter)) ||
+		(b.userId !== null && groupsOfUser(b.userId).some((id) => viewer.managedGroupIds.includes(id)));
 	const visible = seesEverything(viewer) ? budgets : budgets.filter(covers);
 	const statuses = await budgetStatuses(deps, visible);
 	const usernames = new Map<number, string>();

@@ -4,7 +4,7 @@
  * cannot reach them when it cannot).
  */
 import type { Viewer } from "../auth/identify.ts";
-import { groupsOf } from "../db/catalog.ts";
+import { groupsOf, listGroups } from "../db/catalog.ts";
 import { recentLaunches } from "../db/launches.ts";
 import type { LaunchStatus } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
@@ -19,6 +19,8 @@ export interface ProfileProps {
 	role: Viewer["role"];
 	/** The names of the viewer's groups. */
 	groups: string[];
+	/** The names of the groups the viewer manages by assignment (a global manager manages every group). */
+	managedGroups: string[];
 	launches: { href: string; createdAt: Date; stackName: string; status: LaunchStatus; reason: string | null }[];
 	/** The notice channels' form. */
 	channels?: NoticeChannelsProps;
@@ -53,8 +55,9 @@ export async function profileView(
 	viewer: Viewer,
 	submitted?: { errors: Record<string, string> },
 ): Promise<ProfileProps> {
-	const [groups, launches, channels] = await Promise.all([
+	const [groups, all, launches, channels] = await Promise.all([
 		groupsOf(deps.db, viewer.id),
+		listGroups(deps.db),
 		recentLaunches(deps.db, viewer.id, RECENT_LAUNCHES),
 		noticeChannels(deps, viewer.id),
 	]);
@@ -64,6 +67,7 @@ export async function profileView(
 		email: viewer.email,
 		role: viewer.role,
 		groups: groups.map((g) => g.name),
+		managedGroups: all.filter((g) => viewer.managedGroupIds.includes(g.id)).map((g) => g.name),
 		launches: launches.map((l) => ({
 			href: `/launches/${l.id}`,
 			createdAt: l.createdAt,

@@ -46,6 +46,8 @@ export interface TeamProps {
 	/** Whether the viewer sees every team (a manager or an admin). */
 	everyone: boolean;
 	role: Viewer["role"];
+	/** The names of the groups the viewer manages by assignment (a scoped manager), whose members' instances they see too. */
+	managedGroups: string[];
 	counts: StateBuckets;
 	everyoneCounts: StateBuckets;
 	burn: { total: number; unknown: number; owners: { name: string; hourly: number }[] };
@@ -126,6 +128,7 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 	return {
 		everyone: scope.everyone,
 		role: viewer.role,
+		managedGroups: groups.filter((g) => viewer.managedGroupIds.includes(g.id)).map((g) => g.name),
 		counts: stateBuckets(counts),
 		everyoneCounts: stateBuckets(everyoneCounts ?? counts),
 		burn: {
@@ -135,7 +138,7 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 		},
 		filters: query.filters,
 		owners: owners.map((o) => ({ value: o.id, label: o.username })),
-		groups: (scope.everyone ? groups : groups.filter((g) => viewer.groupIds.includes(g.id)))
+		groups: (scope.everyone ? groups : groups.filter((g) => scope.groupIds.includes(g.id)))
 			.map((g) => ({ value: g.id, label: g.name })),
 		table,
 		clusters: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id))),

@@ -1,7 +1,8 @@
 /**
  * LDAP-attribute-header auth plugin: the proxy authenticates against the directory and passes the
  * username, profile and `memberOf` DNs as headers. Directory groups map to the portal's groups by
- * their directory name (memberships are added and removed at each login). Admin and manager roles
+ * their directory name (memberships are added and removed at each login), and to the groups a user
+ * manages by each group's manager directory name, the same way. Admin and (global) manager roles
  * come from exact DN matches and are revoked when the directory stops granting them.
  */
 import { type AuthUserInfo, normaliseDirectoryName, type PluginContext } from "../../lib/plugins/contract.ts";

@@ -22,5 +22,9 @@ export const MEMBER_OF_SEPARATOR = ";";
  * LDAP_MANAGER_GROUP set, the portal starts only with PROXY_SECRET or PROXY_SECRET_WAIVED.
  */
 export const LDAP_ADMIN_GROUP = "";
-/** Full DN of the directory group whose members are managers (see every team); empty grants nobody. */
+/**
+ * Full DN of the directory group whose members are global managers (they manage every group);
+ * empty grants nobody. A manager of some groups only comes from each group's "Manager directory
+ * group" (Admin → Groups), matched against the same memberOf DNs.
+ */
 export const LDAP_MANAGER_GROUP = "";

@@ -27,6 +27,7 @@ const LIST = "/admin/groups";
 const GROUP_COLUMNS: Column<GroupRow>[] = [
 	{ label: "Name", cell: (g) => <a href={`${LIST}/${g.id}`}>{g.name}</a> },
 	{ label: "Directory group", class: "small", cell: (g) => g.directoryName ?? "—" },
+	{ label: "Manager directory group", class: "small", cell: (g) => g.managerDirectoryName ?? "—" },
 	{ label: "Cost center", cell: (g) => g.costCenter || <span class="muted">default</span> },
 	{ label: "Members", class: "num", cell: (g) => g.members },
 	{ label: "EMR", cell: (g) => g.emrAccess ? "yes" : "no" },
@@ -58,6 +59,13 @@ function groupFields(securityGroups: SecurityGroup[], instanceTypes: InstanceTyp
 			label: "Directory group",
 			hint:
 				"Full DN (CN=Data Science,OU=Teams,DC=example,DC=com) or a plain name; members join automatically at sign-in.",
+		},
+		{
+			control: "text",
+			name: "managerDirectoryName",
+			label: "Manager directory group",
+			hint:
+				"Full DN or a plain name; its members manage this group (team view, machines, bills, budgets, approvals) from their next sign-in, without the Manager role.",
 		},
 		{
 			grid: [
@@ -136,6 +144,7 @@ function groupValues({ group, ...links }: GroupWithLinks): FormValues {
 	return {
 		name: group.name,
 		directoryName: group.directoryName ?? "",
+		managerDirectoryName: group.managerDirectoryName ?? "",
 		keyName: group.keyName,
 		iamInstanceProfile: group.iamInstanceProfile,
 		nameOverride: group.nameOverride,

@@ -3,7 +3,7 @@
  * POST /admin/users/:id/revoke: revoke the security tokens of every page they have open.
  */
 import { Hono } from "hono";
-import { saveUser } from "../../lib/catalog/save.ts";
+import { saveUserAccess } from "../../lib/catalog/save.ts";
 import type { Deps } from "../../lib/deps.ts";
 import { UserError } from "../../lib/errors.ts";
 import { type Group, type User, userForm, type UserRow, userRows } from "../../lib/views/admin.ts";
@@ -46,7 +46,11 @@ export function UsersPage(props: { ctx: PageContext; rows: UserRow[] }) {
 	);
 }
 
-function userFields(user: User, groups: Group[], directoryGroups: string[]): FormItem[] {
+function userFields(
+	user: User,
+	groups: Group[],
+	directory: { groups: string[]; managed: string[] },
+): FormItem[] {
 	return [
 		{
 			control: "select",
@@ -54,7 +58,7 @@ function userFields(user: User, groups: Group[], directoryGroups: string[]): For
 			label: "Role",
 			options: [
 				{ value: "user", label: "User" },
-				{ value: "manager", label: "Manager (sees every team)" },
+				{ value: "manager", label: "Manager of every group" },
 				{ value: "admin", label: "Admin" },
 			],
 			hint: user.directoryRole && user.directoryRole !== "user"
@@ -66,9 +70,17 @@ function userFields(user: User, groups: Group[], directoryGroups: string[]): For
 			name: "groups",
 			label: "Manual group memberships",
 			options: groups.map((g) => ({ value: String(g.id), label: g.name })),
-			hint: directoryGroups.length
-				? `From the directory (managed at sign-in): ${directoryGroups.join(", ")}`
+			hint: directory.groups.length
+				? `From the directory (managed at sign-in): ${directory.groups.join(", ")}`
 				: undefined,
+		},
+		{
+			control: "checks",
+			name: "managedGroups",
+			label: "Manages these groups",
+			options: groups.map((g) => ({ value: String(g.id), label: g.name })),
+			hint: "Their team view, machines (not terminating), bills, user budgets and approvals, without the Manager role" +
+				(directory.managed.length ? `. From the directory: ${directory.managed.join(", ")}` : ""),
 		},
 	];
 }
@@ -79,6 +91,8 @@ export function UserFormPage(props: {
 	groups: Group[];
 	/** The groups the directory puts the user in (not editable here). */
 	directoryGroups: string[];
+	/** The groups the directory has the user manage (not editable here). */
+	directoryManaged: string[];
 	values: FormValues;
 	errors: Record<string, string>;
 }) {
@@ -89,7 +103,7 @@ export function UserFormPage(props: {
 			<DataForm
 				action={`${LIST}/${user.id}`}
 				csrf={ctx.csrf}
-				items={userFields(user, props.groups, props.directoryGroups)}
+				items={userFields(user, props.groups, { groups: props.directoryGroups, managed: props.directoryManaged })}
 				values={props.values}
 				errors={props.errors}
 				buttons={[{ label: "Save user", primary: true }]}
@@ -130,6 +144,7 @@ export function userRoutes(deps: Deps): Hono<AppEnv> {
 					user={data.user}
 					groups={data.groups}
 					directoryGroups={data.directoryGroups}
+					directoryManaged={data.directoryManaged}
 					values={values}
 					errors={errors}
 				/>,
@@ -144,7 +159,11 @@ export function userRoutes(deps: Deps): Hono<AppEnv> {
 	});
 	app.get("/:id", async (c) => {
 		const data = await load(itemId(c));
-		return await form(c, data, { role: data.user.role, groups: data.manualGroups.map(String) });
+		return await form(c, data, {
+			role: data.user.role,
+			groups: data.manualGroups.map(String),
+			managedGroups: data.managedGroups.map(String),
+		});
 	});
 	app.post("/:id/revoke", async (c) => {
 		const { user } = await load(itemId(c));
@@ -155,10 +174,15 @@ export function userRoutes(deps: Deps): Hono<AppEnv> {
 		return c.redirect(`${LIST}/${user.id}`, 303);
 	});
 	app.post("/:id", async (c) => {
-		const id = itemId(c);
+		const { user } = await load(itemId(c));
+		const id = user.id;
 		const values = await formValues(c);
 		return await saving(c, deps, async () => {
-			await saveUser(deps.db, id, { role: textOf(values, "role"), groups: listOf(values.groups) });
+			await saveUserAccess(deps, c.get("viewer"), user, {
+				role: textOf(values, "role"),
+				groups: listOf(values.groups),
+				managedGroups: listOf(values.managedGroups),
+			});
 			return { to: LIST, done: "User saved." };
 		}, async (errors) => form(c, await load(id), values, errors));
 	});

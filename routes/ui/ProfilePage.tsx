@@ -7,7 +7,7 @@ import { NoticeChannels } from "./NoticeChannels.tsx";
 
 const ROLE_MEANS: Record<ProfileProps["role"], string> = {
 	admin: " — you may administer the portal and terminate anyone's instances",
-	manager: " — you see and control every team's instances and bills",
+	manager: " — you manage every group: you see and control every team's instances and bills",
 	user: " — you see your own and your teammates' instances",
 };
 
@@ -60,6 +60,19 @@ export function ProfilePage(props: { ctx: PageContext; profile: ProfileProps }) 
 							</ul>
 						)}
 					</dd>
+					{profile.managedGroups.length > 0 && (
+						<>
+							<dt>Manages</dt>
+							<dd>
+								<ul>
+									{profile.managedGroups.map((name) => <li>{name}</li>)}
+								</ul>
+								<span class="muted small">
+									their members' instances, bills, user budgets and requests, as an admin or the directory assigned
+								</span>
+							</dd>
+						</>
+					)}
 				</dl>
 			</div>
 			{profile.channels && <NoticeChannels channels={profile.channels} csrf={props.ctx.csrf} />}

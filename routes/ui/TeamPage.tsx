@@ -135,6 +135,10 @@ export function TeamPage(props: { ctx: PageContext; team: TeamProps }) {
 			<p class="lead">
 				{team.everyone
 					? `As ${team.role === "admin" ? "an admin" : "a manager"} you see every team's instances.`
+					: team.managedGroups.length
+					? `Instances of everyone who shares a group with you or belongs to a group you manage (${
+						team.managedGroups.join(", ")
+					}).`
 					: "Instances of everyone who shares a group with you."}
 			</p>
 			<BudgetBars budgets={team.budgets} title="Budgets" />

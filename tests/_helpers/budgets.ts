@@ -29,8 +29,8 @@ export async function setBudget(deps: TestDeps, user: string, fields: Record<str
 }
 
 /**
- * Instances of `owner` in science, really running in moto (one per type), recorded as their
- * launches left them, and billed from now on (the sync sees them running).
+ * Instances of `owner` in science (or `groupId`), really running in moto (one per type), recorded
+ * as their launches left them, and billed from now on (the sync sees them running).
  */
 export async function billedInstances(
 	deps: TestDeps,
@@ -38,6 +38,7 @@ export async function billedInstances(
 	world: Awaited<ReturnType<typeof seedWorld>>,
 	types: readonly string[],
 	owner = world.alice,
+	groupId = world.science.id,
 ): Promise<string[]> {
 	const ids: string[] = [];
 	const now = deps.clock();
@@ -45,7 +46,7 @@ export async function billedInstances(
 		const [id] = await moto.runInstances(1, { LaunchedBy: "MLIY", userid: owner.username }, type);
 		const launch = await addLaunch(deps.db, {
 			userId: owner.id,
-			groupId: world.science.id,
+			groupId,
 			configId: world.config.id,
 			instanceType: type,
 			status: "complete",
@@ -54,7 +55,7 @@ export async function billedInstances(
 			id: id!,
 			ownerId: owner.id,
 			launchId: launch.id,
-			groupId: world.science.id,
+			groupId,
 			configId: world.config.id,
 			instanceType: type,
 			launchedAt: now,

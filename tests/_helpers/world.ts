@@ -61,6 +61,11 @@ export async function addMember(db: Db, userId: number, groupId: number, source:
 	await addLink(db, `${source}Memberships`, userId, groupId);
 }
 
+/** Has the user manage the group (as an admin's assignment, or the directory's) without the manager role. */
+export async function addManager(db: Db, userId: number, groupId: number, source: "manual" | "directory" = "manual") {
+	await addLink(db, `${source}Management`, userId, groupId);
+}
+
 async function addTypes(db: Db, names: string[]) {
 	for (const name of names) await upsertById(db, "instanceTypes", undefined, { name });
 	return (await listInstanceTypes(db)).filter((t) => names.includes(t.name));
