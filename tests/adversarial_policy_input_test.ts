@@ -262,9 +262,15 @@ Deno.test("the wizard's policy fields: hostile choices are refused next to their
 				const text = await res.text();
 				const what = `wizard ${JSON.stringify(form).slice(0, 200)}`;
 				assertNoServerError(res, what);
-				assertClearRefusal(res.status, text, what);
 				assertEscaped(text, Object.values(form), what);
 				assert.equal(await launches(), before, `${what}: a review records nothing`);
+				if (res.status === 403 && text.includes("data-approval-needed")) {
+					// A lifetime beyond the policy's maximum in an otherwise right form is a request for an
+					// exception (issue 17), not a typo: the page says why and offers the request.
+					assert.match(text, /<li>A lifetime of \d+ hours is beyond the policy's maximum of 48 hours\.<\/li>/, what);
+					return;
+				}
+				assertClearRefusal(res.status, text, what);
 				if (res.status === 422) {
 					assert.match(text, FIELD_ERROR, `${what}: the refusal is next to a field`);
 					return;
@@ -277,6 +283,7 @@ Deno.test("the wizard's policy fields: hostile choices are refused next to their
 				if (lifetime) assert.ok(Number(lifetime) >= 1 && Number(lifetime) <= 48, `${what}: lifetime ${lifetime}`);
 			},
 		),
-		{ numRuns: RUNS },
+		// A lifetime just beyond the maximum is always tried: it asks for an approval.
+		{ numRuns: RUNS, examples: [[{ lifetimeHours: "49" }]] },
 	);
 });
