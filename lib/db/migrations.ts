@@ -11,6 +11,7 @@ import m8 from "../../migrations/0008_csrf_epoch.sql" with { type: "text" };
 import m9 from "../../migrations/0009_setup_truth.sql" with { type: "text" };
 import m10 from "../../migrations/0010_ebs_monthly_rates.sql" with { type: "text" };
 import m11 from "../../migrations/0011_budgets_approvals_costs.sql" with { type: "text" };
+import m12 from "../../migrations/0012_secret_params.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0009_setup_truth", when: 1796183444880, sql: m9 },
 	{ tag: "0010_ebs_monthly_rates", when: 1796184275858, sql: m10 },
 	{ tag: "0011_budgets_approvals_costs", when: 1796184492974, sql: m11 },
+	{ tag: "0012_secret_params", when: 1796185078018, sql: m12 },
 ];
