@@ -127,6 +127,7 @@ export async function createDeps(
 			log: log.web,
 		});
 		const secret = await appSecret(database.db);
+		const paramsKey = settings.SECRET_PARAMS_KEY ?? secret;
 		const plugins = await loadPlugins(
 			{ auth: settings.AUTH_PLUGIN, dns: settings.DNS_PLUGIN },
 			{
@@ -138,7 +139,7 @@ export async function createDeps(
 					secretRequired: settings.PROXY_SECRET !== undefined,
 					withoutSecretAccepted: settings.PROXY_SECRET_WAIVED,
 				},
-				secretParam: (token) => secretParam(database.db, secret, token),
+				secretParam: (token) => secretParam(database.db, paramsKey, token),
 			},
 			{ shipped: SHIPPED_PLUGINS },
 		);
@@ -154,6 +155,7 @@ export async function createDeps(
 			metrics,
 			clock: overrides.clock ?? (() => new Date()),
 			secret,
+			paramsKey,
 			holder: overrides.holder ?? `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`,
 			background,
 			wakeLauncher: () => kickJob(deps, advanceLaunchesJob),

@@ -385,3 +385,27 @@ motoTest("a cluster launch passes the secret to its template's NoEcho parameter 
 	);
 	assert.equal(probes.SecurityGroups?.[0]?.Description, SECRET);
 });
+
+Deno.test("with SECRET_PARAMS_KEY the key is the operator's: the same database opens the secret with that key only", async () => {
+	const key = "operator-key-Vb3nM6qW9eR2tY5uI8oP1aS4";
+	await using first = await createTestDeps({ settings: { SECRET_PARAMS_KEY: key } });
+	await seedWorld(first.db);
+	await saveSecret(first);
+	assert.equal(first.paramsKey, key);
+	assert.equal(await first.plugins.context.secretParam(TOKEN), SECRET);
+	const database = `file:${first.dir}/test.db`;
+	{
+		// The portal's own secret, which the database holds, does not open it.
+		await using without = await createTestDeps({ settings: { DATABASE_URL: database } });
+		assert.equal(without.secret, first.secret, "the same database, so the same portal secret");
+		assert.match(String(await rejection(without.plugins.context.secretParam(TOKEN))), /cannot be decrypted/);
+	}
+	{
+		await using other = await createTestDeps({
+			settings: { DATABASE_URL: database, SECRET_PARAMS_KEY: "another-key-Zx8cV5bN2mQ7wE4rT1yU6iO3" },
+		});
+		assert.match(String(await rejection(other.plugins.context.secretParam(TOKEN))), /cannot be decrypted/);
+	}
+	await using same = await createTestDeps({ settings: { DATABASE_URL: database, SECRET_PARAMS_KEY: key } });
+	assert.equal(await same.plugins.context.secretParam(TOKEN), SECRET);
+});

@@ -148,7 +148,7 @@ export function clusterParameters(
  * that neither the portal nor the configuration's params fill.
  */
 async function clusterStackParameters(
-	deps: Pick<Deps, "db" | "secret">,
+	deps: Pick<Deps, "db" | "paramsKey">,
 	input: Parameters<typeof clusterParameters>[0],
 ): Promise<Record<string, string>> {
 	const parameters = clusterParameters(input);
@@ -156,7 +156,7 @@ async function clusterStackParameters(
 	if (template.ok) {
 		Object.assign(
 			parameters,
-			await secretStackParameters(deps.db, deps.secret, template.parameters, Object.keys(parameters)),
+			await secretStackParameters(deps.db, deps.paramsKey, template.parameters, Object.keys(parameters)),
 		);
 	}
 	checkParameterSizes(parameters);

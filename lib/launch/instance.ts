@@ -181,7 +181,7 @@ export function buildInstanceParameters(input: InstanceStackInput): Record<strin
  * user data: {@link paramsMap} leaves them out), after every parameter the portal sets itself.
  */
 async function instanceStackParameters(
-	deps: Pick<Deps, "db" | "settings" | "secret">,
+	deps: Pick<Deps, "db" | "settings" | "paramsKey">,
 	input: Omit<InstanceStackInput, "settings" | "globalParams">,
 ): Promise<Record<string, string>> {
 	const parameters = buildInstanceParameters({
@@ -193,7 +193,7 @@ async function instanceStackParameters(
 	if (template.ok) {
 		Object.assign(
 			parameters,
-			await secretStackParameters(deps.db, deps.secret, template.parameters, Object.keys(parameters)),
+			await secretStackParameters(deps.db, deps.paramsKey, template.parameters, Object.keys(parameters)),
 		);
 	}
 	checkParameterSizes(parameters);

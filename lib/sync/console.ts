@@ -54,7 +54,7 @@ async function secretsOf(deps: Deps, instance: { launchId: string | null; config
 	const [config, globals, secrets] = await Promise.all([
 		instance.configId === null ? undefined : getConfig(deps.db, instance.configId),
 		paramsMap(deps.db),
-		secretParamValues(deps.db, deps.secret),
+		secretParamValues(deps.db, deps.paramsKey),
 	]);
 	return [
 		...(instance.launchId ? [await progressToken(deps.secret, instance.launchId)] : []),

@@ -96,7 +96,7 @@ export const LISTS: readonly ListKind[] = [
 		what: "Param",
 		fields: paramFields(undefined),
 		fieldsFor: paramFields,
-		save: (deps, id, values) => saveParam(deps.db, deps.secret, id, values),
+		save: (deps, id, values) => saveParam(deps.db, deps.paramsKey, id, values),
 		remove: deleteParam,
 		shownAgain: (values) => textOf(values, "secret") === "on" ? { ...values, value: "" } : values,
 	},
@@ -166,7 +166,7 @@ export function listRoutes(deps: Deps, list: ListKind): Hono<AppEnv> {
 	) => {
 		const [ctx, rows] = await Promise.all([
 			pageContext(c, deps),
-			loaded ?? listRows(deps.db, list.segment, deps.secret),
+			loaded ?? listRows(deps.db, list.segment, deps.paramsKey),
 		]);
 		return c.html(
 			renderPage(<ListPage ctx={ctx} list={list} rows={rows} editing={editing} values={values} errors={errors} />),
@@ -185,7 +185,7 @@ export function listRoutes(deps: Deps, list: ListKind): Hono<AppEnv> {
 	app.post("/new", (c) => post(c, undefined));
 	app.get("/:id", async (c) => {
 		const id = itemId(c);
-		const rows = await listRows(deps.db, list.segment, deps.secret);
+		const rows = await listRows(deps.db, list.segment, deps.paramsKey);
 		const row = rows.find((r) => r.id === id);
 		if (!row) throw new UserError(404, `No such ${list.what.toLowerCase()}`);
 		return await page(c, id, row.values, {}, rows);
