@@ -46,7 +46,12 @@ interface ListKind extends ListPageKind {
 function paramFields(row: ListRow | undefined): ListField[] {
 	const secretSet = row?.values.secret === "on";
 	return [
-		{ control: "text", name: "token", label: "Token", hint: "{{{TOKEN}}} in every bootstrap script" },
+		{
+			control: "text",
+			name: "token",
+			label: "Token",
+			hint: "{{{TOKEN}}} in every bootstrap script; a secret's is the name of the template parameter it goes to",
+		},
 		{
 			control: "area",
 			name: "value",
@@ -139,7 +144,11 @@ export function ListPage(props: {
 					columns={[
 						...list.fields.map((f) => ({
 							label: f.label,
-							class: f.name === "description" || f.control === "checkbox" ? undefined : "mono small",
+							class: f.name === "description" || f.control === "checkbox"
+								? undefined
+								: f.control === "area"
+								? "mono small wrap"
+								: "mono small",
 							cell: (r: ListRow) =>
 								f.control === "checkbox"
 									? (r.values[f.name] === "on" ? "yes" : "")
