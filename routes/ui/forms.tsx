@@ -81,12 +81,12 @@ export function Checkbox(props: { label: string; name: string; checked: boolean;
 						name={props.name}
 						checked={props.checked}
 						value="on"
-						{...describedBy(props.name, !!props.hint, props.error)}
+						{...describedBy(props.name, false, props.error)}
 					/>{" "}
 					{props.label}
 				</label>
 			</div>
-			{props.hint && <small id={`f-${props.name}-hint`}>{props.hint}</small>}
+			{props.hint && <small>{props.hint}</small>}
 			{props.error && <div class="error" id={`f-${props.name}-error`} role="alert">{props.error}</div>}
 		</div>
 	);
