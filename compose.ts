@@ -1,10 +1,12 @@
 /**
  * The composition root: builds the dependencies from settings. It is the one place that wires the
- * database client (migrated), the AWS SDK adapter, the embedded pricing file, the shipped plugins,
- * the metrics, the shared secret, the background tracker and the launcher's wake-up.
+ * database client (migrated), the AWS SDK adapter, the embedded pricing file, the shipped plugins
+ * (with the secret params in their context), the metrics, the shared secret, the background tracker
+ * and the launcher's wake-up.
  */
 import type { Aws, AwsCredentials } from "./lib/aws/types.ts";
 import { createAws } from "./lib/aws/sdk/mod.ts";
+import { secretParam } from "./lib/catalog/secrets.ts";
 import { appSecret } from "./lib/db/app_state.ts";
 import { type Database, openDatabase } from "./lib/db/client.ts";
 import type { Background, Deps } from "./lib/deps.ts";
@@ -124,6 +126,8 @@ export async function createDeps(
 			embedded: PACKAGED && settings.PRICING_FILE === DEFAULT_PRICING_FILE ? () => EMBEDDED_PRICING : undefined,
 			log: log.web,
 		});
+		const secret = await appSecret(database.db);
+		const paramsKey = settings.SECRET_PARAMS_KEY ?? secret;
 		const plugins = await loadPlugins(
 			{ auth: settings.AUTH_PLUGIN, dns: settings.DNS_PLUGIN },
 			{
@@ -135,6 +139,7 @@ export async function createDeps(
 					secretRequired: settings.PROXY_SECRET !== undefined,
 					withoutSecretAccepted: settings.PROXY_SECRET_WAIVED,
 				},
+				secretParam: (token) => secretParam(database.db, paramsKey, token),
 			},
 			{ shipped: SHIPPED_PLUGINS },
 		);
@@ -149,7 +154,8 @@ export async function createDeps(
 			pricing,
 			metrics,
 			clock: overrides.clock ?? (() => new Date()),
-			secret: await appSecret(database.db),
+			secret,
+			paramsKey,
 			holder: overrides.holder ?? `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`,
 			background,
 			wakeLauncher: () => kickJob(deps, advanceLaunchesJob),

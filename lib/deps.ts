@@ -34,6 +34,11 @@ export interface Deps {
 	clock: () => Date;
 	/** Key for the portal's HMACs (CSRF and progress tokens); shared by every process via the database. */
 	secret: string;
+	/**
+	 * What the secret params' key is derived from (lib/sealed.ts): the operator's SECRET_PARAMS_KEY,
+	 * else {@link secret}. Kept apart so that, with the setting, the database alone opens no secret.
+	 */
+	paramsKey: string;
 	/** This process's name in job leases. */
 	holder: string;
 	background: Background;

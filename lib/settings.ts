@@ -134,6 +134,9 @@ export const settingsSchema = z.object({
 	PROXY_SECRET: z.string().min(24, "must be at least 24 characters").max(512, "must be at most 512 characters")
 		.regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces (it is sent as a header value)").optional(),
 	PROXY_SECRET_WAIVED: booleanLike.default(false),
+	// The key material of the secret params (lib/sealed.ts); without it, the portal's own secret, which the database keeps.
+	SECRET_PARAMS_KEY: z.string().min(32, "must be at least 32 characters").max(512, "must be at most 512 characters")
+		.optional(),
 	// Usernames are stored lower-case; lowering these once lets every comparison be exact.
 	ADMIN_USERNAMES: stringList.transform((names) => names.map((name) => name.toLowerCase())).default([]),
 	// Break-glass sign-in (lib/auth/break_glass.ts): off unless an operator turns it on.
@@ -213,6 +216,7 @@ export const SECRET_SETTINGS: ReadonlySet<string> = new Set([
 	"DATABASE_AUTH_TOKEN",
 	"METRICS_TOKEN",
 	"PROXY_SECRET",
+	"SECRET_PARAMS_KEY",
 	"SMTP_PASSWORD",
 ]);
 

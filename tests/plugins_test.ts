@@ -17,6 +17,7 @@ const context = (
 	log: getLoggers().web,
 	listen: { hostname, port: 8080 },
 	proxy,
+	secretParam: () => Promise.resolve(undefined),
 });
 
 async function withFolder(files: Record<string, string>, fn: (dir: string) => Promise<void>) {

@@ -13,6 +13,7 @@ import { ensureUser } from "../db/users.ts";
 import { UserError } from "../errors.ts";
 import { saveConfig, saveGroup, saveInstanceType, saveParam, saveSecurityGroup, saveUser } from "./save.ts";
 import { instanceTypeInput, paramInput, securityGroupInput } from "./schemas.ts";
+import { SECRET_PLACEHOLDER } from "./secrets.ts";
 
 /**
  * The document's shape. Items refer to each other by name (sg id for security groups); their
@@ -71,7 +72,10 @@ export async function exportCatalog(db: Db): Promise<CatalogDocument> {
 		version: 1,
 		instanceTypes: all.instanceTypes.map(({ name, description }) => ({ name, description })),
 		securityGroups: all.securityGroups.map(({ sgId, name }) => ({ sgId, name })),
-		params: all.params.map(({ token, value, description }) => ({ token, value, description })),
+		// A secret's value never leaves the portal: the placeholder stands for it, and importing it keeps the stored value.
+		params: all.params.map(({ token, value, description, secret }) =>
+			secret ? { token, value: SECRET_PLACEHOLDER, description, secret } : { token, value, description }
+		),
 		groups: all.groups.map((g) => ({
 			name: g.name,
 			directoryName: g.directoryName ?? "",
@@ -146,8 +150,10 @@ function invalidAt(path: string, error: unknown): never {
 /**
  * Imports a document: everything is validated first (the same rules as the forms), then applied in
  * one transaction, matching existing rows by name, sg id, token or username. Nothing is deleted.
+ * `secret` is the portal's (Deps.secret): secret params are sealed with it, and a document with a
+ * secret param is refused without it.
  */
-export async function importCatalog(db: Db, raw: unknown): Promise<ImportSummary> {
+export async function importCatalog(db: Db, raw: unknown, options: { secret?: string } = {}): Promise<ImportSummary> {
 	const parsed = documentSchema.safeParse(raw);
 	if (!parsed.success) {
 		const issue = parsed.error.issues[0]!;
@@ -194,7 +200,12 @@ export async function importCatalog(db: Db, raw: unknown): Promise<ImportSummary
 			(s) => s.sgId,
 			(id, s) => saveSecurityGroup(tx, id, s),
 		);
-		await upsert("params", "params", doc.params, (p) => p.token, (id, p) => saveParam(tx, id, p));
+		await upsert("params", "params", doc.params, (p) => p.token, (id, p) => {
+			if (p.secret && options.secret === undefined) {
+				throw new UserError(422, "a secret param needs the portal's key: import it through the admin page");
+			}
+			return saveParam(tx, options.secret ?? "", id, p);
+		});
 		await upsert("groups", "groups", doc.groups, (g) => g.name, (id, g, path) =>
 			saveGroup(tx, id, {
 				...g,

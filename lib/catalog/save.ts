@@ -10,6 +10,8 @@ import {
 	getConfig,
 	linkedIds,
 	listGroups,
+	listParams,
+	sealedParams,
 	upsertById,
 	writeConfig,
 	writeGroup,
@@ -20,6 +22,8 @@ import { recordAudit } from "../db/audit.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { sanitizeDescription } from "../sanitize.ts";
+import { seal, unseal } from "../sealed.ts";
+import { configsMisusing, SECRET_PLACEHOLDER, secretMisuse } from "./secrets.ts";
 import {
 	configInput,
 	CORRECT_THE_FIELDS,
@@ -101,6 +105,8 @@ export async function saveConfig(
 	}
 	await checkIds(db, "instanceTypes", input.compatibleTypes, "compatibleTypes");
 	await checkIds(db, "groups", input.permittedGroups, "permittedGroups");
+	const misuse = secretMisuse(input, Object.keys(await sealedParams(db)));
+	if (Object.keys(misuse).length) throw new UserError(422, CORRECT_THE_FIELDS, { fields: misuse });
 	const { compatibleTypes, permittedGroups, ...values } = input;
 	const row = { ...values, descriptionHtml: sanitizeDescription(values.descriptionHtml) };
 	return await stored("configuration", "name", () => writeConfig(db, id, row, { compatibleTypes, permittedGroups }));
@@ -116,8 +122,48 @@ export async function saveSecurityGroup(db: Db, id: number | undefined, raw: unk
 	return await stored("security group", "sgId", () => upsertById(db, "securityGroups", id, row));
 }
 
-export async function saveParam(db: Db, id: number | undefined, raw: unknown): Promise<number> {
-	const row = parseOr422(paramInput, raw);
+/**
+ * Creates or updates a param. A secret one is stored sealed with a key derived from `secret` (the
+ * portal's); an empty value (the form) or the export's placeholder (an import) keeps the value
+ * stored, re-sealed when the token changes. A param cannot become secret while a configuration
+ * would use it in clear (a `{{{token}}}` of its script, a template parameter without NoEcho).
+ */
+export async function saveParam(db: Db, secret: string, id: number | undefined, raw: unknown): Promise<number> {
+	const input = parseOr422(paramInput, raw);
+	if (!input.secret) return await stored("param", "token", () => upsertById(db, "params", id, input));
+	const misusedBy = await configsMisusing(db, input.token);
+	if (misusedBy.length) {
+		throw new UserError(422, CORRECT_THE_FIELDS, {
+			fields: {
+				secret: `${input.token} cannot be secret while ${
+					misusedBy.map((n) => `"${n}"`).join(", ")
+				} would use it in clear (a {{{${input.token}}}} in the bootstrap script, or a template parameter without NoEcho)`,
+			},
+		});
+	}
+	const existing = id === undefined ? undefined : (await listParams(db)).find((p) => p.id === id);
+	let plain = input.value;
+	if (plain === "" || plain === SECRET_PLACEHOLDER) {
+		if (existing?.secret) {
+			try {
+				plain = await unseal(secret, existing.value, existing.token);
+			} catch {
+				throw new UserError(422, CORRECT_THE_FIELDS, {
+					fields: { value: "The saved value cannot be decrypted with this portal's key: enter the value again" },
+				});
+			}
+		} else if (existing?.value && plain === "") plain = existing.value;
+		else {
+			throw new UserError(422, CORRECT_THE_FIELDS, {
+				fields: {
+					value: plain === ""
+						? "Enter the secret's value"
+						: "The document has the placeholder, but this portal holds no value for it: give the value",
+				},
+			});
+		}
+	}
+	const row = { ...input, value: await seal(secret, plain, input.token) };
 	return await stored("param", "token", () => upsertById(db, "params", id, row));
 }
 

@@ -231,6 +231,8 @@ export const paramInput = z.object({
 	token: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,50}$/, "Letters, digits, _ . - (at most 50)"),
 	value: z.string().max(4000, "At most 4000 characters").default(""),
 	description: optionalText(300),
+	/** Kept encrypted, never shown again, passed only to NoEcho template parameters (lib/catalog/secrets.ts). */
+	secret: checkbox.default(false),
 });
 export const userInput = z.object({
 	role: z.enum(ROLES, { error: "Choose user, manager or admin" }),

@@ -137,10 +137,25 @@ export async function launchableConfigs(db: Db, groupId: number): Promise<Softwa
 		.orderBy(asc(softwareConfigs.name));
 }
 
-/** Values of the global params table, as token → replacement. */
+/** Values of the global params table that are not secret, as token → replacement. */
 export async function paramsMap(db: Db): Promise<Record<string, string>> {
-	const rows = await db.select({ token: params.token, value: params.value }).from(params);
+	const rows = await db.select({ token: params.token, value: params.value }).from(params).where(
+		eq(params.secret, false),
+	);
 	return Object.fromEntries(rows.map((r) => [r.token, r.value]));
+}
+
+/** The secret params, as token → sealed value. */
+export async function sealedParams(db: Db): Promise<Record<string, string>> {
+	const rows = await db.select({ token: params.token, value: params.value }).from(params).where(
+		eq(params.secret, true),
+	);
+	return Object.fromEntries(rows.map((r) => [r.token, r.value]));
+}
+
+/** The param with that token, or undefined. */
+export async function paramByToken(db: Db, token: string): Promise<Param | undefined> {
+	return (await db.select().from(params).where(eq(params.token, token)))[0];
 }
 
 /**

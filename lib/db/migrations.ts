@@ -12,6 +12,7 @@ import m9 from "../../migrations/0009_setup_truth.sql" with { type: "text" };
 import m10 from "../../migrations/0010_ebs_monthly_rates.sql" with { type: "text" };
 import m11 from "../../migrations/0011_budgets_approvals_costs.sql" with { type: "text" };
 import m12 from "../../migrations/0012_scoped_managers.sql" with { type: "text" };
+import m13 from "../../migrations/0013_secret_params.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -36,4 +37,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0010_ebs_monthly_rates", when: 1796184275858, sql: m10 },
 	{ tag: "0011_budgets_approvals_costs", when: 1796184492974, sql: m11 },
 	{ tag: "0012_scoped_managers", when: 1796185025245, sql: m12 },
+	{ tag: "0013_secret_params", when: 1796187552037, sql: m13 },
 ];

@@ -166,8 +166,11 @@ export const configGroups = sqliteTable("config_groups", {
 export const params = sqliteTable("params", {
 	id: integer("id").primaryKey({ autoIncrement: true }),
 	token: text("token").notNull().unique(),
+	/** The replacement; for a secret param, the value sealed by lib/sealed.ts (never the plain text). */
 	value: text("value").notNull().default(""),
 	description: text("description").notNull().default(""),
+	/** Kept encrypted, never shown, passed to a launch only as a NoEcho template parameter of its name. */
+	secret: integer("secret", { mode: "boolean" }).notNull().default(false),
 });
 
 export const LAUNCH_STATUSES = ["queued", "creating", "complete", "failed"] as const;

@@ -8,6 +8,7 @@ import type { EmrCluster, EmrInstanceGroup, Stack } from "../aws/types.ts";
 import { cleanAwsText } from "../aws_failures.ts";
 import { autoTerminateMinutes } from "../catalog/group_settings.ts";
 import { parseTemplate } from "../cfn.ts";
+import { secretStackParameters } from "../catalog/secrets.ts";
 import type { Group, SoftwareConfig } from "../db/catalog.ts";
 import { type Cluster, clustersOfLaunch, getCluster, insertCluster, type NewCluster } from "../db/clusters.ts";
 import { type Launch, updateLaunch } from "../db/launches.ts";
@@ -167,6 +168,26 @@ export function clusterParameters(
 	for (const [key, value] of Object.entries(config.params)) {
 		if (key in declared && !(key in parameters)) parameters[key] = value;
 	}
+	return parameters;
+}
+
+/**
+ * {@link clusterParameters} with the secret params: each goes to the NoEcho parameter of its name
+ * that neither the portal nor the configuration's params fill.
+ */
+async function clusterStackParameters(
+	deps: Pick<Deps, "db" | "paramsKey">,
+	input: Parameters<typeof clusterParameters>[0],
+): Promise<Record<string, string>> {
+	const parameters = clusterParameters(input);
+	const template = parseTemplate(input.config.templateBody);
+	if (template.ok) {
+		Object.assign(
+			parameters,
+			await secretStackParameters(deps.db, deps.paramsKey, template.parameters, Object.keys(parameters)),
+		);
+	}
+	checkParameterSizes(parameters);
 	return parameters;
 }
 
@@ -337,7 +358,7 @@ export const clusterLaunch: MachineLaunch<Cluster, SeenCluster, ClusterForm> = {
 
 	parseForm: (raw) => parseLaunchForm(clusterFormSchema, raw),
 
-	plan(deps, { group, config, form, launchId }) {
+	async plan(deps, { group, config, form, launchId }) {
 		const options: ClusterOptions = {
 			purpose: form.purpose,
 			coreNodes: form.coreNodes,
@@ -347,7 +368,7 @@ export const clusterLaunch: MachineLaunch<Cluster, SeenCluster, ClusterForm> = {
 		};
 		const stackName = clusterStackName(instanceNameFor(group, config), form.market, launchId);
 		// Built now with a placeholder subnet, so a template or size problem is a 4xx before anything is recorded.
-		checkParameterSizes(clusterParameters({
+		await clusterStackParameters(deps, {
 			settings: deps.settings,
 			group,
 			config,
@@ -355,19 +376,19 @@ export const clusterLaunch: MachineLaunch<Cluster, SeenCluster, ClusterForm> = {
 			options,
 			stackName,
 			subnetId: "subnet-00000000000000000",
-		}));
+		});
 		// A cluster's nodes report no progress: no token is made, so none can be accepted.
-		return Promise.resolve({
+		return {
 			instanceType: form.instanceType,
 			options: { ...options },
 			stackName,
 			progressTokenHash: "",
-		});
+		};
 	},
 
-	stack(deps, launch, { user, group, config, placement }) {
+	async stack(deps, launch, { user, group, config, placement }) {
 		const options = clusterOptions(launch);
-		const parameters = clusterParameters({
+		const parameters = await clusterStackParameters(deps, {
 			settings: deps.settings,
 			group,
 			config,
@@ -376,7 +397,6 @@ export const clusterLaunch: MachineLaunch<Cluster, SeenCluster, ClusterForm> = {
 			stackName: launch.stackName,
 			subnetId: placement.subnetId,
 		});
-		checkParameterSizes(parameters);
 		const tags = clusterTags({
 			user,
 			group,
@@ -386,7 +406,7 @@ export const clusterLaunch: MachineLaunch<Cluster, SeenCluster, ClusterForm> = {
 			launchId: launch.id,
 			defaultChargeCode: deps.settings.DEFAULT_CHARGE_CODE,
 		});
-		return Promise.resolve({ templateBody: config.templateBody, parameters, tags });
+		return { templateBody: config.templateBody, parameters, tags };
 	},
 
 	follow: followCluster,

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { Ec2Instance, StackResource } from "../aws/types.ts";
 import { parseTemplate } from "../cfn.ts";
+import { secretStackParameters } from "../catalog/secrets.ts";
 import { type Group, groupSecurityGroupsOf, hasExtraVolume, paramsMap, type SoftwareConfig } from "../db/catalog.ts";
 import { type Instance, instancesOfLaunch, type NewInstance, recordLaunchedInstance } from "../db/instances.ts";
 import type { Launch } from "../db/launches.ts";
@@ -174,9 +175,13 @@ export function buildInstanceParameters(input: InstanceStackInput): Record<strin
 	return parameters;
 }
 
-/** An instance stack's parameters (with the launch's progress token and the global params), within the size limit. */
+/**
+ * An instance stack's parameters (with the launch's progress token and the global params), within
+ * the size limit. The secret params go only to NoEcho parameters of their names (never into the
+ * user data: {@link paramsMap} leaves them out), after every parameter the portal sets itself.
+ */
 async function instanceStackParameters(
-	deps: Pick<Deps, "db" | "settings">,
+	deps: Pick<Deps, "db" | "settings" | "paramsKey">,
 	input: Omit<InstanceStackInput, "settings" | "globalParams">,
 ): Promise<Record<string, string>> {
 	const parameters = buildInstanceParameters({
@@ -184,6 +189,13 @@ async function instanceStackParameters(
 		settings: deps.settings,
 		globalParams: await paramsMap(deps.db),
 	});
+	const template = parseTemplate(input.config.templateBody);
+	if (template.ok) {
+		Object.assign(
+			parameters,
+			await secretStackParameters(deps.db, deps.paramsKey, template.parameters, Object.keys(parameters)),
+		);
+	}
 	checkParameterSizes(parameters);
 	return parameters;
 }

@@ -31,6 +31,12 @@ export interface PluginContext {
 	 * operator set PROXY_SECRET_WAIVED. A plugin granting roles from headers checks these.
 	 */
 	proxy: { secretRequired: boolean; withoutSecretAccepted: boolean };
+	/**
+	 * The value of the secret param `token` (Admin → Params, marked secret: e.g. a DNS API key), read
+	 * when called; undefined when there is no secret param of that name. It throws, saying so, when
+	 * the portal's key cannot decrypt the stored value. A plugin never logs or returns it.
+	 */
+	secretParam(token: string): Promise<string | undefined>;
 }
 
 /** Per-request context for auth functions. */

@@ -4,9 +4,10 @@
  * sync (for setups that failed, stalled or stopped reporting for a while), stored with the
  * instance, and only read by the pages: a page request never calls AWS. What is stored is
  * decoded, bounded and sanitised: terminal escapes and control characters removed, the launch's
- * progress token and the values substituted into the bootstrap script redacted (a script run with
+ * progress token, the values substituted into the bootstrap script and the secret params redacted (a script run with
  * `set -x` echoes them), the last lines only.
  */
+import { secretParamValues } from "../catalog/secrets.ts";
 import { getConfig, paramsMap } from "../db/catalog.ts";
 import { getInstance, instancesNeedingConsole, updateInstance } from "../db/instances.ts";
 import type { Deps } from "../deps.ts";
@@ -50,15 +51,17 @@ export function consoleTail(raw: string, secrets: readonly string[]): string {
 
 /** What the console may echo that must not be shown: the progress token and the values put into the script. */
 async function secretsOf(deps: Deps, instance: { launchId: string | null; configId: number | null }) {
-	const [config, globals] = await Promise.all([
+	const [config, globals, secrets] = await Promise.all([
 		instance.configId === null ? undefined : getConfig(deps.db, instance.configId),
 		paramsMap(deps.db),
+		secretParamValues(deps.db, deps.paramsKey),
 	]);
 	return [
 		...(instance.launchId ? [await progressToken(deps.secret, instance.launchId)] : []),
 		...deps.settings.REPLACEMENT_TOKENS.map(([, value]) => value),
 		...Object.values(config?.params ?? {}),
 		...Object.values(globals),
+		...secrets,
 	];
 }
 

@@ -17,6 +17,7 @@ import {
 	type SoftwareConfig,
 } from "../db/catalog.ts";
 import type { Db } from "../db/client.ts";
+import { opensWith, SECRET_SET } from "../catalog/secrets.ts";
 import { getUser, listMemberships, listUsers, type User } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 
@@ -65,10 +66,17 @@ export type SimpleList = "instance-types" | "security-groups" | "params";
 export interface ListRow {
 	id: number;
 	values: Record<string, string>;
+	/** What the table shows instead of a value (a secret's "set"), by field. */
+	shown?: Record<string, string>;
+	/** Why the item needs attention (a secret this portal's key cannot decrypt), by field. */
+	problems?: Record<string, string>;
 }
 
-/** The items of a simple list. */
-export async function listRows(db: Db, list: SimpleList): Promise<ListRow[]> {
+/**
+ * The items of a simple list. A secret param's value is never in them: its form value is empty (an
+ * empty value keeps it) and the table says it is set, or that this portal's key cannot decrypt it.
+ */
+export async function listRows(db: Db, list: SimpleList, secret = ""): Promise<ListRow[]> {
 	switch (list) {
 		case "instance-types":
 			return (await listInstanceTypes(db)).map((t) => ({
@@ -78,9 +86,20 @@ export async function listRows(db: Db, list: SimpleList): Promise<ListRow[]> {
 		case "security-groups":
 			return (await listSecurityGroups(db)).map((s) => ({ id: s.id, values: { sgId: s.sgId, name: s.name } }));
 		case "params":
-			return (await listParams(db)).map((p) => ({
-				id: p.id,
-				values: { token: p.token, value: p.value, description: p.description },
+			return await Promise.all((await listParams(db)).map(async (p) => {
+				if (!p.secret) {
+					return { id: p.id, values: { token: p.token, value: p.value, description: p.description, secret: "" } };
+				}
+				const readable = await opensWith(secret, p.token, p.value);
+				return {
+					id: p.id,
+					values: { token: p.token, value: "", description: p.description, secret: "on" },
+					shown: { value: readable ? SECRET_SET : "set, but cannot be decrypted with this portal's key" },
+					problems: readable ? undefined : {
+						value:
+							"The saved value cannot be decrypted with this portal's key (it was saved under another): enter it again",
+					},
+				};
 			}));
 	}
 }

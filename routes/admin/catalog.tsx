@@ -78,7 +78,7 @@ export function catalogRoutes(deps: Deps): Hono<AppEnv> {
 		let text = typeof body.document === "string" ? body.document : "";
 		if (file instanceof File && file.size > 0) text = await file.text();
 		try {
-			const summary = await importCatalog(deps.db, parseCatalog(text));
+			const summary = await importCatalog(deps.db, parseCatalog(text), { secret: deps.paramsKey });
 			return await page(c, { tone: "ok", text: `Imported: ${summary.created} created, ${summary.updated} updated.` });
 		} catch (error) {
 			if (error instanceof UserError && error.status === 422) {

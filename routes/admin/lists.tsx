@@ -13,12 +13,12 @@ import { type ListRow, listRows, type SimpleList } from "../../lib/views/admin.t
 import { type AppContext, type AppEnv, pageContext } from "../context.ts";
 import type { PageContext } from "../ui/Layout.tsx";
 import { EmptyState, ItemTable } from "../ui/components.tsx";
-import { DataForm, type FormItem, type FormValues } from "../ui/forms.tsx";
+import { DataForm, type FormItem, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
 import { AdminPage, DeleteButton, deleting, formValues, itemId, saving } from "./common.tsx";
 
 /** A field of a list item: a column of the table and a control of the form. */
-type ListField = Extract<FormItem, { control: "text" | "number" } | { control: "area" }>;
+type ListField = Extract<FormItem, { control: "text" | "number" } | { control: "area" } | { control: "checkbox" }>;
 
 /** What the page of a list shows. */
 export interface ListPageKind {
@@ -28,14 +28,48 @@ export interface ListPageKind {
 	/** One item, capitalised: "Instance type". */
 	what: string;
 	fields: ListField[];
+	/** The form's fields for the item being edited (undefined: a new one), when they depend on it. */
+	fieldsFor?: (row: ListRow | undefined) => ListField[];
 }
 
 type Db = Deps["db"];
 
 /** A list: its page, and the lib functions that write it. */
 interface ListKind extends ListPageKind {
-	save: (db: Db, id: number | undefined, values: FormValues) => Promise<number>;
+	save: (deps: Deps, id: number | undefined, values: FormValues) => Promise<number>;
 	remove: (db: Db, id: number) => Promise<void>;
+	/** The submitted values a refused form shows again (a secret's value is not shown back). */
+	shownAgain?: (values: FormValues) => FormValues;
+}
+
+/** The params form: a secret's saved value is never shown, and an empty value keeps it. */
+function paramFields(row: ListRow | undefined): ListField[] {
+	const secretSet = row?.values.secret === "on";
+	return [
+		{
+			control: "text",
+			name: "token",
+			label: "Token",
+			hint: "{{{TOKEN}}} in every bootstrap script; a secret's is the name of the template parameter it goes to",
+		},
+		{
+			control: "area",
+			name: "value",
+			label: "Replacement",
+			rows: 3,
+			hint: secretSet
+				? row?.problems?.value ?? "Set; leave empty to keep the saved value (it is never shown again)."
+				: undefined,
+		},
+		{ control: "text", name: "description", label: "Description" },
+		{
+			control: "checkbox",
+			name: "secret",
+			label: "Secret",
+			hint:
+				"Stored encrypted and never shown again. Not put into bootstrap scripts: a launch passes it only to the template parameter of the same name, which must be NoEcho: true; plugins can read it.",
+		},
+	];
 }
 
 export const LISTS: readonly ListKind[] = [
@@ -47,7 +81,7 @@ export const LISTS: readonly ListKind[] = [
 			{ control: "text", name: "name", label: "AWS name", hint: "e.g. r4.4xlarge" },
 			{ control: "text", name: "description", label: "Description" },
 		],
-		save: saveInstanceType,
+		save: (deps, id, values) => saveInstanceType(deps.db, id, values),
 		remove: deleteInstanceType,
 	},
 	{
@@ -58,20 +92,18 @@ export const LISTS: readonly ListKind[] = [
 			{ control: "text", name: "sgId", label: "Security group id", hint: "sg-…" },
 			{ control: "text", name: "name", label: "Name" },
 		],
-		save: saveSecurityGroup,
+		save: (deps, id, values) => saveSecurityGroup(deps.db, id, values),
 		remove: deleteSecurityGroup,
 	},
 	{
 		segment: "params",
 		title: "Params",
 		what: "Param",
-		fields: [
-			{ control: "text", name: "token", label: "Token", hint: "{{{TOKEN}}} in every bootstrap script" },
-			{ control: "area", name: "value", label: "Replacement", rows: 3 },
-			{ control: "text", name: "description", label: "Description" },
-		],
-		save: saveParam,
+		fields: paramFields(undefined),
+		fieldsFor: paramFields,
+		save: (deps, id, values) => saveParam(deps.db, deps.paramsKey, id, values),
 		remove: deleteParam,
+		shownAgain: (values) => textOf(values, "secret") === "on" ? { ...values, value: "" } : values,
 	},
 ];
 
@@ -86,6 +118,8 @@ export function ListPage(props: {
 	errors: Record<string, string>;
 }) {
 	const { ctx, list, editing } = props;
+	const row = editing === undefined ? undefined : props.rows.find((r) => r.id === editing);
+	const fields = list.fieldsFor?.(row) ?? list.fields;
 	const url = `/admin/${list.segment}`;
 	const what = list.what.toLowerCase();
 	return (
@@ -95,7 +129,7 @@ export function ListPage(props: {
 				action={editing === undefined ? `${url}/new` : `${url}/${editing}`}
 				csrf={ctx.csrf}
 				title={editing === undefined ? `Add ${what}` : `Edit ${what}`}
-				items={list.fields}
+				items={fields}
 				values={props.values}
 				errors={props.errors}
 				buttons={[{ label: editing === undefined ? "Add" : "Save", primary: true }]}
@@ -110,8 +144,15 @@ export function ListPage(props: {
 					columns={[
 						...list.fields.map((f) => ({
 							label: f.label,
-							class: f.name === "description" ? undefined : "mono small",
-							cell: (r: ListRow) => r.values[f.name],
+							class: f.name === "description" || f.control === "checkbox"
+								? undefined
+								: f.control === "area"
+								? "mono small wrap"
+								: "mono small",
+							cell: (r: ListRow) =>
+								f.control === "checkbox"
+									? (r.values[f.name] === "on" ? "yes" : "")
+									: r.shown?.[f.name] ?? r.values[f.name],
 						})),
 						{ label: <span class="sr-only">Edit</span>, cell: (r: ListRow) => <a href={`${url}/${r.id}`}>Edit</a> },
 					]}
@@ -132,7 +173,10 @@ export function listRoutes(deps: Deps, list: ListKind): Hono<AppEnv> {
 		errors: Record<string, string> = {},
 		loaded?: ListRow[],
 	) => {
-		const [ctx, rows] = await Promise.all([pageContext(c, deps), loaded ?? listRows(deps.db, list.segment)]);
+		const [ctx, rows] = await Promise.all([
+			pageContext(c, deps),
+			loaded ?? listRows(deps.db, list.segment, deps.paramsKey),
+		]);
 		return c.html(
 			renderPage(<ListPage ctx={ctx} list={list} rows={rows} editing={editing} values={values} errors={errors} />),
 			Object.keys(errors).length ? 422 : 200,
@@ -141,16 +185,16 @@ export function listRoutes(deps: Deps, list: ListKind): Hono<AppEnv> {
 	const post = async (c: AppContext, id: number | undefined) => {
 		const values = await formValues(c);
 		return await saving(c, deps, async () => {
-			await list.save(deps.db, id, values);
+			await list.save(deps, id, values);
 			return { to: url, done: `${list.what} saved.` };
-		}, (errors) => page(c, id, values, errors));
+		}, (errors) => page(c, id, list.shownAgain?.(values) ?? values, errors));
 	};
 
 	app.get("/", (c) => page(c, undefined, {}));
 	app.post("/new", (c) => post(c, undefined));
 	app.get("/:id", async (c) => {
 		const id = itemId(c);
-		const rows = await listRows(deps.db, list.segment);
+		const rows = await listRows(deps.db, list.segment, deps.paramsKey);
 		const row = rows.find((r) => r.id === id);
 		if (!row) throw new UserError(404, `No such ${list.what.toLowerCase()}`);
 		return await page(c, id, row.values, {}, rows);

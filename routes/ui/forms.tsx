@@ -71,15 +71,23 @@ export function TextArea(
 	);
 }
 
-export function Checkbox(props: { label: string; name: string; checked: boolean; hint?: string }) {
+export function Checkbox(props: { label: string; name: string; checked: boolean; hint?: string; error?: string }) {
 	return (
-		<div class="field">
+		<div class={`field${props.error ? " invalid" : ""}`}>
 			<div class="checks">
 				<label>
-					<input type="checkbox" name={props.name} checked={props.checked} value="on" /> {props.label}
+					<input
+						type="checkbox"
+						name={props.name}
+						checked={props.checked}
+						value="on"
+						{...describedBy(props.name, false, props.error)}
+					/>{" "}
+					{props.label}
 				</label>
 			</div>
 			{props.hint && <small>{props.hint}</small>}
+			{props.error && <div class="error" id={`f-${props.name}-error`} role="alert">{props.error}</div>}
 		</div>
 	);
 }
@@ -157,7 +165,7 @@ export type FormItem =
 	}
 	| { control: "area"; name: string; label: string; hint?: string; rows?: number; prose?: boolean }
 	| { control: "select"; name: string; label: string; hint?: string; options: Choice[]; fallback?: string }
-	| { control: "checkbox"; name: string; label: string }
+	| { control: "checkbox"; name: string; label: string; hint?: string }
 	| { control: "checks"; name: string; label: string; hint?: string; options: Choice[]; empty?: string }
 	| { control: "file"; name: string; label: string; accept: string }
 	| { heading: string }
@@ -204,7 +212,15 @@ function FormItemView(props: { item: FormItem; values: FormValues; errors: Error
 		case "select":
 			return <SelectField {...item} value={textOf(values, item.name) || item.fallback || ""} errors={errors} />;
 		case "checkbox":
-			return <Checkbox label={item.label} name={item.name} checked={textOf(values, item.name) === "on"} />;
+			return (
+				<Checkbox
+					label={item.label}
+					name={item.name}
+					hint={item.hint}
+					checked={textOf(values, item.name) === "on"}
+					error={errors[item.name]}
+				/>
+			);
 		case "checks":
 			return <CheckList {...item} selected={new Set(listOf(values[item.name]))} errors={errors} />;
 		case "file":

@@ -1,0 +1,1 @@
+ALTER TABLE `params` ADD `secret` integer DEFAULT false NOT NULL;
