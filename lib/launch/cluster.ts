@@ -8,7 +8,6 @@ import type { EmrCluster, EmrInstanceGroup, Stack } from "../aws/types.ts";
 import { cleanAwsText } from "../aws_failures.ts";
 import { autoTerminateMinutes } from "../catalog/group_settings.ts";
 import { parseTemplate } from "../cfn.ts";
-import { secretStackParameters } from "../catalog/secrets.ts";
 import type { Group, SoftwareConfig } from "../db/catalog.ts";
 import { type Cluster, clustersOfLaunch, getCluster, insertCluster, type NewCluster } from "../db/clusters.ts";
 import { type Launch, updateLaunch } from "../db/launches.ts";
@@ -21,13 +20,13 @@ import { clusterStackName, instanceNameFor, stackTags, standardTags } from "../m
 import type { Settings } from "../settings.ts";
 import { instanceTypeField, parseLaunchForm } from "./forms.ts";
 import {
-	checkParameterSizes,
 	completeLaunch,
 	failLaunch,
 	followStack,
 	launchColumns,
 	launchTimedOut,
 	recordedByLaunch,
+	stackParameters,
 } from "./stacks.ts";
 
 export const MIN_CORE_NODES = 2;
@@ -180,15 +179,7 @@ async function clusterStackParameters(
 	input: Parameters<typeof clusterParameters>[0],
 ): Promise<Record<string, string>> {
 	const parameters = clusterParameters(input);
-	const template = parseTemplate(input.config.templateBody);
-	if (template.ok) {
-		Object.assign(
-			parameters,
-			await secretStackParameters(deps.db, deps.paramsKey, template.parameters, Object.keys(parameters)),
-		);
-	}
-	checkParameterSizes(parameters);
-	return parameters;
+	return await stackParameters(deps, input.config.templateBody, parameters);
 }
 
 /** The standard tags (named after the stack, `UserGroup` among them), plus the original's cluster tags for parity. */

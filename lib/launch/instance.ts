@@ -6,7 +6,6 @@
 import { z } from "zod";
 import type { Ec2Instance, StackResource } from "../aws/types.ts";
 import { parseTemplate } from "../cfn.ts";
-import { secretStackParameters } from "../catalog/secrets.ts";
 import { type Group, groupSecurityGroupsOf, hasExtraVolume, paramsMap, type SoftwareConfig } from "../db/catalog.ts";
 import { type Instance, instancesOfLaunch, type NewInstance, recordLaunchedInstance } from "../db/instances.ts";
 import type { Launch } from "../db/launches.ts";
@@ -19,7 +18,7 @@ import { publicUrl, type Settings } from "../settings.ts";
 import { progressToken, sha256Hex } from "../tokens.ts";
 import { listOf } from "../form_values.ts";
 import { instanceTypeField, parseLaunchForm } from "./forms.ts";
-import { checkParameterSizes, followStack, launchColumns, recordedByLaunch, type StackContext } from "./stacks.ts";
+import { followStack, launchColumns, recordedByLaunch, type StackContext, stackParameters } from "./stacks.ts";
 
 /** AWS's limit on security groups per network interface. */
 export const MAX_SECURITY_GROUPS = 5;
@@ -189,15 +188,7 @@ async function instanceStackParameters(
 		settings: deps.settings,
 		globalParams: await paramsMap(deps.db),
 	});
-	const template = parseTemplate(input.config.templateBody);
-	if (template.ok) {
-		Object.assign(
-			parameters,
-			await secretStackParameters(deps.db, deps.paramsKey, template.parameters, Object.keys(parameters)),
-		);
-	}
-	checkParameterSizes(parameters);
-	return parameters;
+	return await stackParameters(deps, input.config.templateBody, parameters);
 }
 
 /**

@@ -6,6 +6,8 @@
  */
 import type { Placement, Stack, StackEvent, StackResource } from "../aws/types.ts";
 import { cleanAwsText, explainStackRefusal } from "../aws_failures.ts";
+import { secretStackParameters } from "../catalog/secrets.ts";
+import { parseTemplate } from "../cfn.ts";
 import { recordAudit } from "../db/audit.ts";
 import { getConfig, getGroup, type Group, type SoftwareConfig } from "../db/catalog.ts";
 import { forgetFound } from "../db/found.ts";
@@ -49,6 +51,27 @@ export interface StackInput {
 	templateBody: string;
 	parameters: Record<string, string>;
 	tags: Record<string, string>;
+}
+
+/**
+ * A stack's parameters as every kind sends them: the kind's own, then the secret params its
+ * template declares (NoEcho only; never replacing the kind's), within CloudFormation's size limit.
+ */
+export async function stackParameters(
+	deps: Pick<Deps, "db" | "paramsKey">,
+	templateBody: string,
+	own: Record<string, string>,
+): Promise<Record<string, string>> {
+	const parameters = { ...own };
+	const template = parseTemplate(templateBody);
+	if (template.ok) {
+		Object.assign(
+			parameters,
+			await secretStackParameters(deps.db, deps.paramsKey, template.parameters, Object.keys(parameters)),
+		);
+	}
+	checkParameterSizes(parameters);
+	return parameters;
 }
 
 /** Refuses parameters over CloudFormation's 4096-byte limit, saying how far over they are. */
