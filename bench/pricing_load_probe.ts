@@ -12,6 +12,7 @@
  */
 import { createPricing } from "../lib/pricing.ts";
 import { getLoggers } from "../lib/log.ts";
+import { measureHeldLoop } from "../tests/_helpers/event_loop.ts";
 
 const [path, mode] = Deno.args as [string, "portal" | "json-parse"];
 const gc = (globalThis as { gc?: () => void }).gc!;
@@ -33,45 +34,15 @@ function held(): number {
 	return (heapUsed + external) / 1024 / 1024;
 }
 
-/** Runs `load` while requests and a timer measure how long the event loop is held. */
+/** Runs `load` while requests and a timer measure how long the event loop is held, and the peak RSS. */
 async function underLoad(load: () => Promise<unknown>) {
-	await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("ok"));
-	const url = `http://127.0.0.1:${server.addr.port}/`;
-	let running = true;
-	let longestRequest = 0;
-	let requests = 0;
-	const pinging = (async () => {
-		while (running) {
-			const t0 = performance.now();
-			await (await fetch(url)).text();
-			longestRequest = Math.max(longestRequest, performance.now() - t0);
-			requests++;
-		}
-	})();
-	let longestGap = 0;
-	let last = performance.now();
-	const timer = setInterval(() => {
-		const now = performance.now();
-		longestGap = Math.max(longestGap, now - last);
-		last = now;
-	}, 1);
-	await new Promise((r) => setTimeout(r, 200));
-	longestRequest = longestGap = requests = 0;
-	last = performance.now();
-	resetPeak();
-	const t0 = performance.now();
-	await load();
-	const ms = performance.now() - t0;
-	running = false;
-	await pinging; // the request in flight when the load ended counts too
-	await new Promise((r) => setTimeout(r, 5));
-	clearInterval(timer);
+	const held = await measureHeldLoop(load, { warmupMs: 200, beforeWork: resetPeak });
 	return {
-		ms,
-		longestStallMs: Math.max(longestRequest, longestGap),
-		longestRequest,
-		longestGap,
-		requests,
+		ms: held.ms,
+		longestStallMs: Math.max(held.longestRequest, held.longestGap),
+		longestRequest: held.longestRequest,
+		longestGap: held.longestGap,
+		requests: held.requests,
 		peak: peak(),
 	};
 }

@@ -19,6 +19,7 @@ import { resolveSettings } from "../lib/settings.ts";
 import { fakeAws } from "./_fakes/aws.ts";
 import { rejection, thrown } from "./_helpers/assert.ts";
 import { generatedType, PRICING_FILES, writeGeneratedPricingFile } from "./_helpers/pricing_file.ts";
+import { measureHeldLoop } from "./_helpers/event_loop.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const log = getLoggers().web;
@@ -432,57 +433,13 @@ Deno.test("a reload that finds the 2014 file, an RDS file, a truncated file or n
 	assert.deepEqual(pricing.onDemand("z9.large", "us-east-1", "linux"), { known: true, hourly: 0.27 });
 });
 
-/**
- * Reloads `pricing` while a Deno.serve in this process answers a trivial request in a loop and a
- * 1 ms timer samples lookups: the longest request and the longest gap between timer ticks are the
- * longest the event loop was held; each sample is checked by `check` (old or new index, never a mix).
- */
+/** Reloads `pricing` under {@link measureHeldLoop}; each tick's lookup is checked by `check` (old or new index, never a mix). */
 async function reloadUnderLoad(pricing: Pricing, check: (pricing: Pricing) => void) {
-	await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("ok"));
-	const url = `http://127.0.0.1:${server.addr.port}/`;
-	let running = true;
-	let longestRequest = 0;
-	let requests = 0;
-	const pinging = (async () => {
-		while (running) {
-			const t0 = performance.now();
-			await (await fetch(url)).text();
-			longestRequest = Math.max(longestRequest, performance.now() - t0);
-			requests++;
-		}
-	})();
-	let samples = 0;
-	let longestGap = 0;
-	let last = performance.now();
-	const sampler = setInterval(() => {
-		const now = performance.now();
-		longestGap = Math.max(longestGap, now - last);
-		last = now;
-		check(pricing);
-		samples++;
-	}, 1);
-	try {
-		await new Promise((r) => setTimeout(r, 50)); // the loop is running before the reload starts
-		longestRequest =
-			longestGap =
-			samples =
-			requests =
-				0;
-		last = performance.now();
-		const t0 = performance.now();
-		const reloaded = await pricing.reloadIfChanged();
-		const ms = performance.now() - t0;
-		// The request in flight when the reload ends, and the sampler's next tick, count too: a
-		// reload that holds the loop at its very end would otherwise go unmeasured.
-		running = false;
-		await pinging;
-		await new Promise((r) => setTimeout(r, 5));
-		return { reloaded, ms, longestRequest, longestGap, samples, requests };
-	} finally {
-		running = false;
-		clearInterval(sampler);
-		await pinging;
-	}
+	const { result: reloaded, ...held } = await measureHeldLoop(() => pricing.reloadIfChanged(), {
+		warmupMs: 50, // the loop is running before the reload starts
+		sample: () => check(pricing),
+	});
+	return { reloaded, ...held };
 }
 
 Deno.test("a generated 25 MB file of today's format loads, and a reload of it holds no request and swaps atomically", async () => {
