@@ -544,6 +544,7 @@ Object.assign(
 		// The audit trail: admins only (it names every user's machines and actions).
 		"GET /admin/audit": { rule: "admin", build: () => ({ url: "/admin/audit?outcome=ok" }) },
 		"GET /admin/audit.csv": { rule: "admin", build: () => ({ url: "/admin/audit.csv?outcome=ok" }) },
+		"GET /admin/guide": { rule: "admin", build: () => ({ url: "/admin/guide" }) },
 		"POST /admin/users/:id/revoke": {
 			rule: "admin",
 			build: async (w: World) => ({ url: `/admin/users/${await w.user()}/revoke`, options: form() }),

@@ -123,6 +123,7 @@ browserTest("at 390 px no main page scrolls sideways; every page is shot at 390 
 		{ name: "admin-instance-types", user: "ada", path: "/admin/instance-types" },
 		{ name: "admin-users", user: "ada", path: "/admin/users" },
 		{ name: "admin-catalog", user: "ada", path: "/admin/catalog" },
+		{ name: "admin-guide", user: "ada", path: "/admin/guide" },
 		{ name: "401", path: "/" },
 		{ name: "403", user: "alice", path: "/admin" },
 		{ name: "403-no-admin", user: "alice", path: "/admin", on: fresh.url },

@@ -13,7 +13,7 @@ import { parseKeyValueLines } from "./group_settings.ts";
 import { normaliseDirectoryName } from "../plugins/contract.ts";
 
 /** The CloudFormation parameters every instance template must declare (the seed's list, less the optional KmsKeyId). */
-const INSTANCE_TEMPLATE_PARAMETERS = [
+export const INSTANCE_TEMPLATE_PARAMETERS = [
 	"KeyName",
 	"ImageId",
 	"InstanceType",

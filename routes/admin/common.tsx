@@ -23,6 +23,7 @@ export const TABS: readonly { href: string; label: string; counts?: keyof AdminC
 	{ href: "/admin/found", label: "Found in AWS" },
 	{ href: "/admin/catalog", label: "Import / export" },
 	{ href: "/admin/audit", label: "Audit trail" },
+	{ href: "/admin/guide", label: "Guide" },
 ];
 
 function AdminTabs(props: { path: string }) {

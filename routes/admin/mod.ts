@@ -2,7 +2,7 @@
  * The admin pages (admins only), mounted at /admin: the overview, groups, software configurations
  * (with their template and bootstrap script, and "save as"), the simple lists (instance types,
  * security groups, params), users' roles and manual memberships, and the whole catalogue as one
- * JSON/YAML document, and the audit trail. Every form is validated on the server and re-rendered with field errors;
+ * JSON/YAML document, the audit trail, and the admin guide. Every form is validated on the server and re-rendered with field errors;
  * refused deletes say why.
  */
 import { Hono } from "hono";
@@ -15,6 +15,7 @@ import { catalogRoutes } from "./catalog.tsx";
 import { configRoutes } from "./configs.tsx";
 import { foundRoutes } from "./found.tsx";
 import { groupRoutes } from "./groups.tsx";
+import { guideRoutes } from "./guide.tsx";
 import { listRoutes, LISTS } from "./lists.tsx";
 import { overviewRoutes } from "./overview.tsx";
 import { userRoutes } from "./users.tsx";
@@ -35,5 +36,6 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 	app.route("/found", foundRoutes(deps));
 	app.route("/", catalogRoutes(deps));
 	app.route("/", auditRoutes(deps));
+	app.route("/", guideRoutes(deps));
 	return app;
 }
