@@ -180,3 +180,33 @@ Deno.test("the LDAP plugin makes the members of a group's manager directory grou
 	assert.ok(global.includes("i-0000000000000a11c") && global.includes("i-00000000000000196"));
 	assert.match(global, /As a manager you see every team/);
 });
+
+Deno.test("the profile shows the directory's names, email and groups, refreshed at every sign-in", async () => {
+	await using deps = await createTestDeps({
+		settings: { AUTH_PLUGIN: "plugins/auth_ldap", PROXY_SECRET_WAIVED: true },
+	});
+	await addGroup(deps.db, "science", { directoryName: "CN=Data Science,OU=Teams,DC=example,DC=com" });
+	await addGroup(deps.db, "ops", { directoryName: "CN=Operations,OU=Teams,DC=example,DC=com" });
+	const profile = async (mail: string, surname: string, memberOf: string) =>
+		await (await request(deps.app, "/profile", {
+			user: "dora",
+			headers: {
+				AUTHENTICATE_GIVENNAME: "Dora",
+				AUTHENTICATE_SN: surname,
+				AUTHENTICATE_MAIL: mail,
+				AUTHORIZE_MEMBEROF: memberOf,
+			},
+		})).text();
+	const first = await profile("dora@example.com", "Diaz", "CN=Data Science,OU=Teams,DC=example,DC=com");
+	assert.match(first, /dora/);
+	assert.match(first, /Dora Diaz/);
+	assert.match(first, /dora@example\.com/);
+	assert.match(first, /<li>science<\/li>/);
+	assert.doesNotMatch(first, /<li>ops<\/li>/);
+	const later = await profile("dora.lee@example.com", "Lee", "CN=Operations,OU=Teams,DC=example,DC=com");
+	assert.match(later, /Dora Lee/, "a changed surname in the directory is the profile's at the next sign-in");
+	assert.match(later, /dora\.lee@example\.com/);
+	assert.doesNotMatch(later, /dora@example\.com/);
+	assert.match(later, /<li>ops<\/li>/);
+	assert.doesNotMatch(later, /<li>science<\/li>/, "a group the directory dropped is gone");
+});
