@@ -159,6 +159,14 @@ Deno.test("standardTags() carries the original's tags and leaves out empty ones"
 		AGS: "MLIY",
 		"mliy:launch-id": "L1",
 	});
+	const overridden = standardTags({
+		user,
+		group: { ...group, nameOverride: "SCI-BOX" },
+		config,
+		launchId: "L1",
+		defaultChargeCode: "CHANGEME",
+	});
+	assert.equal(overridden.Name, "SCI-BOX", "the group's name override names what its members launch");
 });
 
 Deno.test("progress tokens derive from the secret and launch id; only their hash is stored", async () => {
