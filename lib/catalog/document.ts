@@ -12,7 +12,7 @@ import { ROLES } from "../db/schema.ts";
 import { ensureUser } from "../db/users.ts";
 import { UserError } from "../errors.ts";
 import { saveConfig, saveGroup, saveInstanceType, saveParam, saveSecurityGroup, saveUser } from "./save.ts";
-import { instanceTypeInput, paramInput, securityGroupInput } from "./schemas.ts";
+import { configInput, instanceTypeInput, paramInput, securityGroupInput } from "./schemas.ts";
 import { SECRET_PLACEHOLDER } from "./secrets.ts";
 
 /**
@@ -57,6 +57,20 @@ const documentSchema = z.object({
 	})).default([]),
 });
 export type CatalogDocument = z.input<typeof documentSchema>;
+
+/**
+ * The fields an item of each section may have: what the import reads (it ignores anything else,
+ * so the catalogue folder refuses other fields as the typos they are).
+ */
+export const DOCUMENT_FIELDS: Readonly<Record<keyof typeof documentSchema.shape, readonly string[]>> = {
+	version: [],
+	instanceTypes: Object.keys(instanceTypeInput.shape),
+	securityGroups: Object.keys(securityGroupInput.shape),
+	params: Object.keys(paramInput.shape),
+	groups: Object.keys(documentSchema.shape.groups.unwrap().element.shape),
+	configs: Object.keys(configInput.shape),
+	users: Object.keys(documentSchema.shape.users.unwrap().element.shape),
+};
 
 /** Everything admins define, as one document. */
 export async function exportCatalog(db: Db): Promise<CatalogDocument> {
