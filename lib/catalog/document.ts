@@ -154,6 +154,8 @@ export interface ImportSummary {
 
 /** A refusal of one item, as a 422 saying where in the document it is. */
 function invalidAt(path: string, error: unknown): never {
+	// A reference resolved while saving the item was placed already: not placed twice.
+	if (error instanceof UserError && error.message.startsWith("The document is not valid at ")) throw error;
 	if (error instanceof UserError) {
 		const fields = Object.entries(error.fields).map(([k, v]) => `${k}: ${v}`).join("; ");
 		throw new UserError(422, `The document is not valid at ${path}: ${fields || error.message}`);
