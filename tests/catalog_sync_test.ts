@@ -17,6 +17,7 @@ import { unseal } from "../lib/sealed.ts";
 import { UserError } from "../lib/errors.ts";
 import { rejection } from "./_helpers/assert.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
+import { request } from "./_helpers/http.ts";
 import { seedWorld } from "./_helpers/world.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -79,7 +80,11 @@ Deno.test("catalog:sync --dry-run lists what the sample folder would add and wri
 	assert.match(run.stdout, /^\+ configuration MLiy Analyst: added$/m);
 	assert.match(run.stdout, /9 added, 0 changed, 0 unchanged, 0 not in the folder: applied/);
 	const analyst = (await getConfigByName(deps.db, "MLiy Analyst"))!;
-	assert.equal(analyst.templateBody, await Deno.readTextFile(`${SAMPLE}/templates/instance.yaml`), "the named template");
+	assert.equal(
+		analyst.templateBody,
+		await Deno.readTextFile(`${SAMPLE}/templates/instance.yaml`),
+		"the named template",
+	);
 	assert.equal(analyst.userDataBody, await Deno.readTextFile(`${SAMPLE}/scripts/analyst.sh`), "the named script");
 	assert.equal(analyst.volumeSizeGb, 100);
 	const spark = (await getConfigByName(deps.db, "Spark cluster"))!;
@@ -89,7 +94,10 @@ Deno.test("catalog:sync --dry-run lists what the sample folder would add and wri
 	assert.deepEqual(audits.map((a) => [a.actor, a.resourceKind, a.resourceId, a.outcome]), [
 		["command line", "catalog", "fixtures/catalog", "ok"],
 	]);
-	assert.match(audits[0]!.detail, /^9 added, 0 changed, 0 unchanged, 0 not in the document: .*configuration MLiy Analyst added/);
+	assert.match(
+		audits[0]!.detail,
+		/^9 added, 0 changed, 0 unchanged, 0 not in the document: .*configuration MLiy Analyst added/,
+	);
 
 	const applied = await exportCatalog(deps.db);
 	const again = await mliy(deps, "sync", ["fixtures/catalog"]);
@@ -317,4 +325,18 @@ Deno.test("the folder's document is the admin import's: importing it gives what 
 	await using imported = await createTestDeps();
 	await importCatalog(imported.db, (await readCatalogFolder(SAMPLE)).document);
 	assert.deepEqual(await exportCatalog(imported.db), await exportCatalog(synced.db));
+});
+
+Deno.test("the admin import is audited the same way: a change once, an import that changes nothing not at all", async () => {
+	await using deps = await createTestDeps();
+	await seedWorld(deps.db);
+	const document = JSON.stringify((await readCatalogFolder(SAMPLE)).document);
+	const first = await request(deps.app, "/admin/catalog", { user: "ada", form: { document } });
+	assert.equal(first.status, 200);
+	assert.match(await first.text(), /Imported: \d+ created, \d+ updated\./);
+	const again = await request(deps.app, "/admin/catalog", { user: "ada", form: { document } });
+	assert.match(await again.text(), /Imported: 0 created, 9 updated\./);
+	const audits = await deps.db.select().from(auditEvents).where(eq(auditEvents.action, "catalog-import"));
+	assert.deepEqual(audits.map((a) => [a.actor, a.resourceId, a.outcome]), [["ada", "admin import", "ok"]]);
+	assert.match(audits[0]!.detail, /configuration MLiy Analyst added/);
 });

@@ -1,6 +1,6 @@
 /**
  * Applying a catalogue document with a report, item by item, of what it changes: what the folder
- * sync (`./mliy catalog:sync`, CATALOG_FOLDER at start) runs. The report is read from the
+ * sync (`./mliy catalog:sync`, CATALOG_FOLDER at start) and the admin import page run. The report is read from the
  * catalogue itself, not guessed from the document: the admin import (importCatalog) runs inside a
  * transaction, the catalogue is exported before and after it, and a dry run — or a run that would
  * change nothing — is rolled back. So what is reported is exactly what that one import does.
