@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
 import { exportCatalog, importCatalog } from "../lib/catalog/document.ts";
-import { readCatalogFolder, syncCatalogFolder } from "../lib/catalog/folder.ts";
+import { describeFolderSync, readCatalogFolder, syncCatalogFolder } from "../lib/catalog/folder.ts";
 import { saveParam } from "../lib/catalog/save.ts";
 import { SECRET_PLACEHOLDER } from "../lib/catalog/secrets.ts";
 import { getConfigByName, listConfigs, paramByToken } from "../lib/db/catalog.ts";
@@ -121,18 +121,35 @@ Deno.test("a sync says which items a changed folder changes, and keeps what the 
 			"users:\n  - { username: newcomer, groups: [data-science] }\n",
 	);
 
+	await Deno.writeTextFile(`${folder}/templates/unused.yaml`, "Resources: {}\n");
+
 	const dry = await syncCatalogFolder(deps, folder, { dryRun: true, origin: { actorId: null, actor: "test" } });
+	const report = describeFolderSync(dry);
+	assert.match(report, /^~ configuration MLiy Analyst: changed$/m);
+	assert.match(report, /^= configuration Spark cluster: unchanged$/m);
+	assert.match(report, /^\+ user newcomer: added$/m);
+	assert.match(report, /^\? group science: not in the folder \(kept\)$/m);
+	assert.match(report, /^! templates\/unused\.yaml: named by no configuration \(not loaded\)$/m);
+	assert.match(report, /: dry run, nothing written \(run without --dry-run to apply\)$/);
 	const by = (change: string) => dry.changes.filter((c) => c.change === change).map((c) => `${c.what} ${c.key}`);
 	assert.deepEqual(by("changed"), ["instance type t2.micro", "configuration MLiy Analyst"]);
 	assert.deepEqual(by("added"), ["user newcomer"]);
 	assert.ok(by("unchanged").includes("configuration Spark cluster"));
 	assert.ok(by("absent").includes(`group ${world.science.name}`), "the seeded group is not in the folder");
 	assert.ok(by("absent").includes("user alice"));
+	assert.match(report, /^\? user alice: not in the folder \(kept\)$/m);
+	// Many stored items the folder does not name (users who signed in) are counted, not listed one by one.
+	const users = Array.from({ length: 12 }, (_, i) => ({ username: `reader${String(i).padStart(2, "0")}` }));
+	await importCatalog(deps.db, { version: 1, users });
+	const again = await syncCatalogFolder(deps, folder, { dryRun: true, origin: { actorId: null, actor: "test" } });
+	const many = describeFolderSync(again);
+	assert.match(many, /^\? 17 users: not in the folder \(kept\), among them ada, alice, bob, /m);
+	assert.doesNotMatch(many, /^\? user /m);
 	assert.equal(dry.written, false);
 	assert.notEqual((await getConfigByName(deps.db, "MLiy Analyst"))!.userDataBody, "#!/bin/bash\necho changed\n");
 
 	const run = await syncCatalogFolder(deps, folder, { dryRun: false, origin: { actorId: null, actor: "test" } });
-	assert.deepEqual(run.changes, dry.changes, "the run does what the dry run said");
+	assert.deepEqual(run.changes, again.changes, "the run does what the dry run said");
 	assert.equal(run.written, true);
 	assert.equal((await getConfigByName(deps.db, "MLiy Analyst"))!.userDataBody, "#!/bin/bash\necho changed\n");
 	assert.ok((await listConfigs(deps.db)).length > 2, "the seeded configurations are kept");
@@ -239,6 +256,11 @@ Deno.test("a broken folder changes nothing and says which file is wrong and why"
 			"an unknown field in catalog.yaml",
 			() => Deno.writeTextFile(`${folder}/catalog.yaml`, catalog.replace("keyName:", "keyname:")),
 			/catalog\.yaml: groups\[0\]: unknown field "keyname"/,
+		],
+		[
+			"another version",
+			() => Deno.writeTextFile(`${folder}/catalog.yaml`, catalog.replace("version: 1", "version: 2")),
+			/^catalog\.yaml: version must be 1$/,
 		],
 		[
 			"configurations in catalog.yaml",

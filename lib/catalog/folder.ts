@@ -196,7 +196,7 @@ function inFolderTerms(message: string, folder: CatalogFolder): string {
 			if (section === "configs") return `${folder.configFiles[i] ?? whole}${rest ? `: ${rest}` : ""}`;
 			return `${folder.catalogFile}: ${section}[${i}]${rest ? `.${rest}` : ""}`;
 		})
-		.replace(/^version: /, `${folder.catalogFile}: version: `)
+		.replace(/^version: /, `${folder.catalogFile}: `)
 		.replaceAll("templateBody", "template").replaceAll("userDataBody", "script");
 }
 
@@ -241,10 +241,25 @@ const WORD: Record<CatalogChange["change"], string> = {
 	absent: "not in the folder (kept)",
 };
 
+/** How many stored items of one section the folder does not name are listed by name; more are counted. */
+const ABSENT_LISTED = 10;
+
 /** The sync's report, one line per item and a summary, as the command prints it and the start logs it. */
 export function describeFolderSync(sync: FolderSync): string {
-	const lines = sync.changes.map((c) => `${SIGN[c.change]} ${c.what} ${c.key}: ${WORD[c.change]}`);
-	for (const file of sync.unusedFiles) lines.push(`  ${file}: named by no configuration (not loaded)`);
+	const lines: string[] = [];
+	for (const section of new Set(sync.changes.map((c) => c.section))) {
+		const items = sync.changes.filter((c) => c.section === section);
+		for (const c of items) {
+			if (c.change !== "absent") lines.push(`${SIGN[c.change]} ${c.what} ${c.key}: ${WORD[c.change]}`);
+		}
+		// Stored items the folder does not name are kept; many of them (users who signed in) are counted, not listed.
+		const absent = items.filter((c) => c.change === "absent");
+		if (absent.length > ABSENT_LISTED) {
+			const names = absent.slice(0, ABSENT_LISTED).map((c) => c.key).join(", ");
+			lines.push(`? ${absent.length} ${absent[0]!.what}s: ${WORD.absent}, among them ${names}`);
+		} else for (const c of absent) lines.push(`? ${c.what} ${c.key}: ${WORD.absent}`);
+	}
+	for (const file of sync.unusedFiles) lines.push(`! ${file}: named by no configuration (not loaded)`);
 	const counts = countChanges(sync.changes, "not in the folder");
 	const touched = sync.changes.some((c) => c.change === "added" || c.change === "changed");
 	lines.push(
