@@ -303,6 +303,11 @@ Deno.test("a broken folder changes nothing and says which file is wrong and why"
 		assert.deepEqual(await exportCatalog(deps.db), before, `${what}: nothing changed`);
 		await restore();
 	}
+	// An empty section ("users:" with nothing under it) is no section.
+	await Deno.writeTextFile(`${folder}/catalog.yaml`, catalog + "users:\n");
+	const empty = await syncCatalogFolder(deps, folder, { dryRun: true, origin: { actorId: null, actor: "test" } });
+	assert.ok(empty.changes.every((c) => c.change === "unchanged"));
+	await restore();
 	const missing = await rejection(
 		syncCatalogFolder(deps, `${deps.dir}/nowhere`, { dryRun: false, origin: { actorId: null, actor: "test" } }),
 	);

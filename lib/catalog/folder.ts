@@ -177,7 +177,12 @@ export async function readCatalogFolder(folder: string): Promise<CatalogFolder> 
 		!used.has(f)
 	);
 	return {
-		document: { ...main, version: main.version, configs },
+		// An empty section in YAML ("users:") is null: the same as leaving it out.
+		document: {
+			...Object.fromEntries(Object.entries(main).filter(([, value]) => value !== null)),
+			version: main.version,
+			configs,
+		},
 		catalogFile,
 		configFiles,
 		unusedFiles,
@@ -218,7 +223,11 @@ export async function syncCatalogFolder(
 	folder: string,
 	options: { dryRun: boolean; origin: Omit<ApplyOrigin, "resource" | "action"> },
 ): Promise<FolderSync> {
-	const read = await readCatalogFolder(folder);
+	const read = await readCatalogFolder(folder).catch((error) => {
+		// A file the portal's account may not read is the folder's problem too, said as such.
+		if (error instanceof Deno.errors.PermissionDenied) throw new UserError(422, `${folder}: ${error.message}`);
+		throw error;
+	});
 	try {
 		const outcome = await applyCatalog(deps, read.document, {
 			dryRun: options.dryRun,
