@@ -37,6 +37,12 @@ export function CatalogPage(props: { ctx: PageContext; outcome?: Flash; text: st
 				<a class="btn" href="/admin/catalog.yaml" download>Download YAML</a>
 				<a class="btn" href="/admin/catalog.json" download>Download JSON</a>
 			</div>
+			<p>
+				To keep it in git as a folder, one file per configuration, template and script:{" "}
+				<code class="nowrap">./mliy catalog:export &lt;folder&gt;</code> on the portal's host writes one, and{" "}
+				<code class="nowrap">./mliy catalog:sync [--dry-run] &lt;folder&gt;</code>{" "}
+				loads one through this import, saying what it adds and changes (README, "The catalogue from a folder").
+			</p>
 			<h2>Import</h2>
 			{outcome && (
 				<p class={outcome.tone === "ok" ? "flash ok" : "error-box"} role={outcome.tone === "ok" ? "status" : "alert"}>
