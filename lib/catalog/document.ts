@@ -62,8 +62,9 @@ export type CatalogDocument = z.input<typeof documentSchema>;
  * The fields an item of each section may have: what the import reads (it ignores anything else,
  * so the catalogue folder refuses other fields as the typos they are).
  */
-export const DOCUMENT_FIELDS: Readonly<Record<keyof typeof documentSchema.shape, readonly string[]>> = {
-	version: [],
+export const DOCUMENT_FIELDS: Readonly<
+	Record<Exclude<keyof typeof documentSchema.shape, "version">, readonly string[]>
+> = {
 	instanceTypes: Object.keys(instanceTypeInput.shape),
 	securityGroups: Object.keys(securityGroupInput.shape),
 	params: Object.keys(paramInput.shape),
