@@ -6,10 +6,12 @@
  */
 import type { Aws, AwsCredentials } from "./lib/aws/types.ts";
 import { createAws } from "./lib/aws/sdk/mod.ts";
+import { describeFolderSync, syncCatalogFolder } from "./lib/catalog/folder.ts";
 import { secretParam } from "./lib/catalog/secrets.ts";
 import { appSecret } from "./lib/db/app_state.ts";
 import { type Database, openDatabase } from "./lib/db/client.ts";
 import type { Background, Deps } from "./lib/deps.ts";
+import { ConfigError, UserError } from "./lib/errors.ts";
 import { kickJob } from "./lib/jobs.ts";
 import { getLoggers, type Loggers } from "./lib/log.ts";
 import { createMetrics } from "./lib/metrics.ts";
@@ -67,6 +69,27 @@ function createBackground(log: Loggers["web"]): Background {
 			await idle();
 		},
 	};
+}
+
+/**
+ * CATALOG_FOLDER: the catalogue is synced from the folder once, before anything is served, as
+ * `./mliy catalog:sync` does. A folder that cannot be loaded stops the start (nothing is changed):
+ * the operator asked for that catalogue, and a portal serving another would hide the mistake.
+ */
+async function syncAtStart(deps: Deps, folder: string): Promise<void> {
+	try {
+		const sync = await syncCatalogFolder(deps, folder, {
+			dryRun: false,
+			origin: { actorId: null, actor: "start (CATALOG_FOLDER)" },
+		});
+		deps.log.web.info("catalogue synced from {folder} (CATALOG_FOLDER):\n{report}", {
+			folder,
+			report: describeFolderSync(sync),
+		});
+	} catch (error) {
+		if (!(error instanceof UserError)) throw error;
+		throw new ConfigError(`CATALOG_FOLDER ${folder} cannot be synced, nothing was changed: ${error.message}`);
+	}
 }
 
 /**
@@ -172,6 +195,7 @@ export async function createDeps(
 				database.close();
 			},
 		};
+		if (settings.CATALOG_FOLDER !== undefined) await syncAtStart(deps, settings.CATALOG_FOLDER);
 		return deps;
 	} catch (error) {
 		database.close();

@@ -147,6 +147,8 @@ export const settingsSchema = z.object({
 		.lt(1, "must be below 1 (a fraction)").default(0),
 	DEFAULT_CHARGE_CODE: text(60).default("CHANGEME"),
 	PRICING_FILE: text().default("fixtures/instances.json"),
+	// A catalogue folder (lib/catalog/folder.ts) the portal syncs once at start, as `./mliy catalog:sync` does.
+	CATALOG_FOLDER: text().optional(),
 	// Overrides of the per-region EBS table (lib/billing/ebs.ts): a type's price for every region,
 	// or a region's own prices; what it does not name keeps the table's price.
 	EBS_PRICE_PER_GB_MONTH: z.preprocess(

@@ -12,7 +12,7 @@ import { ROLES } from "../db/schema.ts";
 import { ensureUser } from "../db/users.ts";
 import { UserError } from "../errors.ts";
 import { saveConfig, saveGroup, saveInstanceType, saveParam, saveSecurityGroup, saveUser } from "./save.ts";
-import { instanceTypeInput, paramInput, securityGroupInput } from "./schemas.ts";
+import { configInput, instanceTypeInput, paramInput, securityGroupInput } from "./schemas.ts";
 import { SECRET_PLACEHOLDER } from "./secrets.ts";
 
 /**
@@ -57,6 +57,21 @@ const documentSchema = z.object({
 	})).default([]),
 });
 export type CatalogDocument = z.input<typeof documentSchema>;
+
+/**
+ * The fields an item of each section may have: what the import reads (it ignores anything else,
+ * so the catalogue folder refuses other fields as the typos they are).
+ */
+export const DOCUMENT_FIELDS: Readonly<
+	Record<Exclude<keyof typeof documentSchema.shape, "version">, readonly string[]>
+> = {
+	instanceTypes: Object.keys(instanceTypeInput.shape),
+	securityGroups: Object.keys(securityGroupInput.shape),
+	params: Object.keys(paramInput.shape),
+	groups: Object.keys(documentSchema.shape.groups.unwrap().element.shape),
+	configs: Object.keys(configInput.shape),
+	users: Object.keys(documentSchema.shape.users.unwrap().element.shape),
+};
 
 /** Everything admins define, as one document. */
 export async function exportCatalog(db: Db): Promise<CatalogDocument> {
@@ -140,6 +155,8 @@ export interface ImportSummary {
 
 /** A refusal of one item, as a 422 saying where in the document it is. */
 function invalidAt(path: string, error: unknown): never {
+	// A reference resolved while saving the item was placed already: not placed twice.
+	if (error instanceof UserError && error.message.startsWith("The document is not valid at ")) throw error;
 	if (error instanceof UserError) {
 		const fields = Object.entries(error.fields).map(([k, v]) => `${k}: ${v}`).join("; ");
 		throw new UserError(422, `The document is not valid at ${path}: ${fields || error.message}`);

@@ -1,9 +1,11 @@
 /**
  * GET /admin/catalog (the import form and export links), GET /admin/catalog.json and
- * /admin/catalog.yaml (the whole catalogue as one document), POST /admin/catalog (an import).
+ * /admin/catalog.yaml (the whole catalogue as one document), POST /admin/catalog (an import, audited
+ * when it changes anything, as the folder sync is).
  */
 import { Hono } from "hono";
-import { exportCatalog, formatCatalog, importCatalog, parseCatalog } from "../../lib/catalog/document.ts";
+import { applyCatalog } from "../../lib/catalog/apply.ts";
+import { exportCatalog, formatCatalog, parseCatalog } from "../../lib/catalog/document.ts";
 import type { Deps } from "../../lib/deps.ts";
 import { UserError } from "../../lib/errors.ts";
 import { type AppContext, type AppEnv, pageContext } from "../context.ts";
@@ -35,6 +37,12 @@ export function CatalogPage(props: { ctx: PageContext; outcome?: Flash; text: st
 				<a class="btn" href="/admin/catalog.yaml" download>Download YAML</a>
 				<a class="btn" href="/admin/catalog.json" download>Download JSON</a>
 			</div>
+			<p>
+				To keep it in git as a folder, one file per configuration, template and script:{" "}
+				<code class="nowrap">./mliy catalog:export &lt;folder&gt;</code> on the portal's host writes one, and{" "}
+				<code class="nowrap">./mliy catalog:sync [--dry-run] &lt;folder&gt;</code>{" "}
+				loads one through this import, saying what it adds and changes (README, "The catalogue from a folder").
+			</p>
 			<h2>Import</h2>
 			{outcome && (
 				<p class={outcome.tone === "ok" ? "flash ok" : "error-box"} role={outcome.tone === "ok" ? "status" : "alert"}>
@@ -78,8 +86,14 @@ export function catalogRoutes(deps: Deps): Hono<AppEnv> {
 		let text = typeof body.document === "string" ? body.document : "";
 		if (file instanceof File && file.size > 0) text = await file.text();
 		try {
-			const summary = await importCatalog(deps.db, parseCatalog(text), { secret: deps.paramsKey });
-			return await page(c, { tone: "ok", text: `Imported: ${summary.created} created, ${summary.updated} updated.` });
+			const viewer = c.get("viewer");
+			const { changes } = await applyCatalog(deps, parseCatalog(text), {
+				dryRun: false,
+				origin: { actorId: viewer.id, actor: viewer.username, action: "catalog-import", resource: "admin import" },
+			});
+			const created = changes.filter((change) => change.change === "added").length;
+			const updated = changes.filter((change) => change.change === "changed" || change.change === "unchanged").length;
+			return await page(c, { tone: "ok", text: `Imported: ${created} created, ${updated} updated.` });
 		} catch (error) {
 			if (error instanceof UserError && error.status === 422) {
 				return await page(c, { tone: "error", text: error.message }, text.slice(0, 200_000));
