@@ -367,3 +367,14 @@ Deno.test("the admin import is audited the same way: a change once, an import th
 	assert.deepEqual(audits.map((a) => [a.actor, a.resourceId, a.outcome]), [["ada", "admin import", "ok"]]);
 	assert.match(audits[0]!.detail, /configuration MLiy Analyst added/);
 });
+
+Deno.test("the sample folder's templates and script are the shipped ones, byte for byte", async () => {
+	const pairs = [
+		["fixtures/catalog/templates/instance.yaml", "fixtures/templates/instance.yaml"],
+		["fixtures/catalog/templates/emr_cluster.yaml", "fixtures/templates/emr_cluster.yaml"],
+		["fixtures/catalog/scripts/analyst.sh", "fixtures/bootstrap/sample_bootstrap.sh"],
+	];
+	for (const [copy, shipped] of pairs) {
+		assert.equal(await Deno.readTextFile(copy!), await Deno.readTextFile(shipped!), `${copy} is a copy of ${shipped}`);
+	}
+});
