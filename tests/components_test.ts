@@ -61,6 +61,8 @@ function row(id: string, extra: Partial<InstanceRowProps> = {}): InstanceRowProp
 		poll: null,
 		view: "dashboard",
 		uptimeMs: 3 * 3_600_000,
+		extra: [],
+		locked: null,
 		...extra,
 	};
 }
