@@ -300,6 +300,67 @@ Deno.test("InstancePage shows the facts, 'price unknown' with its reason, the ac
 	);
 });
 
+Deno.test("the display plugin's extra columns follow the uptime in both tables and the panel's facts; a lock shows its reason with Terminate only", () => {
+	const extra = [{ label: "AMI expiration", value: "2026-06-30" }, { label: "Desk", value: null }];
+	const locked = {
+		reason: "its image ami-1 expired on 2026-01-01",
+		message: "This instance's controls are locked: its image ami-1 expired on 2026-01-01. It can only be terminated.",
+	};
+	const rows = [
+		row("i-0001", { extra }),
+		row("i-0002", {
+			extra,
+			locked,
+			actions: [{ action: "terminate", url: "/ajax/instance/i-0002/terminate?view=dashboard" }],
+		}),
+	];
+	const html = renderFragment(MyInstances({
+		instances: { rows, waiting: [], failed: [], launchHref: "/launch/1", poll: null },
+	}));
+	assert.match(
+		html,
+		/<th scope="col" class="num">Uptime<\/th><th scope="col">AMI expiration<\/th><th scope="col">Desk<\/th><th scope="col">Actions<\/th>/,
+	);
+	assert.match(html, /<td data-label="AMI expiration" data-extra="AMI expiration">2026-06-30<\/td>/);
+	assert.match(html, /<td data-label="Desk" data-extra="Desk"><span class="muted">—<\/span><\/td>/);
+	const second = html.slice(html.indexOf('data-instance="i-0002"'));
+	assert.match(
+		second,
+		/data-action="terminate"[^>]*>Terminate<\/button><\/div><p class="locked-note small" data-locked><span class="badge busy">locked<\/span> Terminate only: its image ami-1 expired on 2026-01-01<\/p>/,
+	);
+	assert.doesNotMatch(
+		html.slice(0, html.indexOf('data-instance="i-0002"')),
+		/data-locked/,
+		"an unlocked row says nothing",
+	);
+
+	const team = renderFragment(TeamTable({
+		table: {
+			rows: rows.map((r) => ({ ...r, view: "team" as const })),
+			total: 2,
+			filtered: false,
+			pager: { page: 1, pages: 1, total: 2, previous: null, next: null },
+		},
+	}));
+	assert.match(team, /<th scope="col">Owner<\/th>[\s\S]*<th scope="col">AMI expiration<\/th>/);
+
+	const page = renderPage(InstancePage({ ctx, panel: panel({ extra, locked, actions: rows[1]!.actions }) }));
+	assert.match(
+		page,
+		/<dt>AMI expiration<\/dt><dd data-extra="AMI expiration">2026-06-30<\/dd><dt>Desk<\/dt><dd data-extra="Desk">—<\/dd>/,
+	);
+	assert.match(
+		page,
+		/<h3>Actions<\/h3><p class="locked-note small" data-locked><span class="badge busy">locked<\/span> This instance(?:'|&#39;)s controls are locked: its image ami-1 expired on 2026-01-01\. It can only be terminated\.<\/p>/,
+	);
+	assert.deepEqual([...page.matchAll(/data-action="(\w+)"/g)].map((m) => m[1]), ["terminate"]);
+
+	const plain = renderFragment(MyInstances({
+		instances: { rows: [row("i-0003")], waiting: [], failed: [], launchHref: "/launch/1", poll: null },
+	}));
+	assert.match(plain, /Uptime<\/th><th scope="col">Actions/, "no plugin columns, none shown");
+});
+
 function clusterPanel(extra: Partial<ClusterPanelProps> = {}): ClusterPanelProps {
 	const { link: _link, uptimeMs: _uptime, rate: _rate, ...facts } = cluster;
 	return {

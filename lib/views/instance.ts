@@ -94,8 +94,11 @@ interface InstanceFacts {
 	poll: string | null;
 	/** The display plugin's extra columns, in its order (the same for every row). */
 	extra: ExtraValue[];
-	/** Why the controls are locked to Terminate (shown with the actions); null when they are not. */
-	locked: string | null;
+	/**
+	 * Why the controls are locked to Terminate, shown with the actions: the reason its locker gave
+	 * (null when none) and the whole message the control endpoint refuses with; null when not locked.
+	 */
+	locked: { reason: string | null; message: string } | null;
 }
 
 /** An instance as a row of the dashboard or team table. */
@@ -247,7 +250,9 @@ function facts(
 		pendingAction: row.pendingAction,
 		poll: isTransitional(deps.settings, row, where.now) ? where.poll : null,
 		extra: extraValues(deps, row),
-		locked: row.controlsLocked && !gone ? lockedMessage(row.controlsLockedReason) : null,
+		locked: row.controlsLocked && !gone
+			? { reason: row.controlsLockedReason, message: lockedMessage(row.controlsLockedReason) }
+			: null,
 	};
 }
 

@@ -97,7 +97,7 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 						)}
 					</dl>
 					<h3>Actions</h3>
-					{panel.locked && <LockedNote text={panel.locked} />}
+					{panel.locked && <LockedNote text={panel.locked.message} />}
 					<InstanceActions
 						id={panel.id}
 						actions={panel.actions}

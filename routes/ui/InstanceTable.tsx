@@ -127,7 +127,6 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 				<td data-label={extra.label} data-extra={extra.label}>{extra.value ?? <span class="muted">—</span>}</td>
 			))}
 			<td data-label="Actions">
-				{row.locked && <LockedNote text={row.locked} />}
 				<InstanceActions
 					id={row.id}
 					actions={row.actions}
@@ -135,13 +134,14 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 					target={`#row-${row.id}`}
 					launchAgain={row.launchAgain}
 				/>
+				{row.locked && <LockedNote text={`Terminate only: ${row.locked.reason ?? "its controls are locked"}`} />}
 				{props.error && <div class="inline-error" role="alert">{props.error}</div>}
 			</td>
 		</tr>
 	);
 }
 
-/** Why an instance's controls are locked to Terminate, next to its actions. */
+/** Why an instance's controls are locked to Terminate, with its actions. */
 export function LockedNote(props: { text: string }) {
 	return (
 		<p class="locked-note small" data-locked>
