@@ -169,6 +169,10 @@ motoTest(
 		const row = rowOf(await (await request(deps.app, "/", { user: "alice" })).text(), id);
 		assert.match(row, /data-locked/);
 		assert.deepEqual([...row.matchAll(/data-action="(\w+)"/g)].map((m) => m[1]), ["terminate"]);
+		const json = (await (await request(deps.app, "/ajax/user-instances", { user: "alice" })).json()).instances;
+		const listed = json.find((i: { id: string }) => i.id === id);
+		assert.deepEqual(listed.extra, { "AMI expiration": "image gone" });
+		assert.match(listed.locked, /controls are locked: its image ami-\w+ is no longer available/);
 
 		// The control endpoint refuses the others with a 409 that says why; terminate works.
 		for (const action of ["stop", "restart"]) {
@@ -349,5 +353,29 @@ Deno.test("loadPlugins() refuses a display plugin whose columns are unusable, na
 		assert.deepEqual(ami.display.columns, [{ key: "ami_expiration", label: "AMI expiration" }]);
 	} finally {
 		await Deno.remove(dir, { recursive: true });
+	}
+});
+
+Deno.test("a failing replaceParams refuses the launch in plain words (the log has the plugin's message) and records nothing", async () => {
+	const folder = await Deno.makeTempDir();
+	await Deno.writeTextFile(
+		`${folder}/params.ts`,
+		'export function replaceParams() { throw new Error("directory lookup timed out"); }',
+	);
+	try {
+		await using deps = await createTestDeps({ settings: { DISPLAY_PLUGIN: folder } });
+		const world = await seedWorld(deps.db);
+		const res = await request(deps.app, `/launch/${world.science.id}/${world.config.id}`, {
+			user: "alice",
+			headers: { Accept: "application/json" },
+			form: { intent: "launch", instanceType: "t2.micro" },
+		});
+		assert.equal(res.status, 409);
+		const text = await res.text();
+		assert.match(text, /The portal's parameter plugin failed, so the bootstrap script's values are not known/);
+		assert.ok(!text.includes("directory lookup timed out"), "the plugin's own message stays in the log");
+		assert.equal((await deps.db.query.launches.findMany()).length, 0, "no launch recorded");
+	} finally {
+		await Deno.remove(folder, { recursive: true });
 	}
 });
