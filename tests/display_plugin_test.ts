@@ -379,3 +379,31 @@ Deno.test("a failing replaceParams refuses the launch in plain words (the log ha
 		await Deno.remove(folder, { recursive: true });
 	}
 });
+
+Deno.test("the AMI plugin's AMI_EXPIRY_DAYS (the original's rule): an image without a deprecation expires that long after its creation", async () => {
+	const aws = fakeAws({
+		ec2: {
+			describeImages: (ids) =>
+				Promise.resolve(ids.map((i) => ({
+					id: i,
+					state: "available",
+					creationDate: new Date("2024-12-01T00:00:00Z"),
+					tags: {},
+				}))),
+		},
+	});
+	await using deps = await createTestDeps({
+		aws,
+		settings: { DISPLAY_PLUGIN: "plugins/display_ami", PLUGIN_SETTINGS: { AMI_EXPIRY_DAYS: "90" } },
+	});
+	const world = await seedWorld(deps.db);
+	await addLaunchedInstance(deps.db, world, "t", { amiId: "ami-0aaaaaaaaaaaaaaaa" });
+	await syncDisplay(deps);
+	const row = (await getInstance(deps.db, "i-0123456789abcdef0"))!;
+	assert.deepEqual(
+		row.displayValues,
+		{ ami_expiration: "expired 2025-03-01" },
+		"2024-12-01 plus 90 days, due at 12:00",
+	);
+	assert.equal(row.controlsLockedReason, "its image ami-0aaaaaaaaaaaaaaaa expired on 2025-03-01");
+});

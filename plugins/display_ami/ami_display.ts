@@ -1,6 +1,7 @@
 /**
  * The AMI expiry display plugin (the original's `ami_plugin`): an "AMI expiration" column with the
- * date each instance's image expires (EC2's DeprecationTime, or the tag AMI_EXPIRATION_TAG names),
+ * date each instance's image expires (EC2's DeprecationTime, or the tag AMI_EXPIRATION_TAG names;
+ * failing both, its creation plus AMI_EXPIRY_DAYS when that is set, the original's rule),
  * and the instance's controls locked to Terminate once that date has passed or the image is gone
  * (deregistered, or no longer shown to the account). EC2 is asked once per sync, with one
  * DescribeImages for every image in use; when that call fails nothing is changed (the sync logs it).
@@ -55,8 +56,16 @@ async function verdict(instance: PluginInstance, ctx: DisplayContext): Promise<V
 		expires = new Date(value.trim());
 		if (Number.isNaN(expires.getTime())) return { kind: "unreadable", id, tag };
 	}
+	expires ??= afterCreation(image, setting(ctx, "AMI_EXPIRY_DAYS"));
 	if (!expires) return { kind: "undated", id };
 	return { kind: "dated", id, expires, expired: expires.getTime() <= ctx.now.getTime() };
+}
+
+/** The original's rule: the image's creation plus AMI_EXPIRY_DAYS, when that is a whole number of days. */
+function afterCreation(image: Ec2Image, days: string): Date | undefined {
+	const n = Number(days.trim());
+	if (!days.trim() || !Number.isInteger(n) || n <= 0 || !image.creationDate) return undefined;
+	return new Date(image.creationDate.getTime() + n * 86_400_000);
 }
 
 const day = (at: Date) => at.toISOString().slice(0, 10);

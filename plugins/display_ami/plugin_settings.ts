@@ -6,3 +6,9 @@
  * deprecation. Empty: DeprecationTime.
  */
 export const AMI_EXPIRATION_TAG = "";
+
+/**
+ * The original's AMI_EXPIRY_LENGTH: when set (whole days), an image with neither a deprecation time
+ * nor the tag expires that many days after its creation. Empty: such an image never expires.
+ */
+export const AMI_EXPIRY_DAYS = "";
