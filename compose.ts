@@ -152,7 +152,7 @@ export async function createDeps(
 		const secret = await appSecret(database.db);
 		const paramsKey = settings.SECRET_PARAMS_KEY ?? secret;
 		const plugins = await loadPlugins(
-			{ auth: settings.AUTH_PLUGIN, dns: settings.DNS_PLUGIN },
+			{ auth: settings.AUTH_PLUGIN, dns: settings.DNS_PLUGIN, display: settings.DISPLAY_PLUGIN },
 			{
 				settings: settings.PLUGIN_SETTINGS,
 				aws,

@@ -108,6 +108,7 @@ export const settingsSchema = z.object({
 	DATABASE_BUSY_TIMEOUT_MS: wholeBetween(0, 60_000).default(5000),
 	AUTH_PLUGIN: text().default("plugins/auth_header"),
 	DNS_PLUGIN: text().default("plugins/dns_none"),
+	DISPLAY_PLUGIN: text().default("plugins/display_none"),
 	PLUGIN_SETTINGS: z.preprocess(
 		jsonWhenString,
 		z.record(z.string(), z.string(), { error: 'must be a JSON object of names to text, like {"NAME": "value"}' }),

@@ -59,6 +59,7 @@ const OPERATIONS: Record<string, (aws: Aws) => Promise<unknown>> = {
 	"ec2.rebootInstances": (aws) => aws.ec2.rebootInstances(["i-0123456789abcdef0"]),
 	"ec2.terminateInstances": (aws) => aws.ec2.terminateInstances(["i-0123456789abcdef0"]),
 	"ec2.describeVolumes": (aws) => aws.ec2.describeVolumes({}),
+	"ec2.describeImages": (aws) => aws.ec2.describeImages(["ami-0123456789abcdef0"]),
 	"ec2.getConsoleOutput": (aws) => aws.ec2.getConsoleOutput("i-0123456789abcdef0"),
 	"ec2.latestSpotPrice": (aws) => aws.ec2.latestSpotPrice("m4.large", "us-east-1a"),
 	"route53.findHostedZone": (aws) => aws.route53.findHostedZone("mliy.example.com"),

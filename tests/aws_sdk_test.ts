@@ -317,3 +317,40 @@ Deno.test("Cost Explorer not enabled for the account is a denied AwsError naming
 	assert.deepEqual(endpoint.operations(), ["GetCostAndUsage"]);
 	client.close();
 });
+
+Deno.test("DescribeImages asks by an image-id filter with deprecated and disabled images included, and reads the deprecation time; no ids, no call", async () => {
+	const answer = '<DescribeImagesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>' +
+		"<imagesSet><item><imageId>ami-0aaaaaaaaaaaaaaaa</imageId><imageState>available</imageState>" +
+		"<name>analyst-2026-01</name><creationDate>2026-01-05T10:00:00.000Z</creationDate>" +
+		"<deprecationTime>2026-07-01T00:00:00.000Z</deprecationTime>" +
+		"<tagSet><item><key>ExpiresOn</key><value>2026-06-30</value></item></tagSet></item></imagesSet>" +
+		"</DescribeImagesResponse>";
+	const bodies: URLSearchParams[] = [];
+	await using endpoint = scriptedEndpoint((_req, body) => {
+		bodies.push(new URLSearchParams(body));
+		return xmlResponse(answer);
+	});
+	const client = sdkAgainst(endpoint.url, { maxAttempts: 1 });
+	assert.deepEqual(await client.ec2.describeImages([]), []);
+	assert.equal(endpoint.served(), 0, "no images asked for, no call");
+	const [image] = await client.ec2.describeImages(["ami-0aaaaaaaaaaaaaaaa", "ami-0bbbbbbbbbbbbbbbb"]);
+	const sent = bodies[0]!;
+	assert.equal(sent.get("Action"), "DescribeImages");
+	assert.equal(sent.get("Filter.1.Name"), "image-id");
+	assert.deepEqual([sent.get("Filter.1.Value.1"), sent.get("Filter.1.Value.2")], [
+		"ami-0aaaaaaaaaaaaaaaa",
+		"ami-0bbbbbbbbbbbbbbbb",
+	]);
+	assert.equal(sent.get("ImageId.1"), null, "never by ImageIds, which fails the whole call for one vanished id");
+	assert.equal(sent.get("IncludeDeprecated"), "true");
+	assert.equal(sent.get("IncludeDisabled"), "true");
+	assert.deepEqual(image, {
+		id: "ami-0aaaaaaaaaaaaaaaa",
+		state: "available",
+		name: "analyst-2026-01",
+		creationDate: new Date("2026-01-05T10:00:00Z"),
+		deprecationTime: new Date("2026-07-01T00:00:00Z"),
+		tags: { ExpiresOn: "2026-06-30" },
+	});
+	client.close();
+});

@@ -61,6 +61,8 @@ function row(id: string, extra: Partial<InstanceRowProps> = {}): InstanceRowProp
 		poll: null,
 		view: "dashboard",
 		uptimeMs: 3 * 3_600_000,
+		extra: [],
+		locked: null,
 		...extra,
 	};
 }
@@ -296,6 +298,67 @@ Deno.test("InstancePage shows the facts, 'price unknown' with its reason, the ac
 		html,
 		/<h2>Recent activity<\/h2><div class="table-wrap"><table class="responsive">[\s\S]*<td +data-label="When">2025-03-01 10:00<\/td><td +data-label="Who">alice<\/td><td +data-label="What">stop<\/td><td +data-label="Outcome"><span class="badge busy">refused<\/span><span class="small muted">controls locked<\/span>/,
 	);
+});
+
+Deno.test("the display plugin's extra columns follow the uptime in both tables and the panel's facts; a lock shows its reason with Terminate only", () => {
+	const extra = [{ label: "AMI expiration", value: "2026-06-30" }, { label: "Desk", value: null }];
+	const locked = {
+		reason: "its image ami-1 expired on 2026-01-01",
+		message: "This instance's controls are locked: its image ami-1 expired on 2026-01-01. It can only be terminated.",
+	};
+	const rows = [
+		row("i-0001", { extra }),
+		row("i-0002", {
+			extra,
+			locked,
+			actions: [{ action: "terminate", url: "/ajax/instance/i-0002/terminate?view=dashboard" }],
+		}),
+	];
+	const html = renderFragment(MyInstances({
+		instances: { rows, waiting: [], failed: [], launchHref: "/launch/1", poll: null },
+	}));
+	assert.match(
+		html,
+		/<th scope="col" class="num">Uptime<\/th><th scope="col">AMI expiration<\/th><th scope="col">Desk<\/th><th scope="col">Actions<\/th>/,
+	);
+	assert.match(html, /<td data-label="AMI expiration" data-extra="AMI expiration">2026-06-30<\/td>/);
+	assert.match(html, /<td data-label="Desk" data-extra="Desk"><span class="muted">—<\/span><\/td>/);
+	const second = html.slice(html.indexOf('data-instance="i-0002"'));
+	assert.match(
+		second,
+		/data-action="terminate"[^>]*>Terminate<\/button><\/div><p class="locked-note small" data-locked><span class="badge busy">locked<\/span> Terminate only: its image ami-1 expired on 2026-01-01<\/p>/,
+	);
+	assert.doesNotMatch(
+		html.slice(0, html.indexOf('data-instance="i-0002"')),
+		/data-locked/,
+		"an unlocked row says nothing",
+	);
+
+	const team = renderFragment(TeamTable({
+		table: {
+			rows: rows.map((r) => ({ ...r, view: "team" as const })),
+			total: 2,
+			filtered: false,
+			pager: { page: 1, pages: 1, total: 2, previous: null, next: null },
+		},
+	}));
+	assert.match(team, /<th scope="col">Owner<\/th>[\s\S]*<th scope="col">AMI expiration<\/th>/);
+
+	const page = renderPage(InstancePage({ ctx, panel: panel({ extra, locked, actions: rows[1]!.actions }) }));
+	assert.match(
+		page,
+		/<dt>AMI expiration<\/dt><dd data-extra="AMI expiration">2026-06-30<\/dd><dt>Desk<\/dt><dd data-extra="Desk">—<\/dd>/,
+	);
+	assert.match(
+		page,
+		/<h3>Actions<\/h3><p class="locked-note small" data-locked><span class="badge busy">locked<\/span> This instance(?:'|&#39;)s controls are locked: its image ami-1 expired on 2026-01-01\. It can only be terminated\.<\/p>/,
+	);
+	assert.deepEqual([...page.matchAll(/data-action="(\w+)"/g)].map((m) => m[1]), ["terminate"]);
+
+	const plain = renderFragment(MyInstances({
+		instances: { rows: [row("i-0003")], waiting: [], failed: [], launchHref: "/launch/1", poll: null },
+	}));
+	assert.match(plain, /Uptime<\/th><th scope="col">Actions/, "no plugin columns, none shown");
 });
 
 function clusterPanel(extra: Partial<ClusterPanelProps> = {}): ClusterPanelProps {

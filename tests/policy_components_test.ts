@@ -117,6 +117,8 @@ const row: InstanceRowProps = {
 	view: "dashboard",
 	uptimeMs: 60_000,
 	launchAgain: null,
+	extra: [],
+	locked: null,
 };
 
 Deno.test("a row shows its next planned action under its state, why on hover; nothing when none is planned", () => {

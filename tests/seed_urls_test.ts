@@ -112,6 +112,9 @@ Deno.test("/ajax/user-instances and /ajax/instances: the dashboard's and the tea
 		uptimeSeconds: 90,
 		// The configuration reports its setup's progress; none has come yet.
 		progress: { text: null, percent: null },
+		// No display plugin: no extra columns, no lock.
+		extra: {},
+		locked: null,
 	}]);
 	assert.equal(typeof instances[0].hourlyRate, "number");
 	assert.ok(instances[0].hourlyRate > 0);

@@ -83,6 +83,18 @@ export interface Ec2Volume {
 	createTime?: Date;
 }
 
+/** An AMI as the portal needs it. */
+export interface Ec2Image {
+	id: string;
+	/** pending, available, invalid, deregistered, transient, failed, error, disabled. */
+	state: string;
+	name?: string;
+	creationDate?: Date;
+	/** When EC2 deprecates the image (EnableImageDeprecation), if it is set. */
+	deprecationTime?: Date;
+	tags: Record<string, string>;
+}
+
 /** Filters as EC2 takes them, e.g. `{ "tag:LaunchedBy": ["MLIY"] }`. */
 export type Ec2Filters = Record<string, string[]>;
 
@@ -98,6 +110,11 @@ export interface Ec2Api {
 	terminateInstances(ids: string[]): Promise<void>;
 	/** Every matching volume, as {@link describeInstances} does. */
 	describeVolumes(query: { filters?: Ec2Filters }): Promise<Ec2Volume[]>;
+	/**
+	 * The images of these ids that EC2 still shows, deprecated and disabled ones included, in one
+	 * listing (by an `image-id` filter, so an id EC2 no longer knows is left out, not an error).
+	 */
+	describeImages(ids: readonly string[]): Promise<Ec2Image[]>;
 	/**
 	 * The instance's console output (the serial console EC2 keeps, updated every few minutes),
 	 * decoded as UTF-8; `undefined` when EC2 has none yet.

@@ -102,12 +102,17 @@ const RULES: Record<InstanceAction, ActionRule<Instance>> = {
 	},
 };
 
-/** Instances: their actions, and the lock an expired image puts on all but terminate. */
+/**
+ * Instances: their actions, and the lock (e.g. the display plugin's, when the instance's image
+ * expired or is gone) on all but the owner's terminate, with its reason.
+ */
 export const instanceControl: MachineControl<Instance> = {
 	actions: ACTIONS,
 	ruleFor: (action) => Object.hasOwn(RULES, action) ? RULES[action as InstanceAction] : undefined,
-	locked: (row) =>
-		row.controlsLocked
-			? "This instance's controls are locked (its image expired); it can only be terminated."
-			: undefined,
+	locked: (row) => row.controlsLocked ? lockedMessage(row.controlsLockedReason) : undefined,
 };
+
+/** What a refused action and the instance's page say about a lock. */
+export function lockedMessage(reason: string | null): string {
+	return `This instance's controls are locked${reason ? `: ${reason}` : ""}. It can only be terminated.`;
+}

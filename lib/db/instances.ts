@@ -120,6 +120,16 @@ export async function getInstanceRow(db: Db, id: string): Promise<InstanceRow | 
 	return row ? toRow(row) : undefined;
 }
 
+/** The instances the sync follows (not archived, not ended; all, or one owner's) with their names, oldest first. */
+export async function trackedInstanceRows(db: Db, ownerId?: number): Promise<InstanceRow[]> {
+	const rows = await rowSelect(db).where(and(
+		eq(instances.archived, false),
+		notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
+		ownerId === undefined ? undefined : eq(instances.ownerId, ownerId),
+	)).orderBy(asc(instances.createdAt), asc(instances.id));
+	return rows.map(toRow);
+}
+
 /** The owner's instances for the dashboard, newest first. */
 export async function ownedInstanceRows(db: Db, ownerId: number, endedVisibleSince: Date): Promise<InstanceRow[]> {
 	const rows = await rowSelect(db).where(

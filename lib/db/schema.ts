@@ -259,6 +259,18 @@ export const instances = sqliteTable("instances", {
 	lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }),
 	archived: integer("archived", { mode: "boolean" }).notNull().default(false),
 	controlsLocked: integer("controls_locked", { mode: "boolean" }).notNull().default(false),
+	/** Why the controls are locked, in the words of whoever locked them (shown on the rows and the page). */
+	controlsLockedReason: text("controls_locked_reason"),
+	/**
+	 * Who locked them: `display plugin` when the display plugin did (the sync may then unlock them
+	 * again), else whoever else did; the sync never lifts a lock it did not set.
+	 */
+	controlsLockedBy: text("controls_locked_by"),
+	/**
+	 * The display plugin's extra columns for this instance, by column key, as the last sync computed
+	 * them (pages read them here, never ask the plugin).
+	 */
+	displayValues: text("display_values", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
 }, (t) => [

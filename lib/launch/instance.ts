@@ -9,6 +9,7 @@ import { parseTemplate } from "../cfn.ts";
 import { type Group, groupSecurityGroupsOf, hasExtraVolume, paramsMap, type SoftwareConfig } from "../db/catalog.ts";
 import { type Instance, instancesOfLaunch, type NewInstance, recordLaunchedInstance } from "../db/instances.ts";
 import type { Launch } from "../db/launches.ts";
+import type { User } from "../db/users.ts";
 import { insertVolume } from "../db/volumes.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
@@ -82,11 +83,16 @@ export interface InstanceStackInput {
 	stackName: string;
 	token: string;
 	placement: { subnetId: string; availabilityZone: string };
+	/** The tokens the display plugin's `replaceParams` added or changed (see {@link pluginTokens}). */
+	pluginTokens?: Readonly<Record<string, string>>;
 }
 
 type UserDataInput = Omit<InstanceStackInput, "placement" | "securityGroupIds" | "instanceType">;
 
-/** The user data's token sources: built-in, group, config, global and settings tokens, in that order of precedence. */
+/**
+ * The user data's token sources, in order of precedence: the portal's own launch tokens, the display
+ * plugin's `replaceParams`, then built-in group, config, global and settings tokens.
+ */
 function tokenSources(input: UserDataInput): TokenSources {
 	const base = publicUrl(input.settings);
 	const directory = input.group.directoryName ?? "";
@@ -95,6 +101,7 @@ function tokenSources(input: UserDataInput): TokenSources {
 	if (/CN/i.test(directory)) group.push(["LDAP_AUTHZ_GROUP", directory]);
 	return [
 		[["PROGRESS_TOKEN", input.token], ["LAUNCH_ID", input.launchId]],
+		Object.entries(input.pluginTokens ?? {}),
 		group,
 		Object.entries(input.config.params),
 		Object.entries(input.globalParams),
@@ -174,20 +181,78 @@ export function buildInstanceParameters(input: InstanceStackInput): Record<strin
 	return parameters;
 }
 
+/** Every token's value as {@link substituteTokens} would put it in: the first source defining it wins. */
+function tokenValues(sources: TokenSources): Record<string, string> {
+	const values: Record<string, string> = {};
+	for (const source of sources) {
+		for (const [token, replacement] of source) {
+			if (token && replacement !== "" && !Object.hasOwn(values, token)) values[token] = replacement;
+		}
+	}
+	return values;
+}
+
+/** The portal's own launch tokens, which no plugin may change (the progress endpoint trusts them). */
+const OWN_TOKENS = new Set(["PROGRESS_TOKEN", "LAUNCH_ID"]);
+
 /**
- * An instance stack's parameters (with the launch's progress token and the global params), within
- * the size limit. The secret params go only to NoEcho parameters of their names (never into the
- * user data: {@link paramsMap} leaves them out), after every parameter the portal sets itself.
+ * The tokens the display plugin's `replaceParams` (the original's parameter plugin) adds or changes
+ * for this launch: it is shown every token's value but the portal's own launch tokens, and what it
+ * returns wins over the group's, the params' and the settings' values. A plugin keeping the default
+ * is not called. A failing plugin fails the launch (its bootstrap would get the wrong values),
+ * saying so; the log has the plugin's message.
+ */
+async function pluginTokens(
+	deps: Pick<Deps, "plugins" | "log">,
+	input: Omit<InstanceStackInput, "pluginTokens">,
+	user: User,
+): Promise<Record<string, string>> {
+	const display = deps.plugins.display;
+	if (display.sources.replaceParams === "default") return {};
+	const current = tokenValues(tokenSources(input));
+	for (const token of OWN_TOKENS) delete current[token];
+	let given: unknown;
+	try {
+		given = await display.functions.replaceParams(Object.freeze(current), {
+			...deps.plugins.context,
+			user: { username: user.username, firstName: user.firstName, lastName: user.lastName, email: user.email },
+			group: { name: input.group.name, directoryName: input.group.directoryName },
+			config: { name: input.config.name, amiId: input.config.amiId },
+			instanceType: input.instanceType,
+			launchId: input.launchId,
+		});
+	} catch (error) {
+		deps.log.launch.warn("launch {launchId}: the display plugin's replaceParams failed: {message}", {
+			launchId: input.launchId,
+			message: (error as Error).message,
+		});
+		throw new UserError(
+			409,
+			"The portal's parameter plugin failed, so the bootstrap script's values are not known; the portal's log has the details.",
+		);
+	}
+	const tokens: Record<string, string> = {};
+	for (const [token, value] of Object.entries(given && typeof given === "object" ? given : {})) {
+		if (/^[A-Za-z0-9_.-]{1,100}$/.test(token) && !OWN_TOKENS.has(token) && typeof value === "string") {
+			tokens[token] = value;
+		}
+	}
+	return tokens;
+}
+
+/**
+ * An instance stack's parameters (with the launch's progress token, the global params and the
+ * display plugin's tokens), within the size limit. The secret params go only to NoEcho parameters
+ * of their names (never into the user data: {@link paramsMap} leaves them out), after every
+ * parameter the portal sets itself.
  */
 async function instanceStackParameters(
-	deps: Pick<Deps, "db" | "settings" | "paramsKey">,
-	input: Omit<InstanceStackInput, "settings" | "globalParams">,
+	deps: Pick<Deps, "db" | "settings" | "paramsKey" | "plugins" | "log">,
+	input: Omit<InstanceStackInput, "settings" | "globalParams" | "pluginTokens">,
+	user: User,
 ): Promise<Record<string, string>> {
-	const parameters = buildInstanceParameters({
-		...input,
-		settings: deps.settings,
-		globalParams: await paramsMap(deps.db),
-	});
+	const sources = { ...input, settings: deps.settings, globalParams: await paramsMap(deps.db) };
+	const parameters = buildInstanceParameters({ ...sources, pluginTokens: await pluginTokens(deps, sources, user) });
 	return await stackParameters(deps, input.config.templateBody, parameters);
 }
 
@@ -309,7 +374,7 @@ export const instanceLaunch: MachineLaunch<Instance, Ec2Instance, InstanceForm> 
 
 	parseForm: (raw) => parseLaunchForm(instanceFormSchema, raw),
 
-	async plan(deps, { group, config, form, launchId }) {
+	async plan(deps, { user, group, config, form, launchId }) {
 		const securityGroupIds = await securityGroupsFor(deps, group, form.securityGroups);
 		const stackName = stackNameFor(instanceNameFor(group, config), group.ags, launchId);
 		const token = await progressToken(deps.secret, launchId);
@@ -323,7 +388,7 @@ export const instanceLaunch: MachineLaunch<Instance, Ec2Instance, InstanceForm> 
 			stackName,
 			token,
 			placement: { subnetId: "subnet-00000000000000000", availabilityZone: "xx-xxxx-0x" },
-		});
+		}, user);
 		return {
 			instanceType: form.instanceType,
 			options: { securityGroupIds },
@@ -344,7 +409,7 @@ export const instanceLaunch: MachineLaunch<Instance, Ec2Instance, InstanceForm> 
 				stackName: launch.stackName,
 				token: await progressToken(deps.secret, launch.id),
 				placement,
-			}),
+			}, user),
 			tags: standardTags({
 				user,
 				group,

@@ -1,5 +1,5 @@
 /**
- * The plugin contract (the seed's): what auth and DNS plugins export, what they receive, the
+ * The plugin contract (the seed's): what auth, DNS and display plugins export, what they receive, the
  * defaults for what they leave out, and the few portal helpers they may use. Plugins import this
  * module (and `plugins/_shared.ts`) and nothing else of the portal, so a copied plugin folder keeps
  * working wherever the portal's code moves.
@@ -8,6 +8,8 @@ import type { Logger } from "@logtape/logtape";
 import type { Aws } from "../aws/types.ts";
 
 export { isLoopback, sameAddress } from "../net.ts";
+/** What `ctx.aws.ec2.describeImages` answers, for plugins that type it. */
+export type { Ec2Image } from "../aws/types.ts";
 
 /**
  * Normalises a directory name (DN or plain name) for comparison: the portal matches the names an
@@ -94,6 +96,87 @@ export interface DnsPlugin {
 	checkDnsStartup(ctx: PluginContext): void;
 }
 
+/** An extra column of the instance tables and the instance page, as a display plugin declares it. */
+export interface DisplayColumn {
+	/** The key its values are stored under (letters, digits, `_` and `-`, at most 40). */
+	key: string;
+	/** The column's heading, e.g. "AMI expiration" (at most 40 characters). */
+	label: string;
+}
+
+/** An instance as display plugins see it: what the portal recorded, as of the sync that calls them. */
+export interface PluginInstance {
+	id: string;
+	name: string;
+	/** AWS state (pending, running, stopping, stopped, shutting-down) as the sync just saw it. */
+	state: string;
+	instanceType: string;
+	/** The image the instance runs, as EC2 reports it (empty when unknown). */
+	amiId: string;
+	ownerUsername: string;
+	groupName: string | null;
+	configName: string | null;
+	launchedAt: Date | null;
+	/** Whether its controls are locked now, and why (the reason a plugin gave). */
+	controlsLocked: boolean;
+	controlsLockedReason: string | null;
+}
+
+/**
+ * What display functions receive during a sync: the plugin context, when the sync runs, every
+ * instance it refreshes (so a plugin can ask AWS once for all of them), and `once`, which runs
+ * `compute` at most once per sync for a key and hands every caller the same promise.
+ */
+export interface DisplayContext extends PluginContext {
+	now: Date;
+	instances: readonly PluginInstance[];
+	once<T>(key: string, compute: () => Promise<T>): Promise<T>;
+}
+
+/** What `onInstanceRefresh` may say: lock the controls (all but Terminate) with a reason, unlock, or nothing. */
+export type ControlsLock = { locked: true; reason: string } | { locked: false };
+
+/** What `replaceParams` receives about the launch it runs for. */
+export interface LaunchParamsContext extends PluginContext {
+	user: PluginUser;
+	group: { name: string; directoryName: string | null };
+	config: { name: string; amiId: string };
+	instanceType: string;
+	launchId: string;
+}
+
+/**
+ * The display functions (the original's update and parameter plugins). They run in the sync and at
+ * launch, never on a page request: pages show what the sync stored.
+ */
+export interface DisplayPlugin {
+	/** The extra columns, read once at startup. */
+	instanceColumns(ctx: PluginContext): DisplayColumn[];
+	/** An instance's values of those columns by key; a key left out shows as "—". */
+	displayValues(
+		instance: PluginInstance,
+		ctx: DisplayContext,
+	): Record<string, string> | Promise<Record<string, string>>;
+	/** Locks (or unlocks) the instance's controls; nothing (undefined) leaves them as they are. */
+	onInstanceRefresh(
+		instance: PluginInstance,
+		ctx: DisplayContext,
+	): ControlsLock | undefined | void | Promise<ControlsLock | undefined | void>;
+	/**
+	 * The `{{{token}}}` values of a launch's bootstrap script: receives them as the portal would put
+	 * them in (group, params, settings; the first source of a token wins; neither the secret params
+	 * nor the portal's own PROGRESS_TOKEN and LAUNCH_ID) and returns the tokens to add or change,
+	 * which win over those sources. Never return a secret param's value: the bootstrap script is
+	 * readable on the instance.
+	 */
+	replaceParams(
+		params: Readonly<Record<string, string>>,
+		ctx: LaunchParamsContext,
+	): Record<string, string> | void | Promise<Record<string, string> | void>;
+	/** Extension: refuse to start (throw) when the plugin lacks what it needs. */
+	checkDisplayStartup(ctx: PluginContext): void;
+}
+
 export const AUTH_DEFAULTS: AuthPlugin = {
 	getAuthHeader: () => "REMOTE_USER",
 	cleanAuthUsername: (username) => username,
@@ -112,6 +195,14 @@ export const DNS_DEFAULTS: DnsPlugin = {
 	checkDnsStartup: () => {},
 };
 
+export const DISPLAY_DEFAULTS: DisplayPlugin = {
+	instanceColumns: () => [],
+	displayValues: () => ({}),
+	onInstanceRefresh: () => undefined,
+	replaceParams: () => undefined,
+	checkDisplayStartup: () => {},
+};
+
 /** A loaded plugin: its functions and which file each came from ("default" when none did). */
 export interface LoadedPlugin<T> {
 	functions: T;
@@ -120,9 +211,11 @@ export interface LoadedPlugin<T> {
 	embedded: boolean;
 }
 
-/** The loaded auth and DNS plugins, as passed around in the app's dependencies. */
+/** The loaded plugins, as passed around in the app's dependencies. */
 export interface Plugins {
 	auth: LoadedPlugin<AuthPlugin>;
 	dns: LoadedPlugin<DnsPlugin>;
+	/** The display plugin, with the extra columns it declared at startup (checked). */
+	display: LoadedPlugin<DisplayPlugin> & { columns: readonly DisplayColumn[] };
 	context: PluginContext;
 }

@@ -12,6 +12,9 @@ import { PluginError } from "../errors.ts";
 import {
 	AUTH_DEFAULTS,
 	type AuthPlugin,
+	DISPLAY_DEFAULTS,
+	type DisplayColumn,
+	type DisplayPlugin,
 	DNS_DEFAULTS,
 	type DnsPlugin,
 	type LoadedPlugin,
@@ -126,27 +129,64 @@ function toFileUrl(path: string): string {
 	return new URL(`file://${path.split("/").map(encodeURIComponent).join("/")}`).href;
 }
 
-/** Loads the configured auth and DNS plugin folders and runs the auth plugin's startup check. */
+/** The display plugin folder when none is configured: no extra columns, no locks, no tokens. */
+export const NO_DISPLAY_PLUGIN = "plugins/display_none";
+
+/** How many extra columns a display plugin may declare (a table stays readable). */
+const MAX_DISPLAY_COLUMNS = 6;
+
+/** Checks the columns a display plugin declares: keys unique and plain, labels short. */
+function checkedColumns(columns: unknown): DisplayColumn[] {
+	if (!Array.isArray(columns)) throw new Error("instanceColumns() must return a list of { key, label }");
+	if (columns.length > MAX_DISPLAY_COLUMNS) {
+		throw new Error(`instanceColumns() declares ${columns.length} columns; at most ${MAX_DISPLAY_COLUMNS} fit a table`);
+	}
+	const seen = new Set<string>();
+	return columns.map((column) => {
+		const { key, label } = (column ?? {}) as Partial<DisplayColumn>;
+		if (typeof key !== "string" || !/^[A-Za-z0-9_-]{1,40}$/.test(key)) {
+			throw new Error(`a column key must be 1-40 letters, digits, _ or -: ${JSON.stringify(key)?.slice(0, 60)}`);
+		}
+		if (typeof label !== "string" || !label.trim() || label.length > 40) {
+			throw new Error(`column "${key}" needs a label of 1-40 characters`);
+		}
+		if (seen.has(key)) throw new Error(`column key "${key}" is declared twice`);
+		seen.add(key);
+		return { key, label: label.trim() };
+	});
+}
+
+/**
+ * Loads the configured auth, DNS and display plugin folders, runs their startup checks and reads
+ * the display plugin's columns once.
+ */
 export async function loadPlugins(
-	folders: { auth: string; dns: string },
+	folders: { auth: string; dns: string; display?: string },
 	context: PluginContext,
 	options: LoadOptions = {},
 ): Promise<Plugins> {
+	const displayFolder = folders.display ?? NO_DISPLAY_PLUGIN;
 	const auth = await loadPluginFolder<AuthPlugin>(folders.auth, AUTH_DEFAULTS, options);
 	const dns = await loadPluginFolder<DnsPlugin>(folders.dns, DNS_DEFAULTS, options);
+	const display = await loadPluginFolder<DisplayPlugin>(displayFolder, DISPLAY_DEFAULTS, options);
+	let columns: DisplayColumn[] = [];
 	for (
-		const [folder, check] of [[folders.auth, auth.functions.checkAuthStartup], [
-			folders.dns,
-			dns.functions.checkDnsStartup,
-		]] as const
+		const [folder, check] of [
+			[folders.auth, () => auth.functions.checkAuthStartup(context)],
+			[folders.dns, () => dns.functions.checkDnsStartup(context)],
+			[displayFolder, () => {
+				display.functions.checkDisplayStartup(context);
+				columns = checkedColumns(display.functions.instanceColumns(context));
+			}],
+		] as const
 	) {
 		try {
-			check(context);
+			check();
 		} catch (error) {
 			throw new PluginError(`Cannot start with plugin folder "${folder}": ${(error as Error).message}`, {
 				cause: error,
 			});
 		}
 	}
-	return { auth, dns, context };
+	return { auth, dns, display: { ...display, columns }, context };
 }

@@ -9,6 +9,7 @@ import type { Deps } from "../deps.ts";
 import { MACHINE_KINDS, machineKind } from "../machines/kinds.ts";
 import { syncSignals } from "../policy/signals.ts";
 import { syncConsoleTails } from "./console.ts";
+import { syncDisplay } from "./display.ts";
 import { syncMachines, type SyncResult } from "./observe.ts";
 
 /** The sync job's name: its lease row is where the pages read when AWS was last reached. */
@@ -22,17 +23,21 @@ export async function syncKind(deps: Deps, kind: ConfigKind, scope: { ownerId?: 
 }
 
 /**
- * Every kind in turn (instances with their volumes, then clusters), all of them or one owner's for
- * the dashboard refresh; then, in a full sync, the workload signals and the console tails of setups
- * that failed or are slow. Each kind runs even when another fails (EC2 throttled must not freeze
- * cluster states); the failures are then thrown together so the job records them. A run whose
- * `signal` is aborted (its lease was taken over) stops before the next kind.
+ * Every kind in turn (instances with their volumes and the display plugin's columns and locks,
+ * then clusters), all of them or one owner's for the dashboard refresh; then, in a full sync, the
+ * workload signals and the console tails of setups that failed or are slow. Each kind runs even
+ * when another fails (EC2 throttled must not freeze cluster states); the failures are then thrown
+ * together so the job records them. A run whose `signal` is aborted (its lease was taken over)
+ * stops before the next kind.
  */
 export async function syncAll(deps: Deps, scope: { ownerId?: number } = {}, signal?: AbortSignal): Promise<void> {
 	const outcomes: (Error | undefined)[] = [];
 	for (const kind of Object.keys(MACHINE_KINDS) as ConfigKind[]) {
 		if (signal?.aborted) break;
-		outcomes.push(await syncKind(deps, kind, scope).then(() => undefined, (error: Error) => error));
+		const outcome = await syncKind(deps, kind, scope).then(() => undefined, (error: Error) => error);
+		outcomes.push(outcome);
+		// The display plugin's columns and locks, from the instances as this sync just saw them.
+		if (kind === "instance" && !outcome) await syncDisplay(deps, scope);
 	}
 	if (scope.ownerId === undefined) {
 		await syncSignalsLogged(deps);

@@ -7,7 +7,7 @@ import type { Viewer } from "../auth/identify.ts";
 import { mayFollowLaunch } from "../auth/permissions.ts";
 import { instanceRate } from "../billing/rates.ts";
 import { availableActions } from "../control/control.ts";
-import type { InstanceAction } from "../control/instance.ts";
+import { type InstanceAction, lockedMessage } from "../control/instance.ts";
 import { getInstanceRow, type InstanceRow } from "../db/instances.ts";
 import { getLaunch } from "../db/launches.ts";
 import { volumesOf } from "../db/volumes.ts";
@@ -66,6 +66,13 @@ export interface InstanceActionButton {
 	url: string;
 }
 
+/** One of the display plugin's extra columns for an instance: its heading and the value the last sync stored. */
+export interface ExtraValue {
+	label: string;
+	/** Null when the sync stored none for this instance. */
+	value: string | null;
+}
+
 /** What a row and the panel both show. */
 interface InstanceFacts {
 	id: string;
@@ -85,6 +92,13 @@ interface InstanceFacts {
 	pendingAction: string | null;
 	/** The fragment URL polled while something is changing; null when nothing is. */
 	poll: string | null;
+	/** The display plugin's extra columns, in its order (the same for every row). */
+	extra: ExtraValue[];
+	/**
+	 * Why the controls are locked to Terminate, shown with the actions: the reason its locker gave
+	 * (null when none) and the whole message the control endpoint refuses with; null when not locked.
+	 */
+	locked: { reason: string | null; message: string } | null;
 }
 
 /** An instance as a row of the dashboard or team table. */
@@ -190,8 +204,16 @@ function webLink(row: Pick<InstanceRow, "dnsName" | "privateIp" | "publicIp" | "
 	return { href: `https://${host}/`, label: host };
 }
 
+/** The display plugin's columns with this instance's stored values (pages never ask the plugin). */
+function extraValues(deps: Pick<Deps, "plugins">, row: InstanceRow): ExtraValue[] {
+	return deps.plugins.display.columns.map(({ key, label }) => ({
+		label,
+		value: Object.hasOwn(row.displayValues, key) ? row.displayValues[key]! : null,
+	}));
+}
+
 function facts(
-	deps: Pick<Deps, "pricing" | "settings">,
+	deps: Pick<Deps, "pricing" | "settings" | "plugins">,
 	viewer: Viewer,
 	row: InstanceRow,
 	where: { view: InstanceView; poll: string; now: Date },
@@ -227,12 +249,16 @@ function facts(
 			: null,
 		pendingAction: row.pendingAction,
 		poll: isTransitional(deps.settings, row, where.now) ? where.poll : null,
+		extra: extraValues(deps, row),
+		locked: row.controlsLocked && !gone
+			? { reason: row.controlsLockedReason, message: lockedMessage(row.controlsLockedReason) }
+			: null,
 	};
 }
 
 /** An instance row of a table, from a row the viewer may see, with its next planned action (from {@link nextActions}). */
 export function instanceRow(
-	deps: Pick<Deps, "pricing" | "settings">,
+	deps: Pick<Deps, "pricing" | "settings" | "plugins">,
 	viewer: Viewer,
 	row: InstanceRow,
 	shown: { view: RowView; now: Date; next?: NextAction },

@@ -37,6 +37,10 @@ export interface InstanceJson {
 	uptimeSeconds: number | null;
 	/** The setup's last progress report while it may still report; null otherwise. */
 	progress: { text: string | null; percent: number | null } | null;
+	/** The display plugin's extra columns by label, as the last sync stored them (the original's display values). */
+	extra: Record<string, string | null>;
+	/** Why its controls are locked to Terminate; null when they are not. */
+	locked: string | null;
 }
 
 function instanceJson(row: InstanceRowProps): InstanceJson {
@@ -55,6 +59,8 @@ function instanceJson(row: InstanceRowProps): InstanceJson {
 		priceUnknown: rate && !rate.known ? rate.reason : null,
 		uptimeSeconds: row.uptimeMs === null ? null : Math.floor(row.uptimeMs / 1000),
 		progress: row.cell.hasProgressBar ? { text: row.cell.progressText, percent: row.cell.progressPercent } : null,
+		extra: Object.fromEntries(row.extra.map((e) => [e.label, e.value])),
+		locked: row.locked?.message ?? null,
 	};
 }
 

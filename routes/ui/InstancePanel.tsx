@@ -3,7 +3,7 @@ import type { InstancePanelProps, VolumeRow } from "../../lib/views/instance.ts"
 import { AuditList } from "./AuditList.tsx";
 import { type Column, ItemTable, polling, StateBadge } from "./components.tsx";
 import { formatAgo, formatRate, formatTime } from "./format.ts";
-import { InstanceActions, InstanceState } from "./InstanceTable.tsx";
+import { InstanceActions, InstanceState, LockedNote } from "./InstanceTable.tsx";
 import { MachinePage, type PageContext } from "./Layout.tsx";
 import { PolicyPanel } from "./PolicyPanel.tsx";
 
@@ -63,6 +63,12 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 								? formatRate(panel.rate.hourly)
 								: `price unknown (${panel.rate.reason})`}
 						</dd>
+						{panel.extra.map((extra) => (
+							<>
+								<dt>{extra.label}</dt>
+								<dd data-extra={extra.label}>{extra.value ?? "—"}</dd>
+							</>
+						))}
 					</dl>
 				</div>
 				<div class="panel">
@@ -91,6 +97,7 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 						)}
 					</dl>
 					<h3>Actions</h3>
+					{panel.locked && <LockedNote text={panel.locked.message} />}
 					<InstanceActions
 						id={panel.id}
 						actions={panel.actions}

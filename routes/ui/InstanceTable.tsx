@@ -123,6 +123,9 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 			</td>
 			<td data-label="Configuration">{row.configName ?? <span class="muted">unknown</span>}</td>
 			<td data-label="Uptime" class="num">{row.uptimeMs === null ? "—" : formatDuration(row.uptimeMs)}</td>
+			{row.extra.map((extra) => (
+				<td data-label={extra.label} data-extra={extra.label}>{extra.value ?? <span class="muted">—</span>}</td>
+			))}
 			<td data-label="Actions">
 				<InstanceActions
 					id={row.id}
@@ -131,14 +134,28 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 					target={`#row-${row.id}`}
 					launchAgain={row.launchAgain}
 				/>
+				{row.locked && <LockedNote text={`Terminate only: ${row.locked.reason ?? "its controls are locked"}`} />}
 				{props.error && <div class="inline-error" role="alert">{props.error}</div>}
 			</td>
 		</tr>
 	);
 }
 
-/** The table of instance rows of the dashboard or the team view. */
+/** Why an instance's controls are locked to Terminate, with its actions. */
+export function LockedNote(props: { text: string }) {
+	return (
+		<p class="locked-note small" data-locked>
+			<span class="badge busy">locked</span> {props.text}
+		</p>
+	);
+}
+
+/**
+ * The table of instance rows of the dashboard or the team view; the display plugin's extra
+ * columns (the same for every row) follow the uptime.
+ */
 export function InstanceTable(props: { view: RowView; rows: InstanceRowProps[]; caption: string }) {
+	const extra = props.rows[0]?.extra.map((e) => e.label) ?? [];
 	return (
 		<div class="table-wrap">
 			<table class="responsive">
@@ -153,6 +170,7 @@ export function InstanceTable(props: { view: RowView; rows: InstanceRowProps[]; 
 						<th scope="col" class="num">Hourly cost</th>
 						<th scope="col">Configuration</th>
 						<th scope="col" class="num">Uptime</th>
+						{extra.map((label) => <th scope="col">{label}</th>)}
 						<th scope="col">Actions</th>
 					</tr>
 				</thead>

@@ -48,6 +48,7 @@ const OPERATIONS: { [S in Service]: Record<keyof Aws[S], true> } = {
 		rebootInstances: true,
 		terminateInstances: true,
 		describeVolumes: true,
+		describeImages: true,
 		getConsoleOutput: true,
 		latestSpotPrice: true,
 	},

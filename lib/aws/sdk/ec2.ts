@@ -3,7 +3,7 @@
  * instances, their console output, spot prices.
  */
 import type * as ec2 from "@aws-sdk/client-ec2";
-import type { Ec2Api, Ec2Filters, Ec2Instance, Ec2Volume } from "../types.ts";
+import type { Ec2Api, Ec2Filters, Ec2Image, Ec2Instance, Ec2Volume } from "../types.ts";
 import { AWS_TEXT } from "../../text.ts";
 import { awsText, type Sdk, type SdkService, tagsToRecord } from "./client.ts";
 
@@ -38,6 +38,18 @@ export function ec2Api(sdk: Sdk): Ec2Api {
 			return everyPage(query.filters, async (page, detail) => {
 				const out = await sdk.call(EC2, "DescribeVolumes", { MaxResults: 500, ...page }, detail);
 				return { items: (out.Volumes ?? []).map(toVolume), nextToken: out.NextToken };
+			});
+		},
+		async describeImages(ids) {
+			if (ids.length === 0) return [];
+			return await everyPage({ "image-id": [...ids] }, async (page, detail) => {
+				const out = await sdk.call(EC2, "DescribeImages", {
+					MaxResults: 1000,
+					IncludeDeprecated: true,
+					IncludeDisabled: true,
+					...page,
+				}, detail);
+				return { items: (out.Images ?? []).map(toImage), nextToken: out.NextToken };
 			});
 		},
 		async getConsoleOutput(id) {
@@ -133,6 +145,24 @@ function toInstance(i: ec2.Instance): Ec2Instance {
 		availabilityZone: i.Placement?.AvailabilityZone,
 		tags: tagsToRecord(i.Tags),
 		stateTransitionReason: awsText(i.StateTransitionReason || undefined, AWS_TEXT.reason),
+	};
+}
+
+/** EC2's timestamps of images are ISO text; one that does not parse is left out. */
+function imageTime(text: string | undefined): Date | undefined {
+	if (!text) return undefined;
+	const at = new Date(text);
+	return Number.isNaN(at.getTime()) ? undefined : at;
+}
+
+function toImage(i: ec2.Image): Ec2Image {
+	return {
+		id: i.ImageId ?? "",
+		state: i.State ?? "unknown",
+		name: awsText(i.Name || undefined, AWS_TEXT.name),
+		creationDate: imageTime(i.CreationDate),
+		deprecationTime: imageTime(i.DeprecationTime),
+		tags: tagsToRecord(i.Tags),
 	};
 }
 
