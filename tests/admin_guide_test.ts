@@ -60,6 +60,11 @@ Deno.test("admin guide: the setup steps with what exists, the contracts, the par
 	assert.match(html, /secret \(NoEcho template parameter only\)/);
 	assert.match(html, /From <code>plugins\/auth_header<\/code>/, "where the sign-in plugin comes from");
 	assert.match(html, /<code>getAuthHeader<\/code>/);
+	assert.match(
+		html,
+		/Display \(extra columns[^<]*<\/h3><p>From <code>plugins\/display_none<\/code>/,
+		"the display plugin too",
+	);
 	assert.match(html, /<code>METRICS_TOKEN<\/code>/, "the settings are listed by name");
 	assert.match(html, /<code>CORP_PROXY<\/code>|CORP_PROXY/, "a replacement token by its name");
 	for (

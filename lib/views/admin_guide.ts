@@ -177,7 +177,7 @@ function shown(value: unknown): string {
 
 export async function adminGuide(deps: Pick<Deps, "db" | "settings" | "plugins">): Promise<AdminGuide> {
 	const [counts, params] = await Promise.all([adminCounts(deps.db), listParams(deps.db)]);
-	const plugins: PluginSummary[] = (["auth", "dns"] as const).map((kind) => {
+	const plugins: PluginSummary[] = (["auth", "dns", "display"] as const).map((kind) => {
 		const loaded = deps.plugins[kind];
 		return {
 			kind,

@@ -23,6 +23,12 @@ const NAME_COLUMNS = (quote: (name: string) => string) =>
 		{ label: "What it holds", cell: (d: Documented) => d.meaning },
 	] as const;
 
+const PLUGIN_TITLES: Record<string, string> = {
+	auth: "Sign-in (auth)",
+	dns: "DNS",
+	display: "Display (extra columns, locks, parameter replacement)",
+};
+
 const asToken = (name: string) => `{{{${name}}}}`;
 
 export function GuidePage(props: { ctx: PageContext; guide: AdminGuide }) {
@@ -76,8 +82,9 @@ export function GuidePage(props: { ctx: PageContext; guide: AdminGuide }) {
 				<p>
 					Every <code>{"{{{NAME}}}"}</code>{" "}
 					in a bootstrap script is replaced at launch; the first source that defines a name wins, in this order: the
-					portal's own tokens below, the configuration's params, the params, then REPLACEMENT_TOKENS. A token nothing
-					defines stays as written.
+					portal's own tokens below, the configuration's params, the params, then REPLACEMENT_TOKENS; the display
+					plugin's replaceParams may then change any of them but PROGRESS_TOKEN and LAUNCH_ID. A token nothing defines
+					stays as written.
 				</p>
 				<ItemTable columns={NAME_COLUMNS(asToken)} rows={BUILT_IN_TOKENS} />
 				<p>Only in some launches:</p>
@@ -123,7 +130,7 @@ export function GuidePage(props: { ctx: PageContext; guide: AdminGuide }) {
 				<h2 id="plugins">Plugins</h2>
 				{guide.plugins.map((p) => (
 					<>
-						<h3>{p.kind === "auth" ? "Sign-in (auth)" : "DNS"}</h3>
+						<h3>{PLUGIN_TITLES[p.kind] ?? p.kind}</h3>
 						<p>
 							From <code>{p.folder}</code>
 							{p.embedded ? " (the copy built into the portal)" : ""}; a function the folder does not export is the
