@@ -148,5 +148,5 @@ export async function loadPlugins(
 			});
 		}
 	}
-	return { auth, dns, context };
+	return { auth, dns, context, redirectSignIn: auth.functions.redirectSignIn(context) };
 }
