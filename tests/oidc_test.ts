@@ -390,6 +390,23 @@ Deno.test("sign-out: POST with the CSRF token ends the session (a copy of the co
 	assert.equal(signOuts.length, 1);
 });
 
+Deno.test("signing out everywhere (the profile's button) ends every session of the user, in every browser", async () => {
+	await using op = await startTestProvider(PORTAL, ACCOUNTS);
+	await using deps = await oidcPortal(op);
+	const laptop = new Browser(deps, op);
+	const phone = new Browser(deps, op);
+	const page = await laptop.signIn("bob");
+	await phone.signIn("bob");
+	const other = new Browser(deps, op);
+	await other.signIn("alice");
+	const everywhere = await laptop.send("/profile/sign-out-everywhere", { form: { _csrf: Browser.csrf(page.html) } });
+	assert.equal(everywhere.res.status, 303);
+	for (const browser of [laptop, phone]) {
+		assert.equal((await browser.send("/profile", { headers: { Accept: "application/json" } })).res.status, 401);
+	}
+	assert.equal((await other.send("/profile")).res.status, 200, "alice's session is hers, untouched");
+});
+
 Deno.test("identity headers are ignored when OIDC is the auth plugin", async () => {
 	await using op = await startTestProvider(PORTAL, ACCOUNTS);
 	await using deps = await oidcPortal(op, { ADMIN_USERNAMES: "root" });

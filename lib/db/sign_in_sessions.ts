@@ -45,3 +45,10 @@ export async function signInSession(db: Db, idHash: string): Promise<SignInSessi
 export async function endSignInSession(db: Db, idHash: string): Promise<void> {
 	await db.delete(appState).where(eq(appState.key, keyOf(idHash)));
 }
+
+/** Ends every session of a user (signed out everywhere, or by an admin). */
+export async function endSignInSessionsOf(db: Db, userId: number): Promise<void> {
+	await db.delete(appState).where(
+		and(like(appState.key, `${PREFIX}%`), eq(sql`json_extract(${appState.value}, '$.userId')`, userId)),
+	);
+}
