@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { and, eq } from "drizzle-orm";
 import { auditEvents, groups, memberships, users } from "../lib/db/schema.ts";
 import { closeLogging, configureLogging } from "../lib/log.ts";
+import { browserSettings, browserTest, launchBrowser, SCREENSHOTS, serve } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { startTestProvider, type TestAccount, type TestProvider } from "./_helpers/oidc_provider.ts";
 import { addGroup } from "./_helpers/world.ts";
@@ -425,6 +426,51 @@ Deno.test("identity headers are ignored when OIDC is the auth plugin", async () 
 	assert.match(html, /Bob Baker/);
 	assert.equal((await browser.send("/admin", { headers: asProxy })).res.status, 403);
 });
+
+browserTest(
+	"in Chromium: sign in at a provider of another site, land on the page asked for, sign out from the header",
+	async () => {
+		const portal = browserSettings();
+		// The provider on `localhost`, the portal on 127.0.0.1: two sites, as a real provider and portal are.
+		await using op = await startTestProvider(portal.PUBLIC_URL, ACCOUNTS, { host: "localhost" });
+		await using deps = await oidcPortal(op, portal);
+		const server = serve(deps);
+		const browser = await launchBrowser();
+		try {
+			await Deno.mkdir(SCREENSHOTS, { recursive: true });
+			for (const width of [1280, 390]) {
+				const context = await browser.newContext({ viewport: { width, height: 800 } });
+				const page = await context.newPage();
+				await page.goto(`${server.url}/profile`);
+				assert.equal(new URL(page.url()).host, new URL(op.issuer).host, "sent to the provider");
+				await page.fill('input[name="login"]', "u-1001");
+				await page.fill('input[name="password"]', "any password will do");
+				await page.click('button[type="submit"]');
+				await page.click('button[type="submit"]'); // the consent page's "Continue"
+				await page.waitForURL(`${server.url}/profile`);
+				assert.match(await page.textContent("header.top") ?? "", /Alice Archer/);
+				const cookie = (await context.cookies(server.url)).find((c) => c.name === "mliy_session");
+				assert.equal(cookie?.httpOnly, true);
+				assert.equal(cookie?.sameSite, "Lax");
+				await page.screenshot({ path: `${SCREENSHOTS}oidc-signed-in-${width}.png` });
+
+				await page.click('form.sign-out button[type="submit"]');
+				await page.waitForURL(`${server.url}/signed-out`);
+				assert.match(await page.textContent("main") ?? "", /You are signed out of the portal/);
+				assert.equal((await context.cookies(server.url)).find((c) => c.name === "mliy_session"), undefined);
+				await page.screenshot({ path: `${SCREENSHOTS}oidc-signed-out-${width}.png`, fullPage: true });
+				// The provider's sign-out, linked from the page, comes back to it.
+				await page.click("text=Sign out of the identity provider");
+				await page.click('button[type="submit"]'); // the provider's "Yes, sign me out"
+				await page.waitForURL(new RegExp(`^${server.url}/signed-out`));
+				await context.close();
+			}
+		} finally {
+			await browser.close();
+			await server.close();
+		}
+	},
+);
 
 Deno.test("the OIDC plugin refuses to start without an issuer and a client id, or with a plain-http issuer off loopback", async () => {
 	for (

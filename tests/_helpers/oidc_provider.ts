@@ -30,11 +30,19 @@ export interface TestProvider extends AsyncDisposable {
 	decode(token: string): Record<string, unknown>;
 }
 
-/** Starts a provider for a portal at `portalUrl` (its redirect and post-logout URIs are registered). */
-export async function startTestProvider(portalUrl: string, accounts: TestAccount[]): Promise<TestProvider> {
+/**
+ * Starts a provider for a portal at `portalUrl` (its redirect and post-logout URIs are registered).
+ * `host` names it in its issuer URL: `localhost` makes it another site than a portal on 127.0.0.1,
+ * as a real provider is, for a browser's cookie rules.
+ */
+export async function startTestProvider(
+	portalUrl: string,
+	accounts: TestAccount[],
+	options: { host?: "127.0.0.1" | "localhost" } = {},
+): Promise<TestProvider> {
 	const server = http.createServer();
 	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-	const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	const issuer = `http://${options.host ?? "127.0.0.1"}:${(server.address() as AddressInfo).port}`;
 	const { privateKey } = await generateKeyPair("RS256", { extractable: true });
 	const jwk = { ...(await exportJWK(privateKey)), kid: "test-key", alg: "RS256", use: "sig" };
 	const clientId = "mliy-portal";
