@@ -34,7 +34,7 @@ export function signInRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): H
 	const app = new Hono<AppEnv>();
 	const signIn = deps.plugins.redirectSignIn;
 	// Each start and each callback costs a call to the provider, and a refused callback a log line.
-	const limiter = createLimiter(deps, { endpoint: "sign-in", perSource: deps.settings.RATE_LIMIT_PER_SOURCE });
+	const limiter = createLimiter(deps, { endpoint: "oidc-sign-in", perSource: deps.settings.RATE_LIMIT_PER_SOURCE });
 	const off: MiddlewareHandler<AppEnv> = async (c, next) => {
 		if (!signIn) return respondError(c, 404, "This portal signs you in through its sign-in proxy, not here.");
 		await next();

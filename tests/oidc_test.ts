@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { and, eq } from "drizzle-orm";
 import { auditEvents, groups, memberships, users } from "../lib/db/schema.ts";
+import { returnPath } from "../lib/auth/sign_in.ts";
 import { closeLogging, configureLogging } from "../lib/log.ts";
 import { browserSettings, browserTest, launchBrowser, SCREENSHOTS, serve } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
@@ -309,6 +310,32 @@ Deno.test("a forged callback (no pending sign-in, another browser's, a changed s
 	own.portal.set("mliy_sign_in", victim.portal.get("mliy_sign_in")!.replace(/.$/, (c) => c === "A" ? "B" : "A"));
 	assert.equal((await own.open(callback)).res.status, 400);
 	assert.equal(await userRow(deps, "alice"), undefined);
+});
+
+Deno.test("the page to return to after signing in is one of the portal's, never another site", async () => {
+	for (const path of ["/billing", "/instances/i-0abc?tab=volumes"]) assert.equal(returnPath(path), path);
+	for (const path of ["//evil.example/", "/\\evil.example", "https://evil.example/", "evil", "", "/a b", undefined]) {
+		assert.equal(returnPath(path), "/", String(path));
+	}
+	await using op = await startTestProvider(PORTAL, ACCOUNTS);
+	await using deps = await oidcPortal(op);
+	const page = await new Browser(deps, op).signIn("bob", "/sign-in?return=%2F%2Fevil.example%2F");
+	assert.equal(new URL(page.url).origin, PORTAL);
+	assert.equal(new URL(page.url).pathname, "/");
+});
+
+Deno.test("starting sign-ins and callbacks are rate-limited per address (RATE_LIMIT_PER_SOURCE): 429", async () => {
+	await using op = await startTestProvider(PORTAL, ACCOUNTS);
+	await using deps = await oidcPortal(op, { RATE_LIMIT_PER_SOURCE: 3 });
+	const browser = new Browser(deps, op);
+	const statuses = [];
+	for (let i = 0; i < 4; i++) {
+		const { res } = await browser.send(i % 2 ? "/sign-in/callback?code=x&state=y" : "/sign-in");
+		await res.body?.cancel();
+		statuses.push(res.status);
+	}
+	// The callback has the pending cookie of the sign-in started before it, but not its state: 401.
+	assert.deepEqual(statuses, [303, 401, 303, 429]);
 });
 
 Deno.test("a tampered or expired session cookie is refused", async () => {
