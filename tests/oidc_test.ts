@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { and, eq } from "drizzle-orm";
-import { auditEvents, groups, memberships, users } from "../lib/db/schema.ts";
+import { auditEvents, groupManagers, groups, memberships, users } from "../lib/db/schema.ts";
+import { identityOf } from "../plugins/auth_oidc/oidc_auth.ts";
 import { returnPath } from "../lib/auth/sign_in.ts";
 import { closeLogging, configureLogging } from "../lib/log.ts";
 import { browserSettings, browserTest, launchBrowser, SCREENSHOTS, serve } from "./_helpers/browser.ts";
@@ -37,7 +38,7 @@ const ACCOUNTS: TestAccount[] = [
 			given_name: "Bob",
 			family_name: "Baker",
 			email: "bob@example.org",
-			groups: ["data-science"],
+			groups: ["data-science", "ops-leads"],
 		},
 	},
 ];
@@ -149,7 +150,7 @@ async function oidcPortal(op: TestProvider, settings: Record<string, unknown> = 
 		},
 	});
 	await addGroup(deps.db, "Data science", { directoryName: "data-science" });
-	await addGroup(deps.db, "Operations", { directoryName: "operations" });
+	await addGroup(deps.db, "Operations", { directoryName: "operations", managerDirectoryName: "ops-leads" });
 	return deps;
 }
 
@@ -201,13 +202,19 @@ Deno.test("signing in with the OIDC provider: the redirect flow, the groups clai
 	assert.ok(browser.portal.get("mliy_session"));
 	assert.ok(!browser.portal.has("mliy_sign_in"), "the pending sign-in's cookie is cleared");
 
-	// bob: the same group, no admin group, so the user role.
+	// bob: the same group, no admin group, so the user role...
 	const other = new Browser(deps, op);
 	const bobPage = await other.signIn("bob");
 	assert.equal(bobPage.res.status, 200);
 	assert.doesNotMatch(bobPage.html, /<span class="role">/);
 	assert.deepEqual(await groupNamesOf(deps, "bob"), ["Data science (directory)"]);
 	assert.equal((await userRow(deps, "bob"))?.directoryRole, "user");
+	// ...and, through Operations' manager directory group, a manager of that group (not a member).
+	const managed = await deps.db.select({ name: groups.name, source: groupManagers.source }).from(groupManagers)
+		.innerJoin(groups, eq(groups.id, groupManagers.groupId)).where(
+			eq(groupManagers.userId, (await userRow(deps, "bob"))!.id),
+		);
+	assert.deepEqual(managed, [{ name: "Operations", source: "directory" }]);
 	assert.equal((await other.open("/admin")).res.status, 403);
 
 	const signIns = await deps.db.select().from(auditEvents).where(eq(auditEvents.action, "sign-in"));
@@ -498,6 +505,26 @@ browserTest(
 		}
 	},
 );
+
+Deno.test("the plugin reads the claims its settings name: a groups claim as text, the manager group, a missing username", () => {
+	const ctx = (settings: Record<string, string>) => ({ settings }) as unknown as Parameters<typeof identityOf>[1];
+	const custom = ctx({
+		OIDC_USERNAME_CLAIM: "upn",
+		OIDC_EMAIL_CLAIM: "mail",
+		OIDC_GROUPS_CLAIM: "roles",
+		OIDC_MANAGER_GROUP: "Team Leads",
+	});
+	assert.deepEqual(identityOf({ upn: "Carol", mail: "c@example.org", roles: "data-science, team leads" }, custom), {
+		username: "Carol",
+		info: { firstName: undefined, lastName: undefined, email: "c@example.org", role: "manager" },
+		groups: ["data-science", "team leads"],
+	});
+	// No groups claim in the token: every directory membership it gave is removed (an empty list).
+	assert.deepEqual(identityOf({ preferred_username: "dan" }, ctx({})).groups, []);
+	// No groups claim configured: memberships are left alone.
+	assert.equal(identityOf({ preferred_username: "dan" }, ctx({ OIDC_GROUPS_CLAIM: "" })).groups, undefined);
+	assert.throws(() => identityOf({ sub: "u-9" }, ctx({})), /no preferred_username claim/);
+});
 
 Deno.test("the OIDC plugin refuses to start without an issuer and a client id, or with a plain-http issuer off loopback", async () => {
 	for (

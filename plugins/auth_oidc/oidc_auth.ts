@@ -38,11 +38,6 @@ function loopbackHost(url: URL): boolean {
 	return url.hostname === "localhost" || isLoopback(url.hostname.replace(/^\[|\]$/g, ""));
 }
 
-/** Never asked: with a redirect sign-in the portal reads no identity header. Named so nothing else is either. */
-export function getAuthHeader(): string {
-	return "X-MLiy-OIDC-No-Header";
-}
-
 export function redirectSignIn(ctx: PluginContext): RedirectSignIn {
 	let configuration: Promise<oidc.Configuration> | undefined;
 	/** The provider's metadata, read on first use and kept; a failed read is tried again next time. */
@@ -121,7 +116,7 @@ function text(claims: Record<string, unknown>, name: string): string | undefined
 	return typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
 }
 
-/** The groups claim as names: a list of strings, or one string of names separated by commas or spaces. */
+/** The groups claim as names: a list of strings, or one string of names separated by commas. */
 function groupsOf(claims: Record<string, unknown>, name: string): string[] | undefined {
 	if (!name) return undefined;
 	const value = claims[name];
@@ -129,7 +124,7 @@ function groupsOf(claims: Record<string, unknown>, name: string): string[] | und
 	const names = Array.isArray(value)
 		? value.filter((v) => typeof v === "string")
 		: typeof value === "string"
-		? value.split(/[,\s]+/)
+		? value.split(",")
 		: [];
 	return names.map((group) => group.trim()).filter(Boolean);
 }

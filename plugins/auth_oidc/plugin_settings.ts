@@ -18,8 +18,8 @@ export const OIDC_FIRST_NAME_CLAIM = "given_name";
 export const OIDC_LAST_NAME_CLAIM = "family_name";
 export const OIDC_EMAIL_CLAIM = "email";
 /**
- * The claim with the user's groups: a list of names (or one name, or names separated by commas or
- * spaces), matched to groups' directory names as the directory plugins' DNs are. Empty: directory
+ * The claim with the user's groups: a list of names (or one name, or names separated by commas),
+ * matched to groups' directory names as the directory plugins' DNs are. Empty: directory
  * memberships are left as they are.
  */
 export const OIDC_GROUPS_CLAIM = "groups";
