@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { and, eq } from "drizzle-orm";
 import { auditEvents, groupManagers, groups, memberships, users } from "../lib/db/schema.ts";
 import { identityOf } from "../plugins/auth_oidc/oidc_auth.ts";
+import { setBreakGlassPassword } from "../lib/auth/break_glass.ts";
 import { returnPath } from "../lib/auth/sign_in.ts";
 import { closeLogging, configureLogging } from "../lib/log.ts";
 import { browserSettings, browserTest, launchBrowser, SCREENSHOTS, serve } from "./_helpers/browser.ts";
@@ -505,6 +506,23 @@ browserTest(
 		}
 	},
 );
+
+Deno.test("break-glass still works beside OIDC, and no identity header sets its cookie aside", async () => {
+	await using op = await startTestProvider(PORTAL, ACCOUNTS);
+	await using deps = await oidcPortal(op, { BREAK_GLASS: true, ADMIN_USERNAMES: "root" });
+	const password = "correct horse battery staple";
+	await setBreakGlassPassword(deps, "root", password);
+	const browser = new Browser(deps, op);
+	const form = await browser.open("/break-glass");
+	const signedIn = await browser.send("/break-glass", {
+		form: { username: "root", password, _csrf: Browser.csrf(form.html) },
+	});
+	assert.equal(signedIn.res.status, 303);
+	// With a header plugin a request carrying the identity header is the proxy's; here no header is anyone's.
+	const admin = await browser.send("/admin", { headers: { REMOTE_USER: "bob" } });
+	assert.equal(admin.res.status, 200);
+	assert.match(await admin.res.text(), /Break-glass session/);
+});
 
 Deno.test("the plugin reads the claims its settings name: a groups claim as text, the manager group, a missing username", () => {
 	const ctx = (settings: Record<string, string>) => ({ settings }) as unknown as Parameters<typeof identityOf>[1];
