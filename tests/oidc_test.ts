@@ -15,6 +15,7 @@ import { returnPath } from "../lib/auth/sign_in.ts";
 import { closeLogging, configureLogging } from "../lib/log.ts";
 import { browserSettings, browserTest, launchBrowser, SCREENSHOTS, serve } from "./_helpers/browser.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
+import { request } from "./_helpers/http.ts";
 import { startTestProvider, type TestAccount, type TestProvider } from "./_helpers/oidc_provider.ts";
 import { addGroup } from "./_helpers/world.ts";
 
@@ -565,4 +566,8 @@ Deno.test("with header identity, the sign-in pages are not there and the sign-ou
 		assert.equal(res.status, 404, path);
 		await res.body?.cancel();
 	}
+	const out = await request(deps.app, "/sign-out", { user: "bob", form: {} });
+	assert.equal(out.status, 303);
+	assert.equal(out.headers.get("Location"), "/");
+	assert.match(out.headers.getSetCookie().join("\n"), /mliy_session=; Max-Age=0/);
 });
