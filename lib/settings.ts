@@ -144,6 +144,8 @@ export const settingsSchema = z.object({
 	BREAK_GLASS: booleanLike.default(false),
 	BREAK_GLASS_MINUTES: wholeBetween(5, 8 * 60).default(30),
 	BREAK_GLASS_PER_MINUTE: wholeBetween(1, 100).default(5),
+	// The portal's session after a redirect sign-in (an OIDC auth plugin, lib/auth/sign_in.ts): not renewed.
+	SIGN_IN_SESSION_MINUTES: wholeBetween(5, 24 * 60).default(60),
 	AWS_DISCOUNT: z.coerce.number({ error: "must be a number" }).min(0, "must be at least 0")
 		.lt(1, "must be below 1 (a fraction)").default(0),
 	DEFAULT_CHARGE_CODE: text(60).default("CHANGEME"),

@@ -21,7 +21,7 @@ import { csrfRefusal, csrfToken } from "../lib/auth/csrf.ts";
 import { sourceAddress } from "../lib/auth/proxy.ts";
 import type { Deps } from "../lib/deps.ts";
 import { hmacToken } from "../lib/tokens.ts";
-import { type AppContext, type AppEnv, secureCookies } from "./context.ts";
+import { type AppContext, type AppEnv, secureCookies, sessionCookie } from "./context.ts";
 import { createLimiter } from "./middleware/rate_limit.ts";
 import { respondError } from "./respond.tsx";
 import { BreakGlassPage, type BreakGlassProps } from "./ui/BreakGlassPage.tsx";
@@ -42,13 +42,7 @@ export function breakGlassRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>
 		keys: [{ name: "username", perMinute, of: (c) => attempted.get(c.req.raw) }],
 	});
 	const source = (c: AppContext) => sourceAddress(deps.settings, c.get("remoteAddress"), c.req.raw.headers);
-	const cookieOptions = (maxAge: number, path: string) => ({
-		path,
-		httpOnly: true,
-		sameSite: "Strict" as const,
-		secure: secureCookies(deps),
-		maxAge,
-	});
+	const cookieOptions = (maxAge: number, path: string) => sessionCookie(deps, { path, maxAge, sameSite: "Strict" });
 
 	/** The form's token for this browser, setting a fresh nonce cookie when it has none. */
 	const formToken = async (c: AppContext): Promise<string> => {

@@ -15,6 +15,8 @@ interface AppVariables {
 	csrf: string;
 	/** When the viewer signed in with a break-glass password: the end of that session. */
 	breakGlassUntil?: Date;
+	/** When the viewer signed in through the browser (OIDC): the end of that session; the layout offers its sign-out. */
+	signInUntil?: Date;
 	/** Set when a rate limit refused the request: counted in a summary, so the access log skips it. */
 	rateLimited: boolean;
 }
@@ -43,6 +45,22 @@ export async function setFlash(c: AppContext, deps: Deps, flash: Flash): Promise
 /** Cookies are `Secure` when the portal is reached over https (PUBLIC_URL): never sent in clear text. */
 export function secureCookies(deps: Deps): boolean {
 	return publicUrl(deps.settings).startsWith("https://");
+}
+
+/**
+ * The flags of the portal's own session cookies (break-glass, sign-in, and their form and pending
+ * cookies): never readable by scripts, `Secure` on https, and a SameSite rule each cookie chooses.
+ * `Strict` (break-glass) is never sent on a request another site started; `Lax` (a redirect
+ * sign-in) is sent on top-level GET navigations from another site too: the provider's redirect back
+ * to the callback is such a navigation, and so is the callback's own redirect on to the page the
+ * user asked for, which with `Strict` would arrive without the new session. `Lax` still keeps the
+ * cookie off cross-site POSTs, frames and fetches; CSRF tokens guard every change as well.
+ */
+export function sessionCookie(
+	deps: Deps,
+	options: { path: string; maxAge: number; sameSite: "Strict" | "Lax" },
+): { path: string; httpOnly: true; sameSite: "Strict" | "Lax"; secure: boolean; maxAge: number } {
+	return { ...options, httpOnly: true, secure: secureCookies(deps) };
 }
 
 async function takeFlash(c: AppContext, deps: Deps): Promise<Flash | undefined> {
@@ -82,6 +100,7 @@ export async function pageContext(
 		notice: layout.notice,
 		notices: layout.notices,
 		breakGlassUntil: c.get("breakGlassUntil"),
+		signInUntil: c.get("signInUntil"),
 		flash,
 		timeZone: deps.settings.TIME_ZONE,
 		now,

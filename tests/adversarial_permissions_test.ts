@@ -387,6 +387,17 @@ const MATRIX: Record<string, RouteSpec> = {
 		rule: "signedIn",
 		build: () => ({ url: "/break-glass/sign-out", options: form() }),
 	},
+	// Sign-in through the browser (an OIDC auth plugin, tests/oidc_test.ts): with the header plugin of
+	// this matrix its pages are not there, for anyone; its sign-out is a signed-in form that only
+	// clears the cookie. tests/oidc_test.ts checks them with the OIDC plugin and a real provider.
+	"GET /sign-in": { rule: "public", status: 404, build: () => ({ url: "/sign-in" }) },
+	"GET /sign-in/callback": {
+		rule: "public",
+		status: 404,
+		build: () => ({ url: "/sign-in/callback?code=made-up&state=made-up" }),
+	},
+	"GET /signed-out": { rule: "public", status: 404, build: () => ({ url: "/signed-out" }) },
+	"POST /sign-out": { rule: "signedIn", build: () => ({ url: "/sign-out", options: form() }) },
 	"POST /profile/sign-out-everywhere": {
 		rule: "signedIn",
 		build: () => ({ url: "/profile/sign-out-everywhere", options: form() }),

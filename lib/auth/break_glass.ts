@@ -32,8 +32,9 @@ import { UserError } from "../errors.ts";
 import type { Loggers } from "../log.ts";
 import type { Plugins } from "../plugins/contract.ts";
 import type { Settings } from "../settings.ts";
-import { hmacToken, sha256Hex, timingSafeEqual } from "../tokens.ts";
+import { sha256Hex, timingSafeEqual } from "../tokens.ts";
 import { type SignedIn, USERNAME, viewerOf } from "./identify.ts";
+import { randomSessionId, readCookieValue, signCookieValue } from "./session_cookie.ts";
 
 /** The cookie of a break-glass session. */
 export const BREAK_GLASS_COOKIE = "mliy_break_glass";
@@ -161,7 +162,7 @@ export async function signInBreakGlass(
 		});
 		return { ok: false, message: SIGN_IN_REFUSED };
 	}
-	const sessionId = randomId();
+	const sessionId = randomSessionId();
 	const expiresAt = new Date(now.getTime() + deps.settings.BREAK_GLASS_MINUTES * 60_000);
 	await ensureUser(deps.db, { username });
 	await storeBreakGlassSession(deps.db, username, { idHash: await sha256Hex(sessionId), expiresAt });
@@ -180,24 +181,17 @@ export async function signInBreakGlass(
 		ok: true,
 		username,
 		expiresAt,
-		cookie: `${username}:${sessionId}:${await cookieMac(deps.secret, username, sessionId)}`,
+		cookie: await signCookieValue(deps.secret, COOKIE_PURPOSE, [username, sessionId]),
 	};
 }
 
-function randomId(): string {
-	const bytes = crypto.getRandomValues(new Uint8Array(32));
-	return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function cookieMac(secret: string, username: string, sessionId: string): Promise<string> {
-	return hmacToken(secret, `break-glass:${username}:${sessionId}`);
-}
+/** What the cookie's signature is for (lib/auth/session_cookie.ts): the username and the session id. */
+const COOKIE_PURPOSE = "break-glass";
 
 /** A session's username and id from its cookie, when the portal's secret signed it. */
 async function readCookie(secret: string, value: string): Promise<{ username: string; sessionId: string } | undefined> {
-	const [username, sessionId, mac, ...rest] = value.split(":");
-	if (!username || !sessionId || !mac || rest.length > 0 || !USERNAME.test(username)) return undefined;
-	return timingSafeEqual(mac, await cookieMac(secret, username, sessionId)) ? { username, sessionId } : undefined;
+	const [username, sessionId] = await readCookieValue(secret, COOKIE_PURPOSE, value, 2) ?? [];
+	return username && sessionId && USERNAME.test(username) ? { username, sessionId } : undefined;
 }
 
 /** The open session a cookie names: its admin and end, or `undefined` (forged, ended, expired, not an admin any more). */
@@ -234,7 +228,8 @@ export async function breakGlassIdentity(
 	// The same context identify() gives the plugin, so both read the same header name.
 	const ctx = { ...deps.plugins.context, remoteAddress };
 	const header = deps.plugins.auth.functions.getAuthHeader(ctx);
-	if (request.headers.get(header)) return undefined;
+	// With a redirect sign-in (OIDC) no header is anyone's say, so none can set a cookie aside.
+	if (!deps.plugins.redirectSignIn && request.headers.get(header)) return undefined;
 	const session = await breakGlassSessionOf(deps, cookie);
 	if (!session) return undefined;
 	const { user } = await ensureUser(deps.db, { username: session.username });

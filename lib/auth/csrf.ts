@@ -11,6 +11,7 @@
  * revocation (an admin's, or the user's "sign out everywhere"), which accepts nothing older.
  */
 import { recordAudit } from "../db/audit.ts";
+import { endSignInSessionsOf } from "../db/sign_in_sessions.ts";
 import { revokeCsrfTokens } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { publicUrl, type Settings } from "../settings.ts";
@@ -93,7 +94,9 @@ export function csrfRefusal(
 
 /**
  * Revokes every CSRF token of `user` (the user themself, from their profile, or an admin): pages
- * open anywhere can change nothing until reloaded. Audited; returns the new generation's token.
+ * open anywhere can change nothing until reloaded. With a redirect sign-in (OIDC) it also ends
+ * every sign-in session of theirs, so each browser must sign in with the provider again. Audited;
+ * returns the new generation's token.
  */
 export async function revokeTokens(
 	deps: Pick<Deps, "db" | "clock" | "log" | "secret">,
@@ -101,6 +104,7 @@ export async function revokeTokens(
 	user: { id: number; username: string },
 ): Promise<string> {
 	const epoch = await revokeCsrfTokens(deps.db, user.id);
+	await endSignInSessionsOf(deps.db, user.id);
 	await recordAudit(deps.db, {
 		at: deps.clock(),
 		actorId: actor.id,

@@ -106,6 +106,33 @@ export async function identify(
 		}
 	}
 	if (!raw) return { reason: "missing", message: "No identity reached the portal with this request." };
+	return await admitUser(deps, raw, remoteAddress, {
+		info: (user) => auth.processAuthUserInfo(user, request, ctx) ?? undefined,
+		groups: (user) => auth.processAuthUserGroups(user, request, ctx) ?? undefined,
+	});
+}
+
+/** What the auth plugin says of a user at sign-in: their profile and role, and their directory groups. */
+export interface DirectoryAnswer {
+	info(user: PluginUser): AuthUserInfo | undefined;
+	/** `undefined` leaves directory memberships untouched. */
+	groups(user: PluginUser): string[] | undefined;
+}
+
+/**
+ * Admits the user a sign-in names (an identity header, or a redirect sign-in's ID token): the
+ * plugin's `cleanAuthUsername`, the username check, the user created on first sight
+ * (`configureAuthUser`), then the profile, the directory role and the directory memberships and
+ * managed groups applied from `answer`, the one mapping every auth plugin goes through.
+ */
+export async function admitUser(
+	deps: IdentifyDeps,
+	raw: string,
+	remoteAddress: string,
+	answer: DirectoryAnswer,
+): Promise<SignedIn | IdentityFailure> {
+	const auth = deps.plugins.auth.functions;
+	const ctx = { ...deps.plugins.context, remoteAddress };
 	const username = auth.cleanAuthUsername(raw, ctx).trim().toLowerCase();
 	if (!USERNAME.test(username)) {
 		return {
@@ -126,7 +153,7 @@ export async function identify(
 		deps.log.auth.info("created user {username}", { username });
 		user = await applyInfo(deps.db, user, auth.configureAuthUser(pluginUser(), ctx) ?? undefined);
 	}
-	const info = auth.processAuthUserInfo(pluginUser(), request, ctx) ?? undefined;
+	const info = answer.info(pluginUser());
 	const now = deps.clock();
 	const loginStale = !user.lastLoginAt || now.getTime() - user.lastLoginAt.getTime() > 15 * 60_000;
 	try {
@@ -140,7 +167,7 @@ export async function identify(
 	}
 	if (loginStale) deps.log.auth.info("sign-in {username} from {address}", { username, address: remoteAddress });
 
-	const directoryGroups = auth.processAuthUserGroups(pluginUser(), request, ctx);
+	const directoryGroups = answer.groups(pluginUser());
 	if (Array.isArray(directoryGroups)) {
 		const { added, removed } = await syncDirectoryMemberships(deps.db, user.id, directoryGroups.map(String));
 		if (added.length || removed.length) {

@@ -63,7 +63,43 @@ export interface AuthUserInfo {
 	role?: "user" | "manager" | "admin";
 }
 
-/** The auth functions (the seed's names) plus two portal extensions. */
+/**
+ * What a sign-in through the browser (an OpenID Connect provider's redirect flow) tells the portal
+ * about the user: the username (cleaned by `cleanAuthUsername`, then lower-cased), the profile and
+ * directory role as `processAuthUserInfo` returns them, and the directory groups as
+ * `processAuthUserGroups` does. The portal applies them exactly as it applies those two functions'
+ * answers, once, at sign-in; its session cookie then stands for the user until it ends.
+ */
+export interface RedirectIdentity {
+	username: string;
+	info: AuthUserInfo;
+	/** `undefined` leaves directory memberships untouched. */
+	groups: string[] | undefined;
+}
+
+/**
+ * A sign-in of the plugin's own, through the browser: the portal sends the browser to `begin`'s URL
+ * and, when it comes back to `redirectUri`, hands `complete` what it kept. The portal owns the
+ * routes, the cookies and the session; the plugin owns the protocol. With one, identity headers
+ * are ignored entirely: a request is signed in by the portal's session cookie or not at all.
+ */
+export interface RedirectSignIn {
+	/**
+	 * Where to send the browser, and what the portal must keep until it returns (the PKCE verifier,
+	 * the state and the nonce, as text): the portal keeps it in a signed, short-lived cookie.
+	 */
+	begin(input: { redirectUri: string }): Promise<{ url: string; pending: string }>;
+	/**
+	 * The user the provider's answer names. Throws when the answer is not one this sign-in asked for
+	 * or cannot be verified (state, nonce, signature, issuer, audience, expiry): the portal then
+	 * refuses the sign-in with a 4xx and logs the error's message (never a token).
+	 */
+	complete(input: { callbackUrl: URL; pending: string; redirectUri: string }): Promise<RedirectIdentity>;
+	/** The provider's sign-out page (its `end_session_endpoint`), when it has one. */
+	endSessionUrl(input: { postLogoutRedirectUri: string }): Promise<string | undefined>;
+}
+
+/** The auth functions (the seed's names) plus three portal extensions. */
 export interface AuthPlugin {
 	/** Name of the header carrying the username. */
 	getAuthHeader(ctx: PluginContext): string;
@@ -84,6 +120,11 @@ export interface AuthPlugin {
 	anonymousAuthUser(request: Request, ctx: AuthRequestContext): string | undefined;
 	/** Extension: why this request may assert no identity at all (e.g. not from loopback), or nothing. */
 	refuseAuthRequest(request: Request, ctx: AuthRequestContext): string | undefined;
+	/**
+	 * Extension: the plugin's own sign-in through the browser (see {@link RedirectSignIn}), or
+	 * `undefined` for identity from headers. Asked once, when the portal starts.
+	 */
+	redirectSignIn(ctx: PluginContext): RedirectSignIn | undefined;
 }
 
 /** The DNS functions (the seed's names). `name` is the instance or cluster id. */
@@ -186,6 +227,7 @@ export const AUTH_DEFAULTS: AuthPlugin = {
 	checkAuthStartup: () => {},
 	anonymousAuthUser: () => undefined,
 	refuseAuthRequest: () => undefined,
+	redirectSignIn: () => undefined,
 };
 
 export const DNS_DEFAULTS: DnsPlugin = {
@@ -218,4 +260,6 @@ export interface Plugins {
 	/** The display plugin, with the extra columns it declared at startup (checked). */
 	display: LoadedPlugin<DisplayPlugin> & { columns: readonly DisplayColumn[] };
 	context: PluginContext;
+	/** The auth plugin's sign-in through the browser, asked once at startup; none: identity from headers. */
+	redirectSignIn?: RedirectSignIn;
 }

@@ -188,5 +188,11 @@ export async function loadPlugins(
 			});
 		}
 	}
-	return { auth, dns, display: { ...display, columns }, context };
+	return {
+		auth,
+		dns,
+		display: { ...display, columns },
+		context,
+		redirectSignIn: auth.functions.redirectSignIn(context),
+	};
 }

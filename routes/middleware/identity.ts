@@ -1,6 +1,8 @@
 /**
  * Who is asking: the admin of a break-glass session on a request without an identity header, else
- * the auth plugin's user (a 401 without one), then, for every request that may
+ * the user of the portal's sign-in session when the auth plugin signs in through the browser (OIDC;
+ * identity headers are then ignored, and a page without a session goes to the sign-in), else the
+ * auth plugin's user from the identity header (a 401 without one), then, for every request that may
  * change state, the CSRF check (the portal's own origin and the user's token; a 403 otherwise).
  * Every answer to a signed-in user is `Cache-Control: no-store`.
  */
@@ -9,6 +11,7 @@ import { getCookie } from "hono/cookie";
 import { BREAK_GLASS_COOKIE, breakGlassIdentity } from "../../lib/auth/break_glass.ts";
 import { acceptedCsrfTokens, csrfRefusal } from "../../lib/auth/csrf.ts";
 import { identify, isIdentityFailure } from "../../lib/auth/identify.ts";
+import { SESSION_COOKIE, sessionIdentity } from "../../lib/auth/sign_in.ts";
 import type { Deps } from "../../lib/deps.ts";
 import type { AppEnv } from "../context.ts";
 import { createLimiter } from "./rate_limit.ts";
@@ -28,6 +31,21 @@ async function formToken(c: Context<AppEnv>): Promise<string | undefined> {
 	}
 }
 
+/** What a request without an open sign-in session is told, when the auth plugin signs in through the browser. */
+const NOT_SIGNED_IN = "You are not signed in, or your session has ended: sign in at /sign-in.";
+
+/**
+ * Without a session: a page the browser navigates to goes to the provider's sign-in and comes back
+ * to it; anything else (an htmx request, a form post, JSON) gets a 401 saying to sign in.
+ */
+function signInFirst(c: Context<AppEnv>): Response {
+	if (c.req.method === "GET" && !c.req.header("HX-Request") && (c.req.header("Accept") ?? "").includes("text/html")) {
+		const url = new URL(c.req.url);
+		return c.redirect(`/sign-in?return=${encodeURIComponent(url.pathname + url.search)}`, 303);
+	}
+	return respondError(c, 401, NOT_SIGNED_IN);
+}
+
 /** Sets `viewer` and `csrf`, or answers 401 (nobody signed in) or 403 (a cross-site or tokenless change). */
 export function identity(deps: Deps): MiddlewareHandler<AppEnv> {
 	// Refused sign-ins are logged (auth.log) and may be forged at will: limited per source like
@@ -41,7 +59,12 @@ export function identity(deps: Deps): MiddlewareHandler<AppEnv> {
 			getCookie(c, BREAK_GLASS_COOKIE),
 			c.get("remoteAddress"),
 		);
-		const result = breakGlass?.signedIn ?? await identify(deps, c.req.raw, c.get("remoteAddress"));
+		// With a redirect sign-in (OIDC) the portal's session cookie is the only identity: headers are ignored.
+		const redirectSignIn = !breakGlass && deps.plugins.redirectSignIn !== undefined;
+		const session = redirectSignIn ? await sessionIdentity(deps, getCookie(c, SESSION_COOKIE)) : undefined;
+		if (redirectSignIn && !session) return signInFirst(c);
+		const result = breakGlass?.signedIn ?? session?.signedIn ??
+			await identify(deps, c.req.raw, c.get("remoteAddress"));
 		if (isIdentityFailure(result)) {
 			const limited = refusals.check(c);
 			if (limited) return limited;
@@ -51,6 +74,7 @@ export function identity(deps: Deps): MiddlewareHandler<AppEnv> {
 		const { csrfEpoch, ...viewer } = result;
 		c.set("viewer", viewer);
 		if (breakGlass) c.set("breakGlassUntil", breakGlass.until);
+		if (session) c.set("signInUntil", session.until);
 		const accepted = await acceptedCsrfTokens(deps.secret, viewer, csrfEpoch, deps.clock());
 		c.set("csrf", accepted[0]!);
 		if (!["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {

@@ -26,6 +26,8 @@ export interface PageContext {
 	notices?: BannerNotice[];
 	/** When the viewer signed in with a break-glass password: the end of that session. */
 	breakGlassUntil?: Date;
+	/** When the viewer signed in through the browser (OIDC): the session's end; a sign-out button is shown. */
+	signInUntil?: Date;
 	flash?: Flash;
 	timeZone: string;
 	now: Date;
@@ -82,6 +84,14 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
 						{ctx.viewer.name}
 						{ctx.viewer.role !== "user" && <span class="role">{ctx.viewer.role}</span>}
 					</a>
+					{ctx.signInUntil && (
+						<form method="post" action="/sign-out" class="sign-out">
+							<input type="hidden" name="_csrf" value={ctx.csrf} />
+							<button type="submit" title={`Signed in until ${formatTime(ctx.signInUntil, ctx.timeZone)}`}>
+								Sign out
+							</button>
+						</form>
+					)}
 				</header>
 				{ctx.breakGlassUntil && (
 					<form
