@@ -36,6 +36,7 @@ import { extendRoutes } from "./extend.tsx";
 import { budgetRoutes } from "./budgets.tsx";
 import { approvalRoutes } from "./approvals.tsx";
 import { breakGlassRoutes } from "./break_glass.tsx";
+import { API_BASE, apiRoutes } from "./api/mod.tsx";
 
 const CANNOT_SAVE =
 	"The portal cannot save right now: its database cannot be written (its disk is full or read-only). " +
@@ -55,6 +56,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.route("/", compatRoutes(deps, signedIn));
 	app.route("/ajax/activity", activityRoutes(deps));
 	app.route("/break-glass", breakGlassRoutes(deps, signedIn));
+	// The JSON API: its own bearer tokens only, never identity's header or cookies, and no CSRF.
+	app.route(API_BASE, apiRoutes(deps));
 
 	// Everything below needs a signed-in user.
 	app.use(signedIn);
