@@ -80,7 +80,12 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.onError((error, c) => {
 		if (error instanceof UserError) return respondError(c, error.status, error.message, { ...error.fields });
 		if (error instanceof HTTPException) {
-			return respondError(c, error.status, error.status === 400 ? "That request could not be read." : error.message);
+			const message = error.status === 400
+				? "That request could not be read."
+				: error.status === 415
+				? "This takes a JSON body: send it with Content-Type: application/json."
+				: error.message;
+			return respondError(c, error.status, message);
 		}
 		if (isDatabaseBusy(error)) {
 			deps.log.web.warn("database busy on {method} {path}", { method: c.req.method, path: c.req.path });

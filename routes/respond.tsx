@@ -47,7 +47,7 @@ function respondProblem(c: AppContext, status: number, message: string, fields: 
 /** Responds with `message` at `status` in the form the client wants (on /api/, always a problem document). */
 export function respondError(c: AppContext, status: number, message: string, fields: Record<string, string> = {}) {
 	c.header("Cache-Control", "no-store");
-	if (c.req.path.startsWith("/api/")) return respondProblem(c, status, message, fields);
+	if (c.req.path === "/api" || c.req.path.startsWith("/api/")) return respondProblem(c, status, message, fields);
 	if (wantsJson(c)) {
 		return c.json(
 			{ status: "failed", error: message, ...(Object.keys(fields).length ? { fields } : {}) },

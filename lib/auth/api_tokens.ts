@@ -18,6 +18,8 @@ import { z } from "zod";
 import { apiTokenByHash, apiTokensOf, insertApiToken, revokeApiToken, touchApiToken } from "../db/api_tokens.ts";
 import type { ApiToken } from "../db/api_tokens.ts";
 import { recordAudit } from "../db/audit.ts";
+import { noteUnwritable } from "../db/client.ts";
+import { unwritableReason } from "../db/errors.ts";
 import { getUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
@@ -152,7 +154,13 @@ export async function authenticateBearer(
 	const user = await getUser(deps.db, row.userId);
 	if (!user) return refused;
 	const viewer = await viewerOf(deps.db, user, deps.settings.ADMIN_USERNAMES);
-	await touchApiToken(deps.db, row.id, now, new Date(now.getTime() - LAST_USED_EVERY_MS));
+	try {
+		await touchApiToken(deps.db, row.id, now, new Date(now.getTime() - LAST_USED_EVERY_MS));
+	} catch (error) {
+		// A full or read-only disk: reads still work, so the time of the use can wait.
+		if (!unwritableReason(error)) throw error;
+		noteUnwritable(deps.db, now);
+	}
 	return { ok: true, tokenId: row.id, viewer: row.admin ? viewer : withoutAdminRights(viewer) };
 }
 
