@@ -8,6 +8,14 @@
 export interface OpenApiDocumentLike {
 	info: { title: string; version: string; description?: string };
 	paths?: Record<string, object | undefined>;
+	components?: { schemas?: Record<string, object> };
+}
+
+interface SchemaLike {
+	type?: string | string[];
+	description?: string;
+	properties?: Record<string, SchemaLike>;
+	required?: string[];
 }
 
 interface OperationLike {
@@ -29,6 +37,8 @@ export interface ReferenceOperation {
 	parameters: { name: string; in: string; required: boolean; text: string }[];
 	/** The body's schema name and media type, when it takes one. */
 	body: string | null;
+	/** The body's fields (of its named schema), with their types and descriptions. */
+	bodyFields: { name: string; type: string; required: boolean; text: string }[];
 	responses: { status: string; text: string }[];
 	anchor: string;
 }
@@ -52,6 +62,8 @@ export function apiReferenceView(document: OpenApiDocumentLike, base: string): A
 			if (!operation) continue;
 			const tag = operation.tags?.[0] ?? "other";
 			const body = Object.entries(operation.requestBody?.content ?? {})[0];
+			const bodyName = body?.[1].schema?.$ref?.split("/").pop();
+			const bodySchema = bodyName ? document.components?.schemas?.[bodyName] as SchemaLike | undefined : undefined;
 			const list = sections.get(tag) ?? [];
 			list.push({
 				method: method.toUpperCase(),
@@ -65,7 +77,13 @@ export function apiReferenceView(document: OpenApiDocumentLike, base: string): A
 					required: p.required === true,
 					text: [p.description, p.schema?.enum ? `one of ${p.schema.enum.join(", ")}` : ""].filter(Boolean).join("; "),
 				})),
-				body: body ? `${body[1].schema?.$ref?.split("/").pop() ?? "object"} (${body[0]})` : null,
+				body: body ? `${bodyName ?? "object"} (${body[0]})` : null,
+				bodyFields: Object.entries(bodySchema?.properties ?? {}).map(([name, field]) => ({
+					name,
+					type: [field.type ?? "object"].flat().join(" or "),
+					required: bodySchema?.required?.includes(name) ?? false,
+					text: field.description ?? "",
+				})),
 				responses: Object.entries(operation.responses ?? {}).map(([status, r]) => ({
 					status,
 					text: r.description ?? "",
@@ -80,6 +98,8 @@ export function apiReferenceView(document: OpenApiDocumentLike, base: string): A
 		version: document.info.version,
 		description: document.info.description ?? "",
 		base,
-		sections: [...sections].map(([tag, operations]) => ({ tag, operations })),
+		// What the API is about first; the document's own routes last.
+		sections: [...sections].sort(([a], [b]) => Number(a === "about") - Number(b === "about"))
+			.map(([tag, operations]) => ({ tag, operations })),
 	};
 }

@@ -223,7 +223,7 @@ const openApiDocument = createRoute({
 	method: "get",
 	path: "/openapi.json",
 	tags: ["about"],
-	summary: "This document (no token needed)",
+	summary: "This document, OpenAPI 3.1",
 	responses: { 200: json(z.record(z.string(), z.unknown()), "The OpenAPI 3.1 document") },
 });
 
@@ -231,7 +231,7 @@ const referencePage = createRoute({
 	method: "get",
 	path: "/reference",
 	tags: ["about"],
-	summary: "This document as a page (no token needed)",
+	summary: "This document as a page",
 	responses: { 200: { description: "The reference page", content: { "text/html": { schema: z.string() } } } },
 });
 
@@ -257,8 +257,8 @@ export function apiRoutes(deps: Deps): OpenAPIHono<AppEnv> {
 			info: {
 				title: "MLiy portal API",
 				version: "1",
-				description: "What the portal's pages do, for scripts. Send `Authorization: Bearer <token>` with a " +
-					"personal API token from your profile. Refusals are `application/problem+json`.",
+				description: "What the portal's pages do, for scripts. Send the header Authorization: Bearer <token> with " +
+					"a personal API token from your profile page. Refusals are application/problem+json (RFC 9457).",
 			},
 			servers: [{ url: API_BASE }],
 		});

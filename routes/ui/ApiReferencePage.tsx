@@ -2,6 +2,11 @@
 import type { ApiReferenceProps, ReferenceOperation } from "../../lib/views/api_reference.ts";
 import { STATIC_VERSION } from "../../static/mod.ts";
 
+/** The document's text with its `code spans` (CommonMark's backticks) shown as code; nothing else of Markdown is used. */
+function Prose(props: { text: string }) {
+	return <>{props.text.split("`").map((part, i) => i % 2 === 1 ? <code class="mono">{part}</code> : part)}</>;
+}
+
 function Operation(props: { op: ReferenceOperation }) {
 	const { op } = props;
 	return (
@@ -10,10 +15,14 @@ function Operation(props: { op: ReferenceOperation }) {
 				<span class="badge">{op.method}</span> {op.path}
 			</h3>
 			<p>
-				{op.summary}
-				{!op.needsToken && <span class="muted small">(no token needed)</span>}
+				<Prose text={op.summary} />
+				<span class="muted small">{op.needsToken ? " — needs a token" : " — no token needed"}</span>
 			</p>
-			{op.description && <p class="small">{op.description}</p>}
+			{op.description && (
+				<p class="small">
+					<Prose text={op.description} />
+				</p>
+			)}
 			{op.parameters.length > 0 && (
 				<dl class="facts">
 					{op.parameters.map((p) => (
@@ -22,7 +31,12 @@ function Operation(props: { op: ReferenceOperation }) {
 							<dd>
 								{p.in}
 								{p.required ? ", required" : ", optional"}
-								{p.text && <span class="muted small">{` — ${p.text}`}</span>}
+								{p.text && (
+									<span class="muted small">
+										{" — "}
+										<Prose text={p.text} />
+									</span>
+								)}
 							</dd>
 						</>
 					))}
@@ -33,10 +47,29 @@ function Operation(props: { op: ReferenceOperation }) {
 					Body: <span class="mono">{op.body}</span>
 				</p>
 			)}
+			{op.bodyFields.length > 0 && (
+				<dl class="facts">
+					{op.bodyFields.map((f) => (
+						<>
+							<dt class="mono">{f.name}</dt>
+							<dd>
+								{f.type}
+								{f.required ? ", required" : ", optional"}
+								{f.text && (
+									<span class="muted small">
+										{" — "}
+										<Prose text={f.text} />
+									</span>
+								)}
+							</dd>
+						</>
+					))}
+				</dl>
+			)}
 			<ul class="small">
 				{op.responses.map((r) => (
 					<li>
-						<span class="mono">{r.status}</span> {r.text}
+						<span class="mono">{r.status}</span> <Prose text={r.text} />
 					</li>
 				))}
 			</ul>
@@ -62,7 +95,7 @@ export function ApiReferencePage(props: { reference: ApiReferenceProps }) {
 				<main id="main">
 					<h1>{reference.title}</h1>
 					<p>
-						{reference.description} Version {reference.version}; the machine-readable document is{" "}
+						<Prose text={reference.description} /> Version {reference.version}; the machine-readable document is{" "}
 						<a href={`${reference.base}/openapi.json`}>{`${reference.base}/openapi.json`}</a>.
 					</p>
 					<nav aria-label="Operations">

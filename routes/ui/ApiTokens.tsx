@@ -55,7 +55,7 @@ export function ApiTokens(props: { tokens: ApiTokensProps; csrf: string; timeZon
 						<input
 							type="text"
 							readonly
-							class="mono"
+							class="mono token"
 							aria-label="The new token"
 							value={tokens.created.token}
 							size={60}
@@ -79,6 +79,7 @@ export function ApiTokens(props: { tokens: ApiTokensProps; csrf: string; timeZon
 				>
 					<input
 						id="f-name"
+						type="text"
 						name="name"
 						maxLength={100}
 						required
@@ -95,7 +96,10 @@ export function ApiTokens(props: { tokens: ApiTokensProps; csrf: string; timeZon
 					<input
 						id="f-expiresInDays"
 						name="expiresInDays"
-						inputMode="numeric"
+						type="number"
+						min={1}
+						max={tokens.maxDays}
+						step={1}
 						value={tokens.values.expiresInDays}
 						{...describedBy("expiresInDays", true, tokens.errors.expiresInDays)}
 					/>
