@@ -251,8 +251,10 @@ export function apiRoutes(deps: Deps): OpenAPIHono<AppEnv> {
 		scheme: "bearer",
 		description: "A personal API token, made on your profile page.",
 	});
+	// Generated once, on first use: every route is declared by then.
+	let generated: ReturnType<typeof app.getOpenAPI31Document> | undefined;
 	const document = () =>
-		app.getOpenAPI31Document({
+		generated ??= app.getOpenAPI31Document({
 			openapi: "3.1.0",
 			info: {
 				title: "MLiy portal API",
@@ -279,8 +281,11 @@ export function apiRoutes(deps: Deps): OpenAPIHono<AppEnv> {
 		const { id, action } = c.req.valid("param");
 		return c.json(await control(deps, c.get("viewer"), "instance", id, action), 200);
 	});
-	// Resize (lib/control/resize.ts, another change) is wired here as
-	// POST /instances/{id}/resize, declared like controlInstance and answering ActionResult.
+	// ── RESIZE: the place for POST /instances/{id}/resize ──────────────────────────────────
+	// lib/control/resize.ts (another change) is wired here: a route declared like controlInstance,
+	// its body the resize form's own zod schema, calling resize's lib function with the viewer and
+	// answering ActionResult; then the permission matrix and tests/api_test.ts's route list follow.
+	// ─────────────────────────────────────────────────────────────────────────────────────────
 	app.openapi(listClusters, async (c) => c.json(await apiClusters(deps, c.get("viewer")), 200));
 	app.openapi(readCluster, async (c) => c.json(await apiCluster(deps, c.get("viewer"), c.req.valid("param").id), 200));
 	app.openapi(controlCluster, async (c) => {
