@@ -191,6 +191,7 @@ export const settingsSchema = z.object({
 	METRICS_ALLOWED_ADDRESSES: addressRanges.prefault(["127.0.0.1", "::1"]),
 	RATE_LIMIT_PER_SOURCE: wholeBetween(1, 10_000_000).default(300),
 	RATE_LIMIT_PER_INSTANCE: wholeBetween(1, 10_000_000).default(30),
+	API_RATE_LIMIT_PER_TOKEN: wholeBetween(1, 10_000_000).default(120),
 	DISPLAY_PUBLIC_IP: booleanLike.default(false),
 	RUN_JOBS: booleanLike.default(true),
 	SMTP_HOST: text(255).optional(),

@@ -27,7 +27,7 @@ function parseDate(value: string, name: string): Temporal.PlainDate {
  * The report's query: real dates (from not after to, at most ten years; this month to today by
  * default) and filters that are ids; anything else is a 400.
  */
-function parseBillingQuery(deps: Deps, query: Record<string, string>): BillingQuery {
+export function parseBillingQuery(deps: Deps, query: Record<string, string>): BillingQuery {
 	const today = Temporal.Instant.fromEpochMilliseconds(deps.clock().getTime())
 		.toZonedDateTimeISO(deps.settings.TIME_ZONE)
 		.toPlainDate();

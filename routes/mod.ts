@@ -37,6 +37,7 @@ import { budgetRoutes } from "./budgets.tsx";
 import { approvalRoutes } from "./approvals.tsx";
 import { breakGlassRoutes } from "./break_glass.tsx";
 import { signInRoutes } from "./sign_in.tsx";
+import { API_BASE, apiRoutes } from "./api/mod.tsx";
 
 const CANNOT_SAVE =
 	"The portal cannot save right now: its database cannot be written (its disk is full or read-only). " +
@@ -57,6 +58,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.route("/ajax/activity", activityRoutes(deps));
 	app.route("/break-glass", breakGlassRoutes(deps, signedIn));
 	app.route("/", signInRoutes(deps, signedIn));
+	// The JSON API: its own bearer tokens only, never identity's header or cookies, and no CSRF.
+	app.route(API_BASE, apiRoutes(deps));
 
 	// Everything below needs a signed-in user.
 	app.use(signedIn);
@@ -79,7 +82,12 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 	app.onError((error, c) => {
 		if (error instanceof UserError) return respondError(c, error.status, error.message, { ...error.fields });
 		if (error instanceof HTTPException) {
-			return respondError(c, error.status, error.status === 400 ? "That request could not be read." : error.message);
+			const message = error.status === 400
+				? "That request could not be read."
+				: error.status === 415
+				? "This takes a JSON body: send it with Content-Type: application/json."
+				: error.message;
+			return respondError(c, error.status, message);
 		}
 		if (isDatabaseBusy(error)) {
 			deps.log.web.warn("database busy on {method} {path}", { method: c.req.method, path: c.req.path });

@@ -2,10 +2,13 @@
  * The profile, mounted at /profile: GET / (who the portal thinks you are — username, names, email,
  * groups and role — your recent launches and your notice channels), POST /notices (where the
  * machine policies' notices reach you: a redirect back with a flash, or the page with the marked
- * fields) and POST /sign-out-everywhere, which revokes the security tokens of every page you have
- * open.
+ * fields), POST /sign-out-everywhere, which revokes the security tokens of every page you have
+ * open, and the personal API tokens: POST /tokens (the page with the new token shown once, never a
+ * redirect, so the token is in no URL, cookie or history entry; or the marked fields at 422, a 403
+ * for an admin token asked by a non-admin) and POST /tokens/:id/revoke.
  */
 import { Hono } from "hono";
+import { createApiToken, revokeOwnApiToken } from "../lib/auth/api_tokens.ts";
 import { revokeTokens } from "../lib/auth/csrf.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
@@ -28,6 +31,30 @@ export function profileRoutes(deps: Deps): Hono<AppEnv> {
 			tone: "ok",
 			text: "Every page you had open is signed out of the portal: reload one to use it again.",
 		});
+		return c.redirect("/profile", 303);
+	});
+	app.post("/tokens", async (c) => {
+		const viewer = c.get("viewer");
+		const body = await c.req.parseBody();
+		let made;
+		try {
+			made = await createApiToken(deps, viewer, body);
+		} catch (error) {
+			if (!(error instanceof UserError) || (error.status !== 422 && error.status !== 403)) throw error;
+			const [ctx, profile] = await Promise.all([
+				pageContext(c, deps),
+				profileView(deps, viewer, undefined, { values: body, errors: { ...error.fields }, message: error.message }),
+			]);
+			return c.html(renderPage(<ProfilePage ctx={ctx} profile={profile} />), error.status);
+		}
+		const created = { name: made.row.name, token: made.token };
+		const [ctx, profile] = await Promise.all([pageContext(c, deps), profileView(deps, viewer, undefined, { created })]);
+		return c.html(renderPage(<ProfilePage ctx={ctx} profile={profile} />));
+	});
+	app.post("/tokens/:id/revoke", async (c) => {
+		const id = /^\d{1,12}$/.test(c.req.param("id")) ? Number(c.req.param("id")) : NaN;
+		const row = await revokeOwnApiToken(deps, c.get("viewer"), id);
+		await setFlash(c, deps, { tone: "ok", text: `The token "${row.name}" is revoked: it no longer works.` });
 		return c.redirect("/profile", 303);
 	});
 	app.post("/notices", async (c) => {

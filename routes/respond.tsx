@@ -12,9 +12,42 @@ function wantsJson(c: AppContext): boolean {
 	return accept.includes("application/json") || (c.req.path.startsWith("/ajax/") && !accept.includes("text/html"));
 }
 
-/** Responds with `message` at `status` in the form the client wants. */
+/** The short titles of the problems the API answers (RFC 9457), by status. */
+const PROBLEM_TITLES: Record<number, string> = {
+	400: "Bad request",
+	401: "Not signed in",
+	403: "Not allowed",
+	404: "Not found",
+	405: "Method not allowed",
+	409: "Conflict",
+	410: "Gone",
+	413: "Request too large",
+	415: "Unsupported media type",
+	422: "Invalid input",
+	429: "Too many requests",
+	500: "Server error",
+	503: "Unavailable",
+};
+
+/**
+ * An API refusal as `application/problem+json` (RFC 9457): `type` is a stable URI of the status,
+ * `detail` the portal's words, and a 422's marked fields under `errors`.
+ */
+function respondProblem(c: AppContext, status: number, message: string, fields: Record<string, string>) {
+	const problem = {
+		type: `urn:mliy:problem:${status}`,
+		title: PROBLEM_TITLES[status] ?? "Refused",
+		status,
+		detail: message,
+		...(Object.keys(fields).length ? { errors: fields } : {}),
+	};
+	return c.body(JSON.stringify(problem), status as 400, { "Content-Type": "application/problem+json" });
+}
+
+/** Responds with `message` at `status` in the form the client wants (on /api/, always a problem document). */
 export function respondError(c: AppContext, status: number, message: string, fields: Record<string, string> = {}) {
 	c.header("Cache-Control", "no-store");
+	if (c.req.path === "/api" || c.req.path.startsWith("/api/")) return respondProblem(c, status, message, fields);
 	if (wantsJson(c)) {
 		return c.json(
 			{ status: "failed", error: message, ...(Object.keys(fields).length ? { fields } : {}) },

@@ -2,8 +2,9 @@
  * The permission matrix: every route the app registers, for anonymous, the owner, a teammate, a user
  * of another group, a manager of every group, a manager of one group and an admin, on resources
  * owned by users of two groups. A route that
- * is not in the matrix fails the test, so a new route cannot skip it. Also: every state-changing
- * route refuses a cross-site request.
+ * is not in the matrix fails the test, so a new route cannot skip it. The JSON API's routes
+ * (/api/v1/) are tried with each persona's personal API token instead of the identity header
+ * (ada's with admin rights). Also: every state-changing page route refuses a cross-site request.
  *
  * AWS is a fake that accepts every action (ACTIONS_ACCEPTED), not moto: each case makes a fresh
  * instance or cluster with a made-up id in the database only, and moto would answer actions on
@@ -32,6 +33,9 @@ import { insertPolicyNotice } from "../lib/db/policies.ts";
 import { extendPath, extendToken } from "../lib/policy/links.ts";
 import { insertApproval, insertApprovalRule } from "../lib/db/approvals.ts";
 import { budgetTarget, saveBudget } from "../lib/db/budgets.ts";
+import { createApiToken } from "../lib/auth/api_tokens.ts";
+import { viewerOf } from "../lib/auth/identify.ts";
+import { getUserByUsername } from "../lib/db/users.ts";
 
 type Persona = "anonymous" | "alice" | "bob" | "olga" | "mia" | "sam" | "ada";
 const PERSONAS: Persona[] = ["anonymous", "alice", "bob", "olga", "mia", "sam", "ada"];
@@ -74,6 +78,8 @@ const RULES = {
 		p !== o && (p === "mia" || p === "ada" || (o === "alice" && p === "sam")) ? "allow" : "deny",
 	/** Every cost center's figures (chargeback): managers of every group and admins (not sam: a cost center spans groups). */
 	staff: (p: Persona) => p === "mia" || p === "ada" ? "allow" : "deny",
+	/** Revoking a personal API token: its user only, not even an admin. */
+	tokenHolder: (p: Persona, o?: Owner) => p === o ? "allow" : "deny",
 	/** Withdrawing a request: its requester only. */
 	requester: (p: Persona, o?: Owner) => p === o ? "allow" : "deny",
 } satisfies Record<string, (p: Persona, o?: Owner) => Expect | string>;
@@ -81,6 +87,8 @@ const RULES = {
 interface World {
 	deps: TestDeps;
 	ids: Record<string, number>;
+	/** Each signed-in persona's personal API token (ada's may use her admin rights). */
+	tokens: Partial<Record<Persona, string>>;
 	/** A fresh resource of the owner for one case (actions change state, so each case gets its own). */
 	instance(owner: Owner, state?: string, privateIp?: string): Promise<string>;
 	/** A fresh instance of alice's launched with {@link LAUNCH_TOKEN}, as the activity endpoint's calls need. */
@@ -104,6 +112,8 @@ interface World {
 	sg(): Promise<number>;
 	/** A user nobody signs in as, whose tokens may be revoked. */
 	user(): Promise<number>;
+	/** A fresh personal API token of the owner's, by id. */
+	apiToken(owner: Owner): Promise<number>;
 }
 
 interface Case {
@@ -446,6 +456,68 @@ const MATRIX: Record<string, RouteSpec> = {
 			options: { method: "PATCH", form: {} },
 		}),
 	},
+	// The JSON API: a persona's bearer token, the same rules as the pages it mirrors.
+	"ALL /api/v1/*": { rule: "middleware" },
+	"GET /api/v1/openapi.json": { rule: "public", status: 200, build: () => ({ url: "/api/v1/openapi.json" }) },
+	"GET /api/v1/reference": { rule: "public", status: 200, build: () => ({ url: "/api/v1/reference" }) },
+	"GET /api/v1/instances": { rule: "signedIn", build: () => ({ url: "/api/v1/instances" }) },
+	"GET /api/v1/instances/:id": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/api/v1/instances/${await w.instance(o!)}` }),
+	},
+	"POST /api/v1/instances/:id/actions/:action": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({
+			url: `/api/v1/instances/${await w.instance(o!)}/actions/stop`,
+			options: { method: "POST" },
+		}),
+	},
+	"GET /api/v1/clusters": { rule: "signedIn", build: () => ({ url: "/api/v1/clusters" }) },
+	"GET /api/v1/clusters/:id": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/api/v1/clusters/${await w.cluster(o!)}` }),
+	},
+	"POST /api/v1/clusters/:id/actions/:action": {
+		rule: "ownerOrAdmin",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({
+			url: `/api/v1/clusters/${await w.cluster(o!)}/actions/terminate`,
+			options: { method: "POST" },
+		}),
+	},
+	"GET /api/v1/launches": { rule: "signedIn", build: () => ({ url: "/api/v1/launches" }) },
+	"GET /api/v1/launches/:id": {
+		rule: "launcher",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/api/v1/launches/${await w.launch(o!)}` }),
+	},
+	// Members of science pass the entitlement and get the form's 422 (no type chosen): nothing is launched.
+	"POST /api/v1/launches": {
+		rule: "member",
+		build: (w) => ({
+			url: "/api/v1/launches",
+			options: {
+				method: "POST",
+				headers: { "Content-Type": "application/json" },
+				body: JSON.stringify({ groupId: w.ids.science, configId: w.ids.config, form: {} }),
+			},
+		}),
+	},
+	"GET /api/v1/configurations": { rule: "signedIn", build: () => ({ url: "/api/v1/configurations" }) },
+	"GET /api/v1/billing": { rule: "signedIn", build: () => ({ url: "/api/v1/billing" }) },
+	// The profile's API tokens: anyone's own.
+	"POST /profile/tokens": {
+		rule: "signedIn",
+		build: () => ({ url: "/profile/tokens", options: form({ name: `t${hex()}` }) }),
+	},
+	"POST /profile/tokens/:id/revoke": {
+		rule: "tokenHolder",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/profile/tokens/${await w.apiToken(o!)}/revoke`, options: form() }),
+	},
 };
 
 // Admin routes: admins only, each with a request that would succeed for an admin.
@@ -592,8 +664,22 @@ async function buildWorld(): Promise<World> {
 	await addManager(deps.db, sam.id, w.science.id);
 	const owners = { alice: w.alice, olga: w.olga };
 	const groupOf = { alice: w.science.id, olga: w.ops.id };
+	const viewerNamed = async (username: string) =>
+		await viewerOf(deps.db, (await getUserByUsername(deps.db, username))!, deps.settings.ADMIN_USERNAMES);
+	const tokens: World["tokens"] = {};
+	for (const persona of PERSONAS.filter((p) => p !== "anonymous")) {
+		const made = await createApiToken(deps, await viewerNamed(persona), {
+			name: "matrix",
+			...(persona === "ada" ? { admin: "on" } : {}),
+		});
+		tokens[persona] = made.token;
+	}
 	return {
 		deps,
+		tokens,
+		async apiToken(owner) {
+			return (await createApiToken(deps, await viewerNamed(owner), { name: `t${hex()}` })).row.id;
+		},
 		ids: {
 			science: w.science.id,
 			ops: w.ops.id,
@@ -739,10 +825,13 @@ Deno.test("permission matrix: every registered route, every persona, resources o
 		for (const owner of spec.owners ?? [undefined]) {
 			for (const persona of PERSONAS) {
 				const { url, options } = await spec.build!(world, owner);
-				const res = await request(world.deps.app, url, {
-					...options,
-					user: persona === "anonymous" ? undefined : persona,
-				});
+				const token = persona === "anonymous" ? undefined : world.tokens[persona];
+				const res = url.startsWith("/api/")
+					? await request(world.deps.app, url, {
+						...options,
+						headers: { ...options?.headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+					})
+					: await request(world.deps.app, url, { ...options, user: persona === "anonymous" ? undefined : persona });
 				await res.body?.cancel();
 				cases += 1;
 				const rule = RULES[spec.rule];
@@ -776,11 +865,13 @@ Deno.test("CSRF: every state-changing route refuses a cross-site request and one
 		),
 	];
 	// The progress and activity callbacks are the instances' own, authenticated by their token or
-	// address, not by a browser session.
+	// address, not by a browser session; the JSON API takes bearer tokens, which no browser sends by
+	// itself (tests/api_test.ts shows a bearer call needs no CSRF token and a session never counts there).
 	const exempt = [
 		"POST /ajax/progress/:instanceId/:spec",
 		"POST /ajax/activity/:instanceId",
 		"POST /ajax/activity/:instanceId/keepalive",
+		...stateChanging.filter((route) => route.includes(" /api/")),
 	];
 	let checked = 0;
 	for (const route of stateChanging.filter((r) => !exempt.includes(r))) {

@@ -12,6 +12,8 @@ import type { InstancePanelProps, InstanceRowProps } from "../lib/views/instance
 import type { LaunchStatusProps } from "../lib/views/launches.ts";
 import type { TeamProps } from "../lib/views/team.ts";
 import type { ClusterFormProps, ConfirmStepProps, InstanceFormProps, TypeInfoProps } from "../lib/views/wizard.ts";
+import { ApiReferencePage } from "../routes/ui/ApiReferencePage.tsx";
+import { ApiTokens } from "../routes/ui/ApiTokens.tsx";
 import { BillingPage } from "../routes/ui/BillingPage.tsx";
 import { ClusterPage } from "../routes/ui/ClusterPanel.tsx";
 import { DashboardPage, MyInstances } from "../routes/ui/DashboardPage.tsx";
@@ -764,4 +766,96 @@ Deno.test("BillingPage links running resources, says 'price unknown' for a perio
 	assert.doesNotMatch(html, /data-cost-comparison/, "no figures: no table of zeros");
 	const empty = renderPage(BillingPage({ ctx, billing: { ...billing, rows: [] }, csvHref: "/billing.csv" }));
 	assert.match(empty, /Nothing was billed in this range\./);
+});
+
+Deno.test("ApiTokens shows a new token once, revoke only for working tokens, and the admin box only when offered", () => {
+	const base = {
+		action: "/profile/tokens",
+		maxDays: 3650,
+		values: { name: "", expiresInDays: "90" },
+		errors: {},
+		rows: [
+			{
+				id: 1,
+				name: "nightly",
+				prefix: "mliy_AbCd",
+				admin: false,
+				createdAt: NOW,
+				expiresAt: null,
+				lastUsedAt: NOW,
+				status: "active" as const,
+				revoke: "/profile/tokens/1/revoke",
+			},
+			{
+				id: 2,
+				name: "old",
+				prefix: "mliy_EfGh",
+				admin: true,
+				createdAt: NOW,
+				expiresAt: NOW,
+				lastUsedAt: null,
+				status: "expired" as const,
+				revoke: null,
+			},
+		],
+	};
+	let html = renderFragment(
+		ApiTokens({
+			tokens: { ...base, mayMakeAdmin: false, created: { name: "ci", token: "mliy_secret" } },
+			csrf: "t",
+			timeZone: "UTC",
+		}),
+	);
+	assert.match(html, /value="mliy_secret"/);
+	assert.match(html, /cannot show it again/);
+	assert.equal(html.match(/\/revoke"/g)?.length, 1, "only the working token can be revoked");
+	assert.match(html, /mliy_EfGh…/);
+	assert.match(html, /expired/);
+	assert.doesNotMatch(html, /name="admin"/);
+	html = renderFragment(
+		ApiTokens({
+			tokens: { ...base, mayMakeAdmin: true, errors: { name: "Name the token" }, message: "Please correct" },
+			csrf: "t",
+			timeZone: "UTC",
+		}),
+	);
+	assert.match(html, /name="admin"/);
+	assert.doesNotMatch(html, /data-new-token/);
+	assert.match(html, /aria-invalid="true"/);
+	assert.match(html, /Name the token/);
+});
+
+Deno.test("ApiReferencePage lists each operation with its parameters, body fields and answers, code spans as code", () => {
+	const html = renderPage(
+		ApiReferencePage({
+			reference: {
+				title: "MLiy portal API",
+				version: "1",
+				description: "Send `Authorization: Bearer`.",
+				base: "/api/v1",
+				sections: [{
+					tag: "machines",
+					operations: [{
+						method: "POST",
+						path: "/api/v1/instances/{id}/actions/{action}",
+						summary: "Stop it",
+						description: null,
+						needsToken: true,
+						parameters: [{ name: "action", in: "path", required: true, text: "one of start, stop" }],
+						body: null,
+						bodyFields: [],
+						responses: [{ status: "409", text: "Not in a `stopped` state" }],
+						anchor: "post-instances-id-actions-action",
+					}],
+				}],
+			},
+		}),
+	);
+	assert.match(html, /href="#post-instances-id-actions-action"/);
+	assert.match(html, /POST<\/span> \/api\/v1\/instances\/\{id\}\/actions\/\{action\}/);
+	assert.match(html, /one of start, stop/);
+	assert.match(html, /<code class="mono">stopped<\/code>/);
+	assert.match(html, /<code class="mono">Authorization: Bearer<\/code>/);
+	assert.match(html, /needs a token/);
+	assert.doesNotMatch(html, /<script/);
 });

@@ -14,6 +14,7 @@ import m11 from "../../migrations/0011_budgets_approvals_costs.sql" with { type:
 import m12 from "../../migrations/0012_scoped_managers.sql" with { type: "text" };
 import m13 from "../../migrations/0013_secret_params.sql" with { type: "text" };
 import m14 from "../../migrations/0014_display_plugin.sql" with { type: "text" };
+import m15 from "../../migrations/0015_api_tokens.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -40,4 +41,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0012_scoped_managers", when: 1796185025245, sql: m12 },
 	{ tag: "0013_secret_params", when: 1796187552037, sql: m13 },
 	{ tag: "0014_display_plugin", when: 1796192771880, sql: m14 },
+	{ tag: "0015_api_tokens", when: 1796195896994, sql: m15 },
 ];

@@ -684,3 +684,24 @@ export const actualCosts = sqliteTable("actual_costs", {
 	estimated: integer("estimated", { mode: "boolean" }).notNull().default(false),
 	fetchedAt: integer("fetched_at", { mode: "timestamp_ms" }).notNull(),
 }, (t) => [primaryKey({ columns: [t.day, t.costCenter, t.launchId] }), index("actual_costs_group_idx").on(t.groupId)]);
+
+/**
+ * Personal API tokens (`Authorization: Bearer` on /api/): only the SHA-256 of each is kept (see
+ * lib/auth/api_tokens.ts for why a plain hash is enough), with the first characters to tell
+ * them apart on the profile. `admin` lets the token use its user's admin rights (admins only);
+ * without it the token acts at most as a manager. Revoked tokens are kept for the record.
+ */
+export const apiTokens = sqliteTable("api_tokens", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+	name: text("name").notNull(),
+	/** SHA-256 of the whole token, lower-case hex. */
+	tokenHash: text("token_hash").notNull().unique(),
+	/** The token's first characters (`mliy_AbC1`), shown on the profile to tell tokens apart. */
+	prefix: text("prefix").notNull(),
+	admin: integer("admin", { mode: "boolean" }).notNull().default(false),
+	expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
+	lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+	revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+	createdAt: createdAt(),
+}, (t) => [index("api_tokens_user_idx").on(t.userId, t.createdAt)]);

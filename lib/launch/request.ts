@@ -19,7 +19,7 @@ import { UserError } from "../errors.ts";
 import { machineKind } from "../machines/kinds.ts";
 import type { PlannedLaunch } from "../machines/model.ts";
 import { type EffectivePolicy, effectivePolicy, parseChoices, type PolicyChoices } from "../policy/spec.ts";
-import { hmacToken, timingSafeEqual } from "../tokens.ts";
+import { hmacToken, sha256Hex, timingSafeEqual } from "../tokens.ts";
 import { checkInstanceType, type LaunchTarget, launchTarget } from "./entitlement.ts";
 
 /** How long after a launch another launch of the same configuration asks first. */
@@ -34,6 +34,23 @@ async function keySignature(deps: Pick<Deps, "secret">, viewerId: number, launch
 /** A new launch key for the viewer's confirmation: the id the launch will have, signed for the viewer. */
 export async function newLaunchKey(deps: Pick<Deps, "secret">, viewer: Viewer): Promise<string> {
 	const launchId = crypto.randomUUID();
+	return `${launchId}.${await keySignature(deps, viewer.id, launchId)}`;
+}
+
+/**
+ * The launch key of an API call's idempotency key: the launch id is derived from the viewer and the
+ * caller's key (an HMAC with the portal's secret, shaped as a UUID), so the same key sent again
+ * names the same launch, and {@link requestLaunch} answers with that launch instead of making another.
+ */
+export async function idempotentLaunchKey(
+	deps: Pick<Deps, "secret">,
+	viewer: Viewer,
+	idempotencyKey: string,
+): Promise<string> {
+	const hex = await sha256Hex(await hmacToken(deps.secret, `idempotency:${viewer.id}:${idempotencyKey}`));
+	const launchId = [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20, 32)].join(
+		"-",
+	);
 	return `${launchId}.${await keySignature(deps, viewer.id, launchId)}`;
 }
 

@@ -4,7 +4,8 @@
  * identity headers are then ignored, and a page without a session goes to the sign-in), else the
  * auth plugin's user from the identity header (a 401 without one), then, for every request that may
  * change state, the CSRF check (the portal's own origin and the user's token; a 403 otherwise).
- * Every answer to a signed-in user is `Cache-Control: no-store`.
+ * Every answer to a signed-in user is `Cache-Control: no-store`. Requests to /api/ are not looked
+ * at: the API takes only its bearer tokens (routes/middleware/bearer.ts), never this identity.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
@@ -52,6 +53,8 @@ export function identity(deps: Deps): MiddlewareHandler<AppEnv> {
 	// the other calls that need no sign-in, so a flood of them is a count, not the log's content.
 	const refusals = createLimiter(deps, { endpoint: "sign-in", perSource: deps.settings.RATE_LIMIT_PER_SOURCE });
 	return async (c, next) => {
+		// The API is signed in by its own tokens only: no identity header or cookie counts there.
+		if (c.req.path === "/api" || c.req.path.startsWith("/api/")) return await next();
 		// A break-glass session counts only on a request without an identity header (see lib/auth/break_glass.ts).
 		const breakGlass = await breakGlassIdentity(
 			deps,

@@ -1,9 +1,10 @@
-/** GET /profile: who the portal thinks you are — username, names, email, groups and role — and your recent launches. */
+/** GET /profile: who the portal thinks you are — username, names, email, groups and role — your API tokens and your recent launches. */
 import type { ProfileProps } from "../../lib/views/profile.ts";
 import { type Column, CsrfField, ItemTable } from "./components.tsx";
 import { formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
 import { NoticeChannels } from "./NoticeChannels.tsx";
+import { ApiTokens } from "./ApiTokens.tsx";
 
 const ROLE_MEANS: Record<ProfileProps["role"], string> = {
 	admin: " — you may administer the portal and terminate anyone's instances",
@@ -76,6 +77,7 @@ export function ProfilePage(props: { ctx: PageContext; profile: ProfileProps }) 
 				</dl>
 			</div>
 			{profile.channels && <NoticeChannels channels={profile.channels} csrf={props.ctx.csrf} />}
+			{profile.apiTokens && <ApiTokens tokens={profile.apiTokens} csrf={props.ctx.csrf} timeZone={profile.timeZone} />}
 			<form method="post" action="/profile/sign-out-everywhere" class="panel stack">
 				<CsrfField token={props.ctx.csrf} />
 				<p class="small muted">
