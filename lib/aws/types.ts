@@ -98,6 +98,8 @@ export interface Ec2Api {
 	terminateInstances(ids: string[]): Promise<void>;
 	/** Every matching volume, as {@link describeInstances} does. */
 	describeVolumes(query: { filters?: Ec2Filters }): Promise<Ec2Volume[]>;
+	/** Deletes a volume that is attached to nothing (EC2 refuses one in use). */
+	deleteVolume(id: string): Promise<void>;
 	/**
 	 * The instance's console output (the serial console EC2 keeps, updated every few minutes),
 	 * decoded as UTF-8; `undefined` when EC2 has none yet.
