@@ -102,12 +102,14 @@ const RULES: Record<InstanceAction, ActionRule<Instance>> = {
 	},
 };
 
-/** Instances: their actions, and the lock an expired image puts on all but terminate. */
+/** Instances: their actions, and the lock an expired image or an admin puts on all but terminate. */
 export const instanceControl: MachineControl<Instance> = {
 	actions: ACTIONS,
 	ruleFor: (action) => Object.hasOwn(RULES, action) ? RULES[action as InstanceAction] : undefined,
 	locked: (row) =>
-		row.controlsLocked
+		row.manualLockReason !== null
+			? `An admin locked this instance's controls (${row.manualLockReason}); it can only be terminated.`
+			: row.controlsLocked
 			? "This instance's controls are locked (its image expired); it can only be terminated."
 			: undefined,
 };
