@@ -13,6 +13,7 @@ import { getInstance } from "../lib/db/instances.ts";
 import { insertVolume } from "../lib/db/volumes.ts";
 import { syncAll } from "../lib/sync/all.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
+import { browserSettings, browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
 import { request } from "./_helpers/http.ts";
 import { type Moto, motoTest } from "./_helpers/moto.ts";
 import { addCluster, addConfig, addInstance, addLaunch, seedWorld } from "./_helpers/world.ts";
@@ -552,3 +553,95 @@ Deno.test("the admin overview and tabs link to the machine pages", async () => {
 	assert.match(clusters, /<a href="\/admin\/instances" aria-current="page">Machines<\/a>/);
 	assert.match(clusters, /<a href="\/admin\/clusters" aria-current="page">Clusters<\/a>/);
 });
+
+browserTest(
+	"the instance list sorts from the keyboard; the list and a confirmation page at 1280 and 390 px",
+	async () => {
+		await using deps = await createTestDeps({ settings: browserSettings() });
+		const world = await seedWorld(deps.db);
+		const owners = [world.alice, world.bob, world.olga];
+		const states = ["running", "stopped", "running", "pending", "terminated"];
+		for (let i = 0; i < 12; i++) {
+			const id = `i-0${(0x3c0ffee0 + i * 7919).toString(16)}a1b2c3d4`;
+			await addInstance(deps.db, {
+				id,
+				ownerId: owners[i % 3]!.id,
+				groupId: owners[i % 3] === world.olga ? world.ops.id : world.science.id,
+				configId: world.config.id,
+				name: ["jupyter-lab", "feature-store", "nightly-etl", "rstudio"][i % 4]!,
+				instanceType: ["t2.micro", "m4.large", "r4.4xlarge"][i % 3]!,
+				state: states[i % 5]!,
+				tags: JSON.stringify({
+					LaunchedBy: "MLIY",
+					Name: "jupyter-lab",
+					userid: owners[i % 3]!.username,
+					Group: "science",
+				}),
+				controlsLocked: i === 4,
+				manualLockReason: i === 4 ? "security review INC-42" : null,
+				createdAt: new Date(Date.UTC(2025, 2, 1, 8, i * 5)),
+				lastSeenAt: new Date(Date.UTC(2025, 2, 1, 12)),
+			});
+			if (i % 2 === 0) {
+				await insertVolume(deps.db, {
+					id: `vol-0${i}ab12cd34ef5678`,
+					instanceId: id,
+					ownerId: owners[i % 3]!.id,
+					sizeGb: 50,
+					state: "in-use",
+				});
+			}
+		}
+		await insertVolume(deps.db, {
+			id: "vol-0feedbeef00112233",
+			ownerId: world.olga.id,
+			groupId: world.ops.id,
+			sizeGb: 500,
+			volumeType: "gp3",
+			iops: 6000,
+			throughput: 250,
+			state: "available",
+		});
+		const server = serve(deps);
+		const browser = await launchBrowser();
+		try {
+			const { page, errors } = await signedIn(browser, "ada");
+			await page.goto(`${server.url}/admin/instances`);
+			// Tab to the Type heading's link and press Enter: sorted by type, ascending, in the URL.
+			const typeLink = page.getByRole("link", { name: /^Type/ });
+			await typeLink.focus();
+			await page.keyboard.press("Enter");
+			await page.waitForURL(/sort=type&dir=asc/);
+			assert.equal((await page.locator('th[aria-sort="ascending"]').textContent())?.trim(), "Type ▲");
+			const types = await page.locator('td[data-label="Type"]').allInnerTexts();
+			assert.deepEqual(types, [...types].sort());
+			// Again: the other way round.
+			await page.getByRole("link", { name: /^Type/ }).focus();
+			await page.keyboard.press("Enter");
+			await page.waitForURL(/sort=type&dir=desc/);
+			assert.equal(await page.locator('th[aria-sort="descending"]').count(), 1);
+			await Deno.mkdir(SCREENSHOTS, { recursive: true });
+			for (const width of [1280, 390]) {
+				await page.setViewportSize({ width, height: 900 });
+				await page.goto(`${server.url}/admin/instances?sort=owner&dir=asc`);
+				await page.screenshot({ path: `${SCREENSHOTS}admin-instances-${width}.png`, fullPage: true });
+				await page.screenshot({ path: `${SCREENSHOTS}admin-instances-${width}-top.png` });
+				await page.goto(`${server.url}/admin/volumes/vol-0feedbeef00112233/delete`);
+				await page.screenshot({ path: `${SCREENSHOTS}admin-volume-delete-${width}.png`, fullPage: true });
+				await page.goto(`${server.url}/admin/instances?q=jupyter&sort=state`);
+				await page.locator('td[data-label="Instance"] a').first().click();
+				await page.screenshot({ path: `${SCREENSHOTS}admin-instance-${width}.png`, fullPage: true });
+			}
+			// The confirmation page shows the volume with its provisioned performance and its monthly cost.
+			await page.goto(`${server.url}/admin/volumes/vol-0feedbeef00112233/delete`);
+			assert.match(
+				await page.locator("dl.facts").innerText(),
+				/500 GiB[\s\S]*gp3, 6000 IOPS, 250 MB\/s[\s\S]*\$\d+\.\d\d a month/,
+			);
+			assert.deepEqual(errors, []);
+		} finally {
+			await browser.close();
+			await server.close();
+		}
+	},
+);

@@ -40,7 +40,7 @@ import { type AppContext, type AppEnv, pageContext, setFlash } from "../context.
 import type { PageContext } from "../ui/Layout.tsx";
 import { CsrfField, EmptyState, FilterSelect, Pager, StateBadge } from "../ui/components.tsx";
 import { formatTime } from "../ui/format.ts";
-import { DataForm, type FormValues, textOf } from "../ui/forms.tsx";
+import { Checkbox, DataForm, type FormValues, textOf } from "../ui/forms.tsx";
 import { renderPage } from "../ui/render.tsx";
 import { AdminPage, formValues } from "./common.tsx";
 
@@ -63,10 +63,11 @@ function SectionTabs(props: { path: string }) {
 	);
 }
 
-function Tags(props: { tags: TagList }) {
+/** A machine's tags as AWS last showed them; folded on list rows, open on an item page. */
+function Tags(props: { tags: TagList; open?: boolean }) {
 	if (props.tags.length === 0) return <span class="muted small">none seen</span>;
 	return (
-		<details class="data">
+		<details class="data" open={props.open}>
 			<summary>{props.tags.length} tag{props.tags.length === 1 ? "" : "s"}</summary>
 			<ul class="small">
 				{props.tags.map(([key, value]) => (
@@ -270,7 +271,7 @@ function BrowseFilters(props: { view: BrowseView; sort: string; dir: string }) {
 	const has = (name: string) => view.filters.includes(name as never);
 	return (
 		<form class="filters" method="get" action={view.url}>
-			<TextFilter name="q" label="Search" value={v.q} placeholder="id, name, owner, type, configuration, group" />
+			<TextFilter name="q" label="Search" value={v.q} placeholder="id, name, owner, type…" />
 			{has("state") && (
 				<FilterSelect
 					name="state"
@@ -471,7 +472,7 @@ export function MachinePage(props: {
 				</dd>
 				<dt>Tags</dt>
 				<dd>
-					<Tags tags={m.tags} />
+					<Tags tags={m.tags} open />
 				</dd>
 			</dl>
 			{m.kind === "instance" && (
@@ -613,13 +614,14 @@ export function VolumeDeletePage(props: { ctx: PageContext; volume: AdminVolume;
 				This deletes the volume in AWS with everything on it; it cannot be undone. Billing for it ends now.
 			</p>
 			<VolumeFacts volume={v} timeZone={ctx.timeZone} />
-			<form method="post" action={v.deleteHref} class="stack">
+			<form method="post" action={v.deleteHref} class="stack panel">
 				<CsrfField token={ctx.csrf} />
-				{props.error && <p class="error" role="alert">{props.error}</p>}
-				<label class="check">
-					<input type="checkbox" name="confirm" value="on" required /> I checked that nobody needs what is on{" "}
-					<span class="mono">{v.id}</span>
-				</label>
+				<Checkbox
+					name="confirm"
+					label={`I checked that nobody needs what is on ${v.id}`}
+					checked={false}
+					error={props.error}
+				/>
 				<div class="row">
 					<button type="submit" class="danger">Delete volume</button>
 					<a class="btn" href={v.href}>Cancel</a>
