@@ -418,6 +418,10 @@ motoTest(
 		});
 		assert.equal(unknown.status, 422);
 		assert.match(await unknown.text(), /No user nobody: users exist once they have signed in/);
+		assert.deepEqual(
+			(await auditFor(deps.db, id!)).map((e) => [e.action, e.outcome, e.detail]),
+			[["reassign", "refused", "no user nobody"]],
+		);
 		const same = await request(deps.app, `/admin/instances/${id}/reassign`, {
 			user: "ada",
 			form: { username: "alice" },

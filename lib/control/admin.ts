@@ -3,7 +3,8 @@
  * or unarchive it, lock or unlock an instance's controls by hand, hand a machine to another existing
  * user, and delete a volume left behind. Ownership is the portal's record (never a tag), so the
  * reassignment is the one way besides a launch and an adoption that a machine changes hands; every
- * attempt is audited with what it changed, refusals included.
+ * attempt is audited with what it changed, refusals included (a delete sent without its
+ * confirmation is no attempt: the confirmation is shown again).
  */
 import type { Viewer } from "../auth/identify.ts";
 import { explainActionFailure } from "../aws_failures.ts";
@@ -154,38 +155,41 @@ export async function reassignOwner(
 	const { machine, row } = await machineOf(deps, kind, id);
 	const name = username.trim().toLowerCase();
 	const user = name ? await getUserByUsername(deps.db, name) : undefined;
-	if (!user) {
-		throw new UserError(422, `The ${machine.noun} was not reassigned.`, {
-			fields: {
-				username: name
-					? `No user ${name.slice(0, 100)}: users exist once they have signed in (or been imported).`
-					: "Name the user who is to own it.",
-			},
-		});
-	}
 	const previous = await getUser(deps.db, row.ownerId);
 	const from = previous?.username ?? `user #${row.ownerId}`;
-	if (user.id === row.ownerId) {
-		throw new UserError(422, `The ${machine.noun} was not reassigned.`, {
-			fields: { username: `${user.username} owns it already.` },
-		});
+	// Why not, in the form's words and the audit's; none when the user exists and is someone else.
+	const refusal: [string, string] | undefined = !name
+		? ["Name the user who is to own it.", "no new owner named"]
+		: !user
+		? [
+			`No user ${name.slice(0, 100)}: users exist once they have signed in (or been imported).`,
+			`no user ${name.slice(0, 100)}`,
+		]
+		: user.id === row.ownerId
+		? [`${user.username} owns it already.`, `${user.username} owns it already`]
+		: undefined;
+	if (refusal || !user) {
+		const [field, detail] = refusal ?? ["", ""];
+		await audit(deps, admin, { action: "reassign", kind, id, outcome: "refused", detail });
+		throw new UserError(422, `The ${machine.noun} was not reassigned.`, { fields: { username: field } });
 	}
+	const to = user.username;
 	await reassignMachine(deps.db, kind, id, user.id, deps.clock());
 	await audit(deps, admin, {
 		action: "reassign",
 		kind,
 		id,
 		outcome: "ok",
-		detail: `owner changed from ${from} to ${user.username}`,
+		detail: `owner changed from ${from} to ${to}`,
 	});
 	deps.log.web.warn("{admin} reassigned {kind} {id} from {from} to {to}", {
 		admin: admin.username,
 		kind,
 		id,
 		from,
-		to: user.username,
+		to,
 	});
-	return { from, to: user.username };
+	return { from, to };
 }
 
 /**
