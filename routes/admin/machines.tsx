@@ -22,10 +22,7 @@ import { UserError } from "../../lib/errors.ts";
 import { CLUSTER_ID, INSTANCE_ID } from "../../lib/machines/ids.ts";
 import {
 	adminCluster,
-	type AdminClusterRow,
 	adminInstance,
-	type AdminInstanceRow,
-	type AdminLaunchRow,
 	type AdminMachine,
 	type AdminVolume,
 	adminVolume,
@@ -94,7 +91,7 @@ interface BrowseColumn<Row> {
 	sort?: string;
 	label?: string;
 	class?: string;
-	cell: (row: Row) => ComponentChildren;
+	cell: (row: Row, timeZone: string) => ComponentChildren;
 }
 
 const COLUMNS: { [L in BrowseList]: BrowseColumn<BrowseRowOf<L>>[] } = {
@@ -123,9 +120,9 @@ const COLUMNS: { [L in BrowseList]: BrowseColumn<BrowseRowOf<L>>[] } = {
 		},
 		{ label: "Tags", cell: (r) => <Tags tags={r.tags} /> },
 		{ label: "Volumes", class: "num", cell: (r) => r.volumes },
-		{ sort: "created", class: "small nowrap", cell: (r) => r.createdAt },
-		{ sort: "seen", class: "small nowrap", cell: (r) => r.lastSeenAt },
-	] as BrowseColumn<AdminInstanceRow>[],
+		{ sort: "created", class: "small nowrap", cell: (r, zone) => formatTime(r.createdAt, zone) },
+		{ sort: "seen", class: "small nowrap", cell: (r, zone) => formatTime(r.lastSeenAt, zone) },
+	],
 	clusters: [
 		{
 			sort: "id",
@@ -149,8 +146,8 @@ const COLUMNS: { [L in BrowseList]: BrowseColumn<BrowseRowOf<L>>[] } = {
 			),
 		},
 		{ label: "Tags", cell: (r) => <Tags tags={r.tags} /> },
-		{ sort: "created", class: "small nowrap", cell: (r) => r.createdAt },
-	] as BrowseColumn<AdminClusterRow>[],
+		{ sort: "created", class: "small nowrap", cell: (r, zone) => formatTime(r.createdAt, zone) },
+	],
 	volumes: [
 		{ sort: "id", cell: (r) => <a class="mono" href={r.href}>{r.id}</a> },
 		{
@@ -172,8 +169,8 @@ const COLUMNS: { [L in BrowseList]: BrowseColumn<BrowseRowOf<L>>[] } = {
 		{ sort: "size", class: "num", cell: (r) => `${r.sizeGb} GiB` },
 		{ sort: "type", class: "small", cell: (r) => r.type },
 		{ sort: "state", cell: (r) => <StateBadge state={r.state} /> },
-		{ sort: "created", class: "small nowrap", cell: (r) => r.createdAt },
-	] as BrowseColumn<AdminVolumeRow>[],
+		{ sort: "created", class: "small nowrap", cell: (r, zone) => formatTime(r.createdAt, zone) },
+	],
 	launches: [
 		{ sort: "id", cell: (r) => <a class="mono small" href={r.href}>{r.id}</a> },
 		{ sort: "owner", class: "mono small", cell: (r) => r.owner },
@@ -189,16 +186,11 @@ const COLUMNS: { [L in BrowseList]: BrowseColumn<BrowseRowOf<L>>[] } = {
 				</>
 			),
 		},
-		{ sort: "created", class: "small nowrap", cell: (r) => r.createdAt },
-	] as BrowseColumn<AdminLaunchRow>[],
+		{ sort: "created", class: "small nowrap", cell: (r, zone) => formatTime(r.createdAt, zone) },
+	],
 };
 
 type BrowseRowOf<L extends BrowseList> = BrowseView<L>["rows"][number];
-
-/** A cell's value: times in the portal's zone, the rest as they are. */
-function shown(value: ComponentChildren | Date | null, timeZone: string): ComponentChildren {
-	return value instanceof Date || value === null ? formatTime(value as Date | null, timeZone) : value;
-}
 
 /**
  * The list's table: each sortable heading is a link (keyboard-usable as any link) that sorts by its
@@ -238,7 +230,7 @@ function BrowseTable<L extends BrowseList>(props: { view: BrowseView<L>; timeZon
 						<tr>
 							{columns.map((c) => (
 								<td class={c.class} data-label={labelOf(c)}>
-									{shown(c.cell(row) as ComponentChildren, props.timeZone)}
+									{c.cell(row, props.timeZone)}
 								</td>
 							))}
 						</tr>
@@ -372,21 +364,11 @@ export function BrowsePage(props: { ctx: PageContext; view: BrowseView; sort: st
 }
 
 /** A POST form of one button (an action on the record), asking first when `confirm` says so. */
-function ActionButton(
-	props: {
-		action: string;
-		label: string;
-		csrf: string;
-		confirm?: string;
-		danger?: boolean;
-		children?: ComponentChildren;
-	},
-) {
+function ActionButton(props: { action: string; label: string; csrf: string; confirm?: string }) {
 	return (
 		<form method="post" action={props.action} data-confirm={props.confirm} class="row">
 			<CsrfField token={props.csrf} />
-			{props.children}
-			<button type="submit" class={props.danger ? "danger" : undefined}>{props.label}</button>
+			<button type="submit">{props.label}</button>
 		</form>
 	);
 }
