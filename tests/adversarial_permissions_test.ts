@@ -12,6 +12,8 @@
  */
 import assert from "node:assert/strict";
 import { saveFound } from "../lib/db/found.ts";
+import type { NewInstance } from "../lib/db/instances.ts";
+import { insertVolume } from "../lib/db/volumes.ts";
 import { instanceTypes, params } from "../lib/db/schema.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
@@ -96,6 +98,10 @@ interface World {
 	/** A fresh notice of an automated stop of the owner's instance, and the owner's extend link for it. */
 	extendLink(owner: Owner): Promise<string>;
 	cluster(owner: Owner): Promise<string>;
+	/** A fresh instance of alice's with these columns (archived, locked by hand), for the admin record actions. */
+	instanceWith(values: Partial<NewInstance>): Promise<string>;
+	/** A fresh volume of olga's left behind (attached to nothing). */
+	volume(): Promise<string>;
 	launch(owner: Owner): Promise<string>;
 	/** A machine found in AWS with the portal's tags that nobody owns. */
 	found(): Promise<string>;
@@ -532,11 +538,15 @@ const adminGets = [
 	"/admin/params",
 	"/admin/users",
 	"/admin/found",
+	"/admin/instances?state=running&sort=owner&dir=desc",
+	"/admin/clusters?q=j-&sort=type",
+	"/admin/volumes?which=all&sort=size",
+	"/admin/launches?kind=instance&sort=status&dir=asc",
 	"/admin/catalog",
 	"/admin/catalog.json",
 	"/admin/catalog.yaml",
 ];
-for (const path of adminGets) MATRIX[`GET ${path}`] = { rule: "admin", build: () => ({ url: path }) };
+for (const path of adminGets) MATRIX[`GET ${path.split("?")[0]}`] = { rule: "admin", build: () => ({ url: path }) };
 Object.assign(
 	MATRIX,
 	{
@@ -553,6 +563,80 @@ Object.assign(
 		"GET /admin/params/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/params/${w.ids.param}` }) },
 		"GET /admin/users/:id": { rule: "admin", build: (w: World) => ({ url: `/admin/users/${w.ids.olga}` }) },
 		"GET /admin/found/:id": { rule: "admin", build: async (w: World) => ({ url: `/admin/found/${await w.found()}` }) },
+		// Every machine's record (admin browsing): its pages and the actions on it.
+		"GET /admin/instances/:id": {
+			rule: "admin",
+			build: async (w: World) => ({ url: `/admin/instances/${await w.instance("olga")}` }),
+		},
+		"GET /admin/clusters/:id": {
+			rule: "admin",
+			build: async (w: World) => ({ url: `/admin/clusters/${await w.cluster("olga")}` }),
+		},
+		"GET /admin/volumes/:id": {
+			rule: "admin",
+			build: async (w: World) => ({ url: `/admin/volumes/${await w.volume()}` }),
+		},
+		"GET /admin/volumes/:id/delete": {
+			rule: "admin",
+			build: async (w: World) => ({ url: `/admin/volumes/${await w.volume()}/delete` }),
+		},
+		"POST /admin/volumes/:id/delete": {
+			rule: "admin",
+			build: async (w: World) => ({
+				url: `/admin/volumes/${await w.volume()}/delete`,
+				options: form({ confirm: "on" }),
+			}),
+		},
+		"POST /admin/instances/:id/archive": {
+			rule: "admin",
+			build: async (w: World) => ({
+				url: `/admin/instances/${await w.instance("alice", "terminated")}/archive`,
+				options: form(),
+			}),
+		},
+		"POST /admin/instances/:id/unarchive": {
+			rule: "admin",
+			build: async (w: World) => ({
+				url: `/admin/instances/${await w.instanceWith({ state: "terminated", archived: true })}/unarchive`,
+				options: form(),
+			}),
+		},
+		"POST /admin/instances/:id/lock": {
+			rule: "admin",
+			build: async (w: World) => ({
+				url: `/admin/instances/${await w.instance("alice")}/lock`,
+				options: form({ reason: "review" }),
+			}),
+		},
+		"POST /admin/instances/:id/unlock": {
+			rule: "admin",
+			build: async (w: World) => ({
+				url: `/admin/instances/${await w.instanceWith({ controlsLocked: true, manualLockReason: "review" })}/unlock`,
+				options: form(),
+			}),
+		},
+		"POST /admin/instances/:id/reassign": {
+			rule: "admin",
+			build: async (w: World) => ({
+				url: `/admin/instances/${await w.instance("alice")}/reassign`,
+				options: form({ username: "olga" }),
+			}),
+		},
+		"POST /admin/clusters/:id/archive": {
+			rule: "admin",
+			build: async (w: World) => ({ url: `/admin/clusters/${await w.cluster("alice")}/archive`, options: form() }),
+		},
+		"POST /admin/clusters/:id/unarchive": {
+			rule: "admin",
+			build: async (w: World) => ({ url: `/admin/clusters/${await w.cluster("alice")}/unarchive`, options: form() }),
+		},
+		"POST /admin/clusters/:id/reassign": {
+			rule: "admin",
+			build: async (w: World) => ({
+				url: `/admin/clusters/${await w.cluster("alice")}/reassign`,
+				options: form({ username: "olga" }),
+			}),
+		},
 		// Unconfirmed: an admin gets the form back (422), without AWS being asked.
 		"POST /admin/found/:id/adopt": {
 			rule: "admin",
@@ -738,6 +822,16 @@ async function buildWorld(): Promise<World> {
 		async cluster(owner) {
 			const id = `j-${hex().toUpperCase()}`;
 			await addCluster(deps.db, { id, ownerId: owners[owner].id, groupId: groupOf[owner], stackId: "arn:stack" });
+			return id;
+		},
+		async instanceWith(values) {
+			const id = `i-${hex()}`;
+			await addInstance(deps.db, { id, ownerId: w.alice.id, groupId: w.science.id, ...values });
+			return id;
+		},
+		async volume() {
+			const id = `vol-${hex()}`;
+			await insertVolume(deps.db, { id, ownerId: w.olga.id, groupId: w.ops.id, sizeGb: 8, state: "available" });
 			return id;
 		},
 		async param() {

@@ -110,6 +110,8 @@ export interface Ec2Api {
 	terminateInstances(ids: string[]): Promise<void>;
 	/** Every matching volume, as {@link describeInstances} does. */
 	describeVolumes(query: { filters?: Ec2Filters }): Promise<Ec2Volume[]>;
+	/** Deletes a volume that is attached to nothing (EC2 refuses one in use). */
+	deleteVolume(id: string): Promise<void>;
 	/**
 	 * The images of these ids that EC2 still shows, deprecated and disabled ones included, in one
 	 * listing (by an `image-id` filter, so an id EC2 no longer knows is left out, not an error).

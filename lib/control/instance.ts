@@ -103,16 +103,33 @@ const RULES: Record<InstanceAction, ActionRule<Instance>> = {
 };
 
 /**
- * Instances: their actions, and the lock (e.g. the display plugin's, when the instance's image
- * expired or is gone) on all but the owner's terminate, with its reason.
+ * Instances: their actions, and the lock on all but terminate, with its reason: an admin's by hand
+ * (the admin machine pages), or the display plugin's (e.g. when the instance's image expired or is
+ * gone). An admin's lock wins: the plugin lifting its own lock leaves the admin's in place.
  */
 export const instanceControl: MachineControl<Instance> = {
 	actions: ACTIONS,
 	ruleFor: (action) => Object.hasOwn(RULES, action) ? RULES[action as InstanceAction] : undefined,
-	locked: (row) => row.controlsLocked ? lockedMessage(row.controlsLockedReason) : undefined,
+	locked: (row) => lockOf(row)?.message,
 };
 
 /** What a refused action and the instance's page say about a lock. */
+/**
+ * The lock on an instance's controls, if any: an admin's by hand first (it outlasts the plugin's),
+ * else the display plugin's, with the reason shown on its rows and page.
+ */
+export function lockOf(
+	row: Pick<Instance, "manualLockReason" | "controlsLocked" | "controlsLockedReason">,
+): { reason: string | null; message: string } | null {
+	if (row.manualLockReason !== null) {
+		const reason = `an admin locked them (${row.manualLockReason})`;
+		return { reason, message: lockedMessage(reason) };
+	}
+	return row.controlsLocked
+		? { reason: row.controlsLockedReason, message: lockedMessage(row.controlsLockedReason) }
+		: null;
+}
+
 export function lockedMessage(reason: string | null): string {
 	return `This instance's controls are locked${reason ? `: ${reason}` : ""}. It can only be terminated.`;
 }

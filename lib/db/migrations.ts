@@ -15,6 +15,7 @@ import m12 from "../../migrations/0012_scoped_managers.sql" with { type: "text" 
 import m13 from "../../migrations/0013_secret_params.sql" with { type: "text" };
 import m14 from "../../migrations/0014_display_plugin.sql" with { type: "text" };
 import m15 from "../../migrations/0015_api_tokens.sql" with { type: "text" };
+import m16 from "../../migrations/0016_admin_browse.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -42,4 +43,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0013_secret_params", when: 1796187552037, sql: m13 },
 	{ tag: "0014_display_plugin", when: 1796192771880, sql: m14 },
 	{ tag: "0015_api_tokens", when: 1796195896994, sql: m15 },
+	{ tag: "0016_admin_browse", when: 1796196096120, sql: m16 },
 ];

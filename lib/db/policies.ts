@@ -181,7 +181,9 @@ const machineColumns = (t: "i" | "c") =>
 	sql.raw(`'${t === "i" ? "instance" : "cluster"}', ${t}.id, ${t}.name, ${t}.owner_id, ${t}.group_id, ${t}.config_id,
 	${t}.state, ${t}.pending_action, ${t}.pending_since,
 	${t === "i" ? "coalesce(i.launched_at, i.created_at)" : "coalesce(c.started_at, c.created_at)"}, ${t}.started_at,
-	${t === "i" ? "i.stopped_at" : "NULL"}, ${t === "i" ? "i.controls_locked" : "0"},
+	${t === "i" ? "i.stopped_at" : "NULL"}, ${
+		t === "i" ? "(i.controls_locked OR i.manual_lock_reason IS NOT NULL)" : "0"
+	},
 	coalesce(p.idle_minutes, json_extract(l.options, '$.policy.idleMinutes')),
 	coalesce(p.lifetime_hours, json_extract(l.options, '$.policy.lifetimeHours')),
 	coalesce(p.auto_start, json_extract(l.options, '$.policy.autoStart')),

@@ -271,6 +271,13 @@ export const instances = sqliteTable("instances", {
 	 * them (pages read them here, never ask the plugin).
 	 */
 	displayValues: text("display_values", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
+	/**
+	 * Why an admin locked the controls by hand (the admin machine pages), or null: a manual lock,
+	 * lifted only by an admin; locks set by plugins keep their own reason elsewhere.
+	 */
+	manualLockReason: text("manual_lock_reason"),
+	/** The instance's tags as the sync last saw them in AWS (bounded), as JSON sorted by key: shown to admins. */
+	tags: text("tags").notNull().default("{}"),
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
 }, (t) => [
@@ -280,6 +287,10 @@ export const instances = sqliteTable("instances", {
 	index("instances_listing_idx").on(t.archived, t.createdAt, t.id),
 	// instancesOfLaunch runs every launcher tick and on every poll of an open launch page.
 	index("instances_launch_idx").on(t.launchId),
+	// The admin machine list sorts the whole table by these (lib/db/admin_browse.ts).
+	index("instances_admin_state_idx").on(t.archived, t.state, t.createdAt),
+	index("instances_admin_type_idx").on(t.archived, t.instanceType, t.id),
+	index("instances_admin_name_idx").on(t.archived, t.name, t.id),
 ]);
 
 export const volumes = sqliteTable("volumes", {
@@ -299,7 +310,7 @@ export const volumes = sqliteTable("volumes", {
 	lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }),
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
-}, (t) => [index("volumes_instance_idx").on(t.instanceId)]);
+}, (t) => [index("volumes_instance_idx").on(t.instanceId), index("volumes_state_idx").on(t.state, t.createdAt)]);
 
 export const MARKETS = ["ON_DEMAND", "SPOT"] as const;
 export type Market = (typeof MARKETS)[number];
@@ -339,6 +350,8 @@ export const clusters = sqliteTable("clusters", {
 	endedAt: integer("ended_at", { mode: "timestamp_ms" }),
 	lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }),
 	archived: integer("archived", { mode: "boolean" }).notNull().default(false),
+	/** The cluster's tags as the sync last saw them in EMR (bounded), as JSON sorted by key: shown to admins. */
+	tags: text("tags").notNull().default("{}"),
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
 }, (t) => [

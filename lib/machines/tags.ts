@@ -102,6 +102,16 @@ export function boundedTags(tags: Readonly<Record<string, string>>): Record<stri
 	return kept;
 }
 
+/**
+ * Tags as a machine's row keeps them (what the admin pages show): {@link boundedTags}, sorted by
+ * key, as JSON, so that the sync's compare of the stored text sees no change when nothing changed.
+ */
+export function storedTags(tags: Readonly<Record<string, string>>): string {
+	return JSON.stringify(
+		Object.fromEntries(Object.entries(boundedTags(tags)).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)),
+	);
+}
+
 /** Tags as CloudFormation accepts them: empty values (which it rejects) left off, values cut to 256 characters. */
 export function stackTags(tags: Record<string, string>): Record<string, string> {
 	return Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== "").map(([k, v]) => [k, v.slice(0, 256)]));

@@ -12,7 +12,7 @@ import type { Deps } from "../deps.ts";
 import { launchedClusterFields, type SeenCluster } from "../launch/cluster.ts";
 import { CLUSTER_ENDED_STATES, VANISHED } from "../machines/lifecycle.ts";
 import type { MachineSync, Observation, Tracked } from "../machines/model.ts";
-import { isPortalTagged } from "../machines/tags.ts";
+import { isPortalTagged, storedTags } from "../machines/tags.ts";
 
 /** EMR states of a cluster that still exists: what the listing asks for. */
 const LIVE_STATES = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING", "TERMINATING"];
@@ -55,6 +55,8 @@ function observeCluster(row: Cluster, seen: SeenCluster | undefined, now: Date):
 		if (seen.availabilityZone) fields.availabilityZone = seen.availabilityZone;
 		if (seen.createdAt && !row.startedAt) fields.startedAt = seen.createdAt;
 		if (seen.endedAt && !row.endedAt) fields.endedAt = seen.endedAt;
+		// EMR's listing carries no tags: only a described cluster's tags replace what was kept.
+		if (Object.keys(seen.tags).length > 0) fields.tags = storedTags(seen.tags);
 	}
 	const ended = CLUSTER_ENDED_STATES.includes(state);
 	// A vanished cluster is billed until it was last seen, not until the sync noticed.

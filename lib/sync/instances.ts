@@ -12,7 +12,7 @@ import type { Deps } from "../deps.ts";
 import { launchedInstanceFields } from "../launch/instance.ts";
 import { clampToPast, VANISHED } from "../machines/lifecycle.ts";
 import type { MachineSync, Observation } from "../machines/model.ts";
-import { EMR_CLUSTER_TAG, OWNER_TAG, portalFilter } from "../machines/tags.ts";
+import { EMR_CLUSTER_TAG, OWNER_TAG, portalFilter, storedTags } from "../machines/tags.ts";
 import { syncVolumes } from "./volumes.ts";
 
 const BILLED_STATES = new Set(["running"]);
@@ -43,6 +43,7 @@ function observeInstance(
 		fields.availabilityZone = seen.availabilityZone ?? row.availabilityZone;
 		fields.privateIp = seen.privateIp ?? null;
 		fields.publicIp = seen.publicIp ?? null;
+		fields.tags = storedTags(seen.tags);
 	}
 
 	// A vanished instance is billed until it was last seen, not until the sync noticed.

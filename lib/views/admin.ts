@@ -17,6 +17,7 @@ import {
 	type SoftwareConfig,
 } from "../db/catalog.ts";
 import type { Db } from "../db/client.ts";
+import { countRecordedMachines } from "../db/admin_browse.ts";
 import { opensWith, SECRET_SET } from "../catalog/secrets.ts";
 import { getUser, listMemberships, listUsers, type User } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
@@ -32,17 +33,20 @@ export interface AdminCounts {
 	securityGroups: number;
 	params: number;
 	users: number;
+	/** Instances and clusters not archived. */
+	machines: number;
 }
 
 /** How many items each section holds, for the overview. */
 export async function adminCounts(db: Db): Promise<AdminCounts> {
-	const [groups, configs, instanceTypes, securityGroups, params, users] = await Promise.all([
+	const [groups, configs, instanceTypes, securityGroups, params, users, machines] = await Promise.all([
 		listGroups(db),
 		listConfigs(db),
 		listInstanceTypes(db),
 		listSecurityGroups(db),
 		listParams(db),
 		listUsers(db),
+		countRecordedMachines(db),
 	]);
 	return {
 		groups: groups.length,
@@ -51,6 +55,7 @@ export async function adminCounts(db: Db): Promise<AdminCounts> {
 		securityGroups: securityGroups.length,
 		params: params.length,
 		users: users.length,
+		machines,
 	};
 }
 

@@ -7,7 +7,7 @@ import type { Viewer } from "../auth/identify.ts";
 import { mayFollowLaunch } from "../auth/permissions.ts";
 import { instanceRate } from "../billing/rates.ts";
 import { availableActions } from "../control/control.ts";
-import { type InstanceAction, lockedMessage } from "../control/instance.ts";
+import { type InstanceAction, lockOf } from "../control/instance.ts";
 import { getInstanceRow, type InstanceRow } from "../db/instances.ts";
 import { getLaunch } from "../db/launches.ts";
 import { volumesOf } from "../db/volumes.ts";
@@ -250,9 +250,7 @@ function facts(
 		pendingAction: row.pendingAction,
 		poll: isTransitional(deps.settings, row, where.now) ? where.poll : null,
 		extra: extraValues(deps, row),
-		locked: row.controlsLocked && !gone
-			? { reason: row.controlsLockedReason, message: lockedMessage(row.controlsLockedReason) }
-			: null,
+		locked: gone ? null : lockOf(row),
 	};
 }
 

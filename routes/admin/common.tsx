@@ -13,13 +13,19 @@ import { Layout } from "../ui/Layout.tsx";
 import { renderPage } from "../ui/render.tsx";
 
 /** The admin sections, in the order of the tabs, with the count the overview shows for each. */
-export const TABS: readonly { href: string; label: string; counts?: keyof AdminCounts }[] = [
+export const TABS: readonly { href: string; label: string; counts?: keyof AdminCounts; also?: string[] }[] = [
 	{ href: "/admin/groups", label: "Groups", counts: "groups" },
 	{ href: "/admin/configs", label: "Configurations", counts: "configs" },
 	{ href: "/admin/instance-types", label: "Instance types", counts: "instanceTypes" },
 	{ href: "/admin/security-groups", label: "Security groups", counts: "securityGroups" },
 	{ href: "/admin/params", label: "Params", counts: "params" },
 	{ href: "/admin/users", label: "Users", counts: "users" },
+	{
+		href: "/admin/instances",
+		label: "Machines",
+		counts: "machines",
+		also: ["/admin/clusters", "/admin/volumes", "/admin/launches"],
+	},
 	{ href: "/admin/found", label: "Found in AWS" },
 	{ href: "/admin/catalog", label: "Import / export" },
 	{ href: "/admin/audit", label: "Audit trail" },
@@ -29,8 +35,13 @@ export const TABS: readonly { href: string; label: string; counts?: keyof AdminC
 function AdminTabs(props: { path: string }) {
 	return (
 		<nav class="tabs" aria-label="Admin sections">
-			{TABS.map(({ href, label }) => (
-				<a href={href} aria-current={props.path.startsWith(href) ? "page" : undefined}>{label}</a>
+			{TABS.map(({ href, label, also = [] }) => (
+				<a
+					href={href}
+					aria-current={[href, ...also].some((p) => props.path.startsWith(p)) ? "page" : undefined}
+				>
+					{label}
+				</a>
 			))}
 		</nav>
 	);

@@ -2,7 +2,8 @@
  * The admin pages (admins only), mounted at /admin: the overview, groups, software configurations
  * (with their template and bootstrap script, and "save as"), the simple lists (instance types,
  * security groups, params), users' roles and manual memberships, and the whole catalogue as one
- * JSON/YAML document, the audit trail, and the admin guide. Every form is validated on the server and re-rendered with field errors;
+ * JSON/YAML document, the audit trail, the admin guide, and every machine the portal records (instances, clusters,
+ * volumes left behind, launches) with the actions on their records. Every form is validated on the server and re-rendered with field errors;
  * refused deletes say why.
  */
 import { Hono } from "hono";
@@ -17,6 +18,7 @@ import { foundRoutes } from "./found.tsx";
 import { groupRoutes } from "./groups.tsx";
 import { guideRoutes } from "./guide.tsx";
 import { listRoutes, LISTS } from "./lists.tsx";
+import { machineBrowseRoutes } from "./machines.tsx";
 import { overviewRoutes } from "./overview.tsx";
 import { userRoutes } from "./users.tsx";
 
@@ -34,6 +36,7 @@ export function adminRoutes(deps: Deps): Hono<AppEnv> {
 	for (const list of LISTS) app.route(`/${list.segment}`, listRoutes(deps, list));
 	app.route("/users", userRoutes(deps));
 	app.route("/found", foundRoutes(deps));
+	app.route("/", machineBrowseRoutes(deps));
 	app.route("/", catalogRoutes(deps));
 	app.route("/", auditRoutes(deps));
 	app.route("/", guideRoutes(deps));

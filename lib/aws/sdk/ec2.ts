@@ -1,6 +1,6 @@
 /**
  * EC2 over the SDK: list instances and volumes (every page, filters of any length), act on
- * instances, their console output, spot prices.
+ * instances, their console output, spot prices, and delete a volume left behind.
  */
 import type * as ec2 from "@aws-sdk/client-ec2";
 import type { Ec2Api, Ec2Filters, Ec2Image, Ec2Instance, Ec2Volume } from "../types.ts";
@@ -51,6 +51,9 @@ export function ec2Api(sdk: Sdk): Ec2Api {
 				}, detail);
 				return { items: (out.Images ?? []).map(toImage), nextToken: out.NextToken };
 			});
+		},
+		async deleteVolume(id) {
+			await sdk.call(EC2, "DeleteVolume", { VolumeId: id }, { id });
 		},
 		async getConsoleOutput(id) {
 			const out = await sdk.call(EC2, "GetConsoleOutput", { InstanceId: id }, { id });
