@@ -190,7 +190,12 @@ function teamOrder(order: TeamOrder): SQL[] {
 	const keys: Record<TeamOrderColumn, SQL[]> = {
 		created: [by(instances.createdAt)],
 		name: [by(sql`coalesce(nullif(${instances.name}, ''), ${instances.id}) COLLATE NOCASE`)],
-		owner: [by(sql`${owner.username} COLLATE NOCASE`)],
+		// The name the rows show (users.ts displayName): first and last name, else the username.
+		owner: [
+			by(
+				sql`coalesce(nullif(trim(${owner.firstName} || ' ' || ${owner.lastName}), ''), ${owner.username}) COLLATE NOCASE`,
+			),
+		],
 		type: [by(instances.instanceType)],
 		state: [by(instances.state)],
 		config: [...last(sql`${softwareConfigs.name} COLLATE NOCASE`)],

@@ -1,10 +1,11 @@
 /**
  * Worlds for the list tests (tests/list_sorting_test.ts, tests/browser_lists_test.ts): a team of 30
- * instances with every sortable column varied, and one user with more than a screenful of machines.
+ * instances of four owners with every sortable column varied, and one user with more than a
+ * screenful of machines.
  */
 import type { NewInstance } from "../../lib/db/instances.ts";
 import type { TestDeps } from "./deps.ts";
-import { addCluster, addConfig, addInstance, type seedWorld } from "./world.ts";
+import { addCluster, addConfig, addInstance, addUser, type seedWorld } from "./world.ts";
 
 export type World = Awaited<ReturnType<typeof seedWorld>>;
 /** A value a list sorts on; null when the row has none. */
@@ -18,7 +19,9 @@ async function seedTeam(deps: TestDeps, world: World) {
 		groups: [world.science.id],
 	});
 	const now = deps.clock().getTime();
-	const owners = [world.alice, world.bob, world.olga];
+	// zoe shows as "Aaron Zed": the owner order is the name the rows show, not the username.
+	const zoe = await addUser(deps.db, "zoe", { firstName: "Aaron", lastName: "Zed" });
+	const owners = [world.alice, world.bob, world.olga, zoe];
 	const names = ["zeta", "Alpha", "beta", "", "Gamma", "delta"];
 	const types = ["t2.micro", "m4.large", "r4.4xlarge", "t2.nano"];
 	const states = ["running", "stopped", "pending", "running", "stopping"];
@@ -27,7 +30,7 @@ async function seedTeam(deps: TestDeps, world: World) {
 		const state = states[i % 5]!;
 		fleet.push({
 			id: `i-${String(i).padStart(17, "0")}`,
-			ownerId: owners[i % 3]!.id,
+			ownerId: owners[i % 4]!.id,
 			name: names[i % 6] ? `${names[i % 6]}-${i}` : "",
 			instanceType: types[i % 4]!,
 			state,
@@ -39,12 +42,12 @@ async function seedTeam(deps: TestDeps, world: World) {
 	}
 	for (const instance of fleet) await addInstance(deps.db, instance);
 	const byId = new Map(fleet.map((i) => [i.id, i]));
-	const username = new Map(owners.map((o) => [o.id, o.username]));
+	const shownName = new Map(owners.map((o) => [o.id, `${o.firstName} ${o.lastName}`.trim() || o.username]));
 	const configName = new Map([[world.config.id, world.config.name], [beta.id, beta.name]]);
 	const keys: Record<string, (id: string) => Key> = {
 		created: (id) => byId.get(id)!.createdAt!.getTime(),
 		name: (id) => byId.get(id)!.name || id,
-		owner: (id) => username.get(byId.get(id)!.ownerId)!,
+		owner: (id) => shownName.get(byId.get(id)!.ownerId)!,
 		type: (id) => byId.get(id)!.instanceType,
 		state: (id) => byId.get(id)!.state!,
 		config: (id) => configName.get(byId.get(id)!.configId ?? -1) ?? null,
