@@ -6,7 +6,7 @@
  * Renders from the database only; opening it asks for a rate-limited background refresh of the
  * viewer's resources.
  */
-import { type Handler, Hono } from "hono";
+import { type Context, type Handler, Hono } from "hono";
 import type { Deps } from "../lib/deps.ts";
 import { requestUserRefresh } from "../lib/sync/user_refresh.ts";
 import { dashboardView, myInstancesView, parseDashboardQuery } from "../lib/views/dashboard.ts";
@@ -16,14 +16,14 @@ import { renderFragment, renderPage } from "./ui/render.tsx";
 
 export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
-	const fragment: Handler<AppEnv> = async (c) => {
+	const fragment = async (c: Context<AppEnv>) => {
 		const query = parseDashboardQuery(c.req.query());
 		const instances = await myInstancesView(deps, c.get("viewer"), { query });
 		return c.html(renderFragment(<MyInstances instances={instances} swapped />));
 	};
 	const page: Handler<AppEnv> = async (c) => {
 		c.header("Vary", "HX-Request");
-		if (c.req.header("HX-Request")) return await fragment(c, async () => {});
+		if (c.req.header("HX-Request")) return await fragment(c);
 		const viewer = c.get("viewer");
 		const query = parseDashboardQuery(c.req.query());
 		requestUserRefresh(deps, viewer);
@@ -33,6 +33,6 @@ export function dashboardRoutes(deps: Deps): Hono<AppEnv> {
 	};
 	app.get("/", page);
 	app.get("/dashboard", page);
-	app.get("/dashboard/instances", fragment);
+	app.get("/dashboard/instances", (c) => fragment(c));
 	return app;
 }

@@ -351,7 +351,8 @@ export async function dashboardView(
 		launchableGroups(deps.db, viewer.groupIds),
 		myBudgetBars(deps, viewer),
 	]);
-	const next = await nextActions(deps, clusters.map((c) => c.id));
+	// Past a screenful the list shows the clusters (with their next actions); the section is left out.
+	const next = instances.list ? new Map() : await nextActions(deps, clusters.map((c) => c.id));
 	const emr = groups.find((g) => g.emrAccess);
 	return {
 		instances,

@@ -21,13 +21,15 @@ export function ColumnHeading(props: { label: string; heading?: SortHeading; cla
 	const { heading } = props;
 	const cls = props.class ? { class: props.class } : {};
 	if (!heading) return <th scope="col" {...cls}>{props.label}</th>;
-	const next = heading.sorted === "ascending" ? "descending" : "ascending";
+	const title = heading.sorted === "none"
+		? `Sort by ${props.label.toLowerCase()}`
+		: `Sorted ${heading.sorted}: sort ${heading.sorted === "ascending" ? "descending" : "ascending"}`;
 	return (
 		<th scope="col" {...cls} aria-sort={heading.sorted} data-sort-column>
 			<a
 				class="sort"
 				href={heading.href}
-				title={`Sort by ${props.label.toLowerCase()}, ${heading.sorted === "none" ? "" : next}`.replace(/, $/, "")}
+				title={title}
 				{...swapsList(heading.href, props.target)}
 			>
 				{props.label}
