@@ -8,7 +8,8 @@
 import { Hono } from "hono";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { billingCsv, type BillingQuery, billingView, chargebackDownload } from "../lib/views/billing.ts";
+import { BILLING_SORTS, billingCsv, type BillingQuery, billingView, chargebackDownload } from "../lib/views/billing.ts";
+import { parseSort } from "../lib/views/lists.ts";
 import { type AppEnv, pageContext } from "./context.ts";
 import { idFilter } from "./params.ts";
 import { BillingPage } from "./ui/BillingPage.tsx";
@@ -25,7 +26,7 @@ function parseDate(value: string, name: string): Temporal.PlainDate {
 
 /**
  * The report's query: real dates (from not after to, at most ten years; this month to today by
- * default) and filters that are ids; anything else is a 400.
+ * default), filters that are ids and a sort the report offers (`sort`, `dir`); anything else is a 400.
  */
 export function parseBillingQuery(deps: Deps, query: Record<string, string>): BillingQuery {
 	const today = Temporal.Instant.fromEpochMilliseconds(deps.clock().getTime())
@@ -42,7 +43,7 @@ export function parseBillingQuery(deps: Deps, query: Record<string, string>): Bi
 		if (query.costCenter.length > 60) throw new UserError(400, "The cost center filter is too long");
 		filters.costCenter = query.costCenter;
 	}
-	return { from, to, filters };
+	return { from, to, filters, sort: parseSort(query, BILLING_SORTS) };
 }
 
 export function billingRoutes(deps: Deps): Hono<AppEnv> {

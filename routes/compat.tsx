@@ -15,7 +15,7 @@ import { controlMachine, isAction } from "../lib/control/control.ts";
 import type { Deps } from "../lib/deps.ts";
 import { recordProgress } from "../lib/progress.ts";
 import { clusterPanelView } from "../lib/views/cluster.ts";
-import { myInstancesView } from "../lib/views/dashboard.ts";
+import { dashboardQueryOf, myInstancesView } from "../lib/views/dashboard.ts";
 import { instancePanelView, instanceRowView } from "../lib/views/instance.ts";
 import { checkMachineId } from "../lib/views/machines.ts";
 import type { AppEnv } from "./context.ts";
@@ -104,7 +104,9 @@ export function compatRoutes(deps: Deps, signedIn: MiddlewareHandler<AppEnv>): H
 			if (view === "dashboard") {
 				c.header("HX-Retarget", "#my-instances");
 				c.header("HX-Reswap", "outerHTML");
-				return c.html(renderFragment(<MyInstances instances={await myInstancesView(deps, viewer)} />));
+				const query = dashboardQueryOf(c.req.header("HX-Current-URL"));
+				const instances = await myInstancesView(deps, viewer, { query });
+				return c.html(renderFragment(<MyInstances instances={instances} swapped />));
 			}
 			return c.html("");
 		}

@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { Deps } from "../lib/deps.ts";
 import { dismissLaunchNotice } from "../lib/launch/request.ts";
-import { myInstancesView } from "../lib/views/dashboard.ts";
+import { dashboardQueryOf, myInstancesView } from "../lib/views/dashboard.ts";
 import { launchPageView, launchStatusView } from "../lib/views/launches.ts";
 import { type AppContext, type AppEnv, pageContext, setFlash } from "./context.ts";
 import { MyInstances } from "./ui/DashboardPage.tsx";
@@ -45,7 +45,8 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 		const viewer = c.get("viewer");
 		await dismissLaunchNotice(deps, viewer, launchId(c));
 		if (!c.req.header("HX-Request")) return c.redirect("/", 303);
-		return c.html(renderFragment(<MyInstances instances={await myInstancesView(deps, viewer)} />));
+		const query = dashboardQueryOf(c.req.header("HX-Current-URL"));
+		return c.html(renderFragment(<MyInstances instances={await myInstancesView(deps, viewer, { query })} swapped />));
 	});
 	return app;
 }

@@ -1,12 +1,14 @@
 /**
- * The team view, mounted at /team: GET / (the page, or with HX-Request just the filtered, paged table).
+ * The team view, mounted at /team: GET / (the page, or with HX-Request just the filtered, sorted,
+ * paged table), its filters, order and page in the query string (`?state=&owner=&group=&q=&sort=&dir=&page=`).
  * Instances of everyone sharing a group with the viewer (everyone's for managers and admins),
  * counted and paged in SQL, with charts of states and of the hourly burn per owner.
  */
 import { Hono } from "hono";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
-import { type TeamQuery, teamTableView, teamView } from "../lib/views/team.ts";
+import { parsePage, parseSort } from "../lib/views/lists.ts";
+import { TEAM_SORTS, type TeamQuery, teamTableView, teamView } from "../lib/views/team.ts";
 import { type AppEnv, pageContext } from "./context.ts";
 import { idFilter } from "./params.ts";
 import { renderFragment, renderPage } from "./ui/render.tsx";
@@ -14,7 +16,7 @@ import { TeamPage, TeamTable } from "./ui/TeamPage.tsx";
 
 const STATE_FILTERS = ["", "running", "stopped", "transitioning", "ended"] as const;
 
-/** The team filters from the query string; anything malformed is a 400 with what is wrong. */
+/** The team filters, order and page from the query string; anything malformed is a 400 with what is wrong. */
 export function parseTeamQuery(query: Record<string, string>): TeamQuery {
 	const state = query.state ?? "";
 	if (!(STATE_FILTERS as readonly string[]).includes(state)) {
@@ -25,10 +27,6 @@ export function parseTeamQuery(query: Record<string, string>): TeamQuery {
 	}
 	const search = (query.q ?? "").trim();
 	if (search.length > 100) throw new UserError(400, "The search text is too long (at most 100 characters)");
-	const pageText = query.page ?? "1";
-	if (!/^\d{1,6}$/.test(pageText) || Number(pageText) < 1) {
-		throw new UserError(400, "The page must be a positive number");
-	}
 	return {
 		filters: {
 			state: state || undefined,
@@ -36,7 +34,8 @@ export function parseTeamQuery(query: Record<string, string>): TeamQuery {
 			groupId: idFilter(query, "group"),
 			search: search || undefined,
 		},
-		page: Number(pageText),
+		sort: parseSort(query, TEAM_SORTS),
+		page: parsePage(query),
 	};
 }
 
@@ -48,7 +47,7 @@ export function teamRoutes(deps: Deps): Hono<AppEnv> {
 		const query = parseTeamQuery(c.req.query());
 		c.header("Vary", "HX-Request");
 		if (c.req.header("HX-Request")) {
-			return c.html(renderFragment(<TeamTable table={await teamTableView(deps, viewer, query)} />));
+			return c.html(renderFragment(<TeamTable table={await teamTableView(deps, viewer, query)} swapped />));
 		}
 		const [ctx, team] = await Promise.all([pageContext(c, deps), teamView(deps, viewer, query)]);
 		return c.html(renderPage(<TeamPage ctx={ctx} team={team} />));

@@ -354,23 +354,42 @@ Deno.test("admin forms: hostile values re-render escaped with field errors and w
 	}
 });
 
-Deno.test("billing and team filters: arbitrary query strings answer 200, 400 or 403, never a 5xx", async () => {
+Deno.test("billing, team and dashboard lists: arbitrary query strings answer 200, 400 or 403, never a 5xx", async () => {
 	await using deps = await createTestDeps();
 	await seedWorld(deps.db);
 	const query = fc.dictionary(
-		fc.constantFrom("from", "to", "user", "group", "costCenter", "state", "owner", "page", "q", "x"),
+		fc.constantFrom(
+			"from",
+			"to",
+			"user",
+			"group",
+			"costCenter",
+			"state",
+			"owner",
+			"page",
+			"q",
+			"sort",
+			"dir",
+			"kind",
+			"config",
+			"x",
+		),
 		hostile,
 		{ maxKeys: 5 },
 	);
 	await fc.assert(
-		fc.asyncProperty(query, fc.constantFrom("/billing", "/billing.csv", "/team"), async (params, path) => {
-			const qs = new URLSearchParams(params).toString();
-			const res = await request(deps.app, `${path}?${qs}`, { user: "alice" });
-			assertNoServerError(res, `${path}?${qs}`);
-			assert.ok([200, 400, 403].includes(res.status), `${path}?${qs} → ${res.status}`);
-			if (res.status !== 200) await assertClearRefusal(res, path);
-			else assert.doesNotMatch(await res.text(), /<script>alert|<img src=x onerror/);
-		}),
+		fc.asyncProperty(
+			query,
+			fc.constantFrom("/billing", "/billing.csv", "/team", "/", "/dashboard/instances"),
+			async (params, path) => {
+				const qs = new URLSearchParams(params).toString();
+				const res = await request(deps.app, `${path}?${qs}`, { user: "alice" });
+				assertNoServerError(res, `${path}?${qs}`);
+				assert.ok([200, 400, 403].includes(res.status), `${path}?${qs} → ${res.status}`);
+				if (res.status !== 200) await assertClearRefusal(res, path);
+				else assert.doesNotMatch(await res.text(), /<script>alert|<img src=x onerror/);
+			},
+		),
 		{ numRuns: RUNS * 2 },
 	);
 });

@@ -10,7 +10,7 @@ import type { ClusterPanelProps, ClusterRowProps } from "../lib/views/cluster.ts
 import type { MyInstancesProps } from "../lib/views/dashboard.ts";
 import type { InstancePanelProps, InstanceRowProps } from "../lib/views/instance.ts";
 import type { LaunchStatusProps } from "../lib/views/launches.ts";
-import type { TeamProps } from "../lib/views/team.ts";
+import type { TeamProps, TeamTableProps } from "../lib/views/team.ts";
 import type { ClusterFormProps, ConfirmStepProps, InstanceFormProps, TypeInfoProps } from "../lib/views/wizard.ts";
 import { ApiReferencePage } from "../routes/ui/ApiReferencePage.tsx";
 import { ApiTokens } from "../routes/ui/ApiTokens.tsx";
@@ -191,6 +191,14 @@ Deno.test("MyInstances: a failed launch shows its reason; the empty state offers
 /** A page's budget bars when no budget covers the viewer (the section is left out). */
 const NO_BUDGETS = { bars: [], href: "/budgets" };
 
+/** A team table in its default order, with no sortable headings. */
+const UNSORTED: Pick<TeamTableProps, "sort" | "sortChoices" | "headings" | "clearHref"> = {
+	sort: { column: "created", dir: "desc" },
+	sortChoices: [{ value: "created", label: "Created" }],
+	headings: {},
+	clearHref: "/team",
+};
+
 function team(extra: Partial<TeamProps> = {}): TeamProps {
 	return {
 		everyone: false,
@@ -209,6 +217,7 @@ function team(extra: Partial<TeamProps> = {}): TeamProps {
 			total: 30,
 			filtered: true,
 			pager: { page: 2, pages: 2, total: 30, previous: "/team?state=running", next: null },
+			...UNSORTED,
 		},
 		clusters: [],
 		budgets: NO_BUDGETS,
@@ -236,10 +245,15 @@ Deno.test("TeamPage shows owners, the filters as chosen, the pager's links and t
 	assert.match(manager, /As a manager you see every team's instances\./);
 	assert.match(manager, /<h2>Clusters<\/h2>[\s\S]*<td data-label="Owner">Alice Ng<\/td>/);
 
-	const empty = { rows: [], total: 0, pager: { page: 1, pages: 1, total: 0, previous: null, next: null } };
+	const empty = {
+		rows: [],
+		total: 0,
+		pager: { page: 1, pages: 1, total: 0, previous: null, next: null },
+		...UNSORTED,
+	};
 	assert.match(
 		renderFragment(TeamTable({ table: { ...empty, filtered: true } })),
-		/No instances match\.[\s\S]*Try other filters\./,
+		/No instances match\.[\s\S]*Nothing matches these filters\.[\s\S]*href="\/team" data-clear-filters>Clear the filters/,
 	);
 	assert.match(
 		renderFragment(TeamTable({ table: { ...empty, filtered: false } })),
@@ -342,6 +356,7 @@ Deno.test("the display plugin's extra columns follow the uptime in both tables a
 			total: 2,
 			filtered: false,
 			pager: { page: 1, pages: 1, total: 2, previous: null, next: null },
+			...UNSORTED,
 		},
 	}));
 	assert.match(team, /<th scope="col">Owner<\/th>[\s\S]*<th scope="col">AMI expiration<\/th>/);
@@ -729,6 +744,9 @@ Deno.test("BillingPage links running resources, says 'price unknown' for a perio
 			{ ...BILLED, resourceId: "i-0001", href: "/instances/i-0001", active: true, cost: 0.0348 },
 			{ ...BILLED, resourceId: "i-0005", href: null, active: false, cost: null },
 		],
+		sort: { column: "cost", dir: "desc" },
+		sortChoices: [{ value: "cost", label: "Estimated cost" }],
+		headings: {},
 		total: totals,
 		byUser: [["alice", totals]],
 		byGroup: [["science", totals]],

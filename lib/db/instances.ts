@@ -176,12 +176,55 @@ function searchCondition(text: string): SQL {
 	)!;
 }
 
-/** One page of the team's instances and the total count, counted in SQL. */
+/** The orders the team's instances can be listed in, each cheap in SQL (see {@link teamOrder}). */
+export type TeamOrderColumn = "created" | "name" | "owner" | "type" | "state" | "config" | "uptime";
+
+/** An order of the team's instances. */
+export interface TeamOrder {
+	column: TeamOrderColumn;
+	dir: "asc" | "desc";
+}
+
+/**
+ * The ORDER BY of an order, ties going by the id in the same direction so pages never overlap
+ * (the in-memory lists break ties alike). Newest first, name, type and state walk an index of
+ * theirs (schema.ts) and stop at the page; owner, configuration and uptime sort what the filters
+ * leave (a top-N sort of keys and ids). The instance's name is its id when it has none; what has
+ * no value (no configuration, not running) goes last in either direction. Uptime is the time
+ * since it started: the longest uptime is the earliest start.
+ */
+function teamOrder(order: TeamOrder): SQL[] {
+	const by = order.dir === "asc" ? asc : desc;
+	const last = (value: SQL | SQLiteColumn) => [sql`(${value}) IS NULL`, by(value)];
+	const startedWhenRunning = sql`CASE WHEN ${instances.state} = 'running' THEN ${instances.startedAt} END`;
+	const keys: Record<TeamOrderColumn, SQL[]> = {
+		created: [by(instances.createdAt)],
+		name: [by(sql`coalesce(nullif(${instances.name}, ''), ${instances.id}) COLLATE NOCASE`)],
+		// The name the rows show (users.ts displayName): first and last name, else the username.
+		owner: [
+			by(
+				sql`coalesce(nullif(trim(${owner.firstName} || ' ' || ${owner.lastName}), ''), ${owner.username}) COLLATE NOCASE`,
+			),
+		],
+		type: [by(instances.instanceType)],
+		state: [by(instances.state)],
+		config: [...last(sql`${softwareConfigs.name} COLLATE NOCASE`)],
+		uptime: [sql`(${startedWhenRunning}) IS NULL`, (order.dir === "asc" ? desc : asc)(startedWhenRunning)],
+	};
+	return [...keys[order.column], by(instances.id)];
+}
+
+/**
+ * One page of the team's instances in the order asked (newest first by default) and the total
+ * count, counted in SQL. The page's ids are found first, sorting only the order's key and the id
+ * (joining the owner or configuration only when the order is theirs), then those 25 rows are
+ * read whole: sorting whole joined rows of 10,000 instances was several times slower.
+ */
 export async function teamInstanceRows(
 	db: Db,
 	scope: TeamScope,
 	filters: TeamFilters,
-	page: { offset: number; limit: number },
+	page: { offset: number; limit: number; order?: TeamOrder },
 	endedVisibleSince: Date,
 ): Promise<{ rows: InstanceRow[]; total: number }> {
 	const where = and(
@@ -189,13 +232,18 @@ export async function teamInstanceRows(
 		inTeamScope(instances.ownerId, scope),
 		filterCondition(filters),
 	);
-	const [rows, [count]] = await Promise.all([
-		// Newest first, so the first page comes from the created_at index instead of sorting the team.
-		rowSelect(db).where(where).orderBy(desc(instances.createdAt), desc(instances.id)).limit(page.limit).offset(
-			page.offset,
-		),
+	const order = page.order ?? { column: "created", dir: "desc" };
+	let ids = db.select({ id: instances.id }).from(instances).$dynamic();
+	if (order.column === "owner") ids = ids.innerJoin(owner, eq(owner.id, instances.ownerId));
+	if (order.column === "config") ids = ids.leftJoin(softwareConfigs, eq(softwareConfigs.id, instances.configId));
+	const [found, [count]] = await Promise.all([
+		ids.where(where).orderBy(...teamOrder(order)).limit(page.limit).offset(page.offset),
 		db.select({ n: sql<number>`count(*)` }).from(instances).where(where),
 	]);
+	const pageIds = found.map((r) => r.id);
+	const rows = pageIds.length ? await rowSelect(db).where(inArray(instances.id, pageIds)) : [];
+	const at = new Map(pageIds.map((id, i) => [id, i]));
+	rows.sort((a, b) => at.get(a.instance.id)! - at.get(b.instance.id)!);
 	return { rows: rows.map(toRow), total: Number(count?.n ?? 0) };
 }
 

@@ -16,6 +16,7 @@ import m13 from "../../migrations/0013_secret_params.sql" with { type: "text" };
 import m14 from "../../migrations/0014_display_plugin.sql" with { type: "text" };
 import m15 from "../../migrations/0015_api_tokens.sql" with { type: "text" };
 import m16 from "../../migrations/0016_admin_browse.sql" with { type: "text" };
+import m17 from "../../migrations/0017_team_sort_indexes.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -44,4 +45,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0014_display_plugin", when: 1796192771880, sql: m14 },
 	{ tag: "0015_api_tokens", when: 1796195896994, sql: m15 },
 	{ tag: "0016_admin_browse", when: 1796196096120, sql: m16 },
+	{ tag: "0017_team_sort_indexes", when: 1796196392001, sql: m17 },
 ];

@@ -282,14 +282,16 @@ export const instances = sqliteTable("instances", {
 	updatedAt: updatedAt(),
 }, (t) => [
 	index("instances_owner_idx").on(t.ownerId, t.archived, t.createdAt),
-	index("instances_state_idx").on(t.archived, t.state),
+	// The team view's orders by state, type and name walk these and stop at the page (db/instances.ts teamOrder).
+	index("instances_state_idx").on(t.archived, t.state, t.id),
+	index("instances_type_idx").on(t.archived, t.instanceType, t.id),
+	index("instances_name_idx").on(t.archived, sql`coalesce(nullif(${t.name}, ''), ${t.id}) COLLATE NOCASE`, t.id),
 	index("instances_group_idx").on(t.groupId),
 	index("instances_listing_idx").on(t.archived, t.createdAt, t.id),
 	// instancesOfLaunch runs every launcher tick and on every poll of an open launch page.
 	index("instances_launch_idx").on(t.launchId),
-	// The admin machine list sorts the whole table by these (lib/db/admin_browse.ts).
+	// The admin machine list sorts the whole table by these and by instances_type_idx (lib/db/admin_browse.ts).
 	index("instances_admin_state_idx").on(t.archived, t.state, t.createdAt),
-	index("instances_admin_type_idx").on(t.archived, t.instanceType, t.id),
 	index("instances_admin_name_idx").on(t.archived, t.name, t.id),
 ]);
 

@@ -24,18 +24,81 @@ import { usersInScope } from "../db/instances.ts";
 import { teammateIds } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
-import type { Choice } from "./lists.ts";
+import {
+	type Choice,
+	compareValues,
+	listHref,
+	type ListSort,
+	type SortHeading,
+	sortHeadings,
+	type SortOptions,
+	sortParams,
+} from "./lists.ts";
 import { type BudgetBarsProps, teamBudgetBars } from "./budgets.ts";
 import { type CostComparison, costComparison, type DayComparison } from "../billing/actuals.ts";
 import { chargebackCsv, chargebackReport, fileSafe, parseMonth } from "../billing/chargeback.ts";
 
 export type { BillFilters, CostComparison, DayComparison, Totals };
 
+/** The columns the billed resources sort on. */
+export type BillingColumn = "resource" | "owner" | "group" | "costCenter" | "type" | "periods" | "hours" | "cost";
+
+/**
+ * The report's orders, sorted in memory (the report is summed per resource there anyway); the most
+ * expensive first unless asked otherwise, a cost not known last in either direction.
+ */
+export const BILLING_SORTS: SortOptions<BillingColumn> = {
+	columns: {
+		resource: "asc",
+		owner: "asc",
+		group: "asc",
+		costCenter: "asc",
+		type: "asc",
+		periods: "desc",
+		hours: "desc",
+		cost: "desc",
+	},
+	default: { column: "cost", dir: "desc" },
+};
+
+const BILLING_LABELS: Record<BillingColumn, string> = {
+	resource: "Resource",
+	owner: "Owner",
+	group: "Group",
+	costCenter: "Charge code",
+	type: "Type",
+	periods: "Periods",
+	hours: "Hours",
+	cost: "Estimated cost",
+};
+
+/** What each column sorts by. */
+const BILLING_KEYS: Record<BillingColumn, (row: ReportRow) => string | number | null> = {
+	resource: (r) => r.resourceId,
+	owner: (r) => r.userName,
+	group: (r) => r.groupName,
+	costCenter: (r) => r.costCenter,
+	type: (r) => r.description,
+	periods: (r) => r.periods,
+	hours: (r) => r.hours,
+	cost: (r) => r.cost,
+};
+
+/** The rows in the order asked; ties go by the resource id in the same direction, so the same report reads the same. */
+function sortRows(rows: ReportRow[], sort: ListSort<BillingColumn>): ReportRow[] {
+	const key = BILLING_KEYS[sort.column];
+	return [...rows].sort((a, b) =>
+		compareValues(key(a), key(b), sort.dir) || compareValues(a.resourceId, b.resourceId, sort.dir)
+	);
+}
+
 /** A report's query, as its route reads it: whole days in the portal's time zone, `to` inclusive. */
 export interface BillingQuery {
 	from: Temporal.PlainDate;
 	to: Temporal.PlainDate;
 	filters: BillFilters;
+	/** The order of the billed resources (the CSV's too); the most expensive first when absent. */
+	sort?: ListSort<BillingColumn>;
 }
 
 /** A billed resource of the report, with its page while it is running (volumes have none). */
@@ -52,6 +115,10 @@ export interface BillingProps {
 	start: Date;
 	end: Date;
 	rows: BillingRow[];
+	/** The rows' order, the form's sort fields and the table's headings. */
+	sort: ListSort<BillingColumn>;
+	sortChoices: Choice[];
+	headings: Partial<Record<BillingColumn, SortHeading>>;
 	total: Totals;
 	/** Each total, the most expensive first. */
 	byUser: [string, Totals][];
@@ -119,12 +186,25 @@ async function checkFilters(deps: Pick<Deps, "db">, viewer: Viewer, filters: Bil
 
 async function report(deps: Deps, viewer: Viewer, query: BillingQuery): Promise<Report> {
 	await checkFilters(deps, viewer, query.filters);
-	return await buildReport(deps.db, {
+	const built = await buildReport(deps.db, {
 		scope: viewerScope(viewer),
 		range: query,
 		filters: query.filters,
 		timeZone: deps.settings.TIME_ZONE,
 		now: deps.clock(),
+	});
+	return { ...built, rows: sortRows(built.rows, query.sort ?? BILLING_SORTS.default) };
+}
+
+/** The billing page's address for the query in another order. */
+function billingHref(query: BillingQuery, sort: ListSort<BillingColumn>): string {
+	return listHref("/billing", {
+		from: query.from.toString(),
+		to: query.to.toString(),
+		user: query.filters.userId,
+		group: query.filters.groupId,
+		costCenter: query.filters.costCenter,
+		...sortParams(sort, BILLING_SORTS),
 	});
 }
 
@@ -183,6 +263,7 @@ function pageOf(resource: { resourceKind: string; resourceId: string }): string 
 export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuery): Promise<BillingProps> {
 	const scope = viewerScope(viewer);
 	const tz = deps.settings.TIME_ZONE;
+	const sort = query.sort ?? BILLING_SORTS.default;
 	const built = await report(deps, viewer, query);
 	const costScope = {
 		groupIds: query.filters.groupId !== undefined ? [query.filters.groupId] : scope.everyone ? null : viewer.groupIds,
@@ -206,6 +287,14 @@ export async function billingView(deps: Deps, viewer: Viewer, query: BillingQuer
 		start: built.start,
 		end: built.end,
 		rows: built.rows.map((r) => ({ ...r, href: r.active ? pageOf(r) : null })),
+		sort,
+		sortChoices: Object.entries(BILLING_LABELS).map(([value, label]) => ({ value, label })),
+		headings: sortHeadings(
+			Object.keys(BILLING_LABELS) as BillingColumn[],
+			sort,
+			BILLING_SORTS,
+			(s) => billingHref(query, s),
+		),
 		total: built.total,
 		byUser: mostFirst(built.byUser),
 		byGroup: mostFirst(built.byGroup),

@@ -5,6 +5,7 @@ import { ChartIsland, EmptyState, FilterSelect } from "./components.tsx";
 import { CostComparison } from "./CostComparison.tsx";
 import { formatHours, formatMoney, formatRate, formatTime } from "./format.ts";
 import { Layout, type PageContext } from "./Layout.tsx";
+import { ColumnHeading, SortFields } from "./ListControls.tsx";
 import { SavingsSection } from "./SavingsSection.tsx";
 
 /** What a sum leaves out: periods whose price is unknown are never counted as $0. */
@@ -62,22 +63,25 @@ function TotalsTable(props: { title: string; totals: [string, Totals][] }) {
 	);
 }
 
-function ReportTable(props: { rows: BillingRow[]; total: Totals }) {
-	const { rows, total } = props;
+function ReportTable(props: { rows: BillingRow[]; total: Totals; headings: BillingProps["headings"] }) {
+	const { rows, total, headings } = props;
+	const heading = (column: keyof BillingProps["headings"], label: string, cls?: string) => (
+		<ColumnHeading label={label} heading={headings[column]} class={cls} />
+	);
 	return (
 		<div class="table-wrap">
 			<table class="responsive">
 				<caption class="sr-only">Billed resources</caption>
 				<thead>
 					<tr>
-						<th scope="col">Resource</th>
-						<th scope="col">Owner</th>
-						<th scope="col">Group</th>
-						<th scope="col">Charge code</th>
-						<th scope="col">Type</th>
-						<th scope="col" class="num">Periods</th>
-						<th scope="col" class="num">Hours</th>
-						<th scope="col" class="num">Estimated cost</th>
+						{heading("resource", "Resource")}
+						{heading("owner", "Owner")}
+						{heading("group", "Group")}
+						{heading("costCenter", "Charge code")}
+						{heading("type", "Type")}
+						{heading("periods", "Periods", "num")}
+						{heading("hours", "Hours", "num")}
+						{heading("cost", "Estimated cost", "num")}
 					</tr>
 				</thead>
 				<tbody>
@@ -143,6 +147,7 @@ function BillingFilters(props: { billing: BillingProps; csvHref: string }) {
 				<input id="f-to" type="date" name="to" value={billing.to} required />
 			</div>
 			{filters.map((f) => f.options.length > 1 && <FilterSelect {...f} />)}
+			<SortFields id="billing-sort" columns={billing.sortChoices} sort={billing.sort} />
 			<button type="submit" class="primary">Show</button>
 			<a class="btn" href={props.csvHref} download>Download CSV</a>
 		</form>
@@ -194,7 +199,7 @@ export function BillingPage(props: { ctx: PageContext; billing: BillingProps; cs
 						<p>Choose other dates or filters.</p>
 					</EmptyState>
 				)
-				: <ReportTable rows={billing.rows} total={billing.total} />}
+				: <ReportTable rows={billing.rows} total={billing.total} headings={billing.headings} />}
 			<div class="grid">
 				<TotalsTable title="By user" totals={billing.byUser} />
 				<TotalsTable title="By group" totals={billing.byGroup} />

@@ -1,20 +1,56 @@
-/** My dashboard (GET /) and its instances fragment (GET /dashboard/instances). */
-import type { DashboardProps, MyInstancesProps } from "../../lib/views/dashboard.ts";
+/**
+ * My dashboard (GET /) and its instances fragment (GET /dashboard/instances, or GET / with
+ * HX-Request); past a screenful of machines, with filters, an order and pages over them.
+ */
+import type { DashboardProps, MachineListProps, MyInstancesProps } from "../../lib/views/dashboard.ts";
 import { ClusterTable } from "./ClusterTable.tsx";
 import { BudgetBars } from "./BudgetBars.tsx";
-import { EmptyState, LiveRegion, polling } from "./components.tsx";
+import { EmptyState, FilterSelect, LiveRegion, Pager, polling } from "./components.tsx";
+import { NoMatches, SortFields } from "./ListControls.tsx";
 import { sentence } from "./format.ts";
 import { InstanceTable } from "./InstanceTable.tsx";
 import { Layout, type PageContext } from "./Layout.tsx";
 
-/** The viewer's instances, the launches on the way (polled until none is left) and those that failed lately. */
-export function MyInstances(props: { instances: MyInstancesProps }) {
-	const { rows, waiting, failed, launchHref, poll } = props.instances;
+/** The page of the viewer's machines a filtered, sorted list shows: its instances, then its clusters, then the pager. */
+function MachinePage(props: { list: MachineListProps; rows: MyInstancesProps["rows"] }) {
+	const { list, rows } = props;
+	if (list.total === 0) return <NoMatches title="No machines match." clearHref={list.clearHref} />;
+	return (
+		<>
+			<p class="muted small" data-list-count>
+				{list.filtered ? `${list.total} of your ${list.all} machines match.` : `${list.all} machines.`}
+			</p>
+			{rows.length > 0 && (
+				<InstanceTable
+					view="dashboard"
+					rows={rows}
+					caption="My instances"
+					sorting={{ headings: list.headings, target: "#my-instances" }}
+				/>
+			)}
+			{list.clusters.length > 0 && (
+				<>
+					<h3>Clusters</h3>
+					<ClusterTable rows={list.clusters} view="dashboard" />
+				</>
+			)}
+			<Pager {...list.pager} target="#my-instances" />
+		</>
+	);
+}
+
+/**
+ * The viewer's instances, the launches on the way (polled until none is left) and those that failed
+ * lately; `swapped` when it answers htmx, which then also updates the form's sort fields.
+ */
+export function MyInstances(props: { instances: MyInstancesProps; swapped?: boolean }) {
+	const { rows, waiting, failed, launchHref, poll, list } = props.instances;
 	return (
 		<section
 			id="my-instances"
 			{...polling(poll, 5)}
 		>
+			{list && props.swapped && <SortFields id="dash-sort" columns={list.sortChoices} sort={list.sort} oob />}
 			{waiting.map((launch) => (
 				<p class="panel">
 					<span class="badge busy">launching</span> {launch.stackName}: {sentence(launch.text)}{" "}
@@ -43,7 +79,9 @@ export function MyInstances(props: { instances: MyInstancesProps }) {
 					)}
 				</div>
 			))}
-			{rows.length === 0 && waiting.length === 0 && failed.length === 0
+			{list
+				? <MachinePage list={list} rows={rows} />
+				: rows.length === 0 && waiting.length === 0 && failed.length === 0
 				? (
 					<EmptyState title="You do not have any instances.">
 						{launchHref
@@ -61,6 +99,59 @@ export function MyInstances(props: { instances: MyInstancesProps }) {
 	);
 }
 
+const STATE_OPTIONS = [
+	{ value: "running", label: "Running" },
+	{ value: "stopped", label: "Stopped" },
+	{ value: "transitioning", label: "Changing" },
+	{ value: "ended", label: "Ended (last day)" },
+];
+
+const KIND_OPTIONS = [{ value: "instance", label: "Instances" }, { value: "cluster", label: "Clusters" }];
+
+/** A filter's change asks for the list again (GET / with HX-Request), swaps it in and puts the filters in the address. */
+const SWAPS_LIST = {
+	"hx-get": "/",
+	"hx-target": "#my-instances",
+	"hx-swap": "outerHTML",
+	"hx-push-url": "true",
+} as const;
+
+/** The filters and order of a dashboard past a screenful of machines. */
+function MachineFilters(props: { list: MachineListProps }) {
+	const { filters, configs } = props.list;
+	return (
+		<form class="filters" method="get" action="/" hx-trigger="change" {...SWAPS_LIST} data-machine-filters>
+			<FilterSelect name="state" label="State" anyLabel="Any" options={STATE_OPTIONS} selected={filters.state} />
+			<FilterSelect name="kind" label="Kind" anyLabel="Any" options={KIND_OPTIONS} selected={filters.kind} />
+			<FilterSelect
+				name="config"
+				label="Configuration"
+				anyLabel="Any"
+				options={configs}
+				selected={filters.configId}
+			/>
+			<div class="field">
+				<label for="f-q">Search</label>
+				<input
+					id="f-q"
+					type="search"
+					name="q"
+					value={filters.search ?? ""}
+					maxLength={100}
+					placeholder="name or id"
+					hx-trigger="input changed delay:400ms, search"
+					hx-include="closest form"
+					{...SWAPS_LIST}
+				/>
+			</div>
+			<SortFields id="dash-sort" columns={props.list.sortChoices} sort={props.list.sort} />
+			<noscript>
+				<button type="submit">Filter</button>
+			</noscript>
+		</form>
+	);
+}
+
 export function DashboardPage(props: { ctx: PageContext; dashboard: DashboardProps }) {
 	const { ctx, dashboard } = props;
 	return (
@@ -71,7 +162,8 @@ export function DashboardPage(props: { ctx: PageContext; dashboard: DashboardPro
 				{ctx.launchHref && <a class="btn primary" href={ctx.launchHref}>Launch</a>}
 			</div>
 			<BudgetBars budgets={dashboard.budgets} title="My budgets" />
-			<h2>My instances</h2>
+			<h2>{dashboard.instances.list ? "My machines" : "My instances"}</h2>
+			{dashboard.instances.list && <MachineFilters list={dashboard.instances.list} />}
 			<LiveRegion>
 				<MyInstances instances={dashboard.instances} />
 			</LiveRegion>

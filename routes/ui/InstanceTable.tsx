@@ -6,8 +6,10 @@ import type {
 	InstanceStateCell,
 	RowView,
 } from "../../lib/views/instance.ts";
+import type { SortHeading } from "../../lib/views/lists.ts";
 import { MachineName, polling, ProgressBar, StateBadge } from "./components.tsx";
 import { formatDuration, formatRate, formatTime } from "./format.ts";
+import { ColumnHeading } from "./ListControls.tsx";
 import { PlannedAction } from "./PlannedAction.tsx";
 
 /** The state cell of rows and the detail panel: badge, boot progress, how the setup ended, or the last progress text. */
@@ -150,26 +152,45 @@ export function LockedNote(props: { text: string }) {
 	);
 }
 
+/** The columns of the instance table a list may sort on (the team view and My dashboard choose which). */
+export type InstanceColumn = "name" | "owner" | "type" | "state" | "cost" | "config" | "uptime";
+
+/** How the table's headings sort: a heading per sortable column, and the element htmx swaps (none: whole pages). */
+export interface InstanceTableSorting {
+	headings: Partial<Record<InstanceColumn, SortHeading>>;
+	target?: string;
+}
+
 /**
- * The table of instance rows of the dashboard or the team view; the display plugin's extra
- * columns (the same for every row) follow the uptime.
+ * The table of instance rows of the dashboard or the team view; `sorting` makes its headings sort,
+ * and the display plugin's extra columns (the same for every row) follow the uptime.
  */
-export function InstanceTable(props: { view: RowView; rows: InstanceRowProps[]; caption: string }) {
+export function InstanceTable(
+	props: { view: RowView; rows: InstanceRowProps[]; caption: string; sorting?: InstanceTableSorting },
+) {
 	const extra = props.rows[0]?.extra.map((e) => e.label) ?? [];
+	const heading = (column: InstanceColumn, label: string, cls?: string) => (
+		<ColumnHeading
+			label={label}
+			heading={props.sorting?.headings[column]}
+			class={cls}
+			target={props.sorting?.target}
+		/>
+	);
 	return (
 		<div class="table-wrap">
 			<table class="responsive">
 				<caption class="sr-only">{props.caption}</caption>
 				<thead>
 					<tr>
-						<th scope="col">Instance</th>
-						{props.view === "team" && <th scope="col">Owner</th>}
+						{heading("name", "Instance")}
+						{props.view === "team" && heading("owner", "Owner")}
 						<th scope="col">Web link</th>
-						<th scope="col">Type</th>
-						<th scope="col">State</th>
-						<th scope="col" class="num">Hourly cost</th>
-						<th scope="col">Configuration</th>
-						<th scope="col" class="num">Uptime</th>
+						{heading("type", "Type")}
+						{heading("state", "State")}
+						{heading("cost", "Hourly cost", "num")}
+						{heading("config", "Configuration")}
+						{heading("uptime", "Uptime", "num")}
 						{extra.map((label) => <th scope="col">{label}</th>)}
 						<th scope="col">Actions</th>
 					</tr>

@@ -6,20 +6,30 @@ import { ChartIsland, EmptyState, FilterSelect, LiveRegion, Pager, STATE_COLORS 
 import { formatRate } from "./format.ts";
 import { InstanceTable } from "./InstanceTable.tsx";
 import { Layout, type PageContext } from "./Layout.tsx";
+import { NoMatches, SortFields } from "./ListControls.tsx";
 
-export function TeamTable(props: { table: TeamTableProps }) {
+/** The table; `swapped` when it answers htmx, which then also updates the form's sort fields. */
+export function TeamTable(props: { table: TeamTableProps; swapped?: boolean }) {
 	const { table } = props;
 	return (
 		<section id="team-table">
+			{props.swapped && <SortFields id="team-sort" columns={table.sortChoices} sort={table.sort} oob />}
 			{table.total === 0
-				? (
-					<EmptyState title="No instances match.">
-						<p>{table.filtered ? "Try other filters." : "You and your groups do not have any instances yet."}</p>
-					</EmptyState>
-				)
+				? table.filtered
+					? <NoMatches title="No instances match." clearHref={table.clearHref} />
+					: (
+						<EmptyState title="No instances match.">
+							<p>You and your groups do not have any instances yet.</p>
+						</EmptyState>
+					)
 				: (
 					<>
-						<InstanceTable view="team" rows={table.rows} caption="Team instances" />
+						<InstanceTable
+							view="team"
+							rows={table.rows}
+							caption="Team instances"
+							sorting={{ headings: table.headings, target: "#team-table" }}
+						/>
 						<Pager {...table.pager} target="#team-table" />
 					</>
 				)}
@@ -96,7 +106,7 @@ const SWAPS_TABLE = {
 } as const;
 
 function TeamFilters(props: { team: TeamProps }) {
-	const { filters, owners, groups } = props.team;
+	const { filters, owners, groups, table } = props.team;
 	return (
 		<form class="filters" method="get" action="/team" hx-trigger="change" {...SWAPS_TABLE}>
 			<FilterSelect name="state" label="State" anyLabel="Any" options={STATE_OPTIONS} selected={filters.state} />
@@ -116,6 +126,7 @@ function TeamFilters(props: { team: TeamProps }) {
 					{...SWAPS_TABLE}
 				/>
 			</div>
+			<SortFields id="team-sort" columns={table.sortChoices} sort={table.sort} />
 			<noscript>
 				<button type="submit">Filter</button>
 			</noscript>
