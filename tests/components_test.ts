@@ -271,6 +271,8 @@ function panel(extra: Partial<InstancePanelProps> = {}): InstancePanelProps {
 				detail: "controls locked",
 			},
 		],
+		timeline: null,
+		resizeHref: null,
 		timeZone: "UTC",
 		now: NOW,
 		...extra,
@@ -580,6 +582,8 @@ function status(extra: Partial<LaunchStatusProps> = {}): LaunchStatusProps {
 		made: null,
 		outcome: null,
 		poll: "/launches/l-1/status",
+		eventsHref: null,
+		launchAgain: null,
 		...extra,
 	};
 }

@@ -9,7 +9,8 @@ import { instanceRate } from "../billing/rates.ts";
 import { availableActions } from "../control/control.ts";
 import type { InstanceAction } from "../control/instance.ts";
 import { getInstanceRow, type InstanceRow } from "../db/instances.ts";
-import { getLaunch } from "../db/launches.ts";
+import { getLaunch, type Launch } from "../db/launches.ts";
+import { launchAgainHref } from "../launch/again.ts";
 import { volumesOf } from "../db/volumes.ts";
 import type { Deps } from "../deps.ts";
 import {
@@ -32,6 +33,8 @@ import {
 import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
 import type { Settings } from "../settings.ts";
 import { SETUP_SLOW_MS } from "../sync/console.ts";
+import { mayOfferResize } from "./resize.ts";
+import { type BootTimelineProps, bootTimelineView } from "./timeline.ts";
 
 export type { InstanceAction, NextAction, PolicySubmission };
 
@@ -80,7 +83,10 @@ interface InstanceFacts {
 	rate: Rate | null;
 	configName: string | null;
 	actions: InstanceActionButton[];
-	/** The wizard with the same group, configuration and type, for the owner of an instance whose setup failed. */
+	/**
+	 * The wizard pre-filled as this instance was launched (lib/launch/again.ts): in a row, for the
+	 * owner of an instance whose setup failed; on its page, for anyone of its group, live or ended.
+	 */
 	launchAgain: string | null;
 	pendingAction: string | null;
 	/** The fragment URL polled while something is changing; null when nothing is. */
@@ -125,6 +131,10 @@ export interface InstancePanelProps extends InstanceFacts {
 	events: AuditEntry[];
 	/** Its machine policy; none once it has ended. */
 	policy?: PolicyPanelProps | null;
+	/** The launch's steps and the bootstrap's stages, with durations; null when nothing was recorded. */
+	timeline: BootTimelineProps | null;
+	/** Its resize page, while it is alive and was launched from a configuration. */
+	resizeHref: string | null;
 	/** The machine's whole part of the audit trail (admins only: the audit view is theirs). */
 	auditHref?: string;
 	timeZone: string;
@@ -223,7 +233,14 @@ function facts(
 		configName: row.configName,
 		actions: actions.map((action) => ({ action, url: `/ajax/instance/${row.id}/${action}?view=${where.view}` })),
 		launchAgain: failed && viewer.id === row.ownerId && row.groupId !== null && row.configId !== null
-			? `/launch/${row.groupId}/${row.configId}?instanceType=${encodeURIComponent(row.instanceType)}`
+			? launchAgainHref({
+				groupId: row.groupId,
+				configId: row.configId,
+				kind: "instance",
+				instanceType: row.instanceType,
+				options: {},
+				name: row.name,
+			})
 			: null,
 		pendingAction: row.pendingAction,
 		poll: isTransitional(deps.settings, row, where.now) ? where.poll : null,
@@ -267,6 +284,22 @@ export async function instanceRowView(
 }
 
 /**
+ * "Launch again" on an instance's page, live or ended, for a viewer in its group: the wizard
+ * pre-filled with its launch's type and options (its own type, when the launch is not known).
+ */
+function panelLaunchAgain(viewer: Viewer, row: InstanceRow, launch: Launch | undefined): string | null {
+	if (row.groupId === null || row.configId === null || !viewer.groupIds.includes(row.groupId)) return null;
+	return launchAgainHref({
+		groupId: row.groupId,
+		configId: row.configId,
+		kind: "instance",
+		instanceType: row.instanceType,
+		options: launch?.options ?? {},
+		name: row.name,
+	});
+}
+
+/**
  * The detail panel of an instance the viewer may see, with its volumes, recent activity and
  * policy; `submitted` is a policy form's submission to show again.
  */
@@ -284,8 +317,13 @@ export async function instancePanelView(
 		policyPanelView(deps, viewer, { kind: "instance", id: row.id, state: row.state }, submitted),
 	]);
 	const now = deps.clock();
+	const shown = facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel`, now });
+	const timeline = await bootTimelineView(deps, viewer, row, launch);
 	return {
-		...facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel`, now }),
+		...shown,
+		launchAgain: panelLaunchAgain(viewer, row, launch) ?? shown.launchAgain,
+		timeline,
+		resizeHref: mayOfferResize(row) ? `/instances/${row.id}/resize` : null,
 		ownerUsername: row.ownerUsername,
 		groupName: row.groupName,
 		amiId: row.amiId,
