@@ -317,6 +317,7 @@ function clusterPanel(extra: Partial<ClusterPanelProps> = {}): ClusterPanelProps
 		lastSeenAt: new Date("2025-03-01T11:59:00Z"),
 		stackName: "MLiySpark-SPOT-1",
 		terminate: { url: "/ajax/cluster/j-ABCDEF/terminate", ended: false },
+		launchAgain: null,
 		events: [],
 		poll: null,
 		timeZone: "UTC",

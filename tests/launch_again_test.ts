@@ -12,7 +12,7 @@ import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
 import { tick } from "./_helpers/tick.ts";
-import { addClusterLaunch, addLaunch, seedClusterWorld, seedWorld } from "./_helpers/world.ts";
+import { addCluster, addClusterLaunch, addLaunch, seedClusterWorld, seedWorld } from "./_helpers/world.ts";
 
 /** The href of the page's "Launch again" link, decoded. */
 function launchAgainOf(page: string): string {
@@ -128,6 +128,27 @@ Deno.test("launch again from a failed launch: the instance form and the cluster 
 	assert.match(clusterForm, /<input type="radio" name="market" value="SPOT" checked/);
 	assert.match(clusterForm, /name="autoTerminateHours"[^>]*value="1"|value="1"[^>]*name="autoTerminateHours"/);
 	assert.match(clusterForm, /name="autoTerminateMinutes"[^>]*value="30"|value="30"[^>]*name="autoTerminateMinutes"/);
+
+	// And from a cluster, ended or not: its purpose, nodes, market and idle time.
+	const cluster = await addCluster(deps.db, {
+		ownerId: world.alice.id,
+		groupId: world.emrGroup.id,
+		configId: world.spark.id,
+		name: "spark-1",
+		purpose: "nightly",
+		coreNodes: 3,
+		idleSeconds: 3600,
+		state: "TERMINATED",
+	});
+	const clusterMachine = await (await request(deps.app, `/clusters/${cluster.id}`, { user: "alice" })).text();
+	const again = new URL(launchAgainOf(clusterMachine), "http://portal");
+	assert.equal(again.pathname, `/launch/${world.emrGroup.id}/${world.spark.id}`);
+	assert.deepEqual(
+		["purpose", "coreNodes", "market", "autoTerminateHours", "autoTerminateMinutes", "name"].map((k) =>
+			again.searchParams.get(k)
+		),
+		["nightly", "3", "ON_DEMAND", "1", "0", "spark-2"],
+	);
 
 	// Only the launcher is offered it: a manager following the launch is not.
 	const managed = await (await request(deps.app, `/launches/${instanceLaunch.id}`, { user: "mia" })).text();

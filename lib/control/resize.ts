@@ -131,7 +131,7 @@ export async function resizeInstance(
 		return {
 			outcome: "resized",
 			instance,
-			text: `${id} is now a ${wanted}. It is stopped; start it when you need it.`,
+			text: `${id} now has type ${wanted}. It is stopped; start it when you need it.`,
 		};
 	}
 	return await stopResizeStart(deps, viewer, row, wanted);
@@ -202,7 +202,7 @@ async function stopResizeStart(deps: Deps, viewer: Viewer, row: Instance, type: 
 	return {
 		outcome: "stopping",
 		instance: (await getInstance(deps.db, row.id))!,
-		text: `Stopping ${row.id} to resize it to ${type}; it starts again by itself as a ${type}.`,
+		text: `Stopping ${row.id} to resize it to ${type}; it starts again by itself once resized.`,
 	};
 }
 

@@ -48,7 +48,7 @@ export function BootTimeline(props: { timeline: BootTimelineProps }) {
 		<section id="boot-timeline" aria-labelledby="boot-timeline-heading">
 			<h2 id="boot-timeline-heading">Boot timeline</h2>
 			<p class="muted small">
-				{timeline.totalMs !== null && <>{formatDuration(timeline.totalMs)} from the request to the last stage.</>}
+				{timeline.totalMs !== null && `${formatDuration(timeline.totalMs)} from the request to the last stage. `}
 				“Usual” is the median of the stage over this configuration's last {timeline.usualOver}{" "}
 				launches; a stage more than {timeline.slowFactor}× its usual is marked slow.
 			</p>

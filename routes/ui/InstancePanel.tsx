@@ -100,9 +100,9 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 						launchAgain={panel.launchAgain}
 					/>
 					{panel.resizeHref && !panel.pendingAction && (
-						<p>
+						<div class="actions">
 							<a class="btn" href={panel.resizeHref}>Resize…</a>
-						</p>
+						</div>
 					)}
 					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
 				</div>
