@@ -273,6 +273,7 @@ function panel(extra: Partial<InstancePanelProps> = {}): InstancePanelProps {
 		],
 		timeline: null,
 		resizeHref: null,
+		resizing: null,
 		timeZone: "UTC",
 		now: NOW,
 		...extra,

@@ -158,6 +158,12 @@ motoTest(
 			form: { instanceType: "m4.large", mode: "restart" },
 		});
 		assert.equal(res.status, 303, await res.clone().text());
+		const during = await (await request(deps.app, `/instances/${id}`, { user: "alice" })).text();
+		assert.match(
+			during,
+			/data-resizing>Stop, resize, start to <span class="mono">m4\.large<\/span> on its way: stopping it…/,
+		);
+		assert.match(during, new RegExp(`hx-get="/instances/${id}/panel"`), "the page follows it");
 		// The request's own follow-up sees the stop through, resizes and starts it.
 		await deps.background.idle();
 		assert.deepEqual(await inEc2(moto, id), { type: "m4.large", state: "running" });

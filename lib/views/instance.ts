@@ -12,6 +12,7 @@ import { getInstanceRow, type InstanceRow } from "../db/instances.ts";
 import { getLaunch, type Launch } from "../db/launches.ts";
 import { launchAgainHref } from "../launch/again.ts";
 import { volumesOf } from "../db/volumes.ts";
+import { getResize } from "../db/resizes.ts";
 import type { Deps } from "../deps.ts";
 import {
 	activityOf,
@@ -135,6 +136,8 @@ export interface InstancePanelProps extends InstanceFacts {
 	timeline: BootTimelineProps | null;
 	/** Its resize page, while it is alive and was launched from a configuration. */
 	resizeHref: string | null;
+	/** A "stop, resize, start" on its way: to which type, and where it is. */
+	resizing: { toType: string; step: "stopping" | "starting" } | null;
 	/** The machine's whole part of the audit trail (admins only: the audit view is theirs). */
 	auditHref?: string;
 	timeZone: string;
@@ -318,12 +321,18 @@ export async function instancePanelView(
 	]);
 	const now = deps.clock();
 	const shown = facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel`, now });
-	const timeline = await bootTimelineView(deps, viewer, row, launch);
+	const [timeline, resize] = await Promise.all([
+		bootTimelineView(deps, viewer, row, launch),
+		getResize(deps.db, row.id),
+	]);
 	return {
 		...shown,
 		launchAgain: panelLaunchAgain(viewer, row, launch) ?? shown.launchAgain,
 		timeline,
-		resizeHref: mayOfferResize(row) ? `/instances/${row.id}/resize` : null,
+		resizeHref: mayOfferResize(row) && !resize ? `/instances/${row.id}/resize` : null,
+		resizing: resize ? { toType: resize.toType, step: resize.step } : null,
+		// The panel follows the sequence through its quiet moment (stopped, not yet started).
+		poll: shown.poll ?? (resize ? `/instances/${row.id}/panel` : null),
 		ownerUsername: row.ownerUsername,
 		groupName: row.groupName,
 		amiId: row.amiId,

@@ -99,6 +99,12 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 						target="#instance-panel"
 						launchAgain={panel.launchAgain}
 					/>
+					{panel.resizing && (
+						<p class="muted small" data-resizing>
+							Stop, resize, start to <span class="mono">{panel.resizing.toType}</span> on its way:{" "}
+							{panel.resizing.step === "stopping" ? "stopping it" : "starting it again"}…
+						</p>
+					)}
 					{panel.resizeHref && !panel.pendingAction && (
 						<div class="actions">
 							<a class="btn" href={panel.resizeHref}>Resize…</a>
