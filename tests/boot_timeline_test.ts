@@ -14,7 +14,7 @@ import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { motoTest } from "./_helpers/moto.ts";
 import { tick } from "./_helpers/tick.ts";
-import { addInstance, addLaunch, seedWorld } from "./_helpers/world.ts";
+import { addConfig, addInstance, addLaunch, seedWorld } from "./_helpers/world.ts";
 
 const MINUTE = 60_000;
 
@@ -126,6 +126,39 @@ Deno.test("a usual duration needs three earlier launches: with two, no stage is 
 	assert.match(stageRow(page, "installing base packages"), /data-duration-ms="1800000">30 min</);
 	assert.doesNotMatch(page, /data-slow/);
 	assert.match(stageRow(page, "installing base packages"), /data-label="Usual"><span class="muted">—/);
+});
+
+Deno.test("without a progress bar nothing is 'still going' after the launch; a machine the portal did not launch has no timeline", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const plain = await addConfig(deps.db, "Plain", {
+		types: [world.types["t2.micro"]!.id],
+		groups: [world.science.id],
+		hasProgressBar: false,
+	});
+	const launch = await addLaunch(deps.db, {
+		userId: world.alice.id,
+		groupId: world.science.id,
+		configId: plain.id,
+		status: "complete",
+		createdAt: deps.clock(),
+	});
+	await addInstance(deps.db, {
+		id: "i-0123456789abcdef0",
+		ownerId: world.alice.id,
+		groupId: world.science.id,
+		configId: plain.id,
+		launchId: launch.id,
+		launchedAt: new Date(deps.clock().getTime() + MINUTE),
+	});
+	deps.clock.advance(3 * 24 * 60 * MINUTE);
+	const page = await (await request(deps.app, "/instances/i-0123456789abcdef0", { user: "alice" })).text();
+	assert.match(stageRow(page, "Instance launched"), /data-label="Took"><span class="muted">—</);
+	assert.doesNotMatch(page, /so far/);
+
+	await addInstance(deps.db, { id: "i-0000000000000000f", ownerId: world.alice.id, groupId: world.science.id });
+	const adopted = await (await request(deps.app, "/instances/i-0000000000000000f", { user: "alice" })).text();
+	assert.doesNotMatch(adopted, /Boot timeline/);
 });
 
 Deno.test("a failed launch keeps its stack's events: the launch page links them, and they show what failed first", async () => {

@@ -245,7 +245,8 @@ export async function advanceResize(deps: Deps, resize: InstanceResize): Promise
 	const kind = machineKind("instance");
 	let row = await getInstance(deps.db, id);
 	if (row && !row.archived && row.state !== "stopped") {
-		row = (await refreshMachines(deps, kind, [id]))[0]?.row as Instance | undefined ?? row;
+		const [refreshed] = await refreshMachines(deps, kind, [id]);
+		row = (refreshed?.row as Instance | undefined) ?? row;
 	}
 	if (!row || row.archived || INSTANCE_ENDED_STATES.includes(row.state)) {
 		return await giveUp(deps, resize, `the instance is ${row?.state ?? "gone"}`);

@@ -108,6 +108,8 @@ export interface TimelineInstance {
 	launchedAt: Date | null;
 	setupState: SetupState | null;
 	state: string;
+	/** Whether its configuration's bootstrap reports progress (without, nothing is "still going" after the launch). */
+	hasProgressBar: boolean;
 }
 
 /**
@@ -145,11 +147,13 @@ export async function bootTimelineView(
 		steps.push({ label: "Instance launched", at: instance.launchedAt, reported: false, percent: null });
 	}
 	for (const r of stagesOf(reports)) steps.push({ label: r.stage, at: r.at, reported: true, percent: r.percent });
-	if (steps.length === 0) return null;
+	// An instance the portal did not launch and that never reported has no timeline to show.
+	if (!launch && reports.length === 0) return null;
 	steps.sort((a, b) => a.at.getTime() - b.at.getTime());
 	const now = deps.clock();
-	const going = (instance.setupState === "running" || instance.setupState === null) &&
-		["pending", "running"].includes(instance.state);
+	// The last stage is still going while the setup reports, or, with a progress bar, before its first report.
+	const going = ["pending", "running"].includes(instance.state) &&
+		(instance.setupState === "running" || (instance.setupState === null && instance.hasProgressBar));
 	const stages = steps.map((step, i): TimelineStage => {
 		const next = steps[i + 1];
 		const current = !next && going;
