@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { DescribeInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import type { Page } from "playwright-core";
-import { insertProgressReport } from "../lib/db/timeline.ts";
+import { insertProgressReport, saveStackEvents } from "../lib/db/timeline.ts";
 import { browserSettings, browserTest, launchBrowser, SCREENSHOTS, serve, signedIn } from "./_helpers/browser.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { moto } from "./_helpers/moto.ts";
@@ -118,6 +118,48 @@ browserTest("an instance's boot timeline, launch again pre-filled, and a resize 
 		assert.match(await page.locator(".flash.ok").innerText(), new RegExp(`${id} now has type m4\\.large`));
 		const out = await moto!.ec2().send(new DescribeInstancesCommand({ InstanceIds: [id!] }));
 		assert.equal(out.Reservations![0]!.Instances![0]!.InstanceType, "m4.large", "EC2 has the new type");
+
+		// A failed launch's events page: what the launcher stored, with what failed first.
+		const failed = await addLaunch(deps.db, {
+			userId: world.alice.id,
+			groupId: world.science.id,
+			configId: world.config.id,
+			status: "failed",
+			reason: "Instance (AWS::EC2::Instance): The requested instance type is not supported in your zone.",
+			stackId: "arn:aws:cloudformation:us-east-1:123456789012:stack/MLiyAnalyst-MLIY-abc/1",
+		});
+		const event = (minutes: number, logicalId: string, type: string, status: string, reason: string | null) => ({
+			logicalId,
+			type,
+			status,
+			reason,
+			at: start + minutes * MINUTE,
+		});
+		await saveStackEvents(deps.db, {
+			launchId: failed.id,
+			stackId: failed.stackId!,
+			storedAt: new Date(),
+			events: [
+				event(4, "MLiyAnalyst-MLIY-abc", "AWS::CloudFormation::Stack", "ROLLBACK_COMPLETE", null),
+				event(3, "Volume", "AWS::EC2::Volume", "CREATE_FAILED", "Resource creation cancelled"),
+				event(
+					2,
+					"Instance",
+					"AWS::EC2::Instance",
+					"CREATE_FAILED",
+					"The requested instance type is not supported in your zone.",
+				),
+				event(1, "Instance", "AWS::EC2::Instance", "CREATE_IN_PROGRESS", null),
+			],
+		});
+		await page.goto(`${server.url}/launches/${failed.id}`);
+		await page.getByRole("link", { name: "CloudFormation events" }).click();
+		await page.waitForURL(`${server.url}/launches/${failed.id}/events`);
+		assert.match(
+			await page.locator("[data-diagnosis]").innerText(),
+			/^What failed first: Instance \(AWS::EC2::Instance\)/,
+		);
+		await shoot(page, "stack-events-failed");
 		assert.deepEqual(errors, [], "no console errors");
 		await context.close();
 	} finally {
