@@ -4,6 +4,7 @@ CREATE TABLE `instance_resizes` (
 	`to_type` text NOT NULL,
 	`requested_by` integer NOT NULL,
 	`step` text DEFAULT 'stopping' NOT NULL,
+	`audit_id` integer,
 	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
 	`updated_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
 	FOREIGN KEY (`requested_by`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE no action

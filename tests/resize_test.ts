@@ -171,13 +171,19 @@ motoTest(
 		assert.equal(row.instanceType, "m4.large");
 		assert.equal(await getResize(deps.db, id), undefined, "the sequence is done");
 		const actions = (await auditFor(deps.db, id, 10)).reverse().map((e) => `${e.actor} ${e.action} ${e.outcome}`);
-		assert.deepEqual(actions, [
-			"bob resize refused",
-			"bob resize sent",
-			"bob stop ok",
-			"bob resize ok",
-			"bob start ok",
-		], "the refused plain resize, then the sequence: asked, stopped, resized, started");
+		assert.deepEqual(
+			actions,
+			[
+				"bob resize refused",
+				"bob resize ok",
+				"bob stop ok",
+				"bob resize ok",
+				"bob start ok",
+			],
+			"the refused plain resize, then the sequence (its record completed once it runs again): stopped, resized, started",
+		);
+		const sequence = (await auditFor(deps.db, id, 10)).at(-2)!;
+		assert.equal(sequence.detail, "stopped, resized from t2.micro to m4.large, started");
 		const open = (await billsOf(deps.db, id)).find((b) => b.endedAt === null);
 		assert.equal(open?.hourlyRate, rate(deps, "m4.large"), "billed at the new rate once it runs again");
 	},
@@ -199,4 +205,10 @@ motoTest("a 'stop, resize, start' left by a restart is finished by the resize jo
 	assert.deepEqual(await inEc2(moto, id), { type: "r4.4xlarge", state: "running" });
 	assert.equal(await getResize(deps.db, id), undefined);
 	assert.equal(await advanceResizes(deps), 0);
+	const actions = (await auditFor(deps.db, id, 10)).reverse().map((e) => `${e.actor} ${e.action} ${e.outcome}`);
+	assert.deepEqual(
+		actions,
+		["alice resize ok", "alice start ok", "portal resize ok"],
+		"resized and started for its requester through the control path, then the sequence's end recorded",
+	);
 });

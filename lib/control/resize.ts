@@ -11,7 +11,7 @@ import type { Viewer } from "../auth/identify.ts";
 import { viewerOf } from "../auth/identify.ts";
 import { explainActionFailure } from "../aws_failures.ts";
 import { sortInstanceTypes } from "../catalog/instance_types.ts";
-import { recordAudit } from "../db/audit.ts";
+import { completeAudit, recordAudit } from "../db/audit.ts";
 import { usableTypes } from "../db/catalog.ts";
 import { getInstance, type Instance, updateInstance } from "../db/instances.ts";
 import {
@@ -175,14 +175,7 @@ async function changeType(deps: Deps, row: Instance, type: string, audit: Action
 
 /** Begins "stop, resize, start": records the sequence, stops the instance, and follows it in the background. */
 async function stopResizeStart(deps: Deps, viewer: Viewer, row: Instance, type: string): Promise<ResizeOutcome> {
-	const resize = await insertResize(deps.db, {
-		instanceId: row.id,
-		fromType: row.instanceType,
-		toType: type,
-		requestedBy: viewer.id,
-	});
-	if (!resize) throw new UserError(409, "A resize of this instance is already on its way.");
-	await recordAudit(deps.db, {
+	const auditId = await recordAudit(deps.db, {
 		at: deps.clock(),
 		actorId: viewer.id,
 		actor: viewer.username,
@@ -192,10 +185,22 @@ async function stopResizeStart(deps: Deps, viewer: Viewer, row: Instance, type: 
 		outcome: "sent",
 		detail: `stop, resize from ${row.instanceType} to ${type}, start: stopping it first`,
 	});
+	const resize = await insertResize(deps.db, {
+		instanceId: row.id,
+		fromType: row.instanceType,
+		toType: type,
+		requestedBy: viewer.id,
+		auditId,
+	});
+	if (!resize) {
+		await completeAudit(deps.db, auditId, "refused", "a resize of this instance is already on its way");
+		throw new UserError(409, "A resize of this instance is already on its way.");
+	}
 	try {
 		await controlMachine(deps, viewer, { kind: "instance", id: row.id, action: "stop" });
 	} catch (error) {
 		await deleteResize(deps.db, row.id);
+		await completeAudit(deps.db, auditId, "error", `the stop was refused: ${(error as Error).message}`);
 		throw error;
 	}
 	followResize(deps, row.id);
@@ -218,9 +223,15 @@ function followResize(deps: Deps, id: string): void {
 	});
 }
 
-/** Ends a sequence that cannot go on, saying why in the instance's activity. */
-async function giveUp(deps: Deps, resize: InstanceResize, why: string): Promise<void> {
+/** Ends a sequence, completing the request's audit record (or, without one, recording how it ended). */
+async function endSequence(
+	deps: Deps,
+	resize: InstanceResize,
+	outcome: "ok" | "error",
+	detail: string,
+): Promise<void> {
 	await deleteResize(deps.db, resize.instanceId);
+	if (resize.auditId !== null) return await completeAudit(deps.db, resize.auditId, outcome, detail);
 	await recordAudit(deps.db, {
 		at: deps.clock(),
 		actorId: resize.requestedBy,
@@ -228,9 +239,14 @@ async function giveUp(deps: Deps, resize: InstanceResize, why: string): Promise<
 		action: "resize",
 		resourceKind: "instance",
 		resourceId: resize.instanceId,
-		outcome: "error",
-		detail: `stop, resize to ${resize.toType}, start given up: ${why}`,
+		outcome,
+		detail,
 	});
+}
+
+/** Ends a sequence that cannot go on, saying why in the instance's activity. */
+async function giveUp(deps: Deps, resize: InstanceResize, why: string): Promise<void> {
+	await endSequence(deps, resize, "error", `stop, resize to ${resize.toType}, start given up: ${why}`);
 	deps.log.web.warn("resize {id} given up: {why}", { id: resize.instanceId, why });
 }
 
@@ -279,7 +295,7 @@ export async function advanceResize(deps: Deps, resize: InstanceResize): Promise
 		}
 		const current = (await getInstance(deps.db, id))!;
 		if (current.state === "stopped") await controlMachine(deps, viewer, { kind: "instance", id, action: "start" });
-		await deleteResize(deps.db, id);
+		await endSequence(deps, resize, "ok", `stopped, resized from ${resize.fromType} to ${resize.toType}, started`);
 	} catch (error) {
 		if (!(error instanceof UserError)) throw error;
 		// Another process moved it meanwhile (409): the next step sees where it is. Anything else ends it.

@@ -39,5 +39,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0011_budgets_approvals_costs", when: 1796184492974, sql: m11 },
 	{ tag: "0012_scoped_managers", when: 1796185025245, sql: m12 },
 	{ tag: "0013_secret_params", when: 1796187552037, sql: m13 },
-	{ tag: "0014_boot_timeline_resize", when: 1796192726901, sql: m14 },
+	{ tag: "0014_boot_timeline_resize", when: 1796195821417, sql: m14 },
 ];

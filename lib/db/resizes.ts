@@ -8,7 +8,7 @@ export type InstanceResize = typeof instanceResizes.$inferSelect;
 /** Records a sequence unless one is on its way for the instance; returns it when new. */
 export async function insertResize(
 	db: Db,
-	row: { instanceId: string; fromType: string; toType: string; requestedBy: number },
+	row: { instanceId: string; fromType: string; toType: string; requestedBy: number; auditId?: number | null },
 ): Promise<InstanceResize | undefined> {
 	const [inserted] = await db.insert(instanceResizes).values(row).onConflictDoNothing().returning();
 	return inserted;

@@ -323,6 +323,8 @@ export const instanceResizes = sqliteTable("instance_resizes", {
 	toType: text("to_type").notNull(),
 	requestedBy: integer("requested_by").notNull().references(() => users.id),
 	step: text("step", { enum: RESIZE_STEPS }).notNull().default("stopping"),
+	/** The audit record of the request ("sent"), completed when the instance runs again or the sequence is given up. */
+	auditId: integer("audit_id"),
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
 });
