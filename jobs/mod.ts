@@ -2,6 +2,7 @@
 import type { Deps } from "../lib/deps.ts";
 import { CHECK_SCHEDULE, type Job, runJob } from "../lib/jobs.ts";
 import { advanceLaunchesJob } from "./advance_launches.ts";
+import { advanceResizesJob } from "./advance_resizes.ts";
 import { enforceBudgetsJob } from "./enforce_budgets.ts";
 import { enforcePoliciesJob } from "./enforce_policies.ts";
 import { readActualCostsJob } from "./read_actual_costs.ts";
@@ -13,6 +14,7 @@ import { writeChargebacksJob } from "./write_chargebacks.ts";
 function allJobs(deps: Pick<Deps, "settings">): Job[] {
 	return [
 		advanceLaunchesJob,
+		advanceResizesJob,
 		syncAwsJob(deps.settings.SYNC_INTERVAL_MINUTES),
 		reindexPricingJob,
 		enforcePoliciesJob,

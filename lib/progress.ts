@@ -11,6 +11,7 @@
  */
 import { recordAudit } from "./db/audit.ts";
 import { instanceForProgress, type ProgressTarget, setProgress } from "./db/instances.ts";
+import { insertProgressReport } from "./db/timeline.ts";
 import type { SetupState } from "./db/schema.ts";
 import type { Deps } from "./deps.ts";
 import { UserError } from "./errors.ts";
@@ -119,6 +120,14 @@ export async function recordProgress(deps: Deps, call: ProgressCall): Promise<st
 		endedAt: setupState === "running" ? null : now,
 	});
 	if (!written) throw new UserError(409, "The setup can no longer report: the instance or its setup has ended.");
+	// The whole history, for the boot timeline: the instance row keeps only the latest.
+	await insertProgressReport(deps.db, {
+		instanceId: call.instanceId,
+		configId: instance.configId,
+		stage: text,
+		percent,
+		at: now,
+	});
 	if (text !== instance.progressText) {
 		deps.log.launch.info("instance {instanceId}: setup at {stage} ({percent}%)", {
 			instanceId: call.instanceId,

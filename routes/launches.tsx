@@ -1,5 +1,6 @@
 /**
- * A launch's page, mounted at /launches: GET /:id (its steps), polling GET /:id/status until the
+ * A launch's page, mounted at /launches: GET /:id (its steps), GET /:id/events (its stack's stored
+ * CloudFormation events and failure diagnosis), polling GET /:id/status until the
  * launch is done or failed; when it is done the poll sends the browser to the dashboard. POST
  * /:id/dismiss hides a failed launch's notice from its owner's dashboard.
  */
@@ -12,6 +13,8 @@ import { type AppContext, type AppEnv, pageContext, setFlash } from "./context.t
 import { MyInstances } from "./ui/DashboardPage.tsx";
 import { LaunchPage, LaunchStatus } from "./ui/LaunchStatus.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
+import { StackEventsPage } from "./ui/BootTimeline.tsx";
+import { stackEventsView } from "../lib/views/timeline.ts";
 
 function launchId(c: AppContext): string {
 	return c.req.param("id")!.slice(0, 64);
@@ -23,6 +26,12 @@ export function launchRoutes(deps: Deps): Hono<AppEnv> {
 	app.get("/:id", async (c) => {
 		const launch = await launchPageView(deps, c.get("viewer"), launchId(c));
 		return c.html(renderPage(<LaunchPage ctx={await pageContext(c, deps)} launch={launch} />));
+	});
+
+	// The stack's CloudFormation events as the launcher stored them, with what failed first.
+	app.get("/:id/events", async (c) => {
+		const events = await stackEventsView(deps, c.get("viewer"), launchId(c));
+		return c.html(renderPage(<StackEventsPage ctx={await pageContext(c, deps)} events={events} />));
 	});
 
 	app.get("/:id/status", async (c) => {

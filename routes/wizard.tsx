@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
+import { prefilledValues } from "../lib/launch/again.ts";
 import { type LaunchIds, RepeatLaunch, requestLaunch } from "../lib/launch/request.ts";
 import { ApprovalRequired } from "../lib/approvals/needs.ts";
 import {
@@ -75,11 +76,8 @@ export function wizardRoutes(deps: Deps): Hono<AppEnv> {
 		return c.html(renderPage(<FormStep ctx={await pageContext(c, deps)} form={form} />), status);
 	};
 
-	// ?instanceType= preselects a type (the "launch again" link of an instance whose setup failed).
-	app.get("/:groupId/:configId", (c) => {
-		const type = c.req.query("instanceType");
-		return showForm(c, { values: type ? { instanceType: type.slice(0, 64) } : {}, errors: {} });
-	});
+	// The query pre-fills the form: "launch again" (lib/launch/again.ts) gives the type, options and name.
+	app.get("/:groupId/:configId", (c) => showForm(c, { values: prefilledValues(c.req.queries()), errors: {} }));
 
 	app.get("/:groupId/:configId/type-info", async (c) => {
 		const info = await typeInfoView(deps, c.get("viewer"), wizardIds(c), c.req.query("instanceType") ?? "");

@@ -242,6 +242,20 @@ const MATRIX: Record<string, RouteSpec> = {
 		owners: ["alice", "olga"],
 		build: async (w, o) => ({ url: `/instances/${await w.instance(o!)}/panel` }),
 	},
+	// Resizing is controlling: the owner, a teammate, a manager of the group, an admin.
+	"GET /instances/:id/resize": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/instances/${await w.instance(o!, "stopped")}/resize?type=m4.large` }),
+	},
+	"POST /instances/:id/resize": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({
+			url: `/instances/${await w.instance(o!, "stopped")}/resize`,
+			options: form({ instanceType: "m4.large" }),
+		}),
+	},
 	// The policy panel's forms: changing the choices is the owner's (or an admin's), keeping it
 	// running anyone's who may control it.
 	"POST /instances/:id/policy": {
@@ -319,6 +333,11 @@ const MATRIX: Record<string, RouteSpec> = {
 		rule: "launcher",
 		owners: ["alice", "olga"],
 		build: async (w, o) => ({ url: `/launches/${await w.launch(o!)}` }),
+	},
+	"GET /launches/:id/events": {
+		rule: "launcher",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({ url: `/launches/${await w.launch(o!)}/events` }),
 	},
 	"GET /launches/:id/status": {
 		rule: "launcher",
@@ -478,6 +497,18 @@ const MATRIX: Record<string, RouteSpec> = {
 		build: async (w, o) => ({
 			url: `/api/v1/instances/${await w.instance(o!)}/actions/stop`,
 			options: { method: "POST" },
+		}),
+	},
+	"POST /api/v1/instances/:id/resize": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({
+			url: `/api/v1/instances/${await w.instance(o!, "stopped")}/resize`,
+			options: {
+				method: "POST",
+				headers: { "Content-Type": "application/json" },
+				body: JSON.stringify({ instanceType: "m4.large" }),
+			},
 		}),
 	},
 	"GET /api/v1/clusters": { rule: "signedIn", build: () => ({ url: "/api/v1/clusters" }) },

@@ -289,6 +289,9 @@ function panel(extra: Partial<InstancePanelProps> = {}): InstancePanelProps {
 				detail: "controls locked",
 			},
 		],
+		timeline: null,
+		resizeHref: null,
+		resizing: null,
 		timeZone: "UTC",
 		now: NOW,
 		...extra,
@@ -395,6 +398,7 @@ function clusterPanel(extra: Partial<ClusterPanelProps> = {}): ClusterPanelProps
 		lastSeenAt: new Date("2025-03-01T11:59:00Z"),
 		stackName: "MLiySpark-SPOT-1",
 		terminate: { url: "/ajax/cluster/j-ABCDEF/terminate", ended: false },
+		launchAgain: null,
 		events: [],
 		poll: null,
 		timeZone: "UTC",
@@ -660,6 +664,8 @@ function status(extra: Partial<LaunchStatusProps> = {}): LaunchStatusProps {
 		made: null,
 		outcome: null,
 		poll: "/launches/l-1/status",
+		eventsHref: null,
+		launchAgain: null,
 		...extra,
 	};
 }

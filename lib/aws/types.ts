@@ -108,6 +108,8 @@ export interface Ec2Api {
 	stopInstances(ids: string[]): Promise<void>;
 	rebootInstances(ids: string[]): Promise<void>;
 	terminateInstances(ids: string[]): Promise<void>;
+	/** Changes a stopped instance's type (ModifyInstanceAttribute); EC2 refuses it while the instance runs. */
+	modifyInstanceType(id: string, instanceType: string): Promise<void>;
 	/** Every matching volume, as {@link describeInstances} does. */
 	describeVolumes(query: { filters?: Ec2Filters }): Promise<Ec2Volume[]>;
 	/** Deletes a volume that is attached to nothing (EC2 refuses one in use). */

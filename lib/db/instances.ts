@@ -283,6 +283,7 @@ const progressStatements = preparedFor((db) => ({
 		launchedAt: instances.launchedAt,
 		createdAt: instances.createdAt,
 		failureStages: softwareConfigs.failureStages,
+		configId: instances.configId,
 	}).from(instances)
 		.leftJoin(launches, eq(launches.id, instances.launchId))
 		.leftJoin(softwareConfigs, eq(softwareConfigs.id, instances.configId))
@@ -318,6 +319,7 @@ export type ProgressTarget =
 		| "progressUpdatedAt"
 		| "launchedAt"
 		| "createdAt"
+		| "configId"
 	>
 	& { tokenHash: string | null; failureStages: string | null };
 

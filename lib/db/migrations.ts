@@ -17,6 +17,7 @@ import m14 from "../../migrations/0014_display_plugin.sql" with { type: "text" }
 import m15 from "../../migrations/0015_api_tokens.sql" with { type: "text" };
 import m16 from "../../migrations/0016_admin_browse.sql" with { type: "text" };
 import m17 from "../../migrations/0017_team_sort_indexes.sql" with { type: "text" };
+import m18 from "../../migrations/0018_boot_timeline_resize.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -46,4 +47,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0015_api_tokens", when: 1796195896994, sql: m15 },
 	{ tag: "0016_admin_browse", when: 1796196096120, sql: m16 },
 	{ tag: "0017_team_sort_indexes", when: 1796196392001, sql: m17 },
+	{ tag: "0018_boot_timeline_resize", when: 1796196543379, sql: m18 },
 ];

@@ -295,6 +295,65 @@ export const instances = sqliteTable("instances", {
 	index("instances_admin_name_idx").on(t.archived, t.name, t.id),
 ]);
 
+/**
+ * Every progress report an instance's bootstrap made, in the order it made them: the stages of its
+ * boot timeline, and (by configuration) the samples a stage's usual duration is the median of.
+ * `instances` keeps only the latest report.
+ */
+export const progressReports = sqliteTable("progress_reports", {
+	id: integer("id").primaryKey({ autoIncrement: true }),
+	instanceId: text("instance_id").notNull(),
+	/** The instance's configuration when it reported (the median is per configuration). */
+	configId: integer("config_id"),
+	stage: text("stage").notNull(),
+	percent: integer("percent").notNull(),
+	at: integer("at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [
+	index("progress_reports_instance_idx").on(t.instanceId, t.at),
+	index("progress_reports_config_idx").on(t.configId, t.at),
+]);
+
+/** One CloudFormation event of a launch's stack, as stored for the pages (newest first, as AWS lists them). */
+export interface StoredStackEvent {
+	logicalId: string;
+	type: string;
+	status: string;
+	reason: string | null;
+	/** Epoch milliseconds. */
+	at: number;
+}
+
+/**
+ * The CloudFormation events of a launch's stack, stored by the launcher when the launch completes
+ * or fails, so the pages show them without asking AWS.
+ */
+export const stackEvents = sqliteTable("stack_events", {
+	launchId: text("launch_id").primaryKey().references(() => launches.id, { onDelete: "cascade" }),
+	stackId: text("stack_id").notNull(),
+	events: text("events", { mode: "json" }).$type<StoredStackEvent[]>().notNull(),
+	storedAt: integer("stored_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const RESIZE_STEPS = ["stopping", "starting"] as const;
+export type ResizeStep = (typeof RESIZE_STEPS)[number];
+
+/**
+ * A "stop, resize, start" of a running instance on its way: asked for by `requestedBy`, moved on by
+ * the resize job (and right after the request) until the instance runs with `toType`, so a restart
+ * of the portal in between does not leave it stopped.
+ */
+export const instanceResizes = sqliteTable("instance_resizes", {
+	instanceId: text("instance_id").primaryKey(),
+	fromType: text("from_type").notNull(),
+	toType: text("to_type").notNull(),
+	requestedBy: integer("requested_by").notNull().references(() => users.id),
+	step: text("step", { enum: RESIZE_STEPS }).notNull().default("stopping"),
+	/** The audit record of the request ("sent"), completed when the instance runs again or the sequence is given up. */
+	auditId: integer("audit_id"),
+	createdAt: createdAt(),
+	updatedAt: updatedAt(),
+});
+
 export const volumes = sqliteTable("volumes", {
 	id: text("id").primaryKey(),
 	instanceId: text("instance_id"),

@@ -12,6 +12,8 @@ import { recordAudit } from "../db/audit.ts";
 import { getConfig, getGroup, type Group, type SoftwareConfig } from "../db/catalog.ts";
 import { forgetFound } from "../db/found.ts";
 import { type Launch, updateLaunch } from "../db/launches.ts";
+import type { StoredStackEvent } from "../db/schema.ts";
+import { saveStackEvents } from "../db/timeline.ts";
 import { getUser, type User } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { AwsError, UserError } from "../errors.ts";
@@ -293,16 +295,64 @@ async function markSubmitted(deps: Deps, launch: Launch, stackId: string): Promi
 	});
 }
 
-/** The first failure CloudFormation reported, in the user's words. */
-export function failureReason(stack: Stack, events: readonly StackEvent[]): string {
-	const failures = [...events].reverse().filter((e) =>
+/** The first resource that failed and why, as CloudFormation's events (newest first) say. */
+export interface FailureDiagnosis {
+	logicalId: string;
+	type: string;
+	reason: string;
+}
+
+/**
+ * The first resource whose creation failed, with its reason, from a stack's events (newest first):
+ * not the ones cancelled because of it, nor the stack's own "following resource(s) failed".
+ */
+export function firstFailure(
+	events: readonly { logicalId: string; type: string; status: string; reason?: string | null }[],
+): FailureDiagnosis | undefined {
+	const first = [...events].reverse().find((e) =>
 		/_FAILED$/.test(e.status) && e.reason &&
 		!/Resource creation cancelled|following resource\(s\) failed/i.test(e.reason)
 	);
-	const first = failures[0];
-	if (first) return `${first.logicalId} (${first.type}): ${cleanAwsText(first.reason!)}`;
+	return first ? { logicalId: first.logicalId, type: first.type, reason: cleanAwsText(first.reason!) } : undefined;
+}
+
+/** The first failure CloudFormation reported, in the user's words. */
+export function failureReason(stack: Stack, events: readonly StackEvent[]): string {
+	const first = firstFailure(events);
+	if (first) return `${first.logicalId} (${first.type}): ${first.reason}`;
 	if (stack.statusReason) return cleanAwsText(stack.statusReason);
 	return `CloudFormation reported ${stack.status}`;
+}
+
+/** How many of a stack's events are stored (the newest): a stack of the portal has a few dozen. */
+const STORED_EVENTS_MAX = 200;
+
+/**
+ * Stores the stack's events for the pages, which never ask AWS: `events` when the caller read them
+ * already. Failing to read them is only logged: the launch's outcome does not depend on it.
+ */
+async function storeStackEvents(
+	deps: Deps,
+	launch: Launch,
+	stackId: string,
+	events?: readonly StackEvent[],
+): Promise<void> {
+	try {
+		const listed = events ?? await deps.aws.cloudFormation.describeStackEvents(stackId);
+		const stored: StoredStackEvent[] = listed.slice(0, STORED_EVENTS_MAX).map((e) => ({
+			logicalId: e.logicalId.slice(0, 255),
+			type: e.type.slice(0, 255),
+			status: e.status.slice(0, 64),
+			reason: e.reason ? cleanAwsText(e.reason) : null,
+			at: e.timestamp.getTime(),
+		}));
+		await saveStackEvents(deps.db, { launchId: launch.id, stackId, events: stored, storedAt: deps.clock() });
+	} catch (error) {
+		deps.log.launch.warn("launch {launchId}: could not store the stack's events: {message}", {
+			launchId: launch.id,
+			message: (error as Error).message,
+		});
+	}
 }
 
 /** Stack statuses that end a launch as failed. */
@@ -345,10 +395,12 @@ export async function followStack(
 	if (stack.status === "CREATE_COMPLETE" || stack.status.startsWith("UPDATE_")) {
 		if (!(options.completeOnStack ?? true)) return stack;
 		await completeLaunch(deps, launch, "Ready");
+		await storeStackEvents(deps, launch, stack.stackId);
 		return undefined;
 	}
 	if (isFailedStatus(stack.status)) {
-		const reason = failureReason(stack, await deps.aws.cloudFormation.describeStackEvents(stack.stackId));
+		const events = await deps.aws.cloudFormation.describeStackEvents(stack.stackId);
+		const reason = failureReason(stack, events);
 		if (stack.status === "ROLLBACK_IN_PROGRESS") {
 			if (launchTimedOut(deps, launch)) {
 				await failLaunch(
@@ -363,6 +415,7 @@ export async function followStack(
 			return undefined;
 		}
 		await failLaunch(deps, launch, reason);
+		await storeStackEvents(deps, launch, stack.stackId, events);
 		if (stack.status === "ROLLBACK_COMPLETE") {
 			// A rolled-back stack holds nothing but its name; remove it as the original never did.
 			await deps.aws.cloudFormation.deleteStack(stack.stackId).catch((error) =>

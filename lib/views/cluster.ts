@@ -3,6 +3,7 @@
  * detail panel with its connection string, its estimated rate (or why it is unknown) and whether
  * the viewer may terminate it (or remove the record of an ended one).
  */
+import { launchAgainHref } from "../launch/again.ts";
 import type { Viewer } from "../auth/identify.ts";
 import { cleanAwsText } from "../aws_failures.ts";
 import { type ClusterEstimate, clusterEstimate } from "../billing/rates.ts";
@@ -76,6 +77,8 @@ export interface ClusterPanelProps extends ClusterFacts {
 	stackName: string | null;
 	/** The viewer's terminate button; null when the viewer may not, or an action is in flight. */
 	terminate: { url: string; ended: boolean } | null;
+	/** The wizard pre-filled as this cluster was launched, for a viewer in its group, live or ended. */
+	launchAgain: string | null;
 	events: AuditEntry[];
 	/** Its machine policy; none once it has ended. */
 	policy?: PolicyPanelProps | null;
@@ -197,6 +200,22 @@ export async function clusterPanelView(
 		stackName: row.stackName,
 		terminate: mayTerminate && !row.pendingAction
 			? { url: `/ajax/cluster/${row.id}/terminate`, ended: ended(row) }
+			: null,
+		launchAgain: row.groupId !== null && row.configId !== null && viewer.groupIds.includes(row.groupId)
+			? launchAgainHref({
+				groupId: row.groupId,
+				configId: row.configId,
+				kind: "cluster",
+				instanceType: row.instanceType,
+				options: {
+					purpose: row.purpose,
+					coreNodes: row.coreNodes,
+					market: row.market,
+					bidPrice: row.bidPrice,
+					idleSeconds: row.idleSeconds,
+				},
+				name: row.name,
+			})
 			: null,
 		events,
 		policy,

@@ -9,8 +9,10 @@ import { instanceRate } from "../billing/rates.ts";
 import { availableActions } from "../control/control.ts";
 import { type InstanceAction, lockOf } from "../control/instance.ts";
 import { getInstanceRow, type InstanceRow } from "../db/instances.ts";
-import { getLaunch } from "../db/launches.ts";
+import { getLaunch, type Launch } from "../db/launches.ts";
+import { launchAgainHref } from "../launch/again.ts";
 import { volumesOf } from "../db/volumes.ts";
+import { getResize } from "../db/resizes.ts";
 import type { Deps } from "../deps.ts";
 import {
 	activityOf,
@@ -32,6 +34,8 @@ import {
 import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
 import type { Settings } from "../settings.ts";
 import { SETUP_SLOW_MS } from "../sync/console.ts";
+import { mayOfferResize } from "./resize.ts";
+import { type BootTimelineProps, bootTimelineView } from "./timeline.ts";
 
 export type { InstanceAction, NextAction, PolicySubmission };
 
@@ -87,7 +91,10 @@ interface InstanceFacts {
 	rate: Rate | null;
 	configName: string | null;
 	actions: InstanceActionButton[];
-	/** The wizard with the same group, configuration and type, for the owner of an instance whose setup failed. */
+	/**
+	 * The wizard pre-filled as this instance was launched (lib/launch/again.ts): in a row, for the
+	 * owner of an instance whose setup failed; on its page, for anyone of its group, live or ended.
+	 */
 	launchAgain: string | null;
 	pendingAction: string | null;
 	/** The fragment URL polled while something is changing; null when nothing is. */
@@ -139,6 +146,12 @@ export interface InstancePanelProps extends InstanceFacts {
 	events: AuditEntry[];
 	/** Its machine policy; none once it has ended. */
 	policy?: PolicyPanelProps | null;
+	/** The launch's steps and the bootstrap's stages, with durations; null when nothing was recorded. */
+	timeline: BootTimelineProps | null;
+	/** Its resize page, while it is alive and was launched from a configuration. */
+	resizeHref: string | null;
+	/** A "stop, resize, start" on its way: to which type, and where it is. */
+	resizing: { toType: string; step: "stopping" | "starting" } | null;
 	/** The machine's whole part of the audit trail (admins only: the audit view is theirs). */
 	auditHref?: string;
 	timeZone: string;
@@ -245,7 +258,14 @@ function facts(
 		configName: row.configName,
 		actions: actions.map((action) => ({ action, url: `/ajax/instance/${row.id}/${action}?view=${where.view}` })),
 		launchAgain: failed && viewer.id === row.ownerId && row.groupId !== null && row.configId !== null
-			? `/launch/${row.groupId}/${row.configId}?instanceType=${encodeURIComponent(row.instanceType)}`
+			? launchAgainHref({
+				groupId: row.groupId,
+				configId: row.configId,
+				kind: "instance",
+				instanceType: row.instanceType,
+				options: {},
+				name: row.name,
+			})
 			: null,
 		pendingAction: row.pendingAction,
 		poll: isTransitional(deps.settings, row, where.now) ? where.poll : null,
@@ -291,6 +311,22 @@ export async function instanceRowView(
 }
 
 /**
+ * "Launch again" on an instance's page, live or ended, for a viewer in its group: the wizard
+ * pre-filled with its launch's type and options (its own type, when the launch is not known).
+ */
+function panelLaunchAgain(viewer: Viewer, row: InstanceRow, launch: Launch | undefined): string | null {
+	if (row.groupId === null || row.configId === null || !viewer.groupIds.includes(row.groupId)) return null;
+	return launchAgainHref({
+		groupId: row.groupId,
+		configId: row.configId,
+		kind: "instance",
+		instanceType: row.instanceType,
+		options: launch?.options ?? {},
+		name: row.name,
+	});
+}
+
+/**
  * The detail panel of an instance the viewer may see, with its volumes, recent activity and
  * policy; `submitted` is a policy form's submission to show again.
  */
@@ -308,8 +344,19 @@ export async function instancePanelView(
 		policyPanelView(deps, viewer, { kind: "instance", id: row.id, state: row.state }, submitted),
 	]);
 	const now = deps.clock();
+	const shown = facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel`, now });
+	const [timeline, resize] = await Promise.all([
+		bootTimelineView(deps, viewer, row, launch),
+		getResize(deps.db, row.id),
+	]);
 	return {
-		...facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel`, now }),
+		...shown,
+		launchAgain: panelLaunchAgain(viewer, row, launch) ?? shown.launchAgain,
+		timeline,
+		resizeHref: mayOfferResize(row) && !resize ? `/instances/${row.id}/resize` : null,
+		resizing: resize ? { toType: resize.toType, step: resize.step } : null,
+		// The panel follows the sequence through its quiet moment (stopped, not yet started).
+		poll: shown.poll ?? (resize ? `/instances/${row.id}/panel` : null),
 		ownerUsername: row.ownerUsername,
 		groupName: row.groupName,
 		amiId: row.amiId,

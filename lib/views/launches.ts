@@ -11,6 +11,7 @@ import { getLaunch, type Launch } from "../db/launches.ts";
 import type { ConfigKind, LaunchStatus as Status } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
+import { launchAgainHref } from "../launch/again.ts";
 import { machineKind } from "../machines/kinds.ts";
 
 /** How far a step has come. */
@@ -48,6 +49,10 @@ export interface LaunchStatusProps {
 	outcome: LaunchOutcome | null;
 	/** The fragment URL polled while the launch is on its way; null once it is done or failed. */
 	poll: string | null;
+	/** The stack's CloudFormation events (stored when the launch ended); null while it is on its way. */
+	eventsHref: string | null;
+	/** The wizard pre-filled as this launch was made, for its launcher once it failed. */
+	launchAgain: string | null;
 }
 
 /** The launch page. */
@@ -109,7 +114,13 @@ function outcomeOf(
 	return { tone: "setup", text: `${name} is running; its setup is still going${at}.` };
 }
 
-async function statusOf(deps: Deps, launch: Launch, configName: string | undefined, progressBar: boolean) {
+async function statusOf(
+	deps: Deps,
+	viewer: Viewer,
+	launch: Launch,
+	configName: string | undefined,
+	progressBar: boolean,
+) {
 	const machines = await machineKind(launch.kind).rows.ofLaunch(deps, launch.id);
 	const noun = launch.kind;
 	const words = KIND_WORDS[noun];
@@ -151,6 +162,8 @@ async function statusOf(deps: Deps, launch: Launch, configName: string | undefin
 		made: first ? { id: first.id, href: `/${noun}s/${first.id}` } : null,
 		outcome: complete && first ? outcomeOf(launch, name, first, progressBar) : null,
 		poll: live ? `/launches/${launch.id}/status` : null,
+		eventsHref: live ? null : `/launches/${launch.id}/events`,
+		launchAgain: failed && viewer.id === launch.userId ? launchAgainHref(launch) : null,
 	};
 	return status;
 }
@@ -159,12 +172,12 @@ async function statusOf(deps: Deps, launch: Launch, configName: string | undefin
 export async function launchStatusView(deps: Deps, viewer: Viewer, id: string): Promise<LaunchStatusProps> {
 	const launch = await followedLaunch(deps, viewer, id);
 	const config = await getConfig(deps.db, launch.configId);
-	return await statusOf(deps, launch, config?.name, config?.hasProgressBar ?? false);
+	return await statusOf(deps, viewer, launch, config?.name, config?.hasProgressBar ?? false);
 }
 
 /** The page of a launch the viewer may follow. */
 export async function launchPageView(deps: Deps, viewer: Viewer, id: string): Promise<LaunchPageProps> {
 	const launch = await followedLaunch(deps, viewer, id);
 	const config = await getConfig(deps.db, launch.configId);
-	return { status: await statusOf(deps, launch, config?.name, config?.hasProgressBar ?? false) };
+	return { status: await statusOf(deps, viewer, launch, config?.name, config?.hasProgressBar ?? false) };
 }

@@ -9,6 +9,7 @@
  * `application/problem+json` (routes/respond.tsx). The OpenAPI document is generated from these
  * declarations (@hono/zod-openapi) and served with its reference page, both without a token.
  */
+import { resizeInstance } from "../../lib/control/resize.ts";
 import { createRoute, type Hook, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Deps } from "../../lib/deps.ts";
 import { UserError } from "../../lib/errors.ts";
@@ -33,7 +34,18 @@ import { bearerIdentity } from "../middleware/bearer.ts";
 import { respondError } from "../respond.tsx";
 import { ApiReferencePage } from "../ui/ApiReferencePage.tsx";
 import { renderPage } from "../ui/render.tsx";
-import { ActionResult, Billing, Cluster, Configurations, Instance, Launch, LaunchRequest, Problem } from "./schemas.ts";
+import {
+	ActionResult,
+	Billing,
+	Cluster,
+	Configurations,
+	Instance,
+	Launch,
+	LaunchRequest,
+	Problem,
+	ResizeRequest,
+	ResizeResult,
+} from "./schemas.ts";
 
 /** Where the API is mounted; the document's server. */
 export const API_BASE = "/api/v1";
@@ -91,7 +103,7 @@ const controlInstance = createRoute({
 	tags: ["machines"],
 	summary: "Start, stop, restart or terminate an instance (or archive an ended one)",
 	description: "The same control path as the buttons: the same permissions, states and audit. " +
-		"A resize of a stopped instance will be `POST /instances/{id}/resize`.",
+		"A resize is `POST /instances/{id}/resize`.",
 	security,
 	request: {
 		params: MachineId.extend({
@@ -101,6 +113,26 @@ const controlInstance = createRoute({
 	responses: {
 		200: json(ActionResult, "Done, or sent (see `notice`)"),
 		409: problem("Not possible in the machine's state, or another action is in flight."),
+		503: problem("AWS is unavailable; try again."),
+		...REFUSALS,
+	},
+});
+
+const resizeInstanceRoute = createRoute({
+	method: "post",
+	path: "/instances/{id}/resize",
+	tags: ["machines"],
+	summary: "Change an instance's type (a stopped one at once; a running one by stop, resize, start)",
+	description: "The resize page's checks: the types the instance's configuration offers its group, the same " +
+		"permissions as the other controls, audited; its next billed period uses the new type's rate.",
+	security,
+	request: {
+		params: MachineId,
+		body: { required: true, content: { "application/json": { schema: ResizeRequest } } },
+	},
+	responses: {
+		200: json(ResizeResult, "Resized, or the stop, resize and start has begun"),
+		409: problem("Not possible in the instance's state (running without mode=restart, or an action in flight)."),
 		503: problem("AWS is unavailable; try again."),
 		...REFUSALS,
 	},
@@ -281,11 +313,15 @@ export function apiRoutes(deps: Deps): OpenAPIHono<AppEnv> {
 		const { id, action } = c.req.valid("param");
 		return c.json(await control(deps, c.get("viewer"), "instance", id, action), 200);
 	});
-	// ── RESIZE: the place for POST /instances/{id}/resize ──────────────────────────────────
-	// lib/control/resize.ts (another change) is wired here: a route declared like controlInstance,
-	// its body the resize form's own zod schema, calling resize's lib function with the viewer and
-	// answering ActionResult; then the permission matrix and tests/api_test.ts's route list follow.
-	// ─────────────────────────────────────────────────────────────────────────────────────────
+	app.openapi(resizeInstanceRoute, async (c) => {
+		const { id } = c.req.valid("param");
+		const { instanceType, mode } = c.req.valid("json");
+		const viewer = c.get("viewer");
+		const resized = await resizeInstance(deps, viewer, id, instanceType, mode);
+		const machine = await apiMachineAfterAction(deps, viewer, "instance", id);
+		if (machine.kind !== "instance") throw new Error(`apiMachineAfterAction gave a ${machine.kind} for an instance`);
+		return c.json({ outcome: resized.outcome, text: resized.text, machine }, 200);
+	});
 	app.openapi(listClusters, async (c) => c.json(await apiClusters(deps, c.get("viewer")), 200));
 	app.openapi(readCluster, async (c) => c.json(await apiCluster(deps, c.get("viewer"), c.req.valid("param").id), 200));
 	app.openapi(controlCluster, async (c) => {

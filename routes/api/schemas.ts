@@ -133,3 +133,22 @@ export const ActionResult = z.object({
 		description: "Set when AWS did not answer in time and the portal is confirming the action.",
 	}),
 }).openapi("ActionResult");
+
+export const ResizeRequest = z.object({
+	instanceType: z.string().min(1).max(64).openapi({
+		description: "A type the instance's configuration offers its group (as the wizard does), other than its own.",
+		example: "m4.large",
+	}),
+	mode: z.enum(["stopped", "restart"]).default("stopped").openapi({
+		description: "`stopped`: the instance must be stopped and is resized at once. `restart`: a running one is " +
+			"stopped, resized and started again by the portal.",
+	}),
+}).openapi("ResizeRequest");
+
+export const ResizeResult = z.object({
+	outcome: z.enum(["resized", "stopping"]).openapi({
+		description: "`resized`: the type changed now; `stopping`: the stop, resize and start has begun.",
+	}),
+	text: z.string(),
+	machine: Instance,
+}).openapi("ResizeResult");

@@ -90,6 +90,11 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 					</dl>
 					<h3>Actions</h3>
 					<Terminate panel={panel} />
+					{panel.launchAgain && (
+						<div class="actions">
+							<a class="btn" href={panel.launchAgain}>Launch again</a>
+						</div>
+					)}
 					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
 				</div>
 			</div>

@@ -1,6 +1,7 @@
 /** One instance's page and its detail panel: facts, times, actions, volumes and recent activity. */
 import type { InstancePanelProps, VolumeRow } from "../../lib/views/instance.ts";
 import { AuditList } from "./AuditList.tsx";
+import { BootTimeline } from "./BootTimeline.tsx";
 import { type Column, ItemTable, polling, StateBadge } from "./components.tsx";
 import { formatAgo, formatRate, formatTime } from "./format.ts";
 import { InstanceActions, InstanceState, LockedNote } from "./InstanceTable.tsx";
@@ -105,6 +106,17 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 						target="#instance-panel"
 						launchAgain={panel.launchAgain}
 					/>
+					{panel.resizing && (
+						<p class="muted small" data-resizing>
+							Stop, resize, start to <span class="mono">{panel.resizing.toType}</span> on its way:{" "}
+							{panel.resizing.step === "stopping" ? "stopping it" : "starting it again"}…
+						</p>
+					)}
+					{panel.resizeHref && !panel.pendingAction && (
+						<div class="actions">
+							<a class="btn" href={panel.resizeHref}>Resize…</a>
+						</div>
+					)}
 					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
 				</div>
 			</div>
@@ -120,6 +132,7 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 						: <p class="muted">EC2 has no console output for this instance yet.</p>}
 				</section>
 			)}
+			{panel.timeline && <BootTimeline timeline={panel.timeline} />}
 			{panel.policy && <PolicyPanel policy={panel.policy} target="#instance-panel" />}
 			<h2>Volumes</h2>
 			{panel.volumes.length === 0

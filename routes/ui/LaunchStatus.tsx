@@ -56,6 +56,12 @@ export function LaunchStatus(props: { status: LaunchStatusProps }) {
 					<strong>The launch failed.</strong> {status.reason}
 				</div>
 			)}
+			{(status.launchAgain || status.eventsHref) && (
+				<div class="actions">
+					{status.launchAgain && <a class="btn primary" href={status.launchAgain}>Launch again</a>}
+					{status.eventsHref && <a class="btn" href={status.eventsHref}>CloudFormation events</a>}
+				</div>
+			)}
 			{outcome && (
 				<p class={outcome.tone === "bad" ? "error-box" : "flash ok"} data-outcome={outcome.tone}>
 					{outcome.text} <a href="/">Go to your dashboard</a>

@@ -34,6 +34,12 @@ export function ec2Api(sdk: Sdk): Ec2Api {
 		async terminateInstances(ids) {
 			await sdk.call(EC2, "TerminateInstances", { InstanceIds: ids }, { ids });
 		},
+		async modifyInstanceType(id, instanceType) {
+			await sdk.call(EC2, "ModifyInstanceAttribute", {
+				InstanceId: id,
+				InstanceType: { Value: instanceType },
+			}, { id, instanceType });
+		},
 		describeVolumes(query) {
 			return everyPage(query.filters, async (page, detail) => {
 				const out = await sdk.call(EC2, "DescribeVolumes", { MaxResults: 500, ...page }, detail);

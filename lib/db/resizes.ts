@@ -1,0 +1,35 @@
+/** Queries and writes for `instance_resizes`: the "stop, resize, start" sequences on their way. */
+import { eq } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { instanceResizes, type ResizeStep } from "./schema.ts";
+
+export type InstanceResize = typeof instanceResizes.$inferSelect;
+
+/** Records a sequence unless one is on its way for the instance; returns it when new. */
+export async function insertResize(
+	db: Db,
+	row: { instanceId: string; fromType: string; toType: string; requestedBy: number; auditId?: number | null },
+): Promise<InstanceResize | undefined> {
+	const [inserted] = await db.insert(instanceResizes).values(row).onConflictDoNothing().returning();
+	return inserted;
+}
+
+export async function getResize(db: Db, instanceId: string): Promise<InstanceResize | undefined> {
+	const [row] = await db.select().from(instanceResizes).where(eq(instanceResizes.instanceId, instanceId));
+	return row;
+}
+
+/** Every sequence on its way, oldest first. */
+export async function resizesInFlight(db: Db): Promise<InstanceResize[]> {
+	return await db.select().from(instanceResizes).orderBy(instanceResizes.createdAt);
+}
+
+export async function setResizeStep(db: Db, instanceId: string, step: ResizeStep): Promise<void> {
+	await db.update(instanceResizes).set({ step, updatedAt: new Date() }).where(
+		eq(instanceResizes.instanceId, instanceId),
+	);
+}
+
+export async function deleteResize(db: Db, instanceId: string): Promise<void> {
+	await db.delete(instanceResizes).where(eq(instanceResizes.instanceId, instanceId));
+}
