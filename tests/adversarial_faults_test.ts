@@ -58,6 +58,7 @@ const OPERATIONS: Record<string, (aws: Aws) => Promise<unknown>> = {
 	"ec2.stopInstances": (aws) => aws.ec2.stopInstances(["i-0123456789abcdef0"]),
 	"ec2.rebootInstances": (aws) => aws.ec2.rebootInstances(["i-0123456789abcdef0"]),
 	"ec2.terminateInstances": (aws) => aws.ec2.terminateInstances(["i-0123456789abcdef0"]),
+	"ec2.createTags": (aws) => aws.ec2.createTags(["i-0123456789abcdef0"], { Name: "box" }),
 	"ec2.describeVolumes": (aws) => aws.ec2.describeVolumes({}),
 	"ec2.getConsoleOutput": (aws) => aws.ec2.getConsoleOutput("i-0123456789abcdef0"),
 	"ec2.latestSpotPrice": (aws) => aws.ec2.latestSpotPrice("m4.large", "us-east-1a"),
@@ -70,6 +71,7 @@ const OPERATIONS: Record<string, (aws: Aws) => Promise<unknown>> = {
 	"emr.listSteps": (aws) => aws.emr.listSteps("j-ABCDEF"),
 	"emr.listClusters": (aws) => aws.emr.listClusters({ states: ["RUNNING"] }),
 	"emr.terminateJobFlows": (aws) => aws.emr.terminateJobFlows(["j-ABCDEF"]),
+	"emr.addTags": (aws) => aws.emr.addTags("j-ABCDEF", { Name: "spark" }),
 	"cloudWatch.getMetricData": (aws) =>
 		aws.cloudWatch.getMetricData([{
 			namespace: "AWS/EC2",

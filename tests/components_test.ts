@@ -40,6 +40,7 @@ function row(id: string, extra: Partial<InstanceRowProps> = {}): InstanceRowProp
 		href: `/instances/${id}`,
 		ownerName: "Alice Ng",
 		link: { href: "https://alice-1.example.com/", label: "alice-1.example.com" },
+		connection: null,
 		instanceType: "t2.micro",
 		cell: {
 			state: "running",
@@ -66,6 +67,7 @@ function row(id: string, extra: Partial<InstanceRowProps> = {}): InstanceRowProp
 }
 
 const cluster: ClusterRowProps = {
+	connect: null,
 	id: "j-ABCDEF",
 	name: "MLiySpark",
 	href: "/clusters/j-ABCDEF",
@@ -249,6 +251,7 @@ function panel(extra: Partial<InstancePanelProps> = {}): InstancePanelProps {
 	});
 	return {
 		...facts,
+		rename: null,
 		ownerUsername: "alice",
 		groupName: "science",
 		amiId: "ami-0123",
@@ -302,6 +305,7 @@ function clusterPanel(extra: Partial<ClusterPanelProps> = {}): ClusterPanelProps
 	const { link: _link, uptimeMs: _uptime, rate: _rate, ...facts } = cluster;
 	return {
 		...facts,
+		rename: null,
 		ownerUsername: "alice",
 		groupName: "sparkers",
 		bidPrice: 0.05,
@@ -428,6 +432,8 @@ Deno.test("the wizard's steps: the groups (or why there are none) and a group's 
 Deno.test("the launch forms share one props type: the instance form with its groups and volume, the cluster form with its estimate", () => {
 	const instance: InstanceFormProps = {
 		...target,
+		nameDefault: "Analyst",
+		nameMax: 100,
 		kind: "instance",
 		action: "/launch/1/7",
 		back: "/launch/1",
@@ -457,6 +463,8 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 
 	const clusterForm: ClusterFormProps = {
 		...target,
+		nameDefault: "Spark",
+		nameMax: 100,
 		config: { id: 8, name: "Spark" },
 		kind: "cluster",
 		action: "/launch/1/8",
@@ -490,6 +498,7 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 Deno.test("ConfirmStep lists what will be launched, with its cost, and posts the same choices again", () => {
 	const confirm: ConfirmStepProps = {
 		...target,
+		machineName: "Analyst",
 		kind: "instance",
 		action: "/launch/1/7",
 		back: "/launch/1/7",
@@ -532,6 +541,7 @@ Deno.test("ConfirmStep lists what will be launched, with its cost, and posts the
 		ctx,
 		confirm: {
 			...target,
+			machineName: "Spark",
 			config: { id: 8, name: "Spark" },
 			kind: "cluster",
 			action: "/launch/1/8",

@@ -96,6 +96,8 @@ export interface Ec2Api {
 	stopInstances(ids: string[]): Promise<void>;
 	rebootInstances(ids: string[]): Promise<void>;
 	terminateInstances(ids: string[]): Promise<void>;
+	/** Sets tags (adding or overwriting) on the instances. */
+	createTags(ids: string[], tags: Record<string, string>): Promise<void>;
 	/** Every matching volume, as {@link describeInstances} does. */
 	describeVolumes(query: { filters?: Ec2Filters }): Promise<Ec2Volume[]>;
 	/**
@@ -168,6 +170,8 @@ export interface EmrApi {
 	listClusters(query: { states?: string[]; createdAfter?: Date }): Promise<EmrCluster[]>;
 	/** Terminates clusters directly (for a cluster whose stack is gone). */
 	terminateJobFlows(ids: string[]): Promise<void>;
+	/** Sets tags (adding or overwriting) on the cluster. */
+	addTags(id: string, tags: Record<string, string>): Promise<void>;
 }
 
 /** One metric series asked of CloudWatch: a metric of one resource, summarised per period. */

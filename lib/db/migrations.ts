@@ -13,6 +13,7 @@ import m10 from "../../migrations/0010_ebs_monthly_rates.sql" with { type: "text
 import m11 from "../../migrations/0011_budgets_approvals_costs.sql" with { type: "text" };
 import m12 from "../../migrations/0012_scoped_managers.sql" with { type: "text" };
 import m13 from "../../migrations/0013_secret_params.sql" with { type: "text" };
+import m14 from "../../migrations/0014_config_login_user.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -38,4 +39,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0011_budgets_approvals_costs", when: 1796184492974, sql: m11 },
 	{ tag: "0012_scoped_managers", when: 1796185025245, sql: m12 },
 	{ tag: "0013_secret_params", when: 1796187552037, sql: m13 },
+	{ tag: "0014_config_login_user", when: 1796192693577, sql: m14 },
 ];

@@ -17,6 +17,8 @@ import {
 	type AuditEntry,
 	NAME_SHOWN,
 	type Rate,
+	type RenameForm,
+	renameForm,
 	uptimeMs,
 	visibleMachine,
 	type WebLink,
@@ -29,6 +31,7 @@ import {
 	policyPanelView,
 	type PolicySubmission,
 } from "./policy.ts";
+import { type Connection, connectionOf } from "../machines/connect.ts";
 import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
 import type { Settings } from "../settings.ts";
 import { SETUP_SLOW_MS } from "../sync/console.ts";
@@ -74,6 +77,8 @@ interface InstanceFacts {
 	href: string;
 	ownerName: string;
 	link: WebLink | null;
+	/** How to reach it (address, SSH command, application links); null once it has ended. */
+	connection: Connection | null;
 	instanceType: string;
 	cell: InstanceStateCell;
 	/** The hourly rate (or why it is unknown); null once the instance has ended. */
@@ -127,6 +132,10 @@ export interface InstancePanelProps extends InstanceFacts {
 	policy?: PolicyPanelProps | null;
 	/** The machine's whole part of the audit trail (admins only: the audit view is theirs). */
 	auditHref?: string;
+	/** Its rename form; null once it has ended. */
+	rename: RenameForm | null;
+	/** What the last form of the panel did (a rename), shown above its actions. */
+	result?: { tone: "ok"; text: string };
 	timeZone: string;
 	now: Date;
 }
@@ -183,11 +192,27 @@ function setupEnd(row: InstanceRow): SetupEnd | null {
 	};
 }
 
-/** The https link to an instance: its DNS name when it has one, else its IP. */
+/** An instance's address: its DNS name when it has one, else its IP (public or private, as the portal shows). */
+function hostOf(row: Pick<InstanceRow, "dnsName" | "privateIp" | "publicIp">, publicIp: boolean): string | null {
+	return row.dnsName || (publicIp ? row.publicIp : row.privateIp) || null;
+}
+
+/** The https link to an instance at its address. */
 function webLink(row: Pick<InstanceRow, "dnsName" | "privateIp" | "publicIp" | "state">, publicIp: boolean) {
-	const host = row.dnsName || (publicIp ? row.publicIp : row.privateIp);
-	if (!host || row.state === "terminated" || row.state === "vanished") return null;
+	const host = hostOf(row, publicIp);
+	if (!host || ended(row)) return null;
 	return { href: `https://${host}/`, label: host };
+}
+
+/** How long an instance usually takes from launch until EC2 gives it an address (it has one once running). */
+export const INSTANCE_ADDRESS_MINUTES = 2;
+
+/** When an instance without an address will have one. */
+function addressWaiting(row: Pick<InstanceRow, "state">): string {
+	if (row.state === "stopped" || row.state === "stopping") {
+		return "The instance is stopped: its address appears when it is started again, usually within a minute.";
+	}
+	return `The address appears when the instance is running — usually within ${INSTANCE_ADDRESS_MINUTES} minutes of launch.`;
 }
 
 function facts(
@@ -208,6 +233,14 @@ function facts(
 		href: `/instances/${row.id}`,
 		ownerName: row.ownerName,
 		link: webLink(row, deps.settings.DISPLAY_PUBLIC_IP),
+		connection: connectionOf({
+			host: hostOf(row, deps.settings.DISPLAY_PUBLIC_IP),
+			ended: gone,
+			keyName: row.keyName,
+			loginUser: row.loginUser,
+			formats: row.customUrlFormat,
+			waiting: addressWaiting(row),
+		}),
 		instanceType: row.instanceType,
 		cell: {
 			state: row.state,
@@ -310,6 +343,7 @@ export async function instancePanelView(
 		events,
 		policy,
 		auditHref: viewer.role === "admin" ? `/admin/audit?machine=${encodeURIComponent(row.id)}` : undefined,
+		rename: renameForm("instance", row.id, row.name, ended(row)),
 		timeZone: deps.settings.TIME_ZONE,
 		now,
 	};

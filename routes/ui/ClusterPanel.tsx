@@ -2,10 +2,12 @@
 import type { ClusterPanelProps } from "../../lib/views/cluster.ts";
 import { AuditList } from "./AuditList.tsx";
 import { ClusterState } from "./ClusterTable.tsx";
+import { ConnectPanel } from "./Connect.tsx";
 import { polling } from "./components.tsx";
 import { formatDuration, formatRate, formatTime } from "./format.ts";
 import { MachinePage, type PageContext } from "./Layout.tsx";
 import { PolicyPanel } from "./PolicyPanel.tsx";
+import { RenameForm } from "./RenameForm.tsx";
 
 function Terminate(props: { panel: ClusterPanelProps }) {
 	const { panel } = props;
@@ -89,10 +91,13 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 						<dd class="mono small">{panel.stackName ?? "—"}</dd>
 					</dl>
 					<h3>Actions</h3>
+					{panel.result && <p class={`flash ${panel.result.tone}`} role="status" data-result>{panel.result.text}</p>}
+					<RenameForm rename={panel.rename} target="#cluster-panel" />
 					<Terminate panel={panel} />
 					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
 				</div>
 			</div>
+			<ConnectPanel connection={panel.connect} />
 			{panel.policy && <PolicyPanel policy={panel.policy} target="#cluster-panel" />}
 			<AuditList events={panel.events} timeZone={tz} allHref={panel.auditHref} />
 		</section>

@@ -1,6 +1,7 @@
 /** The clusters table of the dashboard and the team view, and the state cell the cluster's page shares. */
 import type { ClusterRowProps } from "../../lib/views/cluster.ts";
 import { MachineName, StateBadge } from "./components.tsx";
+import { ConnectCompact } from "./Connect.tsx";
 import { formatDuration, formatRate } from "./format.ts";
 import { PlannedAction } from "./PlannedAction.tsx";
 
@@ -50,6 +51,7 @@ export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard"
 								{row.link
 									? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
 									: "—"}
+								<ConnectCompact connection={row.connect} />
 							</td>
 							<td data-label="Purpose">{row.purpose}</td>
 							<td data-label="State">

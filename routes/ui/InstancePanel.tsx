@@ -1,11 +1,13 @@
 /** One instance's page and its detail panel: facts, times, actions, volumes and recent activity. */
 import type { InstancePanelProps, VolumeRow } from "../../lib/views/instance.ts";
 import { AuditList } from "./AuditList.tsx";
+import { ConnectPanel } from "./Connect.tsx";
 import { type Column, ItemTable, polling, StateBadge } from "./components.tsx";
 import { formatAgo, formatRate, formatTime } from "./format.ts";
 import { InstanceActions, InstanceState } from "./InstanceTable.tsx";
 import { MachinePage, type PageContext } from "./Layout.tsx";
 import { PolicyPanel } from "./PolicyPanel.tsx";
+import { RenameForm } from "./RenameForm.tsx";
 
 const VOLUME_COLUMNS: Column<VolumeRow>[] = [
 	{ label: "Volume", class: "mono", cell: (v) => v.id },
@@ -91,6 +93,8 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 						)}
 					</dl>
 					<h3>Actions</h3>
+					{panel.result && <p class={`flash ${panel.result.tone}`} role="status" data-result>{panel.result.text}</p>}
+					<RenameForm rename={panel.rename} target="#instance-panel" />
 					<InstanceActions
 						id={panel.id}
 						actions={panel.actions}
@@ -101,6 +105,7 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
 				</div>
 			</div>
+			<ConnectPanel connection={panel.connection} />
 			{panel.console && (
 				<section id="console-tail">
 					<h2>Console output</h2>

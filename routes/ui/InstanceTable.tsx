@@ -7,6 +7,7 @@ import type {
 	RowView,
 } from "../../lib/views/instance.ts";
 import { MachineName, polling, ProgressBar, StateBadge } from "./components.tsx";
+import { ConnectCompact } from "./Connect.tsx";
 import { formatDuration, formatRate, formatTime } from "./format.ts";
 import { PlannedAction } from "./PlannedAction.tsx";
 
@@ -112,6 +113,7 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 				{row.link
 					? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
 					: <span class="muted">—</span>}
+				<ConnectCompact connection={row.connection} />
 			</td>
 			<td data-label="Type" class="mono">{row.instanceType}</td>
 			<td data-label="State">

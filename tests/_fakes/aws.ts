@@ -47,6 +47,7 @@ const OPERATIONS: { [S in Service]: Record<keyof Aws[S], true> } = {
 		stopInstances: true,
 		rebootInstances: true,
 		terminateInstances: true,
+		createTags: true,
 		describeVolumes: true,
 		getConsoleOutput: true,
 		latestSpotPrice: true,
@@ -59,6 +60,7 @@ const OPERATIONS: { [S in Service]: Record<keyof Aws[S], true> } = {
 		listSteps: true,
 		listClusters: true,
 		terminateJobFlows: true,
+		addTags: true,
 	},
 	cloudWatch: { getMetricData: true },
 	costExplorer: { dailyCostByTags: true },
@@ -150,11 +152,12 @@ export const ACTIONS_ACCEPTED = {
 		stopInstances: () => Promise.resolve(),
 		rebootInstances: () => Promise.resolve(),
 		terminateInstances: () => Promise.resolve(),
+		createTags: () => Promise.resolve(),
 		describeInstances: () => Promise.resolve([]),
 		describeVolumes: () => Promise.resolve([]),
 	},
 	cloudFormation: { deleteStack: () => Promise.resolve() },
-	emr: { terminateJobFlows: () => Promise.resolve() },
+	emr: { terminateJobFlows: () => Promise.resolve(), addTags: () => Promise.resolve() },
 } satisfies AwsOverrides;
 
 /** The stack id {@link stack} answers with. */
