@@ -252,6 +252,11 @@ function panel(extra: Partial<InstancePanelProps> = {}): InstancePanelProps {
 	return {
 		...facts,
 		rename: null,
+		cost: {
+			hourly: "rate" in extra ? extra.rate ?? null : facts.rate,
+			volumesHourly: null,
+			soFar: { month: { known: true, usd: 1.25 }, sinceLaunch: { known: true, usd: 3.5 } },
+		},
 		ownerUsername: "alice",
 		groupName: "science",
 		amiId: "ami-0123",
@@ -286,7 +291,7 @@ Deno.test("InstancePage shows the facts, 'price unknown' with its reason, the ac
 		panel: panel({ rate: { known: false, reason: "no price for x9.mega" }, poll: "/instances/i-0001/panel" }),
 	}));
 	assert.match(html, /<h1>analysis-box <span class="mono muted">i-0001<\/span><\/h1>/);
-	assert.match(html, /<dt>Hourly cost<\/dt><dd>price unknown \(no price for x9\.mega\)<\/dd>/);
+	assert.match(html, /<dt>Hourly cost<\/dt><dd data-cost="hourly">price unknown \(no price for x9\.mega\)<\/dd>/);
 	assert.match(html, /<dd>2025-03-01 11:55 \(5 min ago\)<\/dd>/);
 	assert.match(html, /<a href="\/launches\/l-1">launch record<\/a>/);
 	assert.match(
@@ -306,6 +311,10 @@ function clusterPanel(extra: Partial<ClusterPanelProps> = {}): ClusterPanelProps
 	return {
 		...facts,
 		rename: null,
+		soFar: {
+			month: { known: false, reason: "no price for m4.large" },
+			sinceLaunch: { known: false, reason: "no price" },
+		},
 		ownerUsername: "alice",
 		groupName: "sparkers",
 		bidPrice: 0.05,

@@ -1,7 +1,7 @@
 /** Billed periods: one row per continuously billed period of an instance, volume or cluster. */
-import { aliasedTable, and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
+import { aliasedTable, and, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { bills, groups, type ResourceKind, users } from "./schema.ts";
+import { bills, groups, type ResourceKind, users, volumes } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
 import { displayName, personColumns } from "./users.ts";
 
@@ -108,4 +108,27 @@ export async function costCentersInScope(db: Db, scope: TeamScope): Promise<stri
 	)
 		.orderBy(bills.costCenter);
 	return rows.map((r) => r.costCenter);
+}
+
+/** A billed period with the machine it is part of: the machine itself, or the instance a volume belongs to. */
+export interface MachineBill extends Bill {
+	machineId: string;
+}
+
+/**
+ * Every billed period of these machines and of their volumes, oldest first, in one query per
+ * batch of ids (the dashboard's rows and a machine's page read them alike).
+ */
+export async function billsOfMachines(db: Db, machineIds: readonly string[]): Promise<MachineBill[]> {
+	const found: MachineBill[] = [];
+	for (let i = 0; i < machineIds.length; i += 400) {
+		const ids = machineIds.slice(i, i + 400);
+		const machineId = sql<string>`coalesce(${volumes.instanceId}, ${bills.resourceId})`;
+		const rows = await db.select({ bill: bills, machineId }).from(bills)
+			.leftJoin(volumes, and(eq(bills.resourceKind, "volume"), eq(volumes.id, bills.resourceId)))
+			.where(or(inArray(bills.resourceId, [...ids]), inArray(volumes.instanceId, [...ids])))
+			.orderBy(bills.startedAt);
+		found.push(...rows.map((r) => ({ ...r.bill, machineId: r.machineId })));
+	}
+	return found;
 }

@@ -11,6 +11,7 @@ import { type ClusterRow, getClusterRow } from "../db/clusters.ts";
 import type { Deps } from "../deps.ts";
 import { type Connection, CONNECTION_LABEL, connectionOf } from "../machines/connect.ts";
 import { CLUSTER_ENDED_STATES, VANISHED } from "../machines/lifecycle.ts";
+import { type CostSoFar, costsSoFar } from "../billing/so_far.ts";
 import {
 	activityOf,
 	type AuditEntry,
@@ -59,6 +60,8 @@ export interface ClusterRowProps extends ClusterFacts {
 	rate: Rate | null;
 	/** How to reach it; null once it has ended. */
 	connect: Connection | null;
+	/** What it has cost this month and since launch (every node), from its billed periods. */
+	soFar?: CostSoFar;
 }
 
 /** A cluster's detail panel. */
@@ -91,6 +94,8 @@ export interface ClusterPanelProps extends ClusterFacts {
 	poll: string | null;
 	/** Its rename form; null once it has ended. */
 	rename: RenameForm | null;
+	/** What it has cost this month and since launch (every node). */
+	soFar: CostSoFar;
 	/** What the last form of the panel did (a rename), shown above its actions. */
 	result?: { tone: "ok"; text: string };
 	timeZone: string;
@@ -179,6 +184,7 @@ export function clusterRow(
 	row: ClusterRow,
 	now: Date,
 	next?: NextAction,
+	soFar?: CostSoFar,
 ): ClusterRowProps {
 	const address = host(row);
 	return {
@@ -188,6 +194,7 @@ export function clusterRow(
 		next,
 		rate: ended(row) ? null : estimatedRate(deps, row),
 		connect: connectOf(row),
+		soFar,
 	};
 }
 
@@ -202,9 +209,10 @@ export async function clusterPanelView(
 	submitted?: PolicySubmission,
 ): Promise<ClusterPanelProps> {
 	const row = await visibleMachine(deps, viewer, { kind: "cluster", id, load: (id) => getClusterRow(deps.db, id) });
-	const [events, policy] = await Promise.all([
+	const [events, policy, soFar] = await Promise.all([
 		activityOf(deps, row.id, PANEL_EVENTS),
 		policyPanelView(deps, viewer, { kind: "cluster", id: row.id, state: row.state }, submitted),
+		costsSoFar(deps, [row.id], deps.clock()),
 	]);
 	const connect = connectOf(row);
 	const connection = connect?.host
@@ -234,6 +242,7 @@ export async function clusterPanelView(
 		auditHref: viewer.role === "admin" ? `/admin/audit?machine=${encodeURIComponent(row.id)}` : undefined,
 		poll: isLive(row) ? `/clusters/${row.id}/panel` : null,
 		rename: renameForm("cluster", row.id, row.name, ended(row)),
+		soFar: soFar.get(row.id)!,
 		timeZone: deps.settings.TIME_ZONE,
 	};
 }

@@ -14,6 +14,7 @@ import { instanceRow, type InstanceRowProps } from "./instance.ts";
 import { launchHref } from "./layout.ts";
 import { endedVisibleSince } from "./machines.ts";
 import { nextActions } from "./policy.ts";
+import { costsSoFar } from "../billing/so_far.ts";
 import { type BudgetBarsProps, myBudgetBars } from "./budgets.ts";
 
 /** A launch shown above the instances: one on the way (its step), or one that failed (its reason). */
@@ -73,7 +74,10 @@ export async function myInstancesView(
 	const failed = recent.filter((l) =>
 		l.kind === "instance" && l.status === "failed" && !l.dismissedAt && (l.finishedAt ?? l.createdAt) > since
 	);
-	const next = await nextActions(deps, rows.map((r) => r.id));
+	const [next, soFar] = await Promise.all([
+		nextActions(deps, rows.map((r) => r.id)),
+		costsSoFar(deps, rows.map((r) => r.id), now),
+	]);
 	const note = (l: (typeof recent)[number], text: string, dismiss: boolean): LaunchNote => ({
 		id: l.id,
 		stackName: l.stackName,
@@ -82,7 +86,9 @@ export async function myInstancesView(
 		dismiss: dismiss ? `/launches/${l.id}/dismiss` : null,
 	});
 	return {
-		rows: rows.map((row) => instanceRow(deps, viewer, row, { view: "dashboard", now, next: next.get(row.id) })),
+		rows: rows.map((row) =>
+			instanceRow(deps, viewer, row, { view: "dashboard", now, next: next.get(row.id), soFar: soFar.get(row.id) })
+		),
 		waiting: waiting.map((l) => note(l, l.step, false)),
 		failed: failed.map((l) => note(l, l.reason ?? "the stack failed", true)),
 		launchHref: href,
@@ -99,13 +105,16 @@ export async function dashboardView(deps: Deps, viewer: Viewer, launchHref: stri
 		launchableGroups(deps.db, viewer.groupIds),
 		myBudgetBars(deps, viewer),
 	]);
-	const next = await nextActions(deps, clusters.map((c) => c.id));
+	const [next, soFar] = await Promise.all([
+		nextActions(deps, clusters.map((c) => c.id)),
+		costsSoFar(deps, clusters.map((c) => c.id), now),
+	]);
 	const emr = groups.find((g) => g.emrAccess);
 	return {
 		instances,
 		clusters: clusters.length > 0 || emr
 			? {
-				rows: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id))),
+				rows: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id), soFar.get(row.id))),
 				launchHref: emr ? `/launch/${emr.id}` : null,
 			}
 			: null,

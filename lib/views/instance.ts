@@ -32,7 +32,8 @@ import {
 	type PolicySubmission,
 } from "./policy.ts";
 import { type Connection, connectionOf } from "../machines/connect.ts";
-import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
+import { INSTANCE_ENDED_STATES, VOLUME_GONE_STATES } from "../machines/lifecycle.ts";
+import { type CostSoFar, costsSoFar, rateWithVolumes } from "../billing/so_far.ts";
 import type { Settings } from "../settings.ts";
 import { SETUP_SLOW_MS } from "../sync/console.ts";
 
@@ -99,6 +100,8 @@ export interface InstanceRowProps extends InstanceFacts {
 	uptimeMs: number | null;
 	/** What its policy will do next ("stops at 19:00 unless extended"); none when nothing is planned. */
 	next?: NextAction;
+	/** What it has cost this month and since launch, from its billed periods (and its volumes'). */
+	soFar?: CostSoFar;
 }
 
 /** A volume of an instance. */
@@ -134,6 +137,8 @@ export interface InstancePanelProps extends InstanceFacts {
 	auditHref?: string;
 	/** Its rename form; null once it has ended. */
 	rename: RenameForm | null;
+	/** What it costs an hour with its volumes (billed even while it is stopped), and what it has cost so far. */
+	cost: { hourly: Rate | null; volumesHourly: Rate | null; soFar: CostSoFar };
 	/** What the last form of the panel did (a rename), shown above its actions. */
 	result?: { tone: "ok"; text: string };
 	timeZone: string;
@@ -268,7 +273,7 @@ export function instanceRow(
 	deps: Pick<Deps, "pricing" | "settings">,
 	viewer: Viewer,
 	row: InstanceRow,
-	shown: { view: RowView; now: Date; next?: NextAction },
+	shown: { view: RowView; now: Date; next?: NextAction; soFar?: CostSoFar },
 ): InstanceRowProps {
 	return {
 		...facts(deps, viewer, row, {
@@ -279,6 +284,7 @@ export function instanceRow(
 		view: shown.view,
 		uptimeMs: uptimeMs(row.startedAt, row.state === "running", shown.now),
 		next: shown.next,
+		soFar: shown.soFar,
 	};
 }
 
@@ -295,8 +301,9 @@ export async function instanceRowView(
 	view: RowView,
 ): Promise<InstanceRowProps> {
 	const row = await visibleInstance(deps, viewer, id);
-	const next = (await nextActions(deps, [row.id])).get(row.id);
-	return instanceRow(deps, viewer, row, { view, now: deps.clock(), next });
+	const now = deps.clock();
+	const [next, soFar] = await Promise.all([nextActions(deps, [row.id]), costsSoFar(deps, [row.id], now)]);
+	return instanceRow(deps, viewer, row, { view, now, next: next.get(row.id), soFar: soFar.get(row.id) });
 }
 
 /**
@@ -310,15 +317,24 @@ export async function instancePanelView(
 	submitted?: PolicySubmission,
 ): Promise<InstancePanelProps> {
 	const row = await visibleInstance(deps, viewer, id);
-	const [volumes, events, launch, policy] = await Promise.all([
+	const now = deps.clock();
+	const [volumes, events, launch, policy, soFar] = await Promise.all([
 		volumesOf(deps.db, row.id),
 		activityOf(deps, row.id, PANEL_EVENTS),
 		row.launchId ? getLaunch(deps.db, row.launchId) : undefined,
 		policyPanelView(deps, viewer, { kind: "instance", id: row.id, state: row.state }, submitted),
+		costsSoFar(deps, [row.id], now),
 	]);
-	const now = deps.clock();
+	const shown = facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel`, now });
+	const live = volumes.filter((v) => !VOLUME_GONE_STATES.includes(v.state));
+	const withVolumes = shown.rate && rateWithVolumes(deps.settings, shown.rate, live, now);
 	return {
-		...facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel`, now }),
+		...shown,
+		cost: {
+			hourly: withVolumes ? withVolumes.total : null,
+			volumesHourly: withVolumes && live.length ? withVolumes.volumes : null,
+			soFar: soFar.get(row.id)!,
+		},
 		ownerUsername: row.ownerUsername,
 		groupName: row.groupName,
 		amiId: row.amiId,

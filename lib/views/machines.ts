@@ -14,6 +14,7 @@ import { NAME_MAX as NAME_MAX_LENGTH } from "../machines/tags.ts";
 import type { Price } from "../pricing.ts";
 
 export type { AppLink, Connection } from "../machines/connect.ts";
+export type { Cost, CostSoFar } from "../billing/so_far.ts";
 
 /** An hourly price, or why it is unknown. */
 export type Rate = Price;

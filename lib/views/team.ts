@@ -15,6 +15,7 @@ import { clusterRow, type ClusterRowProps } from "./cluster.ts";
 import { instanceRow, type InstanceRowProps } from "./instance.ts";
 import type { Choice, PagerProps } from "./lists.ts";
 import { endedVisibleSince } from "./machines.ts";
+import { costsSoFar } from "../billing/so_far.ts";
 import { nextActions } from "./policy.ts";
 import { type BudgetBarsProps, teamBudgetBars } from "./budgets.ts";
 
@@ -84,9 +85,14 @@ export async function teamTableView(deps: Deps, viewer: Viewer, query: TeamQuery
 		endedVisibleSince(now),
 	);
 	const pages = Math.max(1, Math.ceil(total / TEAM_PAGE_SIZE));
-	const next = await nextActions(deps, rows.map((r) => r.id));
+	const [next, soFar] = await Promise.all([
+		nextActions(deps, rows.map((r) => r.id)),
+		costsSoFar(deps, rows.map((r) => r.id), now),
+	]);
 	return {
-		rows: rows.map((row) => instanceRow(deps, viewer, row, { view: "team", now, next: next.get(row.id) })),
+		rows: rows.map((row) =>
+			instanceRow(deps, viewer, row, { view: "team", now, next: next.get(row.id), soFar: soFar.get(row.id) })
+		),
 		total,
 		filtered: !!(filters.state || filters.ownerId || filters.groupId || filters.search),
 		pager: {

@@ -3,6 +3,7 @@ import type { ClusterPanelProps } from "../../lib/views/cluster.ts";
 import { AuditList } from "./AuditList.tsx";
 import { ClusterState } from "./ClusterTable.tsx";
 import { ConnectPanel } from "./Connect.tsx";
+import { CostSoFarFacts } from "./CostSoFar.tsx";
 import { polling } from "./components.tsx";
 import { formatDuration, formatRate, formatTime } from "./format.ts";
 import { MachinePage, type PageContext } from "./Layout.tsx";
@@ -79,6 +80,7 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 						<dd>{panel.configName ?? "—"}</dd>
 						<dt>Estimated cost</dt>
 						<dd>{panel.rate === null ? "—" : panel.rate.known ? formatRate(panel.rate.hourly) : "price unknown"}</dd>
+						<CostSoFarFacts soFar={panel.soFar} />
 						<dt>Auto-terminate</dt>
 						<dd>{panel.idleSeconds ? `after ${formatDuration(panel.idleSeconds * 1000)} idle` : "off"}</dd>
 						<dt>Started</dt>

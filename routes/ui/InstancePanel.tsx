@@ -2,6 +2,7 @@
 import type { InstancePanelProps, VolumeRow } from "../../lib/views/instance.ts";
 import { AuditList } from "./AuditList.tsx";
 import { ConnectPanel } from "./Connect.tsx";
+import { CostSoFarFacts } from "./CostSoFar.tsx";
 import { type Column, ItemTable, polling, StateBadge } from "./components.tsx";
 import { formatAgo, formatRate, formatTime } from "./format.ts";
 import { InstanceActions, InstanceState } from "./InstanceTable.tsx";
@@ -58,13 +59,21 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 							)}
 						</dd>
 						<dt>Hourly cost</dt>
-						<dd>
-							{panel.rate === null
+						<dd data-cost="hourly">
+							{panel.cost.hourly === null
 								? "—"
-								: panel.rate.known
-								? formatRate(panel.rate.hourly)
-								: `price unknown (${panel.rate.reason})`}
+								: panel.cost.hourly.known
+								? formatRate(panel.cost.hourly.hourly)
+								: `price unknown (${panel.cost.hourly.reason})`}
+							{panel.cost.volumesHourly && (
+								<div class="small muted">
+									{panel.cost.volumesHourly.known
+										? `with its volumes' ${formatRate(panel.cost.volumesHourly.hourly)}, billed while it is stopped too`
+										: "with its volumes"}
+								</div>
+							)}
 						</dd>
+						<CostSoFarFacts soFar={panel.cost.soFar} />
 					</dl>
 				</div>
 				<div class="panel">

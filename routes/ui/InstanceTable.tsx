@@ -8,6 +8,7 @@ import type {
 } from "../../lib/views/instance.ts";
 import { MachineName, polling, ProgressBar, StateBadge } from "./components.tsx";
 import { ConnectCompact } from "./Connect.tsx";
+import { CostSoFarLine } from "./CostSoFar.tsx";
 import { formatDuration, formatRate, formatTime } from "./format.ts";
 import { PlannedAction } from "./PlannedAction.tsx";
 
@@ -122,6 +123,7 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 			</td>
 			<td data-label="Hourly cost" class="num">
 				{row.rate === null ? "—" : row.rate.known ? formatRate(row.rate.hourly) : "price unknown"}
+				<CostSoFarLine soFar={row.soFar} />
 			</td>
 			<td data-label="Configuration">{row.configName ?? <span class="muted">unknown</span>}</td>
 			<td data-label="Uptime" class="num">{row.uptimeMs === null ? "—" : formatDuration(row.uptimeMs)}</td>
