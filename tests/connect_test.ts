@@ -266,7 +266,10 @@ motoTest(
 		assert.match(page, /with its volumes' \$0\.00\d+\/h, billed while it is stopped too/);
 		// The dashboard row shows the same figure.
 		const dashboard = await (await request(deps.app, "/", { user: "alice" })).text();
-		assert.ok(dashboard.includes(`$${expected.toFixed(2)} in all`), "the row's cost so far");
+		assert.ok(
+			dashboard.includes(`<div class="small muted">$${expected.toFixed(2)} in all</div>`),
+			"the row's cost so far",
+		);
 	},
 );
 

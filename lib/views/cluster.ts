@@ -241,7 +241,7 @@ export async function clusterPanelView(
 		policy,
 		auditHref: viewer.role === "admin" ? `/admin/audit?machine=${encodeURIComponent(row.id)}` : undefined,
 		poll: isLive(row) ? `/clusters/${row.id}/panel` : null,
-		rename: renameForm("cluster", row.id, row.name, ended(row)),
+		rename: renameForm("cluster", row.id, plainText(row.name, NAME_SHOWN), ended(row)),
 		soFar: soFar.get(row.id)!,
 		timeZone: deps.settings.TIME_ZONE,
 	};

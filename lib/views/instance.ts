@@ -359,7 +359,7 @@ export async function instancePanelView(
 		events,
 		policy,
 		auditHref: viewer.role === "admin" ? `/admin/audit?machine=${encodeURIComponent(row.id)}` : undefined,
-		rename: renameForm("instance", row.id, row.name, ended(row)),
+		rename: renameForm("instance", row.id, shown.name, ended(row)),
 		timeZone: deps.settings.TIME_ZONE,
 		now,
 	};

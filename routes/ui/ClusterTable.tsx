@@ -2,7 +2,7 @@
 import type { ClusterRowProps } from "../../lib/views/cluster.ts";
 import { MachineName, StateBadge } from "./components.tsx";
 import { ConnectCompact } from "./Connect.tsx";
-import { CostSoFarLine } from "./CostSoFar.tsx";
+import { CostSoFarCell } from "./CostSoFar.tsx";
 import { formatDuration, formatRate } from "./format.ts";
 import { PlannedAction } from "./PlannedAction.tsx";
 
@@ -37,6 +37,7 @@ export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard"
 						<th scope="col">Type</th>
 						<th scope="col" class="num">Nodes</th>
 						<th scope="col" class="num">Hourly cost</th>
+						<th scope="col" class="num">Cost so far</th>
 						<th scope="col">Configuration</th>
 						<th scope="col" class="num">Uptime</th>
 					</tr>
@@ -65,8 +66,8 @@ export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard"
 							<td data-label="Nodes" class="num">{row.nodesRunning}/{row.nodesRequested}</td>
 							<td data-label="Hourly cost" class="num">
 								{row.rate === null ? "—" : row.rate.known ? formatRate(row.rate.hourly) : "price unknown"}
-								<CostSoFarLine soFar={row.soFar} />
 							</td>
+							<CostSoFarCell soFar={row.soFar} />
 							<td data-label="Configuration">{row.configName ?? "—"}</td>
 							<td data-label="Uptime" class="num">{row.uptimeMs === null ? "—" : formatDuration(row.uptimeMs)}</td>
 						</tr>

@@ -21,13 +21,14 @@ export function CostSoFarFacts(props: { soFar: CostSoFarProps }) {
 	);
 }
 
-/** The two figures on one line, under a row's hourly cost. */
-export function CostSoFarLine(props: { soFar?: CostSoFarProps }) {
-	if (!props.soFar) return null;
+/** A row's "Cost so far" cell: this month, and since launch under it. */
+export function CostSoFarCell(props: { soFar?: CostSoFarProps }) {
+	if (!props.soFar) return <td data-label="Cost so far" class="num">—</td>;
 	const { month, sinceLaunch } = props.soFar;
 	return (
-		<div class="small muted" data-cost-so-far>
-			{money(month)} this month · {money(sinceLaunch)} in all
-		</div>
+		<td data-label="Cost so far" class="num" data-cost-so-far>
+			{money(month)} this month
+			<div class="small muted">{money(sinceLaunch)} in all</div>
+		</td>
 	);
 }

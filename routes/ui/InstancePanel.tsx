@@ -59,7 +59,7 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 							)}
 						</dd>
 						<dt>Hourly cost</dt>
-						<dd data-cost="hourly">
+						<dd>
 							{panel.cost.hourly === null
 								? "—"
 								: panel.cost.hourly.known

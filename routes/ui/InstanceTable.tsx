@@ -8,7 +8,7 @@ import type {
 } from "../../lib/views/instance.ts";
 import { MachineName, polling, ProgressBar, StateBadge } from "./components.tsx";
 import { ConnectCompact } from "./Connect.tsx";
-import { CostSoFarLine } from "./CostSoFar.tsx";
+import { CostSoFarCell } from "./CostSoFar.tsx";
 import { formatDuration, formatRate, formatTime } from "./format.ts";
 import { PlannedAction } from "./PlannedAction.tsx";
 
@@ -123,8 +123,8 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 			</td>
 			<td data-label="Hourly cost" class="num">
 				{row.rate === null ? "—" : row.rate.known ? formatRate(row.rate.hourly) : "price unknown"}
-				<CostSoFarLine soFar={row.soFar} />
 			</td>
+			<CostSoFarCell soFar={row.soFar} />
 			<td data-label="Configuration">{row.configName ?? <span class="muted">unknown</span>}</td>
 			<td data-label="Uptime" class="num">{row.uptimeMs === null ? "—" : formatDuration(row.uptimeMs)}</td>
 			<td data-label="Actions">
@@ -155,6 +155,7 @@ export function InstanceTable(props: { view: RowView; rows: InstanceRowProps[]; 
 						<th scope="col">Type</th>
 						<th scope="col">State</th>
 						<th scope="col" class="num">Hourly cost</th>
+						<th scope="col" class="num">Cost so far</th>
 						<th scope="col">Configuration</th>
 						<th scope="col" class="num">Uptime</th>
 						<th scope="col">Actions</th>
