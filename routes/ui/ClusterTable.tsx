@@ -50,10 +50,12 @@ export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard"
 							</td>
 							{props.view === "team" && <td data-label="Owner">{row.ownerName}</td>}
 							<td data-label="Web link">
-								{row.link
-									? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
-									: "—"}
-								<ConnectCompact connection={row.connect} />
+								<div class="web-link">
+									{row.link
+										? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
+										: "—"}
+									<ConnectCompact connection={row.connect} />
+								</div>
 							</td>
 							<td data-label="Purpose">{row.purpose}</td>
 							<td data-label="State">

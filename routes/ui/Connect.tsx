@@ -74,8 +74,10 @@ export function ConnectCompact(props: { connection: Connection | null }) {
 	return (
 		<details class="connect-compact">
 			<summary class="small">Connect</summary>
-			<ConnectFacts connection={props.connection} />
-			<p class="small muted copy-status" role="status" aria-live="polite"></p>
+			<div class="connect-popup">
+				<ConnectFacts connection={props.connection} />
+				<p class="small muted copy-status" role="status" aria-live="polite"></p>
+			</div>
 		</details>
 	);
 }

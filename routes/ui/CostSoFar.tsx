@@ -27,8 +27,10 @@ export function CostSoFarCell(props: { soFar?: CostSoFarProps }) {
 	const { month, sinceLaunch } = props.soFar;
 	return (
 		<td data-label="Cost so far" class="num" data-cost-so-far>
-			{money(month)} this month
-			<div class="small muted">{money(sinceLaunch)} in all</div>
+			<div>
+				{money(month)} this month
+				<div class="small muted">{money(sinceLaunch)} in all</div>
+			</div>
 		</td>
 	);
 }

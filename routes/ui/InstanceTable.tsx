@@ -111,10 +111,12 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 			</td>
 			{row.view === "team" && <td data-label="Owner">{row.ownerName}</td>}
 			<td data-label="Web link">
-				{row.link
-					? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
-					: <span class="muted">—</span>}
-				<ConnectCompact connection={row.connection} />
+				<div class="web-link">
+					{row.link
+						? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
+						: <span class="muted">—</span>}
+					<ConnectCompact connection={row.connection} />
+				</div>
 			</td>
 			<td data-label="Type" class="mono">{row.instanceType}</td>
 			<td data-label="State">
