@@ -657,6 +657,7 @@ Deno.test("the launch page follows the steps; a failed launch shows its reason, 
 });
 
 const BILLED: BillingRow = {
+	machineName: null,
 	resourceId: "",
 	resourceKind: "instance",
 	username: "alice",

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
+import { DescribeClusterCommand, EMRClient } from "@aws-sdk/client-emr";
 import { auditFor } from "../lib/db/audit.ts";
 import { openBill } from "../lib/db/bills.ts";
 import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
@@ -17,7 +18,7 @@ import { createTestDeps, testClock, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { type Moto, motoTest } from "./_helpers/moto.ts";
 import { tick } from "./_helpers/tick.ts";
-import { addConfig, addInstance, seedWorld } from "./_helpers/world.ts";
+import { addCluster, addConfig, addInstance, seedClusterWorld, seedWorld } from "./_helpers/world.ts";
 
 const HOUR = 3_600_000;
 const APP_LINKS = "Jupyter | https://{{{ URL }}}:8888/lab\nRStudio | https://{{{URL}}}/rstudio/";
@@ -134,7 +135,7 @@ motoTest(
 motoTest(
 	"the name chosen at launch is the Name tag; a rename changes it and is audited; a duplicate among live machines is refused",
 	async (moto) => {
-		const { deps, world, notebook } = await notebookWorld(moto);
+		const { deps, world, notebook, clock } = await notebookWorld(moto);
 		await using _ = deps;
 		const path = `/launch/${world.science.id}/${notebook.id}`;
 
@@ -211,6 +212,11 @@ motoTest(
 		assert.equal(plain.status, 303);
 		assert.equal(plain.headers.get("Location"), `/instances/${instance!.id}`);
 		assert.equal(await nameTag(moto, instance!.id), "churn-final");
+
+		// The billing report names the machine too (a minute on, so the report's range holds some of its period).
+		clock.advance(60_000);
+		const billing = await (await request(deps.app, "/billing", { user: "alice" })).text();
+		assert.match(billing, /<div data-machine-name>churn-final<\/div>/);
 
 		// Olga (another group) may not rename it, and the refusal is audited.
 		const olga = await request(deps.app, `/instances/${instance!.id}/rename`, { user: "olga", form: { name: "mine" } });
@@ -300,3 +306,42 @@ motoTest("a period whose price is unknown makes the cost so far unknown, never $
 	assert.match(page, /<dd data-cost="since-launch" title="no price for x9.mega">unknown<\/dd>/);
 	assert.doesNotMatch(page, /data-cost="month"[^>]*>\$0/);
 });
+
+motoTest(
+	"a cluster's rename sets its Name tag through EMR; its page shows the master's connection and the SSH command",
+	async (moto) => {
+		await using deps = await createTestDeps({ awsEndpoint: moto.url });
+		const world = await seedClusterWorld(deps.db);
+		const id = await moto.runJobFlow({ Name: "MLiySpark", LaunchedBy: "MLIY" });
+		await addCluster(deps.db, {
+			id,
+			ownerId: world.alice.id,
+			groupId: world.emrGroup.id,
+			configId: world.spark.id,
+			masterDns: "ip-10-0-0-9.ec2.internal",
+		});
+		const page = await (await request(deps.app, `/clusters/${id}`, { user: "alice" })).text();
+		assert.ok(page.includes("<code>ssh -i ~/.ssh/analyst-key.pem ec2-user@ip-10-0-0-9.ec2.internal</code>"));
+		assert.ok(
+			page.includes("<code>jdbc:hive2://ip-10-0-0-9.ec2.internal:10000/default</code>"),
+			"the connection string",
+		);
+
+		const res = await request(deps.app, `/clusters/${id}/rename`, {
+			user: "bob",
+			htmx: true,
+			form: { name: "spark-etl" },
+		});
+		assert.equal(res.status, 200, await res.clone().text());
+		const emr = new EMRClient({
+			endpoint: moto.url,
+			region: "us-east-1",
+			credentials: { accessKeyId: "test", secretAccessKey: "test" },
+		});
+		const { Cluster } = await emr.send(new DescribeClusterCommand({ ClusterId: id }));
+		emr.destroy();
+		assert.equal(Cluster?.Tags?.find((t) => t.Key === "Name")?.Value, "spark-etl");
+		const [event] = await auditFor(deps.db, id, 1);
+		assert.deepEqual([event?.action, event?.resourceKind, event?.outcome], ["rename", "cluster", "ok"]);
+	},
+);
