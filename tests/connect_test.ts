@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { DescribeClusterCommand, EMRClient } from "@aws-sdk/client-emr";
+import { exportCatalog, importCatalog } from "../lib/catalog/document.ts";
 import { auditFor } from "../lib/db/audit.ts";
+import { getConfig } from "../lib/db/catalog.ts";
 import { openBill } from "../lib/db/bills.ts";
 import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
 import { recentLaunches } from "../lib/db/launches.ts";
@@ -345,3 +347,27 @@ motoTest(
 		assert.deepEqual([event?.action, event?.resourceKind, event?.outcome], ["rename", "cluster", "ok"]);
 	},
 );
+
+Deno.test("the login user and the application links are in the catalogue document, exported and imported", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const exported = await exportCatalog(deps.db);
+	const analyst = exported.configs!.find((c) => c.name === "Analyst")!;
+	assert.equal(analyst.loginUser, "ec2-user", "the default login user");
+	const doc = {
+		...exported,
+		configs: exported.configs!.map((c) =>
+			c.name === "Analyst" ? { ...c, loginUser: "ubuntu", customUrlFormat: "Jupyter | https://{{{ URL }}}:8888/" } : c
+		),
+	};
+	await importCatalog(deps.db, doc);
+	const saved = await getConfig(deps.db, world.config.id);
+	assert.deepEqual([saved?.loginUser, saved?.customUrlFormat], ["ubuntu", "Jupyter | https://{{{ URL }}}:8888/"]);
+	// Not a user name: refused, nothing changed.
+	const bad = {
+		...doc,
+		configs: doc.configs.map((c) => c.name === "Analyst" ? { ...c, loginUser: "root; rm -rf /" } : c),
+	};
+	await assert.rejects(importCatalog(deps.db, bad), /A Linux user name/);
+	assert.equal((await getConfig(deps.db, world.config.id))?.loginUser, "ubuntu");
+});
