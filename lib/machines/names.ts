@@ -14,8 +14,6 @@ import { authorizeAction } from "./actions.ts";
 import { machineKind } from "./kinds.ts";
 import { NAME_MAX } from "./tags.ts";
 
-export { NAME_MAX };
-
 /** Letters, digits, spaces and the punctuation names use; no control or hidden characters. */
 const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._:/@+=-]*$/u;
 

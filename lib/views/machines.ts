@@ -10,7 +10,7 @@ import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { CLUSTER_ID, INSTANCE_ID } from "../machines/ids.ts";
 import { ENDED_VISIBLE_MS } from "../machines/lifecycle.ts";
-import { NAME_MAX as NAME_MAX_LENGTH } from "../machines/tags.ts";
+import { NAME_MAX } from "../machines/tags.ts";
 import type { Price } from "../pricing.ts";
 
 export type { AppLink, Connection } from "../machines/connect.ts";
@@ -41,7 +41,7 @@ export interface RenameForm {
 
 /** The rename form of a machine that still exists (anyone who may see it may control and rename it). */
 export function renameForm(kind: ConfigKind, id: string, name: string, ended: boolean): RenameForm | null {
-	return ended ? null : { url: `/${kind}s/${id}/rename`, name, max: NAME_MAX_LENGTH };
+	return ended ? null : { url: `/${kind}s/${id}/rename`, name, max: NAME_MAX };
 }
 
 /** One event of a machine's activity. */
