@@ -278,6 +278,12 @@ motoTest(
 			dashboard.includes(`<div class="small muted">$${expected.toFixed(2)} in all</div>`),
 			"the row's cost so far",
 		);
+		// And the team view, to a teammate.
+		const team = await (await request(deps.app, "/team", { user: "bob" })).text();
+		assert.ok(
+			team.includes(`<div class="small muted">$${expected.toFixed(2)} in all</div>`),
+			"the team row's cost so far",
+		);
 	},
 );
 

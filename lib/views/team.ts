@@ -130,7 +130,10 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 		listGroups(deps.db),
 		teamClusterRows(deps.db, scope, endedVisibleSince(now)),
 	]);
-	const next = await nextActions(deps, clusters.map((c) => c.id));
+	const [next, soFar] = await Promise.all([
+		nextActions(deps, clusters.map((c) => c.id)),
+		costsSoFar(deps, clusters.map((c) => c.id), now),
+	]);
 	return {
 		everyone: scope.everyone,
 		role: viewer.role,
@@ -147,7 +150,7 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 		groups: (scope.everyone ? groups : groups.filter((g) => scope.groupIds.includes(g.id)))
 			.map((g) => ({ value: g.id, label: g.name })),
 		table,
-		clusters: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id))),
+		clusters: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id), soFar.get(row.id))),
 		budgets: await budgets,
 	};
 }
