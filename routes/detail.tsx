@@ -2,7 +2,8 @@
  * What the sub-app of every kind of machine serves alike: the machine's page at /:id, the panel
  * that page polls at /:id/panel, both from the kind's panel view (404/403 as the view decides),
  * and the policy panel's two forms: POST /:id/policy (change the machine's choices: the owner or an
- * admin) and POST /:id/keep-alive ("keep running until…": anyone who may control it). With htmx
+ * admin), POST /:id/keep-alive ("keep running until…": anyone who may control it) and POST
+ * /:id/rename (its Name tag: anyone who may control it). With htmx
  * they answer the panel (with the outcome, or the marked fields at 422) like the panel's actions;
  * without, a redirect to the page with a flash message (or the page with the marked fields).
  */
@@ -12,6 +13,7 @@ import type { Viewer } from "../lib/auth/identify.ts";
 import type { ConfigKind } from "../lib/db/schema.ts";
 import type { Deps } from "../lib/deps.ts";
 import { UserError } from "../lib/errors.ts";
+import { renameMachine } from "../lib/machines/names.ts";
 import { changeMachinePolicy } from "../lib/policy/choices.ts";
 import { keepMachineAlive } from "../lib/policy/signals.ts";
 import { checkMachineId } from "../lib/views/machines.ts";
@@ -21,7 +23,7 @@ import type { PageContext } from "./ui/Layout.tsx";
 import { renderFragment, renderPage } from "./ui/render.tsx";
 
 /** A kind's detail: its panel view, and the page and panel components that render it. */
-export interface MachineDetail<Panel> {
+export interface MachineDetail<Panel extends { result?: { tone: "ok"; text: string } }> {
 	kind: ConfigKind;
 	load(deps: Deps, viewer: Viewer, id: string, submitted?: PolicySubmission): Promise<Panel>;
 	Page(props: { ctx: PageContext; panel: Panel }): VNode;
@@ -38,7 +40,10 @@ function submittedValues(body: Record<string, unknown>): Record<string, string> 
 }
 
 /** GET /:id, GET /:id/panel and the policy forms of a kind; the kind's sub-app adds its own routes to it. */
-export function detailRoutes<Panel>(deps: Deps, detail: MachineDetail<Panel>): Hono<AppEnv> {
+export function detailRoutes<Panel extends { result?: { tone: "ok"; text: string } }>(
+	deps: Deps,
+	detail: MachineDetail<Panel>,
+): Hono<AppEnv> {
 	const { Page, Panel, kind } = detail;
 	const app = new Hono<AppEnv>();
 	app.get("/:id", async (c) => {
@@ -99,5 +104,20 @@ export function detailRoutes<Panel>(deps: Deps, detail: MachineDetail<Panel>): H
 			async (viewer, target, body) =>
 				keepAliveText(await keepMachineAlive(deps, viewer, target, body), deps.settings.TIME_ZONE),
 		));
+	// The rename: the Name tag in AWS, then the row (lib/machines/names.ts); a refusal answers as any other.
+	app.post("/:id/rename", async (c) => {
+		const viewer = c.get("viewer");
+		const id = c.req.param("id");
+		checkMachineId(kind, id);
+		const body = await c.req.parseBody();
+		const { before, name } = await renameMachine(deps, viewer, { kind, id }, body.name);
+		const text = before === name ? `The name is still "${name}".` : `Renamed "${before}" to "${name}".`;
+		if (c.req.header("HX-Request")) {
+			const panel = await detail.load(deps, viewer, id);
+			return c.html(renderFragment(<Panel panel={{ ...panel, result: { tone: "ok", text } }} />));
+		}
+		await setFlash(c, deps, { tone: "ok", text });
+		return c.redirect(machineHref(kind, id), 303);
+	});
 	return app;
 }

@@ -52,4 +52,37 @@
 			(form && form.getAttribute && form.getAttribute("data-confirm"));
 		if (question && !window.confirm(question)) event.preventDefault();
 	});
+	// Copy buttons (data-copy): hidden in the HTML, shown here where the clipboard can be written, so
+	// without JavaScript the text beside them is only selectable. The nearest status line says so.
+	function enableCopyButtons(root) {
+		if (!navigator.clipboard) return;
+		root.querySelectorAll("button[data-copy][hidden]").forEach(function (button) {
+			button.hidden = false;
+		});
+	}
+	function copyStatus(button, text) {
+		var holder = button.closest(".connect, .connect-compact");
+		var status = holder && holder.querySelector(".copy-status");
+		if (status) status.textContent = text;
+	}
+	document.addEventListener("click", function (event) {
+		var button = event.target && event.target.closest && event.target.closest("button[data-copy]");
+		if (!button) return;
+		navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+			button.setAttribute("data-copied", "1");
+			copyStatus(button, "Copied: " + button.getAttribute("data-copy"));
+		}, function () {
+			copyStatus(button, "The browser did not allow copying; select the text instead.");
+		});
+	});
+	if (document.readyState === "loading") {
+		document.addEventListener("DOMContentLoaded", function () {
+			enableCopyButtons(document);
+		});
+	} else {
+		enableCopyButtons(document);
+	}
+	document.addEventListener("htmx:after:swap", function () {
+		enableCopyButtons(document);
+	});
 })();

@@ -59,6 +59,7 @@ const OPERATIONS: Record<string, (aws: Aws) => Promise<unknown>> = {
 	"ec2.rebootInstances": (aws) => aws.ec2.rebootInstances(["i-0123456789abcdef0"]),
 	"ec2.terminateInstances": (aws) => aws.ec2.terminateInstances(["i-0123456789abcdef0"]),
 	"ec2.modifyInstanceType": (aws) => aws.ec2.modifyInstanceType("i-0123456789abcdef0", "m4.large"),
+	"ec2.createTags": (aws) => aws.ec2.createTags(["i-0123456789abcdef0"], { Name: "box" }),
 	"ec2.describeVolumes": (aws) => aws.ec2.describeVolumes({}),
 	"ec2.describeImages": (aws) => aws.ec2.describeImages(["ami-0123456789abcdef0"]),
 	"ec2.getConsoleOutput": (aws) => aws.ec2.getConsoleOutput("i-0123456789abcdef0"),
@@ -72,6 +73,7 @@ const OPERATIONS: Record<string, (aws: Aws) => Promise<unknown>> = {
 	"emr.listSteps": (aws) => aws.emr.listSteps("j-ABCDEF"),
 	"emr.listClusters": (aws) => aws.emr.listClusters({ states: ["RUNNING"] }),
 	"emr.terminateJobFlows": (aws) => aws.emr.terminateJobFlows(["j-ABCDEF"]),
+	"emr.addTags": (aws) => aws.emr.addTags("j-ABCDEF", { Name: "spark" }),
 	"cloudWatch.getMetricData": (aws) =>
 		aws.cloudWatch.getMetricData([{
 			namespace: "AWS/EC2",

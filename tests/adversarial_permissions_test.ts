@@ -278,6 +278,23 @@ const MATRIX: Record<string, RouteSpec> = {
 		owners: ["alice", "olga"],
 		build: async (w, o) => ({ url: `/clusters/${await w.cluster(o!)}/keep-alive`, options: form({ for: "1h" }) }),
 	},
+	// A rename (the Name tag) is anyone's who may control the machine, as its other actions; each case's name is new.
+	"POST /instances/:id/rename": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({
+			url: `/instances/${await w.instance(o!)}/rename`,
+			options: form({ name: `renamed-${crypto.randomUUID().slice(0, 8)}` }),
+		}),
+	},
+	"POST /clusters/:id/rename": {
+		rule: "control",
+		owners: ["alice", "olga"],
+		build: async (w, o) => ({
+			url: `/clusters/${await w.cluster(o!)}/rename`,
+			options: form({ name: `renamed-${crypto.randomUUID().slice(0, 8)}` }),
+		}),
+	},
 	"POST /ajax/instance/:id/:action": {
 		rule: "control",
 		owners: ["alice", "olga"],

@@ -110,6 +110,7 @@ function volumeBill(monthlyRate: number, startedAt: string, endedAt: string | nu
 		username: "alice",
 		userName: "Alice",
 		groupName: null,
+		machineName: null,
 	};
 }
 

@@ -42,6 +42,7 @@ function row(id: string, extra: Partial<InstanceRowProps> = {}): InstanceRowProp
 		href: `/instances/${id}`,
 		ownerName: "Alice Ng",
 		link: { href: "https://alice-1.example.com/", label: "alice-1.example.com" },
+		connection: null,
 		instanceType: "t2.micro",
 		cell: {
 			state: "running",
@@ -70,6 +71,7 @@ function row(id: string, extra: Partial<InstanceRowProps> = {}): InstanceRowProp
 }
 
 const cluster: ClusterRowProps = {
+	connect: null,
 	id: "j-ABCDEF",
 	name: "MLiySpark",
 	href: "/clusters/j-ABCDEF",
@@ -267,6 +269,12 @@ function panel(extra: Partial<InstancePanelProps> = {}): InstancePanelProps {
 	});
 	return {
 		...facts,
+		rename: null,
+		cost: {
+			hourly: "rate" in extra ? extra.rate ?? null : facts.rate,
+			volumesHourly: null,
+			soFar: { month: { known: true, usd: 1.25 }, sinceLaunch: { known: true, usd: 3.5 } },
+		},
 		ownerUsername: "alice",
 		groupName: "science",
 		amiId: "ami-0123",
@@ -385,6 +393,11 @@ function clusterPanel(extra: Partial<ClusterPanelProps> = {}): ClusterPanelProps
 	const { link: _link, uptimeMs: _uptime, rate: _rate, ...facts } = cluster;
 	return {
 		...facts,
+		rename: null,
+		soFar: {
+			month: { known: false, reason: "no price for m4.large" },
+			sinceLaunch: { known: false, reason: "no price" },
+		},
 		ownerUsername: "alice",
 		groupName: "sparkers",
 		bidPrice: 0.05,
@@ -512,6 +525,8 @@ Deno.test("the wizard's steps: the groups (or why there are none) and a group's 
 Deno.test("the launch forms share one props type: the instance form with its groups and volume, the cluster form with its estimate", () => {
 	const instance: InstanceFormProps = {
 		...target,
+		nameDefault: "Analyst",
+		nameMax: 100,
 		kind: "instance",
 		action: "/launch/1/7",
 		back: "/launch/1",
@@ -541,6 +556,8 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 
 	const clusterForm: ClusterFormProps = {
 		...target,
+		nameDefault: "Spark",
+		nameMax: 100,
 		config: { id: 8, name: "Spark" },
 		kind: "cluster",
 		action: "/launch/1/8",
@@ -574,6 +591,7 @@ Deno.test("the launch forms share one props type: the instance form with its gro
 Deno.test("ConfirmStep lists what will be launched, with its cost, and posts the same choices again", () => {
 	const confirm: ConfirmStepProps = {
 		...target,
+		machineName: "Analyst",
 		kind: "instance",
 		action: "/launch/1/7",
 		back: "/launch/1/7",
@@ -616,6 +634,7 @@ Deno.test("ConfirmStep lists what will be launched, with its cost, and posts the
 		ctx,
 		confirm: {
 			...target,
+			machineName: "Spark",
 			config: { id: 8, name: "Spark" },
 			kind: "cluster",
 			action: "/launch/1/8",
@@ -724,6 +743,7 @@ Deno.test("the launch page follows the steps; a failed launch shows its reason, 
 });
 
 const BILLED: BillingRow = {
+	machineName: null,
 	resourceId: "",
 	resourceKind: "instance",
 	username: "alice",

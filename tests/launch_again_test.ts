@@ -66,6 +66,7 @@ motoTest(
 				new RegExp(`<input type="checkbox" name="securityGroups" value="${world.sgOptional.sgId}" checked`),
 				`${state}: the optional security group is ticked`,
 			);
+			assert.match(form, /<input id="f-name" name="name" type="text"[^>]* value="churn-model-2"/, `${state}: the name`);
 		}
 		// A teammate may launch into the group too; someone outside it sees no such instance.
 		assert.ok(launchAgainOf(await (await request(deps.app, `/instances/${instance.id}`, { user: "bob" })).text()));

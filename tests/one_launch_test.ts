@@ -173,6 +173,8 @@ Deno.test("the cluster wizard has a confirm step: the form reviews, the confirma
 		market: "SPOT",
 		bidPrice: 0.05,
 		idleSeconds: 5400,
+		// Left to the portal, the name is the configuration's instance name.
+		machineName: "MLiySpark",
 	});
 	assert.equal(
 		(await request(deps.app, path, { user: "alice", form: fields })).headers.get("Location"),

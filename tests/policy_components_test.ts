@@ -94,6 +94,7 @@ const schedule: NextAction = {
 };
 
 const row: InstanceRowProps = {
+	connection: null,
 	id: "i-1",
 	name: "box",
 	href: "/instances/i-1",
@@ -130,6 +131,7 @@ Deno.test("a row shows its next planned action under its state, why on hover; no
 	assert.doesNotMatch(renderFragment(InstanceTableRow({ row })), /class="planned/);
 
 	const cluster: ClusterRowProps = {
+		connect: null,
 		id: "j-1",
 		name: "spark",
 		href: "/clusters/j-1",

@@ -110,6 +110,8 @@ export interface Ec2Api {
 	terminateInstances(ids: string[]): Promise<void>;
 	/** Changes a stopped instance's type (ModifyInstanceAttribute); EC2 refuses it while the instance runs. */
 	modifyInstanceType(id: string, instanceType: string): Promise<void>;
+	/** Sets tags (adding or overwriting) on the instances. */
+	createTags(ids: string[], tags: Record<string, string>): Promise<void>;
 	/** Every matching volume, as {@link describeInstances} does. */
 	describeVolumes(query: { filters?: Ec2Filters }): Promise<Ec2Volume[]>;
 	/** Deletes a volume that is attached to nothing (EC2 refuses one in use). */
@@ -189,6 +191,8 @@ export interface EmrApi {
 	listClusters(query: { states?: string[]; createdAfter?: Date }): Promise<EmrCluster[]>;
 	/** Terminates clusters directly (for a cluster whose stack is gone). */
 	terminateJobFlows(ids: string[]): Promise<void>;
+	/** Sets tags (adding or overwriting) on the cluster. */
+	addTags(id: string, tags: Record<string, string>): Promise<void>;
 }
 
 /** One metric series asked of CloudWatch: a metric of one resource, summarised per period. */

@@ -69,6 +69,8 @@ function hourlyNow(bill: Pick<Bill, "hourlyRate" | "monthlyRate">, now: Date): n
 export interface ReportRow {
 	resourceId: string;
 	resourceKind: string;
+	/** The machine's name (a volume's: its instance's); null when the portal has none. */
+	machineName: string | null;
 	username: string;
 	userName: string;
 	groupName: string | null;
@@ -136,6 +138,7 @@ export function summarise(bills: readonly BillRow[], range: { start: Date; end: 
 		const row = rows.get(bill.resourceId) ?? {
 			resourceId: bill.resourceId,
 			resourceKind: bill.resourceKind,
+			machineName: bill.machineName,
 			username: bill.username,
 			userName: bill.userName,
 			groupName: bill.groupName,

@@ -154,7 +154,17 @@ export const configInput = z.object({
 		if (error) ctx.addIssue({ code: "custom", message: error });
 		return values;
 	}),
-	customUrlFormat: optionalText(500),
+	customUrlFormat: optionalText(2000).refine(
+		(v) => v.split("\n").every((line) => !line.includes("|") || line.split("|")[0]!.trim() !== ""),
+		"One link a line: Label | https://{{{ URL }}}:8888/ (a line without a label is the connection)",
+	),
+	// What a form leaves empty is the default, as a new configuration starts with.
+	loginUser: z.preprocess(
+		(v) => typeof v === "string" && v.trim() === "" ? undefined : v,
+		z.string().trim().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, "A Linux user name, like ec2-user or ubuntu").default(
+			"ec2-user",
+		),
+	),
 	emrMasterSecurityGroup: optionalText(30),
 	emrSlaveSecurityGroup: optionalText(30),
 	emrAdditionalMasterSecurityGroups: optionalText(200),

@@ -62,10 +62,3 @@ export const clusterControl: MachineControl<Cluster> = {
 		action === "terminate" ? CLUSTER_ENDED_STATES.includes(row.state) ? REMOVE : TERMINATE : undefined,
 	locked: () => undefined,
 };
-
-/** The cluster's "Connection" string: the configuration's format with `{{{ URL }}}` as DNS name or master IP. */
-export function connectionString(format: string | null, host: string | null): string | null {
-	if (!host) return null;
-	if (!format || !format.includes("{{{ URL }}}")) return host;
-	return format.replaceAll("{{{ URL }}}", host);
-}

@@ -1,7 +1,7 @@
 /** Billed periods: one row per continuously billed period of an instance, volume or cluster. */
-import { aliasedTable, and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
+import { aliasedTable, and, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { bills, groups, type ResourceKind, users } from "./schema.ts";
+import { bills, clusters, groups, instances, type ResourceKind, users, volumes } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
 import { displayName, personColumns } from "./users.ts";
 
@@ -40,14 +40,19 @@ export async function billsOf(db: Db, resourceId: string): Promise<Bill[]> {
 	return await db.select().from(bills).where(eq(bills.resourceId, resourceId)).orderBy(bills.startedAt);
 }
 
-/** A bill with its payer's and group's names. */
+/** A bill with its payer's and group's names, and the name of the machine it bills (a volume's: its instance's). */
 export interface BillRow extends Bill {
 	username: string;
 	userName: string;
 	groupName: string | null;
+	machineName: string | null;
 }
 
 const payer = aliasedTable(users, "payer");
+const billedInstance = aliasedTable(instances, "billed_instance");
+const billedCluster = aliasedTable(clusters, "billed_cluster");
+const billedVolume = aliasedTable(volumes, "billed_volume");
+const volumeInstance = aliasedTable(instances, "volume_instance");
 
 /** Filters of the billing report. */
 export interface BillFilters {
@@ -62,9 +67,14 @@ function billRowSelect(db: Db) {
 		bill: bills,
 		payer: personColumns(payer),
 		groupName: groups.name,
+		machineName: sql<string | null>`coalesce(${billedInstance.name}, ${billedCluster.name}, ${volumeInstance.name})`,
 	}).from(bills)
 		.innerJoin(payer, eq(payer.id, bills.userId))
-		.leftJoin(groups, eq(groups.id, bills.groupId));
+		.leftJoin(groups, eq(groups.id, bills.groupId))
+		.leftJoin(billedInstance, and(eq(bills.resourceKind, "instance"), eq(billedInstance.id, bills.resourceId)))
+		.leftJoin(billedCluster, and(eq(bills.resourceKind, "cluster"), eq(billedCluster.id, bills.resourceId)))
+		.leftJoin(billedVolume, and(eq(bills.resourceKind, "volume"), eq(billedVolume.id, bills.resourceId)))
+		.leftJoin(volumeInstance, eq(volumeInstance.id, billedVolume.instanceId));
 }
 
 function toBillRow(r: Awaited<ReturnType<ReturnType<typeof billRowSelect>["execute"]>>[number]): BillRow {
@@ -73,6 +83,7 @@ function toBillRow(r: Awaited<ReturnType<ReturnType<typeof billRowSelect>["execu
 		username: r.payer.username,
 		userName: displayName(r.payer),
 		groupName: r.groupName,
+		machineName: r.machineName || null,
 	};
 }
 
@@ -108,4 +119,27 @@ export async function costCentersInScope(db: Db, scope: TeamScope): Promise<stri
 	)
 		.orderBy(bills.costCenter);
 	return rows.map((r) => r.costCenter);
+}
+
+/** A billed period with the machine it is part of: the machine itself, or the instance a volume belongs to. */
+export interface MachineBill extends Bill {
+	machineId: string;
+}
+
+/**
+ * Every billed period of these machines and of their volumes, oldest first, in one query per
+ * batch of ids (the dashboard's rows and a machine's page read them alike).
+ */
+export async function billsOfMachines(db: Db, machineIds: readonly string[]): Promise<MachineBill[]> {
+	const found: MachineBill[] = [];
+	for (let i = 0; i < machineIds.length; i += 400) {
+		const ids = machineIds.slice(i, i + 400);
+		const machineId = sql<string>`coalesce(${volumes.instanceId}, ${bills.resourceId})`;
+		const rows = await db.select({ bill: bills, machineId }).from(bills)
+			.leftJoin(volumes, and(eq(bills.resourceKind, "volume"), eq(volumes.id, bills.resourceId)))
+			.where(or(inArray(bills.resourceId, [...ids]), inArray(volumes.instanceId, [...ids])))
+			.orderBy(bills.startedAt);
+		found.push(...rows.map((r) => ({ ...r.bill, machineId: r.machineId })));
+	}
+	return found;
 }

@@ -48,6 +48,8 @@ export interface ClusterRow extends Cluster {
 	ownerName: string;
 	configName: string | null;
 	customUrlFormat: string | null;
+	loginUser: string | null;
+	keyName: string | null;
 	groupName: string | null;
 	/** The status of the launch that made it; null for a cluster the sync adopted. */
 	launchStatus: LaunchStatus | null;
@@ -61,6 +63,8 @@ function rowSelect(db: Db) {
 		owner: personColumns(owner),
 		configName: softwareConfigs.name,
 		customUrlFormat: softwareConfigs.customUrlFormat,
+		loginUser: softwareConfigs.loginUser,
+		keyName: groups.keyName,
 		groupName: groups.name,
 		launchStatus: launches.status,
 	}).from(clusters)
@@ -77,6 +81,8 @@ function toRow(r: Awaited<ReturnType<ReturnType<typeof rowSelect>["execute"]>>[n
 		ownerName: displayName(r.owner),
 		configName: r.configName,
 		customUrlFormat: r.customUrlFormat,
+		loginUser: r.loginUser,
+		keyName: r.keyName,
 		groupName: r.groupName,
 		launchStatus: r.launchStatus,
 	};

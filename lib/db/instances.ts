@@ -85,6 +85,10 @@ export interface InstanceRow extends Instance {
 	configOs: string | null;
 	hasProgressBar: boolean;
 	groupName: string | null;
+	/** How to connect: the group's key pair, the configuration's login user and application links. */
+	keyName: string | null;
+	loginUser: string | null;
+	customUrlFormat: string | null;
 }
 
 function rowSelect(db: Db) {
@@ -95,6 +99,9 @@ function rowSelect(db: Db) {
 		configOs: softwareConfigs.os,
 		hasProgressBar: softwareConfigs.hasProgressBar,
 		groupName: groups.name,
+		keyName: groups.keyName,
+		loginUser: softwareConfigs.loginUser,
+		customUrlFormat: softwareConfigs.customUrlFormat,
 	}).from(instances)
 		.innerJoin(owner, eq(owner.id, instances.ownerId))
 		.leftJoin(softwareConfigs, eq(softwareConfigs.id, instances.configId))
@@ -112,6 +119,9 @@ function toRow(r: RawRow): InstanceRow {
 		configOs: r.configOs,
 		hasProgressBar: r.hasProgressBar ?? false,
 		groupName: r.groupName,
+		keyName: r.keyName,
+		loginUser: r.loginUser,
+		customUrlFormat: r.customUrlFormat,
 	};
 }
 

@@ -18,6 +18,7 @@ import m15 from "../../migrations/0015_api_tokens.sql" with { type: "text" };
 import m16 from "../../migrations/0016_admin_browse.sql" with { type: "text" };
 import m17 from "../../migrations/0017_team_sort_indexes.sql" with { type: "text" };
 import m18 from "../../migrations/0018_boot_timeline_resize.sql" with { type: "text" };
+import m19 from "../../migrations/0019_config_login_user.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -48,4 +49,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0016_admin_browse", when: 1796196096120, sql: m16 },
 	{ tag: "0017_team_sort_indexes", when: 1796196392001, sql: m17 },
 	{ tag: "0018_boot_timeline_resize", when: 1796196543379, sql: m18 },
+	{ tag: "0019_config_login_user", when: 1796196877199, sql: m19 },
 ];

@@ -138,8 +138,14 @@ export const softwareConfigs = sqliteTable("software_configs", {
 	volumeKmsKey: text("volume_kms_key").notNull().default(""),
 	/** `{{{token}}}` replacements (user data) or extra template parameters (clusters), as a JSON object. */
 	params: text("params", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
-	/** Cluster "Connection" string; `{{{ URL }}}` becomes the DNS name or master IP. */
+	/**
+	 * The machine's application links (Jupyter, RStudio, Spark UI…), one a line as `Label | format`
+	 * (a line without a label is the cluster's "Connection"); `{{{ URL }}}` becomes the DNS name or
+	 * address (lib/machines/connect.ts).
+	 */
 	customUrlFormat: text("custom_url_format").notNull().default(""),
+	/** The user the SSH command signs in as (the AMI's login user: ec2-user, ubuntu, hadoop…). */
+	loginUser: text("login_user").notNull().default("ec2-user"),
 	/** EMR: managed and additional security groups, as sg ids. */
 	emrMasterSecurityGroup: text("emr_master_security_group").notNull().default(""),
 	emrSlaveSecurityGroup: text("emr_slave_security_group").notNull().default(""),

@@ -16,7 +16,7 @@ import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { CLUSTER_ENDED_STATES, VANISHED } from "../machines/lifecycle.ts";
 import type { FollowContext, MachineLaunch } from "../machines/model.ts";
-import { clusterStackName, instanceNameFor, stackTags, standardTags } from "../machines/tags.ts";
+import { clusterStackName, instanceNameFor, launchMachineName, stackTags, standardTags } from "../machines/tags.ts";
 import type { Settings } from "../settings.ts";
 import { instanceTypeField, parseLaunchForm } from "./forms.ts";
 import {
@@ -192,10 +192,12 @@ export function clusterTags(
 		stackName: string;
 		launchId: string;
 		defaultChargeCode: string;
+		/** The machine's name (its `Name` tag); the stack's name when none was chosen. */
+		name?: string;
 	},
 ): Record<string, string> {
 	return stackTags({
-		...standardTags({ ...input, name: input.stackName }),
+		...standardTags({ ...input, name: input.name || input.stackName }),
 		Purpose: input.options.purpose,
 		Creator: input.user.username,
 		"Launched By": "MLiy",
@@ -227,7 +229,7 @@ export function launchedClusterFields(
 	const options = clusterOptions(launch);
 	return {
 		...launchColumns(launch),
-		name: group && config ? instanceNameFor(group, config) : launch.stackName,
+		name: launchMachineName(launch, group, config),
 		purpose: options.purpose,
 		instanceType: launch.instanceType,
 		coreNodes: options.coreNodes,
@@ -396,6 +398,7 @@ export const clusterLaunch: MachineLaunch<Cluster, SeenCluster, ClusterForm> = {
 			stackName: launch.stackName,
 			launchId: launch.id,
 			defaultChargeCode: deps.settings.DEFAULT_CHARGE_CODE,
+			name: typeof launch.options.machineName === "string" ? launch.options.machineName : undefined,
 		});
 		return { templateBody: config.templateBody, parameters, tags };
 	},

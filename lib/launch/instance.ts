@@ -14,7 +14,7 @@ import { insertVolume } from "../db/volumes.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import type { FollowContext, MachineLaunch } from "../machines/model.ts";
-import { instanceNameFor, stackNameFor, standardTags } from "../machines/tags.ts";
+import { instanceNameFor, launchMachineName, stackNameFor, standardTags } from "../machines/tags.ts";
 import { publicUrl, type Settings } from "../settings.ts";
 import { progressToken, sha256Hex } from "../tokens.ts";
 import { listOf } from "../form_values.ts";
@@ -269,7 +269,7 @@ export function launchedInstanceFields(
 	return {
 		...launchColumns(launch),
 		id: "",
-		name: group && config ? instanceNameFor(group, config) : "",
+		name: launchMachineName(launch, group, config),
 		instanceType: launch.instanceType,
 		amiId: config?.amiId ?? "",
 		progressText: config?.hasProgressBar ? "Initializing system" : null,
@@ -416,6 +416,7 @@ export const instanceLaunch: MachineLaunch<Instance, Ec2Instance, InstanceForm> 
 				config,
 				launchId: launch.id,
 				defaultChargeCode: deps.settings.DEFAULT_CHARGE_CODE,
+				name: launchMachineName(launch, group, config),
 			}),
 		};
 	},

@@ -17,6 +17,8 @@ import { getUser } from "../db/users.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { machineKind } from "../machines/kinds.ts";
+import { checkNameFree, freeDefaultName, parseMachineName } from "../machines/names.ts";
+import { instanceNameFor } from "../machines/tags.ts";
 import type { PlannedLaunch } from "../machines/model.ts";
 import { type EffectivePolicy, effectivePolicy, parseChoices, type PolicyChoices } from "../policy/spec.ts";
 import { hmacToken, sha256Hex, timingSafeEqual } from "../tokens.ts";
@@ -140,7 +142,11 @@ async function checkLaunch(
 	const kind = machineKind(target.config.kind);
 	const policy = effectivePolicy(target.group.policy, target.config.policy);
 	const parse = (fields: Record<string, unknown>) =>
-		parsedTogether(() => kind.launch.parseForm(fields), () => parseChoices(policy, fields));
+		parsedTogether(
+			() => kind.launch.parseForm(fields),
+			() => parseChoices(policy, fields),
+			() => parseMachineName(fields.name),
+		);
 	// A lifetime beyond the policy's maximum in a form that is right otherwise is asked for, not a typo.
 	let lifetime: number | undefined;
 	let parsed: ReturnType<typeof parse>;
@@ -152,8 +158,12 @@ async function checkLaunch(
 		if (lifetime === undefined || !only) throw error;
 		parsed = parse({ ...raw, lifetimeHours: String(policy.lifetime!.maxHours) });
 	}
-	const [form, choices] = parsed;
+	const [form, choices, chosenName] = parsed;
 	await checkInstanceType(deps, target, form.instanceType);
+	// A name the user chose must be free; one left to the portal is the configuration's, made free.
+	if (chosenName) await checkNameFree(deps, viewer.id, chosenName);
+	const machineName = chosenName ??
+		await freeDefaultName(deps, viewer.id, instanceNameFor(target.group, target.config));
 	const user = await getUser(deps.db, viewer.id);
 	if (!user) throw new UserError(401, "Your user record is missing; sign in again.");
 	const { needs } = await launchNeeds(deps, { ...target, instanceType: form.instanceType, userId: viewer.id });
@@ -174,7 +184,7 @@ async function checkLaunch(
 		...target,
 		launchId,
 		needs,
-		planned: { ...planned, options: { ...planned.options, ...policyOption(choices), ...grant } },
+		planned: { ...planned, options: { ...planned.options, machineName, ...policyOption(choices), ...grant } },
 	};
 }
 
@@ -184,9 +194,9 @@ function refuseUnapproved(needs: readonly Need[], approved?: Approval): void {
 	if (open.length) throw new ApprovalRequired(open);
 }
 
-/** Runs both parses of a form, so one 422 marks the fields both refused. */
-function parsedTogether<A, B>(a: () => A, b: () => B): [A, B] {
-	const outcomes = [a, b].map((parse) => {
+/** Runs every parse of a form, so one 422 marks the fields any refused. */
+function parsedTogether<A, B, C>(a: () => A, b: () => B, c: () => C): [A, B, C] {
+	const outcomes = [a, b, c].map((parse) => {
 		try {
 			return { value: parse() };
 		} catch (error) {
@@ -198,7 +208,7 @@ function parsedTogether<A, B>(a: () => A, b: () => B): [A, B] {
 	if (refused.length) {
 		throw new UserError(422, refused[0]!.message, { fields: Object.assign({}, ...refused.map((e) => e.fields)) });
 	}
-	return [outcomes[0]!.value as A, outcomes[1]!.value as B];
+	return [outcomes[0]!.value as A, outcomes[1]!.value as B, outcomes[2]!.value as C];
 }
 
 /**

@@ -69,6 +69,7 @@ const instanceKind: MachineKind<Instance, Ec2Instance> = {
 		start: "start",
 		live: ["pending", "running", "stopping", "stopped"],
 	},
+	tag: (deps, id, tags) => deps.aws.ec2.createTags([id], tags),
 	price: instanceCharge,
 };
 
@@ -94,6 +95,7 @@ const clusterKind: MachineKind<Cluster, SeenCluster> = {
 		stop: "terminate",
 		live: ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"],
 	},
+	tag: (deps, id, tags) => deps.aws.emr.addTags(id, tags),
 	price: clusterCharge,
 };
 

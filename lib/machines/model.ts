@@ -24,6 +24,8 @@ export interface MachineRow {
 	ownerId: number;
 	groupId: number | null;
 	configId: number | null;
+	/** Its name: the `Name` tag the portal set (at launch or a rename). */
+	name: string;
 	state: string;
 	dnsIp: string | null;
 	dnsName: string | null;
@@ -232,6 +234,8 @@ export interface MachineKind<Row extends MachineRow = MachineRow, Seen extends S
 	control: MachineControl<Row>;
 	/** How the machine policies (idle, working hours, lifetime, dormancy) see the kind's states and actions. */
 	policy: PolicyStates;
+	/** Sets tags on the machine in AWS (a rename's `Name`). */
+	tag(deps: Deps, id: string, tags: Record<string, string>): Promise<void>;
 	/** What a billed period of the machine charges; `changes` are recorded when the period opens (a spot price). */
 	price(deps: Deps, row: Row): Promise<Charge & { changes?: Partial<Row> }>;
 }

@@ -7,6 +7,7 @@
  * launch is proven to have made it (lib/sync/observe.ts).
  */
 import type { Group, SoftwareConfig } from "../db/catalog.ts";
+import type { Launch } from "../db/launches.ts";
 import { displayName, type User } from "../db/users.ts";
 import { costCenterOf } from "../billing/rates.ts";
 
@@ -53,6 +54,20 @@ export function instanceNameFor(
 	config: Pick<SoftwareConfig, "instanceName" | "name">,
 ): string {
 	return group.nameOverride || config.instanceName || config.name;
+}
+
+/** The longest machine name (the pages show 100 characters of a name, lib/views/machines.ts NAME_SHOWN). */
+export const NAME_MAX = 100;
+
+/** A launch's machine name: the one chosen in the wizard, else the configuration's (as before names were chosen). */
+export function launchMachineName(
+	launch: Pick<Launch, "options" | "stackName">,
+	group: Pick<Group, "nameOverride"> | undefined,
+	config: Pick<SoftwareConfig, "instanceName" | "name"> | undefined,
+): string {
+	const chosen = launch.options.machineName;
+	if (typeof chosen === "string" && chosen) return chosen;
+	return group && config ? instanceNameFor(group, config) : launch.stackName;
 }
 
 /** The standard tags every launched resource carries; `name` defaults to {@link instanceNameFor}. */

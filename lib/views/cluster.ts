@@ -7,16 +7,19 @@ import { launchAgainHref } from "../launch/again.ts";
 import type { Viewer } from "../auth/identify.ts";
 import { cleanAwsText } from "../aws_failures.ts";
 import { type ClusterEstimate, clusterEstimate } from "../billing/rates.ts";
-import { connectionString } from "../control/cluster.ts";
 import { availableActions } from "../control/control.ts";
 import { type ClusterRow, getClusterRow } from "../db/clusters.ts";
 import type { Deps } from "../deps.ts";
+import { type Connection, CONNECTION_LABEL, connectionOf } from "../machines/connect.ts";
 import { CLUSTER_ENDED_STATES, VANISHED } from "../machines/lifecycle.ts";
+import { type CostSoFar, costsSoFar } from "../billing/so_far.ts";
 import {
 	activityOf,
 	type AuditEntry,
 	NAME_SHOWN,
 	type Rate,
+	type RenameForm,
+	renameForm,
 	uptimeMs,
 	visibleMachine,
 	type WebLink,
@@ -56,6 +59,10 @@ export interface ClusterRowProps extends ClusterFacts {
 	next?: NextAction;
 	/** The estimated hourly cost (or why it is unknown); null once the cluster has ended. */
 	rate: Rate | null;
+	/** How to reach it; null once it has ended. */
+	connect: Connection | null;
+	/** What it has cost this month and since launch (every node), from its billed periods. */
+	soFar?: CostSoFar;
 }
 
 /** A cluster's detail panel. */
@@ -66,8 +73,10 @@ export interface ClusterPanelProps extends ClusterFacts {
 	stateReason: string | null;
 	/** The master's address as EMR reports it. */
 	host: string | null;
-	/** How to connect (the configuration's format around the host); null when unknown or ended. */
+	/** The "Connection" string (the configuration's unlabelled format around the host); null when unknown or ended. */
 	connection: string | null;
+	/** How to reach it (address, SSH command, application links); null once it has ended. */
+	connect: Connection | null;
 	/** The estimated hourly cost (or why it is unknown); null once the cluster has ended. */
 	rate: Rate | null;
 	idleSeconds: number;
@@ -86,6 +95,12 @@ export interface ClusterPanelProps extends ClusterFacts {
 	auditHref?: string;
 	/** The fragment URL polled while the cluster is changing; null when it is steady. */
 	poll: string | null;
+	/** Its rename form; null once it has ended. */
+	rename: RenameForm | null;
+	/** What it has cost this month and since launch (every node). */
+	soFar: CostSoFar;
+	/** What the last form of the panel did (a rename), shown above its actions. */
+	result?: { tone: "ok"; text: string };
 	timeZone: string;
 }
 
@@ -104,6 +119,22 @@ function isLive(row: ClusterRow): boolean {
 /** The cluster's address: its DNS name, else the master's. */
 function host(row: ClusterRow): string | null {
 	return row.dnsName || row.masterDns || row.masterIp;
+}
+
+/** How long an EMR cluster usually takes from launch until its master has an address. */
+export const CLUSTER_ADDRESS_MINUTES = 10;
+
+/** How to reach a cluster (its master), from the configuration's formats. */
+function connectOf(row: ClusterRow): Connection | null {
+	return connectionOf({
+		host: host(row),
+		ended: ended(row),
+		keyName: row.keyName,
+		loginUser: row.loginUser,
+		formats: row.customUrlFormat,
+		waiting:
+			`The address appears when EMR has started the master node — usually within ${CLUSTER_ADDRESS_MINUTES} minutes of launch.`,
+	});
 }
 
 /** Whether a cluster failed: EMR ended it with errors, or it ended while the portal was launching it. */
@@ -156,6 +187,7 @@ export function clusterRow(
 	row: ClusterRow,
 	now: Date,
 	next?: NextAction,
+	soFar?: CostSoFar,
 ): ClusterRowProps {
 	const address = host(row);
 	return {
@@ -164,6 +196,8 @@ export function clusterRow(
 		uptimeMs: uptimeMs(row.startedAt, !ended(row), now),
 		next,
 		rate: ended(row) ? null : estimatedRate(deps, row),
+		connect: connectOf(row),
+		soFar,
 	};
 }
 
@@ -178,11 +212,15 @@ export async function clusterPanelView(
 	submitted?: PolicySubmission,
 ): Promise<ClusterPanelProps> {
 	const row = await visibleMachine(deps, viewer, { kind: "cluster", id, load: (id) => getClusterRow(deps.db, id) });
-	const [events, policy] = await Promise.all([
+	const [events, policy, soFar] = await Promise.all([
 		activityOf(deps, row.id, PANEL_EVENTS),
 		policyPanelView(deps, viewer, { kind: "cluster", id: row.id, state: row.state }, submitted),
+		costsSoFar(deps, [row.id], deps.clock()),
 	]);
-	const connection = connectionString(row.customUrlFormat, host(row));
+	const connect = connectOf(row);
+	const connection = connect?.host
+		? connect.links.find((link) => link.label === CONNECTION_LABEL)?.text ?? connect.host
+		: null;
 	const mayTerminate = availableActions("cluster", viewer, row, true).includes("terminate");
 	return {
 		...facts(row),
@@ -191,7 +229,8 @@ export async function clusterPanelView(
 		bidPrice: row.bidPrice,
 		stateReason: row.stateReason && plainText(row.stateReason, AWS_TEXT.reason),
 		host: row.masterIp ?? row.masterDns,
-		connection: connection && !ended(row) ? connection : null,
+		connection,
+		connect,
 		rate: ended(row) ? null : estimatedRate(deps, row),
 		idleSeconds: row.idleSeconds,
 		startedAt: row.startedAt,
@@ -221,6 +260,8 @@ export async function clusterPanelView(
 		policy,
 		auditHref: viewer.role === "admin" ? `/admin/audit?machine=${encodeURIComponent(row.id)}` : undefined,
 		poll: isLive(row) ? `/clusters/${row.id}/panel` : null,
+		rename: renameForm("cluster", row.id, plainText(row.name, NAME_SHOWN), ended(row)),
+		soFar: soFar.get(row.id)!,
 		timeZone: deps.settings.TIME_ZONE,
 	};
 }

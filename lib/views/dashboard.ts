@@ -40,6 +40,7 @@ import { instanceRow, type InstanceRowProps } from "./instance.ts";
 import { launchHref } from "./layout.ts";
 import { endedVisibleSince } from "./machines.ts";
 import { nextActions } from "./policy.ts";
+import { costsSoFar } from "../billing/so_far.ts";
 import { type BudgetBarsProps, myBudgetBars } from "./budgets.ts";
 
 /** A launch shown above the instances: one on the way (its step), or one that failed (its reason). */
@@ -307,7 +308,8 @@ export async function myInstancesView(
 		l.kind === "instance" && l.status === "failed" && !l.dismissedAt && (l.finishedAt ?? l.createdAt) > since
 	);
 	const listed = rows.length + clusters.length > DASHBOARD_SCREENFUL;
-	const next = await nextActions(deps, [...rows.map((r) => r.id), ...listed ? clusters.map((c) => c.id) : []]);
+	const ids = [...rows.map((r) => r.id), ...listed ? clusters.map((c) => c.id) : []];
+	const [next, soFar] = await Promise.all([nextActions(deps, ids), costsSoFar(deps, ids, now)]);
 	const note = (l: (typeof recent)[number], text: string, dismiss: boolean): LaunchNote => ({
 		id: l.id,
 		stackName: l.stackName,
@@ -315,14 +317,16 @@ export async function myInstancesView(
 		href: `/launches/${l.id}`,
 		dismiss: dismiss ? `/launches/${l.id}/dismiss` : null,
 	});
-	const shown = rows.map((row) => instanceRow(deps, viewer, row, { view: "dashboard", now, next: next.get(row.id) }));
+	const shown = rows.map((row) =>
+		instanceRow(deps, viewer, row, { view: "dashboard", now, next: next.get(row.id), soFar: soFar.get(row.id) })
+	);
 	const page = listed
 		? machineList([
 			...rows.map((row, i): ListedMachine => ({ kind: "instance", row, shown: shown[i]! })),
 			...clusters.map((row): ListedMachine => ({
 				kind: "cluster",
 				row,
-				shown: clusterRow(deps, row, now, next.get(row.id)),
+				shown: clusterRow(deps, row, now, next.get(row.id), soFar.get(row.id)),
 			})),
 		], query)
 		: null;
@@ -352,13 +356,14 @@ export async function dashboardView(
 		myBudgetBars(deps, viewer),
 	]);
 	// Past a screenful the list shows the clusters (with their next actions); the section is left out.
-	const next = instances.list ? new Map() : await nextActions(deps, clusters.map((c) => c.id));
+	const ids = instances.list ? [] : clusters.map((c) => c.id);
+	const [next, soFar] = await Promise.all([nextActions(deps, ids), costsSoFar(deps, ids, now)]);
 	const emr = groups.find((g) => g.emrAccess);
 	return {
 		instances,
 		clusters: !instances.list && (clusters.length > 0 || emr)
 			? {
-				rows: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id))),
+				rows: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id), soFar.get(row.id))),
 				launchHref: emr ? `/launch/${emr.id}` : null,
 			}
 			: null,

@@ -19,6 +19,8 @@ import {
 	type AuditEntry,
 	NAME_SHOWN,
 	type Rate,
+	type RenameForm,
+	renameForm,
 	uptimeMs,
 	visibleMachine,
 	type WebLink,
@@ -31,7 +33,9 @@ import {
 	policyPanelView,
 	type PolicySubmission,
 } from "./policy.ts";
-import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
+import { type Connection, connectionOf } from "../machines/connect.ts";
+import { INSTANCE_ENDED_STATES, VOLUME_GONE_STATES } from "../machines/lifecycle.ts";
+import { type CostSoFar, costsSoFar, rateWithVolumes } from "../billing/so_far.ts";
 import type { Settings } from "../settings.ts";
 import { SETUP_SLOW_MS } from "../sync/console.ts";
 import { mayOfferResize } from "./resize.ts";
@@ -85,6 +89,8 @@ interface InstanceFacts {
 	href: string;
 	ownerName: string;
 	link: WebLink | null;
+	/** How to reach it (address, SSH command, application links); null once it has ended. */
+	connection: Connection | null;
 	instanceType: string;
 	cell: InstanceStateCell;
 	/** The hourly rate (or why it is unknown); null once the instance has ended. */
@@ -115,6 +121,8 @@ export interface InstanceRowProps extends InstanceFacts {
 	uptimeMs: number | null;
 	/** What its policy will do next ("stops at 19:00 unless extended"); none when nothing is planned. */
 	next?: NextAction;
+	/** What it has cost this month and since launch, from its billed periods (and its volumes'). */
+	soFar?: CostSoFar;
 }
 
 /** A volume of an instance. */
@@ -154,6 +162,12 @@ export interface InstancePanelProps extends InstanceFacts {
 	resizing: { toType: string; step: "stopping" | "starting" } | null;
 	/** The machine's whole part of the audit trail (admins only: the audit view is theirs). */
 	auditHref?: string;
+	/** Its rename form; null once it has ended. */
+	rename: RenameForm | null;
+	/** What it costs an hour with its volumes (billed even while it is stopped), and what it has cost so far. */
+	cost: { hourly: Rate | null; volumesHourly: Rate | null; soFar: CostSoFar };
+	/** What the last form of the panel did (a rename), shown above its actions. */
+	result?: { tone: "ok"; text: string };
 	timeZone: string;
 	now: Date;
 }
@@ -210,10 +224,15 @@ function setupEnd(row: InstanceRow): SetupEnd | null {
 	};
 }
 
-/** The https link to an instance: its DNS name when it has one, else its IP. */
+/** An instance's address: its DNS name when it has one, else its IP (public or private, as the portal shows). */
+function hostOf(row: Pick<InstanceRow, "dnsName" | "privateIp" | "publicIp">, publicIp: boolean): string | null {
+	return row.dnsName || (publicIp ? row.publicIp : row.privateIp) || null;
+}
+
+/** The https link to an instance at its address. */
 function webLink(row: Pick<InstanceRow, "dnsName" | "privateIp" | "publicIp" | "state">, publicIp: boolean) {
-	const host = row.dnsName || (publicIp ? row.publicIp : row.privateIp);
-	if (!host || row.state === "terminated" || row.state === "vanished") return null;
+	const host = hostOf(row, publicIp);
+	if (!host || ended(row)) return null;
 	return { href: `https://${host}/`, label: host };
 }
 
@@ -223,6 +242,17 @@ function extraValues(deps: Pick<Deps, "plugins">, row: InstanceRow): ExtraValue[
 		label,
 		value: Object.hasOwn(row.displayValues, key) ? row.displayValues[key]! : null,
 	}));
+}
+
+/** How long an instance usually takes from launch until EC2 gives it an address (it has one once running). */
+export const INSTANCE_ADDRESS_MINUTES = 2;
+
+/** When an instance without an address will have one. */
+function addressWaiting(row: Pick<InstanceRow, "state">): string {
+	if (row.state === "stopped" || row.state === "stopping") {
+		return "The instance is stopped: its address appears when it is started again, usually within a minute.";
+	}
+	return `The address appears when the instance is running — usually within ${INSTANCE_ADDRESS_MINUTES} minutes of launch.`;
 }
 
 function facts(
@@ -243,6 +273,14 @@ function facts(
 		href: `/instances/${row.id}`,
 		ownerName: row.ownerName,
 		link: webLink(row, deps.settings.DISPLAY_PUBLIC_IP),
+		connection: connectionOf({
+			host: hostOf(row, deps.settings.DISPLAY_PUBLIC_IP),
+			ended: gone,
+			keyName: row.keyName,
+			loginUser: row.loginUser,
+			formats: row.customUrlFormat,
+			waiting: addressWaiting(row),
+		}),
 		instanceType: row.instanceType,
 		cell: {
 			state: row.state,
@@ -279,7 +317,7 @@ export function instanceRow(
 	deps: Pick<Deps, "pricing" | "settings" | "plugins">,
 	viewer: Viewer,
 	row: InstanceRow,
-	shown: { view: RowView; now: Date; next?: NextAction },
+	shown: { view: RowView; now: Date; next?: NextAction; soFar?: CostSoFar },
 ): InstanceRowProps {
 	return {
 		...facts(deps, viewer, row, {
@@ -290,6 +328,7 @@ export function instanceRow(
 		view: shown.view,
 		uptimeMs: uptimeMs(row.startedAt, row.state === "running", shown.now),
 		next: shown.next,
+		soFar: shown.soFar,
 	};
 }
 
@@ -306,8 +345,9 @@ export async function instanceRowView(
 	view: RowView,
 ): Promise<InstanceRowProps> {
 	const row = await visibleInstance(deps, viewer, id);
-	const next = (await nextActions(deps, [row.id])).get(row.id);
-	return instanceRow(deps, viewer, row, { view, now: deps.clock(), next });
+	const now = deps.clock();
+	const [next, soFar] = await Promise.all([nextActions(deps, [row.id]), costsSoFar(deps, [row.id], now)]);
+	return instanceRow(deps, viewer, row, { view, now, next: next.get(row.id), soFar: soFar.get(row.id) });
 }
 
 /**
@@ -337,18 +377,21 @@ export async function instancePanelView(
 	submitted?: PolicySubmission,
 ): Promise<InstancePanelProps> {
 	const row = await visibleInstance(deps, viewer, id);
-	const [volumes, events, launch, policy] = await Promise.all([
+	const now = deps.clock();
+	const [volumes, events, launch, policy, soFar] = await Promise.all([
 		volumesOf(deps.db, row.id),
 		activityOf(deps, row.id, PANEL_EVENTS),
 		row.launchId ? getLaunch(deps.db, row.launchId) : undefined,
 		policyPanelView(deps, viewer, { kind: "instance", id: row.id, state: row.state }, submitted),
+		costsSoFar(deps, [row.id], now),
 	]);
-	const now = deps.clock();
 	const shown = facts(deps, viewer, row, { view: "detail", poll: `/instances/${row.id}/panel`, now });
 	const [timeline, resize] = await Promise.all([
 		bootTimelineView(deps, viewer, row, launch),
 		getResize(deps.db, row.id),
 	]);
+	const live = volumes.filter((v) => !VOLUME_GONE_STATES.includes(v.state));
+	const withVolumes = shown.rate && rateWithVolumes(deps.settings, shown.rate, live, now);
 	return {
 		...shown,
 		launchAgain: panelLaunchAgain(viewer, row, launch) ?? shown.launchAgain,
@@ -357,6 +400,11 @@ export async function instancePanelView(
 		resizing: resize ? { toType: resize.toType, step: resize.step } : null,
 		// The panel follows the sequence through its quiet moment (stopped, not yet started).
 		poll: shown.poll ?? (resize ? `/instances/${row.id}/panel` : null),
+		cost: {
+			hourly: withVolumes ? withVolumes.total : null,
+			volumesHourly: withVolumes && live.length ? withVolumes.volumes : null,
+			soFar: soFar.get(row.id)!,
+		},
 		ownerUsername: row.ownerUsername,
 		groupName: row.groupName,
 		amiId: row.amiId,
@@ -381,6 +429,7 @@ export async function instancePanelView(
 		events,
 		policy,
 		auditHref: viewer.role === "admin" ? `/admin/audit?machine=${encodeURIComponent(row.id)}` : undefined,
+		rename: renameForm("instance", row.id, shown.name, ended(row)),
 		timeZone: deps.settings.TIME_ZONE,
 		now,
 	};

@@ -10,7 +10,11 @@ import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { CLUSTER_ID, INSTANCE_ID } from "../machines/ids.ts";
 import { ENDED_VISIBLE_MS } from "../machines/lifecycle.ts";
+import { NAME_MAX } from "../machines/tags.ts";
 import type { Price } from "../pricing.ts";
+
+export type { AppLink, Connection } from "../machines/connect.ts";
+export type { Cost, CostSoFar } from "../billing/so_far.ts";
 
 /** An hourly price, or why it is unknown. */
 export type Rate = Price;
@@ -27,6 +31,18 @@ export interface WebLink {
  * characters (lib/text.ts), here for rows recorded before that rule.
  */
 export const NAME_SHOWN = 100;
+
+/** The rename form of a machine's page: where it posts, the current name and the longest one. */
+export interface RenameForm {
+	url: string;
+	name: string;
+	max: number;
+}
+
+/** The rename form of a machine that still exists (anyone who may see it may control and rename it). */
+export function renameForm(kind: ConfigKind, id: string, name: string, ended: boolean): RenameForm | null {
+	return ended ? null : { url: `/${kind}s/${id}/rename`, name, max: NAME_MAX };
+}
 
 /** One event of a machine's activity. */
 export interface AuditEntry {

@@ -32,6 +32,7 @@ import {
 	sortParams,
 } from "./lists.ts";
 import { endedVisibleSince } from "./machines.ts";
+import { costsSoFar } from "../billing/so_far.ts";
 import { nextActions } from "./policy.ts";
 import { type BudgetBarsProps, teamBudgetBars } from "./budgets.ts";
 
@@ -131,9 +132,14 @@ export async function teamTableView(deps: Deps, viewer: Viewer, query: TeamQuery
 	let { rows, total } = await load(query.page);
 	const window = pageWindow(query.page, total, TEAM_PAGE_SIZE);
 	if (window.page !== query.page) ({ rows, total } = await load(window.page));
-	const next = await nextActions(deps, rows.map((r) => r.id));
+	const [next, soFar] = await Promise.all([
+		nextActions(deps, rows.map((r) => r.id)),
+		costsSoFar(deps, rows.map((r) => r.id), now),
+	]);
 	return {
-		rows: rows.map((row) => instanceRow(deps, viewer, row, { view: "team", now, next: next.get(row.id) })),
+		rows: rows.map((row) =>
+			instanceRow(deps, viewer, row, { view: "team", now, next: next.get(row.id), soFar: soFar.get(row.id) })
+		),
 		total,
 		filtered: !!(filters.state || filters.ownerId || filters.groupId || filters.search),
 		pager: pagerFor(window, total, (page) => teamHref(filters, sort, page)),
@@ -172,7 +178,10 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 		listGroups(deps.db),
 		teamClusterRows(deps.db, scope, endedVisibleSince(now)),
 	]);
-	const next = await nextActions(deps, clusters.map((c) => c.id));
+	const [next, soFar] = await Promise.all([
+		nextActions(deps, clusters.map((c) => c.id)),
+		costsSoFar(deps, clusters.map((c) => c.id), now),
+	]);
 	return {
 		everyone: scope.everyone,
 		role: viewer.role,
@@ -189,7 +198,7 @@ export async function teamView(deps: Deps, viewer: Viewer, query: TeamQuery): Pr
 		groups: (scope.everyone ? groups : groups.filter((g) => scope.groupIds.includes(g.id)))
 			.map((g) => ({ value: g.id, label: g.name })),
 		table,
-		clusters: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id))),
+		clusters: clusters.map((row) => clusterRow(deps, row, now, next.get(row.id), soFar.get(row.id))),
 		budgets: await budgets,
 	};
 }

@@ -22,6 +22,8 @@ import { checkInstanceType, type LaunchTarget, launchTarget } from "../launch/en
 import { defaultInstanceType } from "../launch/forms.ts";
 import { sortInstanceTypes } from "../catalog/instance_types.ts";
 import { listOf } from "../form_values.ts";
+import { freeDefaultName } from "../machines/names.ts";
+import { instanceNameFor, NAME_MAX } from "../machines/tags.ts";
 import { MAX_SECURITY_GROUPS } from "../launch/instance.ts";
 import { launchIdOfKey, type LaunchIds, newLaunchKey, recentLaunchOf, reviewLaunch } from "../launch/request.ts";
 import { sanitizeDescription } from "../sanitize.ts";
@@ -118,6 +120,9 @@ interface LaunchFormBase extends WizardTarget {
 	/** The instance types offered, by family and size, with the admin's descriptions. */
 	types: OfferedType[];
 	values: FormValues;
+	/** The name the machine gets when the form leaves it empty: the configuration's, free among the viewer's machines. */
+	nameDefault: string;
+	nameMax: number;
 	errors: Record<string, string>;
 	message?: string;
 	typeInfo: TypeInfoProps;
@@ -159,6 +164,8 @@ interface ConfirmBase extends WizardTarget {
 	/** The form again, to change something. */
 	back: string;
 	costCenter: string;
+	/** The machine's name (its Name tag). */
+	machineName: string;
 	instanceType: string;
 	/** The one-time key of this confirmation: posting it again returns the launch it made. */
 	launchKey: string;
@@ -354,6 +361,8 @@ export async function launchFormView(
 		back: `/launch/${group.id}`,
 		intent: CONFIRMED_KINDS.includes(config.kind) ? "review" : "launch",
 		types,
+		nameDefault: await freeDefaultName(deps, viewer.id, instanceNameFor(group, config)),
+		nameMax: NAME_MAX,
 		errors: form.errors,
 		message: form.message,
 	};
@@ -398,8 +407,9 @@ export async function launchFormView(
 
 /** The form fields of each kind that the confirmation posts again. */
 const RESUBMITTED: Record<ConfigKind, readonly string[]> = {
-	instance: ["instanceType", "securityGroups"],
+	instance: ["name", "instanceType", "securityGroups"],
 	cluster: [
+		"name",
 		"instanceType",
 		"purpose",
 		"coreNodes",
@@ -434,6 +444,7 @@ export async function confirmStepView(
 		action: `/launch/${group.id}/${config.id}`,
 		back: `/launch/${group.id}/${config.id}`,
 		costCenter: costCenterOf(group, deps.settings.DEFAULT_CHARGE_CODE),
+		machineName: String(planned.options.machineName ?? ""),
 		instanceType: planned.instanceType,
 		launchKey,
 		recent: previous

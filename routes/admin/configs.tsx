@@ -187,13 +187,23 @@ function configFields(choices: ConfigChoices): FormItem[] {
 			rows: 16,
 			hint: "Base64 of the script after token replacement must fit CloudFormation's 4096-byte parameter limit.",
 		},
-		{ heading: "EMR cluster" },
+		{ heading: "Connecting" },
 		{
 			control: "text",
-			name: "customUrlFormat",
-			label: "Connection format",
-			hint: "{{{ URL }}} becomes the DNS name or master IP, e.g. jdbc:hive2://{{{ URL }}}:10000",
+			name: "loginUser",
+			label: "Login user",
+			placeholder: "ec2-user",
+			hint: "The user of the SSH command shown on the machine's page (ec2-user, ubuntu, hadoop…)",
 		},
+		{
+			control: "area",
+			name: "customUrlFormat",
+			label: "Application links",
+			rows: 3,
+			hint:
+				"One a line, Label | format: {{{ URL }}} becomes the DNS name or address, e.g. Jupyter | https://{{{ URL }}}/jupyter/. A line without a label is a cluster's connection, e.g. jdbc:hive2://{{{ URL }}}:10000",
+		},
+		{ heading: "EMR cluster" },
 		{
 			grid: [
 				{ control: "text", name: "emrMasterSecurityGroup", label: "Managed master security group" },

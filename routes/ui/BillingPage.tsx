@@ -89,6 +89,7 @@ function ReportTable(props: { rows: BillingRow[]; total: Totals; headings: Billi
 						<tr>
 							<td data-label="Resource">
 								{r.href ? <a href={r.href}>{r.resourceId}</a> : <span class="mono">{r.resourceId}</span>}
+								{r.machineName && <div data-machine-name>{r.machineName}</div>}
 								<div class="muted small">{r.resourceKind}{r.active ? " · running" : ""}</div>
 							</td>
 							<td data-label="Owner">{r.userName}</td>

@@ -2,10 +2,13 @@
 import type { ClusterPanelProps } from "../../lib/views/cluster.ts";
 import { AuditList } from "./AuditList.tsx";
 import { ClusterState } from "./ClusterTable.tsx";
+import { ConnectPanel } from "./Connect.tsx";
+import { CostSoFarFacts } from "./CostSoFar.tsx";
 import { polling } from "./components.tsx";
 import { formatDuration, formatRate, formatTime } from "./format.ts";
 import { MachinePage, type PageContext } from "./Layout.tsx";
 import { PolicyPanel } from "./PolicyPanel.tsx";
+import { RenameForm } from "./RenameForm.tsx";
 
 function Terminate(props: { panel: ClusterPanelProps }) {
 	const { panel } = props;
@@ -77,6 +80,7 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 						<dd>{panel.configName ?? "—"}</dd>
 						<dt>Estimated cost</dt>
 						<dd>{panel.rate === null ? "—" : panel.rate.known ? formatRate(panel.rate.hourly) : "price unknown"}</dd>
+						<CostSoFarFacts soFar={panel.soFar} />
 						<dt>Auto-terminate</dt>
 						<dd>{panel.idleSeconds ? `after ${formatDuration(panel.idleSeconds * 1000)} idle` : "off"}</dd>
 						<dt>Started</dt>
@@ -89,6 +93,8 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 						<dd class="mono small">{panel.stackName ?? "—"}</dd>
 					</dl>
 					<h3>Actions</h3>
+					{panel.result && <p class={`flash ${panel.result.tone}`} role="status" data-result>{panel.result.text}</p>}
+					<RenameForm rename={panel.rename} target="#cluster-panel" />
 					<Terminate panel={panel} />
 					{panel.launchAgain && (
 						<div class="actions">
@@ -98,6 +104,7 @@ export function ClusterPanel(props: { panel: ClusterPanelProps; error?: string }
 					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
 				</div>
 			</div>
+			<ConnectPanel connection={panel.connect} />
 			{panel.policy && <PolicyPanel policy={panel.policy} target="#cluster-panel" />}
 			<AuditList events={panel.events} timeZone={tz} allHref={panel.auditHref} />
 		</section>

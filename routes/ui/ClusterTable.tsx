@@ -1,6 +1,8 @@
 /** The clusters table of the dashboard and the team view, and the state cell the cluster's page shares. */
 import type { ClusterRowProps } from "../../lib/views/cluster.ts";
 import { MachineName, StateBadge } from "./components.tsx";
+import { ConnectCompact } from "./Connect.tsx";
+import { CostSoFarCell } from "./CostSoFar.tsx";
 import { formatDuration, formatRate } from "./format.ts";
 import { PlannedAction } from "./PlannedAction.tsx";
 
@@ -35,6 +37,7 @@ export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard"
 						<th scope="col">Type</th>
 						<th scope="col" class="num">Nodes</th>
 						<th scope="col" class="num">Hourly cost</th>
+						<th scope="col" class="num">Cost so far</th>
 						<th scope="col">Configuration</th>
 						<th scope="col" class="num">Uptime</th>
 					</tr>
@@ -47,9 +50,12 @@ export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard"
 							</td>
 							{props.view === "team" && <td data-label="Owner">{row.ownerName}</td>}
 							<td data-label="Web link">
-								{row.link
-									? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
-									: "—"}
+								<div class="web-link">
+									{row.link
+										? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
+										: "—"}
+									<ConnectCompact connection={row.connect} />
+								</div>
 							</td>
 							<td data-label="Purpose">{row.purpose}</td>
 							<td data-label="State">
@@ -63,6 +69,7 @@ export function ClusterTable(props: { rows: ClusterRowProps[]; view: "dashboard"
 							<td data-label="Hourly cost" class="num">
 								{row.rate === null ? "—" : row.rate.known ? formatRate(row.rate.hourly) : "price unknown"}
 							</td>
+							<CostSoFarCell soFar={row.soFar} />
 							<td data-label="Configuration">{row.configName ?? "—"}</td>
 							<td data-label="Uptime" class="num">{row.uptimeMs === null ? "—" : formatDuration(row.uptimeMs)}</td>
 						</tr>

@@ -2,11 +2,14 @@
 import type { InstancePanelProps, VolumeRow } from "../../lib/views/instance.ts";
 import { AuditList } from "./AuditList.tsx";
 import { BootTimeline } from "./BootTimeline.tsx";
+import { ConnectPanel } from "./Connect.tsx";
+import { CostSoFarFacts } from "./CostSoFar.tsx";
 import { type Column, ItemTable, polling, StateBadge } from "./components.tsx";
 import { formatAgo, formatRate, formatTime } from "./format.ts";
 import { InstanceActions, InstanceState, LockedNote } from "./InstanceTable.tsx";
 import { MachinePage, type PageContext } from "./Layout.tsx";
 import { PolicyPanel } from "./PolicyPanel.tsx";
+import { RenameForm } from "./RenameForm.tsx";
 
 const VOLUME_COLUMNS: Column<VolumeRow>[] = [
 	{ label: "Volume", class: "mono", cell: (v) => v.id },
@@ -58,12 +61,20 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 						</dd>
 						<dt>Hourly cost</dt>
 						<dd>
-							{panel.rate === null
+							{panel.cost.hourly === null
 								? "—"
-								: panel.rate.known
-								? formatRate(panel.rate.hourly)
-								: `price unknown (${panel.rate.reason})`}
+								: panel.cost.hourly.known
+								? formatRate(panel.cost.hourly.hourly)
+								: `price unknown (${panel.cost.hourly.reason})`}
+							{panel.cost.volumesHourly && (
+								<div class="small muted">
+									{panel.cost.volumesHourly.known
+										? `with its volumes' ${formatRate(panel.cost.volumesHourly.hourly)}, billed while it is stopped too`
+										: "with its volumes"}
+								</div>
+							)}
 						</dd>
+						<CostSoFarFacts soFar={panel.cost.soFar} />
 						{panel.extra.map((extra) => (
 							<>
 								<dt>{extra.label}</dt>
@@ -99,6 +110,8 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 					</dl>
 					<h3>Actions</h3>
 					{panel.locked && <LockedNote text={panel.locked.message} />}
+					{panel.result && <p class={`flash ${panel.result.tone}`} role="status" data-result>{panel.result.text}</p>}
+					<RenameForm rename={panel.rename} target="#instance-panel" />
 					<InstanceActions
 						id={panel.id}
 						actions={panel.actions}
@@ -120,6 +133,7 @@ export function InstancePanel(props: { panel: InstancePanelProps; error?: string
 					{props.error && <p class="inline-error" role="alert">{props.error}</p>}
 				</div>
 			</div>
+			<ConnectPanel connection={panel.connection} />
 			{panel.console && (
 				<section id="console-tail">
 					<h2>Console output</h2>

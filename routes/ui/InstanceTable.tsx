@@ -8,6 +8,8 @@ import type {
 } from "../../lib/views/instance.ts";
 import type { SortHeading } from "../../lib/views/lists.ts";
 import { MachineName, polling, ProgressBar, StateBadge } from "./components.tsx";
+import { ConnectCompact } from "./Connect.tsx";
+import { CostSoFarCell } from "./CostSoFar.tsx";
 import { formatDuration, formatRate, formatTime } from "./format.ts";
 import { ColumnHeading } from "./ListControls.tsx";
 import { PlannedAction } from "./PlannedAction.tsx";
@@ -111,9 +113,12 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 			</td>
 			{row.view === "team" && <td data-label="Owner">{row.ownerName}</td>}
 			<td data-label="Web link">
-				{row.link
-					? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
-					: <span class="muted">—</span>}
+				<div class="web-link">
+					{row.link
+						? <a href={row.link.href} target="_blank" rel="noopener noreferrer">{row.link.label}</a>
+						: <span class="muted">—</span>}
+					<ConnectCompact connection={row.connection} />
+				</div>
 			</td>
 			<td data-label="Type" class="mono">{row.instanceType}</td>
 			<td data-label="State">
@@ -123,6 +128,7 @@ export function InstanceTableRow(props: { row: InstanceRowProps; error?: string 
 			<td data-label="Hourly cost" class="num">
 				{row.rate === null ? "—" : row.rate.known ? formatRate(row.rate.hourly) : "price unknown"}
 			</td>
+			<CostSoFarCell soFar={row.soFar} />
 			<td data-label="Configuration">{row.configName ?? <span class="muted">unknown</span>}</td>
 			<td data-label="Uptime" class="num">{row.uptimeMs === null ? "—" : formatDuration(row.uptimeMs)}</td>
 			{row.extra.map((extra) => (
@@ -189,6 +195,7 @@ export function InstanceTable(
 						{heading("type", "Type")}
 						{heading("state", "State")}
 						{heading("cost", "Hourly cost", "num")}
+						<th scope="col" class="num">Cost so far</th>
 						{heading("config", "Configuration")}
 						{heading("uptime", "Uptime", "num")}
 						{extra.map((label) => <th scope="col">{label}</th>)}

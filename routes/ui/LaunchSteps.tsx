@@ -160,6 +160,8 @@ function ConfirmFacts(props: { confirm: ConfirmStepProps }) {
 	const cost = confirm.rate.known ? `${formatRate(confirm.rate.hourly)} while running` : "price unknown";
 	return (
 		<dl class="facts">
+			<dt>Name</dt>
+			<dd data-machine-name>{confirm.machineName}</dd>
 			<dt>Configuration</dt>
 			<dd>{confirm.config.name}</dd>
 			<dt>Group</dt>

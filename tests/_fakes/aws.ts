@@ -48,6 +48,7 @@ const OPERATIONS: { [S in Service]: Record<keyof Aws[S], true> } = {
 		rebootInstances: true,
 		terminateInstances: true,
 		modifyInstanceType: true,
+		createTags: true,
 		describeVolumes: true,
 		describeImages: true,
 		deleteVolume: true,
@@ -62,6 +63,7 @@ const OPERATIONS: { [S in Service]: Record<keyof Aws[S], true> } = {
 		listSteps: true,
 		listClusters: true,
 		terminateJobFlows: true,
+		addTags: true,
 	},
 	cloudWatch: { getMetricData: true },
 	costExplorer: { dailyCostByTags: true },
@@ -154,12 +156,13 @@ export const ACTIONS_ACCEPTED = {
 		rebootInstances: () => Promise.resolve(),
 		terminateInstances: () => Promise.resolve(),
 		modifyInstanceType: () => Promise.resolve(),
+		createTags: () => Promise.resolve(),
 		describeInstances: () => Promise.resolve([]),
 		describeVolumes: () => Promise.resolve([]),
 		deleteVolume: () => Promise.resolve(),
 	},
 	cloudFormation: { deleteStack: () => Promise.resolve() },
-	emr: { terminateJobFlows: () => Promise.resolve() },
+	emr: { terminateJobFlows: () => Promise.resolve(), addTags: () => Promise.resolve() },
 } satisfies AwsOverrides;
 
 /** The stack id {@link stack} answers with. */

@@ -40,6 +40,10 @@ export function ec2Api(sdk: Sdk): Ec2Api {
 				InstanceType: { Value: instanceType },
 			}, { id, instanceType });
 		},
+		async createTags(ids, tags) {
+			const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+			await sdk.call(EC2, "CreateTags", { Resources: ids, Tags }, { ids, keys: Object.keys(tags) });
+		},
 		describeVolumes(query) {
 			return everyPage(query.filters, async (page, detail) => {
 				const out = await sdk.call(EC2, "DescribeVolumes", { MaxResults: 500, ...page }, detail);

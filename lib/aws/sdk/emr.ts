@@ -63,6 +63,10 @@ export function emrApi(sdk: Sdk): EmrApi {
 		async terminateJobFlows(ids) {
 			await sdk.call(EMR, "TerminateJobFlows", { JobFlowIds: ids }, { ids });
 		},
+		async addTags(id, tags) {
+			const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+			await sdk.call(EMR, "AddTags", { ResourceId: id, Tags }, { id, keys: Object.keys(tags) });
+		},
 	};
 }
 

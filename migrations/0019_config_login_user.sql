@@ -1,0 +1,1 @@
+ALTER TABLE `software_configs` ADD `login_user` text DEFAULT 'ec2-user' NOT NULL;
