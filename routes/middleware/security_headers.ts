@@ -1,6 +1,7 @@
 /** The headers every answer carries: no sniffing, no framing, same-origin referrers and the content security policy. */
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context.ts";
+import { setAnswerHeaders } from "./answer_headers.ts";
 
 const CONTENT_SECURITY_POLICY =
 	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
@@ -16,20 +17,3 @@ export const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
 	await next();
 	setAnswerHeaders(c, SECURITY_HEADERS);
 };
-
-/**
- * Sets headers on the answer a handler has already made, for middleware that adds them after
- * `next()`. hono's `c.header()` at that point wraps the answer in a new Response around the old
- * one's body stream, once per call, so a page rendered as a string went out streamed through
- * nested ReadableStreams instead of Deno's one-copy path (bench/RESULTS.md, "Middleware floor").
- * The answer's own headers are changed in place instead; only an answer whose headers are
- * immutable (`Response.redirect`, a `fetch()` result) takes hono's way.
- */
-export function setAnswerHeaders(c: Context, headers: Readonly<Record<string, string>>): void {
-	try {
-		const answer = c.res.headers;
-		for (const name in headers) answer.set(name, headers[name]!);
-	} catch {
-		for (const name in headers) c.header(name, headers[name]!);
-	}
-}
