@@ -312,9 +312,9 @@ if (only.has("http")) {
 
 // ---------------------------------------------------------------------------------------------
 if (only.has("floor")) {
-	// The middleware floor: a no-op route behind the portal's request id, access log (its four files
-	// and the console, as main.ts configures them), metrics and security headers, against the same
-	// route in a bare hono app and a bare Deno.serve, one after the other in this run.
+	// The middleware floor: a no-op route behind the portal's request id, access log (logging
+	// configured as main.ts does), metrics and security headers, against the same route in a bare
+	// hono app and a bare Deno.serve, one after the other in this run.
 	await ensureWrk();
 	/** Starts `deno run <permissions> <script> <port> ...args`, loads `path` under wrk, stops it. */
 	const measure = async (permissions: string, script: string, args: string[], path: string) => {
@@ -346,7 +346,7 @@ if (only.has("floor")) {
 		`| baseline: bare hono app | ${fmt(hono.rps, 0)} | 100% | ${fmt(hono.p50ms, 2)} | ${
 			fmt(hono.p99ms, 2)
 		} | ${hono.requests} | ${hono.errors} |`,
-		`| the portal's middleware: request id, access log (4 files + console), metrics, security headers | ${
+		`| the portal's middleware: request id, access log line (mliyweb.log), metrics, security headers | ${
 			fmt(portal.rps, 0)
 		} | ${ofHono(portal)} | ${fmt(portal.p50ms, 2)} | ${
 			fmt(portal.p99ms, 2)
@@ -354,7 +354,7 @@ if (only.has("floor")) {
 		"",
 		`The middleware adds **${
 			fmt(addedUs, 1)
-		} µs** of JavaScript-thread time to each request (1/rate of the portal's row less 1/rate of bare hono's).`,
+		} µs** to each request (1/rate of the portal's row less 1/rate of bare hono's; both one JavaScript thread).`,
 		"",
 	);
 	summary.push({
