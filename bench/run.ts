@@ -4,7 +4,7 @@
  * same machine, written to bench/RESULTS.md. Loopback only; wrk (installed from Debian's packages
  * when missing) generates the load, bounded in time. Never part of the test run.
  *
- * Options: --seconds N (per wrk run, default 10), --only a,b (sections: http, sync, pricing, pricing-load, db,
+ * Options: --seconds N (per wrk run, default 10), --only a,b (sections: http, floor, sync, pricing, pricing-load, db,
  * enforcer, admin).
  */
 import { parseArgs } from "node:util";
@@ -30,7 +30,7 @@ const { values: args } = parseArgs({
 	args: Deno.args,
 	options: {
 		seconds: { type: "string", default: "10" },
-		only: { type: "string", default: "http,sync,pricing,pricing-load,db,enforcer,admin" },
+		only: { type: "string", default: "http,floor,sync,pricing,pricing-load,db,enforcer,admin" },
 	},
 });
 const seconds = Number(args.seconds);
@@ -135,6 +135,17 @@ if (only.has("http")) {
 	});
 	const loadedRss = await rssMiB(portal.pid);
 
+	// The exact bytes of the two pages under test, as this run's portal rendered them, for the
+	// same-bytes baselines below (measured after the portal stopped, so they do not share the CPU).
+	const pageCopy = async (path: string, user: string) => {
+		const file = `${WORK}page${path.replaceAll("/", "_")}.html`;
+		const res = await fetch(`${url}${path}`, { headers: { REMOTE_USER: user } });
+		await Deno.writeFile(file, new Uint8Array(await res.arrayBuffer()));
+		return file;
+	};
+	const dashboardCopy = await pageCopy("/", "alice");
+	const teamCopy = await pageCopy("/team", "mia");
+
 	// Pages never wait on AWS: every page once, as a user who has not opened one yet (so the
 	// dashboard's background refresh is due), while every AWS call hangs.
 	const pages = [
@@ -168,6 +179,26 @@ if (only.has("http")) {
 	await portal.status;
 	await aws.close();
 
+	const sameBytes = async (file: string) => {
+		const port = freePort();
+		const server = spawnDeno([
+			"run",
+			"--allow-net=127.0.0.1",
+			`--allow-read=${WORK}`,
+			"bench/baseline_server.ts",
+			String(port),
+			file,
+		]);
+		await waitForOk(`http://127.0.0.1:${port}/`, { process: server });
+		const result = await wrk(`http://127.0.0.1:${port}/`, { seconds });
+		server.kill("SIGTERM");
+		await server.status;
+		return { result, bytes: (await Deno.stat(file)).size };
+	};
+	log("same-bytes baselines…");
+	const dashboardBase = await sameBytes(dashboardCopy);
+	const teamBase = await sameBytes(teamCopy);
+
 	results.push(
 		"## HTTP (wrk, 32 connections, 2 threads, " + seconds + " s each)",
 		"",
@@ -179,6 +210,16 @@ if (only.has("http")) {
 		row("progress callback (valid token, 1,000 instances, each a write)", progress, base),
 		row("my dashboard (20 instances)", dashboard, base),
 		row("team view, first page (10,000 instances, manager)", team, base),
+		`| baseline: bare Deno.serve, the dashboard's bytes (${fmt(dashboardBase.bytes / 1024)} KiB) | ${
+			fmt(dashboardBase.result.rps, 0)
+		} | ${fmt(dashboardBase.result.rps / base.rps * 100, 1)}% | ${fmt(dashboardBase.result.p50ms, 2)} | ${
+			fmt(dashboardBase.result.p99ms, 2)
+		} | ${dashboardBase.result.requests} | ${dashboardBase.result.errors} |`,
+		`| baseline: bare Deno.serve, the team view's bytes (${fmt(teamBase.bytes / 1024)} KiB) | ${
+			fmt(teamBase.result.rps, 0)
+		} | ${fmt(teamBase.result.rps / base.rps * 100, 1)}% | ${fmt(teamBase.result.p50ms, 2)} | ${
+			fmt(teamBase.result.p99ms, 2)
+		} | ${teamBase.result.requests} | ${teamBase.result.errors} |`,
 		row("progress callback, 1 connection", progressOne, base),
 		row("my dashboard, 1 connection", dashboardOne, base),
 		row("team view, 1 connection", teamOne, base),
@@ -213,6 +254,28 @@ if (only.has("http")) {
 			target: "≥ 20% of baseline",
 			measured: `${fmt(dashboard.rps / base.rps * 100)}%`,
 			met: dashboard.rps / base.rps >= 0.2,
+		},
+		{
+			name: "dashboard: requests/s of its same-bytes baseline",
+			target: "≥ 50%",
+			measured: `${fmt(dashboard.rps / dashboardBase.result.rps * 100)}% (p50 ${fmt(dashboard.p50ms, 2)}, p99 ${
+				fmt(dashboard.p99ms, 2)
+			} ms)`,
+			met: dashboard.rps / dashboardBase.result.rps >= 0.5,
+		},
+		{
+			name: "dashboard: p99 (32 connections)",
+			target: "< 25 ms",
+			measured: `${fmt(dashboard.p99ms, 2)} ms`,
+			met: dashboard.p99ms < 25,
+		},
+		{
+			name: "team view: requests/s of its same-bytes baseline",
+			target: "≥ 25%",
+			measured: `${fmt(team.rps / teamBase.result.rps * 100)}% (p50 ${fmt(team.p50ms, 2)}, p99 ${
+				fmt(team.p99ms, 2)
+			} ms)`,
+			met: team.rps / teamBase.result.rps >= 0.25,
 		},
 		{
 			name: "team view: p50 (32 connections)",
@@ -260,6 +323,63 @@ if (only.has("http")) {
 			met: progress.errors + dashboard.errors + team.errors === 0,
 		},
 	);
+}
+
+// ---------------------------------------------------------------------------------------------
+if (only.has("floor")) {
+	// The middleware floor: a no-op route behind the portal's request id, access log (logging
+	// configured as main.ts does), metrics and security headers, against the same route in a bare
+	// hono app and a bare Deno.serve, one after the other in this run.
+	await ensureWrk();
+	/** Starts `deno run <permissions> <script> <port> ...args`, loads `path` under wrk, stops it. */
+	const measure = async (permissions: string, script: string, args: string[], path: string) => {
+		const port = freePort();
+		const server = spawnDeno(["run", permissions, script, String(port), ...args]);
+		await waitForOk(`http://127.0.0.1:${port}${path}`, { process: server });
+		const result = await wrk(`http://127.0.0.1:${port}${path}`, { seconds });
+		server.kill("SIGTERM");
+		await server.status;
+		return result;
+	};
+	log("floor: bare Deno.serve…");
+	const bare = await measure("--allow-net=127.0.0.1", "bench/baseline_server.ts", [], "/");
+	log("floor: bare hono…");
+	const hono = await measure("-P", "bench/floor_server.ts", ["hono"], "/noop");
+	log("floor: the portal's middleware…");
+	const portal = await measure("-P", "bench/floor_server.ts", ["portal", `${WORK}floor-logs`], "/noop");
+	const ofHono = (r: WrkResult) => fmt(r.rps / hono.rps * 100, 1) + "%";
+	// What the middleware adds to each request, from the two rates (one JavaScript thread each).
+	const addedUs = (1 / portal.rps - 1 / hono.rps) * 1e6;
+	results.push(
+		"## Middleware floor (wrk, 32 connections, 2 threads, " + seconds + ' s each, `GET /noop` answering "ok")',
+		"",
+		"| server | requests/s | of bare hono | p50 ms | p99 ms | requests | errors |",
+		"| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+		`| bare Deno.serve "ok" | ${fmt(bare.rps, 0)} | ${ofHono(bare)} | ${fmt(bare.p50ms, 2)} | ${
+			fmt(bare.p99ms, 2)
+		} | ${bare.requests} | ${bare.errors} |`,
+		`| baseline: bare hono app | ${fmt(hono.rps, 0)} | 100% | ${fmt(hono.p50ms, 2)} | ${
+			fmt(hono.p99ms, 2)
+		} | ${hono.requests} | ${hono.errors} |`,
+		`| the portal's middleware: request id, access log line (mliyweb.log), metrics, security headers | ${
+			fmt(portal.rps, 0)
+		} | ${ofHono(portal)} | ${fmt(portal.p50ms, 2)} | ${
+			fmt(portal.p99ms, 2)
+		} | ${portal.requests} | ${portal.errors} |`,
+		"",
+		`The middleware adds **${
+			fmt(addedUs, 1)
+		} µs** to each request (1/rate of the portal's row less 1/rate of bare hono's; both one JavaScript thread).`,
+		"",
+	);
+	summary.push({
+		name: "middleware floor: no-op route, of a bare hono app",
+		target: "≥ 60%",
+		measured: `${ofHono(portal)} (p50 ${fmt(portal.p50ms, 2)}, p99 ${fmt(portal.p99ms, 2)} ms; +${
+			fmt(addedUs, 1)
+		} µs a request)`,
+		met: portal.rps / hono.rps >= 0.6,
+	});
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
  * mliylaunch.log) as JSON lines, plus the console. A request id set with `withContext` ties a
  * request's lines together. Every line is in its file within {@link FLUSH_MS}: the file sinks
  * buffer lines and write them out on a timer, so a crash (kill -9) loses at most the last second,
- * and no request waits for a disk write.
+ * and no request waits for a disk write. The console sink buffers too (LogTape's non-blocking
+ * mode), so a busy portal writes to the journal in batches rather than once a line.
  */
 import { getRotatingFileSink } from "@logtape/file";
 import {
@@ -22,8 +23,13 @@ import type { LogLevelName, Settings } from "./settings.ts";
 
 /** The portal's loggers, one per log file. */
 export interface Loggers {
-	/** The web application: requests, pages, jobs (mliyweb.log). */
+	/** The web application: pages, jobs (mliyweb.log). */
 	web: Logger;
+	/**
+	 * The access log, one line per request (mliyweb.log only, not the console: at a line a request
+	 * the console's formatting and write were most of a request's cost; bench/RESULTS.md).
+	 */
+	access: Logger;
 	/** Sign-ins, identities, refused identities (auth.log). */
 	auth: Logger;
 	/** Every AWS SDK call and its outcome (boto.log, the seed's name). */
@@ -33,7 +39,7 @@ export interface Loggers {
 }
 
 /** The seed's log file for each logger. */
-export const LOG_FILES: Readonly<Record<keyof Loggers, string>> = {
+export const LOG_FILES: Readonly<Record<Exclude<keyof Loggers, "access">, string>> = {
 	web: "mliyweb.log",
 	auth: "auth.log",
 	boto: "boto.log",
@@ -44,6 +50,7 @@ export const LOG_FILES: Readonly<Record<keyof Loggers, string>> = {
 export function getLoggers(): Loggers {
 	return {
 		web: getLogger(["mliy", "web"]),
+		access: getLogger(["mliy", "web", "access"]),
 		auth: getLogger(["mliy", "auth"]),
 		boto: getLogger(["mliy", "boto"]),
 		launch: getLogger(["mliy", "launch"]),
@@ -54,9 +61,16 @@ export function getLoggers(): Loggers {
  * The longest a line waits in memory before it is written to its file. LogTape's blocking sink
  * checks its interval only when the next line comes, so a quiet portal kept a sign-in in memory
  * until shutdown; the non-blocking sink writes on a timer of this period (and at once after a
- * quiet period, or when 8 KiB are waiting).
+ * quiet period, or when {@link FILE_BUFFER_CHARS} are waiting).
  */
 export const FLUSH_MS = 1000;
+
+/**
+ * How much a file sink gathers before it writes without waiting for its timer. Each write is one
+ * write(2) on the JavaScript thread and an fsync off it; LogTape's default (8 Ki characters) meant
+ * a write every ~40 access-log lines under load, this one about every 300.
+ */
+const FILE_BUFFER_CHARS = 64 * 1024;
 
 const LEVELS: Record<LogLevelName, LogLevel> = {
 	DEBUG: "debug",
@@ -89,6 +103,7 @@ export async function configureLogging(
 			maxFiles: 5,
 			nonBlocking: true,
 			flushInterval: FLUSH_MS,
+			bufferSize: FILE_BUFFER_CHARS,
 		});
 	const useConsole = options.console ?? true;
 	const withConsole = (sink: string) => useConsole ? [sink, "console"] : [sink];
@@ -100,10 +115,21 @@ export async function configureLogging(
 			auth: file(LOG_FILES.auth),
 			boto: file(LOG_FILES.boto),
 			launch: file(LOG_FILES.launch),
-			console: getConsoleSink({ formatter: withoutSqlValues(getTextFormatter({ value: "bare" })) }),
+			console: getConsoleSink({
+				formatter: withoutSqlValues(getTextFormatter({ value: "bare" })),
+				// Up to 1,000 lines or 100 ms in memory, then one batch (LogTape drops the oldest
+				// only past twice that many waiting, which a flush scheduled at 1,000 prevents).
+				nonBlocking: { bufferSize: 1000, flushInterval: 100 },
+			}),
 		},
 		loggers: [
 			{ category: ["mliy", "web"], sinks: withConsole("web"), lowestLevel: LEVELS[settings.WEB_LOG_LEVEL] },
+			{
+				category: ["mliy", "web", "access"],
+				sinks: ["web"],
+				parentSinks: "override",
+				lowestLevel: LEVELS[settings.WEB_LOG_LEVEL],
+			},
 			{ category: ["mliy", "auth"], sinks: withConsole("auth"), lowestLevel: LEVELS[settings.WEB_LOG_LEVEL] },
 			{ category: ["mliy", "boto"], sinks: withConsole("boto"), lowestLevel: LEVELS[settings.WEB_LOG_LEVEL] },
 			{
@@ -119,7 +145,9 @@ export async function configureLogging(
 /** Renders a message with its values inline (strings unquoted) for people reading the file. */
 export function renderMessage(record: Pick<LogRecord, "message">): string {
 	return record.message.map((part, i) =>
-		i % 2 === 0 ? String(part) : typeof part === "string" ? part : JSON.stringify(part) ?? String(part)
+		i % 2 === 0 || typeof part === "string" || typeof part === "bigint"
+			? String(part)
+			: JSON.stringify(part) ?? String(part)
 	).join("");
 }
 
@@ -129,13 +157,20 @@ export function renderMessage(record: Pick<LogRecord, "message">): string {
  * replace the line's text; its value is in the rendered message anyway.
  */
 function jsonLine(record: LogRecord): string {
-	return JSON.stringify({
+	const line = {
 		...record.properties,
 		"@timestamp": new Date(record.timestamp).toISOString(),
 		level: record.level.toUpperCase(),
 		logger: record.category.join("."),
 		message: renderMessage(record),
-	}, (_key, value) => typeof value === "bigint" ? value.toString() : value) + "\n";
+	};
+	try {
+		return JSON.stringify(line) + "\n";
+	} catch {
+		// Only a BigInt somewhere makes JSON.stringify throw: written as its digits. (A replacer on
+		// every line would cost each line a call per key.)
+		return JSON.stringify(line, (_key, value) => typeof value === "bigint" ? value.toString() : value) + "\n";
+	}
 }
 
 /**
@@ -144,7 +179,25 @@ function jsonLine(record: LogRecord): string {
  * error object carries them as `params` when a whole error is logged.
  */
 function withoutSqlValues(format: (record: LogRecord) => string): (record: LogRecord) => string {
-	return (record) => format({ ...record, message: record.message.map(scrub), properties: scrub(record.properties) });
+	return (record) =>
+		plain(record)
+			? format(record)
+			: format({ ...record, message: record.message.map(scrub), properties: scrub(record.properties) });
+}
+
+/**
+ * Whether a record has nothing to scrub: its message values and properties are numbers, booleans
+ * or strings without a parameter list — the access log's line and most others. Such records are
+ * formatted as they are, without the copy (the access log's cost is per request).
+ */
+function plain(record: LogRecord): boolean {
+	for (const part of record.message) if (!plainValue(part)) return false;
+	for (const key in record.properties) if (!plainValue(record.properties[key])) return false;
+	return true;
+}
+
+function plainValue(value: unknown): boolean {
+	return typeof value === "string" ? !value.includes("params: ") : typeof value !== "object" || value === null;
 }
 
 function scrub<T>(value: T, depth = 0): T {

@@ -137,3 +137,42 @@ Deno.test({
 		await Deno.remove(dir, { recursive: true });
 	},
 });
+
+Deno.test("the access line goes to mliyweb.log within a second, not to the console; other lines reach both", async () => {
+	await using deps = await createTestDeps();
+	const dir = `${deps.dir}/logs`;
+	// The console sink writes through console.debug/info/warn/error: what it printed is kept here.
+	const printed: string[] = [];
+	const terminal = globalThis.console;
+	const original = { debug: terminal.debug, info: terminal.info, warn: terminal.warn, error: terminal.error };
+	for (const method of ["debug", "info", "warn", "error"] as const) {
+		terminal[method] = (...args: unknown[]) => void printed.push(args.map(String).join(" "));
+	}
+	try {
+		await configureLogging({ LOG_LOCATION: dir, WEB_LOG_LEVEL: "INFO", LAUNCH_LOG_LEVEL: "INFO" });
+		const res = await request(deps.app, "/", { user: "alice" });
+		assert.equal(res.status, 200);
+		await res.body?.cancel();
+		const requestId = res.headers.get("X-Request-Id")!;
+		assert.ok(
+			await lineWithin(`${dir}/${LOG_FILES.web}`, /^GET \/ 200 \d+ ms$/, 1000) !== null,
+			"the access line reached mliyweb.log within a second",
+		);
+		const access = (await lines(`${dir}/${LOG_FILES.web}`)).find((e) => /^GET \/ 200 /.test(String(e.message)))!;
+		assert.equal(access.requestId, requestId);
+		assert.equal(access.logger, "mliy.web.access");
+		getLoggers().web.info("a page line with {count} rows", { count: 12n, total: 9007199254740993n });
+		assert.ok(
+			await lineWithin(`${dir}/${LOG_FILES.web}`, /^a page line with 12 rows$/, 1000) !== null,
+			"a BigInt is written as its digits",
+		);
+		const page = (await lines(`${dir}/${LOG_FILES.web}`)).find((e) => e.message === "a page line with 12 rows")!;
+		assert.equal(page.total, "9007199254740993");
+	} finally {
+		await closeLogging();
+		Object.assign(terminal, original);
+	}
+	assert.ok(printed.some((line) => line.includes("created user alice")), "other lines still reach the console");
+	assert.ok(printed.some((line) => line.includes("a page line with")));
+	assert.ok(!printed.some((line) => /GET \/ 200 /.test(line)), "the access line is not printed");
+});

@@ -15,6 +15,7 @@ import { identify, isIdentityFailure } from "../../lib/auth/identify.ts";
 import { SESSION_COOKIE, sessionIdentity } from "../../lib/auth/sign_in.ts";
 import type { Deps } from "../../lib/deps.ts";
 import type { AppEnv } from "../context.ts";
+import { setAnswerHeaders } from "./answer_headers.ts";
 import { createLimiter } from "./rate_limit.ts";
 import { respondError } from "../respond.tsx";
 
@@ -102,9 +103,9 @@ export function identity(deps: Deps): MiddlewareHandler<AppEnv> {
 		}
 		await next();
 		// What a signed-in user sees is theirs: no cache (the browser's, a proxy's) keeps a copy.
-		c.header("Cache-Control", "no-store");
 		// The page's token, for the page glue to keep open pages current across a sign-in refresh.
 		// (After a revocation this is the new generation's, for the page that asked for it.)
-		c.header("X-CSRF-Token", c.get("csrf"));
+		// Set in place (see setAnswerHeaders): c.header() here would re-wrap the page's body.
+		setAnswerHeaders(c, { "Cache-Control": "no-store", "X-CSRF-Token": c.get("csrf") });
 	};
 }
