@@ -18,7 +18,6 @@ import {
 	type BrowseList,
 	type BrowseSort,
 	browseVolumes,
-	type SortDirection,
 	volumeDetail,
 } from "../db/admin_browse.ts";
 import { listConfigs, listGroups } from "../db/catalog.ts";
@@ -30,12 +29,22 @@ import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { formatMoney } from "../format.ts";
 import { CLUSTER_ENDED_STATES, INSTANCE_ENDED_STATES, VANISHED } from "../machines/lifecycle.ts";
-import type { Choice, PagerProps } from "./lists.ts";
+import {
+	type Choice,
+	listHref,
+	type ListSort,
+	pagerFor,
+	type PagerProps,
+	parsePage,
+	parseSort,
+	type SortDirection,
+	type SortHeading,
+	sortHeadings,
+	type SortOptions,
+} from "./lists.ts";
 
 /** Rows on one page. */
 export const BROWSE_PAGE_SIZE = 50;
-/** The furthest page a URL may ask for (500,000 rows at 50 a page). */
-const PAGE_MAX = 10_000;
 
 export type { BrowseList };
 
@@ -126,8 +135,7 @@ const FIELDS: readonly (keyof BrowseValues)[] = ["q", "state", "owner", "group",
 export interface BrowseQuery {
 	list: BrowseList;
 	filter: BrowseFilter;
-	sort: string;
-	dir: SortDirection;
+	sort: ListSort;
 	page: number;
 	values: BrowseValues;
 }
@@ -135,15 +143,25 @@ export interface BrowseQuery {
 const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
 const NUMBER = /^[1-9]\d{0,9}$/;
 
-/** The direction a column sorts in when first clicked: newest first for times, A→Z for the rest. */
-function firstDirection(sort: string): SortDirection {
-	return sort === "created" || sort === "seen" || sort === "size" ? "desc" : "asc";
+/**
+ * The sorts of a list: each column first clicked sorts newest (or largest) first for times and
+ * sizes, A→Z for the rest; newest first when none is asked.
+ */
+function sortOptions(list: BrowseList): SortOptions<string> {
+	const first = (sort: string): SortDirection =>
+		sort === "created" || sort === "seen" || sort === "size" ? "desc" : "asc";
+	const sorts: readonly string[] = BROWSE_SORTS[list];
+	return {
+		columns: Object.fromEntries(sorts.map((sort) => [sort, first(sort)])),
+		default: { column: "created", dir: "desc" },
+	};
 }
 
 /**
  * Reads a list's query: every filter is optional, and one that is given must be what it says (a
  * state of the list, a username, a group's or configuration's number, a kind, yes/no/any, a sort
- * column of the list, asc or desc, a page number); anything else is a 400 that says which.
+ * column of the list, asc or desc, a page number: lists.ts's parseSort and parsePage, as on every
+ * list); anything else is a 400 that says which.
  */
 export function parseBrowseQuery(list: BrowseList, query: Record<string, string | undefined>): BrowseQuery {
 	const values = Object.fromEntries(
@@ -202,32 +220,7 @@ export function parseBrowseQuery(list: BrowseList, query: Record<string, string 
 		}
 		filter.leftBehind = values.which !== "all";
 	}
-	const sorts: readonly string[] = BROWSE_SORTS[list];
-	const sort = (query.sort ?? "").trim() || "created";
-	if (!sorts.includes(sort)) {
-		throw new UserError(
-			400,
-			`The ${LISTS[list].title.toLowerCase()} cannot be sorted by "${sort.slice(0, 40)}": sort by one of ${
-				sorts.join(", ")
-			}.`,
-		);
-	}
-	const dir = (query.dir ?? "").trim() || firstDirection(sort);
-	if (dir !== "asc" && dir !== "desc") throw new UserError(400, "The sort direction must be asc or desc.");
-	const pageText = (query.page ?? "").trim() || "1";
-	if (!NUMBER.test(pageText) || Number(pageText) > PAGE_MAX) {
-		throw new UserError(400, `The page must be a number from 1 to ${PAGE_MAX}.`);
-	}
-	return { list, filter, sort, dir, page: Number(pageText), values };
-}
-
-/** A column heading: its label and, for a sortable column, the link that sorts by it. */
-export interface BrowseHeading {
-	key: string;
-	label: string;
-	href: string;
-	/** How the list is sorted by this column now (aria-sort), or undefined when it is not. */
-	sorted?: "ascending" | "descending";
+	return { list, filter, sort: parseSort(query, sortOptions(list)), page: parsePage(query), values };
 }
 
 /** A machine's tags, sorted by key. */
@@ -316,7 +309,11 @@ export interface BrowseView<L extends BrowseList = BrowseList> {
 	title: string;
 	url: string;
 	rows: BrowseRows[L];
-	headings: BrowseHeading[];
+	sort: ListSort;
+	/** Each sort's label: the column headings, and the choices of the form's "Sort by". */
+	sortChoices: Choice[];
+	/** The sortable headings' links and aria-sort, by sort key. */
+	headings: Partial<Record<string, SortHeading>>;
 	pager: PagerProps;
 	values: BrowseValues;
 	/** The filters this list's form offers. */
@@ -353,13 +350,14 @@ function volumeType(v: { volumeType: string; iops: number | null; throughput: nu
 
 const enc = encodeURIComponent;
 
-/** The query string of the filters that are set, with the sort and page. */
-function search(values: BrowseValues, extra: Record<string, string>): string {
-	const params = new URLSearchParams();
-	for (const name of FIELDS) if (values[name]) params.set(name, values[name]);
-	for (const [name, value] of Object.entries(extra)) params.set(name, value);
-	const text = params.toString();
-	return text ? `?${text}` : "";
+/** A list's address: the filters that are set (in the form's order), with the sort and page. */
+function browseHref(url: string, values: BrowseValues, sort: ListSort, page = 1): string {
+	return listHref(url, {
+		...Object.fromEntries(FIELDS.map((name) => [name, values[name]])),
+		sort: sort.column,
+		dir: sort.dir,
+		page,
+	});
 }
 
 function adminOnly(viewer: Viewer): void {
@@ -368,10 +366,11 @@ function adminOnly(viewer: Viewer): void {
 
 async function pageOf(deps: Pick<Deps, "db">, query: BrowseQuery) {
 	const page = { offset: (query.page - 1) * BROWSE_PAGE_SIZE, limit: BROWSE_PAGE_SIZE };
-	const { filter, dir } = query;
+	const { filter } = query;
+	const { column, dir } = query.sort;
 	switch (query.list) {
 		case "instances": {
-			const { rows, total } = await browseInstances(deps.db, filter, query.sort as BrowseSort<"instances">, dir, page);
+			const { rows, total } = await browseInstances(deps.db, filter, column as BrowseSort<"instances">, dir, page);
 			return {
 				total,
 				rows: rows.map((r): AdminInstanceRow => ({
@@ -395,7 +394,7 @@ async function pageOf(deps: Pick<Deps, "db">, query: BrowseQuery) {
 			};
 		}
 		case "clusters": {
-			const { rows, total } = await browseClusters(deps.db, filter, query.sort as BrowseSort<"clusters">, dir, page);
+			const { rows, total } = await browseClusters(deps.db, filter, column as BrowseSort<"clusters">, dir, page);
 			return {
 				total,
 				rows: rows.map((r): AdminClusterRow => ({
@@ -416,11 +415,11 @@ async function pageOf(deps: Pick<Deps, "db">, query: BrowseQuery) {
 			};
 		}
 		case "volumes": {
-			const { rows, total } = await browseVolumes(deps.db, filter, query.sort as BrowseSort<"volumes">, dir, page);
+			const { rows, total } = await browseVolumes(deps.db, filter, column as BrowseSort<"volumes">, dir, page);
 			return { total, rows: rows.map(volumeRow) };
 		}
 		case "launches": {
-			const { rows, total } = await browseLaunches(deps.db, filter, query.sort as BrowseSort<"launches">, dir, page);
+			const { rows, total } = await browseLaunches(deps.db, filter, column as BrowseSort<"launches">, dir, page);
 			return {
 				total,
 				rows: rows.map((r): AdminLaunchRow => ({
@@ -473,32 +472,27 @@ export async function browseView<L extends BrowseList>(
 		filters.includes("config") ? listConfigs(deps.db) : Promise.resolve([]),
 	]);
 	const pages = Math.max(1, Math.ceil(total / BROWSE_PAGE_SIZE));
-	const at = (page: number) =>
-		`${url}${search(query.values, { sort: query.sort, dir: query.dir, page: String(page) })}`;
-	const headings = Object.entries(HEADINGS[query.list] as Record<string, string>).map(([key, label]) => {
-		const current = key === query.sort;
-		const dir = current ? (query.dir === "asc" ? "desc" : "asc") : firstDirection(key);
-		return {
-			key,
-			label,
-			href: `${url}${search(query.values, { sort: key, dir })}`,
-			sorted: current ? (query.dir === "asc" ? "ascending" as const : "descending" as const) : undefined,
-		};
-	});
-	const from = total === 0 ? 0 : Math.min(total, (query.page - 1) * BROWSE_PAGE_SIZE + 1);
+	const offset = (query.page - 1) * BROWSE_PAGE_SIZE;
+	// A page past the end stays the page asked for (empty); its "previous" goes to the last page.
+	const shown = { page: query.page, pages, offset, limit: BROWSE_PAGE_SIZE };
+	const pager = pagerFor(shown, total, (page) => browseHref(url, query.values, query.sort, Math.min(page, pages)));
+	const labels = HEADINGS[query.list] as Record<string, string>;
+	const headings = sortHeadings(
+		Object.keys(labels),
+		query.sort,
+		sortOptions(query.list),
+		(sort) => browseHref(url, query.values, sort),
+	);
+	const from = total === 0 ? 0 : Math.min(total, offset + 1);
 	return {
 		list: query.list,
 		title: LISTS[query.list].title,
 		url,
 		rows: rows as BrowseRows[L],
+		sort: query.sort,
+		sortChoices: Object.entries(labels).map(([value, label]) => ({ value, label })),
 		headings,
-		pager: {
-			page: query.page,
-			pages,
-			total,
-			previous: query.page > 1 ? at(Math.min(query.page - 1, pages)) : null,
-			next: query.page < pages ? at(query.page + 1) : null,
-		},
+		pager,
 		values: query.values,
 		filters,
 		states: STATES[query.list].map((s) => ({ value: s, label: s })),

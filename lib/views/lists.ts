@@ -1,12 +1,13 @@
 /**
  * What list pages share: the options of a filter, the links to the pages around, and the sort and
  * page a list reads from its query string (`?sort=<column>&dir=asc|desc&page=<n>`), read the same
- * way on the team view, the billing report and My dashboard.
+ * way on the team view, the billing report, My dashboard and the admin's machine lists.
  *
  * Each list declares its sortable columns (with the direction a first click gives) and its default
  * sort; {@link parseSort} refuses (400) a column it does not offer, {@link parsePage} a page that is
  * not a positive number, and {@link pageWindow} brings a page past the end back to the last one, so
- * a link kept while the list shrank still shows rows. Which columns a list may sort on is the list's
+ * a link kept while the list shrank still shows rows (the admin's machine lists, paged in one query
+ * with their count, show a page past the end empty instead). Which columns a list may sort on is the list's
  * to choose: a list paged in SQL offers only columns that are indexed or cheap to sort.
  */
 import { UserError } from "../errors.ts";

@@ -38,6 +38,7 @@ import type { PageContext } from "../ui/Layout.tsx";
 import { CsrfField, EmptyState, FilterSelect, Pager, StateBadge } from "../ui/components.tsx";
 import { formatTime } from "../ui/format.ts";
 import { Checkbox, DataForm, type FormValues, textOf } from "../ui/forms.tsx";
+import { ColumnHeading, SortFields } from "../ui/ListControls.tsx";
 import { renderPage } from "../ui/render.tsx";
 import { AdminPage, formValues } from "./common.tsx";
 
@@ -199,30 +200,20 @@ type BrowseRowOf<L extends BrowseList> = BrowseView<L>["rows"][number];
 function BrowseTable<L extends BrowseList>(props: { view: BrowseView<L>; timeZone: string }) {
 	const { view } = props;
 	const columns = COLUMNS[view.list] as unknown as BrowseColumn<BrowseRowOf<L>>[];
-	const headings = new Map(view.headings.map((h) => [h.key, h]));
-	const labelOf = (c: BrowseColumn<BrowseRowOf<L>>) => c.sort ? headings.get(c.sort)!.label : c.label!;
+	const labels = new Map(view.sortChoices.map((c) => [c.value, c.label]));
+	const labelOf = (c: BrowseColumn<BrowseRowOf<L>>) => c.sort ? labels.get(c.sort)! : c.label!;
 	return (
 		<div class="table-wrap">
 			<table class="responsive sortable">
 				<thead>
 					<tr>
-						{columns.map((c) => {
-							const heading = c.sort ? headings.get(c.sort) : undefined;
-							return (
-								<th scope="col" class={c.class === "num" ? "num" : undefined} aria-sort={heading?.sorted}>
-									{heading
-										? (
-											<a href={heading.href}>
-												{heading.label}
-												<span class="sort-mark" aria-hidden="true">
-													{heading.sorted === "ascending" ? " ▲" : heading.sorted === "descending" ? " ▼" : ""}
-												</span>
-											</a>
-										)
-										: c.label}
-								</th>
-							);
-						})}
+						{columns.map((c) => (
+							<ColumnHeading
+								label={labelOf(c)}
+								heading={c.sort ? view.headings[c.sort] : undefined}
+								class={c.class === "num" ? "num" : undefined}
+							/>
+						))}
 					</tr>
 				</thead>
 				<tbody>
@@ -257,7 +248,7 @@ function TextFilter(props: { name: string; label: string; value: string; placeho
 	);
 }
 
-function BrowseFilters(props: { view: BrowseView; sort: string; dir: string }) {
+function BrowseFilters(props: { view: BrowseView }) {
 	const { view } = props;
 	const v = view.values;
 	const has = (name: string) => view.filters.includes(name as never);
@@ -314,19 +305,7 @@ function BrowseFilters(props: { view: BrowseView; sort: string; dir: string }) {
 					</select>
 				</div>
 			)}
-			<div class="field">
-				<label for="f-sort">Sort by</label>
-				<select id="f-sort" name="sort">
-					{view.headings.map((h) => <option value={h.key} selected={h.key === props.sort}>{h.label}</option>)}
-				</select>
-			</div>
-			<div class="field">
-				<label for="f-dir">Order</label>
-				<select id="f-dir" name="dir">
-					<option value="asc" selected={props.dir === "asc"}>Ascending</option>
-					<option value="desc" selected={props.dir === "desc"}>Descending</option>
-				</select>
-			</div>
+			<SortFields id="f-sort" columns={view.sortChoices} sort={view.sort} />
 			<div class="row">
 				<button type="submit" class="primary">Filter</button>
 				<a class="btn" href={view.url}>Clear</a>
@@ -335,7 +314,7 @@ function BrowseFilters(props: { view: BrowseView; sort: string; dir: string }) {
 	);
 }
 
-export function BrowsePage(props: { ctx: PageContext; view: BrowseView; sort: string; dir: string }) {
+export function BrowsePage(props: { ctx: PageContext; view: BrowseView }) {
 	const { ctx, view } = props;
 	return (
 		<AdminPage ctx={ctx} title={view.title}>
@@ -347,7 +326,7 @@ export function BrowsePage(props: { ctx: PageContext; view: BrowseView; sort: st
 					or to one that has ended. They are billed every month until deleted.
 				</p>
 			)}
-			<BrowseFilters view={view} sort={props.sort} dir={props.dir} />
+			<BrowseFilters view={view} />
 			<p class="muted small" aria-live="polite">
 				{view.pager.total === 0 ? "Nothing matches." : `${view.from}–${view.to} of ${view.pager.total}`}
 			</p>
@@ -744,7 +723,7 @@ export function machineBrowseRoutes(deps: Deps): Hono<AppEnv> {
 		app.get(`/${list}`, async (c) => {
 			const query = parseBrowseQuery(list, c.req.query());
 			const [ctx, view] = await Promise.all([pageContext(c, deps), browseView(deps, c.get("viewer"), query)]);
-			return c.html(renderPage(<BrowsePage ctx={ctx} view={view} sort={query.sort} dir={query.dir} />));
+			return c.html(renderPage(<BrowsePage ctx={ctx} view={view} />));
 		});
 	}
 	app.route("/instances", machineRoutes(deps, "instance"));

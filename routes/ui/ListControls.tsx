@@ -1,6 +1,7 @@
 /**
- * The controls of a sortable list (the team view, billing, My dashboard): column headings that
- * sort, the sort fields of its filter form, and what a filtered list that is empty says.
+ * The controls of a sortable list (the team view, billing, My dashboard, the admin's machine
+ * lists): column headings that sort, the sort fields of its filter form, and what a filtered list
+ * that is empty says.
  */
 import type { Choice, ListSort, SortHeading } from "../../lib/views/lists.ts";
 import { EmptyState } from "./components.tsx";
