@@ -60,6 +60,7 @@ const OPERATIONS: Record<string, (aws: Aws) => Promise<unknown>> = {
 	"ec2.terminateInstances": (aws) => aws.ec2.terminateInstances(["i-0123456789abcdef0"]),
 	"ec2.modifyInstanceType": (aws) => aws.ec2.modifyInstanceType("i-0123456789abcdef0", "m4.large"),
 	"ec2.createTags": (aws) => aws.ec2.createTags(["i-0123456789abcdef0"], { Name: "box" }),
+	"ec2.deleteVolume": (aws) => aws.ec2.deleteVolume("vol-0123456789abcdef0"),
 	"ec2.describeVolumes": (aws) => aws.ec2.describeVolumes({}),
 	"ec2.describeImages": (aws) => aws.ec2.describeImages(["ami-0123456789abcdef0"]),
 	"ec2.getConsoleOutput": (aws) => aws.ec2.getConsoleOutput("i-0123456789abcdef0"),
