@@ -7,7 +7,7 @@ import type { Deps } from "../../lib/deps.ts";
 import { auditCsv, type AuditRow, auditView, type AuditViewProps, parseAuditQuery } from "../../lib/views/audit.ts";
 import { type AppEnv, pageContext } from "../context.ts";
 import type { PageContext } from "../ui/Layout.tsx";
-import { type Column, EmptyState, FilterSelect, ItemTable } from "../ui/components.tsx";
+import { type Column, EmptyState, FilterSelect, ItemTable, TextFilter } from "../ui/components.tsx";
 import { formatTime } from "../ui/format.ts";
 import { renderPage } from "../ui/render.tsx";
 import { AdminPage } from "./common.tsx";
@@ -40,22 +40,6 @@ function auditColumns(timeZone: string): Column<AuditRow>[] {
 		{ label: "Outcome", cell: (e) => <span class={`badge ${OUTCOME_TONE[e.outcome]}`}>{e.outcome}</span> },
 		{ label: "Detail", class: "small", cell: (e) => e.detail },
 	];
-}
-
-function TextFilter(props: { name: string; label: string; value: string; placeholder?: string }) {
-	return (
-		<div class="field">
-			<label for={`f-${props.name}`}>{props.label}</label>
-			<input
-				id={`f-${props.name}`}
-				type="text"
-				name={props.name}
-				value={props.value}
-				maxLength={100}
-				placeholder={props.placeholder}
-			/>
-		</div>
-	);
 }
 
 function DateFilter(props: { name: string; label: string; value: string }) {

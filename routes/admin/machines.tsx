@@ -35,7 +35,7 @@ import {
 } from "../../lib/views/admin_browse.ts";
 import { type AppContext, type AppEnv, pageContext, setFlash } from "../context.ts";
 import type { PageContext } from "../ui/Layout.tsx";
-import { CsrfField, EmptyState, FilterSelect, Pager, StateBadge } from "../ui/components.tsx";
+import { CsrfField, EmptyState, FilterSelect, Pager, StateBadge, TextFilter } from "../ui/components.tsx";
 import { formatTime } from "../ui/format.ts";
 import { Checkbox, DataForm, type FormValues, textOf } from "../ui/forms.tsx";
 import { ColumnHeading, SortFields } from "../ui/ListControls.tsx";
@@ -228,22 +228,6 @@ function BrowseTable<L extends BrowseList>(props: { view: BrowseView<L>; timeZon
 					))}
 				</tbody>
 			</table>
-		</div>
-	);
-}
-
-function TextFilter(props: { name: string; label: string; value: string; placeholder?: string }) {
-	return (
-		<div class="field">
-			<label for={`f-${props.name}`}>{props.label}</label>
-			<input
-				id={`f-${props.name}`}
-				type="text"
-				name={props.name}
-				value={props.value}
-				maxLength={100}
-				placeholder={props.placeholder}
-			/>
 		</div>
 	);
 }

@@ -5,7 +5,7 @@
 import type { DashboardProps, MachineListProps, MyInstancesProps } from "../../lib/views/dashboard.ts";
 import { ClusterTable } from "./ClusterTable.tsx";
 import { BudgetBars } from "./BudgetBars.tsx";
-import { EmptyState, FilterSelect, LiveRegion, Pager, polling } from "./components.tsx";
+import { EmptyState, FilterSelect, LiveRegion, Pager, polling, TextFilter } from "./components.tsx";
 import { NoMatches, SortFields } from "./ListControls.tsx";
 import { sentence } from "./format.ts";
 import { InstanceTable } from "./InstanceTable.tsx";
@@ -130,20 +130,7 @@ function MachineFilters(props: { list: MachineListProps }) {
 				options={configs}
 				selected={filters.configId}
 			/>
-			<div class="field">
-				<label for="f-q">Search</label>
-				<input
-					id="f-q"
-					type="search"
-					name="q"
-					value={filters.search ?? ""}
-					maxLength={100}
-					placeholder="name or id"
-					hx-trigger="input changed delay:400ms, search"
-					hx-include="closest form"
-					{...SWAPS_LIST}
-				/>
-			</div>
+			<TextFilter name="q" label="Search" value={filters.search ?? ""} placeholder="name or id" live={SWAPS_LIST} />
 			<SortFields id="dash-sort" columns={props.list.sortChoices} sort={props.list.sort} />
 			<noscript>
 				<button type="submit">Filter</button>

@@ -2,7 +2,7 @@
 import type { TeamProps, TeamTableProps } from "../../lib/views/team.ts";
 import { BudgetBars } from "./BudgetBars.tsx";
 import { ClusterTable } from "./ClusterTable.tsx";
-import { ChartIsland, EmptyState, FilterSelect, LiveRegion, Pager, STATE_COLORS } from "./components.tsx";
+import { ChartIsland, EmptyState, FilterSelect, LiveRegion, Pager, STATE_COLORS, TextFilter } from "./components.tsx";
 import { formatRate } from "./format.ts";
 import { InstanceTable } from "./InstanceTable.tsx";
 import { Layout, type PageContext } from "./Layout.tsx";
@@ -112,20 +112,13 @@ function TeamFilters(props: { team: TeamProps }) {
 			<FilterSelect name="state" label="State" anyLabel="Any" options={STATE_OPTIONS} selected={filters.state} />
 			<FilterSelect name="owner" label="Owner" anyLabel="Anyone" options={owners} selected={filters.ownerId} />
 			<FilterSelect name="group" label="Group" anyLabel="Any" options={groups} selected={filters.groupId} />
-			<div class="field">
-				<label for="f-q">Search</label>
-				<input
-					id="f-q"
-					type="search"
-					name="q"
-					value={filters.search ?? ""}
-					maxLength={100}
-					placeholder="id, name or owner"
-					hx-trigger="input changed delay:400ms, search"
-					hx-include="closest form"
-					{...SWAPS_TABLE}
-				/>
-			</div>
+			<TextFilter
+				name="q"
+				label="Search"
+				value={filters.search ?? ""}
+				placeholder="id, name or owner"
+				live={SWAPS_TABLE}
+			/>
 			<SortFields id="team-sort" columns={table.sortChoices} sort={table.sort} />
 			<noscript>
 				<button type="submit">Filter</button>

@@ -65,6 +65,37 @@ export function LiveRegion(props: { children: ComponentChildren }) {
 	return <div aria-live="polite">{props.children}</div>;
 }
 
+/**
+ * A text field of a filter bar, filtering as the viewer types (after a pause) when `live` holds
+ * the htmx swap it then makes; plain GET form field otherwise.
+ */
+export function TextFilter(props: {
+	name: string;
+	label: string;
+	value: string;
+	placeholder?: string;
+	live?: Record<string, string>;
+}) {
+	const id = `f-${props.name}`;
+	const common = { id, name: props.name, value: props.value, maxLength: 100, placeholder: props.placeholder };
+	return (
+		<div class="field">
+			<label for={id}>{props.label}</label>
+			{props.live
+				? (
+					<input
+						type="search"
+						{...common}
+						hx-trigger="input changed delay:400ms, search"
+						hx-include="closest form"
+						{...props.live}
+					/>
+				)
+				: <input type="text" {...common} />}
+		</div>
+	);
+}
+
 /** A select of a filter bar; the first option ("Any", "All users", …) is the empty value: no filter. */
 export function FilterSelect(props: {
 	name: string;
