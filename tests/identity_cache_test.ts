@@ -164,3 +164,30 @@ Deno.test("a break-glass session ended in one process stops opening the other's 
 	a.clock.advance(a.settings.BREAK_GLASS_MINUTES * 60_000);
 	assert.equal(await status(b.app, "/admin", undefined, fresh), 401);
 });
+
+Deno.test("a directory user: a group given their directory entry counts on the next request; other group edits keep the cache", async () => {
+	await using deps = await createTestDeps({ settings: { AUTH_PLUGIN: "plugins/auth_ldap" } });
+	const world = await seedWorld(deps.db);
+	const carol = { user: "carol", headers: { AUTHORIZE_MEMBEROF: "CN=Ops People,OU=Teams,DC=example,DC=com" } };
+	const groupsOfCarol = async () => {
+		const res = await request(deps.app, "/", carol);
+		await res.body?.cancel();
+		assert.equal(res.status, 200);
+		return [...identityCacheOf<SignedIn>(deps.db).users.get("carol")!.signedIn.groupIds];
+	};
+	await groupsOfCarol();
+	assert.deepEqual(await groupsOfCarol(), []);
+
+	const generation = await identityGeneration(deps.db);
+	await deps.database.client.execute({
+		sql: "UPDATE groups SET cost_center = 'CC-9' WHERE id = ?",
+		args: [world.ops.id],
+	});
+	assert.equal(await identityGeneration(deps.db), generation, "a group's other settings are not who anyone is");
+
+	await deps.database.client.execute({
+		sql: "UPDATE groups SET directory_name = 'CN=Ops People,OU=Teams,DC=example,DC=com' WHERE id = ?",
+		args: [world.ops.id],
+	});
+	assert.deepEqual(await groupsOfCarol(), [world.ops.id], "the directory's membership is applied at once");
+});

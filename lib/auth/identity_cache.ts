@@ -3,9 +3,9 @@
  * user's row, their groups, the groups they manage and (with a directory) the directory's groups.
  *
  * It stays true by the identity generation (lib/db/app_state.ts): a counter that the database's
- * own triggers move on every write to users, memberships, group managers, groups and sign-in or
- * break-glass sessions, whichever process, job or hand-written SQL makes it. Every request reads
- * it first; when it moved, everything cached is dropped. So a role taken away, a membership
+ * own triggers move on every write to users, memberships, group managers, groups (their directory
+ * names) and sign-in or break-glass sessions, whichever process, job or hand-written SQL makes it.
+ * Every request reads it first; when it moved, everything cached is dropped. So a role taken away, a membership
  * removed, a "sign out everywhere" or a sign-out counts from the next request on, in this process
  * and in every other one on the same database, exactly as without the cache.
  *
