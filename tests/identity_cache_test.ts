@@ -2,12 +2,15 @@
  * Who a signed-in user is comes from a per-process cache (lib/auth/identity_cache.ts), checked on
  * every request against a counter the database's triggers move: a role, a membership or a session
  * changed anywhere (this process, another process on the same database, hand-written SQL) counts
- * from the next request on, exactly as without the cache.
+ * from the next request on, exactly as without the cache. The cache is bounded by size, and a CSRF
+ * token, made once per user and generation, is the HMAC it always was.
  */
 import assert from "node:assert/strict";
 import { setBreakGlassPassword, signInBreakGlass, signOutBreakGlass } from "../lib/auth/break_glass.ts";
 import type { SignedIn } from "../lib/auth/identify.ts";
-import { identityCacheOf } from "../lib/auth/identity_cache.ts";
+import { csrfToken } from "../lib/auth/csrf.ts";
+import { IDENTITY_CACHE_SIZE, IdentityCache, identityCacheOf } from "../lib/auth/identity_cache.ts";
+import { hmacToken } from "../lib/tokens.ts";
 import { identityGeneration } from "../lib/db/app_state.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { csrfFor, request } from "./_helpers/http.ts";
@@ -190,4 +193,28 @@ Deno.test("a directory user: a group given their directory entry counts on the n
 		args: [world.ops.id],
 	});
 	assert.deepEqual(await groupsOfCarol(), [world.ops.id], "the directory's membership is applied at once");
+});
+
+Deno.test("the cache is bounded: past IDENTITY_CACHE_SIZE users the least recently used go first", () => {
+	const cache = new IdentityCache<SignedIn>();
+	const entry = (id: number) => ({
+		signedIn: { id } as SignedIn,
+		user: {} as never,
+		answer: "",
+	});
+	for (let id = 0; id < IDENTITY_CACHE_SIZE + 100; id++) cache.users.set(`user${id}`, entry(id));
+	assert.equal(cache.users.size, IDENTITY_CACHE_SIZE);
+	assert.equal(cache.users.has("user0"), false);
+	assert.equal(cache.users.has(`user${IDENTITY_CACHE_SIZE + 99}`), true);
+});
+
+Deno.test("a CSRF token made once per user and generation is the HMAC it always was, and each secret's own", async () => {
+	const alice = { id: 7, username: "alice" };
+	for (const secret of ["one secret", "another secret"]) {
+		assert.equal(await csrfToken(secret, alice, 3), await hmacToken(secret, "csrf:7:alice:3"));
+		assert.equal(await csrfToken(secret, alice, 3), await hmacToken(secret, "csrf:7:alice:3"), "from the cache");
+		assert.equal(await csrfToken(secret, alice, 0), await hmacToken(secret, "csrf:7:alice"));
+	}
+	assert.notEqual(await csrfToken("one secret", alice, 3), await csrfToken("another secret", alice, 3));
+	assert.notEqual(await csrfToken("one secret", alice, 3), await csrfToken("one secret", alice, 4));
 });
