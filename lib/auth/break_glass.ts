@@ -34,6 +34,7 @@ import type { Plugins } from "../plugins/contract.ts";
 import type { Settings } from "../settings.ts";
 import { sha256Hex, timingSafeEqual } from "../tokens.ts";
 import { type SignedIn, USERNAME, viewerOf } from "./identify.ts";
+import { frozenSignedIn, identityCacheOf } from "./identity_cache.ts";
 import { randomSessionId, readCookieValue, signCookieValue } from "./session_cookie.ts";
 
 /** The cookie of a break-glass session. */
@@ -230,12 +231,19 @@ export async function breakGlassIdentity(
 	const header = deps.plugins.auth.functions.getAuthHeader(ctx);
 	// With a redirect sign-in (OIDC) no header is anyone's say, so none can set a cookie aside.
 	if (!deps.plugins.redirectSignIn && request.headers.get(header)) return undefined;
+	// Cached by cookie until the session's end or the next write to sessions or users (identity_cache.ts).
+	const cache = identityCacheOf<SignedIn>(deps.db);
+	const generation = await cache.refresh(deps.db);
+	const cached = cache.sessions.get(`break-glass:${cookie}`);
+	if (cached && cached.until.getTime() > deps.clock().getTime()) return cached;
 	const session = await breakGlassSessionOf(deps, cookie);
 	if (!session) return undefined;
 	const { user } = await ensureUser(deps.db, { username: session.username });
 	const viewer = await viewerOf(deps.db, user, deps.settings.ADMIN_USERNAMES);
 	const csrfEpoch = { epoch: user.csrfEpoch, previousUntil: user.csrfPreviousUntil };
-	return { signedIn: { ...viewer, csrfEpoch }, until: session.expiresAt };
+	const found = { signedIn: frozenSignedIn({ ...viewer, csrfEpoch }), until: session.expiresAt };
+	if (cache.keeps(generation)) cache.sessions.set(`break-glass:${cookie}`, found);
+	return found;
 }
 
 /** Ends the admin's break-glass session (their sign-out); audited. */

@@ -10,6 +10,7 @@
  * previous one still accepted for a grace period (a page opened just before stays usable), and on a
  * revocation (an admin's, or the user's "sign out everywhere"), which accepts nothing older.
  */
+import { LRUCache } from "lru-cache";
 import { recordAudit } from "../db/audit.ts";
 import { endSignInSessionsOf } from "../db/sign_in_sessions.ts";
 import { revokeCsrfTokens } from "../db/users.ts";
@@ -35,9 +36,27 @@ export interface CsrfEpoch {
  * The CSRF token of a user's generation. Generation 0 keeps the label tokens had before there were
  * generations, so pages open during an upgrade still submit.
  */
-export function csrfToken(secret: string, viewer: { id: number; username: string }, epoch: number): Promise<string> {
-	return hmacToken(secret, `csrf:${viewer.id}:${viewer.username}${epoch === 0 ? "" : `:${epoch}`}`);
+export async function csrfToken(
+	secret: string,
+	viewer: { id: number; username: string },
+	epoch: number,
+): Promise<string> {
+	const label = `csrf:${viewer.id}:${viewer.username}${epoch === 0 ? "" : `:${epoch}`}`;
+	const key = `${secret}\n${label}`;
+	let token = madeTokens.get(key);
+	if (token === undefined) {
+		token = await hmacToken(secret, label);
+		madeTokens.set(key, token);
+	}
+	return token;
 }
+
+/**
+ * Tokens already made, by secret and label: a token depends on nothing else, so each user's is
+ * made once per generation, not on every request (an HMAC through WebCrypto costs a trip to
+ * another thread). Bounded: the least recently used go first.
+ */
+const madeTokens = new LRUCache<string, string>({ max: 4096 });
 
 /** The tokens accepted from the user now: the current generation's first, then the previous one's in its grace. */
 export async function acceptedCsrfTokens(

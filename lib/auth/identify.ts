@@ -21,6 +21,7 @@ import type { Loggers } from "../log.ts";
 import type { AuthUserInfo, Plugins, PluginUser } from "../plugins/contract.ts";
 import type { Settings } from "../settings.ts";
 import { CSRF_GRACE_MS, type CsrfEpoch } from "./csrf.ts";
+import { frozenSignedIn, identityCacheOf } from "./identity_cache.ts";
 import { proxyRefusal, type ProxySettings } from "./proxy.ts";
 
 /** The signed-in user as every route and permission check sees it. */
@@ -106,10 +107,56 @@ export async function identify(
 		}
 	}
 	if (!raw) return { reason: "missing", message: "No identity reached the portal with this request." };
-	return await admitUser(deps, raw, remoteAddress, {
+	const answer: DirectoryAnswer = {
 		info: (user) => auth.processAuthUserInfo(user, request, ctx) ?? undefined,
 		groups: (user) => auth.processAuthUserGroups(user, request, ctx) ?? undefined,
+	};
+	// The cached way: nothing written since this user was last admitted (the identity generation),
+	// their sign-in fresh, and the plugin saying of them what it said then; admitting them again
+	// would change nothing and read the same viewer.
+	const cache = identityCacheOf<SignedIn>(deps.db);
+	const generation = await cache.refresh(deps.db);
+	const username = auth.cleanAuthUsername(raw, ctx).trim().toLowerCase();
+	const cached = cache.users.get(username);
+	if (cached && !loginStale(cached.user.lastLoginAt, deps.clock())) {
+		const user = pluginUserOf(cached.user);
+		if (answerKey(answer.info(user), answer.groups(user)) === cached.answer) return cached.signedIn;
+	}
+	// The plugin's answer as admitUser applied it: the same answer later means nothing to apply.
+	const said: { info?: AuthUserInfo; groups?: string[] } = {};
+	const admitted = await admit(deps, raw, remoteAddress, {
+		info: (user) => (said.info = answer.info(user)),
+		groups: (user) => (said.groups = answer.groups(user)),
 	});
+	if (isIdentityFailure(admitted)) return admitted;
+	const signedIn = frozenSignedIn(admitted.signedIn);
+	if (cache.keeps(generation)) {
+		cache.users.set(username, { signedIn, user: admitted.user, answer: answerKey(said.info, said.groups) });
+	}
+	return signedIn;
+}
+
+/** Whether a sign-in is due its refresh (the login time, a new CSRF generation): after 15 minutes. */
+function loginStale(lastLoginAt: Date | null, now: Date): boolean {
+	return !lastLoginAt || now.getTime() - lastLoginAt.getTime() > 15 * 60_000;
+}
+
+function pluginUserOf(user: User): PluginUser {
+	return { username: user.username, firstName: user.firstName, lastName: user.lastName, email: user.email };
+}
+
+/**
+ * The plugin's answer as a string, telling apart every answer {@link admitUser} applies differently
+ * (a role left out leaves the directory role as it is; a role of `undefined` clears it).
+ */
+function answerKey(info: AuthUserInfo | undefined, groups: string[] | undefined): string {
+	return JSON.stringify([
+		info?.firstName ?? null,
+		info?.lastName ?? null,
+		info?.email ?? null,
+		info && "role" in info ? info.role ?? null : "(left out)",
+		Array.isArray(groups) ? groups.map(String) : null,
+	]);
 }
 
 /** What the auth plugin says of a user at sign-in: their profile and role, and their directory groups. */
@@ -131,6 +178,17 @@ export async function admitUser(
 	remoteAddress: string,
 	answer: DirectoryAnswer,
 ): Promise<SignedIn | IdentityFailure> {
+	const admitted = await admit(deps, raw, remoteAddress, answer);
+	return isIdentityFailure(admitted) ? admitted : admitted.signedIn;
+}
+
+/** {@link admitUser}, with the user's row as it left it. */
+async function admit(
+	deps: IdentifyDeps,
+	raw: string,
+	remoteAddress: string,
+	answer: DirectoryAnswer,
+): Promise<{ signedIn: SignedIn; user: User } | IdentityFailure> {
 	const auth = deps.plugins.auth.functions;
 	const ctx = { ...deps.plugins.context, remoteAddress };
 	const username = auth.cleanAuthUsername(raw, ctx).trim().toLowerCase();
@@ -143,29 +201,24 @@ export async function admitUser(
 	}
 
 	let { user, created } = await ensureUser(deps.db, { username });
-	const pluginUser = (): PluginUser => ({
-		username: user.username,
-		firstName: user.firstName,
-		lastName: user.lastName,
-		email: user.email,
-	});
+	const pluginUser = () => pluginUserOf(user);
 	if (created) {
 		deps.log.auth.info("created user {username}", { username });
 		user = await applyInfo(deps.db, user, auth.configureAuthUser(pluginUser(), ctx) ?? undefined);
 	}
 	const info = answer.info(pluginUser());
 	const now = deps.clock();
-	const loginStale = !user.lastLoginAt || now.getTime() - user.lastLoginAt.getTime() > 15 * 60_000;
+	const refresh = loginStale(user.lastLoginAt, now);
 	try {
-		user = await applyInfo(deps.db, user, info, loginStale ? now : undefined);
+		user = await applyInfo(deps.db, user, info, refresh ? now : undefined);
 	} catch (error) {
-		if (!loginStale || !unwritableReason(error)) throw error;
+		if (!refresh || !unwritableReason(error)) throw error;
 		// A full or read-only disk: pages can still be read, so only a change the directory made
 		// (a role, a name) must be saved before going on; the time of the sign-in can wait.
 		noteUnwritable(deps.db, now);
 		user = await applyInfo(deps.db, user, info);
 	}
-	if (loginStale) deps.log.auth.info("sign-in {username} from {address}", { username, address: remoteAddress });
+	if (refresh) deps.log.auth.info("sign-in {username} from {address}", { username, address: remoteAddress });
 
 	const directoryGroups = answer.groups(pluginUser());
 	if (Array.isArray(directoryGroups)) {
@@ -187,7 +240,7 @@ export async function admitUser(
 		}
 	}
 	const viewer = await viewerOf(deps.db, user, deps.settings.ADMIN_USERNAMES);
-	return { ...viewer, csrfEpoch: { epoch: user.csrfEpoch, previousUntil: user.csrfPreviousUntil } };
+	return { signedIn: { ...viewer, csrfEpoch: { epoch: user.csrfEpoch, previousUntil: user.csrfPreviousUntil } }, user };
 }
 
 async function applyInfo(db: Db, user: User, info: AuthUserInfo | undefined, loginAt?: Date): Promise<User> {
@@ -235,6 +288,6 @@ export async function viewerOf(db: Db, user: User, adminUsernames: readonly stri
 }
 
 /** Whether an identify() result is a failure. */
-export function isIdentityFailure(value: SignedIn | IdentityFailure): value is IdentityFailure {
+export function isIdentityFailure<T extends object>(value: T | IdentityFailure): value is IdentityFailure {
 	return "reason" in value;
 }

@@ -22,6 +22,7 @@ import type { RedirectSignIn } from "../plugins/contract.ts";
 import { publicUrl, type Settings } from "../settings.ts";
 import { sha256Hex } from "../tokens.ts";
 import { admitUser, type IdentifyDeps, isIdentityFailure, type SignedIn, viewerOf } from "./identify.ts";
+import { frozenSignedIn, identityCacheOf } from "./identity_cache.ts";
 import { randomSessionId, readCookieValue, signCookieValue } from "./session_cookie.ts";
 
 /** The session cookie of a redirect sign-in. */
@@ -188,14 +189,25 @@ export async function sessionIdentity(
 	deps: SignInDeps,
 	cookie: string | undefined,
 ): Promise<{ signedIn: SignedIn; until: Date } | undefined> {
+	if (!cookie) return undefined;
+	// Cached by cookie until the session's end or the next write to sessions or users (identity_cache.ts).
+	const cache = identityCacheOf<SignedIn>(deps.db);
+	const generation = await cache.refresh(deps.db);
+	const cached = cache.sessions.get(`sign-in:${cookie}`);
+	if (cached && cached.until.getTime() > deps.clock().getTime()) return cached;
 	const session = await openSession(deps, cookie);
 	const user = session && await getUser(deps.db, session.userId);
 	if (!session || !user) return undefined;
 	const viewer = await viewerOf(deps.db, user, deps.settings.ADMIN_USERNAMES);
-	return {
-		signedIn: { ...viewer, csrfEpoch: { epoch: user.csrfEpoch, previousUntil: user.csrfPreviousUntil } },
+	const found = {
+		signedIn: frozenSignedIn({
+			...viewer,
+			csrfEpoch: { epoch: user.csrfEpoch, previousUntil: user.csrfPreviousUntil },
+		}),
 		until: session.expiresAt,
 	};
+	if (cache.keeps(generation)) cache.sessions.set(`sign-in:${cookie}`, found);
+	return found;
 }
 
 /** Ends the session of a cookie (a sign-out); audited. */

@@ -1,6 +1,6 @@
 /** Process-shared values kept in the database. */
-import { eq } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { eq, sql } from "drizzle-orm";
+import { type Db, preparedFor } from "./client.ts";
 import { appState } from "./schema.ts";
 
 /**
@@ -21,4 +21,19 @@ export async function probeWrite(db: Db, now: Date): Promise<void> {
 		target: appState.key,
 		set: { value },
 	});
+}
+
+const stateStatements = preparedFor((db) => ({
+	value: db.select({ value: appState.value }).from(appState).where(eq(appState.key, sql.placeholder("key"))).prepare(),
+}));
+
+/**
+ * The identity generation: a counter the database's own triggers (migration 0020) move on every
+ * write to users, memberships, group managers, groups and sign-in or break-glass sessions, by any
+ * process. Whoever caches who a user is compares it on each request. `undefined` when the row is
+ * missing, which caches nothing.
+ */
+export async function identityGeneration(db: Db): Promise<number | undefined> {
+	const row = await stateStatements(db).value.get({ key: "identity_generation" });
+	return row ? Number(row.value) : undefined;
 }
