@@ -15,7 +15,7 @@ import { AUDIT_OUTCOMES } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { csvField } from "../billing/reports.ts";
-import type { Choice } from "./lists.ts";
+import { type Choice, listHref } from "./lists.ts";
 
 /** Events on one page. */
 export const AUDIT_PAGE_SIZE = 50;
@@ -145,13 +145,11 @@ export interface AuditViewProps {
 
 const PAGES: Record<string, string> = { instance: "/instances/", cluster: "/clusters/", launch: "/launches/" };
 
-/** The query string of the filters that are set (and a page cursor). */
-function search(values: AuditValues, extra: Record<string, string> = {}): string {
-	const params = new URLSearchParams();
-	for (const name of FIELDS) if (values[name]) params.set(name, values[name]);
-	for (const [name, value] of Object.entries(extra)) params.set(name, value);
-	const text = params.toString();
-	return text ? `?${text}` : "";
+/** The address of `path` with the filters that are set (and a page cursor). */
+function auditHref(path: string, values: AuditValues, extra: Record<string, string> = {}): string {
+	const params: Record<string, string> = {};
+	for (const name of FIELDS) params[name] = values[name];
+	return listHref(path, { ...params, ...extra });
 }
 
 function adminOnly(viewer: Viewer): void {
@@ -185,10 +183,10 @@ export async function auditView(deps: Deps, viewer: Viewer, query: AuditQuery): 
 		actions,
 		outcomes: AUDIT_OUTCOMES,
 		olderHref: page.more && last
-			? `/admin/audit${search(query.values, { after: `${last.at.getTime()}.${last.id}` })}`
+			? auditHref("/admin/audit", query.values, { after: `${last.at.getTime()}.${last.id}` })
 			: null,
-		newestHref: query.after ? `/admin/audit${search(query.values)}` : null,
-		csvHref: `/admin/audit.csv${search(query.values)}`,
+		newestHref: query.after ? auditHref("/admin/audit", query.values) : null,
+		csvHref: auditHref("/admin/audit.csv", query.values),
 		timeZone: deps.settings.TIME_ZONE,
 	};
 }
