@@ -86,6 +86,11 @@ export class PageCache {
 		return { pages: this.#pages.size, bytes: this.#pages.calculatedSize };
 	}
 
+	/** Drops every page (the tests compare a cached page with an uncached render of the same moment). */
+	clear(): void {
+		this.#pages.clear();
+	}
+
 	/**
 	 * The page's bytes: the kept ones when nothing it shows has changed since they were rendered in
 	 * this second, else `render()`'s, encoded once and kept. Without a data generation (none read
