@@ -12,10 +12,11 @@ import { recordProgress } from "../lib/progress.ts";
 import { dismissLaunch, updateLaunch } from "../lib/db/launches.ts";
 import { insertInstance, updateInstance } from "../lib/db/instances.ts";
 import { generations } from "../lib/db/app_state.ts";
-import { pageCacheOf } from "../lib/views/page_cache.ts";
+import { PAGE_CACHE_BYTES, pageCacheOf } from "../lib/views/page_cache.ts";
 import { ACTIONS_ACCEPTED, fakeAws } from "./_fakes/aws.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
+import { startPortal } from "./_helpers/portal_process.ts";
 import { addInstance, addLaunch, addLaunchedInstance, seedWorld } from "./_helpers/world.ts";
 
 type World = Awaited<ReturnType<typeof seedWorld>>;
@@ -72,7 +73,11 @@ type Write =
 
 const writes: fc.Arbitrary<Write> = fc.oneof(
 	fc.record({ kind: fc.constant("launch" as const), user: fc.nat(2) }),
-	fc.record({ kind: fc.constant("launch step" as const), step: fc.constantFrom("Creating", "Waiting"), fail: fc.boolean() }),
+	fc.record({
+		kind: fc.constant("launch step" as const),
+		step: fc.constantFrom("Creating", "Waiting"),
+		fail: fc.boolean(),
+	}),
 	fc.record({ kind: fc.constant("dismiss" as const) }),
 	fc.record({
 		kind: fc.constant("sync" as const),
@@ -225,4 +230,197 @@ Deno.test("property: after any sequence of launches, syncs, actions, progress re
 		{ numRuns: 12, seed: 19 },
 	);
 	assert.ok(changed > 20, `the writes changed what the pages show (${changed} pages changed)`);
+});
+
+Deno.test("every table is watched by the data generation, or left out because the cached pages read none of it", async () => {
+	await using deps = await createTestDeps();
+	const { rows: tables } = await deps.database.client.execute(
+		"SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%'",
+	);
+	const { rows: triggers } = await deps.database.client.execute(
+		"SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'data_generation_%'",
+	);
+	// A machine's own page (its audit trail, boot timeline), the profile (API tokens, used on every call).
+	const leftOut = ["audit_events", "progress_reports", "stack_events", "api_tokens"];
+	for (const { name } of tables) {
+		const watched = triggers.filter((t) => t.tbl_name === name).map((t) => String(t.name)).sort();
+		if (leftOut.includes(String(name))) {
+			assert.deepEqual(watched, [], `${name} is left out`);
+		} else {
+			assert.deepEqual(
+				watched,
+				["delete", "insert", "update"].map((op) => `data_generation_${name}_${op}`),
+				`${name}: a new table the pages read needs its three triggers in a migration (see 0021)`,
+			);
+		}
+	}
+	// The sync's banner counts, a lease's heartbeat does not; nor does /health's probe or a counter itself.
+	const generation = async () => (await generations(deps.db)).data!;
+	const start = await generation();
+	await deps.database.client.execute("UPDATE job_leases SET expires_at = 1 WHERE 0");
+	await deps.database.client.execute("INSERT INTO job_leases (name, runs) VALUES ('bench', 0)");
+	assert.equal(await generation(), start + 1);
+	await deps.database.client.execute("UPDATE job_leases SET holder = 'x', expires_at = 5, runs = 3");
+	assert.equal(await generation(), start + 1, "a heartbeat changes no page");
+	await deps.database.client.execute("UPDATE job_leases SET last_success_at = 5");
+	assert.equal(await generation(), start + 2);
+	await deps.database.client.execute(
+		"INSERT INTO app_state (key, value) VALUES ('health_probe', '1') ON CONFLICT DO UPDATE SET value = '2'",
+	);
+	assert.equal(await generation(), start + 2, "the health probe changes no page");
+	await deps.database.client.execute("INSERT INTO app_state (key, value) VALUES ('cost-explorer', '{}')");
+	assert.equal(await generation(), start + 3);
+});
+
+Deno.test("a page is only its viewer's: users with other rights, or the same rights, never get each other's cached bytes", async () => {
+	await using deps = await createTestDeps();
+	const w = await seedWorld(deps.db);
+	await addInstance(deps.db, { id: MACHINES[2]!, ownerId: w.olga.id, groupId: w.ops.id });
+	await addInstance(deps.db, { id: MACHINES[1]!, ownerId: w.bob.id, groupId: w.science.id });
+	const team = async (user: string) => await (await request(deps.app, "/team", { user })).text();
+	const token = (html: string) => /<meta name="csrf-token" content="([^"]+)"/.exec(html)![1];
+
+	const alice = await team("alice");
+	const mia = await team("mia");
+	const bob = await team("bob");
+	assert.equal(pageCacheOf(deps).size.pages, 3, "one page each");
+	assert.equal(await team("alice"), alice, "answered from her cached bytes");
+	assert.equal(await team("mia"), mia);
+	assert.equal(await team("bob"), bob);
+	assert.ok(mia.includes(MACHINES[2]!), "the manager sees olga's machine");
+	assert.ok(!alice.includes(MACHINES[2]!) && !bob.includes(MACHINES[2]!), "science does not");
+	// Alice and Bob see the same machines, yet each page carries its own viewer and token.
+	assert.notEqual(alice, bob);
+	assert.notEqual(token(alice), token(bob));
+	const who = (html: string) => /class="who"[^>]*>([^<]+)</.exec(html)![1];
+	assert.equal(who(alice), "Alice Ng");
+	assert.equal(who(bob), "Bob Ray");
+	for (const [user, page] of [["alice", alice], ["mia", mia], ["bob", bob]] as const) {
+		const again = await request(deps.app, "/team", { user });
+		assert.equal(again.headers.get("X-CSRF-Token"), token(page), `${user}'s page has ${user}'s token`);
+		assert.equal(again.headers.get("Cache-Control"), "no-store");
+		assert.equal(again.headers.get("Content-Type"), "text/html; charset=UTF-8");
+		await again.body?.cancel();
+	}
+});
+
+Deno.test("a role or membership change takes effect on the next request to a cached page, whoever writes it", async () => {
+	await using deps = await createTestDeps();
+	const w = await seedWorld(deps.db);
+	await addInstance(deps.db, { id: MACHINES[2]!, ownerId: w.olga.id, groupId: w.ops.id });
+	const sees = async () => (await (await request(deps.app, "/team", { user: "alice" })).text()).includes(MACHINES[2]!);
+	const save = async (role: string, groups: number[]) => {
+		const res = await request(deps.app, `/admin/users/${w.alice.id}`, {
+			user: "ada",
+			form: { role, groups: groups.map(String) },
+		});
+		await res.body?.cancel();
+		assert.equal(res.status, 303);
+	};
+	assert.equal(await sees(), false);
+	assert.equal(await sees(), false, "cached");
+	await save("user", [w.science.id, w.ops.id]);
+	assert.equal(await sees(), true, "a membership given counts at once");
+	await save("user", [w.science.id]);
+	assert.equal(await sees(), false, "and taken away");
+	await save("manager", [w.science.id]);
+	assert.equal(await sees(), true, "a role given");
+	await save("user", [w.science.id]);
+	assert.equal(await sees(), false, "and taken away");
+	// An operator's SQL (no lib function) moves the counter too.
+	await deps.database.client.execute({
+		sql: "INSERT INTO memberships (user_id, group_id, source) VALUES (?, ?, 'manual')",
+		args: [w.alice.id, w.ops.id],
+	});
+	assert.equal(await sees(), true);
+	await deps.database.client.execute({ sql: "DELETE FROM memberships WHERE group_id = ?", args: [w.ops.id] });
+	assert.equal(await sees(), false);
+});
+
+Deno.test("two processes on one database: a change made in either shows in the other's cached page on its next request, well within a second", async () => {
+	await using deps = await createTestDeps();
+	const w = await seedWorld(deps.db);
+	await addInstance(deps.db, { id: MACHINES[1]!, ownerId: w.alice.id, groupId: w.science.id, name: "before-rename" });
+	await addInstance(deps.db, { id: MACHINES[2]!, ownerId: w.olga.id, groupId: w.ops.id });
+	const other = await startPortal({
+		MLIY_DATABASE_URL: deps.settings.DATABASE_URL,
+		MLIY_LOG_LOCATION: `${deps.dir}/other-logs`,
+		MLIY_AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+		MLIY_LAUNCH_SUBNET_ID: "subnet-0123456789abcdef0",
+	});
+	try {
+		const otherPage = async (path: string, user: string) =>
+			await (await fetch(`${other.url}${path}`, { headers: { REMOTE_USER: user } })).text();
+		/** How long until `shows()` is true, asking again at once each time; fails past a second. */
+		const within = async (shows: () => Promise<boolean>) => {
+			const start = performance.now();
+			let asked = 0;
+			while (!(await shows())) {
+				asked++;
+				assert.ok(performance.now() - start < 1000, `not shown within a second (${asked} requests)`);
+			}
+			return asked;
+		};
+
+		// This process writes (as the sync does); the other one's cached dashboard shows it on its next request.
+		assert.ok((await otherPage("/", "alice")).includes("before-rename"));
+		assert.ok((await otherPage("/", "alice")).includes("before-rename"), "cached there");
+		await updateInstance(deps.db, MACHINES[1]!, { name: "after-rename" });
+		assert.equal(await within(async () => (await otherPage("/", "alice")).includes("after-rename")), 0);
+
+		// The other process writes (an admin's membership form); this one's cached team view shows it.
+		const sees = async () =>
+			(await (await request(deps.app, "/team", { user: "alice" })).text()).includes(MACHINES[2]!);
+		assert.equal(await sees(), false);
+		assert.equal(await sees(), false, "cached here");
+		const adminPage = await fetch(`${other.url}/admin/users/${w.alice.id}`, { headers: { REMOTE_USER: "ada" } });
+		const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(await adminPage.text())![1]!;
+		const form = new URLSearchParams({ _csrf: csrf, role: "user" });
+		form.append("groups", String(w.science.id));
+		form.append("groups", String(w.ops.id));
+		const saved = await fetch(`${other.url}/admin/users/${w.alice.id}`, {
+			method: "POST",
+			headers: { REMOTE_USER: "ada", "Content-Type": "application/x-www-form-urlencoded" },
+			body: form,
+			redirect: "manual",
+		});
+		await saved.body?.cancel();
+		assert.equal(saved.status, 303);
+		assert.equal(await within(sees), 0);
+	} finally {
+		other.kill();
+		await other.finished();
+	}
+});
+
+Deno.test("the page cache is bounded by size: the least recently used pages go first", async () => {
+	await using deps = await createTestDeps();
+	await seedWorld(deps.db);
+	const res = await request(deps.app, "/team", { user: "alice" });
+	await res.body?.cancel();
+	const cache = pageCacheOf(deps);
+	const viewer = {
+		id: 1,
+		username: "alice",
+		name: "Alice",
+		email: "",
+		role: "user" as const,
+		groupIds: [],
+		managedGroupIds: [],
+	};
+	const big = "x".repeat(1024 * 1024);
+	for (let i = 0; i < 40; i++) {
+		await cache.page({ viewer, csrf: "t", fragment: false, address: `/team?page=${i}` }, () => Promise.resolve(big));
+		assert.ok(cache.size.bytes <= PAGE_CACHE_BYTES, `${cache.size.bytes} bytes kept after ${i + 1} pages`);
+	}
+	assert.ok(cache.size.pages < 40 && cache.size.pages >= PAGE_CACHE_BYTES / (1024 * 1024) - 2);
+	let rendered = false;
+	const render = () => {
+		rendered = true;
+		return Promise.resolve(big);
+	};
+	await cache.page({ viewer, csrf: "t", fragment: false, address: "/team?page=39" }, render);
+	assert.equal(rendered, false, "the newest is kept");
+	await cache.page({ viewer, csrf: "t", fragment: false, address: "/team?page=0" }, render);
+	assert.equal(rendered, true, "the oldest went first");
 });
