@@ -424,3 +424,33 @@ Deno.test("the page cache is bounded by size: the least recently used pages go f
 	await cache.page({ viewer, csrf: "t", fragment: false, address: "/team?page=0" }, render);
 	assert.equal(rendered, true, "the oldest went first");
 });
+
+Deno.test("requests that miss together wait for one render of their page", async () => {
+	await using deps = await createTestDeps();
+	await seedWorld(deps.db);
+	const first = await request(deps.app, "/team", { user: "alice" });
+	await first.body?.cancel();
+	const cache = pageCacheOf(deps);
+	const viewer = {
+		id: 1,
+		username: "alice",
+		name: "Alice",
+		email: "",
+		role: "user" as const,
+		groupIds: [],
+		managedGroupIds: [],
+	};
+	let renders = 0;
+	const render = async () => {
+		renders++;
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		return `<p>render ${renders}</p>`;
+	};
+	const asked = { viewer, csrf: "t", fragment: false, address: "/team" };
+	const pages = await Promise.all(Array.from({ length: 8 }, () => cache.page(asked, render)));
+	assert.equal(renders, 1);
+	assert.ok(pages.every((p) => new TextDecoder().decode(p) === "<p>render 1</p>"));
+	deps.clock.advance(1000);
+	await cache.page(asked, render);
+	assert.equal(renders, 2, "the next second renders again");
+});

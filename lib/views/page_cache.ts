@@ -75,6 +75,8 @@ export class PageCache {
 		maxSize: PAGE_CACHE_BYTES,
 		sizeCalculation: (entry, key) => entry.bytes.byteLength + key.length * 2 + 64,
 	});
+	/** The renders under way, by key: as many as requests are in flight. */
+	readonly #rendering = new Map<string, Stamp & { bytes: Promise<Uint8Array<ArrayBuffer>> }>();
 	readonly #deps: Pick<Deps, "db" | "clock" | "pricing">;
 
 	constructor(deps: Pick<Deps, "db" | "clock" | "pricing">) {
@@ -102,11 +104,21 @@ export class PageCache {
 		const key = keyOf(asked);
 		const kept = this.#pages.get(key);
 		if (kept && sameStamp(kept, stamp)) return kept.bytes;
-		const bytes = encoder.encode(await render());
-		// A slower render of an older generation or second does not replace a newer one.
-		const now = this.#pages.peek(key);
-		if (!now || !newer(now, stamp)) this.#pages.set(key, { ...stamp, bytes });
-		return bytes;
+		// Requests that miss together (every open connection, as a second turns or a write lands)
+		// wait for one render instead of each making its own.
+		const flight = this.#rendering.get(key);
+		if (flight && sameStamp(flight, stamp)) return await flight.bytes;
+		const bytes = render().then((html) => encoder.encode(html));
+		this.#rendering.set(key, { ...stamp, bytes });
+		try {
+			const made = await bytes;
+			// A slower render of an older generation or second does not replace a newer one.
+			const now = this.#pages.peek(key);
+			if (!now || !newer(now, stamp)) this.#pages.set(key, { ...stamp, bytes: made });
+			return made;
+		} finally {
+			if (this.#rendering.get(key)?.bytes === bytes) this.#rendering.delete(key);
+		}
 	}
 
 	#stamp(): Stamp | undefined {
