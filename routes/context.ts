@@ -29,7 +29,7 @@ interface AppBindings {
 export type AppEnv = { Variables: AppVariables; Bindings: AppBindings };
 export type AppContext = Context<AppEnv>;
 
-const FLASH_COOKIE = "mliy_flash";
+export const FLASH_COOKIE = "mliy_flash";
 
 /** Stores a message for the next page the browser loads. */
 export async function setFlash(c: AppContext, deps: Deps, flash: Flash): Promise<void> {

@@ -15,7 +15,7 @@
  * {@link IDENTITY_CACHE_SIZE} entries per kind.
  */
 import { LRUCache } from "lru-cache";
-import { identityGeneration } from "../db/app_state.ts";
+import { generations } from "../db/app_state.ts";
 import type { Db } from "../db/client.ts";
 import type { User } from "../db/users.ts";
 
@@ -50,6 +50,7 @@ export interface CachedSession<T extends Identity> {
 /** The cache of one database (one per process, shared by every app built on that database). */
 export class IdentityCache<T extends Identity> {
 	#generation: number | undefined;
+	#data: number | undefined;
 	/** By lower-case username. */
 	readonly users = new LRUCache<string, CachedUser<T>>({ max: IDENTITY_CACHE_SIZE });
 	/** By kind and cookie value (`break-glass:…`, `sign-in:…`): values only the portal's secret can sign. */
@@ -60,13 +61,23 @@ export class IdentityCache<T extends Identity> {
 	 * {@link keeps}. Generations only grow: a read that overtook a newer one changes nothing.
 	 */
 	async refresh(db: Db): Promise<number | undefined> {
-		const generation = await identityGeneration(db);
+		const { identity: generation, data } = await generations(db);
+		if (data !== undefined && (this.#data === undefined || data > this.#data)) this.#data = data;
 		if (generation === undefined || this.#generation === undefined || generation > this.#generation) {
 			this.users.clear();
 			this.sessions.clear();
 			this.#generation = generation;
 		}
 		return generation;
+	}
+
+	/**
+	 * The highest data generation (lib/db/app_state.ts) read so far, in the same statement as the
+	 * identity generation: every signed-in request has read it before its handler runs, so it is
+	 * never older than the database was when the request began (lib/views/page_cache.ts keys on it).
+	 */
+	get dataGeneration(): number | undefined {
+		return this.#data;
 	}
 
 	/** Whether what was read under `generation` may be kept: the counter has not moved since. */

@@ -1,5 +1,5 @@
 /** Process-shared values kept in the database. */
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { type Db, preparedFor } from "./client.ts";
 import { appState } from "./schema.ts";
 
@@ -24,8 +24,32 @@ export async function probeWrite(db: Db, now: Date): Promise<void> {
 }
 
 const stateStatements = preparedFor((db) => ({
-	value: db.select({ value: appState.value }).from(appState).where(eq(appState.key, sql.placeholder("key"))).prepare(),
+	generations: db.select({ key: appState.key, value: appState.value }).from(appState)
+		.where(inArray(appState.key, ["identity_generation", "data_generation"])).prepare(),
 }));
+
+/** The two counters the database's own triggers move, read together (one statement per request). */
+export interface Generations {
+	/** Moved by every write to who anyone is (migration 0020); see {@link identityGeneration}. */
+	identity: number | undefined;
+	/**
+	 * Moved by every write to what the cached pages show (migration 0021: machines, launches,
+	 * catalogue, policies, budgets, bills, the sync's banner …), by any process. `undefined` when
+	 * the row is missing, which caches nothing.
+	 */
+	data: number | undefined;
+}
+
+/** Both generations in one read: every request reads them first (lib/auth/identity_cache.ts). */
+export async function generations(db: Db): Promise<Generations> {
+	const rows = await stateStatements(db).generations.all();
+	const found: Generations = { identity: undefined, data: undefined };
+	for (const row of rows) {
+		if (row.key === "identity_generation") found.identity = Number(row.value);
+		else found.data = Number(row.value);
+	}
+	return found;
+}
 
 /**
  * The identity generation: a counter the database's own triggers (migration 0020) move on every
@@ -34,6 +58,5 @@ const stateStatements = preparedFor((db) => ({
  * missing, which caches nothing.
  */
 export async function identityGeneration(db: Db): Promise<number | undefined> {
-	const row = await stateStatements(db).value.get({ key: "identity_generation" });
-	return row ? Number(row.value) : undefined;
+	return (await generations(db)).identity;
 }

@@ -20,6 +20,7 @@ import m17 from "../../migrations/0017_team_sort_indexes.sql" with { type: "text
 import m18 from "../../migrations/0018_boot_timeline_resize.sql" with { type: "text" };
 import m19 from "../../migrations/0019_config_login_user.sql" with { type: "text" };
 import m20 from "../../migrations/0020_identity_generation.sql" with { type: "text" };
+import m21 from "../../migrations/0021_data_generation.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -52,4 +53,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0018_boot_timeline_resize", when: 1796196543379, sql: m18 },
 	{ tag: "0019_config_login_user", when: 1796196877199, sql: m19 },
 	{ tag: "0020_identity_generation", when: 1796197362689, sql: m20 },
+	{ tag: "0021_data_generation", when: 1796219581412, sql: m21 },
 ];
