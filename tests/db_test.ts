@@ -171,7 +171,10 @@ Deno.test("a write that gave up on another process's lock leaves the connection 
 		const names = (await reopened.db.select({ username: users.username }).from(users)).map((u) => u.username);
 		assert.equal(names.length, 41, "every write after the busy moment committed");
 		for (let i = 0; i < 20; i++) assert.ok(names.includes(`tx-${i}`) && names.includes(`alone-${i}`));
-		assert.ok(!names.some((n) => ["in a transaction", "alone", "in a batch"].includes(n)), "the busy writes left nothing");
+		assert.ok(
+			!names.some((n) => ["in a transaction", "alone", "in a batch"].includes(n)),
+			"the busy writes left nothing",
+		);
 		reopened.close();
 	} finally {
 		await Deno.remove(dir, { recursive: true });

@@ -64,17 +64,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 	// connection it opens the per-connection pragmas; anything else (a server, a URL with options)
 	// goes through the client as it is.
 	const plainFile = local && path !== "" && !/[?#]/.test(path) && !path.includes(":memory:");
-	const client = plainFile
-		? embeddedClient(path, { timeout: busyTimeoutMs, pragmas, size: POOL_SIZE })
-		: createClient(
-			{
-				url: options.url,
-				authToken: options.authToken,
-				// libSQL passes this to SQLite as the busy timeout of every pooled connection.
-				timeout: busyTimeoutMs,
-				concurrency: POOL_SIZE,
-			} as Parameters<typeof createClient>[0],
-		);
+	const client = plainFile ? embeddedClient(path, { timeout: busyTimeoutMs, pragmas, size: POOL_SIZE }) : createClient(
+		{
+			url: options.url,
+			authToken: options.authToken,
+			// libSQL passes this to SQLite as the busy timeout of every pooled connection.
+			timeout: busyTimeoutMs,
+			concurrency: POOL_SIZE,
+		} as Parameters<typeof createClient>[0],
+	);
 	let writer: Client | undefined;
 	try {
 		if (local) {

@@ -13,10 +13,8 @@
  * which the client would not do for the connections it opens later.
  */
 import type { Client, IntMode } from "@libsql/client";
-import { ConnectionPool, Sqlite3Client } from "@libsql/client/sqlite3";
-
-type Connection = ReturnType<ConnectionPool["acquireSync"]>;
-type Statement = ReturnType<Connection["prepare"]>;
+// @ts-types="./libsql_sqlite3.d.ts"
+import { type Connection, ConnectionPool, Sqlite3Client, type Statement } from "@libsql/client/sqlite3";
 
 /** What a pooled connection is opened with (the `libsql` package's options). */
 export interface ConnectionOptions {
