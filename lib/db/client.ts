@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
 import { migrate } from "./migrate.ts";
-import { embeddedClient } from "./connections.ts";
+import { type Connection, embeddedClient, embeddedConnection } from "./connections.ts";
 import { privateFile, privateFolder, tightenIfPresent } from "../files.ts";
 
 /** The drizzle database every query module takes as its first argument. */
@@ -15,12 +15,12 @@ export interface Database extends AsyncDisposable {
 	db: Db;
 	client: Client;
 	/**
-	 * A client of its own for the coalesced report writer (lib/report_queue.ts): one connection to an
-	 * embedded file, so its `PRAGMA data_version` moves exactly when another connection (this
-	 * process's pool or another process) commits. Undefined for a libSQL server, where a report batch
-	 * goes through {@link client}.
+	 * Opens a connection of its own for the coalesced report writer (lib/db/reports.ts): its `PRAGMA
+	 * data_version` moves exactly when another connection (this process's pool or another process)
+	 * commits, and it keeps its statements prepared. Closed with the database. Undefined for a
+	 * libSQL server, where a report batch goes through {@link client}.
 	 */
-	writer?: Client;
+	writer?: () => Connection;
 	close(): void;
 }
 
@@ -73,7 +73,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 			concurrency: POOL_SIZE,
 		} as Parameters<typeof createClient>[0],
 	);
-	let writer: Client | undefined;
+	let writer: (() => Connection) | undefined;
+	const writerConnections = new Set<Connection>();
 	try {
 		if (local) {
 			await client.execute("PRAGMA journal_mode=WAL");
@@ -86,14 +87,25 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 			}
 		}
 		await migrate(client);
-		if (plainFile) writer = embeddedClient(path, { timeout: busyTimeoutMs, pragmas, size: 1 });
+		if (plainFile) {
+			writer = () => {
+				for (const old of writerConnections) if (!old.open) writerConnections.delete(old);
+				const connection = embeddedConnection(path, { timeout: busyTimeoutMs, pragmas });
+				writerConnections.add(connection);
+				return connection;
+			};
+		}
 	} catch (error) {
 		client.close();
 		throw error;
 	}
 	const db = drizzle(client, { schema });
 	const close = () => {
-		writer?.close();
+		for (const connection of writerConnections) {
+			try {
+				if (connection.open) connection.close();
+			} catch { /* closing anyway */ }
+		}
 		client.close();
 	};
 	return { db, client, writer, close, [Symbol.asyncDispose]: () => Promise.resolve(close()) };

@@ -16,6 +16,8 @@ import type { Client, IntMode } from "@libsql/client";
 // @ts-types="./libsql_sqlite3.d.ts"
 import { type Connection, ConnectionPool, Sqlite3Client, type Statement } from "@libsql/client/sqlite3";
 
+export type { Connection, Statement };
+
 /** What a pooled connection is opened with (the `libsql` package's options). */
 export interface ConnectionOptions {
 	/** SQLite's busy timeout, milliseconds. */
@@ -82,6 +84,21 @@ class RepairingPool extends ConnectionPool {
 			return statement;
 		}) as typeof connection.prepare;
 	}
+}
+
+/**
+ * One connection of its own to an embedded database file, with the pragmas (the coalesced report
+ * writer's: lib/db/reports.ts). The caller closes it, and opens another after a failed statement.
+ */
+export function embeddedConnection(path: string, options: ConnectionOptions): Connection {
+	const connection = new ConnectionPool(path, { timeout: options.timeout }, 1).acquireSync();
+	try {
+		for (const pragma of options.pragmas) connection.prepare(pragma).all();
+	} catch (error) {
+		connection.close();
+		throw error;
+	}
+	return connection;
 }
 
 /** A client over an embedded database file, on the repairing pool of `size` connections. */

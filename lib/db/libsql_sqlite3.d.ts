@@ -14,7 +14,7 @@ export interface Connection {
 }
 
 export interface Statement {
-	run(...args: unknown[]): unknown;
+	run(...args: unknown[]): { changes: number };
 	get(...args: unknown[]): unknown;
 	all(...args: unknown[]): unknown[];
 }

@@ -4,8 +4,9 @@
  * queue's cache of instances when another connection has committed.
  */
 import { and, eq, fillPlaceholders, isNull, notInArray, or, sql } from "drizzle-orm";
-import type { Client, InArgs, InStatement } from "@libsql/client";
+import type { InArgs } from "@libsql/client";
 import { type Database, type Db, preparedFor } from "./client.ts";
+import type { Connection, Statement } from "./connections.ts";
 import { instances, type SetupState } from "./schema.ts";
 import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
 
@@ -70,9 +71,15 @@ const ACTIVITY_SQL = "INSERT INTO machine_activity (machine_id, source, signal_a
 	"kernels_busy = excluded.kernels_busy, sessions = excluded.sessions, " +
 	"network_bytes_per_second = excluded.network_bytes_per_second";
 
-function statementsOf(db: Db, reports: readonly ReportWrite[]): InStatement[] {
+/** A statement of a batch: SQL with positional arguments. */
+interface BatchStatement {
+	sql: string;
+	args: unknown[];
+}
+
+function statementsOf(db: Db, reports: readonly ReportWrite[]): BatchStatement[] {
 	const { progress } = batchSql(db);
-	const statements: InStatement[] = [];
+	const statements: BatchStatement[] = [];
 	for (const report of reports) {
 		if (report.kind === "progress") {
 			const p = report.write;
@@ -86,7 +93,7 @@ function statementsOf(db: Db, reports: readonly ReportWrite[]): InStatement[] {
 					at: p.at,
 					setupState: p.setupState,
 					endedAtMs: p.endedAt?.getTime() ?? null,
-				}) as InArgs,
+				}),
 			}, {
 				sql: HISTORY_SQL,
 				args: [p.instanceId, p.configId, p.text, p.percent, p.at.getTime()],
@@ -125,19 +132,87 @@ export interface ReportStore {
 	changeMark(): Promise<number | undefined>;
 }
 
-/** The report store of an open database: its writer connection, or the pool for a libSQL server. */
+/** Driver values for the `libsql` package, as @libsql/client converts them. */
+function driverValue(value: unknown): unknown {
+	if (value instanceof Date) return value.getTime();
+	if (typeof value === "boolean") return value ? 1 : 0;
+	return value;
+}
+
+/**
+ * The writer's own connection, with its statements prepared once. Any failed statement closes the
+ * connection (a statement the `libsql` binding left in progress would break every later commit on
+ * it: lib/db/connections.ts) and the next call opens another; the change mark then moves too, since
+ * a new connection counts data_version from its own start.
+ */
+class ConnectionStore implements ReportStore {
+	readonly #open: () => Connection;
+	readonly #db: Db;
+	#connection: Connection | undefined;
+	readonly #statements = new Map<string, Statement>();
+	#generation = 0;
+
+	constructor(db: Db, open: () => Connection) {
+		this.#db = db;
+		this.#open = open;
+	}
+
+	#prepared(sql: string): Statement {
+		let statement = this.#statements.get(sql);
+		if (!statement) {
+			this.#connection ??= this.#open();
+			statement = this.#connection.prepare(sql);
+			this.#statements.set(sql, statement);
+		}
+		return statement;
+	}
+
+	#discard(): void {
+		this.#statements.clear();
+		try {
+			if (this.#connection?.open) this.#connection.close();
+		} catch { /* it goes anyway */ }
+		this.#connection = undefined;
+		this.#generation++;
+	}
+
+	write(reports: readonly ReportWrite[]): Promise<void> {
+		if (reports.length === 0) return Promise.resolve();
+		try {
+			this.#prepared("BEGIN IMMEDIATE").run();
+			for (const statement of statementsOf(this.#db, reports)) {
+				this.#prepared(statement.sql).run(statement.args.map(driverValue));
+			}
+			this.#prepared("COMMIT").run();
+		} catch (error) {
+			// Closing rolls back what the transaction had done.
+			this.#discard();
+			return Promise.reject(error);
+		}
+		return Promise.resolve();
+	}
+
+	changeMark(): Promise<number> {
+		try {
+			const row = this.#prepared("PRAGMA data_version").get() as { data_version: number };
+			return Promise.resolve(this.#generation * 2 ** 32 + Number(row.data_version));
+		} catch (error) {
+			this.#discard();
+			return Promise.reject(error);
+		}
+	}
+}
+
+/** The report store of an open database: the writer's own connection, or the pool for a libSQL server. */
 export function reportStore(database: Pick<Database, "db" | "client" | "writer">): ReportStore {
-	const client: Client = database.writer ?? database.client;
-	const versioned = database.writer !== undefined;
+	if (database.writer) return new ConnectionStore(database.db, database.writer);
+	const { client, db } = database;
 	return {
 		async write(reports) {
 			if (reports.length === 0) return;
-			await client.batch(statementsOf(database.db, reports), "write");
+			await client.batch(statementsOf(db, reports).map((s) => ({ sql: s.sql, args: s.args as InArgs })), "write");
 		},
-		async changeMark() {
-			if (!versioned) return undefined;
-			const result = await client.execute("PRAGMA data_version");
-			return Number(result.rows[0]![0]);
-		},
+		// No connection of its own to watch: nothing is cached.
+		changeMark: () => Promise.resolve(undefined),
 	};
 }
