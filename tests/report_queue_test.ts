@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { eq, sql } from "drizzle-orm";
-import { openDatabase } from "../lib/db/client.ts";
+import { isDatabaseBusy, openDatabase } from "../lib/db/client.ts";
 import { getInstance } from "../lib/db/instances.ts";
 import { activityOf } from "../lib/db/policies.ts";
 import { type ReportStore, reportStore } from "../lib/db/reports.ts";
@@ -171,6 +171,44 @@ Deno.test("a busy database: reports are still answered, the batch is tried again
 	assert.equal(deps.reports.queued, 0, "written once the lock was gone");
 	assert.deepEqual((await progressReportsOf(deps.db, ID)).map((h) => h.percent), [20, 30, 40]);
 	assert.equal((await getInstance(deps.db, ID))!.progressPercent, 40);
+});
+
+Deno.test("while the database stays locked the queue holds a bounded number of reports, then answers as a busy database", async () => {
+	await using deps = await createTestDeps({ settings: { DATABASE_BUSY_TIMEOUT_MS: 50 } });
+	await launched(deps);
+	const queue = new ReportQueue({
+		db: deps.db,
+		store: reportStore(deps.database),
+		log: getLoggers().web,
+		maxQueued: 3,
+	});
+	const write = (percent: number) => ({
+		instanceId: ID,
+		configId: null,
+		text: `stage ${percent}`,
+		percent,
+		at: new Date(deps.clock().getTime() + percent),
+		setupState: "running" as const,
+		endedAt: null,
+	});
+	const lock = await holdWriteLock(`${deps.dir}/test.db`, 600);
+	try {
+		for (const percent of [10, 20, 30]) queue.progress(write(percent));
+		await assert.rejects(queue.flush(), /locked|busy/i);
+		const refused = (() => {
+			try {
+				queue.progress(write(40));
+			} catch (error) {
+				return error;
+			}
+		})();
+		assert.ok(isDatabaseBusy(refused), `answered as a busy database (503), not dropped: ${refused}`);
+		await lock.released;
+		await queue.flush();
+		assert.deepEqual((await progressReportsOf(deps.db, ID)).map((h) => h.percent), [10, 20, 30], "the kept ones");
+	} finally {
+		await queue.close();
+	}
 });
 
 Deno.test("shutdown writes what is queued", async () => {
