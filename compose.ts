@@ -10,6 +10,7 @@ import { describeFolderSync, syncCatalogFolder } from "./lib/catalog/folder.ts";
 import { secretParam } from "./lib/catalog/secrets.ts";
 import { appSecret } from "./lib/db/app_state.ts";
 import { type Database, openDatabase } from "./lib/db/client.ts";
+import { reportStore } from "./lib/db/reports.ts";
 import type { Background, Deps } from "./lib/deps.ts";
 import { ConfigError, UserError } from "./lib/errors.ts";
 import { kickJob } from "./lib/jobs.ts";
@@ -17,6 +18,7 @@ import { getLoggers, type Loggers } from "./lib/log.ts";
 import { createMetrics } from "./lib/metrics.ts";
 import { loadPlugins } from "./lib/plugins/loader.ts";
 import { createPricing, DEFAULT_PRICING_FILE } from "./lib/pricing.ts";
+import { ReportQueue } from "./lib/report_queue.ts";
 import type { Settings } from "./lib/settings.ts";
 import {
 	ACTIVITY_AGENT,
@@ -167,6 +169,7 @@ export async function createDeps(
 			{ shipped: SHIPPED_PLUGINS },
 		);
 		const background = createBackground(log.web);
+		const reports = new ReportQueue({ db: database.db, store: reportStore(database), log: log.web });
 		const deps: Deps & { database: Database; close(): Promise<void> } = {
 			settings,
 			db: database.db,
@@ -181,6 +184,7 @@ export async function createDeps(
 			paramsKey,
 			holder: overrides.holder ?? `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`,
 			background,
+			reports,
 			wakeLauncher: () => kickJob(deps, advanceLaunchesJob),
 			samples: {
 				instanceTemplate: INSTANCE_TEMPLATE,
@@ -191,6 +195,8 @@ export async function createDeps(
 			},
 			async close() {
 				await background.close();
+				// After the background work (it may still report), before the database goes.
+				await reports.close();
 				sdk?.close();
 				database.close();
 			},

@@ -5,6 +5,7 @@ import type { Loggers } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Plugins } from "./plugins/contract.ts";
 import type { Pricing } from "./pricing.ts";
+import type { ReportQueue } from "./report_queue.ts";
 import type { Settings } from "./settings.ts";
 
 /** Fire-and-forget work (job kicks, refreshes) that shutdown and tests can wait for. */
@@ -42,6 +43,12 @@ export interface Deps {
 	/** This process's name in job leases. */
 	holder: string;
 	background: Background;
+	/**
+	 * The instances' progress and activity reports: checked against cached instances and written
+	 * together, one transaction per short window (lib/report_queue.ts). Tests that read what a report
+	 * wrote call `flush()` first.
+	 */
+	reports: ReportQueue;
 	/** Asks the launcher to move launches soon (in the background), e.g. right after one is recorded. */
 	wakeLauncher(): void;
 	/** The shipped sample files a new configuration starts from (embedded, so a binary carries them). */

@@ -8,9 +8,14 @@
  * or archived instance, and PROGRESS_TIMEOUT_MINUTES after the last report. Nothing is written on
  * any error. A failure stage ends the setup as failed: audited, logged to mliylaunch.log, and the
  * console output's tail fetched in the background.
+ *
+ * The instance is checked as the report queue caches it (lib/report_queue.ts), and a report of a
+ * setup still running is answered at once and written with the others of its window. The end of a
+ * setup (done, or a failure stage) is written at once, after what is queued before it: it is
+ * audited and logged as it happens, and a database that cannot take it answers as before.
  */
 import { recordAudit } from "./db/audit.ts";
-import { instanceForProgress, type ProgressTarget, setProgress } from "./db/instances.ts";
+import { type ProgressTarget, setProgress } from "./db/instances.ts";
 import { insertProgressReport } from "./db/timeline.ts";
 import type { SetupState } from "./db/schema.ts";
 import type { Deps } from "./deps.ts";
@@ -98,7 +103,7 @@ function closedReason(deps: Pick<Deps, "settings">, instance: ProgressTarget, no
 /** Records a progress report; returns the stage text. */
 export async function recordProgress(deps: Deps, call: ProgressCall): Promise<string> {
 	const { stage, text, percent } = parseProgress(call.spec);
-	const instance = INSTANCE_ID.test(call.instanceId) ? await instanceForProgress(deps.db, call.instanceId) : undefined;
+	const instance = INSTANCE_ID.test(call.instanceId) ? await deps.reports.progressTarget(call.instanceId) : undefined;
 	if (!await fromInstance(deps, instance, call) || !instance) {
 		deps.log.web.warn("refused progress call for {instanceId} from {peer}", {
 			instanceId: call.instanceId.slice(0, 40),
@@ -112,23 +117,39 @@ export async function recordProgress(deps: Deps, call: ProgressCall): Promise<st
 	if (closed) throw new UserError(409, closed);
 	const failed = failureStagesOf(instance.failureStages).has(stage.toLowerCase());
 	const setupState: SetupState = failed ? "failed" : percent >= 100 ? "done" : "running";
-	const written = await setProgress(deps.db, call.instanceId, {
+	const stageChanged = text !== instance.progressText;
+	const write = {
+		instanceId: call.instanceId,
+		configId: instance.configId,
 		text,
 		percent,
 		at: now,
 		setupState,
 		endedAt: setupState === "running" ? null : now,
-	});
-	if (!written) throw new UserError(409, "The setup can no longer report: the instance or its setup has ended.");
-	// The whole history, for the boot timeline: the instance row keeps only the latest.
-	await insertProgressReport(deps.db, {
-		instanceId: call.instanceId,
-		configId: instance.configId,
-		stage: text,
-		percent,
-		at: now,
-	});
-	if (text !== instance.progressText) {
+	};
+	if (setupState === "running") {
+		deps.reports.progress(write);
+	} else {
+		// Refuses the reports that race this one at once, as the written end would.
+		deps.reports.settled(call.instanceId, write);
+		try {
+			await deps.reports.flush();
+			const written = await setProgress(deps.db, call.instanceId, write);
+			if (!written) throw new UserError(409, "The setup can no longer report: the instance or its setup has ended.");
+			// The whole history, for the boot timeline: the instance row keeps only the latest.
+			await insertProgressReport(deps.db, {
+				instanceId: call.instanceId,
+				configId: instance.configId,
+				stage: text,
+				percent,
+				at: now,
+			});
+		} catch (error) {
+			deps.reports.forget(call.instanceId);
+			throw error;
+		}
+	}
+	if (stageChanged) {
 		deps.log.launch.info("instance {instanceId}: setup at {stage} ({percent}%)", {
 			instanceId: call.instanceId,
 			stage: text,

@@ -36,6 +36,7 @@ Deno.test("activity: a report with the launch's token is judged against the thre
 	}, TOKEN);
 	assert.equal(idle.status, 200);
 	assert.deepEqual(await idle.json(), { status: "ok", active: false });
+	await deps.reports.flush();
 	const recorded = await activityOf(deps.db, ID);
 	assert.equal(recorded?.source, "agent");
 	assert.equal(recorded.cpuPercent, 3);
@@ -44,6 +45,7 @@ Deno.test("activity: a report with the launch's token is judged against the thre
 	deps.clock.advance(60_000);
 	const busy = await postJson(deps.app, `/ajax/activity/${ID}`, { cpu: 3, network: 60_000 }, TOKEN);
 	assert.deepEqual(await busy.json(), { status: "ok", active: true }, "60 kB/s is above the default 50 kB/s");
+	await deps.reports.flush();
 	assert.equal((await activityOf(deps.db, ID))?.activeAt?.getTime(), deps.clock().getTime());
 });
 
@@ -83,6 +85,7 @@ Deno.test("activity: hostile calls get a clear 4xx and write nothing", async () 
 		403,
 		"an instance without the launch's token is refused even when it ended",
 	);
+	await deps.reports.flush();
 	assert.equal(await activityOf(deps.db, ID), undefined, "nothing was written");
 
 	const keepAlive: [unknown, number, RegExp][] = [
@@ -177,6 +180,7 @@ Deno.test("mliy-activity reports CPU, GPU, busy kernels, active sessions and net
 		const env = { MLIY_AGENT_ENV: `${dir}/agent.env`, MLIY_PROC: `${dir}/proc`, MLIY_STATE: `${dir}/state` };
 		const run = await sh(`${dir}/mliy-activity`, [], env, dir);
 		assert.equal(run.code, 0, run.stderr);
+		await deps.reports.flush();
 		const recorded = (await activityOf(deps.db, ID))!;
 		assert.equal(recorded.cpuPercent, 70);
 		assert.equal(recorded.gpuPercent, 87, "the busiest GPU");
@@ -195,6 +199,7 @@ Deno.test("mliy-activity reports CPU, GPU, busy kernels, active sessions and net
 		);
 		const second = await sh(`${dir}/mliy-activity`, [], env, dir);
 		assert.equal(second.code, 0, second.stderr);
+		await deps.reports.flush();
 		const again = (await activityOf(deps.db, ID))!;
 		assert.equal(again.gpuPercent, null);
 		assert.equal(again.kernelsBusy, 0);
@@ -276,6 +281,7 @@ Deno.test("mliy-activity --install fetches both scripts from the portal and sche
 			MLIY_STATE: `${dir}/state`,
 		}, dir);
 		assert.equal(installed.code, 0, installed.stderr);
+		await deps.reports.flush();
 		assert.ok(await activityOf(deps.db, ID));
 	} finally {
 		await portal.close();

@@ -115,7 +115,7 @@ async function policyWorld() {
 		launchedAt: now,
 		startedAt: now,
 	});
-	await report(deps.app, ID, TOKEN, { cpu: 1 });
+	await report(deps, ID, TOKEN, { cpu: 1 });
 	await addCluster(deps.db, { id: "j-ABCDEF", ownerId: world.alice.id, groupId: world.emrGroup.id, startedAt: now });
 	return { deps, world };
 }

@@ -141,6 +141,7 @@ motoTest(
 				headers: { "X-MLiy-Progress-Token": `${token}x` },
 			});
 			assert.equal(wrong.status, 403);
+			await deps.reports.flush();
 			assert.equal((await getInstance(deps.db, instance!.id))!.progressPercent, 60);
 
 			// Metrics with the token; pages and a state change with the identity headers.

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
-import { openDatabase } from "../lib/db/client.ts";
+import { isDatabaseBusy, openDatabase } from "../lib/db/client.ts";
+import { holdWriteLock } from "./_helpers/db_lock.ts";
 import { forgetFound, forgetFoundUnseen, getFound, markFoundSeen, saveFound } from "../lib/db/found.ts";
 import { migrate } from "../lib/db/migrate.ts";
 import { MIGRATIONS } from "../lib/db/migrations.ts";
@@ -136,4 +137,46 @@ Deno.test("a found machine is not kept once the portal records it: a listing rea
 	await forgetFound(deps.db, found.id);
 	assert.equal(await saveFound(deps.db, found), false, "the late sync's record is not kept");
 	assert.equal(await getFound(deps.db, found.id), undefined);
+});
+
+Deno.test("a write that gave up on another process's lock leaves the connection pool working", async () => {
+	// @libsql/client 0.18 lent the connection of a statement that failed with SQLITE_BUSY again with
+	// that statement still "in progress": every later transaction on it failed ("cannot commit
+	// transaction - SQL statements in progress") and its autocommit writes were never committed.
+	const { dir, url } = await tempDb();
+	try {
+		const database = await openDatabase({ url, busyTimeoutMs: 100 });
+		await database.db.insert(users).values({ username: "before" });
+		const lock = await holdWriteLock(url.slice("file:".length), 600);
+		const busy = [
+			rejection(database.db.transaction(async (tx) => {
+				await tx.insert(users).values({ username: "in a transaction" });
+			})),
+			rejection(database.db.insert(users).values({ username: "alone" })),
+			rejection(database.db.batch([database.db.insert(users).values({ username: "in a batch" })])),
+		];
+		for (const error of await Promise.all(busy)) {
+			assert.ok(isDatabaseBusy(error), `busy, not ${errorText(error)}`);
+		}
+		await lock.released;
+		for (let i = 0; i < 20; i++) {
+			await database.db.transaction(async (tx) => {
+				await tx.insert(users).values({ username: `tx-${i}` });
+			});
+			await database.db.insert(users).values({ username: `alone-${i}` });
+		}
+		database.close();
+		// Read back through a new connection: what was written is committed, not held open in one.
+		const reopened = await openDatabase({ url });
+		const names = (await reopened.db.select({ username: users.username }).from(users)).map((u) => u.username);
+		assert.equal(names.length, 41, "every write after the busy moment committed");
+		for (let i = 0; i < 20; i++) assert.ok(names.includes(`tx-${i}`) && names.includes(`alone-${i}`));
+		assert.ok(
+			!names.some((n) => ["in a transaction", "alone", "in a batch"].includes(n)),
+			"the busy writes left nothing",
+		);
+		reopened.close();
+	} finally {
+		await Deno.remove(dir, { recursive: true });
+	}
 });

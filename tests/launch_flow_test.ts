@@ -92,6 +92,7 @@ motoTest("an instance goes from launch to terminate through the app, with bills 
 	});
 	assert.equal(res.status, 200);
 	assert.deepEqual(await res.json(), { action: "installing base packages", status: "ok" });
+	await deps.reports.flush();
 	page = await (await request(deps.app, `/instances/${instance.id}/row`, { user: "alice", htmx: true })).text();
 	assert.match(page, /aria-valuenow="40"/);
 	assert.match(page, /installing base packages/);
@@ -232,6 +233,7 @@ motoTest(
 			headers: { "X-MLiy-Progress-Token": await progressToken(deps.secret, launchId) },
 		});
 		assert.equal(res.status, 200, await res.clone().text());
+		await deps.reports.flush();
 		assert.equal((await getInstance(deps.db, instance!.id))!.progressPercent, 40);
 		const page = await (await request(deps.app, `/launches/${launchId}`, { user: "alice" })).text();
 		assert.match(page, new RegExp(instance!.id));

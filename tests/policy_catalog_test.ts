@@ -244,14 +244,14 @@ Deno.test("the dashboard's rows get their next planned action; the banner shows 
 	});
 	assert.deepEqual(await nextActions(deps, [ID]), new Map(), "no signal yet: nothing is known, nothing planned");
 	deps.clock.advance(12 * 60_000);
-	await report(deps.app, ID, TOKEN, { cpu: 1 });
+	await report(deps, ID, TOKEN, { cpu: 1 });
 	const next = (await nextActions(deps, [ID])).get(ID)!;
 	assert.equal(next.summary, "idle for 12 min; stops after 30");
 	assert.equal(next.at.toISOString(), "2025-03-01T12:30:00.000Z");
 	assert.equal(next.noticeAt.toISOString(), "2025-03-01T12:20:00.000Z");
 
 	deps.clock.advance(8 * 60_000);
-	await report(deps.app, ID, TOKEN, { cpu: 1 });
+	await report(deps, ID, TOKEN, { cpu: 1 });
 	await enforce(deps);
 	const alice = await viewerOf(deps.db, world.alice);
 	const [notice] = await activeNotices(deps, alice);
@@ -273,7 +273,7 @@ Deno.test("the dashboard's rows get their next planned action; the banner shows 
 	assert.deepEqual(await activeNotices(deps, alice), [], "banner off");
 	await setNoticeChannels(deps, alice, { banner: "on", email: "on" });
 	deps.clock.advance(10 * 60_000);
-	await report(deps.app, ID, TOKEN, { cpu: 1 });
+	await report(deps, ID, TOKEN, { cpu: 1 });
 	await enforce(deps);
 	const [done] = await activeNotices(deps, alice);
 	assert.equal(done?.phase, "done");
@@ -302,7 +302,7 @@ Deno.test("an automated action that fails is reported and retried until it succe
 	await addLaunchedInstance(deps.db, world, TOKEN, { groupId: world.science.id, startedAt: now, launchedAt: now });
 	const step = async (minutes: number) => {
 		deps.clock.advance(minutes * 60_000);
-		await report(deps.app, ID, TOKEN, { cpu: 0 });
+		await report(deps, ID, TOKEN, { cpu: 0 });
 		await enforce(deps);
 	};
 	await step(20);
@@ -340,7 +340,7 @@ Deno.test("a locked instance is never stopped by a policy (it would be refused e
 	});
 	const step = async (minutes: number, cpu = 0) => {
 		deps.clock.advance(minutes * 60_000);
-		await report(deps.app, ID, TOKEN, { cpu });
+		await report(deps, ID, TOKEN, { cpu });
 		await enforce(deps);
 	};
 	await step(20);

@@ -72,7 +72,7 @@ async function actionsOf(deps: TestDeps, id: string) {
 async function minutesPass(deps: TestDeps, id: string, minutes: number, values: Record<string, unknown> = { cpu: 1 }) {
 	for (let m = 0; m < minutes; m += 5) {
 		deps.clock.advance(5 * MINUTE);
-		await report(deps.app, id, TOKEN, values);
+		await report(deps, id, TOKEN, values);
 		await enforce(deps);
 	}
 }
@@ -89,7 +89,7 @@ motoTest(
 		try {
 			const { id } = await instanceUnder(deps, moto, { idleMinutes: 30, idleNoticeMinutes: 10 }, { webhook: hook.url });
 			await syncAll(deps); // the sync bills it while it runs
-			await report(deps.app, id, TOKEN, { cpu: 2, gpu: null, kernels: 0, sessions: 0, network: 100 });
+			await report(deps, id, TOKEN, { cpu: 2, gpu: null, kernels: 0, sessions: 0, network: 100 });
 			await enforce(deps);
 			await minutesPass(deps, id, 15);
 			assert.deepEqual(await actionsOf(deps, id), [], "no notice before its lead time");
@@ -416,7 +416,7 @@ motoTest("two processes on one database never give a notice or take an action tw
 	const { id } = await instanceUnder(a, moto, { idleMinutes: 30, idleNoticeMinutes: 10 });
 	for (let m = 0; m < 30; m += 5) {
 		a.clock.advance(5 * MINUTE);
-		await report(a.app, id, TOKEN);
+		await report(a, id, TOKEN);
 		// Both processes' jobs fire for the tick, and both run the enforcer's body itself as well.
 		await Promise.all([
 			runJob(a, enforcePoliciesJob, { scheduled: true }),

@@ -47,7 +47,7 @@ async function idleWorld(deps: TestDeps, policy: Record<string, unknown> = {}) {
 /** Moves the clock by `minutes`, the instance reporting no activity, then runs the enforcer. */
 async function idleFor(deps: TestDeps, minutes: number) {
 	deps.clock.advance(minutes * MINUTE);
-	await report(deps.app, ID, TOKEN, { cpu: 1 });
+	await report(deps, ID, TOKEN, { cpu: 1 });
 	await enforce(deps);
 }
 
@@ -191,7 +191,7 @@ Deno.test("rows: working hours say when the machine stops; a keep-alive says how
 		/^schedule \| Why: working hours end at 2025-03-03 19:00 UTC \| stops at 2025-03-03 19:00 UTC unless extended$/,
 	);
 
-	await report(deps.app, ID, TOKEN, { cpu: 1 });
+	await report(deps, ID, TOKEN, { cpu: 1 });
 	await keepMachineAlive(deps, await viewerOf(deps.db, world.alice), { kind: "instance", id: ID }, { for: "240m" });
 	assert.match(
 		plannedOf(await page(deps, "/", "alice"), ID)!,

@@ -138,6 +138,7 @@ Deno.test("a forged progress call from another address (or with a wrong token) i
 		assert.equal(res.status, status, what);
 		assert.match((await res.json()).error, /not from the instance/);
 	}
+	await deps.reports.flush();
 	assert.equal((await getInstance(deps.db, "i-0123456789abcdef0"))!.progressPercent, 10, "nothing was written");
 	const viaProxy = await request(deps.app, "/ajax/progress/i-0123456789abcdef0/via_proxy(20)", {
 		from: "127.0.0.1",
@@ -156,6 +157,7 @@ Deno.test("a forged progress call from another address (or with a wrong token) i
 	) {
 		assert.equal((await request(deps.app, path, { from: "10.1.2.3" })).status, status, path);
 	}
+	await deps.reports.flush();
 	assert.equal((await getInstance(deps.db, "i-0123456789abcdef0"))!.progressPercent, 20);
 });
 

@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
 import { migrate } from "./migrate.ts";
+import { type Connection, embeddedClient, embeddedConnection } from "./connections.ts";
 import { privateFile, privateFolder, tightenIfPresent } from "../files.ts";
 
 /** The drizzle database every query module takes as its first argument. */
@@ -13,6 +14,13 @@ export type Db = LibSQLDatabase<typeof schema>;
 export interface Database extends AsyncDisposable {
 	db: Db;
 	client: Client;
+	/**
+	 * Opens a connection of its own for the coalesced report writer (lib/db/reports.ts): its `PRAGMA
+	 * data_version` moves exactly when another connection (this process's pool or another process)
+	 * commits, and it keeps its statements prepared. Closed with the database. Undefined for a
+	 * libSQL server, where a report batch goes through {@link client}.
+	 */
+	writer?: () => Connection;
 	close(): void;
 }
 
@@ -48,33 +56,59 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 		await privateFile(path);
 		for (const suffix of ["-wal", "-shm"]) await tightenIfPresent(`${path}${suffix}`);
 	}
-	const client = createClient(
+	const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+	// mmap lets every connection read the file through the OS page cache instead of one read() call
+	// per page it does not hold in its own (per-connection) cache.
+	const pragmas = [`PRAGMA synchronous=${options.synchronous ?? "NORMAL"}`, "PRAGMA mmap_size=268435456"];
+	// A plain file path gets the repairing pool (lib/db/connections.ts), which also gives every
+	// connection it opens the per-connection pragmas; anything else (a server, a URL with options)
+	// goes through the client as it is.
+	const plainFile = local && path !== "" && !/[?#]/.test(path) && !path.includes(":memory:");
+	const client = plainFile ? embeddedClient(path, { timeout: busyTimeoutMs, pragmas, size: POOL_SIZE }) : createClient(
 		{
 			url: options.url,
 			authToken: options.authToken,
 			// libSQL passes this to SQLite as the busy timeout of every pooled connection.
-			timeout: options.busyTimeoutMs ?? 5000,
+			timeout: busyTimeoutMs,
 			concurrency: POOL_SIZE,
 		} as Parameters<typeof createClient>[0],
 	);
+	let writer: (() => Connection) | undefined;
+	const writerConnections = new Set<Connection>();
 	try {
 		if (local) {
 			await client.execute("PRAGMA journal_mode=WAL");
-			// PRAGMA synchronous is per connection and the client opens its pooled connections lazily:
-			// borrowing all of them at once makes it open each, so every one gets the setting.
-			// mmap lets every connection read the file through the OS page cache instead of one
-			// read() call per page it does not hold in its own (per-connection) cache.
-			const pragmas = [`PRAGMA synchronous=${options.synchronous ?? "NORMAL"}`, "PRAGMA mmap_size=268435456"];
-			for (const pragma of pragmas) await Promise.all(Array.from({ length: POOL_SIZE }, () => client.execute(pragma)));
+			if (!plainFile) {
+				// PRAGMA synchronous is per connection and the client opens its pooled connections lazily:
+				// borrowing all of them at once makes it open each, so every one gets the setting.
+				for (const pragma of pragmas) {
+					await Promise.all(Array.from({ length: POOL_SIZE }, () => client.execute(pragma)));
+				}
+			}
 		}
 		await migrate(client);
+		if (plainFile) {
+			writer = () => {
+				for (const old of writerConnections) if (!old.open) writerConnections.delete(old);
+				const connection = embeddedConnection(path, { timeout: busyTimeoutMs, pragmas });
+				writerConnections.add(connection);
+				return connection;
+			};
+		}
 	} catch (error) {
 		client.close();
 		throw error;
 	}
 	const db = drizzle(client, { schema });
-	const close = () => client.close();
-	return { db, client, close, [Symbol.asyncDispose]: () => Promise.resolve(close()) };
+	const close = () => {
+		for (const connection of writerConnections) {
+			try {
+				if (connection.open) connection.close();
+			} catch { /* closing anyway */ }
+		}
+		client.close();
+	};
+	return { db, client, writer, close, [Symbol.asyncDispose]: () => Promise.resolve(close()) };
 }
 
 /**

@@ -112,6 +112,9 @@ export async function recordSignals(db: Db, reports: readonly SignalReport[]): P
 }
 
 /** An instance as the activity endpoint checks it: its launch's token hash and the policies over it. */
+export type ActivityTarget = NonNullable<Awaited<ReturnType<typeof instanceForActivity>>>;
+
+/** The {@link ActivityTarget} of an instance, or undefined when it is unknown. */
 export async function instanceForActivity(db: Db, id: string) {
 	const [row] = await db.select({
 		id: instances.id,

@@ -14,7 +14,6 @@ import type { MetricQuery } from "../aws/types.ts";
 import type { ConfigKind } from "../db/schema.ts";
 import {
 	catalogPolicies,
-	instanceForActivity,
 	type PolicyMachine,
 	policyMachines,
 	recordSignals,
@@ -69,9 +68,9 @@ export interface InstanceCall {
 }
 
 /** The instance a call is from, once its token matched the launch's: a 404 or 403 otherwise, nothing written. */
-async function callingInstance(deps: Pick<Deps, "db" | "log">, call: InstanceCall) {
+async function callingInstance(deps: Pick<Deps, "reports" | "log">, call: InstanceCall) {
 	if (!INSTANCE_ID.test(call.instanceId)) throw new UserError(404, `No instance ${call.instanceId.slice(0, 40)}`);
-	const instance = await instanceForActivity(deps.db, call.instanceId);
+	const instance = await deps.reports.activityTarget(call.instanceId);
 	if (!instance) throw new UserError(404, `No instance ${call.instanceId} is known to the portal`);
 	const allowed = !!call.token && call.token.length <= 256 && !!instance.tokenHash &&
 		timingSafeEqual(await sha256Hex(call.token), instance.tokenHash);
@@ -115,9 +114,12 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown, what = "report"): T {
 	);
 }
 
-/** Records an activity report of an instance; returns whether it counted as activity. */
+/**
+ * Records an activity report of an instance; returns whether it counted as activity. The instance is
+ * checked as the report queue caches it, and the report is written with the others of its window.
+ */
 export async function recordActivity(
-	deps: Pick<Deps, "db" | "clock" | "log">,
+	deps: Pick<Deps, "reports" | "clock" | "log">,
 	call: InstanceCall & { body: string },
 ): Promise<{ active: boolean }> {
 	const instance = await callingInstance(deps, call);
@@ -125,12 +127,10 @@ export async function recordActivity(
 	const { thresholds } = effectivePolicy(instance.groupPolicy ?? {}, instance.configPolicy ?? {});
 	const now = deps.clock();
 	const active = isActive(report, thresholds);
-	await recordSignals(deps.db, [{
+	deps.reports.activity({
 		machineId: instance.id,
-		source: "agent",
 		at: now,
 		activeAt: active ? now : undefined,
-		byAgent: true,
 		values: {
 			cpuPercent: report.cpu,
 			gpuPercent: report.gpu,
@@ -138,7 +138,7 @@ export async function recordActivity(
 			sessions: report.sessions,
 			networkBytesPerSecond: report.network,
 		},
-	}]);
+	});
 	return { active };
 }
 
@@ -206,7 +206,7 @@ function formatMinutes(minutes: number): string {
 
 /** The activity endpoint's keep-alive (`mliy-keepalive`): the instance's token, a JSON body. */
 export async function keepAliveFromInstance(
-	deps: Pick<Deps, "db" | "clock" | "settings" | "log">,
+	deps: Pick<Deps, "db" | "reports" | "clock" | "settings" | "log">,
 	call: InstanceCall & { body: string },
 ): Promise<Date | null> {
 	const instance = await callingInstance(deps, call);

@@ -49,16 +49,20 @@ export async function postJson(
 	}, { remoteAddr: { hostname: "127.0.0.1", port: 40000, transport: "tcp" } });
 }
 
-/** An activity report through the endpoint; throws unless it was accepted. */
+/**
+ * An activity report through the endpoint, written: throws unless it was accepted, and waits for
+ * the report queue to write it (the endpoint answers before its window's batch is written).
+ */
 export async function report(
-	app: Hono<AppEnv>,
+	deps: Pick<Deps, "reports"> & { app: Hono<AppEnv> },
 	instanceId: string,
 	token: string,
 	values: Record<string, unknown> = { cpu: 0 },
 ): Promise<void> {
-	const res = await postJson(app, `/ajax/activity/${instanceId}`, values, token);
+	const res = await postJson(deps.app, `/ajax/activity/${instanceId}`, values, token);
 	const text = await res.text();
 	if (res.status !== 200) throw new Error(`activity report refused: ${res.status} ${text}`);
+	await deps.reports.flush();
 }
 
 /** A message the SMTP server received, with its body decoded. */

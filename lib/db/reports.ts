@@ -1,0 +1,218 @@
+/**
+ * The coalesced report writer's side of the database (lib/report_queue.ts): a window's progress
+ * and activity reports written in one transaction, and the cheap change check that tells the
+ * queue's cache of instances when another connection has committed.
+ */
+import { and, eq, fillPlaceholders, isNull, notInArray, or, sql } from "drizzle-orm";
+import type { InArgs } from "@libsql/client";
+import { type Database, type Db, preparedFor } from "./client.ts";
+import type { Connection, Statement } from "./connections.ts";
+import { instances, type SetupState } from "./schema.ts";
+import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
+
+/** A progress report as it is written: the instance row's latest and a row of its history. */
+export interface ProgressWrite {
+	instanceId: string;
+	configId: number | null;
+	text: string;
+	percent: number;
+	at: Date;
+	setupState: SetupState;
+	endedAt: Date | null;
+}
+
+/** An activity report of an instance's own script, as recordSignals writes it with `byAgent`. */
+export interface ActivityWrite {
+	machineId: string;
+	at: Date;
+	activeAt?: Date;
+	values: {
+		cpuPercent: number;
+		gpuPercent: number | null;
+		kernelsBusy: number;
+		sessions: number;
+		networkBytesPerSecond: number;
+	};
+}
+
+/** One queued report, in the order it was answered. */
+export type ReportWrite = { kind: "progress"; write: ProgressWrite } | { kind: "activity"; write: ActivityWrite };
+
+/** The SQL of a batch's statements, built once per database. */
+const batchSql = preparedFor((db) => ({
+	// The same guard as setProgress: a report racing the end of the setup or of the instance changes nothing.
+	progress: db.update(instances).set({
+		progressText: sql.placeholder("text") as unknown as string,
+		progressPercent: sql.placeholder("percent") as unknown as number,
+		progressUpdatedAt: sql.placeholder("at") as unknown as Date,
+		setupState: sql.placeholder("setupState") as unknown as SetupState,
+		setupEndedAt: sql`${sql.placeholder("endedAtMs")}`,
+	}).where(and(
+		eq(instances.id, sql.placeholder("id")),
+		eq(instances.archived, false),
+		notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
+		or(isNull(instances.setupState), eq(instances.setupState, "running")),
+	)).toSQL(),
+}));
+
+/** The history row, only when the update just before it wrote the instance (as recordProgress does). */
+const HISTORY_SQL = "INSERT INTO progress_reports (instance_id, config_id, stage, percent, at) " +
+	"SELECT ?, ?, ?, ?, ? WHERE changes() > 0";
+
+/** recordSignals' upsert for a report of the machine's own script (every value given, `byAgent`). */
+const ACTIVITY_SQL = "INSERT INTO machine_activity (machine_id, source, signal_at, active_at, reported_at, " +
+	"cpu_percent, gpu_percent, kernels_busy, sessions, network_bytes_per_second) " +
+	"VALUES (?, 'agent', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (machine_id) DO UPDATE SET " +
+	"source = excluded.source, signal_at = max(signal_at, excluded.signal_at), " +
+	// The latest activity any report showed: a late report never moves it back.
+	"active_at = CASE WHEN excluded.active_at IS NULL THEN active_at " +
+	"ELSE max(coalesce(active_at, 0), excluded.active_at) END, " +
+	"reported_at = excluded.reported_at, cpu_percent = excluded.cpu_percent, gpu_percent = excluded.gpu_percent, " +
+	"kernels_busy = excluded.kernels_busy, sessions = excluded.sessions, " +
+	"network_bytes_per_second = excluded.network_bytes_per_second";
+
+/** A statement of a batch: SQL with positional arguments. */
+interface BatchStatement {
+	sql: string;
+	args: unknown[];
+}
+
+function statementsOf(db: Db, reports: readonly ReportWrite[]): BatchStatement[] {
+	const { progress } = batchSql(db);
+	const statements: BatchStatement[] = [];
+	for (const report of reports) {
+		if (report.kind === "progress") {
+			const p = report.write;
+			statements.push({
+				sql: progress.sql,
+				args: fillPlaceholders(progress.params, {
+					id: p.instanceId,
+					text: p.text,
+					percent: p.percent,
+					// Through the column's mapping, as drizzle fills a prepared statement's placeholders.
+					at: p.at,
+					setupState: p.setupState,
+					endedAtMs: p.endedAt?.getTime() ?? null,
+				}),
+			}, {
+				sql: HISTORY_SQL,
+				args: [p.instanceId, p.configId, p.text, p.percent, p.at.getTime()],
+			});
+		} else {
+			const a = report.write;
+			const v = a.values;
+			statements.push({
+				sql: ACTIVITY_SQL,
+				args: [
+					a.machineId,
+					a.at.getTime(),
+					a.activeAt?.getTime() ?? null,
+					a.at.getTime(),
+					v.cpuPercent,
+					v.gpuPercent,
+					v.kernelsBusy,
+					v.sessions,
+					v.networkBytesPerSecond,
+				],
+			});
+		}
+	}
+	return statements;
+}
+
+/** Where the report queue writes, and how it learns that someone else wrote. */
+export interface ReportStore {
+	/** Writes the reports, in order, in one transaction: all of them or (on an error) none. */
+	write(reports: readonly ReportWrite[]): Promise<void>;
+	/**
+	 * A number that changes whenever another connection commits to the database (`PRAGMA
+	 * data_version` on the writer's own connection, which its own commits do not move); undefined
+	 * when there is no such check (a libSQL server), so nothing may be cached.
+	 */
+	changeMark(): Promise<number | undefined>;
+}
+
+/** Driver values for the `libsql` package, as @libsql/client converts them. */
+function driverValue(value: unknown): unknown {
+	if (value instanceof Date) return value.getTime();
+	if (typeof value === "boolean") return value ? 1 : 0;
+	return value;
+}
+
+/**
+ * The writer's own connection, with its statements prepared once. Any failed statement closes the
+ * connection (a statement the `libsql` binding left in progress would break every later commit on
+ * it: lib/db/connections.ts) and the next call opens another; the change mark then moves too, since
+ * a new connection counts data_version from its own start.
+ */
+class ConnectionStore implements ReportStore {
+	readonly #open: () => Connection;
+	readonly #db: Db;
+	#connection: Connection | undefined;
+	readonly #statements = new Map<string, Statement>();
+	#generation = 0;
+
+	constructor(db: Db, open: () => Connection) {
+		this.#db = db;
+		this.#open = open;
+	}
+
+	#prepared(sql: string): Statement {
+		let statement = this.#statements.get(sql);
+		if (!statement) {
+			this.#connection ??= this.#open();
+			statement = this.#connection.prepare(sql);
+			this.#statements.set(sql, statement);
+		}
+		return statement;
+	}
+
+	#discard(): void {
+		this.#statements.clear();
+		try {
+			if (this.#connection?.open) this.#connection.close();
+		} catch { /* it goes anyway */ }
+		this.#connection = undefined;
+		this.#generation++;
+	}
+
+	write(reports: readonly ReportWrite[]): Promise<void> {
+		if (reports.length === 0) return Promise.resolve();
+		try {
+			this.#prepared("BEGIN IMMEDIATE").run();
+			for (const statement of statementsOf(this.#db, reports)) {
+				this.#prepared(statement.sql).run(statement.args.map(driverValue));
+			}
+			this.#prepared("COMMIT").run();
+		} catch (error) {
+			// Closing rolls back what the transaction had done.
+			this.#discard();
+			return Promise.reject(error);
+		}
+		return Promise.resolve();
+	}
+
+	changeMark(): Promise<number> {
+		try {
+			const row = this.#prepared("PRAGMA data_version").get() as { data_version: number };
+			return Promise.resolve(this.#generation * 2 ** 32 + Number(row.data_version));
+		} catch (error) {
+			this.#discard();
+			return Promise.reject(error);
+		}
+	}
+}
+
+/** The report store of an open database: the writer's own connection, or the pool for a libSQL server. */
+export function reportStore(database: Pick<Database, "db" | "client" | "writer">): ReportStore {
+	if (database.writer) return new ConnectionStore(database.db, database.writer);
+	const { client, db } = database;
+	return {
+		async write(reports) {
+			if (reports.length === 0) return;
+			await client.batch(statementsOf(db, reports).map((s) => ({ sql: s.sql, args: s.args as InArgs })), "write");
+		},
+		// No connection of its own to watch: nothing is cached.
+		changeMark: () => Promise.resolve(undefined),
+	};
+}
