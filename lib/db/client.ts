@@ -1,8 +1,13 @@
-/** Opens the database (embedded libSQL file by default, or a remote libSQL server) and migrates it. */
+/**
+ * Opens the database (embedded libSQL file by default, or a remote libSQL server) and migrates it:
+ * one interface (drizzle over `@libsql/client`'s `Client`), two engines — a file through
+ * local_client.ts (statements kept prepared), a remote URL through `@libsql/client`.
+ */
 import { type Client, createClient } from "@libsql/client";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
+import { createLocalClient } from "./local_client.ts";
 import { migrate } from "./migrate.ts";
 import { privateFile, privateFolder, tightenIfPresent } from "../files.ts";
 
@@ -48,15 +53,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 		await privateFile(path);
 		for (const suffix of ["-wal", "-shm"]) await tightenIfPresent(`${path}${suffix}`);
 	}
-	const client = createClient(
-		{
-			url: options.url,
-			authToken: options.authToken,
-			// libSQL passes this to SQLite as the busy timeout of every pooled connection.
-			timeout: options.busyTimeoutMs ?? 5000,
-			concurrency: POOL_SIZE,
-		} as Parameters<typeof createClient>[0],
-	);
+	// libSQL passes the timeout to SQLite as the busy timeout of every pooled connection.
+	const timeout = options.busyTimeoutMs ?? 5000;
+	const client = local
+		? createLocalClient({ path, timeout, concurrency: POOL_SIZE })
+		: createClient(
+			{ url: options.url, authToken: options.authToken, timeout, concurrency: POOL_SIZE } as Parameters<
+				typeof createClient
+			>[0],
+		);
 	try {
 		if (local) {
 			await client.execute("PRAGMA journal_mode=WAL");
@@ -91,6 +96,15 @@ export function preparedFor<T>(build: (db: Db) => T): (db: Db) => T {
 		}
 		return statements;
 	};
+}
+
+/**
+ * The values of a JSON array given to a prepared statement's placeholder `name`, as a subquery for
+ * `inArray(column, …)`: one statement (one SQL text, prepared once) serves a list of any length,
+ * where a list of bound values makes a new statement per length.
+ */
+export function jsonListOf(name: string): SQL {
+	return sql`(SELECT value FROM json_each(${sql.placeholder(name)}))`;
 }
 
 /**
