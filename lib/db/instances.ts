@@ -125,8 +125,19 @@ function toRow(r: RawRow): InstanceRow {
 	};
 }
 
+/** The page reads of one instance and of an owner's, prepared once (they run on every dashboard and instance page). */
+const rowStatements = preparedFor((db) => ({
+	byId: rowSelect(db).where(eq(instances.id, sql.placeholder("id"))).prepare(),
+	owned: rowSelect(db).where(
+		and(
+			eq(instances.ownerId, sql.placeholder("ownerId")),
+			listable(instances, INSTANCE_ENDED_STATES, sql.placeholder("since")),
+		),
+	).orderBy(desc(instances.createdAt)).prepare(),
+}));
+
 export async function getInstanceRow(db: Db, id: string): Promise<InstanceRow | undefined> {
-	const [row] = await rowSelect(db).where(eq(instances.id, id));
+	const [row] = await rowStatements(db).byId.all({ id });
 	return row ? toRow(row) : undefined;
 }
 
@@ -142,11 +153,7 @@ export async function trackedInstanceRows(db: Db, ownerId?: number): Promise<Ins
 
 /** The owner's instances for the dashboard, newest first. */
 export async function ownedInstanceRows(db: Db, ownerId: number, endedVisibleSince: Date): Promise<InstanceRow[]> {
-	const rows = await rowSelect(db).where(
-		and(eq(instances.ownerId, ownerId), listable(instances, INSTANCE_ENDED_STATES, endedVisibleSince)),
-	).orderBy(
-		desc(instances.createdAt),
-	);
+	const rows = await rowStatements(db).owned.all({ ownerId, since: endedVisibleSince });
 	return rows.map(toRow);
 }
 

@@ -4,7 +4,7 @@
  * read of every machine the enforcer evaluates on each tick.
  */
 import { and, desc, eq, gte, inArray, isNull, lte, or, sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { type Db, jsonListOf, preparedFor } from "./client.ts";
 import {
 	type ActionReason,
 	type ActivitySource,
@@ -129,14 +129,24 @@ export async function instanceForActivity(db: Db, id: string) {
 }
 
 /** The policies of every group and configuration, by id (small tables, read once per tick). */
+/** Prepared once: every page with machines reads the catalogue's policies and the machines' open notices. */
+const policyStatements = preparedFor((db) => ({
+	groups: db.select({ id: groups.id, name: groups.name, policy: groups.policy, webhook: groups.noticeWebhook })
+		.from(groups).prepare(),
+	configs: db.select({ id: softwareConfigs.id, policy: softwareConfigs.policy }).from(softwareConfigs).prepare(),
+	openOfMachines: db.select().from(policyActions).where(and(
+		inArray(policyActions.status, [...OPEN_POLICY_ACTION_STATUSES]),
+		inArray(policyActions.reason, jsonListOf("reasons")),
+		inArray(policyActions.machineId, jsonListOf("ids")),
+	)).prepare(),
+}));
+
 export async function catalogPolicies(db: Db): Promise<{
 	groups: Map<number, { policy: unknown; webhook: string; name: string }>;
 	configs: Map<number, unknown>;
 }> {
-	const [g, c] = await Promise.all([
-		db.select({ id: groups.id, name: groups.name, policy: groups.policy, webhook: groups.noticeWebhook }).from(groups),
-		db.select({ id: softwareConfigs.id, policy: softwareConfigs.policy }).from(softwareConfigs),
-	]);
+	const statements = policyStatements(db);
+	const [g, c] = await Promise.all([statements.groups.all(), statements.configs.all()]);
 	return {
 		groups: new Map(g.map((r) => [r.id, { policy: r.policy, webhook: r.webhook, name: r.name }])),
 		configs: new Map(c.map((r) => [r.id, r.policy])),
@@ -235,7 +245,9 @@ const TIME_FIELDS: ReadonlySet<string> = new Set(
  * the whole evaluation (bench/RESULTS.md, "Enforcer"). `ids` narrows it to some machines.
  */
 export async function policyMachines(db: Db, ids?: readonly string[]): Promise<PolicyMachine[]> {
-	const only = (column: string) => ids ? sql`AND ${sql.raw(column)} IN (${listOf(ids)})` : sql``;
+	// The ids as one JSON array: one SQL text for any number of them, prepared once by the driver.
+	const list = ids ? JSON.stringify(ids) : null;
+	const only = (column: string) => list ? sql`AND ${sql.raw(column)} IN (SELECT value FROM json_each(${list}))` : sql``;
 	const [row] = await db.all<{ machines: string }>(sql`
 		SELECT json_group_array(json(m)) AS machines FROM (
 			SELECT json_array(${machineColumns("i")}) AS m
@@ -275,6 +287,12 @@ export async function openPolicyActions(
 	db: Db,
 	only: { reasons?: readonly ActionReason[]; ids?: readonly string[] } = {},
 ): Promise<PolicyAction[]> {
+	if (only.reasons && only.ids) {
+		return await policyStatements(db).openOfMachines.all({
+			reasons: JSON.stringify(only.reasons),
+			ids: JSON.stringify(only.ids),
+		});
+	}
 	return await db.select().from(policyActions).where(and(
 		inArray(policyActions.status, [...OPEN_POLICY_ACTION_STATUSES]),
 		only.reasons ? inArray(policyActions.reason, [...only.reasons]) : undefined,
