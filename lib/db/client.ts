@@ -55,13 +55,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 	}
 	// libSQL passes the timeout to SQLite as the busy timeout of every pooled connection.
 	const timeout = options.busyTimeoutMs ?? 5000;
-	const client = local
-		? createLocalClient({ path, timeout, concurrency: POOL_SIZE })
-		: createClient(
-			{ url: options.url, authToken: options.authToken, timeout, concurrency: POOL_SIZE } as Parameters<
-				typeof createClient
-			>[0],
-		);
+	const client = local ? createLocalClient({ path, timeout, concurrency: POOL_SIZE }) : createClient(
+		{ url: options.url, authToken: options.authToken, timeout, concurrency: POOL_SIZE } as Parameters<
+			typeof createClient
+		>[0],
+	);
 	try {
 		if (local) {
 			await client.execute("PRAGMA journal_mode=WAL");

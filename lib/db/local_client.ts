@@ -12,6 +12,7 @@
  * (integers as numbers, refusing ones a number cannot hold; booleans as 0/1; dates as epoch ms),
  * and SQLite's errors become `LibsqlError`s with the same codes.
  */
+// @ts-types="./libsql_types.d.ts"
 import Database from "libsql";
 import { Buffer } from "node:buffer";
 import {
@@ -265,7 +266,9 @@ class LocalClient implements Client {
 	}
 
 	sync(): Promise<undefined> {
-		return Promise.reject(new LibsqlError("An embedded database without a sync URL does not sync", "SYNC_NOT_SUPPORTED"));
+		return Promise.reject(
+			new LibsqlError("An embedded database without a sync URL does not sync", "SYNC_NOT_SUPPORTED"),
+		);
 	}
 
 	reconnect(): Promise<void> {
@@ -394,7 +397,7 @@ function prepared(connection: PooledConnection, sql: string): Prepared {
 		// raw() throws for a statement that returns no rows
 		reader = false;
 	}
-	const described = reader ? statement.columns() as Array<{ name: string; type?: string | null }> : [];
+	const described = reader ? statement.columns() : [];
 	const columns = described.map((c) => c.name);
 	const rowPrototype: PropertyDescriptorMap = {
 		length: { value: columns.length },
@@ -440,7 +443,7 @@ function execute(connection: PooledConnection, stmt: InStatement): ResultSet {
 			for (let r = 0; r < raw.length; r++) rows[r] = rowOf(p, raw[r]!);
 			return resultSet(p.columns, p.columnTypes, rows, 0, undefined);
 		}
-		const info = p.statement.run(args) as { changes: number; lastInsertRowid: number | bigint };
+		const info = p.statement.run(args);
 		return resultSet([], [], [], info.changes, BigInt(info.lastInsertRowid));
 	} catch (error) {
 		throw mapSqliteError(error);
@@ -449,7 +452,9 @@ function execute(connection: PooledConnection, stmt: InStatement): ResultSet {
 
 function batch(connection: PooledConnection, stmts: Array<InStatement | [string, InArgs?]>): ResultSet[] {
 	return stmts.map((stmt) => {
-		if (!connection.db.inTransaction) throw new LibsqlError("The transaction has been rolled back", "TRANSACTION_CLOSED");
+		if (!connection.db.inTransaction) {
+			throw new LibsqlError("The transaction has been rolled back", "TRANSACTION_CLOSED");
+		}
 		return execute(connection, Array.isArray(stmt) ? { sql: stmt[0], args: stmt[1] ?? [] } : stmt);
 	});
 }
