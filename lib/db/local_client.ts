@@ -436,9 +436,16 @@ function execute(connection: PooledConnection, stmt: InStatement): ResultSet {
 	const sql = typeof stmt === "string" ? stmt : stmt.sql;
 	const args = typeof stmt === "string" ? [] : argsToSql(stmt.args);
 	try {
-		const p = prepared(connection, sql);
+		let p = prepared(connection, sql);
 		if (p.reader) {
-			const raw = p.statement.all(args) as unknown[][];
+			let raw = p.statement.all(args) as unknown[][];
+			// SQLite re-prepares a statement after a schema change by itself; a `SELECT *` kept from
+			// before then returns more (or fewer) columns than were read at its preparation.
+			if (raw.length > 0 && raw[0]!.length !== p.columns.length) {
+				connection.prepared.delete(sql);
+				p = prepared(connection, sql);
+				raw = p.statement.all(args) as unknown[][];
+			}
 			const rows = new Array<Row>(raw.length);
 			for (let r = 0; r < raw.length; r++) rows[r] = rowOf(p, raw[r]!);
 			return resultSet(p.columns, p.columnTypes, rows, 0, undefined);
@@ -471,7 +478,7 @@ function executeMultiple(connection: PooledConnection, sql: string): void {
 function rowOf(p: Prepared, raw: unknown[]): Row {
 	for (let i = 0; i < raw.length; i++) raw[i] = valueFromSql(raw[i]);
 	const row = Object.create(p.rowPrototype) as Record<string | symbol, unknown>;
-	row[VALUES] = raw;
+	Object.defineProperty(row, VALUES, { value: raw });
 	for (const [name, i] of p.named) row[name] = raw[i];
 	return row as unknown as Row;
 }

@@ -113,7 +113,13 @@ export async function recordSignals(db: Db, reports: readonly SignalReport[]): P
 
 /** An instance as the activity endpoint checks it: its launch's token hash and the policies over it. */
 export async function instanceForActivity(db: Db, id: string) {
-	const [row] = await db.select({
+	const [row] = await activityStatements(db).instance.all({ id });
+	return row;
+}
+
+/** Prepared once: the activity callback's read of its instance. */
+const activityStatements = preparedFor((db) => ({
+	instance: db.select({
 		id: instances.id,
 		state: instances.state,
 		ownerId: instances.ownerId,
@@ -124,11 +130,9 @@ export async function instanceForActivity(db: Db, id: string) {
 		.leftJoin(launches, eq(launches.id, instances.launchId))
 		.leftJoin(groups, eq(groups.id, instances.groupId))
 		.leftJoin(softwareConfigs, eq(softwareConfigs.id, instances.configId))
-		.where(eq(instances.id, id));
-	return row;
-}
+		.where(eq(instances.id, sql.placeholder("id"))).prepare(),
+}));
 
-/** The policies of every group and configuration, by id (small tables, read once per tick). */
 /** Prepared once: every page with machines reads the catalogue's policies and the machines' open notices. */
 const policyStatements = preparedFor((db) => ({
 	groups: db.select({ id: groups.id, name: groups.name, policy: groups.policy, webhook: groups.noticeWebhook })
@@ -141,6 +145,7 @@ const policyStatements = preparedFor((db) => ({
 	)).prepare(),
 }));
 
+/** The policies of every group and configuration, by id (small tables, read once per tick). */
 export async function catalogPolicies(db: Db): Promise<{
 	groups: Map<number, { policy: unknown; webhook: string; name: string }>;
 	configs: Map<number, unknown>;
