@@ -30,7 +30,7 @@ type Connection = InstanceType<typeof Database>;
 type Statement = ReturnType<Connection["prepare"]>;
 
 /** Statements a connection keeps prepared; past this the oldest is dropped (queries built per request vary). */
-const STATEMENTS_PER_CONNECTION = 512;
+const STATEMENTS_PER_CONNECTION = 256;
 
 /** The values of a row, for the positional reads drizzle makes (`row[0]`, `Array.prototype.slice.call(row)`). */
 const VALUES = Symbol("values");
