@@ -31,12 +31,14 @@ export async function latestLaunchOf(
 }
 
 export async function getLaunch(db: Db, id: string): Promise<Launch | undefined> {
-	return await db.query.launches.findFirst({ where: eq(launches.id, id) });
+	const [row] = await launchStatements(db).byId.all({ id });
+	return row;
 }
 
 /** Launches still in flight (queued or creating), oldest first; all of them, or one user's or one kind's. */
-/** The dashboard's reads of a user's launches, prepared once. */
+/** The pages' reads of a launch and of a user's launches, prepared once. */
 const launchStatements = preparedFor((db) => ({
+	byId: db.select().from(launches).where(eq(launches.id, sql.placeholder("id"))).prepare(),
 	activeOfUserKind: db.select().from(launches).where(and(
 		inArray(launches.status, ["queued", "creating"]),
 		eq(launches.userId, sql.placeholder("userId")),
