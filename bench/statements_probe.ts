@@ -35,11 +35,15 @@ for (const method of ["execute", "batch"] as const) {
 		const texts = (Array.isArray(first) ? first : [first]).map((s) =>
 			typeof s === "string" ? s : Array.isArray(s) ? String(s[0]) : s.sql
 		);
+		// The local client does a statement's work before it returns; @libsql/client after a
+		// borrow it awaits, so there the time includes waiting for the requests before it.
 		const t0 = performance.now();
+		const pending = original(...args);
+		const sync = performance.now() - t0;
 		try {
-			return await original(...args);
+			return await pending;
 		} finally {
-			const ms = performance.now() - t0;
+			const ms = deps.database.client.protocol === "file" && sync > 0.005 ? sync : performance.now() - t0;
 			for (const text of texts) {
 				const entry = seen.get(text) ?? { calls: 0, ms: 0 };
 				entry.calls++;

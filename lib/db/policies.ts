@@ -251,8 +251,11 @@ const TIME_FIELDS: ReadonlySet<string> = new Set(
  */
 export async function policyMachines(db: Db, ids?: readonly string[]): Promise<PolicyMachine[]> {
 	// The ids as one JSON array: one SQL text for any number of them, prepared once by the driver.
+	// Given ids, `+` keeps SQLite off the (archived, state) index, which made it read every live
+	// machine and filter by id (≈1 ms over 10,000 instances) instead of looking each id up (≈20 µs).
 	const list = ids ? JSON.stringify(ids) : null;
 	const only = (column: string) => list ? sql`AND ${sql.raw(column)} IN (SELECT value FROM json_each(${list}))` : sql``;
+	const live = list ? sql.raw("+") : sql``;
 	const [row] = await db.all<{ machines: string }>(sql`
 		SELECT json_group_array(json(m)) AS machines FROM (
 			SELECT json_array(${machineColumns("i")}) AS m
@@ -260,14 +263,14 @@ export async function policyMachines(db: Db, ids?: readonly string[]): Promise<P
 			LEFT JOIN launches l ON l.id = i.launch_id
 			LEFT JOIN machine_policies p ON p.machine_id = i.id
 			LEFT JOIN machine_activity a ON a.machine_id = i.id
-			WHERE i.archived = 0 AND i.state NOT IN (${listOf(INSTANCE_ENDED_STATES)}) ${only("i.id")}
+			WHERE ${live}i.archived = 0 AND i.state NOT IN (${listOf(INSTANCE_ENDED_STATES)}) ${only("i.id")}
 			UNION ALL
 			SELECT json_array(${machineColumns("c")}) AS m
 			FROM clusters c
 			LEFT JOIN launches l ON l.id = c.launch_id
 			LEFT JOIN machine_policies p ON p.machine_id = c.id
 			LEFT JOIN machine_activity a ON a.machine_id = c.id
-			WHERE c.archived = 0 AND c.state NOT IN (${listOf(CLUSTER_ENDED_STATES)}) ${only("c.id")}
+			WHERE ${live}c.archived = 0 AND c.state NOT IN (${listOf(CLUSTER_ENDED_STATES)}) ${only("c.id")}
 		)`);
 	const rows = JSON.parse(row?.machines ?? "[]") as (string | number | null)[][];
 	return rows.map((values) => {
