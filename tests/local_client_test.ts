@@ -4,7 +4,7 @@
  * both engines, over a real database file; nothing is stubbed.
  */
 import assert from "node:assert/strict";
-import { type Client, createClient } from "@libsql/client";
+import { type Client, createClient, LibsqlBatchError } from "@libsql/client";
 import { isDatabaseBusy, openDatabase } from "../lib/db/client.ts";
 import { createLocalClient } from "../lib/db/local_client.ts";
 import { getUserByUsername } from "../lib/db/users.ts";
@@ -112,7 +112,10 @@ for (const [engine, open] of Object.entries(ENGINES)) {
 				assert.equal(duplicate.code, "SQLITE_CONSTRAINT");
 				const results = await client.batch(["INSERT INTO t VALUES (5)", "SELECT count(*) AS n FROM t"], "write");
 				assert.equal(results[1]!.rows[0]!.n, 2);
-				await assert.rejects(client.batch(["INSERT INTO t VALUES (6)", "INSERT INTO t VALUES (6)"], "write"));
+				const failed = await rejection(client.batch(["INSERT INTO t VALUES (6)", "INSERT INTO t VALUES (6)"], "write"));
+				assert.ok(failed instanceof LibsqlBatchError, `${failed}`);
+				assert.deepEqual([failed.statementIndex, failed.code], [1, "SQLITE_CONSTRAINT"]);
+				assert.match(failed.message, /UNIQUE constraint failed: t\.x/);
 				assert.equal(
 					(await client.execute("SELECT count(*) AS n FROM t")).rows[0]!.n,
 					2,

@@ -19,6 +19,7 @@ import {
 	type Client,
 	type InArgs,
 	type InStatement,
+	LibsqlBatchError,
 	LibsqlError,
 	type ResultSet,
 	type Row,
@@ -457,12 +458,25 @@ function execute(connection: PooledConnection, stmt: InStatement): ResultSet {
 	}
 }
 
+/** The statements in turn; a failure names its statement's index (`LibsqlBatchError`), as `@libsql/client`'s does. */
 function batch(connection: PooledConnection, stmts: Array<InStatement | [string, InArgs?]>): ResultSet[] {
-	return stmts.map((stmt) => {
+	return stmts.map((stmt, i) => {
 		if (!connection.db.inTransaction) {
-			throw new LibsqlError("The transaction has been rolled back", "TRANSACTION_CLOSED");
+			throw new LibsqlBatchError("The transaction has been rolled back", i, "TRANSACTION_CLOSED");
 		}
-		return execute(connection, Array.isArray(stmt) ? { sql: stmt[0], args: stmt[1] ?? [] } : stmt);
+		try {
+			return execute(connection, Array.isArray(stmt) ? { sql: stmt[0], args: stmt[1] ?? [] } : stmt);
+		} catch (error) {
+			if (error instanceof LibsqlBatchError || !(error instanceof LibsqlError)) throw error;
+			throw new LibsqlBatchError(
+				error.message,
+				i,
+				error.code,
+				error.extendedCode,
+				error.rawCode,
+				error.cause instanceof Error ? error.cause : undefined,
+			);
+		}
 	});
 }
 
