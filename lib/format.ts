@@ -18,6 +18,17 @@ export function formatMoney(amount: number): string {
 	return decimals(amount, amount !== 0 && Math.abs(amount) < 0.1 ? 4 : 2);
 }
 
+/**
+ * One formatter per precision, built once: `toLocaleString` with options builds an
+ * `Intl.NumberFormat` on every call, which cost more than the rest of a dashboard row.
+ */
+const formats = new Map<number, Intl.NumberFormat>();
+
 function decimals(amount: number, most: number): string {
-	return amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: most });
+	let format = formats.get(most);
+	if (!format) {
+		format = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: most });
+		formats.set(most, format);
+	}
+	return format.format(amount);
 }

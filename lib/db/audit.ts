@@ -1,6 +1,6 @@
 /** The audit trail: who did what to which resource, when, and how it ended. */
-import { desc, eq } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { desc, eq, sql } from "drizzle-orm";
+import { type Db, preparedFor } from "./client.ts";
 import { auditEvents } from "./schema.ts";
 
 export type AuditEvent = typeof auditEvents.$inferSelect;
@@ -24,9 +24,12 @@ export async function completeAudit(
 }
 
 /** Recent events for a resource, newest first. */
+/** Prepared once: every machine's page reads its recent events. */
+const auditStatements = preparedFor((db) => ({
+	of: db.select().from(auditEvents).where(eq(auditEvents.resourceId, sql.placeholder("resourceId")))
+		.orderBy(desc(auditEvents.at), desc(auditEvents.id)).limit(sql.placeholder("limit")).prepare(),
+}));
+
 export async function auditFor(db: Db, resourceId: string, limit = 20): Promise<AuditEvent[]> {
-	return await db.select().from(auditEvents).where(eq(auditEvents.resourceId, resourceId)).orderBy(
-		desc(auditEvents.at),
-		desc(auditEvents.id),
-	).limit(limit);
+	return await auditStatements(db).of.all({ resourceId, limit });
 }

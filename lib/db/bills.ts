@@ -1,6 +1,6 @@
 /** Billed periods: one row per continuously billed period of an instance, volume or cluster. */
 import { aliasedTable, and, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { type Db, jsonListOf, preparedFor } from "./client.ts";
 import { bills, clusters, groups, instances, type ResourceKind, users, volumes } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
 import { displayName, personColumns } from "./users.ts";
@@ -130,16 +130,17 @@ export interface MachineBill extends Bill {
  * Every billed period of these machines and of their volumes, oldest first, in one query per
  * batch of ids (the dashboard's rows and a machine's page read them alike).
  */
+/** Prepared once (every dashboard and team page asks): the machines' ids come as one JSON array. */
+const billStatements = preparedFor((db) => ({
+	ofMachines: db.select({ bill: bills, machineId: sql<string>`coalesce(${volumes.instanceId}, ${bills.resourceId})` })
+		.from(bills)
+		.leftJoin(volumes, and(eq(bills.resourceKind, "volume"), eq(volumes.id, bills.resourceId)))
+		.where(or(inArray(bills.resourceId, jsonListOf("ids")), inArray(volumes.instanceId, jsonListOf("ids"))))
+		.orderBy(bills.startedAt).prepare(),
+}));
+
 export async function billsOfMachines(db: Db, machineIds: readonly string[]): Promise<MachineBill[]> {
-	const found: MachineBill[] = [];
-	for (let i = 0; i < machineIds.length; i += 400) {
-		const ids = machineIds.slice(i, i + 400);
-		const machineId = sql<string>`coalesce(${volumes.instanceId}, ${bills.resourceId})`;
-		const rows = await db.select({ bill: bills, machineId }).from(bills)
-			.leftJoin(volumes, and(eq(bills.resourceKind, "volume"), eq(volumes.id, bills.resourceId)))
-			.where(or(inArray(bills.resourceId, [...ids]), inArray(volumes.instanceId, [...ids])))
-			.orderBy(bills.startedAt);
-		found.push(...rows.map((r) => ({ ...r.bill, machineId: r.machineId })));
-	}
-	return found;
+	if (machineIds.length === 0) return [];
+	const rows = await billStatements(db).ofMachines.all({ ids: JSON.stringify(machineIds) });
+	return rows.map((r) => ({ ...r.bill, machineId: r.machineId }));
 }

@@ -4,7 +4,7 @@
  * rates machines are billed at now, and who hears of a group's budget (its members and managers).
  */
 import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { type Db, preparedFor } from "./client.ts";
 import {
 	bills,
 	budgets,
@@ -32,8 +32,13 @@ export function budgetTarget(
 		: `cost_center:${of.costCenter}`;
 }
 
+/** Prepared once: the dashboard and the team view read every budget. */
+const budgetStatements = preparedFor((db) => ({
+	all: db.select().from(budgets).orderBy(budgets.scope, budgets.id).prepare(),
+}));
+
 export async function listBudgets(db: Db): Promise<Budget[]> {
-	return await db.select().from(budgets).orderBy(budgets.scope, budgets.id);
+	return await budgetStatements(db).all.all();
 }
 
 export async function getBudget(db: Db, id: number): Promise<Budget | undefined> {

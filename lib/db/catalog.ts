@@ -4,7 +4,7 @@
  */
 import { and, asc, count, eq, inArray, notInArray, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { Db } from "./client.ts";
+import { type Db, jsonListOf, preparedFor } from "./client.ts";
 import {
 	bills,
 	clusters,
@@ -53,8 +53,13 @@ export async function groupsOf(db: Db, userId: number): Promise<Group[]> {
 	return await db.select().from(groups).where(inArray(groups.id, ids)).orderBy(asc(groups.name));
 }
 
+/** Prepared once: the dashboard's budgets and the team view read every group. */
+const groupStatements = preparedFor((db) => ({
+	all: db.select().from(groups).orderBy(asc(groups.name)).prepare(),
+}));
+
 export async function listGroups(db: Db): Promise<Group[]> {
-	return await db.select().from(groups).orderBy(asc(groups.name));
+	return await groupStatements(db).all.all();
 }
 
 export async function getConfig(db: Db, id: number): Promise<SoftwareConfig | undefined> {
@@ -159,15 +164,13 @@ export async function paramByToken(db: Db, token: string): Promise<Param | undef
 }
 
 /**
- * The groups among `groupIds` that have at least one configuration they may launch: one with a
- * usable instance type, and a cluster configuration only for a group with EMR access; by name, in
- * one query.
+ * Prepared once: every page's shell asks it. The viewer's group ids come as one JSON array
+ * (`json_each`), so one statement serves any number of groups.
  */
-export async function launchableGroups(db: Db, groupIds: readonly number[]): Promise<Group[]> {
-	if (groupIds.length === 0) return [];
+const launchableStatements = preparedFor((db) => ({
 	// The outer id is written out whole: drizzle leaves a one-table select's columns unqualified.
-	return await db.select().from(groups).where(and(
-		inArray(groups.id, [...groupIds]),
+	groups: db.select().from(groups).where(and(
+		inArray(groups.id, jsonListOf("ids")),
 		sql`EXISTS (SELECT 1 FROM config_groups cg
 			JOIN config_instance_types cit ON cit.config_id = cg.config_id
 			JOIN software_configs sc ON sc.id = cg.config_id
@@ -176,7 +179,17 @@ export async function launchableGroups(db: Db, groupIds: readonly number[]): Pro
 			AND cit.instance_type_id NOT IN (
 				SELECT instance_type_id FROM group_excluded_types WHERE group_id = cg.group_id
 			))`,
-	)).orderBy(asc(groups.name));
+	)).orderBy(asc(groups.name)).prepare(),
+}));
+
+/**
+ * The groups among `groupIds` that have at least one configuration they may launch: one with a
+ * usable instance type, and a cluster configuration only for a group with EMR access; by name, in
+ * one query.
+ */
+export async function launchableGroups(db: Db, groupIds: readonly number[]): Promise<Group[]> {
+	if (groupIds.length === 0) return [];
+	return await launchableStatements(db).groups.all({ ids: JSON.stringify(groupIds) });
 }
 
 // ---- Writes --------------------------------------------------------------------------------------

@@ -1,10 +1,15 @@
-/** Opens the database (embedded libSQL file by default, or a remote libSQL server) and migrates it. */
+/**
+ * Opens the database (embedded libSQL file by default, or a remote libSQL server) and migrates it:
+ * one interface (drizzle over `@libsql/client`'s `Client`), two engines — a file through
+ * local_client.ts (statements kept prepared), a remote URL through `@libsql/client`.
+ */
 import { type Client, createClient } from "@libsql/client";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
+import { createLocalClient } from "./local_client.ts";
 import { migrate } from "./migrate.ts";
-import { type Connection, embeddedClient, embeddedConnection } from "./connections.ts";
+import { type Connection, embeddedConnection } from "./connections.ts";
 import { privateFile, privateFolder, tightenIfPresent } from "../files.ts";
 
 /** The drizzle database every query module takes as its first argument. */
@@ -60,31 +65,23 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 	// mmap lets every connection read the file through the OS page cache instead of one read() call
 	// per page it does not hold in its own (per-connection) cache.
 	const pragmas = [`PRAGMA synchronous=${options.synchronous ?? "NORMAL"}`, "PRAGMA mmap_size=268435456"];
-	// A plain file path gets the repairing pool (lib/db/connections.ts), which also gives every
-	// connection it opens the per-connection pragmas; anything else (a server, a URL with options)
-	// goes through the client as it is.
+	// The coalesced report writer gets a connection of its own on a plain file; on anything else (a
+	// server, an in-memory database, a URL with options) it writes through the client.
 	const plainFile = local && path !== "" && !/[?#]/.test(path) && !path.includes(":memory:");
-	const client = plainFile ? embeddedClient(path, { timeout: busyTimeoutMs, pragmas, size: POOL_SIZE }) : createClient(
-		{
-			url: options.url,
-			authToken: options.authToken,
-			// libSQL passes this to SQLite as the busy timeout of every pooled connection.
-			timeout: busyTimeoutMs,
-			concurrency: POOL_SIZE,
-		} as Parameters<typeof createClient>[0],
-	);
+	// The local client gives every connection it opens the per-connection pragmas; libSQL passes the
+	// timeout to SQLite as the busy timeout of every pooled connection.
+	const client = local
+		? createLocalClient({ path, timeout: busyTimeoutMs, concurrency: POOL_SIZE, pragmas })
+		: createClient(
+			{ url: options.url, authToken: options.authToken, timeout: busyTimeoutMs, concurrency: POOL_SIZE } as Parameters<
+				typeof createClient
+			>[0],
+		);
 	let writer: (() => Connection) | undefined;
 	const writerConnections = new Set<Connection>();
 	try {
 		if (local) {
 			await client.execute("PRAGMA journal_mode=WAL");
-			if (!plainFile) {
-				// PRAGMA synchronous is per connection and the client opens its pooled connections lazily:
-				// borrowing all of them at once makes it open each, so every one gets the setting.
-				for (const pragma of pragmas) {
-					await Promise.all(Array.from({ length: POOL_SIZE }, () => client.execute(pragma)));
-				}
-			}
 		}
 		await migrate(client);
 		if (plainFile) {
@@ -125,6 +122,15 @@ export function preparedFor<T>(build: (db: Db) => T): (db: Db) => T {
 		}
 		return statements;
 	};
+}
+
+/**
+ * The values of a JSON array given to a prepared statement's placeholder `name`, as a subquery for
+ * `inArray(column, …)`: one statement (one SQL text, prepared once) serves a list of any length,
+ * where a list of bound values makes a new statement per length.
+ */
+export function jsonListOf(name: string): SQL {
+	return sql`(SELECT value FROM json_each(${sql.placeholder(name)}))`;
 }
 
 /**

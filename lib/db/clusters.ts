@@ -1,6 +1,6 @@
 /** Queries and writes for `clusters` (EMR), with the joined rows the pages show. */
-import { aliasedTable, and, desc, eq, notInArray } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { aliasedTable, and, desc, eq, notInArray, sql } from "drizzle-orm";
+import { type Db, preparedFor } from "./client.ts";
 import { billedFlag, listable } from "./machines.ts";
 import { clusters, groups, launches, type LaunchStatus, softwareConfigs, users } from "./schema.ts";
 import { inTeamScope, type TeamScope } from "./scope.ts";
@@ -94,12 +94,18 @@ export async function getClusterRow(db: Db, id: string): Promise<ClusterRow | un
 }
 
 /** The owner's clusters, newest first. */
+/** The dashboard's read of an owner's clusters, prepared once. */
+const rowStatements = preparedFor((db) => ({
+	owned: rowSelect(db).where(
+		and(
+			eq(clusters.ownerId, sql.placeholder("ownerId")),
+			listable(clusters, CLUSTER_ENDED_STATES, sql.placeholder("since")),
+		),
+	).orderBy(desc(clusters.createdAt)).prepare(),
+}));
+
 export async function ownedClusterRows(db: Db, ownerId: number, endedVisibleSince: Date): Promise<ClusterRow[]> {
-	const rows = await rowSelect(db).where(
-		and(eq(clusters.ownerId, ownerId), listable(clusters, CLUSTER_ENDED_STATES, endedVisibleSince)),
-	).orderBy(
-		desc(clusters.createdAt),
-	);
+	const rows = await rowStatements(db).owned.all({ ownerId, since: endedVisibleSince });
 	return rows.map(toRow);
 }
 

@@ -1,10 +1,25 @@
 /** Queries and writes for `instances`, including the joined rows the pages show. */
-import { aliasedTable, and, asc, desc, eq, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
+import {
+	aliasedTable,
+	and,
+	asc,
+	desc,
+	eq,
+	gt,
+	inArray,
+	isNull,
+	lt,
+	notInArray,
+	or,
+	type Placeholder,
+	type SQL,
+	sql,
+} from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import { type Db, preparedFor } from "./client.ts";
+import { type Db, jsonListOf, preparedFor } from "./client.ts";
 import { billedFlag, listable } from "./machines.ts";
 import { groups, instances, launches, type SetupState, softwareConfigs, users } from "./schema.ts";
-import { inTeamScope, type TeamScope } from "./scope.ts";
+import { inPreparedScope, type ScopeShape, scopeShape, scopeValues, type TeamScope } from "./scope.ts";
 import { displayName, personColumns } from "./users.ts";
 import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
 
@@ -125,8 +140,20 @@ function toRow(r: RawRow): InstanceRow {
 	};
 }
 
+/** The page reads of one instance and of an owner's, prepared once (they run on every dashboard and instance page). */
+const rowStatements = preparedFor((db) => ({
+	byId: rowSelect(db).where(eq(instances.id, sql.placeholder("id"))).prepare(),
+	byIds: rowSelect(db).where(inArray(instances.id, jsonListOf("ids"))).prepare(),
+	owned: rowSelect(db).where(
+		and(
+			eq(instances.ownerId, sql.placeholder("ownerId")),
+			listable(instances, INSTANCE_ENDED_STATES, sql.placeholder("since")),
+		),
+	).orderBy(desc(instances.createdAt)).prepare(),
+}));
+
 export async function getInstanceRow(db: Db, id: string): Promise<InstanceRow | undefined> {
-	const [row] = await rowSelect(db).where(eq(instances.id, id));
+	const [row] = await rowStatements(db).byId.all({ id });
 	return row ? toRow(row) : undefined;
 }
 
@@ -142,11 +169,7 @@ export async function trackedInstanceRows(db: Db, ownerId?: number): Promise<Ins
 
 /** The owner's instances for the dashboard, newest first. */
 export async function ownedInstanceRows(db: Db, ownerId: number, endedVisibleSince: Date): Promise<InstanceRow[]> {
-	const rows = await rowSelect(db).where(
-		and(eq(instances.ownerId, ownerId), listable(instances, INSTANCE_ENDED_STATES, endedVisibleSince)),
-	).orderBy(
-		desc(instances.createdAt),
-	);
+	const rows = await rowStatements(db).owned.all({ ownerId, since: endedVisibleSince });
 	return rows.map(toRow);
 }
 
@@ -159,23 +182,46 @@ export interface TeamFilters {
 	search?: string;
 }
 
+const STATE_GROUPS: Record<string, string[]> = {
+	running: ["running"],
+	stopped: ["stopped"],
+	transitioning: ["pending", "stopping", "shutting-down"],
+	ended: [...INSTANCE_ENDED_STATES],
+};
+
+/**
+ * The filters' condition for a statement prepared once per shape ({@link filterShape}): the state's
+ * values are part of the statement (one per state filter), the owner, group and search text are the
+ * placeholders `ownerId`, `groupId` and `pattern` ({@link filterValues}).
+ */
 function filterCondition(filters: TeamFilters): SQL | undefined {
-	const stateGroups: Record<string, string[]> = {
-		running: ["running"],
-		stopped: ["stopped"],
-		transitioning: ["pending", "stopping", "shutting-down"],
-		ended: [...INSTANCE_ENDED_STATES],
-	};
 	return and(
-		filters.state ? inArray(instances.state, stateGroups[filters.state] ?? [filters.state]) : undefined,
-		filters.ownerId === undefined ? undefined : eq(instances.ownerId, filters.ownerId),
-		filters.groupId === undefined ? undefined : eq(instances.groupId, filters.groupId),
-		filters.search ? searchCondition(filters.search) : undefined,
+		!filters.state
+			? undefined
+			: Object.hasOwn(STATE_GROUPS, filters.state)
+			? inArray(instances.state, STATE_GROUPS[filters.state]!)
+			: eq(instances.state, sql.placeholder("state")),
+		filters.ownerId === undefined ? undefined : eq(instances.ownerId, sql.placeholder("ownerId")),
+		filters.groupId === undefined ? undefined : eq(instances.groupId, sql.placeholder("groupId")),
+		filters.search ? searchCondition(sql.placeholder("pattern")) : undefined,
 	);
 }
 
-function searchCondition(text: string): SQL {
-	const pattern = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+function filterShape(filters: TeamFilters): string {
+	const state = !filters.state ? "" : Object.hasOwn(STATE_GROUPS, filters.state) ? filters.state : "?";
+	return [state, filters.ownerId !== undefined, filters.groupId !== undefined, !!filters.search].join(",");
+}
+
+function filterValues(filters: TeamFilters): Record<string, unknown> {
+	return {
+		state: filters.state,
+		ownerId: filters.ownerId,
+		groupId: filters.groupId,
+		pattern: filters.search ? `%${filters.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined,
+	};
+}
+
+function searchCondition(pattern: Placeholder): SQL {
 	return or(
 		sql`lower(${instances.id}) LIKE ${pattern} ESCAPE '\\'`,
 		sql`lower(${instances.name}) LIKE ${pattern} ESCAPE '\\'`,
@@ -237,46 +283,88 @@ export async function teamInstanceRows(
 	page: { offset: number; limit: number; order?: TeamOrder },
 	endedVisibleSince: Date,
 ): Promise<{ rows: InstanceRow[]; total: number }> {
-	const where = and(
-		listable(instances, INSTANCE_ENDED_STATES, endedVisibleSince),
-		inTeamScope(instances.ownerId, scope),
-		filterCondition(filters),
-	);
 	const order = page.order ?? { column: "created", dir: "desc" };
-	let ids = db.select({ id: instances.id }).from(instances).$dynamic();
-	if (order.column === "owner") ids = ids.innerJoin(owner, eq(owner.id, instances.ownerId));
-	if (order.column === "config") ids = ids.leftJoin(softwareConfigs, eq(softwareConfigs.id, instances.configId));
+	const statements = teamStatements(db, scopeShape(scope), filters, order);
+	const values = { ...scopeValues(scope), ...filterValues(filters), since: endedVisibleSince };
 	const [found, [count]] = await Promise.all([
-		ids.where(where).orderBy(...teamOrder(order)).limit(page.limit).offset(page.offset),
-		db.select({ n: sql<number>`count(*)` }).from(instances).where(where),
+		statements.ids.all({ ...values, limit: page.limit, offset: page.offset }),
+		statements.count.all(values),
 	]);
 	const pageIds = found.map((r) => r.id);
-	const rows = pageIds.length ? await rowSelect(db).where(inArray(instances.id, pageIds)) : [];
+	const rows = pageIds.length ? await rowStatements(db).byIds.all({ ids: JSON.stringify(pageIds) }) : [];
 	const at = new Map(pageIds.map((id, i) => [id, i]));
 	rows.sort((a, b) => at.get(a.instance.id)! - at.get(b.instance.id)!);
 	return { rows: rows.map(toRow), total: Number(count?.n ?? 0) };
 }
 
+/**
+ * The team view's page of ids and its count, prepared once per shape: the scope's kind, which
+ * filters are set (and the state filter's name), the order. Bounded: 3 × 5 × 8 × 7 × 2 shapes at most.
+ */
+const teamCache = preparedFor(() => new Map<string, ReturnType<typeof buildTeamStatements>>());
+
+function teamStatements(db: Db, shape: ScopeShape, filters: TeamFilters, order: TeamOrder) {
+	const cache = teamCache(db);
+	const key = `${shape}|${filterShape(filters)}|${order.column}|${order.dir}`;
+	let statements = cache.get(key);
+	if (!statements) {
+		statements = buildTeamStatements(db, shape, filters, order);
+		cache.set(key, statements);
+	}
+	return statements;
+}
+
+function buildTeamStatements(db: Db, shape: ScopeShape, filters: TeamFilters, order: TeamOrder) {
+	const where = and(
+		listable(instances, INSTANCE_ENDED_STATES, sql.placeholder("since")),
+		inPreparedScope(instances.ownerId, shape),
+		filterCondition(filters),
+	);
+	let ids = db.select({ id: instances.id }).from(instances).$dynamic();
+	if (order.column === "owner") ids = ids.innerJoin(owner, eq(owner.id, instances.ownerId));
+	if (order.column === "config") ids = ids.leftJoin(softwareConfigs, eq(softwareConfigs.id, instances.configId));
+	return {
+		ids: ids.where(where).orderBy(...teamOrder(order)).limit(sql.placeholder("limit")).offset(
+			sql.placeholder("offset"),
+		).prepare(),
+		count: db.select({ n: sql<number>`count(*)` }).from(instances).where(where).prepare(),
+	};
+}
+
 /** Instance counts by state within the scope (for the team chart). */
 export async function stateCounts(db: Db, scope: TeamScope): Promise<Record<string, number>> {
-	const rows = await db.select({ state: instances.state, n: sql<number>`count(*)` }).from(instances)
-		.where(
-			and(
-				eq(instances.archived, false),
-				notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
-				inTeamScope(instances.ownerId, scope),
-			),
-		)
-		.groupBy(instances.state);
+	const rows = await scopedStatements(db, scopeShape(scope)).stateCounts.all(scopeValues(scope));
 	return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
 }
 
 /** The people whose instances the scope covers, for the team view's owner filter. */
 export async function usersInScope(db: Db, scope: TeamScope): Promise<{ id: number; username: string }[]> {
-	const where = inTeamScope(users.id, scope);
-	return await db.select({ id: users.id, username: users.username }).from(users).where(where).orderBy(
-		asc(users.username),
-	);
+	return await scopedStatements(db, scopeShape(scope)).users.all(scopeValues(scope));
+}
+
+/** The team view's counts and owners, prepared once per kind of scope. */
+const scopedCache = preparedFor((db) => {
+	const build = (shape: ScopeShape) => ({
+		stateCounts: db.select({ state: instances.state, n: sql<number>`count(*)` }).from(instances)
+			.where(and(
+				eq(instances.archived, false),
+				notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
+				inPreparedScope(instances.ownerId, shape),
+			))
+			.groupBy(instances.state).prepare(),
+		users: db.select({ id: users.id, username: users.username }).from(users)
+			.where(inPreparedScope(users.id, shape)).orderBy(asc(users.username)).prepare(),
+	});
+	const built = new Map<ScopeShape, ReturnType<typeof build>>();
+	return (shape: ScopeShape) => {
+		let statements = built.get(shape);
+		if (!statements) built.set(shape, statements = build(shape));
+		return statements;
+	};
+});
+
+function scopedStatements(db: Db, shape: ScopeShape) {
+	return scopedCache(db)(shape);
 }
 
 const progressStatements = preparedFor((db) => ({

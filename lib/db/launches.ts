@@ -1,6 +1,6 @@
 /** Queries and writes for `launches`: the durable record that lets a launch survive a restart. */
-import { and, desc, eq, gte, inArray, isNull, lt, or } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { and, desc, eq, gte, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { type Db, preparedFor } from "./client.ts";
 import { type ConfigKind, launches, type LaunchStatus } from "./schema.ts";
 
 export type Launch = typeof launches.$inferSelect;
@@ -31,14 +31,30 @@ export async function latestLaunchOf(
 }
 
 export async function getLaunch(db: Db, id: string): Promise<Launch | undefined> {
-	return await db.query.launches.findFirst({ where: eq(launches.id, id) });
+	const [row] = await launchStatements(db).byId.all({ id });
+	return row;
 }
 
 /** Launches still in flight (queued or creating), oldest first; all of them, or one user's or one kind's. */
+/** The pages' reads of a launch and of a user's launches, prepared once. */
+const launchStatements = preparedFor((db) => ({
+	byId: db.select().from(launches).where(eq(launches.id, sql.placeholder("id"))).prepare(),
+	activeOfUserKind: db.select().from(launches).where(and(
+		inArray(launches.status, ["queued", "creating"]),
+		eq(launches.userId, sql.placeholder("userId")),
+		eq(launches.kind, sql.placeholder("kind")),
+	)).orderBy(launches.createdAt).prepare(),
+	recent: db.select().from(launches).where(eq(launches.userId, sql.placeholder("userId")))
+		.orderBy(desc(launches.createdAt)).limit(sql.placeholder("limit")).prepare(),
+}));
+
 export async function activeLaunches(
 	db: Db,
 	filters: { userId?: number; kind?: ConfigKind } = {},
 ): Promise<Launch[]> {
+	if (filters.userId !== undefined && filters.kind !== undefined) {
+		return await launchStatements(db).activeOfUserKind.all({ userId: filters.userId, kind: filters.kind });
+	}
 	return await db.select().from(launches).where(and(
 		inArray(launches.status, ["queued", "creating"]),
 		filters.userId === undefined ? undefined : eq(launches.userId, filters.userId),
@@ -68,9 +84,7 @@ export async function dismissLaunch(db: Db, id: string, at: Date): Promise<void>
 
 /** A user's recent launches, newest first. */
 export async function recentLaunches(db: Db, userId: number, limit = 10): Promise<Launch[]> {
-	return await db.select().from(launches).where(eq(launches.userId, userId)).orderBy(desc(launches.createdAt)).limit(
-		limit,
-	);
+	return await launchStatements(db).recent.all({ userId, limit });
 }
 
 /**

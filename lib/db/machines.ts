@@ -3,7 +3,20 @@
  * (with a state guard), reads by id, the batched "seen" write of a sync, and the "billed" flag the
  * sync reads with its rows.
  */
-import { and, eq, getTableName, gt, inArray, isNull, lt, notInArray, or, type SQL, sql } from "drizzle-orm";
+import {
+	and,
+	eq,
+	getTableName,
+	gt,
+	inArray,
+	isNull,
+	lt,
+	notInArray,
+	or,
+	type Placeholder,
+	type SQL,
+	sql,
+} from "drizzle-orm";
 import type { Db } from "./client.ts";
 import type { clusters, instances } from "./schema.ts";
 
@@ -49,8 +62,15 @@ export async function claimAction(db: Db, table: MachineTable, claim: ActionClai
 	return rows.length === 1;
 }
 
-/** Visible on lists: not archived, and not ended more than `endedVisibleSince` ago. */
-export function listable(table: MachineTable, endedStates: readonly string[], endedVisibleSince: Date): SQL {
+/**
+ * Visible on lists: not archived, and not ended more than `endedVisibleSince` ago (a date, or the
+ * placeholder of a prepared statement that is given one).
+ */
+export function listable(
+	table: MachineTable,
+	endedStates: readonly string[],
+	endedVisibleSince: Date | Placeholder,
+): SQL {
 	const t = columns(table);
 	return and(eq(t.archived, false), or(notInArray(t.state, [...endedStates]), gt(t.updatedAt, endedVisibleSince)))!;
 }

@@ -4,7 +4,7 @@
  * read of every machine the enforcer evaluates on each tick.
  */
 import { and, desc, eq, gte, inArray, isNull, lte, or, sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { type Db, jsonListOf, preparedFor } from "./client.ts";
 import {
 	type ActionReason,
 	type ActivitySource,
@@ -116,7 +116,13 @@ export type ActivityTarget = NonNullable<Awaited<ReturnType<typeof instanceForAc
 
 /** The {@link ActivityTarget} of an instance, or undefined when it is unknown. */
 export async function instanceForActivity(db: Db, id: string) {
-	const [row] = await db.select({
+	const [row] = await activityStatements(db).instance.all({ id });
+	return row;
+}
+
+/** Prepared once: the activity callback's read of its instance. */
+const activityStatements = preparedFor((db) => ({
+	instance: db.select({
 		id: instances.id,
 		state: instances.state,
 		ownerId: instances.ownerId,
@@ -127,19 +133,28 @@ export async function instanceForActivity(db: Db, id: string) {
 		.leftJoin(launches, eq(launches.id, instances.launchId))
 		.leftJoin(groups, eq(groups.id, instances.groupId))
 		.leftJoin(softwareConfigs, eq(softwareConfigs.id, instances.configId))
-		.where(eq(instances.id, id));
-	return row;
-}
+		.where(eq(instances.id, sql.placeholder("id"))).prepare(),
+}));
+
+/** Prepared once: every page with machines reads the catalogue's policies and the machines' open notices. */
+const policyStatements = preparedFor((db) => ({
+	groups: db.select({ id: groups.id, name: groups.name, policy: groups.policy, webhook: groups.noticeWebhook })
+		.from(groups).prepare(),
+	configs: db.select({ id: softwareConfigs.id, policy: softwareConfigs.policy }).from(softwareConfigs).prepare(),
+	openOfMachines: db.select().from(policyActions).where(and(
+		inArray(policyActions.status, [...OPEN_POLICY_ACTION_STATUSES]),
+		inArray(policyActions.reason, jsonListOf("reasons")),
+		inArray(policyActions.machineId, jsonListOf("ids")),
+	)).prepare(),
+}));
 
 /** The policies of every group and configuration, by id (small tables, read once per tick). */
 export async function catalogPolicies(db: Db): Promise<{
 	groups: Map<number, { policy: unknown; webhook: string; name: string }>;
 	configs: Map<number, unknown>;
 }> {
-	const [g, c] = await Promise.all([
-		db.select({ id: groups.id, name: groups.name, policy: groups.policy, webhook: groups.noticeWebhook }).from(groups),
-		db.select({ id: softwareConfigs.id, policy: softwareConfigs.policy }).from(softwareConfigs),
-	]);
+	const statements = policyStatements(db);
+	const [g, c] = await Promise.all([statements.groups.all(), statements.configs.all()]);
 	return {
 		groups: new Map(g.map((r) => [r.id, { policy: r.policy, webhook: r.webhook, name: r.name }])),
 		configs: new Map(c.map((r) => [r.id, r.policy])),
@@ -238,7 +253,12 @@ const TIME_FIELDS: ReadonlySet<string> = new Set(
  * the whole evaluation (bench/RESULTS.md, "Enforcer"). `ids` narrows it to some machines.
  */
 export async function policyMachines(db: Db, ids?: readonly string[]): Promise<PolicyMachine[]> {
-	const only = (column: string) => ids ? sql`AND ${sql.raw(column)} IN (${listOf(ids)})` : sql``;
+	// The ids as one JSON array: one SQL text for any number of them, prepared once by the driver.
+	// Given ids, `+` keeps SQLite off the (archived, state) index, which made it read every live
+	// machine and filter by id (≈1 ms over 10,000 instances) instead of looking each id up (≈20 µs).
+	const list = ids ? JSON.stringify(ids) : null;
+	const only = (column: string) => list ? sql`AND ${sql.raw(column)} IN (SELECT value FROM json_each(${list}))` : sql``;
+	const live = list ? sql.raw("+") : sql``;
 	const [row] = await db.all<{ machines: string }>(sql`
 		SELECT json_group_array(json(m)) AS machines FROM (
 			SELECT json_array(${machineColumns("i")}) AS m
@@ -246,14 +266,14 @@ export async function policyMachines(db: Db, ids?: readonly string[]): Promise<P
 			LEFT JOIN launches l ON l.id = i.launch_id
 			LEFT JOIN machine_policies p ON p.machine_id = i.id
 			LEFT JOIN machine_activity a ON a.machine_id = i.id
-			WHERE i.archived = 0 AND i.state NOT IN (${listOf(INSTANCE_ENDED_STATES)}) ${only("i.id")}
+			WHERE ${live}i.archived = 0 AND i.state NOT IN (${listOf(INSTANCE_ENDED_STATES)}) ${only("i.id")}
 			UNION ALL
 			SELECT json_array(${machineColumns("c")}) AS m
 			FROM clusters c
 			LEFT JOIN launches l ON l.id = c.launch_id
 			LEFT JOIN machine_policies p ON p.machine_id = c.id
 			LEFT JOIN machine_activity a ON a.machine_id = c.id
-			WHERE c.archived = 0 AND c.state NOT IN (${listOf(CLUSTER_ENDED_STATES)}) ${only("c.id")}
+			WHERE ${live}c.archived = 0 AND c.state NOT IN (${listOf(CLUSTER_ENDED_STATES)}) ${only("c.id")}
 		)`);
 	const rows = JSON.parse(row?.machines ?? "[]") as (string | number | null)[][];
 	return rows.map((values) => {
@@ -278,6 +298,12 @@ export async function openPolicyActions(
 	db: Db,
 	only: { reasons?: readonly ActionReason[]; ids?: readonly string[] } = {},
 ): Promise<PolicyAction[]> {
+	if (only.reasons && only.ids) {
+		return await policyStatements(db).openOfMachines.all({
+			reasons: JSON.stringify(only.reasons),
+			ids: JSON.stringify(only.ids),
+		});
+	}
 	return await db.select().from(policyActions).where(and(
 		inArray(policyActions.status, [...OPEN_POLICY_ACTION_STATUSES]),
 		only.reasons ? inArray(policyActions.reason, [...only.reasons]) : undefined,

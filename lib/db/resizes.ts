@@ -1,6 +1,6 @@
 /** Queries and writes for `instance_resizes`: the "stop, resize, start" sequences on their way. */
-import { eq } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { eq, sql } from "drizzle-orm";
+import { type Db, preparedFor } from "./client.ts";
 import { instanceResizes, type ResizeStep } from "./schema.ts";
 
 export type InstanceResize = typeof instanceResizes.$inferSelect;
@@ -14,8 +14,13 @@ export async function insertResize(
 	return inserted;
 }
 
+/** Prepared once: the instance page asks whether a resize is on its way. */
+const resizeStatements = preparedFor((db) => ({
+	of: db.select().from(instanceResizes).where(eq(instanceResizes.instanceId, sql.placeholder("instanceId"))).prepare(),
+}));
+
 export async function getResize(db: Db, instanceId: string): Promise<InstanceResize | undefined> {
-	const [row] = await db.select().from(instanceResizes).where(eq(instanceResizes.instanceId, instanceId));
+	const [row] = await resizeStatements(db).of.all({ instanceId });
 	return row;
 }
 

@@ -4,23 +4,35 @@
  * CloudFormation events.
  */
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { type Db, preparedFor } from "./client.ts";
 import { progressReports, stackEvents, type StoredStackEvent } from "./schema.ts";
 
 export type ProgressReport = typeof progressReports.$inferSelect;
+
+/** Prepared once: the progress callback appends a report on every call; the instance page reads them. */
+const timelineStatements = preparedFor((db) => ({
+	insert: db.insert(progressReports).values({
+		instanceId: sql.placeholder("instanceId"),
+		configId: sql.placeholder("configId"),
+		stage: sql.placeholder("stage"),
+		percent: sql.placeholder("percent"),
+		at: sql.placeholder("at"),
+	}).prepare(),
+	ofInstance: db.select().from(progressReports).where(eq(progressReports.instanceId, sql.placeholder("instanceId")))
+		.orderBy(progressReports.at, progressReports.id).prepare(),
+}));
 
 /** Appends a progress report to the instance's history. */
 export async function insertProgressReport(
 	db: Db,
 	report: { instanceId: string; configId: number | null; stage: string; percent: number; at: Date },
 ): Promise<void> {
-	await db.insert(progressReports).values(report);
+	await timelineStatements(db).insert.run(report);
 }
 
 /** The instance's progress reports, oldest first. */
 export async function progressReportsOf(db: Db, instanceId: string): Promise<ProgressReport[]> {
-	return await db.select().from(progressReports).where(eq(progressReports.instanceId, instanceId))
-		.orderBy(progressReports.at, progressReports.id);
+	return await timelineStatements(db).ofInstance.all({ instanceId });
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Queries and writes for `volumes`. */
-import { and, eq, inArray, notInArray } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { and, eq, inArray, notInArray, sql } from "drizzle-orm";
+import { type Db, preparedFor } from "./client.ts";
 import { volumes } from "./schema.ts";
 import { VOLUME_GONE_STATES } from "../machines/lifecycle.ts";
 
@@ -12,8 +12,13 @@ export async function insertVolume(db: Db, volume: NewVolume): Promise<boolean> 
 	return rows.length > 0;
 }
 
+/** Prepared once: the instance page reads its volumes. */
+const volumeStatements = preparedFor((db) => ({
+	of: db.select().from(volumes).where(eq(volumes.instanceId, sql.placeholder("instanceId"))).prepare(),
+}));
+
 export async function volumesOf(db: Db, instanceId: string): Promise<Volume[]> {
-	return await db.select().from(volumes).where(eq(volumes.instanceId, instanceId));
+	return await volumeStatements(db).of.all({ instanceId });
 }
 
 /** Volumes that still exist as far as the portal knows. */

@@ -21,18 +21,26 @@ import { extendPath, extendToken, extendUrl } from "./links.ts";
 /** Ended actions stay in the banner this long (what was done and why). */
 export const DONE_NOTICE_MS = 24 * 3_600_000;
 
+/** One formatter per time zone: building an `Intl.DateTimeFormat` costs far more than using one. */
+const noticeFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** `2025-03-01 12:30 UTC`: a notice's times, in the portal's time zone. */
 export function noticeTime(at: Date, timeZone: string): string {
-	const parts = new Intl.DateTimeFormat("en-CA", {
-		timeZone,
-		year: "numeric",
-		month: "2-digit",
-		day: "2-digit",
-		hour: "2-digit",
-		minute: "2-digit",
-		hourCycle: "h23",
-		timeZoneName: "short",
-	}).formatToParts(at);
+	let format = noticeFormats.get(timeZone);
+	if (!format) {
+		format = new Intl.DateTimeFormat("en-CA", {
+			timeZone,
+			year: "numeric",
+			month: "2-digit",
+			day: "2-digit",
+			hour: "2-digit",
+			minute: "2-digit",
+			hourCycle: "h23",
+			timeZoneName: "short",
+		});
+		noticeFormats.set(timeZone, format);
+	}
+	const parts = format.formatToParts(at);
 	const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
 	return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")} ${get("timeZoneName")}`;
 }

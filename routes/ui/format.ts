@@ -62,9 +62,12 @@ export function stateTone(state: string): "ok" | "off" | "busy" | "gone" | "bad"
 	return "busy";
 }
 
+/** Built once (see timeFormat): `toLocaleString` with options builds a formatter per call. */
+const hoursFormat = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
 /** Hours with one decimal and thousands separators. */
 export function formatHours(hours: number): string {
-	return hours.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+	return hoursFormat.format(hours);
 }
 
 /** `text` ended as a sentence: a full stop added unless it already ends with one (or with ? ! …). */
