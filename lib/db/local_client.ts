@@ -84,7 +84,7 @@ export function createLocalClient(options: LocalClientOptions): Client {
 
 /**
  * One open connection and the statements prepared on it. A connection on which a statement failed
- * is `broken` and closed when it goes back to the pool: the `libsql` binding leaves a statement
+ * busy is `broken` and closed when it goes back to the pool: the `libsql` binding leaves a statement
  * that failed mid-step (SQLITE_BUSY after the busy timeout, most often) un-reset, so SQLite counts
  * it as in progress, and every later COMMIT on that connection would fail with "cannot commit
  * transaction - SQL statements in progress" (tests/local_client_test.ts reproduces it). Kept prepared, such a
@@ -495,9 +495,22 @@ function execute(connection: PooledConnection, stmt: InStatement): ResultSet {
 		const info = p.statement.run(args);
 		return resultSet([], [], [], info.changes, BigInt(info.lastInsertRowid));
 	} catch (error) {
-		connection.broken = true;
-		throw mapSqliteError(error);
+		throw failure(connection, error);
 	}
+}
+
+/**
+ * The error to throw for a statement that failed on `connection`. SQLITE_BUSY and SQLITE_LOCKED
+ * are the failures SQLite lets a statement retry, so it keeps the statement running rather than
+ * halting it, and the binding never resets it: the connection is then broken (see
+ * {@link PooledConnection}). Other failures halt their statement and leave the connection as it was.
+ */
+function failure(connection: PooledConnection, error: unknown): unknown {
+	const mapped = mapSqliteError(error);
+	if (mapped instanceof LibsqlError && (mapped.code === "SQLITE_BUSY" || mapped.code === "SQLITE_LOCKED")) {
+		connection.broken = true;
+	}
+	return mapped;
 }
 
 /** The statements in turn; a failure names its statement's index (`LibsqlBatchError`), as `@libsql/client`'s does. */
@@ -526,8 +539,7 @@ function executeMultiple(connection: PooledConnection, sql: string): void {
 	try {
 		connection.db.exec(sql);
 	} catch (error) {
-		connection.broken = true;
-		throw mapSqliteError(error);
+		throw failure(connection, error);
 	}
 }
 
