@@ -63,8 +63,8 @@ export interface TestDepsOptions {
 	/**
 	 * Open the database by a libSQL server's URL (`http://127.0.0.1:<port>`, with a token) instead of
 	 * the file, through the test server started here over `${dir}/test.db` (unless `settings` name a
-	 * DATABASE_URL: then that one). Default: the environment's MLIY_TEST_DATABASE=remote, so any
-	 * test file can be run on the remote path.
+	 * DATABASE_URL: then that one). Default: the environment's TEST_DATABASE_ENGINE=remote, so any
+	 * test file can be run on the remote path (not an MLIY_ name: the portal refuses unknown ones).
 	 */
 	remote?: boolean;
 }
@@ -72,7 +72,7 @@ export interface TestDepsOptions {
 /** Builds dependencies and the app for a test. */
 export async function createTestDeps(options: TestDepsOptions = {}): Promise<TestDeps> {
 	const dir = await Deno.makeTempDir({ prefix: "mliy-test-" });
-	const remote = options.remote ?? Deno.env.get("MLIY_TEST_DATABASE") === "remote";
+	const remote = options.remote ?? Deno.env.get("TEST_DATABASE_ENGINE") === "remote";
 	// The server waits for another process's lock as the portal's own connections would.
 	const server = remote && options.settings?.DATABASE_URL === undefined
 		? startLibsqlServer({
@@ -84,7 +84,8 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
 	const settings = resolveSettings({
 		file: {
 			DATABASE_URL: server ? server.url : `file:${dir}/test.db`,
-			...(server ? { DATABASE_AUTH_TOKEN: TEST_DATABASE_TOKEN } : {}),
+			// Another test deps on the same server (a second process) carries the server's token too.
+			...(remote ? { DATABASE_AUTH_TOKEN: TEST_DATABASE_TOKEN } : {}),
 			LOG_LOCATION: `${dir}/logs`,
 			AUTH_PLUGIN: "plugins/auth_header",
 			LAUNCH_SUBNET_ID: "subnet-0123456789abcdef0",
