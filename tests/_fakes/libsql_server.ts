@@ -26,6 +26,12 @@
  *   here any other value, or none, is a 401 with a plain-text reason, as sqld refuses one).
  * Idle connections are kept for the next stream; one on which a statement failed is closed instead
  * (the `libsql` binding leaves a statement that failed mid-step in progress: lib/db/local_client.ts).
+ *
+ * Where it differs from sqld: it runs in the test's own process, on one thread, so SQLite's busy
+ * wait on one of its connections (another stream, or another process, holding the write lock)
+ * blocks the whole server until the lock is free or the busy timeout passes — as the portal's own
+ * pool does on an embedded file; sqld waits on other threads. Its busy timeout is the server's own
+ * (`busyTimeoutMs`), not the client's, as with sqld.
  */
 // @ts-types="../../lib/db/libsql_types.d.ts"
 import Database from "libsql";

@@ -1,7 +1,7 @@
 /**
  * Test dependencies: a temp-file libSQL database with migrations (or, with `remote`, the same file
- * served by the test libSQL server, tests/_fakes/libsql_server.ts, and opened by its URL), settings from overrides, the
- * shipped plugins, the real pricing file, and either a fake AWS (unit tests) or the real SDK
+ * served by the test libSQL server, tests/_fakes/libsql_server.ts, and opened by its URL), settings
+ * from overrides, the shipped plugins, the real pricing file, and either a fake AWS (unit tests) or the real SDK
  * against moto (integration tests). Dispose to wait for background work and remove the files.
  */
 import type { Aws } from "../../lib/aws/types.ts";
@@ -73,7 +73,7 @@ export interface TestDepsOptions {
 export async function createTestDeps(options: TestDepsOptions = {}): Promise<TestDeps> {
 	const dir = await Deno.makeTempDir({ prefix: "mliy-test-" });
 	const remote = options.remote ?? Deno.env.get("TEST_DATABASE_ENGINE") === "remote";
-	// The server waits for another process's lock as the portal's own connections would.
+	// The server waits for another process's lock as long as the portal's own connections would.
 	const server = remote && options.settings?.DATABASE_URL === undefined
 		? startLibsqlServer({
 			path: `${dir}/test.db`,
