@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 // @ts-types="../lib/db/libsql_types.d.ts"
 import Database from "libsql";
 import { openDatabase } from "../lib/db/client.ts";
+import { MIGRATIONS } from "../lib/db/migrations.ts";
 import { getInstance, instancesOfLaunch } from "../lib/db/instances.ts";
 import { getLaunch } from "../lib/db/launches.ts";
 import { activityOf } from "../lib/db/policies.ts";
@@ -80,6 +81,19 @@ Deno.test("a libSQL server that refuses the token stops the start, in words nami
 		} finally {
 			file.close();
 		}
+	});
+});
+
+Deno.test("a libsql:// URL reaches the same server (over plain HTTP with ?tls=0), and its error leaves the query out", async () => {
+	await withServerFile(async (path) => {
+		await using server = startLibsqlServer({ path, token: "the-right-token" });
+		const url = `${server.url.replace("http://", "libsql://")}?tls=0`;
+		await using database = await openDatabase({ url, authToken: "the-right-token" });
+		assert.equal(database.client.protocol, "http");
+		const applied = await database.client.execute("SELECT count(*) AS n FROM __drizzle_migrations");
+		assert.equal(Number(applied.rows[0]!.n), MIGRATIONS.length, "migrated through it");
+		const error = await rejection(openDatabase({ url, authToken: "a-wrong-token" }));
+		assert.match((error as Error).message, /^The database server at libsql:\/\/127\.0\.0\.1:\d+ refused/);
 	});
 });
 

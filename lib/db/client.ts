@@ -126,7 +126,9 @@ function unreachable(url: string, error: unknown): unknown {
 	if (status !== undefined) {
 		return new Error(`The database server at ${where} answered HTTP ${status} at start.`, { cause: error });
 	}
-	if (error instanceof TypeError || (error as { code?: unknown })?.code === "HRANA_WEBSOCKET_ERROR") {
+	// fetch's TypeError for a refused connection or an unknown host (not any TypeError: a bug is not an outage).
+	const network = error instanceof TypeError && /error sending request|connect|dns|fetch failed/i.test(error.message);
+	if (network || (error as { code?: unknown })?.code === "HRANA_WEBSOCKET_ERROR") {
 		return new Error(`The database server at ${where} could not be reached: ${(error as Error).message}`, {
 			cause: error,
 		});
