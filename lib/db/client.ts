@@ -33,7 +33,11 @@ export interface Database extends AsyncDisposable {
 export interface OpenDatabaseOptions {
 	url: string;
 	authToken?: string;
-	/** Milliseconds a write waits for another process's lock before failing. @default 5000 */
+	/**
+	 * Milliseconds a write waits for another process's lock before failing, on an embedded file. A
+	 * libSQL server waits as long as it is configured to: `@libsql/client`'s HTTP client sends no
+	 * timeout. @default 5000
+	 */
 	busyTimeoutMs?: number;
 	/**
 	 * SQLite's synchronous level for an embedded database in WAL mode. NORMAL survives a crash of the
