@@ -66,6 +66,12 @@ export class ReportQueue {
 	readonly #windowMs: number;
 	readonly #maxQueued: number;
 	#queued: ReportWrite[] = [];
+	/**
+	 * Reports of the batch being written, not yet in the database: counted as queued. A write to an
+	 * embedded file is synchronous, so nothing sees it in flight; one through a libSQL server is on
+	 * the network for milliseconds, while reports keep coming.
+	 */
+	#inFlight = 0;
 	#writing: Promise<void> | undefined;
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#closed = false;
@@ -89,7 +95,7 @@ export class ReportQueue {
 
 	/** Reports accepted and not yet written. */
 	get queued(): number {
-		return this.#queued.length;
+		return this.#queued.length + this.#inFlight;
 	}
 
 	/** Whether the cache may be used; drops it when another connection committed since the last look. */
@@ -165,7 +171,7 @@ export class ReportQueue {
 	}
 
 	#enqueue(report: ReportWrite): void {
-		if (this.#queued.length >= this.#maxQueued) throw queueFull(this.#queued.length);
+		if (this.queued >= this.#maxQueued) throw queueFull(this.queued);
 		this.#queued.push(report);
 		this.#schedule(this.#windowMs);
 	}
@@ -194,7 +200,11 @@ export class ReportQueue {
 			if (this.#queued.length === 0) return;
 			const batch = this.#queued;
 			this.#queued = [];
-			this.#writing = this.#write(batch).finally(() => this.#writing = undefined);
+			this.#inFlight = batch.length;
+			this.#writing = this.#write(batch).finally(() => {
+				this.#writing = undefined;
+				this.#inFlight = 0;
+			});
 			await this.#writing;
 		}
 	}
@@ -204,6 +214,7 @@ export class ReportQueue {
 			await this.#store.write(batch);
 		} catch (error) {
 			if (databaseRefused(error)) {
+				this.#inFlight = 0;
 				this.#queued = [...batch, ...this.#queued];
 				this.#refused(error);
 				throw error;
@@ -223,6 +234,7 @@ export class ReportQueue {
 				this.#written([report]);
 			} catch (error) {
 				if (databaseRefused(error)) {
+					this.#inFlight = 0;
 					this.#queued = [...batch.slice(i), ...this.#queued];
 					this.#refused(error);
 					throw error;
@@ -238,6 +250,7 @@ export class ReportQueue {
 	}
 
 	#written(batch: readonly ReportWrite[]): void {
+		this.#inFlight = Math.max(0, this.#inFlight - batch.length);
 		for (const report of batch) {
 			if (report.kind === "progress" && this.#unwritten.get(report.write.instanceId) === report.write) {
 				this.#unwritten.delete(report.write.instanceId);

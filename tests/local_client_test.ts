@@ -1,7 +1,9 @@
 /**
  * The embedded database's client (lib/db/local_client.ts) keeps statements prepared and builds rows
  * its own way: it must answer exactly as `@libsql/client` does on the same file. Every case runs on
- * both engines, over a real database file; nothing is stubbed.
+ * both engines, over a real database file; nothing is stubbed. The same cases run a third time on
+ * the remote path: `@libsql/client`'s HTTP client against the test libSQL server serving that file
+ * (tests/_fakes/libsql_server.ts, a stand-in for sqld over real SQLite).
  */
 import assert from "node:assert/strict";
 import { type Client, createClient, LibsqlBatchError } from "@libsql/client";
@@ -11,11 +13,21 @@ import { getUserByUsername } from "../lib/db/users.ts";
 import { users } from "../lib/db/schema.ts";
 import { rejection } from "./_helpers/assert.ts";
 import { holdWriteLock } from "./_helpers/db_lock.ts";
+import { type LibsqlServer, startLibsqlServer } from "./_fakes/libsql_server.ts";
+
+/** The servers the remote engine started for the current case, closed when it ends. */
+const servers: LibsqlServer[] = [];
 
 const ENGINES: Record<string, (path: string, timeout?: number) => Client> = {
 	"@libsql/client": (path, timeout = 5000) =>
 		createClient({ url: `file:${path}`, timeout, concurrency: 4 } as Parameters<typeof createClient>[0]),
 	"local client": (path, timeout = 5000) => createLocalClient({ path, timeout, concurrency: 4 }),
+	// The server waits for a lock as long as the client would have (sqld has its own busy timeout).
+	"@libsql/client over HTTP": (path, timeout = 5000) => {
+		const server = startLibsqlServer({ path, token: "t", busyTimeoutMs: timeout });
+		servers.push(server);
+		return createClient({ url: server.url, authToken: "t", concurrency: 4 } as Parameters<typeof createClient>[0]);
+	},
 };
 
 async function withFile(test: (path: string) => Promise<void>): Promise<void> {
@@ -23,6 +35,7 @@ async function withFile(test: (path: string) => Promise<void>): Promise<void> {
 	try {
 		await test(`${dir}/test.db`);
 	} finally {
+		for (const server of servers.splice(0)) await server.close();
 		await Deno.remove(dir, { recursive: true });
 	}
 }
@@ -176,5 +189,20 @@ Deno.test("local client: after statements fail busy, its connection's later tran
 		} finally {
 			reopened.close();
 		}
+	});
+});
+
+Deno.test("openDatabase() gives a libSQL server's URL @libsql/client's HTTP client, and lib/db's prepared reads see another portal's writes", async () => {
+	await withFile(async (path) => {
+		await using server = startLibsqlServer({ path, token: "t" });
+		await using one = await openDatabase({ url: server.url, authToken: "t" });
+		await using two = await openDatabase({ url: server.url, authToken: "t" });
+		assert.equal(one.client.protocol, "http");
+		assert.equal(one.writer, undefined, "no connection of its own to the file");
+		assert.equal(await getUserByUsername(one.db, "alice"), undefined);
+		await two.db.insert(users).values({ username: "alice" });
+		assert.equal((await getUserByUsername(one.db, "alice"))?.username, "alice");
+		await two.db.update(users).set({ firstName: "Alice" });
+		assert.equal((await getUserByUsername(one.db, "alice"))?.firstName, "Alice");
 	});
 });

@@ -14,7 +14,7 @@ import { progressReportsOf } from "../lib/db/timeline.ts";
 import { ReportQueue } from "../lib/report_queue.ts";
 import { getLoggers } from "../lib/log.ts";
 import { holdWriteLock } from "./_helpers/db_lock.ts";
-import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
+import { createTestDeps, DATABASE_ENGINES, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { postJson } from "./_helpers/policies.ts";
 import { addLaunchedInstance, seedWorld } from "./_helpers/world.ts";
@@ -42,174 +42,189 @@ function counted(store: ReportStore): ReportStore & { batches: number[] } {
 	};
 }
 
-Deno.test("reports are answered at once and written together: one transaction per window, in order, history included", async () => {
-	await using deps = await createTestDeps();
-	await launched(deps);
-	const store = counted(reportStore(deps.database));
-	const queue = new ReportQueue({ db: deps.db, store, log: getLoggers().web, windowMs: 20 });
-	try {
-		const at = deps.clock();
-		for (let i = 1; i <= 50; i++) {
-			queue.progress({
-				instanceId: ID,
-				configId: null,
-				text: `stage ${i}`,
-				percent: i,
-				at: new Date(at.getTime() + i),
-				setupState: "running",
-				endedAt: null,
-			});
-		}
-		assert.equal((await getInstance(deps.db, ID))!.progressPercent, 5, "nothing written before the window ends");
-		// The window's timer writes them, without anyone flushing.
-		const deadline = Date.now() + 2000;
-		while (queue.queued > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-		await queue.flush();
-		assert.deepEqual(store.batches, [50], "one transaction for the window");
-		const row = (await getInstance(deps.db, ID))!;
-		assert.equal(row.progressPercent, 50, "the last report is the instance's");
-		assert.equal(row.progressText, "stage 50");
-		const history = await progressReportsOf(deps.db, ID);
-		assert.deepEqual(history.map((h) => h.percent), Array.from({ length: 50 }, (_, i) => i + 1));
-	} finally {
-		await queue.close();
-	}
-});
+// Each runs on an embedded file and on the same file through a libSQL server's URL (the test server,
+// tests/_fakes/libsql_server.ts): there the queue writes through the server and caches nothing.
+for (const engine of DATABASE_ENGINES) {
+	const remote = engine === "remote";
+	const suffix = remote ? " (through a libSQL server)" : "";
 
-Deno.test("the endpoint answers from the queue and a flush writes what it answered", async () => {
-	await using deps = await createTestDeps();
-	await launched(deps);
-	for (const stage of ["installing(20)", "configuring(40)", "configuring(60)"]) {
-		assert.equal((await progress(deps, stage)).status, 200, stage);
-	}
-	await deps.reports.flush();
-	assert.equal((await getInstance(deps.db, ID))!.progressPercent, 60);
-	assert.deepEqual((await progressReportsOf(deps.db, ID)).map((h) => h.percent), [20, 40, 60]);
-});
-
-Deno.test("a report that would be refused is refused at once, before anything is written", async () => {
-	await using deps = await createTestDeps();
-	await launched(deps);
-	assert.equal((await progress(deps, "installing(20)")).status, 200);
-	assert.equal((await progress(deps, "installing(30)", "a-wrong-token")).status, 403, "a wrong token");
-	assert.equal((await progress(deps, "done(100)")).status, 200);
-	// No flush: the cached instance already shows the end of its setup.
-	const late = await progress(deps, "installing(40)");
-	assert.equal(late.status, 409);
-	assert.match((await late.json()).error, /already reported done\(100\)/);
-	const history = await progressReportsOf(deps.db, ID);
-	assert.deepEqual(history.map((h) => [h.stage, h.percent]), [["installing", 20], ["done", 100]], "in order");
-	assert.equal((await getInstance(deps.db, ID))!.setupState, "done", "the end is written at once");
-});
-
-Deno.test("a failure stage ends the setup at once: written, audited, and later reports get 409", async () => {
-	await using deps = await createTestDeps();
-	await launched(deps);
-	assert.equal((await progress(deps, "installing(20)")).status, 200);
-	assert.equal((await progress(deps, "failed(30)")).status, 200);
-	const row = (await getInstance(deps.db, ID))!;
-	assert.equal(row.setupState, "failed", "no flush needed");
-	assert.deepEqual((await progressReportsOf(deps.db, ID)).map((h) => h.percent), [20, 30], "the queued one first");
-	const audited = await deps.db.all<{ action: string }>(sql`SELECT action FROM audit_events WHERE resource_id = ${ID}`);
-	assert.ok(audited.some((a) => a.action === "setup failed"), JSON.stringify(audited));
-	assert.equal((await progress(deps, "installing(40)")).status, 409);
-});
-
-Deno.test("the cache stays true: another connection's or process's change is seen by the very next report", async () => {
-	await using a = await createTestDeps();
-	await using b = await createTestDeps({ clock: a.clock, settings: { DATABASE_URL: a.settings.DATABASE_URL } });
-	await launched(a);
-	assert.equal((await progress(a, "installing(20)")).status, 200, "cached now");
-	assert.equal((await progress(b, "installing(30)")).status, 200, "the other process");
-	await b.reports.flush();
-	// Another process ends the setup: this one refuses at once.
-	assert.equal((await progress(b, "done(100)")).status, 200);
-	assert.equal((await progress(a, "installing(40)")).status, 409, "the other process's done is seen");
-
-	// This process's own pool (a sync, an action) changes the instance: seen too.
-	await a.db.update(instances).set({ setupState: "running", progressUpdatedAt: a.clock() }).where(eq(instances.id, ID));
-	assert.equal((await progress(a, "installing(50)")).status, 200);
-	await a.reports.flush();
-	await a.db.update(instances).set({ state: "terminated" }).where(eq(instances.id, ID));
-	assert.equal((await progress(a, "installing(60)")).status, 409, "terminated");
-	await a.db.update(instances).set({ state: "running" }).where(eq(instances.id, ID));
-	// A new token for the launch: the old one is refused at once.
-	const instance = (await getInstance(a.db, ID))!;
-	await a.db.update(launches).set({ progressTokenHash: "0".repeat(64) }).where(eq(launches.id, instance.launchId!));
-	assert.equal((await progress(a, "installing(70)")).status, 403, "the cached token hash was dropped");
-
-	assert.equal((await getInstance(a.db, ID))!.progressPercent, 50, "the queued report was written");
-});
-
-Deno.test("activity reports are checked from the cache and written with their window", async () => {
-	await using deps = await createTestDeps();
-	await addLaunchedInstance(deps.db, await seedWorld(deps.db), TOKEN, { state: "running" });
-	const post = (cpu: number) => postJson(deps.app, `/ajax/activity/${ID}`, { cpu }, TOKEN);
-	assert.equal((await post(90)).status, 200);
-	assert.equal((await post(3)).status, 200);
-	await deps.reports.flush();
-	const recorded = (await activityOf(deps.db, ID))!;
-	assert.equal(recorded.cpuPercent, 3, "the last report's values");
-	assert.equal(recorded.activeAt?.getTime(), deps.clock().getTime(), "the earlier busy report's activity stays");
-	await deps.db.update(instances).set({ state: "terminated" }).where(eq(instances.id, ID));
-	assert.equal((await post(50)).status, 409, "ended, seen at once");
-});
-
-Deno.test("a busy database: reports are still answered, the batch is tried again each window, and nothing is lost", async () => {
-	await using deps = await createTestDeps({ settings: { DATABASE_BUSY_TIMEOUT_MS: 50 } });
-	await launched(deps);
-	const lock = await holdWriteLock(`${deps.dir}/test.db`, 700);
-	for (const stage of ["installing(20)", "installing(30)", "configuring(40)"]) {
-		assert.equal((await progress(deps, stage)).status, 200, `${stage} answered while the database is locked`);
-	}
-	await assert.rejects(deps.reports.flush(), /locked|busy/i, "a flush while locked says so");
-	assert.equal(deps.reports.queued, 3, "the refused batch is kept");
-	await lock.released;
-	// The next windows write it without anyone flushing.
-	const deadline = Date.now() + 3000;
-	while (deps.reports.queued > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-	assert.equal(deps.reports.queued, 0, "written once the lock was gone");
-	assert.deepEqual((await progressReportsOf(deps.db, ID)).map((h) => h.percent), [20, 30, 40]);
-	assert.equal((await getInstance(deps.db, ID))!.progressPercent, 40);
-});
-
-Deno.test("while the database stays locked the queue holds a bounded number of reports, then answers as a busy database", async () => {
-	await using deps = await createTestDeps({ settings: { DATABASE_BUSY_TIMEOUT_MS: 50 } });
-	await launched(deps);
-	const queue = new ReportQueue({
-		db: deps.db,
-		store: reportStore(deps.database),
-		log: getLoggers().web,
-		maxQueued: 3,
-	});
-	const write = (percent: number) => ({
-		instanceId: ID,
-		configId: null,
-		text: `stage ${percent}`,
-		percent,
-		at: new Date(deps.clock().getTime() + percent),
-		setupState: "running" as const,
-		endedAt: null,
-	});
-	const lock = await holdWriteLock(`${deps.dir}/test.db`, 600);
-	try {
-		for (const percent of [10, 20, 30]) queue.progress(write(percent));
-		await assert.rejects(queue.flush(), /locked|busy/i);
-		const refused = (() => {
-			try {
-				queue.progress(write(40));
-			} catch (error) {
-				return error;
+	Deno.test(`reports are answered at once and written together: one transaction per window, in order, history included${suffix}`, async () => {
+		await using deps = await createTestDeps({ remote });
+		await launched(deps);
+		const store = counted(reportStore(deps.database));
+		const queue = new ReportQueue({ db: deps.db, store, log: getLoggers().web, windowMs: 20 });
+		try {
+			const at = deps.clock();
+			for (let i = 1; i <= 50; i++) {
+				queue.progress({
+					instanceId: ID,
+					configId: null,
+					text: `stage ${i}`,
+					percent: i,
+					at: new Date(at.getTime() + i),
+					setupState: "running",
+					endedAt: null,
+				});
 			}
-		})();
-		assert.ok(isDatabaseBusy(refused), `answered as a busy database (503), not dropped: ${refused}`);
+			assert.equal((await getInstance(deps.db, ID))!.progressPercent, 5, "nothing written before the window ends");
+			// The window's timer writes them, without anyone flushing.
+			const deadline = Date.now() + 2000;
+			while (queue.queued > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+			await queue.flush();
+			assert.deepEqual(store.batches, [50], "one transaction for the window");
+			const row = (await getInstance(deps.db, ID))!;
+			assert.equal(row.progressPercent, 50, "the last report is the instance's");
+			assert.equal(row.progressText, "stage 50");
+			const history = await progressReportsOf(deps.db, ID);
+			assert.deepEqual(history.map((h) => h.percent), Array.from({ length: 50 }, (_, i) => i + 1));
+		} finally {
+			await queue.close();
+		}
+	});
+
+	Deno.test(`the endpoint answers from the queue and a flush writes what it answered${suffix}`, async () => {
+		await using deps = await createTestDeps({ remote });
+		await launched(deps);
+		for (const stage of ["installing(20)", "configuring(40)", "configuring(60)"]) {
+			assert.equal((await progress(deps, stage)).status, 200, stage);
+		}
+		await deps.reports.flush();
+		assert.equal((await getInstance(deps.db, ID))!.progressPercent, 60);
+		assert.deepEqual((await progressReportsOf(deps.db, ID)).map((h) => h.percent), [20, 40, 60]);
+	});
+
+	Deno.test(`a report that would be refused is refused at once, before anything is written${suffix}`, async () => {
+		await using deps = await createTestDeps({ remote });
+		await launched(deps);
+		assert.equal((await progress(deps, "installing(20)")).status, 200);
+		assert.equal((await progress(deps, "installing(30)", "a-wrong-token")).status, 403, "a wrong token");
+		assert.equal((await progress(deps, "done(100)")).status, 200);
+		// No flush: the cached instance already shows the end of its setup.
+		const late = await progress(deps, "installing(40)");
+		assert.equal(late.status, 409);
+		assert.match((await late.json()).error, /already reported done\(100\)/);
+		const history = await progressReportsOf(deps.db, ID);
+		assert.deepEqual(history.map((h) => [h.stage, h.percent]), [["installing", 20], ["done", 100]], "in order");
+		assert.equal((await getInstance(deps.db, ID))!.setupState, "done", "the end is written at once");
+	});
+
+	Deno.test(`a failure stage ends the setup at once: written, audited, and later reports get 409${suffix}`, async () => {
+		await using deps = await createTestDeps({ remote });
+		await launched(deps);
+		assert.equal((await progress(deps, "installing(20)")).status, 200);
+		assert.equal((await progress(deps, "failed(30)")).status, 200);
+		const row = (await getInstance(deps.db, ID))!;
+		assert.equal(row.setupState, "failed", "no flush needed");
+		assert.deepEqual((await progressReportsOf(deps.db, ID)).map((h) => h.percent), [20, 30], "the queued one first");
+		const audited = await deps.db.all<{ action: string }>(
+			sql`SELECT action FROM audit_events WHERE resource_id = ${ID}`,
+		);
+		assert.ok(audited.some((a) => a.action === "setup failed"), JSON.stringify(audited));
+		assert.equal((await progress(deps, "installing(40)")).status, 409);
+	});
+
+	Deno.test(`the cache stays true: another connection's or process's change is seen by the very next report${suffix}`, async () => {
+		await using a = await createTestDeps({ remote });
+		await using b = await createTestDeps({
+			remote,
+			clock: a.clock,
+			settings: { DATABASE_URL: a.settings.DATABASE_URL },
+		});
+		await launched(a);
+		assert.equal((await progress(a, "installing(20)")).status, 200, "cached now");
+		assert.equal((await progress(b, "installing(30)")).status, 200, "the other process");
+		await b.reports.flush();
+		// Another process ends the setup: this one refuses at once.
+		assert.equal((await progress(b, "done(100)")).status, 200);
+		assert.equal((await progress(a, "installing(40)")).status, 409, "the other process's done is seen");
+
+		// This process's own pool (a sync, an action) changes the instance: seen too.
+		await a.db.update(instances).set({ setupState: "running", progressUpdatedAt: a.clock() }).where(
+			eq(instances.id, ID),
+		);
+		assert.equal((await progress(a, "installing(50)")).status, 200);
+		await a.reports.flush();
+		await a.db.update(instances).set({ state: "terminated" }).where(eq(instances.id, ID));
+		assert.equal((await progress(a, "installing(60)")).status, 409, "terminated");
+		await a.db.update(instances).set({ state: "running" }).where(eq(instances.id, ID));
+		// A new token for the launch: the old one is refused at once.
+		const instance = (await getInstance(a.db, ID))!;
+		await a.db.update(launches).set({ progressTokenHash: "0".repeat(64) }).where(eq(launches.id, instance.launchId!));
+		assert.equal((await progress(a, "installing(70)")).status, 403, "the cached token hash was dropped");
+
+		assert.equal((await getInstance(a.db, ID))!.progressPercent, 50, "the queued report was written");
+	});
+
+	Deno.test(`activity reports are checked from the cache and written with their window${suffix}`, async () => {
+		await using deps = await createTestDeps({ remote });
+		await addLaunchedInstance(deps.db, await seedWorld(deps.db), TOKEN, { state: "running" });
+		const post = (cpu: number) => postJson(deps.app, `/ajax/activity/${ID}`, { cpu }, TOKEN);
+		assert.equal((await post(90)).status, 200);
+		assert.equal((await post(3)).status, 200);
+		await deps.reports.flush();
+		const recorded = (await activityOf(deps.db, ID))!;
+		assert.equal(recorded.cpuPercent, 3, "the last report's values");
+		assert.equal(recorded.activeAt?.getTime(), deps.clock().getTime(), "the earlier busy report's activity stays");
+		await deps.db.update(instances).set({ state: "terminated" }).where(eq(instances.id, ID));
+		assert.equal((await post(50)).status, 409, "ended, seen at once");
+	});
+
+	Deno.test(`a busy database: reports are still answered, the batch is tried again each window, and nothing is lost${suffix}`, async () => {
+		await using deps = await createTestDeps({ remote, settings: { DATABASE_BUSY_TIMEOUT_MS: 50 } });
+		await launched(deps);
+		const lock = await holdWriteLock(`${deps.dir}/test.db`, 700);
+		for (const stage of ["installing(20)", "installing(30)", "configuring(40)"]) {
+			assert.equal((await progress(deps, stage)).status, 200, `${stage} answered while the database is locked`);
+		}
+		await assert.rejects(deps.reports.flush(), /locked|busy/i, "a flush while locked says so");
+		assert.equal(deps.reports.queued, 3, "the refused batch is kept");
 		await lock.released;
-		await queue.flush();
-		assert.deepEqual((await progressReportsOf(deps.db, ID)).map((h) => h.percent), [10, 20, 30], "the kept ones");
-	} finally {
-		await queue.close();
-	}
-});
+		// The next windows write it without anyone flushing.
+		const deadline = Date.now() + 3000;
+		while (deps.reports.queued > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+		assert.equal(deps.reports.queued, 0, "written once the lock was gone");
+		assert.deepEqual((await progressReportsOf(deps.db, ID)).map((h) => h.percent), [20, 30, 40]);
+		assert.equal((await getInstance(deps.db, ID))!.progressPercent, 40);
+	});
+
+	Deno.test(`while the database stays locked the queue holds a bounded number of reports, then answers as a busy database${suffix}`, async () => {
+		await using deps = await createTestDeps({ remote, settings: { DATABASE_BUSY_TIMEOUT_MS: 50 } });
+		await launched(deps);
+		const queue = new ReportQueue({
+			db: deps.db,
+			store: reportStore(deps.database),
+			log: getLoggers().web,
+			maxQueued: 3,
+		});
+		const write = (percent: number) => ({
+			instanceId: ID,
+			configId: null,
+			text: `stage ${percent}`,
+			percent,
+			at: new Date(deps.clock().getTime() + percent),
+			setupState: "running" as const,
+			endedAt: null,
+		});
+		const lock = await holdWriteLock(`${deps.dir}/test.db`, 600);
+		try {
+			for (const percent of [10, 20, 30]) queue.progress(write(percent));
+			await assert.rejects(queue.flush(), /locked|busy/i);
+			const refused = (() => {
+				try {
+					queue.progress(write(40));
+				} catch (error) {
+					return error;
+				}
+			})();
+			assert.ok(isDatabaseBusy(refused), `answered as a busy database (503), not dropped: ${refused}`);
+			await lock.released;
+			await queue.flush();
+			assert.deepEqual((await progressReportsOf(deps.db, ID)).map((h) => h.percent), [10, 20, 30], "the kept ones");
+		} finally {
+			await queue.close();
+		}
+	});
+}
 
 Deno.test("shutdown writes what is queued", async () => {
 	const dir = await Deno.makeTempDir({ prefix: "mliy-close-" });

@@ -33,7 +33,11 @@ export interface Database extends AsyncDisposable {
 export interface OpenDatabaseOptions {
 	url: string;
 	authToken?: string;
-	/** Milliseconds a write waits for another process's lock before failing. @default 5000 */
+	/**
+	 * Milliseconds a write waits for another process's lock before failing, on an embedded file. A
+	 * libSQL server waits as long as it is configured to: `@libsql/client`'s HTTP client sends no
+	 * timeout. @default 5000
+	 */
 	busyTimeoutMs?: number;
 	/**
 	 * SQLite's synchronous level for an embedded database in WAL mode. NORMAL survives a crash of the
@@ -94,7 +98,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 		}
 	} catch (error) {
 		client.close();
-		throw error;
+		throw local ? error : unreachable(options.url, error);
 	}
 	const db = drizzle(client, { schema });
 	const close = () => {
@@ -106,6 +110,43 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 		client.close();
 	};
 	return { db, client, writer, close, [Symbol.asyncDispose]: () => Promise.resolve(close()) };
+}
+
+/**
+ * The error of a libSQL server that refused or could not be reached at start, in words an operator
+ * acts on (the client's own says "SERVER_ERROR: Server returned HTTP status 401"); the client's is
+ * its cause. The URL is shown without its query, where a token may be.
+ */
+function unreachable(url: string, error: unknown): unknown {
+	const where = url.replace(/[?#].*$/, "");
+	const status = httpStatusOf(error);
+	if (status === 401 || status === 403) {
+		return new Error(
+			`The database server at ${where} refused the portal's credentials (HTTP ${status}): ` +
+				"check DATABASE_AUTH_TOKEN.",
+			{ cause: error },
+		);
+	}
+	if (status !== undefined) {
+		return new Error(`The database server at ${where} answered HTTP ${status} at start.`, { cause: error });
+	}
+	// fetch's TypeError for a refused connection or an unknown host (not any TypeError: a bug is not an outage).
+	const network = error instanceof TypeError && /error sending request|connect|dns|fetch failed/i.test(error.message);
+	if (network || (error as { code?: unknown })?.code === "HRANA_WEBSOCKET_ERROR") {
+		return new Error(`The database server at ${where} could not be reached: ${(error as Error).message}`, {
+			cause: error,
+		});
+	}
+	return error;
+}
+
+/** The HTTP status a libSQL server answered, on the error or one it wraps. */
+function httpStatusOf(error: unknown): number | undefined {
+	for (let e = error as { status?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+		if (typeof e.status === "number") return e.status;
+		e = e.cause as typeof e;
+	}
+	return undefined;
 }
 
 /**
