@@ -1,12 +1,11 @@
 /**
  * Logging: the seed's four files in LOG_LOCATION (auth.log, boto.log, mliyweb.log,
- * mliylaunch.log) as JSON lines, plus the console. A request id set with `withContext` ties a
+ * mliylaunch.log) as JSON lines, plus the console. A request id set with {@link withRequestId} ties a
  * request's lines together. Every line is in its file within {@link FLUSH_MS}: the file sinks
- * buffer lines and write them out on a timer, so a crash (kill -9) loses at most the last second,
- * and no request waits for a disk write. The console sink buffers too (LogTape's non-blocking
+ * (lib/log_file.ts) buffer lines and write them out on a timer, off the JavaScript thread, so a
+ * crash (kill -9) loses at most the last second, and no request waits for a disk write. The console sink buffers too (LogTape's non-blocking
  * mode), so a busy portal writes to the journal in batches rather than once a line.
  */
-import { getRotatingFileSink } from "@logtape/file";
 import {
 	configure,
 	getConsoleSink,
@@ -19,6 +18,7 @@ import {
 } from "@logtape/logtape";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { withoutSqlParameters } from "./db/errors.ts";
+import { bufferedFileSink } from "./log_file.ts";
 import type { LogLevelName, Settings } from "./settings.ts";
 
 /** The portal's loggers, one per log file. */
@@ -60,15 +60,14 @@ export function getLoggers(): Loggers {
 /**
  * The longest a line waits in memory before it is written to its file. LogTape's blocking sink
  * checks its interval only when the next line comes, so a quiet portal kept a sign-in in memory
- * until shutdown; the non-blocking sink writes on a timer of this period (and at once after a
- * quiet period, or when {@link FILE_BUFFER_CHARS} are waiting).
+ * until shutdown; the file sink writes within this period of a line (and at once after a quiet
+ * period, or when {@link FILE_BUFFER_CHARS} are waiting).
  */
 export const FLUSH_MS = 1000;
 
 /**
- * How much a file sink gathers before it writes without waiting for its timer. Each write is one
- * write(2) on the JavaScript thread and an fsync off it; LogTape's default (8 Ki characters) meant
- * a write every ~40 access-log lines under load, this one about every 300.
+ * How much a file sink gathers before it writes without waiting for its timer: about 300
+ * access-log lines, one write each (LogTape's default of 8 Ki characters meant one per ~40).
  */
 const FILE_BUFFER_CHARS = 64 * 1024;
 
@@ -97,13 +96,12 @@ export async function configureLogging(
 	await Deno.mkdir(settings.LOG_LOCATION, { recursive: true });
 	const formatter = preformattedOr(withoutSqlValues(jsonLine));
 	const file = (name: string) =>
-		getRotatingFileSink(`${settings.LOG_LOCATION}/${name}`, {
+		bufferedFileSink(`${settings.LOG_LOCATION}/${name}`, {
 			formatter,
 			maxSize: 5 * 1024 * 1024,
 			maxFiles: 5,
-			nonBlocking: true,
-			flushInterval: FLUSH_MS,
-			bufferSize: FILE_BUFFER_CHARS,
+			flushMs: FLUSH_MS,
+			bufferChars: FILE_BUFFER_CHARS,
 		});
 	const web = file(LOG_FILES.web);
 	const useConsole = options.console ?? true;
