@@ -17,6 +17,8 @@ export interface Statement {
 	run(...args: unknown[]): { changes: number };
 	get(...args: unknown[]): unknown;
 	all(...args: unknown[]): unknown[];
+	/** Rows as arrays of values instead of objects (the same statement, returned). */
+	raw(toggle?: boolean): Statement;
 }
 
 export declare class ConnectionPool {
