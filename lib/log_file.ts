@@ -1,12 +1,13 @@
 /**
- * The log files' sink: lines gathered in memory and appended to the file by an asynchronous
- * write, which Deno runs on a worker thread, so the JavaScript thread that serves requests only
- * joins strings. It replaces @logtape/file's non-blocking rotating sink, which wrote each batch
- * with a synchronous write(2) and then fsync'd it: under load those two were ≈ 2 µs of every
- * request (a CPU profile of the middleware floor, bench/RESULTS.md). There is no fsync: a line
- * handed to the kernel survives the process being killed (kill -9), which is what the one-second
- * promise is about; only a power cut may lose the last second, as it may with the database's
- * synchronous=NORMAL.
+ * The log files' sink: each line encoded into a chunk as it comes, and the chunks appended to the
+ * file by an asynchronous write, without fsync. It replaces @logtape/file's non-blocking rotating
+ * sink, which joined the lines into one string (encoding that rope at write time cost four times
+ * as much), wrote it with a synchronous write(2) and then fsync'd it: under load that was ≈ 2 µs
+ * of every request (a CPU profile of the middleware floor, bench/RESULTS.md); the write itself
+ * still shows at about 1 µs a request under that load (the kernel taking ≈ 10 MB/s of access
+ * lines). Without fsync a line handed to the kernel survives the process being killed (kill -9),
+ * which is what the one-second promise is about; a power cut may lose what the operating system
+ * had not yet written, as with the database's synchronous=NORMAL.
  *
  * It rotates as that sink did (at `maxSize` bytes: `name.1`, `name.2` … up to `maxFiles`), and,
  * like it, writes a batch when `bufferChars` are waiting, at once when the previous write is older
