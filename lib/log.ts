@@ -1,12 +1,11 @@
 /**
  * Logging: the seed's four files in LOG_LOCATION (auth.log, boto.log, mliyweb.log,
- * mliylaunch.log) as JSON lines, plus the console. A request id set with `withContext` ties a
+ * mliylaunch.log) as JSON lines, plus the console. A request id set with {@link withRequestId} ties a
  * request's lines together. Every line is in its file within {@link FLUSH_MS}: the file sinks
- * buffer lines and write them out on a timer, so a crash (kill -9) loses at most the last second,
- * and no request waits for a disk write. The console sink buffers too (LogTape's non-blocking
+ * (lib/log_file.ts) buffer lines and write them out on a timer, off the JavaScript thread, so a
+ * crash (kill -9) loses at most the last second, and no request waits for a disk write. The console sink buffers too (LogTape's non-blocking
  * mode), so a busy portal writes to the journal in batches rather than once a line.
  */
-import { getRotatingFileSink } from "@logtape/file";
 import {
 	configure,
 	getConsoleSink,
@@ -19,6 +18,7 @@ import {
 } from "@logtape/logtape";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { withoutSqlParameters } from "./db/errors.ts";
+import { bufferedFileSink } from "./log_file.ts";
 import type { LogLevelName, Settings } from "./settings.ts";
 
 /** The portal's loggers, one per log file. */
@@ -29,7 +29,7 @@ export interface Loggers {
 	 * The access log, one line per request (mliyweb.log only, not the console: at a line a request
 	 * the console's formatting and write were most of a request's cost; bench/RESULTS.md).
 	 */
-	access: Logger;
+	access: AccessLog;
 	/** Sign-ins, identities, refused identities (auth.log). */
 	auth: Logger;
 	/** Every AWS SDK call and its outcome (boto.log, the seed's name). */
@@ -50,7 +50,7 @@ export const LOG_FILES: Readonly<Record<Exclude<keyof Loggers, "access">, string
 export function getLoggers(): Loggers {
 	return {
 		web: getLogger(["mliy", "web"]),
-		access: getLogger(["mliy", "web", "access"]),
+		access: accessLog,
 		auth: getLogger(["mliy", "auth"]),
 		boto: getLogger(["mliy", "boto"]),
 		launch: getLogger(["mliy", "launch"]),
@@ -60,15 +60,14 @@ export function getLoggers(): Loggers {
 /**
  * The longest a line waits in memory before it is written to its file. LogTape's blocking sink
  * checks its interval only when the next line comes, so a quiet portal kept a sign-in in memory
- * until shutdown; the non-blocking sink writes on a timer of this period (and at once after a
- * quiet period, or when {@link FILE_BUFFER_CHARS} are waiting).
+ * until shutdown; the file sink writes within this period of a line (and at once after a quiet
+ * period, or when {@link FILE_BUFFER_CHARS} are waiting).
  */
 export const FLUSH_MS = 1000;
 
 /**
- * How much a file sink gathers before it writes without waiting for its timer. Each write is one
- * write(2) on the JavaScript thread and an fsync off it; LogTape's default (8 Ki characters) meant
- * a write every ~40 access-log lines under load, this one about every 300.
+ * How much a file sink gathers before it writes without waiting for its timer: about 300
+ * access-log lines, one write each (LogTape's default of 8 Ki characters meant one per ~40).
  */
 const FILE_BUFFER_CHARS = 64 * 1024;
 
@@ -95,23 +94,23 @@ export async function configureLogging(
 	options: LoggingOptions = {},
 ): Promise<void> {
 	await Deno.mkdir(settings.LOG_LOCATION, { recursive: true });
-	const formatter = withoutSqlValues(jsonLine);
+	const formatter = preformattedOr(withoutSqlValues(jsonLine));
 	const file = (name: string) =>
-		getRotatingFileSink(`${settings.LOG_LOCATION}/${name}`, {
+		bufferedFileSink(`${settings.LOG_LOCATION}/${name}`, {
 			formatter,
 			maxSize: 5 * 1024 * 1024,
 			maxFiles: 5,
-			nonBlocking: true,
-			flushInterval: FLUSH_MS,
-			bufferSize: FILE_BUFFER_CHARS,
+			flushMs: FLUSH_MS,
+			bufferChars: FILE_BUFFER_CHARS,
 		});
+	const web = file(LOG_FILES.web);
 	const useConsole = options.console ?? true;
 	const withConsole = (sink: string) => useConsole ? [sink, "console"] : [sink];
 	await configure({
 		reset: true,
-		contextLocalStorage: new AsyncLocalStorage(),
+		contextLocalStorage: requestContext,
 		sinks: {
-			web: file(LOG_FILES.web),
+			web,
 			auth: file(LOG_FILES.auth),
 			boto: file(LOG_FILES.boto),
 			launch: file(LOG_FILES.launch),
@@ -124,12 +123,6 @@ export async function configureLogging(
 		},
 		loggers: [
 			{ category: ["mliy", "web"], sinks: withConsole("web"), lowestLevel: LEVELS[settings.WEB_LOG_LEVEL] },
-			{
-				category: ["mliy", "web", "access"],
-				sinks: ["web"],
-				parentSinks: "override",
-				lowestLevel: LEVELS[settings.WEB_LOG_LEVEL],
-			},
 			{ category: ["mliy", "auth"], sinks: withConsole("auth"), lowestLevel: LEVELS[settings.WEB_LOG_LEVEL] },
 			{ category: ["mliy", "boto"], sinks: withConsole("boto"), lowestLevel: LEVELS[settings.WEB_LOG_LEVEL] },
 			{
@@ -140,6 +133,7 @@ export async function configureLogging(
 			{ category: ["logtape", "meta"], sinks: ["console"], lowestLevel: "warning" },
 		],
 	});
+	accessSink = { sink: web, lowest: RANK[LEVELS[settings.WEB_LOG_LEVEL]] };
 }
 
 /** Renders a message with its values inline (strings unquoted) for people reading the file. */
@@ -218,5 +212,83 @@ function scrub<T>(value: T, depth = 0): T {
 
 /** Flushes and closes the log files; later records go nowhere instead of to a closed file. */
 export async function closeLogging(): Promise<void> {
+	accessSink = undefined;
 	await reset();
+}
+
+/**
+ * The request's log context: every line logged while `fn` runs carries the request id. This is
+ * LogTape's `withContext` without its copy of the outer context (a request has none) and its
+ * checks, on the storage {@link configureLogging} gives LogTape: it runs on every request.
+ */
+export function withRequestId<T>(requestId: string, fn: () => T): T {
+	return requestContext.run({ requestId }, fn);
+}
+
+/** The log context's storage, one for the process: LogTape reads it on every line. */
+const requestContext = new AsyncLocalStorage<Record<string, unknown>>();
+
+/** LogTape's levels, lowest first. */
+const RANK: Readonly<Record<LogLevel, number>> = { trace: 0, debug: 1, info: 2, warning: 3, error: 4, fatal: 5 };
+
+/**
+ * The access log: one JSON line a request in mliyweb.log, with the same fields a LogTape line has
+ * (the request id, method, path, status, milliseconds, then `@timestamp`, level, logger and the
+ * rendered message). It costs about a microsecond where a LogTape record cost seven
+ * (bench/RESULTS.md, "Middleware floor"): the line is one string built by hand and handed to the
+ * web log's own file sink, so it shares that file's buffer, flush timer and rotation, and it is in
+ * the file within {@link FLUSH_MS} like every other line.
+ */
+export interface AccessLog {
+	/** Writes the line of one request, at debug when `quiet` (the instances' reports), else at info. */
+	write(quiet: boolean, method: string, path: string, status: number, ms: number, requestId: string): void;
+}
+
+/** The web log's file sink and level while logging is configured (the access lines' way there). */
+let accessSink: { sink: (record: LogRecord) => void; lowest: number } | undefined;
+
+/**
+ * The one record handed to the file sink for an access line, reused: the sink reads its timestamp
+ * and category and formats it at once (to its `line`, see preformattedOr), keeping nothing.
+ */
+const accessRecord = {
+	category: ["mliy", "web", "access"],
+	level: "info" as LogLevel,
+	message: [] as unknown[],
+	rawMessage: "",
+	timestamp: 0,
+	properties: {},
+	line: "",
+};
+
+/** The `@timestamp` text of the current millisecond, which many requests share under load. */
+let stampMs = -1;
+let stamp = "";
+
+const accessLog: AccessLog = {
+	write(quiet, method, path, status, ms, requestId) {
+		const target = accessSink;
+		const level = quiet ? "debug" : "info";
+		if (!target || RANK[level] < target.lowest) return;
+		const now = Date.now();
+		if (now !== stampMs) {
+			stampMs = now;
+			stamp = new Date(now).toISOString();
+		}
+		const shown = withoutSqlParameters(path);
+		const rounded = Math.round(ms);
+		accessRecord.level = level;
+		accessRecord.timestamp = now;
+		const levelName = quiet ? "DEBUG" : "INFO";
+		const message = JSON.stringify(`${method} ${shown} ${status} ${rounded} ms`);
+		accessRecord.line = `{"requestId":${JSON.stringify(requestId)},"method":${JSON.stringify(method)},` +
+			`"path":${JSON.stringify(shown)},"status":${status},"ms":${rounded},"@timestamp":"${stamp}",` +
+			`"level":"${levelName}","logger":"mliy.web.access","message":${message}}\n`;
+		target.sink(accessRecord as LogRecord);
+	},
+};
+
+/** A file formatter that writes an access line as it was built, and formats every other record. */
+function preformattedOr(format: (record: LogRecord) => string): (record: LogRecord) => string {
+	return (record) => record === (accessRecord as unknown) ? accessRecord.line : format(record);
 }

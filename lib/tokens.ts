@@ -2,6 +2,7 @@
  * Tokens derived from the portal's secret (the CSRF token of a user, the progress token and the
  * tag proof of a launch), their comparison in constant time, and SHA-256 in hex.
  */
+import { createHash } from "node:crypto";
 
 let cachedKey: { secret: string; key: Promise<CryptoKey> } | undefined;
 
@@ -52,8 +53,12 @@ export function launchProof(secret: string, launchId: string): Promise<string> {
 	return hmacToken(secret, `launch-proof:${launchId}`);
 }
 
-/** SHA-256 of UTF-8 text, in lower-case hex. */
-export async function sha256Hex(text: string): Promise<string> {
-	const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-	return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+/**
+ * SHA-256 of UTF-8 text, in lower-case hex. Hashed at once (node:crypto, ≈ 1 µs for a token)
+ * rather than through WebCrypto's asynchronous digest (≈ 12 µs, a trip to a worker thread and
+ * back): every progress callback with a token it has not proven before hashes it, as does every
+ * refused one.
+ */
+export function sha256Hex(text: string): Promise<string> {
+	return Promise.resolve(createHash("sha256").update(text).digest("hex"));
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import type { LogRecord } from "@logtape/logtape";
 import { closeLogging, configureLogging, getLoggers, LOG_FILES } from "../lib/log.ts";
+import { bufferedFileSink } from "../lib/log_file.ts";
 import { createTestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { startPortal } from "./_helpers/portal_process.ts";
@@ -175,4 +177,39 @@ Deno.test("the access line goes to mliyweb.log within a second, not to the conso
 	assert.ok(printed.some((line) => line.includes("created user alice")), "other lines still reach the console");
 	assert.ok(printed.some((line) => line.includes("a page line with")));
 	assert.ok(!printed.some((line) => /GET \/ 200 /.test(line)), "the access line is not printed");
+});
+
+Deno.test("a log file rotates at its size into name.1, name.2 …, keeping maxFiles, and loses no line on the way", async () => {
+	const dir = await Deno.makeTempDir({ prefix: "mliy-rotate-" });
+	try {
+		const path = `${dir}/mliyweb.log`;
+		const sink = bufferedFileSink(path, {
+			formatter: (record) => `${record.message.join("")}\n`,
+			maxSize: 16 * 1024,
+			maxFiles: 3,
+			flushMs: 1000,
+			bufferChars: 1024,
+		});
+		const record = (i: number): LogRecord => ({
+			category: ["mliy", "web"],
+			level: "info",
+			message: [`line ${String(i).padStart(5, "0")} `.padEnd(99, "x")],
+			rawMessage: "",
+			timestamp: Date.now(),
+			properties: {},
+		});
+		for (let i = 0; i < 800; i++) sink(record(i));
+		await sink[Symbol.asyncDispose]();
+		const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+		assert.deepEqual(names, ["mliyweb.log", "mliyweb.log.1", "mliyweb.log.2", "mliyweb.log.3"]);
+		for (const name of names) assert.ok(Deno.statSync(`${dir}/${name}`).size <= 16 * 1024, name);
+		// The newest lines are in the file itself, the older ones in .1, .2, .3, each a whole line, in order.
+		const text = ["mliyweb.log.3", "mliyweb.log.2", "mliyweb.log.1", "mliyweb.log"]
+			.map((name) => Deno.readTextFileSync(`${dir}/${name}`)).join("");
+		const numbers = text.split("\n").filter(Boolean).map((line) => Number(line.slice(5, 10)));
+		assert.deepEqual(numbers, numbers.map((_, i) => 800 - numbers.length + i), "consecutive, up to the last line");
+		assert.ok(numbers.length > 400, `${numbers.length} lines kept in four files of 16 KiB`);
+	} finally {
+		await Deno.remove(dir, { recursive: true });
+	}
 });

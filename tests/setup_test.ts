@@ -10,10 +10,10 @@ import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
 import { getInstance, instancesOfLaunch, updateInstance } from "../lib/db/instances.ts";
 import { getLaunch, updateLaunch } from "../lib/db/launches.ts";
-import { softwareConfigs } from "../lib/db/schema.ts";
+import { launches, softwareConfigs } from "../lib/db/schema.ts";
 import { closeLogging, configureLogging, LOG_FILES } from "../lib/log.ts";
 import { consoleTail, syncConsoleTails } from "../lib/sync/console.ts";
-import { progressToken } from "../lib/tokens.ts";
+import { progressToken, sha256Hex } from "../lib/tokens.ts";
 import { fakeAws } from "./_fakes/aws.ts";
 import { createTestDeps, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
@@ -233,6 +233,23 @@ Deno.test("the progress token counts only in its header, and an unknown instance
 	) {
 		assert.deepEqual(await answer(path, options), forbidden, what);
 	}
+});
+
+Deno.test("a token once accepted is not trusted beyond its launch: a guess after it is refused, and a new launch's token replaces it", async () => {
+	await using deps = await createTestDeps();
+	const world = await seedWorld(deps.db);
+	const instance = await addLaunchedInstance(deps.db, world, "the-real-token", { setupState: "running" });
+	assert.equal((await report(deps, "installing(10)")).status, 200);
+	assert.equal((await report(deps, "installing(20)")).status, 200, "the same token again (compared, not hashed)");
+	assert.equal((await report(deps, "installing(30)", "the-real-tokeN")).status, 403, "a near guess after it");
+	assert.equal((await report(deps, "installing(30)", "")).status, 403, "no token is no shortcut either");
+	// The instance's launch now stores another token's hash (as a relaunch would): the old token is done.
+	await deps.db.update(launches).set({ progressTokenHash: await sha256Hex("the-next-token") })
+		.where(eq(launches.id, instance.launchId!));
+	assert.equal((await report(deps, "installing(40)")).status, 403, "the earlier launch's token");
+	assert.equal((await report(deps, "installing(40)", "the-next-token")).status, 200);
+	await deps.reports.flush();
+	assert.equal((await getInstance(deps.db, ID))!.progressText, "installing");
 });
 
 Deno.test("consoleTail keeps the last lines, without escapes, control characters or the secrets put into the script", () => {

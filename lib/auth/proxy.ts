@@ -38,6 +38,22 @@ export function sourceAddress(settings: ProxySettings, peer: string, headers: He
 	const address = fromTrustedProxy(settings, peer, headers)
 		? callerAddress(peer, headers.get("X-Forwarded-For"), settings.TRUSTED_PROXIES)
 		: peer;
+	let source = sources.get(address);
+	if (source === undefined) {
+		if (sources.size >= SOURCES_KEPT) sources.clear();
+		source = sourceOf(address);
+		sources.set(address, source);
+	}
+	return source;
+}
+
+/** {@link sourceOf} of the addresses last seen: every call without a sign-in asks it (rate limits). */
+const sources = new Map<string, string>();
+/** Distinct addresses remembered before the memo starts over (a flood of sources costs no memory). */
+const SOURCES_KEPT = 1024;
+
+/** An address as the rate limits count it: IPv4 as it is, IPv6 by its /64. */
+function sourceOf(address: string): string {
 	const bytes = parseIp(address);
 	if (!bytes || bytes.length === 4) return bytes ? bytes.join(".") : address;
 	const groups = Array.from({ length: 4 }, (_, i) => ((bytes[i * 2]! << 8) | bytes[i * 2 + 1]!).toString(16));

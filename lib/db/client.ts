@@ -101,7 +101,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 		throw local ? error : unreachable(options.url, error);
 	}
 	const db = drizzle(client, { schema });
+	if (writer) ownConnections.set(db, writer);
 	const close = () => {
+		// No connection of its own is opened after this (nothing would close it).
+		ownConnections.delete(db);
 		for (const connection of writerConnections) {
 			try {
 				if (connection.open) connection.close();
@@ -110,6 +113,18 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 		client.close();
 	};
 	return { db, client, writer, close, [Symbol.asyncDispose]: () => Promise.resolve(close()) };
+}
+
+/** The opener of connections of their own (see {@link Database.writer}), by database. */
+const ownConnections = new WeakMap<Db, () => Connection>();
+
+/**
+ * Opens a connection of its own to an embedded database file (closed with the database), for a
+ * reader that must see every other connection's commits through its `PRAGMA data_version`
+ * (lib/db/app_state.ts); undefined for a libSQL server and once the database is closed.
+ */
+export function ownConnection(db: Db): Connection | undefined {
+	return ownConnections.get(db)?.();
 }
 
 /**

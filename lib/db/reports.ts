@@ -194,8 +194,9 @@ class ConnectionStore implements ReportStore {
 
 	changeMark(): Promise<number> {
 		try {
-			const row = this.#prepared("PRAGMA data_version").get() as { data_version: number };
-			return Promise.resolve(this.#generation * 2 ** 32 + Number(row.data_version));
+			// As a raw row: the binding's cheapest call (a third of an object row's cost), on every report.
+			const [version] = this.#prepared("PRAGMA data_version").raw().get() as [number];
+			return Promise.resolve(this.#generation * 2 ** 32 + Number(version));
 		} catch (error) {
 			this.#discard();
 			return Promise.reject(error);

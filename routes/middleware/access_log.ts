@@ -9,9 +9,9 @@
  * method and status (a few hundred entries at most: patterns, not paths).
  */
 import type { MiddlewareHandler } from "hono";
-import { withContext } from "@logtape/logtape";
 import type { Counter, Histogram } from "prom-client";
 import type { Deps } from "../../lib/deps.ts";
+import { withRequestId } from "../../lib/log.ts";
 import type { AppEnv } from "../context.ts";
 
 /** What is known of one route pattern and method. */
@@ -47,7 +47,8 @@ export function accessLog(deps: Pick<Deps, "log" | "metrics">): MiddlewareHandle
 	};
 	return async (c, next) => {
 		const started = performance.now();
-		await withContext({ requestId: c.get("requestId") }, next);
+		const requestId = c.get("requestId");
+		await withRequestId(requestId, next);
 		const ms = performance.now() - started;
 		const route = c.req.routePath || "unmatched";
 		const method = c.req.method;
@@ -58,12 +59,6 @@ export function accessLog(deps: Pick<Deps, "log" | "metrics">): MiddlewareHandle
 		requests.inc();
 		entry.duration.observe(ms / 1000);
 		if (!entry.logged || c.get("rateLimited")) return;
-		deps.log.access[entry.quiet && status < 400 ? "debug" : "info"]("{method} {path} {status} {ms} ms", {
-			method,
-			path: c.req.path,
-			status,
-			ms: Math.round(ms),
-			requestId: c.get("requestId"),
-		});
+		deps.log.access.write(entry.quiet && status < 400, method, c.req.path, status, ms, requestId);
 	};
 }

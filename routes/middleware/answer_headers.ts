@@ -17,3 +17,12 @@ export function setAnswerHeaders(c: Context, headers: Readonly<Record<string, st
 		for (const name in headers) c.header(name, headers[name]!);
 	}
 }
+
+/** {@link setAnswerHeaders} for one header (the request id on every answer), without an object for it. */
+export function setAnswerHeader(c: Context, name: string, value: string): void {
+	try {
+		c.res.headers.set(name, value);
+	} catch {
+		c.header(name, value);
+	}
+}

@@ -6,7 +6,8 @@ import { setAnswerHeaders } from "./answer_headers.ts";
 const CONTENT_SECURITY_POLICY =
 	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+/** The headers, for the benchmark's reference app (bench/floor_server.ts). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 	"X-Content-Type-Options": "nosniff",
 	"X-Frame-Options": "DENY",
 	"Referrer-Policy": "same-origin",
