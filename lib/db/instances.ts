@@ -386,9 +386,16 @@ const progressStatements = preparedFor((db) => ({
 		.leftJoin(launches, eq(launches.id, instances.launchId))
 		.leftJoin(softwareConfigs, eq(softwareConfigs.id, instances.configId))
 		.where(eq(instances.id, sql.placeholder("id"))).prepare(),
-	// Only a setup that may still report is written: a report racing the end of the setup or of the
-	// instance changes nothing.
-	update: db.update(instances).set({
+	update: progressUpdate(db).returning({ id: instances.id }).prepare(),
+}));
+
+/**
+ * A progress report's write, with placeholders (text, percent, at, setupState, endedAtMs, id): only
+ * a setup that may still report is written, so a report racing the end of the setup or of the
+ * instance changes nothing. The report queue's batches (lib/db/reports.ts) write the same.
+ */
+export function progressUpdate(db: Db) {
+	return db.update(instances).set({
 		progressText: sql.placeholder("text") as unknown as string,
 		progressPercent: sql.placeholder("percent") as unknown as number,
 		progressUpdatedAt: sql.placeholder("at") as unknown as Date,
@@ -400,8 +407,8 @@ const progressStatements = preparedFor((db) => ({
 		eq(instances.archived, false),
 		notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
 		or(isNull(instances.setupState), eq(instances.setupState, "running")),
-	)).returning({ id: instances.id }).prepare(),
-}));
+	));
+}
 
 /** An instance as the progress endpoint checks a report against it. */
 export type ProgressTarget =

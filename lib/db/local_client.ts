@@ -655,13 +655,16 @@ const SQLITE_CODES: Record<number, string> = {
 	28: "SQLITE_WARNING",
 };
 
+/** The name of a SQLite result code's primary part (`SQLITE_BUSY` for SQLITE_BUSY_SNAPSHOT's 517). */
+export function sqliteCodeName(rawCode: number): string {
+	return SQLITE_CODES[rawCode & 0xff] ?? `SQLITE_UNKNOWN_${rawCode & 0xff}`;
+}
+
 /** SQLite's error as `@libsql/client` reports it: base code (`SQLITE_BUSY`), extended code, raw code. */
 function mapSqliteError(error: unknown): unknown {
 	if (error instanceof Database.SqliteError) {
 		const e = error as Error & { code: string; rawCode?: number };
-		const code = e.rawCode === undefined
-			? "SQLITE_UNKNOWN"
-			: SQLITE_CODES[e.rawCode & 0xff] ?? `SQLITE_UNKNOWN_${e.rawCode & 0xff}`;
+		const code = e.rawCode === undefined ? "SQLITE_UNKNOWN" : sqliteCodeName(e.rawCode);
 		return new LibsqlError(e.message, code, e.code, e.rawCode, e);
 	}
 	return error;

@@ -3,12 +3,12 @@
  * and activity reports written in one transaction, and the cheap change check that tells the
  * queue's cache of instances when another connection has committed.
  */
-import { and, eq, fillPlaceholders, isNull, notInArray, or, sql } from "drizzle-orm";
+import { fillPlaceholders } from "drizzle-orm";
 import type { InArgs } from "@libsql/client";
 import { type Database, type Db, preparedFor } from "./client.ts";
+import { progressUpdate } from "./instances.ts";
 import type { Connection, Statement } from "./connections.ts";
-import { instances, type SetupState } from "./schema.ts";
-import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
+import type { SetupState } from "./schema.ts";
 
 /** A progress report as it is written: the instance row's latest and a row of its history. */
 export interface ProgressWrite {
@@ -40,19 +40,8 @@ export type ReportWrite = { kind: "progress"; write: ProgressWrite } | { kind: "
 
 /** The SQL of a batch's statements, built once per database. */
 const batchSql = preparedFor((db) => ({
-	// The same guard as setProgress: a report racing the end of the setup or of the instance changes nothing.
-	progress: db.update(instances).set({
-		progressText: sql.placeholder("text") as unknown as string,
-		progressPercent: sql.placeholder("percent") as unknown as number,
-		progressUpdatedAt: sql.placeholder("at") as unknown as Date,
-		setupState: sql.placeholder("setupState") as unknown as SetupState,
-		setupEndedAt: sql`${sql.placeholder("endedAtMs")}`,
-	}).where(and(
-		eq(instances.id, sql.placeholder("id")),
-		eq(instances.archived, false),
-		notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
-		or(isNull(instances.setupState), eq(instances.setupState, "running")),
-	)).toSQL(),
+	// The same guarded write as setProgress.
+	progress: progressUpdate(db).toSQL(),
 }));
 
 /** The history row, only when the update just before it wrote the instance (as recordProgress does). */

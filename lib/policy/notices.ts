@@ -13,6 +13,7 @@ import { channelsOf, noticeRecipients, noticesFor, type PolicyAction, setChannel
 import type { NOTICE_TOPICS } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
+import { formatMinute } from "../format.ts";
 import { emailConfigured, sendEmail } from "../notify/email.ts";
 import { postWebhook } from "../notify/webhook.ts";
 import { publicUrl } from "../settings.ts";
@@ -21,28 +22,9 @@ import { extendPath, extendToken, extendUrl } from "./links.ts";
 /** Ended actions stay in the banner this long (what was done and why). */
 export const DONE_NOTICE_MS = 24 * 3_600_000;
 
-/** One formatter per time zone: building an `Intl.DateTimeFormat` costs far more than using one. */
-const noticeFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** `2025-03-01 12:30 UTC`: a notice's times, in the portal's time zone. */
 export function noticeTime(at: Date, timeZone: string): string {
-	let format = noticeFormats.get(timeZone);
-	if (!format) {
-		format = new Intl.DateTimeFormat("en-CA", {
-			timeZone,
-			year: "numeric",
-			month: "2-digit",
-			day: "2-digit",
-			hour: "2-digit",
-			minute: "2-digit",
-			hourCycle: "h23",
-			timeZoneName: "short",
-		});
-		noticeFormats.set(timeZone, format);
-	}
-	const parts = format.formatToParts(at);
-	const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
-	return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")} ${get("timeZoneName")}`;
+	return formatMinute(at, timeZone, true);
 }
 
 const DONE: Record<string, string> = { stop: "stopped", start: "started", terminate: "terminated" };

@@ -1,38 +1,11 @@
 /** Formatting for pages: times in the portal's time zone, durations, money, states. */
-import { formatMoney, formatRate } from "../../lib/format.ts";
+import { formatMinute, formatMoney, formatRate } from "../../lib/format.ts";
 
 export { formatMoney, formatRate };
 
-/**
- * One formatter per time zone: building an Intl.DateTimeFormat costs far more than using one, and a
- * list page formats two times per row (the admin's 50-row machine list spent most of its rendering
- * building them).
- */
-const timeFormats = new Map<string, Intl.DateTimeFormat>();
-
-function timeFormat(timeZone: string): Intl.DateTimeFormat {
-	let format = timeFormats.get(timeZone);
-	if (!format) {
-		format = new Intl.DateTimeFormat("en-CA", {
-			timeZone,
-			year: "numeric",
-			month: "2-digit",
-			day: "2-digit",
-			hour: "2-digit",
-			minute: "2-digit",
-			hourCycle: "h23",
-		});
-		timeFormats.set(timeZone, format);
-	}
-	return format;
-}
-
 /** `2024-05-01 14:03` in the time zone. */
 export function formatTime(at: Date | null | undefined, timeZone: string): string {
-	if (!at) return "—";
-	const parts = timeFormat(timeZone).formatToParts(at);
-	const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
-	return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
+	return at ? formatMinute(at, timeZone) : "—";
 }
 
 /** `3 d 4 h`, `2 h 5 min`, `7 min`, `40 s`. */

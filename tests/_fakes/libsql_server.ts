@@ -36,35 +36,9 @@
 // @ts-types="../../lib/db/libsql_types.d.ts"
 import Database from "libsql";
 import { Buffer } from "node:buffer";
+import { sqliteCodeName } from "../../lib/db/local_client.ts";
 
 type Connection = InstanceType<typeof Database>;
-
-/** SQLite's primary result codes by number, as sqld names them in errors. */
-const SQLITE_CODES: Record<number, string> = {
-	1: "SQLITE_ERROR",
-	2: "SQLITE_INTERNAL",
-	3: "SQLITE_PERM",
-	4: "SQLITE_ABORT",
-	5: "SQLITE_BUSY",
-	6: "SQLITE_LOCKED",
-	7: "SQLITE_NOMEM",
-	8: "SQLITE_READONLY",
-	9: "SQLITE_INTERRUPT",
-	10: "SQLITE_IOERR",
-	11: "SQLITE_CORRUPT",
-	12: "SQLITE_NOTFOUND",
-	13: "SQLITE_FULL",
-	14: "SQLITE_CANTOPEN",
-	15: "SQLITE_PROTOCOL",
-	17: "SQLITE_SCHEMA",
-	18: "SQLITE_TOOBIG",
-	19: "SQLITE_CONSTRAINT",
-	20: "SQLITE_MISMATCH",
-	21: "SQLITE_MISUSE",
-	23: "SQLITE_AUTH",
-	25: "SQLITE_RANGE",
-	26: "SQLITE_NOTADB",
-};
 
 /** How long a stream may go without a request before it is closed (sqld: 10 s). */
 const STREAM_IDLE_MS = 10_000;
@@ -195,7 +169,8 @@ export function startLibsqlServer(options: LibsqlServerOptions): LibsqlServer {
 		if (error instanceof RequestError) return error;
 		stream.broken = true;
 		const e = error as { message?: string; rawCode?: number };
-		const code = e.rawCode === undefined ? "SQLITE_UNKNOWN" : SQLITE_CODES[e.rawCode & 0xff] ?? "SQLITE_UNKNOWN";
+		// sqld names errors by SQLite's primary codes, as the portal's own client does.
+		const code = e.rawCode === undefined ? "SQLITE_UNKNOWN" : sqliteCodeName(e.rawCode);
 		return new RequestError(String(e.message ?? error), code);
 	};
 
