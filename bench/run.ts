@@ -244,10 +244,10 @@ if (only.has("http")) {
 			met: progress.rps / base.rps >= 0.4,
 		},
 		{
-			name: "progress callbacks: p99",
-			target: "< 20 ms",
+			name: "progress callbacks: p99 (32 connections)",
+			target: "< 10 ms",
 			measured: `${fmt(progress.p99ms, 2)} ms`,
-			met: progress.p99ms < 20,
+			met: progress.p99ms < 10,
 		},
 		{
 			name: "dashboard: requests/s",
@@ -279,9 +279,9 @@ if (only.has("http")) {
 		},
 		{
 			name: "team view: p50 (32 connections)",
-			target: "< 25 ms",
+			target: "< 10 ms",
 			measured: `${fmt(team.p50ms, 2)} ms`,
-			met: team.p50ms < 25,
+			met: team.p50ms < 10,
 		},
 		{
 			name: "team view: p50 (1 connection, for reference)",
