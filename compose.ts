@@ -127,6 +127,8 @@ export async function createDeps(
 	});
 	try {
 		const metrics = createMetrics();
+		const holder = overrides.holder ?? `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
+		metrics.processInfo.set({ process_id: holder }, 1);
 		const sdk = overrides.aws ? undefined : createAws({
 			region: settings.AWS_REGION,
 			endpoint: settings.AWS_ENDPOINT_URL,
@@ -179,7 +181,7 @@ export async function createDeps(
 			clock: overrides.clock ?? (() => new Date()),
 			secret,
 			paramsKey,
-			holder: overrides.holder ?? `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`,
+			holder,
 			background,
 			wakeLauncher: () => kickJob(deps, advanceLaunchesJob),
 			samples: {
