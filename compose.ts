@@ -9,7 +9,7 @@ import { createAws } from "./lib/aws/sdk/mod.ts";
 import { describeFolderSync, syncCatalogFolder } from "./lib/catalog/folder.ts";
 import { secretParam } from "./lib/catalog/secrets.ts";
 import { appSecret } from "./lib/db/app_state.ts";
-import { type Database, openDatabase } from "./lib/db/client.ts";
+import { type Database, openDatabase, type OpenDatabaseOptions } from "./lib/db/client.ts";
 import type { Background, Deps } from "./lib/deps.ts";
 import { ConfigError, UserError } from "./lib/errors.ts";
 import { kickJob } from "./lib/jobs.ts";
@@ -108,6 +108,8 @@ export interface DepsOverrides {
 	/** Instance metadata base URL (tests point it at a closed port). */
 	metadataUrl?: string;
 	holder?: string;
+	/** SQLite's memory levers (the memory benchmark compares them). */
+	database?: Pick<OpenDatabaseOptions, "mmapBytes" | "cacheKiB">;
 }
 
 /**
@@ -124,6 +126,7 @@ export async function createDeps(
 		authToken: settings.DATABASE_AUTH_TOKEN,
 		synchronous: settings.DATABASE_SYNCHRONOUS,
 		busyTimeoutMs: settings.DATABASE_BUSY_TIMEOUT_MS,
+		...overrides.database,
 	});
 	try {
 		const metrics = createMetrics();
