@@ -41,9 +41,9 @@ const log = (line: string) => console.log(`bench: ${line}`);
 /** Keys for moto, which accepts any. */
 const BENCH_CREDENTIALS = { accessKeyId: "bench", secretAccessKey: "bench" };
 
-/** The V8 flags deno.json's start task gives the portal (DENO_V8_FLAGS), read from it so the bench measures what ships. */
-const SHIPPED_V8_FLAGS =
-	/DENO_V8_FLAGS=(\S+)/.exec(JSON.parse(await Deno.readTextFile("deno.json")).tasks.start)?.[1] ?? "";
+/** The V8 flags deno.json's start task gives the portal, read from it so the bench measures what ships. */
+const SHIPPED_V8_FLAGS = /--v8-flags=(\S+)/.exec(JSON.parse(await Deno.readTextFile("deno.json")).tasks.start)?.[1] ??
+	"";
 
 await Deno.remove(WORK, { recursive: true }).catch(() => {});
 await Deno.mkdir(WORK, { recursive: true });
@@ -83,9 +83,8 @@ if (only.has("http")) {
 	const aws = faultyEndpoint("timeout");
 	const port = freePort();
 	const started = performance.now();
-	const portal = spawnDeno(["run", "-P", "main.ts"], {
-		// As `./mliy start` runs it (deno.json's start task).
-		DENO_V8_FLAGS: SHIPPED_V8_FLAGS,
+	// As `./mliy start` runs it (deno.json's start task).
+	const portal = spawnDeno(["run", "-P", `--v8-flags=${SHIPPED_V8_FLAGS}`, "main.ts"], {
 		MLIY_DATABASE_URL: `file:${dbPath}`,
 		MLIY_PORT: String(port),
 		MLIY_RUN_JOBS: "false",
@@ -933,8 +932,8 @@ async function loadPortal(url: string, script: string) {
 
 if (only.has("scale")) {
 	// WORKERS=1 and WORKERS=2 (lib/workers.ts) on the http section's seeded database, one after the
-	// other in this run, started as ./mliy start starts the portal (its V8 flags too; the workers
-	// inherit DENO_V8_FLAGS); wrk's 2 threads share the 2 cores.
+	// other in this run, started as ./mliy start starts the portal (its V8 flags too, which
+	// lib/workers.ts gives the workers); wrk's 2 threads share the 2 cores.
 	await ensureWrk();
 	log("scale: seeding…");
 	const { dbPath, script } = await seededPortalDb("scale");
@@ -942,9 +941,8 @@ if (only.has("scale")) {
 	const runs: { workers: number; load: Awaited<ReturnType<typeof loadPortal>>; rss: number }[] = [];
 	for (const workers of [1, 2]) {
 		const port = freePort();
-		const portal = spawnDeno(["run", "-P", "main.ts"], {
+		const portal = spawnDeno(["run", "-P", `--v8-flags=${SHIPPED_V8_FLAGS}`, "main.ts"], {
 			...portalEnv(dbPath, aws.url, port, `logs-scale-${workers}`),
-			DENO_V8_FLAGS: SHIPPED_V8_FLAGS,
 			MLIY_WORKERS: String(workers),
 		});
 		const url = `http://127.0.0.1:${port}`;
@@ -1024,9 +1022,9 @@ if (only.has("memory")) {
 			mmap: 268435456,
 			env: glibc,
 		},
-		// What `./mliy start` runs: lib/db/client.ts's defaults, the start task's DENO_V8_FLAGS (deno.json).
+		// What `./mliy start` runs: lib/db/client.ts's defaults, the start task's --v8-flags (deno.json).
 		{
-			name: `as shipped now: no memory map, ${SHIPPED_V8_FLAGS} (the start task's DENO_V8_FLAGS)`,
+			name: `as shipped now: no memory map, ${SHIPPED_V8_FLAGS} (the start task's --v8-flags)`,
 			v8: SHIPPED_V8_FLAGS,
 		},
 		{ name: "no memory map, --optimize-for-size", mmap: 0, v8: "--optimize-for-size" },

@@ -10,7 +10,7 @@ import { openDatabase } from "../lib/db/client.ts";
 import { getLease } from "../lib/db/leases.ts";
 import { tickOf } from "../lib/jobs.ts";
 import { resolveSettings } from "../lib/settings.ts";
-import { workerNumber } from "../lib/workers.ts";
+import { V8_FLAGS, workerNumber } from "../lib/workers.ts";
 import { freePort } from "../scripts/local_servers.ts";
 import { startPortal } from "./_helpers/portal_process.ts";
 
@@ -106,6 +106,13 @@ Deno.test("WORKERS=2: two processes answer on one port, each sees what the other
 		const [a, b] = pinned as [Pinned, Pinned];
 		assert.notEqual(pidOf(a.processId), pidOf(b.processId), "two processes, not one");
 		assert.ok([a, b].some((p) => pidOf(p.processId) === portal.child.pid), "one of them is the process started");
+		const worker = [a, b].find((p) => pidOf(p.processId) !== portal.child.pid)!;
+		const workerArgs = Deno.readTextFileSync(`/proc/${pidOf(worker.processId)}/cmdline`).split("\0");
+		assert.ok(
+			workerArgs.includes(`--v8-flags=${V8_FLAGS}`),
+			`the worker runs with the portal's V8 flags: ${workerArgs}`,
+		);
+		assert.ok(workerArgs.includes("--worker=1"));
 
 		// A first visit through one process creates the account (a write); the other lists it.
 		assert.equal((await a.get("/", "newcomer")).status, 200);
@@ -220,4 +227,11 @@ Deno.test("a worker knows its number from its argument; the process started is n
 	assert.equal(workerNumber([]), 0);
 	assert.equal(workerNumber(["--worker=3"]), 3);
 	assert.equal(workerNumber(["--worker=x"]), 0);
+});
+
+Deno.test("the portal runs with the same V8 flags however it is started: ./mliy start, the compiled binary (a worker: above)", async () => {
+	const tasks = JSON.parse(await Deno.readTextFile(`${root}deno.json`)).tasks;
+	assert.match(tasks.start, new RegExp(`^deno run -P --v8-flags=${V8_FLAGS} main\\.ts$`));
+	assert.ok(tasks.compile.includes(` --v8-flags=${V8_FLAGS} `), "the compiled binary carries them");
+	assert.ok(tasks.compile.includes(" --unstable-net "), "and may listen with reusePort");
 });
