@@ -9,7 +9,7 @@ import { createAws } from "./lib/aws/sdk/mod.ts";
 import { describeFolderSync, syncCatalogFolder } from "./lib/catalog/folder.ts";
 import { secretParam } from "./lib/catalog/secrets.ts";
 import { appSecret } from "./lib/db/app_state.ts";
-import { type Database, openDatabase } from "./lib/db/client.ts";
+import { type Database, openDatabase, type OpenDatabaseOptions } from "./lib/db/client.ts";
 import { reportStore } from "./lib/db/reports.ts";
 import type { Background, Deps } from "./lib/deps.ts";
 import { ConfigError, UserError } from "./lib/errors.ts";
@@ -110,6 +110,8 @@ export interface DepsOverrides {
 	/** Instance metadata base URL (tests point it at a closed port). */
 	metadataUrl?: string;
 	holder?: string;
+	/** SQLite's memory levers (the memory benchmark compares them). */
+	database?: Pick<OpenDatabaseOptions, "mmapBytes" | "cacheKiB">;
 }
 
 /**
@@ -126,9 +128,12 @@ export async function createDeps(
 		authToken: settings.DATABASE_AUTH_TOKEN,
 		synchronous: settings.DATABASE_SYNCHRONOUS,
 		busyTimeoutMs: settings.DATABASE_BUSY_TIMEOUT_MS,
+		...overrides.database,
 	});
 	try {
 		const metrics = createMetrics();
+		const holder = overrides.holder ?? `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
+		metrics.processInfo.set({ process_id: holder }, 1);
 		const sdk = overrides.aws ? undefined : createAws({
 			region: settings.AWS_REGION,
 			endpoint: settings.AWS_ENDPOINT_URL,
@@ -182,7 +187,7 @@ export async function createDeps(
 			clock: overrides.clock ?? (() => new Date()),
 			secret,
 			paramsKey,
-			holder: overrides.holder ?? `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`,
+			holder,
 			background,
 			reports,
 			wakeLauncher: () => kickJob(deps, advanceLaunchesJob),

@@ -1,7 +1,8 @@
 /**
  * The entry point: settings → private files and logging → dependencies (compose.ts: database and migrations, pricing,
- * AWS, plugins) → app → jobs → serve, then graceful shutdown on SIGTERM/SIGINT. Any startup problem stops
- * the process with a message naming what is wrong, before anything listens.
+ * AWS, plugins) → app → jobs → serve (→ with WORKERS > 1, the other processes on the same port: lib/workers.ts), then
+ * graceful shutdown on SIGTERM/SIGINT. Any startup problem stops the process with a message naming what is wrong,
+ * before anything listens.
  */
 import { createDeps } from "./compose.ts";
 import process from "node:process";
@@ -11,12 +12,20 @@ import { loadSettings, redactedSettings, redactUrls } from "./lib/settings.ts";
 import { registerJobs } from "./jobs/mod.ts";
 import { createApp } from "./routes/mod.ts";
 import { flushRateLimitSummaries } from "./routes/middleware/rate_limit.ts";
+import { ConfigError } from "./lib/errors.ts";
+import { startWorkers, stopWhenPrimaryEnds, workerCommand, workerNumber } from "./lib/workers.ts";
 
 async function start(): Promise<void> {
 	// Whatever the portal creates is its own account's only: the database and its journals, the
 	// logs (also the files rotation opens later) and any folder for them. Also made explicit below.
 	process.umask(0o077);
 	const settings = await loadSettings(Deno.env.toObject());
+	// 0: the process an operator started; 1…WORKERS-1: the copies it started (lib/workers.ts).
+	const worker = workerNumber(Deno.args);
+	if (settings.WORKERS > 1 && Deno.build.os !== "linux") {
+		throw new ConfigError(`Cannot load settings: "WORKERS" above 1 needs Linux (SO_REUSEPORT), not ${Deno.build.os}`);
+	}
+	const workerStart = worker === 0 && settings.WORKERS > 1 ? workerCommand() : undefined;
 	await privateFolder(settings.LOG_LOCATION);
 	for (const file of Object.values(LOG_FILES)) await privateFile(`${settings.LOG_LOCATION}/${file}`);
 	await configureLogging(settings);
@@ -39,8 +48,25 @@ async function start(): Promise<void> {
 	const server = Deno.serve({
 		hostname: settings.HOST,
 		port: settings.PORT,
-		onListen: ({ hostname, port }) => log.web.info("listening on http://{hostname}:{port}", { hostname, port }),
+		// Several processes on one port share it; a lone process keeps failing when the port is taken.
+		reusePort: settings.WORKERS > 1,
+		onListen: ({ hostname, port }) =>
+			log.web.info("listening on http://{hostname}:{port}{worker}", {
+				hostname,
+				port,
+				worker: worker === 0 ? "" : ` (worker ${worker})`,
+			}),
 	}, app.fetch);
+	// The workers start once the primary listens and has migrated the database: they find nothing to migrate, and
+	// get the port it was given (PORT 0 asks for any free one).
+	const workers = workerStart
+		? startWorkers({
+			count: settings.WORKERS - 1,
+			command: workerStart,
+			env: { MLIY_PORT: String(server.addr.port) },
+			log: log.web,
+		})
+		: undefined;
 
 	let stopping = false;
 	const stop = async (signal: string) => {
@@ -48,7 +74,7 @@ async function start(): Promise<void> {
 		stopping = true;
 		log.web.info("{signal}: finishing requests and the running job step, then stopping", { signal });
 		jobs.abort();
-		await server.shutdown();
+		await Promise.all([server.shutdown(), workers?.stop()]);
 		await deps.close();
 		flushRateLimitSummaries(deps);
 		log.web.info("stopped");
@@ -57,6 +83,7 @@ async function start(): Promise<void> {
 	};
 	Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
 	Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+	if (worker > 0) stopWhenPrimaryEnds(() => stop("the primary process ended"));
 }
 
 try {

@@ -77,6 +77,13 @@ export async function rssMiB(pid: number): Promise<number> {
 	return kb / 1024;
 }
 
+/** Resident memory of a process in MiB, and of it what is anonymous (heaps, malloc) and what is mapped files (code, mmap). */
+export async function rssParts(pid: number): Promise<{ rss: number; anon: number; file: number }> {
+	const status = await Deno.readTextFile(`/proc/${pid}/status`);
+	const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+	return { rss: kb("VmRSS"), anon: kb("RssAnon"), file: kb("RssFile") + kb("RssShmem") };
+}
+
 /** Machine notes for the results. */
 export async function machine(): Promise<string> {
 	const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.+)/)?.[1] ?? "unknown CPU";

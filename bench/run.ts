@@ -5,7 +5,7 @@
  * when missing) generates the load, bounded in time. Never part of the test run.
  *
  * Options: --seconds N (per wrk run, default 10), --only a,b (sections: http, floor, sync, pricing, pricing-load, db,
- * enforcer, admin).
+ * enforcer, admin, scale, memory).
  */
 import { parseArgs } from "node:util";
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
@@ -18,7 +18,7 @@ import { resolveSettings } from "../lib/settings.ts";
 import { syncKind } from "../lib/sync/all.ts";
 import { freePort, onPath, startMotoServer, waitForOk } from "../scripts/local_servers.ts";
 import { faultyEndpoint } from "../tests/_fakes/endpoint.ts";
-import { ensureWrk, fmt, machine, rssMiB, WORK, wrk, type WrkResult } from "./lib.ts";
+import { ensureWrk, fmt, machine, rssMiB, rssParts, WORK, wrk, type WrkResult } from "./lib.ts";
 import { seedBench, writeProgressScript } from "./seed.ts";
 import { seedPolicies } from "./seed_policies.ts";
 import { enforcePolicies, type EnforceResult } from "../lib/policy/enforcer.ts";
@@ -30,7 +30,7 @@ const { values: args } = parseArgs({
 	args: Deno.args,
 	options: {
 		seconds: { type: "string", default: "10" },
-		only: { type: "string", default: "http,floor,sync,pricing,pricing-load,db,enforcer,admin" },
+		only: { type: "string", default: "http,floor,sync,pricing,pricing-load,db,enforcer,admin,scale,memory" },
 	},
 });
 const seconds = Number(args.seconds);
@@ -40,6 +40,10 @@ const summary: { name: string; target: string; measured: string; met: boolean | 
 const log = (line: string) => console.log(`bench: ${line}`);
 /** Keys for moto, which accepts any. */
 const BENCH_CREDENTIALS = { accessKeyId: "bench", secretAccessKey: "bench" };
+
+/** The V8 flags deno.json's start task gives the portal, read from it so the bench measures what ships. */
+const SHIPPED_V8_FLAGS = /--v8-flags=(\S+)/.exec(JSON.parse(await Deno.readTextFile("deno.json")).tasks.start)?.[1] ??
+	"";
 
 await Deno.remove(WORK, { recursive: true }).catch(() => {});
 await Deno.mkdir(WORK, { recursive: true });
@@ -79,7 +83,8 @@ if (only.has("http")) {
 	const aws = faultyEndpoint("timeout");
 	const port = freePort();
 	const started = performance.now();
-	const portal = spawnDeno(["run", "-P", "main.ts"], {
+	// As `./mliy start` runs it (deno.json's start task).
+	const portal = spawnDeno(["run", "-P", `--v8-flags=${SHIPPED_V8_FLAGS}`, "main.ts"], {
 		MLIY_DATABASE_URL: `file:${dbPath}`,
 		MLIY_PORT: String(port),
 		MLIY_RUN_JOBS: "false",
@@ -880,6 +885,264 @@ if (only.has("admin")) {
 			fmt(baseline.median, 0)
 		} ms)`,
 		met: measured.every((m) => m.median < 100),
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+/** The http section's seeded database (10,000 instances, 1,000 with progress tokens) at `name`, and its wrk script. */
+async function seededPortalDb(name: string) {
+	const dbPath = `${WORK}${name}.db`;
+	const database = await openDatabase({ url: `file:${dbPath}` });
+	const world = await seedBench(database, { instances: 10_000, withTokens: 1_000 });
+	database.close();
+	const script = `${WORK}${name}-progress.lua`;
+	await writeProgressScript(script, world);
+	return { dbPath, script };
+}
+
+/** The settings the http section gives the portal: jobs off, AWS a port that never answers, no rate limit. */
+function portalEnv(dbPath: string, awsUrl: string, port: number, logs: string): Record<string, string> {
+	return {
+		MLIY_DATABASE_URL: `file:${dbPath}`,
+		MLIY_PORT: String(port),
+		MLIY_RUN_JOBS: "false",
+		MLIY_LOG_LOCATION: `${WORK}${logs}`,
+		MLIY_AWS_ENDPOINT_URL: awsUrl,
+		MLIY_AWS_MAX_ATTEMPTS: "1",
+		MLIY_AWS_TIMEOUT_SECONDS: "2",
+		MLIY_RATE_LIMIT_PER_SOURCE: "10000000",
+		MLIY_RATE_LIMIT_PER_INSTANCE: "10000000",
+		AWS_ACCESS_KEY_ID: "bench",
+		AWS_SECRET_ACCESS_KEY: "bench",
+	};
+}
+
+/** The process ids that answer on `url`'s port (from /metrics, a new connection each time), until `count` are seen. */
+async function processesAnswering(url: string, count: number): Promise<number[]> {
+	const pids = new Set<number>();
+	for (let i = 0; i < 400 && pids.size < count; i++) {
+		const client = Deno.createHttpClient({});
+		const text = await (await fetch(`${url}/metrics`, { client })).text();
+		client.close();
+		const id = /^mliy_process_info\{process_id="[^"]*:(\d+):[^"]*"\} 1$/m.exec(text)?.[1];
+		if (id) pids.add(Number(id));
+		if (pids.size < count) await new Promise((r) => setTimeout(r, 25));
+	}
+	if (pids.size < count) throw new Error(`only ${pids.size} of ${count} processes answered`);
+	return [...pids];
+}
+
+/** What the three loads of the http section measure on a running portal: progress callbacks, dashboard, team view. */
+async function loadPortal(url: string, script: string) {
+	const progress = await wrk(`${url}/`, { seconds, script });
+	const dashboard = await wrk(`${url}/`, { seconds, headers: { REMOTE_USER: "alice" } });
+	const team = await wrk(`${url}/team`, { seconds, headers: { REMOTE_USER: "mia" } });
+	return { progress, dashboard, team };
+}
+
+if (only.has("scale")) {
+	// WORKERS=1 and WORKERS=2 (lib/workers.ts) on the http section's seeded database, one after the
+	// other in this run, started as ./mliy start starts the portal (its V8 flags too, which
+	// lib/workers.ts gives the workers); wrk's 2 threads share the 2 cores.
+	await ensureWrk();
+	log("scale: seeding…");
+	const { dbPath, script } = await seededPortalDb("scale");
+	const aws = faultyEndpoint("timeout");
+	const runs: { workers: number; load: Awaited<ReturnType<typeof loadPortal>>; rss: number }[] = [];
+	for (const workers of [1, 2]) {
+		const port = freePort();
+		const portal = spawnDeno(["run", "-P", `--v8-flags=${SHIPPED_V8_FLAGS}`, "main.ts"], {
+			...portalEnv(dbPath, aws.url, port, `logs-scale-${workers}`),
+			MLIY_WORKERS: String(workers),
+		});
+		const url = `http://127.0.0.1:${port}`;
+		await waitForOk(`${url}/health`, { timeoutMs: 30_000, intervalMs: 20, process: portal });
+		const pids = await processesAnswering(url, workers);
+		await new Promise((r) => setTimeout(r, 1000));
+		log(`scale: ${workers} process(es) (${pids.join(", ")})…`);
+		const load = await loadPortal(url, script);
+		let rss = 0;
+		for (const pid of pids) rss += await rssMiB(pid);
+		runs.push({ workers, load, rss });
+		portal.kill("SIGTERM");
+		await portal.status;
+	}
+	await aws.close();
+	const [one, two] = runs as [typeof runs[0], typeof runs[0]];
+	const line = (name: string, key: "progress" | "dashboard" | "team") => {
+		const a = one.load[key], b = two.load[key];
+		return `| ${name} | ${fmt(a.rps, 0)} | ${fmt(a.p50ms, 2)} / ${fmt(a.p99ms, 2)} | ${fmt(b.rps, 0)} | ${
+			fmt(b.p50ms, 2)
+		} / ${fmt(b.p99ms, 2)} | **${fmt(b.rps / a.rps, 2)}×** | ${a.errors + b.errors} |`;
+	};
+	results.push(
+		`## Scale: WORKERS=1 and WORKERS=2 on one port (wrk, 32 connections, 2 threads, ${seconds} s each)`,
+		"",
+		"The http section's seeded database; the portal started as `./mliy start` starts it, with `MLIY_WORKERS` (lib/workers.ts).",
+		"",
+		"| endpoint | 1 process req/s | p50 / p99 ms | 2 processes req/s | p50 / p99 ms | 2 ÷ 1 | errors |",
+		"| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+		line("progress callback (valid token, each a write)", "progress"),
+		line("my dashboard (20 instances)", "dashboard"),
+		line("team view, first page (10,000 instances, manager)", "team"),
+		"",
+		`Resident memory after the load: ${fmt(one.rss)} MiB (1 process), ${fmt(two.rss)} MiB (2 processes, summed).`,
+		"",
+	);
+	for (const key of ["progress", "dashboard", "team"] as const) {
+		summary.push({
+			name: `scale: ${
+				key === "team" ? "team view" : key === "progress" ? "progress callbacks" : "dashboard"
+			}, 2 processes ÷ 1`,
+			target: "≥ 1.6×",
+			measured: `${fmt(two.load[key].rps / one.load[key].rps, 2)}× (${fmt(one.load[key].rps, 0)} → ${
+				fmt(two.load[key].rps, 0)
+			} req/s)`,
+			met: two.load[key].rps / one.load[key].rps >= 1.6,
+		});
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+if (only.has("memory")) {
+	// Each lever on its own portal process (bench/memory_server.ts: main.ts's app with SQLite's
+	// levers from its arguments, V8's from --v8-flags, glibc's from the environment), on the http
+	// section's seeded database, under the http section's three loads; every lever twice, in turns
+	// (A B C … A B C), so that a busy moment of the shared machine does not fall on one lever only.
+	await ensureWrk();
+	log("memory: seeding…");
+	const { dbPath, script } = await seededPortalDb("memory");
+	const aws = faultyEndpoint("timeout");
+	type Lever = { name: string; mmap?: number; cacheKiB?: number; v8?: string; env?: Record<string, string> };
+	const glibc = { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072" };
+	const levers: Lever[] = [
+		{
+			name: "before: mmap 256 MiB, SQLite's page cache (2,000 KiB a connection), V8's and glibc's defaults",
+			mmap: 268435456,
+		},
+		{ name: "no memory map (mmap_size 0)", mmap: 0 },
+		{ name: "page cache 500 KiB a connection (8 connections), with the memory map", mmap: 268435456, cacheKiB: 500 },
+		{
+			name: "V8 young generation capped: --max-semi-space-size=4 (MiB), with the memory map",
+			mmap: 268435456,
+			v8: "--max-semi-space-size=4",
+		},
+		{
+			name: "glibc: MALLOC_ARENA_MAX=2, MALLOC_TRIM_THRESHOLD_=131072, with the memory map",
+			mmap: 268435456,
+			env: glibc,
+		},
+		// What `./mliy start` runs: lib/db/client.ts's defaults, the start task's --v8-flags (deno.json).
+		{
+			name: `as shipped now: no memory map, ${SHIPPED_V8_FLAGS} (the start task's --v8-flags)`,
+			v8: SHIPPED_V8_FLAGS,
+		},
+		{ name: "no memory map, --optimize-for-size", mmap: 0, v8: "--optimize-for-size" },
+		{
+			name: "no memory map, semi-space 4 MiB, old space 128 MiB",
+			mmap: 0,
+			v8: "--max-semi-space-size=4,--max-old-space-size=128",
+		},
+		{
+			name: "as shipped now, and glibc's MALLOC_ARENA_MAX=2, MALLOC_TRIM_THRESHOLD_=131072",
+			v8: SHIPPED_V8_FLAGS,
+			env: glibc,
+		},
+	];
+	type Run = {
+		idle: number;
+		loaded: { rss: number; anon: number; file: number };
+		/** 5 s after the load: V8 gives back what a full collection freed once the process is idle. */
+		settled: number;
+		heap: { heapTotal: number; heapUsed: number; external: number };
+		afterGc: { heapUsed: number };
+		load: Awaited<ReturnType<typeof loadPortal>>;
+	};
+	const REPS = 2;
+	const runs = levers.map(() => [] as Run[]);
+	for (let rep = 0; rep < REPS; rep++) {
+		for (const [i, lever] of levers.entries()) {
+			const port = freePort();
+			// The portal's settings as a settings file (the server takes no MLIY_* variables: bench/ reads no environment).
+			const settingsFile = `${WORK}memory-settings.json`;
+			await Deno.writeTextFile(
+				settingsFile,
+				JSON.stringify(
+					Object.fromEntries(
+						Object.entries(portalEnv(dbPath, aws.url, port, "logs-memory"))
+							.filter(([key]) => key.startsWith("MLIY_"))
+							.map(([key, value]) => [key.slice("MLIY_".length), value]),
+					),
+				),
+			);
+			const v8 = ["--expose-gc", ...(lever.v8 ? [lever.v8] : [])].join(",");
+			const server = spawnDeno(
+				[
+					"run",
+					"-P",
+					`--v8-flags=${v8}`,
+					"bench/memory_server.ts",
+					String(port),
+					String(lever.mmap ?? "default"),
+					String(lever.cacheKiB ?? "default"),
+					settingsFile,
+				],
+				{ AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench", ...lever.env },
+			);
+			const url = `http://127.0.0.1:${port}`;
+			await waitForOk(`${url}/health`, { timeoutMs: 30_000, intervalMs: 20, process: server });
+			await new Promise((r) => setTimeout(r, 1000));
+			const idle = await rssMiB(server.pid);
+			log(`memory ${rep + 1}/${REPS}: ${lever.name}…`);
+			const load = await loadPortal(url, script);
+			const loaded = await rssParts(server.pid);
+			const heap = await (await fetch(`${url}/__memory`)).json();
+			await new Promise((r) => setTimeout(r, 5000));
+			const settled = await rssMiB(server.pid);
+			const afterGc = await (await fetch(`${url}/__memory?gc`)).json();
+			runs[i]!.push({ idle, loaded, settled, heap, afterGc, load });
+			server.kill("SIGTERM");
+			await server.status;
+		}
+	}
+	await aws.close();
+	const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+	const rps = (i: number, key: "progress" | "dashboard" | "team") => mean(runs[i]!.map((r) => r.load[key].rps));
+	const mib = (bytes: number) => fmt(bytes / 1048576);
+	const cell = (i: number, key: "progress" | "dashboard" | "team") =>
+		`${fmt(rps(i, key), 0)} (${fmt(rps(i, key) / rps(0, key) * 100, 0)}%)`;
+	const loadedOf = (i: number) => mean(runs[i]!.map((r) => r.loaded.rss));
+	results.push(
+		`## Memory levers (each a fresh portal on the http section's database, after its three loads, ${seconds} s each; ${REPS} runs in turns)`,
+		"",
+		"RSS from /proc/<pid>/status after the loads (each run's, and of it what is anonymous memory and what is mapped files;",
+		"and 5 s later, idle),",
+		"the heap from the process's `Deno.memoryUsage()` right then and after a full collection (first run); requests/s the",
+		"mean of the runs, in % of the first row's.",
+		"",
+		"| lever | RSS idle MiB | RSS after load MiB (runs) | anonymous / files MiB | 5 s later MiB | heap total / used / after GC MiB | progress req/s | dashboard req/s | team view req/s | errors |",
+		"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+		...levers.map((lever, i) => {
+			const r = runs[i]!;
+			const first = r[0]!;
+			return `| ${lever.name} | ${fmt(mean(r.map((x) => x.idle)))} | **${fmt(loadedOf(i))}** (${
+				r.map((x) => fmt(x.loaded.rss, 0)).join(", ")
+			}) | ${fmt(mean(r.map((x) => x.loaded.anon)))} / ${fmt(mean(r.map((x) => x.loaded.file)))} | ${
+				fmt(mean(r.map((x) => x.settled)))
+			} | ${mib(first.heap.heapTotal)} / ${mib(first.heap.heapUsed)} / ${mib(first.afterGc.heapUsed)} | ${
+				cell(i, "progress")
+			} | ${cell(i, "dashboard")} | ${cell(i, "team")} | ${
+				r.reduce((n, x) => n + x.load.progress.errors + x.load.dashboard.errors + x.load.team.errors, 0)
+			} |`;
+		}),
+		"",
+	);
+	const shipped = levers.findIndex((l) => l.name.startsWith("as shipped now"));
+	summary.push({
+		name: "memory: RSS after load, the portal's defaults",
+		target: "< 200 MB",
+		measured: `${fmt(loadedOf(shipped))} MiB (before: ${fmt(loadedOf(0))} MiB)`,
+		met: loadedOf(shipped) < 200 / 1.048576,
 	});
 }
 

@@ -1,5 +1,5 @@
 /** Prometheus metrics (prom-client) on a registry of the app's own, served by GET /metrics. */
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** The portal's metrics. */
 export interface Metrics {
@@ -13,6 +13,11 @@ export interface Metrics {
 	launches: Counter<"outcome">;
 	/** Calls refused by a rate limit (lib/rate_limit.ts), by endpoint. */
 	rateLimited: Counter<"endpoint">;
+	/**
+	 * 1, labelled with this process's name (its lease holder): with several processes on one port
+	 * (WORKERS) a scrape reaches one of them, and this says which one's counters it read.
+	 */
+	processInfo: Gauge<"process_id">;
 }
 
 export function createMetrics(): Metrics {
@@ -69,6 +74,12 @@ export function createMetrics(): Metrics {
 			name: "mliy_rate_limited_total",
 			help: "Calls answered 429 by a rate limit, by endpoint (progress, health, metrics, sign-in)",
 			labelNames: ["endpoint"],
+			registers,
+		}),
+		processInfo: new Gauge({
+			name: "mliy_process_info",
+			help: "1 for the process that answered this scrape, by its name (host:pid:random, as in job leases)",
+			labelNames: ["process_id"],
 			registers,
 		}),
 	};

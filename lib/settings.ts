@@ -194,6 +194,8 @@ export const settingsSchema = z.object({
 	API_RATE_LIMIT_PER_TOKEN: wholeBetween(1, 10_000_000).default(120),
 	DISPLAY_PUBLIC_IP: booleanLike.default(false),
 	RUN_JOBS: booleanLike.default(true),
+	// Processes serving one port (lib/workers.ts): the one started plus WORKERS - 1 copies of it.
+	WORKERS: wholeBetween(1, 64).default(1),
 	SMTP_HOST: text(255).optional(),
 	SMTP_PORT: wholeBetween(1, 65535).default(587),
 	SMTP_SECURE: booleanLike.default(false),
@@ -202,6 +204,13 @@ export const settingsSchema = z.object({
 	SMTP_FROM: text(320).default("MLiy <mliy@localhost>"),
 }).superRefine((settings, ctx) => {
 	const zone = settings.LAUNCH_AVAILABILITY_ZONE;
+	if (settings.WORKERS > 1 && settings.DATABASE_URL === ":memory:") {
+		ctx.addIssue({
+			code: "custom",
+			path: ["WORKERS"],
+			message: "needs a database the processes share (a file: or libSQL server URL), not :memory:",
+		});
+	}
 	if (settings.SMTP_PASSWORD !== undefined && settings.SMTP_USER === undefined) {
 		ctx.addIssue({ code: "custom", path: ["SMTP_PASSWORD"], message: "needs SMTP_USER, the account it belongs to" });
 	}

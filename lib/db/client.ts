@@ -45,10 +45,22 @@ export interface OpenDatabaseOptions {
 	 * failure may lose the last commits (never corrupting the file). @default "NORMAL"
 	 */
 	synchronous?: "NORMAL" | "FULL";
+	/** SQLite's memory map of an embedded database file, per connection (pages read through it count toward RSS). @default 0, none */
+	mmapBytes?: number;
+	/** SQLite's page cache per pooled connection, in KiB. @default SQLite's own, 2000 */
+	cacheKiB?: number;
 }
 
 /** Connections the client keeps for an embedded database; each is given the pragmas at open. */
 const POOL_SIZE = 8;
+
+/**
+ * No memory map of the database file by default: each pooled connection maps the file on its own,
+ * so every page it read through the map counted in RSS once per connection (up to 8 × the file),
+ * about 40 MiB of the bench's 12 MB database after its load (bench/RESULTS.md, "Memory levers");
+ * reads then go through SQLite's page cache and the OS's.
+ */
+const MMAP_BYTES = 0;
 
 /**
  * Opens the database, creating the parent folder (0700) and file (0600) of a `file:` database, switching an embedded
@@ -66,9 +78,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 		for (const suffix of ["-wal", "-shm"]) await tightenIfPresent(`${path}${suffix}`);
 	}
 	const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-	// mmap lets every connection read the file through the OS page cache instead of one read() call
-	// per page it does not hold in its own (per-connection) cache.
-	const pragmas = [`PRAGMA synchronous=${options.synchronous ?? "NORMAL"}`, "PRAGMA mmap_size=268435456"];
+	const pragmas = [
+		`PRAGMA synchronous=${options.synchronous ?? "NORMAL"}`,
+		`PRAGMA mmap_size=${Math.floor(options.mmapBytes ?? MMAP_BYTES)}`,
+		...(options.cacheKiB === undefined ? [] : [`PRAGMA cache_size=${-Math.floor(options.cacheKiB)}`]),
+	];
 	// The coalesced report writer gets a connection of its own on a plain file; on anything else (a
 	// server, an in-memory database, a URL with options) it writes through the client.
 	const plainFile = local && path !== "" && !/[?#]/.test(path) && !path.includes(":memory:");
