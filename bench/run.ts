@@ -38,6 +38,11 @@ const only = new Set(args.only!.split(","));
 const results: string[] = [];
 const summary: { name: string; target: string; measured: string; met: boolean | null }[] = [];
 const log = (line: string) => console.log(`bench: ${line}`);
+/**
+ * The http section's baselines (bare "ok", and each page's same bytes), kept for the scale section,
+ * which holds 1 and 2 processes to the same targets when both sections run.
+ */
+let httpBaselines: { ok: WrkResult; dashboard: WrkResult; team: WrkResult } | undefined;
 /** Keys for moto, which accepts any. */
 const BENCH_CREDENTIALS = { accessKeyId: "bench", secretAccessKey: "bench" };
 
@@ -203,6 +208,7 @@ if (only.has("http")) {
 	log("same-bytes baselines…");
 	const dashboardBase = await sameBytes(dashboardCopy);
 	const teamBase = await sameBytes(teamCopy);
+	httpBaselines = { ok: base, dashboard: dashboardBase.result, team: teamBase.result };
 
 	results.push(
 		"## HTTP (wrk, 32 connections, 2 threads, " + seconds + " s each)",
@@ -948,7 +954,7 @@ if (only.has("scale")) {
 	log("scale: seeding…");
 	const { dbPath, script } = await seededPortalDb("scale");
 	const aws = faultyEndpoint("timeout");
-	const runs: { workers: number; load: Awaited<ReturnType<typeof loadPortal>>; rss: number }[] = [];
+	const runs: { workers: number; load: Awaited<ReturnType<typeof loadPortal>>; rss: number; rssEach: number[] }[] = [];
 	for (const workers of [1, 2]) {
 		const port = freePort();
 		const portal = spawnDeno(["run", "-P", `--v8-flags=${SHIPPED_V8_FLAGS}`, "main.ts"], {
@@ -961,9 +967,9 @@ if (only.has("scale")) {
 		await new Promise((r) => setTimeout(r, 1000));
 		log(`scale: ${workers} process(es) (${pids.join(", ")})…`);
 		const load = await loadPortal(url, script);
-		let rss = 0;
-		for (const pid of pids) rss += await rssMiB(pid);
-		runs.push({ workers, load, rss });
+		const rssEach: number[] = [];
+		for (const pid of pids) rssEach.push(await rssMiB(pid));
+		runs.push({ workers, load, rss: rssEach.reduce((a, b) => a + b, 0), rssEach });
 		portal.kill("SIGTERM");
 		await portal.status;
 	}
@@ -989,6 +995,56 @@ if (only.has("scale")) {
 		`Resident memory after the load: ${fmt(one.rss)} MiB (1 process), ${fmt(two.rss)} MiB (2 processes, summed).`,
 		"",
 	);
+	if (httpBaselines) {
+		// Issue 19's targets, for each number of processes, against the http section's baselines.
+		const b = httpBaselines;
+		const share = (r: WrkResult, base: WrkResult) => `${fmt(r.rps / base.rps * 100, 1)}%`;
+		results.push(
+			"Against the http section's baselines (bare `ok`: " + fmt(b.ok.rps, 0) + " req/s; the dashboard's bytes: " +
+				fmt(b.dashboard.rps, 0) + "; the team view's: " + fmt(b.team.rps, 0) + "):",
+			"",
+			"| processes | callback of ok | callback p99 ms | dashboard of its bytes | dashboard p99 ms | team of its bytes | team p50 ms | RSS MiB per process |",
+			"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+			...runs.map((run) =>
+				`| ${run.workers} | ${share(run.load.progress, b.ok)} | ${fmt(run.load.progress.p99ms, 2)} | ${
+					share(run.load.dashboard, b.dashboard)
+				} | ${fmt(run.load.dashboard.p99ms, 2)} | ${share(run.load.team, b.team)} | ${fmt(run.load.team.p50ms, 2)} | ${
+					run.rssEach.map((m) => fmt(m)).join(" + ")
+				} |`
+			),
+			"",
+		);
+		for (const run of runs) {
+			const n = `${run.workers} process${run.workers === 1 ? "" : "es"}`;
+			const { progress, dashboard, team } = run.load;
+			summary.push(
+				{
+					name: `scale, ${n}: progress callbacks of "ok", p99`,
+					target: "≥ 40%, < 10 ms",
+					measured: `${share(progress, b.ok)}, ${fmt(progress.p99ms, 2)} ms`,
+					met: progress.rps / b.ok.rps >= 0.4 && progress.p99ms < 10,
+				},
+				{
+					name: `scale, ${n}: dashboard of its same bytes, p99`,
+					target: "≥ 50%, < 25 ms",
+					measured: `${share(dashboard, b.dashboard)}, ${fmt(dashboard.p99ms, 2)} ms`,
+					met: dashboard.rps / b.dashboard.rps >= 0.5 && dashboard.p99ms < 25,
+				},
+				{
+					name: `scale, ${n}: team view of its same bytes, p50`,
+					target: "≥ 25%, < 10 ms",
+					measured: `${share(team, b.team)}, ${fmt(team.p50ms, 2)} ms`,
+					met: team.rps / b.team.rps >= 0.25 && team.p50ms < 10,
+				},
+				{
+					name: `scale, ${n}: RSS after load, each process`,
+					target: "< 200 MB",
+					measured: `${run.rssEach.map((m) => fmt(m)).join(" + ")} MiB`,
+					met: Math.max(...run.rssEach) < 200 / 1.048576,
+				},
+			);
+		}
+	}
 	for (const key of ["progress", "dashboard", "team"] as const) {
 		summary.push({
 			name: `scale: ${
