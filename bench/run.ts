@@ -676,7 +676,7 @@ if (only.has("pricing-load")) {
 
 // ---------------------------------------------------------------------------------------------
 if (only.has("db")) {
-	// What one statement costs through @libsql/client, as the portal opens the database (WAL, a file
+	// What one statement costs through the embedded client, as the portal opens the database (WAL, a file
 	// on the local disk): a one-row read of 1 column and of 45 columns (each value crosses from the
 	// native module), and a one-row UPDATE committed with synchronous NORMAL and with FULL.
 	const timePerCall = async (count: number, run: (i: number) => Promise<unknown>) => {
@@ -713,7 +713,7 @@ if (only.has("db")) {
 	}
 	const perColumn = (perCall.read45! - perCall.read1!) / 44;
 	results.push(
-		"## Database (one statement through @libsql/client, WAL, local disk)",
+		"## Database (one statement through the embedded client, lib/db/local_client.ts, WAL, local disk)",
 		"",
 		"| statement | µs per call |",
 		"| --- | ---: |",
