@@ -86,7 +86,11 @@ export function bufferedFileSink(path: string, options: FileSinkOptions): Sink &
 			clearTimeout(timer);
 			timer = undefined;
 		}
-		writing ??= writeOut().finally(() => writing = undefined);
+		writing ??= writeOut().finally(() => {
+			writing = undefined;
+			// A line logged between the write's last look and now (a microtask) waits for no other line.
+			if ((used > 0 || full.length > 0) && timer === undefined && !disposed) timer = setTimeout(flush, options.flushMs);
+		});
 	};
 
 	const sink = (record: LogRecord) => {
