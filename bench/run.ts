@@ -89,20 +89,10 @@ if (only.has("http")) {
 	const port = freePort();
 	const started = performance.now();
 	// As `./mliy start` runs it (deno.json's start task).
-	const portal = spawnDeno(["run", "-P", `--v8-flags=${SHIPPED_V8_FLAGS}`, "main.ts"], {
-		MLIY_DATABASE_URL: `file:${dbPath}`,
-		MLIY_PORT: String(port),
-		MLIY_RUN_JOBS: "false",
-		MLIY_LOG_LOCATION: `${WORK}logs`,
-		MLIY_AWS_ENDPOINT_URL: aws.url,
-		MLIY_AWS_MAX_ATTEMPTS: "1",
-		MLIY_AWS_TIMEOUT_SECONDS: "2",
-		// wrk sends every call from one address: the bench measures the callback, not its rate limit.
-		MLIY_RATE_LIMIT_PER_SOURCE: "10000000",
-		MLIY_RATE_LIMIT_PER_INSTANCE: "10000000",
-		AWS_ACCESS_KEY_ID: "bench",
-		AWS_SECRET_ACCESS_KEY: "bench",
-	});
+	const portal = spawnDeno(
+		["run", "-P", `--v8-flags=${SHIPPED_V8_FLAGS}`, "main.ts"],
+		portalEnv(dbPath, aws.url, port, "logs"),
+	);
 	const url = `http://127.0.0.1:${port}`;
 	// Polled every 5 ms: the start-up time is measured to that resolution.
 	await waitForOk(`${url}/health`, { timeoutMs: 30_000, intervalMs: 5, process: portal });
@@ -907,7 +897,10 @@ async function seededPortalDb(name: string) {
 	return { dbPath, script };
 }
 
-/** The settings the http section gives the portal: jobs off, AWS a port that never answers, no rate limit. */
+/**
+ * The settings the http section gives the portal: jobs off, AWS a port that never answers, and no
+ * rate limit (wrk sends every call from one address: the bench measures the callback, not its rate limit).
+ */
 function portalEnv(dbPath: string, awsUrl: string, port: number, logs: string): Record<string, string> {
 	return {
 		MLIY_DATABASE_URL: `file:${dbPath}`,

@@ -397,21 +397,24 @@ Deno.test("two processes on one database: a change made in either shows in the o
 	}
 });
 
+/** A viewer as the cache keys pages by (the tests below ask the cache directly). */
+const ALICE = {
+	id: 1,
+	username: "alice",
+	name: "Alice",
+	email: "",
+	role: "user" as const,
+	groupIds: [],
+	managedGroupIds: [],
+};
+
 Deno.test("the page cache is bounded by size: the least recently used pages go first", async () => {
 	await using deps = await createTestDeps();
 	await seedWorld(deps.db);
 	const res = await request(deps.app, "/team", { user: "alice" });
 	await res.body?.cancel();
 	const cache = pageCacheOf(deps);
-	const viewer = {
-		id: 1,
-		username: "alice",
-		name: "Alice",
-		email: "",
-		role: "user" as const,
-		groupIds: [],
-		managedGroupIds: [],
-	};
+	const viewer = ALICE;
 	const big = "x".repeat(1024 * 1024);
 	for (let i = 0; i < 40; i++) {
 		await cache.page({ viewer, csrf: "t", fragment: false, address: `/team?page=${i}` }, () => Promise.resolve(big));
@@ -435,15 +438,7 @@ Deno.test("requests that miss together wait for one render of their page", async
 	const first = await request(deps.app, "/team", { user: "alice" });
 	await first.body?.cancel();
 	const cache = pageCacheOf(deps);
-	const viewer = {
-		id: 1,
-		username: "alice",
-		name: "Alice",
-		email: "",
-		role: "user" as const,
-		groupIds: [],
-		managedGroupIds: [],
-	};
+	const viewer = ALICE;
 	let renders = 0;
 	const render = async () => {
 		renders++;
