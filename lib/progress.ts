@@ -14,7 +14,6 @@
  * setup (done, or a failure stage) is written at once, after what is queued before it: it is
  * audited and logged as it happens, and a database that cannot take it answers as before.
  */
-import { LRUCache } from "lru-cache";
 import { recordAudit } from "./db/audit.ts";
 import { type ProgressTarget, setProgress } from "./db/instances.ts";
 import { insertProgressReport } from "./db/timeline.ts";
@@ -25,7 +24,7 @@ import { INSTANCE_ID } from "./machines/ids.ts";
 import { INSTANCE_ENDED_STATES } from "./machines/lifecycle.ts";
 import { callerAddress, sameAddress } from "./net.ts";
 import { fetchConsoleTail } from "./sync/console.ts";
-import { sha256Hex, timingSafeEqual } from "./tokens.ts";
+import { instanceTokenMatches } from "./tokens.ts";
 
 const PROGRESS = /^(\w{1,64})\((\d{1,3})\)$/;
 
@@ -65,15 +64,6 @@ export interface ProgressCall {
 	forwardedFor: string | null;
 }
 
-/**
- * The token each instance last proved with, and the hash it proved against: a setup reports a
- * dozen times with the same token, and its SHA-256 was a tenth of each report's cost. Only a
- * token that matched is kept, and only while the instance's stored hash is still that one (a
- * new launch, a new hash). A wrong token, and any token for an unknown instance, is hashed as
- * before, so a refusal takes as long whether the instance exists or not.
- */
-const provenTokens = new LRUCache<string, { hash: string; token: string }>({ max: 20_000 });
-
 /** Whether the call comes from the instance: its launch's token, or (without a token) its own address. */
 async function fromInstance(
 	deps: Pick<Deps, "settings">,
@@ -82,13 +72,8 @@ async function fromInstance(
 ): Promise<boolean> {
 	if (call.token) {
 		if (call.token.length > 256) return false;
-		const proven = provenTokens.get(call.instanceId);
-		if (proven && proven.hash === instance?.tokenHash && timingSafeEqual(proven.token, call.token)) return true;
 		// Hashed even for an unknown instance, so the answer takes as long either way.
-		const hash = await sha256Hex(call.token);
-		if (!instance?.tokenHash || !timingSafeEqual(hash, instance.tokenHash)) return false;
-		provenTokens.set(call.instanceId, { hash: instance.tokenHash, token: call.token });
-		return true;
+		return await instanceTokenMatches(call.instanceId, call.token, instance?.tokenHash);
 	}
 	if (!instance) return false;
 	const from = callerAddress(call.peer, call.forwardedFor, deps.settings.TRUSTED_PROXIES);

@@ -3,6 +3,7 @@
  * tag proof of a launch), their comparison in constant time, and SHA-256 in hex.
  */
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 
 let cachedKey: { secret: string; key: Promise<CryptoKey> } | undefined;
 
@@ -61,4 +62,30 @@ export function launchProof(secret: string, launchId: string): Promise<string> {
  */
 export function sha256Hex(text: string): Promise<string> {
 	return Promise.resolve(createHash("sha256").update(text).digest("hex"));
+}
+
+/**
+ * The token each instance last proved with, and the hash it proved against: a setup reports a
+ * dozen times with the same token (progress and activity alike), and its SHA-256 was a tenth of
+ * each report's cost. Only a token that matched is kept, and only while the instance's stored hash
+ * is still that one (a new launch, a new hash).
+ */
+const provenTokens = new LRUCache<string, { hash: string; token: string }>({ max: 20_000 });
+
+/**
+ * Whether `token` is the launch token of instance `instanceId`, whose stored hash is `tokenHash`
+ * (none: no instance, or no launch token). A wrong token, and any token without a stored hash, is
+ * hashed as before, so a refusal takes as long whether the instance exists or not.
+ */
+export async function instanceTokenMatches(
+	instanceId: string,
+	token: string,
+	tokenHash: string | null | undefined,
+): Promise<boolean> {
+	const proven = provenTokens.get(instanceId);
+	if (proven && tokenHash && proven.hash === tokenHash && timingSafeEqual(proven.token, token)) return true;
+	const hash = await sha256Hex(token);
+	if (!tokenHash || !timingSafeEqual(hash, tokenHash)) return false;
+	provenTokens.set(instanceId, { hash: tokenHash, token });
+	return true;
 }

@@ -63,8 +63,8 @@ function generationsOf(rows: readonly { key: string; value: string }[]): Generat
  * report writer, another process, hand-written SQL — commits, so while it stands still the
  * counters cannot have moved and the last read is still true. That pragma, one prepared statement
  * on the file's connection, is all a request costs while nobody writes: ≈ 2 µs alone, ≈ 12 µs in
- * a CPU profile of the cached dashboard under load, where the query through the client (prepared
- * anew by @libsql/client each time) cost ≈ 80 µs of every signed-in request. The pragma is read
+ * a CPU profile of the cached dashboard under load, where the query through the client (then
+ * @libsql/client, which prepared it anew each time) cost ≈ 80 µs of every signed-in request. The pragma is read
  * before the counters, so a commit between the two
  * leaves an older version behind and the next request reads the counters again.
  */

@@ -24,7 +24,7 @@ import type { Deps } from "../deps.ts";
 import { UserError } from "../errors.ts";
 import { INSTANCE_ID } from "../machines/ids.ts";
 import { machineKind } from "../machines/kinds.ts";
-import { sha256Hex, timingSafeEqual } from "../tokens.ts";
+import { instanceTokenMatches } from "../tokens.ts";
 import { policyResolver } from "./evaluate.ts";
 import { signalFreshMs } from "./plan.ts";
 import { effectivePolicy, type IdleThresholds } from "./spec.ts";
@@ -72,8 +72,8 @@ async function callingInstance(deps: Pick<Deps, "reports" | "log">, call: Instan
 	if (!INSTANCE_ID.test(call.instanceId)) throw new UserError(404, `No instance ${call.instanceId.slice(0, 40)}`);
 	const instance = await deps.reports.activityTarget(call.instanceId);
 	if (!instance) throw new UserError(404, `No instance ${call.instanceId} is known to the portal`);
-	const allowed = !!call.token && call.token.length <= 256 && !!instance.tokenHash &&
-		timingSafeEqual(await sha256Hex(call.token), instance.tokenHash);
+	const allowed = !!call.token && call.token.length <= 256 &&
+		await instanceTokenMatches(instance.id, call.token, instance.tokenHash);
 	if (!allowed) {
 		deps.log.web.warn("refused activity call for {instanceId}", {
 			instanceId: call.instanceId,
