@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { type Client, createClient, LibsqlBatchError } from "@libsql/client";
 import { isDatabaseBusy, openDatabase } from "../lib/db/client.ts";
 import { createLocalClient } from "../lib/db/local_client.ts";
+import { embeddedConnection, OTHER_WRITERS_MS, ProcessWrites } from "../lib/db/connections.ts";
+import { generations } from "../lib/db/app_state.ts";
 import { getUserByUsername } from "../lib/db/users.ts";
 import { users } from "../lib/db/schema.ts";
 import { rejection } from "./_helpers/assert.ts";
@@ -204,5 +206,62 @@ Deno.test("openDatabase() gives a libSQL server's URL @libsql/client's HTTP clie
 		assert.equal((await getUserByUsername(one.db, "alice"))?.username, "alice");
 		await two.db.update(users).set({ firstName: "Alice" });
 		assert.equal((await getUserByUsername(one.db, "alice"))?.firstName, "Alice");
+	});
+});
+
+Deno.test("local client: every statement that may write moves the process's write count after it ran; queries never do", async () => {
+	await withFile(async (path) => {
+		const writes = new ProcessWrites();
+		const client = createLocalClient({ path, timeout: 5000, concurrency: 2, writes });
+		try {
+			await client.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+			const moves = async (run: () => Promise<unknown>) => {
+				const before = writes.pool;
+				await run();
+				return writes.pool > before;
+			};
+			assert.equal(await moves(() => client.execute("SELECT * FROM t")), false);
+			assert.equal(await moves(() => client.execute("  with x as (select 1) select * from x")), false);
+			assert.equal(await moves(() => client.execute("VALUES (1)")), false);
+			assert.equal(await moves(() => client.execute({ sql: "INSERT INTO t (v) VALUES (?)", args: ["a"] })), true);
+			assert.equal(await moves(() => client.execute("UPDATE t SET v = 'b' RETURNING id")), true, "returns rows");
+			assert.equal(
+				await moves(() => client.execute("WITH x AS (SELECT 1) DELETE FROM t WHERE id IN (SELECT * FROM x)")),
+				true,
+			);
+			assert.equal(await moves(() => client.executeMultiple("INSERT INTO t (v) VALUES ('c');")), true);
+			assert.equal(await moves(() => client.batch(["INSERT INTO t (v) VALUES ('d')"], "write")), true);
+			// Inside a transaction the count moves again at the commit: a reader that looked in between
+			// (and read what was not yet committed away) reads again.
+			const tx = await client.transaction("write");
+			await tx.execute("INSERT INTO t (v) VALUES ('e')");
+			const beforeCommit = writes.pool;
+			await tx.commit();
+			assert.ok(writes.pool > beforeCommit, "the commit counts");
+		} finally {
+			client.close();
+		}
+	});
+});
+
+Deno.test("lib/db's generations: a write by this process shows at once, one by a connection outside it once OTHER_WRITERS_MS have passed", async () => {
+	await withFile(async (path) => {
+		await using one = await openDatabase({ url: `file:${path}` });
+		await using two = await openDatabase({ url: `file:${path}` });
+		const data = async () => (await generations(one.db)).data!;
+		const bump = "UPDATE app_state SET value = value + 1 WHERE key = 'data_generation'";
+		const start = await data();
+		// Another client of this process on the same file (the pool of a second openDatabase): at once.
+		await two.client.execute(bump);
+		assert.equal(await data(), start + 1);
+		// A connection no client of this process opened (another process, a hand-written tool).
+		const outside = embeddedConnection(path, { timeout: 5000, pragmas: [] });
+		try {
+			outside.exec(bump);
+		} finally {
+			outside.close();
+		}
+		await new Promise((resolve) => setTimeout(resolve, OTHER_WRITERS_MS + 1));
+		assert.equal(await data(), start + 2);
 	});
 });

@@ -1,7 +1,7 @@
 /** Process-shared values kept in the database. */
 import { eq, inArray } from "drizzle-orm";
 import { type Db, ownConnection, preparedFor } from "./client.ts";
-import type { Connection, Statement } from "./connections.ts";
+import { type Connection, type ProcessWrites, SampledDataVersion, type Statement } from "./connections.ts";
 import { appState } from "./schema.ts";
 
 /**
@@ -58,22 +58,24 @@ function generationsOf(rows: readonly { key: string; value: string }[]): Generat
 }
 
 /**
- * The generations of an embedded database, read on a connection of its own that never writes:
- * its `PRAGMA data_version` moves exactly when any other connection — this process's pool, the
- * report writer, another process, hand-written SQL — commits, so while it stands still the
- * counters cannot have moved and the last read is still true. That pragma, one prepared statement
- * on the file's connection, is all a request costs while nobody writes: ≈ 2 µs alone, ≈ 12 µs in
- * a CPU profile of the cached dashboard under load, where the query through the client (then
- * @libsql/client, which prepared it anew each time) cost ≈ 80 µs of every signed-in request. The pragma is read
- * before the counters, so a commit between the two
- * leaves an older version behind and the next request reads the counters again.
+ * The generations of an embedded database, read on a connection of its own that never writes.
+ * Nothing can have moved the counters while this process's writes ({@link ProcessWrites}: its pool
+ * and its report writer) and the connection's `PRAGMA data_version` (every other connection's
+ * commits: another process, hand-written SQL) stand still, so the last read is still true; the
+ * pragma is read at most once per OTHER_WRITERS_MS (lib/db/connections.ts), so another process's commit is seen
+ * within that. A request then costs two additions and a clock read while nobody writes: the pragma
+ * on every request was ≈ 12 µs in a CPU profile of the cached dashboard under load. The counts and
+ * the pragma are read before the counters, so a commit between them leaves an older mark behind
+ * and the next request reads the counters again.
  */
 class GenerationsReader {
 	readonly #db: Db;
 	#connection: Connection | undefined;
-	#version: Statement | undefined;
+	#writes: ProcessWrites | undefined;
+	#version: SampledDataVersion | undefined;
 	#counters: Statement | undefined;
-	#seen: number | undefined;
+	#seenVersion: number | undefined;
+	#seenWrites = -1;
 	#last: Generations | undefined;
 	/** A libSQL server or a closed database: no connection of its own, every read goes through the client. */
 	#unavailable = false;
@@ -87,23 +89,25 @@ class GenerationsReader {
 		try {
 			if (!this.#connection?.open) {
 				if (this.#unavailable) return undefined;
-				this.#connection = ownConnection(this.#db);
-				if (!this.#connection) {
+				const own = ownConnection(this.#db);
+				if (!own) {
 					this.#unavailable = true;
 					return undefined;
 				}
-				this.#version = this.#connection.prepare("PRAGMA data_version").raw();
-				this.#counters = this.#connection.prepare(
+				this.#connection = own.connection;
+				this.#writes = own.writes;
+				this.#version = new SampledDataVersion(own.connection);
+				this.#counters = own.connection.prepare(
 					"SELECT key, value FROM app_state WHERE key IN ('identity_generation', 'data_generation')",
 				);
-				this.#seen = undefined;
+				this.#seenVersion = undefined;
 			}
-			// Its one value as an array: `get()` of a raw statement is the binding's cheapest call
-			// (≈ 2 µs, a third of `all()`), and it resets the statement, so no read transaction stays open.
-			const version = Number((this.#version!.get() as [number])[0]);
-			if (version === this.#seen && this.#last) return this.#last;
+			const writes = this.#writes!.pool + this.#writes!.reports;
+			const version = this.#version!.read();
+			if (version === this.#seenVersion && writes === this.#seenWrites && this.#last) return this.#last;
 			const read = generationsOf(this.#counters!.all() as { key: string; value: string }[]);
-			this.#seen = version;
+			this.#seenVersion = version;
+			this.#seenWrites = writes;
 			this.#last = read;
 			return read;
 		} catch {

@@ -9,7 +9,7 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
 import { createLocalClient } from "./local_client.ts";
 import { migrate } from "./migrate.ts";
-import { type Connection, embeddedConnection } from "./connections.ts";
+import { type Connection, embeddedConnection, ProcessWrites } from "./connections.ts";
 import { privateFile, privateFolder, tightenIfPresent } from "../files.ts";
 
 /** The drizzle database every query module takes as its first argument. */
@@ -26,6 +26,12 @@ export interface Database extends AsyncDisposable {
 	 * libSQL server, where a report batch goes through {@link client}.
 	 */
 	writer?: () => Connection;
+	/**
+	 * This process's writes to an embedded file, counted as they complete (the pool's and the
+	 * report writer's): what readers of their own connection compare before trusting what they
+	 * cached. Undefined for a libSQL server.
+	 */
+	writes?: ProcessWrites;
 	close(): void;
 }
 
@@ -88,13 +94,28 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 	const plainFile = local && path !== "" && !/[?#]/.test(path) && !path.includes(":memory:");
 	// The local client gives every connection it opens the per-connection pragmas; libSQL passes the
 	// timeout to SQLite as the busy timeout of every pooled connection.
-	const client = local
-		? createLocalClient({ path, timeout: busyTimeoutMs, concurrency: POOL_SIZE, pragmas })
-		: createClient(
-			{ url: options.url, authToken: options.authToken, timeout: busyTimeoutMs, concurrency: POOL_SIZE } as Parameters<
-				typeof createClient
-			>[0],
-		);
+	const writes = local ? (plainFile ? processWritesOf(path) : new ProcessWrites()) : undefined;
+	const released = () => {
+		if (plainFile) releaseProcessWrites(path);
+	};
+	let client: Client;
+	try {
+		client = local
+			? createLocalClient({ path, timeout: busyTimeoutMs, concurrency: POOL_SIZE, pragmas, writes })
+			: createClient(
+				{
+					url: options.url,
+					authToken: options.authToken,
+					timeout: busyTimeoutMs,
+					concurrency: POOL_SIZE,
+				} as Parameters<
+					typeof createClient
+				>[0],
+			);
+	} catch (error) {
+		released();
+		throw error;
+	}
 	let writer: (() => Connection) | undefined;
 	const writerConnections = new Set<Connection>();
 	try {
@@ -112,10 +133,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 		}
 	} catch (error) {
 		client.close();
+		released();
 		throw local ? error : unreachable(options.url, error);
 	}
 	const db = drizzle(client, { schema });
-	if (writer) ownConnections.set(db, writer);
+	if (writer) ownConnections.set(db, { open: writer, writes: writes! });
 	const close = () => {
 		// No connection of its own is opened after this (nothing would close it).
 		ownConnections.delete(db);
@@ -126,19 +148,40 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 		}
 		client.close();
 	};
-	return { db, client, writer, close, [Symbol.asyncDispose]: () => Promise.resolve(close()) };
+	return { db, client, writer, writes, close, [Symbol.asyncDispose]: () => Promise.resolve(close()) };
 }
 
-/** The opener of connections of their own (see {@link Database.writer}), by database. */
-const ownConnections = new WeakMap<Db, () => Connection>();
+/**
+ * The count of this process's writes to each open database file, shared by every client this
+ * process opened on it (a second openDatabase of the same file is this process too, and its
+ * writes are seen at once), with how many are open.
+ */
+const processWrites = new Map<string, { writes: ProcessWrites; open: number }>();
+
+function processWritesOf(path: string): ProcessWrites {
+	let entry = processWrites.get(path);
+	if (!entry) processWrites.set(path, entry = { writes: new ProcessWrites(), open: 0 });
+	entry.open++;
+	return entry.writes;
+}
+
+function releaseProcessWrites(path: string): void {
+	const entry = processWrites.get(path);
+	if (entry && --entry.open === 0) processWrites.delete(path);
+}
+
+/** The opener of connections of their own (see {@link Database.writer}) and the process's writes, by database. */
+const ownConnections = new WeakMap<Db, { open: () => Connection; writes: ProcessWrites }>();
 
 /**
  * Opens a connection of its own to an embedded database file (closed with the database), for a
- * reader that must see every other connection's commits through its `PRAGMA data_version`
- * (lib/db/app_state.ts); undefined for a libSQL server and once the database is closed.
+ * reader that must see every commit: this process's through the counts of its writes, every
+ * other connection's through the connection's `PRAGMA data_version` (lib/db/app_state.ts);
+ * undefined for a libSQL server and once the database is closed.
  */
-export function ownConnection(db: Db): Connection | undefined {
-	return ownConnections.get(db)?.();
+export function ownConnection(db: Db): { connection: Connection; writes: ProcessWrites } | undefined {
+	const own = ownConnections.get(db);
+	return own && { connection: own.open(), writes: own.writes };
 }
 
 /**

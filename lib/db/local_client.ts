@@ -26,6 +26,7 @@ import {
 	type Transaction,
 	type TransactionMode,
 } from "@libsql/client";
+import { ProcessWrites } from "./connections.ts";
 
 type Connection = InstanceType<typeof Database>;
 type Statement = ReturnType<Connection["prepare"]>;
@@ -41,6 +42,8 @@ interface Prepared {
 	statement: Statement;
 	/** Whether it returns rows (a SELECT, a write with RETURNING). */
 	reader: boolean;
+	/** Whether it may write (counted in {@link ProcessWrites} after it ran). */
+	writes: boolean;
 	columns: string[];
 	columnTypes: string[];
 	/** The prototype of its rows: indices and `length` read the values; names are the row's own properties. */
@@ -59,6 +62,8 @@ export interface LocalClientOptions {
 	concurrency: number;
 	/** Run on every connection the pool opens (per-connection settings: synchronous, mmap_size). */
 	pragmas?: readonly string[];
+	/** Where the statements that may have written are counted (see {@link ProcessWrites}). */
+	writes?: ProcessWrites;
 }
 
 /** Opens the client; fails at once when the file cannot be opened. */
@@ -70,6 +75,7 @@ export function createLocalClient(options: LocalClientOptions): Client {
 		options.timeout,
 		memory ? 1 : Math.max(1, options.concurrency),
 		options.pragmas ?? [],
+		options.writes ?? new ProcessWrites(),
 	);
 	const probe = pool.take();
 	try {
@@ -94,7 +100,7 @@ class PooledConnection {
 	readonly db: Connection;
 	readonly prepared = new Map<string, Prepared>();
 	broken = false;
-	constructor(path: string, timeout: number, pragmas: readonly string[]) {
+	constructor(path: string, timeout: number, pragmas: readonly string[], readonly writes: ProcessWrites) {
 		this.db = new Database(path, { timeout });
 		try {
 			for (const pragma of pragmas) this.db.exec(pragma);
@@ -117,12 +123,13 @@ class Pool {
 		readonly timeout: number,
 		readonly max: number,
 		readonly pragmas: readonly string[],
+		readonly writes: ProcessWrites,
 	) {}
 
 	/** A connection now, opening one if none is idle; only when the pool is not at its limit. */
 	take(forTransaction = false): PooledConnection {
 		if (this.closed) throw new LibsqlError("The client is closed", "CLIENT_CLOSED");
-		const connection = this.#idle.pop() ?? new PooledConnection(this.path, this.timeout, this.pragmas);
+		const connection = this.#idle.pop() ?? new PooledConnection(this.path, this.timeout, this.pragmas, this.writes);
 		this.#borrowed.add(connection);
 		if (forTransaction) this.#heldByTransaction.add(connection);
 		return connection;
@@ -315,7 +322,7 @@ class LocalClient implements Client {
 
 	reconnect(): Promise<void> {
 		this.#pool.close();
-		this.#pool = new Pool(this.#pool.path, this.#pool.timeout, this.#pool.max, this.#pool.pragmas);
+		this.#pool = new Pool(this.#pool.path, this.#pool.timeout, this.#pool.max, this.#pool.pragmas, this.#pool.writes);
 		this.closed = false;
 		return Promise.resolve();
 	}
@@ -460,6 +467,7 @@ function prepared(connection: PooledConnection, sql: string): Prepared {
 	const entry: Prepared = {
 		statement,
 		reader,
+		writes: mayWrite(sql),
 		columns,
 		columnTypes: described.map((c) => c.type ?? ""),
 		rowPrototype: Object.create(Object.prototype, rowPrototype),
@@ -468,6 +476,18 @@ function prepared(connection: PooledConnection, sql: string): Prepared {
 	if (cache.size >= STATEMENTS_PER_CONNECTION) cache.delete(cache.keys().next().value!);
 	cache.set(sql, entry);
 	return entry;
+}
+
+/**
+ * Whether a statement may write, from its text: anything but a query (a `SELECT`, `VALUES`,
+ * `EXPLAIN`, or a `WITH` that has no `INSERT`, `UPDATE`, `DELETE` or `REPLACE`). Transaction control
+ * and pragmas count as writes: a count too many costs a reader one read again.
+ */
+function mayWrite(sql: string): boolean {
+	const first = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase();
+	if (first === "SELECT" || first === "VALUES" || first === "EXPLAIN") return false;
+	if (first === "WITH") return /\b(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql);
+	return true;
 }
 
 function run(connection: PooledConnection, sql: string): ResultSet {
@@ -488,11 +508,13 @@ function execute(connection: PooledConnection, stmt: InStatement): ResultSet {
 				p = prepared(connection, sql);
 				raw = p.statement.all(args) as unknown[][];
 			}
+			if (p.writes) connection.writes.pool++;
 			const rows = new Array<Row>(raw.length);
 			for (let r = 0; r < raw.length; r++) rows[r] = rowOf(p, raw[r]!);
 			return resultSet(p.columns, p.columnTypes, rows, 0, undefined);
 		}
 		const info = p.statement.run(args);
+		if (p.writes) connection.writes.pool++;
 		return resultSet([], [], [], info.changes, BigInt(info.lastInsertRowid));
 	} catch (error) {
 		throw failure(connection, error);
@@ -538,6 +560,7 @@ function batch(connection: PooledConnection, stmts: Array<InStatement | [string,
 function executeMultiple(connection: PooledConnection, sql: string): void {
 	try {
 		connection.db.exec(sql);
+		connection.writes.pool++;
 	} catch (error) {
 		throw failure(connection, error);
 	}
