@@ -23,7 +23,6 @@ import type { Settings } from "./lib/settings.ts";
 import {
 	ACTIVITY_AGENT,
 	CLUSTER_TEMPLATE,
-	EMBEDDED_PRICING,
 	INSTANCE_TEMPLATE,
 	KEEPALIVE_COMMAND,
 	SAMPLE_BOOTSTRAP,
@@ -153,7 +152,9 @@ export async function createDeps(
 			// Only the packaged program, with the default path, falls back to the embedded copy (run
 			// where that file is absent); a PRICING_FILE that was set, or a source run missing the
 			// file, stops startup (README "Prices").
-			embedded: PACKAGED && settings.PRICING_FILE === DEFAULT_PRICING_FILE ? () => EMBEDDED_PRICING : undefined,
+			embedded: PACKAGED && settings.PRICING_FILE === DEFAULT_PRICING_FILE
+				? async () => (await import("./fixtures/pricing.ts")).EMBEDDED_PRICING
+				: undefined,
 			log: log.web,
 		});
 		const secret = await appSecret(database.db);

@@ -450,7 +450,7 @@ export interface PricingOptions {
 	 * Used when `path` does not exist (the copy embedded in a bundle or binary). lib/deps.ts passes
 	 * it only for {@link DEFAULT_PRICING_FILE}: a path that was set and is missing stops startup.
 	 */
-	embedded?: () => string;
+	embedded?: () => Promise<string>;
 	log: Logger;
 	/** Bytes read per step while indexing (the event loop runs between steps). */
 	chunkBytes?: number;
@@ -524,7 +524,7 @@ export async function createPricing(options: PricingOptions): Promise<Pricing> {
 	} catch (error) {
 		const missing = await Deno.stat(path).then(() => false, (e) => e instanceof Deno.errors.NotFound);
 		if (!missing || !options.embedded) throw error;
-		index = PricingIndex.fromText(options.embedded());
+		index = PricingIndex.fromText(await options.embedded());
 		stamp = GONE;
 		source = "embedded copy of fixtures/instances.json";
 	}

@@ -107,7 +107,7 @@ const RULES: Rule[] = [
 		from: (file) => APP.test(file) && !/^(main|compose)\.ts$/.test(file),
 		forbids: (target, file) =>
 			(/^lib\/aws\/sdk(\.ts|\/)/.test(target) && !file.startsWith("lib/aws/")) ||
-			target === "plugins/mod.ts" || target === "fixtures/mod.ts" ||
+			target === "plugins/mod.ts" || target === "fixtures/mod.ts" || target === "fixtures/pricing.ts" ||
 			(target.startsWith("jobs/") && !file.startsWith("jobs/")),
 	},
 ];

@@ -369,7 +369,7 @@ Deno.test("the embedded copy stands in only for the default PRICING_FILE: a miss
 	// What lib/deps.ts passes for the default path (tests/bundle_test.ts runs it where that path is absent).
 	const embedded = await createPricing({
 		path: `${dir.path}/${DEFAULT_PRICING_FILE}`,
-		embedded: () => Deno.readTextFileSync(PRICING_FILES.y2017),
+		embedded: () => Deno.readTextFile(PRICING_FILES.y2017),
 		log,
 	});
 	assert.equal(embedded.source, "embedded copy of fixtures/instances.json");
