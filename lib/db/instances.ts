@@ -405,7 +405,7 @@ function mayReport(t: typeof instances): SQL | undefined {
  * A progress report's write, with placeholders (text, percent, at, setupState, endedAtMs, id): only
  * a setup that may still report is written.
  */
-export function progressUpdate(db: Db) {
+function progressUpdate(db: Db) {
 	return db.update(instances).set({
 		progressText: sql.placeholder("text") as unknown as string,
 		progressPercent: sql.placeholder("percent") as unknown as number,
