@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { eq, sql } from "drizzle-orm";
 import { isDatabaseBusy, openDatabase } from "../lib/db/client.ts";
-import { getInstance } from "../lib/db/instances.ts";
+import { getInstance, type NewInstance } from "../lib/db/instances.ts";
 import { activityOf } from "../lib/db/policies.ts";
-import { type ReportStore, reportStore } from "../lib/db/reports.ts";
-import { instances, launches, progressReports } from "../lib/db/schema.ts";
+import { type ReportStore, reportStore, type ReportWrite } from "../lib/db/reports.ts";
+import { instances, launches, machineActivity, progressReports, type SetupState } from "../lib/db/schema.ts";
 import { progressReportsOf } from "../lib/db/timeline.ts";
 import { ReportQueue } from "../lib/report_queue.ts";
 import { getLoggers } from "../lib/log.ts";
@@ -17,7 +17,7 @@ import { holdWriteLock } from "./_helpers/db_lock.ts";
 import { createTestDeps, DATABASE_ENGINES, type TestDeps } from "./_helpers/deps.ts";
 import { request } from "./_helpers/http.ts";
 import { postJson } from "./_helpers/policies.ts";
-import { addLaunchedInstance, seedWorld } from "./_helpers/world.ts";
+import { addInstance, addLaunchedInstance, seedWorld } from "./_helpers/world.ts";
 
 const ID = "i-0123456789abcdef0";
 const TOKEN = "the-launch-token";
@@ -39,6 +39,87 @@ function counted(store: ReportStore): ReportStore & { batches: number[] } {
 			return store.write(reports);
 		},
 		changeMark: () => store.changeMark(),
+	};
+}
+
+const T = Date.UTC(2026, 0, 1);
+
+/**
+ * Instances whose setup may report (i-a, i-b, i-f), has ended (i-c), or whose instance is
+ * archived (i-d) or ended (i-e); a machine with an activity on record (i-a); and a batch of their
+ * reports: several of one instance, one ending a setup before another report of it, several of
+ * one machine with and without activity.
+ */
+async function mixedBatch(deps: TestDeps): Promise<ReportWrite[]> {
+	const world = await seedWorld(deps.db);
+	const instance = (id: string, values: Partial<NewInstance> = {}) =>
+		addInstance(deps.db, { id, ownerId: world.alice.id, configId: world.config.id, ...values });
+	await instance("i-a");
+	await instance("i-b", { setupState: "running", progressText: "boot", progressPercent: 1 });
+	await instance("i-c", { setupState: "done", setupEndedAt: new Date(T - 60_000), progressText: "done" });
+	await instance("i-d", { archived: true });
+	await instance("i-e", { state: "terminated" });
+	await instance("i-f", { setupState: "running" });
+	const activity = (machineId: string, ms: number, cpu: number, active: boolean): ReportWrite => ({
+		kind: "activity",
+		write: {
+			machineId,
+			at: new Date(T + ms),
+			activeAt: active ? new Date(T + ms) : undefined,
+			values: {
+				cpuPercent: cpu,
+				gpuPercent: cpu > 50 ? cpu : null,
+				kernelsBusy: 0,
+				sessions: 1,
+				networkBytesPerSecond: ms,
+			},
+		},
+	});
+	await reportStore(deps.database).write([activity("i-a", -5_000, 80, true)]);
+	const progress = (instanceId: string, stage: number, setupState: SetupState = "running"): ReportWrite => ({
+		kind: "progress",
+		write: {
+			instanceId,
+			configId: world.config.id,
+			text: String(stage),
+			percent: stage * 10,
+			at: new Date(T + stage * 1000),
+			setupState,
+			endedAt: setupState === "running" ? null : new Date(T + stage * 1000),
+		},
+	});
+	return [
+		progress("i-a", 1),
+		activity("i-a", 100, 90, true),
+		progress("i-b", 1),
+		progress("i-c", 1),
+		activity("i-b", 200, 10, false),
+		progress("i-a", 2),
+		activity("i-a", 300, 5, false),
+		progress("i-d", 1),
+		progress("i-f", 1, "failed"),
+		progress("i-e", 1),
+		activity("i-b", 50, 70, true),
+		progress("i-f", 2),
+		progress("i-a", 3),
+		activity("i-b", 400, 3, false),
+		activity("i-a", 250, 60, true),
+	];
+}
+
+/** What the reports write: the instances' progress, the history, the machines' activity. */
+async function rowsOf(deps: TestDeps) {
+	return {
+		instances: await deps.db.select({
+			id: instances.id,
+			text: instances.progressText,
+			percent: instances.progressPercent,
+			at: instances.progressUpdatedAt,
+			setupState: instances.setupState,
+			setupEndedAt: instances.setupEndedAt,
+		}).from(instances).orderBy(instances.id),
+		history: await deps.db.select().from(progressReports).orderBy(progressReports.id),
+		activity: await deps.db.select().from(machineActivity).orderBy(machineActivity.machineId),
 	};
 }
 
@@ -223,6 +304,23 @@ for (const engine of DATABASE_ENGINES) {
 		} finally {
 			await queue.close();
 		}
+	});
+
+	Deno.test(`a window's batch leaves exactly the rows its reports leave written one by one${suffix}`, async () => {
+		await using together = await createTestDeps({ remote });
+		await using oneByOne = await createTestDeps({ remote });
+		const reports = await mixedBatch(together);
+		await mixedBatch(oneByOne);
+		await reportStore(together.database).write(reports);
+		const store = reportStore(oneByOne.database);
+		for (const report of reports) await store.write([report]);
+		const written = await rowsOf(together);
+		assert.deepEqual(written, await rowsOf(oneByOne));
+		assert.deepEqual(
+			written.history.map((h) => `${h.instanceId} ${h.stage}`),
+			["i-a 1", "i-b 1", "i-a 2", "i-f 1", "i-a 3"],
+			"the history of setups that may report, in order, up to a report ending one",
+		);
 	});
 }
 
