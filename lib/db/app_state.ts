@@ -1,7 +1,7 @@
 /** Process-shared values kept in the database. */
 import { eq, inArray } from "drizzle-orm";
 import { type Db, ownConnection, preparedFor } from "./client.ts";
-import { type Connection, type ProcessWrites, SampledDataVersion, type Statement } from "./connections.ts";
+import { ChangeWatch, type Connection, type Statement } from "./connections.ts";
 import { appState } from "./schema.ts";
 
 /**
@@ -63,19 +63,16 @@ function generationsOf(rows: readonly { key: string; value: string }[]): Generat
  * and its report writer) and the connection's `PRAGMA data_version` (every other connection's
  * commits: another process, hand-written SQL) stand still, so the last read is still true; the
  * pragma is read at most once per OTHER_WRITERS_MS (lib/db/connections.ts), so another process's commit is seen
- * within that. A request then costs two additions and a clock read while nobody writes: the pragma
- * on every request was ≈ 12 µs in a CPU profile of the cached dashboard under load. The counts and
- * the pragma are read before the counters, so a commit between them leaves an older mark behind
- * and the next request reads the counters again.
+ * within that ({@link ChangeWatch}). A request then costs an addition and a clock read while nobody
+ * writes: the pragma on every request was ≈ 12 µs in a CPU profile of the cached dashboard under
+ * load. The watch looks before the counters are read, so a commit between the two leaves it an
+ * older look behind and the next request reads the counters again.
  */
 class GenerationsReader {
 	readonly #db: Db;
 	#connection: Connection | undefined;
-	#writes: ProcessWrites | undefined;
-	#version: SampledDataVersion | undefined;
+	#watch: ChangeWatch | undefined;
 	#counters: Statement | undefined;
-	#seenVersion: number | undefined;
-	#seenWrites = -1;
 	#last: Generations | undefined;
 	/** A libSQL server or a closed database: no connection of its own, every read goes through the client. */
 	#unavailable = false;
@@ -94,20 +91,15 @@ class GenerationsReader {
 					this.#unavailable = true;
 					return undefined;
 				}
-				this.#connection = own.connection;
-				this.#writes = own.writes;
-				this.#version = new SampledDataVersion(own.connection);
-				this.#counters = own.connection.prepare(
+				const { connection, writes } = own;
+				this.#connection = connection;
+				this.#watch = new ChangeWatch(connection, () => writes.pool + writes.reports);
+				this.#counters = connection.prepare(
 					"SELECT key, value FROM app_state WHERE key IN ('identity_generation', 'data_generation')",
 				);
-				this.#seenVersion = undefined;
 			}
-			const writes = this.#writes!.pool + this.#writes!.reports;
-			const version = this.#version!.read();
-			if (version === this.#seenVersion && writes === this.#seenWrites && this.#last) return this.#last;
+			if (!this.#watch!.changed() && this.#last) return this.#last;
 			const read = generationsOf(this.#counters!.all() as { key: string; value: string }[]);
-			this.#seenVersion = version;
-			this.#seenWrites = writes;
 			this.#last = read;
 			return read;
 		} catch {

@@ -46,7 +46,7 @@ export const OTHER_WRITERS_MS = 1;
 /**
  * The writes this process made to an embedded database, counted as each completes: a reader that
  * caches what it read compares these counts on every use, and only another process's commits are
- * left to `PRAGMA data_version` ({@link SampledDataVersion}). A count moves after the statement
+ * left to `PRAGMA data_version` ({@link ChangeWatch}). A count moves after the statement
  * returned (for an autocommit write, after its commit); one that may not have written (a
  * transaction rolled back) moves it too, which costs a reader one read again and nothing else.
  */
@@ -57,24 +57,38 @@ export class ProcessWrites {
 	reports = 0;
 }
 
-/** A connection's `PRAGMA data_version`, read again only when {@link OTHER_WRITERS_MS} have passed. */
-export class SampledDataVersion {
+/**
+ * Whether anything a reader cached may have changed since it last looked: the counts of this
+ * process's writes it watches ({@link ProcessWrites}) or, for every other connection's commits, its
+ * own connection's `PRAGMA data_version`, read at most once per {@link OTHER_WRITERS_MS}. Made
+ * anew with each connection the reader opens, so the first look always says changed.
+ */
+export class ChangeWatch {
 	readonly #pragma: Statement;
-	#version = 0;
+	readonly #writes: () => number;
+	#version = -1;
 	#readAgainAt = -Infinity;
+	#seenVersion = -1;
+	#seenWrites = -1;
 
-	constructor(connection: Connection) {
+	constructor(connection: Connection, writes: () => number) {
 		// Its one value as an array: `get()` of a raw statement is the binding's cheapest call (≈ 2 µs,
 		// a third of `all()`), and it resets the statement, so no read transaction stays open.
 		this.#pragma = connection.prepare("PRAGMA data_version").raw();
+		this.#writes = writes;
 	}
 
-	read(): number {
+	/** True at the first call, then whenever the watched counts or the pragma moved since the last. */
+	changed(): boolean {
+		const writes = this.#writes();
 		const now = performance.now();
 		if (now >= this.#readAgainAt) {
 			this.#version = Number((this.#pragma.get() as [number])[0]);
 			this.#readAgainAt = now + OTHER_WRITERS_MS;
 		}
-		return this.#version;
+		if (writes === this.#seenWrites && this.#version === this.#seenVersion) return false;
+		this.#seenWrites = writes;
+		this.#seenVersion = this.#version;
+		return true;
 	}
 }

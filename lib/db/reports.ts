@@ -7,7 +7,7 @@ import { aliasedTable, fillPlaceholders, sql } from "drizzle-orm";
 import type { InArgs } from "@libsql/client";
 import { type Database, type Db, preparedFor } from "./client.ts";
 import { progressBatchUpdate, reportOfOpenSetup, reportRows } from "./instances.ts";
-import { type Connection, type ProcessWrites, SampledDataVersion, type Statement } from "./connections.ts";
+import { ChangeWatch, type Connection, type ProcessWrites, type Statement } from "./connections.ts";
 import { instances, progressReports, type SetupState } from "./schema.ts";
 
 /** A progress report as it is written: the instance row's latest and a row of its history. */
@@ -211,11 +211,9 @@ class ConnectionStore implements ReportStore {
 	readonly #db: Db;
 	readonly #writes: ProcessWrites;
 	#connection: Connection | undefined;
-	#version: SampledDataVersion | undefined;
+	/** Watches the pool's writes and the other connections' commits; made anew with each connection. */
+	#watch: ChangeWatch | undefined;
 	readonly #statements = new Map<string, Statement>();
-	#generation = 0;
-	/** What the mark was made of when it last moved, and the mark. */
-	#seen = { generation: -1, version: -1, pool: -1 };
 	#mark = 0;
 
 	constructor(db: Db, open: () => Connection, writes: ProcessWrites) {
@@ -244,8 +242,7 @@ class ConnectionStore implements ReportStore {
 			if (this.#connection?.open) this.#connection.close();
 		} catch { /* it goes anyway */ }
 		this.#connection = undefined;
-		this.#version = undefined;
-		this.#generation++;
+		this.#watch = undefined;
 	}
 
 	write(reports: readonly ReportWrite[]): Promise<void> {
@@ -267,14 +264,9 @@ class ConnectionStore implements ReportStore {
 
 	changeMark(): Promise<number> {
 		try {
-			const pool = this.#writes.pool;
-			this.#version ??= new SampledDataVersion(this.#connected());
-			const version = this.#version.read();
-			const seen = this.#seen;
-			if (seen.generation !== this.#generation || seen.version !== version || seen.pool !== pool) {
-				this.#seen = { generation: this.#generation, version, pool };
-				this.#mark++;
-			}
+			const writes = this.#writes;
+			this.#watch ??= new ChangeWatch(this.#connected(), () => writes.pool);
+			if (this.#watch.changed()) this.#mark++;
 			return Promise.resolve(this.#mark);
 		} catch (error) {
 			this.#discard();
