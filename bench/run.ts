@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { createDeps } from "../compose.ts";
 import { openDatabase } from "../lib/db/client.ts";
-import { insertInstance } from "../lib/db/instances.ts";
+import { insertInstance, stateCounts, teamInstanceRows } from "../lib/db/instances.ts";
 import { ensureUser } from "../lib/db/users.ts";
 import { awsCallCount } from "../lib/metrics.ts";
 import { resolveSettings } from "../lib/settings.ts";
@@ -714,6 +714,45 @@ if (only.has("db")) {
 		`| UPDATE one row, \`synchronous=FULL\` | ${fmt(perCall.FULL!)} (${fmt(perCall.FULL! / perCall.NORMAL!)}×) |`,
 		"",
 	);
+
+	// The team view's counts over 10,000 instances, as a render that missed the page cache makes them
+	// (everyone's, the manager's scope): from the tallies (lib/db/instances.ts) against the count(*)
+	// statements they replaced, sent as plain SQL in the same run.
+	log("db: the team view's counts over 10,000 instances…");
+	{
+		await using database = await openDatabase({ url: `file:${WORK}db-team.db` });
+		const { client } = database;
+		await seedBench(database, { instances: 10_000, withTokens: 0 });
+		const scope = { everyone: true, viewerId: 1, groupIds: [] };
+		const since = new Date(Date.now() - 86_400_000);
+		const listable = "archived = 0 AND (state NOT IN ('terminated', 'vanished') OR updated_at > ?)";
+		const team = {
+			stateCounts: await timePerCall(2000, () => stateCounts(database.db, scope)),
+			stateCountsBaseline: await timePerCall(2000, () =>
+				client.execute(
+					"SELECT state, count(*) FROM instances WHERE archived = 0 AND state NOT IN ('terminated', 'vanished') GROUP BY state",
+				)),
+			page: await timePerCall(2000, () => teamInstanceRows(database.db, scope, {}, { offset: 0, limit: 25 }, since)),
+			totalBaseline: await timePerCall(
+				2000,
+				() => client.execute({ sql: `SELECT count(*) FROM instances WHERE ${listable}`, args: [since.getTime()] }),
+			),
+		};
+		results.push(
+			"The team view's counts over 10,000 instances (everyone's), as a render that missed the page cache makes them:",
+			"from the tallies kept by triggers (migration 0022), against the `count(*)` they replaced, sent as plain SQL.",
+			"",
+			"| query | µs per call | baseline `count(*)` µs | of baseline |",
+			"| --- | ---: | ---: | ---: |",
+			`| state counts (the chart) | ${fmt(team.stateCounts)} | ${fmt(team.stateCountsBaseline)} | ${
+				fmt(100 * team.stateCounts / team.stateCountsBaseline)
+			}% |`,
+			`| first page of 25 and its total (what the render asks; baseline: the total's \`count(*)\` alone) | ${
+				fmt(team.page)
+			} | ${fmt(team.totalBaseline)} | ${fmt(100 * team.page / team.totalBaseline)}% |`,
+			"",
+		);
+	}
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import {
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type Db, jsonListOf, preparedFor } from "./client.ts";
 import { billedFlag, listable } from "./machines.ts";
-import { groups, instances, launches, type SetupState, softwareConfigs, users } from "./schema.ts";
+import { groups, instances, instanceTallies, launches, type SetupState, softwareConfigs, users } from "./schema.ts";
 import { inPreparedScope, type ScopeShape, scopeShape, scopeValues, type TeamScope } from "./scope.ts";
 import { displayName, personColumns } from "./users.ts";
 import { INSTANCE_ENDED_STATES } from "../machines/lifecycle.ts";
@@ -189,20 +189,28 @@ const STATE_GROUPS: Record<string, string[]> = {
 	ended: [...INSTANCE_ENDED_STATES],
 };
 
+/** The columns the team's filters other than the search test: of `instances`, or of its tallies. */
+interface FilteredColumns {
+	state: SQLiteColumn;
+	ownerId: SQLiteColumn;
+	groupId: SQLiteColumn;
+}
+
 /**
  * The filters' condition for a statement prepared once per shape ({@link filterShape}): the state's
  * values are part of the statement (one per state filter), the owner, group and search text are the
- * placeholders `ownerId`, `groupId` and `pattern` ({@link filterValues}).
+ * placeholders `ownerId`, `groupId` and `pattern` ({@link filterValues}). The search is only
+ * asked of `instances` (the tallies cannot answer it: see {@link teamStatements}).
  */
-function filterCondition(filters: TeamFilters): SQL | undefined {
+function filterCondition(filters: TeamFilters, columns: FilteredColumns = instances): SQL | undefined {
 	return and(
 		!filters.state
 			? undefined
 			: Object.hasOwn(STATE_GROUPS, filters.state)
-			? inArray(instances.state, STATE_GROUPS[filters.state]!)
-			: eq(instances.state, sql.placeholder("state")),
-		filters.ownerId === undefined ? undefined : eq(instances.ownerId, sql.placeholder("ownerId")),
-		filters.groupId === undefined ? undefined : eq(instances.groupId, sql.placeholder("groupId")),
+			? inArray(columns.state, STATE_GROUPS[filters.state]!)
+			: eq(columns.state, sql.placeholder("state")),
+		filters.ownerId === undefined ? undefined : eq(columns.ownerId, sql.placeholder("ownerId")),
+		filters.groupId === undefined ? undefined : eq(columns.groupId, sql.placeholder("groupId")),
 		filters.search ? searchCondition(sql.placeholder("pattern")) : undefined,
 	);
 }
@@ -327,8 +335,35 @@ function buildTeamStatements(db: Db, shape: ScopeShape, filters: TeamFilters, or
 		ids: ids.where(where).orderBy(...teamOrder(order)).limit(sql.placeholder("limit")).offset(
 			sql.placeholder("offset"),
 		).prepare(),
-		count: db.select({ n: sql<number>`count(*)` }).from(instances).where(where).prepare(),
+		count: filters.search
+			? db.select({ n: sql<number>`count(*)` }).from(instances).where(where).prepare()
+			: talliedCount(db, shape, filters),
 	};
+}
+
+/**
+ * The count of what the team view lists, without counting every instance: those not ended are
+ * summed from the tallies (a few rows per owner), those ended recently enough to be listed are
+ * counted through `instances_state_idx` (few: they are archived or drop off the list as they age).
+ * A search cannot be tallied, so it counts the instances it matches.
+ */
+function talliedCount(db: Db, shape: ScopeShape, filters: TeamFilters) {
+	const tallied = { state: instanceTallies.state, ownerId: instanceTallies.ownerId, groupId: instanceTallies.groupKey };
+	const notEnded = db.select({ n: sql<number>`coalesce(sum(${instanceTallies.n}), 0)` }).from(instanceTallies).where(
+		and(
+			notInArray(instanceTallies.state, [...INSTANCE_ENDED_STATES]),
+			inPreparedScope(instanceTallies.ownerId, shape),
+			filterCondition(filters, tallied),
+		),
+	);
+	const endedListed = db.select({ n: sql<number>`count(*)` }).from(instances).where(and(
+		eq(instances.archived, false),
+		inArray(instances.state, [...INSTANCE_ENDED_STATES]),
+		gt(instances.updatedAt, sql.placeholder("since")),
+		inPreparedScope(instances.ownerId, shape),
+		filterCondition(filters),
+	));
+	return db.select({ n: sql<number>`(${notEnded}) + (${endedListed})` }).from(sql`(SELECT 1)`).prepare();
 }
 
 /** Instance counts by state within the scope (for the team chart). */
@@ -345,13 +380,14 @@ export async function usersInScope(db: Db, scope: TeamScope): Promise<{ id: numb
 /** The team view's counts and owners, prepared once per kind of scope. */
 const scopedCache = preparedFor((db) => {
 	const build = (shape: ScopeShape) => ({
-		stateCounts: db.select({ state: instances.state, n: sql<number>`count(*)` }).from(instances)
+		stateCounts: db.select({ state: instanceTallies.state, n: sql<number>`sum(${instanceTallies.n})` })
+			.from(instanceTallies)
 			.where(and(
-				eq(instances.archived, false),
-				notInArray(instances.state, [...INSTANCE_ENDED_STATES]),
-				inPreparedScope(instances.ownerId, shape),
+				notInArray(instanceTallies.state, [...INSTANCE_ENDED_STATES]),
+				gt(instanceTallies.n, 0),
+				inPreparedScope(instanceTallies.ownerId, shape),
 			))
-			.groupBy(instances.state).prepare(),
+			.groupBy(instanceTallies.state).prepare(),
 		users: db.select({ id: users.id, username: users.username }).from(users)
 			.where(inPreparedScope(users.id, shape)).orderBy(asc(users.username)).prepare(),
 	});

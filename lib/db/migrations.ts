@@ -21,6 +21,7 @@ import m18 from "../../migrations/0018_boot_timeline_resize.sql" with { type: "t
 import m19 from "../../migrations/0019_config_login_user.sql" with { type: "text" };
 import m20 from "../../migrations/0020_identity_generation.sql" with { type: "text" };
 import m21 from "../../migrations/0021_data_generation.sql" with { type: "text" };
+import m22 from "../../migrations/0022_instance_tallies.sql" with { type: "text" };
 
 /** One migration as embedded in the program. */
 export interface EmbeddedMigration {
@@ -54,4 +55,5 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
 	{ tag: "0019_config_login_user", when: 1796196877199, sql: m19 },
 	{ tag: "0020_identity_generation", when: 1796197362689, sql: m20 },
 	{ tag: "0021_data_generation", when: 1796219581412, sql: m21 },
+	{ tag: "0022_instance_tallies", when: 1796247205814, sql: m22 },
 ];

@@ -287,7 +287,8 @@ export const instances = sqliteTable("instances", {
 	createdAt: createdAt(),
 	updatedAt: updatedAt(),
 }, (t) => [
-	index("instances_owner_idx").on(t.ownerId, t.archived, t.createdAt),
+	// An owner's instances newest first, ties by id: the dashboard and a team view of few owners stop at the page.
+	index("instances_owner_idx").on(t.ownerId, t.archived, t.createdAt, t.id),
 	// The team view's orders by state, type and name walk these and stop at the page (db/instances.ts teamOrder).
 	index("instances_state_idx").on(t.archived, t.state, t.id),
 	index("instances_type_idx").on(t.archived, t.instanceType, t.id),
@@ -300,6 +301,20 @@ export const instances = sqliteTable("instances", {
 	index("instances_admin_state_idx").on(t.archived, t.state, t.createdAt),
 	index("instances_admin_name_idx").on(t.archived, t.name, t.id),
 ]);
+
+/**
+ * How many instances that are not archived each owner has in each state and group, kept by
+ * triggers on `instances` (migration 0022) in the transaction of every write, whichever process or
+ * hand-written SQL makes it. The team view's counts and its chart sum these few rows instead of
+ * counting 10,000 instances (lib/db/instances.ts). `group_key` is the instance's group, 0 for none
+ * (a key column cannot be null). Rows that fall to 0 stay: there are at most owners × groups × states.
+ */
+export const instanceTallies = sqliteTable("instance_tallies", {
+	ownerId: integer("owner_id").notNull(),
+	groupKey: integer("group_key").notNull(),
+	state: text("state").notNull(),
+	n: integer("n").notNull(),
+}, (t) => [primaryKey({ columns: [t.ownerId, t.groupKey, t.state] })]);
 
 /**
  * Every progress report an instance's bootstrap made, in the order it made them: the stages of its
