@@ -14,6 +14,7 @@ import { createApp } from "./routes/mod.ts";
 import { flushRateLimitSummaries } from "./routes/middleware/rate_limit.ts";
 import { ConfigError } from "./lib/errors.ts";
 import { startWorkers, stopWhenPrimaryEnds, workerCommand, workerNumber } from "./lib/workers.ts";
+import { idleCollection } from "./lib/idle_collection.ts";
 
 async function start(): Promise<void> {
 	// Whatever the portal creates is its own account's only: the database and its journals, the
@@ -45,6 +46,7 @@ async function start(): Promise<void> {
 	const jobs = new AbortController();
 	if (settings.RUN_JOBS) registerJobs(deps, jobs.signal);
 
+	const collection = idleCollection();
 	const server = Deno.serve({
 		hostname: settings.HOST,
 		port: settings.PORT,
@@ -56,7 +58,10 @@ async function start(): Promise<void> {
 				port,
 				worker: worker === 0 ? "" : ` (worker ${worker})`,
 			}),
-	}, app.fetch);
+	}, (request, info) => {
+		collection.served();
+		return app.fetch(request, info);
+	});
 	// The workers start once the primary listens and has migrated the database: they find nothing to migrate, and
 	// get the port it was given (PORT 0 asks for any free one).
 	const workers = workerStart
@@ -74,6 +79,7 @@ async function start(): Promise<void> {
 		stopping = true;
 		log.web.info("{signal}: finishing requests and the running job step, then stopping", { signal });
 		jobs.abort();
+		collection.stop();
 		await Promise.all([server.shutdown(), workers?.stop()]);
 		await deps.close();
 		flushRateLimitSummaries(deps);

@@ -5,14 +5,14 @@
  * What answering reports before the portal's middleware could reach at best: the bench's
  * reference for what would close the callback's gap to its target, in the same run.
  *
- * Usage: MLIY_… settings in the environment; deno run -P bench/callback_server.ts
+ * Usage: deno run -P bench/callback_server.ts <settings file>
  */
 import { createDeps } from "../compose.ts";
 import { UserError } from "../lib/errors.ts";
 import { recordProgress } from "../lib/progress.ts";
 import { loadSettings } from "../lib/settings.ts";
 
-const settings = await loadSettings(Deno.env.toObject());
+const settings = await loadSettings({ MLIY_SETTINGS_FILE: Deno.args[0] });
 const deps = await createDeps(settings);
 const CALLBACK = /^\/ajax\/progress\/([^/]+)\/([^/]+)$/;
 const server = Deno.serve({ hostname: "127.0.0.1", port: settings.PORT, onListen() {} }, async (request, info) => {

@@ -9,6 +9,7 @@
 import { createDeps } from "../compose.ts";
 import { closeLogging, configureLogging } from "../lib/log.ts";
 import { loadSettings } from "../lib/settings.ts";
+import { idleCollection } from "../lib/idle_collection.ts";
 import { createApp } from "../routes/mod.ts";
 
 const [portArg, mmapArg = "default", cacheArg = "default", settingsFile] = Deno.args;
@@ -18,13 +19,19 @@ await configureLogging(settings);
 const deps = await createDeps(settings, { database: { mmapBytes: number(mmapArg), cacheKiB: number(cacheArg) } });
 const app = createApp(deps);
 const gc = (globalThis as { gc?: () => void }).gc;
+// As main.ts: the heap given back once the portal goes quiet.
+const collection = idleCollection();
 const server = Deno.serve({ hostname: "127.0.0.1", port: settings.PORT, onListen() {} }, (request, info) => {
 	const url = new URL(request.url);
-	if (url.pathname !== "/__memory") return app.fetch(request, info);
+	if (url.pathname !== "/__memory") {
+		collection.served();
+		return app.fetch(request, info);
+	}
 	if (url.searchParams.has("gc")) gc?.();
 	return Response.json(Deno.memoryUsage());
 });
 Deno.addSignalListener("SIGTERM", async () => {
+	collection.stop();
 	await server.shutdown();
 	await deps.close();
 	await closeLogging();

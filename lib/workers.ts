@@ -15,9 +15,10 @@ import { ConfigError } from "./errors.ts";
  * source install gets them here, as Deno does not tell a process its own flags): a young generation
  * of 4 MiB semi-spaces instead of V8's default, which let tens of MiB of garbage sit in RSS between
  * collections (bench/RESULTS.md, "Memory levers"). Given as `--v8-flags`: the same flags through
- * DENO_V8_FLAGS measured tens of MiB more after the benchmark's load.
+ * DENO_V8_FLAGS measured tens of MiB more after the benchmark's load. `--expose-gc` lets the portal
+ * give the heap back once it goes quiet (lib/idle_collection.ts).
  */
-export const V8_FLAGS = "--max-semi-space-size=4";
+export const V8_FLAGS = "--max-semi-space-size=4,--expose-gc";
 
 /** The argument that makes a process a worker of a primary, with its number (1…WORKERS-1). */
 export const WORKER_FLAG = "--worker=";
