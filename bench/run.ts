@@ -135,9 +135,7 @@ if (only.has("http")) {
 		script: `${WORK}progress.lua`,
 	});
 	const loadedRss = await rssMiB(portal.pid);
-	// Once quiet: the portal gives its heap back after IDLE_COLLECTION_MS without a request (lib/idle_collection.ts).
-	await new Promise((r) => setTimeout(r, 5000));
-	const settledRss = await rssMiB(portal.pid);
+	const [settledRss] = await rssOnceQuiet([portal.pid]);
 
 	// The exact bytes of the two pages under test, as this run's portal rendered them, for the
 	// same-bytes baselines below (measured after the portal stopped, so they do not share the CPU).
@@ -998,6 +996,15 @@ async function portalSettingsFile(name: string, env: Record<string, string>): Pr
 	return file;
 }
 
+/**
+ * The processes' RSS 5 s after their load ended: once quiet, the portal gives its heap back
+ * (lib/idle_collection.ts, after IDLE_COLLECTION_MS without a request).
+ */
+async function rssOnceQuiet(pids: number[]): Promise<number[]> {
+	await new Promise((r) => setTimeout(r, 5000));
+	return await Promise.all(pids.map(rssMiB));
+}
+
 /** The process ids that answer on `url`'s port (from /metrics, a new connection each time), until `count` are seen. */
 async function processesAnswering(url: string, count: number): Promise<number[]> {
 	const pids = new Set<number>();
@@ -1065,9 +1072,7 @@ if (only.has("scale")) {
 		const load = await loadPortal(url, script);
 		const rssEach: number[] = [];
 		for (const pid of pids) rssEach.push(await rssMiB(pid));
-		await new Promise((r) => setTimeout(r, 5000));
-		const settledEach: number[] = [];
-		for (const pid of pids) settledEach.push(await rssMiB(pid));
+		const settledEach = await rssOnceQuiet(pids);
 		runs.push({ workers, load, rss: rssEach.reduce((a, b) => a + b, 0), rssEach, settledEach });
 		portal.kill("SIGTERM");
 		await portal.status;
@@ -1247,8 +1252,7 @@ if (only.has("memory")) {
 			const load = await loadPortal(url, script);
 			const loaded = await rssParts(server.pid);
 			const heap = await (await fetch(`${url}/__memory`)).json();
-			await new Promise((r) => setTimeout(r, 5000));
-			const settled = await rssMiB(server.pid);
+			const [settled] = await rssOnceQuiet([server.pid]);
 			const afterGc = await (await fetch(`${url}/__memory?gc`)).json();
 			runs[i]!.push({ idle, loaded, settled, heap, afterGc, load });
 			server.kill("SIGTERM");
